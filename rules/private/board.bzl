@@ -1,0 +1,75 @@
+"""The board toolchain: how rules learn the facts of the board they build for.
+
+Bazel 7 has no per-platform flags, so board facts travel through toolchain resolution: each
+board configuration in //platforms:boards.bzl has a `tinyml_board` toolchain compatible only
+with its own platform, and rules that need the board ask for
+`//platforms/boards:toolchain_type`.
+"""
+
+BoardInfo = provider(
+    doc = "Facts of the board a target is built for.",
+    fields = {
+        "name": "Board configuration name, as in //platforms:<name>.",
+        "description": "What the board is.",
+        "triple": "Rust target triple of its cores.",
+        "core_names": "List of core names; the first is the boot core.",
+        "core_mhz": "List of core clocks in MHz, in the order of core_names.",
+        "flash_origin": "Start address of the region for code and constant data, as a hex string.",
+        "flash_bytes": "Size of that region.",
+        "ram_origin": "Start address of the region for the arena, stacks and statics, as a hex string.",
+        "ram_bytes": "Size of that region.",
+        "memory_map": "File: a linker script fragment defining the FLASH and RAM regions.",
+        "qemu_binary": "QEMU system emulator that runs the board, or None for real boards.",
+        "qemu_args": "Arguments selecting the emulated machine (without the firmware).",
+    },
+)
+
+def _tinyml_board_impl(ctx):
+    memory_map = ctx.actions.declare_file(ctx.label.name + "/memory.x")
+    ctx.actions.write(
+        output = memory_map,
+        content = "\n".join([
+            "MEMORY",
+            "{",
+            "  FLASH : ORIGIN = %s, LENGTH = %d" % (ctx.attr.flash_origin, ctx.attr.flash_bytes),
+            "  RAM : ORIGIN = %s, LENGTH = %d" % (ctx.attr.ram_origin, ctx.attr.ram_bytes),
+            "}",
+            "",
+        ]),
+    )
+    board = BoardInfo(
+        name = ctx.label.name,
+        description = ctx.attr.description,
+        triple = ctx.attr.triple,
+        core_names = ctx.attr.core_names,
+        core_mhz = ctx.attr.core_mhz,
+        flash_origin = ctx.attr.flash_origin,
+        flash_bytes = ctx.attr.flash_bytes,
+        ram_origin = ctx.attr.ram_origin,
+        ram_bytes = ctx.attr.ram_bytes,
+        memory_map = memory_map,
+        qemu_binary = ctx.attr.qemu_binary or None,
+        qemu_args = ctx.attr.qemu_args,
+    )
+    return [
+        board,
+        platform_common.ToolchainInfo(board = board),
+        DefaultInfo(files = depset([memory_map])),
+    ]
+
+tinyml_board = rule(
+    implementation = _tinyml_board_impl,
+    doc = "Facts of one board configuration; made by //platforms/boards from boards.bzl.",
+    attrs = {
+        "core_mhz": attr.int_list(mandatory = True, doc = "Clock of each core in MHz."),
+        "core_names": attr.string_list(mandatory = True, doc = "Name of each core; the first boots."),
+        "description": attr.string(mandatory = True, doc = "What the board is."),
+        "flash_bytes": attr.int(mandatory = True, doc = "Size of the code and constant-data region."),
+        "flash_origin": attr.string(mandatory = True, doc = "Start address of the code and constant-data region, in hex (addresses above 2^31 do not fit attr.int)."),
+        "qemu_args": attr.string_list(doc = "QEMU arguments that select the emulated machine."),
+        "qemu_binary": attr.string(doc = "QEMU system emulator for emulated boards; empty for real boards."),
+        "ram_bytes": attr.int(mandatory = True, doc = "Size of the RAM region."),
+        "ram_origin": attr.string(mandatory = True, doc = "Start address of the RAM region, in hex."),
+        "triple": attr.string(mandatory = True, doc = "Rust target triple of the cores."),
+    },
+)

@@ -1,0 +1,31 @@
+"""A C toolchain config for bare-metal targets that only links, with LLD.
+
+rules_rust resolves a C toolchain for every target and links `rust_binary` through it; on
+bare-metal targets all it needs is a linker. LLD links every architecture here from one binary.
+"""
+
+load("@rules_cc//cc:cc_toolchain_config_lib.bzl", "tool_path")
+
+def _bare_metal_toolchain_config_impl(ctx):
+    tools = {name: "no_c_compiler.sh" for name in ["ar", "cpp", "gcov", "nm", "objdump", "strip"]}
+    tools["gcc"] = "ld.lld"
+    tools["ld"] = "ld.lld"
+    return cc_common.create_cc_toolchain_config_info(
+        ctx = ctx,
+        toolchain_identifier = "bare_metal_lld",
+        host_system_name = "x86_64-unknown-linux-gnu",
+        target_system_name = "none",
+        target_cpu = "bare_metal",
+        target_libc = "none",
+        compiler = "lld",
+        abi_version = "none",
+        abi_libc_version = "none",
+        tool_paths = [tool_path(name = name, path = path) for name, path in sorted(tools.items())],
+    )
+
+bare_metal_toolchain_config = rule(
+    implementation = _bare_metal_toolchain_config_impl,
+    doc = "CcToolchainConfigInfo of a link-only C toolchain for bare-metal targets.",
+    attrs = {},
+    provides = [CcToolchainConfigInfo],
+)

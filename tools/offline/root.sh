@@ -1,0 +1,58 @@
+# Shared by setup.sh and ../../bazelw: where the offline build root lives and how to enter it.
+# shellcheck shell=bash
+
+TINYML_ROOT="${TINYML_ROOT:-/var/lib/rules_tinyml/root}"
+
+_tinyml_offline_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# Mounts what a command inside the root needs, at the same paths as outside, unless it is
+# mounted already: /proc, /dev, /sys and (if TINYML_WORKSPACE is set) the work tree. The mounts
+# stay: the Bazel server outlives each command, and its client finds it again only when both
+# see the work tree through the same mount.
+_tinyml_mount() {
+  local kind="$1" source="$2" target="${TINYML_ROOT}$2"
+  mkdir -p "${target}"
+  if mountpoint -q "${target}"; then return; fi
+  case "${kind}" in
+    proc) mount -t proc proc "${target}" ;;
+    rbind) mount --rbind "${source}" "${target}" && mount --make-rslave "${target}" ;;
+    bind) mount --bind "${source}" "${target}" ;;
+  esac
+}
+
+# Runs a command inside the root, in directory $1. Only a known, small environment crosses in.
+tinyml_in_root() {
+  local cwd="$1"
+  shift
+  local -a env_vars=(
+    HOME=/root USER=root LANG=C.UTF-8
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  )
+  local name
+  for name in TERM CI PIP_DEFAULT_TIMEOUT PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_CERT \
+    PIP_TRUSTED_HOST HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy; do
+    if [[ -n "${!name:-}" ]]; then env_vars+=("${name}=${!name}"); fi
+  done
+  _tinyml_mount proc /proc
+  _tinyml_mount rbind /dev
+  _tinyml_mount rbind /sys
+  if [[ -n "${TINYML_WORKSPACE:-}" ]]; then
+    _tinyml_mount bind "${TINYML_WORKSPACE}"
+  fi
+  chroot "${TINYML_ROOT}" /bin/sh -c 'cd "$0" && exec "$@"' "${cwd}" /usr/bin/env -i "${env_vars[@]}" "$@"
+}
+
+# A fingerprint of everything that decides what the root contains.
+_tinyml_setup_fingerprint() {
+  cat "${_tinyml_offline_dir}/setup.sh" "${_tinyml_offline_dir}/root.sh" \
+    "${_tinyml_offline_dir}"/build_std/* | sha256sum | cut -d' ' -f1
+}
+
+tinyml_mark_ready() {
+  _tinyml_setup_fingerprint >"${TINYML_ROOT}/.tinyml/ready"
+}
+
+tinyml_is_ready() {
+  [[ -f "${TINYML_ROOT}/.tinyml/ready" ]] &&
+    [[ "$(cat "${TINYML_ROOT}/.tinyml/ready")" == "$(_tinyml_setup_fingerprint)" ]]
+}

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# Creates, or completes, the offline build root that `./bazelw` runs Bazel in.
+#
+# The root is a Debian bookworm tree made by debootstrap, with Bazel 7 and its rule sets
+# from Debian unstable, Debian's Rust 1.96 (rustc-web) with `core`/`alloc` prebuilt for every
+# bare-metal triple, lld, QEMU and Python 3.11. Why a separate root instead of the machine:
+# the unstable packages replace libc6, libstdc++ and /usr/bin/python3 of whatever they are
+# installed on; inside a root of our own they cannot break the machine's tools, and every
+# developer and CI machine builds in the same, exactly known, tree. See README.md.
+#
+# Idempotent: each step checks what is already there and does only what is missing, so a
+# second run takes about a second. Needs root (debootstrap, chroot, mounts).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=tools/offline/root.sh
+source "${here}/root.sh"
+
+mirror="${TINYML_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+security_mirror="${TINYML_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
+
+# Packages of bookworm (and its security suite, where Debian ships its current Rust).
+bookworm_packages=(
+  ca-certificates python3.11 qemu-system-arm qemu-system-misc
+  rustc-web cargo-web rust-web-src rust-web-llvm lld-22
+)
+# Packages of unstable: Bazel 7 and the rule sets, and the C toolchain matching unstable's libc.
+sid_packages=(
+  bazel-bootstrap bazel-rules-rust bazel-rules-python bazel-rules-cc bazel-skylib
+  bazel-platforms librust-tinyjson-dev gcc g++ libc6-dev
+)
+# Bare-metal triples whose `core` and `alloc` are built from Debian's Rust sources.
+bare_metal_triples=(
+  thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf
+  thumbv8m.main-none-eabi thumbv8m.main-none-eabihf
+  riscv32imc-unknown-none-elf riscv32imac-unknown-none-elf
+)
+
+log() { printf 'tinyml-setup: %s\n' "$*" >&2; }
+
+require_root() {
+  if [[ "$(id -u)" != 0 ]]; then
+    log "must run as root: it creates ${TINYML_ROOT} with debootstrap and enters it with chroot"
+    exit 1
+  fi
+}
+
+ensure_host_tools() {
+  if ! command -v debootstrap >/dev/null; then
+    log "installing debootstrap on the machine"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  fi
+}
+
+ensure_base() {
+  if [[ -f "${TINYML_ROOT}/.tinyml/base.done" ]]; then return; fi
+  log "creating a Debian bookworm root in ${TINYML_ROOT} (debootstrap, about a minute)"
+  # A half-made root from an interrupted run is started over; --one-file-system keeps rm out
+  # of anything still mounted inside it.
+  rm -rf --one-file-system "${TINYML_ROOT}"
+  mkdir -p "${TINYML_ROOT}"
+  debootstrap --variant=minbase bookworm "${TINYML_ROOT}" "${mirror}" >/dev/null
+  mkdir -p "${TINYML_ROOT}/.tinyml"
+  touch "${TINYML_ROOT}/.tinyml/base.done"
+}
+
+# Refreshed on every run: the machine's network facts (resolver, extra CA certificates of
+# its package proxy) may change between runs.
+sync_machine_config() {
+  cp /etc/resolv.conf "${TINYML_ROOT}/etc/resolv.conf"
+  mkdir -p "${TINYML_ROOT}/usr/local/share/ca-certificates"
+  if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    local cert changed=0
+    for cert in /usr/local/share/ca-certificates/*.crt; do
+      if ! cmp -s "${cert}" "${TINYML_ROOT}${cert}"; then
+        cp "${cert}" "${TINYML_ROOT}${cert}"
+        changed=1
+      fi
+    done
+    if [[ "${changed}" == 1 && -x "${TINYML_ROOT}/usr/sbin/update-ca-certificates" ]]; then
+      tinyml_in_root / update-ca-certificates >/dev/null 2>&1
+    fi
+  fi
+  cat >"${TINYML_ROOT}/etc/apt/sources.list" <<EOF
+deb ${mirror} bookworm main
+deb ${mirror} bookworm-updates main
+deb ${security_mirror} bookworm-security main
+deb ${mirror} sid main
+EOF
+  cat >"${TINYML_ROOT}/etc/apt/preferences.d/sid" <<'EOF'
+# unstable only where asked for (apt-get -t sid): Bazel 7 and the rule sets.
+Package: *
+Pin: release n=sid
+Pin-Priority: 100
+EOF
+  cat >"${TINYML_ROOT}/etc/apt/apt.conf.d/80tinyml" <<'EOF'
+// The unstable Release file of the mirror is past its Valid-Until date.
+Acquire::Check-Valid-Until "false";
+APT::Install-Recommends "false";
+EOF
+}
+
+missing_packages() {
+  local pkg
+  for pkg in "$@"; do
+    if ! tinyml_in_root / dpkg-query -W -f='${Status}' "${pkg}" 2>/dev/null | grep -q 'install ok installed'; then
+      printf '%s\n' "${pkg}"
+    fi
+  done
+}
+
+# apt output goes to a log in the root; it is shown only when the install fails. Unstable's
+# library transitions (libssl3 -> libssl3t64 and the like) can leave dpkg half-way on the first
+# pass; `apt-get -f install` completes them, then the same install is tried once more.
+apt_install_in_root() {
+  local log="${TINYML_ROOT}/.tinyml/apt.log"
+  local -a apt=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Use-Pty=0)
+  if tinyml_in_root / "${apt[@]}" install "$@" >"${log}" 2>&1; then return; fi
+  log "apt-get install $* failed once; completing interrupted transitions and retrying"
+  if tinyml_in_root / "${apt[@]}" -f install >>"${log}" 2>&1 &&
+    tinyml_in_root / "${apt[@]}" install "$@" >>"${log}" 2>&1; then
+    return
+  fi
+  tail -n 40 "${log}" >&2
+  log "apt-get install $* failed; the whole log is ${log}"
+  exit 1
+}
+
+ensure_packages() {
+  local missing_bookworm missing_sid
+  mapfile -t missing_bookworm < <(missing_packages "${bookworm_packages[@]}")
+  mapfile -t missing_sid < <(missing_packages "${sid_packages[@]}")
+  if (( ${#missing_bookworm[@]} + ${#missing_sid[@]} == 0 )); then return; fi
+  log "installing into the root: ${missing_bookworm[*]} ${missing_sid[*]}"
+  tinyml_in_root / apt-get update -qq
+  if (( ${#missing_bookworm[@]} )); then
+    apt_install_in_root "${missing_bookworm[@]}"
+  fi
+  # The CA certificates package is now there: let it (and Java's keystore) trust the proxy.
+  tinyml_in_root / update-ca-certificates >/dev/null 2>&1
+  if (( ${#missing_sid[@]} )); then
+    apt_install_in_root -t sid "${missing_sid[@]}"
+  fi
+  tinyml_in_root / update-ca-certificates >/dev/null 2>&1
+  local bazel_version
+  bazel_version="$(tinyml_in_root / bazel --version)"
+  if [[ "${bazel_version}" != "bazel 7."* ]]; then
+    log "Debian unstable now ships '${bazel_version}', not Bazel 7; pin bazel-bootstrap to 7.x"
+    exit 1
+  fi
+}
+
+# core + alloc for each bare-metal triple, built once with cargo's build-std from Debian's
+# Rust sources into /opt/tinyml/rust/lib/rustlib/<triple>/lib inside the root.
+# A stamp records the rustc version, so a new Debian rustc rebuilds them and nothing else does.
+ensure_bare_metal_sysroots() {
+  local rustc_version triple stamp
+  rustc_version="$(tinyml_in_root / rustc --version)"
+  local sysroot=/opt/tinyml/rust
+  local build=/opt/tinyml/build-std
+  for triple in "${bare_metal_triples[@]}"; do
+    stamp="${TINYML_ROOT}${sysroot}/lib/rustlib/${triple}/.built-by"
+    if [[ -f "${stamp}" && "$(cat "${stamp}")" == "${rustc_version}" ]]; then continue; fi
+    log "building core and alloc for ${triple} (${rustc_version})"
+    mkdir -p "${TINYML_ROOT}${build}/src" "${TINYML_ROOT}${build}/.cargo"
+    cp "${here}/build_std/Cargo.toml" "${TINYML_ROOT}${build}/Cargo.toml"
+    cp "${here}/build_std/lib.rs" "${TINYML_ROOT}${build}/src/lib.rs"
+    cp "${here}/build_std/config.toml" "${TINYML_ROOT}${build}/.cargo/config.toml"
+    tinyml_in_root "${build}" env RUSTC_BOOTSTRAP=1 CARGO_HOME="${build}/cargo-home" \
+      cargo build --offline --release --quiet -Zbuild-std=core,alloc \
+      -Zbuild-std-features=compiler-builtins-mem \
+      --target "${triple}" --target-dir "${build}/target"
+    local out="${TINYML_ROOT}${sysroot}/lib/rustlib/${triple}/lib"
+    rm -rf "${out}"
+    mkdir -p "${out}"
+    cp "${TINYML_ROOT}${build}/target/${triple}/release/deps/"*.rlib "${out}/"
+    # The probe crate itself is not part of the sysroot.
+    rm -f "${out}"/libtinyml_build_std_probe-*.rlib
+    printf '%s' "${rustc_version}" >"${stamp}"
+  done
+}
+
+# /opt/tinyml/rust is the @debian_rust repository (toolchains/rust/debian_rust.BUILD.bazel):
+# Debian's rustc, rustdoc and cargo, its host standard library, and the bare-metal ones above.
+ensure_rust_repository() {
+  local repo="${TINYML_ROOT}/opt/tinyml/rust"
+  local host_lib=lib/rustlib/x86_64-unknown-linux-gnu/lib tool
+  mkdir -p "${repo}/bin" "$(dirname "${repo}/${host_lib}")"
+  for tool in rustc rustdoc cargo; do
+    ln -sfn "/usr/bin/${tool}" "${repo}/bin/${tool}"
+  done
+  ln -sfn "/usr/${host_lib}" "${repo}/${host_lib}"
+}
+
+# rules_rust's process wrapper is built from the tinyjson crate, which it would download;
+# Debian packages its sources. /opt/tinyml/tinyjson is those plus rules_rust's build file.
+ensure_tinyjson_repository() {
+  local repo="${TINYML_ROOT}/opt/tinyml/tinyjson"
+  local sources
+  sources="$(cd "${TINYML_ROOT}" && echo usr/share/cargo/registry/tinyjson-*)"
+  rm -rf "${repo}"
+  mkdir -p "${repo}"
+  cp -r "${TINYML_ROOT}/${sources}/." "${repo}/"
+  cp "${TINYML_ROOT}/usr/share/bazel/rules/rust/util/process_wrapper/BUILD.tinyjson.bazel" \
+    "${repo}/BUILD.bazel"
+  touch "${repo}/REPO.bazel"
+}
+
+main() {
+  require_root
+  ensure_host_tools
+  ensure_base
+  sync_machine_config
+  ensure_packages
+  ensure_bare_metal_sysroots
+  ensure_rust_repository
+  ensure_tinyjson_repository
+  tinyml_mark_ready
+}
+
+main "$@"
