@@ -35,7 +35,7 @@ RUST_TRIPLES = {
 # Triples a board may name but that no toolchain here can build, with what to install instead.
 UNAVAILABLE_TRIPLES = {
     "xtensa-esp32s3-none-elf": struct(
-        constraints = ["//platforms/constraints:xtensa", "@platforms//os:none", "//platforms/constraints:float_abi_hard", "//platforms/constraints:atomic_cas_yes"],
+        constraints = [Label(c) for c in ["//platforms/constraints:xtensa", "@platforms//os:none", "//platforms/constraints:float_abi_hard", "//platforms/constraints:atomic_cas_yes"]],
         remedy = (
             "Xtensa needs Espressif's Rust fork, which Debian does not package: install it " +
             "with `espup install` (https://github.com/esp-rs/espup), declare a rust_toolchain " +
@@ -73,8 +73,29 @@ def _board(board, description, triple, cores, flash, ram, emulator = None):
         emulator = emulator,
     )
 
-def _qemu(binary, machine, extra_args = []):
-    return struct(binary = binary, machine = machine, extra_args = extra_args)
+# No window, no monitor; the firmware's console is the only output.
+_QEMU_HEADLESS = ["-display", "none", "-monitor", "none"]
+
+# Arm boards print and exit through semihosting, sent to QEMU's stdout.
+_QEMU_ARM_SEMIHOSTING = _QEMU_HEADLESS + [
+    "-serial",
+    "none",
+    "-semihosting-config",
+    "enable=on,target=native,chardev=console",
+    "-chardev",
+    "stdio,id=console",
+]
+
+def _qemu_arm(machine):
+    return struct(binary = "qemu-system-arm", machine = machine, extra_args = _QEMU_ARM_SEMIHOSTING)
+
+# RISC-V virt prints through its UART; -bios none starts every hart at the image in RAM.
+def _qemu_riscv32_virt(harts):
+    return struct(
+        binary = "qemu-system-riscv32",
+        machine = "virt",
+        extra_args = _QEMU_HEADLESS + ["-serial", "stdio", "-bios", "none", "-smp", str(harts)],
+    )
 
 BOARDS = {
     # Emulated under QEMU: firmware for these runs in tests.
@@ -85,7 +106,7 @@ BOARDS = {
         cores = [_core("cortex-m4", 25)],
         flash = _region(0x00000000, 4 * MIB),  # ZBT SSRAM1
         ram = _region(0x20000000, 4 * MIB),  # ZBT SSRAM2/3
-        emulator = _qemu("qemu-system-arm", "mps2-an386"),
+        emulator = _qemu_arm("mps2-an386"),
     ),
     "mps2_an500": _board(
         board = "mps2_an500",
@@ -94,7 +115,7 @@ BOARDS = {
         cores = [_core("cortex-m7", 25)],
         flash = _region(0x00000000, 4 * MIB),
         ram = _region(0x20000000, 4 * MIB),
-        emulator = _qemu("qemu-system-arm", "mps2-an500"),
+        emulator = _qemu_arm("mps2-an500"),
     ),
     "mps2_an521": _board(
         board = "mps2_an521",
@@ -106,7 +127,7 @@ BOARDS = {
         # QEMU's an521 model lets both cores boot from.
         flash = _region(0x10000000, 2 * MIB),
         ram = _region(0x10200000, 2 * MIB),
-        emulator = _qemu("qemu-system-arm", "mps2-an521"),
+        emulator = _qemu_arm("mps2-an521"),
     ),
     "mps3_an547": _board(
         board = "mps3_an547",
@@ -115,7 +136,7 @@ BOARDS = {
         cores = [_core("cortex-m55", 32)],
         flash = _region(0x01000000, 2 * MIB),  # FPGA SRAM
         ram = _region(0x20000000, 512 * KIB),  # DTCM
-        emulator = _qemu("qemu-system-arm", "mps3-an547"),
+        emulator = _qemu_arm("mps3-an547"),
     ),
     "riscv32_virt": _board(
         board = "riscv32_virt",
@@ -125,7 +146,7 @@ BOARDS = {
         # -bios none: every hart starts at 0x80000000, where the image is loaded.
         flash = _region(0x80000000, 4 * MIB),
         ram = _region(0x80400000, 4 * MIB),
-        emulator = _qemu("qemu-system-riscv32", "virt", ["-bios", "none", "-smp", "1"]),
+        emulator = _qemu_riscv32_virt(1),
     ),
     "riscv32_virt_smp2": _board(
         board = "riscv32_virt",
@@ -134,7 +155,7 @@ BOARDS = {
         cores = [_core("rv32imac", 100), _core("rv32imac", 100)],
         flash = _region(0x80000000, 4 * MIB),
         ram = _region(0x80400000, 4 * MIB),
-        emulator = _qemu("qemu-system-riscv32", "virt", ["-bios", "none", "-smp", "2"]),
+        emulator = _qemu_riscv32_virt(2),
     ),
     "riscv32_virt_smp4": _board(
         board = "riscv32_virt",
@@ -143,7 +164,7 @@ BOARDS = {
         cores = [_core("rv32imac", 100) for _ in range(4)],
         flash = _region(0x80000000, 4 * MIB),
         ram = _region(0x80400000, 4 * MIB),
-        emulator = _qemu("qemu-system-riscv32", "virt", ["-bios", "none", "-smp", "4"]),
+        emulator = _qemu_riscv32_virt(4),
     ),
 
     # Real boards: firmware builds with their true memory maps; it is not run here.
@@ -223,7 +244,7 @@ def board_constraints(name):
         triple_constraints = RUST_TRIPLES[info.triple]
     else:
         triple_constraints = UNAVAILABLE_TRIPLES[info.triple].constraints
-    return [Label(c) for c in triple_constraints] + [
+    return triple_constraints + [
         Label("//platforms/constraints:board_" + info.board),
         Label("//platforms/constraints:core_count_%d" % len(info.cores)),
     ]

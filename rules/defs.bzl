@@ -1,5 +1,9 @@
 """Public API of rules_tinyml. Implementations live in //rules/private."""
 
 load("//rules/private:board.bzl", _BoardInfo = "BoardInfo")
+load("//rules/private:firmware.bzl", _tinyml_firmware = "tinyml_firmware")
+load("//rules/private:qemu_test.bzl", _tinyml_qemu_test = "tinyml_qemu_test")
 
 BoardInfo = _BoardInfo
+tinyml_firmware = _tinyml_firmware
+tinyml_qemu_test = _tinyml_qemu_test

@@ -73,3 +73,13 @@ tinyml_board = rule(
         "triple": attr.string(mandatory = True, doc = "Rust target triple of the cores."),
     },
 )
+
+def _current_board_impl(ctx):
+    board = ctx.toolchains["//platforms/boards:toolchain_type"].board
+    return [board, DefaultInfo(files = depset([board.memory_map]))]
+
+current_board = rule(
+    implementation = _current_board_impl,
+    doc = "The BoardInfo of the target platform's board, for rules that take it as a dependency.",
+    toolchains = ["//platforms/boards:toolchain_type"],
+)
