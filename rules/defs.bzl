@@ -2,8 +2,9 @@
 
 load("//rules/private:board.bzl", _BoardInfo = "BoardInfo")
 load("//rules/private:firmware.bzl", _tinyml_firmware = "tinyml_firmware")
-load("//rules/private:qemu_test.bzl", _tinyml_qemu_test = "tinyml_qemu_test")
+load("//rules/private:qemu.bzl", _tinyml_qemu_run = "tinyml_qemu_run", _tinyml_qemu_test = "tinyml_qemu_test")
 
 BoardInfo = _BoardInfo
 tinyml_firmware = _tinyml_firmware
+tinyml_qemu_run = _tinyml_qemu_run
 tinyml_qemu_test = _tinyml_qemu_test

@@ -56,3 +56,9 @@ tinyml_is_ready() {
   [[ -f "${TINYML_ROOT}/.tinyml/ready" ]] &&
     [[ "$(cat "${TINYML_ROOT}/.tinyml/ready")" == "$(_tinyml_setup_fingerprint)" ]]
 }
+
+# Unmounts a work tree that tinyml_in_root mounted, e.g. a temporary clone about to be removed.
+tinyml_release_workspace() {
+  local target="${TINYML_ROOT}$1"
+  if mountpoint -q "${target}"; then umount "${target}"; fi
+}

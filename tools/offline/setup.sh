@@ -191,6 +191,10 @@ ensure_rust_repository() {
     ln -sfn "/usr/bin/${tool}" "${repo}/bin/${tool}"
   done
   ln -sfn "/usr/${host_lib}" "${repo}/${host_lib}"
+  # Debian's lld-22 installs no plain `ld.lld`; with one on PATH, Bazel's host C toolchain
+  # links with LLD (as rustc recommends) instead of the deprecated gold.
+  ln -sfn "$(cd "${TINYML_ROOT}" && echo usr/lib/llvm-*/bin/ld.lld | sed 's|^|/|')" \
+    "${TINYML_ROOT}/usr/local/bin/ld.lld"
 }
 
 # rules_rust's process wrapper is built from the tinyjson crate, which it would download;

@@ -1,0 +1,92 @@
+"""Runs firmware under QEMU for an emulated board: as a `bazel run` target, or as a test."""
+
+load(":board.bzl", "BoardInfo")
+
+def _board_platform_transition_impl(_settings, attr):
+    return {"//command_line_option:platforms": str(attr.platform)}
+
+_board_platform_transition = transition(
+    implementation = _board_platform_transition_impl,
+    inputs = [],
+    outputs = ["//command_line_option:platforms"],
+)
+
+def _shell_quote(text):
+    return "'" + text.replace("'", "'\\''") + "'"
+
+def _qemu_command(ctx):
+    """The QEMU command line that runs ctx.file.firmware on the board of ctx.attr.platform."""
+    board = ctx.attr._board[0][BoardInfo]
+    if not board.qemu_binary:
+        fail("%s: board '%s' is not emulated; use one of the QEMU boards of //platforms:boards.bzl" % (ctx.label, board.name))
+    command = [board.qemu_binary] + board.qemu_args + ["-kernel", ctx.file.firmware.short_path]
+    return board, " ".join([_shell_quote(arg) for arg in command])
+
+def _tinyml_qemu_run_impl(ctx):
+    board, command = _qemu_command(ctx)
+    runner = ctx.actions.declare_file(ctx.label.name + ".sh")
+    ctx.actions.write(
+        output = runner,
+        is_executable = True,
+        content = "#!/bin/sh\n# Runs firmware on %s under QEMU; exits with the firmware's status.\nexec %s\n" % (board.name, command),
+    )
+    return [DefaultInfo(executable = runner, runfiles = ctx.runfiles(files = [ctx.file.firmware]))]
+
+def _tinyml_qemu_test_impl(ctx):
+    board, command = _qemu_command(ctx)
+    expected = ctx.actions.declare_file(ctx.label.name + ".expected")
+    ctx.actions.write(expected, ctx.attr.expected_output)
+    runner = ctx.actions.declare_file(ctx.label.name + ".sh")
+    ctx.actions.expand_template(
+        template = ctx.file._runner_template,
+        output = runner,
+        is_executable = True,
+        substitutions = {
+            "%{board}": board.name,
+            "%{expected_exit_code}": str(ctx.attr.expected_exit_code),
+            "%{expected_output}": expected.short_path,
+            "%{qemu_command}": command,
+            "%{timeout_seconds}": str(ctx.attr.timeout_seconds),
+        },
+    )
+    return [DefaultInfo(
+        executable = runner,
+        runfiles = ctx.runfiles(files = [ctx.file.firmware, expected]),
+    )]
+
+_COMMON_ATTRS = {
+    "firmware": attr.label(
+        mandatory = True,
+        allow_single_file = True,
+        cfg = _board_platform_transition,
+        doc = "The firmware ELF (e.g. a tinyml_firmware), built for `platform`.",
+    ),
+    "platform": attr.label(mandatory = True, doc = "An emulated board's platform, e.g. //platforms:mps2_an386."),
+    "_board": attr.label(
+        default = "//platforms/boards:current",
+        cfg = _board_platform_transition,
+        providers = [BoardInfo],
+    ),
+}
+
+tinyml_qemu_run = rule(
+    implementation = _tinyml_qemu_run_impl,
+    doc = """`bazel run` target that builds `firmware` for `platform` and runs it under QEMU,
+printing what it prints and exiting with its status.""",
+    attrs = _COMMON_ATTRS,
+    executable = True,
+)
+
+tinyml_qemu_test = rule(
+    implementation = _tinyml_qemu_test_impl,
+    doc = """Builds `firmware` for `platform`, runs it under QEMU, and checks what it prints
+and its exit status. The test itself runs on the host, so `bazel test //...` includes it
+whatever --platforms says.""",
+    attrs = dict(_COMMON_ATTRS, **{
+        "expected_exit_code": attr.int(default = 0, doc = "Exit status the firmware must end with."),
+        "expected_output": attr.string(mandatory = True, doc = "Everything the firmware must print, exactly."),
+        "timeout_seconds": attr.int(default = 60, doc = "QEMU is stopped after this long: a hung firmware fails."),
+        "_runner_template": attr.label(default = ":qemu_test_runner.sh.tpl", allow_single_file = True),
+    }),
+    test = True,
+)
