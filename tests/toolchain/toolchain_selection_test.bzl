@@ -59,7 +59,7 @@ def _toolchain_selection_test_impl(ctx):
             selected.cc_toolchain_id,
         )
     ctx.actions.write(script, content, is_executable = True)
-    library_files = ctx.attr.library[0][DefaultInfo].files if ctx.attr.library else depset()
+    library_files = depset(transitive = [library[DefaultInfo].files for library in ctx.attr.libraries])
     return [DefaultInfo(executable = script, runfiles = ctx.runfiles(transitive_files = library_files))]
 
 toolchain_selection_test = rule(
@@ -71,9 +71,9 @@ toolchain_selection_test = rule(
         "expected_rustc_repository": attr.string(mandatory = True, doc = "Text the rustc path must contain."),
         "expected_triple": attr.string(mandatory = True, doc = "Rust target triple the platform must get."),
         "platform": attr.label(mandatory = True, doc = "Platform to resolve toolchains for."),
-        "library": attr.label(
+        "libraries": attr.label_list(
             cfg = _platform_transition,
-            doc = "A library that must build for `platform`; the test depends on its output.",
+            doc = "Libraries that must build for `platform`; the test depends on their outputs.",
         ),
         "selected": attr.label(default = ":selected_toolchains", cfg = _platform_transition),
     },

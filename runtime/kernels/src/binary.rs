@@ -1,0 +1,540 @@
+//! Two-input element-wise ops with NumPy-style broadcasting up to 6D: ADD, SUB, MUL,
+//! SQUARED_DIFFERENCE, MAXIMUM, MINIMUM.
+//!
+//! Mirrors, for INT8 and INT16:
+//! - ADD: `reference_integer_ops::AddFunc` / `BroadcastAdd6DSlow`
+//!   (reference/integer_ops/add.h) and the INT16 `reference_ops::AddElementwise`
+//!   (reference/add.h, non-POT path), via tensorflow/lite/micro/kernels/add.cc;
+//! - SUB: `reference_ops::BroadcastQuantSubSlow` / `SubElementwise`
+//!   (reference/sub.h), via micro/kernels/sub.cc;
+//! - MUL: `reference_integer_ops::MulElementwise` / `BroadcastMul6DSlow`
+//!   (reference/integer_ops/mul.h), via micro/kernels/mul_common.cc;
+//! - SQUARED_DIFFERENCE: the quantized `SquaredDifference` in
+//!   micro/kernels/squared_difference.cc;
+//! - MAXIMUM / MINIMUM: `reference_ops::MaximumMinimumBroadcastSlow`
+//!   (reference/maximum_minimum.h) — a plain comparison of the stored integers, as
+//!   TFLM requires all three tensors to share quantization.
+//!
+//! The non-broadcast TFLM paths compute the same per-element function, so one
+//! broadcasting loop serves both. Split axis: flat output elements ([`SplitRange`]).
+
+use crate::element::QuantElement;
+use crate::error::{expect_len, KernelError, KernelResult};
+use crate::quant::{multiply_by_quantized_multiplier, ActivationRange, QuantizedMultiplier};
+use crate::shape::Shape;
+use crate::split::SplitRange;
+use crate::walk::{map_fits, AffineMap, StridedWalk};
+
+/// Applies `op(input1[i1], input2[i2])` over the `range` part of the broadcast output.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn broadcast_binary<A: Copy, B: Copy, O>(
+    input1: &[A],
+    input1_shape: &Shape,
+    input2: &[B],
+    input2_shape: &Shape,
+    output: &mut [O],
+    output_shape: &Shape,
+    range: SplitRange,
+    op: impl Fn(A, B) -> O,
+) -> KernelResult {
+    expect_len(input1.len(), input1_shape.element_count()?)?;
+    expect_len(input2.len(), input2_shape.element_count()?)?;
+    expect_len(output.len(), output_shape.element_count()?)?;
+    range.check_within(output.len())?;
+    if range.is_empty() {
+        return Ok(());
+    }
+    let out_dims = output_shape.extended();
+    let (dims1, dims2) = (input1_shape.extended(), input2_shape.extended());
+    let broadcastable = |dims: &[usize; crate::MAX_RANK]| {
+        dims.iter()
+            .zip(out_dims.iter())
+            .all(|(&d, &o)| d == o || d == 1)
+    };
+    if !broadcastable(&dims1) || !broadcastable(&dims2) {
+        return Err(KernelError::ShapeMismatch);
+    }
+    let map1 = AffineMap::broadcast(&dims1, &out_dims);
+    let map2 = AffineMap::broadcast(&dims2, &out_dims);
+    if !map_fits(&map1, &out_dims, input1.len()) || !map_fits(&map2, &out_dims, input2.len()) {
+        return Err(KernelError::ShapeMismatch);
+    }
+    let mut walk = StridedWalk::starting_at(out_dims, [map1, map2], range.start);
+    for out in &mut output[range.indices()] {
+        *out = op(input1[walk.offset(0)], input2[walk.offset(1)]);
+        walk.advance();
+    }
+    Ok(())
+}
+
+/// TFLM `ArithmeticParams` as filled by ADD, SUB and SQUARED_DIFFERENCE `Prepare`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArithmeticParams {
+    /// `left_shift`: 20 for INT8 and 15 for INT16 ADD/SUB; 7 for INT8 and 0 for
+    /// INT16 SQUARED_DIFFERENCE.
+    pub left_shift: i32,
+    /// `input1_offset` = `-input1_zero_point`.
+    pub input1_offset: i32,
+    /// `input1_multiplier` / `input1_shift` (shift <= 0).
+    pub input1_multiplier: QuantizedMultiplier,
+    /// `input2_offset` = `-input2_zero_point`.
+    pub input2_offset: i32,
+    /// `input2_multiplier` / `input2_shift` (shift <= 0).
+    pub input2_multiplier: QuantizedMultiplier,
+    /// `output_offset` = `output_zero_point`.
+    pub output_offset: i32,
+    /// `output_multiplier` / `output_shift`.
+    pub output_multiplier: QuantizedMultiplier,
+    /// `quantized_activation_min/max`.
+    pub activation: ActivationRange,
+}
+
+impl ArithmeticParams {
+    /// Both inputs moved to the common fixed-point scale (offset, left shift by
+    /// `left_shift`, per-input multiplier), as TFLM's add/sub functions begin.
+    fn rescaled_inputs(&self, a: i32, b: i32) -> (i32, i32) {
+        let shift = self.left_shift.clamp(0, 31) as u32;
+        let rescale = |value: i32, offset: i32, multiplier: QuantizedMultiplier| {
+            multiplier.apply(value.wrapping_add(offset).wrapping_shl(shift))
+        };
+        (
+            rescale(a, self.input1_offset, self.input1_multiplier),
+            rescale(b, self.input2_offset, self.input2_multiplier),
+        )
+    }
+
+    fn finish<T: QuantElement>(&self, raw: i32) -> T {
+        T::saturate(
+            self.activation.apply(
+                self.output_multiplier
+                    .apply(raw)
+                    .wrapping_add(self.output_offset),
+            ),
+        )
+    }
+}
+
+/// Signature shared by the quantized broadcasting kernels of this module.
+macro_rules! quantized_binary_kernel {
+    ($(#[$doc:meta])* $name:ident, $params:ty, |$p:ident, $a:ident, $b:ident| $body:expr) => {
+        $(#[$doc])*
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name<T: QuantElement>(
+            params: &$params,
+            input1: &[T],
+            input1_shape: &Shape,
+            input2: &[T],
+            input2_shape: &Shape,
+            output: &mut [T],
+            output_shape: &Shape,
+            range: SplitRange,
+        ) -> KernelResult {
+            let $p = params;
+            broadcast_binary(
+                input1,
+                input1_shape,
+                input2,
+                input2_shape,
+                output,
+                output_shape,
+                range,
+                |x: T, y: T| {
+                    let ($a, $b) = (x.widen(), y.widen());
+                    $body
+                },
+            )
+        }
+    };
+}
+
+quantized_binary_kernel!(
+    /// ADD: `output = requant(requant1(a) + requant2(b))`.
+    add, ArithmeticParams, |p, a, b| {
+        let (a, b) = p.rescaled_inputs(a, b);
+        p.finish(a.wrapping_add(b))
+    }
+);
+
+quantized_binary_kernel!(
+    /// SUB: `output = requant(requant1(a) - requant2(b))`.
+    sub, ArithmeticParams, |p, a, b| {
+        let (a, b) = p.rescaled_inputs(a, b);
+        p.finish(a.wrapping_sub(b))
+    }
+);
+
+quantized_binary_kernel!(
+    /// SQUARED_DIFFERENCE: `output = requant((requant1(a) - requant2(b))^2)`; the
+    /// output multiplier may have a positive shift.
+    squared_difference, ArithmeticParams, |p, a, b| {
+        let (a, b) = p.rescaled_inputs(a, b);
+        let difference = a.wrapping_sub(b);
+        p.finish(difference.wrapping_mul(difference))
+    }
+);
+
+/// TFLM `ArithmeticParams` as filled by MUL `Prepare` (`OpDataMul`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MulParams {
+    /// `input1_offset` = `-input1_zero_point` (0 for INT16).
+    pub input1_offset: i32,
+    /// `input2_offset` = `-input2_zero_point` (0 for INT16).
+    pub input2_offset: i32,
+    /// `output_offset` = `output_zero_point` (0 for INT16).
+    pub output_offset: i32,
+    /// `output_multiplier` / `output_shift` of `s1 * s2 / s_out`.
+    pub output_multiplier: QuantizedMultiplier,
+    /// `quantized_activation_min/max`.
+    pub activation: ActivationRange,
+}
+
+quantized_binary_kernel!(
+    /// MUL: `output = requant((a + offset1) * (b + offset2))`.
+    mul, MulParams, |p, a, b| {
+        let product = a.wrapping_add(p.input1_offset).wrapping_mul(b.wrapping_add(p.input2_offset));
+        let m = p.output_multiplier;
+        T::saturate(p.activation.apply(
+            multiply_by_quantized_multiplier(product, m.multiplier, m.shift)
+                .wrapping_add(p.output_offset),
+        ))
+    }
+);
+
+/// MAXIMUM over the `range` part of the broadcast output.
+#[allow(clippy::too_many_arguments)]
+pub fn maximum<T: Copy + Ord>(
+    input1: &[T],
+    input1_shape: &Shape,
+    input2: &[T],
+    input2_shape: &Shape,
+    output: &mut [T],
+    output_shape: &Shape,
+    range: SplitRange,
+) -> KernelResult {
+    broadcast_binary(
+        input1,
+        input1_shape,
+        input2,
+        input2_shape,
+        output,
+        output_shape,
+        range,
+        Ord::max,
+    )
+}
+
+/// MINIMUM over the `range` part of the broadcast output.
+#[allow(clippy::too_many_arguments)]
+pub fn minimum<T: Copy + Ord>(
+    input1: &[T],
+    input1_shape: &Shape,
+    input2: &[T],
+    input2_shape: &Shape,
+    output: &mut [T],
+    output_shape: &Shape,
+    range: SplitRange,
+) -> KernelResult {
+    broadcast_binary(
+        input1,
+        input1_shape,
+        input2,
+        input2_shape,
+        output,
+        output_shape,
+        range,
+        Ord::min,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::{check_flat_split, flat_index, pseudo_random_i8};
+
+    fn shape(dims: &[usize]) -> Shape {
+        Shape::new(dims).unwrap()
+    }
+
+    const HALF: QuantizedMultiplier = QuantizedMultiplier {
+        multiplier: 1 << 30,
+        shift: 0,
+    };
+
+    /// ADD with both input scales equal to the output scale: the TFLM Prepare
+    /// formulas give input multipliers 0.5 and output multiplier 2 / 2^20.
+    fn unit_scale_add_params(offset1: i32, offset2: i32, output_offset: i32) -> ArithmeticParams {
+        ArithmeticParams {
+            left_shift: 20,
+            input1_offset: offset1,
+            input1_multiplier: HALF,
+            input2_offset: offset2,
+            input2_multiplier: HALF,
+            output_offset,
+            output_multiplier: QuantizedMultiplier {
+                multiplier: 1 << 30,
+                shift: -18,
+            },
+            activation: ActivationRange::full::<i8>(),
+        }
+    }
+
+    #[test]
+    fn add_with_equal_scales_is_exact_integer_addition() {
+        // zp1 = 1, zp2 = -2, zp_out = 3: out = (a - 1) + (b + 2) + 3.
+        let p = unit_scale_add_params(-1, 2, 3);
+        let mut out = [0i8; 4];
+        add(
+            &p,
+            &[10, -10, 100, -128],
+            &shape(&[4]),
+            &[5, 5, 100, -128],
+            &shape(&[4]),
+            &mut out,
+            &shape(&[4]),
+            SplitRange::full(4),
+        )
+        .unwrap();
+        // 10-1+5+2+3 = 19 ; -10-1+7+3 = -1 ; 99+102+3 = 204 -> 127 ; -129-126+3 -> -128.
+        assert_eq!(out, [19, -1, 127, -128]);
+    }
+
+    #[test]
+    fn add_rounds_through_the_output_multiplier() {
+        // Output multiplier 2^-20 halves the sum; the halving happens in
+        // RoundingDivideByPOT, which rounds ties away from zero: 1.5 -> 2, -1.5 -> -2.
+        let mut p = unit_scale_add_params(0, 0, 0);
+        p.output_multiplier.shift = -19;
+        let mut out = [0i8; 2];
+        add(
+            &p,
+            &[3, -3],
+            &shape(&[2]),
+            &[0, 0],
+            &shape(&[2]),
+            &mut out,
+            &shape(&[2]),
+            SplitRange::full(2),
+        )
+        .unwrap();
+        assert_eq!(out, [2, -2]);
+    }
+
+    #[test]
+    fn sub_and_broadcast_over_inner_axis() {
+        let p = unit_scale_add_params(0, 0, 0);
+        // [2,3] minus a [3] row broadcast over both rows.
+        let mut out = [0i8; 6];
+        sub(
+            &p,
+            &[10, 20, 30, 40, 50, 60],
+            &shape(&[2, 3]),
+            &[1, 2, 3],
+            &shape(&[3]),
+            &mut out,
+            &shape(&[2, 3]),
+            SplitRange::full(6),
+        )
+        .unwrap();
+        assert_eq!(out, [9, 18, 27, 39, 48, 57]);
+    }
+
+    #[test]
+    fn int16_add_uses_left_shift_15() {
+        // INT16: zero points 0, equal scales: multipliers 0.5, output 2 / 2^15.
+        let p = ArithmeticParams {
+            left_shift: 15,
+            input1_offset: 0,
+            input1_multiplier: HALF,
+            input2_offset: 0,
+            input2_multiplier: HALF,
+            output_offset: 0,
+            output_multiplier: QuantizedMultiplier {
+                multiplier: 1 << 30,
+                shift: -13,
+            },
+            activation: ActivationRange::full::<i16>(),
+        };
+        let mut out = [0i16; 3];
+        add(
+            &p,
+            &[1000i16, 30000, -30000],
+            &shape(&[3]),
+            &[-1, 30000, -30000],
+            &shape(&[3]),
+            &mut out,
+            &shape(&[3]),
+            SplitRange::full(3),
+        )
+        .unwrap();
+        assert_eq!(out, [999, 32767, -32768]);
+    }
+
+    #[test]
+    fn mul_hand_checked_with_offsets() {
+        // (a + 1) * (b - 2) * 0.25 + 4, with a = [3, -5], b = [6, 0]:
+        // 4 * 4 = 16 -> 4 -> 8 ; -4 * -2 = 8 -> 2 -> 6.
+        let p = MulParams {
+            input1_offset: 1,
+            input2_offset: -2,
+            output_offset: 4,
+            output_multiplier: QuantizedMultiplier {
+                multiplier: 1 << 30,
+                shift: -1,
+            },
+            activation: ActivationRange::full::<i8>(),
+        };
+        let mut out = [0i8; 2];
+        mul(
+            &p,
+            &[3, -5],
+            &shape(&[2]),
+            &[6, 0],
+            &shape(&[2]),
+            &mut out,
+            &shape(&[2]),
+            SplitRange::full(2),
+        )
+        .unwrap();
+        assert_eq!(out, [8, 6]);
+    }
+
+    #[test]
+    fn squared_difference_hand_checked() {
+        // left_shift 7, input multipliers 0.5: each input becomes 64 * x.
+        // diff^2 = 4096 * (a-b)^2; output multiplier 2^-12 gives (a-b)^2.
+        let p = ArithmeticParams {
+            left_shift: 7,
+            input1_offset: 0,
+            input1_multiplier: HALF,
+            input2_offset: 0,
+            input2_multiplier: HALF,
+            output_offset: -128,
+            output_multiplier: QuantizedMultiplier {
+                multiplier: 1 << 30,
+                shift: -11,
+            },
+            activation: ActivationRange::full::<i8>(),
+        };
+        let mut out = [0i8; 3];
+        squared_difference(
+            &p,
+            &[5, -3, 100],
+            &shape(&[3]),
+            &[2, 3, -100],
+            &shape(&[3]),
+            &mut out,
+            &shape(&[3]),
+            SplitRange::full(3),
+        )
+        .unwrap();
+        // 9 - 128, 36 - 128, and 40000 - 128 saturated.
+        assert_eq!(out, [-119, -92, 127]);
+    }
+
+    #[test]
+    fn maximum_minimum_broadcast_scalar() {
+        let mut out = [0i8; 3];
+        maximum(
+            &[-1, 5, 2],
+            &shape(&[3]),
+            &[2],
+            &shape(&[]),
+            &mut out,
+            &shape(&[3]),
+            SplitRange::full(3),
+        )
+        .unwrap();
+        assert_eq!(out, [2, 5, 2]);
+        minimum(
+            &[-1, 5, 2],
+            &shape(&[3]),
+            &[2],
+            &shape(&[1]),
+            &mut out,
+            &shape(&[3]),
+            SplitRange::full(3),
+        )
+        .unwrap();
+        assert_eq!(out, [-1, 2, 2]);
+    }
+
+    #[test]
+    fn incompatible_broadcast_is_rejected() {
+        let mut out = [0i8; 6];
+        let result = maximum(
+            &[0; 6],
+            &shape(&[2, 3]),
+            &[0; 2],
+            &shape(&[2]),
+            &mut out,
+            &shape(&[2, 3]),
+            SplitRange::full(6),
+        );
+        assert_eq!(result, Err(KernelError::ShapeMismatch));
+    }
+
+    #[test]
+    fn six_d_broadcast_split_equals_whole_for_every_op() {
+        let s1 = shape(&[2, 1, 3, 1, 2, 2]);
+        let s2 = shape(&[1, 2, 1, 2, 1, 2]);
+        let so = shape(&[2, 2, 3, 2, 2, 2]);
+        let a = pseudo_random_i8(24, 11);
+        let b = pseudo_random_i8(8, 12);
+        let n = so.element_count().unwrap();
+        let arithmetic = ArithmeticParams {
+            left_shift: 20,
+            input1_offset: 3,
+            input1_multiplier: QuantizedMultiplier {
+                multiplier: 1_600_000_000,
+                shift: -1,
+            },
+            input2_offset: -7,
+            input2_multiplier: HALF,
+            output_offset: 1,
+            output_multiplier: QuantizedMultiplier {
+                multiplier: 1_300_000_000,
+                shift: -19,
+            },
+            activation: ActivationRange {
+                min: -100,
+                max: 100,
+            },
+        };
+        let mul_params = MulParams {
+            input1_offset: 3,
+            input2_offset: -7,
+            output_offset: 1,
+            output_multiplier: QuantizedMultiplier {
+                multiplier: 1_300_000_000,
+                shift: -6,
+            },
+            activation: ActivationRange::full::<i8>(),
+        };
+        let results = [
+            check_flat_split(n, 0i8, |r, out| {
+                add(&arithmetic, &a, &s1, &b, &s2, out, &so, r).unwrap()
+            }),
+            check_flat_split(n, 0i8, |r, out| {
+                sub(&arithmetic, &a, &s1, &b, &s2, out, &so, r).unwrap()
+            }),
+            check_flat_split(n, 0i8, |r, out| {
+                squared_difference(&arithmetic, &a, &s1, &b, &s2, out, &so, r).unwrap()
+            }),
+            check_flat_split(n, 0i8, |r, out| {
+                mul(&mul_params, &a, &s1, &b, &s2, out, &so, r).unwrap()
+            }),
+            check_flat_split(n, 0i8, |r, out| {
+                maximum(&a, &s1, &b, &s2, out, &so, r).unwrap()
+            }),
+            check_flat_split(n, 0i8, |r, out| {
+                minimum(&a, &s1, &b, &s2, out, &so, r).unwrap()
+            }),
+        ];
+        // Spot-check broadcasting: output element at coords (1,1,2,1,1,1).
+        let flat = flat_index(&[1, 1, 2, 1, 1, 1], &[2, 2, 3, 2, 2, 2]);
+        let a_index = flat_index(&[1, 0, 2, 0, 1, 1], &[2, 1, 3, 1, 2, 2]);
+        let b_index = flat_index(&[0, 1, 0, 1, 0, 1], &[1, 2, 1, 2, 1, 2]);
+        assert_eq!(results[4][flat], a[a_index].max(b[b_index]));
+        assert_eq!(results[5][flat], a[a_index].min(b[b_index]));
+    }
+}

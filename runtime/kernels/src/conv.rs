@@ -1,0 +1,436 @@
+//! CONV_2D, INT8 activations with INT8 (per-channel or per-tensor) filters and INT32
+//! bias.
+//!
+//! Mirrors `tflite::reference_integer_ops::ConvPerChannel`
+//! (tensorflow/lite/kernels/internal/reference/integer_ops/conv.h) as dispatched by
+//! tensorflow/lite/micro/kernels/conv.cc, including grouped convolution
+//! (`input_channels / filter_input_channels` groups).
+//!
+//! Split axes: output rows (`N*H`) and output channels, via [`OutputTile`].
+
+use crate::error::{expect_len, KernelError, KernelResult};
+use crate::quant::{ActivationRange, ChannelMultipliers};
+use crate::shape::Nhwc;
+use crate::spatial::{check_feature_maps, for_each_tile_element, requantize, WindowAxis};
+use crate::split::OutputTile;
+
+/// Window geometry shared by CONV_2D and DEPTHWISE_CONV_2D (TFLM `ConvParams` /
+/// `DepthwiseParams`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvGeometry {
+    /// `stride_height`.
+    pub stride_height: usize,
+    /// `stride_width`.
+    pub stride_width: usize,
+    /// `dilation_height_factor`.
+    pub dilation_height: usize,
+    /// `dilation_width_factor`.
+    pub dilation_width: usize,
+    /// `padding_values.height`: implicit zero rows above the input (TFLM
+    /// `ComputePaddingHeightWidth`; SAME padding puts any odd extra row at the bottom).
+    pub pad_top: usize,
+    /// `padding_values.width`: implicit zero columns left of the input.
+    pub pad_left: usize,
+}
+
+/// Quantization of an op that accumulates `(filter + weights_offset) *
+/// (input + input_offset)` into INT32 and requantizes per output channel: CONV_2D,
+/// DEPTHWISE_CONV_2D, FULLY_CONNECTED and BATCH_MATMUL.
+#[derive(Clone, Copy, Debug)]
+pub struct LinearQuantParams<'a> {
+    /// TFLM `input_offset` = `-input_zero_point`.
+    pub input_offset: i32,
+    /// TFLM `weights_offset` = `-filter_zero_point`. Only per-tensor FULLY_CONNECTED
+    /// and BATCH_MATMUL (rhs zero point) use it; TFLM's INT8 CONV_2D,
+    /// DEPTHWISE_CONV_2D and per-channel FULLY_CONNECTED ignore the filter zero point
+    /// (required to be 0), so pass 0 there.
+    pub weights_offset: i32,
+    /// TFLM `output_offset` = `output_zero_point`.
+    pub output_offset: i32,
+    /// TFLM `per_channel_output_multiplier` / `per_channel_output_shift` (or the
+    /// per-tensor `output_multiplier` / `output_shift` as one-element slices).
+    pub output_multipliers: ChannelMultipliers<'a>,
+    /// TFLM `output_activation_min/max` from `CalculateActivationRangeQuantized`.
+    pub activation: ActivationRange,
+}
+
+impl LinearQuantParams<'_> {
+    /// Adds one tap to the accumulator; INT32 arithmetic wraps on overflow like C++ on
+    /// TFLM targets.
+    pub(crate) fn accumulate(&self, acc: i32, filter_value: i8, input_value: i8) -> i32 {
+        let filter = i32::from(filter_value) + self.weights_offset;
+        let input = i32::from(input_value) + self.input_offset;
+        acc.wrapping_add(filter.wrapping_mul(input))
+    }
+
+    /// Adds the bias and requantizes the accumulator of output channel `channel`.
+    pub(crate) fn finish(&self, acc: i32, bias: Option<&[i32]>, channel: usize) -> i8 {
+        let acc = match bias {
+            Some(bias) => acc.wrapping_add(bias[channel]),
+            None => acc,
+        };
+        // The activation range lies within i8, so the narrowing is exact.
+        requantize(
+            acc,
+            self.output_multipliers.get(channel),
+            self.output_offset,
+            self.activation,
+        ) as i8
+    }
+
+    /// Checks the per-channel slices and the bias against `channels` outputs.
+    pub(crate) fn check(&self, bias: Option<&[i32]>, channels: usize) -> KernelResult {
+        self.output_multipliers.check(channels)?;
+        if let Some(bias) = bias {
+            expect_len(bias.len(), channels)?;
+        }
+        if self.activation.min < i32::from(i8::MIN) || self.activation.max > i32::from(i8::MAX) {
+            return Err(KernelError::InvalidParameter);
+        }
+        Ok(())
+    }
+}
+
+impl ConvGeometry {
+    pub(crate) fn axes(&self, input: Nhwc, filter: Nhwc) -> (WindowAxis, WindowAxis) {
+        (
+            WindowAxis {
+                stride: self.stride_height,
+                dilation: self.dilation_height,
+                pad: self.pad_top,
+                taps: filter.height,
+                input_len: input.height,
+            },
+            WindowAxis {
+                stride: self.stride_width,
+                dilation: self.dilation_width,
+                pad: self.pad_left,
+                taps: filter.width,
+                input_len: input.width,
+            },
+        )
+    }
+}
+
+/// Computes the `tile` part of a CONV_2D output.
+///
+/// `filter_shape` is `[output_channels, height, width, input_channels / groups]`
+/// (TFLite OHWI). `bias`, when present, has one INT32 per output channel.
+#[allow(clippy::too_many_arguments)]
+pub fn conv_2d(
+    geometry: &ConvGeometry,
+    quant: &LinearQuantParams,
+    input: &[i8],
+    input_shape: Nhwc,
+    filter: &[i8],
+    filter_shape: Nhwc,
+    bias: Option<&[i32]>,
+    output: &mut [i8],
+    output_shape: Nhwc,
+    tile: OutputTile,
+) -> KernelResult {
+    check_feature_maps(input.len(), input_shape, output.len(), output_shape, tile)?;
+    expect_len(filter.len(), filter_shape.element_count()?)?;
+    expect_len(filter_shape.batches, output_shape.channels)?;
+    quant.check(bias, output_shape.channels)?;
+    let filter_depth = filter_shape.channels;
+    if filter_depth == 0 || input_shape.channels % filter_depth != 0 {
+        return Err(KernelError::ShapeMismatch);
+    }
+    let groups = input_shape.channels / filter_depth;
+    if groups == 0 || output_shape.channels % groups != 0 {
+        return Err(KernelError::ShapeMismatch);
+    }
+    let filters_per_group = output_shape.channels / groups;
+    let (y_axis, x_axis) = geometry.axes(input_shape, filter_shape);
+    y_axis.check(output_shape.height)?;
+    x_axis.check(output_shape.width)?;
+
+    for_each_tile_element(
+        output,
+        output_shape,
+        tile,
+        |batch, out_y, out_x, out_channel| {
+            let input_channel_base = (out_channel / filters_per_group) * filter_depth;
+            let (y_origin, x_origin) = (y_axis.origin(out_y), x_axis.origin(out_x));
+            let mut acc = 0i32;
+            for filter_y in 0..filter_shape.height {
+                let Some(in_y) = y_axis.input_at(y_origin, filter_y) else {
+                    continue;
+                };
+                for filter_x in 0..filter_shape.width {
+                    let Some(in_x) = x_axis.input_at(x_origin, filter_x) else {
+                        continue;
+                    };
+                    let input_base = input_shape.offset(batch, in_y, in_x, input_channel_base);
+                    let filter_base = filter_shape.offset(out_channel, filter_y, filter_x, 0);
+                    let inputs = &input[input_base..input_base + filter_depth];
+                    let weights = &filter[filter_base..filter_base + filter_depth];
+                    for (&w, &x) in weights.iter().zip(inputs) {
+                        acc = quant.accumulate(acc, w, x);
+                    }
+                }
+            }
+            quant.finish(acc, bias, out_channel)
+        },
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::QuantizedMultiplier;
+    use crate::test_util::{check_tile_split, pseudo_random_i8};
+
+    const HALF: QuantizedMultiplier = QuantizedMultiplier {
+        multiplier: 1 << 30,
+        shift: 0,
+    };
+
+    fn unit_geometry() -> ConvGeometry {
+        ConvGeometry {
+            stride_height: 1,
+            stride_width: 1,
+            dilation_height: 1,
+            dilation_width: 1,
+            pad_top: 0,
+            pad_left: 0,
+        }
+    }
+
+    fn quant<'a>(
+        multipliers: &'a [i32],
+        shifts: &'a [i32],
+        input_offset: i32,
+        output_offset: i32,
+    ) -> LinearQuantParams<'a> {
+        LinearQuantParams {
+            input_offset,
+            weights_offset: 0,
+            output_offset,
+            output_multipliers: ChannelMultipliers {
+                multipliers,
+                shifts,
+            },
+            activation: ActivationRange::full::<i8>(),
+        }
+    }
+
+    #[test]
+    fn one_by_one_conv_hand_checked() {
+        // Input 1x1x2x2 = pixels (1,2) and (3,4), zero point -1 (offset +1).
+        // Two filters [1,1] and [2,-1]; bias [10, -3]; multiplier 0.5; output zp 5.
+        // Pixel 0: f0 = 2+3+10 = 15 -> 7.5 -> 8 -> 13 ; f1 = 4-3-3 = -2 -> -1 -> 4.
+        // Pixel 1: f0 = 4+5+10 = 19 -> 9.5 -> 10 -> 15; f1 = 8-5-3 = 0 -> 5.
+        let input = [1, 2, 3, 4];
+        let filter = [1, 1, 2, -1];
+        let bias = [10, -3];
+        let q = quant(&[HALF.multiplier], &[HALF.shift], 1, 5);
+        let mut output = [0i8; 4];
+        conv_2d(
+            &unit_geometry(),
+            &q,
+            &input,
+            Nhwc::new(1, 1, 2, 2),
+            &filter,
+            Nhwc::new(2, 1, 1, 2),
+            Some(&bias),
+            &mut output,
+            Nhwc::new(1, 1, 2, 2),
+            OutputTile::full(1, 2),
+        )
+        .unwrap();
+        assert_eq!(output, [13, 4, 15, 5]);
+    }
+
+    #[test]
+    fn padding_strides_and_dilation_hand_checked() {
+        // 1x3x3x1 input 1..9, 2x2 all-ones filter, dilation 2, pad 1, stride 2.
+        // Output 2x2; taps at origin-offsets {0,2} in each axis.
+        // (0,0): origin (-1,-1): taps rows {-1,1} cols {-1,1} -> only (1,1) = 5.
+        // (0,1): origin (-1, 1): rows {1} cols {1,3->out} -> (1,1) = 5.
+        // (1,0): origin ( 1,-1): rows {1,3->out} cols {1} -> 5.
+        // (1,1): origin ( 1, 1): only (1,1) = 5.
+        let input: [i8; 9] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+        let geometry = ConvGeometry {
+            stride_height: 2,
+            stride_width: 2,
+            dilation_height: 2,
+            dilation_width: 2,
+            pad_top: 1,
+            pad_left: 1,
+        };
+        let q = quant(
+            &[QuantizedMultiplier::ONE.multiplier],
+            &[QuantizedMultiplier::ONE.shift],
+            0,
+            0,
+        );
+        let mut output = [0i8; 4];
+        conv_2d(
+            &geometry,
+            &q,
+            &input,
+            Nhwc::new(1, 3, 3, 1),
+            &[1; 4],
+            Nhwc::new(1, 2, 2, 1),
+            None,
+            &mut output,
+            Nhwc::new(1, 2, 2, 1),
+            OutputTile::full(2, 1),
+        )
+        .unwrap();
+        assert_eq!(output, [5, 5, 5, 5]);
+    }
+
+    #[test]
+    fn padding_contributes_nothing_even_with_input_offset() {
+        // TFLM skips padded taps entirely instead of adding `input_offset * weight`.
+        // 1x1x1x1 input 0 with offset 3, 3x3 ones filter, pad 1: only the centre tap
+        // counts: (0 + 3) * 1 = 3.
+        let geometry = ConvGeometry {
+            pad_top: 1,
+            pad_left: 1,
+            ..unit_geometry()
+        };
+        let q = quant(
+            &[QuantizedMultiplier::ONE.multiplier],
+            &[QuantizedMultiplier::ONE.shift],
+            3,
+            0,
+        );
+        let mut output = [0i8; 1];
+        conv_2d(
+            &geometry,
+            &q,
+            &[0],
+            Nhwc::new(1, 1, 1, 1),
+            &[1; 9],
+            Nhwc::new(1, 3, 3, 1),
+            None,
+            &mut output,
+            Nhwc::new(1, 1, 1, 1),
+            OutputTile::full(1, 1),
+        )
+        .unwrap();
+        assert_eq!(output, [3]);
+    }
+
+    #[test]
+    fn grouped_conv_reads_its_groups_channels() {
+        // 4 input channels, filter depth 2 -> 2 groups, 2 output channels (one per group).
+        // Filter 0 = [1, 0] reads channel 0; filter 1 = [0, 1] reads channel 3.
+        let q = quant(
+            &[QuantizedMultiplier::ONE.multiplier],
+            &[QuantizedMultiplier::ONE.shift],
+            0,
+            0,
+        );
+        let mut output = [0i8; 2];
+        conv_2d(
+            &unit_geometry(),
+            &q,
+            &[10, 20, 30, 40],
+            Nhwc::new(1, 1, 1, 4),
+            &[1, 0, 0, 1],
+            Nhwc::new(2, 1, 1, 2),
+            None,
+            &mut output,
+            Nhwc::new(1, 1, 1, 2),
+            OutputTile::full(1, 2),
+        )
+        .unwrap();
+        assert_eq!(output, [10, 40]);
+    }
+
+    #[test]
+    fn activation_clamps_after_offset() {
+        // acc 100, multiplier 1, zp 20 -> 120, clamped to [−128, 110].
+        let mut q = quant(
+            &[QuantizedMultiplier::ONE.multiplier],
+            &[QuantizedMultiplier::ONE.shift],
+            0,
+            20,
+        );
+        q.activation = ActivationRange { min: 20, max: 110 };
+        let mut output = [0i8; 1];
+        conv_2d(
+            &unit_geometry(),
+            &q,
+            &[100],
+            Nhwc::new(1, 1, 1, 1),
+            &[1],
+            Nhwc::new(1, 1, 1, 1),
+            None,
+            &mut output,
+            Nhwc::new(1, 1, 1, 1),
+            OutputTile::full(1, 1),
+        )
+        .unwrap();
+        assert_eq!(output, [110]);
+    }
+
+    #[test]
+    fn mismatched_shapes_are_rejected_without_writing() {
+        let q = quant(&[1 << 30], &[0], 0, 0);
+        let mut output = [7i8; 2];
+        let result = conv_2d(
+            &unit_geometry(),
+            &q,
+            &[1, 2, 3],
+            Nhwc::new(1, 1, 2, 2),
+            &[1, 1, 1, 1],
+            Nhwc::new(2, 1, 1, 2),
+            None,
+            &mut output,
+            Nhwc::new(1, 1, 1, 2),
+            OutputTile::full(1, 2),
+        );
+        assert_eq!(result, Err(KernelError::ShapeMismatch));
+        assert_eq!(output, [7, 7]);
+    }
+
+    #[test]
+    fn split_into_tiles_equals_whole() {
+        let input_shape = Nhwc::new(2, 5, 4, 3);
+        let filter_shape = Nhwc::new(5, 3, 2, 3);
+        let output_shape = Nhwc::new(2, 3, 2, 5);
+        let input = pseudo_random_i8(input_shape.element_count().unwrap(), 1);
+        let filter = pseudo_random_i8(filter_shape.element_count().unwrap(), 2);
+        let bias = [100, -2000, 3, 0, 77];
+        let multipliers = [
+            1 << 30,
+            1_500_000_000,
+            1_100_000_000,
+            2_000_000_000,
+            1 << 30,
+        ];
+        let shifts = [-7, -8, -6, -9, -7];
+        let geometry = ConvGeometry {
+            stride_height: 2,
+            stride_width: 2,
+            dilation_height: 1,
+            dilation_width: 2,
+            pad_top: 1,
+            pad_left: 1,
+        };
+        let q = quant(&multipliers, &shifts, 3, -4);
+        let whole = check_tile_split(6, 2, 5, 0i8, |tile, out| {
+            conv_2d(
+                &geometry,
+                &q,
+                &input,
+                input_shape,
+                &filter,
+                filter_shape,
+                Some(&bias),
+                out,
+                output_shape,
+                tile,
+            )
+            .unwrap()
+        });
+        assert!(whole.iter().any(|&v| v != 0));
+    }
+}

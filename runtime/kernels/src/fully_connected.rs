@@ -1,0 +1,194 @@
+//! FULLY_CONNECTED, INT8 activations with INT8 filters (per-tensor or per-channel)
+//! and INT32 bias.
+//!
+//! Mirrors `tflite::reference_integer_ops::FullyConnected` (per-tensor, with filter
+//! offset) and `FullyConnectedPerChannel`
+//! (tensorflow/lite/kernels/internal/reference/integer_ops/fully_connected.h) as
+//! dispatched by tensorflow/lite/micro/kernels/fully_connected.cc. Both are this one
+//! kernel: per-tensor passes one-element multiplier slices, per-channel passes
+//! `weights_offset = 0`.
+//!
+//! Split axes: batch rows and output units, via [`OutputTile`] (`rows` = batches,
+//! `channels` = output units).
+
+use crate::conv::LinearQuantParams;
+use crate::error::{expect_len, KernelError, KernelResult};
+use crate::split::OutputTile;
+
+/// Sizes of a FULLY_CONNECTED layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FullyConnectedDims {
+    /// Rows: all output dimensions but the last, flattened (TFLM `batches`).
+    pub batches: usize,
+    /// Length of each input row, the filter's last dimension (TFLM `accum_depth`).
+    pub input_depth: usize,
+    /// Output units, the filter's first dimension (TFLM `output_depth`).
+    pub output_depth: usize,
+}
+
+/// Computes the `tile` part of a FULLY_CONNECTED output.
+///
+/// `input` is `batches x input_depth`, `filter` is `output_depth x input_depth`,
+/// `output` is `batches x output_depth`, all row-major.
+pub fn fully_connected(
+    quant: &LinearQuantParams,
+    dims: FullyConnectedDims,
+    input: &[i8],
+    filter: &[i8],
+    bias: Option<&[i32]>,
+    output: &mut [i8],
+    tile: OutputTile,
+) -> KernelResult {
+    let product = |a: usize, b: usize| a.checked_mul(b).ok_or(KernelError::InvalidParameter);
+    expect_len(input.len(), product(dims.batches, dims.input_depth)?)?;
+    expect_len(filter.len(), product(dims.output_depth, dims.input_depth)?)?;
+    expect_len(output.len(), product(dims.batches, dims.output_depth)?)?;
+    quant.check(bias, dims.output_depth)?;
+    tile.check_within(dims.batches, dims.output_depth)?;
+
+    let depth = dims.input_depth;
+    for batch in tile.rows.indices() {
+        let row = &input[batch * depth..(batch + 1) * depth];
+        for unit in tile.channels.indices() {
+            let weights = &filter[unit * depth..(unit + 1) * depth];
+            let acc = weights
+                .iter()
+                .zip(row)
+                .fold(0i32, |acc, (&w, &x)| quant.accumulate(acc, w, x));
+            output[batch * dims.output_depth + unit] = quant.finish(acc, bias, unit);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::{ActivationRange, ChannelMultipliers};
+    use crate::test_util::{check_tile_split, pseudo_random_i8};
+
+    #[test]
+    fn per_tensor_with_filter_offset_hand_checked() {
+        // input zp 2 (offset -2), filter zp -1 (offset +1), multiplier 0.25
+        // (2^30, shift -1), output zp -3, bias [4].
+        // Row [4, 6] -> [2, 4]; weights [1, -2] -> [2, -1]: 4 - 4 = 0 + 4 = 4 -> 1 -> -2.
+        // Row [12, 2] -> [10, 0]: 20 + 4 = 24 -> 6 -> 3.
+        let quant = LinearQuantParams {
+            input_offset: -2,
+            weights_offset: 1,
+            output_offset: -3,
+            output_multipliers: ChannelMultipliers {
+                multipliers: &[1 << 30],
+                shifts: &[-1],
+            },
+            activation: ActivationRange::full::<i8>(),
+        };
+        let dims = FullyConnectedDims {
+            batches: 2,
+            input_depth: 2,
+            output_depth: 1,
+        };
+        let mut output = [0i8; 2];
+        fully_connected(
+            &quant,
+            dims,
+            &[4, 6, 12, 2],
+            &[1, -2],
+            Some(&[4]),
+            &mut output,
+            OutputTile::full(2, 1),
+        )
+        .unwrap();
+        assert_eq!(output, [-2, 3]);
+    }
+
+    #[test]
+    fn per_channel_multipliers_and_negative_rounding() {
+        // One row [3]; weights [1, 1, -1]; multipliers 0.5, 0.5 (shift -1 applied to
+        // 2^31 * 0.5 * 2 ...) chosen so that: unit0 = 3 * 0.5 = 1.5 -> 2,
+        // unit1 = 3 * 0.25 = 0.75 -> 1, unit2 = -3 * 0.5 = -1.5 -> -1 (ties up).
+        let quant = LinearQuantParams {
+            input_offset: 0,
+            weights_offset: 0,
+            output_offset: 0,
+            output_multipliers: ChannelMultipliers {
+                multipliers: &[1 << 30, 1 << 30, 1 << 30],
+                shifts: &[0, -1, 0],
+            },
+            activation: ActivationRange::full::<i8>(),
+        };
+        let dims = FullyConnectedDims {
+            batches: 1,
+            input_depth: 1,
+            output_depth: 3,
+        };
+        let mut output = [0i8; 3];
+        fully_connected(
+            &quant,
+            dims,
+            &[3],
+            &[1, 1, -1],
+            None,
+            &mut output,
+            OutputTile::full(1, 3),
+        )
+        .unwrap();
+        assert_eq!(output, [2, 1, -1]);
+    }
+
+    #[test]
+    fn wrong_multiplier_count_is_rejected() {
+        let quant = LinearQuantParams {
+            input_offset: 0,
+            weights_offset: 0,
+            output_offset: 0,
+            output_multipliers: ChannelMultipliers {
+                multipliers: &[1 << 30, 1 << 30],
+                shifts: &[0, 0],
+            },
+            activation: ActivationRange::full::<i8>(),
+        };
+        let dims = FullyConnectedDims {
+            batches: 1,
+            input_depth: 1,
+            output_depth: 3,
+        };
+        let mut output = [0i8; 3];
+        let result = fully_connected(
+            &quant,
+            dims,
+            &[3],
+            &[1, 1, 1],
+            None,
+            &mut output,
+            OutputTile::full(1, 3),
+        );
+        assert_eq!(result, Err(KernelError::ShapeMismatch));
+    }
+
+    #[test]
+    fn split_into_tiles_equals_whole() {
+        let dims = FullyConnectedDims {
+            batches: 5,
+            input_depth: 17,
+            output_depth: 7,
+        };
+        let input = pseudo_random_i8(5 * 17, 7);
+        let filter = pseudo_random_i8(7 * 17, 8);
+        let bias: Vec<i32> = (0..7).map(|i| i * 1000 - 3000).collect();
+        let quant = LinearQuantParams {
+            input_offset: 5,
+            weights_offset: 0,
+            output_offset: -1,
+            output_multipliers: ChannelMultipliers {
+                multipliers: &[1_700_000_000],
+                shifts: &[-9],
+            },
+            activation: ActivationRange { min: -128, max: 60 },
+        };
+        let whole = check_tile_split(5, 1, 7, 0i8, |tile, out| {
+            fully_connected(&quant, dims, &input, &filter, Some(&bias), out, tile).unwrap()
+        });
+        assert!(whole.iter().any(|&v| v != 0));
+    }
+}

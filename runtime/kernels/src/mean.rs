@@ -1,0 +1,231 @@
+//! MEAN (reduce-mean) for INT8 and INT16 over any set of axes.
+//!
+//! Mirrors `reference_ops::QuantizedMeanOrSum` with `compute_sum = false`
+//! (reference/reduce.h) as used by `EvalIntegerMean` in
+//! tensorflow/lite/micro/kernels/reduce_common.cc. Prepare only computes
+//! `QuantizeMultiplier(input_scale / output_scale)`; the `1 / count` factor is folded
+//! into that multiplier *at eval time* (see [`mean_multiplier`]).
+//!
+//! Split axis: flat output elements. `keep_dims` does not change the output's flat
+//! layout, so it is not a parameter.
+
+use crate::element::QuantElement;
+use crate::error::{expect_len, KernelError, KernelResult};
+use crate::quant::QuantizedMultiplier;
+use crate::shape::{row_major_strides, Shape, MAX_RANK};
+use crate::split::SplitRange;
+use crate::walk::{AffineMap, StridedWalk};
+
+/// TFLM `OpDataReduce` fields used by quantized MEAN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MeanParams {
+    /// `input_zp`.
+    pub input_zero_point: i32,
+    /// `output_zp`.
+    pub output_zero_point: i32,
+    /// `multiplier` / `shift` = `QuantizeMultiplier((double)s_in / (double)s_out)`.
+    pub multiplier: QuantizedMultiplier,
+}
+
+/// The eval-time multiplier of `QuantizedMeanOrSum`: with `s = floor(log2(count))`
+/// clamped to `min(s, 32, 31 + shift)`, it is
+/// `((int64)multiplier << s) / count` with shift `shift - s`.
+pub fn mean_multiplier(base: QuantizedMultiplier, count: u64) -> QuantizedMultiplier {
+    let log2 = 63 - count.max(1).leading_zeros() as i32;
+    let shift = log2.min(32).min(31 + base.shift).max(0);
+    let multiplier = (i64::from(base.multiplier) << shift) / count.max(1) as i64;
+    QuantizedMultiplier {
+        multiplier: multiplier as i32,
+        shift: base.shift - shift,
+    }
+}
+
+/// Writes outputs `range` of the mean of `input` over `axes` (resolved, non-negative
+/// axis indices of `input_shape`; duplicates are ignored as TFLM's `ResolveAxis` does).
+pub fn mean<T: QuantElement>(
+    params: &MeanParams,
+    input: &[T],
+    input_shape: &Shape,
+    axes: &[usize],
+    output: &mut [T],
+    range: SplitRange,
+) -> KernelResult {
+    expect_len(input.len(), input_shape.element_count()?)?;
+    let rank = input_shape.rank();
+    let lead = MAX_RANK - rank;
+    let in_dims = input_shape.extended();
+    let mut reduced = [false; MAX_RANK];
+    for &axis in axes {
+        if axis >= rank {
+            return Err(KernelError::InvalidParameter);
+        }
+        reduced[lead + axis] = true;
+    }
+    let kept_dims: [usize; MAX_RANK] =
+        core::array::from_fn(|a| if reduced[a] { 1 } else { in_dims[a] });
+    let reduced_dims: [usize; MAX_RANK] =
+        core::array::from_fn(|a| if reduced[a] { in_dims[a] } else { 1 });
+    let output_count = Shape::new(&kept_dims)?.element_count()?;
+    expect_len(output.len(), output_count)?;
+    range.check_within(output.len())?;
+    let count = Shape::new(&reduced_dims)?.element_count()?;
+    if count == 0 || input.is_empty() {
+        // TFLM value-initialises the output (zeros, not the zero point) and stops.
+        output[range.indices()].fill(T::saturate(0));
+        return Ok(());
+    }
+    if range.is_empty() {
+        return Ok(());
+    }
+    let multiplier = mean_multiplier(params.multiplier, count as u64);
+    let strides = row_major_strides(&in_dims).map(|s| s as isize);
+    let map = AffineMap { base: 0, strides };
+    let mut outputs = StridedWalk::starting_at(kept_dims, [map], range.start);
+    for out in &mut output[range.indices()] {
+        let origin = AffineMap {
+            base: outputs.offset(0) as isize,
+            strides,
+        };
+        let mut taps = StridedWalk::starting_at(reduced_dims, [origin], 0);
+        let mut sum = 0i32;
+        for _ in 0..count {
+            sum = sum.wrapping_add(input[taps.offset(0)].widen());
+            taps.advance();
+        }
+        // C++ evaluates `temp_sum - zp * count` in int64 and narrows to int32.
+        let shifted_sum =
+            (i64::from(sum) - i64::from(params.input_zero_point) * count as i64) as i32;
+        *out = T::saturate(
+            multiplier
+                .apply(shifted_sum)
+                .wrapping_add(params.output_zero_point),
+        );
+        outputs.advance();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::{check_flat_split, pseudo_random_i8};
+
+    #[test]
+    fn eval_time_multiplier_folds_in_the_count() {
+        // Base 1.0 = (2^30, 1); count 4: s = 2, (2^30 << 2) / 4 = 2^30, shift -1.
+        assert_eq!(
+            mean_multiplier(QuantizedMultiplier::ONE, 4),
+            QuantizedMultiplier {
+                multiplier: 1 << 30,
+                shift: -1
+            }
+        );
+        // Count 3: s = 1, (2^31) / 3 = 715827882, shift 0 (= 1/3 in Q31).
+        assert_eq!(
+            mean_multiplier(QuantizedMultiplier::ONE, 3),
+            QuantizedMultiplier {
+                multiplier: 715_827_882,
+                shift: 0
+            }
+        );
+        // A shift of -31 leaves no room: s is clamped to 0 and the count is lost.
+        let tiny = QuantizedMultiplier {
+            multiplier: 1 << 30,
+            shift: -31,
+        };
+        assert_eq!(
+            mean_multiplier(tiny, 8),
+            QuantizedMultiplier {
+                multiplier: (1 << 30) / 8,
+                shift: -31
+            }
+        );
+    }
+
+    #[test]
+    fn spatial_mean_hand_checked() {
+        // NHWC [1, 2, 2, 2], mean over H and W; zp_in 1, zp_out -2, scales equal.
+        // ch0: 3, 5, 7, 9 -> sum 24 - 4 = 20 -> 5 -> 3 ; ch1: 0, 1, 1, 1 -> 3 - 4 = -1
+        // -> -0.25 -> 0 -> -2.
+        let params = MeanParams {
+            input_zero_point: 1,
+            output_zero_point: -2,
+            multiplier: QuantizedMultiplier::ONE,
+        };
+        let input = [3i8, 0, 5, 1, 7, 1, 9, 1];
+        let mut out = [0i8; 2];
+        mean(
+            &params,
+            &input,
+            &Shape::new(&[1, 2, 2, 2]).unwrap(),
+            &[1, 2, 2],
+            &mut out,
+            SplitRange::full(2),
+        )
+        .unwrap();
+        assert_eq!(out, [3, -2]);
+    }
+
+    #[test]
+    fn rounding_of_negative_means() {
+        // Values -3, -2 over one axis: sum -5, mean -2.5.
+        let params = MeanParams {
+            input_zero_point: 0,
+            output_zero_point: 0,
+            multiplier: QuantizedMultiplier::ONE,
+        };
+        let mut out = [0i8; 1];
+        mean(
+            &params,
+            &[-3i8, -2],
+            &Shape::new(&[2]).unwrap(),
+            &[0],
+            &mut out,
+            SplitRange::full(1),
+        )
+        .unwrap();
+        // Folded multiplier: s = 1, (2^30 << 1) / 2 = 2^30, shift 0: a pure high mul,
+        // so the tie -2.5 rounds up to -2.
+        assert_eq!(out, [-2]);
+    }
+
+    #[test]
+    fn empty_reduction_writes_zeros() {
+        let params = MeanParams {
+            input_zero_point: 5,
+            output_zero_point: 7,
+            multiplier: QuantizedMultiplier::ONE,
+        };
+        let mut out = [9i8; 3];
+        mean(
+            &params,
+            &[],
+            &Shape::new(&[3, 0]).unwrap(),
+            &[1],
+            &mut out,
+            SplitRange::full(3),
+        )
+        .unwrap();
+        assert_eq!(out, [0; 3]);
+    }
+
+    #[test]
+    fn split_equals_whole() {
+        let shape = Shape::new(&[2, 3, 4, 5]).unwrap();
+        let input = pseudo_random_i8(120, 151);
+        let params = MeanParams {
+            input_zero_point: -3,
+            output_zero_point: 4,
+            multiplier: QuantizedMultiplier {
+                multiplier: 1_400_000_000,
+                shift: 0,
+            },
+        };
+        check_flat_split(10, 0i8, |r, out| {
+            mean(&params, &input, &shape, &[1, 2], out, r).unwrap()
+        });
+        check_flat_split(24, 0i8, |r, out| {
+            mean(&params, &input, &shape, &[3], out, r).unwrap()
+        });
+    }
+}

@@ -1,0 +1,305 @@
+//! AVERAGE_POOL_2D and MAX_POOL_2D for INT8 and INT16.
+//!
+//! Mirrors `tflite::reference_integer_ops::AveragePool` / `MaxPool`
+//! (tensorflow/lite/kernels/internal/reference/integer_ops/pooling.h) as dispatched by
+//! tensorflow/lite/micro/kernels/pooling.cc. Input and output share quantization, so
+//! no requantization happens; only the fused activation clamps.
+//!
+//! Split axes: output rows (`N*H`) and channels, via [`OutputTile`].
+
+use crate::element::QuantElement;
+use crate::error::{KernelError, KernelResult};
+use crate::quant::ActivationRange;
+use crate::shape::Nhwc;
+use crate::spatial::{check_feature_maps, for_each_tile_element, WindowAxis};
+use crate::split::OutputTile;
+
+/// TFLM `PoolParams`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolParams {
+    /// `stride_height`.
+    pub stride_height: usize,
+    /// `stride_width`.
+    pub stride_width: usize,
+    /// `filter_height`.
+    pub filter_height: usize,
+    /// `filter_width`.
+    pub filter_width: usize,
+    /// `padding_values.height`.
+    pub pad_top: usize,
+    /// `padding_values.width`.
+    pub pad_left: usize,
+    /// `quantized_activation_min/max` (`CalculateActivationRangeQuantized`).
+    pub activation: ActivationRange,
+}
+
+impl PoolParams {
+    fn axes(&self, input: Nhwc, output: Nhwc) -> Result<(WindowAxis, WindowAxis), KernelError> {
+        let y = WindowAxis {
+            stride: self.stride_height,
+            dilation: 1,
+            pad: self.pad_top,
+            taps: self.filter_height,
+            input_len: input.height,
+        };
+        let x = WindowAxis {
+            stride: self.stride_width,
+            dilation: 1,
+            pad: self.pad_left,
+            taps: self.filter_width,
+            input_len: input.width,
+        };
+        y.check(output.height)?;
+        x.check(output.width)?;
+        Ok((y, x))
+    }
+}
+
+/// Runs `reduce` over the clipped window of every output element in `tile`.
+fn pool<T: QuantElement>(
+    params: &PoolParams,
+    input: &[T],
+    input_shape: Nhwc,
+    output: &mut [T],
+    output_shape: Nhwc,
+    tile: OutputTile,
+    reduce: impl Fn(&mut dyn Iterator<Item = T>) -> i32,
+) -> KernelResult {
+    check_feature_maps(input.len(), input_shape, output.len(), output_shape, tile)?;
+    crate::error::expect_len(input_shape.channels, output_shape.channels)?;
+    let (y_axis, x_axis) = params.axes(input_shape, output_shape)?;
+    for_each_tile_element(
+        output,
+        output_shape,
+        tile,
+        |batch, out_y, out_x, channel| {
+            let ys = y_axis.clipped_taps(y_axis.origin(out_y));
+            let xs = x_axis.clipped_taps(x_axis.origin(out_x));
+            let (y_origin, x_origin) = (y_axis.origin(out_y), x_axis.origin(out_x));
+            let mut window = ys.flat_map(|fy| {
+                xs.clone().map(move |fx| {
+                    let in_y = (y_origin + fy as isize) as usize;
+                    let in_x = (x_origin + fx as isize) as usize;
+                    input[input_shape.offset(batch, in_y, in_x, channel)]
+                })
+            });
+            T::saturate(params.activation.apply(reduce(&mut window)))
+        },
+    );
+    Ok(())
+}
+
+/// Computes the `tile` part of an AVERAGE_POOL_2D output.
+///
+/// The sum of the in-image taps is divided by their count, rounding half away from
+/// zero (`(sum ± count/2) / count`). Padded taps are excluded from the count. TFLM
+/// fails the whole op if some window has no tap inside the input; so does this
+/// function (with [`KernelError::InvalidParameter`], before writing anything).
+pub fn average_pool_2d<T: QuantElement>(
+    params: &PoolParams,
+    input: &[T],
+    input_shape: Nhwc,
+    output: &mut [T],
+    output_shape: Nhwc,
+    tile: OutputTile,
+) -> KernelResult {
+    let (y_axis, x_axis) = params.axes(input_shape, output_shape)?;
+    let every_window_nonempty = (0..output_shape.height)
+        .all(|y| !y_axis.clipped_taps(y_axis.origin(y)).is_empty())
+        && (0..output_shape.width).all(|x| !x_axis.clipped_taps(x_axis.origin(x)).is_empty());
+    if !every_window_nonempty {
+        return Err(KernelError::InvalidParameter);
+    }
+    pool(
+        params,
+        input,
+        input_shape,
+        output,
+        output_shape,
+        tile,
+        |window| {
+            let (sum, count) = window.fold((0i32, 0i32), |(sum, count), v| {
+                (sum.wrapping_add(v.widen()), count + 1)
+            });
+            if sum > 0 {
+                (sum + count / 2) / count
+            } else {
+                (sum - count / 2) / count
+            }
+        },
+    )
+}
+
+/// Computes the `tile` part of a MAX_POOL_2D output.
+pub fn max_pool_2d<T: QuantElement>(
+    params: &PoolParams,
+    input: &[T],
+    input_shape: Nhwc,
+    output: &mut [T],
+    output_shape: Nhwc,
+    tile: OutputTile,
+) -> KernelResult {
+    pool(
+        params,
+        input,
+        input_shape,
+        output,
+        output_shape,
+        tile,
+        |window| window.map(QuantElement::widen).fold(T::MIN, i32::max),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::{check_tile_split, pseudo_random_i8};
+
+    fn params(filter: usize, stride: usize, pad: usize) -> PoolParams {
+        PoolParams {
+            stride_height: stride,
+            stride_width: stride,
+            filter_height: filter,
+            filter_width: filter,
+            pad_top: pad,
+            pad_left: pad,
+            activation: ActivationRange::full::<i8>(),
+        }
+    }
+
+    #[test]
+    fn average_rounds_half_away_from_zero_and_ignores_padding() {
+        // 1x2x2x1 input [1, 2, 4, 4]; 2x2 window, no pad -> 11/4 = 2.75 -> 3.
+        let mut out = [0i8; 1];
+        let shape_in = Nhwc::new(1, 2, 2, 1);
+        let shape_out = Nhwc::new(1, 1, 1, 1);
+        average_pool_2d(
+            &params(2, 1, 0),
+            &[1, 2, 4, 4],
+            shape_in,
+            &mut out,
+            shape_out,
+            OutputTile::full(1, 1),
+        )
+        .unwrap();
+        assert_eq!(out, [3]);
+        // [-1, -2, -4, -3]: -10/4 = -2.5 -> -3 (away from zero).
+        average_pool_2d(
+            &params(2, 1, 0),
+            &[-1, -2, -4, -3],
+            shape_in,
+            &mut out,
+            shape_out,
+            OutputTile::full(1, 1),
+        )
+        .unwrap();
+        assert_eq!(out, [-3]);
+        // [1, 1, 1, 2] = 5/4 = 1.25 -> 1.
+        average_pool_2d(
+            &params(2, 1, 0),
+            &[1, 1, 1, 2],
+            shape_in,
+            &mut out,
+            shape_out,
+            OutputTile::full(1, 1),
+        )
+        .unwrap();
+        assert_eq!(out, [1]);
+        // 3x3 window with pad 1 on a 2x2 input at output (0,0): only the 4 real taps
+        // count: (1+2+4+4)/4 -> 3 (a zero-padded average would give 11/9 -> 1).
+        average_pool_2d(
+            &params(3, 1, 1),
+            &[1, 2, 4, 4],
+            shape_in,
+            &mut out,
+            shape_out,
+            OutputTile::full(1, 1),
+        )
+        .unwrap();
+        assert_eq!(out, [3]);
+    }
+
+    #[test]
+    fn average_of_empty_window_is_an_error() {
+        // Pad 3 with a 2x2 window: output (0,0) covers only padding.
+        let mut out = [5i8; 1];
+        let result = average_pool_2d(
+            &params(2, 1, 3),
+            &[1, 2, 3, 4],
+            Nhwc::new(1, 2, 2, 1),
+            &mut out,
+            Nhwc::new(1, 1, 1, 1),
+            OutputTile::full(1, 1),
+        );
+        assert_eq!(result, Err(KernelError::InvalidParameter));
+        assert_eq!(out, [5]);
+    }
+
+    #[test]
+    fn max_pool_with_activation_and_int16() {
+        let mut p = params(2, 2, 0);
+        p.activation = ActivationRange { min: -5, max: 3 };
+        let mut out = [0i8; 2];
+        // Two channels: ch0 = [-9, -8, -7, -6] -> max -6 -> clamp -5; ch1 = [1,2,9,4] -> 9 -> 3.
+        max_pool_2d(
+            &p,
+            &[-9, 1, -8, 2, -7, 9, -6, 4],
+            Nhwc::new(1, 2, 2, 2),
+            &mut out,
+            Nhwc::new(1, 1, 1, 2),
+            OutputTile::full(1, 2),
+        )
+        .unwrap();
+        assert_eq!(out, [-5, 3]);
+        let mut wide = [0i16; 1];
+        let wide_params = PoolParams {
+            activation: ActivationRange::full::<i16>(),
+            ..params(2, 2, 0)
+        };
+        max_pool_2d(
+            &wide_params,
+            &[-30000i16, 1000, 32767, -1],
+            Nhwc::new(1, 2, 2, 1),
+            &mut wide,
+            Nhwc::new(1, 1, 1, 1),
+            OutputTile::full(1, 1),
+        )
+        .unwrap();
+        assert_eq!(wide, [32767]);
+    }
+
+    #[test]
+    fn int16_average_uses_32_bit_sum() {
+        // 4 x 30000 would overflow int16 but not the int32 sum.
+        let mut p = params(2, 2, 0);
+        p.activation = ActivationRange::full::<i16>();
+        let mut out = [0i16; 1];
+        average_pool_2d(
+            &p,
+            &[30000i16, 30000, 30000, 30001],
+            Nhwc::new(1, 2, 2, 1),
+            &mut out,
+            Nhwc::new(1, 1, 1, 1),
+            OutputTile::full(1, 1),
+        )
+        .unwrap();
+        assert_eq!(out, [30000]);
+    }
+
+    #[test]
+    fn split_into_tiles_equals_whole() {
+        let input_shape = Nhwc::new(2, 7, 6, 4);
+        let output_shape = Nhwc::new(2, 4, 3, 4);
+        let input = pseudo_random_i8(input_shape.element_count().unwrap(), 5);
+        let p = params(3, 2, 1);
+        for average in [false, true] {
+            check_tile_split(8, 3, 4, 0i8, |tile, out| {
+                if average {
+                    average_pool_2d(&p, &input, input_shape, out, output_shape, tile).unwrap()
+                } else {
+                    max_pool_2d(&p, &input, input_shape, out, output_shape, tile).unwrap()
+                }
+            });
+        }
+    }
+}

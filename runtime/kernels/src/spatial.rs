@@ -1,0 +1,146 @@
+//! Loops and checks shared by the NHWC windowed kernels (convolutions and pools).
+
+use crate::error::KernelError;
+use crate::quant::{ActivationRange, QuantizedMultiplier};
+use crate::shape::Nhwc;
+use crate::split::OutputTile;
+
+/// Writes `compute(batch, out_y, out_x, channel)` to every output element of `tile`.
+/// The caller has validated `output.len()` against `shape` and `tile` against it.
+pub(crate) fn for_each_tile_element<T>(
+    output: &mut [T],
+    shape: Nhwc,
+    tile: OutputTile,
+    mut compute: impl FnMut(usize, usize, usize, usize) -> T,
+) {
+    for row in tile.rows.indices() {
+        let (batch, out_y) = (row / shape.height, row % shape.height);
+        for out_x in 0..shape.width {
+            let base = shape.offset(batch, out_y, out_x, 0);
+            for channel in tile.channels.indices() {
+                output[base + channel] = compute(batch, out_y, out_x, channel);
+            }
+        }
+    }
+}
+
+/// One spatial axis of a sliding window: `in = out * stride - pad + tap * dilation`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WindowAxis {
+    pub stride: usize,
+    pub dilation: usize,
+    pub pad: usize,
+    pub taps: usize,
+    pub input_len: usize,
+}
+
+impl WindowAxis {
+    /// Checks the axis for `output_len` outputs: positive stride and dilation, and
+    /// every input coordinate the window can reach representable as `isize`.
+    pub fn check(&self, output_len: usize) -> Result<(), KernelError> {
+        if self.stride == 0 || self.dilation == 0 {
+            return Err(KernelError::InvalidParameter);
+        }
+        let far = output_len
+            .saturating_sub(1)
+            .checked_mul(self.stride)
+            .and_then(|v| v.checked_add(self.taps.saturating_sub(1).checked_mul(self.dilation)?))
+            .and_then(|v| isize::try_from(v).ok());
+        match (
+            far,
+            isize::try_from(self.pad),
+            isize::try_from(self.input_len),
+        ) {
+            (Some(_), Ok(_), Ok(_)) => Ok(()),
+            _ => Err(KernelError::InvalidParameter),
+        }
+    }
+
+    /// Input coordinate of tap 0 for output coordinate `out` (TFLM `in_*_origin`).
+    pub fn origin(&self, out: usize) -> isize {
+        (out * self.stride) as isize - self.pad as isize
+    }
+
+    /// Input coordinate of `tap` from `origin`, if it lies inside the input.
+    pub fn input_at(&self, origin: isize, tap: usize) -> Option<usize> {
+        let coordinate = origin + (tap * self.dilation) as isize;
+        if coordinate >= 0 && (coordinate as usize) < self.input_len {
+            Some(coordinate as usize)
+        } else {
+            None
+        }
+    }
+
+    /// Taps of an undilated window that fall inside the input, as TFLM's pools clip
+    /// them: `max(0, -origin) .. min(taps, input_len - origin)`.
+    pub fn clipped_taps(&self, origin: isize) -> core::ops::Range<usize> {
+        let start = (-origin).max(0) as usize;
+        let end = (self.input_len as isize - origin).clamp(0, self.taps as isize) as usize;
+        start..end.max(start)
+    }
+}
+
+/// Requantizes an INT32 accumulator to the output's quantized domain, in TFLM's
+/// order: multiply, add the output offset, clamp to the activation range.
+pub(crate) fn requantize(
+    acc: i32,
+    multiplier: QuantizedMultiplier,
+    output_offset: i32,
+    activation: ActivationRange,
+) -> i32 {
+    activation.apply(multiplier.apply(acc).wrapping_add(output_offset))
+}
+
+/// Checks that a convolution-like op's tensors agree: `input`/`output` lengths match
+/// their shapes, batches agree, and `tile` lies within the output.
+pub(crate) fn check_feature_maps(
+    input_len: usize,
+    input_shape: Nhwc,
+    output_len: usize,
+    output_shape: Nhwc,
+    tile: OutputTile,
+) -> Result<(), KernelError> {
+    crate::error::expect_len(input_len, input_shape.element_count()?)?;
+    crate::error::expect_len(output_len, output_shape.element_count()?)?;
+    crate::error::expect_len(input_shape.batches, output_shape.batches)?;
+    tile.check_within(output_shape.rows(), output_shape.channels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn axis(stride: usize, pad: usize, taps: usize, input_len: usize) -> WindowAxis {
+        WindowAxis {
+            stride,
+            dilation: 1,
+            pad,
+            taps,
+            input_len,
+        }
+    }
+
+    #[test]
+    fn clipped_taps_match_tflm_window_bounds() {
+        let a = axis(2, 1, 3, 5);
+        // out 0: origin -1 -> taps 1..3 ; out 2: origin 3 -> taps 0..2.
+        assert_eq!(a.clipped_taps(a.origin(0)), 1..3);
+        assert_eq!(a.clipped_taps(a.origin(2)), 0..2);
+        // A window entirely past the end is empty.
+        assert!(a.clipped_taps(7).is_empty());
+        assert!(a.clipped_taps(-5).is_empty());
+    }
+
+    #[test]
+    fn zero_stride_or_huge_geometry_is_rejected() {
+        assert_eq!(
+            axis(0, 0, 1, 1).check(1),
+            Err(KernelError::InvalidParameter)
+        );
+        assert_eq!(
+            axis(usize::MAX / 2, 0, 1, 1).check(4),
+            Err(KernelError::InvalidParameter)
+        );
+        assert!(axis(2, 1, 3, 5).check(3).is_ok());
+    }
+}

@@ -1,0 +1,62 @@
+//! TANH for INT8.
+//!
+//! Mirrors `reference_integer_ops::Tanh` (reference/integer_ops/tanh.h) with
+//! parameters from `CalculateArithmeticOpData` in tensorflow/lite/micro/kernels/
+//! tanh.cc (the same input conversion as LOGISTIC). The output is fixed by TFLM to
+//! scale 1/128, zero point 0. Split axis: flat elements.
+
+use crate::error::KernelResult;
+use crate::fixed_point;
+use crate::logistic::{FixedPointInput, FixedPointInputParams, INPUT_INTEGER_BITS};
+use crate::quant::rounding_divide_by_pot;
+use crate::split::SplitRange;
+use crate::unary::map_range;
+
+/// TANH: `tanh` in gemmlowp fixed point, output in Q0.7.
+pub fn tanh(
+    params: &FixedPointInputParams,
+    input: &[i8],
+    output: &mut [i8],
+    range: SplitRange,
+) -> KernelResult {
+    map_range(input, output, range, |x| match params.convert(x) {
+        FixedPointInput::Low => i8::MIN,
+        FixedPointInput::High => i8::MAX,
+        FixedPointInput::Q4(q4) => {
+            let q0 = fixed_point::tanh(q4, INPUT_INTEGER_BITS);
+            rounding_divide_by_pot(q0, 31 - 7).clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logistic::tests::prepare;
+    use crate::test_util::{check_flat_split, pseudo_random_i8};
+
+    #[test]
+    fn matches_real_tanh_within_one_step() {
+        let params = prepare(0.03, -2);
+        let input: Vec<i8> = (-128..=127).collect();
+        let mut out = [0i8; 256];
+        tanh(&params, &input, &mut out, SplitRange::full(256)).unwrap();
+        for (&x, &y) in input.iter().zip(out.iter()) {
+            let expected = ((f64::from(x) + 2.0) * f64::from(0.03f32)).tanh() * 128.0;
+            assert!(
+                (f64::from(y) - expected).abs() <= 1.0,
+                "x = {x}: {y} vs {expected}"
+            );
+        }
+        // tanh(0) = 0 exactly; a large input saturates at 127 (1.0 does not fit Q0.7).
+        assert_eq!(out[(-2i32 + 128) as usize], 0);
+        assert_eq!(out[255], 127);
+    }
+
+    #[test]
+    fn split_equals_whole() {
+        let input = pseudo_random_i8(50, 71);
+        let params = prepare(0.05, 4);
+        check_flat_split(50, 0i8, |r, out| tanh(&params, &input, out, r).unwrap());
+    }
+}

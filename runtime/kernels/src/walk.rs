@@ -1,0 +1,170 @@
+//! Walking a row-major output shape element by element while tracking where each
+//! element comes from in one or more strided inputs.
+//!
+//! Transpose, strided slice, broadcasting binary ops and pad all reduce to "output
+//! coordinate -> affine input offset"; this is the one loop they share. It advances
+//! like an odometer, so no division happens per element.
+
+use crate::shape::MAX_RANK;
+
+/// Affine map from output coordinates to one input's flat offset:
+/// `base + sum(coord[axis] * strides[axis])`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AffineMap {
+    pub base: isize,
+    pub strides: [isize; MAX_RANK],
+}
+
+impl AffineMap {
+    /// The map of a dense row-major tensor broadcast to `out_dims`: axes where the
+    /// input has extent 1 get stride 0.
+    pub fn broadcast(in_dims: &[usize; MAX_RANK], out_dims: &[usize; MAX_RANK]) -> Self {
+        let dense = crate::shape::row_major_strides(in_dims);
+        let mut strides = [0; MAX_RANK];
+        for axis in 0..MAX_RANK {
+            if in_dims[axis] != 1 {
+                debug_assert_eq!(in_dims[axis], out_dims[axis]);
+                // Element counts were checked, so every stride fits in isize.
+                strides[axis] = dense[axis] as isize;
+            }
+        }
+        Self { base: 0, strides }
+    }
+
+    fn offset_at(&self, coords: &[usize; MAX_RANK]) -> isize {
+        coords
+            .iter()
+            .zip(self.strides.iter())
+            .fold(self.base, |acc, (&c, &s)| acc + c as isize * s)
+    }
+}
+
+/// Odometer over `dims` that keeps `K` input offsets in step with the output index.
+pub(crate) struct StridedWalk<const K: usize> {
+    dims: [usize; MAX_RANK],
+    coords: [usize; MAX_RANK],
+    maps: [AffineMap; K],
+    offsets: [isize; K],
+}
+
+impl<const K: usize> StridedWalk<K> {
+    /// Starts the walk at row-major flat index `start` of `dims`.
+    pub fn starting_at(dims: [usize; MAX_RANK], maps: [AffineMap; K], start: usize) -> Self {
+        let mut coords = [0; MAX_RANK];
+        let mut rest = start;
+        for axis in (0..MAX_RANK).rev() {
+            if dims[axis] != 0 {
+                coords[axis] = rest % dims[axis];
+                rest /= dims[axis];
+            }
+        }
+        let offsets = maps.map(|m| m.offset_at(&coords));
+        Self {
+            dims,
+            coords,
+            maps,
+            offsets,
+        }
+    }
+
+    /// Output coordinates of the current element.
+    pub fn coords(&self) -> &[usize; MAX_RANK] {
+        &self.coords
+    }
+
+    /// Input offset of the current element under map `k`. Callers validate their maps
+    /// so that every offset reached inside the output shape is non-negative.
+    pub fn offset(&self, k: usize) -> usize {
+        self.offsets[k] as usize
+    }
+
+    /// Moves to the next element in row-major order.
+    pub fn advance(&mut self) {
+        for axis in (0..MAX_RANK).rev() {
+            self.coords[axis] += 1;
+            if self.coords[axis] < self.dims[axis] {
+                for (offset, map) in self.offsets.iter_mut().zip(self.maps.iter()) {
+                    *offset += map.strides[axis];
+                }
+                return;
+            }
+            let rewind = self.coords[axis] as isize - 1;
+            self.coords[axis] = 0;
+            for (offset, map) in self.offsets.iter_mut().zip(self.maps.iter()) {
+                *offset -= map.strides[axis] * rewind;
+            }
+        }
+    }
+}
+
+/// Largest and smallest offset `map` reaches over a non-empty `dims`, used to validate
+/// a map against the length of the slice it indexes.
+pub(crate) fn offset_bounds(map: &AffineMap, dims: &[usize; MAX_RANK]) -> Option<(isize, isize)> {
+    let mut low = map.base;
+    let mut high = map.base;
+    for (&dim, &stride) in dims.iter().zip(map.strides.iter()) {
+        let last = isize::try_from(dim.checked_sub(1)?).ok()?;
+        let reach = stride.checked_mul(last)?;
+        if reach < 0 {
+            low = low.checked_add(reach)?;
+        } else {
+            high = high.checked_add(reach)?;
+        }
+    }
+    Some((low, high))
+}
+
+/// Whether every offset of `map` over `dims` indexes a slice of `len` elements.
+pub(crate) fn map_fits(map: &AffineMap, dims: &[usize; MAX_RANK], len: usize) -> bool {
+    match offset_bounds(map, dims) {
+        Some((low, high)) => low >= 0 && (high as usize) < len,
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walk_matches_direct_offsets_from_any_start() {
+        let dims = [1, 1, 1, 2, 3, 4];
+        let transposed = AffineMap {
+            base: 0,
+            // Output [2,3,4] read from an input laid out as [4,3,2].
+            strides: [0, 0, 0, 1, 2, 6],
+        };
+        for start in 0..24 {
+            let mut walk = StridedWalk::starting_at(dims, [transposed], start);
+            for flat in start..24 {
+                let (a, b, c) = (flat / 12, (flat / 4) % 3, flat % 4);
+                assert_eq!(walk.offset(0), a + 2 * b + 6 * c, "flat {flat}");
+                walk.advance();
+            }
+        }
+    }
+
+    #[test]
+    fn negative_strides_are_tracked() {
+        let dims = [1, 1, 1, 1, 1, 4];
+        let reversed = AffineMap {
+            base: 3,
+            strides: [0, 0, 0, 0, 0, -1],
+        };
+        let mut walk = StridedWalk::starting_at(dims, [reversed], 0);
+        let mut seen = [0; 4];
+        for slot in seen.iter_mut() {
+            *slot = walk.offset(0);
+            walk.advance();
+        }
+        assert_eq!(seen, [3, 2, 1, 0]);
+        assert!(map_fits(&reversed, &dims, 4));
+        assert!(!map_fits(&reversed, &dims, 3));
+    }
+
+    #[test]
+    fn broadcast_map_zeroes_expanded_axes() {
+        let map = AffineMap::broadcast(&[1, 1, 1, 1, 3, 1], &[1, 1, 1, 2, 3, 4]);
+        assert_eq!(map.strides, [0, 0, 0, 0, 1, 0]);
+    }
+}

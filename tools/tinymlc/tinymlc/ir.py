@@ -1,0 +1,387 @@
+"""Typed graph IR shared by the frontend, validator, passes and codegen.
+
+Everything is immutable: passes build new graphs with `dataclasses.replace`.
+Tensor and operator ids are indices into `Graph.tensors` / `Graph.operators`;
+an input id of `NO_TENSOR` (-1) marks an omitted optional input, exactly as in
+the TFLite schema.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+NO_TENSOR = -1
+
+
+class DType(enum.Enum):
+    """Tensor element types; values are TFLite's `TensorType` codes."""
+
+    FLOAT32 = 0
+    FLOAT16 = 1
+    INT32 = 2
+    UINT8 = 3
+    INT64 = 4
+    STRING = 5
+    BOOL = 6
+    INT16 = 7
+    COMPLEX64 = 8
+    INT8 = 9
+    FLOAT64 = 10
+    COMPLEX128 = 11
+    UINT64 = 12
+    RESOURCE = 13
+    VARIANT = 14
+    UINT32 = 15
+    UINT16 = 16
+    INT4 = 17
+    BFLOAT16 = 18
+
+    @property
+    def numpy_dtype(self) -> np.dtype[np.generic] | None:
+        """Little-endian numpy dtype, or None for types without a fixed layout."""
+        name = _NUMPY_NAMES.get(self)
+        return np.dtype(name) if name is not None else None
+
+    @property
+    def itemsize(self) -> int | None:
+        """Bytes per element; None for packed (INT4) or variable-size types."""
+        dtype = self.numpy_dtype
+        return dtype.itemsize if dtype is not None else None
+
+    @property
+    def is_quantized_integer(self) -> bool:
+        return self in (DType.INT8, DType.INT16, DType.UINT8, DType.INT4)
+
+    @property
+    def integer_range(self) -> tuple[int, int]:
+        """(min, max) representable value of an integer type."""
+        if self is DType.INT4:
+            return (-8, 7)
+        info = np.iinfo(_NUMPY_NAMES[self])
+        return (int(info.min), int(info.max))
+
+
+_NUMPY_NAMES: dict[DType, str] = {
+    DType.FLOAT32: "<f4",
+    DType.FLOAT16: "<f2",
+    DType.FLOAT64: "<f8",
+    DType.INT8: "i1",
+    DType.UINT8: "u1",
+    DType.INT16: "<i2",
+    DType.UINT16: "<u2",
+    DType.INT32: "<i4",
+    DType.UINT32: "<u4",
+    DType.INT64: "<i8",
+    DType.UINT64: "<u8",
+    DType.BOOL: "?",
+    DType.COMPLEX64: "<c8",
+    DType.COMPLEX128: "<c16",
+}
+
+
+class OpKind(enum.Enum):
+    """Operators the compiler knows; values are TFLite `BuiltinOperator` codes.
+
+    `OTHER` stands for every builtin or custom operator the compiler does not
+    support; the operator's `opcode_name` then says which one it was.
+    """
+
+    ADD = 0
+    AVERAGE_POOL_2D = 1
+    CONCATENATION = 2
+    CONV_2D = 3
+    DEPTHWISE_CONV_2D = 4
+    DEQUANTIZE = 6
+    FULLY_CONNECTED = 9
+    LOGISTIC = 14
+    MAX_POOL_2D = 17
+    MUL = 18
+    RELU = 19
+    RELU6 = 21
+    RESHAPE = 22
+    SOFTMAX = 25
+    TANH = 28
+    PAD = 34
+    TRANSPOSE = 39
+    MEAN = 40
+    SUB = 41
+    SQUEEZE = 43
+    STRIDED_SLICE = 45
+    MAXIMUM = 55
+    MINIMUM = 57
+    PADV2 = 60
+    RSQRT = 76
+    LEAKY_RELU = 98
+    SQUARED_DIFFERENCE = 99
+    QUANTIZE = 114
+    HARD_SWISH = 117
+    BATCH_MATMUL = 126
+    GELU = 150
+    OTHER = -1
+
+
+class Activation(enum.Enum):
+    """Fused activation (`ActivationFunctionType`)."""
+
+    NONE = 0
+    RELU = 1
+    RELU_N1_TO_1 = 2
+    RELU6 = 3
+    TANH = 4
+    SIGN_BIT = 5
+
+
+class Padding(enum.Enum):
+    """Spatial padding scheme (`Padding`)."""
+
+    SAME = 0
+    VALID = 1
+
+
+@dataclass(frozen=True)
+class NoAttrs:
+    """Operators without builtin options, and unsupported operators."""
+
+
+@dataclass(frozen=True)
+class Conv2DAttrs:
+    padding: Padding
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class DepthwiseConv2DAttrs:
+    padding: Padding
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    depth_multiplier: int
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class FullyConnectedAttrs:
+    activation: Activation
+    weights_format: int  # 0 = DEFAULT; anything else is a shuffled layout.
+    keep_num_dims: bool
+    asymmetric_quantize_inputs: bool
+
+
+@dataclass(frozen=True)
+class Pool2DAttrs:
+    padding: Padding
+    stride_h: int
+    stride_w: int
+    filter_h: int
+    filter_w: int
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class SoftmaxAttrs:
+    beta: float  # float32 value from the flatbuffer, held exactly.
+
+
+@dataclass(frozen=True)
+class ElementwiseAttrs:
+    """ADD / SUB / MUL options."""
+
+    activation: Activation
+    pot_scale_int16: bool = True
+
+
+@dataclass(frozen=True)
+class ReshapeAttrs:
+    new_shape: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class SqueezeAttrs:
+    squeeze_dims: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ConcatenationAttrs:
+    axis: int
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class ReducerAttrs:
+    keep_dims: bool
+
+
+@dataclass(frozen=True)
+class StridedSliceAttrs:
+    begin_mask: int
+    end_mask: int
+    ellipsis_mask: int
+    new_axis_mask: int
+    shrink_axis_mask: int
+    offset: bool
+
+
+@dataclass(frozen=True)
+class BatchMatMulAttrs:
+    adj_x: bool
+    adj_y: bool
+    asymmetric_quantize_inputs: bool
+
+
+@dataclass(frozen=True)
+class LeakyReluAttrs:
+    alpha: float  # float32 value, held exactly.
+
+
+@dataclass(frozen=True)
+class GeluAttrs:
+    approximate: bool
+
+
+OpAttrs: TypeAlias = (
+    NoAttrs
+    | Conv2DAttrs
+    | DepthwiseConv2DAttrs
+    | FullyConnectedAttrs
+    | Pool2DAttrs
+    | SoftmaxAttrs
+    | ElementwiseAttrs
+    | ReshapeAttrs
+    | SqueezeAttrs
+    | ConcatenationAttrs
+    | ReducerAttrs
+    | StridedSliceAttrs
+    | BatchMatMulAttrs
+    | LeakyReluAttrs
+    | GeluAttrs
+)
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """Affine quantization: real = scale * (q - zero_point).
+
+    Scales are the float32 values from the model held as Python floats (exact);
+    per-channel tensors have one scale/zero point per index of
+    `quantized_dimension`.
+    """
+
+    scales: tuple[float, ...]
+    zero_points: tuple[int, ...]
+    quantized_dimension: int = 0
+
+    @property
+    def is_per_channel(self) -> bool:
+        return len(self.scales) > 1
+
+    @property
+    def scale(self) -> float:
+        """TFLM's `params.scale`: the first scale (per-tensor view)."""
+        return self.scales[0]
+
+    @property
+    def zero_point(self) -> int:
+        """TFLM's `params.zero_point`: the first zero point (0 if absent)."""
+        return self.zero_points[0] if self.zero_points else 0
+
+
+@dataclass(frozen=True)
+class Tensor:
+    name: str
+    shape: tuple[int, ...]
+    dtype: DType
+    quantization: Quantization | None = None
+    # Constant payload, already shaped and typed; None for activations.
+    data: npt.NDArray[np.generic] | None = field(default=None, compare=False, repr=False)
+    # TFLite's shape_signature (-1 marks a dynamic dimension); None if absent.
+    shape_signature: tuple[int, ...] | None = None
+    is_variable: bool = False
+
+    @property
+    def is_constant(self) -> bool:
+        return self.data is not None
+
+    @property
+    def num_elements(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def byte_size(self) -> int:
+        """Storage bytes; INT4 is packed two per byte as TFLite stores it."""
+        if self.dtype is DType.INT4:
+            return (self.num_elements + 1) // 2
+        itemsize = self.dtype.itemsize
+        if itemsize is None:
+            raise ValueError(f"tensor {self.name!r} of type {self.dtype.name} has no fixed size")
+        return self.num_elements * itemsize
+
+    @property
+    def has_dynamic_shape(self) -> bool:
+        return self.shape_signature is not None and any(d < 0 for d in self.shape_signature)
+
+
+@dataclass(frozen=True)
+class Operator:
+    kind: OpKind
+    # Builtin name ("CONV_2D") or "CUSTOM:<custom code>"; names unsupported ops.
+    opcode_name: str
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    attrs: OpAttrs = NoAttrs()
+    version: int = 1
+    intermediates: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Graph:
+    tensors: tuple[Tensor, ...]
+    operators: tuple[Operator, ...]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    name: str = ""
+    # tensor id -> tensor id whose storage it shares (set by no-op reshape
+    # removal); codegen must give both the same memory.
+    aliases: Mapping[int, int] = field(default_factory=dict, compare=False)
+
+    def producers(self) -> dict[int, int]:
+        """tensor id -> index of the operator writing it."""
+        return {t: i for i, op in enumerate(self.operators) for t in op.outputs}
+
+    def consumers(self) -> dict[int, list[int]]:
+        """tensor id -> indices of operators reading it, in schedule order."""
+        result: dict[int, list[int]] = {}
+        for i, op in enumerate(self.operators):
+            for t in op.inputs:
+                if t != NO_TENSOR:
+                    result.setdefault(t, []).append(i)
+        return result
+
+    def storage_of(self, tensor_id: int) -> int:
+        """The tensor that owns `tensor_id`'s memory (itself unless aliased)."""
+        while tensor_id in self.aliases:
+            tensor_id = self.aliases[tensor_id]
+        return tensor_id
+
+
+@dataclass(frozen=True)
+class Model:
+    subgraphs: tuple[Graph, ...]
+    source: str
+    version: int = 3
+    description: str = ""
+
+    @property
+    def main(self) -> Graph:
+        return self.subgraphs[0]

@@ -1,0 +1,28 @@
+"""Shared prepare for MAXIMUM and MINIMUM (int8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinymlc.ops._binary import BinaryShapes, check_binary
+from tinymlc.ops._common import OpView, require
+
+
+@dataclass(frozen=True)
+class MinMaxParams:
+    """The kernel compares raw int8 values: no quantization parameters."""
+
+    shapes: BinaryShapes
+
+
+def prepare_min_max(view: OpView) -> MinMaxParams:
+    operands = check_binary(view)
+    # TFLM compares the raw integers; that is only meaningful when all three
+    # tensors share one quantization, which the converter guarantees.
+    require(
+        operands.input1 == operands.output and operands.input2 == operands.output,
+        f"{view.op.opcode_name} inputs and output must share quantization (TFLM compares raw int8 values)",
+        "re-export the model",
+        view.output(),
+    )
+    return MinMaxParams(shapes=operands.shapes)

@@ -1,0 +1,86 @@
+"""BATCH_MATMUL (int8): TFLM BatchMatMulPrepare."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinymlc import quant
+from tinymlc.ir import BatchMatMulAttrs, DType
+from tinymlc.ops._common import (
+    OpView,
+    per_tensor,
+    require,
+    require_arity,
+    require_dtype,
+    require_output_shape,
+)
+
+
+@dataclass(frozen=True)
+class BatchMatMulParams:
+    adj_x: bool
+    adj_y: bool
+    lhs_shape: tuple[int, ...]
+    """LHS shape extended with leading 1s to the output rank."""
+    rhs_shape: tuple[int, ...]
+    """RHS shape extended with leading 1s to the output rank."""
+    output_shape: tuple[int, ...]
+    lhs_offset: int
+    """FullyConnectedParams.input_offset = -lhs zero point."""
+    rhs_offset: int
+    """FullyConnectedParams.weights_offset = -rhs zero point."""
+    output_offset: int
+    """Output zero point."""
+    output_multiplier: int
+    output_shift: int
+    """QuantizeMultiplier(float(lhs_scale * rhs_scale) / out_scale), positive = left."""
+    output_activation_min: int
+    output_activation_max: int
+    scratch_bytes: int
+    """Transposed copies TFLM keeps: LHS when adj_x, RHS when not adj_y."""
+
+
+def prepare(view: OpView) -> BatchMatMulParams:
+    attrs = view.op.attrs
+    require(isinstance(attrs, BatchMatMulAttrs), "BATCH_MATMUL has no options", "re-export the model")
+    assert isinstance(attrs, BatchMatMulAttrs)
+    require(not attrs.asymmetric_quantize_inputs, "hybrid BATCH_MATMUL is not supported", "")
+    require_arity(view, (2,))
+    lhs, rhs, output = view.input(0), view.input(1), view.output()
+    for tensor, role in ((lhs, "lhs"), (rhs, "rhs"), (output, "output")):
+        require_dtype(tensor, [DType.INT8], role)
+        require(2 <= len(tensor.shape) <= 5, f"{role} rank must be 2..5", "", tensor)
+    rank = max(len(lhs.shape), len(rhs.shape))
+    lhs_shape = (1,) * (rank - len(lhs.shape)) + lhs.shape
+    rhs_shape = (1,) * (rank - len(rhs.shape)) + rhs.shape
+    batch = []
+    for a, b in zip(lhs_shape[:-2], rhs_shape[:-2], strict=True):
+        require(1 in (a, b) or a == b, f"batch dims {a} and {b} do not broadcast", "", lhs)
+        batch.append(b if a == 1 else a)
+    accum_lhs = lhs_shape[-2] if attrs.adj_x else lhs_shape[-1]
+    accum_rhs = rhs_shape[-1] if attrs.adj_y else rhs_shape[-2]
+    require(accum_lhs == accum_rhs, f"inner dimensions {accum_lhs} and {accum_rhs} differ", "", rhs)
+    rows = lhs_shape[-1] if attrs.adj_x else lhs_shape[-2]
+    cols = rhs_shape[-2] if attrs.adj_y else rhs_shape[-1]
+    expected = (*batch, rows, cols)
+    require_output_shape(view, expected)
+    lhs_quant, rhs_quant, output_quant = per_tensor(lhs), per_tensor(rhs), per_tensor(output)
+    multiplier = quant.quantize_multiplier(
+        quant.product_multiplier_float(lhs_quant.scale, rhs_quant.scale, output_quant.scale)
+    )
+    scratch = (lhs.byte_size if attrs.adj_x else 0) + (0 if attrs.adj_y else rhs.byte_size)
+    return BatchMatMulParams(
+        adj_x=attrs.adj_x,
+        adj_y=attrs.adj_y,
+        lhs_shape=lhs_shape,
+        rhs_shape=rhs_shape,
+        output_shape=expected,
+        lhs_offset=-lhs_quant.zero_point,
+        rhs_offset=-rhs_quant.zero_point,
+        output_offset=output_quant.zero_point,
+        output_multiplier=multiplier.multiplier,
+        output_shift=multiplier.shift,
+        output_activation_min=-128,
+        output_activation_max=127,
+        scratch_bytes=scratch,
+    )

@@ -1,0 +1,12 @@
+"""Graph-to-graph passes and the memory planner.
+
+Each pass takes a `Graph` and returns a new one; none changes any value the
+model computes (every rewrite is proven bit-exact against TFLM's kernels).
+"""
+
+from tinymlc.passes.alias_reshapes import alias_reshapes
+from tinymlc.passes.constant_folding import fold_constants
+from tinymlc.passes.fuse_activation import fuse_activations
+from tinymlc.passes.memory_planner import MemoryPlan, plan_graph_memory
+
+__all__ = ["MemoryPlan", "alias_reshapes", "fold_constants", "fuse_activations", "plan_graph_memory"]
