@@ -238,7 +238,14 @@ BOARDS = {
 CORE_COUNTS = sorted({len(b.cores): None for b in BOARDS.values()}.keys())
 
 def board_constraints(name):
-    """The constraint values of the platform for board configuration `name`."""
+    """The constraint values of the platform of a board configuration.
+
+    Args:
+      name: a key of BOARDS.
+
+    Returns:
+      List of constraint value Labels: cpu, os, float ABI, atomics, board and core count.
+    """
     info = BOARDS[name]
     if info.triple in RUST_TRIPLES:
         triple_constraints = RUST_TRIPLES[info.triple]

@@ -39,6 +39,7 @@ tinyml_in_root() {
   if [[ -n "${TINYML_WORKSPACE:-}" ]]; then
     _tinyml_mount bind "${TINYML_WORKSPACE}"
   fi
+  # shellcheck disable=SC2016 # expanded by the shell inside the root, not here
   chroot "${TINYML_ROOT}" /bin/sh -c 'cd "$0" && exec "$@"' "${cwd}" /usr/bin/env -i "${env_vars[@]}" "$@"
 }
 

@@ -104,6 +104,7 @@ EOF
 missing_packages() {
   local pkg
   for pkg in "$@"; do
+    # shellcheck disable=SC2016 # ${Status} is dpkg-query's format, not a shell variable
     if ! tinyml_in_root / dpkg-query -W -f='${Status}' "${pkg}" 2>/dev/null | grep -q 'install ok installed'; then
       printf '%s\n' "${pkg}"
     fi
