@@ -134,8 +134,9 @@ BOARDS = {
         description = "Arm MPS3 AN547: SSE-300, Cortex-M55 (QEMU mps3-an547)",
         triple = "thumbv8m.main-none-eabihf",
         cores = [_core("cortex-m55", 32)],
-        flash = _region(0x01000000, 2 * MIB),  # FPGA SRAM
-        ram = _region(0x20000000, 512 * KIB),  # DTCM
+        # The core boots in Secure state from the secure alias of the ITCM (INITSVTOR0).
+        flash = _region(0x10000000, 512 * KIB),  # ITCM, secure alias
+        ram = _region(0x30000000, 512 * KIB),  # DTCM, secure alias
         emulator = _qemu_arm("mps3-an547"),
     ),
     "riscv32_virt": _board(
