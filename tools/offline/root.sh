@@ -46,7 +46,8 @@ tinyml_in_root() {
 # A fingerprint of everything that decides what the root contains.
 _tinyml_setup_fingerprint() {
   cat "${_tinyml_offline_dir}/setup.sh" "${_tinyml_offline_dir}/root.sh" \
-    "${_tinyml_offline_dir}"/build_std/* | sha256sum | cut -d' ' -f1
+    "${_tinyml_offline_dir}"/build_std/* "${_tinyml_offline_dir}/../qemu_plugin/insn_count.c" |
+    sha256sum | cut -d' ' -f1
 }
 
 tinyml_mark_ready() {

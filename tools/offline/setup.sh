@@ -21,7 +21,7 @@ security_mirror="${TINYML_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-s
 
 # Packages of bookworm (and its security suite, where Debian ships its current Rust).
 bookworm_packages=(
-  ca-certificates python3.11 qemu-system-arm qemu-system-misc
+  ca-certificates python3.11 qemu-system-arm qemu-system-misc dpkg-dev xz-utils
   rustc-web cargo-web rust-web-src rust-web-llvm lld-22
 )
 # Packages of unstable: Bazel 7 and the rule sets, and the C toolchain matching unstable's libc.
@@ -87,6 +87,9 @@ deb ${mirror} bookworm main
 deb ${mirror} bookworm-updates main
 deb ${security_mirror} bookworm-security main
 deb ${mirror} sid main
+deb-src ${mirror} bookworm main
+deb-src ${mirror} bookworm-updates main
+deb-src ${security_mirror} bookworm-security main
 EOF
   cat >"${TINYML_ROOT}/etc/apt/preferences.d/sid" <<'EOF'
 # unstable only where asked for (apt-get -t sid): Bazel 7 and the rule sets.
@@ -212,6 +215,34 @@ ensure_tinyjson_repository() {
   touch "${repo}/REPO.bazel"
 }
 
+# Our instruction-counting QEMU plugin (tools/qemu_plugin), compiled against the plugin header
+# of the installed QEMU's own Debian source package (Debian ships no plugin header).
+ensure_qemu_plugin() {
+  local dir=/opt/tinyml/qemu
+  local qemu_source plugin_source="${here}/../qemu_plugin/insn_count.c"
+  # shellcheck disable=SC2016 # dpkg-query's format, not shell variables
+  qemu_source="$(tinyml_in_root / dpkg-query -W -f='${source:Package}=${source:Version}' qemu-system-arm)"
+  local stamp="${TINYML_ROOT}${dir}/.built-from"
+  local fingerprint
+  fingerprint="${qemu_source} $(sha256sum "${plugin_source}" | cut -d' ' -f1)"
+  if [[ -f "${stamp}" && "$(cat "${stamp}")" == "${fingerprint}" ]]; then return; fi
+  log "building the QEMU instruction-count plugin against ${qemu_source}"
+  mkdir -p "${TINYML_ROOT}${dir}/source"
+  if [[ ! -f "${TINYML_ROOT}${dir}/include/qemu-plugin.h" ]]; then
+    tinyml_in_root / apt-get update -qq
+    tinyml_in_root "${dir}/source" apt-get source -qq --download-only "${qemu_source}" >/dev/null
+    mkdir -p "${TINYML_ROOT}${dir}/include"
+    tar -xOf "$(echo "${TINYML_ROOT}${dir}"/source/qemu_*.orig.tar.*)" --wildcards \
+      '*/include/qemu/qemu-plugin.h' >"${TINYML_ROOT}${dir}/include/qemu-plugin.h"
+  fi
+  rm -rf "${TINYML_ROOT}${dir}/source"
+  cp "${plugin_source}" "${TINYML_ROOT}${dir}/insn_count.c"
+  # -Wno-unused-parameter: QEMU fixes the callbacks' signatures, not all use every argument.
+  tinyml_in_root "${dir}" gcc -O2 -Wall -Wextra -Wno-unused-parameter -Werror -shared -fPIC -I include \
+    -o libinsn_count.so insn_count.c
+  printf '%s' "${fingerprint}" >"${stamp}"
+}
+
 main() {
   require_root
   ensure_host_tools
@@ -221,6 +252,7 @@ main() {
   ensure_bare_metal_sysroots
   ensure_rust_repository
   ensure_tinyjson_repository
+  ensure_qemu_plugin
   tinyml_mark_ready
 }
 
