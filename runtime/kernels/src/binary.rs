@@ -200,51 +200,45 @@ quantized_binary_kernel!(
     }
 );
 
-/// MAXIMUM over the `range` part of the broadcast output.
-#[allow(clippy::too_many_arguments)]
-pub fn maximum<T: Copy + Ord>(
-    input1: &[T],
-    input1_shape: &Shape,
-    input2: &[T],
-    input2_shape: &Shape,
-    output: &mut [T],
-    output_shape: &Shape,
-    range: SplitRange,
-) -> KernelResult {
-    broadcast_binary(
-        input1,
-        input1_shape,
-        input2,
-        input2_shape,
-        output,
-        output_shape,
-        range,
-        Ord::max,
-    )
+/// Signature shared by the unquantized elementwise-choice kernels (MAXIMUM, MINIMUM).
+macro_rules! ordered_binary_kernel {
+    ($(#[$doc:meta])* $name:ident, $choose:path) => {
+        $(#[$doc])*
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name<T: Copy + Ord>(
+            input1: &[T],
+            input1_shape: &Shape,
+            input2: &[T],
+            input2_shape: &Shape,
+            output: &mut [T],
+            output_shape: &Shape,
+            range: SplitRange,
+        ) -> KernelResult {
+            broadcast_binary(
+                input1,
+                input1_shape,
+                input2,
+                input2_shape,
+                output,
+                output_shape,
+                range,
+                $choose,
+            )
+        }
+    };
 }
 
-/// MINIMUM over the `range` part of the broadcast output.
-#[allow(clippy::too_many_arguments)]
-pub fn minimum<T: Copy + Ord>(
-    input1: &[T],
-    input1_shape: &Shape,
-    input2: &[T],
-    input2_shape: &Shape,
-    output: &mut [T],
-    output_shape: &Shape,
-    range: SplitRange,
-) -> KernelResult {
-    broadcast_binary(
-        input1,
-        input1_shape,
-        input2,
-        input2_shape,
-        output,
-        output_shape,
-        range,
-        Ord::min,
-    )
-}
+ordered_binary_kernel!(
+    /// MAXIMUM over the `range` part of the broadcast output.
+    maximum,
+    Ord::max
+);
+
+ordered_binary_kernel!(
+    /// MINIMUM over the `range` part of the broadcast output.
+    minimum,
+    Ord::min
+);
 
 #[cfg(test)]
 mod tests {
@@ -253,6 +247,18 @@ mod tests {
 
     fn shape(dims: &[usize]) -> Shape {
         Shape::new(dims).unwrap()
+    }
+
+    /// The whole output of `kernel` (parameters bound) over two `[N]` inputs.
+    fn same_shape<T: Copy + Default, const N: usize>(
+        kernel: impl Fn(&[T], &Shape, &[T], &Shape, &mut [T], &Shape, SplitRange) -> KernelResult,
+        a: [T; N],
+        b: [T; N],
+    ) -> [T; N] {
+        let dims = shape(&[N]);
+        let mut out = [T::default(); N];
+        kernel(&a, &dims, &b, &dims, &mut out, &dims, SplitRange::full(N)).unwrap();
+        out
     }
 
     const HALF: QuantizedMultiplier = QuantizedMultiplier {
@@ -282,20 +288,15 @@ mod tests {
     fn add_with_equal_scales_is_exact_integer_addition() {
         // zp1 = 1, zp2 = -2, zp_out = 3: out = (a - 1) + (b + 2) + 3.
         let p = unit_scale_add_params(-1, 2, 3);
-        let mut out = [0i8; 4];
-        add(
-            &p,
-            &[10, -10, 100, -128],
-            &shape(&[4]),
-            &[5, 5, 100, -128],
-            &shape(&[4]),
-            &mut out,
-            &shape(&[4]),
-            SplitRange::full(4),
-        )
-        .unwrap();
         // 10-1+5+2+3 = 19 ; -10-1+7+3 = -1 ; 99+102+3 = 204 -> 127 ; -129-126+3 -> -128.
-        assert_eq!(out, [19, -1, 127, -128]);
+        assert_eq!(
+            same_shape(
+                |x, sx, y, sy, out, so, r| add::<i8>(&p, x, sx, y, sy, out, so, r),
+                [10, -10, 100, -128],
+                [5, 5, 100, -128]
+            ),
+            [19, -1, 127, -128]
+        );
     }
 
     #[test]
@@ -304,19 +305,14 @@ mod tests {
         // RoundingDivideByPOT, which rounds ties away from zero: 1.5 -> 2, -1.5 -> -2.
         let mut p = unit_scale_add_params(0, 0, 0);
         p.output_multiplier.shift = -19;
-        let mut out = [0i8; 2];
-        add(
-            &p,
-            &[3, -3],
-            &shape(&[2]),
-            &[0, 0],
-            &shape(&[2]),
-            &mut out,
-            &shape(&[2]),
-            SplitRange::full(2),
-        )
-        .unwrap();
-        assert_eq!(out, [2, -2]);
+        assert_eq!(
+            same_shape(
+                |x, sx, y, sy, out, so, r| add::<i8>(&p, x, sx, y, sy, out, so, r),
+                [3, -3],
+                [0, 0]
+            ),
+            [2, -2]
+        );
     }
 
     #[test]
@@ -354,19 +350,14 @@ mod tests {
             },
             activation: ActivationRange::full::<i16>(),
         };
-        let mut out = [0i16; 3];
-        add(
-            &p,
-            &[1000i16, 30000, -30000],
-            &shape(&[3]),
-            &[-1, 30000, -30000],
-            &shape(&[3]),
-            &mut out,
-            &shape(&[3]),
-            SplitRange::full(3),
-        )
-        .unwrap();
-        assert_eq!(out, [999, 32767, -32768]);
+        assert_eq!(
+            same_shape(
+                |x, sx, y, sy, out, so, r| add(&p, x, sx, y, sy, out, so, r),
+                [1000i16, 30000, -30000],
+                [-1, 30000, -30000]
+            ),
+            [999, 32767, -32768]
+        );
     }
 
     #[test]
@@ -383,19 +374,14 @@ mod tests {
             },
             activation: ActivationRange::full::<i8>(),
         };
-        let mut out = [0i8; 2];
-        mul(
-            &p,
-            &[3, -5],
-            &shape(&[2]),
-            &[6, 0],
-            &shape(&[2]),
-            &mut out,
-            &shape(&[2]),
-            SplitRange::full(2),
-        )
-        .unwrap();
-        assert_eq!(out, [8, 6]);
+        assert_eq!(
+            same_shape(
+                |x, sx, y, sy, out, so, r| mul::<i8>(&p, x, sx, y, sy, out, so, r),
+                [3, -5],
+                [6, 0]
+            ),
+            [8, 6]
+        );
     }
 
     #[test]
@@ -415,20 +401,15 @@ mod tests {
             },
             activation: ActivationRange::full::<i8>(),
         };
-        let mut out = [0i8; 3];
-        squared_difference(
-            &p,
-            &[5, -3, 100],
-            &shape(&[3]),
-            &[2, 3, -100],
-            &shape(&[3]),
-            &mut out,
-            &shape(&[3]),
-            SplitRange::full(3),
-        )
-        .unwrap();
         // 9 - 128, 36 - 128, and 40000 - 128 saturated.
-        assert_eq!(out, [-119, -92, 127]);
+        assert_eq!(
+            same_shape(
+                |x, sx, y, sy, out, so, r| squared_difference::<i8>(&p, x, sx, y, sy, out, so, r),
+                [5, -3, 100],
+                [2, 3, -100]
+            ),
+            [-119, -92, 127]
+        );
     }
 
     #[test]

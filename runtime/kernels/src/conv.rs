@@ -11,7 +11,9 @@
 use crate::error::{expect_len, KernelError, KernelResult};
 use crate::quant::{ActivationRange, ChannelMultipliers};
 use crate::shape::Nhwc;
-use crate::spatial::{check_feature_maps, for_each_tile_element, requantize, WindowAxis};
+use crate::spatial::{
+    accumulate_window, check_feature_maps, for_each_tile_element, requantize, WindowAxis,
+};
 use crate::split::OutputTile;
 
 /// Window geometry shared by CONV_2D and DEPTHWISE_CONV_2D (TFLM `ConvParams` /
@@ -92,7 +94,21 @@ impl LinearQuantParams<'_> {
 }
 
 impl ConvGeometry {
-    pub(crate) fn axes(&self, input: Nhwc, filter: Nhwc) -> (WindowAxis, WindowAxis) {
+    /// The (height, width) window axes of `filter` over `input`, checked for the
+    /// output extent.
+    pub(crate) fn checked_axes(
+        &self,
+        input: Nhwc,
+        filter: Nhwc,
+        output: Nhwc,
+    ) -> Result<(WindowAxis, WindowAxis), KernelError> {
+        let (y_axis, x_axis) = self.axes(input, filter);
+        y_axis.check(output.height)?;
+        x_axis.check(output.width)?;
+        Ok((y_axis, x_axis))
+    }
+
+    fn axes(&self, input: Nhwc, filter: Nhwc) -> (WindowAxis, WindowAxis) {
         (
             WindowAxis {
                 stride: self.stride_height,
@@ -142,9 +158,7 @@ pub fn conv_2d(
         return Err(KernelError::ShapeMismatch);
     }
     let filters_per_group = output_shape.channels / groups;
-    let (y_axis, x_axis) = geometry.axes(input_shape, filter_shape);
-    y_axis.check(output_shape.height)?;
-    x_axis.check(output_shape.width)?;
+    let (y_axis, x_axis) = geometry.checked_axes(input_shape, filter_shape, output_shape)?;
 
     for_each_tile_element(
         output,
@@ -152,25 +166,21 @@ pub fn conv_2d(
         tile,
         |batch, out_y, out_x, out_channel| {
             let input_channel_base = (out_channel / filters_per_group) * filter_depth;
-            let (y_origin, x_origin) = (y_axis.origin(out_y), x_axis.origin(out_x));
-            let mut acc = 0i32;
-            for filter_y in 0..filter_shape.height {
-                let Some(in_y) = y_axis.input_at(y_origin, filter_y) else {
-                    continue;
-                };
-                for filter_x in 0..filter_shape.width {
-                    let Some(in_x) = x_axis.input_at(x_origin, filter_x) else {
-                        continue;
-                    };
+            let acc = accumulate_window(
+                &y_axis,
+                &x_axis,
+                (out_y, out_x),
+                |acc, (filter_y, filter_x), (in_y, in_x)| {
                     let input_base = input_shape.offset(batch, in_y, in_x, input_channel_base);
                     let filter_base = filter_shape.offset(out_channel, filter_y, filter_x, 0);
                     let inputs = &input[input_base..input_base + filter_depth];
                     let weights = &filter[filter_base..filter_base + filter_depth];
-                    for (&w, &x) in weights.iter().zip(inputs) {
-                        acc = quant.accumulate(acc, w, x);
-                    }
-                }
-            }
+                    weights
+                        .iter()
+                        .zip(inputs)
+                        .fold(acc, |acc, (&w, &x)| quant.accumulate(acc, w, x))
+                },
+            );
             quant.finish(acc, bias, out_channel)
         },
     );
@@ -178,7 +188,7 @@ pub fn conv_2d(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::quant::QuantizedMultiplier;
     use crate::test_util::{check_tile_split, pseudo_random_i8};
@@ -188,7 +198,8 @@ mod tests {
         shift: 0,
     };
 
-    fn unit_geometry() -> ConvGeometry {
+    /// Stride 1, dilation 1, no padding (shared with DEPTHWISE_CONV_2D's tests).
+    pub(crate) fn unit_geometry() -> ConvGeometry {
         ConvGeometry {
             stride_height: 1,
             stride_width: 1,
@@ -199,7 +210,9 @@ mod tests {
         }
     }
 
-    fn quant<'a>(
+    /// Symmetric filters, full INT8 activation range (shared with DEPTHWISE_CONV_2D's
+    /// tests).
+    pub(crate) fn quant<'a>(
         multipliers: &'a [i32],
         shifts: &'a [i32],
         input_offset: i32,

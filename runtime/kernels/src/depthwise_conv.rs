@@ -10,7 +10,7 @@
 use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::error::{expect_len, KernelError, KernelResult};
 use crate::shape::Nhwc;
-use crate::spatial::{check_feature_maps, for_each_tile_element};
+use crate::spatial::{accumulate_window, check_feature_maps, for_each_tile_element};
 use crate::split::OutputTile;
 
 /// Computes the `tile` part of a DEPTHWISE_CONV_2D output.
@@ -46,9 +46,7 @@ pub fn depthwise_conv_2d(
         output_shape.channels,
     )?;
     quant.check(bias, output_shape.channels)?;
-    let (y_axis, x_axis) = geometry.axes(input_shape, filter_shape);
-    y_axis.check(output_shape.height)?;
-    x_axis.check(output_shape.width)?;
+    let (y_axis, x_axis) = geometry.checked_axes(input_shape, filter_shape, output_shape)?;
 
     for_each_tile_element(
         output,
@@ -56,21 +54,16 @@ pub fn depthwise_conv_2d(
         tile,
         |batch, out_y, out_x, out_channel| {
             let in_channel = out_channel / depth_multiplier;
-            let (y_origin, x_origin) = (y_axis.origin(out_y), x_axis.origin(out_x));
-            let mut acc = 0i32;
-            for filter_y in 0..filter_shape.height {
-                let Some(in_y) = y_axis.input_at(y_origin, filter_y) else {
-                    continue;
-                };
-                for filter_x in 0..filter_shape.width {
-                    let Some(in_x) = x_axis.input_at(x_origin, filter_x) else {
-                        continue;
-                    };
+            let acc = accumulate_window(
+                &y_axis,
+                &x_axis,
+                (out_y, out_x),
+                |acc, (filter_y, filter_x), (in_y, in_x)| {
                     let x = input[input_shape.offset(batch, in_y, in_x, in_channel)];
                     let w = filter[filter_shape.offset(0, filter_y, filter_x, out_channel)];
-                    acc = quant.accumulate(acc, w, x);
-                }
-            }
+                    quant.accumulate(acc, w, x)
+                },
+            );
             quant.finish(acc, bias, out_channel)
         },
     );
@@ -80,31 +73,13 @@ pub fn depthwise_conv_2d(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conv::tests::{quant, unit_geometry};
     use crate::quant::{ActivationRange, ChannelMultipliers, QuantizedMultiplier};
     use crate::test_util::{check_tile_split, pseudo_random_i8};
 
+    /// Output = 2 * 0.5 * accumulator: the accumulator itself, unclamped in INT8.
     fn identity_quant(input_offset: i32) -> LinearQuantParams<'static> {
-        LinearQuantParams {
-            input_offset,
-            weights_offset: 0,
-            output_offset: 0,
-            output_multipliers: ChannelMultipliers {
-                multipliers: &[1 << 30],
-                shifts: &[1],
-            },
-            activation: ActivationRange::full::<i8>(),
-        }
-    }
-
-    fn unit() -> ConvGeometry {
-        ConvGeometry {
-            stride_height: 1,
-            stride_width: 1,
-            dilation_height: 1,
-            dilation_width: 1,
-            pad_top: 0,
-            pad_left: 0,
-        }
+        quant(&[1 << 30], &[1], input_offset, 0)
     }
 
     #[test]
@@ -113,7 +88,7 @@ mod tests {
         // [3*1, 3*2, 5*3, 5*4] with input offset 1: [4, 8, 18, 24].
         let mut output = [0i8; 4];
         depthwise_conv_2d(
-            &unit(),
+            &unit_geometry(),
             2,
             &identity_quant(1),
             &[3, 5],
@@ -145,7 +120,7 @@ mod tests {
         };
         let geometry = ConvGeometry {
             dilation_width: 2,
-            ..unit()
+            ..unit_geometry()
         };
         let mut output = [0i8; 4];
         depthwise_conv_2d(
@@ -170,7 +145,7 @@ mod tests {
         // 127 * 127 = 16129 -> clamps to 127; -128 offset case: (-128 + 0) * 127 -> -128.
         let mut output = [0i8; 2];
         depthwise_conv_2d(
-            &unit(),
+            &unit_geometry(),
             1,
             &identity_quant(0),
             &[127, -128],
@@ -197,17 +172,11 @@ mod tests {
         let multipliers = [1_300_000_000; 6];
         let shifts = [-8, -7, -8, -9, -6, -8];
         let quant = LinearQuantParams {
-            input_offset: -7,
-            weights_offset: 0,
-            output_offset: 9,
-            output_multipliers: ChannelMultipliers {
-                multipliers: &multipliers,
-                shifts: &shifts,
-            },
             activation: ActivationRange {
                 min: -100,
                 max: 100,
             },
+            ..quant(&multipliers, &shifts, -7, 9)
         };
         let geometry = ConvGeometry {
             stride_height: 2,

@@ -67,27 +67,46 @@ mod tests {
     use crate::quant::{ActivationRange, ChannelMultipliers};
     use crate::test_util::{check_tile_split, pseudo_random_i8};
 
+    /// `(input, weights, output)` offsets with per-channel (or one) multipliers.
+    fn linear_quant(
+        (input_offset, weights_offset, output_offset): (i32, i32, i32),
+        multipliers: &'static [i32],
+        shifts: &'static [i32],
+        activation: ActivationRange,
+    ) -> LinearQuantParams<'static> {
+        LinearQuantParams {
+            input_offset,
+            weights_offset,
+            output_offset,
+            output_multipliers: ChannelMultipliers {
+                multipliers,
+                shifts,
+            },
+            activation,
+        }
+    }
+
+    fn dims(batches: usize, input_depth: usize, output_depth: usize) -> FullyConnectedDims {
+        FullyConnectedDims {
+            batches,
+            input_depth,
+            output_depth,
+        }
+    }
+
     #[test]
     fn per_tensor_with_filter_offset_hand_checked() {
         // input zp 2 (offset -2), filter zp -1 (offset +1), multiplier 0.25
         // (2^30, shift -1), output zp -3, bias [4].
         // Row [4, 6] -> [2, 4]; weights [1, -2] -> [2, -1]: 4 - 4 = 0 + 4 = 4 -> 1 -> -2.
         // Row [12, 2] -> [10, 0]: 20 + 4 = 24 -> 6 -> 3.
-        let quant = LinearQuantParams {
-            input_offset: -2,
-            weights_offset: 1,
-            output_offset: -3,
-            output_multipliers: ChannelMultipliers {
-                multipliers: &[1 << 30],
-                shifts: &[-1],
-            },
-            activation: ActivationRange::full::<i8>(),
-        };
-        let dims = FullyConnectedDims {
-            batches: 2,
-            input_depth: 2,
-            output_depth: 1,
-        };
+        let quant = linear_quant(
+            (-2, 1, -3),
+            &[1 << 30],
+            &[-1],
+            ActivationRange::full::<i8>(),
+        );
+        let dims = dims(2, 2, 1);
         let mut output = [0i8; 2];
         fully_connected(
             &quant,
@@ -107,21 +126,13 @@ mod tests {
         // One row [3]; weights [1, 1, -1]; multipliers 0.5, 0.5 (shift -1 applied to
         // 2^31 * 0.5 * 2 ...) chosen so that: unit0 = 3 * 0.5 = 1.5 -> 2,
         // unit1 = 3 * 0.25 = 0.75 -> 1, unit2 = -3 * 0.5 = -1.5 -> -1 (ties up).
-        let quant = LinearQuantParams {
-            input_offset: 0,
-            weights_offset: 0,
-            output_offset: 0,
-            output_multipliers: ChannelMultipliers {
-                multipliers: &[1 << 30, 1 << 30, 1 << 30],
-                shifts: &[0, -1, 0],
-            },
-            activation: ActivationRange::full::<i8>(),
-        };
-        let dims = FullyConnectedDims {
-            batches: 1,
-            input_depth: 1,
-            output_depth: 3,
-        };
+        let quant = linear_quant(
+            (0, 0, 0),
+            &[1 << 30, 1 << 30, 1 << 30],
+            &[0, -1, 0],
+            ActivationRange::full::<i8>(),
+        );
+        let dims = dims(1, 1, 3);
         let mut output = [0i8; 3];
         fully_connected(
             &quant,
@@ -138,21 +149,13 @@ mod tests {
 
     #[test]
     fn wrong_multiplier_count_is_rejected() {
-        let quant = LinearQuantParams {
-            input_offset: 0,
-            weights_offset: 0,
-            output_offset: 0,
-            output_multipliers: ChannelMultipliers {
-                multipliers: &[1 << 30, 1 << 30],
-                shifts: &[0, 0],
-            },
-            activation: ActivationRange::full::<i8>(),
-        };
-        let dims = FullyConnectedDims {
-            batches: 1,
-            input_depth: 1,
-            output_depth: 3,
-        };
+        let quant = linear_quant(
+            (0, 0, 0),
+            &[1 << 30, 1 << 30],
+            &[0, 0],
+            ActivationRange::full::<i8>(),
+        );
+        let dims = dims(1, 1, 3);
         let mut output = [0i8; 3];
         let result = fully_connected(
             &quant,
@@ -168,24 +171,16 @@ mod tests {
 
     #[test]
     fn split_into_tiles_equals_whole() {
-        let dims = FullyConnectedDims {
-            batches: 5,
-            input_depth: 17,
-            output_depth: 7,
-        };
+        let dims = dims(5, 17, 7);
         let input = pseudo_random_i8(5 * 17, 7);
         let filter = pseudo_random_i8(7 * 17, 8);
         let bias: Vec<i32> = (0..7).map(|i| i * 1000 - 3000).collect();
-        let quant = LinearQuantParams {
-            input_offset: 5,
-            weights_offset: 0,
-            output_offset: -1,
-            output_multipliers: ChannelMultipliers {
-                multipliers: &[1_700_000_000],
-                shifts: &[-9],
-            },
-            activation: ActivationRange { min: -128, max: 60 },
-        };
+        let quant = linear_quant(
+            (5, 0, -1),
+            &[1_700_000_000],
+            &[-9],
+            ActivationRange { min: -128, max: 60 },
+        );
         let whole = check_tile_split(5, 1, 7, 0i8, |tile, out| {
             fully_connected(&quant, dims, &input, &filter, Some(&bias), out, tile).unwrap()
         });

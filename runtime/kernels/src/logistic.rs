@@ -55,6 +55,22 @@ impl FixedPointInputParams {
     }
 }
 
+/// Maps each input of `range` through `interior(q4)` where it converts to Q4.27, and
+/// saturates to the INT8 ends outside the input range (LOGISTIC and TANH).
+pub(crate) fn map_fixed_point_input(
+    params: &FixedPointInputParams,
+    input: &[i8],
+    output: &mut [i8],
+    range: SplitRange,
+    interior: impl Fn(i32) -> i8,
+) -> KernelResult {
+    map_range(input, output, range, |x| match params.convert(x) {
+        FixedPointInput::Low => i8::MIN,
+        FixedPointInput::High => i8::MAX,
+        FixedPointInput::Q4(q4) => interior(q4),
+    })
+}
+
 /// Number of integer bits of the fixed-point input (`kInputIntegerBits`).
 pub(crate) const INPUT_INTEGER_BITS: i32 = 4;
 
@@ -65,15 +81,11 @@ pub fn logistic(
     output: &mut [i8],
     range: SplitRange,
 ) -> KernelResult {
-    map_range(input, output, range, |x| match params.convert(x) {
-        FixedPointInput::Low => i8::MIN,
-        FixedPointInput::High => i8::MAX,
-        FixedPointInput::Q4(q4) => {
-            let q0 = fixed_point::logistic(q4, INPUT_INTEGER_BITS);
-            let q23 = rounding_divide_by_pot(q0, 31 - 8);
-            q23.wrapping_add(-128)
-                .clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
-        }
+    map_fixed_point_input(params, input, output, range, |q4| {
+        let q0 = fixed_point::logistic(q4, INPUT_INTEGER_BITS);
+        let q23 = rounding_divide_by_pot(q0, 31 - 8);
+        q23.wrapping_add(-128)
+            .clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
     })
 }
 

@@ -110,6 +110,32 @@ mod tests {
     use super::*;
     use crate::test_util::{check_flat_split, pseudo_random_i8};
 
+    /// MEAN over `axes` of `input` (shape `dims`) with equal input and output scales
+    /// and the given `(input, output)` zero points, written over `out`.
+    fn equal_scale_mean<const N: usize>(
+        (input_zero_point, output_zero_point): (i32, i32),
+        input: &[i8],
+        dims: &[usize],
+        axes: &[usize],
+        mut out: [i8; N],
+    ) -> [i8; N] {
+        let params = MeanParams {
+            input_zero_point,
+            output_zero_point,
+            multiplier: QuantizedMultiplier::ONE,
+        };
+        mean(
+            &params,
+            input,
+            &Shape::new(dims).unwrap(),
+            axes,
+            &mut out,
+            SplitRange::full(N),
+        )
+        .unwrap();
+        out
+    }
+
     #[test]
     fn eval_time_multiplier_folds_in_the_count() {
         // Base 1.0 = (2^30, 1); count 4: s = 2, (2^30 << 2) / 4 = 2^30, shift -1.
@@ -147,66 +173,27 @@ mod tests {
         // NHWC [1, 2, 2, 2], mean over H and W; zp_in 1, zp_out -2, scales equal.
         // ch0: 3, 5, 7, 9 -> sum 24 - 4 = 20 -> 5 -> 3 ; ch1: 0, 1, 1, 1 -> 3 - 4 = -1
         // -> -0.25 -> 0 -> -2.
-        let params = MeanParams {
-            input_zero_point: 1,
-            output_zero_point: -2,
-            multiplier: QuantizedMultiplier::ONE,
-        };
         let input = [3i8, 0, 5, 1, 7, 1, 9, 1];
-        let mut out = [0i8; 2];
-        mean(
-            &params,
-            &input,
-            &Shape::new(&[1, 2, 2, 2]).unwrap(),
-            &[1, 2, 2],
-            &mut out,
-            SplitRange::full(2),
-        )
-        .unwrap();
-        assert_eq!(out, [3, -2]);
+        assert_eq!(
+            equal_scale_mean((1, -2), &input, &[1, 2, 2, 2], &[1, 2], [0; 2]),
+            [3, -2]
+        );
     }
 
     #[test]
     fn rounding_of_negative_means() {
         // Values -3, -2 over one axis: sum -5, mean -2.5.
-        let params = MeanParams {
-            input_zero_point: 0,
-            output_zero_point: 0,
-            multiplier: QuantizedMultiplier::ONE,
-        };
-        let mut out = [0i8; 1];
-        mean(
-            &params,
-            &[-3i8, -2],
-            &Shape::new(&[2]).unwrap(),
-            &[0],
-            &mut out,
-            SplitRange::full(1),
-        )
-        .unwrap();
         // Folded multiplier: s = 1, (2^30 << 1) / 2 = 2^30, shift 0: a pure high mul,
         // so the tie -2.5 rounds up to -2.
-        assert_eq!(out, [-2]);
+        assert_eq!(
+            equal_scale_mean((0, 0), &[-3, -2], &[2], &[0], [0; 1]),
+            [-2]
+        );
     }
 
     #[test]
     fn empty_reduction_writes_zeros() {
-        let params = MeanParams {
-            input_zero_point: 5,
-            output_zero_point: 7,
-            multiplier: QuantizedMultiplier::ONE,
-        };
-        let mut out = [9i8; 3];
-        mean(
-            &params,
-            &[],
-            &Shape::new(&[3, 0]).unwrap(),
-            &[1],
-            &mut out,
-            SplitRange::full(3),
-        )
-        .unwrap();
-        assert_eq!(out, [0; 3]);
+        assert_eq!(equal_scale_mean((5, 7), &[], &[3, 0], &[1], [9; 3]), [0; 3]);
     }
 
     #[test]

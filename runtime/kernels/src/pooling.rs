@@ -169,54 +169,29 @@ mod tests {
 
     #[test]
     fn average_rounds_half_away_from_zero_and_ignores_padding() {
-        // 1x2x2x1 input [1, 2, 4, 4]; 2x2 window, no pad -> 11/4 = 2.75 -> 3.
-        let mut out = [0i8; 1];
-        let shape_in = Nhwc::new(1, 2, 2, 1);
-        let shape_out = Nhwc::new(1, 1, 1, 1);
-        average_pool_2d(
-            &params(2, 1, 0),
-            &[1, 2, 4, 4],
-            shape_in,
-            &mut out,
-            shape_out,
-            OutputTile::full(1, 1),
-        )
-        .unwrap();
-        assert_eq!(out, [3]);
-        // [-1, -2, -4, -3]: -10/4 = -2.5 -> -3 (away from zero).
-        average_pool_2d(
-            &params(2, 1, 0),
-            &[-1, -2, -4, -3],
-            shape_in,
-            &mut out,
-            shape_out,
-            OutputTile::full(1, 1),
-        )
-        .unwrap();
-        assert_eq!(out, [-3]);
-        // [1, 1, 1, 2] = 5/4 = 1.25 -> 1.
-        average_pool_2d(
-            &params(2, 1, 0),
-            &[1, 1, 1, 2],
-            shape_in,
-            &mut out,
-            shape_out,
-            OutputTile::full(1, 1),
-        )
-        .unwrap();
-        assert_eq!(out, [1]);
+        // The one output of `p` over the 1x2x2x1 input `input`.
+        let average = |p: PoolParams, input: [i8; 4]| {
+            let mut out = [0i8; 1];
+            average_pool_2d(
+                &p,
+                &input,
+                Nhwc::new(1, 2, 2, 1),
+                &mut out,
+                Nhwc::new(1, 1, 1, 1),
+                OutputTile::full(1, 1),
+            )
+            .unwrap();
+            out[0]
+        };
+        // 2x2 window, no pad -> 11/4 = 2.75 -> 3.
+        assert_eq!(average(params(2, 1, 0), [1, 2, 4, 4]), 3);
+        // -10/4 = -2.5 -> -3 (away from zero).
+        assert_eq!(average(params(2, 1, 0), [-1, -2, -4, -3]), -3);
+        // 5/4 = 1.25 -> 1.
+        assert_eq!(average(params(2, 1, 0), [1, 1, 1, 2]), 1);
         // 3x3 window with pad 1 on a 2x2 input at output (0,0): only the 4 real taps
         // count: (1+2+4+4)/4 -> 3 (a zero-padded average would give 11/9 -> 1).
-        average_pool_2d(
-            &params(3, 1, 1),
-            &[1, 2, 4, 4],
-            shape_in,
-            &mut out,
-            shape_out,
-            OutputTile::full(1, 1),
-        )
-        .unwrap();
-        assert_eq!(out, [3]);
+        assert_eq!(average(params(3, 1, 1), [1, 2, 4, 4]), 3);
     }
 
     #[test]

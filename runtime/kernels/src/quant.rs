@@ -149,39 +149,45 @@ pub fn frexp(x: f64) -> (f64, i32) {
     (fraction, biased - 1022)
 }
 
-/// C `round` for `f64` (ties away from zero), which `core` does not provide.
-pub fn round_half_away_f64(x: f64) -> f64 {
-    // From 2^52 on every f64 is an integer (this also passes NaN and infinities).
-    if !(x.abs_below(4_503_599_627_370_496.0)) {
-        return x;
-    }
-    let truncated = x as i64 as f64;
-    // Exact: x and its integer part share their high bits.
-    let fraction = x - truncated;
-    if fraction >= 0.5 {
-        truncated + 1.0
-    } else if fraction <= -0.5 {
-        truncated - 1.0
-    } else {
-        truncated
-    }
+/// C `round`/`roundf` (ties away from zero), which `core` does not provide.
+/// `$exact_from` is the magnitude from which every value of `$float` is an integer
+/// (this also passes NaN and infinities through); below it the value fits `$int`.
+macro_rules! round_half_away {
+    ($(#[$doc:meta])* $name:ident, $float:ty, $int:ty, $exact_from:expr) => {
+        $(#[$doc])*
+        pub fn $name(x: $float) -> $float {
+            if !(x.abs_below($exact_from)) {
+                return x;
+            }
+            let truncated = x as $int as $float;
+            // Exact: x and its integer part share their high bits.
+            let fraction = x - truncated;
+            if fraction >= 0.5 {
+                truncated + 1.0
+            } else if fraction <= -0.5 {
+                truncated - 1.0
+            } else {
+                truncated
+            }
+        }
+    };
 }
 
-/// C `roundf` for `f32` (ties away from zero), which `core` does not provide.
-pub fn round_half_away_f32(x: f32) -> f32 {
-    if !(x.abs_below(8_388_608.0)) {
-        return x;
-    }
-    let truncated = x as i32 as f32;
-    let fraction = x - truncated;
-    if fraction >= 0.5 {
-        truncated + 1.0
-    } else if fraction <= -0.5 {
-        truncated - 1.0
-    } else {
-        truncated
-    }
-}
+round_half_away!(
+    /// C `round` for `f64` (ties away from zero).
+    round_half_away_f64,
+    f64,
+    i64,
+    4_503_599_627_370_496.0
+);
+
+round_half_away!(
+    /// C `roundf` for `f32` (ties away from zero).
+    round_half_away_f32,
+    f32,
+    i32,
+    8_388_608.0
+);
 
 trait AbsBelow {
     fn abs_below(self, limit: Self) -> bool;

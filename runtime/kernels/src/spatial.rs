@@ -80,6 +80,31 @@ impl WindowAxis {
     }
 }
 
+/// Folds `tap(acc, (filter_y, filter_x), (in_y, in_x))` over the taps of the window
+/// at output `(out_y, out_x)` that lie inside the input, from 0 (TFLM's convolutions
+/// skip padding taps rather than reading zeros).
+pub(crate) fn accumulate_window(
+    y_axis: &WindowAxis,
+    x_axis: &WindowAxis,
+    (out_y, out_x): (usize, usize),
+    mut tap: impl FnMut(i32, (usize, usize), (usize, usize)) -> i32,
+) -> i32 {
+    let (y_origin, x_origin) = (y_axis.origin(out_y), x_axis.origin(out_x));
+    let mut acc = 0i32;
+    for filter_y in 0..y_axis.taps {
+        let Some(in_y) = y_axis.input_at(y_origin, filter_y) else {
+            continue;
+        };
+        for filter_x in 0..x_axis.taps {
+            let Some(in_x) = x_axis.input_at(x_origin, filter_x) else {
+                continue;
+            };
+            acc = tap(acc, (filter_y, filter_x), (in_y, in_x));
+        }
+    }
+    acc
+}
+
 /// Requantizes an INT32 accumulator to the output's quantized domain, in TFLM's
 /// order: multiply, add the output offset, clamp to the activation range.
 pub(crate) fn requantize(

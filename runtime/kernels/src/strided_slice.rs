@@ -12,7 +12,7 @@
 use crate::error::{expect_len, KernelError, KernelResult};
 use crate::shape::{checked_product, row_major_strides, Shape, MAX_RANK};
 use crate::split::SplitRange;
-use crate::walk::{map_fits, AffineMap, StridedWalk};
+use crate::walk::{gather, map_fits, AffineMap};
 
 /// The resolved slice of one input axis: indices `start + i * stride` for
 /// `i in 0..count`.
@@ -78,11 +78,7 @@ pub fn strided_slice<T: Copy>(
             return Err(KernelError::InvalidParameter);
         }
     }
-    let mut walk = StridedWalk::starting_at(counts, [map], range.start);
-    for out in &mut output[range.indices()] {
-        *out = input[walk.offset(0)];
-        walk.advance();
-    }
+    gather(input, counts, map, output, range);
     Ok(())
 }
 
@@ -91,22 +87,19 @@ mod tests {
     use super::*;
     use crate::test_util::{check_flat_split, pseudo_random_i8};
 
+    fn axis(start: isize, stride: isize, count: usize) -> SliceAxis {
+        SliceAxis {
+            start,
+            stride,
+            count,
+        }
+    }
+
     #[test]
     fn forward_and_reverse_slices() {
         // Input [3, 4] = 0..12. Rows 0 and 2 (stride 2), columns 3, 1 (stride -2).
         let input: Vec<i8> = (0..12).collect();
-        let axes = [
-            SliceAxis {
-                start: 0,
-                stride: 2,
-                count: 2,
-            },
-            SliceAxis {
-                start: 3,
-                stride: -2,
-                count: 2,
-            },
-        ];
+        let axes = [axis(0, 2, 2), axis(3, -2, 2)];
         let mut out = [0i8; 4];
         strided_slice(
             &input,
@@ -123,18 +116,7 @@ mod tests {
     fn out_of_axis_indices_are_rejected() {
         // Column 4 of a 4-wide row would alias the next row's column 0.
         let input: Vec<i8> = (0..12).collect();
-        let axes = [
-            SliceAxis {
-                start: 0,
-                stride: 1,
-                count: 2,
-            },
-            SliceAxis {
-                start: 3,
-                stride: 1,
-                count: 2,
-            },
-        ];
+        let axes = [axis(0, 1, 2), axis(3, 1, 2)];
         let mut out = [0i8; 4];
         assert_eq!(
             strided_slice(
@@ -153,31 +135,11 @@ mod tests {
         let shape = Shape::new(&[2, 3, 4, 5, 2]).unwrap();
         let input = pseudo_random_i8(240, 141);
         let axes = [
-            SliceAxis {
-                start: 1,
-                stride: -1,
-                count: 2,
-            },
-            SliceAxis {
-                start: 0,
-                stride: 2,
-                count: 2,
-            },
-            SliceAxis {
-                start: 3,
-                stride: -1,
-                count: 3,
-            },
-            SliceAxis {
-                start: 1,
-                stride: 3,
-                count: 2,
-            },
-            SliceAxis {
-                start: 1,
-                stride: 1,
-                count: 1,
-            },
+            axis(1, -1, 2),
+            axis(0, 2, 2),
+            axis(3, -1, 3),
+            axis(1, 3, 2),
+            axis(1, 1, 1),
         ];
         check_flat_split(24, 0i8, |r, out| {
             strided_slice(&input, &shape, &axes, out, r).unwrap()

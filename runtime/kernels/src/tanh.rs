@@ -7,10 +7,9 @@
 
 use crate::error::KernelResult;
 use crate::fixed_point;
-use crate::logistic::{FixedPointInput, FixedPointInputParams, INPUT_INTEGER_BITS};
+use crate::logistic::{map_fixed_point_input, FixedPointInputParams, INPUT_INTEGER_BITS};
 use crate::quant::rounding_divide_by_pot;
 use crate::split::SplitRange;
-use crate::unary::map_range;
 
 /// TANH: `tanh` in gemmlowp fixed point, output in Q0.7.
 pub fn tanh(
@@ -19,13 +18,9 @@ pub fn tanh(
     output: &mut [i8],
     range: SplitRange,
 ) -> KernelResult {
-    map_range(input, output, range, |x| match params.convert(x) {
-        FixedPointInput::Low => i8::MIN,
-        FixedPointInput::High => i8::MAX,
-        FixedPointInput::Q4(q4) => {
-            let q0 = fixed_point::tanh(q4, INPUT_INTEGER_BITS);
-            rounding_divide_by_pot(q0, 31 - 7).clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
-        }
+    map_fixed_point_input(params, input, output, range, |q4| {
+        let q0 = fixed_point::tanh(q4, INPUT_INTEGER_BITS);
+        rounding_divide_by_pot(q0, 31 - 7).clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
     })
 }
 

@@ -7,7 +7,7 @@
 use crate::error::{expect_len, KernelError, KernelResult};
 use crate::shape::{row_major_strides, Shape, MAX_RANK};
 use crate::split::SplitRange;
-use crate::walk::{AffineMap, StridedWalk};
+use crate::walk::{gather, AffineMap};
 
 /// Writes the `range` part of the transposition of `input` by `perm`.
 pub fn transpose<T: Copy>(
@@ -41,12 +41,13 @@ pub fn transpose<T: Copy>(
         out_dims[lead + i] = in_dims[lead + axis];
         strides[lead + i] = in_strides[lead + axis] as isize;
     }
-    let mut walk =
-        StridedWalk::starting_at(out_dims, [AffineMap { base: 0, strides }], range.start);
-    for out in &mut output[range.indices()] {
-        *out = input[walk.offset(0)];
-        walk.advance();
-    }
+    gather(
+        input,
+        out_dims,
+        AffineMap { base: 0, strides },
+        output,
+        range,
+    );
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! like an odometer, so no division happens per element.
 
 use crate::shape::MAX_RANK;
+use crate::split::SplitRange;
 
 /// Affine map from output coordinates to one input's flat offset:
 /// `base + sum(coord[axis] * strides[axis])`.
@@ -94,6 +95,23 @@ impl<const K: usize> StridedWalk<K> {
                 *offset -= map.strides[axis] * rewind;
             }
         }
+    }
+}
+
+/// Copies `input[map(coords)]` to each element of the `range` part of an output of
+/// shape `dims` (TRANSPOSE and STRIDED_SLICE are pure gathers). The caller has
+/// checked `range` and that `map` stays inside `input`.
+pub(crate) fn gather<T: Copy>(
+    input: &[T],
+    dims: [usize; MAX_RANK],
+    map: AffineMap,
+    output: &mut [T],
+    range: SplitRange,
+) {
+    let mut walk = StridedWalk::starting_at(dims, [map], range.start);
+    for out in &mut output[range.indices()] {
+        *out = input[walk.offset(0)];
+        walk.advance();
     }
 }
 

@@ -1,0 +1,262 @@
+//! Typed views into the one byte arena a tinymlc-generated model runs in.
+//!
+//! The planner gives every activation tensor a byte [`Region`] of the arena. A
+//! layer reads some regions and writes one; [`split_output`] hands out the
+//! written region mutably and the rest of the arena shared, so Rust's borrow
+//! rules prove the kernel's input and output slices are disjoint. [`cast`] and
+//! [`cast_mut`] reinterpret bytes as `i8`/`i16`/`i32`/`f32` after checking
+//! alignment and length.
+//!
+//! This crate is the only place of the runtime that uses `unsafe`: the two
+//! casts. Everything else (kernels, generated model code) forbids it.
+#![cfg_attr(not(test), no_std)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+use core::mem::{align_of, size_of};
+
+/// A byte range of the arena: `offset .. offset + len`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// First byte.
+    pub offset: usize,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+impl Region {
+    /// The region `offset .. offset + len`.
+    pub const fn new(offset: usize, len: usize) -> Self {
+        Self { offset, len }
+    }
+
+    /// One past the last byte, or `None` if that overflows.
+    pub const fn end(self) -> Option<usize> {
+        self.offset.checked_add(self.len)
+    }
+}
+
+/// Why a view could not be made. A correctly generated model never sees these;
+/// they exist so that a corrupted plan fails instead of reading out of bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArenaError {
+    /// The region extends past the end of the arena.
+    OutOfBounds,
+    /// An input region overlaps the region being written.
+    Overlap,
+    /// The bytes do not start at a multiple of the element's alignment.
+    Misaligned,
+    /// The byte length is not a multiple of the element size.
+    PartialElement,
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for u8 {}
+    impl Sealed for i8 {}
+    impl Sealed for i16 {}
+    impl Sealed for i32 {}
+    impl Sealed for f32 {}
+}
+
+/// Element types a byte region may be viewed as.
+///
+/// Sealed: implemented only for primitive types for which every bit pattern is a
+/// valid value and which have no padding, which is what makes [`cast`] sound.
+pub trait Element: sealed::Sealed + Copy + 'static {}
+impl Element for u8 {}
+impl Element for i8 {}
+impl Element for i16 {}
+impl Element for i32 {}
+impl Element for f32 {}
+
+fn check_layout<T: Element>(bytes: &[u8]) -> Result<usize, ArenaError> {
+    if bytes.as_ptr().align_offset(align_of::<T>()) != 0 {
+        return Err(ArenaError::Misaligned);
+    }
+    if bytes.len() % size_of::<T>() != 0 {
+        return Err(ArenaError::PartialElement);
+    }
+    Ok(bytes.len() / size_of::<T>())
+}
+
+/// `bytes` viewed as elements of `T`.
+pub fn cast<T: Element>(bytes: &[u8]) -> Result<&[T], ArenaError> {
+    let len = check_layout::<T>(bytes)?;
+    // SAFETY: `bytes` is valid for reads of `len * size_of::<T>()` bytes (its
+    // whole length, checked above) for the returned lifetime, which is the
+    // borrow of `bytes`; the pointer is aligned for `T` (checked above); `T` is
+    // a sealed primitive for which every bit pattern is valid, so the
+    // initialized bytes are valid `T`s; and the shared borrow keeps the memory
+    // immutable for that lifetime.
+    Ok(unsafe { core::slice::from_raw_parts(bytes.as_ptr().cast::<T>(), len) })
+}
+
+/// `bytes` viewed mutably as elements of `T`.
+pub fn cast_mut<T: Element>(bytes: &mut [u8]) -> Result<&mut [T], ArenaError> {
+    let len = check_layout::<T>(bytes)?;
+    // SAFETY: as in `cast`; in addition the exclusive borrow of `bytes` moves into
+    // the result, so no other reference can observe the memory while it lives,
+    // and any `T` written is a valid byte pattern for `u8` afterwards.
+    Ok(unsafe { core::slice::from_raw_parts_mut(bytes.as_mut_ptr().cast::<T>(), len) })
+}
+
+fn checked_range(region: Region, len: usize) -> Result<core::ops::Range<usize>, ArenaError> {
+    match region.end() {
+        Some(end) if end <= len => Ok(region.offset..end),
+        _ => Err(ArenaError::OutOfBounds),
+    }
+}
+
+/// `region` of `arena` viewed as `T`.
+pub fn region<T: Element>(arena: &[u8], region: Region) -> Result<&[T], ArenaError> {
+    cast(&arena[checked_range(region, arena.len())?])
+}
+
+/// `region` of `arena` viewed mutably as `T`.
+pub fn region_mut<T: Element>(arena: &mut [u8], region: Region) -> Result<&mut [T], ArenaError> {
+    let range = checked_range(region, arena.len())?;
+    cast_mut(&mut arena[range])
+}
+
+/// The arena outside one layer's output region, for reading the layer's inputs.
+#[derive(Debug)]
+pub struct Inputs<'a> {
+    before: &'a [u8],
+    after: &'a [u8],
+    output: Region,
+}
+
+/// Splits `arena` into the mutable `output` region and the rest, shared.
+pub fn split_output(
+    arena: &mut [u8],
+    output: Region,
+) -> Result<(Inputs<'_>, &mut [u8]), ArenaError> {
+    let range = checked_range(output, arena.len())?;
+    let (before, rest) = arena.split_at_mut(range.start);
+    let (written, after) = rest.split_at_mut(output.len);
+    Ok((
+        Inputs {
+            before,
+            after,
+            output,
+        },
+        written,
+    ))
+}
+
+impl<'a> Inputs<'a> {
+    /// `region` viewed as `T`; an error if it overlaps the output region.
+    pub fn get<T: Element>(&self, region: Region) -> Result<&'a [T], ArenaError> {
+        let end = region.end().ok_or(ArenaError::OutOfBounds)?;
+        if end <= self.output.offset {
+            return cast(&self.before[region.offset..end]);
+        }
+        // `output.end()` cannot overflow: `split_output` checked it.
+        let output_end = self.output.offset + self.output.len;
+        if region.offset >= output_end {
+            let start = region.offset - output_end;
+            return self::region(self.after, Region::new(start, region.len));
+        }
+        if region.len == 0 && end <= self.output.offset + self.output.len {
+            return Ok(&[]);
+        }
+        Err(ArenaError::Overlap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[repr(C, align(16))]
+    struct Aligned([u8; 64]);
+
+    #[test]
+    fn output_and_inputs_are_disjoint() {
+        let mut arena = Aligned([0; 64]);
+        for (i, byte) in arena.0.iter_mut().enumerate() {
+            *byte = i as u8;
+        }
+        let (inputs, output) = split_output(&mut arena.0, Region::new(16, 16)).unwrap();
+        let below = inputs.get::<u8>(Region::new(0, 16)).unwrap();
+        let above = inputs.get::<u8>(Region::new(32, 8)).unwrap();
+        output.fill(0xAA);
+        assert_eq!(below[15], 15);
+        assert_eq!(above[0], 32);
+        assert_eq!(
+            inputs.get::<u8>(Region::new(8, 9)),
+            Err(ArenaError::Overlap)
+        );
+        assert_eq!(
+            inputs.get::<u8>(Region::new(31, 4)),
+            Err(ArenaError::Overlap)
+        );
+        assert_eq!(
+            inputs.get::<u8>(Region::new(20, 4)),
+            Err(ArenaError::Overlap)
+        );
+        assert_eq!(arena.0[16], 0xAA);
+        assert_eq!(arena.0[32], 32);
+    }
+
+    #[test]
+    fn regions_past_the_end_are_rejected() {
+        let mut arena = Aligned([0; 64]);
+        assert_eq!(
+            split_output(&mut arena.0, Region::new(60, 8)).unwrap_err(),
+            ArenaError::OutOfBounds
+        );
+        assert_eq!(
+            split_output(&mut arena.0, Region::new(usize::MAX, 2)).unwrap_err(),
+            ArenaError::OutOfBounds
+        );
+        let (inputs, _) = split_output(&mut arena.0, Region::new(0, 16)).unwrap();
+        assert_eq!(
+            inputs.get::<u8>(Region::new(60, 8)),
+            Err(ArenaError::OutOfBounds)
+        );
+        assert_eq!(
+            inputs.get::<u8>(Region::new(usize::MAX, 1)),
+            Err(ArenaError::OutOfBounds)
+        );
+        assert_eq!(
+            region::<i8>(&arena.0, Region::new(63, 2)),
+            Err(ArenaError::OutOfBounds)
+        );
+    }
+
+    #[test]
+    fn typed_views_check_alignment_and_length() {
+        let mut arena = Aligned([0; 64]);
+        assert_eq!(
+            region::<f32>(&arena.0, Region::new(2, 8)),
+            Err(ArenaError::Misaligned)
+        );
+        assert_eq!(
+            region::<i32>(&arena.0, Region::new(4, 6)),
+            Err(ArenaError::PartialElement)
+        );
+        assert_eq!(region::<i16>(&arena.0, Region::new(2, 4)).unwrap().len(), 2);
+        let floats = region_mut::<f32>(&mut arena.0, Region::new(16, 8)).unwrap();
+        floats[1] = 1.5;
+        assert_eq!(&arena.0[20..24], &1.5f32.to_ne_bytes());
+        assert_eq!(
+            region::<f32>(&arena.0, Region::new(16, 8)).unwrap(),
+            &[0.0, 1.5]
+        );
+    }
+
+    #[test]
+    fn int8_views_reinterpret_bytes() {
+        let bytes = [0x80u8, 0xFF, 0x7F];
+        assert_eq!(cast::<i8>(&bytes).unwrap(), &[-128, -1, 127]);
+    }
+
+    #[test]
+    fn empty_regions_are_fine_anywhere_in_bounds() {
+        let mut arena = Aligned([0; 64]);
+        let (inputs, output) = split_output(&mut arena.0, Region::new(16, 16)).unwrap();
+        assert!(output.len() == 16);
+        assert_eq!(inputs.get::<i8>(Region::new(20, 0)).unwrap().len(), 0);
+    }
+}
