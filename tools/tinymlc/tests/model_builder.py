@@ -83,6 +83,56 @@ class ModelBuilder:
             self.opcodes.append(key)
         self.ops.append(_Op(self.opcodes.index(key), tuple(inputs), tuple(outputs), options_name, options))
 
+    def conv_2d(
+        self,
+        inputs: list[int],
+        outputs: list[int],
+        *,
+        padding: int,
+        stride: int,
+        dilation: int = 1,
+        activation: int = 0,
+    ) -> None:
+        """CONV_2D with the same stride and dilation along both axes."""
+        self.op(
+            "CONV_2D",
+            inputs,
+            outputs,
+            "Conv2DOptions",
+            Padding=padding,
+            StrideW=stride,
+            StrideH=stride,
+            DilationWFactor=dilation,
+            DilationHFactor=dilation,
+            FusedActivationFunction=activation,
+        )
+
+    def depthwise_conv_2d(
+        self,
+        inputs: list[int],
+        outputs: list[int],
+        *,
+        padding: int,
+        stride: int,
+        depth_multiplier: int,
+        dilation: int = 1,
+        activation: int = 0,
+    ) -> None:
+        """DEPTHWISE_CONV_2D with the same stride and dilation along both axes."""
+        self.op(
+            "DEPTHWISE_CONV_2D",
+            inputs,
+            outputs,
+            "DepthwiseConv2DOptions",
+            Padding=padding,
+            StrideW=stride,
+            StrideH=stride,
+            DepthMultiplier=depth_multiplier,
+            DilationWFactor=dilation,
+            DilationHFactor=dilation,
+            FusedActivationFunction=activation,
+        )
+
     def build(self, inputs: list[int], outputs: list[int], subgraphs: int = 1) -> bytes:
         b = flatbuffers.Builder(1024)
         buffer_offsets = []

@@ -12,7 +12,7 @@ import numpy as np
 
 from tinymlc import quant
 from tinymlc.ir import DType
-from tinymlc.ops._binary import AddSubParams
+from tinymlc.ops._binary import ArithmeticParams
 from tinymlc.ops._pooling import Pool2DParams
 from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
@@ -93,7 +93,7 @@ def _broadcast(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a64, b64
 
 
-def add_sub(p: AddSubParams, a: np.ndarray, b: np.ndarray, subtract: bool) -> np.ndarray:
+def add_sub(p: ArithmeticParams, a: np.ndarray, b: np.ndarray, subtract: bool) -> np.ndarray:
     a64, b64 = _broadcast(a, b)
     out = np.zeros(a64.shape, dtype=np.int8)
     for idx in np.ndindex(a64.shape):

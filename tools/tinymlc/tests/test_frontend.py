@@ -20,18 +20,7 @@ def _conv_model() -> bytes:
     w = mb.tensor("w", (3, 1, 1, 2), scale=(0.1, 0.2, 0.3), data=np.arange(6).reshape(3, 1, 1, 2))
     b = mb.tensor("b", (3,), DType.INT32, scale=(0.05, 0.1, 0.15), data=np.array([1, -2, 3]))
     y = mb.tensor("out", (1, 2, 2, 3), scale=0.25, zero_point=7, shape_signature=(1, 2, 2, 3))
-    mb.op(
-        "CONV_2D",
-        [x, w, b],
-        [y],
-        "Conv2DOptions",
-        Padding=1,
-        StrideW=2,
-        StrideH=2,
-        DilationWFactor=1,
-        DilationHFactor=1,
-        FusedActivationFunction=3,
-    )
+    mb.conv_2d([x, w, b], [y], padding=1, stride=2, activation=3)
     return mb.build([x], [y])
 
 

@@ -27,18 +27,7 @@ def test_matches_tflm(padding: int, stride: int, dilation: int, activation: int)
         out_h = (7 + stride - 1) // stride if padding == 0 else (7 - effective + stride) // stride
         out_w = (6 + stride - 1) // stride if padding == 0 else (6 - effective + stride) // stride
         y = mb.tensor("y", (1, out_h, out_w, 3), scale=float(rng.uniform(0.05, 0.3)), zero_point=3)
-        mb.op(
-            "CONV_2D",
-            [x, w, b],
-            [y],
-            "Conv2DOptions",
-            Padding=padding,
-            StrideW=stride,
-            StrideH=stride,
-            DilationWFactor=dilation,
-            DilationHFactor=dilation,
-            FusedActivationFunction=activation,
-        )
+        mb.conv_2d([x, w, b], [y], padding=padding, stride=stride, dilation=dilation, activation=activation)
         data = mb.build([x], [y])
         _, params = prepared(data)
         assert isinstance(params, Conv2DParams)
@@ -53,17 +42,7 @@ def test_same_padding_values_hand_derived() -> None:
     x = mb.tensor("x", (1, 7, 6, 1), scale=0.1)
     w = mb.tensor("w", (1, 3, 3, 1), scale=0.1, data=np.ones((1, 3, 3, 1)))
     y = mb.tensor("y", (1, 4, 3, 1), scale=0.1)
-    mb.op(
-        "CONV_2D",
-        [x, w, -1],
-        [y],
-        "Conv2DOptions",
-        Padding=0,
-        StrideW=2,
-        StrideH=2,
-        DilationWFactor=1,
-        DilationHFactor=1,
-    )
+    mb.conv_2d([x, w, -1], [y], padding=0, stride=2)
     _, params = prepared(mb.build([x], [y]))
     assert isinstance(params, Conv2DParams)
     assert (params.padding.height, params.padding.height_offset) == (1, 0)

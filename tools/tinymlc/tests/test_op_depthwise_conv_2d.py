@@ -22,18 +22,7 @@ def test_matches_tflm(padding: int, stride: int, multiplier: int) -> None:
     b = mb.tensor("b", (channels,), DType.INT32, scale=tuple(in_scale * s for s in scales), data=bias)
     out = (6 + stride - 1) // stride if padding == 0 else (6 - 3 + stride) // stride
     y = mb.tensor("y", (1, out, out, channels), scale=0.08, zero_point=1)
-    mb.op(
-        "DEPTHWISE_CONV_2D",
-        [x, w, b],
-        [y],
-        "DepthwiseConv2DOptions",
-        Padding=padding,
-        StrideW=stride,
-        StrideH=stride,
-        DepthMultiplier=multiplier,
-        DilationWFactor=1,
-        DilationHFactor=1,
-    )
+    mb.depthwise_conv_2d([x, w, b], [y], padding=padding, stride=stride, depth_multiplier=multiplier)
     data = mb.build([x], [y])
     _, params = prepared(data)
     assert isinstance(params, DepthwiseConv2DParams)

@@ -1,0 +1,5 @@
+"""`python -m tinymlc compile|check ...`"""
+
+from tinymlc.cli import run
+
+run()

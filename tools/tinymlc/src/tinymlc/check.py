@@ -1,0 +1,177 @@
+"""`tinymlc check`: the generated Rust against TFLM, bit for bit.
+
+Compiles the model for the host, runs seeded random inputs through both, and
+on a mismatch finds the first layer whose output differs.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinymlc import hostbuild, tflm_reference
+from tinymlc.codegen import CompiledModel, compile_model, generate_crate
+from tinymlc.frontend import load_model
+from tinymlc.ir import DType, Graph, OpKind, Tensor
+
+# Inputs of a float graph input without a QUANTIZE consumer are drawn from here.
+DEFAULT_FLOAT_RANGE = (-1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Divergence:
+    layer: int
+    op: str
+    tensor: str
+    element: int
+    """Flat index of the first differing element."""
+    ours: float | int
+    tflm: float | int
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    bit_exact: bool
+    inputs: int
+    mismatches: int
+    """Samples whose outputs differ (or on which the generated code failed)."""
+    arena_bytes: int
+    tflm_arena_bytes: int | None
+    """TFLM's smallest working arena_size; None when not measured (it takes many TFLM runs)."""
+    first_divergence: Divergence | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _float_range(graph: Graph, tensor_id: int) -> tuple[float, float]:
+    """The real range the QUANTIZE reading this float input can represent."""
+    for op in graph.operators:
+        if op.kind is OpKind.QUANTIZE and op.inputs[0] == tensor_id:
+            output = graph.tensors[op.outputs[0]]
+            if output.quantization is not None:
+                low, high = output.dtype.integer_range
+                scale, zero_point = output.quantization.scale, output.quantization.zero_point
+                return scale * (low - zero_point), scale * (high - zero_point)
+    return DEFAULT_FLOAT_RANGE
+
+
+def random_inputs(compiled: CompiledModel, count: int, seed: int) -> list[list[np.ndarray]]:
+    """Integer inputs uniform over their type's range, float inputs over the
+    range their quantization covers."""
+    graph = compiled.model.main
+    rng = np.random.default_rng(seed)
+    samples = []
+    for _ in range(count):
+        sample = []
+        for tensor_id in graph.inputs:
+            tensor = graph.tensors[tensor_id]
+            if tensor.dtype is DType.FLOAT32:
+                low, high = _float_range(graph, tensor_id)
+                sample.append(rng.uniform(low, high, size=tensor.shape).astype(np.float32))
+            else:
+                low, high = tensor.dtype.integer_range
+                dtype = tensor.dtype.numpy_dtype
+                assert dtype is not None
+                sample.append(rng.integers(low, high + 1, size=tensor.shape).astype(dtype))
+        samples.append(sample)
+    return samples
+
+
+def _decode(tensor: Tensor, data: bytes) -> np.ndarray:
+    dtype = tensor.dtype.numpy_dtype
+    assert dtype is not None
+    return np.frombuffer(data, dtype=dtype)
+
+
+def _to_bytes(tensor: Tensor, value: np.ndarray) -> bytes:
+    dtype = tensor.dtype.numpy_dtype
+    assert dtype is not None
+    return np.ascontiguousarray(value, dtype=dtype).tobytes()
+
+
+def first_divergence(
+    compiled: CompiledModel, model_bytes: bytes, sample: list[np.ndarray], ours: hostbuild.SampleResult
+) -> Divergence | None:
+    """The first layer (schedule order) whose output differs from TFLM's tensor."""
+    graph = compiled.graph
+    produced = tuple(op.outputs[0] for op in graph.operators)
+    _, reference = tflm_reference.run(model_bytes, sample, len(graph.outputs), produced)
+    for index, (op, tensor_id) in enumerate(zip(graph.operators, produced, strict=True)):
+        tensor = graph.tensors[tensor_id]
+        expected = _to_bytes(tensor, reference[tensor_id])
+        actual = ours.layers.get(index)
+        if actual == expected:
+            continue
+        expected_values = _decode(tensor, expected)
+        actual_values = _decode(tensor, actual) if actual is not None else np.zeros(0, expected_values.dtype)
+        differing = [
+            i
+            for i in range(len(expected_values))
+            if i >= len(actual_values) or actual_values[i].tobytes() != expected_values[i].tobytes()
+        ]
+        element = differing[0]
+        return Divergence(
+            layer=index,
+            op=op.opcode_name,
+            tensor=tensor.name,
+            element=element,
+            ours=actual_values[element].item() if element < len(actual_values) else 0,
+            tflm=expected_values[element].item(),
+        )
+    return None
+
+
+def check(
+    model_path: Path,
+    inputs: int,
+    seed: int,
+    runtime_dir: Path,
+    harness: Path | None = None,
+    measure_tflm_arena: bool = True,
+) -> CheckResult:
+    """Runs the compiled model and TFLM on the same random inputs and compares them.
+
+    `harness`: an already built harness binary of this model (as Bazel builds it, from the
+    generated crate and templates/harness.rs); without it, the harness is built with rustc.
+    """
+    model = load_model(model_path)
+    model_bytes = model_path.read_bytes()
+    compiled = compile_model(model)
+    samples = random_inputs(compiled, inputs, seed)
+    if harness is not None:
+        results = hostbuild.run_harness(harness, samples)
+    else:
+        crate = generate_crate(compiled, "model")
+        with tempfile.TemporaryDirectory(prefix="tinymlc-check-") as work:
+            lib_rs = Path(work) / "lib.rs"
+            lib_rs.write_text(crate.lib_rs)
+            binary = hostbuild.build_harness(lib_rs, runtime_dir, Path(work))
+            results = hostbuild.run_harness(binary, samples)
+    graph = compiled.graph
+    mismatches = 0
+    divergence: Divergence | None = None
+    for sample, ours in zip(samples, results, strict=True):
+        reference, _ = tflm_reference.run(model_bytes, sample, len(graph.outputs))
+        expected = [_to_bytes(graph.tensors[t], r) for t, r in zip(graph.outputs, reference, strict=True)]
+        if ours.error is None and ours.outputs == expected:
+            continue
+        mismatches += 1
+        if mismatches == 1:
+            divergence = first_divergence(compiled, model_bytes, sample, ours)
+    return CheckResult(
+        bit_exact=mismatches == 0,
+        inputs=inputs,
+        mismatches=mismatches,
+        arena_bytes=compiled.plan.arena_bytes,
+        tflm_arena_bytes=(
+            tflm_reference.smallest_arena(model_path, compiled.plan.tflm_greedy_bytes)
+            if measure_tflm_arena
+            else None
+        ),
+        first_divergence=divergence,
+    )

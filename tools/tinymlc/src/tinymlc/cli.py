@@ -1,0 +1,114 @@
+"""Command line: `tinymlc compile` and `tinymlc check`.
+
+Exit status: 0 success (and, for `check`, bit-exact), 1 mismatch, 2 a problem
+with the model or the environment, always as a message without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from absl import app, flags
+
+from tinymlc import check as check_module
+from tinymlc import hostbuild
+from tinymlc.codegen import compile_model, generate_crate, render_cargo_toml
+from tinymlc.errors import CompileError
+from tinymlc.frontend import load_model
+
+EXIT_MISMATCH = 1
+EXIT_ERROR = 2
+USAGE = "usage: tinymlc compile --model=PATH --out=DIR | tinymlc check --model=PATH"
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model", None, "Path of the .tflite model.")
+flags.DEFINE_string("out", None, "compile: output directory for lib.rs and report.json.")
+flags.DEFINE_string("crate_name", "model", "compile: name of the generated crate.")
+flags.DEFINE_boolean("no_cargo", False, "compile: write only lib.rs and report.json, no Cargo.toml.")
+flags.DEFINE_string(
+    "runtime_dir",
+    None,
+    "Directory holding the kernels/ and arena/ crates (default: $TINYML_RUNTIME_DIR or <repo>/runtime).",
+)
+flags.DEFINE_integer("inputs", 100, "check: number of random inputs.", lower_bound=1)
+flags.DEFINE_integer("seed", 0, "check: random seed.")
+flags.DEFINE_boolean("json", False, "check: print one JSON object.")
+flags.DEFINE_boolean("tflm_arena", True, "check: find TFLM's smallest working arena (many TFLM runs: slow).")
+flags.DEFINE_string(
+    "harness",
+    None,
+    "check: a prebuilt harness binary of this model (as Bazel's tinyml_model_test builds it) "
+    "instead of building one with rustc.",
+)
+
+
+def _runtime_dir() -> Path:
+    return Path(FLAGS.runtime_dir) if FLAGS.runtime_dir else hostbuild.default_runtime_dir()
+
+
+def _required(name: str) -> str:
+    value = getattr(FLAGS, name)
+    if not value:
+        raise CompileError(f"--{name} is required")
+    return str(value)
+
+
+def compile_command() -> int:
+    model = load_model(_required("model"))
+    out = Path(_required("out"))
+    if out.exists() and not out.is_dir():
+        raise CompileError("--out exists and is not a directory", str(out))
+    crate = generate_crate(compile_model(model), FLAGS.crate_name)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "lib.rs").write_text(crate.lib_rs)
+    (out / "report.json").write_text(json.dumps(crate.report, indent=2) + "\n")
+    if not FLAGS.no_cargo:
+        (out / "Cargo.toml").write_text(render_cargo_toml(FLAGS.crate_name, _runtime_dir()))
+    for warning in crate.report["warnings"]:
+        print(warning, file=sys.stderr)
+    return 0
+
+
+def check_command() -> int:
+    harness = Path(FLAGS.harness) if FLAGS.harness else None
+    result = check_module.check(Path(_required("model")), FLAGS.inputs, FLAGS.seed, _runtime_dir(), harness)
+    if FLAGS.json:
+        print(json.dumps(result.to_json()))
+    else:
+        verdict = "bit-exact" if result.bit_exact else f"MISMATCH on {result.mismatches} input(s)"
+        tflm = "not measured" if result.tflm_arena_bytes is None else f"{result.tflm_arena_bytes} B"
+        arena = f"arena {result.arena_bytes} B (TFLM {tflm})"
+        print(f"{verdict} on {result.inputs} inputs; {arena}")
+        if result.first_divergence is not None:
+            d = result.first_divergence
+            print(
+                f"first divergence: layer {d.layer} ({d.op}) tensor {d.tensor!r} element {d.element}: "
+                f"ours {d.ours}, TFLM {d.tflm}"
+            )
+    return 0 if result.bit_exact else EXIT_MISMATCH
+
+
+COMMANDS = {"compile": compile_command, "check": check_command}
+
+
+def main(argv: Sequence[str]) -> int:
+    if len(argv) != 2 or argv[1] not in COMMANDS:
+        print(USAGE, file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        return COMMANDS[argv[1]]()
+    except CompileError as exc:
+        print(f"tinymlc {argv[1]}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def run() -> None:
+    # Under `bazel run`, relative paths are the user's: resolve them where bazel was invoked.
+    working_directory = os.environ.get("BUILD_WORKING_DIRECTORY")
+    if working_directory:
+        os.chdir(working_directory)
+    app.run(main)

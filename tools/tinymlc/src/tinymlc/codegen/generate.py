@@ -1,0 +1,185 @@
+"""Render a compiled model as the `lib.rs` of a no_std crate, plus its report."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from tinymlc.codegen import rust
+from tinymlc.codegen.pipeline import CompiledModel
+from tinymlc.codegen.steps import Step, build_steps, constant_item, region_literal
+from tinymlc.errors import CompileError
+from tinymlc.ir import DType, Graph, OpKind, Tensor
+from tinymlc.ops import PreparedParams
+from tinymlc.ops.batch_matmul import BatchMatMulParams
+from tinymlc.ops.conv_2d import Conv2DParams
+from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
+from tinymlc.ops.fully_connected import FullyConnectedParams
+
+TEMPLATES = Path(__file__).parent / "templates"
+_CRATE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class GeneratedCrate:
+    lib_rs: str
+    report: dict[str, Any]
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # Rust source, not HTML
+    )
+    env.filters["rust_string"] = rust.string
+    return env
+
+
+def check_crate_name(name: str) -> str:
+    if not _CRATE_NAME.match(name):
+        raise CompileError(f"crate name {name!r} must be lower_snake_case ([a-z_][a-z0-9_]*)")
+    return name
+
+
+def _io_tensor(compiled: CompiledModel, tensor_id: int) -> dict[str, Any]:
+    tensor = compiled.graph.tensors[tensor_id]
+    if tensor.is_constant:
+        raise CompileError(f"graph input/output {tensor.name!r} is a constant tensor")
+    quant = tensor.quantization
+    scale, zero_point = (
+        (quant.scale, quant.zero_point) if quant and tensor.dtype != DType.FLOAT32 else (1.0, 0)
+    )
+    fields = {
+        "len": tensor.num_elements,
+        "shape_literal": rust.usizes(tensor.shape),
+        "shape": tensor.shape,
+        "dtype": rust.dtype_variant(tensor.dtype),
+        "element": rust.element_type(tensor.dtype),
+        "scale": rust.f32(scale),
+        "zero_point": zero_point,
+        "region": region_literal(compiled.plan.tensor_offsets[tensor_id], tensor.byte_size),
+    }
+    fields["info"] = (
+        f"TensorInfo {{ name: {rust.string(tensor.name)}, shape: &{fields['shape_literal']}, "
+        f"len: {fields['len']}, dtype: DType::{fields['dtype']}, scale: {fields['scale']}, "
+        f"zero_point: {zero_point} }}"
+    )
+    return fields
+
+
+def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step]) -> str:
+    graph = compiled.graph
+    inputs = [_io_tensor(compiled, t) for t in graph.inputs]
+    outputs = [_io_tensor(compiled, t) for t in graph.outputs]
+    constant_ids = sorted(set().union(*(step.constants for step in steps)))
+    single_io = len(inputs) == 1 and len(outputs) == 1
+    return (
+        _environment()
+        .get_template("lib.rs.j2")
+        .render(
+            crate_name=crate_name,
+            source=Path(compiled.model.source).name,
+            arena_bytes=compiled.plan.arena_bytes,
+            inputs=inputs,
+            outputs=outputs,
+            steps=steps,
+            tensor_names=[t.name for t in graph.tensors],
+            layer_regions=[
+                region_literal(
+                    compiled.plan.tensor_offsets[s.output_tensor], graph.tensors[s.output_tensor].byte_size
+                )
+                for s in steps
+            ],
+            constants=[constant_item(t, graph.tensors[t]) for t in constant_ids],
+            single_io=single_io,
+            single_quantized=single_io and inputs[0]["dtype"] == outputs[0]["dtype"] == "Int8",
+        )
+    )
+
+
+def layer_macs(kind: OpKind, params: PreparedParams) -> int:
+    """Multiply-accumulates of the matrix-like layers; 0 for everything else."""
+    if kind is OpKind.CONV_2D:
+        assert isinstance(params, Conv2DParams)
+        _, filter_h, filter_w, filter_depth = params.filter_shape
+        return math.prod(params.output_shape) * filter_h * filter_w * filter_depth
+    if kind is OpKind.DEPTHWISE_CONV_2D:
+        assert isinstance(params, DepthwiseConv2DParams)
+        return math.prod(params.output_shape) * params.filter_shape[1] * params.filter_shape[2]
+    if kind is OpKind.FULLY_CONNECTED:
+        assert isinstance(params, FullyConnectedParams)
+        return params.batches * params.accum_depth * params.output_depth
+    if kind is OpKind.BATCH_MATMUL:
+        assert isinstance(params, BatchMatMulParams)
+        depth = params.lhs_shape[-2] if params.adj_x else params.lhs_shape[-1]
+        return math.prod(params.output_shape) * depth
+    return 0
+
+
+def _tensor_entry(graph: Graph, compiled: CompiledModel, tensor_id: int) -> dict[str, Any]:
+    tensor: Tensor = graph.tensors[tensor_id]
+    entry: dict[str, Any] = {"tensor": tensor_id, "name": tensor.name, "bytes": tensor.byte_size}
+    if tensor.is_constant:
+        entry["storage"] = "flash"
+    else:
+        entry["storage"] = "arena"
+        entry["offset"] = compiled.plan.tensor_offsets[tensor_id]
+    return entry
+
+
+def build_report(compiled: CompiledModel, steps: list[Step]) -> dict[str, Any]:
+    graph = compiled.graph
+    constant_ids = sorted(set().union(*(step.constants for step in steps)))
+    weight_bytes = sum(graph.tensors[t].byte_size for t in constant_ids)
+    param_bytes = sum(step.param_bytes for step in steps)
+    layers = []
+    for step, op, params in zip(steps, graph.operators, compiled.params, strict=True):
+        output = graph.tensors[step.output_tensor]
+        layers.append(
+            {
+                "index": step.index,
+                "op": op.opcode_name,
+                "output_tensor": output.name,
+                "shape": list(output.shape),
+                "macs": layer_macs(op.kind, params),
+                "tensors": [_tensor_entry(graph, compiled, t) for t in (*op.inputs, *op.outputs) if t >= 0],
+            }
+        )
+    return {
+        "source": compiled.model.source,
+        "flash_bytes": weight_bytes + param_bytes,
+        "weight_bytes": weight_bytes,
+        "param_bytes": param_bytes,
+        "arena_bytes": compiled.plan.arena_bytes,
+        "tflm_greedy_arena_bytes": compiled.plan.tflm_greedy_bytes,
+        "arena_lower_bound_bytes": compiled.plan.lower_bound,
+        "planner_strategy": compiled.plan.strategy,
+        "total_macs": sum(layer["macs"] for layer in layers),
+        "inputs": [_tensor_entry(graph, compiled, t) for t in graph.inputs],
+        "outputs": [_tensor_entry(graph, compiled, t) for t in graph.outputs],
+        "layers": layers,
+        "warnings": [str(w) for w in compiled.warnings],
+    }
+
+
+def generate_crate(compiled: CompiledModel, crate_name: str) -> GeneratedCrate:
+    steps = build_steps(compiled)
+    return GeneratedCrate(
+        lib_rs=render_lib_rs(compiled, check_crate_name(crate_name), steps),
+        report=build_report(compiled, steps),
+    )
+
+
+def render_cargo_toml(crate_name: str, runtime_dir: Path) -> str:
+    return (
+        _environment()
+        .get_template("Cargo.toml.j2")
+        .render(crate_name=check_crate_name(crate_name), runtime_dir=runtime_dir.resolve().as_posix())
+    )

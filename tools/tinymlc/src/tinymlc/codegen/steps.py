@@ -1,0 +1,713 @@
+"""One emitted Rust step per layer: arena views, parameter statics and the
+kernel call with the full output range.
+
+Each emitter turns an operator's prepared parameters (`tinymlc.ops`) into the
+`tinyml_kernels` call that computes it.  A step declares the views it reads
+lazily through `StepBuilder`, so shape/index operands folded into the
+parameters (PAD paddings, MEAN axes, ...) never reach the generated code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from tinymlc.codegen import rust
+from tinymlc.codegen.pipeline import CompiledModel
+from tinymlc.errors import CompileError
+from tinymlc.ir import NO_TENSOR, DType, OpKind, Tensor
+from tinymlc.ops import PreparedParams
+from tinymlc.ops._binary import ArithmeticParams, BinaryShapes
+from tinymlc.ops._conv_common import ConvQuantization
+from tinymlc.ops._min_max import MinMaxParams
+from tinymlc.ops._pooling import Pool2DParams
+from tinymlc.ops._sigmoid_like import SigmoidLikeParams
+from tinymlc.ops.batch_matmul import BatchMatMulParams
+from tinymlc.ops.concatenation import ConcatenationParams
+from tinymlc.ops.conv_2d import Conv2DParams
+from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
+from tinymlc.ops.dequantize import DequantizeParams
+from tinymlc.ops.fully_connected import FullyConnectedParams
+from tinymlc.ops.gelu import GeluParams
+from tinymlc.ops.hard_swish import HardSwishParams
+from tinymlc.ops.leaky_relu import LeakyReluParams
+from tinymlc.ops.mean import MeanParams
+from tinymlc.ops.mul import MulParams
+from tinymlc.ops.pad import PadParams
+from tinymlc.ops.quantize import QuantizeMode, QuantizeParams
+from tinymlc.ops.relu import ReluParams
+from tinymlc.ops.relu6 import Relu6Params
+from tinymlc.ops.reshape import ReshapeParams
+from tinymlc.ops.rsqrt import RsqrtParams
+from tinymlc.ops.softmax import SoftmaxParams
+from tinymlc.ops.strided_slice import StridedSliceParams
+from tinymlc.ops.transpose import TransposeParams
+
+
+@dataclass
+class Step:
+    """The Rust for one layer."""
+
+    index: int
+    op_name: str
+    output_tensor: int
+    items: list[str] = field(default_factory=list)
+    """Module-level parameter statics."""
+    body: list[str] = field(default_factory=list)
+    """Statements of `fn layer_<index>`, ending with the kernel call."""
+    param_bytes: int = 0
+    """Flash bytes of the parameter statics (arrays exact, scalars 4 bytes each)."""
+    constants: set[int] = field(default_factory=set)
+    """Constant tensors (weights, biases, constant operands) the step reads."""
+
+
+class StepBuilder:
+    def __init__(self, compiled: CompiledModel, index: int) -> None:
+        self.graph = compiled.graph
+        self.plan = compiled.plan
+        self.op = self.graph.operators[index]
+        self.params = compiled.params[index]
+        self.step = Step(index, self.op.opcode_name, self.op.outputs[0])
+        self._views: dict[int, str] = {}
+
+    @property
+    def prefix(self) -> str:
+        return f"L{self.step.index}"
+
+    def tensor(self, position: int) -> Tensor:
+        return self.graph.tensors[self.op.inputs[position]]
+
+    def has_input(self, position: int) -> bool:
+        return position < len(self.op.inputs) and self.op.inputs[position] != NO_TENSOR
+
+    def input(self, position: int) -> str:
+        """Name of a `&[T]` local holding input `position` (declared on first use)."""
+        if position in self._views:
+            return self._views[position]
+        tensor_id = self.op.inputs[position]
+        tensor = self.graph.tensors[tensor_id]
+        name = f"in{position}"
+        element = rust.element_type(tensor.dtype)
+        if tensor.is_constant:
+            self.step.constants.add(tensor_id)
+            self.step.body.append(f"let {name}: &[{element}] = &{constant_name(tensor_id)}.0;")
+        else:
+            region = region_literal(self.plan.tensor_offsets[tensor_id], tensor.byte_size)
+            self.step.body.append(f"let {name}: &[{element}] = inputs.get({region}).map_err(arena_error)?;")
+        self._views[position] = name
+        return name
+
+    def output(self) -> str:
+        return "out"
+
+    def shape(self, name: str, dims: Sequence[int]) -> str:
+        """A `Shape` local (its constructor is not `const`)."""
+        self.step.body.append(f"let {name} = Shape::new(&{rust.usizes(dims)}).map_err(kernel_error)?;")
+        return f"&{name}"
+
+    def item(self, suffix: str, rust_type: str, value: str, flash_bytes: int) -> str:
+        name = f"{self.prefix}_{suffix}"
+        self.step.items.append(f"static {name}: {rust_type} = {value};")
+        self.step.param_bytes += flash_bytes
+        return name
+
+    def int_array(self, suffix: str, element: str, values: Sequence[int]) -> str:
+        size = {"i8": 1, "i32": 4, "usize": 4}[element]
+        return self.item(suffix, f"[{element}; {len(values)}]", rust.ints(values), size * len(values))
+
+    def call(self, kernel: str, *arguments: str) -> None:
+        args = ",\n        ".join(arguments)
+        self.step.body.append(f"kernels::{kernel}(\n        {args},\n    )\n    .map_err(kernel_error)")
+
+
+def constant_name(tensor_id: int) -> str:
+    return f"T{tensor_id}"
+
+
+def region_literal(offset: int, size: int) -> str:
+    return f"Region::new({offset}, {size})"
+
+
+def _nhwc(dims: Sequence[int]) -> str:
+    return f"Nhwc::new({', '.join(str(d) for d in dims)})"
+
+
+def _struct(name: str, **fields: object) -> str:
+    """A one-line Rust struct literal: `Name { field: value, ... }`."""
+    return f"{name} {{ " + ", ".join(f"{field}: {value}" for field, value in fields.items()) + " }"
+
+
+def _struct_block(name: str, **fields: object) -> str:
+    """A Rust struct literal with one field per line, for the larger parameter structs."""
+    return f"{name} {{\n" + "".join(f"    {field}: {value},\n" for field, value in fields.items()) + "}"
+
+
+def _multiplier(multiplier: int, shift: int) -> str:
+    return _struct("QuantizedMultiplier", multiplier=multiplier, shift=shift)
+
+
+def _activation(low: int, high: int) -> str:
+    return _struct("ActivationRange", min=low, max=high)
+
+
+def _full_range(tensor: Tensor) -> str:
+    return f"SplitRange::full({tensor.num_elements})"
+
+
+def _output_range(output_shape: Sequence[int]) -> str:
+    return f"SplitRange::full({math.prod(output_shape)})"
+
+
+def _params_ref(b: StepBuilder, name: str, scalars: int, **fields: object) -> str:
+    """`&L<i>_PARAMS`: a static `name` struct of `scalars` 4-byte fields."""
+    return "&" + b.item("PARAMS", name, _struct(name, **fields), scalars * 4)
+
+
+def _elementwise(b: StepBuilder, kernel: str, *params: str) -> None:
+    """Kernel call over every element of input 0 into the output."""
+    b.call(kernel, *params, b.input(0), b.output(), _full_range(b.tensor(0)))
+
+
+def _layout_call(
+    b: StepBuilder, kernel: str, input_shape: Sequence[int], output_shape: Sequence[int], *layout: str
+) -> None:
+    """Kernel call that rearranges input 0 (of `input_shape`) as `layout` describes."""
+    b.call(
+        kernel,
+        b.input(0),
+        b.shape("input_shape", input_shape),
+        *layout,
+        b.output(),
+        _output_range(output_shape),
+    )
+
+
+def _linear_quant(
+    b: StepBuilder,
+    offsets: tuple[int, int, int],
+    multipliers: Sequence[int],
+    shifts: Sequence[int],
+    activation: tuple[int, int],
+) -> str:
+    multipliers_name = b.int_array("MULTIPLIERS", "i32", multipliers)
+    shifts_name = b.int_array("SHIFTS", "i32", shifts)
+    value = _struct_block(
+        "LinearQuantParams",
+        input_offset=offsets[0],
+        weights_offset=offsets[1],
+        output_offset=offsets[2],
+        output_multipliers=_struct(
+            "ChannelMultipliers", multipliers=f"&{multipliers_name}", shifts=f"&{shifts_name}"
+        ),
+        activation=_activation(*activation),
+    )
+    return "&" + b.item("QUANT", "LinearQuantParams<'static>", value, 5 * 4)
+
+
+def _conv_quant(b: StepBuilder, q: ConvQuantization) -> str:
+    return _linear_quant(
+        b,
+        (q.input_offset, q.weights_offset, q.output_offset),
+        q.per_channel_output_multiplier,
+        q.per_channel_output_shift,
+        (q.output_activation_min, q.output_activation_max),
+    )
+
+
+def _bias(b: StepBuilder, has_bias: bool) -> str:
+    return f"Some({b.input(2)})" if has_bias else "None"
+
+
+def _geometry(b: StepBuilder, params: Conv2DParams | DepthwiseConv2DParams) -> str:
+    value = _struct(
+        "ConvGeometry",
+        stride_height=params.stride_h,
+        stride_width=params.stride_w,
+        dilation_height=params.dilation_h,
+        dilation_width=params.dilation_w,
+        pad_top=params.padding.height,
+        pad_left=params.padding.width,
+    )
+    return "&" + b.item("GEOMETRY", "ConvGeometry", value, 6 * 4)
+
+
+def _tile(rows: int, channels: int) -> str:
+    return f"OutputTile::full({rows}, {channels})"
+
+
+def _nhwc_tile(output_shape: Sequence[int]) -> str:
+    """The whole NHWC output: rows are `N*H`, channels `C`."""
+    return _tile(output_shape[0] * output_shape[1], output_shape[3])
+
+
+def _conv_2d(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, Conv2DParams)
+    out_shape = params.output_shape
+    b.call(
+        "conv::conv_2d",
+        _geometry(b, params),
+        _conv_quant(b, params.quantization),
+        b.input(0),
+        _nhwc(params.input_shape),
+        b.input(1),
+        _nhwc(params.filter_shape),
+        _bias(b, params.has_bias),
+        b.output(),
+        _nhwc(out_shape),
+        _nhwc_tile(out_shape),
+    )
+
+
+def _depthwise_conv_2d(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, DepthwiseConv2DParams)
+    out_shape = params.output_shape
+    b.call(
+        "depthwise_conv::depthwise_conv_2d",
+        _geometry(b, params),
+        str(params.depth_multiplier),
+        _conv_quant(b, params.quantization),
+        b.input(0),
+        _nhwc(params.input_shape),
+        b.input(1),
+        _nhwc(params.filter_shape),
+        _bias(b, params.has_bias),
+        b.output(),
+        _nhwc(out_shape),
+        _nhwc_tile(out_shape),
+    )
+
+
+def _fully_connected(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, FullyConnectedParams)
+    multipliers = params.per_channel_output_multiplier or (params.output_multiplier,)
+    shifts = params.per_channel_output_shift or (params.output_shift,)
+    quant = _linear_quant(
+        b,
+        (params.input_offset, params.weights_offset, params.output_offset),
+        multipliers,
+        shifts,
+        (params.output_activation_min, params.output_activation_max),
+    )
+    dims = _struct(
+        "FullyConnectedDims",
+        batches=params.batches,
+        input_depth=params.accum_depth,
+        output_depth=params.output_depth,
+    )
+    b.call(
+        "fully_connected::fully_connected",
+        quant,
+        dims,
+        b.input(0),
+        b.input(1),
+        _bias(b, params.has_bias),
+        b.output(),
+        _tile(params.batches, params.output_depth),
+    )
+
+
+def _pool(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
+    def emit(b: StepBuilder, params: PreparedParams) -> None:
+        assert isinstance(params, Pool2DParams)
+        value = _struct(
+            "PoolParams",
+            stride_height=params.stride_h,
+            stride_width=params.stride_w,
+            filter_height=params.filter_h,
+            filter_width=params.filter_w,
+            pad_top=params.padding.height,
+            pad_left=params.padding.width,
+            activation=_activation(params.activation_min, params.activation_max),
+        )
+        out_shape = params.output_shape
+        b.call(
+            f"pooling::{kernel}::<i8>",
+            "&" + b.item("POOL", "PoolParams", value, 8 * 4),
+            b.input(0),
+            _nhwc(params.input_shape),
+            b.output(),
+            _nhwc(out_shape),
+            _nhwc_tile(out_shape),
+        )
+
+    return emit
+
+
+def _binary_call(b: StepBuilder, kernel: str, shapes: BinaryShapes, *params: str) -> None:
+    b.call(
+        kernel,
+        *params,
+        b.input(0),
+        b.shape("shape1", shapes.input1_shape),
+        b.input(1),
+        b.shape("shape2", shapes.input2_shape),
+        b.output(),
+        b.shape("output_shape", shapes.output_shape),
+        _output_range(shapes.output_shape),
+    )
+
+
+def _arithmetic(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
+    def emit(b: StepBuilder, params: PreparedParams) -> None:
+        assert isinstance(params, ArithmeticParams)
+        value = _struct_block(
+            "ArithmeticParams",
+            left_shift=params.left_shift,
+            input1_offset=params.input1_offset,
+            input1_multiplier=_multiplier(params.input1_multiplier, params.input1_shift),
+            input2_offset=params.input2_offset,
+            input2_multiplier=_multiplier(params.input2_multiplier, params.input2_shift),
+            output_offset=params.output_offset,
+            output_multiplier=_multiplier(params.output_multiplier, params.output_shift),
+            activation=_activation(params.output_activation_min, params.output_activation_max),
+        )
+        param = "&" + b.item("PARAMS", "ArithmeticParams", value, 12 * 4)
+        _binary_call(b, f"binary::{kernel}::<i8>", params.shapes, param)
+
+    return emit
+
+
+def _mul(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, MulParams)
+    param = _params_ref(
+        b,
+        "MulParams",
+        7,
+        input1_offset=params.input1_offset,
+        input2_offset=params.input2_offset,
+        output_offset=params.output_offset,
+        output_multiplier=_multiplier(params.output_multiplier, params.output_shift),
+        activation=_activation(params.output_activation_min, params.output_activation_max),
+    )
+    _binary_call(b, "binary::mul::<i8>", params.shapes, param)
+
+
+def _min_max(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
+    def emit(b: StepBuilder, params: PreparedParams) -> None:
+        assert isinstance(params, MinMaxParams)
+        _binary_call(b, f"binary::{kernel}::<i8>", params.shapes)
+
+    return emit
+
+
+def _softmax(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, SoftmaxParams)
+    param = _params_ref(
+        b,
+        "SoftmaxParams",
+        3,
+        input_multiplier=params.input_multiplier,
+        input_left_shift=params.input_left_shift,
+        diff_min=params.diff_min,
+    )
+    b.call(
+        "softmax::softmax::<i8>",
+        param,
+        str(params.depth),
+        b.input(0),
+        b.output(),
+        f"SplitRange::full({params.outer_size})",
+    )
+
+
+def _sigmoid_like(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
+    def emit(b: StepBuilder, params: PreparedParams) -> None:
+        assert isinstance(params, SigmoidLikeParams)
+        _unary(
+            b,
+            kernel,
+            "FixedPointInputParams",
+            4,
+            input_zero_point=params.input_zero_point,
+            input_range_radius=params.input_range_radius,
+            input_multiplier=params.input_multiplier,
+            input_left_shift=params.input_left_shift,
+        )
+
+    return emit
+
+
+def _unary(b: StepBuilder, kernel: str, name: str, scalars: int, **fields: object) -> None:
+    """Elementwise kernel call with one parameter struct."""
+    _elementwise(b, kernel, _params_ref(b, name, scalars, **fields))
+
+
+def _relu(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, ReluParams)
+    _unary(
+        b,
+        "activations::relu::<i8>",
+        "ReluParams",
+        6,
+        input_zero_point=params.input_offset,
+        output_zero_point=params.output_offset,
+        multiplier=_multiplier(params.output_multiplier, params.output_shift),
+        activation=_activation(params.quantized_activation_min, params.quantized_activation_max),
+    )
+
+
+def _relu6(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, Relu6Params)
+    _elementwise(b, "activations::relu6::<i8>", f"{params.zero}", f"{params.six}")
+
+
+def _leaky_relu(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, LeakyReluParams)
+    _unary(
+        b,
+        "leaky_relu::leaky_relu::<i8>",
+        "LeakyReluParams",
+        6,
+        input_zero_point=params.input_zero_point,
+        output_zero_point=params.output_zero_point,
+        alpha=_multiplier(params.output_multiplier_alpha, params.output_shift_alpha),
+        identity=_multiplier(params.output_multiplier_identity, params.output_shift_identity),
+    )
+
+
+def _hard_swish(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, HardSwishParams)
+    _unary(
+        b,
+        "hard_swish::hard_swish",
+        "HardSwishParams",
+        6,
+        input_zero_point=params.input_zero_point,
+        output_zero_point=params.output_zero_point,
+        reluish_multiplier_fixedpoint_int16=params.reluish_multiplier_fixedpoint_int16,
+        reluish_multiplier_exponent=params.reluish_multiplier_exponent,
+        output_multiplier_fixedpoint_int16=params.output_multiplier_fixedpoint_int16,
+        output_multiplier_exponent=params.output_multiplier_exponent,
+    )
+
+
+def _rsqrt(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, RsqrtParams)
+    _unary(
+        b,
+        "rsqrt::rsqrt",
+        "RsqrtParams",
+        4,
+        input_zero_point=params.input_offset,
+        output_zero_point=params.output_offset,
+        multiplier=_multiplier(params.multiplier, params.shift),
+    )
+
+
+def _gelu(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, GeluParams)
+    lut = b.int_array("LUT", "i8", params.lut)
+    _elementwise(b, "gelu::gelu", f"&{lut}")
+
+
+def _quantize(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, QuantizeParams)
+    if params.mode is QuantizeMode.FLOAT_TO_INT8:
+        _scale_conversion(b, "quantize::quantize_f32::<i8>", params.output_scale, params.output_zero_point)
+        return
+    _unary(
+        b,
+        "quantize::requantize::<i8, i8>",
+        "RequantizeParams",
+        4,
+        input_zero_point=params.input_zero_point,
+        output_zero_point=params.output_zero_point,
+        multiplier=_multiplier(params.requantize_output_multiplier, params.requantize_output_shift),
+    )
+
+
+def _scale_conversion(b: StepBuilder, kernel: str, scale: float, zero_point: int) -> None:
+    """QUANTIZE from / DEQUANTIZE to float: the kernel takes the scale after the input."""
+    b.call(kernel, b.input(0), rust.f32(scale), str(zero_point), b.output(), _full_range(b.tensor(0)))
+
+
+def _dequantize(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, DequantizeParams)
+    _scale_conversion(b, "quantize::dequantize::<i8>", params.scale, params.zero_point)
+
+
+def _reshape(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, ReshapeParams)
+    _elementwise(b, "reshape::reshape")
+
+
+def _pad(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, PadParams)
+    axes = ", ".join(
+        _struct("AxisPadding", before=lo, after=hi)
+        for lo, hi in zip(params.left_padding, params.right_padding, strict=True)
+    )
+    padding = b.item(
+        "PADDING", f"[AxisPadding; {len(params.left_padding)}]", f"[{axes}]", 8 * len(params.left_padding)
+    )
+    _layout_call(
+        b, "pad::pad::<i8>", params.input_shape, params.output_shape, f"&{padding}", str(params.pad_value)
+    )
+
+
+def _concatenation(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, ConcatenationParams)
+    axis_sizes = b.int_array("AXIS_SIZES", "usize", [shape[params.axis] for shape in params.input_shapes])
+    inner = math.prod(params.output_shape[params.axis + 1 :])
+    value = _struct("ConcatLayout", outer=params.outer_size, inner=inner, axis_sizes=f"&{axis_sizes}")
+    layout = b.item("LAYOUT", "ConcatLayout<'static>", value, 3 * 4)
+    inputs = ", ".join(b.input(i) for i in range(params.inputs_count))
+    b.call(
+        "concatenation::concatenation::<i8>",
+        f"&{layout}",
+        f"&[{inputs}]",
+        b.output(),
+        _output_range(params.output_shape),
+    )
+
+
+def _mean(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, MeanParams)
+    axes = b.int_array("AXES", "usize", params.axes)
+    b.call(
+        "mean::mean::<i8>",
+        _params_ref(
+            b,
+            "MeanParams",
+            4,
+            input_zero_point=params.input_zero_point,
+            output_zero_point=params.output_zero_point,
+            multiplier=_multiplier(params.multiplier, params.shift),
+        ),
+        b.input(0),
+        b.shape("input_shape", params.input_shape),
+        f"&{axes}",
+        b.output(),
+        _output_range(params.output_shape),
+    )
+
+
+def _slice_count(start: int, stop: int, stride: int) -> int:
+    """Iterations of `for (i = start; stride > 0 ? i < stop : i > stop; i += stride)`."""
+    span = stop - start if stride > 0 else start - stop
+    return max(0, -(-span // abs(stride)))
+
+
+def _strided_slice(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, StridedSliceParams)
+    axes = ", ".join(
+        _struct("SliceAxis", start=start, stride=stride, count=_slice_count(start, stop, stride))
+        for start, stop, stride in zip(params.starts, params.stops, params.strides, strict=True)
+    )
+    slices = b.item("AXES", f"[SliceAxis; {len(params.starts)}]", f"[{axes}]", 12 * len(params.starts))
+    _layout_call(
+        b, "strided_slice::strided_slice::<i8>", params.input_shape_5d, params.output_shape, f"&{slices}"
+    )
+
+
+def _transpose(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, TransposeParams)
+    perm = b.int_array("PERM", "usize", params.perm)
+    _layout_call(b, "transpose::transpose::<i8>", params.input_shape, params.output_shape, f"&{perm}")
+
+
+def _batch_matmul(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, BatchMatMulParams)
+    quant = _linear_quant(
+        b,
+        (params.lhs_offset, params.rhs_offset, params.output_offset),
+        (params.output_multiplier,),
+        (params.output_shift,),
+        (params.output_activation_min, params.output_activation_max),
+    )
+    lhs = b.shape("lhs_shape", params.lhs_shape)
+    rhs = b.shape("rhs_shape", params.rhs_shape)
+    shapes = _struct(
+        "BatchMatMulShapes",
+        lhs=f"*{lhs}",
+        rhs=f"*{rhs}",
+        adj_x=rust.boolean(params.adj_x),
+        adj_y=rust.boolean(params.adj_y),
+    )
+    b.step.body.append(f"let shapes = {shapes};")
+    *batch, rows, columns = params.output_shape
+    b.call(
+        "batch_matmul::batch_matmul",
+        quant,
+        "&shapes",
+        b.input(0),
+        b.input(1),
+        b.output(),
+        _tile(math.prod(batch) * rows, columns),
+    )
+
+
+_Emitter = Callable[[StepBuilder, PreparedParams], None]
+
+EMITTERS: dict[OpKind, _Emitter] = {
+    OpKind.ADD: _arithmetic("add"),
+    OpKind.AVERAGE_POOL_2D: _pool("average_pool_2d"),
+    OpKind.BATCH_MATMUL: _batch_matmul,
+    OpKind.CONCATENATION: _concatenation,
+    OpKind.CONV_2D: _conv_2d,
+    OpKind.DEPTHWISE_CONV_2D: _depthwise_conv_2d,
+    OpKind.DEQUANTIZE: _dequantize,
+    OpKind.FULLY_CONNECTED: _fully_connected,
+    OpKind.GELU: _gelu,
+    OpKind.HARD_SWISH: _hard_swish,
+    OpKind.LEAKY_RELU: _leaky_relu,
+    OpKind.LOGISTIC: _sigmoid_like("logistic::logistic"),
+    OpKind.MAX_POOL_2D: _pool("max_pool_2d"),
+    OpKind.MAXIMUM: _min_max("maximum"),
+    OpKind.MEAN: _mean,
+    OpKind.MINIMUM: _min_max("minimum"),
+    OpKind.MUL: _mul,
+    OpKind.PAD: _pad,
+    OpKind.PADV2: _pad,
+    OpKind.QUANTIZE: _quantize,
+    OpKind.RELU: _relu,
+    OpKind.RELU6: _relu6,
+    OpKind.RESHAPE: _reshape,
+    OpKind.RSQRT: _rsqrt,
+    OpKind.SOFTMAX: _softmax,
+    OpKind.SQUARED_DIFFERENCE: _arithmetic("squared_difference"),
+    OpKind.SQUEEZE: _reshape,
+    OpKind.STRIDED_SLICE: _strided_slice,
+    OpKind.SUB: _arithmetic("sub"),
+    OpKind.TANH: _sigmoid_like("tanh::tanh"),
+    OpKind.TRANSPOSE: _transpose,
+}
+
+
+def build_step(compiled: CompiledModel, index: int) -> Step:
+    builder = StepBuilder(compiled, index)
+    emitter = EMITTERS.get(builder.op.kind)
+    if emitter is None:
+        raise CompileError(f"operator {index} ({builder.op.opcode_name}) has no code generator")
+    output = compiled.graph.tensors[builder.step.output_tensor]
+    element = rust.element_type(output.dtype)
+    emitter(builder, builder.params)
+    # Views are declared as the emitter asks for them; the output split comes first.
+    region = region_literal(compiled.plan.tensor_offsets[builder.step.output_tensor], output.byte_size)
+    builder.step.body[:0] = [
+        f"let (inputs, out) = tinyml_arena::split_output(arena, {region}).map_err(arena_error)?;",
+        f"let out: &mut [{element}] = tinyml_arena::cast_mut(out).map_err(arena_error)?;",
+    ]
+    if all("inputs.get" not in line for line in builder.step.body):
+        builder.step.body[0] = builder.step.body[0].replace("(inputs, out)", "(_, out)")
+    return builder.step
+
+
+def build_steps(compiled: CompiledModel) -> list[Step]:
+    return [build_step(compiled, index) for index in range(len(compiled.graph.operators))]
+
+
+def constant_item(tensor_id: int, tensor: Tensor) -> str:
+    """`static T<id>: Aligned<[T; N]> = Aligned([...]);` for a constant tensor."""
+    assert tensor.data is not None
+    element = rust.element_type(tensor.dtype)
+    values = tensor.data.reshape(-1)
+    if tensor.dtype is DType.FLOAT32:
+        literal = "[" + ", ".join(rust.f32(float(v)) for v in values) + "]"
+    else:
+        literal = rust.ints(int(v) for v in values)
+    return (
+        f"/// {rust.string(tensor.name)[1:-1]} {list(tensor.shape)}\n"
+        f"static {constant_name(tensor_id)}: Aligned<[{element}; {values.size}]> = Aligned({literal});"
+    )

@@ -1,0 +1,174 @@
+//! Host harness for `tinymlc check` and the golden tests (std; links the
+//! generated crate as `model`).
+//!
+//! `harness run N`: reads N samples from stdin (each input's little-endian
+//! bytes in `INPUTS` order) and writes records to stdout:
+//! `L` u32 layer, u32 len, bytes (after every layer); `O` u32 len, bytes (every
+//! output); `E` u32 len, message (on error); `D` (sample done).
+//! `harness errors`: calls the API with wrong arguments, one `Debug` line each.
+//! `harness bench N`: reads one sample, runs it N times per round, and prints the best
+//! round's nanoseconds per inference (the benchmark's host latency).
+use std::io::{Read, Write};
+
+use model::{DType, TensorMut, TensorRef, INPUTS, OUTPUTS};
+
+enum Owned {
+    Int8(Vec<i8>),
+    Int16(Vec<i16>),
+    Int32(Vec<i32>),
+    Float32(Vec<f32>),
+}
+
+impl Owned {
+    fn zeros(dtype: DType, len: usize) -> Self {
+        match dtype {
+            DType::Int8 => Owned::Int8(vec![0; len]),
+            DType::Int16 => Owned::Int16(vec![0; len]),
+            DType::Int32 => Owned::Int32(vec![0; len]),
+            DType::Float32 => Owned::Float32(vec![0.0; len]),
+        }
+    }
+
+    fn from_bytes(dtype: DType, bytes: &[u8]) -> Self {
+        match dtype {
+            DType::Int8 => Owned::Int8(bytes.iter().map(|&b| b as i8).collect()),
+            DType::Int16 => Owned::Int16(bytes.chunks(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect()),
+            DType::Int32 => Owned::Int32(bytes.chunks(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()),
+            DType::Float32 => Owned::Float32(bytes.chunks(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()),
+        }
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Owned::Int8(v) => v.iter().map(|&x| x as u8).collect(),
+            Owned::Int16(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            Owned::Int32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            Owned::Float32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        }
+    }
+
+    fn as_ref(&self) -> TensorRef<'_> {
+        match self {
+            Owned::Int8(v) => TensorRef::Int8(v),
+            Owned::Int16(v) => TensorRef::Int16(v),
+            Owned::Int32(v) => TensorRef::Int32(v),
+            Owned::Float32(v) => TensorRef::Float32(v),
+        }
+    }
+
+    fn as_mut(&mut self) -> TensorMut<'_> {
+        match self {
+            Owned::Int8(v) => TensorMut::Int8(v),
+            Owned::Int16(v) => TensorMut::Int16(v),
+            Owned::Int32(v) => TensorMut::Int32(v),
+            Owned::Float32(v) => TensorMut::Float32(v),
+        }
+    }
+}
+
+fn element_size(dtype: DType) -> usize {
+    match dtype {
+        DType::Int8 => 1,
+        DType::Int16 => 2,
+        DType::Int32 | DType::Float32 => 4,
+    }
+}
+
+fn record(out: &mut impl Write, tag: u8, fields: &[u32], bytes: &[u8]) {
+    out.write_all(&[tag]).unwrap();
+    for field in fields {
+        out.write_all(&field.to_le_bytes()).unwrap();
+    }
+    out.write_all(&(bytes.len() as u32).to_le_bytes()).unwrap();
+    out.write_all(bytes).unwrap();
+}
+
+fn run(samples: usize) {
+    let mut stdin = std::io::stdin().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // One spare alignment's worth, so the generated code must realign the start.
+    let mut arena = vec![0u8; model::ARENA_BYTES + model::ARENA_ALIGN + 1];
+    for _ in 0..samples {
+        let inputs = read_sample(&mut stdin);
+        let mut outputs: Vec<Owned> = OUTPUTS.iter().map(|info| Owned::zeros(info.dtype, info.len)).collect();
+        let refs: Vec<TensorRef<'_>> = inputs.iter().map(Owned::as_ref).collect();
+        let mut muts: Vec<TensorMut<'_>> = outputs.iter_mut().map(Owned::as_mut).collect();
+        let mut hook = |layer: model::LayerInfo, bytes: &[u8]| record(&mut out, b'L', &[layer.index as u32], bytes);
+        // Start one byte in, so the arena is misaligned on purpose.
+        let result = model::predict_tensors_with_hook(&mut arena[1..], &refs, &mut muts, &mut hook);
+        drop(muts);
+        match result {
+            Ok(()) => {
+                for output in &outputs {
+                    record(&mut out, b'O', &[], &output.to_bytes());
+                }
+            }
+            Err(error) => record(&mut out, b'E', &[], format!("{error:?}").as_bytes()),
+        }
+        out.write_all(b"D").unwrap();
+    }
+    out.flush().unwrap();
+}
+
+fn read_sample(stdin: &mut impl Read) -> Vec<Owned> {
+    INPUTS
+        .iter()
+        .map(|info| {
+            let mut bytes = vec![0u8; info.len * element_size(info.dtype)];
+            stdin.read_exact(&mut bytes).unwrap();
+            Owned::from_bytes(info.dtype, &bytes)
+        })
+        .collect()
+}
+
+fn bench(iterations: u32) {
+    const ROUNDS: usize = 5;
+    let inputs = read_sample(&mut std::io::stdin().lock());
+    let refs: Vec<TensorRef<'_>> = inputs.iter().map(Owned::as_ref).collect();
+    let mut outputs: Vec<Owned> = OUTPUTS.iter().map(|info| Owned::zeros(info.dtype, info.len)).collect();
+    let mut muts: Vec<TensorMut<'_>> = outputs.iter_mut().map(Owned::as_mut).collect();
+    let mut arena = vec![0u8; model::ARENA_BYTES + model::ARENA_ALIGN];
+    let mut best = u128::MAX;
+    for _ in 0..ROUNDS {
+        let start = std::time::Instant::now();
+        for _ in 0..iterations {
+            // black_box: the inputs must not look constant, or the loop could be folded.
+            let refs = std::hint::black_box(refs.as_slice());
+            model::predict_tensors(&mut arena, refs, &mut muts).unwrap();
+        }
+        best = best.min(start.elapsed().as_nanos() / u128::from(iterations));
+    }
+    println!("{best}");
+}
+
+fn errors() {
+    let inputs: Vec<Owned> = INPUTS.iter().map(|info| Owned::zeros(info.dtype, info.len)).collect();
+    let refs: Vec<TensorRef<'_>> = inputs.iter().map(Owned::as_ref).collect();
+    let mut outputs: Vec<Owned> = OUTPUTS.iter().map(|info| Owned::zeros(info.dtype, info.len)).collect();
+    let mut arena = vec![0u8; model::ARENA_BYTES + model::ARENA_ALIGN];
+    {
+        let mut muts: Vec<TensorMut<'_>> = outputs.iter_mut().map(Owned::as_mut).collect();
+        println!("{:?}", model::predict_tensors(&mut arena[..model::ARENA_BYTES / 2], &refs, &mut muts));
+        println!("{:?}", model::predict_tensors(&mut arena, &refs[1..], &mut muts));
+        println!("{:?}", model::predict_tensors(&mut arena, &refs, &mut muts[1..]));
+    }
+    let short = Owned::zeros(INPUTS[0].dtype, INPUTS[0].len - 1);
+    let mut wrong_refs = refs.clone();
+    wrong_refs[0] = short.as_ref();
+    let mut muts: Vec<TensorMut<'_>> = outputs.iter_mut().map(Owned::as_mut).collect();
+    println!("{:?}", model::predict_tensors(&mut arena, &wrong_refs, &mut muts));
+    let other = Owned::zeros(if INPUTS[0].dtype == DType::Int8 { DType::Float32 } else { DType::Int8 }, INPUTS[0].len);
+    wrong_refs[0] = other.as_ref();
+    println!("{:?}", model::predict_tensors(&mut arena, &wrong_refs, &mut muts));
+    println!("{:?}", model::predict_tensors(&mut arena, &refs, &mut muts));
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("run") => run(args[2].parse().unwrap()),
+        Some("errors") => errors(),
+        Some("bench") => bench(args[2].parse().unwrap()),
+        _ => panic!("usage: harness run N | harness errors | harness bench N"),
+    }
+}

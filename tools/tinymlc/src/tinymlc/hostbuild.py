@@ -1,0 +1,199 @@
+"""Build a generated crate for the host with plain `rustc` (no cargo, no network)
+and run it through the host harness.
+
+The runtime crates are compiled once per (rustc version, runtime sources) and
+cached under the system temp directory, so repeated checks and tests only
+compile the generated crate and the harness.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tinymlc.errors import CompileError
+
+HARNESS = Path(__file__).parent / "codegen" / "templates" / "harness.rs"
+RUNTIME_CRATES = ("tinyml_kernels", "tinyml_arena")
+_RUNTIME_SUBDIRS = {"tinyml_kernels": "kernels", "tinyml_arena": "arena"}
+_RECORD_HEADER = 4
+
+
+class BuildError(CompileError):
+    """rustc is missing or rejected the generated code (a tinymlc bug)."""
+
+
+def default_runtime_dir() -> Path:
+    """`$TINYML_RUNTIME_DIR`, else `<repo>/runtime` next to this package's tools/ dir."""
+    configured = os.environ.get("TINYML_RUNTIME_DIR")
+    if configured:
+        return Path(configured)
+    return Path(__file__).absolute().parents[4] / "runtime"
+
+
+def find_rustc() -> str:
+    rustc = shutil.which("rustc")
+    if rustc is None:
+        raise BuildError("rustc not found on PATH; install Rust (https://rustup.rs) or add it to PATH")
+    return rustc
+
+
+def _rustc(rustc: str, *args: str | Path) -> None:
+    command = [rustc, "--edition", "2021", "-O", *map(str, args)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BuildError(f"rustc failed: {' '.join(command)}\n{result.stderr}")
+
+
+def _runtime_key(rustc: str, runtime_dir: Path) -> str:
+    digest = hashlib.sha256()
+    digest.update(subprocess.run([rustc, "-vV"], capture_output=True, check=True).stdout)
+    for crate in RUNTIME_CRATES:
+        for source in sorted((runtime_dir / _RUNTIME_SUBDIRS[crate] / "src").rglob("*.rs")):
+            digest.update(source.relative_to(runtime_dir).as_posix().encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def build_runtime(runtime_dir: Path, rustc: str | None = None) -> Path:
+    """Directory holding the runtime rlibs, built if not cached yet."""
+    rustc = rustc or find_rustc()
+    for crate in RUNTIME_CRATES:
+        if not (runtime_dir / _RUNTIME_SUBDIRS[crate] / "src" / "lib.rs").is_file():
+            raise BuildError(f"runtime crate {crate} not found under {runtime_dir} (set --runtime_dir)")
+    cache = Path(tempfile.gettempdir()) / f"tinymlc-runtime-{_runtime_key(rustc, runtime_dir)}"
+    if cache.is_dir():
+        return cache
+    staging = Path(tempfile.mkdtemp(prefix="tinymlc-runtime-"))
+    for crate in RUNTIME_CRATES:
+        source = runtime_dir / _RUNTIME_SUBDIRS[crate] / "src" / "lib.rs"
+        _rustc(
+            rustc, "--crate-type", "rlib", "--crate-name", crate, source, "-o", staging / f"lib{crate}.rlib"
+        )
+    try:
+        staging.rename(cache)
+    except OSError:  # another process cached it first
+        shutil.rmtree(staging, ignore_errors=True)
+    return cache
+
+
+def build_harness(lib_rs: Path, runtime_dir: Path, work_dir: Path) -> Path:
+    """Compile `lib_rs` (warnings are errors) and the harness; returns the binary."""
+    rustc = find_rustc()
+    runtime = build_runtime(runtime_dir, rustc)
+    externs = [a for crate in RUNTIME_CRATES for a in ("--extern", f"{crate}={runtime / f'lib{crate}.rlib'}")]
+    model_rlib = work_dir / "libmodel.rlib"
+    _rustc(
+        rustc,
+        "--crate-type",
+        "rlib",
+        "--crate-name",
+        "model",
+        "-D",
+        "warnings",
+        *externs,
+        lib_rs,
+        "-o",
+        model_rlib,
+    )
+    binary = work_dir / "harness"
+    _rustc(
+        rustc,
+        "--crate-name",
+        "harness",
+        "--extern",
+        f"model={model_rlib}",
+        "-L",
+        f"dependency={runtime}",
+        HARNESS,
+        "-o",
+        binary,
+    )
+    return binary
+
+
+@dataclass
+class SampleResult:
+    layers: dict[int, bytes]
+    """Layer index -> bytes of the tensor it wrote."""
+    outputs: list[bytes]
+    error: str | None
+
+
+def _sample_bytes(samples: list[list[np.ndarray]]) -> bytes:
+    """The harness's stdin: each sample's inputs, in order, as little-endian bytes."""
+    return b"".join(
+        np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes() for s in samples for a in s
+    )
+
+
+def run_harness(binary: Path, samples: list[list[np.ndarray]]) -> list[SampleResult]:
+    """Run every sample (a list of input arrays) through the generated model."""
+    result = subprocess.run(
+        [str(binary), "run", str(len(samples))],
+        input=_sample_bytes(samples),
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise BuildError(f"generated model crashed (exit {result.returncode}):\n{result.stderr.decode()}")
+    return _parse_records(result.stdout)
+
+
+def bench_harness(binary: Path, sample: list[np.ndarray], iterations: int) -> int:
+    """Nanoseconds per inference of the generated model on one sample (best of 5 rounds)."""
+    result = subprocess.run(
+        [str(binary), "bench", str(iterations)],
+        input=_sample_bytes([sample]),
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise BuildError(f"generated model crashed (exit {result.returncode}):\n{result.stderr.decode()}")
+    return int(result.stdout)
+
+
+def _u32(data: bytes, at: int) -> int:
+    return int.from_bytes(data[at : at + _RECORD_HEADER], "little")
+
+
+def _parse_records(data: bytes) -> list[SampleResult]:
+    results: list[SampleResult] = []
+    current = SampleResult({}, [], None)
+    at = 0
+    while at < len(data):
+        tag = data[at : at + 1]
+        at += 1
+        if tag == b"D":
+            results.append(current)
+            current = SampleResult({}, [], None)
+            continue
+        layer = None
+        if tag == b"L":
+            layer = _u32(data, at)
+            at += _RECORD_HEADER
+        length = _u32(data, at)
+        payload = data[at + _RECORD_HEADER : at + _RECORD_HEADER + length]
+        at += _RECORD_HEADER + length
+        if layer is not None:
+            current.layers[layer] = payload
+        elif tag == b"O":
+            current.outputs.append(payload)
+        else:
+            current.error = payload.decode()
+    return results
+
+
+def run_error_cases(binary: Path) -> list[str]:
+    """The harness's wrong-argument calls, one `Debug`-formatted result each."""
+    result = subprocess.run([str(binary), "errors"], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BuildError(f"generated model panicked on bad arguments:\n{result.stderr}")
+    return result.stdout.splitlines()

@@ -1,0 +1,130 @@
+"""Per-operator shape checks and TFLM-exact parameter preparation.
+
+One module per operator; each exposes `prepare(view) -> <Op>Params`, which
+raises `OpError` wherever TFLM's Prepare would fail (or abort), and returns
+the constants TFLM computes in Prepare (and, where static, in Eval).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeAlias
+
+from tinymlc.errors import OpError
+from tinymlc.ir import Graph, OpKind
+from tinymlc.ops import (
+    add,
+    average_pool_2d,
+    batch_matmul,
+    concatenation,
+    conv_2d,
+    depthwise_conv_2d,
+    dequantize,
+    fully_connected,
+    gelu,
+    hard_swish,
+    leaky_relu,
+    logistic,
+    max_pool_2d,
+    maximum,
+    mean,
+    minimum,
+    mul,
+    pad,
+    quantize,
+    relu,
+    relu6,
+    reshape,
+    rsqrt,
+    softmax,
+    squared_difference,
+    squeeze,
+    strided_slice,
+    sub,
+    tanh,
+    transpose,
+)
+from tinymlc.ops._binary import ArithmeticParams
+from tinymlc.ops._common import OpView
+from tinymlc.ops._min_max import MinMaxParams
+from tinymlc.ops._pooling import Pool2DParams
+from tinymlc.ops._sigmoid_like import SigmoidLikeParams
+
+PreparedParams: TypeAlias = (
+    conv_2d.Conv2DParams
+    | depthwise_conv_2d.DepthwiseConv2DParams
+    | fully_connected.FullyConnectedParams
+    | Pool2DParams
+    | softmax.SoftmaxParams
+    | ArithmeticParams
+    | mul.MulParams
+    | reshape.ReshapeParams
+    | quantize.QuantizeParams
+    | dequantize.DequantizeParams
+    | SigmoidLikeParams
+    | relu.ReluParams
+    | relu6.Relu6Params
+    | leaky_relu.LeakyReluParams
+    | hard_swish.HardSwishParams
+    | pad.PadParams
+    | concatenation.ConcatenationParams
+    | mean.MeanParams
+    | strided_slice.StridedSliceParams
+    | transpose.TransposeParams
+    | batch_matmul.BatchMatMulParams
+    | MinMaxParams
+    | gelu.GeluParams
+    | rsqrt.RsqrtParams
+)
+
+Preparer: TypeAlias = Callable[[OpView], PreparedParams]
+
+PREPARERS: dict[OpKind, Preparer] = {
+    OpKind.ADD: add.prepare,
+    OpKind.AVERAGE_POOL_2D: average_pool_2d.prepare,
+    OpKind.BATCH_MATMUL: batch_matmul.prepare,
+    OpKind.CONCATENATION: concatenation.prepare,
+    OpKind.CONV_2D: conv_2d.prepare,
+    OpKind.DEPTHWISE_CONV_2D: depthwise_conv_2d.prepare,
+    OpKind.DEQUANTIZE: dequantize.prepare,
+    OpKind.FULLY_CONNECTED: fully_connected.prepare,
+    OpKind.GELU: gelu.prepare,
+    OpKind.HARD_SWISH: hard_swish.prepare,
+    OpKind.LEAKY_RELU: leaky_relu.prepare,
+    OpKind.LOGISTIC: logistic.prepare,
+    OpKind.MAX_POOL_2D: max_pool_2d.prepare,
+    OpKind.MAXIMUM: maximum.prepare,
+    OpKind.MEAN: mean.prepare,
+    OpKind.MINIMUM: minimum.prepare,
+    OpKind.MUL: mul.prepare,
+    OpKind.PAD: pad.prepare,
+    OpKind.PADV2: pad.prepare,
+    OpKind.QUANTIZE: quantize.prepare,
+    OpKind.RELU: relu.prepare,
+    OpKind.RELU6: relu6.prepare,
+    OpKind.RESHAPE: reshape.prepare,
+    OpKind.RSQRT: rsqrt.prepare,
+    OpKind.SOFTMAX: softmax.prepare,
+    OpKind.SQUARED_DIFFERENCE: squared_difference.prepare,
+    OpKind.SQUEEZE: squeeze.prepare,
+    OpKind.STRIDED_SLICE: strided_slice.prepare,
+    OpKind.SUB: sub.prepare,
+    OpKind.TANH: tanh.prepare,
+    OpKind.TRANSPOSE: transpose.prepare,
+}
+
+SUPPORTED_KINDS = frozenset(PREPARERS)
+
+
+def prepare_operator(graph: Graph, op_index: int) -> PreparedParams:
+    """Prepare one operator; raises OpError if TFLM would reject it."""
+    op = graph.operators[op_index]
+    preparer = PREPARERS.get(op.kind)
+    if preparer is None:
+        raise OpError(f"operator {op.opcode_name} is not supported")
+    return preparer(OpView(graph, op))
+
+
+def prepare_graph(graph: Graph) -> tuple[PreparedParams, ...]:
+    """Prepare every operator in schedule order (after validation)."""
+    return tuple(prepare_operator(graph, i) for i in range(len(graph.operators)))

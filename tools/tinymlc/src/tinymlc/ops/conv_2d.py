@@ -1,0 +1,67 @@
+"""CONV_2D (int8 activations, int8 per-channel weights, int32 bias)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinymlc.ir import Conv2DAttrs
+from tinymlc.ops._common import OpView, PaddingValues, require
+from tinymlc.ops._conv_common import (
+    ConvQuantization,
+    check_conv_tensors,
+    conv_quantization,
+    conv_window_output,
+)
+
+# TFLM kConvQuantizedDimension: filters are [out_channels, h, w, in_channels].
+QUANTIZED_DIMENSION = 0
+
+
+@dataclass(frozen=True)
+class Conv2DParams:
+    padding: PaddingValues
+    """OpDataConv.padding (ComputePaddingHeightWidth)."""
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    quantization: ConvQuantization
+    input_shape: tuple[int, int, int, int]
+    """NHWC."""
+    filter_shape: tuple[int, int, int, int]
+    """[out_channels, filter_h, filter_w, in_channels / groups]."""
+    output_shape: tuple[int, int, int, int]
+    has_bias: bool
+    groups: int
+    """input depth / filter input depth (the reference kernel's grouped conv)."""
+
+
+def prepare(view: OpView) -> Conv2DParams:
+    attrs = view.op.attrs
+    require(isinstance(attrs, Conv2DAttrs), "CONV_2D has no Conv2DOptions", "re-export the model")
+    assert isinstance(attrs, Conv2DAttrs)
+    input_, filter_, bias, output = check_conv_tensors(view, QUANTIZED_DIMENSION)
+    batches, in_h, in_w, in_depth = input_.shape
+    out_channels, filter_h, filter_w, filter_depth = filter_.shape
+    require(
+        filter_depth > 0 and in_depth % filter_depth == 0,
+        f"input depth {in_depth} is not a multiple of the filter depth {filter_depth}",
+        "fix the filter shape",
+        filter_,
+    )
+    groups = in_depth // filter_depth
+    require(out_channels % groups == 0, "output channels not divisible by groups", "", filter_)
+    padding, output_shape = conv_window_output(view, attrs, input_.shape, (filter_h, filter_w), out_channels)
+    return Conv2DParams(
+        padding=padding,
+        stride_h=attrs.stride_h,
+        stride_w=attrs.stride_w,
+        dilation_h=attrs.dilation_h,
+        dilation_w=attrs.dilation_w,
+        quantization=conv_quantization(input_, filter_, output, attrs.activation, out_channels),
+        input_shape=(batches, in_h, in_w, in_depth),
+        filter_shape=(out_channels, filter_h, filter_w, filter_depth),
+        output_shape=output_shape,
+        has_bias=bias is not None,
+        groups=groups,
+    )

@@ -1,0 +1,135 @@
+"""FULLY_CONNECTED (int8 activations, int8 weights per-tensor or per-channel)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinymlc import quant
+from tinymlc.ir import DType, FullyConnectedAttrs
+from tinymlc.ops._common import (
+    OpView,
+    per_tensor,
+    quantization,
+    require,
+    require_dtype,
+    require_int8_weighted_operands,
+    require_output_shape,
+)
+
+# GetQuantizedConvolutionMultipler rejects a bias scale further than this
+# (relative to the output scale) from input_scale * filter_scale.
+MAX_BIAS_SCALE_MISMATCH = 0.02
+
+
+@dataclass(frozen=True)
+class FullyConnectedParams:
+    input_offset: int
+    """FullyConnectedParams.input_offset = -input zero point."""
+    weights_offset: int
+    """FullyConnectedParams.weights_offset = -filter zero point (0 for int8)."""
+    output_offset: int
+    """FullyConnectedParams.output_offset = output zero point."""
+    output_multiplier: int
+    """OpDataFullyConnected.output_multiplier (per-tensor path; 0 if per-channel)."""
+    output_shift: int
+    """OpDataFullyConnected.output_shift, positive = left (passed unchanged to the kernel)."""
+    per_channel_output_multiplier: tuple[int, ...] | None
+    """OpDataFullyConnected.per_channel_output_multiplier when the filter is per-channel."""
+    per_channel_output_shift: tuple[int, ...] | None
+    """OpDataFullyConnected.per_channel_output_shift, positive = left."""
+    output_activation_min: int
+    output_activation_max: int
+    batches: int
+    """Input flat size / accum_depth (rows of the product)."""
+    accum_depth: int
+    """filter.shape[1]: inner dimension."""
+    output_depth: int
+    """filter.shape[0]: output units."""
+    has_bias: bool
+
+
+def prepare(view: OpView) -> FullyConnectedParams:
+    attrs = view.op.attrs
+    require(
+        isinstance(attrs, FullyConnectedAttrs),
+        "FULLY_CONNECTED has no FullyConnectedOptions",
+        "re-export the model",
+    )
+    assert isinstance(attrs, FullyConnectedAttrs)
+    require(
+        attrs.weights_format == 0,
+        f"shuffled weights format {attrs.weights_format} is not supported",
+        "export with the DEFAULT weights format",
+    )
+    require(
+        not attrs.asymmetric_quantize_inputs,
+        "hybrid (asymmetric_quantize_inputs) fully-connected is not supported",
+        "export with full integer quantization",
+    )
+    input_, filter_, bias, output = require_int8_weighted_operands(view)
+    require(len(filter_.shape) == 2, f"filter must be 2-D, is {list(filter_.shape)}", "", filter_)
+    input_quant, output_quant = per_tensor(input_), per_tensor(output)
+    filter_quant = quantization(filter_)
+    output_depth, accum_depth = filter_.shape
+    input_size = input_.num_elements
+    require(
+        accum_depth > 0 and input_size % accum_depth == 0,
+        f"input size {input_size} is not a multiple of the filter depth {accum_depth}",
+        "fix the input shape",
+        input_,
+    )
+    batches = input_size // accum_depth
+    expected = (*input_.shape[:-1], output_depth) if attrs.keep_num_dims else (batches, output_depth)
+    require_output_shape(view, expected)
+    require(
+        all(z == 0 for z in filter_quant.zero_points),
+        "filter zero points must be 0",
+        "use symmetric weight quantization",
+        filter_,
+    )
+    if bias is not None:
+        require_dtype(bias, [DType.INT32], "bias")
+        require(bias.num_elements == output_depth, "bias size != output depth", "", bias)
+    act_min, act_max = quant.activation_range_quantized(
+        attrs.activation, output_quant.scale, output_quant.zero_point, output.dtype
+    )
+    multiplier = quant.QuantizedMultiplier(0, 0)
+    per_channel: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+    if filter_quant.is_per_channel:
+        require(
+            filter_quant.quantized_dimension == 0 and len(filter_quant.scales) == output_depth,
+            f"per-channel filter quantization must be along axis 0 with {output_depth} scales",
+            "quantize the weights per output unit",
+            filter_,
+        )
+        per_channel = quant.convolution_multipliers(
+            input_quant.scale, filter_quant.scales, output_quant.scale, output_depth
+        )
+    else:
+        if bias is not None and bias.quantization is not None:
+            product = input_quant.scale * filter_quant.scale
+            mismatch = abs(product - bias.quantization.scale) / output_quant.scale
+            require(
+                mismatch <= MAX_BIAS_SCALE_MISMATCH,
+                f"bias scale {bias.quantization.scale} differs from input*filter scale {product}",
+                "re-quantize the bias with scale = input_scale * filter_scale",
+                bias,
+            )
+        multiplier = quant.quantize_multiplier(
+            quant.product_multiplier_float(input_quant.scale, filter_quant.scale, output_quant.scale)
+        )
+    return FullyConnectedParams(
+        input_offset=-input_quant.zero_point,
+        weights_offset=-filter_quant.zero_point,
+        output_offset=output_quant.zero_point,
+        output_multiplier=multiplier.multiplier,
+        output_shift=multiplier.shift,
+        per_channel_output_multiplier=per_channel[0] if per_channel else None,
+        per_channel_output_shift=per_channel[1] if per_channel else None,
+        output_activation_min=act_min,
+        output_activation_max=act_max,
+        batches=batches,
+        accum_depth=accum_depth,
+        output_depth=output_depth,
+        has_bias=bias is not None,
+    )

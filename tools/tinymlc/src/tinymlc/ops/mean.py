@@ -1,0 +1,90 @@
+"""MEAN (int8): TFLM PrepareMeanOrSumHelper plus the multiplier rescaling that
+QuantizedMeanOrSum performs at Eval time (constant for a static shape)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinymlc import quant
+from tinymlc.ir import ReducerAttrs
+from tinymlc.ops._common import (
+    OpView,
+    constant_int32_values,
+    flat_size,
+    normalize_axis,
+    per_tensor,
+    require,
+    require_int8_operands,
+    require_output_shape,
+)
+
+
+@dataclass(frozen=True)
+class MeanParams:
+    axes: tuple[int, ...]
+    """Reduced axes, non-negative, deduplicated, ascending."""
+    keep_dims: bool
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    input_zero_point: int
+    """OpDataReduce.input_zp."""
+    output_zero_point: int
+    """OpDataReduce.output_zp."""
+    multiplier: int
+    """OpDataReduce.multiplier = QuantizeMultiplier(in_scale / out_scale) (Prepare)."""
+    shift: int
+    """OpDataReduce.shift, positive = left (Prepare)."""
+    num_elements_in_axis: int
+    """Elements averaged into each output."""
+    mean_multiplier: int
+    """Eval's output_multiplier after folding in 1/num_elements_in_axis."""
+    mean_shift: int
+    """Eval's output_shift after folding in 1/num_elements_in_axis, positive = left."""
+    scratch_bytes: int
+    """int32 accumulator per output element (TFLM scratch_accumulator_idx)."""
+
+
+def _count_leading_zeros_u64(value: int) -> int:
+    return 64 - value.bit_length()
+
+
+def mean_rescale(multiplier: int, shift: int, num_elements: int) -> tuple[int, int]:
+    """Fold 1/num_elements into (multiplier, shift) exactly as QuantizedMeanOrSum."""
+    extra = 63 - _count_leading_zeros_u64(num_elements)
+    extra = min(extra, 32, 31 + shift)
+    return (multiplier << extra) // num_elements, shift - extra
+
+
+def prepare(view: OpView) -> MeanParams:
+    attrs = view.op.attrs
+    require(isinstance(attrs, ReducerAttrs), "MEAN has no ReducerOptions", "re-export the model")
+    assert isinstance(attrs, ReducerAttrs)
+    input_, output = require_int8_operands(view, (2,))
+    axis_tensor = view.input(1)
+    axis_values = constant_int32_values(axis_tensor, "axis")
+    rank = len(input_.shape)
+    axes = tuple(sorted({normalize_axis(a, rank) for a in axis_values}))
+    if attrs.keep_dims:
+        expected = tuple(1 if d in axes else n for d, n in enumerate(input_.shape))
+    else:
+        expected = tuple(n for d, n in enumerate(input_.shape) if d not in axes)
+    require_output_shape(view, expected)
+    input_quant, output_quant = per_tensor(input_), per_tensor(output)
+    base = quant.quantize_multiplier(input_quant.scale / output_quant.scale)
+    num_elements = flat_size([input_.shape[a] for a in axes])
+    require(num_elements > 0, "MEAN over an empty axis", "", input_)
+    mean_multiplier, mean_shift = mean_rescale(base.multiplier, base.shift, num_elements)
+    return MeanParams(
+        axes=axes,
+        keep_dims=attrs.keep_dims,
+        input_shape=input_.shape,
+        output_shape=expected,
+        input_zero_point=input_quant.zero_point,
+        output_zero_point=output_quant.zero_point,
+        multiplier=base.multiplier,
+        shift=base.shift,
+        num_elements_in_axis=num_elements,
+        mean_multiplier=mean_multiplier,
+        mean_shift=mean_shift,
+        scratch_bytes=4 * flat_size(expected),
+    )

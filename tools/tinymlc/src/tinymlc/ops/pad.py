@@ -1,0 +1,70 @@
+"""PAD and PADV2 (int8): TFLM PadPrepare."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinymlc.ir import DType
+from tinymlc.ops._common import (
+    OpView,
+    constant_int32_values,
+    int_values,
+    per_tensor,
+    quantization,
+    require,
+    require_constant,
+    require_dtype,
+    require_int8_operands,
+    require_output_shape,
+)
+
+# reference_ops::PadKernelMaxDimensionCount()
+MAX_DIMENSIONS = 5
+
+
+@dataclass(frozen=True)
+class PadParams:
+    left_padding: tuple[int, ...]
+    """PadParams.left_padding, one per input dimension."""
+    right_padding: tuple[int, ...]
+    """PadParams.right_padding."""
+    pad_value: int
+    """The int8 written into padding: PADV2's constant, else the output zero point."""
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+
+
+def prepare(view: OpView) -> PadParams:
+    input_, output = require_int8_operands(view, (2, 3))
+    paddings, constant = view.input(1), view.optional_input(2)
+    values = constant_int32_values(paddings, "paddings")
+    rank = len(input_.shape)
+    require(rank <= MAX_DIMENSIONS, f"PAD supports at most {MAX_DIMENSIONS} dimensions", "", input_)
+    require(len(values) == 2 * rank, f"paddings must be [{rank}, 2]", "", paddings)
+    require(all(v >= 0 for v in values), "negative paddings are not supported", "", paddings)
+    left, right = values[0::2], values[1::2]
+    expected = tuple(d + lo + hi for d, lo, hi in zip(input_.shape, left, right, strict=True))
+    require_output_shape(view, expected)
+    output_quant = per_tensor(output)
+    per_tensor(input_)
+    pad_value = output_quant.zero_point
+    if constant is not None:
+        require_dtype(constant, [DType.INT8], "constant_values")
+        require_constant(constant, "constant_values")
+        require(constant.num_elements == 1, "constant_values must be a scalar", "", constant)
+        constant_quant = quantization(constant)
+        require(
+            constant_quant.zero_point == output_quant.zero_point
+            and constant_quant.scale == output_quant.scale,
+            "PADV2 constant must be quantized like the output",
+            "re-export the model",
+            constant,
+        )
+        pad_value = int_values(constant)[0]
+    return PadParams(
+        left_padding=left,
+        right_padding=right,
+        pad_value=pad_value,
+        input_shape=input_.shape,
+        output_shape=expected,
+    )

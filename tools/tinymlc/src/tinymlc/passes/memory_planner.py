@@ -1,0 +1,313 @@
+"""Static arena planning: every activation tensor gets a byte offset in one arena.
+
+1. Storage groups: tensors sharing memory -- reshape aliases, and outputs of
+   elementwise operators written in place over an input that dies there.
+2. Lifetimes in schedule steps (inclusive): graph inputs live from step 0,
+   graph outputs to the last step, like TFLM's allocation info.
+3. Placement: first-fit (TFLM's rule) or best-fit over several orders -- TFLM's
+   own size-descending order, lifetime- and area-based orders, an exhaustive
+   search for small graphs and a seeded local search otherwise -- keeping the
+   smallest arena.  TFLM's greedy result is reported alongside for comparison.
+
+All sizes are rounded up to the 16-byte alignment, as TFLM does, so every
+offset is aligned too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tinymlc.ir import Graph, OpKind
+
+ALIGNMENT = 16
+EXHAUSTIVE_LIMIT = 7  # buffers; 7! orders is still fast
+LOCAL_SEARCH_STEPS = 300
+
+# Elementwise kernels read element i before writing element i, so the output
+# may overwrite a same-shaped input that dies at the operator.
+IN_PLACE_KINDS = frozenset(
+    {
+        OpKind.ADD,
+        OpKind.SUB,
+        OpKind.MUL,
+        OpKind.SQUARED_DIFFERENCE,
+        OpKind.MAXIMUM,
+        OpKind.MINIMUM,
+        OpKind.RELU,
+        OpKind.RELU6,
+        OpKind.LEAKY_RELU,
+        OpKind.LOGISTIC,
+        OpKind.TANH,
+        OpKind.HARD_SWISH,
+        OpKind.GELU,
+        OpKind.RSQRT,
+        OpKind.QUANTIZE,
+    }
+)
+
+
+@dataclass(frozen=True)
+class BufferRequest:
+    """`size` bytes needed from step `first` to step `last` (inclusive)."""
+
+    key: int
+    size: int
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    offsets: dict[int, int]
+    """Storage-group key (owning tensor id, or scratch key) -> arena byte offset."""
+    tensor_offsets: dict[int, int]
+    """Every planned activation tensor id -> arena byte offset."""
+    arena_bytes: int
+    strategy: str
+    tflm_greedy_bytes: int
+    """What TFLM's GreedyMemoryPlanner needs for the same (unmerged) tensors."""
+    lower_bound: int
+    """Peak bytes simultaneously live: no plan can be smaller."""
+    in_place: tuple[tuple[int, int], ...]
+    """(output tensor, input tensor) pairs sharing storage in place."""
+
+
+def align(size: int) -> int:
+    return (size + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
+
+
+# --- placement -------------------------------------------------------------
+
+
+def _overlaps(a: BufferRequest, b: BufferRequest) -> bool:
+    return not (a.first > b.last or b.first > a.last)
+
+
+def place(requests: Sequence[BufferRequest], order: Sequence[int], best_fit: bool = False) -> dict[int, int]:
+    """Offsets for `requests` placed in `order` (indices into `requests`).
+
+    First-fit takes the lowest gap between time-overlapping buffers that is big
+    enough (TFLM's rule); best-fit the tightest such gap.
+    """
+    placed: list[tuple[int, BufferRequest]] = []
+    offsets: dict[int, int] = {}
+    for index in order:
+        request = requests[index]
+        busy = sorted((offset, r.size) for offset, r in placed if _overlaps(r, request))
+        candidate, best_offset, best_slack = 0, -1, -1
+        for offset, size in busy:
+            gap = offset - candidate
+            if gap >= request.size:
+                if not best_fit:
+                    break
+                if best_offset < 0 or gap - request.size < best_slack:
+                    best_offset, best_slack = candidate, gap - request.size
+            candidate = max(candidate, offset + size)
+        chosen = best_offset if best_fit and best_offset >= 0 else candidate
+        if not best_fit:
+            chosen = candidate
+        offsets[request.key] = chosen
+        placed.append((chosen, request))
+    return offsets
+
+
+def arena_size(requests: Sequence[BufferRequest], offsets: dict[int, int]) -> int:
+    return max((offsets[r.key] + r.size for r in requests), default=0)
+
+
+def peak_live_bytes(requests: Sequence[BufferRequest]) -> int:
+    steps = {r.first for r in requests}
+    return max((sum(r.size for r in requests if r.first <= step <= r.last) for step in steps), default=0)
+
+
+def tflm_order(requests: Sequence[BufferRequest]) -> list[int]:
+    """GreedyMemoryPlanner's order: size descending; equal sizes end up in
+    reverse insertion order (it fills its sort array from the tail and then
+    bubble-sorts stably)."""
+    reversed_indices = list(reversed(range(len(requests))))
+    return sorted(reversed_indices, key=lambda i: -requests[i].size)
+
+
+_Order = Callable[[Sequence[BufferRequest]], list[int]]
+
+_HEURISTIC_ORDERS: dict[str, _Order] = {
+    "tflm-greedy": tflm_order,
+    "size-then-start": lambda rs: sorted(range(len(rs)), key=lambda i: (-rs[i].size, rs[i].first)),
+    "longest-lifetime": lambda rs: sorted(
+        range(len(rs)), key=lambda i: (-(rs[i].last - rs[i].first), -rs[i].size)
+    ),
+    "largest-area": lambda rs: sorted(
+        range(len(rs)), key=lambda i: (-rs[i].size * (rs[i].last - rs[i].first + 1), rs[i].first)
+    ),
+    "earliest-start": lambda rs: sorted(range(len(rs)), key=lambda i: (rs[i].first, -rs[i].size)),
+}
+
+
+def plan_buffers(requests: Sequence[BufferRequest]) -> tuple[dict[int, int], int, str]:
+    """Smallest arena found over all strategies: (offsets, bytes, strategy name)."""
+    requests = [BufferRequest(r.key, align(r.size), r.first, r.last) for r in requests]
+    if not requests:
+        return {}, 0, "empty"
+    bound = peak_live_bytes(requests)
+    best: tuple[dict[int, int], int, str] | None = None
+
+    def consider(order: Sequence[int], name: str) -> bool:
+        nonlocal best
+        for best_fit in (False, True):
+            offsets = place(requests, order, best_fit)
+            size = arena_size(requests, offsets)
+            if best is None or size < best[1]:
+                best = (offsets, size, f"{name}/{'best' if best_fit else 'first'}-fit")
+        assert best is not None
+        return best[1] <= bound
+
+    for name, make_order in _HEURISTIC_ORDERS.items():
+        if consider(make_order(requests), name):
+            break
+    else:
+        if len(requests) <= EXHAUSTIVE_LIMIT:
+            for order in itertools.permutations(range(len(requests))):
+                if consider(order, "exhaustive"):
+                    break
+        else:
+            _local_search(requests, consider)
+    assert best is not None
+    return best
+
+
+def _local_search(requests: Sequence[BufferRequest], consider: Callable[[Sequence[int], str], bool]) -> None:
+    """Seeded swap search around the TFLM order; deterministic per model."""
+    rng = random.Random(len(requests))
+    order = tflm_order(requests)
+    current = arena_size(requests, place(requests, order))
+    for _ in range(LOCAL_SEARCH_STEPS):
+        i, j = rng.sample(range(len(order)), 2)
+        trial = list(order)
+        trial[i], trial[j] = trial[j], trial[i]
+        size = arena_size(requests, place(requests, trial))
+        if size <= current:
+            order, current = trial, size
+            if consider(order, "local-search"):
+                return
+
+
+# --- graph -> requests -------------------------------------------------------
+
+
+class _Groups:
+    """Union-find over tensor ids; the root is the storage owner."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, tensor: int) -> int:
+        root = tensor
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        self.parent[tensor] = root
+        return root
+
+    def join(self, member: int, owner: int) -> None:
+        self.parent[self.find(member)] = self.find(owner)
+
+
+def _activation_tensors(graph: Graph) -> list[int]:
+    used = set(graph.inputs) | set(graph.outputs) | set(graph.aliases)
+    for op in graph.operators:
+        used.update(t for t in op.inputs + op.outputs if t >= 0)
+    return sorted(t for t in used if not graph.tensors[t].is_constant)
+
+
+def _lifetimes(graph: Graph, tensors: list[int]) -> dict[int, tuple[int, int]]:
+    last_step = max(len(graph.operators) - 1, 0)
+    spans: dict[int, tuple[int, int]] = {}
+
+    def touch(tensor: int, step: int) -> None:
+        first, last = spans.get(tensor, (step, step))
+        spans[tensor] = (min(first, step), max(last, step))
+
+    for tensor in graph.inputs:
+        touch(tensor, 0)
+    for step, op in enumerate(graph.operators):
+        for tensor in op.inputs + op.outputs:
+            if tensor >= 0:
+                touch(tensor, step)
+    for tensor in graph.outputs:
+        touch(tensor, last_step)
+    for tensor in tensors:
+        spans.setdefault(tensor, (0, last_step))
+    return spans
+
+
+def plan_graph_memory(
+    graph: Graph, scratch: Sequence[BufferRequest] = (), allow_in_place: bool = True
+) -> MemoryPlan:
+    """Plan the arena for `graph`'s activations plus per-operator `scratch`.
+
+    Scratch keys must not collide with tensor ids (use negative keys).
+    `allow_in_place=False` keeps every operator's output disjoint from its
+    inputs, for kernels that take the input as `&[T]` and the output as
+    `&mut [T]` (Rust cannot alias the two).
+    """
+    tensors = _activation_tensors(graph)
+    spans = _lifetimes(graph, tensors)
+    groups = _Groups()
+    for tensor, owner in graph.aliases.items():
+        groups.join(tensor, owner)
+
+    def group_span(root: int) -> tuple[int, int]:
+        members = [t for t in tensors if groups.find(t) == root]
+        return min(spans[t][0] for t in members), max(spans[t][1] for t in members)
+
+    pinned = {groups.find(t) for t in graph.outputs}
+    in_place: list[tuple[int, int]] = []
+    for step, op in enumerate(graph.operators):
+        if not allow_in_place or op.kind not in IN_PLACE_KINDS or len(op.outputs) != 1:
+            continue
+        output = op.outputs[0]
+        out_tensor = graph.tensors[output]
+        for candidate in op.inputs:
+            if candidate < 0 or graph.tensors[candidate].is_constant:
+                continue
+            in_tensor = graph.tensors[candidate]
+            root = groups.find(candidate)
+            if (
+                in_tensor.shape == out_tensor.shape
+                and in_tensor.byte_size == out_tensor.byte_size
+                and root not in pinned
+                and root != groups.find(output)
+                and group_span(root)[1] == step
+                and op.inputs.count(candidate) == 1
+            ):
+                groups.join(output, candidate)
+                in_place.append((output, candidate))
+                break
+
+    roots = sorted({groups.find(t) for t in tensors})
+    requests = [
+        BufferRequest(
+            root,
+            max(graph.tensors[t].byte_size for t in tensors if groups.find(t) == root),
+            *group_span(root),
+        )
+        for root in roots
+    ]
+    requests += list(scratch)
+    offsets, size, strategy = plan_buffers(requests)
+
+    unmerged = [BufferRequest(t, align(graph.tensors[t].byte_size), *spans[t]) for t in tensors] + [
+        BufferRequest(s.key, align(s.size), s.first, s.last) for s in scratch
+    ]
+    tflm_bytes = arena_size(unmerged, place(unmerged, tflm_order(unmerged)))
+    return MemoryPlan(
+        offsets=offsets,
+        tensor_offsets={t: offsets[groups.find(t)] for t in tensors},
+        arena_bytes=size,
+        strategy=strategy,
+        tflm_greedy_bytes=tflm_bytes,
+        lower_bound=peak_live_bytes([BufferRequest(r.key, align(r.size), r.first, r.last) for r in requests]),
+        in_place=tuple(in_place),
+    )

@@ -1,0 +1,219 @@
+"""Model validation: report every problem at once, each with a fix.
+
+Per-operator checks live in the operator modules (`tinymlc.ops.*.prepare`)
+so the validator and the compiler can never disagree about what an operator
+accepts; this module adds the graph-level checks and collects everything.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+
+from tinymlc.errors import CompileError, OpError
+from tinymlc.ir import NO_TENSOR, DType, Graph, Model, OpKind, Tensor
+from tinymlc.ops import SUPPORTED_KINDS, prepare_operator
+
+# Fixed output quantization the int8 sigmoid-like kernels produce regardless of
+# what the output tensor claims.
+_FIXED_OUTPUT_QUANTIZATION = {
+    OpKind.LOGISTIC: (1.0 / 256, -128),
+    OpKind.TANH: (1.0 / 128, 0),
+}
+
+_REPLACEMENTS = {
+    "EXPAND_DIMS": "replace it with RESHAPE",
+    "SLICE": "express it as STRIDED_SLICE",
+    "SUM": "use MEAN (and scale) or a FULLY_CONNECTED",
+    "RELU_N1_TO_1": "use a clamp via MINIMUM/MAXIMUM or fuse it into the producer",
+    "DIV": "multiply by a constant reciprocal (MUL)",
+    "LOG_SOFTMAX": "use SOFTMAX",
+    "RESIZE_NEAREST_NEIGHBOR": "use a strided/transposed convolution or avoid resizing",
+}
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: Severity
+    reason: str
+    suggestion: str = ""
+    op_index: int | None = None
+    op_name: str | None = None
+    tensor_name: str | None = None
+    subgraph: int = 0
+
+    def __str__(self) -> str:
+        where = []
+        if self.op_index is not None:
+            where.append(f"operator {self.op_index} ({self.op_name})")
+        if self.tensor_name is not None:
+            where.append(f"tensor {self.tensor_name!r}")
+        location = ", ".join(where) or "model"
+        text = f"{self.severity.value}: {location}: {self.reason}"
+        return f"{text}\n    fix: {self.suggestion}" if self.suggestion else text
+
+
+def validate(model: Model) -> list[Diagnostic]:
+    """All problems that stop (errors) or endanger (warnings) compilation."""
+    diagnostics: list[Diagnostic] = []
+    if len(model.subgraphs) > 1:
+        diagnostics.append(
+            Diagnostic(
+                Severity.ERROR,
+                f"model has {len(model.subgraphs)} subgraphs; only single-subgraph models "
+                "(no control flow, one signature) are supported",
+                "export a single inference function without tf.cond/tf.while_loop",
+            )
+        )
+    graph = model.main
+    diagnostics += _check_tensors(graph)
+    diagnostics += _check_schedule(graph)
+    for index in range(len(graph.operators)):
+        diagnostics += _check_operator(graph, index)
+    return diagnostics
+
+
+def check_model(model: Model) -> list[Diagnostic]:
+    """Raise one `CompileError` listing every error; return the warnings."""
+    diagnostics = validate(model)
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    if errors:
+        listing = "\n".join(str(d) for d in errors)
+        raise CompileError(f"{len(errors)} problem(s) prevent compilation:\n{listing}", model.source)
+    return [d for d in diagnostics if d.severity is Severity.WARNING]
+
+
+# Operators whose TFLM kernel copies or clamps raw input values without rescaling.
+_RAW_VALUE_KINDS = frozenset({OpKind.RELU6})
+
+
+def _error(reason: str, suggestion: str, tensor: Tensor | None = None) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, reason, suggestion, tensor_name=tensor.name if tensor else None)
+
+
+def _check_tensors(graph: Graph) -> list[Diagnostic]:
+    found = []
+    for tensor in graph.tensors:
+        if any(d <= 0 for d in tensor.shape) and tensor.shape:
+            found.append(
+                _error(
+                    f"unknown shape {list(tensor.shape)}",
+                    "export with fixed input shapes (e.g. batch size 1)",
+                    tensor,
+                )
+            )
+        elif tensor.has_dynamic_shape:
+            # TFLM allocates the stored shape and never resizes: the model runs at that size.
+            found.append(
+                Diagnostic(
+                    Severity.WARNING,
+                    f"dynamic shape signature {list(tensor.shape_signature or ())} runs at its "
+                    f"stored shape {list(tensor.shape)}, as in TFLite Micro",
+                    "export with fixed shapes to make this explicit",
+                    tensor_name=tensor.name,
+                )
+            )
+        if tensor.is_variable:
+            found.append(_error("variable (stateful) tensors are not supported", "remove state", tensor))
+        quant = tensor.quantization
+        if quant is None:
+            continue
+        if any(not (math.isfinite(s) and s > 0) for s in quant.scales):
+            found.append(_error("quantization scale is zero, negative or not finite", "re-quantize", tensor))
+        if tensor.dtype is DType.INT8 and any(not -128 <= z <= 127 for z in quant.zero_points):
+            found.append(_error("int8 zero point outside [-128, 127]", "re-quantize", tensor))
+        if quant.is_per_channel and not 0 <= quant.quantized_dimension < max(len(tensor.shape), 1):
+            found.append(
+                _error(
+                    f"quantized_dimension {quant.quantized_dimension} is outside the tensor rank",
+                    "re-export the model",
+                    tensor,
+                )
+            )
+    return found
+
+
+def _check_schedule(graph: Graph) -> list[Diagnostic]:
+    """Operators must be topologically ordered and every read tensor defined."""
+    found = []
+    available = set(graph.inputs) | {i for i, t in enumerate(graph.tensors) if t.is_constant}
+    for index, op in enumerate(graph.operators):
+        for t in op.inputs:
+            if t != NO_TENSOR and t not in available:
+                found.append(
+                    Diagnostic(
+                        Severity.ERROR,
+                        "reads a tensor that no earlier operator writes",
+                        "operators must be in topological order; re-export the model",
+                        index,
+                        op.opcode_name,
+                        graph.tensors[t].name,
+                    )
+                )
+        available.update(op.outputs)
+    for t in graph.outputs:
+        if t not in available:
+            found.append(_error("graph output is never written", "re-export the model", graph.tensors[t]))
+    return found
+
+
+def _check_operator(graph: Graph, index: int) -> list[Diagnostic]:
+    op = graph.operators[index]
+    if op.kind not in SUPPORTED_KINDS:
+        if op.opcode_name.startswith("CUSTOM:"):
+            suggestion = "custom operators cannot be compiled; replace it with builtin operators"
+        else:
+            suggestion = _REPLACEMENTS.get(op.opcode_name, "replace it with supported operators or remove it")
+        return [
+            Diagnostic(
+                Severity.ERROR,
+                f"unsupported operator {op.opcode_name}",
+                suggestion,
+                index,
+                op.opcode_name,
+            )
+        ]
+    try:
+        prepare_operator(graph, index)
+    except OpError as exc:
+        return [
+            Diagnostic(Severity.ERROR, exc.reason, exc.suggestion, index, op.opcode_name, exc.tensor_name)
+        ]
+    output = graph.tensors[op.outputs[0]]
+    if op.kind in _RAW_VALUE_KINDS:
+        source = graph.tensors[op.inputs[0]]
+        if source.quantization != output.quantization:
+            return [
+                Diagnostic(
+                    Severity.WARNING,
+                    f"output quantization differs from input {source.name!r}; TFLM's "
+                    f"{op.opcode_name} passes raw input values through, and so does the compiled "
+                    "model, so results differ from full TensorFlow Lite",
+                    "let the converter give the output the input's quantization",
+                    index,
+                    op.opcode_name,
+                    output.name,
+                )
+            ]
+    fixed = _FIXED_OUTPUT_QUANTIZATION.get(op.kind)
+    if fixed is not None and output.quantization is not None:
+        actual = (output.quantization.scale, output.quantization.zero_point)
+        if actual != fixed:
+            return [
+                Diagnostic(
+                    Severity.WARNING,
+                    f"output quantization {actual} differs from the {fixed} TFLM's kernel "
+                    "produces; results follow TFLM and ignore the declared quantization",
+                    "let the converter choose this operator's output quantization",
+                    index,
+                    op.opcode_name,
+                    output.name,
+                )
+            ]
+    return []

@@ -1,0 +1,60 @@
+"""Compile a model with tinymlc, build it with rustc and compare with TFLM.
+
+The runtime rlibs are cached by `hostbuild` (keyed by the runtime sources'
+hash), so each test only compiles its generated crate and the harness.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from tests.model_builder import ModelBuilder
+from tinymlc import hostbuild
+from tinymlc.check import random_inputs
+from tinymlc.codegen import CompiledModel, compile_model, generate_crate
+from tinymlc.frontend import parse_model
+from tinymlc.tflm_reference import run
+
+
+def build(model_bytes: bytes, work: Path) -> tuple[CompiledModel, Path]:
+    compiled = compile_model(parse_model(model_bytes, "test.tflite"))
+    lib_rs = work / "lib.rs"
+    lib_rs.write_text(generate_crate(compiled, "model").lib_rs)
+    return compiled, hostbuild.build_harness(lib_rs, hostbuild.default_runtime_dir(), work)
+
+
+def assert_bit_exact(model_bytes: bytes, samples: int = 40, seed: int = 0) -> CompiledModel:
+    """Every output of every sample equals TFLM's, byte for byte."""
+    with tempfile.TemporaryDirectory() as work:
+        compiled, binary = build(model_bytes, Path(work))
+        inputs = random_inputs(compiled, samples, seed)
+        results = hostbuild.run_harness(binary, inputs)
+    graph = compiled.graph
+    for sample, ours in zip(inputs, results, strict=True):
+        assert ours.error is None, ours.error
+        reference, _ = run(model_bytes, sample, len(graph.outputs))
+        for tensor_id, actual, expected in zip(graph.outputs, ours.outputs, reference, strict=True):
+            dtype = graph.tensors[tensor_id].dtype.numpy_dtype
+            assert dtype is not None
+            np.testing.assert_array_equal(
+                np.frombuffer(actual, dtype), np.asarray(expected, dtype).reshape(-1)
+            )
+    return compiled
+
+
+def conv_softmax_model() -> bytes:
+    """A small CONV_2D -> RESHAPE -> SOFTMAX model, for CLI and check tests."""
+    rng = np.random.default_rng(3)
+    mb = ModelBuilder()
+    x = mb.tensor("input", (1, 4, 4, 2), scale=0.05, zero_point=-3)
+    w = mb.tensor("w", (4, 3, 3, 2), scale=0.01, data=rng.integers(-127, 128, (4, 3, 3, 2)))
+    c = mb.tensor("conv", (1, 2, 2, 4), scale=0.1, zero_point=2)
+    r = mb.tensor("flat", (1, 16), scale=0.1, zero_point=2)
+    y = mb.tensor("probs", (1, 16), scale=1.0 / 256, zero_point=-128)
+    mb.conv_2d([x, w, -1], [c], padding=1, stride=1)
+    mb.op("RESHAPE", [c], [r])
+    mb.op("SOFTMAX", [r], [y], "SoftmaxOptions", Beta=1.0)
+    return mb.build([x], [y])

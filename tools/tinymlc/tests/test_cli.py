@@ -1,0 +1,159 @@
+"""`python -m tinymlc compile|check`: outputs, exit codes and error messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.codegen_support import conv_softmax_model
+from tests.model_builder import ModelBuilder
+from tinymlc.ir import DType
+
+# `python -m tinymlc` from the source root, as a user of the repository would run it.
+SOURCE_ROOT = Path(__file__).absolute().parents[1] / "src"
+
+
+def _tinymlc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tinymlc", *args],
+        cwd=SOURCE_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+
+@pytest.fixture
+def model_file(tmp_path: Path) -> Path:
+    path = tmp_path / "model.tflite"
+    path.write_bytes(conv_softmax_model())
+    return path
+
+
+def test_compile_writes_lib_report_and_cargo(model_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "crate"
+    result = _tinymlc("compile", f"--model={model_file}", f"--out={out}", "--crate_name=my_model")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["Cargo.toml", "lib.rs", "report.json"]
+    assert 'name = "my_model"' in (out / "Cargo.toml").read_text()
+    report = json.loads((out / "report.json").read_text())
+    assert report["total_macs"] == 2 * 2 * 4 * 3 * 3 * 2
+    assert [layer["op"] for layer in report["layers"]] == ["CONV_2D", "SOFTMAX"]
+    assert report["arena_bytes"] > 0
+    assert report["tflm_greedy_arena_bytes"] >= report["arena_bytes"]
+    lib_rs = (out / "lib.rs").read_text()
+    for name in (
+        "INPUT_LEN",
+        "OUTPUT_ZERO_POINT",
+        "ARENA_BYTES",
+        "fn predict_quantized_with_hook",
+        "fn predict(",
+    ):
+        assert name in lib_rs
+
+
+def test_compile_without_cargo_writes_exactly_two_files(model_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "crate"
+    assert _tinymlc("compile", f"--model={model_file}", f"--out={out}", "--no_cargo").returncode == 0
+    assert sorted(p.name for p in out.iterdir()) == ["lib.rs", "report.json"]
+
+
+def test_check_json_has_documented_keys(model_file: Path) -> None:
+    result = _tinymlc("check", f"--model={model_file}", "--inputs=20", "--seed=1", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["bit_exact"] is True
+    assert report["inputs"] == 20
+    assert report["mismatches"] == 0
+    assert report["first_divergence"] is None
+    assert report["arena_bytes"] > 0
+    assert report["tflm_arena_bytes"] > 0
+
+
+def _float_model() -> bytes:
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 4), DType.FLOAT32)
+    w = mb.tensor("w", (2, 4), DType.FLOAT32, data=np.ones((2, 4)))
+    y = mb.tensor("y", (1, 2), DType.FLOAT32)
+    mb.op("FULLY_CONNECTED", [x, w, -1], [y], "FullyConnectedOptions")
+    return mb.build([x], [y])
+
+
+def _unsupported_model() -> bytes:
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 4), scale=0.1)
+    y = mb.tensor("y", (1, 4), scale=0.1)
+    z = mb.tensor("z", (1, 4), scale=0.1)
+    mb.op("FLOOR", [x], [y])
+    mb.op("CUSTOM", [y], [z], custom_code="MyOp")
+    return mb.build([x], [z])
+
+
+def _concat_requantizing_model() -> bytes:
+    mb = ModelBuilder()
+    a = mb.tensor("a", (1, 2), scale=0.1)
+    b = mb.tensor("b", (1, 2), scale=0.2)
+    y = mb.tensor("y", (1, 4), scale=0.1)
+    mb.op("CONCATENATION", [a, b], [y], "ConcatenationOptions", Axis=1)
+    return mb.build([a, b], [y])
+
+
+MALFORMED: dict[str, tuple[bytes | None, list[str]]] = {
+    "empty": (b"", ["empty"]),
+    "not_a_flatbuffer": (b"hello, this is plain text" * 4, ["not a TFLite model"]),
+    "truncated": (_float_model()[:60], ["model.tflite"]),
+    "corrupted": (
+        conv_softmax_model()[:8]
+        + bytes(b ^ 0x5A for b in conv_softmax_model()[8:200])
+        + conv_softmax_model()[200:],
+        ["model.tflite"],
+    ),
+    "float_model": (_float_model(), ["FLOAT32", "full integer quantization"]),
+    "unsupported_operators": (_unsupported_model(), ["FLOOR", "CUSTOM:MyOp", "2 problem(s)"]),
+    "concatenation_requantize": (_concat_requantizing_model(), ["CONCATENATION", "quantized exactly like"]),
+    "directory": (None, ["is a directory"]),
+}
+
+
+@pytest.mark.parametrize("command", ["compile", "check"])
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_input_is_a_clear_error(case: str, command: str, tmp_path: Path) -> None:
+    data, expected = MALFORMED[case]
+    path = tmp_path / "model.tflite"
+    if data is None:
+        path.mkdir()
+    else:
+        path.write_bytes(data)
+    result = _tinymlc(command, f"--model={path}", f"--out={tmp_path / 'out'}")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    for text in expected:
+        assert text in result.stderr
+
+
+def test_missing_file_and_missing_flags(tmp_path: Path) -> None:
+    result = _tinymlc("compile", f"--model={tmp_path / 'nope.tflite'}", f"--out={tmp_path}")
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr
+    result = _tinymlc("compile", f"--out={tmp_path}")
+    assert result.returncode == 2
+    assert "--model is required" in result.stderr
+    result = _tinymlc("frobnicate")
+    assert result.returncode == 2
+    assert "usage" in result.stderr
+
+
+def test_check_without_rustc_is_a_clear_error(model_file: Path, tmp_path: Path) -> None:
+    # Python is started by absolute path; PATH holds nothing, so no rustc either.
+    env = dict(os.environ, PATH=str(tmp_path))
+    result = _tinymlc("check", f"--model={model_file}", "--inputs=2", env=env)
+    assert result.returncode == 2
+    assert "rustc not found" in result.stderr
+    assert "Traceback" not in result.stderr
