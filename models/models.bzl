@@ -1,0 +1,113 @@
+"""Which models of this directory are compiled and checked bit-exact against TFLite Micro.
+
+models/BUILD.bazel fails to load if a .tflite file is in neither list.
+"""
+
+# Models that are not meant to compile (error-path tests), or that TFLite Micro cannot run
+# (it has no GELU kernel) or that use an unsupported operator (PADV2): no reference to match.
+NOT_CHECKED_MODELS = [
+    "bad_float_model",
+    "bad_unsupported_op",
+    "op_gelu_approximate",
+    "op_gelu_exact",
+    "op_padv2_constant_value",
+]
+
+CHECKED_MODELS = [
+    "ds_cnn_kws",
+    "fc_autoencoder",
+    "micro_speech",
+    "mobilenet_v1_025_vww",
+    "op_add_broadcast",
+    "op_add_relu",
+    "op_add_same_shape",
+    "op_average_pool_2d_2x2_stride2_valid",
+    "op_average_pool_2d_3x3_stride1_same",
+    "op_average_pool_2d_3x3_stride2_same",
+    "op_average_pool_2d_3x3_stride2_valid",
+    "op_batch_matmul",
+    "op_batch_matmul_adj_x",
+    "op_batch_matmul_adj_y",
+    "op_concatenation_axis1_three_inputs",
+    "op_concatenation_axis2",
+    "op_concatenation_axis3",
+    "op_concatenation_axis_last_2d",
+    "op_conv_2d_1x1_valid",
+    "op_conv_2d_3x3_dilation2_same",
+    "op_conv_2d_3x3_dilation2_valid_relu",
+    "op_conv_2d_3x3_per_tensor_relu",
+    "op_conv_2d_3x3_same_relu",
+    "op_conv_2d_3x3_stride2_same_relu6",
+    "op_conv_2d_3x3_stride2_valid",
+    "op_conv_2d_5x5_valid_relu",
+    "op_conv_2d_nonsquare_3x5_stride2x1_same",
+    "op_depthwise_conv_2d_3x3_dilation2_same",
+    "op_depthwise_conv_2d_3x3_dilation2_valid_mult2",
+    "op_depthwise_conv_2d_3x3_mult2_valid",
+    "op_depthwise_conv_2d_3x3_same_relu",
+    "op_depthwise_conv_2d_3x3_stride2_same_relu6",
+    "op_depthwise_conv_2d_3x3_stride2_valid_mult2",
+    "op_depthwise_conv_2d_nonsquare_5x3_stride1x2_same",
+    "op_dequantize_float_output",
+    "op_fully_connected_batch4",
+    "op_fully_connected_bias_relu",
+    "op_fully_connected_keep_num_dims",
+    "op_fully_connected_no_bias",
+    "op_hard_swish",
+    "op_leaky_relu",
+    "op_logistic",
+    "op_max_pool_2d_2x2_stride2_valid",
+    "op_max_pool_2d_3x3_stride1_same",
+    "op_max_pool_2d_3x3_stride2_same",
+    "op_max_pool_2d_3x3_stride2_valid",
+    "op_maximum_broadcast",
+    "op_maximum_same_shape",
+    "op_mean_axes_1_2",
+    "op_mean_axes_1_2_keep_dims",
+    "op_mean_axis_1_rank3",
+    "op_mean_axis_3_keep_dims",
+    "op_minimum_broadcast",
+    "op_minimum_same_shape",
+    "op_mul_broadcast",
+    "op_mul_relu",
+    "op_mul_same_shape",
+    "op_pad_channels",
+    "op_pad_spatial",
+    "op_quantize_float_input",
+    "op_quantize_requantize_int8",
+    "op_relu",
+    "op_relu6",
+    "op_reshape_3d_to_4d",
+    "op_reshape_4d_to_2d",
+    "op_rsqrt",
+    "op_softmax",
+    "op_softmax_beta_0_5",
+    "op_softmax_rank4_last_axis",
+    "op_squared_difference_broadcast",
+    "op_squared_difference_same_shape",
+    "op_squeeze_axis_2",
+    "op_strided_slice_negative_stride",
+    "op_strided_slice_new_axis",
+    "op_strided_slice_shrink_axis",
+    "op_strided_slice_stride2",
+    "op_sub_broadcast",
+    "op_sub_relu6",
+    "op_sub_same_shape",
+    "op_tanh",
+    "op_transpose_3d",
+    "op_transpose_nhwc_to_nchw",
+    "person_detect",
+    "resnet8_cifar10",
+    "sine",
+    "transformer_block",
+]
+
+def check_every_model_listed(files):
+    """Fails loading models/BUILD.bazel if a model file is in neither list.
+
+    Args:
+      files: the .tflite files of the package.
+    """
+    unlisted = [f for f in files if f[:-len(".tflite")] not in CHECKED_MODELS + NOT_CHECKED_MODELS]
+    if unlisted:
+        fail("models.bzl lists these neither in CHECKED_MODELS nor in NOT_CHECKED_MODELS: %s" % unlisted)

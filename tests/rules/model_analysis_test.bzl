@@ -1,0 +1,44 @@
+"""Analysis tests of tinyml_model: the actions it creates and what it provides."""
+
+load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts")
+
+def _codegen_action_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    actions = [a for a in analysistest.target_actions(env) if a.mnemonic == "TinymlCompile"]
+    asserts.equals(env, 1, len(actions), "one TinymlCompile action")
+    action = actions[0]
+    outputs = sorted([f.basename for f in action.outputs.to_list()])
+    asserts.equals(env, ["lib.rs", "report.json"], outputs, "declared outputs: exactly lib.rs and report.json")
+    inputs = [f.short_path for f in action.inputs.to_list()]
+    asserts.true(env, "tests/rules/testdata/tiny.tflite" in inputs, "the model file is an input")
+    argv = action.argv
+    asserts.true(env, "-exec" in argv[0], "the compiler runs in the exec configuration: %s" % argv[0])
+    asserts.true(env, argv[0].endswith("tools/tinymlc/tinymlc"), "the compiler is //tools/tinymlc")
+    for flag in ["compile", "--model", "--out", "--crate_name", "--no_cargo"]:
+        asserts.true(env, flag in argv, "argv has %s: %s" % (flag, argv))
+    asserts.equals(env, "tiny_model", argv[argv.index("--crate_name") + 1])
+    target = analysistest.target_under_test(env)
+    asserts.equals(
+        env,
+        ["report.json"],
+        [f.basename for f in target[OutputGroupInfo].report.to_list()],
+        "report.json is output group `report`",
+    )
+    return analysistest.end(env)
+
+codegen_action_test = analysistest.make(_codegen_action_test_impl)
+
+def _library_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    rustc = [a for a in analysistest.target_actions(env) if a.mnemonic == "Rustc"]
+    asserts.equals(env, 1, len(rustc), "one Rustc action builds the model library")
+    sources = [f.basename for f in rustc[0].inputs.to_list() if f.extension == "rs"]
+    asserts.true(env, "lib.rs" in sources, "the generated lib.rs is compiled")
+    argv = rustc[0].argv
+    asserts.true(env, "--crate-name=tiny_model" in argv, "crate name: %s" % argv)
+    externs = [arg for arg in argv if arg.startswith("--extern=")]
+    for crate in ["tinyml_kernels", "tinyml_arena"]:
+        asserts.true(env, [e for e in externs if e.startswith("--extern=%s=" % crate)], "links %s" % crate)
+    return analysistest.end(env)
+
+library_test = analysistest.make(_library_test_impl)
