@@ -17,7 +17,8 @@ echo "lint: buildifier clean"
 if ! command -v shellcheck >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
 fi
-shellcheck bazelw .ci/run tools/offline/*.sh tools/ci/*.sh toolchains/cc/ld.lld toolchains/cc/no_c_compiler.sh
+shellcheck bazelw .ci/run tools/offline/*.sh tools/ci/*.sh toolchains/cc/ld.lld toolchains/cc/no_c_compiler.sh \
+  rules/private/model_check_test.sh
 echo "lint: shellcheck clean"
 
 export CARGO_TARGET_DIR="${cache}/cargo-target"
@@ -33,5 +34,7 @@ if [[ ! -x "${venv}/bin/mypy" ]] || ! cmp -s tools/requirements_lock.txt "${venv
   "${venv}/bin/pip" install --quiet ruff==0.17.6 mypy==2.4.1
   cp tools/requirements_lock.txt "${venv}/requirements_lock.txt"
 fi
-(cd tools/tinymlc && "${venv}/bin/ruff" check . && "${venv}/bin/ruff" format --check . && "${venv}/bin/mypy")
+# tools/bench shares the compiler's configuration (it is typed the same way).
+(cd tools/tinymlc && "${venv}/bin/ruff" check . ../bench && "${venv}/bin/ruff" format --check . ../bench &&
+  "${venv}/bin/mypy" && "${venv}/bin/mypy" ../bench/model_bench.py)
 echo "lint: ruff and mypy clean"
