@@ -3,7 +3,9 @@
 //! The planner gives every activation tensor a byte [`Region`] of the arena. A
 //! layer reads some regions and writes one; [`split_output`] hands out the
 //! written region mutably and the rest of the arena shared, so Rust's borrow
-//! rules prove the kernel's input and output slices are disjoint. [`cast`] and
+//! rules prove the kernel's input and output slices are disjoint. A layer
+//! computed in place (its output overwrites an input that dies there) uses
+//! [`split_in_place`], which lends that one shared region mutably. [`cast`] and
 //! [`cast_mut`] reinterpret bytes as `i8`/`i16`/`i32`/`f32` after checking
 //! alignment and length.
 //!
@@ -47,6 +49,8 @@ pub enum ArenaError {
     Misaligned,
     /// The byte length is not a multiple of the element size.
     PartialElement,
+    /// An in-place layer's input region is not exactly its output region.
+    NotInPlace,
 }
 
 mod sealed {
@@ -142,6 +146,22 @@ pub fn split_output(
         },
         written,
     ))
+}
+
+/// [`split_output`] for a layer that writes its output over one of its inputs
+/// (an element-wise kernel's `*_in_place` variant): `in_place` must be exactly
+/// the `output` region. The shared region is lent mutably, as the kernel's
+/// input-and-output `data`; every other input comes from the returned
+/// [`Inputs`], which still refuses anything overlapping it.
+pub fn split_in_place(
+    arena: &mut [u8],
+    output: Region,
+    in_place: Region,
+) -> Result<(Inputs<'_>, &mut [u8]), ArenaError> {
+    if in_place != output {
+        return Err(ArenaError::NotInPlace);
+    }
+    split_output(arena, output)
 }
 
 impl<'a> Inputs<'a> {
@@ -258,5 +278,37 @@ mod tests {
         let (inputs, output) = split_output(&mut arena.0, Region::new(16, 16)).unwrap();
         assert!(output.len() == 16);
         assert_eq!(inputs.get::<i8>(Region::new(20, 0)).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn in_place_lends_the_shared_region_mutably() {
+        let mut arena = Aligned([0; 64]);
+        for (i, byte) in arena.0.iter_mut().enumerate() {
+            *byte = i as u8;
+        }
+        let region = Region::new(16, 16);
+        let (inputs, data) = split_in_place(&mut arena.0, region, region).unwrap();
+        assert_eq!(data[0], 16);
+        for byte in data.iter_mut() {
+            *byte = byte.wrapping_mul(2);
+        }
+        assert_eq!(
+            inputs.get::<u8>(Region::new(32, 4)).unwrap(),
+            &[32, 33, 34, 35]
+        );
+        assert_eq!(inputs.get::<u8>(region), Err(ArenaError::Overlap));
+        assert_eq!(arena.0[17], 34);
+        assert_eq!(
+            split_in_place(&mut arena.0, region, Region::new(16, 8)).unwrap_err(),
+            ArenaError::NotInPlace
+        );
+        assert_eq!(
+            split_in_place(&mut arena.0, region, Region::new(32, 16)).unwrap_err(),
+            ArenaError::NotInPlace
+        );
+        assert_eq!(
+            split_in_place(&mut arena.0, Region::new(60, 8), Region::new(60, 8)).unwrap_err(),
+            ArenaError::OutOfBounds
+        );
     }
 }

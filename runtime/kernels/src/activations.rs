@@ -8,7 +8,7 @@ use crate::element::QuantElement;
 use crate::error::KernelResult;
 use crate::quant::{ActivationRange, QuantizedMultiplier};
 use crate::split::SplitRange;
-use crate::unary::map_range;
+use crate::unary::ElementwiseIo;
 
 /// TFLM `ReluOpData::params` for RELU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,7 +33,25 @@ pub fn relu<T: QuantElement>(
     output: &mut [T],
     range: SplitRange,
 ) -> KernelResult {
-    map_range(input, output, range, |x| {
+    relu_io(params, (input, output), range)
+}
+
+/// [`relu`] in place: `data` is both the input and the output (same length,
+/// same shape); only `range` is read and written.
+pub fn relu_in_place<T: QuantElement>(
+    params: &ReluParams,
+    data: &mut [T],
+    range: SplitRange,
+) -> KernelResult {
+    relu_io(params, data, range)
+}
+
+fn relu_io<T: QuantElement>(
+    params: &ReluParams,
+    io: impl ElementwiseIo<T, T>,
+    range: SplitRange,
+) -> KernelResult {
+    io.map_range(range, |x| {
         let scaled = params
             .multiplier
             .apply(x.widen().wrapping_sub(params.input_zero_point))
@@ -53,7 +71,26 @@ pub fn relu6<T: QuantElement>(
     output: &mut [T],
     range: SplitRange,
 ) -> KernelResult {
-    map_range(input, output, range, |x| {
+    relu6_io(zero, six, (input, output), range)
+}
+
+/// [`relu6`] in place over `data` (input and output); only `range` is touched.
+pub fn relu6_in_place<T: QuantElement>(
+    zero: T,
+    six: T,
+    data: &mut [T],
+    range: SplitRange,
+) -> KernelResult {
+    relu6_io(zero, six, data, range)
+}
+
+fn relu6_io<T: QuantElement>(
+    zero: T,
+    six: T,
+    io: impl ElementwiseIo<T, T>,
+    range: SplitRange,
+) -> KernelResult {
+    io.map_range(range, |x| {
         if x > six {
             six
         } else if x < zero {
@@ -67,7 +104,7 @@ pub fn relu6<T: QuantElement>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::{check_flat_split, pseudo_random_i8};
+    use crate::test_util::{check_flat_split, check_in_place_split, pseudo_random_i8};
 
     #[test]
     fn relu_requantizes_then_clamps() {
@@ -115,5 +152,34 @@ mod tests {
         };
         check_flat_split(29, 0i8, |r, out| relu(&params, &input, out, r).unwrap());
         check_flat_split(29, 0i8, |r, out| relu6(-3, 40, &input, out, r).unwrap());
+    }
+
+    #[test]
+    fn in_place_equals_out_of_place() {
+        let input = pseudo_random_i8(29, 32);
+        let params = ReluParams {
+            input_zero_point: -7,
+            output_zero_point: 4,
+            multiplier: QuantizedMultiplier {
+                multiplier: 1_534_567_890,
+                shift: 1,
+            },
+            activation: ActivationRange { min: 4, max: 127 },
+        };
+        let mut expected = vec![0i8; 29];
+        relu(&params, &input, &mut expected, SplitRange::full(29)).unwrap();
+        check_in_place_split(&input, &expected, |r, data| {
+            relu_in_place(&params, data, r).unwrap()
+        });
+        relu6(-3, 40, &input, &mut expected, SplitRange::full(29)).unwrap();
+        check_in_place_split(&input, &expected, |r, data| {
+            relu6_in_place(-3, 40, data, r).unwrap()
+        });
+        let wide: Vec<i16> = input.iter().map(|&v| i16::from(v) * 200).collect();
+        let mut expected = vec![0i16; 29];
+        relu6(-1000i16, 9000, &wide, &mut expected, SplitRange::full(29)).unwrap();
+        check_in_place_split(&wide, &expected, |r, data| {
+            relu6_in_place(-1000, 9000, data, r).unwrap()
+        });
     }
 }

@@ -25,22 +25,21 @@ use crate::shape::Shape;
 use crate::split::SplitRange;
 use crate::walk::{map_fits, AffineMap, StridedWalk};
 
-/// Applies `op(input1[i1], input2[i2])` over the `range` part of the broadcast output.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn broadcast_binary<A: Copy, B: Copy, O>(
-    input1: &[A],
-    input1_shape: &Shape,
-    input2: &[B],
-    input2_shape: &Shape,
-    output: &mut [O],
+/// Visits the `range` part of the broadcast output: `visit(i, i1, i2)` for every
+/// output index `i` with the offsets of its two operands, after checking that both
+/// inputs broadcast to `output_shape` and hold as many elements as their shapes.
+fn broadcast_walk(
+    input1: (usize, &Shape),
+    input2: (usize, &Shape),
     output_shape: &Shape,
     range: SplitRange,
-    op: impl Fn(A, B) -> O,
+    mut visit: impl FnMut(usize, usize, usize),
 ) -> KernelResult {
-    expect_len(input1.len(), input1_shape.element_count()?)?;
-    expect_len(input2.len(), input2_shape.element_count()?)?;
-    expect_len(output.len(), output_shape.element_count()?)?;
-    range.check_within(output.len())?;
+    let (len1, input1_shape) = input1;
+    let (len2, input2_shape) = input2;
+    expect_len(len1, input1_shape.element_count()?)?;
+    expect_len(len2, input2_shape.element_count()?)?;
+    range.check_within(output_shape.element_count()?)?;
     if range.is_empty() {
         return Ok(());
     }
@@ -56,15 +55,72 @@ pub(crate) fn broadcast_binary<A: Copy, B: Copy, O>(
     }
     let map1 = AffineMap::broadcast(&dims1, &out_dims);
     let map2 = AffineMap::broadcast(&dims2, &out_dims);
-    if !map_fits(&map1, &out_dims, input1.len()) || !map_fits(&map2, &out_dims, input2.len()) {
+    if !map_fits(&map1, &out_dims, len1) || !map_fits(&map2, &out_dims, len2) {
         return Err(KernelError::ShapeMismatch);
     }
     let mut walk = StridedWalk::starting_at(out_dims, [map1, map2], range.start);
-    for out in &mut output[range.indices()] {
-        *out = op(input1[walk.offset(0)], input2[walk.offset(1)]);
+    for index in range.indices() {
+        visit(index, walk.offset(0), walk.offset(1));
         walk.advance();
     }
     Ok(())
+}
+
+/// Applies `op(input1[i1], input2[i2])` over the `range` part of the broadcast output.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn broadcast_binary<A: Copy, B: Copy, O>(
+    input1: &[A],
+    input1_shape: &Shape,
+    input2: &[B],
+    input2_shape: &Shape,
+    output: &mut [O],
+    output_shape: &Shape,
+    range: SplitRange,
+    op: impl Fn(A, B) -> O,
+) -> KernelResult {
+    expect_len(output.len(), output_shape.element_count()?)?;
+    broadcast_walk(
+        (input1.len(), input1_shape),
+        (input2.len(), input2_shape),
+        output_shape,
+        range,
+        |i, i1, i2| output[i] = op(input1[i1], input2[i2]),
+    )
+}
+
+/// Which operand of a binary op an in-place kernel overwrites with the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum InPlaceOperand {
+    /// `data` is input1 and the output.
+    First,
+    /// `data` is input2 and the output.
+    Second,
+}
+
+/// [`broadcast_binary`] with the output written over one operand, `data`, whose
+/// shape is the output shape (it is not broadcast); `other` may broadcast to it.
+/// Element `i` of `data` is read (as the operand at output index `i`) before it is
+/// written, and no other element of `data` is read for it, so the results equal
+/// the out-of-place ones.
+pub(crate) fn broadcast_binary_in_place<T: Copy>(
+    which: InPlaceOperand,
+    data: &mut [T],
+    data_shape: &Shape,
+    other: &[T],
+    other_shape: &Shape,
+    range: SplitRange,
+    op: impl Fn(T, T) -> T,
+) -> KernelResult {
+    let own = (data.len(), data_shape);
+    let another = (other.len(), other_shape);
+    match which {
+        InPlaceOperand::First => broadcast_walk(own, another, data_shape, range, |i, i1, i2| {
+            data[i] = op(data[i1], other[i2]);
+        }),
+        InPlaceOperand::Second => broadcast_walk(another, own, data_shape, range, |i, i1, i2| {
+            data[i] = op(other[i1], data[i2]);
+        }),
+    }
 }
 
 /// TFLM `ArithmeticParams` as filled by ADD, SUB and SQUARED_DIFFERENCE `Prepare`.
@@ -114,9 +170,12 @@ impl ArithmeticParams {
     }
 }
 
-/// Signature shared by the quantized broadcasting kernels of this module.
+/// Signature shared by the quantized broadcasting kernels of this module: the
+/// out-of-place kernel `$name` and its in-place variants `$first` (output over
+/// input1) and `$second` (output over input2), all with one per-element body.
 macro_rules! quantized_binary_kernel {
-    ($(#[$doc:meta])* $name:ident, $params:ty, |$p:ident, $a:ident, $b:ident| $body:expr) => {
+    ($(#[$doc:meta])* $name:ident, $first:ident, $second:ident, $params:ty,
+     |$p:ident, $a:ident, $b:ident| $body:expr) => {
         $(#[$doc])*
         #[allow(clippy::too_many_arguments)]
         pub fn $name<T: QuantElement>(
@@ -129,7 +188,6 @@ macro_rules! quantized_binary_kernel {
             output_shape: &Shape,
             range: SplitRange,
         ) -> KernelResult {
-            let $p = params;
             broadcast_binary(
                 input1,
                 input1_shape,
@@ -138,18 +196,70 @@ macro_rules! quantized_binary_kernel {
                 output,
                 output_shape,
                 range,
-                |x: T, y: T| {
-                    let ($a, $b) = (x.widen(), y.widen());
-                    $body
-                },
+                element_op!(params, T, |$p, $a, $b| $body),
+            )
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`] in place over input1: `data` is input1 and")]
+        /// the output (shape `data_shape`, the output shape: input1 is not broadcast);
+        /// `input2` may broadcast. Only `range` is written.
+        pub fn $first<T: QuantElement>(
+            params: &$params,
+            data: &mut [T],
+            data_shape: &Shape,
+            input2: &[T],
+            input2_shape: &Shape,
+            range: SplitRange,
+        ) -> KernelResult {
+            broadcast_binary_in_place(
+                InPlaceOperand::First,
+                data,
+                data_shape,
+                input2,
+                input2_shape,
+                range,
+                element_op!(params, T, |$p, $a, $b| $body),
+            )
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`] in place over input2: `data` is input2 and")]
+        /// the output (shape `data_shape`, the output shape: input2 is not broadcast);
+        /// `input1` may broadcast. Only `range` is written.
+        pub fn $second<T: QuantElement>(
+            params: &$params,
+            input1: &[T],
+            input1_shape: &Shape,
+            data: &mut [T],
+            data_shape: &Shape,
+            range: SplitRange,
+        ) -> KernelResult {
+            broadcast_binary_in_place(
+                InPlaceOperand::Second,
+                data,
+                data_shape,
+                input1,
+                input1_shape,
+                range,
+                element_op!(params, T, |$p, $a, $b| $body),
             )
         }
     };
 }
 
+/// The per-element function of a quantized binary kernel, `(x, y) -> out`.
+macro_rules! element_op {
+    ($params:expr, $t:ty, |$p:ident, $a:ident, $b:ident| $body:expr) => {{
+        let $p = $params;
+        move |x: $t, y: $t| -> $t {
+            let ($a, $b) = (x.widen(), y.widen());
+            $body
+        }
+    }};
+}
+
 quantized_binary_kernel!(
     /// ADD: `output = requant(requant1(a) + requant2(b))`.
-    add, ArithmeticParams, |p, a, b| {
+    add, add_in_place_first, add_in_place_second, ArithmeticParams, |p, a, b| {
         let (a, b) = p.rescaled_inputs(a, b);
         p.finish(a.wrapping_add(b))
     }
@@ -157,7 +267,7 @@ quantized_binary_kernel!(
 
 quantized_binary_kernel!(
     /// SUB: `output = requant(requant1(a) - requant2(b))`.
-    sub, ArithmeticParams, |p, a, b| {
+    sub, sub_in_place_first, sub_in_place_second, ArithmeticParams, |p, a, b| {
         let (a, b) = p.rescaled_inputs(a, b);
         p.finish(a.wrapping_sub(b))
     }
@@ -166,7 +276,7 @@ quantized_binary_kernel!(
 quantized_binary_kernel!(
     /// SQUARED_DIFFERENCE: `output = requant((requant1(a) - requant2(b))^2)`; the
     /// output multiplier may have a positive shift.
-    squared_difference, ArithmeticParams, |p, a, b| {
+    squared_difference, squared_difference_in_place_first, squared_difference_in_place_second, ArithmeticParams, |p, a, b| {
         let (a, b) = p.rescaled_inputs(a, b);
         let difference = a.wrapping_sub(b);
         p.finish(difference.wrapping_mul(difference))
@@ -190,7 +300,7 @@ pub struct MulParams {
 
 quantized_binary_kernel!(
     /// MUL: `output = requant((a + offset1) * (b + offset2))`.
-    mul, MulParams, |p, a, b| {
+    mul, mul_in_place_first, mul_in_place_second, MulParams, |p, a, b| {
         let product = a.wrapping_add(p.input1_offset).wrapping_mul(b.wrapping_add(p.input2_offset));
         let m = p.output_multiplier;
         T::saturate(p.activation.apply(
@@ -200,9 +310,11 @@ quantized_binary_kernel!(
     }
 );
 
-/// Signature shared by the unquantized elementwise-choice kernels (MAXIMUM, MINIMUM).
+/// Signature shared by the unquantized elementwise-choice kernels (MAXIMUM,
+/// MINIMUM): out of place (`$name`) and in place over input1 (`$first`) or
+/// input2 (`$second`), as for the quantized kernels.
 macro_rules! ordered_binary_kernel {
-    ($(#[$doc:meta])* $name:ident, $choose:path) => {
+    ($(#[$doc:meta])* $name:ident, $first:ident, $second:ident, $choose:path) => {
         $(#[$doc])*
         #[allow(clippy::too_many_arguments)]
         pub fn $name<T: Copy + Ord>(
@@ -225,25 +337,67 @@ macro_rules! ordered_binary_kernel {
                 $choose,
             )
         }
+
+        #[doc = concat!("[`", stringify!($name), "`] in place over input1 (`data`, not broadcast).")]
+        pub fn $first<T: Copy + Ord>(
+            data: &mut [T],
+            data_shape: &Shape,
+            input2: &[T],
+            input2_shape: &Shape,
+            range: SplitRange,
+        ) -> KernelResult {
+            broadcast_binary_in_place(
+                InPlaceOperand::First,
+                data,
+                data_shape,
+                input2,
+                input2_shape,
+                range,
+                $choose,
+            )
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`] in place over input2 (`data`, not broadcast).")]
+        pub fn $second<T: Copy + Ord>(
+            input1: &[T],
+            input1_shape: &Shape,
+            data: &mut [T],
+            data_shape: &Shape,
+            range: SplitRange,
+        ) -> KernelResult {
+            broadcast_binary_in_place(
+                InPlaceOperand::Second,
+                data,
+                data_shape,
+                input1,
+                input1_shape,
+                range,
+                $choose,
+            )
+        }
     };
 }
 
 ordered_binary_kernel!(
     /// MAXIMUM over the `range` part of the broadcast output.
     maximum,
+    maximum_in_place_first,
+    maximum_in_place_second,
     Ord::max
 );
 
 ordered_binary_kernel!(
     /// MINIMUM over the `range` part of the broadcast output.
     minimum,
+    minimum_in_place_first,
+    minimum_in_place_second,
     Ord::min
 );
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::{check_flat_split, flat_index, pseudo_random_i8};
+    use crate::test_util::{check_flat_split, check_in_place_split, flat_index, pseudo_random_i8};
 
     fn shape(dims: &[usize]) -> Shape {
         Shape::new(dims).unwrap()
@@ -517,5 +671,101 @@ mod tests {
         let b_index = flat_index(&[0, 1, 0, 1, 0, 1], &[1, 2, 1, 2, 1, 2]);
         assert_eq!(results[4][flat], a[a_index].max(b[b_index]));
         assert_eq!(results[5][flat], a[a_index].min(b[b_index]));
+    }
+
+    #[test]
+    fn in_place_equals_out_of_place_for_every_op_and_operand() {
+        // `full` is the output shape; `small` broadcasts to it.
+        let full = shape(&[2, 3, 1, 4]);
+        let small = shape(&[1, 3, 1, 1]);
+        let n = full.element_count().unwrap();
+        let big = pseudo_random_i8(n, 31);
+        let same = pseudo_random_i8(n, 32);
+        let little = pseudo_random_i8(3, 33);
+        let arithmetic = ArithmeticParams {
+            left_shift: 20,
+            input1_offset: -3,
+            input1_multiplier: QuantizedMultiplier {
+                multiplier: 1_500_000_000,
+                shift: -1,
+            },
+            input2_offset: 5,
+            input2_multiplier: HALF,
+            output_offset: -2,
+            output_multiplier: QuantizedMultiplier {
+                multiplier: 1_400_000_000,
+                shift: -19,
+            },
+            activation: ActivationRange {
+                min: -120,
+                max: 110,
+            },
+        };
+        let mul_params = MulParams {
+            input1_offset: -3,
+            input2_offset: 5,
+            output_offset: -2,
+            output_multiplier: QuantizedMultiplier {
+                multiplier: 1_300_000_000,
+                shift: -7,
+            },
+            activation: ActivationRange::full::<i8>(),
+        };
+        // The other operand: same shape or broadcast.
+        for (other, other_shape) in [(&same, &full), (&little, &small)] {
+            let mut expected = vec![0i8; n];
+            macro_rules! check {
+                ($out:ident, $first:ident, $second:ident $(, $params:expr)?) => {
+                    // Output over input1: big (op) other.
+                    $out($($params,)? &big, &full, other, other_shape, &mut expected, &full, SplitRange::full(n))
+                        .unwrap();
+                    check_in_place_split(&big, &expected, |r, data| {
+                        $first($($params,)? data, &full, other, other_shape, r).unwrap()
+                    });
+                    // Output over input2: other (op) big.
+                    $out($($params,)? other, other_shape, &big, &full, &mut expected, &full, SplitRange::full(n))
+                        .unwrap();
+                    check_in_place_split(&big, &expected, |r, data| {
+                        $second($($params,)? other, other_shape, data, &full, r).unwrap()
+                    });
+                };
+            }
+            check!(add, add_in_place_first, add_in_place_second, &arithmetic);
+            check!(sub, sub_in_place_first, sub_in_place_second, &arithmetic);
+            check!(
+                squared_difference,
+                squared_difference_in_place_first,
+                squared_difference_in_place_second,
+                &arithmetic
+            );
+            check!(mul, mul_in_place_first, mul_in_place_second, &mul_params);
+            check!(maximum, maximum_in_place_first, maximum_in_place_second);
+            check!(minimum, minimum_in_place_first, minimum_in_place_second);
+        }
+    }
+
+    #[test]
+    fn in_place_rejects_a_broadcast_data_operand() {
+        // `data` must have the output shape: here it would have to broadcast.
+        let mut data = [1i8, 2];
+        let result = maximum_in_place_first(
+            &mut data,
+            &shape(&[2]),
+            &[0; 6],
+            &shape(&[3, 2]),
+            SplitRange::full(2),
+        );
+        assert_eq!(result, Err(KernelError::ShapeMismatch));
+        assert_eq!(data, [1, 2]);
+        assert_eq!(
+            maximum_in_place_second(
+                &[0; 2],
+                &shape(&[2]),
+                &mut data,
+                &shape(&[2]),
+                SplitRange::new(1, 3)
+            ),
+            Err(KernelError::RangeOutOfBounds)
+        );
     }
 }

@@ -15,12 +15,21 @@
 use crate::error::KernelResult;
 use crate::quant::round_half_away_f32;
 use crate::split::SplitRange;
-use crate::unary::map_range;
+use crate::unary::ElementwiseIo;
 
 /// Looks every input of `range` up in `lut`, indexed by the input's bit pattern as
 /// `u8` (TFLM `LUTLookup`: `lut[(uint8_t)value]`).
 pub fn gelu(lut: &[i8; 256], input: &[i8], output: &mut [i8], range: SplitRange) -> KernelResult {
-    map_range(input, output, range, |x| lut[usize::from(x as u8)])
+    gelu_io(lut, (input, output), range)
+}
+
+/// [`gelu`] in place over `data` (input and output); only `range` is touched.
+pub fn gelu_in_place(lut: &[i8; 256], data: &mut [i8], range: SplitRange) -> KernelResult {
+    gelu_io(lut, data, range)
+}
+
+fn gelu_io(lut: &[i8; 256], io: impl ElementwiseIo<i8, i8>, range: SplitRange) -> KernelResult {
+    io.map_range(range, |x| lut[usize::from(x as u8)])
 }
 
 /// TFLM `LUTPopulateInt8`: entry `(u8)v` for every `v` in `-128..=127` is
@@ -48,7 +57,7 @@ pub fn populate_lut_int8(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::{check_flat_split, pseudo_random_i8};
+    use crate::test_util::{check_flat_split, check_in_place_split, pseudo_random_i8};
 
     #[test]
     fn lut_hand_checked_with_identity_and_clamping() {
@@ -82,5 +91,16 @@ mod tests {
         let lut = populate_lut_int8(0.05, 3, 0.04, -7, |x| if x > 0.0 { x } else { 0.1 * x });
         let input = pseudo_random_i8(45, 101);
         check_flat_split(45, 0i8, |r, out| gelu(&lut, &input, out, r).unwrap());
+    }
+
+    #[test]
+    fn in_place_equals_out_of_place() {
+        let lut = populate_lut_int8(0.05, 3, 0.04, -7, |x| if x > 0.0 { x } else { 0.1 * x });
+        let input = pseudo_random_i8(45, 103);
+        let mut expected = vec![0i8; 45];
+        gelu(&lut, &input, &mut expected, SplitRange::full(45)).unwrap();
+        check_in_place_split(&input, &expected, |r, data| {
+            gelu_in_place(&lut, data, r).unwrap()
+        });
     }
 }

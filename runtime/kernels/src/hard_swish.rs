@@ -8,7 +8,7 @@
 use crate::error::KernelResult;
 use crate::quant::{rounding_divide_by_pot_i16, saturating_rounding_doubling_high_mul_i16};
 use crate::split::SplitRange;
-use crate::unary::map_range;
+use crate::unary::ElementwiseIo;
 
 /// TFLM `HardSwishParams`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,14 +81,23 @@ pub fn hard_swish(
     output: &mut [i8],
     range: SplitRange,
 ) -> KernelResult {
-    map_range(input, output, range, |x| hard_swish_one(params, x))
+    (input, output).map_range(range, |x| hard_swish_one(params, x))
+}
+
+/// [`hard_swish`] in place over `data` (input and output); only `range` is touched.
+pub fn hard_swish_in_place(
+    params: &HardSwishParams,
+    data: &mut [i8],
+    range: SplitRange,
+) -> KernelResult {
+    data.map_range(range, |x| hard_swish_one(params, x))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::quant::{down_scale_int32_to_int16_multiplier, quantize_multiplier};
-    use crate::test_util::{check_flat_split, pseudo_random_i8};
+    use crate::test_util::{check_flat_split, check_in_place_split, pseudo_random_i8};
 
     /// Params as `HardSwishPrepare` computes them.
     fn prepare(
@@ -154,6 +163,17 @@ mod tests {
         let params = prepare(0.1, -5, 0.07, 3);
         check_flat_split(40, 0i8, |r, out| {
             hard_swish(&params, &input, out, r).unwrap()
+        });
+    }
+
+    #[test]
+    fn in_place_equals_out_of_place() {
+        let input = pseudo_random_i8(40, 53);
+        let params = prepare(0.08, 7, 0.05, -2);
+        let mut expected = vec![0i8; 40];
+        hard_swish(&params, &input, &mut expected, SplitRange::full(40)).unwrap();
+        check_in_place_split(&input, &expected, |r, data| {
+            hard_swish_in_place(&params, data, r).unwrap()
         });
     }
 }

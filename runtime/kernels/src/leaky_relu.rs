@@ -8,7 +8,7 @@ use crate::element::QuantElement;
 use crate::error::KernelResult;
 use crate::quant::{multiply_by_quantized_multiplier, QuantizedMultiplier};
 use crate::split::SplitRange;
-use crate::unary::map_range;
+use crate::unary::ElementwiseIo;
 
 /// TFLM `LeakyReluOpData`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,9 +34,26 @@ pub fn leaky_relu<T: QuantElement>(
     output: &mut [T],
     range: SplitRange,
 ) -> KernelResult {
+    leaky_relu_io(params, (input, output), range)
+}
+
+/// [`leaky_relu`] in place over `data` (input and output); only `range` is touched.
+pub fn leaky_relu_in_place<T: QuantElement>(
+    params: &LeakyReluParams,
+    data: &mut [T],
+    range: SplitRange,
+) -> KernelResult {
+    leaky_relu_io(params, data, range)
+}
+
+fn leaky_relu_io<T: QuantElement>(
+    params: &LeakyReluParams,
+    io: impl ElementwiseIo<T, T>,
+    range: SplitRange,
+) -> KernelResult {
     let alpha_is_negative = params.alpha.multiplier < 0;
     let alpha_magnitude = params.alpha.multiplier.wrapping_abs();
-    map_range(input, output, range, |x| {
+    io.map_range(range, |x| {
         let value = x.widen().wrapping_sub(params.input_zero_point);
         let scaled = if value >= 0 {
             params.identity.apply(value)
@@ -56,7 +73,7 @@ pub fn leaky_relu<T: QuantElement>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::{check_flat_split, pseudo_random_i8};
+    use crate::test_util::{check_flat_split, check_in_place_split, pseudo_random_i8};
 
     #[test]
     fn positive_and_negative_alpha() {
@@ -104,6 +121,28 @@ mod tests {
         };
         check_flat_split(33, 0i8, |r, out| {
             leaky_relu(&params, &input, out, r).unwrap()
+        });
+    }
+
+    #[test]
+    fn in_place_equals_out_of_place() {
+        let input = pseudo_random_i8(33, 43);
+        let params = LeakyReluParams {
+            input_zero_point: 3,
+            output_zero_point: -5,
+            alpha: QuantizedMultiplier {
+                multiplier: -1_288_490_189,
+                shift: -2,
+            },
+            identity: QuantizedMultiplier {
+                multiplier: 1_700_000_000,
+                shift: 1,
+            },
+        };
+        let mut expected = vec![0i8; 33];
+        leaky_relu(&params, &input, &mut expected, SplitRange::full(33)).unwrap();
+        check_in_place_split(&input, &expected, |r, data| {
+            leaky_relu_in_place(&params, data, r).unwrap()
         });
     }
 }

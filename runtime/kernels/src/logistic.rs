@@ -9,7 +9,7 @@ use crate::error::KernelResult;
 use crate::fixed_point;
 use crate::quant::{multiply_by_quantized_multiplier, rounding_divide_by_pot};
 use crate::split::SplitRange;
-use crate::unary::map_range;
+use crate::unary::ElementwiseIo;
 
 /// The input-side OpData shared by INT8 LOGISTIC and TANH (TFLM `OpDataLogistic`,
 /// tanh.cc `OpData`), which convert the input to a Q4.27 fixed-point value.
@@ -59,12 +59,11 @@ impl FixedPointInputParams {
 /// saturates to the INT8 ends outside the input range (LOGISTIC and TANH).
 pub(crate) fn map_fixed_point_input(
     params: &FixedPointInputParams,
-    input: &[i8],
-    output: &mut [i8],
+    io: impl ElementwiseIo<i8, i8>,
     range: SplitRange,
     interior: impl Fn(i32) -> i8,
 ) -> KernelResult {
-    map_range(input, output, range, |x| match params.convert(x) {
+    io.map_range(range, |x| match params.convert(x) {
         FixedPointInput::Low => i8::MIN,
         FixedPointInput::High => i8::MAX,
         FixedPointInput::Q4(q4) => interior(q4),
@@ -81,7 +80,24 @@ pub fn logistic(
     output: &mut [i8],
     range: SplitRange,
 ) -> KernelResult {
-    map_fixed_point_input(params, input, output, range, |q4| {
+    logistic_io(params, (input, output), range)
+}
+
+/// [`logistic`] in place over `data` (input and output); only `range` is touched.
+pub fn logistic_in_place(
+    params: &FixedPointInputParams,
+    data: &mut [i8],
+    range: SplitRange,
+) -> KernelResult {
+    logistic_io(params, data, range)
+}
+
+fn logistic_io(
+    params: &FixedPointInputParams,
+    io: impl ElementwiseIo<i8, i8>,
+    range: SplitRange,
+) -> KernelResult {
+    map_fixed_point_input(params, io, range, |q4| {
         let q0 = fixed_point::logistic(q4, INPUT_INTEGER_BITS);
         let q23 = rounding_divide_by_pot(q0, 31 - 8);
         q23.wrapping_add(-128)
@@ -93,7 +109,7 @@ pub fn logistic(
 pub(crate) mod tests {
     use super::*;
     use crate::quant::{frexp, round_half_away_f64};
-    use crate::test_util::{check_flat_split, pseudo_random_i8};
+    use crate::test_util::{check_flat_split, check_in_place_split, pseudo_random_i8};
 
     /// Params as TFLM's Prepare computes them.
     pub(crate) fn prepare(input_scale: f32, input_zero_point: i32) -> FixedPointInputParams {
@@ -142,5 +158,16 @@ pub(crate) mod tests {
         let input = pseudo_random_i8(50, 61);
         let params = prepare(0.07, -10);
         check_flat_split(50, 0i8, |r, out| logistic(&params, &input, out, r).unwrap());
+    }
+
+    #[test]
+    fn in_place_equals_out_of_place() {
+        let input: Vec<i8> = (-128..=127).collect();
+        let params = prepare(0.07, -10);
+        let mut expected = vec![0i8; 256];
+        logistic(&params, &input, &mut expected, SplitRange::full(256)).unwrap();
+        check_in_place_split(&input, &expected, |r, data| {
+            logistic_in_place(&params, data, r).unwrap()
+        });
     }
 }

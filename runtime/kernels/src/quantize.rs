@@ -11,7 +11,7 @@ use crate::element::QuantElement;
 use crate::error::KernelResult;
 use crate::quant::{round_half_away_f32, QuantizedMultiplier};
 use crate::split::SplitRange;
-use crate::unary::map_range;
+use crate::unary::{map_range, ElementwiseIo};
 
 /// Float -> quantized: `clamp((int32)roundf(x / scale) + zero_point)`, all in `f32`.
 ///
@@ -50,7 +50,25 @@ pub fn requantize<I: QuantElement, O: QuantElement>(
     output: &mut [O],
     range: SplitRange,
 ) -> KernelResult {
-    map_range(input, output, range, |x| {
+    requantize_io(params, (input, output), range)
+}
+
+/// [`requantize`] in place, input and output of the same type `T` (the INT8 ->
+/// INT8 requantize of QUANTIZE): `data` is both; only `range` is touched.
+pub fn requantize_in_place<T: QuantElement>(
+    params: &RequantizeParams,
+    data: &mut [T],
+    range: SplitRange,
+) -> KernelResult {
+    requantize_io(params, data, range)
+}
+
+fn requantize_io<I: QuantElement, O: QuantElement>(
+    params: &RequantizeParams,
+    io: impl ElementwiseIo<I, O>,
+    range: SplitRange,
+) -> KernelResult {
+    io.map_range(range, |x| {
         O::saturate(
             params
                 .multiplier
@@ -78,7 +96,7 @@ pub fn dequantize<T: QuantElement>(
 mod tests {
     use super::*;
     use crate::error::KernelError;
-    use crate::test_util::{check_flat_split, pseudo_random_i8};
+    use crate::test_util::{check_flat_split, check_in_place_split, pseudo_random_i8};
 
     #[test]
     fn quantize_rounds_half_away_and_saturates() {
@@ -168,6 +186,24 @@ mod tests {
         });
         check_flat_split(37, 0f32, |r, out| {
             dequantize(&ints, 0.3, 1, out, r).unwrap()
+        });
+    }
+
+    #[test]
+    fn requantize_in_place_equals_out_of_place() {
+        let input = pseudo_random_i8(37, 23);
+        let params = RequantizeParams {
+            input_zero_point: -6,
+            output_zero_point: 9,
+            multiplier: QuantizedMultiplier {
+                multiplier: 1_700_000_000,
+                shift: -1,
+            },
+        };
+        let mut expected = vec![0i8; 37];
+        requantize(&params, &input, &mut expected, SplitRange::full(37)).unwrap();
+        check_in_place_split(&input, &expected, |r, data| {
+            requantize_in_place(&params, data, r).unwrap()
         });
     }
 }

@@ -7,7 +7,7 @@ use crate::error::KernelResult;
 use crate::fixed_point::inv_sqrt_quantized_multiplier_exp;
 use crate::quant::{multiply_by_quantized_multiplier, QuantizedMultiplier};
 use crate::split::SplitRange;
-use crate::unary::map_range;
+use crate::unary::ElementwiseIo;
 
 /// TFLM `OpDataAbsRsqrt` fields used by INT8 RSQRT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,7 +34,20 @@ pub fn rsqrt(
     output: &mut [i8],
     range: SplitRange,
 ) -> KernelResult {
-    map_range(input, output, range, |x| {
+    rsqrt_io(params, (input, output), range)
+}
+
+/// [`rsqrt`] in place over `data` (input and output); only `range` is touched.
+pub fn rsqrt_in_place(params: &RsqrtParams, data: &mut [i8], range: SplitRange) -> KernelResult {
+    rsqrt_io(params, data, range)
+}
+
+fn rsqrt_io(
+    params: &RsqrtParams,
+    io: impl ElementwiseIo<i8, i8>,
+    range: SplitRange,
+) -> KernelResult {
+    io.map_range(range, |x| {
         let value = i32::from(x).wrapping_sub(params.input_zero_point);
         if value == 0 {
             return i8::MAX;
@@ -57,7 +70,7 @@ pub fn rsqrt(
 mod tests {
     use super::*;
     use crate::quant::quantize_multiplier;
-    use crate::test_util::{check_flat_split, pseudo_random_i8};
+    use crate::test_util::{check_flat_split, check_in_place_split, pseudo_random_i8};
 
     fn prepare(input_scale: f32, input_zp: i32, output_scale: f32, output_zp: i32) -> RsqrtParams {
         let scale = 1.0 / f64::from(input_scale.sqrt() * output_scale);
@@ -102,5 +115,19 @@ mod tests {
             .collect();
         let params = prepare(0.3, -120, 0.02, 5);
         check_flat_split(40, 0i8, |r, out| rsqrt(&params, &input, out, r).unwrap());
+    }
+
+    #[test]
+    fn in_place_equals_out_of_place() {
+        let input: Vec<i8> = pseudo_random_i8(40, 93)
+            .iter()
+            .map(|&v| v.max(-100))
+            .collect();
+        let params = prepare(0.2, -100, 0.03, -7);
+        let mut expected = vec![0i8; 40];
+        rsqrt(&params, &input, &mut expected, SplitRange::full(40)).unwrap();
+        check_in_place_split(&input, &expected, |r, data| {
+            rsqrt_in_place(&params, data, r).unwrap()
+        });
     }
 }

@@ -10,6 +10,7 @@ use crate::fixed_point;
 use crate::logistic::{map_fixed_point_input, FixedPointInputParams, INPUT_INTEGER_BITS};
 use crate::quant::rounding_divide_by_pot;
 use crate::split::SplitRange;
+use crate::unary::ElementwiseIo;
 
 /// TANH: `tanh` in gemmlowp fixed point, output in Q0.7.
 pub fn tanh(
@@ -18,7 +19,24 @@ pub fn tanh(
     output: &mut [i8],
     range: SplitRange,
 ) -> KernelResult {
-    map_fixed_point_input(params, input, output, range, |q4| {
+    tanh_io(params, (input, output), range)
+}
+
+/// [`tanh`] in place over `data` (input and output); only `range` is touched.
+pub fn tanh_in_place(
+    params: &FixedPointInputParams,
+    data: &mut [i8],
+    range: SplitRange,
+) -> KernelResult {
+    tanh_io(params, data, range)
+}
+
+fn tanh_io(
+    params: &FixedPointInputParams,
+    io: impl ElementwiseIo<i8, i8>,
+    range: SplitRange,
+) -> KernelResult {
+    map_fixed_point_input(params, io, range, |q4| {
         let q0 = fixed_point::tanh(q4, INPUT_INTEGER_BITS);
         rounding_divide_by_pot(q0, 31 - 7).clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
     })
@@ -28,7 +46,7 @@ pub fn tanh(
 mod tests {
     use super::*;
     use crate::logistic::tests::prepare;
-    use crate::test_util::{check_flat_split, pseudo_random_i8};
+    use crate::test_util::{check_flat_split, check_in_place_split, pseudo_random_i8};
 
     #[test]
     fn matches_real_tanh_within_one_step() {
@@ -53,5 +71,16 @@ mod tests {
         let input = pseudo_random_i8(50, 71);
         let params = prepare(0.05, 4);
         check_flat_split(50, 0i8, |r, out| tanh(&params, &input, out, r).unwrap());
+    }
+
+    #[test]
+    fn in_place_equals_out_of_place() {
+        let input: Vec<i8> = (-128..=127).collect();
+        let params = prepare(0.05, 4);
+        let mut expected = vec![0i8; 256];
+        tanh(&params, &input, &mut expected, SplitRange::full(256)).unwrap();
+        check_in_place_split(&input, &expected, |r, data| {
+            tanh_in_place(&params, data, r).unwrap()
+        });
     }
 }

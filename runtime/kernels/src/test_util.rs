@@ -96,3 +96,33 @@ pub fn flat_index(coords: &[usize], dims: &[usize]) -> usize {
         acc * d + c
     })
 }
+
+/// Checks an in-place kernel (`run(part, data)`) against `expected`, the
+/// out-of-place kernel's whole output for `input`: running it over the full
+/// range, or over the parts of 1, 2, 3 or 5 near-equal parts (in reverse order)
+/// gives `expected`, and no part changes an element outside itself.
+pub fn check_in_place_split<T: Copy + PartialEq + Debug>(
+    input: &[T],
+    expected: &[T],
+    run: impl Fn(SplitRange, &mut [T]),
+) {
+    let len = input.len();
+    assert_eq!(expected.len(), len);
+    let mut whole = input.to_vec();
+    run(SplitRange::full(len), &mut whole);
+    assert_eq!(whole, expected, "in place differs from out of place");
+    for parts in SENTINEL_PARTS {
+        let mut pieced = input.to_vec();
+        for index in (0..parts).rev() {
+            let part = SplitRange::part(len, parts, index);
+            let before = pieced.clone();
+            run(part, &mut pieced);
+            for i in 0..len {
+                if !part.indices().contains(&i) {
+                    assert_eq!(pieced[i], before[i], "part {part:?} wrote index {i}");
+                }
+            }
+        }
+        assert_eq!(pieced, expected, "{parts} in-place parts differ");
+    }
+}
