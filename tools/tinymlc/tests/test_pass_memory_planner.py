@@ -1,8 +1,10 @@
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.model_builder import ModelBuilder
 from tinymlc.frontend import parse_model
+from tinymlc.ir import DType
 from tinymlc.passes.memory_planner import (
     BufferRequest,
     align,
@@ -71,3 +73,77 @@ def test_in_place_elementwise_reuses_dying_input() -> None:
     assert plan.arena_bytes == 64
     assert plan.tflm_greedy_bytes == 128
     assert len(plan.in_place) == 3
+
+
+def test_in_place_shrinks_a_chain_of_elementwise_ops() -> None:
+    # CONV keeps its input alive, then five elementwise ops: without in place
+    # they ping-pong between two buffers next to nothing else, with it they
+    # all run in the CONV output's buffer after the input died.
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 4, 4, 4), scale=0.1)
+    w = mb.tensor("w", (4, 1, 1, 4), scale=0.01, data=np.ones((4, 1, 1, 4)))
+    c = mb.tensor("c", (1, 4, 4, 4), scale=0.1)
+    mb.conv_2d([x, w, -1], [c], padding=0, stride=1)
+    previous = c
+    for i, kind in enumerate(("TANH", "LOGISTIC", "HARD_SWISH", "RELU6")):
+        scale = {"TANH": 1.0 / 128, "LOGISTIC": 1.0 / 256}.get(kind, 0.1)
+        zero_point = -128 if kind == "LOGISTIC" else 0
+        t = mb.tensor(f"t{i}", (1, 4, 4, 4), scale=scale, zero_point=zero_point)
+        mb.op(kind, [previous], [t])
+        previous = t
+    graph = parse_model(mb.build([x], [previous])).main
+    with_in_place = plan_graph_memory(graph)
+    without = plan_graph_memory(graph, allow_in_place=False)
+    assert len(with_in_place.in_place) == 4
+    assert without.in_place == ()
+    assert with_in_place.arena_bytes == 64 + 64
+    assert without.arena_bytes == 64 + 64
+    # A branch that keeps one more tensor alive is where in place pays off:
+    # MAXIMUM(t3, c) needs c until the end.
+    mb.op("MAXIMUM", [previous, c], [y := mb.tensor("y", (1, 4, 4, 4), scale=0.1)])
+    graph = parse_model(mb.build([x], [y])).main
+    with_in_place = plan_graph_memory(graph)
+    without = plan_graph_memory(graph, allow_in_place=False)
+    assert with_in_place.arena_bytes == 2 * 64 < without.arena_bytes == 3 * 64
+    # TANH cannot overwrite c (read again by MAXIMUM); the rest run in place,
+    # MAXIMUM over its first operand t3 (tensor ids: x 0, w 1, c 2, t0..t3 3..6).
+    assert with_in_place.in_place == ((4, 3), (5, 4), (6, 5), (y, 6))
+
+
+def test_in_place_never_overwrites_a_live_input_or_a_graph_output() -> None:
+    mb = ModelBuilder()
+    x = mb.tensor("x", (64,), scale=0.1)
+    a = mb.tensor("a", (64,), scale=0.1)
+    b = mb.tensor("b", (64,), scale=1.0 / 256, zero_point=-128)
+    s = mb.tensor("s", (64,), scale=0.1)
+    y = mb.tensor("y", (64,), scale=1.0 / 256, zero_point=-128)
+    mb.op("RELU", [x], [a])  # over x: a graph input's arena copy dies here
+    mb.op("LOGISTIC", [a], [b])  # a is read again below: not in place
+    mb.op("ADD", [a, a], [s], "AddOptions")  # the same tensor twice: not in place
+    mb.op("LOGISTIC", [s], [y])  # over s
+    graph = parse_model(mb.build([x], [y])).main
+    assert plan_graph_memory(graph).in_place == ((a, x), (y, s))
+
+    # `a` becomes a graph output after being written over `x`: the group holding
+    # it must not be overwritten by the next op, although `a` dies there.
+    mb = ModelBuilder()
+    x = mb.tensor("x", (64,), scale=0.1)
+    a = mb.tensor("a", (64,), scale=0.1)
+    y = mb.tensor("y", (64,), scale=1.0 / 256, zero_point=-128)
+    mb.op("RELU", [x], [a])
+    mb.op("LOGISTIC", [a], [y])
+    plan = plan_graph_memory(parse_model(mb.build([x], [a, y])).main)
+    assert plan.in_place == ((a, x),)
+    assert plan.tensor_offsets[a] != plan.tensor_offsets[y]
+
+
+def test_in_place_skips_broadcast_operands_and_other_dtypes() -> None:
+    mb = ModelBuilder()
+    x = mb.tensor("x", (4, 16), scale=0.1)
+    row = mb.tensor("row", (1, 16), scale=0.1)
+    s = mb.tensor("s", (4, 16), scale=0.1)
+    wide = mb.tensor("wide", (4, 16), DType.INT16, scale=0.1)
+    mb.op("SUB", [row, x], [s], "SubOptions")  # row is broadcast: x (second) is overwritten
+    mb.op("QUANTIZE", [s], [wide])  # int8 -> int16: never in place
+    graph = parse_model(mb.build([x, row], [wide])).main
+    assert plan_graph_memory(graph).in_place == ((s, x),)

@@ -32,9 +32,10 @@ def compile_model(model: Model) -> CompiledModel:
     """
     warnings = check_model(model)
     graph = alias_reshapes(fold_constants(fuse_activations(model.main)))
-    # The kernels take inputs as `&[T]` and the output as `&mut [T]`, which Rust
-    # cannot alias, so no operator writes over its input.  None of our kernels
-    # needs scratch memory (TFLM's MEAN / BATCH_MATMUL scratch is only counted
-    # in the TFLM comparison of the report).
-    plan = plan_graph_memory(graph, allow_in_place=False)
+    # Elementwise operators whose output may overwrite a dying input are planned
+    # in place (`plan.in_place`); codegen calls the kernels' `*_in_place`
+    # variants for exactly those, which take that one region as `&mut [T]`.
+    # None of our kernels needs scratch memory (TFLM's MEAN / BATCH_MATMUL
+    # scratch is only counted in the TFLM comparison of the report).
+    plan = plan_graph_memory(graph, allow_in_place=True)
     return CompiledModel(model, graph, prepare_graph(graph), plan, tuple(warnings))

@@ -70,6 +70,13 @@ class StepBuilder:
         self.params = compiled.params[index]
         self.step = Step(index, self.op.opcode_name, self.op.outputs[0])
         self._views: dict[int, str] = {}
+        shared = dict(compiled.plan.in_place).get(self.op.outputs[0])
+        self.in_place: int | None = None if shared is None else self.op.inputs.index(shared)
+        """Position of the input the output overwrites (planned in place), or None.
+
+        That input is never viewed through `inputs.get` (it is the output
+        region): the emitter passes `out` to the kernel's `*_in_place` variant.
+        """
 
     @property
     def prefix(self) -> str:
@@ -85,6 +92,7 @@ class StepBuilder:
         """Name of a `&[T]` local holding input `position` (declared on first use)."""
         if position in self._views:
             return self._views[position]
+        assert position != self.in_place, "the in-place operand is the output view"
         tensor_id = self.op.inputs[position]
         tensor = self.graph.tensors[tensor_id]
         name = f"in{position}"
@@ -164,9 +172,20 @@ def _params_ref(b: StepBuilder, name: str, scalars: int, **fields: object) -> st
     return "&" + b.item("PARAMS", name, _struct(name, **fields), scalars * 4)
 
 
-def _elementwise(b: StepBuilder, kernel: str, *params: str) -> None:
-    """Kernel call over every element of input 0 into the output."""
-    b.call(kernel, *params, b.input(0), b.output(), _full_range(b.tensor(0)))
+def _in_place_kernel(kernel: str) -> str:
+    """`module::name::<T>` -> `module::name_in_place::<T>`."""
+    path, separator, generics = kernel.partition("::<")
+    return f"{path}_in_place{separator}{generics}"
+
+
+def _elementwise(b: StepBuilder, kernel: str, *params: str, in_place_kernel: str | None = None) -> None:
+    """Kernel call over every element of input 0 into the output, or, when the
+    output is planned over input 0, the in-place variant over `out` alone."""
+    if b.in_place is None:
+        b.call(kernel, *params, b.input(0), b.output(), _full_range(b.tensor(0)))
+        return
+    assert b.in_place == 0
+    b.call(in_place_kernel or _in_place_kernel(kernel), *params, b.output(), _full_range(b.tensor(0)))
 
 
 def _layout_call(
@@ -335,6 +354,23 @@ def _pool(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
 
 
 def _binary_call(b: StepBuilder, kernel: str, shapes: BinaryShapes, *params: str) -> None:
+    """Broadcasting binary kernel call; when the output is planned over an input
+    (which then has the output's shape), `<kernel>_in_place_first/second` with
+    `out` as that operand."""
+    if b.in_place is not None:
+        path, separator, generics = kernel.partition("::<")
+        data = (b.output(), b.shape("output_shape", shapes.output_shape))
+        if b.in_place == 0:
+            which, operands = "first", (*data, b.input(1), b.shape("shape2", shapes.input2_shape))
+        else:
+            which, operands = "second", (b.input(0), b.shape("shape1", shapes.input1_shape), *data)
+        b.call(
+            f"{path}_in_place_{which}{separator}{generics}",
+            *params,
+            *operands,
+            _output_range(shapes.output_shape),
+        )
+        return
     b.call(
         kernel,
         *params,
@@ -428,9 +464,11 @@ def _sigmoid_like(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
     return emit
 
 
-def _unary(b: StepBuilder, kernel: str, name: str, scalars: int, **fields: object) -> None:
+def _unary(
+    b: StepBuilder, kernel: str, name: str, scalars: int, in_place_kernel: str | None = None, **fields: object
+) -> None:
     """Elementwise kernel call with one parameter struct."""
-    _elementwise(b, kernel, _params_ref(b, name, scalars, **fields))
+    _elementwise(b, kernel, _params_ref(b, name, scalars, **fields), in_place_kernel=in_place_kernel)
 
 
 def _relu(b: StepBuilder, params: PreparedParams) -> None:
@@ -511,6 +549,7 @@ def _quantize(b: StepBuilder, params: PreparedParams) -> None:
         "quantize::requantize::<i8, i8>",
         "RequantizeParams",
         4,
+        in_place_kernel="quantize::requantize_in_place::<i8>",
         input_zero_point=params.input_zero_point,
         output_zero_point=params.output_zero_point,
         multiplier=_multiplier(params.requantize_output_multiplier, params.requantize_output_shift),
@@ -519,6 +558,7 @@ def _quantize(b: StepBuilder, params: PreparedParams) -> None:
 
 def _scale_conversion(b: StepBuilder, kernel: str, scale: float, zero_point: int) -> None:
     """QUANTIZE from / DEQUANTIZE to float: the kernel takes the scale after the input."""
+    assert b.in_place is None, "a type-changing conversion is never planned in place"
     b.call(kernel, b.input(0), rust.f32(scale), str(zero_point), b.output(), _full_range(b.tensor(0)))
 
 
@@ -685,8 +725,18 @@ def build_step(compiled: CompiledModel, index: int) -> Step:
     emitter(builder, builder.params)
     # Views are declared as the emitter asks for them; the output split comes first.
     region = region_literal(compiled.plan.tensor_offsets[builder.step.output_tensor], output.byte_size)
+    if builder.in_place is None:
+        split = f"tinyml_arena::split_output(arena, {region})"
+    else:
+        if not any("_in_place" in line for line in builder.step.body):
+            raise CompileError(f"operator {index} ({builder.op.opcode_name}) has no in-place kernel")
+        shared_id = builder.op.inputs[builder.in_place]
+        shared = compiled.graph.tensors[shared_id]
+        shared_region = region_literal(compiled.plan.tensor_offsets[shared_id], shared.byte_size)
+        # The output overwrites input `in_place`: that one region is lent mutably.
+        split = f"tinyml_arena::split_in_place(arena, {region}, {shared_region})"
     builder.step.body[:0] = [
-        f"let (inputs, out) = tinyml_arena::split_output(arena, {region}).map_err(arena_error)?;",
+        f"let (inputs, out) = {split}.map_err(arena_error)?;",
         f"let out: &mut [{element}] = tinyml_arena::cast_mut(out).map_err(arena_error)?;",
     ]
     if all("inputs.get" not in line for line in builder.step.body):

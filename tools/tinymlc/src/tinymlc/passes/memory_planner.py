@@ -27,7 +27,10 @@ EXHAUSTIVE_LIMIT = 7  # buffers; 7! orders is still fast
 LOCAL_SEARCH_STEPS = 300
 
 # Elementwise kernels read element i before writing element i, so the output
-# may overwrite a same-shaped input that dies at the operator.
+# may overwrite a same-shaped input that dies at the operator.  Each kind has an
+# in-place kernel in `tinyml_kernels` (`relu_in_place`, `add_in_place_first`,
+# ...; QUANTIZE only as the same-type requantize) and codegen emits it for
+# exactly the pairs in `MemoryPlan.in_place`.
 IN_PLACE_KINDS = frozenset(
     {
         OpKind.ADD,
@@ -242,15 +245,54 @@ def _lifetimes(graph: Graph, tensors: list[int]) -> dict[int, tuple[int, int]]:
     return spans
 
 
+def _in_place_candidate(
+    graph: Graph, groups: _Groups, group_span: Callable[[int], tuple[int, int]], step: int
+) -> int | None:
+    """The input of operator `step` its output may overwrite, or None.
+
+    Legal when the input is an activation (not a constant) with the output's
+    shape (a binary op's operand that is not broadcast), dtype and byte size;
+    its storage group -- the tensor and every reshape alias of it -- is last
+    used at this step, holds no graph output (whose bytes the caller reads
+    after the run) and is not also read through another operand of this op.
+    Graph inputs are eligible: the generated code copies (or quantizes) the
+    caller's input into its arena region before the first layer and never
+    writes the caller's buffer, so only that arena copy is overwritten.
+    """
+    op = graph.operators[step]
+    output = op.outputs[0]
+    out_tensor = graph.tensors[output]
+    output_groups = {groups.find(t) for t in graph.outputs}
+    operand_roots = [groups.find(t) for t in op.inputs if t >= 0]
+    for candidate in op.inputs:
+        if candidate < 0 or graph.tensors[candidate].is_constant:
+            continue
+        in_tensor = graph.tensors[candidate]
+        root = groups.find(candidate)
+        if (
+            in_tensor.shape == out_tensor.shape
+            and in_tensor.dtype == out_tensor.dtype
+            and in_tensor.byte_size == out_tensor.byte_size
+            and root not in output_groups
+            and root != groups.find(output)
+            and group_span(root)[1] == step
+            and operand_roots.count(root) == 1
+        ):
+            return candidate
+    return None
+
+
 def plan_graph_memory(
     graph: Graph, scratch: Sequence[BufferRequest] = (), allow_in_place: bool = True
 ) -> MemoryPlan:
     """Plan the arena for `graph`'s activations plus per-operator `scratch`.
 
     Scratch keys must not collide with tensor ids (use negative keys).
+    With `allow_in_place` (codegen's setting), an elementwise operator's
+    output shares storage with an input that dies there (see
+    `_in_place_candidate`); codegen then calls the kernel's in-place variant.
     `allow_in_place=False` keeps every operator's output disjoint from its
-    inputs, for kernels that take the input as `&[T]` and the output as
-    `&mut [T]` (Rust cannot alias the two).
+    inputs.
     """
     tensors = _activation_tensors(graph)
     spans = _lifetimes(graph, tensors)
@@ -262,29 +304,15 @@ def plan_graph_memory(
         members = [t for t in tensors if groups.find(t) == root]
         return min(spans[t][0] for t in members), max(spans[t][1] for t in members)
 
-    pinned = {groups.find(t) for t in graph.outputs}
     in_place: list[tuple[int, int]] = []
     for step, op in enumerate(graph.operators):
         if not allow_in_place or op.kind not in IN_PLACE_KINDS or len(op.outputs) != 1:
             continue
         output = op.outputs[0]
-        out_tensor = graph.tensors[output]
-        for candidate in op.inputs:
-            if candidate < 0 or graph.tensors[candidate].is_constant:
-                continue
-            in_tensor = graph.tensors[candidate]
-            root = groups.find(candidate)
-            if (
-                in_tensor.shape == out_tensor.shape
-                and in_tensor.byte_size == out_tensor.byte_size
-                and root not in pinned
-                and root != groups.find(output)
-                and group_span(root)[1] == step
-                and op.inputs.count(candidate) == 1
-            ):
-                groups.join(output, candidate)
-                in_place.append((output, candidate))
-                break
+        candidate = _in_place_candidate(graph, groups, group_span, step)
+        if candidate is not None:
+            groups.join(output, candidate)
+            in_place.append((output, candidate))
 
     roots = sorted({groups.find(t) for t in tensors})
     requests = [
