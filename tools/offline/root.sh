@@ -65,6 +65,16 @@ tinyml_is_ready() {
     [[ "$(cat "${TINYML_ROOT}/.tinyml/ready")" == "$(_tinyml_setup_fingerprint)" ]]
 }
 
+# Unmounts everything mounted inside the root, deepest first. Must precede any removal of
+# the root: /home and /tmp are bind mounts on the same device, which rm --one-file-system
+# would not stop at.
+tinyml_unmount_all() {
+  local mount_point
+  while read -r mount_point; do
+    umount -l "${mount_point}"
+  done < <(awk -v root="${TINYML_ROOT}/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r)
+}
+
 # Unmounts a work tree that tinyml_in_root mounted, e.g. a temporary clone about to be removed.
 tinyml_release_workspace() {
   local target="${TINYML_ROOT}$1"

@@ -56,8 +56,9 @@ ensure_host_tools() {
 ensure_base() {
   if [[ -f "${TINYML_ROOT}/.tinyml/base.done" ]]; then return; fi
   log "creating a Debian bookworm root in ${TINYML_ROOT} (debootstrap, about a minute)"
-  # A half-made root from an interrupted run is started over; --one-file-system keeps rm out
-  # of anything still mounted inside it.
+  # A half-made root from an interrupted run is started over, after unmounting whatever an
+  # earlier command left mounted in it (the machine's /home and /tmp among them).
+  tinyml_unmount_all
   rm -rf --one-file-system "${TINYML_ROOT}"
   mkdir -p "${TINYML_ROOT}"
   debootstrap --variant=minbase bookworm "${TINYML_ROOT}" "${mirror}" >/dev/null
