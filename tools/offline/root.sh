@@ -37,13 +37,18 @@ tinyml_in_root() {
   _tinyml_mount rbind /dev
   _tinyml_mount rbind /sys
   if [[ -n "${TINYML_WORKSPACE:-}" ]]; then
-    _tinyml_mount bind "${TINYML_WORKSPACE}"
     # Where users keep the models and outputs they name on the command line (`bazel run
     # //tools/tinymlc -- compile --model=/home/...`): the same paths inside as outside.
     local shared
     for shared in /home /tmp /mnt /media /srv; do
       if [[ -d "${shared}" ]]; then _tinyml_mount rbind "${shared}"; fi
     done
+    # A work tree under one of those is visible already; a second mount on top of it would
+    # pile up, one per command.
+    if [[ "$(stat -c %d:%i "${TINYML_WORKSPACE}")" != \
+      "$(stat -c %d:%i "${TINYML_ROOT}${TINYML_WORKSPACE}" 2>/dev/null)" ]]; then
+      _tinyml_mount bind "${TINYML_WORKSPACE}"
+    fi
   fi
   # shellcheck disable=SC2016 # expanded by the shell inside the root, not here
   chroot "${TINYML_ROOT}" /bin/sh -c 'cd "$0" && exec "$@"' "${cwd}" /usr/bin/env -i "${env_vars[@]}" "$@"
