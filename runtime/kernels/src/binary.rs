@@ -53,6 +53,14 @@ fn broadcast_walk(
     if !broadcastable(&dims1) || !broadcastable(&dims2) {
         return Err(KernelError::ShapeMismatch);
     }
+    if dims1 == out_dims && dims2 == out_dims {
+        // Nothing broadcasts: every operand index is the output index, so the strided walk
+        // (and its carry over six dimensions per element) is not needed.
+        for index in range.indices() {
+            visit(index, index, index);
+        }
+        return Ok(());
+    }
     let map1 = AffineMap::broadcast(&dims1, &out_dims);
     let map2 = AffineMap::broadcast(&dims2, &out_dims);
     if !map_fits(&map1, &out_dims, len1) || !map_fits(&map2, &out_dims, len2) {
