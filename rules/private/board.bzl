@@ -18,25 +18,13 @@ BoardInfo = provider(
         "flash_bytes": "Size of that region.",
         "ram_origin": "Start address of the region for the arena, stacks and statics, as a hex string.",
         "ram_bytes": "Size of that region.",
-        "memory_map": "File: a linker script fragment defining the FLASH and RAM regions.",
+        "linker_memory": "The linker script's MEMORY command: the FLASH and RAM regions.",
         "qemu_binary": "QEMU system emulator that runs the board, or None for real boards.",
         "qemu_args": "Arguments selecting the emulated machine (without the firmware).",
     },
 )
 
 def _tinyml_board_impl(ctx):
-    memory_map = ctx.actions.declare_file(ctx.label.name + "/memory.x")
-    ctx.actions.write(
-        output = memory_map,
-        content = "\n".join([
-            "MEMORY",
-            "{",
-            "  FLASH : ORIGIN = %s, LENGTH = %d" % (ctx.attr.flash_origin, ctx.attr.flash_bytes),
-            "  RAM : ORIGIN = %s, LENGTH = %d" % (ctx.attr.ram_origin, ctx.attr.ram_bytes),
-            "}",
-            "",
-        ]),
-    )
     board = BoardInfo(
         name = ctx.label.name,
         description = ctx.attr.description,
@@ -47,15 +35,16 @@ def _tinyml_board_impl(ctx):
         flash_bytes = ctx.attr.flash_bytes,
         ram_origin = ctx.attr.ram_origin,
         ram_bytes = ctx.attr.ram_bytes,
-        memory_map = memory_map,
+        linker_memory = "MEMORY\n{\n  FLASH : ORIGIN = %s, LENGTH = %d\n  RAM : ORIGIN = %s, LENGTH = %d\n}" % (
+            ctx.attr.flash_origin,
+            ctx.attr.flash_bytes,
+            ctx.attr.ram_origin,
+            ctx.attr.ram_bytes,
+        ),
         qemu_binary = ctx.attr.qemu_binary or None,
         qemu_args = ctx.attr.qemu_args,
     )
-    return [
-        board,
-        platform_common.ToolchainInfo(board = board),
-        DefaultInfo(files = depset([memory_map])),
-    ]
+    return [board, platform_common.ToolchainInfo(board = board)]
 
 tinyml_board = rule(
     implementation = _tinyml_board_impl,
@@ -76,10 +65,20 @@ tinyml_board = rule(
 
 def _current_board_impl(ctx):
     board = ctx.toolchains["//platforms/boards:toolchain_type"].board
-    return [board, DefaultInfo(files = depset([board.memory_map]))]
+    return [board]
 
 current_board = rule(
     implementation = _current_board_impl,
     doc = "The BoardInfo of the target platform's board, for rules that take it as a dependency.",
     toolchains = ["//platforms/boards:toolchain_type"],
+)
+
+# Builds a dependency for the rule's `platform` attribute (a board), whatever --platforms says.
+def _platform_transition_impl(_settings, attr):
+    return {"//command_line_option:platforms": str(attr.platform)}
+
+platform_transition = transition(
+    implementation = _platform_transition_impl,
+    inputs = [],
+    outputs = ["//command_line_option:platforms"],
 )

@@ -21,17 +21,11 @@ def _tinyml_linker_script_impl(ctx):
     if family == None:
         fail("board '%s' (%s) has no linker section layout in rules_tinyml" % (board.name, board.triple))
     template = ctx.file._cortex_m_sections if family == "cortex_m" else ctx.file._riscv_sections
-    memory = "MEMORY\n{\n  FLASH : ORIGIN = %s, LENGTH = %d\n  RAM : ORIGIN = %s, LENGTH = %d\n}" % (
-        board.flash_origin,
-        board.flash_bytes,
-        board.ram_origin,
-        board.ram_bytes,
-    )
     script = ctx.actions.declare_file(ctx.label.name + ".ld")
     ctx.actions.expand_template(
         template = template,
         output = script,
-        substitutions = {"%{memory}": memory},
+        substitutions = {"%{memory}": board.linker_memory},
     )
     return [DefaultInfo(files = depset([script]))]
 

@@ -1,15 +1,6 @@
 """Runs firmware under QEMU for an emulated board: as a `bazel run` target, or as a test."""
 
-load(":board.bzl", "BoardInfo")
-
-def _board_platform_transition_impl(_settings, attr):
-    return {"//command_line_option:platforms": str(attr.platform)}
-
-_board_platform_transition = transition(
-    implementation = _board_platform_transition_impl,
-    inputs = [],
-    outputs = ["//command_line_option:platforms"],
-)
+load(":board.bzl", "BoardInfo", "platform_transition")
 
 def _shell_quote(text):
     return "'" + text.replace("'", "'\\''") + "'"
@@ -58,13 +49,13 @@ _COMMON_ATTRS = {
     "firmware": attr.label(
         mandatory = True,
         allow_single_file = True,
-        cfg = _board_platform_transition,
+        cfg = platform_transition,
         doc = "The firmware ELF (e.g. a tinyml_firmware), built for `platform`.",
     ),
     "platform": attr.label(mandatory = True, doc = "An emulated board's platform, e.g. //platforms:mps2_an386."),
     "_board": attr.label(
         default = "//platforms/boards:current",
-        cfg = _board_platform_transition,
+        cfg = platform_transition,
         providers = [BoardInfo],
     ),
 }

@@ -1,13 +1,6 @@
 """Analysis test: which Rust and C toolchains toolchain resolution picks for a platform."""
 
-def _platform_transition_impl(_settings, attr):
-    return {"//command_line_option:platforms": str(attr.platform)}
-
-_platform_transition = transition(
-    implementation = _platform_transition_impl,
-    inputs = [],
-    outputs = ["//command_line_option:platforms"],
-)
+load("//rules/private:board.bzl", "platform_transition")
 
 SelectedToolchainsInfo = provider(
     doc = "What toolchain resolution chose for one configuration.",
@@ -72,10 +65,10 @@ toolchain_selection_test = rule(
         "expected_triple": attr.string(mandatory = True, doc = "Rust target triple the platform must get."),
         "platform": attr.label(mandatory = True, doc = "Platform to resolve toolchains for."),
         "libraries": attr.label_list(
-            cfg = _platform_transition,
+            cfg = platform_transition,
             doc = "Libraries that must build for `platform`; the test depends on their outputs.",
         ),
-        "selected": attr.label(default = ":selected_toolchains", cfg = _platform_transition),
+        "selected": attr.label(default = ":selected_toolchains", cfg = platform_transition),
     },
     test = True,
 )
