@@ -77,6 +77,14 @@ def test_check_json_has_documented_keys(model_file: Path) -> None:
     assert report["tflm_arena_bytes"] > 0
 
 
+def test_check_can_skip_measuring_tflm_arena(model_file: Path) -> None:
+    result = _tinymlc("check", f"--model={model_file}", "--inputs=5", "--notflm_arena", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["bit_exact"] is True
+    assert report["tflm_arena_bytes"] is None
+
+
 def _float_model() -> bytes:
     mb = ModelBuilder()
     x = mb.tensor("x", (1, 4), DType.FLOAT32)

@@ -75,7 +75,14 @@ def compile_command() -> int:
 
 def check_command() -> int:
     harness = Path(FLAGS.harness) if FLAGS.harness else None
-    result = check_module.check(Path(_required("model")), FLAGS.inputs, FLAGS.seed, _runtime_dir(), harness)
+    result = check_module.check(
+        Path(_required("model")),
+        FLAGS.inputs,
+        FLAGS.seed,
+        _runtime_dir(),
+        harness,
+        measure_tflm_arena=FLAGS.tflm_arena,
+    )
     if FLAGS.json:
         print(json.dumps(result.to_json()))
     else:
