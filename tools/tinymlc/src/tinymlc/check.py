@@ -155,8 +155,8 @@ def check(
     graph = compiled.graph
     mismatches = 0
     divergence: Divergence | None = None
-    for sample, ours in zip(samples, results, strict=True):
-        reference, _ = tflm_reference.run(model_bytes, sample, len(graph.outputs))
+    references = tflm_reference.outputs_of_each(model_bytes, samples, len(graph.outputs))
+    for sample, ours, reference in zip(samples, results, references, strict=True):
         expected = [_to_bytes(graph.tensors[t], r) for t, r in zip(graph.outputs, reference, strict=True)]
         if ours.error is None and ours.outputs == expected:
             continue
