@@ -2,7 +2,8 @@
 
 load("//rules/private:board.bzl", _BoardInfo = "BoardInfo")
 load("//rules/private:firmware.bzl", _tinyml_firmware = "tinyml_firmware")
-load("//rules/private:model.bzl", _tinyml_model = "tinyml_model", _tinyml_model_test = "tinyml_model_test")
+load("//rules/private:model.bzl", _tinyml_model = "tinyml_model")
+load("//rules/private:model_test.bzl", _tinyml_model_test = "tinyml_model_test")
 load("//rules/private:qemu.bzl", _tinyml_qemu_run = "tinyml_qemu_run", _tinyml_qemu_test = "tinyml_qemu_test")
 
 BoardInfo = _BoardInfo

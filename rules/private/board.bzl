@@ -82,3 +82,20 @@ platform_transition = transition(
     inputs = [],
     outputs = ["//command_line_option:platforms"],
 )
+
+def _tinyml_for_platform_impl(ctx):
+    if ctx.attr.output_group:
+        files = [target[OutputGroupInfo][ctx.attr.output_group] for target in ctx.attr.srcs]
+    else:
+        files = [target[DefaultInfo].files for target in ctx.attr.srcs]
+    return [DefaultInfo(files = depset(transitive = files))]
+
+tinyml_for_platform = rule(
+    implementation = _tinyml_for_platform_impl,
+    doc = "The files of `srcs` built for `platform`, whatever --platforms says (e.g. to collect firmware of several boards).",
+    attrs = {
+        "output_group": attr.string(doc = "Take this output group of each target instead of its default outputs."),
+        "platform": attr.label(mandatory = True, doc = "A board's platform, e.g. //platforms:mps2_an386."),
+        "srcs": attr.label_list(mandatory = True, cfg = platform_transition, doc = "Targets to build for `platform`."),
+    },
+)

@@ -1,6 +1,14 @@
 """tinyml_model: a quantized model file compiled by tinymlc into a no_std rust_library."""
 
-load("@rules_rust//rust:defs.bzl", "rust_binary", "rust_library")
+load("@rules_rust//rust:defs.bzl", "rust_library")
+
+TinymlModelInfo = provider(
+    doc = "A model compiled by tinymlc: what firmware rules need to check it against a board.",
+    fields = {
+        "report": "File: the compiler's report.json (flash, arena, layers and their tensors).",
+        "src": "File: the model it was compiled from.",
+    },
+)
 
 def _tinyml_model_codegen_impl(ctx):
     lib_rs = ctx.actions.declare_file(ctx.label.name + "/lib.rs")
@@ -22,6 +30,7 @@ def _tinyml_model_codegen_impl(ctx):
     return [
         DefaultInfo(files = depset([lib_rs])),
         OutputGroupInfo(report = depset([report])),
+        TinymlModelInfo(report = report, src = ctx.file.src),
     ]
 
 tinyml_model_codegen = rule(
@@ -78,49 +87,6 @@ def tinyml_model(name, src, crate_name = None, **kwargs):
         deps = [
             Label("//runtime/arena"),
             Label("//runtime/kernels"),
-        ],
-        **kwargs
-    )
-
-def tinyml_model_test(name, model, src, inputs = 100, **kwargs):
-    """Checks that a tinyml_model is bit-exact with TensorFlow Lite Micro.
-
-    Builds a host harness around the `model` library, then runs it and TFLite Micro (the
-    `tflite-micro` package) on `inputs` seeded random inputs and compares every output bit
-    for bit; on a mismatch the log names the first diverging layer with both values. The
-    log also gives both arena sizes.
-
-    Args:
-      name: test name.
-      model: a tinyml_model target.
-      src: the `.tflite` file `model` was compiled from.
-      inputs: how many random inputs to compare.
-      **kwargs: passed to the test (size, tags, ...).
-    """
-    harness = name + "_harness"
-    rust_binary(
-        name = harness,
-        srcs = [Label("//tools/tinymlc:src/tinymlc/codegen/templates/harness.rs")],
-        aliases = {model: "model"},
-        crate_root = Label("//tools/tinymlc:src/tinymlc/codegen/templates/harness.rs"),
-        testonly = True,
-        # Benchmarks time this same binary (harness bench N).
-        visibility = kwargs.get("visibility"),
-        deps = [model],
-    )
-    native.sh_test(
-        name = name,
-        srcs = [Label("//rules/private:model_check_test.sh")],
-        args = [
-            "$(rootpath %s)" % Label("//tools/tinymlc"),
-            "$(rootpath %s)" % src,
-            "$(rootpath :%s)" % harness,
-            str(inputs),
-        ],
-        data = [
-            Label("//tools/tinymlc"),
-            src,
-            ":" + harness,
         ],
         **kwargs
     )

@@ -2,6 +2,11 @@
 
 load(":board.bzl", "BoardInfo", "platform_transition")
 
+# Built by tools/offline/setup.sh from tools/qemu_plugin/insn_count.c, inside the build root
+# where Bazel runs. The markers are tinyml_rt::measure's.
+INSN_COUNT_PLUGIN = "/opt/tinyml/qemu/libinsn_count.so"
+MEASURE_MARKERS = "begin=tinyml_measure_begin,end=tinyml_measure_end"
+
 def _shell_quote(text):
     return "'" + text.replace("'", "'\\''") + "'"
 
@@ -16,11 +21,23 @@ def _qemu_command(ctx):
 def _tinyml_qemu_run_impl(ctx):
     board, command = _qemu_command(ctx)
     runner = ctx.actions.declare_file(ctx.label.name + ".sh")
-    ctx.actions.write(
-        output = runner,
-        is_executable = True,
-        content = "#!/bin/sh\n# Runs firmware on %s under QEMU; exits with the firmware's status.\nexec %s\n" % (board.name, command),
-    )
+    if ctx.attr.count_instructions:
+        ctx.actions.expand_template(
+            template = ctx.file._counting_runner_template,
+            output = runner,
+            is_executable = True,
+            substitutions = {
+                "%{board}": board.name,
+                "%{qemu_command}": command,
+                "%{plugin}": _shell_quote(INSN_COUNT_PLUGIN + "," + MEASURE_MARKERS),
+            },
+        )
+    else:
+        ctx.actions.write(
+            output = runner,
+            is_executable = True,
+            content = "#!/bin/sh\n# Runs firmware on %s under QEMU; exits with the firmware's status.\nexec %s\n" % (board.name, command),
+        )
     return [DefaultInfo(executable = runner, runfiles = ctx.runfiles(files = [ctx.file.firmware]))]
 
 def _tinyml_qemu_test_impl(ctx):
@@ -64,7 +81,14 @@ tinyml_qemu_run = rule(
     implementation = _tinyml_qemu_run_impl,
     doc = """`bazel run` target that builds `firmware` for `platform` and runs it under QEMU,
 printing what it prints and exiting with its status.""",
-    attrs = _COMMON_ATTRS,
+    attrs = dict(_COMMON_ATTRS, **{
+        "count_instructions": attr.bool(
+            default = False,
+            doc = "After the run, print the instructions each core executed in every call the " +
+                  "firmware wrapped in `tinyml_rt::measure` (our QEMU plugin, tools/qemu_plugin).",
+        ),
+        "_counting_runner_template": attr.label(default = ":qemu_counting_runner.sh.tpl", allow_single_file = True),
+    }),
     executable = True,
 )
 

@@ -10,7 +10,8 @@ targets=(
   "//tests/firmware:hello mps2_an386"
   "//tests/firmware:hello mps2_an521"
   "//tests/firmware:hello riscv32_virt"
-  "//fw:hello mps2_an386"
+  "//fw:sensor mps2_an386"
+  "//fw:sensor riscv32_virt"
 )
 
 scratch="$(mktemp -d /tmp/tinyml-reproducible.XXXXXX)"

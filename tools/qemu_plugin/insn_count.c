@@ -5,6 +5,15 @@
  *   qemu-system-arm ... -plugin libinsn_count.so,range=0x10000400-0x10001000 -d plugin -D out.txt
  *
  * At exit it writes one line per vCPU that executed anything: "insn_count cpu=<i> <count>".
+ *
+ * With begin=SYMBOL,end=SYMBOL (functions of the firmware, found through the ELF symbols QEMU
+ * loaded with -kernel), it also writes, each time a vCPU enters the end function, the
+ * instructions that vCPU executed since it last entered the begin function:
+ * "insn_count cpu=<i> measurement=<n> <count>" (n counts from 1 per vCPU). Marker functions
+ * must be straight-line code entered only by calls, so that every block starting in them
+ * starts at their entry (tinyml_rt's tinyml_measure_begin/end are).
+ *
+ * Without -D the lines go to stderr as they happen, between the firmware's own output.
  * Counts are exact for the code range, run to run, also under multi-threaded TCG: each vCPU
  * only adds to its own counter, from its own thread. Whole-run counts of multi-core firmware
  * still vary with how long cores spin while waiting; restrict the range to measure work.
@@ -24,6 +33,10 @@ enum { MAX_VCPUS = 64 };
 static uint64_t range_start;
 static uint64_t range_end = UINT64_MAX;
 static uint64_t executed[MAX_VCPUS];
+static const char *begin_symbol;
+static const char *end_symbol;
+static uint64_t measurement_start[MAX_VCPUS];
+static uint64_t measurements[MAX_VCPUS];
 
 /* Called before each execution of a translated block; udata = its in-range instruction count. */
 static void count_block(unsigned int vcpu_index, void *udata)
@@ -33,8 +46,47 @@ static void count_block(unsigned int vcpu_index, void *udata)
     }
 }
 
+static void begin_measurement(unsigned int vcpu_index, void *udata)
+{
+    if (vcpu_index < MAX_VCPUS) {
+        measurement_start[vcpu_index] = executed[vcpu_index];
+    }
+}
+
+static void end_measurement(unsigned int vcpu_index, void *udata)
+{
+    char line[96];
+    if (vcpu_index < MAX_VCPUS) {
+        measurements[vcpu_index]++;
+        snprintf(line, sizeof(line), "insn_count cpu=%u measurement=%" PRIu64 " %" PRIu64 "\n",
+                 vcpu_index, measurements[vcpu_index],
+                 executed[vcpu_index] - measurement_start[vcpu_index]);
+        qemu_plugin_outs(line);
+    }
+}
+
+/* Registers the marker callbacks when this block starts in a marker function. Registered
+ * before count_block: a measurement includes the begin marker's few instructions, not the
+ * end marker's. */
+static void watch_markers(struct qemu_plugin_tb *tb)
+{
+    if (begin_symbol == NULL || qemu_plugin_tb_n_insns(tb) == 0) {
+        return;
+    }
+    const char *symbol = qemu_plugin_insn_symbol(qemu_plugin_tb_get_insn(tb, 0));
+    if (symbol == NULL) {
+        return;
+    }
+    if (strcmp(symbol, begin_symbol) == 0) {
+        qemu_plugin_register_vcpu_tb_exec_cb(tb, begin_measurement, QEMU_PLUGIN_CB_NO_REGS, NULL);
+    } else if (strcmp(symbol, end_symbol) == 0) {
+        qemu_plugin_register_vcpu_tb_exec_cb(tb, end_measurement, QEMU_PLUGIN_CB_NO_REGS, NULL);
+    }
+}
+
 static void translate_block(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
+    watch_markers(tb);
     size_t in_range = 0;
     size_t count = qemu_plugin_tb_n_insns(tb);
     for (size_t i = 0; i < count; i++) {
@@ -78,7 +130,21 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
         if (strncmp(argv[i], "range=", 6) == 0 && parse_range(argv[i] + 6) == 0) {
             continue;
         }
-        fprintf(stderr, "insn_count: bad argument '%s' (expected range=START-END)\n", argv[i]);
+        if (strncmp(argv[i], "begin=", 6) == 0 && argv[i][6] != '\0') {
+            begin_symbol = strdup(argv[i] + 6);
+            continue;
+        }
+        if (strncmp(argv[i], "end=", 4) == 0 && argv[i][4] != '\0') {
+            end_symbol = strdup(argv[i] + 4);
+            continue;
+        }
+        fprintf(stderr,
+                "insn_count: bad argument '%s' (expected range=START-END, begin=SYMBOL, end=SYMBOL)\n",
+                argv[i]);
+        return -1;
+    }
+    if ((begin_symbol == NULL) != (end_symbol == NULL)) {
+        fprintf(stderr, "insn_count: begin= and end= go together\n");
         return -1;
     }
     if (info->system_emulation && info->system.max_vcpus > MAX_VCPUS) {

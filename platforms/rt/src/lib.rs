@@ -65,6 +65,10 @@ macro_rules! println {
 }
 
 /// Declares the firmware's entry point: a `fn() -> i32` whose result is the exit status.
+///
+/// `entry!(main, arena_bytes = N)` instead calls `fn(&'static mut [u8]) -> i32` with a
+/// zeroed, 16-byte aligned buffer of `N` bytes in `.bss`: the model arena, counted in the
+/// firmware's RAM like any static.
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {
@@ -74,6 +78,45 @@ macro_rules! entry {
             main()
         }
     };
+    ($main:path, arena_bytes = $bytes:expr) => {
+        #[no_mangle]
+        extern "C" fn tinyml_app_main() -> i32 {
+            #[repr(C, align(16))]
+            struct Arena([u8; $bytes]);
+            static mut ARENA: Arena = Arena([0; $bytes]);
+            let main: fn(&'static mut [u8]) -> i32 = $main;
+            // SAFETY: the runtime calls `tinyml_app_main` exactly once, on the boot core, and
+            // this is the only place that names `ARENA`: the reference is unique.
+            let arena = unsafe { &mut (*core::ptr::addr_of_mut!(ARENA)).0 };
+            main(arena)
+        }
+    };
+}
+
+/// Runs `work` between two marker functions that instruction counters recognise by name:
+/// our QEMU plugin (tools/qemu_plugin, `begin=tinyml_measure_begin,end=tinyml_measure_end`)
+/// reports the instructions each core executed between them, once per call.
+pub fn measure<R>(work: impl FnOnce() -> R) -> R {
+    tinyml_measure_begin();
+    let result = work();
+    tinyml_measure_end();
+    result
+}
+
+/// Marker at which a measurement starts (see [`measure`]); does nothing itself.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn tinyml_measure_begin() {
+    // Distinct bodies: identical functions may be merged into one address, and the counter
+    // tells the markers apart by address.
+    core::hint::black_box(1_u32);
+}
+
+/// Marker at which a measurement ends (see [`measure`]); does nothing itself.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn tinyml_measure_end() {
+    core::hint::black_box(2_u32);
 }
 
 extern "C" {

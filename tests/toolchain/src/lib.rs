@@ -4,9 +4,9 @@
 
 /// Saturating dot product of two `i8` vectors, accumulated in `i32` like an INT8 kernel.
 pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
-    a.iter()
-        .zip(b)
-        .fold(0i32, |acc, (&x, &y)| acc.saturating_add(i32::from(x) * i32::from(y)))
+    a.iter().zip(b).fold(0i32, |acc, (&x, &y)| {
+        acc.saturating_add(i32::from(x) * i32::from(y))
+    })
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ class GeneratedCrate:
     report: dict[str, Any]
 
 
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
@@ -81,7 +81,7 @@ def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step]) -
     constant_ids = sorted(set().union(*(step.constants for step in steps)))
     single_io = len(inputs) == 1 and len(outputs) == 1
     return (
-        _environment()
+        template_environment()
         .get_template("lib.rs.j2")
         .render(
             crate_name=crate_name,
@@ -179,7 +179,7 @@ def generate_crate(compiled: CompiledModel, crate_name: str) -> GeneratedCrate:
 
 def render_cargo_toml(crate_name: str, runtime_dir: Path) -> str:
     return (
-        _environment()
+        template_environment()
         .get_template("Cargo.toml.j2")
         .render(crate_name=check_crate_name(crate_name), runtime_dir=runtime_dir.resolve().as_posix())
     )

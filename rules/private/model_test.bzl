@@ -1,0 +1,127 @@
+"""tinyml_model_test: a compiled model checked against TFLite Micro on the host, and against
+the host build as firmware on emulated boards."""
+
+load("@rules_rust//rust:defs.bzl", "rust_binary")
+load(":firmware.bzl", "tinyml_firmware")
+load(":qemu.bzl", "tinyml_qemu_test")
+
+def _tinyml_firmware_vectors_impl(ctx):
+    main_rs = ctx.actions.declare_file(ctx.label.name + ".rs")
+    args = ctx.actions.args()
+    args.add("vectors")
+    args.add("--model", ctx.file.src)
+    args.add("--harness", ctx.executable.harness)
+    args.add("--samples", ctx.attr.samples)
+    args.add("--seed", ctx.attr.seed)
+    args.add("--out", main_rs)
+    ctx.actions.run(
+        executable = ctx.attr._tool[DefaultInfo].files_to_run,
+        arguments = [args],
+        inputs = [ctx.file.src],
+        tools = [ctx.attr.harness[DefaultInfo].files_to_run],
+        outputs = [main_rs],
+        mnemonic = "TinymlFirmwareVectors",
+        progress_message = "Running %s on the host for the firmware check of %%{label}" % ctx.file.src.short_path,
+    )
+    return [DefaultInfo(files = depset([main_rs]))]
+
+tinyml_firmware_vectors = rule(
+    implementation = _tinyml_firmware_vectors_impl,
+    doc = """The main.rs of a firmware that runs a model on `samples` seeded random inputs and
+compares its outputs bit for bit with the host build's (run here, at build time, by `harness`).
+The firmware calls the model crate `model`; each inference runs in `tinyml_rt::measure`.""",
+    attrs = {
+        "harness": attr.label(
+            mandatory = True,
+            executable = True,
+            cfg = "exec",
+            doc = "The host harness of the model's generated crate (templates/harness.rs).",
+        ),
+        "samples": attr.int(default = 4, doc = "How many inputs to embed."),
+        "seed": attr.int(default = 0, doc = "Seed of the random inputs."),
+        "src": attr.label(mandatory = True, allow_single_file = [".tflite"], doc = "The model file."),
+        "_tool": attr.label(default = "//tools/tinymlc:firmware", executable = True, cfg = "exec"),
+    },
+)
+
+def _firmware_expected_output(samples):
+    lines = ["sample %d: outputs equal the host build's" % (i + 1) for i in range(samples)]
+    lines.append("%d of %d samples bit-equal to the host build" % (samples, samples))
+    return "\n".join(lines) + "\n"
+
+def tinyml_model_test(name, model, src, inputs = 100, firmware_platforms = [], firmware_samples = 4, **kwargs):
+    """Checks that a tinyml_model is bit-exact with TensorFlow Lite Micro, on the host and on boards.
+
+    Builds a host harness around the `model` library, then runs it and TFLite Micro (the
+    `tflite-micro` package) on `inputs` seeded random inputs and compares every output bit
+    for bit; on a mismatch the log names the first diverging layer with both values. The
+    log also gives both arena sizes.
+
+    For each emulated board in `firmware_platforms`, `name + "_on_" + board` runs the model
+    as firmware under QEMU on `firmware_samples` inputs whose host outputs were embedded at
+    build time, and passes when every output is bit-equal.
+
+    Args:
+      name: test name.
+      model: a tinyml_model target.
+      src: the `.tflite` file `model` was compiled from.
+      inputs: how many random inputs to compare.
+      firmware_platforms: emulated boards' platforms, e.g. //platforms:mps2_an386.
+      firmware_samples: how many inputs each firmware check runs.
+      **kwargs: passed to the tests (size, tags, ...).
+    """
+    harness = name + "_harness"
+    rust_binary(
+        name = harness,
+        srcs = [Label("//tools/tinymlc:src/tinymlc/codegen/templates/harness.rs")],
+        aliases = {model: "model"},
+        crate_root = Label("//tools/tinymlc:src/tinymlc/codegen/templates/harness.rs"),
+        testonly = True,
+        # Benchmarks time this same binary (harness bench N).
+        visibility = kwargs.get("visibility"),
+        deps = [model],
+    )
+    native.sh_test(
+        name = name,
+        srcs = [Label("//rules/private:model_check_test.sh")],
+        args = [
+            "$(rootpath %s)" % Label("//tools/tinymlc"),
+            "$(rootpath %s)" % src,
+            "$(rootpath :%s)" % harness,
+            str(inputs),
+        ],
+        data = [
+            Label("//tools/tinymlc"),
+            src,
+            ":" + harness,
+        ],
+        **kwargs
+    )
+    if not firmware_platforms:
+        return
+    firmware_main = name + "_firmware_main"
+    tinyml_firmware_vectors(
+        name = firmware_main,
+        testonly = True,
+        harness = ":" + harness,
+        samples = firmware_samples,
+        src = src,
+        tags = kwargs.get("tags", []),
+    )
+    firmware = name + "_firmware"
+    tinyml_firmware(
+        name = firmware,
+        srcs = [":" + firmware_main],
+        aliases = {model: "model"},
+        testonly = True,
+        deps = [model],
+        tags = kwargs.get("tags", []),
+    )
+    for platform in firmware_platforms:
+        tinyml_qemu_test(
+            name = "%s_on_%s" % (name, Label(platform).name),
+            expected_output = _firmware_expected_output(firmware_samples),
+            firmware = ":" + firmware,
+            platform = platform,
+            **kwargs
+        )

@@ -1,0 +1,1 @@
+"""Firmware-side tools: ELF size accounting, board budgets, test vectors."""

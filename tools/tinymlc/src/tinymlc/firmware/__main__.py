@@ -1,0 +1,5 @@
+"""`python -m tinymlc.firmware budget|size ...`"""
+
+from tinymlc.firmware.cli import run
+
+run()

@@ -1,0 +1,110 @@
+"""`python -m tinymlc.firmware budget|size|vectors ...`: the firmware rules' build actions.
+
+Exit status: 0 success, 2 a problem (the message says what), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from absl import app, flags
+
+from tinymlc.errors import CompileError
+from tinymlc.firmware import budget, elf, size_report
+
+EXIT_ERROR = 2
+USAGE = "usage: python -m tinymlc.firmware budget|size|vectors ... (see --helpfull)"
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("board", None, "Board configuration name.")
+flags.DEFINE_string("board_description", "", "What the board is.")
+flags.DEFINE_string("flash_origin", "0x0", "size: start address of the board's flash region.")
+flags.DEFINE_integer("flash_bytes", None, "Size of the board's flash region.")
+flags.DEFINE_string("ram_origin", "0x0", "size: start address of the board's RAM region.")
+flags.DEFINE_integer("ram_bytes", None, "Size of the board's RAM region.")
+flags.DEFINE_integer("stack_bytes", 0, "budget: bytes of RAM reserved for stacks.")
+flags.DEFINE_multi_string("report", [], "LABEL=PATH of a model's tinymlc report.json (repeatable).")
+flags.DEFINE_string("elf", None, "size: the linked firmware image.")
+flags.DEFINE_string("model", None, "vectors: the .tflite model.")
+flags.DEFINE_string("harness", None, "vectors: the host harness binary of the model's generated crate.")
+flags.DEFINE_integer("samples", 4, "vectors: number of seeded random inputs.", lower_bound=1)
+flags.DEFINE_integer("seed", 0, "vectors: random seed.")
+flags.DEFINE_string("out", None, "Output file: budget summary, size report as JSON, or firmware main.rs.")
+flags.DEFINE_string("out_text", None, "size: the size report as text.")
+
+
+def _required(name: str) -> str:
+    value = getattr(FLAGS, name)
+    if value is None or value == "":
+        raise CompileError(f"--{name} is required")
+    return str(value)
+
+
+def _board() -> budget.Board:
+    return budget.Board(
+        name=_required("board"),
+        description=FLAGS.board_description,
+        flash_bytes=int(_required("flash_bytes")),
+        ram_bytes=int(_required("ram_bytes")),
+    )
+
+
+def _models() -> list[budget.ModelReport]:
+    models = []
+    for entry in FLAGS.report:
+        label, separator, path = entry.rpartition("=")
+        if not separator:
+            raise CompileError(f"--report={entry}: expected LABEL=PATH")
+        models.append(budget.ModelReport.load(label, Path(path)))
+    return models
+
+
+def budget_command() -> int:
+    summary = budget.check(_board(), FLAGS.stack_bytes, _models())
+    Path(_required("out")).write_text(summary)
+    return 0
+
+
+def size_command() -> int:
+    image = Path(_required("elf"))
+    report = size_report.size_report(
+        firmware=image.name,
+        sections=elf.allocated_sections(image),
+        board=_board(),
+        flash=size_report.Region(int(FLAGS.flash_origin, 0), int(_required("flash_bytes"))),
+        ram=size_report.Region(int(FLAGS.ram_origin, 0), int(_required("ram_bytes"))),
+        models=_models(),
+    )
+    Path(_required("out")).write_text(json.dumps(report, indent=2) + "\n")
+    Path(_required("out_text")).write_text(size_report.render_text(report))
+    return 0
+
+
+def vectors_command() -> int:
+    # numpy and the compiler are only needed here: budget and size stay quick to start.
+    from tinymlc.firmware import vectors  # noqa: PLC0415
+
+    main_rs = vectors.render(Path(_required("model")), Path(_required("harness")), FLAGS.samples, FLAGS.seed)
+    Path(_required("out")).write_text(main_rs)
+    return 0
+
+
+COMMANDS = {"budget": budget_command, "size": size_command, "vectors": vectors_command}
+
+
+def main(argv: Sequence[str]) -> int:
+    if len(argv) != 2 or argv[1] not in COMMANDS:
+        print(USAGE, file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        return COMMANDS[argv[1]]()
+    except CompileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def run() -> None:
+    app.run(main)

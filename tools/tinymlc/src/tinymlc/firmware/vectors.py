@@ -1,0 +1,76 @@
+"""Firmware that checks a model on the board against the host build, bit for bit.
+
+The host harness (the same generated crate, built for the host) runs seeded random inputs;
+the inputs and its outputs are embedded in a firmware main that runs the model on the board
+and compares. Floats are compared by their bits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinymlc import hostbuild
+from tinymlc.check import random_inputs
+from tinymlc.codegen import compile_model, rust
+from tinymlc.codegen.generate import template_environment
+from tinymlc.errors import CompileError
+from tinymlc.frontend import load_model
+from tinymlc.ir import DType, Tensor
+
+
+def _literals(tensor: Tensor, values: np.ndarray) -> list[str]:
+    if tensor.dtype is DType.FLOAT32:
+        return [f"f32::from_bits({bits:#010x})" for bits in values.astype("<f4").view("<u4").ravel()]
+    return [str(int(v)) for v in values.ravel()]
+
+
+def _input(tensor: Tensor, values: np.ndarray) -> dict[str, Any]:
+    return {
+        "element": rust.element_type(tensor.dtype),
+        "variant": rust.dtype_variant(tensor.dtype),
+        "literals": _literals(tensor, values),
+    }
+
+
+def _output(tensor: Tensor, data: bytes) -> dict[str, Any]:
+    dtype = tensor.dtype.numpy_dtype
+    assert dtype is not None
+    values = np.frombuffer(data, dtype=dtype)
+    is_float = tensor.dtype is DType.FLOAT32
+    return {
+        "variant": rust.dtype_variant(tensor.dtype),
+        "zero": "0.0_f32" if is_float else f"0_{rust.element_type(tensor.dtype)}",
+        # Floats are compared as bit patterns: NaN == NaN, and -0.0 != 0.0.
+        "compared": "u32" if is_float else rust.element_type(tensor.dtype),
+        "as_compared": ".map(|value| value.to_bits())" if is_float else ".copied()",
+        "literals": [f"{int(v):#010x}" for v in values.view("<u4")]
+        if is_float
+        else [str(int(v)) for v in values],
+    }
+
+
+def render(model_path: Path, harness: Path, count: int, seed: int) -> str:
+    """The firmware main.rs for `count` inputs drawn with `seed`."""
+    compiled = compile_model(load_model(model_path))
+    graph = compiled.graph
+    samples = random_inputs(compiled, count, seed)
+    samples_rendered = []
+    for sample, result in zip(samples, hostbuild.run_harness(harness, samples), strict=True):
+        if result.error is not None:
+            raise CompileError(f"the host build failed on a test input: {result.error}", str(model_path))
+        samples_rendered.append(
+            {
+                "inputs": [_input(graph.tensors[t], v) for t, v in zip(graph.inputs, sample, strict=True)],
+                "outputs": [
+                    _output(graph.tensors[t], d) for t, d in zip(graph.outputs, result.outputs, strict=True)
+                ],
+            }
+        )
+    return (
+        template_environment()
+        .get_template("firmware_check.rs.j2")
+        .render(source=model_path.name, samples=samples_rendered)
+    )
