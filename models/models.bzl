@@ -6,6 +6,14 @@ models/BUILD.bazel fails to load if a .tflite file is in neither list.
 # Models that are not meant to compile (error-path tests, checked by
 # //tools/tinymlc:test_zoo_errors), or that TFLite Micro cannot run (it has no GELU kernel),
 # so there is no reference to match.
+# Emulated boards every checked model runs on as firmware (Cortex-M4, Cortex-M33 core 0,
+# RISC-V rv32imac): one per instruction set family the kernels are compiled for.
+FIRMWARE_TEST_BOARDS = [
+    "mps2_an386",
+    "mps2_an521",
+    "riscv32_virt",
+]
+
 NOT_CHECKED_MODELS = [
     "bad_float_model",
     "bad_unsupported_op",

@@ -88,7 +88,14 @@ def _tinyml_for_platform_impl(ctx):
         files = [target[OutputGroupInfo][ctx.attr.output_group] for target in ctx.attr.srcs]
     else:
         files = [target[DefaultInfo].files for target in ctx.attr.srcs]
-    return [DefaultInfo(files = depset(transitive = files))]
+
+    # Under this target's name: the same file built for several platforms has one path.
+    links = []
+    for file in depset(transitive = files).to_list():
+        link = ctx.actions.declare_file("%s/%s" % (ctx.label.name, file.basename))
+        ctx.actions.symlink(output = link, target_file = file)
+        links.append(link)
+    return [DefaultInfo(files = depset(links))]
 
 tinyml_for_platform = rule(
     implementation = _tinyml_for_platform_impl,

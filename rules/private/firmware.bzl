@@ -19,6 +19,17 @@ def _family(triple):
             return family
     return None
 
+# Dual-core Cortex-M boards (the SSE-200): core 1 boots from its own table, with its stack
+# below core 0's. VTOR tables need 512-byte alignment.
+_SECONDARY_VECTOR_TABLE = """  .vector_table_secondary : ALIGN(512)
+  {
+    __tinyml_secondary_vectors = .;
+    LONG(__tinyml_stack_top - __tinyml_stack_bytes);
+    KEEP(*(.vector_table.secondary_reset_vector));
+    KEEP(*(.vector_table.secondary_exceptions));
+  } > FLASH
+"""
+
 def _tinyml_linker_script_impl(ctx):
     board = ctx.attr._board[BoardInfo]
     family = _family(board.triple)
@@ -30,7 +41,9 @@ def _tinyml_linker_script_impl(ctx):
         template = template,
         output = script,
         substitutions = {
+            "%{cores}": str(len(board.core_names)),
             "%{memory}": board.linker_memory,
+            "%{secondary_vector_table}": _SECONDARY_VECTOR_TABLE if len(board.core_names) > 1 else "",
             "%{stack_bytes}": str(ctx.attr.stack_bytes),
         },
     )
@@ -40,7 +53,7 @@ tinyml_linker_script = rule(
     implementation = _tinyml_linker_script_impl,
     doc = "The linker script of the target platform's board: its memory map, sections and stack.",
     attrs = {
-        "stack_bytes": attr.int(mandatory = True, doc = "Bytes of RAM reserved for the stack."),
+        "stack_bytes": attr.int(mandatory = True, doc = "Bytes of RAM reserved for each core's stack."),
         "_board": attr.label(default = "//platforms/boards:current", providers = [BoardInfo]),
         "_cortex_m_sections": attr.label(default = "//platforms/rt:cortex_m.ld", allow_single_file = True),
         "_riscv_sections": attr.label(default = "//platforms/rt:riscv.ld", allow_single_file = True),
@@ -94,7 +107,8 @@ def _model_arguments(models, path_of):
 
 def _budget_arguments(board, stack_bytes, models, path_of):
     """The budget command line, with `path_of(file)` naming a report where the tool runs."""
-    return (["budget", "--stack_bytes=%d" % stack_bytes] + _board_arguments(board) +
+    stacks = stack_bytes * len(board.core_names)
+    return (["budget", "--stack_bytes=%d" % stacks] + _board_arguments(board) +
             _model_arguments(models, path_of))
 
 def _tinyml_budget_impl(ctx):
@@ -179,7 +193,7 @@ def tinyml_firmware(name, srcs, deps = [], compile_data = [], stack_bytes = DEFA
       srcs: Rust sources; the first is the crate root unless `crate_root` is given.
       deps: Rust libraries the firmware uses (//platforms/rt is added).
       compile_data: files the sources read at compile time (e.g. with `include_bytes!`).
-      stack_bytes: RAM reserved for the stack, after the statics (the arena is a static).
+      stack_bytes: RAM reserved for each core's stack, after the statics (the arena is a static).
       **kwargs: passed to rust_binary.
     """
     bare_metal_only = ["@platforms//os:none"]

@@ -10,16 +10,27 @@ MEASURE_MARKERS = "begin=tinyml_measure_begin,end=tinyml_measure_end"
 def _shell_quote(text):
     return "'" + text.replace("'", "'\\''") + "'"
 
-def _qemu_command(ctx):
-    """The QEMU command line that runs ctx.file.firmware on the board of ctx.attr.platform."""
+def _own_firmware(ctx):
+    """The firmware under this target's own name.
+
+    The same firmware built for several boards has one runfiles path, so runners collected
+    together (as the benchmark does) would otherwise share one ELF.
+    """
+    firmware = ctx.actions.declare_file(ctx.label.name + ".elf")
+    ctx.actions.symlink(output = firmware, target_file = ctx.file.firmware)
+    return firmware
+
+def _qemu_command(ctx, firmware):
+    """The QEMU command line that runs `firmware` on the board of ctx.attr.platform."""
     board = ctx.attr._board[0][BoardInfo]
     if not board.qemu_binary:
         fail("%s: board '%s' is not emulated; use one of the QEMU boards of //platforms:boards.bzl" % (ctx.label, board.name))
-    command = [board.qemu_binary] + board.qemu_args + ["-kernel", ctx.file.firmware.short_path]
+    command = [board.qemu_binary] + board.qemu_args + ["-kernel", firmware.short_path]
     return board, " ".join([_shell_quote(arg) for arg in command])
 
 def _tinyml_qemu_run_impl(ctx):
-    board, command = _qemu_command(ctx)
+    firmware = _own_firmware(ctx)
+    board, command = _qemu_command(ctx, firmware)
     runner = ctx.actions.declare_file(ctx.label.name + ".sh")
     if ctx.attr.count_instructions:
         ctx.actions.expand_template(
@@ -38,10 +49,11 @@ def _tinyml_qemu_run_impl(ctx):
             is_executable = True,
             content = "#!/bin/sh\n# Runs firmware on %s under QEMU; exits with the firmware's status.\nexec %s\n" % (board.name, command),
         )
-    return [DefaultInfo(executable = runner, runfiles = ctx.runfiles(files = [ctx.file.firmware]))]
+    return [DefaultInfo(executable = runner, runfiles = ctx.runfiles(files = [firmware]))]
 
 def _tinyml_qemu_test_impl(ctx):
-    board, command = _qemu_command(ctx)
+    firmware = _own_firmware(ctx)
+    board, command = _qemu_command(ctx, firmware)
     expected = ctx.actions.declare_file(ctx.label.name + ".expected")
     ctx.actions.write(expected, ctx.attr.expected_output)
     runner = ctx.actions.declare_file(ctx.label.name + ".sh")
@@ -59,7 +71,7 @@ def _tinyml_qemu_test_impl(ctx):
     )
     return [DefaultInfo(
         executable = runner,
-        runfiles = ctx.runfiles(files = [ctx.file.firmware, expected]),
+        runfiles = ctx.runfiles(files = [firmware, expected]),
     )]
 
 _COMMON_ATTRS = {

@@ -1,4 +1,5 @@
-//! Cortex-M: vector table, reset, semihosting console and exit.
+//! Cortex-M: vector tables, reset, semihosting console and exit, and on the SSE-200 (the
+//! dual Cortex-M33 of mps2_an521) the start of core 1.
 
 use core::arch::asm;
 
@@ -23,6 +24,23 @@ unsafe extern "C" fn tinyml_reset() -> ! {
     crate::run_app()
 }
 
+// Core 1's vector table: the linker script places it 512-byte aligned with core 1's stack top
+// in front, and core 0 points core 1 at it (INITSVTOR1) before releasing it.
+#[cfg(tinyml_sse200)]
+#[link_section = ".vector_table.secondary_reset_vector"]
+#[used]
+static SECONDARY_RESET_VECTOR: Handler = tinyml_secondary_reset;
+
+#[cfg(tinyml_sse200)]
+#[link_section = ".vector_table.secondary_exceptions"]
+#[used]
+static SECONDARY_EXCEPTIONS: [Handler; 14] = [unexpected_exception; 14];
+
+#[cfg(tinyml_sse200)]
+unsafe extern "C" fn tinyml_secondary_reset() -> ! {
+    crate::cores::run_started_core(core_id())
+}
+
 unsafe extern "C" fn unexpected_exception() -> ! {
     crate::println!("unexpected exception or fault");
     exit(1)
@@ -40,6 +58,59 @@ fn enable_fpu() {
         CPACR.write_volatile(CPACR.read_volatile() | (0xF << 20));
         asm!("dsb", "isb", options(nomem, nostack, preserves_flags));
     }
+}
+
+/// SSE-200 system control: core 1's initial vector table address, and the bits that hold
+/// each core in reset (core 1 starts held).
+#[cfg(tinyml_sse200)]
+const INITSVTOR1: *mut u32 = 0x5002_1114 as *mut u32;
+#[cfg(tinyml_sse200)]
+const CPUWAIT: *mut u32 = 0x5002_1118 as *mut u32;
+/// SSE-200 CPU identity register: the reading core's index.
+#[cfg(tinyml_sse200)]
+const CPU_IDENTITY: *const u32 = 0x4001_F000 as *const u32;
+
+#[cfg(tinyml_sse200)]
+pub(crate) fn core_id() -> usize {
+    // SAFETY: a read-only identity register of the SSE-200, readable by both cores.
+    unsafe { CPU_IDENTITY.read_volatile() as usize }
+}
+
+#[cfg(not(tinyml_sse200))]
+pub(crate) fn core_id() -> usize {
+    0
+}
+
+#[cfg(tinyml_sse200)]
+pub(crate) fn release_core(core: usize) {
+    extern "C" {
+        static __tinyml_secondary_vectors: u32;
+    }
+    debug_assert_eq!(core, 1);
+    // SAFETY: SSE-200 system control registers, written only by core 0 and only here:
+    // point core 1 at its own vector table, then clear its wait bit. The barriers make
+    // every earlier write (the entry, RAM) visible before core 1 runs.
+    unsafe {
+        INITSVTOR1.write_volatile(core::ptr::addr_of!(__tinyml_secondary_vectors) as u32);
+        asm!("dsb", "isb", options(nostack, preserves_flags));
+        CPUWAIT.write_volatile(CPUWAIT.read_volatile() & !(1 << core));
+    }
+}
+
+#[cfg(not(tinyml_sse200))]
+pub(crate) fn release_core(_core: usize) {
+    // Single-core boards have no other core: cores::start rejects every index first.
+}
+
+pub(crate) fn wait_for_notify() {
+    // SAFETY: `wfe` only idles the core until an event; `sev` on another core sets the
+    // event register, so a notify after the caller last looked is never missed.
+    unsafe { asm!("wfe", options(nomem, nostack, preserves_flags)) };
+}
+
+pub(crate) fn notify_cores() {
+    // SAFETY: `dsb` completes earlier writes before `sev` signals an event to every core.
+    unsafe { asm!("dsb", "sev", options(nostack, preserves_flags)) };
 }
 
 const SYS_WRITEC: u32 = 0x03;

@@ -25,6 +25,7 @@ mod riscv;
 #[cfg(target_arch = "riscv32")]
 use riscv as arch;
 
+pub mod cores;
 mod memory;
 
 use core::fmt;

@@ -155,7 +155,7 @@ def test_truncated_elf_is_a_clear_error(tmp_path: Path) -> None:
 def test_model_that_fits_gives_a_summary() -> None:
     summary = budget.check(BOARD, 4096, [budget.ModelReport("//m:small", report(3000, 4000))])
     assert "fits board tiny_board" in summary
-    assert "4,000 B arena + 4,096 B stack" in summary
+    assert "4,000 B arena + 4,096 B stacks" in summary
 
 
 def test_too_large_model_names_model_board_numbers_and_culprits() -> None:
@@ -165,7 +165,7 @@ def test_too_large_model_names_model_board_numbers_and_culprits() -> None:
     assert "//m:big (models/m.tflite) does not fit board tiny_board (a small test board)" in message
     assert "flash: weights and parameters 10,000 B (before code) > 8,192 B (over by 1,808 B)" in message
     assert "largest constant: tensor 'weights' (9,990 B) of layer 0 CONV_2D" in message
-    assert "RAM: arena 14,000 B + stack 4,096 B = 18,096 B > 16,384 B (over by 1,712 B)" in message
+    assert "RAM: arena 14,000 B + stacks 4,096 B = 18,096 B > 16,384 B (over by 1,712 B)" in message
     assert "arena peaks at layer 0 CONV_2D (14,000 B): 'conv_out' (13,900 B at offset 100)" in message
 
 

@@ -102,7 +102,7 @@ def check(board: Board, stack_bytes: int, models: list[ModelReport]) -> str:
     if ram > board.ram_bytes:
         culprit = max(models, key=lambda m: int(m.report["arena_bytes"]))
         problems.append(
-            f"RAM: arena {_bytes(arena)} + stack {_bytes(stack_bytes)} = {_bytes(ram)} > "
+            f"RAM: arena {_bytes(arena)} + stacks {_bytes(stack_bytes)} = {_bytes(ram)} > "
             f"{_bytes(board.ram_bytes)} (over by {_bytes(ram - board.ram_bytes)}); "
             f"{culprit.label}'s {arena_peak(culprit.report)}"
         )
@@ -114,6 +114,6 @@ def check(board: Board, stack_bytes: int, models: list[ModelReport]) -> str:
         raise CompileError("\n".join(lines))
     return (
         f"{names} fits board {board.name}: flash {_bytes(flash)} of weights and parameters "
-        f"of {_bytes(board.flash_bytes)}; RAM {_bytes(arena)} arena + {_bytes(stack_bytes)} stack "
+        f"of {_bytes(board.flash_bytes)}; RAM {_bytes(arena)} arena + {_bytes(stack_bytes)} stacks "
         f"of {_bytes(board.ram_bytes)}\n"
     )

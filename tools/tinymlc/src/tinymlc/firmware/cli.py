@@ -25,7 +25,7 @@ flags.DEFINE_string("flash_origin", "0x0", "size: start address of the board's f
 flags.DEFINE_integer("flash_bytes", None, "Size of the board's flash region.")
 flags.DEFINE_string("ram_origin", "0x0", "size: start address of the board's RAM region.")
 flags.DEFINE_integer("ram_bytes", None, "Size of the board's RAM region.")
-flags.DEFINE_integer("stack_bytes", 0, "budget: bytes of RAM reserved for stacks.")
+flags.DEFINE_integer("stack_bytes", 0, "budget: bytes of RAM reserved for the stacks of all cores.")
 flags.DEFINE_multi_string("report", [], "LABEL=PATH of a model's tinymlc report.json (repeatable).")
 flags.DEFINE_string("elf", None, "size: the linked firmware image.")
 flags.DEFINE_string("model", None, "vectors: the .tflite model.")

@@ -1,0 +1,82 @@
+"""Benchmark of the models as firmware on emulated boards: instructions per inference (our
+QEMU plugin), flash and RAM of the ELF, next to what TensorFlow Lite Micro needs.
+
+TFLite Micro cannot be built as firmware here: no package registry this project may use
+carries its sources (PyPI's `tflite-micro` is a host wheel). Its columns therefore come
+from that wheel: the smallest arena it runs with (a 64-bit build: its pointers are twice an
+MCU's), and the .tflite flatbuffer TFLM keeps in flash (its interpreter and kernels' code
+come on top and are not counted). Numbers are printed, never asserted.
+
+    ./bazelw run -c opt //tools/bench:firmware
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from absl import app
+
+from tinymlc import tflm_reference
+from tinymlc.codegen import compile_model
+from tinymlc.frontend import load_model
+
+_MEASUREMENT = re.compile(r"^measured call \d+ on core 0: (\d+) instructions$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Run:
+    board: str
+    instructions: int
+    flash: int
+    ram: int
+
+
+def run_on_board(board: str, runner: Path, size_json: Path) -> Run:
+    result = subprocess.run([str(runner)], capture_output=True, text=True, check=False, timeout=600)
+    counts = [int(count) for count in _MEASUREMENT.findall(result.stdout)]
+    if result.returncode != 0 or not counts:
+        raise SystemExit(f"{runner} failed (status {result.returncode}):\n{result.stdout}{result.stderr}")
+    size = json.loads(size_json.read_text())
+    # Inputs differ only in data, so counts differ a little (e.g. through saturation paths).
+    return Run(board, int(statistics.median(counts)), int(size["flash_bytes"]), int(size["ram_bytes"]))
+
+
+def main(argv: list[str]) -> int:
+    args = argv[1:]
+    if not args or len(args) % 4:
+        print("usage: firmware_bench MODEL.tflite BOARD RUNNER SIZE_JSON [...]", file=sys.stderr)
+        return 2
+    by_model: dict[Path, list[Run]] = {}
+    for model_arg, board, runner, size_json in zip(
+        args[::4], args[1::4], args[2::4], args[3::4], strict=True
+    ):
+        by_model.setdefault(Path(model_arg), []).append(run_on_board(board, Path(runner), Path(size_json)))
+    header = (
+        f"{'model':<40} {'board':<13} {'insns/inference':>15} {'flash':>9} {'RAM':>9} "
+        f"{'arena':>8} {'TFLM arena':>10} {'.tflite':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for model, runs in by_model.items():
+        compiled = compile_model(load_model(model))
+        tflm_arena = tflm_reference.smallest_arena(model, compiled.plan.tflm_greedy_bytes)
+        for run in runs:
+            print(
+                f"{model.stem:<40} {run.board:<13} {run.instructions:>15,} {run.flash:>9,} {run.ram:>9,} "
+                f"{compiled.plan.arena_bytes:>8,} {tflm_arena:>10,} {model.stat().st_size:>9,}"
+            )
+        print(f"measured {model.stem}", file=sys.stderr)
+    print()
+    print("flash, RAM: the whole ELF: code, weights, the embedded test inputs and expected outputs,")
+    print("16 KiB of stack per core, arena. insns/inference: core 0, median over the test inputs.")
+    return 0
+
+
+if __name__ == "__main__":
+    app.run(main)
