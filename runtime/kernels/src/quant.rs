@@ -130,6 +130,28 @@ impl Requantizer {
     }
 }
 
+/// Applies a quantized multiplier: [`QuantizedMultiplier`] as the reference does per
+/// call, or a [`Requantizer`] prepared once. Kernel formulas written against this
+/// trait serve the reference and the optimized kernels alike.
+pub(crate) trait Rescale: Copy {
+    /// `MultiplyByQuantizedMultiplier(x, multiplier, shift)`.
+    fn rescale(&self, x: i32) -> i32;
+}
+
+impl Rescale for QuantizedMultiplier {
+    #[inline]
+    fn rescale(&self, x: i32) -> i32 {
+        self.apply(x)
+    }
+}
+
+impl Rescale for Requantizer {
+    #[inline(always)]
+    fn rescale(&self, x: i32) -> i32 {
+        self.apply(x)
+    }
+}
+
 /// gemmlowp `SaturatingRoundingDoublingHighMul` for `int16_t`.
 pub fn saturating_rounding_doubling_high_mul_i16(a: i16, b: i16) -> i16 {
     if a == i16::MIN && b == i16::MIN {

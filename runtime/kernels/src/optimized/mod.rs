@@ -1,0 +1,15 @@
+//! Optimized kernels: the same names, signatures and bits as the reference kernels
+//! of the crate root, written for speed (contiguous inner loops, parameters prepared
+//! once per call). Generated models call the kernels through this module; the
+//! kernels without a faster variant are the reference ones, re-exported.
+//!
+//! Every optimized kernel's tests compare it with its reference kernel on many
+//! shapes and on every part of split outputs.
+
+pub mod binary;
+
+pub use crate::{
+    activations, batch_matmul, concatenation, conv, depthwise_conv, fully_connected, gelu,
+    hard_swish, leaky_relu, logistic, mean, pad, pooling, quantize, reshape, rsqrt, softmax,
+    strided_slice, tanh, transpose,
+};
