@@ -79,6 +79,12 @@ impl<const K: usize> StridedWalk<K> {
         self.offsets[k] as usize
     }
 
+    /// [`Self::offset`] before the conversion to an index: negative where the map
+    /// points before its input (PAD's padding elements).
+    pub fn signed_offset(&self, k: usize) -> isize {
+        self.offsets[k]
+    }
+
     /// Moves to the next element in row-major order.
     pub fn advance(&mut self) {
         for axis in (0..MAX_RANK).rev() {
