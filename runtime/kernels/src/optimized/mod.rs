@@ -7,12 +7,13 @@
 //! shapes and on every part of split outputs.
 
 pub mod binary;
+pub mod concatenation;
 pub mod conv;
 pub mod depthwise_conv;
 pub mod pad;
 pub mod pooling;
 
 pub use crate::{
-    activations, batch_matmul, concatenation, fully_connected, gelu, hard_swish, leaky_relu,
-    logistic, mean, quantize, reshape, rsqrt, softmax, strided_slice, tanh, transpose,
+    activations, batch_matmul, fully_connected, gelu, hard_swish, leaky_relu, logistic, mean,
+    quantize, reshape, rsqrt, softmax, strided_slice, tanh, transpose,
 };
