@@ -43,6 +43,20 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     ((product + nudge) / (1i64 << 31)) as i32
 }
 
+/// [`saturating_rounding_doubling_high_mul`] as one add and shift: the nudge of
+/// `2^30` (non-negative product) or `1 - 2^30` (negative) followed by a truncating
+/// division is `floor((product + 2^30) / 2^31)` either way. Tested equal.
+#[inline(always)]
+pub fn saturating_rounding_doubling_high_mul_fast(a: i32, b: i32) -> i32 {
+    let product = i64::from(a) * i64::from(b);
+    // Only `i32::MIN * i32::MIN` saturates: its high half would be 2^31.
+    if product == 1 << 62 {
+        i32::MAX
+    } else {
+        ((product + (1 << 30)) >> 31) as i32
+    }
+}
+
 /// gemmlowp `RoundingDivideByPOT`: `x / 2^exponent` rounded to nearest, ties away
 /// from zero. `exponent` must be in `0..=31` (TFLM asserts this); values outside are
 /// clamped so the shift can never be out of range.
@@ -82,7 +96,7 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
 /// from zero, which is `floor((x + 2^(e-1) - [x < 0]) / 2^e)` for `e > 0`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Requantizer {
-    multiplier: i64,
+    multiplier: i32,
     left_shift: u32,
     right_shift: u32,
     /// `2^(right_shift - 1)`, or 0 when there is no right shift.
@@ -102,7 +116,7 @@ impl Requantizer {
             m.shift.wrapping_neg().clamp(0, 31)
         } as u32;
         Self {
-            multiplier: i64::from(m.multiplier),
+            multiplier: m.multiplier,
             left_shift: m.shift.clamp(0, 31) as u32,
             right_shift,
             round: if right_shift > 0 {
@@ -117,14 +131,10 @@ impl Requantizer {
     /// `MultiplyByQuantizedMultiplier(x, multiplier, shift)`.
     #[inline(always)]
     pub fn apply(&self, x: i32) -> i32 {
-        let shifted = i64::from(x.wrapping_shl(self.left_shift));
-        let product = shifted * self.multiplier;
-        // Only `i32::MIN * i32::MIN` saturates: its high half would be 2^31.
-        let high = if product == 1 << 62 {
-            i64::from(i32::MAX)
-        } else {
-            (product + (1 << 30)) >> 31
-        };
+        let high = i64::from(saturating_rounding_doubling_high_mul_fast(
+            x.wrapping_shl(self.left_shift),
+            self.multiplier,
+        ));
         let negative = i64::from(high < 0) & self.negative_tie;
         ((high + self.round - negative) >> self.right_shift) as i32
     }
@@ -462,6 +472,48 @@ mod tests {
             multiply_by_quantized_multiplier(1 << 30, 1 << 30, 2),
             saturating_rounding_doubling_high_mul(0, 1 << 30)
         );
+    }
+
+    #[test]
+    fn fast_doubling_high_mul_equals_reference() {
+        let mut values = vec![
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            i32::MAX,
+            i32::MIN,
+            i32::MIN + 1,
+            1 << 30,
+            -(1 << 30),
+        ];
+        let mut state = 0x0bad_cafe_u64;
+        for _ in 0..300 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            values.push(((state >> 32) as i32) >> (state % 32));
+        }
+        for &a in &values {
+            for &b in &values {
+                assert_eq!(
+                    saturating_rounding_doubling_high_mul_fast(a, b),
+                    saturating_rounding_doubling_high_mul(a, b),
+                    "{a} * {b}"
+                );
+            }
+        }
+        // Exact ties of both signs: products of +-2^30 (half) with odd multiples.
+        for k in -5i32..=5 {
+            let a = 2 * k + 1;
+            for b in [1 << 30, -(1 << 30)] {
+                assert_eq!(
+                    saturating_rounding_doubling_high_mul_fast(a, b),
+                    saturating_rounding_doubling_high_mul(a, b)
+                );
+            }
+        }
     }
 
     #[test]
