@@ -10,10 +10,11 @@ pub mod binary;
 pub mod concatenation;
 pub mod conv;
 pub mod depthwise_conv;
+pub mod leaky_relu;
 pub mod pad;
 pub mod pooling;
 
 pub use crate::{
-    activations, batch_matmul, fully_connected, gelu, hard_swish, leaky_relu, logistic, mean,
-    quantize, reshape, rsqrt, softmax, strided_slice, tanh, transpose,
+    activations, batch_matmul, fully_connected, gelu, hard_swish, logistic, mean, quantize,
+    reshape, rsqrt, softmax, strided_slice, tanh, transpose,
 };
