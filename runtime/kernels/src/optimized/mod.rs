@@ -6,6 +6,7 @@
 //! Every optimized kernel's tests compare it with its reference kernel on many
 //! shapes and on every part of split outputs.
 
+pub mod batch_matmul;
 pub mod binary;
 pub mod concatenation;
 pub mod conv;
@@ -15,6 +16,6 @@ pub mod pad;
 pub mod pooling;
 
 pub use crate::{
-    activations, batch_matmul, fully_connected, gelu, hard_swish, logistic, mean, quantize,
-    reshape, rsqrt, softmax, strided_slice, tanh, transpose,
+    activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
+    softmax, strided_slice, tanh, transpose,
 };
