@@ -14,9 +14,9 @@ use crate::binary::{
 pub use crate::binary::{ArithmeticParams, MulParams};
 use crate::element::QuantElement;
 use crate::error::{expect_len, KernelResult};
-use crate::shape::{Shape, MAX_RANK};
+use crate::shape::Shape;
 use crate::split::SplitRange;
-use crate::walk::{AffineMap, StridedWalk};
+use crate::walk::{split_innermost_run, StridedWalk};
 
 /// One run of consecutive output elements: output indices `out`, and for each
 /// operand its offset at the first element and its stride along the run (0 when
@@ -48,6 +48,9 @@ fn for_each_run(
         Some(BroadcastPlan::Strided { dims, maps }) => (dims, maps),
     };
     let (outer_dims, run_len, strides) = split_innermost_run(dims, &maps);
+    // Broadcast maps are dense or zero along every axis, so the run's strides are 0
+    // or 1; the walk never goes backwards.
+    let strides = strides.map(|s| s as usize);
     let mut walk = StridedWalk::starting_at(outer_dims, maps, range.start / run_len);
     let mut index = range.start;
     let mut column = range.start % run_len;
@@ -62,33 +65,6 @@ fn for_each_run(
         walk.advance();
     }
     Ok(())
-}
-
-/// Splits the output `dims` into outer axes and one innermost run: the trailing
-/// axes along which both maps keep one constant stride (merged into a run of
-/// `run_len` elements, and set to extent 1 in the returned outer dims).
-fn split_innermost_run(
-    mut dims: [usize; MAX_RANK],
-    maps: &[AffineMap; 2],
-) -> ([usize; MAX_RANK], usize, [usize; 2]) {
-    let mut run_len = 1usize;
-    let mut strides = [0isize; 2];
-    for axis in (0..MAX_RANK).rev() {
-        if dims[axis] == 1 {
-            continue;
-        }
-        let axis_strides = [maps[0].strides[axis], maps[1].strides[axis]];
-        if run_len == 1 {
-            strides = axis_strides;
-        } else if axis_strides != strides.map(|s| s * run_len as isize) {
-            break;
-        }
-        run_len *= dims[axis];
-        dims[axis] = 1;
-    }
-    // Broadcast maps are dense or zero along every axis, so the innermost stride
-    // that is not 0 is 1; the walk never goes backwards.
-    (dims, run_len, strides.map(|s| s as usize))
 }
 
 /// Applies `op(input1[i1], input2[i2])` over the `range` part of the broadcast output.

@@ -14,8 +14,10 @@ pub mod depthwise_conv;
 pub mod leaky_relu;
 pub mod pad;
 pub mod pooling;
+pub mod strided_slice;
+pub mod transpose;
 
 pub use crate::{
     activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
-    softmax, strided_slice, tanh, transpose,
+    softmax, tanh,
 };
