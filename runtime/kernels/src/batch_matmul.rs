@@ -162,6 +162,10 @@ impl Plan {
         let (mut batch, i) = (row / self.rows, row % self.rows);
         let (mut lhs_base, mut rhs_base) = (0, 0);
         for axis in (0..MAX_RANK - 2).rev() {
+            // Most batch axes have extent 1: skip their divisions.
+            if self.batch_dims[axis] == 1 {
+                continue;
+            }
             let coordinate = batch % self.batch_dims[axis];
             batch /= self.batch_dims[axis];
             lhs_base += coordinate * self.lhs_batch_strides[axis];
