@@ -17,8 +17,11 @@ use crate::shape::Nhwc;
 use crate::spatial::WindowAxis;
 use crate::split::OutputTile;
 
-/// Patch elements gathered at a time; larger windows are summed in chunks.
-const PATCH: usize = 1024;
+/// Patch elements gathered at a time; larger windows are summed in chunks. With
+/// [`BLOCK`] this bounds the stack the kernel needs on a microcontroller (~1.3 KB).
+const PATCH: usize = 512;
+/// Output channels accumulated together; each block gathers the patch once.
+const BLOCK: usize = 64;
 
 /// Whether `input + input_offset` fits an `i16` for every `i8` input, so that the
 /// patch can hold it (always, for TFLM's offsets `-zero_point`).
@@ -128,7 +131,9 @@ pub fn conv_2d(
             let out_base = output_shape.offset(batch, out_y, out_x, 0);
             let mut channel = tile.channels.start;
             while channel < tile.channels.end {
-                // The output channels of one group in the tile share a patch.
+                // The output channels of one group in the tile share a patch; a
+                // window over PATCH elements is gathered chunk by chunk for a block
+                // of output channels at a time.
                 let group = channel / layout.filters_per_group;
                 let group_end = ((group + 1) * layout.filters_per_group).min(tile.channels.end);
                 let window = Window {
@@ -142,33 +147,40 @@ pub fn conv_2d(
                     filter_width: filter_shape.width,
                 };
                 if patch_len <= PATCH {
+                    // One gather serves the whole group; no accumulators to keep.
                     let patch = &mut patch[..patch_len];
                     window.gather(&layout.y_axis, &layout.x_axis, 0, patch);
-                    let patch_sum = weights_offset_term(quant.weights_offset, patch);
+                    let patch = &*patch;
+                    let weights_term = weights_offset_term(quant.weights_offset, patch);
                     for oc in channel..group_end {
-                        let weights = &filter[oc * patch_len..(oc + 1) * patch_len];
-                        let acc = dot(patch, weights).wrapping_add(patch_sum);
+                        let weights = &filter[oc * patch_len..][..patch_len];
+                        let acc = dot(patch, weights).wrapping_add(weights_term);
                         output[out_base + oc] = finish(quant, acc, bias, oc);
                     }
-                } else {
-                    // A window larger than the patch: one output channel at a time,
-                    // chunk by chunk.
-                    for oc in channel..group_end {
-                        let mut acc = 0i32;
-                        let mut from = 0;
-                        while from < patch_len {
-                            let chunk = &mut patch[..(patch_len - from).min(PATCH)];
-                            window.gather(&layout.y_axis, &layout.x_axis, from, chunk);
-                            let weights = &filter[oc * patch_len + from..][..chunk.len()];
-                            acc = acc
-                                .wrapping_add(dot(chunk, weights))
-                                .wrapping_add(weights_offset_term(quant.weights_offset, chunk));
-                            from += chunk.len();
-                        }
-                        output[out_base + oc] = finish(quant, acc, bias, oc);
-                    }
+                    channel = group_end;
+                    continue;
                 }
-                channel = group_end;
+                let block_end = group_end.min(channel + BLOCK);
+                let mut acc = [0i32; BLOCK];
+                let acc = &mut acc[..block_end - channel];
+                let mut from = 0;
+                while from < patch_len {
+                    let chunk = &mut patch[..(patch_len - from).min(PATCH)];
+                    window.gather(&layout.y_axis, &layout.x_axis, from, chunk);
+                    let chunk = &*chunk;
+                    let weights_term = weights_offset_term(quant.weights_offset, chunk);
+                    for (oc, a) in (channel..).zip(acc.iter_mut()) {
+                        let weights = &filter[oc * patch_len + from..][..chunk.len()];
+                        *a = a
+                            .wrapping_add(dot(chunk, weights))
+                            .wrapping_add(weights_term);
+                    }
+                    from += chunk.len();
+                }
+                for (oc, &a) in (channel..).zip(acc.iter()) {
+                    output[out_base + oc] = finish(quant, a, bias, oc);
+                }
+                channel = block_end;
             }
         }
     }
@@ -344,10 +356,11 @@ mod tests {
 
     #[test]
     fn windows_larger_than_the_patch_are_chunked() {
-        // 3x3x130 = 1170 patch elements > PATCH, with padding taps in the chunks.
+        // 3x3x130 = 1170 patch elements > PATCH, with padding taps in the chunks,
+        // and more output channels than one BLOCK.
         let case = Case {
             input: Nhwc::new(1, 4, 3, 130),
-            filter: Nhwc::new(3, 3, 3, 130),
+            filter: Nhwc::new(70, 3, 3, 130),
             geometry: geometry((1, 1), (1, 1), (1, 1)),
             weights_offset: 2,
             per_channel: true,
