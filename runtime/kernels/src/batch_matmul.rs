@@ -29,10 +29,10 @@ pub struct BatchMatMulShapes {
 }
 
 /// Resolved matrix sizes and batch broadcasting.
-struct Plan {
-    rows: usize,
-    columns: usize,
-    depth: usize,
+pub(crate) struct Plan {
+    pub rows: usize,
+    pub columns: usize,
+    pub depth: usize,
     batch_dims: [usize; MAX_RANK - 2],
     lhs_batch_strides: [usize; MAX_RANK - 2],
     rhs_batch_strides: [usize; MAX_RANK - 2],
@@ -111,18 +111,7 @@ pub fn batch_matmul(
     output: &mut [i8],
     tile: OutputTile,
 ) -> KernelResult {
-    expect_len(lhs.len(), shapes.lhs.element_count()?)?;
-    expect_len(rhs.len(), shapes.rhs.element_count()?)?;
-    let plan = shapes.plan()?;
-    let (total_rows, columns) = shapes.output_rows_and_columns()?;
-    expect_len(
-        output.len(),
-        total_rows
-            .checked_mul(columns)
-            .ok_or(KernelError::InvalidParameter)?,
-    )?;
-    quant.check(None, columns)?;
-    tile.check_within(total_rows, columns)?;
+    let plan = checked_plan(quant, shapes, lhs.len(), rhs.len(), output.len(), tile)?;
     let (m, k, n) = (plan.rows, plan.depth, plan.columns);
     let lhs_at = |base: usize, i: usize, d: usize| {
         lhs[base + if shapes.adj_x { d * m + i } else { i * k + d }]
@@ -131,14 +120,7 @@ pub fn batch_matmul(
         rhs[base + if shapes.adj_y { j * k + d } else { d * n + j }]
     };
     for row in tile.rows.indices() {
-        let (mut batch, i) = (row / m, row % m);
-        let (mut lhs_base, mut rhs_base) = (0, 0);
-        for axis in (0..MAX_RANK - 2).rev() {
-            let coordinate = batch % plan.batch_dims[axis];
-            batch /= plan.batch_dims[axis];
-            lhs_base += coordinate * plan.lhs_batch_strides[axis];
-            rhs_base += coordinate * plan.rhs_batch_strides[axis];
-        }
+        let (i, lhs_base, rhs_base) = plan.bases(row);
         for j in tile.channels.indices() {
             let acc = (0..k).fold(0i32, |acc, d| {
                 quant.accumulate(acc, rhs_at(rhs_base, d, j), lhs_at(lhs_base, i, d))
@@ -147,6 +129,50 @@ pub fn batch_matmul(
         }
     }
     Ok(())
+}
+
+/// Checks a BATCH_MATMUL's operands, output and tile; returns its plan.
+pub(crate) fn checked_plan(
+    quant: &LinearQuantParams,
+    shapes: &BatchMatMulShapes,
+    lhs_len: usize,
+    rhs_len: usize,
+    output_len: usize,
+    tile: OutputTile,
+) -> Result<Plan, KernelError> {
+    expect_len(lhs_len, shapes.lhs.element_count()?)?;
+    expect_len(rhs_len, shapes.rhs.element_count()?)?;
+    let plan = shapes.plan()?;
+    let (total_rows, columns) = shapes.output_rows_and_columns()?;
+    expect_len(
+        output_len,
+        total_rows
+            .checked_mul(columns)
+            .ok_or(KernelError::InvalidParameter)?,
+    )?;
+    quant.check(None, columns)?;
+    tile.check_within(total_rows, columns)?;
+    Ok(plan)
+}
+
+impl Plan {
+    /// For flattened output row `row`: its row `i` within its batch's matrix and the
+    /// offsets of that batch's LHS and RHS matrices.
+    pub(crate) fn bases(&self, row: usize) -> (usize, usize, usize) {
+        let (mut batch, i) = (row / self.rows, row % self.rows);
+        let (mut lhs_base, mut rhs_base) = (0, 0);
+        for axis in (0..MAX_RANK - 2).rev() {
+            // Most batch axes have extent 1: skip their divisions.
+            if self.batch_dims[axis] == 1 {
+                continue;
+            }
+            let coordinate = batch % self.batch_dims[axis];
+            batch /= self.batch_dims[axis];
+            lhs_base += coordinate * self.lhs_batch_strides[axis];
+            rhs_base += coordinate * self.rhs_batch_strides[axis];
+        }
+        (i, lhs_base, rhs_base)
+    }
 }
 
 #[cfg(test)]

@@ -20,28 +20,38 @@
 
 use crate::element::QuantElement;
 use crate::error::{expect_len, KernelError, KernelResult};
-use crate::quant::{multiply_by_quantized_multiplier, ActivationRange, QuantizedMultiplier};
+use crate::quant::{ActivationRange, QuantizedMultiplier, Requantizer, Rescale};
 use crate::shape::Shape;
 use crate::split::SplitRange;
 use crate::walk::{map_fits, AffineMap, StridedWalk};
 
-/// Visits the `range` part of the broadcast output: `visit(i, i1, i2)` for every
-/// output index `i` with the offsets of its two operands, after checking that both
-/// inputs broadcast to `output_shape` and hold as many elements as their shapes.
-fn broadcast_walk(
+/// How the output of a broadcasting binary op reads its two operands.
+pub(crate) enum BroadcastPlan {
+    /// No operand broadcasts: every operand index is the output index.
+    SameShape,
+    /// Output of extended shape `dims`; operand `k` is read at `maps[k]`.
+    Strided {
+        dims: [usize; crate::MAX_RANK],
+        maps: [AffineMap; 2],
+    },
+}
+
+/// Checks that both inputs broadcast to `output_shape` and hold as many elements as
+/// their shapes, and that `range` lies within the output; returns how to read them
+/// (`None` for an empty range: nothing to do).
+pub(crate) fn broadcast_plan(
     input1: (usize, &Shape),
     input2: (usize, &Shape),
     output_shape: &Shape,
     range: SplitRange,
-    mut visit: impl FnMut(usize, usize, usize),
-) -> KernelResult {
+) -> Result<Option<BroadcastPlan>, KernelError> {
     let (len1, input1_shape) = input1;
     let (len2, input2_shape) = input2;
     expect_len(len1, input1_shape.element_count()?)?;
     expect_len(len2, input2_shape.element_count()?)?;
     range.check_within(output_shape.element_count()?)?;
     if range.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let out_dims = output_shape.extended();
     let (dims1, dims2) = (input1_shape.extended(), input2_shape.extended());
@@ -54,29 +64,52 @@ fn broadcast_walk(
         return Err(KernelError::ShapeMismatch);
     }
     if dims1 == out_dims && dims2 == out_dims {
-        // Nothing broadcasts: every operand index is the output index, so the strided walk
-        // (and its carry over six dimensions per element) is not needed.
-        for index in range.indices() {
-            visit(index, index, index);
-        }
-        return Ok(());
+        return Ok(Some(BroadcastPlan::SameShape));
     }
     let map1 = AffineMap::broadcast(&dims1, &out_dims);
     let map2 = AffineMap::broadcast(&dims2, &out_dims);
     if !map_fits(&map1, &out_dims, len1) || !map_fits(&map2, &out_dims, len2) {
         return Err(KernelError::ShapeMismatch);
     }
-    let mut walk = StridedWalk::starting_at(out_dims, [map1, map2], range.start);
-    for index in range.indices() {
-        visit(index, walk.offset(0), walk.offset(1));
-        walk.advance();
+    Ok(Some(BroadcastPlan::Strided {
+        dims: out_dims,
+        maps: [map1, map2],
+    }))
+}
+
+/// Visits the `range` part of the broadcast output: `visit(i, i1, i2)` for every
+/// output index `i` with the offsets of its two operands, after the checks of
+/// [`broadcast_plan`].
+fn broadcast_walk(
+    input1: (usize, &Shape),
+    input2: (usize, &Shape),
+    output_shape: &Shape,
+    range: SplitRange,
+    mut visit: impl FnMut(usize, usize, usize),
+) -> KernelResult {
+    match broadcast_plan(input1, input2, output_shape, range)? {
+        None => {}
+        Some(BroadcastPlan::SameShape) => {
+            // The strided walk (and its carry over six dimensions per element) is
+            // not needed.
+            for index in range.indices() {
+                visit(index, index, index);
+            }
+        }
+        Some(BroadcastPlan::Strided { dims, maps }) => {
+            let mut walk = StridedWalk::starting_at(dims, maps, range.start);
+            for index in range.indices() {
+                visit(index, walk.offset(0), walk.offset(1));
+                walk.advance();
+            }
+        }
     }
     Ok(())
 }
 
 /// Applies `op(input1[i1], input2[i2])` over the `range` part of the broadcast output.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn broadcast_binary<A: Copy, B: Copy, O>(
+fn broadcast_binary<A: Copy, B: Copy, O>(
     input1: &[A],
     input1_shape: &Shape,
     input2: &[B],
@@ -110,7 +143,7 @@ pub(crate) enum InPlaceOperand {
 /// Element `i` of `data` is read (as the operand at output index `i`) before it is
 /// written, and no other element of `data` is read for it, so the results equal
 /// the out-of-place ones.
-pub(crate) fn broadcast_binary_in_place<T: Copy>(
+fn broadcast_binary_in_place<T: Copy>(
     which: InPlaceOperand,
     data: &mut [T],
     data_shape: &Shape,
@@ -154,36 +187,77 @@ pub struct ArithmeticParams {
 }
 
 impl ArithmeticParams {
+    /// The parameters with the multipliers applied as the reference does.
+    pub(crate) fn reference(&self) -> Arithmetic<QuantizedMultiplier> {
+        self.with(|m| m)
+    }
+
+    /// The parameters with every multiplier prepared once (same results).
+    pub(crate) fn prepared(&self) -> Arithmetic<Requantizer> {
+        self.with(Requantizer::new)
+    }
+
+    fn with<M>(&self, rescaler: impl Fn(QuantizedMultiplier) -> M) -> Arithmetic<M> {
+        Arithmetic {
+            left_shift: self.left_shift.clamp(0, 31) as u32,
+            input1_offset: self.input1_offset,
+            input1: rescaler(self.input1_multiplier),
+            input2_offset: self.input2_offset,
+            input2: rescaler(self.input2_multiplier),
+            output_offset: self.output_offset,
+            output: rescaler(self.output_multiplier),
+            activation: self.activation,
+        }
+    }
+}
+
+/// [`ArithmeticParams`] with its multipliers as `M` (see [`Rescale`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Arithmetic<M> {
+    left_shift: u32,
+    input1_offset: i32,
+    input1: M,
+    input2_offset: i32,
+    input2: M,
+    output_offset: i32,
+    output: M,
+    activation: ActivationRange,
+}
+
+impl<M: Rescale> Arithmetic<M> {
     /// Both inputs moved to the common fixed-point scale (offset, left shift by
     /// `left_shift`, per-input multiplier), as TFLM's add/sub functions begin.
+    #[inline(always)]
     fn rescaled_inputs(&self, a: i32, b: i32) -> (i32, i32) {
-        let shift = self.left_shift.clamp(0, 31) as u32;
-        let rescale = |value: i32, offset: i32, multiplier: QuantizedMultiplier| {
-            multiplier.apply(value.wrapping_add(offset).wrapping_shl(shift))
+        let rescale = |value: i32, offset: i32, multiplier: &M| {
+            multiplier.rescale(value.wrapping_add(offset).wrapping_shl(self.left_shift))
         };
         (
-            rescale(a, self.input1_offset, self.input1_multiplier),
-            rescale(b, self.input2_offset, self.input2_multiplier),
+            rescale(a, self.input1_offset, &self.input1),
+            rescale(b, self.input2_offset, &self.input2),
         )
     }
 
+    #[inline(always)]
     fn finish<T: QuantElement>(&self, raw: i32) -> T {
         T::saturate(
-            self.activation.apply(
-                self.output_multiplier
-                    .apply(raw)
-                    .wrapping_add(self.output_offset),
-            ),
+            self.activation
+                .apply(self.output.rescale(raw).wrapping_add(self.output_offset)),
         )
     }
 }
 
 /// Signature shared by the quantized broadcasting kernels of this module: the
 /// out-of-place kernel `$name` and its in-place variants `$first` (output over
-/// input1) and `$second` (output over input2), all with one per-element body.
+/// input1) and `$second` (output over input2), all applying `$element` with the
+/// parameters turned into `$params::$prepare()`.
+///
+/// `broadcast_binary` and `broadcast_binary_in_place` are whichever are in scope
+/// where the macro is invoked: this module's reference loops, or the optimized
+/// module's, so both kernel sets share one signature and one per-element body.
 macro_rules! quantized_binary_kernel {
-    ($(#[$doc:meta])* $name:ident, $first:ident, $second:ident, $params:ty,
-     |$p:ident, $a:ident, $b:ident| $body:expr) => {
+    ($(#[$doc:meta])* $name:ident, $first:ident, $second:ident, $params:ty, $prepare:ident,
+     $element:path) => {
         $(#[$doc])*
         #[allow(clippy::too_many_arguments)]
         pub fn $name<T: QuantElement>(
@@ -196,6 +270,7 @@ macro_rules! quantized_binary_kernel {
             output_shape: &Shape,
             range: SplitRange,
         ) -> KernelResult {
+            let p = params.$prepare();
             broadcast_binary(
                 input1,
                 input1_shape,
@@ -204,7 +279,7 @@ macro_rules! quantized_binary_kernel {
                 output,
                 output_shape,
                 range,
-                element_op!(params, T, |$p, $a, $b| $body),
+                |x: T, y: T| $element(&p, x, y),
             )
         }
 
@@ -219,6 +294,7 @@ macro_rules! quantized_binary_kernel {
             input2_shape: &Shape,
             range: SplitRange,
         ) -> KernelResult {
+            let p = params.$prepare();
             broadcast_binary_in_place(
                 InPlaceOperand::First,
                 data,
@@ -226,7 +302,7 @@ macro_rules! quantized_binary_kernel {
                 input2,
                 input2_shape,
                 range,
-                element_op!(params, T, |$p, $a, $b| $body),
+                |x: T, y: T| $element(&p, x, y),
             )
         }
 
@@ -241,6 +317,7 @@ macro_rules! quantized_binary_kernel {
             data_shape: &Shape,
             range: SplitRange,
         ) -> KernelResult {
+            let p = params.$prepare();
             broadcast_binary_in_place(
                 InPlaceOperand::Second,
                 data,
@@ -248,47 +325,54 @@ macro_rules! quantized_binary_kernel {
                 input1,
                 input1_shape,
                 range,
-                element_op!(params, T, |$p, $a, $b| $body),
+                |x: T, y: T| $element(&p, x, y),
             )
         }
     };
 }
+pub(crate) use quantized_binary_kernel;
 
-/// The per-element function of a quantized binary kernel, `(x, y) -> out`.
-macro_rules! element_op {
-    ($params:expr, $t:ty, |$p:ident, $a:ident, $b:ident| $body:expr) => {{
-        let $p = $params;
-        move |x: $t, y: $t| -> $t {
-            let ($a, $b) = (x.widen(), y.widen());
-            $body
-        }
-    }};
+/// ADD of one element pair: `requant(requant1(a) + requant2(b))`.
+#[inline(always)]
+pub(crate) fn add_element<T: QuantElement, M: Rescale>(p: &Arithmetic<M>, a: T, b: T) -> T {
+    let (a, b) = p.rescaled_inputs(a.widen(), b.widen());
+    p.finish(a.wrapping_add(b))
+}
+
+/// SUB of one element pair: `requant(requant1(a) - requant2(b))`.
+#[inline(always)]
+pub(crate) fn sub_element<T: QuantElement, M: Rescale>(p: &Arithmetic<M>, a: T, b: T) -> T {
+    let (a, b) = p.rescaled_inputs(a.widen(), b.widen());
+    p.finish(a.wrapping_sub(b))
+}
+
+/// SQUARED_DIFFERENCE of one element pair: `requant((requant1(a) - requant2(b))^2)`.
+#[inline(always)]
+pub(crate) fn squared_difference_element<T: QuantElement, M: Rescale>(
+    p: &Arithmetic<M>,
+    a: T,
+    b: T,
+) -> T {
+    let (a, b) = p.rescaled_inputs(a.widen(), b.widen());
+    let difference = a.wrapping_sub(b);
+    p.finish(difference.wrapping_mul(difference))
 }
 
 quantized_binary_kernel!(
     /// ADD: `output = requant(requant1(a) + requant2(b))`.
-    add, add_in_place_first, add_in_place_second, ArithmeticParams, |p, a, b| {
-        let (a, b) = p.rescaled_inputs(a, b);
-        p.finish(a.wrapping_add(b))
-    }
+    add, add_in_place_first, add_in_place_second, ArithmeticParams, reference, add_element
 );
 
 quantized_binary_kernel!(
     /// SUB: `output = requant(requant1(a) - requant2(b))`.
-    sub, sub_in_place_first, sub_in_place_second, ArithmeticParams, |p, a, b| {
-        let (a, b) = p.rescaled_inputs(a, b);
-        p.finish(a.wrapping_sub(b))
-    }
+    sub, sub_in_place_first, sub_in_place_second, ArithmeticParams, reference, sub_element
 );
 
 quantized_binary_kernel!(
     /// SQUARED_DIFFERENCE: `output = requant((requant1(a) - requant2(b))^2)`; the
     /// output multiplier may have a positive shift.
-    squared_difference, squared_difference_in_place_first, squared_difference_in_place_second, ArithmeticParams, |p, a, b| {
-        let (a, b) = p.rescaled_inputs(a, b);
-        let difference = a.wrapping_sub(b);
-        p.finish(difference.wrapping_mul(difference))
-    }
+    squared_difference, squared_difference_in_place_first, squared_difference_in_place_second,
+    ArithmeticParams, reference, squared_difference_element
 );
 
 /// TFLM `ArithmeticParams` as filled by MUL `Prepare` (`OpDataMul`).
@@ -306,16 +390,48 @@ pub struct MulParams {
     pub activation: ActivationRange,
 }
 
+impl MulParams {
+    /// The parameters with the multiplier applied as the reference does.
+    pub(crate) fn reference(&self) -> Mul<QuantizedMultiplier> {
+        Mul {
+            params: *self,
+            output: self.output_multiplier,
+        }
+    }
+
+    /// The parameters with the multiplier prepared once (same results).
+    pub(crate) fn prepared(&self) -> Mul<Requantizer> {
+        Mul {
+            params: *self,
+            output: Requantizer::new(self.output_multiplier),
+        }
+    }
+}
+
+/// [`MulParams`] with the output multiplier as `M` (see [`Rescale`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Mul<M> {
+    params: MulParams,
+    output: M,
+}
+
+/// MUL of one element pair: `requant((a + offset1) * (b + offset2))`.
+#[inline(always)]
+pub(crate) fn mul_element<T: QuantElement, M: Rescale>(m: &Mul<M>, a: T, b: T) -> T {
+    let p = &m.params;
+    let product = a
+        .widen()
+        .wrapping_add(p.input1_offset)
+        .wrapping_mul(b.widen().wrapping_add(p.input2_offset));
+    T::saturate(
+        p.activation
+            .apply(m.output.rescale(product).wrapping_add(p.output_offset)),
+    )
+}
+
 quantized_binary_kernel!(
     /// MUL: `output = requant((a + offset1) * (b + offset2))`.
-    mul, mul_in_place_first, mul_in_place_second, MulParams, |p, a, b| {
-        let product = a.wrapping_add(p.input1_offset).wrapping_mul(b.wrapping_add(p.input2_offset));
-        let m = p.output_multiplier;
-        T::saturate(p.activation.apply(
-            multiply_by_quantized_multiplier(product, m.multiplier, m.shift)
-                .wrapping_add(p.output_offset),
-        ))
-    }
+    mul, mul_in_place_first, mul_in_place_second, MulParams, reference, mul_element
 );
 
 /// Signature shared by the unquantized elementwise-choice kernels (MAXIMUM,
@@ -385,6 +501,7 @@ macro_rules! ordered_binary_kernel {
         }
     };
 }
+pub(crate) use ordered_binary_kernel;
 
 ordered_binary_kernel!(
     /// MAXIMUM over the `range` part of the broadcast output.

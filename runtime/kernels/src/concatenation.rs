@@ -23,6 +23,36 @@ pub struct ConcatLayout<'a> {
     pub axis_sizes: &'a [usize],
 }
 
+impl ConcatLayout<'_> {
+    /// Checks the input and output lengths and `range`; returns the length of one
+    /// output row (`sum(axis_sizes) * inner`).
+    pub(crate) fn checked_output_row<T>(
+        &self,
+        inputs: &[&[T]],
+        output_len: usize,
+        range: SplitRange,
+    ) -> Result<usize, KernelError> {
+        expect_len(inputs.len(), self.axis_sizes.len())?;
+        let overflow = || KernelError::InvalidParameter;
+        let mut output_axis = 0usize;
+        for (input, &axis) in inputs.iter().zip(self.axis_sizes) {
+            let count = self
+                .outer
+                .checked_mul(axis)
+                .and_then(|v| v.checked_mul(self.inner));
+            expect_len(input.len(), count.ok_or_else(overflow)?)?;
+            output_axis = output_axis.checked_add(axis).ok_or_else(overflow)?;
+        }
+        let output_row = output_axis.checked_mul(self.inner).ok_or_else(overflow)?;
+        expect_len(
+            output_len,
+            self.outer.checked_mul(output_row).ok_or_else(overflow)?,
+        )?;
+        range.check_within(output_len)?;
+        Ok(output_row)
+    }
+}
+
 /// Copies the `range` part of the concatenation of `inputs` into `output`.
 pub fn concatenation<T: Copy>(
     layout: &ConcatLayout,
@@ -30,23 +60,7 @@ pub fn concatenation<T: Copy>(
     output: &mut [T],
     range: SplitRange,
 ) -> KernelResult {
-    expect_len(inputs.len(), layout.axis_sizes.len())?;
-    let overflow = || KernelError::InvalidParameter;
-    let mut output_axis = 0usize;
-    for (input, &axis) in inputs.iter().zip(layout.axis_sizes) {
-        let count = layout
-            .outer
-            .checked_mul(axis)
-            .and_then(|v| v.checked_mul(layout.inner));
-        expect_len(input.len(), count.ok_or_else(overflow)?)?;
-        output_axis = output_axis.checked_add(axis).ok_or_else(overflow)?;
-    }
-    let output_row = output_axis.checked_mul(layout.inner).ok_or_else(overflow)?;
-    expect_len(
-        output.len(),
-        layout.outer.checked_mul(output_row).ok_or_else(overflow)?,
-    )?;
-    range.check_within(output.len())?;
+    let output_row = layout.checked_output_row(inputs, output.len(), range)?;
 
     let mut index = range.start;
     while index < range.end {

@@ -9,11 +9,9 @@
 //! Split axes: output rows (`N*H`) and output channels, via [`OutputTile`].
 
 use crate::error::{expect_len, KernelError, KernelResult};
-use crate::quant::{ActivationRange, ChannelMultipliers};
+use crate::quant::{ActivationRange, ChannelMultipliers, Rescale};
 use crate::shape::Nhwc;
-use crate::spatial::{
-    accumulate_window, check_feature_maps, for_each_tile_element, requantize, WindowAxis,
-};
+use crate::spatial::{accumulate_window, check_feature_maps, for_each_tile_element, WindowAxis};
 use crate::split::OutputTile;
 
 /// Window geometry shared by CONV_2D and DEPTHWISE_CONV_2D (TFLM `ConvParams` /
@@ -67,17 +65,25 @@ impl LinearQuantParams<'_> {
 
     /// Adds the bias and requantizes the accumulator of output channel `channel`.
     pub(crate) fn finish(&self, acc: i32, bias: Option<&[i32]>, channel: usize) -> i8 {
+        self.finish_with(acc, bias, channel, self.output_multipliers.get(channel))
+    }
+
+    /// [`Self::finish`] with the channel's multiplier given (prepared or not).
+    #[inline(always)]
+    pub(crate) fn finish_with(
+        &self,
+        acc: i32,
+        bias: Option<&[i32]>,
+        channel: usize,
+        multiplier: impl Rescale,
+    ) -> i8 {
         let acc = match bias {
             Some(bias) => acc.wrapping_add(bias[channel]),
             None => acc,
         };
         // The activation range lies within i8, so the narrowing is exact.
-        requantize(
-            acc,
-            self.output_multipliers.get(channel),
-            self.output_offset,
-            self.activation,
-        ) as i8
+        self.activation
+            .apply(multiplier.rescale(acc).wrapping_add(self.output_offset)) as i8
     }
 
     /// Checks the per-channel slices and the bias against `channels` outputs.
@@ -128,6 +134,51 @@ impl ConvGeometry {
     }
 }
 
+/// A checked CONV_2D: window axes and grouping.
+pub(crate) struct ConvLayout {
+    pub y_axis: WindowAxis,
+    pub x_axis: WindowAxis,
+    /// Input channels each filter reads (`filter_shape.channels`).
+    pub filter_depth: usize,
+    /// Output channels per group; group `g` reads input channels
+    /// `g * filter_depth ..`.
+    pub filters_per_group: usize,
+}
+
+impl ConvLayout {
+    /// Checks a CONV_2D's tensors, parameters and tile.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        geometry: &ConvGeometry,
+        quant: &LinearQuantParams,
+        (input_len, input_shape): (usize, Nhwc),
+        (filter_len, filter_shape): (usize, Nhwc),
+        bias: Option<&[i32]>,
+        (output_len, output_shape): (usize, Nhwc),
+        tile: OutputTile,
+    ) -> Result<Self, KernelError> {
+        check_feature_maps(input_len, input_shape, output_len, output_shape, tile)?;
+        expect_len(filter_len, filter_shape.element_count()?)?;
+        expect_len(filter_shape.batches, output_shape.channels)?;
+        quant.check(bias, output_shape.channels)?;
+        let filter_depth = filter_shape.channels;
+        if filter_depth == 0 || input_shape.channels % filter_depth != 0 {
+            return Err(KernelError::ShapeMismatch);
+        }
+        let groups = input_shape.channels / filter_depth;
+        if groups == 0 || output_shape.channels % groups != 0 {
+            return Err(KernelError::ShapeMismatch);
+        }
+        let (y_axis, x_axis) = geometry.checked_axes(input_shape, filter_shape, output_shape)?;
+        Ok(Self {
+            y_axis,
+            x_axis,
+            filter_depth,
+            filters_per_group: output_shape.channels / groups,
+        })
+    }
+}
+
 /// Computes the `tile` part of a CONV_2D output.
 ///
 /// `filter_shape` is `[output_channels, height, width, input_channels / groups]`
@@ -145,20 +196,20 @@ pub fn conv_2d(
     output_shape: Nhwc,
     tile: OutputTile,
 ) -> KernelResult {
-    check_feature_maps(input.len(), input_shape, output.len(), output_shape, tile)?;
-    expect_len(filter.len(), filter_shape.element_count()?)?;
-    expect_len(filter_shape.batches, output_shape.channels)?;
-    quant.check(bias, output_shape.channels)?;
-    let filter_depth = filter_shape.channels;
-    if filter_depth == 0 || input_shape.channels % filter_depth != 0 {
-        return Err(KernelError::ShapeMismatch);
-    }
-    let groups = input_shape.channels / filter_depth;
-    if groups == 0 || output_shape.channels % groups != 0 {
-        return Err(KernelError::ShapeMismatch);
-    }
-    let filters_per_group = output_shape.channels / groups;
-    let (y_axis, x_axis) = geometry.checked_axes(input_shape, filter_shape, output_shape)?;
+    let ConvLayout {
+        y_axis,
+        x_axis,
+        filter_depth,
+        filters_per_group,
+    } = ConvLayout::new(
+        geometry,
+        quant,
+        (input.len(), input_shape),
+        (filter.len(), filter_shape),
+        bias,
+        (output.len(), output_shape),
+        tile,
+    )?;
 
     for_each_tile_element(
         output,

@@ -10,8 +10,38 @@
 use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::error::{expect_len, KernelError, KernelResult};
 use crate::shape::Nhwc;
-use crate::spatial::{accumulate_window, check_feature_maps, for_each_tile_element};
+use crate::spatial::{accumulate_window, check_feature_maps, for_each_tile_element, WindowAxis};
 use crate::split::OutputTile;
+
+/// Checks a DEPTHWISE_CONV_2D's tensors, parameters and tile; returns its window axes.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn checked_depthwise_axes(
+    geometry: &ConvGeometry,
+    depth_multiplier: usize,
+    quant: &LinearQuantParams,
+    (input_len, input_shape): (usize, Nhwc),
+    (filter_len, filter_shape): (usize, Nhwc),
+    bias: Option<&[i32]>,
+    (output_len, output_shape): (usize, Nhwc),
+    tile: OutputTile,
+) -> Result<(WindowAxis, WindowAxis), KernelError> {
+    check_feature_maps(input_len, input_shape, output_len, output_shape, tile)?;
+    expect_len(filter_len, filter_shape.element_count()?)?;
+    expect_len(filter_shape.batches, 1)?;
+    expect_len(filter_shape.channels, output_shape.channels)?;
+    if depth_multiplier == 0 {
+        return Err(KernelError::InvalidParameter);
+    }
+    expect_len(
+        input_shape
+            .channels
+            .checked_mul(depth_multiplier)
+            .ok_or(KernelError::InvalidParameter)?,
+        output_shape.channels,
+    )?;
+    quant.check(bias, output_shape.channels)?;
+    geometry.checked_axes(input_shape, filter_shape, output_shape)
+}
 
 /// Computes the `tile` part of a DEPTHWISE_CONV_2D output.
 ///
@@ -31,22 +61,16 @@ pub fn depthwise_conv_2d(
     output_shape: Nhwc,
     tile: OutputTile,
 ) -> KernelResult {
-    check_feature_maps(input.len(), input_shape, output.len(), output_shape, tile)?;
-    expect_len(filter.len(), filter_shape.element_count()?)?;
-    expect_len(filter_shape.batches, 1)?;
-    expect_len(filter_shape.channels, output_shape.channels)?;
-    if depth_multiplier == 0 {
-        return Err(KernelError::InvalidParameter);
-    }
-    expect_len(
-        input_shape
-            .channels
-            .checked_mul(depth_multiplier)
-            .ok_or(KernelError::InvalidParameter)?,
-        output_shape.channels,
+    let (y_axis, x_axis) = checked_depthwise_axes(
+        geometry,
+        depth_multiplier,
+        quant,
+        (input.len(), input_shape),
+        (filter.len(), filter_shape),
+        bias,
+        (output.len(), output_shape),
+        tile,
     )?;
-    quant.check(bias, output_shape.channels)?;
-    let (y_axis, x_axis) = geometry.checked_axes(input_shape, filter_shape, output_shape)?;
 
     for_each_tile_element(
         output,

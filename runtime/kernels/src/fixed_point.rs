@@ -6,11 +6,12 @@
 //! `N` integer bits represents `r / 2^(31 - N)`. Additions wrap, as gemmlowp's plain
 //! `int32_t` additions do on every TFLM target.
 
-use crate::quant::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul};
+use crate::quant::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul_fast};
 
 /// Fixed-point product: the result has the sum of the operands' integer bits.
+#[inline]
 pub fn mul(a: i32, b: i32) -> i32 {
-    saturating_rounding_doubling_high_mul(a, b)
+    saturating_rounding_doubling_high_mul_fast(a, b)
 }
 
 /// gemmlowp `SaturatingRoundingMultiplyByPOT` (and TFLM's

@@ -6,7 +6,7 @@
 
 use crate::element::QuantElement;
 use crate::error::KernelResult;
-use crate::quant::{multiply_by_quantized_multiplier, QuantizedMultiplier};
+use crate::quant::{QuantizedMultiplier, Rescale};
 use crate::split::SplitRange;
 use crate::unary::ElementwiseIo;
 
@@ -34,7 +34,7 @@ pub fn leaky_relu<T: QuantElement>(
     output: &mut [T],
     range: SplitRange,
 ) -> KernelResult {
-    leaky_relu_io(params, (input, output), range)
+    leaky_relu_io(params, |m| m, (input, output), range)
 }
 
 /// [`leaky_relu`] in place over `data` (input and output); only `range` is touched.
@@ -43,23 +43,29 @@ pub fn leaky_relu_in_place<T: QuantElement>(
     data: &mut [T],
     range: SplitRange,
 ) -> KernelResult {
-    leaky_relu_io(params, data, range)
+    leaky_relu_io(params, |m| m, data, range)
 }
 
-fn leaky_relu_io<T: QuantElement>(
+/// The kernel body, with both multipliers turned into `M` by `rescaler` once (the
+/// reference keeps them as they are; the optimized kernel prepares them).
+pub(crate) fn leaky_relu_io<T: QuantElement, M: Rescale>(
     params: &LeakyReluParams,
+    rescaler: impl Fn(QuantizedMultiplier) -> M,
     io: impl ElementwiseIo<T, T>,
     range: SplitRange,
 ) -> KernelResult {
     let alpha_is_negative = params.alpha.multiplier < 0;
-    let alpha_magnitude = params.alpha.multiplier.wrapping_abs();
+    let alpha_magnitude = rescaler(QuantizedMultiplier {
+        multiplier: params.alpha.multiplier.wrapping_abs(),
+        shift: params.alpha.shift,
+    });
+    let identity = rescaler(params.identity);
     io.map_range(range, |x| {
         let value = x.widen().wrapping_sub(params.input_zero_point);
         let scaled = if value >= 0 {
-            params.identity.apply(value)
+            identity.rescale(value)
         } else {
-            let magnitude =
-                multiply_by_quantized_multiplier(value, alpha_magnitude, params.alpha.shift);
+            let magnitude = alpha_magnitude.rescale(value);
             if alpha_is_negative {
                 magnitude.wrapping_neg()
             } else {

@@ -39,6 +39,8 @@ pub mod strided_slice;
 pub mod tanh;
 pub mod transpose;
 
+pub mod optimized;
+
 mod spatial;
 
 pub use element::QuantElement;

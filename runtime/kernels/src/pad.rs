@@ -21,6 +21,64 @@ pub struct AxisPadding {
     pub after: usize,
 }
 
+/// A checked PAD: the extended output and input shapes, each axis's leading
+/// padding, and the map from output coordinates to input offsets (valid where the
+/// coordinates lie inside the input).
+pub(crate) struct PadLayout {
+    pub out_dims: [usize; MAX_RANK],
+    pub in_dims: [usize; MAX_RANK],
+    pub before: [usize; MAX_RANK],
+    pub map: AffineMap,
+}
+
+impl PadLayout {
+    /// Checks the lengths, `padding` and `range`; `None` for an empty range.
+    pub(crate) fn new(
+        input_len: usize,
+        input_shape: &Shape,
+        padding: &[AxisPadding],
+        output_len: usize,
+        range: SplitRange,
+    ) -> Result<Option<Self>, KernelError> {
+        expect_len(input_len, input_shape.element_count()?)?;
+        expect_len(padding.len(), input_shape.rank())?;
+        let mut out_dims = [1usize; MAX_RANK];
+        let mut before = [0usize; MAX_RANK];
+        let lead = MAX_RANK - input_shape.rank();
+        for (axis, (&dim, p)) in input_shape.dims().iter().zip(padding).enumerate() {
+            out_dims[lead + axis] = dim
+                .checked_add(p.before)
+                .and_then(|v| v.checked_add(p.after))
+                .ok_or(KernelError::InvalidParameter)?;
+            before[lead + axis] = p.before;
+        }
+        expect_len(output_len, Shape::new(&out_dims)?.element_count()?)?;
+        range.check_within(output_len)?;
+        if range.is_empty() {
+            return Ok(None);
+        }
+        let in_dims = input_shape.extended();
+        let strides = row_major_strides(&in_dims).map(|s| s as isize);
+        let map = AffineMap {
+            base: -(0..MAX_RANK)
+                .map(|a| before[a] as isize * strides[a])
+                .sum::<isize>(),
+            strides,
+        };
+        Ok(Some(Self {
+            out_dims,
+            in_dims,
+            before,
+            map,
+        }))
+    }
+
+    /// Whether output coordinate `coord` of `axis` lies inside the input.
+    pub(crate) fn inside(&self, axis: usize, coord: usize) -> bool {
+        coord >= self.before[axis] && coord - self.before[axis] < self.in_dims[axis]
+    }
+}
+
 /// Writes the `range` part of `input` padded by `padding` (one entry per input axis)
 /// with `pad_value`.
 pub fn pad<T: Copy>(
@@ -31,37 +89,13 @@ pub fn pad<T: Copy>(
     output: &mut [T],
     range: SplitRange,
 ) -> KernelResult {
-    expect_len(input.len(), input_shape.element_count()?)?;
-    expect_len(padding.len(), input_shape.rank())?;
-    let mut out_dims = [1usize; MAX_RANK];
-    let mut before = [0usize; MAX_RANK];
-    let lead = MAX_RANK - input_shape.rank();
-    for (axis, (&dim, p)) in input_shape.dims().iter().zip(padding).enumerate() {
-        out_dims[lead + axis] = dim
-            .checked_add(p.before)
-            .and_then(|v| v.checked_add(p.after))
-            .ok_or(KernelError::InvalidParameter)?;
-        before[lead + axis] = p.before;
-    }
-    expect_len(output.len(), Shape::new(&out_dims)?.element_count()?)?;
-    range.check_within(output.len())?;
-    if range.is_empty() {
+    let Some(layout) = PadLayout::new(input.len(), input_shape, padding, output.len(), range)?
+    else {
         return Ok(());
-    }
-    let in_dims = input_shape.extended();
-    let strides = row_major_strides(&in_dims).map(|s| s as isize);
-    let map = AffineMap {
-        base: -(0..MAX_RANK)
-            .map(|a| before[a] as isize * strides[a])
-            .sum::<isize>(),
-        strides,
     };
-    let mut walk = StridedWalk::starting_at(out_dims, [map], range.start);
+    let mut walk = StridedWalk::starting_at(layout.out_dims, [layout.map], range.start);
     for out in &mut output[range.indices()] {
-        let inside = (0..MAX_RANK).all(|a| {
-            let c = walk.coords()[a];
-            c >= before[a] && c - before[a] < in_dims[a]
-        });
+        let inside = (0..MAX_RANK).all(|a| layout.inside(a, walk.coords()[a]));
         *out = if inside {
             input[walk.offset(0)]
         } else {

@@ -34,7 +34,11 @@ pub struct PoolParams {
 }
 
 impl PoolParams {
-    fn axes(&self, input: Nhwc, output: Nhwc) -> Result<(WindowAxis, WindowAxis), KernelError> {
+    pub(crate) fn axes(
+        &self,
+        input: Nhwc,
+        output: Nhwc,
+    ) -> Result<(WindowAxis, WindowAxis), KernelError> {
         let y = WindowAxis {
             stride: self.stride_height,
             dilation: 1,
@@ -55,8 +59,51 @@ impl PoolParams {
     }
 }
 
+/// Which reduction a pool applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PoolKind {
+    Average,
+    Max,
+}
+
+/// Checks a pool's tensors and tile and returns its window axes, failing as TFLM
+/// does: an average pool fails if some window has no tap inside the input.
+pub(crate) fn checked_pool_axes(
+    kind: PoolKind,
+    params: &PoolParams,
+    (input_len, input_shape): (usize, Nhwc),
+    (output_len, output_shape): (usize, Nhwc),
+    tile: OutputTile,
+) -> Result<(WindowAxis, WindowAxis), KernelError> {
+    if kind == PoolKind::Average {
+        let (y_axis, x_axis) = params.axes(input_shape, output_shape)?;
+        let every_window_nonempty = (0..output_shape.height)
+            .all(|y| !y_axis.clipped_taps(y_axis.origin(y)).is_empty())
+            && (0..output_shape.width).all(|x| !x_axis.clipped_taps(x_axis.origin(x)).is_empty());
+        if !every_window_nonempty {
+            return Err(KernelError::InvalidParameter);
+        }
+    }
+    check_feature_maps(input_len, input_shape, output_len, output_shape, tile)?;
+    crate::error::expect_len(input_shape.channels, output_shape.channels)?;
+    params.axes(input_shape, output_shape)
+}
+
+/// TFLM's average of `count` taps summing to `sum`: divided rounding half away from
+/// zero (`count` is positive).
+#[inline]
+pub(crate) fn rounded_average(sum: i32, count: i32) -> i32 {
+    if sum > 0 {
+        (sum + count / 2) / count
+    } else {
+        (sum - count / 2) / count
+    }
+}
+
 /// Runs `reduce` over the clipped window of every output element in `tile`.
+#[allow(clippy::too_many_arguments)]
 fn pool<T: QuantElement>(
+    kind: PoolKind,
     params: &PoolParams,
     input: &[T],
     input_shape: Nhwc,
@@ -65,9 +112,13 @@ fn pool<T: QuantElement>(
     tile: OutputTile,
     reduce: impl Fn(&mut dyn Iterator<Item = T>) -> i32,
 ) -> KernelResult {
-    check_feature_maps(input.len(), input_shape, output.len(), output_shape, tile)?;
-    crate::error::expect_len(input_shape.channels, output_shape.channels)?;
-    let (y_axis, x_axis) = params.axes(input_shape, output_shape)?;
+    let (y_axis, x_axis) = checked_pool_axes(
+        kind,
+        params,
+        (input.len(), input_shape),
+        (output.len(), output_shape),
+        tile,
+    )?;
     for_each_tile_element(
         output,
         output_shape,
@@ -103,14 +154,8 @@ pub fn average_pool_2d<T: QuantElement>(
     output_shape: Nhwc,
     tile: OutputTile,
 ) -> KernelResult {
-    let (y_axis, x_axis) = params.axes(input_shape, output_shape)?;
-    let every_window_nonempty = (0..output_shape.height)
-        .all(|y| !y_axis.clipped_taps(y_axis.origin(y)).is_empty())
-        && (0..output_shape.width).all(|x| !x_axis.clipped_taps(x_axis.origin(x)).is_empty());
-    if !every_window_nonempty {
-        return Err(KernelError::InvalidParameter);
-    }
     pool(
+        PoolKind::Average,
         params,
         input,
         input_shape,
@@ -121,11 +166,7 @@ pub fn average_pool_2d<T: QuantElement>(
             let (sum, count) = window.fold((0i32, 0i32), |(sum, count), v| {
                 (sum.wrapping_add(v.widen()), count + 1)
             });
-            if sum > 0 {
-                (sum + count / 2) / count
-            } else {
-                (sum - count / 2) / count
-            }
+            rounded_average(sum, count)
         },
     )
 }
@@ -140,6 +181,7 @@ pub fn max_pool_2d<T: QuantElement>(
     tile: OutputTile,
 ) -> KernelResult {
     pool(
+        PoolKind::Max,
         params,
         input,
         input_shape,

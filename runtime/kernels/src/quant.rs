@@ -24,6 +24,7 @@ impl QuantizedMultiplier {
     };
 
     /// Applies the multiplier to `x` (TFLM `MultiplyByQuantizedMultiplier`).
+    #[inline]
     pub fn apply(self, x: i32) -> i32 {
         multiply_by_quantized_multiplier(x, self.multiplier, self.shift)
     }
@@ -31,6 +32,7 @@ impl QuantizedMultiplier {
 
 /// gemmlowp `SaturatingRoundingDoublingHighMul`: `round(a * b / 2^31)` with ties away
 /// from zero, saturating the single overflow case `i32::MIN * i32::MIN`.
+#[inline]
 pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == i32::MIN && b == i32::MIN {
         return i32::MAX;
@@ -41,9 +43,24 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     ((product + nudge) / (1i64 << 31)) as i32
 }
 
+/// [`saturating_rounding_doubling_high_mul`] as one add and shift: the nudge of
+/// `2^30` (non-negative product) or `1 - 2^30` (negative) followed by a truncating
+/// division is `floor((product + 2^30) / 2^31)` either way. Tested equal.
+#[inline(always)]
+pub fn saturating_rounding_doubling_high_mul_fast(a: i32, b: i32) -> i32 {
+    let product = i64::from(a) * i64::from(b);
+    // Only `i32::MIN * i32::MIN` saturates: its high half would be 2^31.
+    if product == 1 << 62 {
+        i32::MAX
+    } else {
+        ((product + (1 << 30)) >> 31) as i32
+    }
+}
+
 /// gemmlowp `RoundingDivideByPOT`: `x / 2^exponent` rounded to nearest, ties away
 /// from zero. `exponent` must be in `0..=31` (TFLM asserts this); values outside are
 /// clamped so the shift can never be out of range.
+#[inline]
 pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
     debug_assert!((0..=31).contains(&exponent), "exponent {exponent}");
     let exponent = exponent.clamp(0, 31);
@@ -57,6 +74,7 @@ pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
 /// (double rounding). Also equals TFLM's `...SmallerThanOneExp` (for `shift <= 0`)
 /// and `...GreaterThanOne` (for `shift >= 0`) variants, which is why those have no
 /// separate function here.
+#[inline]
 pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
     let left_shift = shift.clamp(0, 31) as u32;
     let right_shift = if shift > 0 { 0 } else { -shift };
@@ -65,6 +83,83 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
         saturating_rounding_doubling_high_mul(x.wrapping_shl(left_shift), multiplier),
         right_shift,
     )
+}
+
+/// [`multiply_by_quantized_multiplier`] with its shift decoded once, for kernels that
+/// apply one multiplier to many values: the per-call clamps and masks of the
+/// reference become constants, and both roundings fold into one add and shift each.
+///
+/// Equal to the reference for every input (see the tests): gemmlowp's
+/// `SaturatingRoundingDoublingHighMul` nudges by `2^30` for a non-negative product
+/// and by `1 - 2^30` for a negative one, then divides truncating; both cases are
+/// `floor((product + 2^30) / 2^31)`. `RoundingDivideByPOT(x, e)` rounds half away
+/// from zero, which is `floor((x + 2^(e-1) - [x < 0]) / 2^e)` for `e > 0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Requantizer {
+    multiplier: i32,
+    left_shift: u32,
+    right_shift: u32,
+    /// `2^(right_shift - 1)`, or 0 when there is no right shift.
+    round: i64,
+    /// 1 when a right shift rounds, so that negative ties go away from zero.
+    negative_tie: i64,
+}
+
+impl Requantizer {
+    /// Decodes `m` the way [`multiply_by_quantized_multiplier`] does per call.
+    #[inline]
+    pub fn new(m: QuantizedMultiplier) -> Self {
+        // As the reference: no right shift for a left shift, else `-shift` clamped.
+        let right_shift = if m.shift > 0 {
+            0
+        } else {
+            m.shift.wrapping_neg().clamp(0, 31)
+        } as u32;
+        Self {
+            multiplier: m.multiplier,
+            left_shift: m.shift.clamp(0, 31) as u32,
+            right_shift,
+            round: if right_shift > 0 {
+                1 << (right_shift - 1)
+            } else {
+                0
+            },
+            negative_tie: i64::from(right_shift > 0),
+        }
+    }
+
+    /// `MultiplyByQuantizedMultiplier(x, multiplier, shift)`.
+    #[inline(always)]
+    pub fn apply(&self, x: i32) -> i32 {
+        let high = i64::from(saturating_rounding_doubling_high_mul_fast(
+            x.wrapping_shl(self.left_shift),
+            self.multiplier,
+        ));
+        let negative = i64::from(high < 0) & self.negative_tie;
+        ((high + self.round - negative) >> self.right_shift) as i32
+    }
+}
+
+/// Applies a quantized multiplier: [`QuantizedMultiplier`] as the reference does per
+/// call, or a [`Requantizer`] prepared once. Kernel formulas written against this
+/// trait serve the reference and the optimized kernels alike.
+pub(crate) trait Rescale: Copy {
+    /// `MultiplyByQuantizedMultiplier(x, multiplier, shift)`.
+    fn rescale(&self, x: i32) -> i32;
+}
+
+impl Rescale for QuantizedMultiplier {
+    #[inline]
+    fn rescale(&self, x: i32) -> i32 {
+        self.apply(x)
+    }
+}
+
+impl Rescale for Requantizer {
+    #[inline(always)]
+    fn rescale(&self, x: i32) -> i32 {
+        self.apply(x)
+    }
 }
 
 /// gemmlowp `SaturatingRoundingDoublingHighMul` for `int16_t`.
@@ -238,6 +333,7 @@ impl ActivationRange {
     }
 
     /// `min(max(x, min), max)` in TFLM's order, so `min > max` yields `max`.
+    #[inline]
     pub fn apply(self, x: i32) -> i32 {
         x.max(self.min).min(self.max)
     }
@@ -376,6 +472,97 @@ mod tests {
             multiply_by_quantized_multiplier(1 << 30, 1 << 30, 2),
             saturating_rounding_doubling_high_mul(0, 1 << 30)
         );
+    }
+
+    #[test]
+    fn fast_doubling_high_mul_equals_reference() {
+        let mut values = vec![
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            i32::MAX,
+            i32::MIN,
+            i32::MIN + 1,
+            1 << 30,
+            -(1 << 30),
+        ];
+        let mut state = 0x0bad_cafe_u64;
+        for _ in 0..300 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            values.push(((state >> 32) as i32) >> (state % 32));
+        }
+        for &a in &values {
+            for &b in &values {
+                assert_eq!(
+                    saturating_rounding_doubling_high_mul_fast(a, b),
+                    saturating_rounding_doubling_high_mul(a, b),
+                    "{a} * {b}"
+                );
+            }
+        }
+        // Exact ties of both signs: products of +-2^30 (half) with odd multiples.
+        for k in -5i32..=5 {
+            let a = 2 * k + 1;
+            for b in [1 << 30, -(1 << 30)] {
+                assert_eq!(
+                    saturating_rounding_doubling_high_mul_fast(a, b),
+                    saturating_rounding_doubling_high_mul(a, b)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn requantizer_equals_multiply_by_quantized_multiplier() {
+        let mut values = vec![
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            i32::MAX,
+            i32::MIN,
+            i32::MIN + 1,
+            1 << 30,
+            -(1 << 30),
+        ];
+        let mut state = 0x1234_5678_9abc_def0u64;
+        for _ in 0..400 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let raw = (state >> 32) as i32;
+            // Values of every magnitude, not only huge ones.
+            values.push(raw >> (state % 32));
+        }
+        let mut multipliers = vec![
+            0,
+            1,
+            -1,
+            1 << 30,
+            i32::MAX,
+            i32::MIN,
+            1_500_000_000,
+            -1_234_567_890,
+        ];
+        multipliers.extend(values.iter().step_by(37).copied());
+        for &multiplier in &multipliers {
+            // The reference asserts right shifts of at most 31; left shifts clamp at 31.
+            for shift in -31..=40 {
+                let fast = Requantizer::new(QuantizedMultiplier { multiplier, shift });
+                for &x in &values {
+                    assert_eq!(
+                        fast.apply(x),
+                        multiply_by_quantized_multiplier(x, multiplier, shift),
+                        "x {x} multiplier {multiplier} shift {shift}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

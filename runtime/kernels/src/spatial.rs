@@ -1,7 +1,6 @@
 //! Loops and checks shared by the NHWC windowed kernels (convolutions and pools).
 
 use crate::error::KernelError;
-use crate::quant::{ActivationRange, QuantizedMultiplier};
 use crate::shape::Nhwc;
 use crate::split::OutputTile;
 
@@ -103,17 +102,6 @@ pub(crate) fn accumulate_window(
         }
     }
     acc
-}
-
-/// Requantizes an INT32 accumulator to the output's quantized domain, in TFLM's
-/// order: multiply, add the output offset, clamp to the activation range.
-pub(crate) fn requantize(
-    acc: i32,
-    multiplier: QuantizedMultiplier,
-    output_offset: i32,
-    activation: ActivationRange,
-) -> i32 {
-    activation.apply(multiplier.apply(acc).wrapping_add(output_offset))
 }
 
 /// Checks that a convolution-like op's tensors agree: `input`/`output` lengths match

@@ -36,6 +36,19 @@ pub fn strided_slice<T: Copy>(
     output: &mut [T],
     range: SplitRange,
 ) -> KernelResult {
+    strided_slice_with(gather, input, input_shape, axes, output, range)
+}
+
+/// [`strided_slice`] with the gather loop given: [`gather`] for the reference, a
+/// faster equal one for the optimized kernel.
+pub(crate) fn strided_slice_with<T: Copy>(
+    gather: impl FnOnce(&[T], [usize; MAX_RANK], AffineMap, &mut [T], SplitRange),
+    input: &[T],
+    input_shape: &Shape,
+    axes: &[SliceAxis],
+    output: &mut [T],
+    range: SplitRange,
+) -> KernelResult {
     expect_len(input.len(), input_shape.element_count()?)?;
     expect_len(axes.len(), input_shape.rank())?;
     let mut counts = [1usize; MAX_RANK];

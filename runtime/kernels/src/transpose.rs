@@ -17,6 +17,19 @@ pub fn transpose<T: Copy>(
     output: &mut [T],
     range: SplitRange,
 ) -> KernelResult {
+    transpose_with(gather, input, input_shape, perm, output, range)
+}
+
+/// [`transpose`] with the gather loop given: [`gather`] for the reference, a
+/// faster equal one for the optimized kernel.
+pub(crate) fn transpose_with<T: Copy>(
+    gather: impl FnOnce(&[T], [usize; MAX_RANK], AffineMap, &mut [T], SplitRange),
+    input: &[T],
+    input_shape: &Shape,
+    perm: &[usize],
+    output: &mut [T],
+    range: SplitRange,
+) -> KernelResult {
     let rank = input_shape.rank();
     expect_len(input.len(), input_shape.element_count()?)?;
     expect_len(output.len(), input.len())?;

@@ -79,6 +79,12 @@ impl<const K: usize> StridedWalk<K> {
         self.offsets[k] as usize
     }
 
+    /// [`Self::offset`] before the conversion to an index: negative where the map
+    /// points before its input (PAD's padding elements).
+    pub fn signed_offset(&self, k: usize) -> isize {
+        self.offsets[k]
+    }
+
     /// Moves to the next element in row-major order.
     pub fn advance(&mut self) {
         for axis in (0..MAX_RANK).rev() {
@@ -111,6 +117,68 @@ pub(crate) fn gather<T: Copy>(
     let mut walk = StridedWalk::starting_at(dims, [map], range.start);
     for out in &mut output[range.indices()] {
         *out = input[walk.offset(0)];
+        walk.advance();
+    }
+}
+
+/// Splits `dims` into outer axes and one innermost run: the trailing axes along
+/// which every map keeps one constant stride, merged into a run of `run_len`
+/// elements (and set to extent 1 in the returned outer dims). Returns the outer
+/// dims, `run_len` and each map's stride along the run.
+pub(crate) fn split_innermost_run<const K: usize>(
+    mut dims: [usize; MAX_RANK],
+    maps: &[AffineMap; K],
+) -> ([usize; MAX_RANK], usize, [isize; K]) {
+    let mut run_len = 1usize;
+    let mut strides = [0isize; K];
+    for axis in (0..MAX_RANK).rev() {
+        if dims[axis] == 1 {
+            continue;
+        }
+        let axis_strides: [isize; K] = core::array::from_fn(|k| maps[k].strides[axis]);
+        if run_len == 1 {
+            strides = axis_strides;
+        } else if axis_strides != strides.map(|s| s * run_len as isize) {
+            break;
+        }
+        run_len *= dims[axis];
+        dims[axis] = 1;
+    }
+    (dims, run_len, strides)
+}
+
+/// [`gather`] run by run: the longest innermost run of output elements read with
+/// one input stride is a single loop (a slice copy for stride 1), and the odometer
+/// advances once per run instead of once per element. Same results.
+pub(crate) fn gather_runs<T: Copy>(
+    input: &[T],
+    dims: [usize; MAX_RANK],
+    map: AffineMap,
+    output: &mut [T],
+    range: SplitRange,
+) {
+    if range.is_empty() {
+        return;
+    }
+    let (outer_dims, run_len, [stride]) = split_innermost_run(dims, &[map]);
+    let mut walk = StridedWalk::starting_at(outer_dims, [map], range.start / run_len);
+    let mut index = range.start;
+    let mut column = range.start % run_len;
+    while index < range.end {
+        let len = (run_len - column).min(range.end - index);
+        let out = &mut output[index..index + len];
+        // Inside the validated map: every element of the run is an input index.
+        let first = walk.signed_offset(0) + column as isize * stride;
+        if stride == 1 {
+            let first = first as usize;
+            out.copy_from_slice(&input[first..first + len]);
+        } else {
+            for (step, o) in out.iter_mut().enumerate() {
+                *o = input[(first + step as isize * stride) as usize];
+            }
+        }
+        index += len;
+        column = 0;
         walk.advance();
     }
 }
@@ -178,6 +246,59 @@ mod tests {
         assert_eq!(seen, [3, 2, 1, 0]);
         assert!(map_fits(&reversed, &dims, 4));
         assert!(!map_fits(&reversed, &dims, 3));
+    }
+
+    #[test]
+    fn gather_runs_equals_gather() {
+        // Transposed, reversed, sliced and partly contiguous maps over one input.
+        let input: Vec<i32> = (0..400).collect();
+        let cases = [
+            (
+                [1, 1, 1, 2, 3, 4],
+                AffineMap {
+                    base: 0,
+                    strides: [0, 0, 0, 1, 2, 6],
+                },
+            ),
+            (
+                [1, 1, 2, 3, 4, 5],
+                AffineMap {
+                    base: 0,
+                    strides: [0, 0, 60, 20, 5, 1],
+                },
+            ),
+            (
+                [1, 1, 2, 3, 1, 5],
+                AffineMap {
+                    base: 7,
+                    strides: [0, 0, 60, 20, 5, 1],
+                },
+            ),
+            (
+                [1, 1, 1, 3, 4, 2],
+                AffineMap {
+                    base: 399,
+                    strides: [0, 0, 0, -100, -10, -3],
+                },
+            ),
+            (
+                [1, 2, 1, 2, 3, 1],
+                AffineMap {
+                    base: 5,
+                    strides: [0, 100, 0, 30, 2, 0],
+                },
+            ),
+        ];
+        for (dims, map) in cases {
+            assert!(map_fits(&map, &dims, input.len()));
+            let len: usize = dims.iter().product();
+            let mut expected = vec![-1; len];
+            gather(&input, dims, map, &mut expected, SplitRange::full(len));
+            let got = crate::test_util::check_flat_split(len, -1, |r, out| {
+                gather_runs(&input, dims, map, out, r)
+            });
+            assert_eq!(got, expected, "{dims:?} {map:?}");
+        }
     }
 
     #[test]

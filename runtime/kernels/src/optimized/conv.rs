@@ -1,0 +1,376 @@
+//! [`crate::conv`] with each output pixel's input patch gathered once.
+//!
+//! The reference walks the window again for every output channel, indexing every
+//! tap. Here the window of an output pixel is gathered once into a stack patch of
+//! `input + input_offset` values (zeros for taps in the padding, which the reference
+//! skips: they add `weight * 0`), laid out like one filter (`[H, W, depth]`). Each
+//! output channel is then one dot product of the patch with its contiguous filter, a
+//! loop the compiler vectorizes. This matters most for few input channels (a
+//! 1-channel first layer does one multiply per tap in the reference). INT32 sums
+//! wrap, so summing in another order gives the same bits.
+
+use crate::conv::ConvLayout;
+pub use crate::conv::{ConvGeometry, LinearQuantParams};
+use crate::error::KernelResult;
+use crate::quant::Requantizer;
+use crate::shape::Nhwc;
+use crate::spatial::WindowAxis;
+use crate::split::OutputTile;
+
+/// Patch elements gathered at a time; larger windows are summed in chunks. With
+/// [`BLOCK`] this bounds the stack the kernel needs on a microcontroller (~1.3 KB).
+const PATCH: usize = 512;
+/// Output channels accumulated together; each block gathers the patch once.
+const BLOCK: usize = 64;
+
+/// Whether `input + input_offset` fits an `i16` for every `i8` input, so that the
+/// patch can hold it (always, for TFLM's offsets `-zero_point`).
+pub(crate) fn offset_fits_i16(input_offset: i32) -> bool {
+    (i32::from(i16::MIN) - i32::from(i8::MIN)..=i32::from(i16::MAX) - i32::from(i8::MAX))
+        .contains(&input_offset)
+}
+
+/// `sum(x * w)` over a patch chunk and the matching filter chunk, wrapping.
+#[inline(always)]
+pub(crate) fn dot(patch: &[i16], weights: &[i8]) -> i32 {
+    patch.iter().zip(weights).fold(0i32, |acc, (&x, &w)| {
+        acc.wrapping_add(i32::from(x) * i32::from(w))
+    })
+}
+
+/// The window of one output pixel over one group's input channels.
+struct Window<'a> {
+    input: &'a [i8],
+    input_shape: Nhwc,
+    input_offset: i32,
+    batch: usize,
+    /// Input coordinates of tap (0, 0).
+    origin: (isize, isize),
+    /// First input channel of the group.
+    channel_base: usize,
+    depth: usize,
+    filter_width: usize,
+}
+
+impl Window<'_> {
+    /// Writes patch elements `from..from + patch.len()` (flat `[H, W, depth]`
+    /// indices) as `input + input_offset`, or 0 for taps outside the input.
+    fn gather(&self, y_axis: &WindowAxis, x_axis: &WindowAxis, from: usize, patch: &mut [i16]) {
+        let mut filled = 0;
+        while filled < patch.len() {
+            let at = from + filled;
+            let (tap, channel) = (at / self.depth, at % self.depth);
+            let run = (self.depth - channel).min(patch.len() - filled);
+            let out = &mut patch[filled..filled + run];
+            let (filter_y, filter_x) = (tap / self.filter_width, tap % self.filter_width);
+            match (
+                y_axis.input_at(self.origin.0, filter_y),
+                x_axis.input_at(self.origin.1, filter_x),
+            ) {
+                (Some(in_y), Some(in_x)) => {
+                    let base = self.input_shape.offset(
+                        self.batch,
+                        in_y,
+                        in_x,
+                        self.channel_base + channel,
+                    );
+                    for (p, &x) in out.iter_mut().zip(&self.input[base..base + run]) {
+                        // In range: offset_fits_i16 was checked.
+                        *p = (i32::from(x) + self.input_offset) as i16;
+                    }
+                }
+                _ => out.fill(0),
+            }
+            filled += run;
+        }
+    }
+}
+
+/// [`crate::conv::conv_2d`], same results and errors.
+#[allow(clippy::too_many_arguments)]
+pub fn conv_2d(
+    geometry: &ConvGeometry,
+    quant: &LinearQuantParams,
+    input: &[i8],
+    input_shape: Nhwc,
+    filter: &[i8],
+    filter_shape: Nhwc,
+    bias: Option<&[i32]>,
+    output: &mut [i8],
+    output_shape: Nhwc,
+    tile: OutputTile,
+) -> KernelResult {
+    let layout = ConvLayout::new(
+        geometry,
+        quant,
+        (input.len(), input_shape),
+        (filter.len(), filter_shape),
+        bias,
+        (output.len(), output_shape),
+        tile,
+    )?;
+    if !offset_fits_i16(quant.input_offset) {
+        return crate::conv::conv_2d(
+            geometry,
+            quant,
+            input,
+            input_shape,
+            filter,
+            filter_shape,
+            bias,
+            output,
+            output_shape,
+            tile,
+        );
+    }
+    let patch_len = filter_shape.height * filter_shape.width * layout.filter_depth;
+    let mut patch = [0i16; PATCH];
+    for row in tile.rows.indices() {
+        let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
+        for out_x in 0..output_shape.width {
+            let out_base = output_shape.offset(batch, out_y, out_x, 0);
+            let mut channel = tile.channels.start;
+            while channel < tile.channels.end {
+                // The output channels of one group in the tile share a patch; a
+                // window over PATCH elements is gathered chunk by chunk for a block
+                // of output channels at a time.
+                let group = channel / layout.filters_per_group;
+                let group_end = ((group + 1) * layout.filters_per_group).min(tile.channels.end);
+                let window = Window {
+                    input,
+                    input_shape,
+                    input_offset: quant.input_offset,
+                    batch,
+                    origin: (layout.y_axis.origin(out_y), layout.x_axis.origin(out_x)),
+                    channel_base: group * layout.filter_depth,
+                    depth: layout.filter_depth,
+                    filter_width: filter_shape.width,
+                };
+                if patch_len <= PATCH {
+                    // One gather serves the whole group; no accumulators to keep.
+                    let patch = &mut patch[..patch_len];
+                    window.gather(&layout.y_axis, &layout.x_axis, 0, patch);
+                    let patch = &*patch;
+                    let weights_term = weights_offset_term(quant.weights_offset, patch);
+                    for oc in channel..group_end {
+                        let weights = &filter[oc * patch_len..][..patch_len];
+                        let acc = dot(patch, weights).wrapping_add(weights_term);
+                        output[out_base + oc] = finish(quant, acc, bias, oc);
+                    }
+                    channel = group_end;
+                    continue;
+                }
+                let block_end = group_end.min(channel + BLOCK);
+                let mut acc = [0i32; BLOCK];
+                let acc = &mut acc[..block_end - channel];
+                let mut from = 0;
+                while from < patch_len {
+                    let chunk = &mut patch[..(patch_len - from).min(PATCH)];
+                    window.gather(&layout.y_axis, &layout.x_axis, from, chunk);
+                    let chunk = &*chunk;
+                    let weights_term = weights_offset_term(quant.weights_offset, chunk);
+                    for (oc, a) in (channel..).zip(acc.iter_mut()) {
+                        let weights = &filter[oc * patch_len + from..][..chunk.len()];
+                        *a = a
+                            .wrapping_add(dot(chunk, weights))
+                            .wrapping_add(weights_term);
+                    }
+                    from += chunk.len();
+                }
+                for (oc, &a) in (channel..).zip(acc.iter()) {
+                    output[out_base + oc] = finish(quant, a, bias, oc);
+                }
+                channel = block_end;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `weights_offset * sum(patch)`: what adding `weights_offset` to every weight adds
+/// to a dot product with `patch` (0 for CONV_2D, whose weights offset TFLM ignores).
+#[inline(always)]
+fn weights_offset_term(weights_offset: i32, patch: &[i16]) -> i32 {
+    if weights_offset == 0 {
+        return 0;
+    }
+    let sum = patch
+        .iter()
+        .fold(0i32, |acc, &x| acc.wrapping_add(i32::from(x)));
+    sum.wrapping_mul(weights_offset)
+}
+
+/// The reference's bias and requantization, with the multiplier prepared.
+#[inline(always)]
+pub(crate) fn finish(
+    quant: &LinearQuantParams,
+    acc: i32,
+    bias: Option<&[i32]>,
+    channel: usize,
+) -> i8 {
+    let multiplier = Requantizer::new(quant.output_multipliers.get(channel));
+    quant.finish_with(acc, bias, channel, multiplier)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conv as reference;
+    use crate::quant::{ActivationRange, ChannelMultipliers};
+    use crate::test_util::{check_tile_split, pseudo_random_i8};
+
+    struct Case {
+        input: Nhwc,
+        filter: Nhwc,
+        geometry: ConvGeometry,
+        weights_offset: i32,
+        per_channel: bool,
+    }
+
+    fn out_len(input: usize, taps: usize, stride: usize, dilation: usize, pad: usize) -> usize {
+        (input + 2 * pad - ((taps - 1) * dilation + 1)) / stride + 1
+    }
+
+    fn check(case: &Case, seed: u32) {
+        let g = &case.geometry;
+        let output = Nhwc::new(
+            case.input.batches,
+            out_len(
+                case.input.height,
+                case.filter.height,
+                g.stride_height,
+                g.dilation_height,
+                g.pad_top,
+            ),
+            out_len(
+                case.input.width,
+                case.filter.width,
+                g.stride_width,
+                g.dilation_width,
+                g.pad_left,
+            ),
+            case.filter.batches,
+        );
+        let channels = output.channels;
+        let input = pseudo_random_i8(case.input.element_count().unwrap(), seed);
+        let filter = pseudo_random_i8(case.filter.element_count().unwrap(), seed + 1);
+        let bias: Vec<i32> = pseudo_random_i8(channels, seed + 2)
+            .iter()
+            .map(|&b| i32::from(b) * 97)
+            .collect();
+        let count = if case.per_channel { channels } else { 1 };
+        let multipliers: Vec<i32> = (0..count)
+            .map(|c| 1_100_000_000 + 7_000_000 * c as i32)
+            .collect();
+        let shifts: Vec<i32> = (0..count).map(|c| -6 - (c % 4) as i32).collect();
+        let quant = LinearQuantParams {
+            input_offset: 11,
+            weights_offset: case.weights_offset,
+            output_offset: -5,
+            output_multipliers: ChannelMultipliers {
+                multipliers: &multipliers,
+                shifts: &shifts,
+            },
+            activation: ActivationRange {
+                min: -120,
+                max: 125,
+            },
+        };
+        for bias in [Some(bias.as_slice()), None] {
+            let n = output.element_count().unwrap();
+            let mut expected = vec![0i8; n];
+            let full = OutputTile::full(output.rows(), channels);
+            reference::conv_2d(
+                g,
+                &quant,
+                &input,
+                case.input,
+                &filter,
+                case.filter,
+                bias,
+                &mut expected,
+                output,
+                full,
+            )
+            .unwrap();
+            let got = check_tile_split(output.rows(), output.width, channels, 0i8, |tile, out| {
+                conv_2d(
+                    g,
+                    &quant,
+                    &input,
+                    case.input,
+                    &filter,
+                    case.filter,
+                    bias,
+                    out,
+                    output,
+                    tile,
+                )
+                .unwrap()
+            });
+            assert_eq!(got, expected, "{:?} {:?} {g:?}", case.input, case.filter);
+        }
+    }
+
+    fn geometry(
+        stride: (usize, usize),
+        dilation: (usize, usize),
+        pad: (usize, usize),
+    ) -> ConvGeometry {
+        ConvGeometry {
+            stride_height: stride.0,
+            stride_width: stride.1,
+            dilation_height: dilation.0,
+            dilation_width: dilation.1,
+            pad_top: pad.0,
+            pad_left: pad.1,
+        }
+    }
+
+    #[test]
+    fn equals_reference_on_many_geometries() {
+        let mut seed = 1;
+        for depth in [1, 3, 8] {
+            for groups in [1, 2] {
+                for (taps, stride, dilation, pad) in [
+                    ((1, 1), (1, 1), (1, 1), (0, 0)),
+                    ((3, 3), (1, 1), (1, 1), (1, 1)),
+                    ((3, 3), (2, 2), (1, 1), (1, 1)),
+                    ((3, 5), (2, 1), (1, 1), (1, 2)),
+                    ((3, 3), (1, 1), (2, 2), (2, 2)),
+                    ((2, 2), (2, 2), (1, 1), (0, 0)),
+                ] {
+                    seed += 3;
+                    let case = Case {
+                        input: Nhwc::new(2, 6, 7, depth * groups),
+                        filter: Nhwc::new(5 * groups, taps.0, taps.1, depth),
+                        geometry: geometry(stride, dilation, pad),
+                        weights_offset: if seed % 2 == 0 { 0 } else { 3 },
+                        per_channel: seed % 3 != 0,
+                    };
+                    check(&case, seed);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn windows_larger_than_the_patch_are_chunked() {
+        // 3x3x130 = 1170 patch elements > PATCH, with padding taps in the chunks,
+        // and more output channels than one BLOCK.
+        let case = Case {
+            input: Nhwc::new(1, 4, 3, 130),
+            filter: Nhwc::new(70, 3, 3, 130),
+            geometry: geometry((1, 1), (1, 1), (1, 1)),
+            weights_offset: 2,
+            per_channel: true,
+        };
+        check(&case, 77);
+    }
+
+    #[test]
+    fn huge_input_offsets_fall_back_to_the_reference() {
+        assert!(offset_fits_i16(128) && offset_fits_i16(-127));
+        assert!(!offset_fits_i16(40_000));
+    }
+}

@@ -1,0 +1,206 @@
+//! [`crate::depthwise_conv`] with the window walked once per output pixel.
+//!
+//! The reference walks the window again for every output channel. Here each output
+//! pixel visits its in-image taps once, and every tap multiply-adds a contiguous run
+//! of channels into a stack block of accumulators. The per-tap product is the
+//! reference's ([`LinearQuantParams`]'s `accumulate`); INT32 sums wrap, so the
+//! different summation order gives the same bits.
+
+pub use crate::conv::{ConvGeometry, LinearQuantParams};
+use crate::depthwise_conv::checked_depthwise_axes;
+use crate::error::KernelResult;
+use crate::optimized::conv::finish;
+use crate::shape::Nhwc;
+use crate::split::OutputTile;
+
+/// Output channels accumulated together on the stack.
+const BLOCK: usize = 64;
+
+/// [`crate::depthwise_conv::depthwise_conv_2d`], same results and errors.
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv_2d(
+    geometry: &ConvGeometry,
+    depth_multiplier: usize,
+    quant: &LinearQuantParams,
+    input: &[i8],
+    input_shape: Nhwc,
+    filter: &[i8],
+    filter_shape: Nhwc,
+    bias: Option<&[i32]>,
+    output: &mut [i8],
+    output_shape: Nhwc,
+    tile: OutputTile,
+) -> KernelResult {
+    let (y_axis, x_axis) = checked_depthwise_axes(
+        geometry,
+        depth_multiplier,
+        quant,
+        (input.len(), input_shape),
+        (filter.len(), filter_shape),
+        bias,
+        (output.len(), output_shape),
+        tile,
+    )?;
+    for row in tile.rows.indices() {
+        let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
+        let y_origin = y_axis.origin(out_y);
+        for out_x in 0..output_shape.width {
+            let x_origin = x_axis.origin(out_x);
+            let out_base = output_shape.offset(batch, out_y, out_x, 0);
+            let mut start = tile.channels.start;
+            while start < tile.channels.end {
+                let n = (tile.channels.end - start).min(BLOCK);
+                let mut acc = [0i32; BLOCK];
+                let acc = &mut acc[..n];
+                for filter_y in 0..y_axis.taps {
+                    let Some(in_y) = y_axis.input_at(y_origin, filter_y) else {
+                        continue;
+                    };
+                    for filter_x in 0..x_axis.taps {
+                        let Some(in_x) = x_axis.input_at(x_origin, filter_x) else {
+                            continue;
+                        };
+                        let weights_at = filter_shape.offset(0, filter_y, filter_x, start);
+                        let weights = &filter[weights_at..weights_at + n];
+                        let pixel = input_shape.offset(batch, in_y, in_x, 0);
+                        if depth_multiplier == 1 {
+                            let inputs = &input[pixel + start..pixel + start + n];
+                            for ((a, &w), &x) in acc.iter_mut().zip(weights).zip(inputs) {
+                                *a = quant.accumulate(*a, w, x);
+                            }
+                        } else {
+                            // Output channel `c` reads input channel `c / depth_multiplier`.
+                            let (mut in_channel, mut m) =
+                                (start / depth_multiplier, start % depth_multiplier);
+                            for (a, &w) in acc.iter_mut().zip(weights) {
+                                *a = quant.accumulate(*a, w, input[pixel + in_channel]);
+                                m += 1;
+                                if m == depth_multiplier {
+                                    m = 0;
+                                    in_channel += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+                let out = &mut output[out_base + start..out_base + start + n];
+                for (j, (o, &a)) in out.iter_mut().zip(acc.iter()).enumerate() {
+                    *o = finish(quant, a, bias, start + j);
+                }
+                start += n;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::depthwise_conv as reference;
+    use crate::quant::{ActivationRange, ChannelMultipliers};
+    use crate::test_util::{check_tile_split, pseudo_random_i8};
+
+    fn out_len(input: usize, taps: usize, stride: usize, dilation: usize, pad: usize) -> usize {
+        (input + 2 * pad - ((taps - 1) * dilation + 1)) / stride + 1
+    }
+
+    #[test]
+    fn equals_reference_on_many_geometries() {
+        let mut seed = 1;
+        for (in_channels, multiplier) in [(1, 1), (3, 1), (8, 2), (70, 1), (5, 3), (40, 2)] {
+            for (taps, stride, dilation, pad) in [
+                ((1, 1), (1, 1), (1, 1), (0, 0)),
+                ((3, 3), (1, 1), (1, 1), (1, 1)),
+                ((3, 3), (2, 2), (1, 1), (1, 1)),
+                ((5, 3), (1, 2), (1, 1), (2, 1)),
+                ((3, 3), (1, 1), (2, 2), (2, 2)),
+            ] {
+                seed += 4;
+                let channels = in_channels * multiplier;
+                let input_shape = Nhwc::new(2, 6, 5, in_channels);
+                let filter_shape = Nhwc::new(1, taps.0, taps.1, channels);
+                let g = ConvGeometry {
+                    stride_height: stride.0,
+                    stride_width: stride.1,
+                    dilation_height: dilation.0,
+                    dilation_width: dilation.1,
+                    pad_top: pad.0,
+                    pad_left: pad.1,
+                };
+                let output_shape = Nhwc::new(
+                    2,
+                    out_len(6, taps.0, stride.0, dilation.0, pad.0),
+                    out_len(5, taps.1, stride.1, dilation.1, pad.1),
+                    channels,
+                );
+                let input = pseudo_random_i8(input_shape.element_count().unwrap(), seed);
+                let filter = pseudo_random_i8(filter_shape.element_count().unwrap(), seed + 1);
+                let bias: Vec<i32> = pseudo_random_i8(channels, seed + 2)
+                    .iter()
+                    .map(|&b| i32::from(b) * 53)
+                    .collect();
+                let count = if seed % 3 == 0 { 1 } else { channels };
+                let multipliers: Vec<i32> = (0..count)
+                    .map(|c| 1_200_000_000 + 5_000_000 * c as i32)
+                    .collect();
+                let shifts: Vec<i32> = (0..count).map(|c| -5 - (c % 3) as i32).collect();
+                let quant = LinearQuantParams {
+                    input_offset: -9,
+                    weights_offset: if seed % 2 == 0 { 0 } else { -2 },
+                    output_offset: 4,
+                    output_multipliers: ChannelMultipliers {
+                        multipliers: &multipliers,
+                        shifts: &shifts,
+                    },
+                    activation: ActivationRange {
+                        min: -128,
+                        max: 100,
+                    },
+                };
+                let n = output_shape.element_count().unwrap();
+                for bias in [Some(bias.as_slice()), None] {
+                    let mut expected = vec![0i8; n];
+                    let full = OutputTile::full(output_shape.rows(), channels);
+                    reference::depthwise_conv_2d(
+                        &g,
+                        multiplier,
+                        &quant,
+                        &input,
+                        input_shape,
+                        &filter,
+                        filter_shape,
+                        bias,
+                        &mut expected,
+                        output_shape,
+                        full,
+                    )
+                    .unwrap();
+                    let got = check_tile_split(
+                        output_shape.rows(),
+                        output_shape.width,
+                        channels,
+                        0i8,
+                        |tile, out| {
+                            depthwise_conv_2d(
+                                &g,
+                                multiplier,
+                                &quant,
+                                &input,
+                                input_shape,
+                                &filter,
+                                filter_shape,
+                                bias,
+                                out,
+                                output_shape,
+                                tile,
+                            )
+                            .unwrap()
+                        },
+                    );
+                    assert_eq!(got, expected, "{input_shape:?} {filter_shape:?} {g:?}");
+                }
+            }
+        }
+    }
+}

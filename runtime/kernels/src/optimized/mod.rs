@@ -1,0 +1,23 @@
+//! Optimized kernels: the same names, signatures and bits as the reference kernels
+//! of the crate root, written for speed (contiguous inner loops, parameters prepared
+//! once per call). Generated models call the kernels through this module; the
+//! kernels without a faster variant are the reference ones, re-exported.
+//!
+//! Every optimized kernel's tests compare it with its reference kernel on many
+//! shapes and on every part of split outputs.
+
+pub mod batch_matmul;
+pub mod binary;
+pub mod concatenation;
+pub mod conv;
+pub mod depthwise_conv;
+pub mod leaky_relu;
+pub mod pad;
+pub mod pooling;
+pub mod strided_slice;
+pub mod transpose;
+
+pub use crate::{
+    activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
+    softmax, tanh,
+};
