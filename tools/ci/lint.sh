@@ -23,7 +23,7 @@ echo "lint: shellcheck clean"
 
 export CARGO_TARGET_DIR="${cache}/cargo-target"
 for crate in runtime/*/; do
-  (cd "${crate}" && cargo fmt --check && cargo clippy --offline --quiet --all-targets -- -D warnings)
+  (cd "${crate}" && cargo fmt --check && cargo clippy --offline --quiet --all-targets --all-features -- -D warnings)
 done
 echo "lint: rustfmt and clippy clean"
 

@@ -1,0 +1,241 @@
+//! Cores as host threads (feature `std`), for tests and benchmarks.
+//!
+//! [`with_threads`] runs a closure with an executor whose cores `1..N` are scoped
+//! threads, and joins them afterwards. [`HostThreads`] also implements
+//! [`Platform::start_core`] with a detached thread, for a `static` executor.
+
+use std::cell::Cell;
+use std::sync::OnceLock;
+use std::thread::{self, Thread};
+
+use crate::{Executor, Platform};
+
+thread_local! {
+    /// The calling thread's core index; `usize::MAX` on threads that are no core.
+    static CORE: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+/// `N` cores as threads: waiting parks the thread, notifying unparks the others.
+#[derive(Debug)]
+pub struct HostThreads<const N: usize> {
+    /// Each core's thread, registered before it can be notified.
+    threads: [OnceLock<Thread>; N],
+}
+
+impl<const N: usize> HostThreads<N> {
+    /// No thread registered yet.
+    pub const fn new() -> Self {
+        Self {
+            threads: [const { OnceLock::new() }; N],
+        }
+    }
+
+    /// Makes the calling thread core `core`. Must happen before any core can
+    /// notify it, i.e. before core 0 posts a job (see [`with_threads`]).
+    fn register(&self, core: usize, thread: Thread) {
+        // A second registration of the same core keeps the first thread.
+        let _ = self.threads[core].set(thread);
+    }
+}
+
+impl<const N: usize> Default for HostThreads<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// SAFETY: `CORE` is thread-local and set only by `with_threads` and
+// `start_core`, each to a distinct index per thread of one executor; threads that
+// are no core get `usize::MAX`, which `Executor::run` rejects.
+unsafe impl<const N: usize> Platform for HostThreads<N> {
+    const SPINS_BEFORE_WAIT: u32 = 2000;
+
+    fn core_id(&self) -> usize {
+        CORE.get()
+    }
+
+    fn start_core(&self, core: usize, entry: fn()) {
+        let handle = thread::spawn(move || {
+            CORE.set(core);
+            entry();
+        });
+        // Registered before `start_core` returns, so before core 0 can post a job.
+        self.register(core, handle.thread().clone());
+    }
+
+    fn wait(&self) {
+        // A notify since the last park leaves the token set: no wake-up is lost.
+        thread::park();
+    }
+
+    fn notify(&self) {
+        let me = CORE.get();
+        for (core, thread) in self.threads.iter().enumerate() {
+            if core != me {
+                if let Some(thread) = thread.get() {
+                    thread.unpark();
+                }
+            }
+        }
+    }
+}
+
+/// Runs `f` with an executor whose cores `1..N` are threads; the calling thread
+/// is core 0 during `f`. The threads stop and are joined before this returns.
+pub fn with_threads<const N: usize, R>(f: impl FnOnce(&Executor<HostThreads<N>, N>) -> R) -> R {
+    let executor = Executor::new(HostThreads::<N>::new());
+    let previous = CORE.replace(0);
+    executor.platform().register(0, thread::current());
+    let result = thread::scope(|scope| {
+        for core in 1..N {
+            let executor = &executor;
+            let handle = scope.spawn(move || {
+                CORE.set(core);
+                executor.worker();
+            });
+            executor.platform().register(core, handle.thread().clone());
+        }
+        // Stops the workers even if `f` panics, so that the scope can join them.
+        let _stop = StopOnDrop(&executor);
+        f(&executor)
+    });
+    CORE.set(previous);
+    result
+}
+
+struct StopOnDrop<'a, const N: usize>(&'a Executor<HostThreads<N>, N>);
+
+impl<const N: usize> Drop for StopOnDrop<'_, N> {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+// Under loom the atomics are loom's, which only work inside `loom::model`.
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::NotCoreZero;
+
+    #[derive(Debug, PartialEq)]
+    enum TestError {
+        Part(usize),
+        NotCoreZero(NotCoreZero),
+    }
+
+    impl From<NotCoreZero> for TestError {
+        fn from(error: NotCoreZero) -> Self {
+            TestError::NotCoreZero(error)
+        }
+    }
+
+    const PARTS: usize = 7;
+    const STEPS: usize = 40;
+
+    /// Each step, part `p` writes `sum(previous step) + p` into its cell of a
+    /// double buffer with `Relaxed` stores: only the barriers make the previous
+    /// step's values visible, so a missing or weak barrier shows up as a wrong sum.
+    fn relay<const N: usize>(barrier_after: &[bool]) -> usize {
+        let buffers: [[AtomicUsize; PARTS]; 2] = Default::default();
+        with_threads::<N, _>(|executor| {
+            let result: Result<(), TestError> = executor.run(PARTS, barrier_after, |part, step| {
+                let (previous, current) = (&buffers[(step + 1) % 2], &buffers[step % 2]);
+                let sum: usize = previous.iter().map(|v| v.load(Ordering::Relaxed)).sum();
+                current[part].store(sum % 1_000_003 + part, Ordering::Relaxed);
+                Ok(())
+            });
+            result.unwrap();
+        });
+        buffers[(STEPS + 1) % 2]
+            .iter()
+            .map(|v| v.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    #[test]
+    fn every_core_count_computes_what_one_core_does() {
+        let barriers = [true; STEPS];
+        let expected = relay::<1>(&barriers);
+        assert_eq!(relay::<2>(&barriers), expected);
+        assert_eq!(relay::<3>(&barriers), expected);
+        assert_eq!(relay::<4>(&barriers), expected);
+        for _ in 0..20 {
+            assert_eq!(relay::<4>(&barriers), expected);
+        }
+    }
+
+    #[test]
+    fn an_executor_runs_many_jobs() {
+        with_threads::<3, _>(|executor| {
+            let counter = AtomicUsize::new(0);
+            for round in 1..=100 {
+                let result: Result<(), TestError> =
+                    executor.run(5, &[true, false, true], |_, _| {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                        Ok(())
+                    });
+                result.unwrap();
+                assert_eq!(counter.load(Ordering::Relaxed), round * 15);
+            }
+        });
+    }
+
+    #[test]
+    fn the_lowest_failing_core_reports_and_everyone_finishes() {
+        with_threads::<4, _>(|executor| {
+            let calls = AtomicUsize::new(0);
+            let result = executor.run(8, &[true; 3], |part, step| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                if step == 1 && part >= 5 {
+                    Err(TestError::Part(part))
+                } else {
+                    Ok(())
+                }
+            });
+            // Core 1 (parts 1 and 5) fails first in core order; core 2 fails on part 6.
+            assert_eq!(result, Err(TestError::Part(5)));
+            // Step 0: 8 calls. Step 1: cores 1..3 stop at parts 5..7, core 0 runs 0 and 4.
+            // Step 2: only core 0 continues.
+            assert_eq!(calls.load(Ordering::Relaxed), 8 + 8 + 2);
+        });
+    }
+
+    #[test]
+    fn run_is_refused_on_other_threads() {
+        with_threads::<2, _>(|executor| {
+            thread::scope(|scope| {
+                let result = scope
+                    .spawn(|| executor.run(2, &[true], |_, _| Ok::<(), TestError>(())))
+                    .join()
+                    .unwrap();
+                assert_eq!(
+                    result,
+                    Err(TestError::NotCoreZero(NotCoreZero { core: usize::MAX }))
+                );
+            });
+        });
+    }
+
+    static STATIC_EXECUTOR: Executor<HostThreads<2>, 2> = Executor::new(HostThreads::new());
+
+    #[test]
+    fn a_static_executor_starts_its_cores() {
+        thread::spawn(|| {
+            CORE.set(0);
+            STATIC_EXECUTOR.platform().register(0, thread::current());
+            STATIC_EXECUTOR.start(|| STATIC_EXECUTOR.worker());
+            let parts = [AtomicUsize::new(0), AtomicUsize::new(0)];
+            let result: Result<(), TestError> = STATIC_EXECUTOR.run(2, &[true], |part, _| {
+                parts[part].store(CORE.get() + 1, Ordering::Relaxed);
+                Ok(())
+            });
+            result.unwrap();
+            assert_eq!(parts.map(|p| p.load(Ordering::Relaxed)), [1, 2]);
+            STATIC_EXECUTOR.stop();
+        })
+        .join()
+        .unwrap();
+    }
+}
