@@ -5,7 +5,7 @@
 //! [`Platform::start_core`] with a detached thread, for a `static` executor.
 
 use std::cell::Cell;
-use std::sync::OnceLock;
+use std::sync::{mpsc, OnceLock};
 use std::thread::{self, Thread};
 
 use crate::{Executor, Platform};
@@ -30,8 +30,9 @@ impl<const N: usize> HostThreads<N> {
         }
     }
 
-    /// Makes the calling thread core `core`. Must happen before any core can
-    /// notify it, i.e. before core 0 posts a job (see [`with_threads`]).
+    /// Makes `thread` core `core`. Must happen before any core can notify it,
+    /// i.e. before core 0 posts a job (see [`with_threads`]), and before the
+    /// thread asks for its core id.
     fn register(&self, core: usize, thread: Thread) {
         // A second registration of the same core keeps the first thread.
         let _ = self.threads[core].set(thread);
@@ -44,23 +45,32 @@ impl<const N: usize> Default for HostThreads<N> {
     }
 }
 
-// SAFETY: `CORE` is thread-local and set only by `with_threads` and
-// `start_core`, each to a distinct index per thread of one executor; threads that
-// are no core get `usize::MAX`, which `Executor::run` rejects.
+// SAFETY: `core_id` returns `c` only on the thread registered as core `c` of
+// this platform (each slot holds one thread, set once), and `usize::MAX`, which
+// `Executor::run` rejects, on every other thread.
 unsafe impl<const N: usize> Platform for HostThreads<N> {
     const SPINS_BEFORE_WAIT: u32 = 2000;
 
     fn core_id(&self) -> usize {
-        CORE.get()
+        let core = CORE.get();
+        match self.threads.get(core).and_then(OnceLock::get) {
+            Some(thread) if thread.id() == thread::current().id() => core,
+            _ => usize::MAX,
+        }
     }
 
     fn start_core(&self, core: usize, entry: fn()) {
+        let (registered, wait_for_registration) = mpsc::channel();
         let handle = thread::spawn(move || {
             CORE.set(core);
-            entry();
+            // The core's id is valid only once it is registered.
+            if wait_for_registration.recv().is_ok() {
+                entry();
+            }
         });
         // Registered before `start_core` returns, so before core 0 can post a job.
         self.register(core, handle.thread().clone());
+        let _ = registered.send(());
     }
 
     fn wait(&self) {
@@ -89,11 +99,16 @@ pub fn with_threads<const N: usize, R>(f: impl FnOnce(&Executor<HostThreads<N>, 
     let result = thread::scope(|scope| {
         for core in 1..N {
             let executor = &executor;
+            let (registered, wait_for_registration) = mpsc::channel();
             let handle = scope.spawn(move || {
                 CORE.set(core);
-                executor.worker();
+                // The core's id is valid only once it is registered.
+                if wait_for_registration.recv().is_ok() {
+                    executor.worker();
+                }
             });
             executor.platform().register(core, handle.thread().clone());
+            let _ = registered.send(());
         }
         // Stops the workers even if `f` panics, so that the scope can join them.
         let _stop = StopOnDrop(&executor);
@@ -204,16 +219,24 @@ mod tests {
 
     #[test]
     fn run_is_refused_on_other_threads() {
+        let refused = Err(TestError::NotCoreZero(NotCoreZero { core: usize::MAX }));
         with_threads::<2, _>(|executor| {
             thread::scope(|scope| {
                 let result = scope
                     .spawn(|| executor.run(2, &[true], |_, _| Ok::<(), TestError>(())))
                     .join()
                     .unwrap();
-                assert_eq!(
-                    result,
-                    Err(TestError::NotCoreZero(NotCoreZero { core: usize::MAX }))
-                );
+                assert_eq!(result, refused);
+                // Core 0 of another executor is no core of this one.
+                let result = scope
+                    .spawn(|| {
+                        with_threads::<2, _>(|_| {
+                            executor.run(2, &[true], |_, _| Ok::<(), TestError>(()))
+                        })
+                    })
+                    .join()
+                    .unwrap();
+                assert_eq!(result, refused);
             });
         });
     }
