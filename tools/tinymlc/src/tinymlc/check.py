@@ -20,8 +20,9 @@ from tinymlc.ir import DType, Graph, OpKind, Tensor
 
 # `harness multicore`: this many of the inputs, each this often on each of 1 to 4 host
 # threads (the harness draws its own inputs; they need not match TFLM's).
-MULTICORE_SAMPLES = 10
-MULTICORE_REPEATS = 2
+# A sanity check of the `*_on` entry; tinyml_model_multicore_test is the thorough one.
+MULTICORE_SAMPLES = 4
+MULTICORE_REPEATS = 1
 
 # Inputs of a float graph input without a QUANTIZE consumer are drawn from here.
 DEFAULT_FLOAT_RANGE = (-1.0, 1.0)

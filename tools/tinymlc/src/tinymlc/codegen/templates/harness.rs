@@ -226,7 +226,7 @@ fn multicore(samples: usize, repeats: usize, seed: u64) {
         });
     }
     println!(
-        "multicore: {samples} samples x 1, 2, 3, 4 workers x {repeats} runs bit-identical to one core \
+        "multicore: {samples} samples x 1, 2, 3, 4 workers x {repeats} run(s) each bit-identical to one core \
          ({} logical cores at {:?} MHz)",
         model::CORES,
         model::CORE_MHZ
