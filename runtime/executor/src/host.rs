@@ -96,37 +96,56 @@ pub fn with_threads<const N: usize, R>(f: impl FnOnce(&Executor<HostThreads<N>, 
     let executor = Executor::new(HostThreads::<N>::new());
     let previous = CORE.replace(0);
     executor.platform().register(0, thread::current());
-    let result = thread::scope(|scope| {
-        for core in 1..N {
-            let executor = &executor;
+    let mut f = Some(f);
+    let mut result = None;
+    run_cores(
+        N,
+        &|| executor.worker(),
+        &|core, thread| executor.platform().register(core, thread),
+        &|| executor.stop(),
+        &mut || result = f.take().map(|f| f(&executor)),
+    );
+    CORE.set(previous);
+    // `run_cores` calls `body` exactly once (or propagates its panic).
+    result.unwrap_or_else(|| unreachable!())
+}
+
+/// The thread handling of [`with_threads`], not generic so that each core count
+/// does not instantiate the standard library's thread machinery again.
+fn run_cores(
+    cores: usize,
+    worker: &(dyn Fn() + Sync),
+    register: &dyn Fn(usize, Thread),
+    stop: &dyn Fn(),
+    body: &mut dyn FnMut(),
+) {
+    thread::scope(|scope| {
+        for core in 1..cores {
             let (registered, wait_for_registration) = mpsc::channel();
             let handle = scope.spawn(move || {
                 CORE.set(core);
                 // The core's id is valid only once it is registered.
                 if wait_for_registration.recv().is_ok() {
-                    executor.worker();
+                    worker();
                 }
             });
-            executor.platform().register(core, handle.thread().clone());
+            register(core, handle.thread().clone());
             let _ = registered.send(());
         }
-        // Stops the workers even if `f` panics, so that the scope can join them.
-        let _stop = StopOnDrop(&executor);
-        f(&executor)
+        // Stops the workers even if `body` panics, so that the scope can join them.
+        let _stop = StopOnDrop(stop);
+        body();
     });
-    CORE.set(previous);
-    result
 }
 
-struct StopOnDrop<'a, const N: usize>(&'a Executor<HostThreads<N>, N>);
+struct StopOnDrop<'a>(&'a dyn Fn());
 
-impl<const N: usize> Drop for StopOnDrop<'_, N> {
+impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {
-        self.0.stop();
+        (self.0)();
     }
 }
 
-// Under loom the atomics are loom's, which only work inside `loom::model`.
 #[cfg(all(test, not(loom)))]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
