@@ -19,6 +19,10 @@ def _tinyml_model_codegen_impl(ctx):
     args.add("--out", lib_rs.dirname)
     args.add("--crate_name", ctx.attr.crate_name)
     args.add("--no_cargo")
+    if ctx.attr.core_mhz:
+        args.add_joined("--core_mhz", ctx.attr.core_mhz, join_with = ",")
+    if ctx.attr.split_every_layer:
+        args.add("--split_every_layer")
     ctx.actions.run(
         executable = ctx.attr._compiler[DefaultInfo].files_to_run,
         arguments = [args],
@@ -37,7 +41,14 @@ tinyml_model_codegen = rule(
     implementation = _tinyml_model_codegen_impl,
     doc = "Runs tinymlc on `src`: the generated lib.rs, and report.json as output group `report`.",
     attrs = {
+        "core_mhz": attr.int_list(
+            doc = "Clock of each core in MHz (empty: one core). The compiler partitions every " +
+                  "layer across them in proportion to their clocks.",
+        ),
         "crate_name": attr.string(mandatory = True, doc = "Name of the Rust crate the code is for."),
+        "split_every_layer": attr.bool(
+            doc = "Split every layer across the cores even where the cost model would not (tests).",
+        ),
         "src": attr.label(
             mandatory = True,
             allow_single_file = [".tflite"],
@@ -51,17 +62,20 @@ tinyml_model_codegen = rule(
     },
 )
 
-def tinyml_model(name, src, crate_name = None, **kwargs):
+def tinyml_model(name, src, crate_name = None, core_mhz = [], split_every_layer = False, **kwargs):
     """A quantized model as a no_std Rust library for the selected platform.
 
     Creates `name`, a rust_library with the model's API (`predict_quantized`, `predict`,
-    `ARENA_BYTES`, input/output constants), and `name + "_report"`, the compiler's
-    report.json (flash, arena, MACs and arena offsets per layer).
+    `ARENA_BYTES`, input/output constants; `*_on` for several cores), and `name + "_report"`,
+    the compiler's report.json (flash, arena, MACs and arena offsets per layer, the schedule).
 
     Args:
       name: target name of the rust_library.
       src: the `.tflite` file.
       crate_name: Rust crate name; defaults to `name`.
+      core_mhz: clock of each core in MHz, e.g. a board's `core_mhz` from
+        //platforms:boards.bzl (`BOARDS["stm32h747"].core_mhz` is `[480, 240]`); empty: one core.
+      split_every_layer: split every layer whatever the cost model says (tests).
       **kwargs: passed to the rust_library (visibility, tags, ...).
     """
     crate_name = crate_name or name.replace("-", "_")
@@ -70,6 +84,8 @@ def tinyml_model(name, src, crate_name = None, **kwargs):
         name = codegen,
         src = src,
         crate_name = crate_name,
+        core_mhz = core_mhz,
+        split_every_layer = split_every_layer,
         visibility = ["//visibility:private"],
         tags = kwargs.get("tags", []),
     )
@@ -86,6 +102,7 @@ def tinyml_model(name, src, crate_name = None, **kwargs):
         crate_name = crate_name,
         deps = [
             Label("//runtime/arena"),
+            Label("//runtime/executor"),
             Label("//runtime/kernels"),
         ],
         **kwargs

@@ -71,16 +71,7 @@ def tinyml_model_test(name, model, src, inputs = 100, firmware_platforms = [], f
       **kwargs: passed to the tests (size, tags, ...).
     """
     harness = name + "_harness"
-    rust_binary(
-        name = harness,
-        srcs = [Label("//tools/tinymlc:src/tinymlc/codegen/templates/harness.rs")],
-        aliases = {model: "model"},
-        crate_root = Label("//tools/tinymlc:src/tinymlc/codegen/templates/harness.rs"),
-        testonly = True,
-        # Benchmarks time this same binary (harness bench N).
-        visibility = kwargs.get("visibility"),
-        deps = [model],
-    )
+    _harness(harness, model, kwargs.get("visibility"))
     native.sh_test(
         name = name,
         srcs = [Label("//rules/private:model_check_test.sh")],
@@ -125,3 +116,52 @@ def tinyml_model_test(name, model, src, inputs = 100, firmware_platforms = [], f
             platform = platform,
             **kwargs
         )
+
+def _harness(name, model, visibility):
+    """The host harness (templates/harness.rs) around a tinyml_model library."""
+    rust_binary(
+        name = name,
+        srcs = [Label("//tools/tinymlc:src/tinymlc/codegen/templates/harness.rs")],
+        aliases = {model: "model"},
+        crate_root = Label("//tools/tinymlc:src/tinymlc/codegen/templates/harness.rs"),
+        testonly = True,
+        # Benchmarks time this same binary (harness bench N [WORKERS]).
+        visibility = visibility,
+        deps = [
+            model,
+            Label("//runtime/executor"),
+        ],
+    )
+
+def tinyml_model_multicore_test(name, model, samples = 10, repeats = 2, seed = 0, **kwargs):
+    """Checks that a tinyml_model's multi-core entry is bit-identical to one core.
+
+    Runs `samples` seeded random inputs through `predict_tensors` on one core, then through
+    `predict_tensors_on` with 1, 2, 3 and 4 host threads (the model's schedule mapped onto
+    them), `repeats` times each with the arena refilled with garbage, and fails on the first
+    difference. Tagged `multicore`, so `bazel test //... --test_tag_filters=multicore` runs it.
+
+    Args:
+      name: test name.
+      model: a tinyml_model target (usually compiled with `core_mhz` for several cores).
+      samples: how many random inputs.
+      repeats: runs of each input per thread count.
+      seed: seed of the random inputs.
+      **kwargs: passed to the test (size, tags, ...).
+    """
+    harness = name + "_harness"
+    _harness(harness, model, kwargs.get("visibility"))
+    tags = kwargs.pop("tags", [])
+    native.sh_test(
+        name = name,
+        srcs = [Label("//rules/private:multicore_test.sh")],
+        args = [
+            "$(rootpath :%s)" % harness,
+            str(samples),
+            str(repeats),
+            str(seed),
+        ],
+        data = [":" + harness],
+        tags = tags + ["multicore"],
+        **kwargs
+    )

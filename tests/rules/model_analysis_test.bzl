@@ -16,6 +16,7 @@ def _codegen_action_test_impl(ctx):
     asserts.true(env, argv[0].endswith("tools/tinymlc/tinymlc"), "the compiler is //tools/tinymlc")
     for flag in ["compile", "--model", "--out", "--crate_name", "--no_cargo"]:
         asserts.true(env, flag in argv, "argv has %s: %s" % (flag, argv))
+    asserts.false(env, "--core_mhz" in argv, "one core unless core_mhz is set")
     asserts.equals(env, "tiny_model", argv[argv.index("--crate_name") + 1])
     target = analysistest.target_under_test(env)
     asserts.equals(
@@ -27,6 +28,17 @@ def _codegen_action_test_impl(ctx):
     return analysistest.end(env)
 
 codegen_action_test = analysistest.make(_codegen_action_test_impl)
+
+def _multicore_codegen_action_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    (action,) = [a for a in analysistest.target_actions(env) if a.mnemonic == "TinymlCompile"]
+    argv = action.argv
+    asserts.true(env, "--core_mhz" in argv, "argv has --core_mhz: %s" % argv)
+    asserts.equals(env, "480,240", argv[argv.index("--core_mhz") + 1], "clocks in core order")
+    asserts.false(env, "--split_every_layer" in argv, "the cost model decides by default")
+    return analysistest.end(env)
+
+multicore_codegen_action_test = analysistest.make(_multicore_codegen_action_test_impl)
 
 def _library_test_impl(ctx):
     env = analysistest.begin(ctx)

@@ -18,12 +18,12 @@ if ! command -v shellcheck >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
 fi
 shellcheck bazelw .ci/run tools/offline/*.sh tools/ci/*.sh toolchains/cc/ld.lld toolchains/cc/no_c_compiler.sh \
-  rules/private/model_check_test.sh tests/firmware/*.sh
+  rules/private/model_check_test.sh rules/private/multicore_test.sh tests/firmware/*.sh
 echo "lint: shellcheck clean"
 
 export CARGO_TARGET_DIR="${cache}/cargo-target"
 for crate in runtime/*/; do
-  (cd "${crate}" && cargo fmt --check && cargo clippy --offline --quiet --all-targets -- -D warnings)
+  (cd "${crate}" && cargo fmt --check && cargo clippy --offline --quiet --all-targets --all-features -- -D warnings)
 done
 # Bazel-only Rust (bare-metal runtime, firmware): formatting; rustc's own lints run in the build.
 rustfmt --edition 2021 --check platforms/rt/src/lib.rs fw/*.rs tests/firmware/*.rs tests/toolchain/src/*.rs
@@ -38,5 +38,5 @@ if [[ ! -x "${venv}/bin/mypy" ]] || ! cmp -s tools/requirements_lock.txt "${venv
 fi
 # tools/bench shares the compiler's configuration (it is typed the same way).
 (cd tools/tinymlc && "${venv}/bin/ruff" check . ../bench && "${venv}/bin/ruff" format --check . ../bench &&
-  "${venv}/bin/mypy" && "${venv}/bin/mypy" ../bench/model_bench.py ../bench/firmware_bench.py)
+  "${venv}/bin/mypy" && "${venv}/bin/mypy" ../bench/model_bench.py ../bench/firmware_bench.py ../bench/multicore_bench.py)
 echo "lint: ruff and mypy clean"

@@ -9,8 +9,13 @@
 //! [`cast_mut`] reinterpret bytes as `i8`/`i16`/`i32`/`f32` after checking
 //! alignment and length.
 //!
-//! This crate is the only place of the runtime that uses `unsafe`: the two
-//! casts. Everything else (kernels, generated model code) forbids it.
+//! Several cores computing one layer together share the arena through
+//! [`SharedArena`], whose `unsafe` split lends each core the output region and
+//! reads only the bytes each input view covers.
+//!
+//! This crate holds the runtime's `unsafe` for memory: the two casts and the
+//! shared views. The kernels forbid it; the generated model code uses it once,
+//! to call [`SharedArena::split_output`] with the compiler's schedule.
 #![cfg_attr(not(test), no_std)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
@@ -125,9 +130,16 @@ pub fn region_mut<T: Element>(arena: &mut [u8], region: Region) -> Result<&mut [
 /// The arena outside one layer's output region, for reading the layer's inputs.
 #[derive(Debug)]
 pub struct Inputs<'a> {
-    before: &'a [u8],
-    after: &'a [u8],
+    source: Source<'a>,
     output: Region,
+}
+
+#[derive(Debug)]
+enum Source<'a> {
+    /// One core: the arena before and after the output region, borrowed shared.
+    Split { before: &'a [u8], after: &'a [u8] },
+    /// Several cores ([`SharedArena`]): each read borrows exactly the bytes it reads.
+    Shared(&'a SharedArena<'a>),
 }
 
 /// Splits `arena` into the mutable `output` region and the rest, shared.
@@ -140,8 +152,7 @@ pub fn split_output(
     let (written, after) = rest.split_at_mut(output.len);
     Ok((
         Inputs {
-            before,
-            after,
+            source: Source::Split { before, after },
             output,
         },
         written,
@@ -164,23 +175,117 @@ pub fn split_in_place(
     split_output(arena, output)
 }
 
+/// One arena shared by several cores that run a layer together, each writing its
+/// own part of the layer's output ([`SharedArena::split_output`]).
+#[derive(Debug)]
+pub struct SharedArena<'a> {
+    base: *mut u8,
+    len: usize,
+    _arena: core::marker::PhantomData<&'a mut [u8]>,
+}
+
+// SAFETY: a `SharedArena` is a `&mut [u8]` handed to several cores; it hands out
+// views only through `split_output`, whose callers promise that the cores' views
+// never conflict (see there), so sharing and sending it between cores is sound.
+unsafe impl Send for SharedArena<'_> {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for SharedArena<'_> {}
+
+impl<'a> SharedArena<'a> {
+    /// Shares `arena` for as long as the result lives.
+    pub fn new(arena: &'a mut [u8]) -> Self {
+        Self {
+            base: arena.as_mut_ptr(),
+            len: arena.len(),
+            _arena: core::marker::PhantomData,
+        }
+    }
+
+    /// [`split_output`] on one of several cores computing the same layer: the
+    /// whole `output` region mutably (the kernel writes only its part of it), the
+    /// rest of the arena for reading inputs, each read borrowing only its bytes.
+    ///
+    /// # Safety
+    ///
+    /// While the returned views live, no other core may write a byte this core
+    /// reads through them, nor read or write a byte this core writes through
+    /// them. tinymlc's schedules guarantee it: within a step the cores' parts of
+    /// the output are disjoint and the kernels write only their part; inputs were
+    /// written in earlier steps, and a barrier separates the steps.
+    // Lending `&mut` from `&self` is the point: the contract above makes it sound.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn split_output(
+        &self,
+        output: Region,
+    ) -> Result<(Inputs<'_>, &mut [u8]), ArenaError> {
+        let range = checked_range(output, self.len)?;
+        // SAFETY: `range` lies within the arena `self` borrows mutably for `'a`;
+        // that no other core accesses the bytes this core writes meanwhile is
+        // this function's contract.
+        let written =
+            unsafe { core::slice::from_raw_parts_mut(self.base.add(range.start), output.len) };
+        Ok((
+            Inputs {
+                source: Source::Shared(self),
+                output,
+            },
+            written,
+        ))
+    }
+
+    /// [`split_in_place`] for one of several cores: `in_place` must be `output`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`SharedArena::split_output`].
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn split_in_place(
+        &self,
+        output: Region,
+        in_place: Region,
+    ) -> Result<(Inputs<'_>, &mut [u8]), ArenaError> {
+        if in_place != output {
+            return Err(ArenaError::NotInPlace);
+        }
+        // SAFETY: the caller keeps this function's contract, which is `split_output`'s.
+        unsafe { self.split_output(output) }
+    }
+}
+
 impl<'a> Inputs<'a> {
     /// `region` viewed as `T`; an error if it overlaps the output region.
     pub fn get<T: Element>(&self, region: Region) -> Result<&'a [T], ArenaError> {
         let end = region.end().ok_or(ArenaError::OutOfBounds)?;
-        if end <= self.output.offset {
-            return cast(&self.before[region.offset..end]);
-        }
         // `output.end()` cannot overflow: `split_output` checked it.
         let output_end = self.output.offset + self.output.len;
-        if region.offset >= output_end {
-            let start = region.offset - output_end;
-            return self::region(self.after, Region::new(start, region.len));
+        let outside = end <= self.output.offset || region.offset >= output_end;
+        if !outside {
+            if region.len == 0 && end <= output_end {
+                return Ok(&[]);
+            }
+            return Err(ArenaError::Overlap);
         }
-        if region.len == 0 && end <= self.output.offset + self.output.len {
-            return Ok(&[]);
+        match self.source {
+            Source::Split { before, .. } if end <= self.output.offset => {
+                cast(&before[region.offset..end])
+            }
+            Source::Split { after, .. } => {
+                let start = region.offset - output_end;
+                self::region(after, Region::new(start, region.len))
+            }
+            Source::Shared(shared) => {
+                checked_range(region, shared.len)?;
+                // SAFETY: `region` lies within the arena (checked above), which
+                // `shared` borrows mutably for `'a`, and outside the output region
+                // the views of this split lend mutably. That `split_output`'s caller
+                // keeps other cores from writing these bytes while the view lives
+                // is the contract of `SharedArena::split_output`.
+                let bytes = unsafe {
+                    core::slice::from_raw_parts(shared.base.add(region.offset), region.len)
+                };
+                cast(bytes)
+            }
         }
-        Err(ArenaError::Overlap)
     }
 }
 
@@ -278,6 +383,49 @@ mod tests {
         let (inputs, output) = split_output(&mut arena.0, Region::new(16, 16)).unwrap();
         assert!(output.len() == 16);
         assert_eq!(inputs.get::<i8>(Region::new(20, 0)).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn cores_write_their_parts_of_a_shared_output() {
+        let mut arena = Aligned([0; 64]);
+        for (i, byte) in arena.0.iter_mut().enumerate() {
+            *byte = i as u8;
+        }
+        let output = Region::new(32, 32);
+        let shared = SharedArena::new(&mut arena.0);
+        std::thread::scope(|scope| {
+            for core in 0..4 {
+                let shared = &shared;
+                scope.spawn(move || {
+                    // SAFETY: every thread writes only its 8 bytes of the output
+                    // and reads only bytes outside it, which nobody writes.
+                    let (inputs, out) = unsafe { shared.split_output(output) }.unwrap();
+                    let input = inputs.get::<u8>(Region::new(core * 8, 8)).unwrap();
+                    for i in 0..8 {
+                        out[core * 8 + i] = input[i].wrapping_mul(2);
+                    }
+                    assert_eq!(
+                        inputs.get::<u8>(Region::new(30, 4)),
+                        Err(ArenaError::Overlap)
+                    );
+                });
+            }
+        });
+        let doubled: Vec<u8> = (0..32).map(|i| i * 2).collect();
+        assert_eq!(&arena.0[32..], doubled.as_slice());
+        let shared = SharedArena::new(&mut arena.0);
+        // SAFETY: one thread.
+        let refused = unsafe { shared.split_in_place(output, Region::new(0, 32)) };
+        assert_eq!(refused.unwrap_err(), ArenaError::NotInPlace);
+        // SAFETY: one thread.
+        let past_end = unsafe { shared.split_output(Region::new(60, 8)) };
+        assert_eq!(past_end.unwrap_err(), ArenaError::OutOfBounds);
+        // SAFETY: one thread.
+        let (inputs, _) = unsafe { shared.split_output(Region::new(0, 8)) }.unwrap();
+        assert_eq!(
+            inputs.get::<u8>(Region::new(60, 8)),
+            Err(ArenaError::OutOfBounds)
+        );
     }
 
     #[test]

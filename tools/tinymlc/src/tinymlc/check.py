@@ -14,9 +14,15 @@ from typing import Any
 import numpy as np
 
 from tinymlc import hostbuild, tflm_reference
-from tinymlc.codegen import CompiledModel, compile_model, generate_crate
+from tinymlc.codegen import ONE_CORE, CompiledModel, Target, compile_model, generate_crate
 from tinymlc.frontend import load_model
 from tinymlc.ir import DType, Graph, OpKind, Tensor
+
+# `harness multicore`: this many of the inputs, each this often on each of 1 to 4 host
+# threads (the harness draws its own inputs; they need not match TFLM's).
+# A sanity check of the `*_on` entry; tinyml_model_multicore_test is the thorough one.
+MULTICORE_SAMPLES = 4
+MULTICORE_REPEATS = 1
 
 # Inputs of a float graph input without a QUANTIZE consumer are drawn from here.
 DEFAULT_FLOAT_RANGE = (-1.0, 1.0)
@@ -43,6 +49,8 @@ class CheckResult:
     tflm_arena_bytes: int | None
     """TFLM's smallest working arena_size; None when not measured (it takes many TFLM runs)."""
     first_divergence: Divergence | None
+    multicore: str
+    """The multi-core run's summary: every input on 1 to 4 host threads, identical to one core."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -133,11 +141,14 @@ def check(
     runtime_dir: Path,
     harness: Path | None = None,
     measure_tflm_arena: bool = True,
+    target: Target = ONE_CORE,
 ) -> CheckResult:
     """Runs the compiled model and TFLM on the same random inputs and compares them.
 
     `harness`: an already built harness binary of this model (as Bazel builds it, from the
-    generated crate and templates/harness.rs); without it, the harness is built with rustc.
+    generated crate and templates/harness.rs); without it, the harness is built with rustc
+    for `target`'s cores. Either way the multi-core entry must give the same bytes as one
+    core on 1 to 4 host threads (a `BuildError` otherwise).
     """
     model = load_model(model_path)
     model_bytes = model_path.read_bytes()
@@ -145,13 +156,17 @@ def check(
     samples = random_inputs(compiled, inputs, seed)
     if harness is not None:
         results = hostbuild.run_harness(harness, samples)
+        multicore = hostbuild.run_multicore(harness, min(inputs, MULTICORE_SAMPLES), MULTICORE_REPEATS, seed)
     else:
-        crate = generate_crate(compiled, "model")
+        crate = generate_crate(compiled, "model", target)
         with tempfile.TemporaryDirectory(prefix="tinymlc-check-") as work:
             lib_rs = Path(work) / "lib.rs"
             lib_rs.write_text(crate.lib_rs)
             binary = hostbuild.build_harness(lib_rs, runtime_dir, Path(work))
             results = hostbuild.run_harness(binary, samples)
+            multicore = hostbuild.run_multicore(
+                binary, min(inputs, MULTICORE_SAMPLES), MULTICORE_REPEATS, seed
+            )
     graph = compiled.graph
     mismatches = 0
     divergence: Divergence | None = None
@@ -174,4 +189,5 @@ def check(
             else None
         ),
         first_divergence=divergence,
+        multicore=multicore,
     )

@@ -16,9 +16,10 @@ from absl import app, flags
 
 from tinymlc import check as check_module
 from tinymlc import hostbuild
-from tinymlc.codegen import compile_model, generate_crate, render_cargo_toml
+from tinymlc.codegen import Target, compile_model, generate_crate, render_cargo_toml
 from tinymlc.errors import CompileError
 from tinymlc.frontend import load_model
+from tinymlc.passes.partition import parse_core_mhz
 
 EXIT_MISMATCH = 1
 EXIT_ERROR = 2
@@ -33,6 +34,17 @@ flags.DEFINE_string(
     "runtime_dir",
     None,
     "Directory holding the kernels/ and arena/ crates (default: $TINYML_RUNTIME_DIR or <repo>/runtime).",
+)
+flags.DEFINE_string(
+    "core_mhz",
+    "1",
+    "The target's cores: their clocks in MHz, comma-separated (e.g. 480,240 for STM32H747's M7 "
+    "and M4). Every layer is partitioned across them in proportion; the default is one core.",
+)
+flags.DEFINE_boolean(
+    "split_every_layer",
+    False,
+    "Split every layer across the cores even where the cost model keeps it whole (for tests).",
 )
 flags.DEFINE_integer("inputs", 100, "check: number of random inputs.", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "check: random seed.")
@@ -57,12 +69,16 @@ def _required(name: str) -> str:
     return str(value)
 
 
+def _target() -> Target:
+    return Target(parse_core_mhz(FLAGS.core_mhz), FLAGS.split_every_layer)
+
+
 def compile_command() -> int:
     model = load_model(_required("model"))
     out = Path(_required("out"))
     if out.exists() and not out.is_dir():
         raise CompileError("--out exists and is not a directory", str(out))
-    crate = generate_crate(compile_model(model), FLAGS.crate_name)
+    crate = generate_crate(compile_model(model), FLAGS.crate_name, _target())
     out.mkdir(parents=True, exist_ok=True)
     (out / "lib.rs").write_text(crate.lib_rs)
     (out / "report.json").write_text(json.dumps(crate.report, indent=2) + "\n")
@@ -82,6 +98,7 @@ def check_command() -> int:
         _runtime_dir(),
         harness,
         measure_tflm_arena=FLAGS.tflm_arena,
+        target=_target(),
     )
     if FLAGS.json:
         print(json.dumps(result.to_json()))
@@ -90,6 +107,7 @@ def check_command() -> int:
         tflm = "not measured" if result.tflm_arena_bytes is None else f"{result.tflm_arena_bytes} B"
         arena = f"arena {result.arena_bytes} B (TFLM {tflm})"
         print(f"{verdict} on {result.inputs} inputs; {arena}")
+        print(result.multicore)
         if result.first_divergence is not None:
             d = result.first_divergence
             print(

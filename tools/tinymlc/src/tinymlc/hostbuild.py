@@ -21,8 +21,10 @@ import numpy as np
 from tinymlc.errors import CompileError
 
 HARNESS = Path(__file__).parent / "codegen" / "templates" / "harness.rs"
-RUNTIME_CRATES = ("tinyml_kernels", "tinyml_arena")
-_RUNTIME_SUBDIRS = {"tinyml_kernels": "kernels", "tinyml_arena": "arena"}
+RUNTIME_CRATES = ("tinyml_kernels", "tinyml_arena", "tinyml_executor")
+_RUNTIME_SUBDIRS = {"tinyml_kernels": "kernels", "tinyml_arena": "arena", "tinyml_executor": "executor"}
+# The harness runs the executor's cores as host threads.
+_RUNTIME_FLAGS = {"tinyml_executor": ("--cfg", 'feature="std"')}
 _RECORD_HEADER = 4
 
 
@@ -75,7 +77,15 @@ def build_runtime(runtime_dir: Path, rustc: str | None = None) -> Path:
     for crate in RUNTIME_CRATES:
         source = runtime_dir / _RUNTIME_SUBDIRS[crate] / "src" / "lib.rs"
         _rustc(
-            rustc, "--crate-type", "rlib", "--crate-name", crate, source, "-o", staging / f"lib{crate}.rlib"
+            rustc,
+            "--crate-type",
+            "rlib",
+            "--crate-name",
+            crate,
+            *_RUNTIME_FLAGS.get(crate, ()),
+            source,
+            "-o",
+            staging / f"lib{crate}.rlib",
         )
     try:
         staging.rename(cache)
@@ -110,6 +120,8 @@ def build_harness(lib_rs: Path, runtime_dir: Path, work_dir: Path) -> Path:
         "harness",
         "--extern",
         f"model={model_rlib}",
+        "--extern",
+        f"tinyml_executor={runtime / 'libtinyml_executor.rlib'}",
         "-L",
         f"dependency={runtime}",
         HARNESS,
@@ -147,10 +159,11 @@ def run_harness(binary: Path, samples: list[list[np.ndarray]]) -> list[SampleRes
     return _parse_records(result.stdout)
 
 
-def bench_harness(binary: Path, sample: list[np.ndarray], iterations: int) -> int:
-    """Nanoseconds per inference of the generated model on one sample (best of 5 rounds)."""
+def bench_harness(binary: Path, sample: list[np.ndarray], iterations: int, workers: int | None = None) -> int:
+    """Nanoseconds per inference of the generated model on one sample (best of 5 rounds);
+    with `workers`, through the multi-core entry on that many host threads."""
     result = subprocess.run(
-        [str(binary), "bench", str(iterations)],
+        [str(binary), "bench", str(iterations), *([str(workers)] if workers else [])],
         input=_sample_bytes([sample]),
         capture_output=True,
         check=False,
@@ -189,6 +202,20 @@ def _parse_records(data: bytes) -> list[SampleResult]:
         else:
             current.error = payload.decode()
     return results
+
+
+def run_multicore(binary: Path, samples: int, repeats: int, seed: int) -> str:
+    """`harness multicore`: every sample on 1, 2, 3 and 4 host threads, `repeats`
+    times each, against one core; raises with the harness's report on a difference."""
+    result = subprocess.run(
+        [str(binary), "multicore", str(samples), str(repeats), str(seed)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise BuildError(f"multi-core run differs from one core:\n{result.stdout}{result.stderr}")
+    return result.stdout.strip()
 
 
 def run_error_cases(binary: Path) -> list[str]:

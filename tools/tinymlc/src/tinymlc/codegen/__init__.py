@@ -4,7 +4,15 @@
 Rust (templates in `templates/`) and the report.
 """
 
-from tinymlc.codegen.generate import GeneratedCrate, generate_crate, render_cargo_toml
+from tinymlc.codegen.generate import ONE_CORE, GeneratedCrate, Target, generate_crate, render_cargo_toml
 from tinymlc.codegen.pipeline import CompiledModel, compile_model
 
-__all__ = ["CompiledModel", "GeneratedCrate", "compile_model", "generate_crate", "render_cargo_toml"]
+__all__ = [
+    "ONE_CORE",
+    "CompiledModel",
+    "GeneratedCrate",
+    "Target",
+    "compile_model",
+    "generate_crate",
+    "render_cargo_toml",
+]

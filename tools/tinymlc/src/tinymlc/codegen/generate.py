@@ -14,12 +14,13 @@ from tinymlc.codegen import rust
 from tinymlc.codegen.pipeline import CompiledModel
 from tinymlc.codegen.steps import Step, build_steps, constant_item, region_literal
 from tinymlc.errors import CompileError
-from tinymlc.ir import DType, Graph, OpKind, Tensor
+from tinymlc.ir import NO_TENSOR, DType, Graph, OpKind, Tensor
 from tinymlc.ops import PreparedParams
 from tinymlc.ops.batch_matmul import BatchMatMulParams
 from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
 from tinymlc.ops.fully_connected import FullyConnectedParams
+from tinymlc.passes.partition import LayerCost, Schedule, partition
 
 TEMPLATES = Path(__file__).parent / "templates"
 _CRATE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -29,6 +30,18 @@ _CRATE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 class GeneratedCrate:
     lib_rs: str
     report: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Target:
+    """The cores the model is partitioned for (`--core_mhz`)."""
+
+    core_mhz: tuple[int, ...] = (1,)
+    split_every_layer: bool = False
+    """Split every layer whatever the cost model says (tests, to exercise every part)."""
+
+
+ONE_CORE = Target()
 
 
 def template_environment() -> jinja2.Environment:
@@ -74,7 +87,22 @@ def _io_tensor(compiled: CompiledModel, tensor_id: int) -> dict[str, Any]:
     return fields
 
 
-def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step]) -> str:
+def _tile_literal(rows: tuple[int, int], channels: tuple[int, int]) -> str:
+    return f"tile(({rows[0]}, {rows[1]}), ({channels[0]}, {channels[1]}))"
+
+
+def _schedule_rows(schedule: Schedule) -> list[list[str]]:
+    """`SCHEDULE`'s rows: each core's part of each layer, empty for idle cores."""
+    rows = []
+    for step in schedule.steps:
+        row = [_tile_literal((0, 0), (0, 0))] * len(schedule.core_mhz)
+        for part in step.parts:
+            row[part.core] = _tile_literal(part.rows, part.channels)
+        rows.append(row)
+    return rows
+
+
+def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step], schedule: Schedule) -> str:
     graph = compiled.graph
     inputs = [_io_tensor(compiled, t) for t in graph.inputs]
     outputs = [_io_tensor(compiled, t) for t in graph.outputs]
@@ -98,6 +126,8 @@ def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step]) -
                 for s in steps
             ],
             constants=[constant_item(t, graph.tensors[t]) for t in constant_ids],
+            schedule=schedule,
+            schedule_rows=_schedule_rows(schedule),
             single_io=single_io,
             single_quantized=single_io and inputs[0]["dtype"] == outputs[0]["dtype"] == "Int8",
         )
@@ -134,7 +164,72 @@ def _tensor_entry(graph: Graph, compiled: CompiledModel, tensor_id: int) -> dict
     return entry
 
 
-def build_report(compiled: CompiledModel, steps: list[Step]) -> dict[str, Any]:
+def _region(compiled: CompiledModel, tensor_id: int) -> tuple[int, int]:
+    start = compiled.plan.tensor_offsets[tensor_id]
+    return start, start + compiled.graph.tensors[tensor_id].byte_size
+
+
+def layer_costs(compiled: CompiledModel, steps: list[Step]) -> list[LayerCost]:
+    """What the partition pass needs of each layer."""
+    graph = compiled.graph
+    costs = []
+    for step, op, params in zip(steps, graph.operators, compiled.params, strict=True):
+        assert step.space is not None
+        output = graph.tensors[step.output_tensor]
+        inputs = sorted({t for t in op.inputs if t != NO_TENSOR})
+        arena_inputs = [t for t in inputs if not graph.tensors[t].is_constant]
+        costs.append(
+            LayerCost(
+                space=step.space,
+                macs=layer_macs(op.kind, params),
+                output_elements=output.num_elements,
+                output_bytes=output.byte_size,
+                arena_input_bytes=sum(graph.tensors[t].byte_size for t in arena_inputs),
+                constant_bytes=sum(
+                    graph.tensors[t].byte_size for t in inputs if graph.tensors[t].is_constant
+                ),
+                reads=tuple(_region(compiled, t) for t in arena_inputs),
+                write=_region(compiled, step.output_tensor),
+            )
+        )
+    return costs
+
+
+def schedule_report(schedule: Schedule) -> dict[str, Any]:
+    """report.json's `schedule`: per step which core computes what, and the predictions."""
+    cycles = schedule.core_cycles()
+    total = sum(cycles)
+    single_us = total / max(schedule.core_mhz)
+    predicted_us = schedule.predicted_us()
+    return {
+        "core_mhz": list(schedule.core_mhz),
+        "predicted_us": round(predicted_us, 3),
+        "predicted_single_core_us": round(single_us, 3),
+        "predicted_speedup": round(single_us / predicted_us, 3) if predicted_us else 1.0,
+        "predicted_core_shares": [round(c / total, 4) if total else 0.0 for c in cycles],
+        "barriers": sum(step.barrier_after for step in schedule.steps),
+        "steps": [
+            {
+                "layer": step.layer,
+                "axis": step.axis,
+                "barrier_after": step.barrier_after,
+                "parts": [
+                    {
+                        "core": part.core,
+                        "rows": list(part.rows),
+                        "channels": list(part.channels),
+                        "cycles": round(part.cycles, 1),
+                        "us": round(part.cycles / schedule.core_mhz[part.core], 3),
+                    }
+                    for part in step.parts
+                ],
+            }
+            for step in schedule.steps
+        ],
+    }
+
+
+def build_report(compiled: CompiledModel, steps: list[Step], schedule: Schedule) -> dict[str, Any]:
     graph = compiled.graph
     constant_ids = sorted(set().union(*(step.constants for step in steps)))
     weight_bytes = sum(graph.tensors[t].byte_size for t in constant_ids)
@@ -165,15 +260,17 @@ def build_report(compiled: CompiledModel, steps: list[Step]) -> dict[str, Any]:
         "inputs": [_tensor_entry(graph, compiled, t) for t in graph.inputs],
         "outputs": [_tensor_entry(graph, compiled, t) for t in graph.outputs],
         "layers": layers,
+        "schedule": schedule_report(schedule),
         "warnings": [str(w) for w in compiled.warnings],
     }
 
 
-def generate_crate(compiled: CompiledModel, crate_name: str) -> GeneratedCrate:
+def generate_crate(compiled: CompiledModel, crate_name: str, target: Target = ONE_CORE) -> GeneratedCrate:
     steps = build_steps(compiled)
+    schedule = partition(layer_costs(compiled, steps), target.core_mhz, target.split_every_layer)
     return GeneratedCrate(
-        lib_rs=render_lib_rs(compiled, check_crate_name(crate_name), steps),
-        report=build_report(compiled, steps),
+        lib_rs=render_lib_rs(compiled, check_crate_name(crate_name), steps, schedule),
+        report=build_report(compiled, steps, schedule),
     )
 
 

@@ -1,5 +1,10 @@
 """One emitted Rust step per layer: arena views, parameter statics and the
-kernel call with the full output range.
+kernel call computing a caller-given part of the output.
+
+A step is `fn layer_<i>(inputs, out, part)`: `out` is the layer's whole output
+region, `part` the `OutputTile` to compute (one core: the whole output, see
+`Step.space`; several cores: the partition pass's slice for each core).
+Range kernels get `part.rows`.
 
 Each emitter turns an operator's prepared parameters (`tinymlc.ops`) into the
 `tinyml_kernels` call that computes it.  A step declares the views it reads
@@ -43,6 +48,7 @@ from tinymlc.ops.rsqrt import RsqrtParams
 from tinymlc.ops.softmax import SoftmaxParams
 from tinymlc.ops.strided_slice import StridedSliceParams
 from tinymlc.ops.transpose import TransposeParams
+from tinymlc.passes.partition import PartSpace
 
 
 @dataclass
@@ -60,6 +66,15 @@ class Step:
     """Flash bytes of the parameter statics (arrays exact, scalars 4 bytes each)."""
     constants: set[int] = field(default_factory=set)
     """Constant tensors (weights, biases, constant operands) the step reads."""
+    space: PartSpace | None = None
+    """The parts the kernel can be given (set by the emitter's `tile` or `range`)."""
+    in_place_region: str | None = None
+    """The region the output overwrites, for layers planned in place."""
+
+    @property
+    def reads_inputs(self) -> bool:
+        """Whether the body reads arena tensors (else its `inputs` is unused)."""
+        return any("inputs.get" in line for line in self.body)
 
 
 class StepBuilder:
@@ -108,6 +123,16 @@ class StepBuilder:
 
     def output(self) -> str:
         return "out"
+
+    def tile(self, rows: int, channels: int) -> str:
+        """The kernel's `OutputTile` argument: this call's part of `rows` x `channels`."""
+        self.step.space = PartSpace(rows, channels, ("rows", "channels"))
+        return "part"
+
+    def range(self, length: int, axis: str = "elements") -> str:
+        """The kernel's `SplitRange` argument: this call's part of `0..length`."""
+        self.step.space = PartSpace(length, 1, (axis, "none"))
+        return "part.rows"
 
     def shape(self, name: str, dims: Sequence[int]) -> str:
         """A `Shape` local (its constructor is not `const`)."""
@@ -159,12 +184,12 @@ def _activation(low: int, high: int) -> str:
     return _struct("ActivationRange", min=low, max=high)
 
 
-def _full_range(tensor: Tensor) -> str:
-    return f"SplitRange::full({tensor.num_elements})"
+def _elements(b: StepBuilder, tensor: Tensor) -> str:
+    return b.range(tensor.num_elements)
 
 
-def _output_range(output_shape: Sequence[int]) -> str:
-    return f"SplitRange::full({math.prod(output_shape)})"
+def _output_range(b: StepBuilder, output_shape: Sequence[int]) -> str:
+    return b.range(math.prod(output_shape))
 
 
 def _params_ref(b: StepBuilder, name: str, scalars: int, **fields: object) -> str:
@@ -182,10 +207,10 @@ def _elementwise(b: StepBuilder, kernel: str, *params: str, in_place_kernel: str
     """Kernel call over every element of input 0 into the output, or, when the
     output is planned over input 0, the in-place variant over `out` alone."""
     if b.in_place is None:
-        b.call(kernel, *params, b.input(0), b.output(), _full_range(b.tensor(0)))
+        b.call(kernel, *params, b.input(0), b.output(), _elements(b, b.tensor(0)))
         return
     assert b.in_place == 0
-    b.call(in_place_kernel or _in_place_kernel(kernel), *params, b.output(), _full_range(b.tensor(0)))
+    b.call(in_place_kernel or _in_place_kernel(kernel), *params, b.output(), _elements(b, b.tensor(0)))
 
 
 def _layout_call(
@@ -198,7 +223,7 @@ def _layout_call(
         b.shape("input_shape", input_shape),
         *layout,
         b.output(),
-        _output_range(output_shape),
+        _output_range(b, output_shape),
     )
 
 
@@ -251,13 +276,9 @@ def _geometry(b: StepBuilder, params: Conv2DParams | DepthwiseConv2DParams) -> s
     return "&" + b.item("GEOMETRY", "ConvGeometry", value, 6 * 4)
 
 
-def _tile(rows: int, channels: int) -> str:
-    return f"OutputTile::full({rows}, {channels})"
-
-
-def _nhwc_tile(output_shape: Sequence[int]) -> str:
-    """The whole NHWC output: rows are `N*H`, channels `C`."""
-    return _tile(output_shape[0] * output_shape[1], output_shape[3])
+def _nhwc_tile(b: StepBuilder, output_shape: Sequence[int]) -> str:
+    """A part of an NHWC output: rows are `N*H`, channels `C`."""
+    return b.tile(output_shape[0] * output_shape[1], output_shape[3])
 
 
 def _conv_2d(b: StepBuilder, params: PreparedParams) -> None:
@@ -274,7 +295,7 @@ def _conv_2d(b: StepBuilder, params: PreparedParams) -> None:
         _bias(b, params.has_bias),
         b.output(),
         _nhwc(out_shape),
-        _nhwc_tile(out_shape),
+        _nhwc_tile(b, out_shape),
     )
 
 
@@ -293,7 +314,7 @@ def _depthwise_conv_2d(b: StepBuilder, params: PreparedParams) -> None:
         _bias(b, params.has_bias),
         b.output(),
         _nhwc(out_shape),
-        _nhwc_tile(out_shape),
+        _nhwc_tile(b, out_shape),
     )
 
 
@@ -322,7 +343,7 @@ def _fully_connected(b: StepBuilder, params: PreparedParams) -> None:
         b.input(1),
         _bias(b, params.has_bias),
         b.output(),
-        _tile(params.batches, params.output_depth),
+        b.tile(params.batches, params.output_depth),
     )
 
 
@@ -347,7 +368,7 @@ def _pool(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
             _nhwc(params.input_shape),
             b.output(),
             _nhwc(out_shape),
-            _nhwc_tile(out_shape),
+            _nhwc_tile(b, out_shape),
         )
 
     return emit
@@ -368,7 +389,7 @@ def _binary_call(b: StepBuilder, kernel: str, shapes: BinaryShapes, *params: str
             f"{path}_in_place_{which}{separator}{generics}",
             *params,
             *operands,
-            _output_range(shapes.output_shape),
+            _output_range(b, shapes.output_shape),
         )
         return
     b.call(
@@ -380,7 +401,7 @@ def _binary_call(b: StepBuilder, kernel: str, shapes: BinaryShapes, *params: str
         b.shape("shape2", shapes.input2_shape),
         b.output(),
         b.shape("output_shape", shapes.output_shape),
-        _output_range(shapes.output_shape),
+        _output_range(b, shapes.output_shape),
     )
 
 
@@ -443,7 +464,7 @@ def _softmax(b: StepBuilder, params: PreparedParams) -> None:
         str(params.depth),
         b.input(0),
         b.output(),
-        f"SplitRange::full({params.outer_size})",
+        b.range(params.outer_size, "rows"),
     )
 
 
@@ -559,7 +580,7 @@ def _quantize(b: StepBuilder, params: PreparedParams) -> None:
 def _scale_conversion(b: StepBuilder, kernel: str, scale: float, zero_point: int) -> None:
     """QUANTIZE from / DEQUANTIZE to float: the kernel takes the scale after the input."""
     assert b.in_place is None, "a type-changing conversion is never planned in place"
-    b.call(kernel, b.input(0), rust.f32(scale), str(zero_point), b.output(), _full_range(b.tensor(0)))
+    b.call(kernel, b.input(0), rust.f32(scale), str(zero_point), b.output(), _elements(b, b.tensor(0)))
 
 
 def _dequantize(b: StepBuilder, params: PreparedParams) -> None:
@@ -598,7 +619,7 @@ def _concatenation(b: StepBuilder, params: PreparedParams) -> None:
         f"&{layout}",
         f"&[{inputs}]",
         b.output(),
-        _output_range(params.output_shape),
+        _output_range(b, params.output_shape),
     )
 
 
@@ -619,7 +640,7 @@ def _mean(b: StepBuilder, params: PreparedParams) -> None:
         b.shape("input_shape", params.input_shape),
         f"&{axes}",
         b.output(),
-        _output_range(params.output_shape),
+        _output_range(b, params.output_shape),
     )
 
 
@@ -674,7 +695,7 @@ def _batch_matmul(b: StepBuilder, params: PreparedParams) -> None:
         b.input(0),
         b.input(1),
         b.output(),
-        _tile(math.prod(batch) * rows, columns),
+        b.tile(math.prod(batch) * rows, columns),
     )
 
 
@@ -723,24 +744,21 @@ def build_step(compiled: CompiledModel, index: int) -> Step:
     output = compiled.graph.tensors[builder.step.output_tensor]
     element = rust.element_type(output.dtype)
     emitter(builder, builder.params)
-    # Views are declared as the emitter asks for them; the output split comes first.
-    region = region_literal(compiled.plan.tensor_offsets[builder.step.output_tensor], output.byte_size)
-    if builder.in_place is None:
-        split = f"tinyml_arena::split_output(arena, {region})"
-    else:
+    if builder.step.space is None:
+        raise CompileError(f"operator {index} ({builder.op.opcode_name}) has no part to compute")
+    if builder.in_place is not None:
         if not any("_in_place" in line for line in builder.step.body):
             raise CompileError(f"operator {index} ({builder.op.opcode_name}) has no in-place kernel")
         shared_id = builder.op.inputs[builder.in_place]
         shared = compiled.graph.tensors[shared_id]
-        shared_region = region_literal(compiled.plan.tensor_offsets[shared_id], shared.byte_size)
         # The output overwrites input `in_place`: that one region is lent mutably.
-        split = f"tinyml_arena::split_in_place(arena, {region}, {shared_region})"
-    builder.step.body[:0] = [
-        f"let (inputs, out) = {split}.map_err(arena_error)?;",
-        f"let out: &mut [{element}] = tinyml_arena::cast_mut(out).map_err(arena_error)?;",
-    ]
-    if all("inputs.get" not in line for line in builder.step.body):
-        builder.step.body[0] = builder.step.body[0].replace("(inputs, out)", "(_, out)")
+        builder.step.in_place_region = region_literal(
+            compiled.plan.tensor_offsets[shared_id], shared.byte_size
+        )
+    # The caller splits the arena into `inputs` and the output region `out`.
+    builder.step.body.insert(
+        0, f"let out: &mut [{element}] = tinyml_arena::cast_mut(out).map_err(arena_error)?;"
+    )
     return builder.step
 
 

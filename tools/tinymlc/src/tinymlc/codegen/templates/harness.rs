@@ -6,11 +6,16 @@
 //! `L` u32 layer, u32 len, bytes (after every layer); `O` u32 len, bytes (every
 //! output); `E` u32 len, message (on error); `D` (sample done).
 //! `harness errors`: calls the API with wrong arguments, one `Debug` line each.
-//! `harness bench N`: reads one sample, runs it N times per round, and prints the best
-//! round's nanoseconds per inference (the benchmark's host latency).
+//! `harness bench N [W]`: reads one sample, runs it N times per round, and prints the best
+//! round's nanoseconds per inference (the benchmark's host latency); with `W`, on `W`
+//! host threads through the multi-core executor.
+//! `harness multicore S R SEED`: S seeded random samples, each run on one core and on 1, 2, 3
+//! and 4 host threads R times; exits 1 with the first difference, else prints a summary.
 use std::io::{Read, Write};
 
 use model::{DType, TensorMut, TensorRef, INPUTS, OUTPUTS};
+use tinyml_executor::host::{with_threads, HostThreads};
+use tinyml_executor::Executor;
 
 enum Owned {
     Int8(Vec<i8>),
@@ -121,7 +126,24 @@ fn read_sample(stdin: &mut impl Read) -> Vec<Owned> {
         .collect()
 }
 
-fn bench(iterations: u32) {
+/// Runs `f` with an executor of `workers` host threads (1 to 4).
+fn on_threads(workers: usize, f: &mut dyn FnMut(&dyn Fn(&[TensorRef<'_>], &mut [TensorMut<'_>], &mut [u8]) -> Result<(), model::Error>)) {
+    fn with<const N: usize>(f: &mut dyn FnMut(&dyn Fn(&[TensorRef<'_>], &mut [TensorMut<'_>], &mut [u8]) -> Result<(), model::Error>)) {
+        with_threads::<N, _>(|executor: &Executor<HostThreads<N>, N>| {
+            f(&|inputs, outputs, arena| model::predict_tensors_on(executor, arena, inputs, outputs))
+        });
+    }
+    match workers {
+        1 => with::<1>(f),
+        2 => with::<2>(f),
+        3 => with::<3>(f),
+        4 => with::<4>(f),
+        // Each count is a separate instance of the executor: more would slow every build.
+        _ => panic!("1 to 4 workers"),
+    }
+}
+
+fn bench(iterations: u32, workers: Option<usize>) {
     const ROUNDS: usize = 5;
     let inputs = read_sample(&mut std::io::stdin().lock());
     let refs: Vec<TensorRef<'_>> = inputs.iter().map(Owned::as_ref).collect();
@@ -129,16 +151,83 @@ fn bench(iterations: u32) {
     let mut muts: Vec<TensorMut<'_>> = outputs.iter_mut().map(Owned::as_mut).collect();
     let mut arena = vec![0u8; model::ARENA_BYTES + model::ARENA_ALIGN];
     let mut best = u128::MAX;
-    for _ in 0..ROUNDS {
-        let start = std::time::Instant::now();
-        for _ in 0..iterations {
-            // black_box: the inputs must not look constant, or the loop could be folded.
-            let refs = std::hint::black_box(refs.as_slice());
-            model::predict_tensors(&mut arena, refs, &mut muts).unwrap();
+    let mut measure = |predict: &dyn Fn(&[TensorRef<'_>], &mut [TensorMut<'_>], &mut [u8]) -> Result<(), model::Error>| {
+        for _ in 0..ROUNDS {
+            let start = std::time::Instant::now();
+            for _ in 0..iterations {
+                // black_box: the inputs must not look constant, or the loop could be folded.
+                let refs = std::hint::black_box(refs.as_slice());
+                predict(refs, &mut muts, &mut arena).unwrap();
+            }
+            best = best.min(start.elapsed().as_nanos() / u128::from(iterations));
         }
-        best = best.min(start.elapsed().as_nanos() / u128::from(iterations));
+    };
+    match workers {
+        None => measure(&|inputs, outputs, arena| model::predict_tensors(arena, inputs, outputs)),
+        Some(workers) => on_threads(workers, &mut measure),
     }
     println!("{best}");
+}
+
+/// xorshift64*: seeded inputs without dependencies.
+fn random_sample(state: &mut u64) -> Vec<Owned> {
+    let mut next = || {
+        *state ^= *state >> 12;
+        *state ^= *state << 25;
+        *state ^= *state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    INPUTS
+        .iter()
+        .map(|info| match info.dtype {
+            // Floats in [-1, 1): finite, and what float models are usually fed.
+            DType::Float32 => Owned::Float32((0..info.len).map(|_| (next() >> 40) as f32 / (1u64 << 23) as f32 - 1.0).collect()),
+            dtype => {
+                let bytes: Vec<u8> = (0..info.len * element_size(dtype)).map(|_| (next() >> 56) as u8).collect();
+                Owned::from_bytes(dtype, &bytes)
+            }
+        })
+        .collect()
+}
+
+fn outputs_of(predict: &dyn Fn(&[TensorRef<'_>], &mut [TensorMut<'_>], &mut [u8]) -> Result<(), model::Error>, inputs: &[Owned], arena: &mut [u8]) -> Result<Vec<Vec<u8>>, model::Error> {
+    let mut outputs: Vec<Owned> = OUTPUTS.iter().map(|info| Owned::zeros(info.dtype, info.len)).collect();
+    let refs: Vec<TensorRef<'_>> = inputs.iter().map(Owned::as_ref).collect();
+    let mut muts: Vec<TensorMut<'_>> = outputs.iter_mut().map(Owned::as_mut).collect();
+    predict(&refs, &mut muts, arena)?;
+    drop(muts);
+    Ok(outputs.iter().map(Owned::to_bytes).collect())
+}
+
+fn multicore(samples: usize, repeats: usize, seed: u64) {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let inputs: Vec<Vec<Owned>> = (0..samples).map(|_| random_sample(&mut state)).collect();
+    let mut arena = vec![0u8; model::ARENA_BYTES + model::ARENA_ALIGN];
+    let expected: Vec<_> = inputs
+        .iter()
+        .map(|sample| outputs_of(&|i, o, a| model::predict_tensors(a, i, o), sample, &mut arena).unwrap())
+        .collect();
+    for workers in 1..=4 {
+        on_threads(workers, &mut |predict| {
+            for repeat in 0..repeats {
+                for (index, (sample, expected)) in inputs.iter().zip(&expected).enumerate() {
+                    // Garbage in the arena must not matter: every byte read is written first.
+                    arena.fill((repeat * 31 + index) as u8);
+                    let actual = outputs_of(predict, sample, &mut arena).unwrap();
+                    if &actual != expected {
+                        println!("sample {index}, {workers} worker(s), run {repeat}: outputs differ from one core");
+                        std::process::exit(1);
+                    }
+                }
+            }
+        });
+    }
+    println!(
+        "multicore: {samples} samples x 1, 2, 3, 4 workers x {repeats} run(s) each bit-identical to one core \
+         ({} logical cores at {:?} MHz)",
+        model::CORES,
+        model::CORE_MHZ
+    );
 }
 
 fn errors() {
@@ -168,7 +257,8 @@ fn main() {
     match args.get(1).map(String::as_str) {
         Some("run") => run(args[2].parse().unwrap()),
         Some("errors") => errors(),
-        Some("bench") => bench(args[2].parse().unwrap()),
-        _ => panic!("usage: harness run N | harness errors | harness bench N"),
+        Some("bench") => bench(args[2].parse().unwrap(), args.get(3).map(|w| w.parse().unwrap())),
+        Some("multicore") => multicore(args[2].parse().unwrap(), args[3].parse().unwrap(), args[4].parse().unwrap()),
+        _ => panic!("usage: harness run N | harness errors | harness bench N [WORKERS] | harness multicore S R SEED"),
     }
 }
