@@ -14,6 +14,14 @@ FIRMWARE_TEST_BOARDS = [
     "riscv32_virt",
 ]
 
+# Multi-core emulated boards every checked model runs on with all cores (2 Cortex-M33; 2 and 4
+# RISC-V harts).
+MULTICORE_FIRMWARE_TEST_BOARDS = [
+    "mps2_an521",
+    "riscv32_virt_smp2",
+    "riscv32_virt_smp4",
+]
+
 NOT_CHECKED_MODELS = [
     "bad_float_model",
     "bad_unsupported_op",

@@ -13,6 +13,8 @@ def _tinyml_firmware_vectors_impl(ctx):
     args.add("--harness", ctx.executable.harness)
     args.add("--samples", ctx.attr.samples)
     args.add("--seed", ctx.attr.seed)
+    if ctx.attr.multicore:
+        args.add("--multicore")
     args.add("--out", main_rs)
     ctx.actions.run(
         executable = ctx.attr._tool[DefaultInfo].files_to_run,
@@ -36,6 +38,10 @@ The firmware calls the model crate `model`; each inference runs in `tinyml_rt::m
             executable = True,
             cfg = "exec",
             doc = "The host harness of the model's generated crate (templates/harness.rs).",
+        ),
+        "multicore": attr.bool(
+            default = False,
+            doc = "Run the model on every core of the board (`predict_tensors_on`, tinyml_rt::cores).",
         ),
         "samples": attr.int(default = 4, doc = "How many inputs to embed."),
         "seed": attr.int(default = 0, doc = "Seed of the random inputs."),
@@ -88,16 +94,22 @@ def tinyml_model_test(name, model, src, inputs = 100, firmware_platforms = [], f
         ],
         **kwargs
     )
-    if not firmware_platforms:
+    _firmware_checks(name, model, src, harness, firmware_platforms, firmware_samples, False, kwargs)
+
+def _firmware_checks(name, model, src, harness, platforms, samples, multicore, test_kwargs):
+    """`name + "_on_" + board` per platform: the model as firmware, bit-equal to `harness`."""
+    if not platforms:
         return
+    tags = test_kwargs.get("tags", [])
     firmware_main = name + "_firmware_main"
     tinyml_firmware_vectors(
         name = firmware_main,
         testonly = True,
         harness = ":" + harness,
-        samples = firmware_samples,
+        multicore = multicore,
+        samples = samples,
         src = src,
-        tags = kwargs.get("tags", []),
+        tags = tags,
     )
     firmware = name + "_firmware"
     tinyml_firmware(
@@ -105,16 +117,16 @@ def tinyml_model_test(name, model, src, inputs = 100, firmware_platforms = [], f
         srcs = [":" + firmware_main],
         aliases = {model: "model"},
         testonly = True,
-        deps = [model],
-        tags = kwargs.get("tags", []),
+        deps = [model] + ([Label("//runtime/executor")] if multicore else []),
+        tags = tags,
     )
-    for platform in firmware_platforms:
+    for platform in platforms:
         tinyml_qemu_test(
             name = "%s_on_%s" % (name, Label(platform).name),
-            expected_output = _firmware_expected_output(firmware_samples),
+            expected_output = _firmware_expected_output(samples),
             firmware = ":" + firmware,
             platform = platform,
-            **kwargs
+            **test_kwargs
         )
 
 def _harness(name, model, visibility):
@@ -133,7 +145,7 @@ def _harness(name, model, visibility):
         ],
     )
 
-def tinyml_model_multicore_test(name, model, samples = 10, repeats = 2, seed = 0, **kwargs):
+def tinyml_model_multicore_test(name, model, src = None, samples = 10, repeats = 2, seed = 0, firmware_platforms = [], firmware_samples = 4, **kwargs):
     """Checks that a tinyml_model's multi-core entry is bit-identical to one core.
 
     Runs `samples` seeded random inputs through `predict_tensors` on one core, then through
@@ -141,17 +153,27 @@ def tinyml_model_multicore_test(name, model, samples = 10, repeats = 2, seed = 0
     them), `repeats` times each with the arena refilled with garbage, and fails on the first
     difference. Tagged `multicore`, so `bazel test //... --test_tag_filters=multicore` runs it.
 
+    For each multi-core board in `firmware_platforms`, `name + "_on_" + board` runs the model
+    as firmware on every core of the board under QEMU (tinyml_rt::cores as the executor's
+    platform) and compares its outputs with the host's single-core ones, bit for bit.
+
     Args:
       name: test name.
       model: a tinyml_model target (usually compiled with `core_mhz` for several cores).
       samples: how many random inputs.
       repeats: runs of each input per thread count.
       seed: seed of the random inputs.
-      **kwargs: passed to the test (size, tags, ...).
+      src: the `.tflite` file `model` was compiled from (needed for `firmware_platforms`).
+      firmware_platforms: multi-core emulated boards' platforms, e.g. //platforms:mps2_an521.
+      firmware_samples: how many inputs each firmware check runs.
+      **kwargs: passed to the tests (size, tags, ...).
     """
     harness = name + "_harness"
     _harness(harness, model, kwargs.get("visibility"))
     tags = kwargs.pop("tags", [])
+    if firmware_platforms and not src:
+        fail("%s: firmware_platforms needs src, the model's .tflite file" % name)
+    _firmware_checks(name, model, src, harness, firmware_platforms, firmware_samples, True, dict(kwargs, tags = tags + ["multicore"]))
     native.sh_test(
         name = name,
         srcs = [Label("//rules/private:multicore_test.sh")],

@@ -8,8 +8,11 @@
  *
  * With begin=SYMBOL,end=SYMBOL (functions of the firmware, found through the ELF symbols QEMU
  * loaded with -kernel), it also writes, each time a vCPU enters the end function, the
- * instructions that vCPU executed since it last entered the begin function:
- * "insn_count cpu=<i> measurement=<n> <count>" (n counts from 1 per vCPU). Marker functions
+ * instructions every vCPU executed since a vCPU last entered the begin function:
+ * "insn_count cpu=<i> measurement=<n> <count>", one line per vCPU that executed any (n counts
+ * measurements from 1). Multi-core work measured from core 0 thus shows each core's share;
+ * other cores' counts are read while they run, so they are exact only once those cores are
+ * idle (as after the executor's final barrier; cores sleeping in wfi execute nothing). Marker functions
  * must be straight-line code entered only by calls, so that every block starting in them
  * starts at their entry (tinyml_rt's tinyml_measure_begin/end are).
  *
@@ -36,32 +39,39 @@ static uint64_t executed[MAX_VCPUS];
 static const char *begin_symbol;
 static const char *end_symbol;
 static uint64_t measurement_start[MAX_VCPUS];
-static uint64_t measurements[MAX_VCPUS];
+static uint64_t measurements;
 
 /* Called before each execution of a translated block; udata = its in-range instruction count. */
 static void count_block(unsigned int vcpu_index, void *udata)
 {
     if (vcpu_index < MAX_VCPUS) {
-        executed[vcpu_index] += (uint64_t)(uintptr_t)udata;
+        /* Only this vCPU's thread writes its counter: no read-modify-write atomic needed, only
+         * whole-word stores for the other threads' loads. */
+        uint64_t count = __atomic_load_n(&executed[vcpu_index], __ATOMIC_RELAXED);
+        __atomic_store_n(&executed[vcpu_index], count + (uint64_t)(uintptr_t)udata, __ATOMIC_RELAXED);
     }
 }
 
+/* Other vCPUs' counters are read and snapshot from this vCPU's thread: aligned 64-bit
+ * loads, a value each counter held at some instant of the call. */
 static void begin_measurement(unsigned int vcpu_index, void *udata)
 {
-    if (vcpu_index < MAX_VCPUS) {
-        measurement_start[vcpu_index] = executed[vcpu_index];
+    for (int vcpu = 0; vcpu < MAX_VCPUS; vcpu++) {
+        measurement_start[vcpu] = __atomic_load_n(&executed[vcpu], __ATOMIC_RELAXED);
     }
 }
 
 static void end_measurement(unsigned int vcpu_index, void *udata)
 {
     char line[96];
-    if (vcpu_index < MAX_VCPUS) {
-        measurements[vcpu_index]++;
-        snprintf(line, sizeof(line), "insn_count cpu=%u measurement=%" PRIu64 " %" PRIu64 "\n",
-                 vcpu_index, measurements[vcpu_index],
-                 executed[vcpu_index] - measurement_start[vcpu_index]);
-        qemu_plugin_outs(line);
+    uint64_t measurement = __atomic_add_fetch(&measurements, 1, __ATOMIC_RELAXED);
+    for (int vcpu = 0; vcpu < MAX_VCPUS; vcpu++) {
+        uint64_t count = __atomic_load_n(&executed[vcpu], __ATOMIC_RELAXED) - measurement_start[vcpu];
+        if (count > 0) {
+            snprintf(line, sizeof(line), "insn_count cpu=%d measurement=%" PRIu64 " %" PRIu64 "\n",
+                     vcpu, measurement, count);
+            qemu_plugin_outs(line);
+        }
     }
 }
 

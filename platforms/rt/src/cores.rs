@@ -54,6 +54,14 @@ pub fn notify() {
     crate::arch::notify_cores();
 }
 
+/// Whether core 0 has given core `core` its entry.
+#[cfg_attr(target_arch = "arm", allow(dead_code))]
+pub(crate) fn is_started(core: usize) -> bool {
+    ENTRIES
+        .get(core)
+        .is_some_and(|entry| entry.load(Ordering::Acquire) != 0)
+}
+
 /// Runs on core `core` (>= 1) once the architecture code has it on its own stack and core 0
 /// has released it: calls its entry, then sleeps for good.
 // Single-core Cortex-M boards have no second core to run.
@@ -70,5 +78,33 @@ pub(crate) fn run_started_core(core: usize) -> ! {
     }
     loop {
         wait();
+    }
+}
+
+/// This board's cores as a [`tinyml_executor::Platform`]:
+/// `static EXECUTOR: Executor<Cores, { cores::COUNT }> = Executor::new(Cores);`
+pub struct Cores;
+
+// SAFETY: `id()` reads each core's own identity (RISC-V `mhartid`, the SSE-200's CPU identity
+// register; 0 on single-core boards, which have no other core): different on every core.
+unsafe impl tinyml_executor::Platform for Cores {
+    fn core_id(&self) -> usize {
+        id()
+    }
+
+    fn start_core(&self, core: usize, entry: fn()) {
+        if let Err(error) = start(core, entry) {
+            // An executor for more cores than the board has would wait forever at its first
+            // barrier: stop with the reason instead.
+            panic!("executor cannot start core {core}: {error:?}");
+        }
+    }
+
+    fn wait(&self) {
+        wait();
+    }
+
+    fn notify(&self) {
+        notify();
     }
 }

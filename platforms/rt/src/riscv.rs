@@ -46,12 +46,17 @@ fn enable_software_interrupt_wakeup() {
     unsafe { asm!("csrs mie, {bit}", bit = in(reg) MIE_MSIE, options(nomem, nostack)) };
 }
 
-/// Harts other than 0 sleep until their software interrupt is raised by `release_core`,
-/// which happens only after hart 0 has initialised RAM and stored their entry.
+/// Harts other than 0 sleep until `release_core` has stored their entry. Software interrupts
+/// also come from started harts notifying their peers, this one included, so each wake-up
+/// checks the entry; it is read only after an interrupt, and none is raised before hart 0
+/// has initialised RAM.
 extern "C" fn secondary_hart(hart: usize) -> ! {
     enable_software_interrupt_wakeup();
-    while !take_software_interrupt(hart) {
+    loop {
         wait_for_interrupt();
+        if take_software_interrupt(hart) && crate::cores::is_started(hart) {
+            break;
+        }
     }
     crate::cores::run_started_core(hart)
 }

@@ -17,12 +17,12 @@ from absl import app, flags
 from tinymlc import check as check_module
 from tinymlc import hostbuild
 from tinymlc.codegen import Target, compile_model, generate_crate, render_cargo_toml
+from tinymlc.commands import dispatch
 from tinymlc.errors import CompileError
 from tinymlc.frontend import load_model
 from tinymlc.passes.partition import parse_core_mhz
 
 EXIT_MISMATCH = 1
-EXIT_ERROR = 2
 USAGE = "usage: tinymlc compile --model=PATH --out=DIR | tinymlc check --model=PATH"
 
 FLAGS = flags.FLAGS
@@ -121,14 +121,7 @@ COMMANDS = {"compile": compile_command, "check": check_command}
 
 
 def main(argv: Sequence[str]) -> int:
-    if len(argv) != 2 or argv[1] not in COMMANDS:
-        print(USAGE, file=sys.stderr)
-        return EXIT_ERROR
-    try:
-        return COMMANDS[argv[1]]()
-    except CompileError as exc:
-        print(f"tinymlc {argv[1]}: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    return dispatch("tinymlc", COMMANDS, USAGE, argv)
 
 
 def run() -> None:

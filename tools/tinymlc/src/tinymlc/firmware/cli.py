@@ -6,16 +6,15 @@ Exit status: 0 success, 2 a problem (the message says what), never a traceback.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from absl import app, flags
 
+from tinymlc.commands import dispatch
 from tinymlc.errors import CompileError
 from tinymlc.firmware import budget, elf, size_report
 
-EXIT_ERROR = 2
 USAGE = "usage: python -m tinymlc.firmware budget|size|vectors ... (see --helpfull)"
 
 FLAGS = flags.FLAGS
@@ -32,6 +31,7 @@ flags.DEFINE_string("model", None, "vectors: the .tflite model.")
 flags.DEFINE_string("harness", None, "vectors: the host harness binary of the model's generated crate.")
 flags.DEFINE_integer("samples", 4, "vectors: number of seeded random inputs.", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "vectors: random seed.")
+flags.DEFINE_boolean("multicore", False, "vectors: run the model on every core of the board.")
 flags.DEFINE_string("out", None, "Output file: budget summary, size report as JSON, or firmware main.rs.")
 flags.DEFINE_string("out_text", None, "size: the size report as text.")
 
@@ -87,7 +87,9 @@ def vectors_command() -> int:
     # numpy and the compiler are only needed here: budget and size stay quick to start.
     from tinymlc.firmware import vectors  # noqa: PLC0415
 
-    main_rs = vectors.render(Path(_required("model")), Path(_required("harness")), FLAGS.samples, FLAGS.seed)
+    main_rs = vectors.render(
+        Path(_required("model")), Path(_required("harness")), FLAGS.samples, FLAGS.seed, FLAGS.multicore
+    )
     Path(_required("out")).write_text(main_rs)
     return 0
 
@@ -96,14 +98,7 @@ COMMANDS = {"budget": budget_command, "size": size_command, "vectors": vectors_c
 
 
 def main(argv: Sequence[str]) -> int:
-    if len(argv) != 2 or argv[1] not in COMMANDS:
-        print(USAGE, file=sys.stderr)
-        return EXIT_ERROR
-    try:
-        return COMMANDS[argv[1]]()
-    except CompileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    return dispatch("tinymlc.firmware", COMMANDS, USAGE, argv)
 
 
 def run() -> None:

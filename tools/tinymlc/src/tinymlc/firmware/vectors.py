@@ -52,8 +52,9 @@ def _output(tensor: Tensor, data: bytes) -> dict[str, Any]:
     }
 
 
-def render(model_path: Path, harness: Path, count: int, seed: int) -> str:
-    """The firmware main.rs for `count` inputs drawn with `seed`."""
+def render(model_path: Path, harness: Path, count: int, seed: int, multicore: bool = False) -> str:
+    """The firmware main.rs for `count` inputs drawn with `seed`; with `multicore`, the model
+    runs on every core of the board (`predict_tensors_on`)."""
     compiled = compile_model(load_model(model_path))
     graph = compiled.graph
     samples = random_inputs(compiled, count, seed)
@@ -72,5 +73,5 @@ def render(model_path: Path, harness: Path, count: int, seed: int) -> str:
     return (
         template_environment()
         .get_template("firmware_check.rs.j2")
-        .render(source=model_path.name, samples=samples_rendered)
+        .render(source=model_path.name, samples=samples_rendered, multicore=multicore)
     )

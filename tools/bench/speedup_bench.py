@@ -1,0 +1,63 @@
+"""Multi-core speedup on emulated boards, in instructions (our QEMU plugin), not time.
+
+Per model and board: the instructions of one inference on one core (the single-core
+firmware), divided by the instructions of the slowest core when the model, partitioned for
+the board's cores, runs on all of them (same inputs). Waiting at barriers counts against a
+core: RISC-V harts sleep in wfi (nothing executes), Cortex-M33 cores re-check after each
+`wfe`. Printed, not asserted. Goals: 1.8x on 2 cores and 3.2x on 4 for convolutional models.
+
+    ./bazelw run -c opt //tools/bench:speedup
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from absl import app
+
+_LINE = re.compile(r"^measured call (\d+) on core (\d+): (\d+) instructions$", re.MULTILINE)
+
+
+def per_core_counts(runner: Path) -> dict[int, dict[int, int]]:
+    """Measurement number -> core -> instructions, from a count_instructions runner."""
+    result = subprocess.run([str(runner)], capture_output=True, text=True, check=False, timeout=900)
+    counts: dict[int, dict[int, int]] = defaultdict(dict)
+    for measurement, core, count in _LINE.findall(result.stdout):
+        counts[int(measurement)][int(core)] = int(count)
+    if result.returncode != 0 or not counts:
+        raise SystemExit(f"{runner} failed (status {result.returncode}):\n{result.stdout}{result.stderr}")
+    return counts
+
+
+def main(argv: list[str]) -> int:
+    args = argv[1:]
+    if not args or len(args) % 5:
+        print("usage: speedup_bench MODEL BOARD CORES SINGLE_RUNNER MULTI_RUNNER [...]", file=sys.stderr)
+        return 2
+    header = (
+        f"{'model':<24} {'board':<18} {'cores':>5} {'1 core insns':>14} {'slowest core':>14} {'speedup':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for model, board, cores, single, multi in zip(*(args[i::5] for i in range(5)), strict=True):
+        alone = per_core_counts(Path(single))
+        shared = per_core_counts(Path(multi))
+        speedups = []
+        for measurement, by_core in shared.items():
+            speedups.append(alone[measurement][0] / max(by_core.values()))
+        first = min(shared)
+        print(
+            f"{model:<24} {board:<18} {cores:>5} {alone[first][0]:>14,} {max(shared[first].values()):>14,} "
+            f"{statistics.median(speedups):>7.2f}x"
+        )
+        print(f"measured {model} on {board}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    app.run(main)
