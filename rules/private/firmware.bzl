@@ -4,6 +4,7 @@ the board's flash and RAM before linking, with a size report of the linked image
 load("@rules_rust//rust:defs.bzl", "rust_binary")
 load(":board.bzl", "BoardInfo", "platform_transition")
 load(":model.bzl", "TinymlModelInfo")
+load(":shell.bzl", "shell_quote")
 
 DEFAULT_STACK_BYTES = 16 * 1024
 
@@ -236,9 +237,6 @@ def tinyml_firmware(name, srcs, deps = [], compile_data = [], stack_bytes = DEFA
         testonly = kwargs.get("testonly", False),
     )
 
-def _shell_quote(text):
-    return "'" + text.replace("'", "'\\''") + "'"
-
 def _tinyml_budget_test_impl(ctx):
     models = _models(ctx)
     command = [ctx.executable._tool.short_path] + _budget_arguments(
@@ -253,8 +251,8 @@ def _tinyml_budget_test_impl(ctx):
         output = script,
         is_executable = True,
         substitutions = {
-            "%{budget_command}": " ".join([_shell_quote(arg) for arg in command]),
-            "%{expected_messages}": " ".join([_shell_quote(m) for m in ctx.attr.expected_messages]),
+            "%{budget_command}": " ".join([shell_quote(arg) for arg in command]),
+            "%{expected_messages}": " ".join([shell_quote(m) for m in ctx.attr.expected_messages]),
         },
     )
     runfiles = ctx.runfiles(files = [model.report for model in models])

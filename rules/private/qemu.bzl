@@ -1,14 +1,12 @@
 """Runs firmware under QEMU for an emulated board: as a `bazel run` target, or as a test."""
 
 load(":board.bzl", "BoardInfo", "platform_transition")
+load(":shell.bzl", "shell_quote")
 
 # Built by tools/offline/setup.sh from tools/qemu_plugin/insn_count.c, inside the build root
 # where Bazel runs. The markers are tinyml_rt::measure's.
 INSN_COUNT_PLUGIN = "/opt/tinyml/qemu/libinsn_count.so"
 MEASURE_MARKERS = "begin=tinyml_measure_begin,end=tinyml_measure_end"
-
-def _shell_quote(text):
-    return "'" + text.replace("'", "'\\''") + "'"
 
 def _own_firmware(ctx):
     """The firmware under this target's own name.
@@ -26,7 +24,7 @@ def _qemu_command(ctx, firmware):
     if not board.qemu_binary:
         fail("%s: board '%s' is not emulated; use one of the QEMU boards of //platforms:boards.bzl" % (ctx.label, board.name))
     command = [board.qemu_binary] + board.qemu_args + ["-kernel", firmware.short_path]
-    return board, " ".join([_shell_quote(arg) for arg in command])
+    return board, " ".join([shell_quote(arg) for arg in command])
 
 def _tinyml_qemu_run_impl(ctx):
     firmware = _own_firmware(ctx)
@@ -40,7 +38,7 @@ def _tinyml_qemu_run_impl(ctx):
             substitutions = {
                 "%{board}": board.name,
                 "%{qemu_command}": command,
-                "%{plugin}": _shell_quote(INSN_COUNT_PLUGIN + "," + MEASURE_MARKERS),
+                "%{plugin}": shell_quote(INSN_COUNT_PLUGIN + "," + MEASURE_MARKERS),
             },
         )
     else:

@@ -11,27 +11,12 @@ core: RISC-V harts sleep in wfi (nothing executes), Cortex-M33 cores re-check af
 
 from __future__ import annotations
 
-import re
 import statistics
-import subprocess
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 from absl import app
-
-_LINE = re.compile(r"^measured call (\d+) on core (\d+): (\d+) instructions$", re.MULTILINE)
-
-
-def per_core_counts(runner: Path) -> dict[int, dict[int, int]]:
-    """Measurement number -> core -> instructions, from a count_instructions runner."""
-    result = subprocess.run([str(runner)], capture_output=True, text=True, check=False, timeout=900)
-    counts: dict[int, dict[int, int]] = defaultdict(dict)
-    for measurement, core, count in _LINE.findall(result.stdout):
-        counts[int(measurement)][int(core)] = int(count)
-    if result.returncode != 0 or not counts:
-        raise SystemExit(f"{runner} failed (status {result.returncode}):\n{result.stdout}{result.stderr}")
-    return counts
+from qemu_counts import per_core_counts
 
 
 def main(argv: list[str]) -> int:
