@@ -45,8 +45,11 @@ tinyml_in_root() {
     done
     # A work tree under one of those is visible already; a second mount on top of it would
     # pile up, one per command.
-    if [[ "$(stat -c %d:%i "${TINYML_WORKSPACE}")" != \
-      "$(stat -c %d:%i "${TINYML_ROOT}${TINYML_WORKSPACE}" 2>/dev/null)" ]]; then
+    local inside="${TINYML_ROOT}${TINYML_WORKSPACE}"
+    if [[ "$(stat -c %d:%i "${TINYML_WORKSPACE}")" != "$(stat -c %d:%i "${inside}" 2>/dev/null)" ]]; then
+      # A mount that is there but shows another directory was made for an earlier work tree at
+      # this path (a clone since removed and made again): it still shows the removed one.
+      while mountpoint -q "${inside}"; do umount -l "${inside}"; done
       _tinyml_mount bind "${TINYML_WORKSPACE}"
     fi
   fi
