@@ -15,6 +15,9 @@ pub enum KernelError {
     /// A parameter is outside the domain TFLM accepts (zero stride, bad axis, ...),
     /// or shape arithmetic would overflow `usize`/`isize`.
     InvalidParameter,
+    /// The kernel's scratch buffer is empty; kernels that take one need at least
+    /// one element (tinymlc plans it in the arena).
+    EmptyScratch,
 }
 
 /// Shorthand used by all kernels.

@@ -3,6 +3,7 @@ independent layers side by side, barriers only where needed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,14 +30,14 @@ def conv_like(
         arena_input_bytes=elements,
         constant_bytes=channels * 576,
         reads=reads,
-        write=write,
+        writes=(write,),
     )
 
 
 def small(write: tuple[int, int], reads: tuple[tuple[int, int], ...], elements: int = 64) -> LayerCost:
     """An elementwise layer over `elements` values."""
     return LayerCost(
-        PartSpace(elements, 1, ("elements", "none")), 0, elements, elements, elements, 0, reads, write
+        PartSpace(elements, 1, ("elements", "none")), 0, elements, elements, elements, 0, reads, (write,)
     )
 
 
@@ -68,7 +69,7 @@ def test_a_large_layer_is_split_two_to_one() -> None:
 
 def test_a_single_row_layer_is_split_by_channels() -> None:
     layer = LayerCost(
-        PartSpace(1, 1000, TILE), 1000 * 1000, 1000, 1000, 1000, 1_000_000, ((0, 1000),), (1008, 2008)
+        PartSpace(1, 1000, TILE), 1000 * 1000, 1000, 1000, 1000, 1_000_000, ((0, 1000),), ((1008, 2008),)
     )
     (step,) = partition([layer], (100, 100, 100, 100)).steps
     assert step.axis == "channels"
@@ -105,6 +106,19 @@ def test_a_layer_overwriting_what_another_core_reads_waits_for_a_barrier() -> No
     assert [s.barrier_after for s in schedule.steps] == [False, True]
 
 
+def test_a_layer_whose_scratch_overlaps_what_another_core_reads_waits_for_a_barrier() -> None:
+    first = small((0, 64), ((128, 192),), elements=150)
+    # Its output is apart from `first`'s bytes, but its kernel's scratch is planned
+    # over the bytes `first` reads (that tensor died before this layer's step).
+    second = LayerCost(
+        PartSpace(150, 1, ("elements", "none")), 0, 150, 150, 150, 0, ((256, 320),), ((64, 128), (160, 176))
+    )
+    schedule = partition([first, second], (100, 100))
+    assert [s.parts[0].core for s in schedule.steps] == [0, 0]
+    apart = partition([first, replace(second, writes=((64, 128), (320, 336)))], (100, 100))
+    assert [s.parts[0].core for s in apart.steps] == [0, 1]
+
+
 def test_split_every_layer_splits_even_tiny_layers() -> None:
     schedule = partition([small((0, 64), ((64, 128),), elements=8)], (100, 100, 100), split_every_layer=True)
     (step,) = schedule.steps
@@ -118,8 +132,8 @@ def test_one_core_never_splits() -> None:
 
 
 def test_report_shows_the_schedule_of_a_heterogeneous_board() -> None:
-    compiled = compile_model(load_model(MODELS_DIR / "ds_cnn_kws.tflite"))
-    report = generate_crate(compiled, "kws", Target((480, 240))).report["schedule"]
+    compiled = compile_model(load_model(MODELS_DIR / "ds_cnn_kws.tflite"), Target((480, 240)))
+    report = generate_crate(compiled, "kws").report["schedule"]
     assert report["core_mhz"] == [480, 240]
     assert report["predicted_core_shares"] == pytest.approx([2 / 3, 1 / 3], abs=0.03)
     assert 1.3 < report["predicted_speedup"] <= 1.5

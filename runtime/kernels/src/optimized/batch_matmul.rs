@@ -5,21 +5,22 @@
 //! `lhs + input_offset`; an output column is then a dot product with a contiguous
 //! RHS row (`adj_y`), or, without `adj_y`, every depth step adds a contiguous run of
 //! RHS columns into a block of accumulators. INT32 sums wrap, so the order of the
-//! products does not change the bits.
+//! products does not change the bits. The LHS row is gathered into the caller's
+//! scratch (tinymlc plans `min(depth, 512)` elements per core in the arena); a
+//! deeper row is summed chunk by chunk.
 
 use crate::batch_matmul::checked_plan;
 pub use crate::batch_matmul::BatchMatMulShapes;
 use crate::conv::LinearQuantParams;
-use crate::error::KernelResult;
+use crate::error::{KernelError, KernelResult};
 use crate::optimized::conv::{dot, finish, offset_fits_i16};
 use crate::split::OutputTile;
 
-/// LHS elements gathered at a time; deeper products are summed in chunks.
-const PATCH: usize = 512;
 /// Output columns accumulated together on the stack.
 const BLOCK: usize = 64;
 
-/// [`crate::batch_matmul::batch_matmul`], same results and errors.
+/// [`crate::batch_matmul::batch_matmul`], same results and errors, gathering LHS
+/// rows into `scratch` (any non-empty length; [`KernelError::EmptyScratch`] if empty).
 pub fn batch_matmul(
     quant: &LinearQuantParams,
     shapes: &BatchMatMulShapes,
@@ -27,13 +28,17 @@ pub fn batch_matmul(
     rhs: &[i8],
     output: &mut [i8],
     tile: OutputTile,
+    scratch: &mut [i16],
 ) -> KernelResult {
     let plan = checked_plan(quant, shapes, lhs.len(), rhs.len(), output.len(), tile)?;
+    if scratch.is_empty() {
+        return Err(KernelError::EmptyScratch);
+    }
     if !offset_fits_i16(quant.input_offset) {
         return crate::batch_matmul::batch_matmul(quant, shapes, lhs, rhs, output, tile);
     }
     let (m, k, n) = (plan.rows, plan.depth, plan.columns);
-    let mut patch = [0i16; PATCH];
+    let patch = scratch;
     for row in tile.rows.indices() {
         let (i, lhs_base, rhs_base) = plan.bases(row);
         let mut j0 = tile.channels.start;
@@ -43,7 +48,8 @@ pub fn batch_matmul(
             let acc = &mut acc[..columns];
             let mut d0 = 0;
             while d0 < k {
-                let chunk = &mut patch[..(k - d0).min(PATCH)];
+                let chunk_len = (k - d0).min(patch.len());
+                let chunk = &mut patch[..chunk_len];
                 for (d, x) in (d0..).zip(chunk.iter_mut()) {
                     let at = if shapes.adj_x { d * m + i } else { i * k + d };
                     // In range: offset_fits_i16 was checked.
@@ -144,10 +150,18 @@ mod tests {
                     OutputTile::full(rows, columns),
                 )
                 .unwrap();
-                let got = check_tile_split(rows, 1, columns, 0i8, |tile, out| {
-                    batch_matmul(&quant, &shapes, &a, &b, out, tile).unwrap()
-                });
-                assert_eq!(got, expected, "{shapes:?}");
+                let depth = lhs[lhs.len() - 1];
+                // A scratch holding the row, one element, and one splitting it unevenly.
+                for scratch_len in [depth.min(512), 1, depth / 2 + 1] {
+                    let got = check_tile_split(rows, 1, columns, 0i8, |tile, out| {
+                        let mut scratch = vec![0i16; scratch_len];
+                        batch_matmul(&quant, &shapes, &a, &b, out, tile, &mut scratch).unwrap()
+                    });
+                    assert_eq!(got, expected, "{shapes:?} scratch {scratch_len}");
+                }
+                let full = OutputTile::full(rows, columns);
+                let empty = batch_matmul(&quant, &shapes, &a, &b, &mut expected, full, &mut []);
+                assert_eq!(empty, Err(KernelError::EmptyScratch));
             }
         }
     }

@@ -1,26 +1,29 @@
 //! [`crate::conv`] with each output pixel's input patch gathered once.
 //!
 //! The reference walks the window again for every output channel, indexing every
-//! tap. Here the window of an output pixel is gathered once into a stack patch of
-//! `input + input_offset` values (zeros for taps in the padding, which the reference
+//! tap. Here the window of an output pixel is gathered once into a patch of
+//! `input + input_offset` values in the caller's scratch (zeros for taps in the padding, which the reference
 //! skips: they add `weight * 0`), laid out like one filter (`[H, W, depth]`). Each
 //! output channel is then one dot product of the patch with its contiguous filter, a
 //! loop the compiler vectorizes. This matters most for few input channels (a
 //! 1-channel first layer does one multiply per tap in the reference). INT32 sums
 //! wrap, so summing in another order gives the same bits.
+//!
+//! The scratch is the one argument the reference does not take: tinymlc plans it in
+//! the arena, one per core, `min(window, 512)` elements (see `scratch_len`). A
+//! window longer than the scratch is summed chunk by chunk, for a block of output
+//! channels at a time.
 
 use crate::conv::ConvLayout;
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
-use crate::error::KernelResult;
+use crate::error::{KernelError, KernelResult};
 use crate::quant::Requantizer;
 use crate::shape::Nhwc;
 use crate::spatial::WindowAxis;
 use crate::split::OutputTile;
 
-/// Patch elements gathered at a time; larger windows are summed in chunks. With
-/// [`BLOCK`] this bounds the stack the kernel needs on a microcontroller (~1.3 KB).
-const PATCH: usize = 512;
-/// Output channels accumulated together; each block gathers the patch once.
+/// Output channels accumulated together on the stack (256 bytes) when the window is
+/// gathered in chunks; each block gathers the window once.
 const BLOCK: usize = 64;
 
 /// Whether `input + input_offset` fits an `i16` for every `i8` input, so that the
@@ -86,7 +89,8 @@ impl Window<'_> {
     }
 }
 
-/// [`crate::conv::conv_2d`], same results and errors.
+/// [`crate::conv::conv_2d`], same results and errors, gathering windows into
+/// `scratch` (any non-empty length; [`KernelError::EmptyScratch`] if empty).
 #[allow(clippy::too_many_arguments)]
 pub fn conv_2d(
     geometry: &ConvGeometry,
@@ -99,6 +103,7 @@ pub fn conv_2d(
     output: &mut [i8],
     output_shape: Nhwc,
     tile: OutputTile,
+    scratch: &mut [i16],
 ) -> KernelResult {
     let layout = ConvLayout::new(
         geometry,
@@ -109,6 +114,9 @@ pub fn conv_2d(
         (output.len(), output_shape),
         tile,
     )?;
+    if scratch.is_empty() {
+        return Err(KernelError::EmptyScratch);
+    }
     if !offset_fits_i16(quant.input_offset) {
         return crate::conv::conv_2d(
             geometry,
@@ -124,7 +132,7 @@ pub fn conv_2d(
         );
     }
     let patch_len = filter_shape.height * filter_shape.width * layout.filter_depth;
-    let mut patch = [0i16; PATCH];
+    let patch = scratch;
     for row in tile.rows.indices() {
         let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
         for out_x in 0..output_shape.width {
@@ -132,8 +140,8 @@ pub fn conv_2d(
             let mut channel = tile.channels.start;
             while channel < tile.channels.end {
                 // The output channels of one group in the tile share a patch; a
-                // window over PATCH elements is gathered chunk by chunk for a block
-                // of output channels at a time.
+                // window longer than the scratch is gathered chunk by chunk for a
+                // block of output channels at a time.
                 let group = channel / layout.filters_per_group;
                 let group_end = ((group + 1) * layout.filters_per_group).min(tile.channels.end);
                 let window = Window {
@@ -146,7 +154,7 @@ pub fn conv_2d(
                     depth: layout.filter_depth,
                     filter_width: filter_shape.width,
                 };
-                if patch_len <= PATCH {
+                if patch_len <= patch.len() {
                     // One gather serves the whole group; no accumulators to keep.
                     let patch = &mut patch[..patch_len];
                     window.gather(&layout.y_axis, &layout.x_axis, 0, patch);
@@ -165,7 +173,8 @@ pub fn conv_2d(
                 let acc = &mut acc[..block_end - channel];
                 let mut from = 0;
                 while from < patch_len {
-                    let chunk = &mut patch[..(patch_len - from).min(PATCH)];
+                    let chunk_len = (patch_len - from).min(patch.len());
+                    let chunk = &mut patch[..chunk_len];
                     window.gather(&layout.y_axis, &layout.x_axis, from, chunk);
                     let chunk = &*chunk;
                     let weights_term = weights_offset_term(quant.weights_offset, chunk);
@@ -293,22 +302,47 @@ mod tests {
                 full,
             )
             .unwrap();
-            let got = check_tile_split(output.rows(), output.width, channels, 0i8, |tile, out| {
-                conv_2d(
-                    g,
-                    &quant,
-                    &input,
-                    case.input,
-                    &filter,
-                    case.filter,
-                    bias,
-                    out,
-                    output,
-                    tile,
-                )
-                .unwrap()
-            });
-            assert_eq!(got, expected, "{:?} {:?} {g:?}", case.input, case.filter);
+            let window = case.filter.height * case.filter.width * case.filter.channels;
+            // A scratch holding the window, one element, and one splitting it unevenly.
+            for scratch_len in [window.min(512), 1, window / 2 + 1] {
+                let got =
+                    check_tile_split(output.rows(), output.width, channels, 0i8, |tile, out| {
+                        conv_2d(
+                            g,
+                            &quant,
+                            &input,
+                            case.input,
+                            &filter,
+                            case.filter,
+                            bias,
+                            out,
+                            output,
+                            tile,
+                            &mut vec![0i16; scratch_len],
+                        )
+                        .unwrap()
+                    });
+                assert_eq!(
+                    got, expected,
+                    "{:?} {:?} {g:?} scratch {scratch_len}",
+                    case.input, case.filter
+                );
+            }
+            let mut out = vec![0i8; output.element_count().unwrap()];
+            let empty = conv_2d(
+                g,
+                &quant,
+                &input,
+                case.input,
+                &filter,
+                case.filter,
+                bias,
+                &mut out,
+                output,
+                full,
+                &mut [],
+            );
+            assert_eq!(empty, Err(KernelError::EmptyScratch));
         }
     }
 
@@ -356,7 +390,7 @@ mod tests {
 
     #[test]
     fn windows_larger_than_the_patch_are_chunked() {
-        // 3x3x130 = 1170 patch elements > PATCH, with padding taps in the chunks,
+        // 3x3x130 = 1170 window elements > 512, with padding taps in the chunks,
         // and more output channels than one BLOCK.
         let case = Case {
             input: Nhwc::new(1, 4, 3, 130),

@@ -3,6 +3,12 @@
 //! once per call). Generated models call the kernels through this module; the
 //! kernels without a faster variant are the reference ones, re-exported.
 //!
+//! The kernels that gather operands first ([`conv::conv_2d`],
+//! [`batch_matmul::batch_matmul`]) take one argument more, an `i16` scratch buffer,
+//! as TFLM's optimized kernels request scratch in the arena: tinymlc plans one per
+//! core for each such layer, so no kernel keeps more than a few hundred bytes of
+//! stack.
+//!
 //! Every optimized kernel's tests compare it with its reference kernel on many
 //! shapes and on every part of split outputs.
 

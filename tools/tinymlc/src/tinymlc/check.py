@@ -152,13 +152,13 @@ def check(
     """
     model = load_model(model_path)
     model_bytes = model_path.read_bytes()
-    compiled = compile_model(model)
+    compiled = compile_model(model, target)
     samples = random_inputs(compiled, inputs, seed)
     if harness is not None:
         results = hostbuild.run_harness(harness, samples)
         multicore = hostbuild.run_multicore(harness, min(inputs, MULTICORE_SAMPLES), MULTICORE_REPEATS, seed)
     else:
-        crate = generate_crate(compiled, "model", target)
+        crate = generate_crate(compiled, "model")
         with tempfile.TemporaryDirectory(prefix="tinymlc-check-") as work:
             lib_rs = Path(work) / "lib.rs"
             lib_rs.write_text(crate.lib_rs)

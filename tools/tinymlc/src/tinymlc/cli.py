@@ -78,7 +78,7 @@ def compile_command() -> int:
     out = Path(_required("out"))
     if out.exists() and not out.is_dir():
         raise CompileError("--out exists and is not a directory", str(out))
-    crate = generate_crate(compile_model(model), FLAGS.crate_name, _target())
+    crate = generate_crate(compile_model(model, _target()), FLAGS.crate_name)
     out.mkdir(parents=True, exist_ok=True)
     (out / "lib.rs").write_text(crate.lib_rs)
     (out / "report.json").write_text(json.dumps(crate.report, indent=2) + "\n")

@@ -32,18 +32,6 @@ class GeneratedCrate:
     report: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Target:
-    """The cores the model is partitioned for (`--core_mhz`)."""
-
-    core_mhz: tuple[int, ...] = (1,)
-    split_every_layer: bool = False
-    """Split every layer whatever the cost model says (tests, to exercise every part)."""
-
-
-ONE_CORE = Target()
-
-
 def template_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -102,6 +90,15 @@ def _schedule_rows(schedule: Schedule) -> list[list[str]]:
     return rows
 
 
+def _scratch_rows(compiled: CompiledModel) -> list[list[str]]:
+    """`SCRATCH`'s rows: each logical core's scratch region per layer (empty: none)."""
+    cores = compiled.target.cores
+    return [
+        [region_literal(*compiled.scratch.get((layer, core), (0, 0))) for core in range(cores)]
+        for layer in range(len(compiled.graph.operators))
+    ]
+
+
 def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step], schedule: Schedule) -> str:
     graph = compiled.graph
     inputs = [_io_tensor(compiled, t) for t in graph.inputs]
@@ -119,6 +116,7 @@ def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step], s
             outputs=outputs,
             steps=steps,
             tensor_names=[t.name for t in graph.tensors],
+            scratch_rows=_scratch_rows(compiled),
             layer_regions=[
                 region_literal(
                     compiled.plan.tensor_offsets[s.output_tensor], graph.tensors[s.output_tensor].byte_size
@@ -169,6 +167,13 @@ def _region(compiled: CompiledModel, tensor_id: int) -> tuple[int, int]:
     return start, start + compiled.graph.tensors[tensor_id].byte_size
 
 
+def _scratch_ranges(compiled: CompiledModel, layer: int) -> tuple[tuple[int, int], ...]:
+    """Arena byte ranges of every core's scratch for `layer`."""
+    return tuple(
+        (offset, offset + size) for (at, _), (offset, size) in sorted(compiled.scratch.items()) if at == layer
+    )
+
+
 def layer_costs(compiled: CompiledModel, steps: list[Step]) -> list[LayerCost]:
     """What the partition pass needs of each layer."""
     graph = compiled.graph
@@ -189,7 +194,7 @@ def layer_costs(compiled: CompiledModel, steps: list[Step]) -> list[LayerCost]:
                     graph.tensors[t].byte_size for t in inputs if graph.tensors[t].is_constant
                 ),
                 reads=tuple(_region(compiled, t) for t in arena_inputs),
-                write=_region(compiled, step.output_tensor),
+                writes=(_region(compiled, step.output_tensor), *_scratch_ranges(compiled, step.index)),
             )
         )
     return costs
@@ -255,6 +260,10 @@ def build_report(compiled: CompiledModel, steps: list[Step], schedule: Schedule)
         "arena_bytes": compiled.plan.arena_bytes,
         "tflm_greedy_arena_bytes": compiled.plan.tflm_greedy_bytes,
         "arena_lower_bound_bytes": compiled.plan.lower_bound,
+        "scratch": [
+            {"layer": layer, "core": core, "offset": offset, "bytes": size}
+            for (layer, core), (offset, size) in sorted(compiled.scratch.items())
+        ],
         "planner_strategy": compiled.plan.strategy,
         "total_macs": sum(layer["macs"] for layer in layers),
         "inputs": [_tensor_entry(graph, compiled, t) for t in graph.inputs],
@@ -265,8 +274,10 @@ def build_report(compiled: CompiledModel, steps: list[Step], schedule: Schedule)
     }
 
 
-def generate_crate(compiled: CompiledModel, crate_name: str, target: Target = ONE_CORE) -> GeneratedCrate:
+def generate_crate(compiled: CompiledModel, crate_name: str) -> GeneratedCrate:
+    """The crate for the target `compiled` was planned for."""
     steps = build_steps(compiled)
+    target = compiled.target
     schedule = partition(layer_costs(compiled, steps), target.core_mhz, target.split_every_layer)
     return GeneratedCrate(
         lib_rs=render_lib_rs(compiled, check_crate_name(crate_name), steps, schedule),

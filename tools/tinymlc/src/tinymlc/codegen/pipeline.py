@@ -1,14 +1,37 @@
 """From a parsed model to everything codegen needs: validated, rewritten,
-prepared and memory-planned."""
+prepared and memory-planned for the target's cores."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from tinymlc.ir import Graph, Model
-from tinymlc.ops import PreparedParams, prepare_graph
-from tinymlc.passes import MemoryPlan, alias_reshapes, fold_constants, fuse_activations, plan_graph_memory
+from tinymlc.ops import PreparedParams, prepare_graph, scratch_bytes
+from tinymlc.passes import (
+    BufferRequest,
+    MemoryPlan,
+    alias_reshapes,
+    fold_constants,
+    fuse_activations,
+    plan_graph_memory,
+)
 from tinymlc.validate import Diagnostic, check_model
+
+
+@dataclass(frozen=True)
+class Target:
+    """The cores the model is planned and partitioned for (`--core_mhz`)."""
+
+    core_mhz: tuple[int, ...] = (1,)
+    split_every_layer: bool = False
+    """Split every layer whatever the cost model says (tests, to exercise every part)."""
+
+    @property
+    def cores(self) -> int:
+        return len(self.core_mhz)
+
+
+ONE_CORE = Target()
 
 
 @dataclass(frozen=True)
@@ -20,10 +43,14 @@ class CompiledModel:
     params: tuple[PreparedParams, ...]
     """`graph.operators[i]`'s TFLM-exact parameters."""
     plan: MemoryPlan
+    target: Target
+    scratch: dict[tuple[int, int], tuple[int, int]]
+    """(layer, core) -> (arena offset, bytes) of that core's scratch for the layer's
+    kernel, for every core of the target and every layer whose kernel takes scratch."""
     warnings: tuple[Diagnostic, ...]
 
 
-def compile_model(model: Model) -> CompiledModel:
+def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
     """Validate (raising one CompileError listing every problem), rewrite, plan.
 
     The passes only drop operators and rewrite attributes; tensor ids stay
@@ -32,10 +59,26 @@ def compile_model(model: Model) -> CompiledModel:
     """
     warnings = check_model(model)
     graph = alias_reshapes(fold_constants(fuse_activations(model.main)))
+    params = prepare_graph(graph)
+    # Each core running a layer whose kernel takes scratch gets its own buffer, live
+    # for that layer only. Every core of the target gets one: which cores share a
+    # layer is decided later, from this plan (the partition pass). Negative keys
+    # never collide with tensor ids.
+    requests: dict[tuple[int, int], BufferRequest] = {}
+    for layer, layer_params in enumerate(params):
+        size = scratch_bytes(layer_params)
+        for core in range(target.cores if size else 0):
+            requests[(layer, core)] = BufferRequest(-1 - len(requests), size, layer, layer)
     # Elementwise operators whose output may overwrite a dying input are planned
-    # in place (`plan.in_place`); codegen calls the kernels' `*_in_place`
-    # variants for exactly those, which take that one region as `&mut [T]`.
-    # None of our kernels needs scratch memory (TFLM's MEAN / BATCH_MATMUL
-    # scratch is only counted in the TFLM comparison of the report).
-    plan = plan_graph_memory(graph, allow_in_place=True)
-    return CompiledModel(model, graph, prepare_graph(graph), plan, tuple(warnings))
+    # in place (`plan.in_place`); codegen calls the kernels' `*_in_place` variants
+    # for exactly those, which take that one region as `&mut [T]`.
+    plan = plan_graph_memory(graph, list(requests.values()), allow_in_place=True)
+    return CompiledModel(
+        model=model,
+        graph=graph,
+        params=params,
+        plan=plan,
+        target=target,
+        scratch={place: (plan.offsets[r.key], r.size) for place, r in requests.items()},
+        warnings=tuple(warnings),
+    )

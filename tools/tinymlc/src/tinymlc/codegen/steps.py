@@ -1,10 +1,11 @@
 """One emitted Rust step per layer: arena views, parameter statics and the
 kernel call computing a caller-given part of the output.
 
-A step is `fn layer_<i>(inputs, out, part)`: `out` is the layer's whole output
-region, `part` the `OutputTile` to compute (one core: the whole output, see
-`Step.space`; several cores: the partition pass's slice for each core).
-Range kernels get `part.rows`.
+A step is `fn layer_<i>(inputs, out, scratch, part)`: `out` is the layer's whole
+output region, `scratch` the calling core's scratch region (empty unless the
+kernel takes scratch), `part` the `OutputTile` to compute (one core: the whole
+output, see `Step.space`; several cores: the partition pass's slice for each
+core). Range kernels get `part.rows`.
 
 Each emitter turns an operator's prepared parameters (`tinymlc.ops`) into the
 `tinyml_kernels` call that computes it.  A step declares the views it reads
@@ -22,7 +23,7 @@ from tinymlc.codegen import rust
 from tinymlc.codegen.pipeline import CompiledModel
 from tinymlc.errors import CompileError
 from tinymlc.ir import NO_TENSOR, DType, OpKind, Tensor
-from tinymlc.ops import PreparedParams
+from tinymlc.ops import PreparedParams, scratch_bytes
 from tinymlc.ops._binary import ArithmeticParams, BinaryShapes
 from tinymlc.ops._conv_common import ConvQuantization
 from tinymlc.ops._min_max import MinMaxParams
@@ -70,6 +71,8 @@ class Step:
     """The parts the kernel can be given (set by the emitter's `tile` or `range`)."""
     in_place_region: str | None = None
     """The region the output overwrites, for layers planned in place."""
+    uses_scratch: bool = False
+    """Whether the kernel takes the core's scratch (else `scratch` is unused)."""
 
     @property
     def reads_inputs(self) -> bool:
@@ -128,6 +131,15 @@ class StepBuilder:
         """The kernel's `OutputTile` argument: this call's part of `rows` x `channels`."""
         self.step.space = PartSpace(rows, channels, ("rows", "channels"))
         return "part"
+
+    def scratch(self) -> str:
+        """The kernel's `&mut [i16]` scratch: the calling core's planned region."""
+        if not self.step.uses_scratch:
+            self.step.uses_scratch = True
+            self.step.body.append(
+                "let scratch: &mut [i16] = tinyml_arena::cast_mut(scratch).map_err(arena_error)?;"
+            )
+        return "scratch"
 
     def range(self, length: int, axis: str = "elements") -> str:
         """The kernel's `SplitRange` argument: this call's part of `0..length`."""
@@ -296,6 +308,7 @@ def _conv_2d(b: StepBuilder, params: PreparedParams) -> None:
         b.output(),
         _nhwc(out_shape),
         _nhwc_tile(b, out_shape),
+        b.scratch(),
     )
 
 
@@ -696,6 +709,7 @@ def _batch_matmul(b: StepBuilder, params: PreparedParams) -> None:
         b.input(1),
         b.output(),
         b.tile(math.prod(batch) * rows, columns),
+        b.scratch(),
     )
 
 
@@ -746,6 +760,8 @@ def build_step(compiled: CompiledModel, index: int) -> Step:
     emitter(builder, builder.params)
     if builder.step.space is None:
         raise CompileError(f"operator {index} ({builder.op.opcode_name}) has no part to compute")
+    if builder.step.uses_scratch != bool(scratch_bytes(builder.params)):
+        raise CompileError(f"operator {index} ({builder.op.opcode_name}): kernel scratch and plan disagree")
     if builder.in_place is not None:
         if not any("_in_place" in line for line in builder.step.body):
             raise CompileError(f"operator {index} ({builder.op.opcode_name}) has no in-place kernel")

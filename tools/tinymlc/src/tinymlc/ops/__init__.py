@@ -116,6 +116,13 @@ PREPARERS: dict[OpKind, Preparer] = {
 SUPPORTED_KINDS = frozenset(PREPARERS)
 
 
+def scratch_bytes(params: PreparedParams) -> int:
+    """Bytes of arena scratch each core running the layer gives its kernel (0: none)."""
+    if isinstance(params, conv_2d.Conv2DParams | batch_matmul.BatchMatMulParams):
+        return params.scratch_bytes
+    return 0
+
+
 def prepare_operator(graph: Graph, op_index: int) -> PreparedParams:
     """Prepare one operator; raises OpError if TFLM would reject it."""
     op = graph.operators[op_index]

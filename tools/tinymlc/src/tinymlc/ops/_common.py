@@ -20,6 +20,16 @@ from tinymlc.ir import NO_TENSOR, DType, Graph, Operator, Padding, Quantization,
 
 Shape = tuple[int, ...]
 
+GATHER_SCRATCH_ELEMENTS = 512
+"""Longest run of operands the gathering kernels (CONV_2D's window, BATCH_MATMUL's
+LHS row) copy into their scratch at once; longer runs are summed in chunks, so a
+core's scratch for one layer is at most 1 KB."""
+
+
+def gather_scratch_bytes(run: int) -> int:
+    """Bytes of the i16 scratch a gathering kernel gets for runs of `run` operands."""
+    return 2 * min(run, GATHER_SCRATCH_ELEMENTS)
+
 
 @dataclass(frozen=True)
 class OpView:

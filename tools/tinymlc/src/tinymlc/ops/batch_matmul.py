@@ -8,6 +8,7 @@ from tinymlc import quant
 from tinymlc.ir import BatchMatMulAttrs, DType
 from tinymlc.ops._common import (
     OpView,
+    gather_scratch_bytes,
     per_tensor,
     require,
     require_arity,
@@ -37,7 +38,7 @@ class BatchMatMulParams:
     output_activation_min: int
     output_activation_max: int
     scratch_bytes: int
-    """Transposed copies TFLM keeps: LHS when adj_x, RHS when not adj_y."""
+    """Per-core arena scratch the kernel gathers each LHS row into."""
 
 
 def prepare(view: OpView) -> BatchMatMulParams:
@@ -68,7 +69,6 @@ def prepare(view: OpView) -> BatchMatMulParams:
     multiplier = quant.quantize_multiplier(
         quant.product_multiplier_float(lhs_quant.scale, rhs_quant.scale, output_quant.scale)
     )
-    scratch = (lhs.byte_size if attrs.adj_x else 0) + (0 if attrs.adj_y else rhs.byte_size)
     return BatchMatMulParams(
         adj_x=attrs.adj_x,
         adj_y=attrs.adj_y,
@@ -82,5 +82,5 @@ def prepare(view: OpView) -> BatchMatMulParams:
         output_shift=multiplier.shift,
         output_activation_min=-128,
         output_activation_max=127,
-        scratch_bytes=scratch,
+        scratch_bytes=gather_scratch_bytes(accum_lhs),
     )

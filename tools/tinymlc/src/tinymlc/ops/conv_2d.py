@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinymlc.ir import Conv2DAttrs
-from tinymlc.ops._common import OpView, PaddingValues, require
+from tinymlc.ops._common import OpView, PaddingValues, gather_scratch_bytes, require
 from tinymlc.ops._conv_common import (
     ConvQuantization,
     check_conv_tensors,
@@ -34,6 +34,8 @@ class Conv2DParams:
     has_bias: bool
     groups: int
     """input depth / filter input depth (the reference kernel's grouped conv)."""
+    scratch_bytes: int
+    """Per-core arena scratch the kernel gathers each output pixel's window into."""
 
 
 def prepare(view: OpView) -> Conv2DParams:
@@ -64,4 +66,5 @@ def prepare(view: OpView) -> Conv2DParams:
         output_shape=output_shape,
         has_bias=bias is not None,
         groups=groups,
+        scratch_bytes=gather_scratch_bytes(filter_h * filter_w * filter_depth),
     )

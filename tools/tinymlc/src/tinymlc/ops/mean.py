@@ -40,8 +40,6 @@ class MeanParams:
     """Eval's output_multiplier after folding in 1/num_elements_in_axis."""
     mean_shift: int
     """Eval's output_shift after folding in 1/num_elements_in_axis, positive = left."""
-    scratch_bytes: int
-    """int32 accumulator per output element (TFLM scratch_accumulator_idx)."""
 
 
 def _count_leading_zeros_u64(value: int) -> int:
@@ -86,5 +84,4 @@ def prepare(view: OpView) -> MeanParams:
         num_elements_in_axis=num_elements,
         mean_multiplier=mean_multiplier,
         mean_shift=mean_shift,
-        scratch_bytes=4 * flat_size(expected),
     )

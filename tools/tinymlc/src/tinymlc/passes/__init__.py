@@ -7,6 +7,13 @@ model computes (every rewrite is proven bit-exact against TFLM's kernels).
 from tinymlc.passes.alias_reshapes import alias_reshapes
 from tinymlc.passes.constant_folding import fold_constants
 from tinymlc.passes.fuse_activation import fuse_activations
-from tinymlc.passes.memory_planner import MemoryPlan, plan_graph_memory
+from tinymlc.passes.memory_planner import BufferRequest, MemoryPlan, plan_graph_memory
 
-__all__ = ["MemoryPlan", "alias_reshapes", "fold_constants", "fuse_activations", "plan_graph_memory"]
+__all__ = [
+    "BufferRequest",
+    "MemoryPlan",
+    "alias_reshapes",
+    "fold_constants",
+    "fuse_activations",
+    "plan_graph_memory",
+]

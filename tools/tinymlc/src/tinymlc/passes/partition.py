@@ -59,8 +59,8 @@ class LayerCost:
     """Bytes of the weights and other constants: the channels axis slices them."""
     reads: tuple[tuple[int, int], ...]
     """Arena byte ranges `[start, end)` the layer reads."""
-    write: tuple[int, int]
-    """Arena byte range the layer writes."""
+    writes: tuple[tuple[int, int], ...]
+    """Arena byte ranges the layer writes: its output and its cores' scratch."""
 
 
 @dataclass(frozen=True)
@@ -175,11 +175,10 @@ def _conflicts(a: LayerCost, b: LayerCost) -> bool:
     def overlap(x: tuple[int, int], y: tuple[int, int]) -> bool:
         return x[0] < y[1] and y[0] < x[1]
 
-    return (
-        overlap(a.write, b.write)
-        or any(overlap(a.write, r) for r in b.reads)
-        or any(overlap(b.write, r) for r in a.reads)
-    )
+    def touches(writes: tuple[tuple[int, int], ...], ranges: tuple[tuple[int, int], ...]) -> bool:
+        return any(overlap(w, r) for w in writes for r in ranges)
+
+    return touches(a.writes, b.writes + b.reads) or touches(b.writes, a.reads)
 
 
 @dataclass
