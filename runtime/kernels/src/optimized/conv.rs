@@ -302,25 +302,27 @@ mod tests {
                 full,
             )
             .unwrap();
+            let optimized = |out: &mut [i8], tile, scratch: &mut [i16]| {
+                conv_2d(
+                    g,
+                    &quant,
+                    &input,
+                    case.input,
+                    &filter,
+                    case.filter,
+                    bias,
+                    out,
+                    output,
+                    tile,
+                    scratch,
+                )
+            };
             let window = case.filter.height * case.filter.width * case.filter.channels;
             // A scratch holding the window, one element, and one splitting it unevenly.
             for scratch_len in [window.min(512), 1, window / 2 + 1] {
                 let got =
                     check_tile_split(output.rows(), output.width, channels, 0i8, |tile, out| {
-                        conv_2d(
-                            g,
-                            &quant,
-                            &input,
-                            case.input,
-                            &filter,
-                            case.filter,
-                            bias,
-                            out,
-                            output,
-                            tile,
-                            &mut vec![0i16; scratch_len],
-                        )
-                        .unwrap()
+                        optimized(out, tile, &mut vec![0i16; scratch_len]).unwrap()
                     });
                 assert_eq!(
                     got, expected,
@@ -328,20 +330,7 @@ mod tests {
                     case.input, case.filter
                 );
             }
-            let mut out = vec![0i8; output.element_count().unwrap()];
-            let empty = conv_2d(
-                g,
-                &quant,
-                &input,
-                case.input,
-                &filter,
-                case.filter,
-                bias,
-                &mut out,
-                output,
-                full,
-                &mut [],
-            );
+            let empty = optimized(&mut vec![0i8; n], full, &mut []);
             assert_eq!(empty, Err(KernelError::EmptyScratch));
         }
     }
