@@ -1,5 +1,5 @@
 //! Cortex-M: vector tables, reset, semihosting console and exit, and on the SSE-200 (the
-//! dual Cortex-M33 of mps2_an521) the start of core 1.
+//! dual Cortex-M33 of mps2_an521) the start of core 1 and the cores' sleep and wake-up.
 
 use core::arch::asm;
 
@@ -21,6 +21,8 @@ unsafe extern "C" fn tinyml_reset() -> ! {
     unsafe { crate::memory::init_ram() };
     #[cfg(target_abi = "eabihf")]
     enable_fpu();
+    #[cfg(tinyml_sse200)]
+    enable_wake_interrupt();
     crate::run_app()
 }
 
@@ -38,6 +40,7 @@ static SECONDARY_EXCEPTIONS: [Handler; 14] = [unexpected_exception; 14];
 
 #[cfg(tinyml_sse200)]
 unsafe extern "C" fn tinyml_secondary_reset() -> ! {
+    enable_wake_interrupt();
     crate::cores::run_started_core(core_id())
 }
 
@@ -102,12 +105,80 @@ pub(crate) fn release_core(_core: usize) {
     // Single-core boards have no other core: cores::start rejects every index first.
 }
 
+// The SSE-200's cores sleep in `wfi` and wake each other through MHU0, whose per-core
+// interrupt status raises that core's interrupt 6 while any bit is set. `wfe` would do on
+// silicon, but QEMU runs M-profile `wfe` as a no-op: a waiting core would spin, and the
+// instruction counts of the multi-core benchmarks would depend on host scheduling.
+
+/// MHU0 through the secure alias (the firmware runs secure): core `c`'s status, set and
+/// clear registers are at `0x10 * c` + 0, 4, 8.
+#[cfg(tinyml_sse200)]
+const MHU0: usize = 0x5000_3000;
+#[cfg(tinyml_sse200)]
+const MHU_SET: usize = 0x4;
+#[cfg(tinyml_sse200)]
+const MHU_CLEAR: usize = 0x8;
+/// MHU0's interrupt line on each core.
+#[cfg(tinyml_sse200)]
+const MHU0_IRQ: u32 = 6;
+#[cfg(tinyml_sse200)]
+const NVIC_ISER0: *mut u32 = 0xE000_E100 as *mut u32;
+#[cfg(tinyml_sse200)]
+const NVIC_ICPR0: *mut u32 = 0xE000_E280 as *mut u32;
+
+#[cfg(tinyml_sse200)]
+fn mhu0_register(core: usize, offset: usize) -> *mut u32 {
+    (MHU0 + 0x10 * core + offset) as *mut u32
+}
+
+/// Lets MHU0's interrupt end this core's `wfi` without ever being taken: PRIMASK masks
+/// every configurable interrupt, and `wfi` still wakes for one that is enabled and pending.
+#[cfg(tinyml_sse200)]
+fn enable_wake_interrupt() {
+    // SAFETY: runs first on each core, before anything depends on interrupts: masking them
+    // (nothing here uses one) and enabling line 6 in this core's own NVIC change nothing else.
+    unsafe {
+        asm!("cpsid i", options(nomem, nostack, preserves_flags));
+        NVIC_ISER0.write_volatile(1 << MHU0_IRQ);
+    }
+}
+
+#[cfg(tinyml_sse200)]
+pub(crate) fn wait_for_notify() {
+    let status_clear = mhu0_register(core_id(), MHU_CLEAR);
+    // SAFETY: `wfi` idles the core until MHU0 raises its line, at once if a notify is still
+    // pending, so one that came after the caller last looked is never missed. Clearing this
+    // core's MHU0 bit (only this core clears it), then the NVIC's latched pending bit, re-arms
+    // the wake-up; the barriers order that before the caller looks at shared state again.
+    unsafe {
+        asm!("wfi", options(nomem, nostack, preserves_flags));
+        status_clear.write_volatile(1);
+        NVIC_ICPR0.write_volatile(1 << MHU0_IRQ);
+        asm!("dsb", "isb", options(nostack, preserves_flags));
+    }
+}
+
+#[cfg(tinyml_sse200)]
+pub(crate) fn notify_cores() {
+    let me = core_id();
+    // SAFETY: `dsb` completes earlier writes before the other cores' MHU0 bits are set;
+    // setting a bit only raises that core's wake-up interrupt.
+    unsafe {
+        asm!("dsb", options(nostack, preserves_flags));
+        for core in (0..crate::cores::COUNT).filter(|&core| core != me) {
+            mhu0_register(core, MHU_SET).write_volatile(1);
+        }
+    }
+}
+
+#[cfg(not(tinyml_sse200))]
 pub(crate) fn wait_for_notify() {
     // SAFETY: `wfe` only idles the core until an event; `sev` on another core sets the
     // event register, so a notify after the caller last looked is never missed.
     unsafe { asm!("wfe", options(nomem, nostack, preserves_flags)) };
 }
 
+#[cfg(not(tinyml_sse200))]
 pub(crate) fn notify_cores() {
     // SAFETY: `dsb` completes earlier writes before `sev` signals an event to every core.
     unsafe { asm!("dsb", "sev", options(nostack, preserves_flags)) };
