@@ -4,7 +4,8 @@ Per model and board: the instructions of one inference on one core (the single-c
 firmware), divided by the instructions of the slowest core when the model, partitioned for
 the board's cores, runs on all of them (same inputs). Waiting at barriers counts against a
 core, but a waiting core executes nothing: RISC-V harts and the SSE-200's Cortex-M33 cores
-sleep in `wfi` until another core wakes them. Printed, not asserted. Goals: 1.8x on 2 cores and 3.2x on 4 for convolutional models.
+sleep in `wfi` until another core wakes them. Printed, not asserted. Goals: 1.8x on 2 cores
+and 3.2x on 4 for convolutional models.
 
     ./bazelw run -c opt //tools/bench:speedup
 """
