@@ -412,6 +412,31 @@ impl ChannelMultipliers<'_> {
 mod tests {
     use super::*;
 
+    /// The `i32` edge cases, then `count` seeded random values of every magnitude (not
+    /// only huge ones).
+    fn edge_and_random_values(seed: u64, count: usize) -> Vec<i32> {
+        let mut values = vec![
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            i32::MAX,
+            i32::MIN,
+            i32::MIN + 1,
+            1 << 30,
+            -(1 << 30),
+        ];
+        let mut state = seed;
+        for _ in 0..count {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            values.push(((state >> 32) as i32) >> (state % 32));
+        }
+        values
+    }
+
     #[test]
     fn doubling_high_mul_rounds_ties_up() {
         // The negative nudge is 1 - 2^30, not -2^30, so after truncation toward zero
@@ -476,25 +501,7 @@ mod tests {
 
     #[test]
     fn fast_doubling_high_mul_equals_reference() {
-        let mut values = vec![
-            0,
-            1,
-            -1,
-            2,
-            -2,
-            i32::MAX,
-            i32::MIN,
-            i32::MIN + 1,
-            1 << 30,
-            -(1 << 30),
-        ];
-        let mut state = 0x0bad_cafe_u64;
-        for _ in 0..300 {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            values.push(((state >> 32) as i32) >> (state % 32));
-        }
+        let values = edge_and_random_values(0x0bad_cafe, 300);
         for &a in &values {
             for &b in &values {
                 assert_eq!(
@@ -518,27 +525,7 @@ mod tests {
 
     #[test]
     fn requantizer_equals_multiply_by_quantized_multiplier() {
-        let mut values = vec![
-            0,
-            1,
-            -1,
-            2,
-            -2,
-            i32::MAX,
-            i32::MIN,
-            i32::MIN + 1,
-            1 << 30,
-            -(1 << 30),
-        ];
-        let mut state = 0x1234_5678_9abc_def0u64;
-        for _ in 0..400 {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let raw = (state >> 32) as i32;
-            // Values of every magnitude, not only huge ones.
-            values.push(raw >> (state % 32));
-        }
+        let values = edge_and_random_values(0x1234_5678_9abc_def0, 400);
         let mut multipliers = vec![
             0,
             1,
