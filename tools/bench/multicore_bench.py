@@ -26,9 +26,8 @@ from absl import app
 
 from tinymlc import hostbuild
 from tinymlc.check import random_inputs
-from tinymlc.codegen import Target, compile_model, generate_crate
+from tinymlc.codegen import CompiledModel, Target, compile_model, generate_crate
 from tinymlc.frontend import load_model
-from tinymlc.ir import Model
 from tinymlc.passes.memory_planner import align
 
 # Each timed round lasts about this long, so short models are not all timer resolution.
@@ -52,8 +51,8 @@ class Row:
         return self.single_ns / self.measured_ns[cores]
 
 
-def _build(model: Model, target: Target, work: Path) -> tuple[Path, dict[str, object]]:
-    crate = generate_crate(compile_model(model, target), "model")
+def _build(compiled: CompiledModel, work: Path) -> tuple[Path, dict[str, object]]:
+    crate = generate_crate(compiled, "model")
     work.mkdir(parents=True)
     lib_rs = work / "lib.rs"
     lib_rs.write_text(crate.lib_rs)
@@ -73,8 +72,9 @@ def _extra_scratch(report: dict[str, object]) -> int:
 
 def measure(model_path: Path, work: Path) -> Row:
     model = load_model(model_path)
-    sample = random_inputs(compile_model(model), 1, seed=0)[0]
-    single, report = _build(model, Target(), work / "single")
+    compiled = compile_model(model)
+    sample = random_inputs(compiled, 1, seed=0)[0]
+    single, report = _build(compiled, work / "single")
     start = time.perf_counter_ns()
     hostbuild.bench_harness(single, sample, 1)
     iterations = max(1, ROUND_NS // 5 // max(1, time.perf_counter_ns() - start))
@@ -84,7 +84,7 @@ def measure(model_path: Path, work: Path) -> Row:
     multicore_arena = 0
     extra_scratch = 0
     for cores in CORE_COUNTS:
-        binary, multi_report = _build(model, Target((1,) * cores), work / f"cores{cores}")
+        binary, multi_report = _build(compile_model(model, Target((1,) * cores)), work / f"cores{cores}")
         schedule = multi_report["schedule"]
         assert isinstance(schedule, dict)
         predicted[cores] = float(schedule["predicted_speedup"])
