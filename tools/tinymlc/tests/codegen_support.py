@@ -16,6 +16,7 @@ from tinymlc import hostbuild
 from tinymlc.check import random_inputs
 from tinymlc.codegen import CompiledModel, compile_model, generate_crate
 from tinymlc.frontend import parse_model
+from tinymlc.ir import DType
 from tinymlc.tflm_reference import run
 
 
@@ -58,3 +59,38 @@ def conv_softmax_model() -> bytes:
     mb.op("RESHAPE", [c], [r])
     mb.op("SOFTMAX", [r], [y], "SoftmaxOptions", Beta=1.0)
     return mb.build([x], [y])
+
+
+def float_io_model() -> bytes:
+    """Float in and out, as converters emit with `inference_input_type=float`:
+    QUANTIZE -> RELU -> DEQUANTIZE, the RELU's int8 output also a graph output."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (2, 3, 8), DType.FLOAT32)
+    q = mb.tensor("q", (2, 3, 8), scale=0.03, zero_point=-7)
+    r = mb.tensor("r", (2, 3, 8), scale=0.03, zero_point=-7)
+    y = mb.tensor("y", (2, 3, 8), DType.FLOAT32)
+    mb.op("QUANTIZE", [x], [q])
+    mb.op("RELU", [q], [r])
+    mb.op("DEQUANTIZE", [r], [y])
+    return mb.build([x], [y, r])
+
+
+def float_inputs_model(rng: np.random.Generator) -> bytes:
+    """Two float inputs, one reshaped before its QUANTIZE, added; a float output."""
+    mb = ModelBuilder()
+    a = mb.tensor("a", (2, 12), DType.FLOAT32)
+    a_reshaped = mb.tensor("a_reshaped", (2, 3, 4), DType.FLOAT32)
+    b = mb.tensor("b", (2, 3, 4), DType.FLOAT32)
+    mb.op("RESHAPE", [a], [a_reshaped])
+    quantized = []
+    for name, source in (("qa", a_reshaped), ("qb", b)):
+        scale, zero_point = float(rng.uniform(0.01, 0.1)), int(rng.integers(-20, 20))
+        quantized.append(mb.tensor(name, (2, 3, 4), scale=scale, zero_point=zero_point))
+        mb.op("QUANTIZE", [source], [quantized[-1]])
+    total = mb.tensor(
+        "sum", (2, 3, 4), scale=float(rng.uniform(0.05, 0.2)), zero_point=int(rng.integers(-20, 20))
+    )
+    y = mb.tensor("y", (2, 3, 4), DType.FLOAT32)
+    mb.op("ADD", quantized, [total], "AddOptions")
+    mb.op("DEQUANTIZE", [total], [y])
+    return mb.build([a, b], [y])

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.codegen_support import assert_bit_exact
+from tests.codegen_support import assert_bit_exact, float_inputs_model, float_io_model
 from tests.model_builder import ModelBuilder
 from tinymlc.ir import DType
 
@@ -253,6 +253,8 @@ MODELS: dict[str, Builder] = {
     "minimum": _binary("MINIMUM", None, shape2=(3,), same=True),
     "softmax": _softmax,
     "quantize_reshape_dequantize": _float_io,
+    "float_io_folded": lambda rng: float_io_model(),
+    "float_inputs_folded": float_inputs_model,
     "requantize": _requantize,
     "reshape": _reshape_copy,
     "logistic": _unary("LOGISTIC", out_q=(1.0 / 256, -128)),

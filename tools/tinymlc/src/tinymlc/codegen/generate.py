@@ -50,6 +50,8 @@ def check_crate_name(name: str) -> str:
 
 
 def _io_tensor(compiled: CompiledModel, tensor_id: int) -> dict[str, Any]:
+    """Template fields of graph input/output `tensor_id`: the caller's view of it, and
+    how it moves to or from its arena tensor (`Transfer`)."""
     tensor = compiled.graph.tensors[tensor_id]
     if tensor.is_constant:
         raise CompileError(f"graph input/output {tensor.name!r} is a constant tensor")
@@ -57,6 +59,15 @@ def _io_tensor(compiled: CompiledModel, tensor_id: int) -> dict[str, Any]:
     scale, zero_point = (
         (quant.scale, quant.zero_point) if quant and tensor.dtype != DType.FLOAT32 else (1.0, 0)
     )
+    arena_id = compiled.io.arena_tensor(tensor_id)
+    conversion = compiled.io.inputs.get(tensor_id) or compiled.io.outputs.get(tensor_id)
+    if conversion is None:
+        transfer = "Transfer::Copy"
+    else:
+        kind = "Quantize" if tensor_id in compiled.io.inputs else "Dequantize"
+        transfer = (
+            f"Transfer::{kind} {{ scale: {rust.f32(conversion.scale)}, zero_point: {conversion.zero_point} }}"
+        )
     fields = {
         "len": tensor.num_elements,
         "shape_literal": rust.usizes(tensor.shape),
@@ -65,7 +76,10 @@ def _io_tensor(compiled: CompiledModel, tensor_id: int) -> dict[str, Any]:
         "element": rust.element_type(tensor.dtype),
         "scale": rust.f32(scale),
         "zero_point": zero_point,
-        "region": region_literal(compiled.plan.tensor_offsets[tensor_id], tensor.byte_size),
+        "region": region_literal(
+            compiled.plan.tensor_offsets[arena_id], compiled.graph.tensors[arena_id].byte_size
+        ),
+        "transfer": transfer,
     }
     fields["info"] = (
         f"TensorInfo {{ name: {rust.string(tensor.name)}, shape: &{fields['shape_literal']}, "
@@ -156,9 +170,13 @@ def _tensor_entry(graph: Graph, compiled: CompiledModel, tensor_id: int) -> dict
     entry: dict[str, Any] = {"tensor": tensor_id, "name": tensor.name, "bytes": tensor.byte_size}
     if tensor.is_constant:
         entry["storage"] = "flash"
-    else:
+    elif tensor_id in compiled.plan.tensor_offsets:
         entry["storage"] = "arena"
         entry["offset"] = compiled.plan.tensor_offsets[tensor_id]
+    else:
+        # A float input or output converted while copying: only the caller holds it.
+        entry["storage"] = "caller"
+        entry["converted"] = _tensor_entry(graph, compiled, compiled.io.arena_tensor(tensor_id))
     return entry
 
 

@@ -9,9 +9,11 @@ from tinymlc.ir import Graph, Model
 from tinymlc.ops import PreparedParams, prepare_graph, scratch_bytes
 from tinymlc.passes import (
     BufferRequest,
+    IoConversions,
     MemoryPlan,
     alias_reshapes,
     fold_constants,
+    fold_io_conversions,
     fuse_activations,
     plan_graph_memory,
 )
@@ -39,7 +41,11 @@ class CompiledModel:
     model: Model
     """The model as parsed (tensor ids are shared with `graph`)."""
     graph: Graph
-    """The main graph after fusion, constant folding and reshape aliasing."""
+    """The main graph after fusion, constant folding, reshape aliasing and folding
+    boundary conversions; its inputs and outputs are the caller's tensors."""
+    io: IoConversions
+    """Graph inputs and outputs converted between the caller's float buffer and the
+    arena's int8 tensor while copying (`plan` holds the int8 tensors only)."""
     params: tuple[PreparedParams, ...]
     """`graph.operators[i]`'s TFLM-exact parameters."""
     plan: MemoryPlan
@@ -58,7 +64,7 @@ def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
     tensors by id.
     """
     warnings = check_model(model)
-    graph = alias_reshapes(fold_constants(fuse_activations(model.main)))
+    graph, io = fold_io_conversions(alias_reshapes(fold_constants(fuse_activations(model.main))))
     params = prepare_graph(graph)
     # Each core running a layer whose kernel takes scratch gets its own buffer, live
     # for that layer only. Every core of the target gets one: which cores share a
@@ -72,10 +78,11 @@ def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
     # Elementwise operators whose output may overwrite a dying input are planned
     # in place (`plan.in_place`); codegen calls the kernels' `*_in_place` variants
     # for exactly those, which take that one region as `&mut [T]`.
-    plan = plan_graph_memory(graph, list(requests.values()), allow_in_place=True)
+    plan = plan_graph_memory(io.arena_view(graph), list(requests.values()), allow_in_place=True)
     return CompiledModel(
         model=model,
         graph=graph,
+        io=io,
         params=params,
         plan=plan,
         target=target,

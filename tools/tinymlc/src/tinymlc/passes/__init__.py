@@ -7,13 +7,17 @@ model computes (every rewrite is proven bit-exact against TFLM's kernels).
 from tinymlc.passes.alias_reshapes import alias_reshapes
 from tinymlc.passes.constant_folding import fold_constants
 from tinymlc.passes.fuse_activation import fuse_activations
+from tinymlc.passes.io_conversions import IoConversion, IoConversions, fold_io_conversions
 from tinymlc.passes.memory_planner import BufferRequest, MemoryPlan, plan_graph_memory
 
 __all__ = [
     "BufferRequest",
+    "IoConversion",
+    "IoConversions",
     "MemoryPlan",
     "alias_reshapes",
     "fold_constants",
+    "fold_io_conversions",
     "fuse_activations",
     "plan_graph_memory",
 ]
