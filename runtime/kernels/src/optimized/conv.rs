@@ -13,6 +13,13 @@
 //! the arena, one per core, `min(window, 512)` elements (see `scratch_len`). A
 //! window longer than the scratch is summed chunk by chunk, for a block of output
 //! channels at a time.
+//!
+//! [`conv_2d_overlapped`] has no reference twin: it is this kernel run over one
+//! buffer in which the output is written over input no later pixel reads, which
+//! the pixel-by-pixel order here (every read of a pixel's window before its writes)
+//! makes safe; tests compare it with the reference on separate buffers.
+
+use core::ops::Range;
 
 use crate::conv::ConvLayout;
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
@@ -42,8 +49,7 @@ pub(crate) fn dot(patch: &[i16], weights: &[i8]) -> i32 {
 }
 
 /// The window of one output pixel over one group's input channels.
-struct Window<'a> {
-    input: &'a [i8],
+struct Window {
     input_shape: Nhwc,
     input_offset: i32,
     batch: usize,
@@ -55,10 +61,16 @@ struct Window<'a> {
     filter_width: usize,
 }
 
-impl Window<'_> {
+impl Window {
     /// Writes patch elements `from..from + patch.len()` (flat `[H, W, depth]`
     /// indices) as `input + input_offset`, or 0 for taps outside the input.
-    fn gather(&self, y_axis: &WindowAxis, x_axis: &WindowAxis, from: usize, patch: &mut [i16]) {
+    fn gather(
+        &self,
+        input: &[i8],
+        (y_axis, x_axis): (&WindowAxis, &WindowAxis),
+        from: usize,
+        patch: &mut [i16],
+    ) {
         let mut filled = 0;
         while filled < patch.len() {
             let at = from + filled;
@@ -77,7 +89,7 @@ impl Window<'_> {
                         in_x,
                         self.channel_base + channel,
                     );
-                    for (p, &x) in out.iter_mut().zip(&self.input[base..base + run]) {
+                    for (p, &x) in out.iter_mut().zip(&input[base..base + run]) {
                         // In range: offset_fits_i16 was checked.
                         *p = (i32::from(x) + self.input_offset) as i16;
                     }
@@ -131,8 +143,86 @@ pub fn conv_2d(
             tile,
         );
     }
+    let mut buffers = Apart { input, output };
+    let weights = Weights {
+        filter,
+        shape: filter_shape,
+        bias,
+    };
+    compute(
+        &layout,
+        quant,
+        &weights,
+        &mut buffers,
+        (input_shape, output_shape),
+        tile,
+        scratch,
+    );
+    Ok(())
+}
+
+/// Where a convolution reads its input and writes its output: two slices, or one
+/// buffer in which the output overwrites input already read.
+trait Buffers {
+    fn input(&self) -> &[i8];
+    fn output(&mut self) -> &mut [i8];
+}
+
+struct Apart<'a> {
+    input: &'a [i8],
+    output: &'a mut [i8],
+}
+
+impl Buffers for Apart<'_> {
+    fn input(&self) -> &[i8] {
+        self.input
+    }
+    fn output(&mut self) -> &mut [i8] {
+        self.output
+    }
+}
+
+struct Overlapped<'a> {
+    data: &'a mut [i8],
+    input: Range<usize>,
+    output: Range<usize>,
+}
+
+impl Buffers for Overlapped<'_> {
+    fn input(&self) -> &[i8] {
+        &self.data[self.input.clone()]
+    }
+    fn output(&mut self) -> &mut [i8] {
+        &mut self.data[self.output.clone()]
+    }
+}
+
+/// A CONV_2D's filter (OHWI) and optional bias.
+struct Weights<'a> {
+    filter: &'a [i8],
+    shape: Nhwc,
+    bias: Option<&'a [i32]>,
+}
+
+/// The checked convolution, output pixel after output pixel in NHW order: each
+/// pixel's window is read (all of it, for every block of channels) before the
+/// pixel's outputs are written, which [`conv_2d_overlapped`] relies on.
+fn compute(
+    layout: &ConvLayout,
+    quant: &LinearQuantParams,
+    weights: &Weights<'_>,
+    buffers: &mut impl Buffers,
+    (input_shape, output_shape): (Nhwc, Nhwc),
+    tile: OutputTile,
+    patch: &mut [i16],
+) {
+    let Weights {
+        filter,
+        shape: filter_shape,
+        bias,
+    } = *weights;
+    let axes = (&layout.y_axis, &layout.x_axis);
     let patch_len = filter_shape.height * filter_shape.width * layout.filter_depth;
-    let patch = scratch;
     for row in tile.rows.indices() {
         let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
         for out_x in 0..output_shape.width {
@@ -145,7 +235,6 @@ pub fn conv_2d(
                 let group = channel / layout.filters_per_group;
                 let group_end = ((group + 1) * layout.filters_per_group).min(tile.channels.end);
                 let window = Window {
-                    input,
                     input_shape,
                     input_offset: quant.input_offset,
                     batch,
@@ -157,9 +246,10 @@ pub fn conv_2d(
                 if patch_len <= patch.len() {
                     // One gather serves the whole group; no accumulators to keep.
                     let patch = &mut patch[..patch_len];
-                    window.gather(&layout.y_axis, &layout.x_axis, 0, patch);
+                    window.gather(buffers.input(), axes, 0, patch);
                     let patch = &*patch;
                     let weights_term = weights_offset_term(quant.weights_offset, patch);
+                    let output = buffers.output();
                     for oc in channel..group_end {
                         let weights = &filter[oc * patch_len..][..patch_len];
                         let acc = dot(patch, weights).wrapping_add(weights_term);
@@ -175,7 +265,7 @@ pub fn conv_2d(
                 while from < patch_len {
                     let chunk_len = (patch_len - from).min(patch.len());
                     let chunk = &mut patch[..chunk_len];
-                    window.gather(&layout.y_axis, &layout.x_axis, from, chunk);
+                    window.gather(buffers.input(), axes, from, chunk);
                     let chunk = &*chunk;
                     let weights_term = weights_offset_term(quant.weights_offset, chunk);
                     for (oc, a) in (channel..).zip(acc.iter_mut()) {
@@ -186,6 +276,7 @@ pub fn conv_2d(
                     }
                     from += chunk.len();
                 }
+                let output = buffers.output();
                 for (oc, &a) in (channel..).zip(acc.iter()) {
                     output[out_base + oc] = finish(quant, a, bias, oc);
                 }
@@ -193,7 +284,121 @@ pub fn conv_2d(
             }
         }
     }
+}
+
+/// The smallest `input_at - output_at` with which [`conv_2d_overlapped`] may write
+/// the output below the input in one buffer: for every output pixel, its elements
+/// end at or before the lowest input element that pixel or any later one reads.
+/// `None` if the shapes or geometry are invalid.
+pub fn overlap_distance(
+    geometry: &ConvGeometry,
+    input_shape: Nhwc,
+    filter_shape: Nhwc,
+    output_shape: Nhwc,
+) -> Option<usize> {
+    let (y_axis, x_axis) = geometry
+        .checked_axes(input_shape, filter_shape, output_shape)
+        .ok()?;
+    let first_tap = |axis: &WindowAxis, origin: isize| {
+        (0..axis.taps).find_map(|tap| axis.input_at(origin, tap))
+    };
+    output_shape.element_count().ok()?;
+    let pixels = output_shape.rows() * output_shape.width;
+    // Walk the pixels backwards keeping the lowest input element read from here on.
+    let mut lowest_read = usize::MAX;
+    let mut distance = 0usize;
+    for pixel in (0..pixels).rev() {
+        let (row, out_x) = (pixel / output_shape.width, pixel % output_shape.width);
+        let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
+        if let (Some(in_y), Some(in_x)) = (
+            first_tap(&y_axis, y_axis.origin(out_y)),
+            first_tap(&x_axis, x_axis.origin(out_x)),
+        ) {
+            lowest_read = lowest_read.min(input_shape.offset(batch, in_y, in_x, 0));
+        }
+        let written_end = (pixel + 1).checked_mul(output_shape.channels)?;
+        distance = distance.max(written_end.saturating_sub(lowest_read));
+    }
+    Some(distance)
+}
+
+/// [`conv_2d`] in one buffer `data`, the input at `data[input_at..]` and the output
+/// at `data[output_at..]`, overlapping: the output overwrites input no later pixel
+/// reads, so the two need less memory than apart. Pixels must be computed in order,
+/// so `tile` must be the whole output (one core). [`KernelError::InvalidParameter`]
+/// unless it is, and `input_at - output_at` is at least [`overlap_distance`] (or the
+/// two do not overlap).
+#[allow(clippy::too_many_arguments)]
+pub fn conv_2d_overlapped(
+    geometry: &ConvGeometry,
+    quant: &LinearQuantParams,
+    data: &mut [i8],
+    (input_at, input_shape): (usize, Nhwc),
+    filter: &[i8],
+    filter_shape: Nhwc,
+    bias: Option<&[i32]>,
+    (output_at, output_shape): (usize, Nhwc),
+    tile: OutputTile,
+    scratch: &mut [i16],
+) -> KernelResult {
+    let input = span(input_at, input_shape, data.len())?;
+    let output = span(output_at, output_shape, data.len())?;
+    if tile != OutputTile::full(output_shape.rows(), output_shape.channels) {
+        return Err(KernelError::InvalidParameter);
+    }
+    let layout = ConvLayout::new(
+        geometry,
+        quant,
+        (input.len(), input_shape),
+        (filter.len(), filter_shape),
+        bias,
+        (output.len(), output_shape),
+        tile,
+    )?;
+    let apart = output.end <= input.start || input.end <= output.start;
+    let distance = overlap_distance(geometry, input_shape, filter_shape, output_shape)
+        .ok_or(KernelError::InvalidParameter)?;
+    if !apart && input_at.checked_sub(output_at).is_none_or(|d| d < distance) {
+        return Err(KernelError::InvalidParameter);
+    }
+    if scratch.is_empty() {
+        return Err(KernelError::EmptyScratch);
+    }
+    if !offset_fits_i16(quant.input_offset) {
+        return Err(KernelError::InvalidParameter);
+    }
+    let weights = Weights {
+        filter,
+        shape: filter_shape,
+        bias,
+    };
+    let mut buffers = Overlapped {
+        data,
+        input,
+        output,
+    };
+    compute(
+        &layout,
+        quant,
+        &weights,
+        &mut buffers,
+        (input_shape, output_shape),
+        tile,
+        scratch,
+    );
     Ok(())
+}
+
+/// `at .. at + shape's elements`, if within `len`.
+fn span(at: usize, shape: Nhwc, len: usize) -> Result<Range<usize>, KernelError> {
+    let end = shape
+        .element_count()?
+        .checked_add(at)
+        .ok_or(KernelError::InvalidParameter)?;
+    if end > len {
+        return Err(KernelError::RangeOutOfBounds);
+    }
+    Ok(at..end)
 }
 
 /// `weights_offset * sum(patch)`: what adding `weights_offset` to every weight adds
@@ -332,6 +537,68 @@ mod tests {
             }
             let empty = optimized(&mut vec![0i8; n], full, &mut []);
             assert_eq!(empty, Err(KernelError::EmptyScratch));
+            check_overlapped(case, &quant, (&input, &filter, bias), output, &expected);
+        }
+    }
+
+    /// The output written over the input it has read, at the smallest distance
+    /// [`overlap_distance`] allows, equals the reference; one element closer is refused.
+    fn check_overlapped(
+        case: &Case,
+        quant: &LinearQuantParams,
+        (input, filter, bias): (&[i8], &[i8], Option<&[i32]>),
+        output: Nhwc,
+        expected: &[i8],
+    ) {
+        let g = &case.geometry;
+        let distance = overlap_distance(g, case.input, case.filter, output).unwrap();
+        let window = case.filter.height * case.filter.width * case.filter.channels;
+        for scratch_len in [window.min(512), 1] {
+            let run = |input_at: usize| {
+                let mut data = vec![0i8; (input_at + input.len()).max(expected.len())];
+                data[input_at..][..input.len()].copy_from_slice(input);
+                let result = conv_2d_overlapped(
+                    g,
+                    quant,
+                    &mut data,
+                    (input_at, case.input),
+                    filter,
+                    case.filter,
+                    bias,
+                    (0, output),
+                    OutputTile::full(output.rows(), output.channels),
+                    &mut vec![0i16; scratch_len],
+                );
+                result.map(|()| data[..expected.len()].to_vec())
+            };
+            let got = run(distance).unwrap();
+            assert_eq!(
+                got, expected,
+                "{:?} {:?} {g:?} distance {distance}",
+                case.input, case.filter
+            );
+            if distance > 0 {
+                assert_eq!(run(distance - 1), Err(KernelError::InvalidParameter));
+            }
+            // Pixels must be computed in order: never a part of the output.
+            let mut data = vec![0i8; distance + input.len().max(expected.len())];
+            let rows = OutputTile {
+                rows: crate::split::SplitRange::new(0, output.rows() - 1),
+                channels: crate::split::SplitRange::full(output.channels),
+            };
+            let part = conv_2d_overlapped(
+                g,
+                quant,
+                &mut data,
+                (distance, case.input),
+                filter,
+                case.filter,
+                bias,
+                (0, output),
+                rows,
+                &mut vec![0i16; scratch_len],
+            );
+            assert_eq!(part, Err(KernelError::InvalidParameter));
         }
     }
 
