@@ -94,3 +94,30 @@ def float_inputs_model(rng: np.random.Generator) -> bytes:
     mb.op("ADD", quantized, [total], "AddOptions")
     mb.op("DEQUANTIZE", [total], [y])
     return mb.build([a, b], [y])
+
+
+def conv_chain_model(rng: np.random.Generator) -> bytes:
+    """Convolutions each reading only the previous one's output (so each may write its
+    output over its input): 3 -> 16 channels, a 3x3 same, a strided and a dilated one,
+    with a bias and a ReLU; two batches."""
+    mb = ModelBuilder()
+    shapes = [(2, 9, 9, 3), (2, 9, 9, 16), (2, 9, 9, 16), (2, 5, 5, 8), (2, 5, 5, 8)]
+    same = 0  # TFLite Padding.SAME
+    layers = [((3, 3), 1, 1, same), ((3, 3), 1, 1, same), ((3, 3), 2, 1, same), ((3, 3), 1, 2, same)]
+    tensor = mb.tensor("x", shapes[0], scale=0.05, zero_point=-3)
+    for index, ((kh, kw), stride, dilation, padding) in enumerate(layers):
+        in_c, out_shape = shapes[index][3], shapes[index + 1]
+        out_c = out_shape[3]
+        w = mb.tensor(
+            f"w{index}",
+            (out_c, kh, kw, in_c),
+            scale=0.01,
+            data=rng.integers(-127, 128, (out_c, kh, kw, in_c)),
+        )
+        bias = mb.tensor(
+            f"b{index}", (out_c,), DType.INT32, scale=0.05 * 0.01, data=rng.integers(-500, 500, out_c)
+        )
+        out = mb.tensor(f"conv{index}", out_shape, scale=0.08, zero_point=int(rng.integers(-10, 10)))
+        mb.conv_2d([tensor, w, bias], [out], padding=padding, stride=stride, dilation=dilation, activation=1)
+        tensor = out
+    return mb.build([0], [tensor])

@@ -179,17 +179,22 @@ def test_chain_runs_in_place_and_matches_tflm(seed: int) -> None:
         "activations::relu6_in_place::<i8>",
     ):
         assert f"kernels::{kernel}(" in lib_rs, kernel
-    # 13 in-place layers (the driver lends their region mutably), 2 with a separate output.
-    assert _in_place_layers(lib_rs) == (13, 2)
+    # 13 in-place layers and the CONV written over its input (the driver lends their
+    # region mutably), 1 with a separate output.
+    assert _in_place_layers(lib_rs) == (14, 1)
+    assert compiled.plan.overlapped == ((compiled.graph.operators[0].outputs[0], compiled.graph.inputs[0]),)
     assert "binary::add_in_place_first::<i8>" in lib_rs
     # The CONV output plus one buffer the chain runs in, instead of ping-pong.
     assert plan_graph_memory(compiled.graph).arena_bytes == 2 * 32
     assert plan_graph_memory(compiled.graph, allow_in_place=False).arena_bytes == 3 * 32
-    # The CONV's own step holds its input, its output and its kernel's window scratch.
+    # The CONV's own step holds its input and output (written over the input: less
+    # than both apart) and its kernel's window scratch.
     scratch = report["scratch"]
     assert isinstance(scratch, list)
     assert len(scratch) == 1
-    assert report["arena_bytes"] == compiled.plan.arena_bytes == 2 * 32 + align(scratch[0]["bytes"])
+    apart = 2 * 32 + align(scratch[0]["bytes"])
+    assert report["arena_bytes"] == compiled.plan.arena_bytes == apart - compiled.overlap_saved_bytes
+    assert compiled.overlap_saved_bytes > 0
 
 
 def test_rsqrt_in_place_matches_tflm() -> None:
@@ -229,7 +234,7 @@ def test_report_arena_shrinks(tmp_path: Path) -> None:
     )
     report = json.loads((out / "report.json").read_text())
     (scratch,) = report["scratch"]
-    assert report["arena_bytes"] == 64 + align(scratch["bytes"])
+    assert report["arena_bytes"] == 64 + align(scratch["bytes"]) - report["overlap_saved_bytes"]
     assert report["tflm_greedy_arena_bytes"] >= 96
     # Every in-place layer's output has the offset of the input it overwrites.
     for layer in report["layers"][2:-1]:

@@ -1,14 +1,23 @@
 """The generated API at its edges: wrong arguments are errors, never panics, and
-float inputs and outputs are converted while copying."""
+float inputs and outputs are converted while copying; and layers that share memory
+with their input (convolutions written over it)."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-from tests.codegen_support import build, conv_softmax_model, float_io_model
+import numpy as np
+
+from tests.codegen_support import (
+    assert_bit_exact,
+    build,
+    conv_chain_model,
+    conv_softmax_model,
+    float_io_model,
+)
 from tinymlc import hostbuild
-from tinymlc.codegen import compile_model, generate_crate
+from tinymlc.codegen import Target, compile_model, generate_crate
 from tinymlc.frontend import parse_model
 
 
@@ -55,3 +64,25 @@ def test_report_names_the_caller_and_arena_tensors() -> None:
     }
     assert [entry["storage"] for entry in report["outputs"]] == ["caller", "arena"]
     assert [layer["op"] for layer in report["layers"]] == ["RELU"]
+
+
+def test_convolutions_written_over_their_inputs_match_tflm() -> None:
+    model = conv_chain_model(np.random.default_rng(5))
+    compiled = assert_bit_exact(model, samples=20)
+    assert len(compiled.plan.overlapped) == 4
+    offsets = compiled.plan.tensor_offsets
+    for output, source in compiled.plan.overlapped:
+        # The output starts below its input and reaches into it.
+        assert offsets[output] < offsets[source] < offsets[output] + compiled.graph.tensors[output].byte_size
+    crate = generate_crate(compiled, "model")
+    assert crate.lib_rs.count("conv::conv_2d_overlapped(") == 4
+    assert crate.report["overlap_saved_bytes"] > 0
+    assert [entry["layer"] for entry in crate.report["overlapped"]] == [0, 1, 2, 3]
+
+
+def test_multi_core_plans_keep_outputs_apart() -> None:
+    compiled = compile_model(
+        parse_model(conv_chain_model(np.random.default_rng(5)), "test.tflite"), Target((1, 1))
+    )
+    assert not compiled.plan.overlapped
+    assert "conv_2d_overlapped" not in generate_crate(compiled, "model").lib_rs

@@ -5,7 +5,7 @@ from tests.model_builder import ModelBuilder
 from tests.reference_kernels import conv_2d
 from tests.tflm import prepared, random_int8, run_tflm
 from tinymlc.ir import DType
-from tinymlc.ops.conv_2d import Conv2DParams
+from tinymlc.ops.conv_2d import Conv2DParams, overlap_distance
 
 
 @pytest.mark.parametrize(
@@ -52,3 +52,27 @@ def test_same_padding_values_hand_derived() -> None:
     # so the Q31 multiplier is 13421773 * 2^7 with shift -3.
     assert params.quantization.per_channel_output_multiplier == (13421773 * 128,)
     assert params.quantization.per_channel_output_shift == (-3,)
+
+
+@pytest.mark.parametrize(
+    ("shape", "stride", "expected"),
+    [
+        # 3x3 SAME over 16 channels: output pixel p ends at (p + 1) * 16 and the window
+        # of pixel p starts one row and one pixel earlier, (p - 33) * 16: 34 pixels.
+        ((1, 32, 32, 16), 1, 34 * 16),
+        # Stride 2 (SAME pads only below and right): window p starts at input pixel
+        # (2 * row, 2 * col), ahead of output pixel p, so only pixel 0's own 4 bytes.
+        ((1, 8, 8, 4), 2, 4),
+    ],
+)
+def test_overlap_distance_hand_derived(shape: tuple[int, int, int, int], stride: int, expected: int) -> None:
+    batches, height, width, channels = shape
+    out_h, out_w = -(-height // stride), -(-width // stride)
+    mb = ModelBuilder()
+    x = mb.tensor("x", shape, scale=0.1)
+    w = mb.tensor("w", (channels, 3, 3, channels), scale=0.1, data=np.ones((channels, 3, 3, channels)))
+    y = mb.tensor("y", (batches, out_h, out_w, channels), scale=0.1)
+    mb.conv_2d([x, w, -1], [y], padding=0, stride=stride)
+    _, params = prepared(mb.build([x], [y]))
+    assert isinstance(params, Conv2DParams)
+    assert overlap_distance(params) == expected

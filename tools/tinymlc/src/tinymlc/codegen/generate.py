@@ -257,6 +257,7 @@ def build_report(compiled: CompiledModel, steps: list[Step], schedule: Schedule)
     constant_ids = sorted(set().union(*(step.constants for step in steps)))
     weight_bytes = sum(graph.tensors[t].byte_size for t in constant_ids)
     param_bytes = sum(step.param_bytes for step in steps)
+    steps_by_output = {step.output_tensor: step.index for step in steps}
     layers = []
     for step, op, params in zip(steps, graph.operators, compiled.params, strict=True):
         output = graph.tensors[step.output_tensor]
@@ -282,6 +283,11 @@ def build_report(compiled: CompiledModel, steps: list[Step], schedule: Schedule)
             {"layer": layer, "core": core, "offset": offset, "bytes": size}
             for (layer, core), (offset, size) in sorted(compiled.scratch.items())
         ],
+        "overlapped": [
+            {"layer": steps_by_output[output], "input": source, "output": output}
+            for output, source in compiled.plan.overlapped
+        ],
+        "overlap_saved_bytes": compiled.overlap_saved_bytes,
         "planner_strategy": compiled.plan.strategy,
         "total_macs": sum(layer["macs"] for layer in layers),
         "inputs": [_tensor_entry(graph, compiled, t) for t in graph.inputs],

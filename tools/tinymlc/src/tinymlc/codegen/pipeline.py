@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinymlc.ir import Graph, Model
-from tinymlc.ops import PreparedParams, prepare_graph, scratch_bytes
+from tinymlc.ops import PreparedParams, overlap_distance, prepare_graph, scratch_bytes
 from tinymlc.passes import (
     BufferRequest,
     IoConversions,
@@ -54,6 +54,8 @@ class CompiledModel:
     """(layer, core) -> (arena offset, bytes) of that core's scratch for the layer's
     kernel, for every core of the target and every layer whose kernel takes scratch."""
     warnings: tuple[Diagnostic, ...]
+    overlap_saved_bytes: int = 0
+    """Arena bytes writing convolutions over their inputs saves (`plan.overlapped`)."""
 
 
 def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
@@ -78,7 +80,22 @@ def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
     # Elementwise operators whose output may overwrite a dying input are planned
     # in place (`plan.in_place`); codegen calls the kernels' `*_in_place` variants
     # for exactly those, which take that one region as `&mut [T]`.
-    plan = plan_graph_memory(io.arena_view(graph), list(requests.values()), allow_in_place=True)
+    # On one core, a convolution may write its output over the input rows it has read
+    # (`plan.overlapped`). Cores splitting the layer would overwrite rows another core
+    # still reads, so multi-core plans keep every output apart from its inputs. Tying
+    # two buffers together can also hinder placement: the smaller plan wins.
+    distances = {
+        layer: distance
+        for layer, layer_params in enumerate(params)
+        if target.cores == 1 and (distance := overlap_distance(layer_params)) is not None
+    }
+    plans = [
+        plan_graph_memory(
+            io.arena_view(graph), list(requests.values()), allow_in_place=True, overlap_distances=d
+        )
+        for d in ([{}, distances] if distances else [{}])
+    ]
+    plan = min(plans, key=lambda candidate: candidate.arena_bytes)
     return CompiledModel(
         model=model,
         graph=graph,
@@ -88,4 +105,5 @@ def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
         target=target,
         scratch={place: (plan.offsets[r.key], r.size) for place, r in requests.items()},
         warnings=tuple(warnings),
+        overlap_saved_bytes=plans[0].arena_bytes - plan.arena_bytes,
     )

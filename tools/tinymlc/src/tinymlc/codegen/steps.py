@@ -16,13 +16,13 @@ parameters (PAD paddings, MEAN axes, ...) never reach the generated code.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tinymlc.codegen import rust
 from tinymlc.codegen.pipeline import CompiledModel
 from tinymlc.errors import CompileError
-from tinymlc.ir import NO_TENSOR, DType, OpKind, Tensor
+from tinymlc.ir import NO_TENSOR, DType, Graph, OpKind, Tensor
 from tinymlc.ops import PreparedParams, scratch_bytes
 from tinymlc.ops._binary import ArithmeticParams, BinaryShapes
 from tinymlc.ops._conv_common import ConvQuantization
@@ -70,7 +70,9 @@ class Step:
     space: PartSpace | None = None
     """The parts the kernel can be given (set by the emitter's `tile` or `range`)."""
     in_place_region: str | None = None
-    """The region the output overwrites, for layers planned in place."""
+    """The region the layer is lent instead of its output: for layers planned in
+    place the input the output overwrites (the same bytes), for overlapped layers
+    the region covering the input and the output written over it."""
     uses_scratch: bool = False
     """Whether the kernel takes the core's scratch (else `scratch` is unused)."""
 
@@ -95,6 +97,10 @@ class StepBuilder:
         That input is never viewed through `inputs.get` (it is the output
         region): the emitter passes `out` to the kernel's `*_in_place` variant.
         """
+        self.overlapped = dict(compiled.plan.overlapped).get(self.op.outputs[0])
+        """The input the output is written over (planned overlapped), or None: the
+        step is lent one region covering both, and the emitter calls the kernel's
+        `*_overlapped` variant with each tensor's offset in it (`overlap_offsets`)."""
 
     @property
     def prefix(self) -> str:
@@ -126,6 +132,15 @@ class StepBuilder:
 
     def output(self) -> str:
         return "out"
+
+    def overlap_offsets(self) -> tuple[int, int]:
+        """(input, output) byte offsets in the region lent to an overlapped layer."""
+        assert self.overlapped is not None
+        start, _ = overlap_region(self.graph, self.plan.tensor_offsets, self.overlapped, self.op.outputs[0])
+        return (
+            self.plan.tensor_offsets[self.overlapped] - start,
+            self.plan.tensor_offsets[self.op.outputs[0]] - start,
+        )
 
     def tile(self, rows: int, channels: int) -> str:
         """The kernel's `OutputTile` argument: this call's part of `rows` x `channels`."""
@@ -168,6 +183,13 @@ class StepBuilder:
 
 def constant_name(tensor_id: int) -> str:
     return f"T{tensor_id}"
+
+
+def overlap_region(graph: Graph, offsets: Mapping[int, int], *tensors: int) -> tuple[int, int]:
+    """(offset, bytes) of the arena region covering `tensors`."""
+    start = min(offsets[t] for t in tensors)
+    end = max(offsets[t] + graph.tensors[t].byte_size for t in tensors)
+    return start, end - start
 
 
 def region_literal(offset: int, size: int) -> str:
@@ -296,6 +318,22 @@ def _nhwc_tile(b: StepBuilder, output_shape: Sequence[int]) -> str:
 def _conv_2d(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, Conv2DParams)
     out_shape = params.output_shape
+    if b.overlapped is not None:
+        input_at, output_at = b.overlap_offsets()
+        b.call(
+            "conv::conv_2d_overlapped",
+            _geometry(b, params),
+            _conv_quant(b, params.quantization),
+            b.output(),
+            f"({input_at}, {_nhwc(params.input_shape)})",
+            b.input(1),
+            _nhwc(params.filter_shape),
+            _bias(b, params.has_bias),
+            f"({output_at}, {_nhwc(out_shape)})",
+            _nhwc_tile(b, out_shape),
+            b.scratch(),
+        )
+        return
     b.call(
         "conv::conv_2d",
         _geometry(b, params),
@@ -770,6 +808,15 @@ def build_step(compiled: CompiledModel, index: int) -> Step:
         # The output overwrites input `in_place`: that one region is lent mutably.
         builder.step.in_place_region = region_literal(
             compiled.plan.tensor_offsets[shared_id], shared.byte_size
+        )
+    if builder.overlapped is not None:
+        if not any("_overlapped" in line for line in builder.step.body):
+            raise CompileError(f"operator {index} ({builder.op.opcode_name}) has no overlapped kernel")
+        # The output is written over the input: the region covering both is lent mutably.
+        builder.step.in_place_region = region_literal(
+            *overlap_region(
+                compiled.graph, compiled.plan.tensor_offsets, builder.overlapped, builder.step.output_tensor
+            )
         )
     # The caller splits the arena into `inputs` and the output region `out`.
     builder.step.body.insert(

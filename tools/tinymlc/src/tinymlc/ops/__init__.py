@@ -123,6 +123,15 @@ def scratch_bytes(params: PreparedParams) -> int:
     return 0
 
 
+def overlap_distance(params: PreparedParams) -> int | None:
+    """For a layer whose kernel can write its output over the input it has read (in
+    one buffer, whole output on one core), the bytes the output must start below the
+    input; None for every other layer."""
+    if isinstance(params, conv_2d.Conv2DParams):
+        return conv_2d.overlap_distance(params)
+    return None
+
+
 def prepare_operator(graph: Graph, op_index: int) -> PreparedParams:
     """Prepare one operator; raises OpError if TFLM would reject it."""
     op = graph.operators[op_index]

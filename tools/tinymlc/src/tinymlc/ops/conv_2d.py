@@ -68,3 +68,40 @@ def prepare(view: OpView) -> Conv2DParams:
         groups=groups,
         scratch_bytes=gather_scratch_bytes(filter_h * filter_w * filter_depth),
     )
+
+
+def _first_input(out: int, stride: int, pad: int, dilation: int, taps: int, size: int) -> int | None:
+    """The lowest input coordinate the window of output coordinate `out` reads."""
+    return next(
+        (c for c in (out * stride - pad + tap * dilation for tap in range(taps)) if 0 <= c < size), None
+    )
+
+
+def overlap_distance(params: Conv2DParams) -> int:
+    """Bytes the output must start below its input for the kernel to write it over the
+    input in one buffer (`conv_2d_overlapped`): each output pixel ends at or before
+    the lowest input byte it or any later pixel (NHW order) reads. Mirrors the
+    kernel's `overlap_distance`, which refuses anything closer."""
+    batches, in_h, in_w, in_c = params.input_shape
+    _, out_h, out_w, out_c = params.output_shape
+    _, filter_h, filter_w, _ = params.filter_shape
+    first_y = [
+        _first_input(y, params.stride_h, params.padding.height, params.dilation_h, filter_h, in_h)
+        for y in range(out_h)
+    ]
+    first_x = [
+        _first_input(x, params.stride_w, params.padding.width, params.dilation_w, filter_w, in_w)
+        for x in range(out_w)
+    ]
+    lowest_read: int | None = None  # nothing read from here on
+    distance = 0
+    for pixel in reversed(range(batches * out_h * out_w)):
+        batch, rest = divmod(pixel, out_h * out_w)
+        y, x = divmod(rest, out_w)
+        in_y, in_x = first_y[y], first_x[x]
+        if in_y is not None and in_x is not None:
+            first = ((batch * in_h + in_y) * in_w + in_x) * in_c
+            lowest_read = first if lowest_read is None else min(lowest_read, first)
+        if lowest_read is not None:
+            distance = max(distance, (pixel + 1) * out_c - lowest_read)
+    return distance

@@ -1,7 +1,9 @@
 """Static arena planning: every activation tensor gets a byte offset in one arena.
 
 1. Storage groups: tensors sharing memory -- reshape aliases, and outputs of
-   elementwise operators written in place over an input that dies there.
+   elementwise operators written in place over an input that dies there; and
+   overlays: a convolution's output group placed a fixed distance below the
+   input group it is written over (one buffer for both).
 2. Lifetimes in schedule steps (inclusive): graph inputs live from step 0,
    graph outputs to the last step, like TFLM's allocation info.
 3. Placement: first-fit (TFLM's rule) or best-fit over several orders -- TFLM's
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tinymlc.ir import Graph, OpKind
@@ -76,6 +78,10 @@ class MemoryPlan:
     """Peak bytes simultaneously live: no plan can be smaller."""
     in_place: tuple[tuple[int, int], ...]
     """(output tensor, input tensor) pairs sharing storage in place."""
+    overlapped: tuple[tuple[int, int], ...] = ()
+    """(output tensor, input tensor) pairs of layers that write their output over the
+    input they have read: the output starts the layer's overlap distance (rounded up to
+    the alignment) below the input."""
 
 
 def align(size: int) -> int:
@@ -259,31 +265,43 @@ def _in_place_candidate(
     caller's input into its arena region before the first layer and never
     writes the caller's buffer, so only that arena copy is overwritten.
     """
-    op = graph.operators[step]
-    output = op.outputs[0]
-    out_tensor = graph.tensors[output]
-    output_groups = {groups.find(t) for t in graph.outputs}
-    operand_roots = [groups.find(t) for t in op.inputs if t >= 0]
-    for candidate in op.inputs:
-        if candidate < 0 or graph.tensors[candidate].is_constant:
+    out_tensor = graph.tensors[graph.operators[step].outputs[0]]
+    for candidate in graph.operators[step].inputs:
+        if candidate < 0:
             continue
         in_tensor = graph.tensors[candidate]
-        root = groups.find(candidate)
         if (
             in_tensor.shape == out_tensor.shape
             and in_tensor.dtype == out_tensor.dtype
             and in_tensor.byte_size == out_tensor.byte_size
-            and root not in output_groups
-            and root != groups.find(output)
-            and group_span(root)[1] == step
-            and operand_roots.count(root) == 1
+            and _may_overwrite(graph, groups, group_span, step, candidate)
         ):
             return candidate
     return None
 
 
+def _may_overwrite(
+    graph: Graph, groups: _Groups, group_span: Callable[[int], tuple[int, int]], step: int, tensor: int
+) -> bool:
+    """Whether operator `step` may overwrite its input `tensor`: an activation whose
+    storage group is last used at `step`, holds no graph output and is read by no
+    other operand of the operator there."""
+    op = graph.operators[step]
+    root = groups.find(tensor)
+    return (
+        not graph.tensors[tensor].is_constant
+        and root not in {groups.find(t) for t in graph.outputs}
+        and root != groups.find(op.outputs[0])
+        and group_span(root)[1] == step
+        and [groups.find(t) for t in op.inputs if t >= 0].count(root) == 1
+    )
+
+
 def plan_graph_memory(
-    graph: Graph, scratch: Sequence[BufferRequest] = (), allow_in_place: bool = True
+    graph: Graph,
+    scratch: Sequence[BufferRequest] = (),
+    allow_in_place: bool = True,
+    overlap_distances: Mapping[int, int] | None = None,
 ) -> MemoryPlan:
     """Plan the arena for `graph`'s activations plus per-operator `scratch`.
 
@@ -293,6 +311,12 @@ def plan_graph_memory(
     `_in_place_candidate`); codegen then calls the kernel's in-place variant.
     `allow_in_place=False` keeps every operator's output disjoint from its
     inputs.
+
+    `overlap_distances` maps the steps whose kernel can write its output over its
+    first input (CONV_2D: `conv_2d_overlapped`) to the bytes the output must start
+    below that input. Where the input dies at that step, the two storage groups
+    become one buffer, the output that distance below the input
+    (`MemoryPlan.overlapped`); chains of such layers stack.
     """
     tensors = _activation_tensors(graph)
     spans = _lifetimes(graph, tensors)
@@ -315,16 +339,49 @@ def plan_graph_memory(
             in_place.append((output, candidate))
 
     roots = sorted({groups.find(t) for t in tensors})
+    sizes = {
+        root: align(max(graph.tensors[t].byte_size for t in tensors if groups.find(t) == root))
+        for root in roots
+    }
+    # Overlaid groups: root -> (the group it is placed against, its offset from that one).
+    overlay: dict[int, tuple[int, int]] = {}
+    overlapped: list[tuple[int, int]] = []
+    for step, distance in sorted((overlap_distances or {}).items()):
+        op = graph.operators[step]
+        source, output = op.inputs[0], op.outputs[0]
+        if _may_overwrite(graph, groups, group_span, step, source) and groups.find(output) not in overlay:
+            overlay[groups.find(output)] = (groups.find(source), -align(distance))
+            overlapped.append((output, source))
+
+    def placement(root: int) -> tuple[int, int]:
+        """(the group `root` is ultimately placed against, `root`'s offset from it)."""
+        offset = 0
+        while root in overlay:
+            root, step_offset = overlay[root]
+            offset += step_offset
+        return root, offset
+
+    members: dict[int, list[tuple[int, int]]] = {}
+    for root in roots:
+        base, offset = placement(root)
+        members.setdefault(base, []).append((root, offset))
+    lowest = {base: min(offset for _, offset in group) for base, group in members.items()}
+    spans_of = {root: group_span(root) for root in roots}
     requests = [
         BufferRequest(
-            root,
-            max(graph.tensors[t].byte_size for t in tensors if groups.find(t) == root),
-            *group_span(root),
+            base,
+            max(offset + sizes[root] for root, offset in group) - lowest[base],
+            min(spans_of[root][0] for root, _ in group),
+            max(spans_of[root][1] for root, _ in group),
         )
-        for root in roots
+        for base, group in sorted(members.items())
     ]
     requests += list(scratch)
     offsets, size, strategy = plan_buffers(requests)
+    starts = {base: offsets[base] for base in members}
+    for base, group in members.items():
+        for root, offset in group:
+            offsets[root] = starts[base] + offset - lowest[base]
 
     unmerged = [BufferRequest(t, align(graph.tensors[t].byte_size), *spans[t]) for t in tensors] + [
         BufferRequest(s.key, align(s.size), s.first, s.last) for s in scratch
@@ -338,4 +395,5 @@ def plan_graph_memory(
         tflm_greedy_bytes=tflm_bytes,
         lower_bound=peak_live_bytes([BufferRequest(r.key, align(r.size), r.first, r.last) for r in requests]),
         in_place=tuple(in_place),
+        overlapped=tuple(overlapped),
     )
