@@ -257,13 +257,10 @@ macro_rules! round_half_away {
             let truncated = x as $int as $float;
             // Exact: x and its integer part share their high bits.
             let fraction = x - truncated;
-            if fraction >= 0.5 {
-                truncated + 1.0
-            } else if fraction <= -0.5 {
-                truncated - 1.0
-            } else {
-                truncated
-            }
+            // Without branches: on real data they mispredict half the time.
+            let up = <$float>::from(u8::from(fraction >= 0.5));
+            let down = <$float>::from(u8::from(fraction <= -0.5));
+            truncated + up - down
         }
     };
 }
@@ -649,6 +646,26 @@ mod tests {
         assert_eq!(round_half_away_f64(0.5), 1.0);
         assert_eq!(round_half_away_f64(-1.5), -2.0);
         assert_eq!(round_half_away_f64(4503599627370497.0), 4503599627370497.0);
+    }
+
+    #[test]
+    fn rounding_helpers_equal_std_round() {
+        // Every 4099th f32 bit pattern (all exponents, both signs, NaNs and
+        // infinities), and every value around each half from -1030 to 1030. Equal as
+        // values: a zero result may lack C's sign, which no caller (all convert the
+        // result to an integer) can see.
+        let patterns = (0..=u32::MAX).step_by(4099).map(f32::from_bits);
+        let halves = (-2060..=2060).flat_map(|half: i32| {
+            let x = half as f32 / 2.0;
+            [x.next_down(), x, x.next_up()]
+        });
+        for x in patterns.chain(halves) {
+            let (ours, std) = (round_half_away_f32(x), x.round());
+            assert!(ours == std || (ours.is_nan() && std.is_nan()), "{x:e}");
+            let wide = f64::from(x);
+            let (ours, std) = (round_half_away_f64(wide), wide.round());
+            assert!(ours == std || (ours.is_nan() && std.is_nan()), "{x:e}");
+        }
     }
 
     #[test]
