@@ -59,8 +59,8 @@ def _io_tensor(compiled: CompiledModel, tensor_id: int) -> dict[str, Any]:
     scale, zero_point = (
         (quant.scale, quant.zero_point) if quant and tensor.dtype != DType.FLOAT32 else (1.0, 0)
     )
-    arena_id = compiled.io.arena_tensor(tensor_id)
-    conversion = compiled.io.inputs.get(tensor_id) or compiled.io.outputs.get(tensor_id)
+    conversion = compiled.io.of(tensor_id)
+    arena_id = tensor_id if conversion is None else conversion.arena
     if conversion is None:
         transfer = "Transfer::Copy"
     else:

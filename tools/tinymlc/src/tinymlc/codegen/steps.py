@@ -16,13 +16,13 @@ parameters (PAD paddings, MEAN axes, ...) never reach the generated code.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tinymlc.codegen import rust
 from tinymlc.codegen.pipeline import CompiledModel
 from tinymlc.errors import CompileError
-from tinymlc.ir import NO_TENSOR, DType, Graph, OpKind, Tensor
+from tinymlc.ir import NO_TENSOR, DType, OpKind, Tensor
 from tinymlc.ops import PreparedParams, scratch_bytes
 from tinymlc.ops._binary import ArithmeticParams, BinaryShapes
 from tinymlc.ops._conv_common import ConvQuantization
@@ -133,14 +133,22 @@ class StepBuilder:
     def output(self) -> str:
         return "out"
 
+    def overlap_region(self) -> tuple[int, int]:
+        """(offset, bytes) of the arena region lent to an overlapped layer: its input
+        and the output written over it."""
+        assert self.overlapped is not None
+        tensors = (self.overlapped, self.op.outputs[0])
+        offsets = self.plan.tensor_offsets
+        start = min(offsets[t] for t in tensors)
+        end = max(offsets[t] + self.graph.tensors[t].byte_size for t in tensors)
+        return start, end - start
+
     def overlap_offsets(self) -> tuple[int, int]:
         """(input, output) byte offsets in the region lent to an overlapped layer."""
         assert self.overlapped is not None
-        start, _ = overlap_region(self.graph, self.plan.tensor_offsets, self.overlapped, self.op.outputs[0])
-        return (
-            self.plan.tensor_offsets[self.overlapped] - start,
-            self.plan.tensor_offsets[self.op.outputs[0]] - start,
-        )
+        start, _ = self.overlap_region()
+        offsets = self.plan.tensor_offsets
+        return offsets[self.overlapped] - start, offsets[self.op.outputs[0]] - start
 
     def tile(self, rows: int, channels: int) -> str:
         """The kernel's `OutputTile` argument: this call's part of `rows` x `channels`."""
@@ -183,13 +191,6 @@ class StepBuilder:
 
 def constant_name(tensor_id: int) -> str:
     return f"T{tensor_id}"
-
-
-def overlap_region(graph: Graph, offsets: Mapping[int, int], *tensors: int) -> tuple[int, int]:
-    """(offset, bytes) of the arena region covering `tensors`."""
-    start = min(offsets[t] for t in tensors)
-    end = max(offsets[t] + graph.tensors[t].byte_size for t in tensors)
-    return start, end - start
 
 
 def region_literal(offset: int, size: int) -> str:
@@ -813,11 +814,7 @@ def build_step(compiled: CompiledModel, index: int) -> Step:
         if not any("_overlapped" in line for line in builder.step.body):
             raise CompileError(f"operator {index} ({builder.op.opcode_name}) has no overlapped kernel")
         # The output is written over the input: the region covering both is lent mutably.
-        builder.step.in_place_region = region_literal(
-            *overlap_region(
-                compiled.graph, compiled.plan.tensor_offsets, builder.overlapped, builder.step.output_tensor
-            )
-        )
+        builder.step.in_place_region = region_literal(*builder.overlap_region())
     # The caller splits the arena into `inputs` and the output region `out`.
     builder.step.body.insert(
         0, f"let out: &mut [{element}] = tinyml_arena::cast_mut(out).map_err(arena_error)?;"

@@ -49,9 +49,13 @@ class IoConversions:
     outputs: Mapping[int, IoConversion] = field(default_factory=dict)
     """Caller-facing graph output id -> the DEQUANTIZE folded into copying it out."""
 
+    def of(self, tensor_id: int) -> IoConversion | None:
+        """The conversion of graph input/output `tensor_id`, if it has one."""
+        return self.inputs.get(tensor_id) or self.outputs.get(tensor_id)
+
     def arena_tensor(self, tensor_id: int) -> int:
         """The arena tensor holding graph input/output `tensor_id` (itself unless converted)."""
-        conversion = self.inputs.get(tensor_id) or self.outputs.get(tensor_id)
+        conversion = self.of(tensor_id)
         return tensor_id if conversion is None else conversion.arena
 
     def arena_view(self, graph: Graph) -> Graph:
