@@ -18,7 +18,7 @@ if ! command -v shellcheck >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
 fi
 shellcheck bazelw .ci/run tools/offline/*.sh tools/ci/*.sh toolchains/cc/ld.lld toolchains/cc/no_c_compiler.sh \
-  rules/private/model_check_test.sh rules/private/multicore_test.sh tests/firmware/*.sh
+  rules/private/model_check_test.sh rules/private/multicore_test.sh tests/firmware/*.sh tests/rules/*.sh
 echo "lint: shellcheck clean"
 
 export CARGO_TARGET_DIR="${cache}/cargo-target"
