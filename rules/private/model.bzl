@@ -55,7 +55,7 @@ tinyml_model_codegen = rule(
             doc = "The quantized model.",
         ),
         "_compiler": attr.label(
-            default = "//tools/tinymlc",
+            default = Label("//tools/tinymlc"),
             executable = True,
             cfg = "exec",
         ),

@@ -46,7 +46,7 @@ The firmware calls the model crate `model`; each inference runs in `tinyml_rt::m
         "samples": attr.int(default = 4, doc = "How many inputs to embed."),
         "seed": attr.int(default = 0, doc = "Seed of the random inputs."),
         "src": attr.label(mandatory = True, allow_single_file = [".tflite"], doc = "The model file."),
-        "_tool": attr.label(default = "//tools/tinymlc:firmware", executable = True, cfg = "exec"),
+        "_tool": attr.label(default = Label("//tools/tinymlc:firmware"), executable = True, cfg = "exec"),
     },
 )
 
@@ -129,7 +129,7 @@ def _firmware_checks(name, model, src, harness, platforms, samples, multicore, t
     )
     for platform in platforms:
         tinyml_qemu_test(
-            name = "%s_on_%s" % (name, Label(platform).name),
+            name = "%s_on_%s" % (name, native.package_relative_label(platform).name),
             expected_output = _firmware_expected_output(samples, multicore),
             firmware = ":" + firmware,
             platform = platform,
