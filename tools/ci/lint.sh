@@ -26,7 +26,8 @@ for crate in runtime/*/; do
   (cd "${crate}" && cargo fmt --check && cargo clippy --offline --quiet --all-targets --all-features -- -D warnings)
 done
 # Bazel-only Rust (bare-metal runtime, firmware): formatting; rustc's own lints run in the build.
-rustfmt --edition 2021 --check platforms/rt/src/lib.rs fw/*.rs tests/firmware/*.rs tests/toolchain/src/*.rs
+rustfmt --edition 2021 --check platforms/rt/src/lib.rs fw/*.rs tests/firmware/*.rs tests/toolchain/src/*.rs \
+  examples/consumer/*/*.rs
 echo "lint: rustfmt and clippy clean"
 
 venv="${cache}/venv"

@@ -10,12 +10,16 @@ const STEPS: u32 = 8;
 fn main(arena: &'static mut [u8]) -> i32 {
     tinyml_rt::println!("breathing LED: {} steps of one period", STEPS);
     for step in 0..STEPS {
-        let x = wave::PERIOD * step as f32 / STEPS as f32;
-        match (wave::sine(arena, x), wave::brightness(arena, step, STEPS)) {
-            (Ok(y), Ok(level)) => {
-                tinyml_rt::println!("step {}: sin({:.2}) ~ {:+.2}, brightness {}", step, x, y, level)
-            }
-            (Err(error), _) | (_, Err(error)) => {
+        let x = wave::phase(step, STEPS);
+        match wave::sine(arena, x) {
+            Ok(y) => tinyml_rt::println!(
+                "step {}: sin({:.2}) ~ {:+.2}, brightness {}",
+                step,
+                x,
+                y,
+                wave::brightness(y)
+            ),
+            Err(error) => {
                 tinyml_rt::println!("step {}: inference failed: {:?}", step, error);
                 return 1;
             }
