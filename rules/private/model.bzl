@@ -73,7 +73,7 @@ tinyml_model_codegen = rule(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),
         "_compiler": attr.label(
-            default = "//tools/tinymlc",
+            default = Label("//tools/tinymlc"),
             executable = True,
             cfg = "exec",
         ),

@@ -56,7 +56,7 @@ prints a line per sample, starting with the model's target name, and returns (eq
         "samples": attr.int(default = 4, doc = "How many inputs to embed."),
         "seed": attr.int(default = 0, doc = "Seed of the random inputs."),
         "src": attr.label(mandatory = True, allow_single_file = [".tflite"], doc = "The model file."),
-        "_tool": attr.label(default = "//tools/tinymlc:firmware", executable = True, cfg = "exec"),
+        "_tool": attr.label(default = Label("//tools/tinymlc:firmware"), executable = True, cfg = "exec"),
     },
 )
 
@@ -214,7 +214,7 @@ def _firmware_checks(name, models, platforms, samples, multicore, test_kwargs):
     tags = test_kwargs.get("tags", [])
     checks = []
     for model in models:
-        check = "%s_%s_firmware_check" % (name, Label(model.model).name)
+        check = "%s_%s_firmware_check" % (name, native.package_relative_label(model.model).name)
         tinyml_firmware_vectors(
             name = check,
             testonly = True,
@@ -245,8 +245,12 @@ def _firmware_checks(name, models, platforms, samples, multicore, test_kwargs):
     )
     for platform in platforms:
         tinyml_qemu_test(
-            name = "%s_on_%s" % (name, Label(platform).name),
-            expected_output = _firmware_expected_output([Label(model.model).name for model in models], samples, multicore),
+            name = "%s_on_%s" % (name, native.package_relative_label(platform).name),
+            expected_output = _firmware_expected_output(
+                [native.package_relative_label(model.model).name for model in models],
+                samples,
+                multicore,
+            ),
             firmware = ":" + firmware,
             platform = platform,
             **test_kwargs
