@@ -107,6 +107,7 @@ class OpKind(enum.Enum):
     RELU6 = 21
     RESHAPE = 22
     SOFTMAX = 25
+    SVDF = 27
     TANH = 28
     PAD = 34
     TRANSPOSE = 39
@@ -250,6 +251,13 @@ class GeluAttrs:
     approximate: bool
 
 
+@dataclass(frozen=True)
+class SvdfAttrs:
+    rank: int
+    activation: Activation
+    asymmetric_quantize_inputs: bool
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
     | Conv2DAttrs
@@ -266,6 +274,7 @@ OpAttrs: TypeAlias = (
     | BatchMatMulAttrs
     | LeakyReluAttrs
     | GeluAttrs
+    | SvdfAttrs
 )
 
 

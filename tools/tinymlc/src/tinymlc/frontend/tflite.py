@@ -47,6 +47,7 @@ from tinymlc.ir import (
     SoftmaxAttrs,
     SqueezeAttrs,
     StridedSliceAttrs,
+    SvdfAttrs,
     Tensor,
 )
 
@@ -229,7 +230,9 @@ class _Parser:
             shape=shape,
             dtype=dtype,
             quantization=self.quantization(tensor.Quantization()),
-            data=self.constant_data(payload, dtype, shape) if payload else None,
+            # TFLM allocates variable tensors in the arena and resets them to zero (the
+            # zero point for int8), whatever buffer the file gives them.
+            data=self.constant_data(payload, dtype, shape) if payload and not tensor.IsVariable() else None,
             shape_signature=signature,
             is_variable=bool(tensor.IsVariable()),
         )
@@ -465,5 +468,14 @@ _DECODERS: dict[OpKind, _Decoder] = {
         tflite.GeluOptions,
         _OPTIONS.GeluOptions,
         lambda o: GeluAttrs(approximate=bool(o.Approximate())),
+    ),
+    OpKind.SVDF: (
+        tflite.SVDFOptions,
+        _OPTIONS.SVDFOptions,
+        lambda o: SvdfAttrs(
+            rank=int(o.Rank()),
+            activation=_activation(o.FusedActivationFunction()),
+            asymmetric_quantize_inputs=bool(o.AsymmetricQuantizeInputs()),
+        ),
     ),
 }

@@ -41,6 +41,7 @@ from tinymlc.ops import (
     squeeze,
     strided_slice,
     sub,
+    svdf,
     tanh,
     transpose,
 )
@@ -75,6 +76,7 @@ PreparedParams: TypeAlias = (
     | MinMaxParams
     | gelu.GeluParams
     | rsqrt.RsqrtParams
+    | svdf.SvdfParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -109,6 +111,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SQUEEZE: squeeze.prepare,
     OpKind.STRIDED_SLICE: strided_slice.prepare,
     OpKind.SUB: sub.prepare,
+    OpKind.SVDF: svdf.prepare,
     OpKind.TANH: tanh.prepare,
     OpKind.TRANSPOSE: transpose.prepare,
 }
@@ -121,6 +124,14 @@ def scratch_bytes(params: PreparedParams) -> int:
     if isinstance(params, conv_2d.Conv2DParams | batch_matmul.BatchMatMulParams):
         return params.scratch_bytes
     return 0
+
+
+def state_inputs(params: PreparedParams) -> tuple[int, ...]:
+    """Positions of the inputs holding state the layer's kernel updates in place (variable
+    tensors): codegen lends them mutably and the partition pass counts them as written."""
+    if isinstance(params, svdf.SvdfParams):
+        return (svdf.STATE_INPUT,)
+    return ()
 
 
 def overlap_distance(params: PreparedParams) -> int | None:
