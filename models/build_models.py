@@ -108,6 +108,8 @@ class ModelSpec:
     tflm_unsupported: str | None = None
     # Quantize weights per tensor instead of the default per output channel.
     per_tensor_weights: bool = False
+    # Writes the flatbuffer directly (operators no converter emits); replaces convert().
+    flatbuffer: Callable[[np.random.Generator], bytes] | None = None
 
 
 def model_seed(name: str) -> int:
@@ -1058,8 +1060,10 @@ def error_models() -> list[ModelSpec]:
 
 
 def all_models() -> list[ModelSpec]:
+    import build_stateful  # noqa: PLC0415 -- it imports this module
     models = (app_models() + conv_models() + dense_and_pool_models() + activation_models()
-              + binary_models() + shape_models() + quantization_models() + error_models())
+              + binary_models() + shape_models() + quantization_models() + error_models()
+              + build_stateful.stateful_models())
     names = [m.name for m in models]
     assert len(names) == len(set(names)), "duplicate model names"
     return models
@@ -1076,7 +1080,8 @@ def build_model(spec: ModelSpec, output_dir: Path, verify_runtime: bool) -> tupl
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     graph = spec.build(np.random.default_rng(seed))
-    model_bytes = convert(spec, graph, np.random.default_rng([seed, 1]))
+    conversion_rng = np.random.default_rng([seed, 1])
+    model_bytes = spec.flatbuffer(conversion_rng) if spec.flatbuffer else convert(spec, graph, conversion_rng)
     (output_dir / f"{spec.name}.tflite").write_bytes(model_bytes)
 
     summary = inspect.summarize(model_bytes)

@@ -14,7 +14,8 @@ from tests.codegen_support import build
 from tests.model_builder import ModelBuilder
 from tests.tflm import prepared
 from tinymlc import hostbuild
-from tinymlc.check import random_inputs
+from tinymlc.check import check, random_inputs
+from tinymlc.codegen import Target
 from tinymlc.errors import OpError
 from tinymlc.ir import DType
 from tinymlc.ops.svdf import SvdfParams
@@ -193,3 +194,18 @@ def test_rejects_what_tflm_rejects() -> None:
     assert "bias scale" in _rejected({"bias_scale": 0.5})
     assert "multiple of rank" in _rejected({"rank": 3})
     assert "output shape" in _rejected({"units": 3})
+
+
+def test_check_compares_sequences_and_multicore_schedules(tmp_path: Path) -> None:
+    path = tmp_path / "svdf.tflite"
+    path.write_bytes(svdf_model(4, batches=2, layers=({"units": 8, "rank": 2}, {"units": 3, "memory": 7})))
+    result = check(
+        path,
+        inputs=10,
+        seed=3,
+        runtime_dir=hostbuild.default_runtime_dir(),
+        measure_tflm_arena=False,
+        target=Target((480, 240, 240, 160), split_every_layer=True),
+    )
+    assert result.bit_exact, result.first_divergence
+    assert "1, 2, 3, 4 workers" in result.multicore
