@@ -114,9 +114,13 @@ def first_divergence(
     `earlier`: the samples run before `sample` on the same arena (a model with state
     depends on them); TFLM runs them first on the same interpreter."""
     graph = compiled.graph
+    # An ASSIGN_VARIABLE writes a resource variable, which is no tensor of TFLM's.
     produced = tuple(op.outputs[0] for op in graph.operators)
-    _, reference = tflm_reference.run(model_bytes, sample, len(graph.outputs), produced, earlier or [])
+    compared = tuple(t for op, t in zip(graph.operators, produced, strict=True) if op.kind is not OpKind.ASSIGN_VARIABLE)
+    _, reference = tflm_reference.run(model_bytes, sample, len(graph.outputs), compared, earlier or [])
     for index, (op, tensor_id) in enumerate(zip(graph.operators, produced, strict=True)):
+        if tensor_id not in reference:
+            continue
         tensor = graph.tensors[tensor_id]
         expected = _to_bytes(tensor, reference[tensor_id])
         actual = ours.layers.get(index)

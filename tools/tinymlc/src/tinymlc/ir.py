@@ -124,6 +124,10 @@ class OpKind(enum.Enum):
     QUANTIZE = 114
     HARD_SWISH = 117
     BATCH_MATMUL = 126
+    CALL_ONCE = 129
+    VAR_HANDLE = 142
+    READ_VARIABLE = 143
+    ASSIGN_VARIABLE = 144
     GELU = 150
     OTHER = -1
 
@@ -252,6 +256,17 @@ class GeluAttrs:
 
 
 @dataclass(frozen=True)
+class VarHandleAttrs:
+    container: str
+    shared_name: str
+
+
+@dataclass(frozen=True)
+class CallOnceAttrs:
+    init_subgraph_index: int
+
+
+@dataclass(frozen=True)
 class SvdfAttrs:
     rank: int
     activation: Activation
@@ -275,6 +290,8 @@ OpAttrs: TypeAlias = (
     | LeakyReluAttrs
     | GeluAttrs
     | SvdfAttrs
+    | VarHandleAttrs
+    | CallOnceAttrs
 )
 
 
@@ -363,6 +380,9 @@ class Graph:
     # tensor id -> tensor id whose storage it shares (set by no-op reshape
     # removal); codegen must give both the same memory.
     aliases: Mapping[int, int] = field(default_factory=dict, compare=False)
+    # variable tensor id -> its initial bytes (a resource variable's value from the
+    # CALL_ONCE init subgraph); variables not listed start as TFLM resets them.
+    state_initial: Mapping[int, bytes] = field(default_factory=dict, compare=False)
 
     def producers(self) -> dict[int, int]:
         """tensor id -> index of the operator writing it."""

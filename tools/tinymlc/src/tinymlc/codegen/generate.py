@@ -209,12 +209,20 @@ def _state_ranges(step: Step) -> tuple[tuple[int, int], ...]:
 
 
 def _state_literals(compiled: CompiledModel) -> dict[str, Any]:
-    """What lib.rs needs of the state region: its size, its marker and each tensor's reset."""
+    """What lib.rs needs of the state region: its size, its marker and each tensor's reset
+    (a fill byte, then its initial bytes if it has any)."""
     graph, plan = compiled.graph, compiled.plan
     tensors = []
     for tensor_id, offset in plan.state.items():
         tensor = graph.tensors[tensor_id]
-        tensors.append({"region": region_literal(offset, tensor.byte_size), "fill": state_reset_byte(tensor)})
+        initial = graph.state_initial.get(tensor_id, b"")
+        tensors.append(
+            {
+                "region": region_literal(offset, tensor.byte_size),
+                "fill": state_reset_byte(tensor),
+                "initial": rust.ints(initial),
+            }
+        )
     # The marker names this model's state layout (not the file's path: builds stay
     # reproducible), so an arena last used by another model's state reads as fresh.
     layout = [
@@ -337,7 +345,11 @@ def build_report(compiled: CompiledModel, steps: list[Step], schedule: Schedule)
             "offset": 0,
             "bytes": compiled.plan.state_bytes,
             "tensors": [
-                {**_tensor_entry(graph, compiled, t), "reset_byte": state_reset_byte(graph.tensors[t])}
+                {
+                    **_tensor_entry(graph, compiled, t),
+                    "reset_byte": state_reset_byte(graph.tensors[t]),
+                    "initial_value": t in graph.state_initial,
+                }
                 for t in compiled.plan.state
             ],
         },

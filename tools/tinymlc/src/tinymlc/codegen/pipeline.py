@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from tinymlc.ir import Graph, Model
 from tinymlc.ops import PreparedParams, overlap_distance, prepare_graph, scratch_bytes
+from tinymlc.passes.resource_variables import lower_resource_variables
 from tinymlc.passes import (
     BufferRequest,
     IoConversions,
@@ -39,7 +40,8 @@ ONE_CORE = Target()
 @dataclass(frozen=True)
 class CompiledModel:
     model: Model
-    """The model as parsed (tensor ids are shared with `graph`)."""
+    """The model as parsed, its resource variables lowered to variable tensors
+    (`lower_resource_variables`: new tensors only appended; ids are shared with `graph`)."""
     graph: Graph
     """The main graph after fusion, constant folding, reshape aliasing and folding
     boundary conversions; its inputs and outputs are the caller's tensors."""
@@ -65,6 +67,7 @@ def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
     those of the parsed model, so layer outputs can be matched against TFLM's
     tensors by id.
     """
+    model = lower_resource_variables(model)
     warnings = check_model(model)
     graph, io = fold_io_conversions(alias_reshapes(fold_constants(fuse_activations(model.main))))
     params = prepare_graph(graph)

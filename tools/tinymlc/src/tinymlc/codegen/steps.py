@@ -834,6 +834,8 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.RELU: _relu,
     OpKind.RELU6: _relu6,
     OpKind.RESHAPE: _reshape,
+    OpKind.READ_VARIABLE: _reshape,
+    OpKind.ASSIGN_VARIABLE: _reshape,
     OpKind.RSQRT: _rsqrt,
     OpKind.SOFTMAX: _softmax,
     OpKind.SQUARED_DIFFERENCE: _arithmetic("squared_difference"),

@@ -48,6 +48,8 @@ from tinymlc.ir import (
     SqueezeAttrs,
     StridedSliceAttrs,
     SvdfAttrs,
+    VarHandleAttrs,
+    CallOnceAttrs,
     Tensor,
 )
 
@@ -468,6 +470,19 @@ _DECODERS: dict[OpKind, _Decoder] = {
         tflite.GeluOptions,
         _OPTIONS.GeluOptions,
         lambda o: GeluAttrs(approximate=bool(o.Approximate())),
+    ),
+    OpKind.VAR_HANDLE: (
+        tflite.VarHandleOptions,
+        _OPTIONS.VarHandleOptions,
+        lambda o: VarHandleAttrs(
+            container=(o.Container() or b"").decode("utf-8", "replace"),
+            shared_name=(o.SharedName() or b"").decode("utf-8", "replace"),
+        ),
+    ),
+    OpKind.CALL_ONCE: (
+        tflite.CallOnceOptions,
+        _OPTIONS.CallOnceOptions,
+        lambda o: CallOnceAttrs(init_subgraph_index=int(o.InitSubgraphIndex())),
     ),
     OpKind.SVDF: (
         tflite.SVDFOptions,
