@@ -108,7 +108,8 @@ class ModelSpec:
     tflm_unsupported: str | None = None
     # Quantize weights per tensor instead of the default per output channel.
     per_tensor_weights: bool = False
-    # Writes the flatbuffer directly (operators no converter emits); replaces convert().
+    # Makes the model bytes itself (a flatbuffer written directly for operators no converter
+    # emits, or a conversion convert() cannot do); replaces convert().
     flatbuffer: Callable[[np.random.Generator], bytes] | None = None
 
 
@@ -671,6 +672,8 @@ def activation_stats(activations: list[dict[str, np.ndarray]]) -> tuple[list[str
     worst share of INT8 values clipped at +127 in any op output."""
     constant, worst_clipped = [], 0.0
     for name, first in activations[0].items():
+        if first.dtype == object:  # a VAR_HANDLE's resource: no values
+            continue
         values = np.concatenate([run[name].ravel() for run in activations])
         if np.unique(values).size == 1:
             constant.append(name)

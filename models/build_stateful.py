@@ -1,4 +1,5 @@
-"""Models with state: SVDF micro-models and an SVDF keyword-spotting model.
+"""Models with state: SVDF micro-models, an SVDF keyword-spotting model, and resource
+variables (a `tf.Variable` assigned and read in a `tf.function`).
 
 No converter emits SVDF from Keras, so these flatbuffers are written directly with
 TensorFlow's TFLite schema (object API), quantized the way TFLite's full-integer SVDF
@@ -20,6 +21,7 @@ from typing import Callable
 
 import flatbuffers
 import numpy as np
+import tensorflow as tf
 from tensorflow.lite.python import schema_py_generated as schema
 
 from build_models import Graph, GraphInput, ModelSpec, Sampler
@@ -230,6 +232,54 @@ def stateful_spec(name: str, description: str, net: StatefulNet, micro: bool) ->
         flatbuffer=lambda rng: build_stateful(net, rng))
 
 
+class RunningMeanFeatures(tf.Module):
+    """Subtracts a running mean of its input frames (kept in a `tf.Variable`, updated
+    every call), then a dense layer: the converter emits VAR_HANDLE, READ_VARIABLE and
+    ASSIGN_VARIABLE, and CALL_ONCE with an init subgraph assigning the initial mean."""
+
+    def __init__(self, rng: np.random.Generator, width: int, units: int) -> None:
+        super().__init__()
+        self.mean = tf.Variable(rng.uniform(-0.2, 0.2, (1, width)).astype(np.float32))
+        self.weights = tf.constant(rng.normal(0, 1 / np.sqrt(width), (width, units)).astype(np.float32))
+        self.bias = tf.constant(rng.normal(0, 0.1, units).astype(np.float32))
+
+    def __call__(self, frame: tf.Tensor) -> tf.Tensor:
+        self.mean.assign(self.mean * 0.875 + frame * 0.125)
+        return tf.nn.relu(tf.matmul(frame - self.mean.read_value(), self.weights) + self.bias)
+
+
+def convert_with_variables(module: RunningMeanFeatures, shape: tuple[int, ...],
+                           rng: np.random.Generator) -> bytes:
+    """Full-integer conversion keeping the variables (convert() freezes them into
+    constants); the converter keeps a variable in float, with QUANTIZE/DEQUANTIZE around."""
+    function = tf.function(module.__call__, input_signature=[tf.TensorSpec(shape, tf.float32)],
+                           autograph=False)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function()], module)
+    calibration = [[sample] for sample in smooth_frames(rng, 64, shape)]
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: iter(calibration)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def variable_spec() -> ModelSpec:
+    shape = (1, 16)
+    build: Callable[[np.random.Generator], Graph] = lambda _rng: Graph(
+        forward=lambda x: x, inputs=[GraphInput(shape, frame_sampler(shape))])
+    required = tuple(OpExpectation(op) for op in
+                     ("CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "FULLY_CONNECTED"))
+    return ModelSpec(
+        "resource_variable_running_mean",
+        "tf.Variable running mean of 16 features (CALL_ONCE init, READ/ASSIGN_VARIABLE), "
+        "subtracted before a dense 16 -> 8 ReLU",
+        build,
+        # The converter keeps the variable in float32 between QUANTIZE and DEQUANTIZE.
+        ModelExpectations(required_ops=required, integer_only=False, subgraphs=2),
+        flatbuffer=lambda rng: convert_with_variables(RunningMeanFeatures(rng, 16, 8), shape, rng))
+
+
 def stateful_models() -> list[ModelSpec]:
     return [
         stateful_spec("op_svdf_rank1", "SVDF rank 1, 8 units, memory 10, int16 state",
@@ -240,4 +290,5 @@ def stateful_models() -> list[ModelSpec]:
                       "40 features/frame, SVDF 128 units mem 32, SVDF 64 units rank 2 mem 16, FC 12, softmax",
                       StatefulNet(1, 40, (SvdfLayer(128, 1, 32), SvdfLayer(64, 2, 16)), classes=12),
                       micro=False),
+        variable_spec(),
     ]

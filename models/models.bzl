@@ -117,6 +117,7 @@ CHECKED_MODELS = [
     "op_transpose_nhwc_to_nchw",
     "person_detect",
     "resnet8_cifar10",
+    "resource_variable_running_mean",
     "sine",
     "svdf_kws",
     "transformer_block",
