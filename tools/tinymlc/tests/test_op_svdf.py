@@ -137,7 +137,8 @@ def test_prepare_mirrors_tflm() -> None:
     assert isinstance(params, SvdfParams)
     assert (params.batches, params.input_size, params.filters, params.rank) == (2, 12, 6, 2)
     assert (params.memory_size, params.units, params.state_dtype) == (4, 3, DType.INT16)
-    assert params.feature_multiplier >= 1 << 30 and params.output_multiplier >= 1 << 30
+    assert params.feature_multiplier >= 1 << 30
+    assert params.output_multiplier >= 1 << 30
 
 
 @pytest.mark.parametrize(
@@ -164,7 +165,8 @@ def test_state_region_is_reported_and_reserved() -> None:
     with tempfile.TemporaryDirectory() as work:
         compiled, _ = build(model, Path(work))
     plan = compiled.plan
-    assert len(plan.state) == 2 and plan.state_bytes > 0
+    assert len(plan.state) == 2
+    assert plan.state_bytes > 0
     for tensor_id, offset in plan.offsets.items():
         if tensor_id not in plan.state:
             assert offset >= plan.state_bytes

@@ -29,12 +29,15 @@ def test_variables_become_state_tensors_with_their_initial_values() -> None:
     lowered = lower_resource_variables(model)
     assert len(lowered.subgraphs) == 1
     graph = lowered.main
-    assert not any(op.kind in RESOURCE_KINDS - {OpKind.READ_VARIABLE, OpKind.ASSIGN_VARIABLE} for op in graph.operators)
+    assert not any(
+        op.kind in RESOURCE_KINDS - {OpKind.READ_VARIABLE, OpKind.ASSIGN_VARIABLE} for op in graph.operators
+    )
     (variable,) = [t for t, tensor in enumerate(graph.tensors) if tensor.is_variable]
     assignments = [op for op in graph.operators if op.kind is OpKind.ASSIGN_VARIABLE]
     reads = [op for op in graph.operators if op.kind is OpKind.READ_VARIABLE]
     assert [op.outputs for op in assignments] == [(variable,)]
-    assert len(reads) == 2 and all(op.inputs == (variable,) for op in reads)
+    assert len(reads) == 2
+    assert all(op.inputs == (variable,) for op in reads)
     # The init subgraph's constant, as the variable's initial bytes.
     (init_assign,) = [op for op in model.subgraphs[1].operators if op.kind is OpKind.ASSIGN_VARIABLE]
     constant = model.subgraphs[1].tensors[init_assign.inputs[1]].data
@@ -76,6 +79,8 @@ def test_init_subgraph_computing_more_than_constants_is_rejected() -> None:
     tensors = (*init.tensors, computed)
     operators = list(init.operators)
     operators[index] = replace(operators[index], inputs=(operators[index].inputs[0], len(tensors) - 1))
-    broken = replace(model, subgraphs=(model.main, replace(init, tensors=tensors, operators=tuple(operators))))
+    broken = replace(
+        model, subgraphs=(model.main, replace(init, tensors=tensors, operators=tuple(operators)))
+    )
     with pytest.raises(CompileError, match="only assignments of constants"):
         lower_resource_variables(broken)

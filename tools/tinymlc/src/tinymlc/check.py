@@ -116,7 +116,9 @@ def first_divergence(
     graph = compiled.graph
     # An ASSIGN_VARIABLE writes a resource variable, which is no tensor of TFLM's.
     produced = tuple(op.outputs[0] for op in graph.operators)
-    compared = tuple(t for op, t in zip(graph.operators, produced, strict=True) if op.kind is not OpKind.ASSIGN_VARIABLE)
+    compared = tuple(
+        t for op, t in zip(graph.operators, produced, strict=True) if op.kind is not OpKind.ASSIGN_VARIABLE
+    )
     _, reference = tflm_reference.run(model_bytes, sample, len(graph.outputs), compared, earlier or [])
     for index, (op, tensor_id) in enumerate(zip(graph.operators, produced, strict=True)):
         if tensor_id not in reference:

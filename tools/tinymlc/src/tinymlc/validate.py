@@ -141,9 +141,7 @@ def _check_schedule(graph: Graph) -> list[Diagnostic]:
     """Operators must be topologically ordered and every read tensor defined."""
     found = []
     # Variable tensors hold state from the previous inference (or their reset value).
-    available = set(graph.inputs) | {
-        i for i, t in enumerate(graph.tensors) if t.is_constant or t.is_variable
-    }
+    available = set(graph.inputs) | {i for i, t in enumerate(graph.tensors) if t.is_constant or t.is_variable}
     for index, op in enumerate(graph.operators):
         for t in op.inputs:
             if t != NO_TENSOR and t not in available:

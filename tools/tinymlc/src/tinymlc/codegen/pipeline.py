@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from tinymlc.ir import Graph, Model
 from tinymlc.ops import PreparedParams, overlap_distance, prepare_graph, scratch_bytes
-from tinymlc.passes.resource_variables import lower_resource_variables
 from tinymlc.passes import (
     BufferRequest,
     IoConversions,
@@ -18,6 +17,7 @@ from tinymlc.passes import (
     fuse_activations,
     plan_graph_memory,
 )
+from tinymlc.passes.resource_variables import lower_resource_variables
 from tinymlc.validate import Diagnostic, check_model
 
 

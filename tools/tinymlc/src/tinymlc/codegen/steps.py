@@ -174,7 +174,8 @@ class StepBuilder:
         the layer's state, lent mutably to the one core computing the layer."""
         tensor_id = self.op.inputs[position]
         tensor = self.graph.tensors[tensor_id]
-        assert tensor.is_variable and self.step.state_region is None, "one state input per layer"
+        assert tensor.is_variable, "state is a variable tensor"
+        assert self.step.state_region is None, "one state input per layer"
         self.step.uses_scratch = True
         self.step.state_region = (self.plan.tensor_offsets[tensor_id], tensor.byte_size)
         element = rust.element_type(tensor.dtype)

@@ -25,6 +25,7 @@ from tinymlc.ir import (
     NO_TENSOR,
     Activation,
     BatchMatMulAttrs,
+    CallOnceAttrs,
     ConcatenationAttrs,
     Conv2DAttrs,
     DepthwiseConv2DAttrs,
@@ -48,9 +49,8 @@ from tinymlc.ir import (
     SqueezeAttrs,
     StridedSliceAttrs,
     SvdfAttrs,
-    VarHandleAttrs,
-    CallOnceAttrs,
     Tensor,
+    VarHandleAttrs,
 )
 
 FILE_IDENTIFIER = b"TFL3"

@@ -92,7 +92,9 @@ def prepare(view: OpView) -> SvdfParams:
         "re-export the model",
         weights_feature,
     )
-    require(weights_feature.shape[1] == input_size, "weights_feature width != input size", "", weights_feature)
+    require(
+        weights_feature.shape[1] == input_size, "weights_feature width != input size", "", weights_feature
+    )
     require(len(weights_time.shape) == 2, "weights_time must be 2-D", "", weights_time)
     require(weights_time.shape[0] == filters, "weights_time rows != filters", "", weights_time)
     memory_size = weights_time.shape[1]
@@ -125,7 +127,9 @@ def prepare(view: OpView) -> SvdfParams:
         "re-quantize the bias with scale = state_scale * weights_time_scale",
         bias,
     )
-    feature_scale = quant.f32(input_quant.scale) * quant.f32(feature_quant.scale) / quant.f32(state_quant.scale)
+    feature_scale = (
+        quant.f32(input_quant.scale) * quant.f32(feature_quant.scale) / quant.f32(state_quant.scale)
+    )
     output_scale = state_time_scale / quant.f32(output_quant.scale)
     feature = quant.quantize_multiplier(float(feature_scale))
     rescale = quant.quantize_multiplier(float(output_scale))

@@ -246,14 +246,18 @@ def _used_tensors(graph: Graph) -> set[int]:
 def _activation_tensors(graph: Graph) -> list[int]:
     """Tensors planned by lifetime: neither constants nor state."""
     tensors = graph.tensors
-    return sorted(t for t in _used_tensors(graph) if not tensors[t].is_constant and not tensors[t].is_variable)
+    return sorted(
+        t for t in _used_tensors(graph) if not tensors[t].is_constant and not tensors[t].is_variable
+    )
 
 
 def plan_state(graph: Graph) -> tuple[dict[int, int], int]:
     """(variable tensor -> offset, bytes of the state region) for the arena's start."""
     # In order of first use, so each layer's state tensors are adjacent: one region.
     used = [t for op in graph.operators for t in op.inputs + op.outputs if t >= 0]
-    variables = [t for t in dict.fromkeys(used + sorted(_used_tensors(graph))) if graph.tensors[t].is_variable]
+    variables = [
+        t for t in dict.fromkeys(used + sorted(_used_tensors(graph))) if graph.tensors[t].is_variable
+    ]
     offsets: dict[int, int] = {}
     end = STATE_HEADER_BYTES
     for tensor in variables:

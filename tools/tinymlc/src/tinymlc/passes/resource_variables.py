@@ -26,7 +26,9 @@ import numpy as np
 from tinymlc.errors import CompileError
 from tinymlc.ir import NO_TENSOR, CallOnceAttrs, Graph, Model, Operator, OpKind, Tensor, VarHandleAttrs
 
-RESOURCE_KINDS = frozenset({OpKind.VAR_HANDLE, OpKind.READ_VARIABLE, OpKind.ASSIGN_VARIABLE, OpKind.CALL_ONCE})
+RESOURCE_KINDS = frozenset(
+    {OpKind.VAR_HANDLE, OpKind.READ_VARIABLE, OpKind.ASSIGN_VARIABLE, OpKind.CALL_ONCE}
+)
 
 _Key = tuple[str, str]
 
@@ -58,7 +60,9 @@ def _initial_values(model: Model, init_subgraph: int) -> dict[_Key, Tensor]:
     for index, op in enumerate(graph.operators):
         if op.kind is OpKind.VAR_HANDLE:
             continue
-        value = graph.tensors[op.inputs[1]] if op.kind is OpKind.ASSIGN_VARIABLE and len(op.inputs) == 2 else None
+        value = (
+            graph.tensors[op.inputs[1]] if op.kind is OpKind.ASSIGN_VARIABLE and len(op.inputs) == 2 else None
+        )
         if value is None or not value.is_constant:
             raise CompileError(
                 f"{where} operator {index} ({op.opcode_name}): only assignments of constants to "
@@ -70,7 +74,8 @@ def _initial_values(model: Model, init_subgraph: int) -> dict[_Key, Tensor]:
 
 
 def _state_bytes(value: Tensor) -> bytes:
-    assert value.data is not None and value.dtype.numpy_dtype is not None
+    assert value.data is not None
+    assert value.dtype.numpy_dtype is not None
     return np.ascontiguousarray(value.data, dtype=value.dtype.numpy_dtype).tobytes()
 
 
