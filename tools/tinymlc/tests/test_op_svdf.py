@@ -15,7 +15,7 @@ from tests.model_builder import ModelBuilder
 from tests.tflm import prepared
 from tinymlc import hostbuild
 from tinymlc.check import check, random_inputs
-from tinymlc.codegen import Target
+from tinymlc.codegen import Target, generate_crate
 from tinymlc.errors import OpError
 from tinymlc.ir import DType
 from tinymlc.ops.svdf import SvdfParams
@@ -171,6 +171,13 @@ def test_state_region_is_reported_and_reserved() -> None:
         if tensor_id not in plan.state:
             assert offset >= plan.state_bytes
     assert all(16 <= offset < plan.state_bytes for offset in plan.state.values())
+    report = generate_crate(compiled, "model").report
+    assert report["state"]["bytes"] == plan.state_bytes
+    assert [entry["offset"] for entry in report["state"]["tensors"]] == list(plan.state.values())
+    assert all(
+        entry["reset_byte"] == 0 and not entry["initial_value"] for entry in report["state"]["tensors"]
+    )
+    assert [layer["macs"] for layer in report["layers"]] == [1 * 4 * (12 + 5), 1 * 2 * (4 + 5)]
 
 
 def _rejected(mutate: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ from tinymlc.ops.batch_matmul import BatchMatMulParams
 from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
 from tinymlc.ops.fully_connected import FullyConnectedParams
+from tinymlc.ops.svdf import SvdfParams
 from tinymlc.passes.memory_planner import STATE_HEADER_BYTES
 from tinymlc.passes.partition import LayerCost, Schedule, partition
 
@@ -166,6 +167,10 @@ def layer_macs(kind: OpKind, params: PreparedParams) -> int:
     if kind is OpKind.FULLY_CONNECTED:
         assert isinstance(params, FullyConnectedParams)
         return params.batches * params.accum_depth * params.output_depth
+    if kind is OpKind.SVDF:
+        assert isinstance(params, SvdfParams)
+        # The feature matmul and the time-weighted sum over each filter's memory.
+        return params.batches * params.filters * (params.input_size + params.memory_size)
     if kind is OpKind.BATCH_MATMUL:
         assert isinstance(params, BatchMatMulParams)
         depth = params.lhs_shape[-2] if params.adj_x else params.lhs_shape[-1]
