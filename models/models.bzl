@@ -123,6 +123,34 @@ CHECKED_MODELS = [
     "transformer_block",
 ]
 
+# Per-operator micro-models (named op_*) are many and small: each is checked on the host on
+# its own, and as firmware in groups of this many models per firmware image and board (one
+# link and one emulator run per group). Whole models keep a firmware image each.
+OPERATOR_MODELS_PER_FIRMWARE = 16
+
+def is_operator_model(model):
+    """Whether `model` is a per-operator micro-model (checked as firmware in groups).
+
+    Args:
+      model: a model name of CHECKED_MODELS.
+
+    Returns:
+      True for per-operator models.
+    """
+    return model.startswith("op_")
+
+def groups(items, size):
+    """`items` cut into consecutive lists of at most `size` elements.
+
+    Args:
+      items: a list.
+      size: the largest group.
+
+    Returns:
+      The list of groups.
+    """
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
 def check_every_model_listed(files):
     """Fails loading models/BUILD.bazel if a model file is in neither list.
 
