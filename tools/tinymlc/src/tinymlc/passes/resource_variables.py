@@ -24,7 +24,7 @@ from dataclasses import replace
 import numpy as np
 
 from tinymlc.errors import CompileError
-from tinymlc.ir import NO_TENSOR, CallOnceAttrs, Graph, Model, Operator, OpKind, Tensor, VarHandleAttrs
+from tinymlc.ir import NO_TENSOR, CallOnceAttrs, DType, Graph, Model, Operator, OpKind, Tensor, VarHandleAttrs
 
 RESOURCE_KINDS = frozenset(
     {OpKind.VAR_HANDLE, OpKind.READ_VARIABLE, OpKind.ASSIGN_VARIABLE, OpKind.CALL_ONCE}
@@ -126,6 +126,12 @@ def lower_resource_variables(model: Model) -> Model:
                     model.source,
                 )
             state_initial[variables[key]] = data
+        elif template.dtype is not DType.INT8 and template.quantization is not None:
+            # TFLM fills a variable with the low byte of its zero point whatever its type;
+            # the generated reset fills only int8 state so (ResetVariableTensors' rule).
+            fill = template.quantization.zero_point & 0xFF
+            if fill:
+                state_initial[variables[key]] = bytes([fill]) * tensors[-1].byte_size
     operators = []
     for op in main.operators:
         if op.kind is OpKind.READ_VARIABLE:
