@@ -110,12 +110,16 @@ CHECKED_MODELS = [
     "op_sub_broadcast",
     "op_sub_relu6",
     "op_sub_same_shape",
+    "op_svdf_rank1",
+    "op_svdf_rank2_batch2",
     "op_tanh",
     "op_transpose_3d",
     "op_transpose_nhwc_to_nchw",
     "person_detect",
     "resnet8_cifar10",
+    "resource_variable_running_mean",
     "sine",
+    "svdf_kws",
     "transformer_block",
 ]
 

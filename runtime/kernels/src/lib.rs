@@ -36,6 +36,7 @@ pub mod reshape;
 pub mod rsqrt;
 pub mod softmax;
 pub mod strided_slice;
+pub mod svdf;
 pub mod tanh;
 pub mod transpose;
 

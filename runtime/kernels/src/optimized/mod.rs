@@ -25,5 +25,5 @@ pub mod transpose;
 
 pub use crate::{
     activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
-    softmax, tanh,
+    softmax, svdf, tanh,
 };

@@ -35,12 +35,14 @@ from tinymlc.ops import (
     relu,
     relu6,
     reshape,
+    resource_variable,
     rsqrt,
     softmax,
     squared_difference,
     squeeze,
     strided_slice,
     sub,
+    svdf,
     tanh,
     transpose,
 )
@@ -75,6 +77,7 @@ PreparedParams: TypeAlias = (
     | MinMaxParams
     | gelu.GeluParams
     | rsqrt.RsqrtParams
+    | svdf.SvdfParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -103,12 +106,15 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.RELU: relu.prepare,
     OpKind.RELU6: relu6.prepare,
     OpKind.RESHAPE: reshape.prepare,
+    OpKind.READ_VARIABLE: resource_variable.prepare,
+    OpKind.ASSIGN_VARIABLE: resource_variable.prepare,
     OpKind.RSQRT: rsqrt.prepare,
     OpKind.SOFTMAX: softmax.prepare,
     OpKind.SQUARED_DIFFERENCE: squared_difference.prepare,
     OpKind.SQUEEZE: squeeze.prepare,
     OpKind.STRIDED_SLICE: strided_slice.prepare,
     OpKind.SUB: sub.prepare,
+    OpKind.SVDF: svdf.prepare,
     OpKind.TANH: tanh.prepare,
     OpKind.TRANSPOSE: transpose.prepare,
 }
@@ -121,6 +127,14 @@ def scratch_bytes(params: PreparedParams) -> int:
     if isinstance(params, conv_2d.Conv2DParams | batch_matmul.BatchMatMulParams):
         return params.scratch_bytes
     return 0
+
+
+def state_inputs(params: PreparedParams) -> tuple[int, ...]:
+    """Positions of the inputs holding state the layer's kernel updates in place (variable
+    tensors): codegen lends them mutably and the partition pass counts them as written."""
+    if isinstance(params, svdf.SvdfParams):
+        return (svdf.STATE_INPUT,)
+    return ()
 
 
 def overlap_distance(params: PreparedParams) -> int | None:
