@@ -24,6 +24,7 @@ use core::ops::Range;
 use crate::conv::ConvLayout;
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::error::{KernelError, KernelResult};
+use crate::optimized::mat_mult::{dot_2x2, pack};
 use crate::quant::Requantizer;
 use crate::shape::Nhwc;
 use crate::spatial::WindowAxis;
@@ -32,6 +33,11 @@ use crate::split::OutputTile;
 /// Output channels accumulated together on the stack (256 bytes) when the window is
 /// gathered in chunks; each block gathers the window once.
 const BLOCK: usize = 64;
+
+/// Whether windows two of which fit the scratch take the DSP pair kernel
+/// ([`compute_pairs`]): on Armv7E-M, and in the host tests (with the portable
+/// packed arithmetic). Elsewhere the one-pixel loop is faster.
+const PAIRS: bool = cfg!(any(test, all(feature = "arm_dsp", target_arch = "arm")));
 
 /// Whether `input + input_offset` fits an `i16` for every `i8` input, so that the
 /// patch can hold it (always, for TFLM's offsets `-zero_point`).
@@ -223,6 +229,22 @@ fn compute(
     } = *weights;
     let axes = (&layout.y_axis, &layout.x_axis);
     let patch_len = filter_shape.height * filter_shape.width * layout.filter_depth;
+    // Grouped convolutions keep the one-pixel loop: a pair would write the second
+    // pixel's first group before reading the first pixel's next group, which an
+    // overlapped output may have overwritten.
+    let one_group = layout.filter_depth == input_shape.channels;
+    if PAIRS && one_group && 2 * patch_len <= patch.len() {
+        compute_pairs(
+            layout,
+            quant,
+            weights,
+            buffers,
+            (input_shape, output_shape),
+            tile,
+            patch,
+        );
+        return;
+    }
     for row in tile.rows.indices() {
         let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
         for out_x in 0..output_shape.width {
@@ -281,6 +303,75 @@ fn compute(
                     output[out_base + oc] = finish(quant, a, bias, oc);
                 }
                 channel = block_end;
+            }
+        }
+    }
+}
+
+/// [`compute`] two output pixels at a time with [`dot_2x2`] (CMSIS-NN's im2col
+/// and matrix-product scheme): both pixels' windows are gathered, in packed order,
+/// into the two halves of `scratch` (at least `2 * window` long), then every pair of
+/// output channels is one pass over the two filters. One group only. An odd pixel or
+/// channel out is paired with itself. Both windows are read before either pixel's
+/// outputs are written, which keeps [`conv_2d_overlapped`]'s order for ungrouped
+/// convolutions (the caller's condition).
+fn compute_pairs(
+    layout: &ConvLayout,
+    quant: &LinearQuantParams,
+    weights: &Weights<'_>,
+    buffers: &mut impl Buffers,
+    (input_shape, output_shape): (Nhwc, Nhwc),
+    tile: OutputTile,
+    scratch: &mut [i16],
+) {
+    let Weights {
+        filter,
+        shape: filter_shape,
+        bias,
+    } = *weights;
+    let axes = (&layout.y_axis, &layout.x_axis);
+    let patch_len = filter_shape.height * filter_shape.width * layout.filter_depth;
+    let (patch_a, rest) = scratch.split_at_mut(patch_len);
+    let patch_b = &mut rest[..patch_len];
+    let width = output_shape.width;
+    let window = |pixel: usize| {
+        let (row, out_x) = (pixel / width, pixel % width);
+        let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
+        Window {
+            input_shape,
+            input_offset: quant.input_offset,
+            batch,
+            origin: (layout.y_axis.origin(out_y), layout.x_axis.origin(out_x)),
+            channel_base: 0,
+            depth: layout.filter_depth,
+            filter_width: filter_shape.width,
+        }
+    };
+    let filter_row = |oc: usize| &filter[oc * patch_len..][..patch_len];
+    let (first, end) = (tile.rows.start * width, tile.rows.end * width);
+    for pixel_a in (first..end).step_by(2) {
+        let pixel_b = (pixel_a + 1).min(end - 1);
+        let (out_a, out_b) = (
+            pixel_a * output_shape.channels,
+            pixel_b * output_shape.channels,
+        );
+        window(pixel_a).gather(buffers.input(), axes, 0, patch_a);
+        window(pixel_b).gather(buffers.input(), axes, 0, patch_b);
+        let term_a = weights_offset_term(quant.weights_offset, patch_a);
+        let term_b = weights_offset_term(quant.weights_offset, patch_b);
+        pack(patch_a);
+        pack(patch_b);
+        let output = buffers.output();
+        for oc_a in tile.channels.indices().step_by(2) {
+            let oc_b = (oc_a + 1).min(tile.channels.end - 1);
+            let sums = dot_2x2(filter_row(oc_a), filter_row(oc_b), patch_a, patch_b);
+            for (at, oc, sum, term) in [
+                (out_a, oc_a, sums[0], term_a),
+                (out_b, oc_a, sums[1], term_b),
+                (out_a, oc_b, sums[2], term_a),
+                (out_b, oc_b, sums[3], term_b),
+            ] {
+                output[at + oc] = finish(quant, sum.wrapping_add(term), bias, oc);
             }
         }
     }
@@ -523,8 +614,9 @@ mod tests {
                 )
             };
             let window = case.filter.height * case.filter.width * case.filter.channels;
-            // A scratch holding the window, one element, and one splitting it unevenly.
-            for scratch_len in [window.min(512), 1, window / 2 + 1] {
+            // A scratch holding two windows (the pair kernel), the window, one
+            // element, and one splitting the window unevenly.
+            for scratch_len in [2 * window, window.min(512), 1, window / 2 + 1] {
                 let got =
                     check_tile_split(output.rows(), output.width, channels, 0i8, |tile, out| {
                         optimized(out, tile, &mut vec![0i16; scratch_len]).unwrap()
@@ -553,7 +645,7 @@ mod tests {
         let g = &case.geometry;
         let distance = overlap_distance(g, case.input, case.filter, output).unwrap();
         let window = case.filter.height * case.filter.width * case.filter.channels;
-        for scratch_len in [window.min(512), 1] {
+        for scratch_len in [2 * window, window.min(512), 1] {
             let run = |input_at: usize| {
                 let mut data = vec![0i8; (input_at + input.len()).max(expected.len())];
                 data[input_at..][..input.len()].copy_from_slice(input);

@@ -1,0 +1,99 @@
+//! The packed 16-bit arithmetic of Armv7E-M's DSP extension, the three instructions
+//! the pair kernels ([`super::mat_mult`]) are built from.
+//!
+//! With the crate feature `arm_dsp` on an Arm target (Bazel sets it for Armv7E-M
+//! platforms, see `BUILD.bazel`) each function is its one instruction, written with
+//! `asm!` because `core::arch::arm`'s DSP intrinsics are unstable. Everywhere else
+//! each is a portable function with the same bits, which the host tests run, so the
+//! kernels built on them are tested on the host as well as on QEMU.
+//!
+//! A word holds two 16-bit lanes, lane 0 in the low half.
+
+/// The implementation: one instruction each. This is the crate's only `unsafe`:
+/// every block reads and writes only the registers it names (no memory, no stack),
+/// and all three instructions are defined for every input, so no input can make
+/// them unsound.
+#[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+#[allow(unsafe_code)]
+mod imp {
+    use core::arch::asm;
+
+    #[inline(always)]
+    pub fn sxtb16(x: u32) -> u32 {
+        let out: u32;
+        // SAFETY: register-only instruction, defined for every input (module docs).
+        unsafe {
+            asm!("sxtb16 {0}, {1}", lateout(reg) out, in(reg) x,
+                 options(pure, nomem, nostack, preserves_flags));
+        }
+        out
+    }
+
+    #[inline(always)]
+    pub fn sxtb16_ror8(x: u32) -> u32 {
+        let out: u32;
+        // SAFETY: register-only instruction, defined for every input (module docs).
+        unsafe {
+            asm!("sxtb16 {0}, {1}, ror #8", lateout(reg) out, in(reg) x,
+                 options(pure, nomem, nostack, preserves_flags));
+        }
+        out
+    }
+
+    #[inline(always)]
+    pub fn smlad(x: u32, y: u32, acc: i32) -> i32 {
+        let out: i32;
+        // SAFETY: register-only instruction, defined for every input (module docs).
+        // It may set the sticky Q flag, so no `preserves_flags`.
+        unsafe {
+            asm!("smlad {0}, {1}, {2}, {3}", lateout(reg) out, in(reg) x, in(reg) y,
+                 in(reg) acc, options(pure, nomem, nostack));
+        }
+        out
+    }
+}
+
+/// The portable implementation, bit for bit the instructions' definitions.
+#[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+mod imp {
+    /// Sign-extends bytes 0 and 2 of `x` into lanes 0 and 1.
+    #[inline(always)]
+    pub fn sxtb16(x: u32) -> u32 {
+        let lane = |byte: u32| u32::from(i16::from(byte as u8 as i8) as u16);
+        lane(x) | lane(x >> 16) << 16
+    }
+
+    /// Sign-extends bytes 1 and 3 of `x` into lanes 0 and 1.
+    #[inline(always)]
+    pub fn sxtb16_ror8(x: u32) -> u32 {
+        sxtb16(x.rotate_right(8))
+    }
+
+    /// `acc + x.0 * y.0 + x.1 * y.1` over signed lanes, wrapping like the
+    /// instruction's 32-bit result.
+    #[inline(always)]
+    pub fn smlad(x: u32, y: u32, acc: i32) -> i32 {
+        let lo = |w: u32| i32::from(w as u16 as i16);
+        let hi = |w: u32| i32::from((w >> 16) as u16 as i16);
+        acc.wrapping_add(lo(x) * lo(y)).wrapping_add(hi(x) * hi(y))
+    }
+}
+
+pub(crate) use imp::{smlad, sxtb16, sxtb16_ror8};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lanes_follow_the_instruction_definitions() {
+        let x = u32::from_le_bytes([0x80, 0x7f, 0xff, 0x01]);
+        assert_eq!(sxtb16(x), 0xffff_ff80);
+        assert_eq!(sxtb16_ror8(x), 0x0001_007f);
+        let pair = |lo: i16, hi: i16| u32::from(lo as u16) | u32::from(hi as u16) << 16;
+        assert_eq!(smlad(pair(-3, 7), pair(5, -2), 100), 100 - 15 - 14);
+        // The sum wraps as the instruction's 32-bit result does.
+        let min = pair(i16::MIN, i16::MIN);
+        assert_eq!(smlad(min, min, i32::MAX), i32::MAX.wrapping_add(1 << 31));
+    }
+}
