@@ -1,5 +1,6 @@
 //! The packed 16-bit arithmetic of Armv7E-M's DSP extension, the three instructions
-//! the pair kernels ([`super::mat_mult`]) are built from.
+//! the pair kernels ([`super::mat_mult`]) are built from, and the one-load read of a
+//! lane pair they need.
 //!
 //! With the crate feature `arm_dsp` on an Arm target (Bazel sets it for Armv7E-M
 //! platforms, see `BUILD.bazel`) each function is its one instruction, written with
@@ -10,13 +11,20 @@
 //! A word holds two 16-bit lanes, lane 0 in the low half.
 
 /// The implementation: one instruction each. This is the crate's only `unsafe`:
-/// every block reads and writes only the registers it names (no memory, no stack),
-/// and all three instructions are defined for every input, so no input can make
-/// them unsound.
+/// every `asm!` block reads and writes only the registers it names (no memory, no
+/// stack), and all three instructions are defined for every input, so no input can
+/// make them unsound; [`imp::lanes`] reads the 4 bytes of a borrowed array.
 #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
 #[allow(unsafe_code)]
 mod imp {
     use core::arch::asm;
+
+    #[inline(always)]
+    pub fn lanes(pair: &[i16; 2]) -> u32 {
+        // SAFETY: `pair` is 4 readable bytes; `read_unaligned` needs no alignment (a
+        // single LDR: Armv7-M loads words at any address).
+        unsafe { core::ptr::read_unaligned(pair.as_ptr().cast::<u32>()) }
+    }
 
     #[inline(always)]
     pub fn sxtb16(x: u32) -> u32 {
@@ -56,6 +64,12 @@ mod imp {
 /// The portable implementation, bit for bit the instructions' definitions.
 #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
 mod imp {
+    /// `pair[0]` in lane 0, `pair[1]` in lane 1.
+    #[inline(always)]
+    pub fn lanes(pair: &[i16; 2]) -> u32 {
+        u32::from(pair[0] as u16) | u32::from(pair[1] as u16) << 16
+    }
+
     /// Sign-extends bytes 0 and 2 of `x` into lanes 0 and 1.
     #[inline(always)]
     pub fn sxtb16(x: u32) -> u32 {
@@ -79,7 +93,7 @@ mod imp {
     }
 }
 
-pub(crate) use imp::{smlad, sxtb16, sxtb16_ror8};
+pub(crate) use imp::{lanes, smlad, sxtb16, sxtb16_ror8};
 
 #[cfg(test)]
 mod tests {
@@ -90,7 +104,8 @@ mod tests {
         let x = u32::from_le_bytes([0x80, 0x7f, 0xff, 0x01]);
         assert_eq!(sxtb16(x), 0xffff_ff80);
         assert_eq!(sxtb16_ror8(x), 0x0001_007f);
-        let pair = |lo: i16, hi: i16| u32::from(lo as u16) | u32::from(hi as u16) << 16;
+        let pair = |lo: i16, hi: i16| lanes(&[lo, hi]);
+        assert_eq!(pair(-2, 3), 0x0003_fffe);
         assert_eq!(smlad(pair(-3, 7), pair(5, -2), 100), 100 - 15 - 14);
         // The sum wraps as the instruction's 32-bit result does.
         let min = pair(i16::MIN, i16::MIN);

@@ -9,7 +9,7 @@
 //! patch lane pair and eight SMLADs for 16 multiply-adds. Elements past the last
 //! full group stay in order and are summed one by one.
 
-use super::dsp::{smlad, sxtb16, sxtb16_ror8};
+use super::dsp::{lanes, smlad, sxtb16, sxtb16_ror8};
 
 /// Reorders `patch` into packed order (swaps the middle two of every full group of
 /// four); applying it twice restores the order.
@@ -19,10 +19,15 @@ pub(crate) fn pack(patch: &mut [i16]) {
     }
 }
 
-/// Two lanes `(lo, hi)` in one word.
+/// The two lane pairs of a group of four patch elements.
 #[inline(always)]
-fn lanes(lo: i16, hi: i16) -> u32 {
-    u32::from(lo as u16) | u32::from(hi as u16) << 16
+fn lane_pairs(group: &[i16]) -> (u32, u32) {
+    let (low, high) = group.split_at(2);
+    match (<&[i16; 2]>::try_from(low), <&[i16; 2]>::try_from(high)) {
+        (Ok(low), Ok(high)) => (lanes(low), lanes(high)),
+        // Unreachable: groups are four long.
+        _ => (0, 0),
+    }
 }
 
 /// Four weights in one word, weight 0 in the low byte.
@@ -46,8 +51,8 @@ pub(crate) fn dot_2x2(a: &[i8], b: &[i8], pa: &[i16], pb: &[i16]) -> [i32; 4] {
     for ((a, b), (pa, pb)) in groups {
         let (a, b) = (weight_word(a), weight_word(b));
         let (a02, a13, b02, b13) = (sxtb16(a), sxtb16_ror8(a), sxtb16(b), sxtb16_ror8(b));
-        let (pa02, pa13) = (lanes(pa[0], pa[1]), lanes(pa[2], pa[3]));
-        let (pb02, pb13) = (lanes(pb[0], pb[1]), lanes(pb[2], pb[3]));
+        let (pa02, pa13) = lane_pairs(pa);
+        let (pb02, pb13) = lane_pairs(pb);
         sums[0] = smlad(a13, pa13, smlad(a02, pa02, sums[0]));
         sums[1] = smlad(a13, pb13, smlad(a02, pb02, sums[1]));
         sums[2] = smlad(b13, pa13, smlad(b02, pa02, sums[2]));
