@@ -62,9 +62,10 @@ def main(argv: list[str]) -> int:
         compiled = compile_model(load_model(model))
         tflm_arena = tflm_reference.smallest_arena(model, compiled.plan.tflm_greedy_bytes)
         for run in runs:
+            ratio = ratio_to_cmsis_nn(model.stem, run.board, run.instructions)
             print(
                 f"{model.stem:<40} {run.board:<13} {run.instructions:>15,} "
-                f"{ratio_to_cmsis_nn(model.stem, run.board, run.instructions):>9} {run.flash:>9,} {run.ram:>9,} "
+                f"{ratio:>9} {run.flash:>9,} {run.ram:>9,} "
                 f"{compiled.plan.arena_bytes:>8,} {tflm_arena:>10,} {model.stat().st_size:>9,}"
             )
         print(f"measured {model.stem}", file=sys.stderr)
