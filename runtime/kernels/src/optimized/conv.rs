@@ -365,13 +365,13 @@ fn compute_pairs(
         for oc_a in tile.channels.indices().step_by(2) {
             let oc_b = (oc_a + 1).min(tile.channels.end - 1);
             let sums = dot_2x2(filter_row(oc_a), filter_row(oc_b), patch_a, patch_b);
-            for (at, oc, sum, term) in [
-                (out_a, oc_a, sums[0], term_a),
-                (out_b, oc_a, sums[1], term_b),
-                (out_a, oc_b, sums[2], term_a),
-                (out_b, oc_b, sums[3], term_b),
-            ] {
-                output[at + oc] = finish(quant, sum.wrapping_add(term), bias, oc);
+            // Each channel's multiplier is prepared once for both pixels.
+            for (oc, [sum_a, sum_b]) in [(oc_a, [sums[0], sums[1]]), (oc_b, [sums[2], sums[3]])] {
+                let multiplier = Requantizer::new(quant.output_multipliers.get(oc));
+                output[out_a + oc] =
+                    quant.finish_with(sum_a.wrapping_add(term_a), bias, oc, multiplier);
+                output[out_b + oc] =
+                    quant.finish_with(sum_b.wrapping_add(term_b), bias, oc, multiplier);
             }
         }
     }
