@@ -24,6 +24,7 @@ use core::ops::Range;
 use crate::conv::ConvLayout;
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::error::{KernelError, KernelResult};
+use crate::optimized::dsp::FAST_PATHS;
 use crate::optimized::mat_mult::{dot_2x2, pack};
 use crate::quant::Requantizer;
 use crate::shape::Nhwc;
@@ -33,11 +34,6 @@ use crate::split::OutputTile;
 /// Output channels accumulated together on the stack (256 bytes) when the window is
 /// gathered in chunks; each block gathers the window once.
 const BLOCK: usize = 64;
-
-/// Whether windows two of which fit the scratch take the DSP pair kernel
-/// ([`compute_pairs`]): on Armv7E-M, and in the host tests (with the portable
-/// packed arithmetic). Elsewhere the one-pixel loop is faster.
-const PAIRS: bool = cfg!(any(test, all(feature = "arm_dsp", target_arch = "arm")));
 
 /// Whether `input + input_offset` fits an `i16` for every `i8` input, so that the
 /// patch can hold it (always, for TFLM's offsets `-zero_point`).
@@ -233,7 +229,8 @@ fn compute(
     // pixel's first group before reading the first pixel's next group, which an
     // overlapped output may have overwritten.
     let one_group = layout.filter_depth == input_shape.channels;
-    if PAIRS && one_group && 2 * patch_len <= patch.len() {
+    // Windows two of which fit the scratch take the DSP pair kernel.
+    if FAST_PATHS && one_group && 2 * patch_len <= patch.len() {
         compute_pairs(
             layout,
             quant,

@@ -9,7 +9,7 @@
 //! patch lane pair and eight SMLADs for 16 multiply-adds. Elements past the last
 //! full group stay in order and are summed one by one.
 
-use super::dsp::{lanes, smlad, sxtb16, sxtb16_ror8};
+use super::dsp::{lanes, smlad, sxtb16, sxtb16_ror8, word};
 
 /// Reorders `patch` into packed order (swaps the middle two of every full group of
 /// four); applying it twice restores the order.
@@ -30,12 +30,6 @@ fn lane_pairs(group: &[i16]) -> (u32, u32) {
     }
 }
 
-/// Four weights in one word, weight 0 in the low byte.
-#[inline(always)]
-fn weight_word(w: &[i8]) -> u32 {
-    u32::from_le_bytes([w[0] as u8, w[1] as u8, w[2] as u8, w[3] as u8])
-}
-
 /// `[a.pa, a.pb, b.pa, b.pb]`: the wrapping dot products of filters `a`, `b` with
 /// packed patches `pa`, `pb` (all four of one length; the caller passes the same
 /// filter or patch twice for an odd one out).
@@ -49,7 +43,7 @@ pub(crate) fn dot_2x2(a: &[i8], b: &[i8], pa: &[i16], pb: &[i16]) -> [i32; 4] {
         .zip(b.chunks_exact(4))
         .zip(pa.chunks_exact(4).zip(pb.chunks_exact(4)));
     for ((a, b), (pa, pb)) in groups {
-        let (a, b) = (weight_word(a), weight_word(b));
+        let (a, b) = (word(a), word(b));
         let (a02, a13, b02, b13) = (sxtb16(a), sxtb16_ror8(a), sxtb16(b), sxtb16_ror8(b));
         let (pa02, pa13) = lane_pairs(pa);
         let (pb02, pb13) = lane_pairs(pb);
