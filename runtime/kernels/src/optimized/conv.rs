@@ -35,6 +35,10 @@ use crate::split::OutputTile;
 /// gathered in chunks; each block gathers the window once.
 const BLOCK: usize = 64;
 
+/// The longest window the DSP pair kernel takes: the second pixel's window is
+/// gathered on the stack (512 bytes), the first in the scratch.
+const PAIR_WINDOW: usize = 256;
+
 /// Whether `input + input_offset` fits an `i16` for every `i8` input, so that the
 /// patch can hold it (always, for TFLM's offsets `-zero_point`).
 pub(crate) fn offset_fits_i16(input_offset: i32) -> bool {
@@ -229,8 +233,7 @@ fn compute(
     // pixel's first group before reading the first pixel's next group, which an
     // overlapped output may have overwritten.
     let one_group = layout.filter_depth == input_shape.channels;
-    // Windows two of which fit the scratch take the DSP pair kernel.
-    if FAST_PATHS && one_group && 2 * patch_len <= patch.len() {
+    if FAST_PATHS && one_group && patch_len <= PAIR_WINDOW && patch_len <= patch.len() {
         compute_pairs(
             layout,
             quant,
@@ -307,8 +310,9 @@ fn compute(
 
 /// [`compute`] two output pixels at a time with [`dot_2x2`] (CMSIS-NN's im2col
 /// and matrix-product scheme): both pixels' windows are gathered, in packed order,
-/// into the two halves of `scratch` (at least `2 * window` long), then every pair of
-/// output channels is one pass over the two filters. One group only. An odd pixel or
+/// one into `scratch` (at least `window` long), the other on the stack (windows of
+/// at most [`PAIR_WINDOW`]), then every pair of output channels is one pass over the
+/// two filters. One group only. An odd pixel or
 /// channel out is paired with itself. Both windows are read before either pixel's
 /// outputs are written, which keeps [`conv_2d_overlapped`]'s order for ungrouped
 /// convolutions (the caller's condition).
@@ -328,8 +332,9 @@ fn compute_pairs(
     } = *weights;
     let axes = (&layout.y_axis, &layout.x_axis);
     let patch_len = filter_shape.height * filter_shape.width * layout.filter_depth;
-    let (patch_a, rest) = scratch.split_at_mut(patch_len);
-    let patch_b = &mut rest[..patch_len];
+    let patch_a = &mut scratch[..patch_len];
+    let mut patch_b = [0i16; PAIR_WINDOW];
+    let patch_b = &mut patch_b[..patch_len];
     let width = output_shape.width;
     let window = |pixel: usize| {
         let (row, out_x) = (pixel / width, pixel % width);
@@ -611,9 +616,9 @@ mod tests {
                 )
             };
             let window = case.filter.height * case.filter.width * case.filter.channels;
-            // A scratch holding two windows (the pair kernel), the window, one
-            // element, and one splitting the window unevenly.
-            for scratch_len in [2 * window, window.min(512), 1, window / 2 + 1] {
+            // A scratch holding the window (the pair kernel, for windows of at most
+            // PAIR_WINDOW), one element, and one splitting the window unevenly.
+            for scratch_len in [window.min(512), 1, window / 2 + 1] {
                 let got =
                     check_tile_split(output.rows(), output.width, channels, 0i8, |tile, out| {
                         optimized(out, tile, &mut vec![0i16; scratch_len]).unwrap()
@@ -642,7 +647,7 @@ mod tests {
         let g = &case.geometry;
         let distance = overlap_distance(g, case.input, case.filter, output).unwrap();
         let window = case.filter.height * case.filter.width * case.filter.channels;
-        for scratch_len in [2 * window, window.min(512), 1] {
+        for scratch_len in [window.min(512), 1] {
             let run = |input_at: usize| {
                 let mut data = vec![0i8; (input_at + input.len()).max(expected.len())];
                 data[input_at..][..input.len()].copy_from_slice(input);

@@ -35,8 +35,7 @@ class Conv2DParams:
     groups: int
     """input depth / filter input depth (the reference kernel's grouped conv)."""
     scratch_bytes: int
-    """Per-core arena scratch the kernel gathers output pixels' windows into: two at a
-    time when they fit (the Armv7E-M pair kernel), else one or a chunk of one."""
+    """Per-core arena scratch the kernel gathers each output pixel's window into."""
 
 
 def prepare(view: OpView) -> Conv2DParams:
@@ -67,7 +66,7 @@ def prepare(view: OpView) -> Conv2DParams:
         output_shape=output_shape,
         has_bias=bias is not None,
         groups=groups,
-        scratch_bytes=gather_scratch_bytes(2 * filter_h * filter_w * filter_depth),
+        scratch_bytes=gather_scratch_bytes(filter_h * filter_w * filter_depth),
     )
 
 
