@@ -12,8 +12,9 @@
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::depthwise_conv::checked_depthwise_axes;
 use crate::error::KernelResult;
-use crate::optimized::conv::{finish, offset_fits_i16};
+use crate::optimized::conv::offset_fits_i16;
 use crate::optimized::dsp::{lanes, sadd16, smlabb, smlatt, sxtb16, sxtb16_ror8, word, FAST_PATHS};
+use crate::quant::{QuantizedMultiplier, Requantizer};
 use crate::shape::Nhwc;
 use crate::split::OutputTile;
 
@@ -55,15 +56,21 @@ pub fn depthwise_conv_2d(
         let offset = quant.input_offset as i16;
         lanes(&[offset, offset])
     });
-    for row in tile.rows.indices() {
-        let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
-        let y_origin = y_axis.origin(out_y);
-        for out_x in 0..output_shape.width {
-            let x_origin = x_axis.origin(out_x);
-            let out_base = output_shape.offset(batch, out_y, out_x, 0);
-            let mut start = tile.channels.start;
-            while start < tile.channels.end {
-                let n = (tile.channels.end - start).min(BLOCK);
+    // Blocks of channels outermost, so that each channel's multiplier is prepared
+    // once per call.
+    let mut start = tile.channels.start;
+    while start < tile.channels.end {
+        let n = (tile.channels.end - start).min(BLOCK);
+        let mut multipliers = [Requantizer::new(QuantizedMultiplier::ONE); BLOCK];
+        for (m, c) in multipliers.iter_mut().zip(start..start + n) {
+            *m = Requantizer::new(quant.output_multipliers.get(c));
+        }
+        for row in tile.rows.indices() {
+            let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
+            let y_origin = y_axis.origin(out_y);
+            for out_x in 0..output_shape.width {
+                let x_origin = x_axis.origin(out_x);
+                let out_base = output_shape.offset(batch, out_y, out_x, 0);
                 let mut acc = [0i32; BLOCK];
                 let acc = &mut acc[..n];
                 for filter_y in 0..y_axis.taps {
@@ -101,12 +108,14 @@ pub fn depthwise_conv_2d(
                     }
                 }
                 let out = &mut output[out_base + start..out_base + start + n];
-                for (j, (o, &a)) in out.iter_mut().zip(acc.iter()).enumerate() {
-                    *o = finish(quant, a, bias, start + j);
+                for (j, ((o, &a), &m)) in
+                    out.iter_mut().zip(acc.iter()).zip(&multipliers).enumerate()
+                {
+                    *o = quant.finish_with(a, bias, start + j, m);
                 }
-                start += n;
             }
         }
+        start += n;
     }
     Ok(())
 }
