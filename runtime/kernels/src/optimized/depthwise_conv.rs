@@ -1,13 +1,14 @@
 //! [`crate::depthwise_conv`] with the window walked once per output pixel.
 //!
 //! The reference walks the window again for every output channel. Here each output
-//! pixel visits its in-image taps once, and every tap multiply-adds a contiguous run
-//! of channels into a stack block of accumulators. The per-tap product is the
+//! pixel visits its in-image taps once per block of up to `BLOCK` channels, and
+//! every tap multiply-adds the block's contiguous run of channels into a stack block
+//! of accumulators; each channel's multiplier is prepared once per call. The per-tap product is the
 //! reference's ([`LinearQuantParams`]'s `accumulate`); INT32 sums wrap, so the
 //! different summation order gives the same bits.
 //!
 //! On Armv7E-M the common case (depth multiplier 1, weights offset 0) multiply-adds
-//! four channels per step with the DSP instructions ([`accumulate_packed`]).
+//! four channels per step with the DSP instructions (`accumulate_packed`).
 
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::depthwise_conv::checked_depthwise_axes;
