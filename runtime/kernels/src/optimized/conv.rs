@@ -26,7 +26,7 @@ pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::error::{KernelError, KernelResult};
 use crate::optimized::dsp::FAST_PATHS;
 use crate::optimized::mat_mult::{dot_2x2, pack};
-use crate::quant::Requantizer;
+use crate::quant::{QuantizedMultiplier, Requantizer};
 use crate::shape::Nhwc;
 use crate::spatial::WindowAxis;
 use crate::split::OutputTile;
@@ -350,6 +350,15 @@ fn compute_pairs(
         }
     };
     let filter_row = |oc: usize| &filter[oc * patch_len..][..patch_len];
+    // The multipliers of the tile's first BLOCK channels, prepared once per call.
+    let mut prepared = [Requantizer::new(QuantizedMultiplier::ONE); BLOCK];
+    for (m, c) in prepared.iter_mut().zip(tile.channels.indices()) {
+        *m = Requantizer::new(quant.output_multipliers.get(c));
+    }
+    let multiplier = |oc: usize| match prepared.get(oc - tile.channels.start) {
+        Some(&m) => m,
+        None => Requantizer::new(quant.output_multipliers.get(oc)),
+    };
     let (first, end) = (tile.rows.start * width, tile.rows.end * width);
     for pixel_a in (first..end).step_by(2) {
         let pixel_b = (pixel_a + 1).min(end - 1);
@@ -367,9 +376,8 @@ fn compute_pairs(
         for oc_a in tile.channels.indices().step_by(2) {
             let oc_b = (oc_a + 1).min(tile.channels.end - 1);
             let sums = dot_2x2(filter_row(oc_a), filter_row(oc_b), patch_a, patch_b);
-            // Each channel's multiplier is prepared once for both pixels.
             for (oc, [sum_a, sum_b]) in [(oc_a, [sums[0], sums[1]]), (oc_b, [sums[2], sums[3]])] {
-                let multiplier = Requantizer::new(quant.output_multipliers.get(oc));
+                let multiplier = multiplier(oc);
                 output[out_a + oc] =
                     quant.finish_with(sum_a.wrapping_add(term_a), bias, oc, multiplier);
                 output[out_b + oc] =
@@ -750,6 +758,21 @@ mod tests {
             per_channel: true,
         };
         check(&case, 77);
+    }
+
+    #[test]
+    fn pair_kernel_prepares_multipliers_past_one_block() {
+        // 1x1 and 3x3 windows the pair kernel takes, more output channels than BLOCK.
+        for (taps, pad) in [((1, 1), (0, 0)), ((3, 3), (1, 1))] {
+            let case = Case {
+                input: Nhwc::new(1, 3, 5, 6),
+                filter: Nhwc::new(BLOCK + 7, taps.0, taps.1, 6),
+                geometry: geometry((1, 1), (1, 1), pad),
+                weights_offset: 0,
+                per_channel: true,
+            };
+            check(&case, 91);
+        }
     }
 
     #[test]
