@@ -48,6 +48,7 @@ from tinymlc.ops._binary import ArithmeticParams
 from tinymlc.ops._common import OpView
 from tinymlc.ops._min_max import MinMaxParams
 from tinymlc.ops._pooling import Pool2DParams
+from tinymlc.ops._sigmoid16 import Int16SigmoidParams
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
 
 PreparedParams: TypeAlias = (
@@ -75,6 +76,7 @@ PreparedParams: TypeAlias = (
     | MinMaxParams
     | gelu.GeluParams
     | rsqrt.RsqrtParams
+    | Int16SigmoidParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
