@@ -4,12 +4,15 @@ generated code compared with TFLM byte for byte on int16 micro-models."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from tests.codegen_support import assert_bit_exact
+from tests.codegen_support import assert_bit_exact, build
 from tests.model_builder import ModelBuilder
 from tests.tflm import prepared, run_tflm
+from tinymlc import hostbuild
 from tinymlc.errors import OpError
 from tinymlc.frontend import parse_model
 from tinymlc.ir import DType
@@ -27,18 +30,33 @@ I16 = DType.INT16
 Q15 = 2.0**-15
 
 
-def _unary(op: str, in_scale: float, out_scale: float, *, in_zp: int = 0, out_zp: int = 0,
-           shape: tuple[int, ...] = (1, 64), **options: object) -> bytes:
+def _unary(
+    op: str,
+    in_scale: float,
+    out_scale: float,
+    *,
+    in_zp: int = 0,
+    out_zp: int = 0,
+    shape: tuple[int, ...] = (1, 64),
+    alpha: float | None = None,
+) -> bytes:
     mb = ModelBuilder()
     x = mb.tensor("x", shape, I16, scale=in_scale, zero_point=in_zp)
     y = mb.tensor("y", shape, I16, scale=out_scale, zero_point=out_zp)
-    options_name = "LeakyReluOptions" if op == "LEAKY_RELU" else None
-    mb.op(op, [x], [y], options_name, **options)
+    if alpha is None:
+        mb.op(op, [x], [y])
+    else:
+        mb.op(op, [x], [y], "LeakyReluOptions", Alpha=alpha)
     return mb.build([x], [y])
 
 
-def _binary(op: str, scales: tuple[float, float, float], shape2: tuple[int, ...] = (2, 3, 4),
-            zero_points: tuple[int, int, int] = (0, 0, 0), activation: int = 0) -> bytes:
+def _binary(
+    op: str,
+    scales: tuple[float, float, float],
+    shape2: tuple[int, ...] = (2, 3, 4),
+    zero_points: tuple[int, int, int] = (0, 0, 0),
+    activation: int = 0,
+) -> bytes:
     mb = ModelBuilder()
     a = mb.tensor("a", (2, 3, 4), I16, scale=scales[0], zero_point=zero_points[0])
     b = mb.tensor("b", shape2, I16, scale=scales[1], zero_point=zero_points[1])
@@ -74,7 +92,8 @@ def test_add_int16_power_of_two_scales_still_take_the_general_path() -> None:
     _, params = prepared(_binary("ADD", (2.0**-10, 2.0**-12, 2.0**-9)))
     assert isinstance(params, ArithmeticParams)
     assert params.left_shift == 15
-    assert params.input1_multiplier == 1 << 30 and params.input1_shift == 0
+    assert params.input1_multiplier == 1 << 30
+    assert params.input1_shift == 0
 
 
 def test_add_int16_relu_clamps_at_zero_point() -> None:
@@ -158,10 +177,10 @@ def _pad(constant: int | None, zero_point: int = 0) -> bytes:
 
 def test_pad_int16_pads_with_zero_or_the_stored_constant() -> None:
     # TFLM's int16 PAD writes 0, not the zero point, and PADV2's constant as stored.
-    _, params = prepared(_pad(None, zero_point=7))
-    assert isinstance(params, PadParams) and params.pad_value == 0
-    _, params = prepared(_pad(-1234))
-    assert isinstance(params, PadParams) and params.pad_value == -1234
+    for model, pad_value in ((_pad(None, zero_point=7), 0), (_pad(-1234), -1234)):
+        _, params = prepared(model)
+        assert isinstance(params, PadParams)
+        assert params.pad_value == pad_value
 
 
 def _concatenation(scales: tuple[float, float], zero_point: int = 0) -> bytes:
@@ -225,35 +244,39 @@ def test_binary_int16_codegen_matches_tflm(
 
 
 @pytest.mark.parametrize(
-    ("op", "in_scale", "out_scale", "options"),
+    ("op", "in_scale", "out_scale", "alpha"),
     [
-        ("RELU", 0.0011, 0.0007, {}),
-        ("RELU6", 0.0003, 0.0003, {}),
-        ("LEAKY_RELU", 0.0011, 0.0009, {"Alpha": -0.3}),
-        ("LOGISTIC", 2.0**-12, Q15, {}),
-        ("LOGISTIC", 3e-4, Q15, {}),
-        ("LOGISTIC", 0.01, Q15, {}),
-        ("TANH", 2.0**-12, Q15, {}),
-        ("TANH", 2.0**-11, Q15, {}),
-        ("TANH", 1.0 / 6144, Q15, {}),
-        ("TANH", 5e-5, Q15, {}),
+        ("RELU", 0.0011, 0.0007, None),
+        ("RELU6", 0.0003, 0.0003, None),
+        ("LEAKY_RELU", 0.0011, 0.0009, -0.3),
+        ("LOGISTIC", 2.0**-12, Q15, None),
+        ("LOGISTIC", 3e-4, Q15, None),
+        ("LOGISTIC", 0.01, Q15, None),
+        ("TANH", 2.0**-12, Q15, None),
+        ("TANH", 2.0**-11, Q15, None),
+        ("TANH", 1.0 / 6144, Q15, None),
+        ("TANH", 5e-5, Q15, None),
     ],
 )
 def test_unary_int16_codegen_matches_tflm(
-    op: str, in_scale: float, out_scale: float, options: dict[str, float]
+    op: str, in_scale: float, out_scale: float, alpha: float | None
 ) -> None:
-    assert_bit_exact(_unary(op, in_scale, out_scale, shape=(4, 256), **options), samples=10)
+    assert_bit_exact(_unary(op, in_scale, out_scale, shape=(4, 256), alpha=alpha), samples=10)
 
 
-def test_tanh_int16_reads_every_table_entry_like_tflm() -> None:
-    # Input scale 1/6144 rescales x to 2x: input 128 * i is table entry i exactly.
-    model = _unary("TANH", 1.0 / 6144, Q15, shape=(1, 256))
-    entries = np.array([[128 * i for i in range(256)]], dtype=np.int16)
-    tflm = run_tflm(model, [entries])[0].reshape(-1).astype(np.int64)
-    # TANH returns table[i] - 32768 below the saturated last entry.
-    assert tflm[0] == 0 and tflm[1] == 33451 - 32768
-    compiled = assert_bit_exact(model, samples=10)
-    assert compiled.graph.tensors[compiled.graph.outputs[0]].dtype is I16
+def test_tanh_int16_reads_every_table_entry_like_tflm(tmp_path: Path) -> None:
+    # Input scale 1/6144 rescales x to 2x: input 128 * i reads table entry i alone
+    # (TANH returns entry - 32768), and 128 * 254 + 127 interpolates towards the last.
+    model = _unary("TANH", 1.0 / 6144, Q15, shape=(1, 512))
+    probes = [128 * i for i in range(256)] + [128 * 254 + 127]
+    entries = np.array([(probes * 2)[:512]], dtype=np.int16)
+    entries[0, 257:] *= -1
+    _, binary = build(model, tmp_path)
+    (ours,) = hostbuild.run_harness(binary, [[entries]])
+    assert ours.error is None, ours.error
+    tflm = run_tflm(model, [entries])[0].reshape(-1)
+    np.testing.assert_array_equal(np.frombuffer(ours.outputs[0], np.int16), tflm)
+    assert tflm[1] == 33451 - 32768  # sigmoid(1/24) in Q0.16, minus one half
 
 
 def test_pad_and_concatenation_int16_codegen_match_tflm() -> None:
