@@ -312,3 +312,29 @@ def test_float_int16_boundary_conversions_stay_layers_and_match_tflm() -> None:
     compiled = assert_bit_exact(mb.build([f], [g]), samples=10)
     # The generated input/output copies convert int8 only: these stay layers.
     assert [op.opcode_name for op in compiled.graph.operators] == ["QUANTIZE", "RELU", "DEQUANTIZE"]
+
+
+def _int32_conversions() -> bytes:
+    """int16 -> int32 and int8 -> int32 QUANTIZEs, and int32 -> int16 back."""
+    mb = ModelBuilder()
+    x16 = mb.tensor("x16", (2, 30), I16, scale=0.001)
+    x8 = mb.tensor("x8", (2, 30), DType.INT8, scale=0.02, zero_point=3)
+    w16 = mb.tensor("w16", (2, 30), DType.INT32, scale=0.001 / 100, zero_point=-5)
+    w8 = mb.tensor("w8", (2, 30), DType.INT32, scale=0.02 / 3000)
+    y16 = mb.tensor("y16", (2, 30), I16, scale=0.0015)
+    mb.op("QUANTIZE", [x16], [w16])
+    mb.op("QUANTIZE", [x8], [w8])
+    mb.op("QUANTIZE", [w16], [y16])
+    return mb.build([x16, x8], [w8, y16])
+
+
+def test_int32_quantize_modes_match_tflm() -> None:
+    assert_bit_exact(_int32_conversions(), samples=10)
+
+
+def test_float_to_int32_quantize_is_rejected_like_tflm() -> None:
+    mb = ModelBuilder()
+    f = mb.tensor("f", (4,), DType.FLOAT32)
+    y = mb.tensor("y", (4,), DType.INT32, scale=0.01)
+    mb.op("QUANTIZE", [f], [y])
+    assert "output has type INT32, expected INT8/INT16" in _prepare_error(mb.build([f], [y]))

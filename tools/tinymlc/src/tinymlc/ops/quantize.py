@@ -1,5 +1,6 @@
-"""QUANTIZE: float32 -> int8/int16 (affine) and int8/int16 -> int8/int16 (requantize),
-the combinations of TFLM's PrepareQuantizeReference that stay in int8 and int16."""
+"""QUANTIZE: float32 -> int8/int16 (affine) and the integer requantizes TFLM's
+PrepareQuantizeReference / EvalQuantizeReference run: int8/int16 -> int8/int16/int32 and
+int32 -> int8/int16 (the uint8 ones aside)."""
 
 from __future__ import annotations
 
@@ -49,11 +50,20 @@ class QuantizeParams:
         return self.mode in (QuantizeMode.FLOAT_TO_INT8, QuantizeMode.FLOAT_TO_INT16)
 
 
+# Output types per input type of TFLM's EvalQuantizeReference.
+_OUTPUT_TYPES = {
+    DType.FLOAT32: (DType.INT8, DType.INT16),
+    DType.INT8: (DType.INT8, DType.INT16, DType.INT32),
+    DType.INT16: (DType.INT8, DType.INT16, DType.INT32),
+    DType.INT32: (DType.INT8, DType.INT16),
+}
+
+
 def prepare(view: OpView) -> QuantizeParams:
     require_arity(view, (1,))
     input_, output = view.input(0), view.output()
-    require_dtype(input_, [DType.FLOAT32, DType.INT8, DType.INT16], "input")
-    require_dtype(output, [DType.INT8, DType.INT16], "output")
+    require_dtype(input_, _OUTPUT_TYPES, "input")
+    require_dtype(output, _OUTPUT_TYPES[input_.dtype], "output")
     require_output_shape(view, input_.shape)
     output_quant = per_tensor(output)
     if input_.dtype is DType.FLOAT32:
