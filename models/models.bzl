@@ -139,6 +139,7 @@ CHECKED_MODELS = [
     "op_tanh",
     "op_transpose_3d",
     "op_transpose_nhwc_to_nchw",
+    "op_transpose_nhwc_to_nchw_16x8",
     "person_detect",
     "resnet8_cifar10",
     "sine",

@@ -102,6 +102,16 @@ def test_add_int16_relu_clamps_at_zero_point() -> None:
     assert (params.output_activation_min, params.output_activation_max) == (0, 32767)
 
 
+def test_squared_difference_int16_has_no_left_shift() -> None:
+    _, params = prepared(_binary("SQUARED_DIFFERENCE", (0.001, 0.0015, 0.004)))
+    assert isinstance(params, ArithmeticParams)
+    assert params.left_shift == 0
+    assert (params.output_activation_min, params.output_activation_max) == (-32768, 32767)
+    assert "zero point 0" in _prepare_error(
+        _binary("SQUARED_DIFFERENCE", (0.001,) * 3, zero_points=(1, 0, 0))
+    )
+
+
 def test_mul_int16_needs_zero_points_zero() -> None:
     _, params = prepared(_binary("MUL", (0.002, 0.001, 0.003)))
     assert isinstance(params, MulParams)
@@ -235,6 +245,7 @@ def test_quantize_modes_between_int8_and_int16() -> None:
         ("MUL", (0.002, 0.001, 0.0004), (1, 3, 1), 0),
         ("MAXIMUM", (0.001, 0.001, 0.001), (1, 3, 4), 0),
         ("MINIMUM", (0.001, 0.001, 0.001), (2, 3, 4), 0),
+        ("SQUARED_DIFFERENCE", (0.001, 0.0015, 0.004), (1, 3, 4), 0),
     ],
 )
 def test_binary_int16_codegen_matches_tflm(
@@ -293,6 +304,15 @@ def test_strided_slice_int16_codegen_matches_tflm() -> None:
     strides = mb.tensor("s", (3,), DType.INT32, data=np.array([1, -2, 2]))
     y = mb.tensor("y", (1, 3, 2), I16, scale=0.01)
     mb.op("STRIDED_SLICE", [x, begin, end, strides], [y], "StridedSliceOptions")
+    assert_bit_exact(mb.build([x], [y]), samples=5)
+
+
+def test_transpose_int16_codegen_matches_tflm() -> None:
+    mb = ModelBuilder()
+    x = mb.tensor("x", (2, 3, 5), I16, scale=0.01)
+    perm = mb.tensor("p", (3,), DType.INT32, data=np.array([2, 0, 1]))
+    y = mb.tensor("y", (5, 2, 3), I16, scale=0.01)
+    mb.op("TRANSPOSE", [x, perm], [y])
     assert_bit_exact(mb.build([x], [y]), samples=5)
 
 

@@ -748,7 +748,8 @@ def _strided_slice(b: StepBuilder, params: PreparedParams) -> None:
 def _transpose(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, TransposeParams)
     perm = b.int_array("PERM", "usize", params.perm)
-    _layout_call(b, "transpose::transpose::<i8>", params.input_shape, params.output_shape, f"&{perm}")
+    kernel = f"transpose::transpose::<{_element(b)}>"
+    _layout_call(b, kernel, params.input_shape, params.output_shape, f"&{perm}")
 
 
 def _batch_matmul(b: StepBuilder, params: PreparedParams) -> None:
