@@ -25,6 +25,7 @@ from tinymlc.ops.pad import PadParams
 from tinymlc.ops.quantize import QuantizeMode, QuantizeParams
 from tinymlc.ops.relu import ReluParams
 from tinymlc.ops.relu6 import Relu6Params
+from tinymlc.validate import validate
 
 I16 = DType.INT16
 Q15 = 2.0**-15
@@ -160,6 +161,12 @@ def test_relu6_int16_six_clamped_to_int16() -> None:
 def test_sigmoid_like_int16_input_rescaling(op: str, scale: float, expected: Int16SigmoidParams) -> None:
     _, params = prepared(_unary(op, scale, Q15))
     assert params == expected
+
+
+@pytest.mark.parametrize("op", ["LOGISTIC", "TANH"])
+def test_sigmoid_like_int16_q15_output_is_no_warning(op: str) -> None:
+    # int8's fixed output quantizations (1/256, 1/128) do not apply to int16.
+    assert validate(parse_model(_unary(op, 0.001, Q15), "m.tflite")) == []
 
 
 @pytest.mark.parametrize("op", ["LOGISTIC", "TANH"])
