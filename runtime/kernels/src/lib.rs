@@ -35,6 +35,7 @@ pub mod pooling;
 pub mod quantize;
 pub mod reshape;
 pub mod rsqrt;
+pub mod sigmoid16;
 pub mod softmax;
 pub mod strided_slice;
 pub mod svdf;

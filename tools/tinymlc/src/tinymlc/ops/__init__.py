@@ -50,6 +50,7 @@ from tinymlc.ops._binary import ArithmeticParams
 from tinymlc.ops._common import OpView
 from tinymlc.ops._min_max import MinMaxParams
 from tinymlc.ops._pooling import Pool2DParams
+from tinymlc.ops._sigmoid16 import Int16SigmoidParams
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
 
 PreparedParams: TypeAlias = (
@@ -78,6 +79,7 @@ PreparedParams: TypeAlias = (
     | gelu.GeluParams
     | rsqrt.RsqrtParams
     | svdf.SvdfParams
+    | Int16SigmoidParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
