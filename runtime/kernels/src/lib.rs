@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
+pub mod accumulator;
 pub mod error;
 pub mod fixed_point;
 pub mod quant;
@@ -43,6 +44,7 @@ pub mod optimized;
 
 mod spatial;
 
+pub use accumulator::Accumulator;
 pub use element::QuantElement;
 pub use error::KernelError;
 pub use quant::{ActivationRange, ChannelMultipliers, FusedActivation, QuantizedMultiplier};
