@@ -23,6 +23,12 @@ pub mod pooling;
 pub mod strided_slice;
 pub mod transpose;
 
+/// The reference kernels generic over activation and accumulator types, for the
+/// modes the optimized ones (int8 only) do not cover: 16x8.
+pub mod reference {
+    pub use crate::{conv, depthwise_conv};
+}
+
 pub use crate::{
     activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
     softmax, tanh,

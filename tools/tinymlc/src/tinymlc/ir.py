@@ -158,6 +158,9 @@ class Conv2DAttrs:
     dilation_h: int
     dilation_w: int
     activation: Activation
+    quantized_bias_type: DType = DType.FLOAT32
+    """Schema's `quantized_bias_type`: INT32 makes a bias-less 16x8 layer accumulate
+    in 32 bits (anything else: 64)."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,8 @@ class FullyConnectedAttrs:
     weights_format: int  # 0 = DEFAULT; anything else is a shuffled layout.
     keep_num_dims: bool
     asymmetric_quantize_inputs: bool
+    quantized_bias_type: DType = DType.FLOAT32
+    """As `Conv2DAttrs.quantized_bias_type`."""
 
 
 @dataclass(frozen=True)

@@ -335,8 +335,14 @@ def _conv_2d(b: StepBuilder, params: PreparedParams) -> None:
             b.scratch(),
         )
         return
+    # The optimized kernel gathers int8 windows; 16x8 runs the generic reference.
+    kernel, scratch = (
+        (f"reference::conv::conv_2d::<{params.mode.rust_generics}>", ())
+        if params.mode.is_16x8
+        else ("conv::conv_2d", (b.scratch(),))
+    )
     b.call(
-        "conv::conv_2d",
+        kernel,
         _geometry(b, params),
         _conv_quant(b, params.quantization),
         b.input(0),
@@ -347,15 +353,20 @@ def _conv_2d(b: StepBuilder, params: PreparedParams) -> None:
         b.output(),
         _nhwc(out_shape),
         _nhwc_tile(b, out_shape),
-        b.scratch(),
+        *scratch,
     )
 
 
 def _depthwise_conv_2d(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, DepthwiseConv2DParams)
     out_shape = params.output_shape
+    kernel = (
+        f"reference::depthwise_conv::depthwise_conv_2d::<{params.mode.rust_generics}>"
+        if params.mode.is_16x8
+        else "depthwise_conv::depthwise_conv_2d"
+    )
     b.call(
-        "depthwise_conv::depthwise_conv_2d",
+        kernel,
         _geometry(b, params),
         str(params.depth_multiplier),
         _conv_quant(b, params.quantization),
@@ -388,7 +399,7 @@ def _fully_connected(b: StepBuilder, params: PreparedParams) -> None:
         output_depth=params.output_depth,
     )
     b.call(
-        "fully_connected::fully_connected",
+        f"fully_connected::fully_connected::<{params.mode.rust_generics}>",
         quant,
         dims,
         b.input(0),
@@ -414,7 +425,7 @@ def _pool(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
         )
         out_shape = params.output_shape
         b.call(
-            f"pooling::{kernel}::<i8>",
+            f"pooling::{kernel}::<{rust.element_type(params.element)}>",
             "&" + b.item("POOL", "PoolParams", value, 8 * 4),
             b.input(0),
             _nhwc(params.input_shape),

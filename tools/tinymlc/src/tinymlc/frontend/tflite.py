@@ -345,7 +345,14 @@ def _conv(o: Any) -> OpAttrs:
         dilation_h=int(o.DilationHFactor()),
         dilation_w=int(o.DilationWFactor()),
         activation=_activation(o.FusedActivationFunction()),
+        quantized_bias_type=_quantized_bias_type(o.QuantizedBiasType()),
     )
+
+
+def _quantized_bias_type(code: int) -> DType:
+    """The option's tensor type; TFLM only tests it for INT32, so an unknown code
+    means the same as the default FLOAT32."""
+    return DType(code) if code in {t.value for t in DType} else DType.FLOAT32
 
 
 def _depthwise(o: Any) -> OpAttrs:
@@ -366,6 +373,7 @@ def _fully_connected(o: Any) -> OpAttrs:
         weights_format=int(o.WeightsFormat()),
         keep_num_dims=bool(o.KeepNumDims()),
         asymmetric_quantize_inputs=bool(o.AsymmetricQuantizeInputs()),
+        quantized_bias_type=_quantized_bias_type(o.QuantizedBiasType()),
     )
 
 
