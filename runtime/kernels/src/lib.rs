@@ -36,6 +36,7 @@ pub mod quantize;
 pub mod reshape;
 pub mod rsqrt;
 pub mod softmax;
+pub mod softmax16;
 pub mod strided_slice;
 pub mod tanh;
 pub mod transpose;

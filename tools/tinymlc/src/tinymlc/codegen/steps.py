@@ -181,7 +181,7 @@ class StepBuilder:
         return name
 
     def int_array(self, suffix: str, element: str, values: Sequence[int]) -> str:
-        size = {"i8": 1, "i32": 4, "usize": 4}[element]
+        size = {"i8": 1, "i16": 2, "i32": 4, "usize": 4}[element]
         return self.item(suffix, f"[{element}; {len(values)}]", rust.ints(values), size * len(values))
 
     def call(self, kernel: str, *arguments: str) -> None:
@@ -513,6 +513,20 @@ def _min_max(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
 
 def _softmax(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, SoftmaxParams)
+    rows = b.range(params.outer_size, "rows")
+    if params.input_dtype is DType.INT16:
+        exp_lut = b.int_array("EXP_LUT", "i16", params.exp_lut)
+        reciprocal_lut = b.int_array("RECIPROCAL_LUT", "i16", params.one_over_one_plus_x_lut)
+        value = _struct(
+            "kernels::softmax16::SoftmaxInt16Params",
+            input_multiplier=params.input_multiplier,
+            input_left_shift=params.input_left_shift,
+            exp_lut=f"&{exp_lut}",
+            one_over_one_plus_x_lut=f"&{reciprocal_lut}",
+        )
+        param = "&" + b.item("PARAMS", "kernels::softmax16::SoftmaxInt16Params<'static>", value, 4 * 4)
+        b.call("softmax16::softmax_int16", param, str(params.depth), b.input(0), b.output(), rows)
+        return
     param = _params_ref(
         b,
         "SoftmaxParams",
@@ -522,12 +536,12 @@ def _softmax(b: StepBuilder, params: PreparedParams) -> None:
         diff_min=params.diff_min,
     )
     b.call(
-        "softmax::softmax::<i8>",
+        f"softmax::softmax::<{rust.element_type(params.output_dtype)}>",
         param,
         str(params.depth),
         b.input(0),
         b.output(),
-        b.range(params.outer_size, "rows"),
+        rows,
     )
 
 
