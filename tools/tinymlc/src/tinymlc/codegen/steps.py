@@ -704,7 +704,7 @@ def _mean(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, MeanParams)
     axes = b.int_array("AXES", "usize", params.axes)
     b.call(
-        "mean::mean::<i8>",
+        f"mean::mean::<{rust.element_type(params.element)}>",
         _params_ref(
             b,
             "MeanParams",
