@@ -40,6 +40,7 @@ pub mod softmax16;
 pub mod strided_slice;
 pub mod tanh;
 pub mod transpose;
+pub mod transpose_conv;
 
 pub mod optimized;
 
