@@ -8,32 +8,96 @@ build_models.py, whose helpers build and check them like every other model.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
+import flatbuffers
 import keras
+import numpy as np
 import tensorflow as tf
+from tensorflow.lite.python import schema_py_generated as schema
+
+import inspect_models as inspect
 
 from build_models import (
+    ACTIVATIONS,
     FEATURE_MAP,
+    Graph,
+    GraphInput,
     L,
     ModelSpec,
     conv2d_graph,
     depthwise_graph,
     expect,
     fully_connected_graph,
+    he_normal,
     normal,
     op_model,
     pool_graph,
     single_op,
+    small_bias,
     trained_classifier,
 )
 from inspect_models import ModelExpectations, OpExpectation
 
 
-def i16_model(name: str, description: str, build: Any, *required: OpExpectation) -> ModelSpec:
+def i16_model(name: str, description: str, build: Any, *required: OpExpectation,
+              **spec_options: Any) -> ModelSpec:
     """A 16x8 per-operator micro-model, int16 in and out."""
     return op_model(f"{name}_16x8", f"16x8: {description}", build, *required,
-                    input_dtype="INT16", output_dtype="INT16", int16_activations=True)
+                    input_dtype="INT16", output_dtype="INT16", int16_activations=True,
+                    **spec_options)
+
+
+def transpose_conv_graph(input_shape: tuple[int, int, int], filters: int, kernel: int, stride: int,
+                         padding: str, use_bias: bool, activation: str = "NONE",
+                         ) -> Callable[[np.random.Generator], Graph]:
+    """tf.nn.conv2d_transpose (what Keras Conv2DTranspose lowers to) with a bias add
+    and an activation the converter fuses into TRANSPOSE_CONV."""
+    def build(rng: np.random.Generator) -> Graph:
+        in_channels = input_shape[2]
+        weights = he_normal(rng, (kernel, kernel, filters, in_channels), kernel * kernel * in_channels)
+        bias = small_bias(rng, filters) if use_bias else None
+        size = [d * stride if padding == "SAME" else d * stride + max(kernel - stride, 0)
+                for d in input_shape[:2]]
+
+        def forward(x: tf.Tensor) -> tf.Tensor:
+            y = tf.nn.conv2d_transpose(x, weights, [1, *size, filters], stride, padding)
+            return ACTIVATIONS[activation](y + bias if bias is not None else y)
+        return Graph(forward, [GraphInput((1,) + input_shape, normal((1,) + input_shape))])
+    return build
+
+
+def drop_transpose_conv_bias(model_bytes: bytes) -> bytes:
+    """The quantizing converter always gives TRANSPOSE_CONV a bias (zeros when the
+    graph has none); TFLM also runs it with 3 inputs, so the bias is removed."""
+    model = inspect.load_model_object(model_bytes)
+    transpose_conv = [i for i, code in enumerate(model.operatorCodes)
+                      if max(code.builtinCode, code.deprecatedBuiltinCode)
+                      == schema.BuiltinOperator.TRANSPOSE_CONV]
+    for subgraph in model.subgraphs:
+        for op in subgraph.operators:
+            if op.opcodeIndex in transpose_conv:
+                op.inputs = op.inputs[:3]
+    builder = flatbuffers.Builder(len(model_bytes))
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def transpose_conv_models() -> list[ModelSpec]:
+    models = []
+    for padding, use_bias, activation in (("SAME", True, "RELU"), ("VALID", False, "NONE"),
+                                          ("VALID", True, "NONE"), ("SAME", False, "NONE")):
+        name = f"transpose_conv_3x3_stride2_{padding.lower()}_{'bias' if use_bias else 'no_bias'}"
+        if activation != "NONE":
+            name += f"_{activation.lower()}"
+        description = f"3x3 transpose conv, stride 2, {padding}, {'with' if use_bias else 'no'} bias"
+        build = transpose_conv_graph((5, 6, 4), 6, 3, 2, padding, use_bias, activation)
+        expected = expect("TRANSPOSE_CONV", padding=padding, strideH=2, strideW=2,
+                          has_bias=use_bias)
+        patch = None if use_bias else drop_transpose_conv_bias
+        models.append(op_model(name, description, build, expected, patch=patch))
+        models.append(i16_model(name, description, build, expected, patch=patch))
+    return models
 
 
 def ds_cnn_16x8() -> keras.Model:
@@ -99,7 +163,7 @@ def i16_models() -> list[ModelSpec]:
                   trained_classifier(ds_cnn_16x8, (49, 10, 1), 12, samples=256, epochs=2),
                   _network_expectations(), int16_activations=True),
     ]
-    return conv + pools + softmax + mean + network
+    return conv + pools + softmax + mean + network + transpose_conv_models()
 
 
 def _network_expectations() -> ModelExpectations:

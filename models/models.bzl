@@ -25,8 +25,27 @@ MULTICORE_FIRMWARE_TEST_BOARDS = [
 NOT_CHECKED_MODELS = [
     "bad_float_model",
     "bad_unsupported_op",
+    "ds_cnn_kws_16x8",
+    "op_average_pool_2d_3x3_stride2_same_16x8",
+    "op_conv_2d_3x3_same_relu_16x8",
+    "op_conv_2d_3x3_stride2_valid_16x8",
+    "op_depthwise_conv_2d_3x3_mult2_same_relu6_16x8",
+    "op_depthwise_conv_2d_3x3_stride2_dilation2_valid_16x8",
+    "op_fully_connected_bias_relu_16x8",
+    "op_fully_connected_no_bias_batch4_16x8",
     "op_gelu_approximate",
     "op_gelu_exact",
+    "op_max_pool_2d_3x3_stride2_same_16x8",
+    "op_mean_axes_1_2_16x8",
+    "op_softmax_16x8",
+    "op_transpose_conv_3x3_stride2_same_bias_relu",
+    "op_transpose_conv_3x3_stride2_same_bias_relu_16x8",
+    "op_transpose_conv_3x3_stride2_same_no_bias",
+    "op_transpose_conv_3x3_stride2_same_no_bias_16x8",
+    "op_transpose_conv_3x3_stride2_valid_bias",
+    "op_transpose_conv_3x3_stride2_valid_bias_16x8",
+    "op_transpose_conv_3x3_stride2_valid_no_bias",
+    "op_transpose_conv_3x3_stride2_valid_no_bias_16x8",
 ]
 
 CHECKED_MODELS = [

@@ -124,6 +124,7 @@ class OpKind(enum.Enum):
     HARD_SWISH = 117
     BATCH_MATMUL = 126
     GELU = 150
+    TRANSPOSE_CONV = 67
     OTHER = -1
 
 
@@ -192,6 +193,15 @@ class Pool2DAttrs:
     filter_h: int
     filter_w: int
     activation: Activation
+
+
+@dataclass(frozen=True)
+class TransposeConvAttrs:
+    padding: Padding
+    stride_h: int
+    stride_w: int
+    activation: Activation
+    """Fused activation (schema version 4; NONE in earlier files)."""
 
 
 @dataclass(frozen=True)
@@ -271,6 +281,7 @@ OpAttrs: TypeAlias = (
     | BatchMatMulAttrs
     | LeakyReluAttrs
     | GeluAttrs
+    | TransposeConvAttrs
 )
 
 

@@ -16,6 +16,7 @@ from tinymlc.codegen.steps import Step, build_steps, constant_item, region_liter
 from tinymlc.errors import CompileError
 from tinymlc.ir import NO_TENSOR, DType, Graph, OpKind, Tensor
 from tinymlc.ops import PreparedParams
+from tinymlc.ops.transpose_conv import TransposeConvParams
 from tinymlc.ops.batch_matmul import BatchMatMulParams
 from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
@@ -158,6 +159,10 @@ def layer_macs(kind: OpKind, params: PreparedParams) -> int:
     if kind is OpKind.FULLY_CONNECTED:
         assert isinstance(params, FullyConnectedParams)
         return params.batches * params.accum_depth * params.output_depth
+    if kind is OpKind.TRANSPOSE_CONV:
+        assert isinstance(params, TransposeConvParams)
+        out_channels, filter_h, filter_w, _ = params.filter_shape
+        return math.prod(params.input_shape) * filter_h * filter_w * out_channels
     if kind is OpKind.BATCH_MATMUL:
         assert isinstance(params, BatchMatMulParams)
         depth = params.lhs_shape[-2] if params.adj_x else params.lhs_shape[-1]

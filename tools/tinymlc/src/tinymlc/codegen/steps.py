@@ -49,6 +49,7 @@ from tinymlc.ops.rsqrt import RsqrtParams
 from tinymlc.ops.softmax import SoftmaxParams
 from tinymlc.ops.strided_slice import StridedSliceParams
 from tinymlc.ops.transpose import TransposeParams
+from tinymlc.ops.transpose_conv import TransposeConvParams
 from tinymlc.passes.partition import PartSpace
 
 
@@ -375,6 +376,36 @@ def _depthwise_conv_2d(b: StepBuilder, params: PreparedParams) -> None:
         b.input(1),
         _nhwc(params.filter_shape),
         _bias(b, params.has_bias),
+        b.output(),
+        _nhwc(out_shape),
+        _nhwc_tile(b, out_shape),
+    )
+
+
+def _transpose_conv(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, TransposeConvParams)
+    geometry = _struct(
+        "kernels::transpose_conv::TransposeConvGeometry",
+        stride_height=params.stride_h,
+        stride_width=params.stride_w,
+        pad_top=params.padding.height,
+        pad_left=params.padding.width,
+    )
+    if params.widened_bias is not None:
+        # TFLM widens an int16 bias to int64 before its 16x8 kernel; so does the compiler.
+        bias = f"Some(&{b.item('BIAS', f'[i64; {len(params.widened_bias)}]', rust.ints(params.widened_bias), 8 * len(params.widened_bias))})"
+    else:
+        bias = f"Some({b.input(3)})" if params.has_bias else "None"
+    out_shape = params.output_shape
+    b.call(
+        f"transpose_conv::transpose_conv::<{params.mode.rust_generics}>",
+        "&" + b.item("GEOMETRY", "kernels::transpose_conv::TransposeConvGeometry", geometry, 4 * 4),
+        _conv_quant(b, params.quantization),
+        b.input(2),
+        _nhwc(params.input_shape),
+        b.input(1),
+        _nhwc(params.filter_shape),
+        bias,
         b.output(),
         _nhwc(out_shape),
         _nhwc_tile(b, out_shape),
@@ -811,6 +842,7 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.SUB: _arithmetic("sub"),
     OpKind.TANH: _sigmoid_like("tanh::tanh"),
     OpKind.TRANSPOSE: _transpose,
+    OpKind.TRANSPOSE_CONV: _transpose_conv,
 }
 
 

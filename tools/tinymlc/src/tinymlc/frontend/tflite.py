@@ -27,6 +27,7 @@ from tinymlc.ir import (
     BatchMatMulAttrs,
     ConcatenationAttrs,
     Conv2DAttrs,
+    TransposeConvAttrs,
     DepthwiseConv2DAttrs,
     DType,
     ElementwiseAttrs,
@@ -337,6 +338,15 @@ def _padding(code: int) -> Padding:
         raise CompileError(f"unknown padding code {code}") from None
 
 
+def _transpose_conv(o: Any) -> OpAttrs:
+    return TransposeConvAttrs(
+        padding=_padding(o.Padding()),
+        stride_h=int(o.StrideH()),
+        stride_w=int(o.StrideW()),
+        activation=_activation(o.FusedActivationFunction()),
+    )
+
+
 def _conv(o: Any) -> OpAttrs:
     return Conv2DAttrs(
         padding=_padding(o.Padding()),
@@ -468,6 +478,11 @@ _DECODERS: dict[OpKind, _Decoder] = {
         tflite.LeakyReluOptions,
         _OPTIONS.LeakyReluOptions,
         lambda o: LeakyReluAttrs(alpha=float(o.Alpha())),
+    ),
+    OpKind.TRANSPOSE_CONV: (
+        tflite.TransposeConvOptions,
+        _OPTIONS.TransposeConvOptions,
+        _transpose_conv,
     ),
     OpKind.GELU: (
         tflite.GeluOptions,

@@ -43,6 +43,7 @@ from tinymlc.ops import (
     sub,
     tanh,
     transpose,
+    transpose_conv,
 )
 from tinymlc.ops._binary import ArithmeticParams
 from tinymlc.ops._common import OpView
@@ -75,6 +76,7 @@ PreparedParams: TypeAlias = (
     | MinMaxParams
     | gelu.GeluParams
     | rsqrt.RsqrtParams
+    | transpose_conv.TransposeConvParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -111,6 +113,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SUB: sub.prepare,
     OpKind.TANH: tanh.prepare,
     OpKind.TRANSPOSE: transpose.prepare,
+    OpKind.TRANSPOSE_CONV: transpose_conv.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
