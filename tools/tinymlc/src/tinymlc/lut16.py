@@ -8,11 +8,14 @@ biased by half the interpolation error at the step's midpoint, so that
 
 from __future__ import annotations
 
-import math
+import ctypes
+import ctypes.util
 from collections.abc import Callable
+from functools import cache
 
 import numpy as np
 
+from tinymlc.errors import CompileError
 from tinymlc.quant import round_half_away
 
 LUT_STEPS = 512
@@ -21,9 +24,25 @@ INT16_MIN, INT16_MAX = -32768, 32767
 Transform = Callable[[np.float32], np.float32]
 
 
+@cache
+def _c_expf() -> Callable[[float], float]:
+    """The C library's `expf`, which `std::exp(float)` calls. It is not correctly
+    rounded (glibc's differs from the rounded double exponential at some table
+    samples), so the tables are only bit-identical when made with the same function
+    as TFLM's Prepare: the host C library's, as in the tflite-micro build that
+    `tinymlc check` and the tests compare with."""
+    name = ctypes.util.find_library("m") or ctypes.util.find_library("c")
+    if name is None:
+        raise CompileError("int16 lookup tables need the C library's expf, and no C library was found")
+    function = ctypes.CDLL(name).expf
+    function.restype = ctypes.c_float
+    function.argtypes = [ctypes.c_float]
+    return function  # type: ignore[no-any-return]
+
+
 def expf(value: np.float32) -> np.float32:
-    """`std::exp(float)`: the exponential correctly rounded to single precision."""
-    return np.float32(math.exp(float(value)))
+    """`std::exp(float)`."""
+    return np.float32(_c_expf()(float(value)))
 
 
 def one_over_one_plus_x(value: np.float32) -> np.float32:
