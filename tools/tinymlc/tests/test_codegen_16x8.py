@@ -75,7 +75,9 @@ def _fully_connected(bias: DType | None, per_channel: bool) -> Builder:
         mb = ModelBuilder()
         x = mb.tensor("x", (2, 10), DType.INT16, scale=IN_SCALE)
         scales = _filter_scales(rng, 5) if per_channel else (0.01,)
-        w = mb.tensor("w", (5, 10), scale=scales if per_channel else 0.01, data=rng.integers(-127, 128, (5, 10)))
+        w = mb.tensor(
+            "w", (5, 10), scale=scales if per_channel else 0.01, data=rng.integers(-127, 128, (5, 10))
+        )
         b = _bias(mb, rng, bias, scales * (5 if not per_channel else 1))
         y = mb.tensor("y", (2, 5), DType.INT16, scale=OUT_SCALE)
         mb.op("FULLY_CONNECTED", [x, w, b], [y], "FullyConnectedOptions", FusedActivationFunction=0)
@@ -134,13 +136,17 @@ def _transpose_conv(activations: DType, bias: DType | None, padding: int) -> Bui
     def build(rng: np.random.Generator) -> bytes:
         mb = ModelBuilder()
         int8 = activations is DType.INT8
-        x = mb.tensor("x", (1, 3, 4, 3), activations, scale=IN_SCALE if not int8 else 0.05, zero_point=4 * int8)
+        x = mb.tensor(
+            "x", (1, 3, 4, 3), activations, scale=IN_SCALE if not int8 else 0.05, zero_point=4 * int8
+        )
         scales = _filter_scales(rng, 5)
         out_h, out_w = (6, 8) if padding == 0 else (7, 9)
         shape = mb.tensor("shape", (4,), DType.INT32, data=np.array([1, out_h, out_w, 5]))
         w = mb.tensor("w", (5, 3, 3, 3), scale=scales, data=rng.integers(-127, 128, (5, 3, 3, 3)))
         b = _bias(mb, rng, bias, scales)
-        y = mb.tensor("y", (1, out_h, out_w, 5), activations, scale=0.3 if int8 else OUT_SCALE, zero_point=-3 * int8)
+        y = mb.tensor(
+            "y", (1, out_h, out_w, 5), activations, scale=0.3 if int8 else OUT_SCALE, zero_point=-3 * int8
+        )
         inputs = [shape, w, x] + ([b] if bias is not None else [])
         mb.op(
             "TRANSPOSE_CONV",

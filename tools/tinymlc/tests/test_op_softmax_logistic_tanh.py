@@ -6,8 +6,8 @@ import pytest
 from tests.model_builder import ModelBuilder
 from tests.tflm import prepared, run_tflm
 from tinymlc.errors import OpError
-from tinymlc.ops._sigmoid_like import SigmoidLikeParams
 from tinymlc.ir import DType
+from tinymlc.ops._sigmoid_like import SigmoidLikeParams
 from tinymlc.ops.softmax import SoftmaxParams
 
 

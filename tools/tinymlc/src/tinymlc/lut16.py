@@ -37,7 +37,7 @@ def _c_expf() -> Callable[[float], float]:
     function = ctypes.CDLL(name).expf
     function.restype = ctypes.c_float
     function.argtypes = [ctypes.c_float]
-    return function  # type: ignore[no-any-return]
+    return function
 
 
 def expf(value: np.float32) -> np.float32:

@@ -16,11 +16,11 @@ from tinymlc.codegen.steps import Step, build_steps, constant_item, region_liter
 from tinymlc.errors import CompileError
 from tinymlc.ir import NO_TENSOR, DType, Graph, OpKind, Tensor
 from tinymlc.ops import PreparedParams
-from tinymlc.ops.transpose_conv import TransposeConvParams
 from tinymlc.ops.batch_matmul import BatchMatMulParams
 from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
 from tinymlc.ops.fully_connected import FullyConnectedParams
+from tinymlc.ops.transpose_conv import TransposeConvParams
 from tinymlc.passes.partition import LayerCost, Schedule, partition
 
 TEMPLATES = Path(__file__).parent / "templates"

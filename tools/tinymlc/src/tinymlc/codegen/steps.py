@@ -393,7 +393,9 @@ def _transpose_conv(b: StepBuilder, params: PreparedParams) -> None:
     )
     if params.widened_bias is not None:
         # TFLM widens an int16 bias to int64 before its 16x8 kernel; so does the compiler.
-        bias = f"Some(&{b.item('BIAS', f'[i64; {len(params.widened_bias)}]', rust.ints(params.widened_bias), 8 * len(params.widened_bias))})"
+        count = len(params.widened_bias)
+        widened = b.item("BIAS", f"[i64; {count}]", rust.ints(params.widened_bias), 8 * count)
+        bias = f"Some(&{widened})"
     else:
         bias = f"Some({b.input(3)})" if params.has_bias else "None"
     out_shape = params.output_shape

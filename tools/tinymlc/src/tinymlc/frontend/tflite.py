@@ -27,7 +27,6 @@ from tinymlc.ir import (
     BatchMatMulAttrs,
     ConcatenationAttrs,
     Conv2DAttrs,
-    TransposeConvAttrs,
     DepthwiseConv2DAttrs,
     DType,
     ElementwiseAttrs,
@@ -49,6 +48,7 @@ from tinymlc.ir import (
     SqueezeAttrs,
     StridedSliceAttrs,
     Tensor,
+    TransposeConvAttrs,
 )
 
 FILE_IDENTIFIER = b"TFL3"

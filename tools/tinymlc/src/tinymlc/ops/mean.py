@@ -1,5 +1,6 @@
-"""MEAN (int8, and int16 of 16x8 with the same arithmetic): TFLM PrepareMeanOrSumHelper plus the multiplier rescaling that
-QuantizedMeanOrSum performs at Eval time (constant for a static shape)."""
+"""MEAN (int8, and int16 of 16x8 with the same arithmetic): TFLM
+PrepareMeanOrSumHelper plus the multiplier rescaling that QuantizedMeanOrSum
+performs at Eval time (constant for a static shape)."""
 
 from __future__ import annotations
 

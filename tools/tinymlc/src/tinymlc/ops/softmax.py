@@ -58,7 +58,7 @@ def _require_scale_near(output: Tensor, scale: float, denominator: int, what: st
     f = quant.f32
     target = f(1.0) / f(denominator)
     require(
-        abs(f(scale) - target) <= f(INT16_SCALE_TOLERANCE) * f(1.0) / f(denominator),
+        bool(abs(f(scale) - target) <= f(INT16_SCALE_TOLERANCE) * f(1.0) / f(denominator)),
         f"{what} must have scale 1/{denominator}, has {scale}",
         "let the converter choose the softmax output quantization",
         output,
@@ -72,7 +72,9 @@ def prepare(view: OpView) -> SoftmaxParams:
     require_arity(view, (1,))
     input_, output = view.input(0), view.output()
     require_dtype(input_, [DType.INT8, DType.INT16], "input")
-    require_dtype(output, [DType.INT8, DType.INT16] if input_.dtype is DType.INT8 else [DType.INT16], "output")
+    require_dtype(
+        output, [DType.INT8, DType.INT16] if input_.dtype is DType.INT8 else [DType.INT16], "output"
+    )
     require(len(input_.shape) >= 1, "softmax input must have at least one dimension", "", input_)
     require_output_shape(view, input_.shape)
     input_quant, output_quant = per_tensor(input_), per_tensor(output)
@@ -85,7 +87,9 @@ def prepare(view: OpView) -> SoftmaxParams:
             "quantize with 16x8 quantization (symmetric int16 activations)",
             output,
         )
-        _require_scale_near(output, output_quant.scale, INT16_OUTPUT_SCALE_DENOMINATOR, "int16 softmax output")
+        _require_scale_near(
+            output, output_quant.scale, INT16_OUTPUT_SCALE_DENOMINATOR, "int16 softmax output"
+        )
         multiplier = quant.quantize_multiplier(
             float(quant.f32(input_quant.scale)) * float(quant.f32(attrs.beta)) / INT16_DIFF_RANGE
         )

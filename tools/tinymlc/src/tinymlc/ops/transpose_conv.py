@@ -87,7 +87,9 @@ def prepare(view: OpView) -> TransposeConvParams:
     mode = INT8_MODE if input_.dtype is DType.INT8 else LinearMode(DType.INT16, DType.INT64)
     widened_bias = None
     if bias is not None:
-        require_dtype(bias, [DType.INT32] if input_.dtype is DType.INT8 else [DType.INT64, DType.INT16], "bias")
+        require_dtype(
+            bias, [DType.INT32] if input_.dtype is DType.INT8 else [DType.INT64, DType.INT16], "bias"
+        )
         require(bias.is_constant, "bias must be constant", "freeze the weights", bias)
         require(bias.num_elements == out_channels, "bias size != output channels", "", bias)
         if bias.dtype is DType.INT16:
