@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from tests.model_builder import ModelBuilder
-from tests.tflm import prepared
+from tests.reference_kernels import conv_2d
+from tests.tflm import prepared, run_tflm
 from tinymlc.errors import OpError
 from tinymlc.ir import DType
 from tinymlc.lut16 import LUT_STEPS, expf, lut_populate_int16
@@ -82,6 +83,50 @@ def test_conv_16x8_ignores_zero_points_like_tflm() -> None:
 def test_conv_16x8_rejects_what_tflm_rejects(model: bytes, message: str) -> None:
     with pytest.raises(OpError, match=message):
         prepared(model)
+
+
+@pytest.mark.parametrize(
+    ("depthwise", "bias", "stride", "activation"),
+    [
+        (False, DType.INT64, 1, 0),
+        (False, DType.INT32, 2, 1),
+        (False, None, 1, 3),
+        (True, DType.INT64, 1, 1),
+        # (True, None, ...) is left out: the tflite-micro wheel crashes on a 16x8
+        # DEPTHWISE_CONV_2D without bias (tinymlc computes it without the bias).
+        (True, DType.INT64, 2, 0),
+    ],
+)
+def test_16x8_convolutions_match_tflm(
+    depthwise: bool, bias: DType | None, stride: int, activation: int
+) -> None:
+    rng = np.random.default_rng([int(depthwise), stride, activation, 0 if bias is None else bias.value])
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 7, 6, 4), DType.INT16, scale=0.002)
+    scales = tuple(float(s) for s in rng.uniform(0.002, 0.02, 4))
+    filter_shape = (1, 3, 3, 4) if depthwise else (4, 3, 3, 4)
+    weights = rng.integers(-127, 128, filter_shape).astype(np.int8)
+    w = mb.tensor("w", filter_shape, scale=scales, quantized_dimension=3 if depthwise else 0, data=weights)
+    bias_values = None if bias is None else rng.integers(-3_000_000, 3_000_000, 4)
+    b = -1
+    if bias is not None:
+        b = mb.tensor("b", (4,), bias, scale=tuple(0.002 * s for s in scales), data=bias_values)
+    out = -(-7 // stride), -(-6 // stride)
+    y = mb.tensor("y", (1, *out, 4), DType.INT16, scale=0.01)
+    if depthwise:
+        mb.depthwise_conv_2d(
+            [x, w, b], [y], padding=0, stride=stride, depth_multiplier=1, activation=activation
+        )
+    else:
+        mb.conv_2d([x, w, b], [y], padding=0, stride=stride, activation=activation)
+    data = mb.build([x], [y])
+    _, params = prepared(data)
+    assert isinstance(params, Conv2DParams | DepthwiseConv2DParams)
+    for _ in range(3):
+        inputs = rng.integers(-32768, 32768, (1, 7, 6, 4)).astype(np.int16)
+        np.testing.assert_array_equal(
+            conv_2d(params, inputs, weights, bias_values), run_tflm(data, [inputs])[0]
+        )
 
 
 def _depthwise_model(bias: DType) -> bytes:
