@@ -132,7 +132,9 @@ def _softmax(input_dtype: DType, beta: float) -> Builder:
     return build
 
 
-def _transpose_conv(activations: DType, bias: DType | None, padding: int) -> Builder:
+def _transpose_conv(
+    activations: DType, bias: DType | None, padding: int, strides: tuple[int, int] = (2, 2)
+) -> Builder:
     def build(rng: np.random.Generator) -> bytes:
         mb = ModelBuilder()
         int8 = activations is DType.INT8
@@ -140,7 +142,10 @@ def _transpose_conv(activations: DType, bias: DType | None, padding: int) -> Bui
             "x", (1, 3, 4, 3), activations, scale=IN_SCALE if not int8 else 0.05, zero_point=4 * int8
         )
         scales = _filter_scales(rng, 5)
-        out_h, out_w = (6, 8) if padding == 0 else (7, 9)
+        # SAME: input x stride; VALID: (input - 1) x stride + filter.
+        out_h, out_w = (
+            (3 * strides[0], 4 * strides[1]) if padding == 0 else (2 * strides[0] + 3, 3 * strides[1] + 3)
+        )
         shape = mb.tensor("shape", (4,), DType.INT32, data=np.array([1, out_h, out_w, 5]))
         w = mb.tensor("w", (5, 3, 3, 3), scale=scales, data=rng.integers(-127, 128, (5, 3, 3, 3)))
         b = _bias(mb, rng, bias, scales)
@@ -154,8 +159,8 @@ def _transpose_conv(activations: DType, bias: DType | None, padding: int) -> Bui
             [y],
             "TransposeConvOptions",
             Padding=padding,
-            StrideW=2,
-            StrideH=2,
+            StrideW=strides[1],
+            StrideH=strides[0],
             FusedActivationFunction=1,
         )
         return mb.build([x], [y])
@@ -183,6 +188,12 @@ MODELS: dict[str, Builder] = {
     "transpose_conv_16x8_int64_bias": _transpose_conv(DType.INT16, DType.INT64, padding=1),
     "transpose_conv_16x8_int16_bias": _transpose_conv(DType.INT16, DType.INT16, padding=0),
     "transpose_conv_16x8_no_bias": _transpose_conv(DType.INT16, None, padding=0),
+    "transpose_conv_int8_stride_1x3_valid": _transpose_conv(
+        DType.INT8, DType.INT32, padding=1, strides=(1, 3)
+    ),
+    "transpose_conv_16x8_stride_3x1_same": _transpose_conv(
+        DType.INT16, DType.INT64, padding=0, strides=(3, 1)
+    ),
 }
 
 
