@@ -110,6 +110,9 @@ class ModelSpec:
     per_tensor_weights: bool = False
     # 16x8 quantization: int16 activations (symmetric), int8 weights, int64 bias.
     int16_activations: bool = False
+    # Makes the model bytes itself (a flatbuffer written directly for operators no converter
+    # emits, or a conversion convert() cannot do); replaces convert().
+    flatbuffer: Callable[[np.random.Generator], bytes] | None = None
 
 
 def model_seed(name: str) -> int:
@@ -679,6 +682,8 @@ def activation_stats(activations: list[dict[str, np.ndarray]]) -> tuple[list[str
     worst share of INT8 values clipped at +127 in any op output."""
     constant, worst_clipped = [], 0.0
     for name, first in activations[0].items():
+        if first.dtype == object:  # a VAR_HANDLE's resource: no values
+            continue
         values = np.concatenate([run[name].ravel() for run in activations])
         if np.unique(values).size == 1:
             constant.append(name)
@@ -1068,10 +1073,11 @@ def error_models() -> list[ModelSpec]:
 
 
 def all_models() -> list[ModelSpec]:
+    import build_stateful  # noqa: PLC0415 -- it imports this module
     from build_i16 import i16_models  # imports this module's helpers
     models = (app_models() + conv_models() + dense_and_pool_models() + activation_models()
               + binary_models() + shape_models() + quantization_models() + error_models()
-              + i16_models())
+              + build_stateful.stateful_models() + i16_models())
     names = [m.name for m in models]
     assert len(names) == len(set(names)), "duplicate model names"
     return models
@@ -1088,7 +1094,8 @@ def build_model(spec: ModelSpec, output_dir: Path, verify_runtime: bool) -> tupl
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     graph = spec.build(np.random.default_rng(seed))
-    model_bytes = convert(spec, graph, np.random.default_rng([seed, 1]))
+    conversion_rng = np.random.default_rng([seed, 1])
+    model_bytes = spec.flatbuffer(conversion_rng) if spec.flatbuffer else convert(spec, graph, conversion_rng)
     (output_dir / f"{spec.name}.tflite").write_bytes(model_bytes)
 
     summary = inspect.summarize(model_bytes)

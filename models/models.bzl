@@ -129,14 +129,46 @@ CHECKED_MODELS = [
     "op_sub_broadcast",
     "op_sub_relu6",
     "op_sub_same_shape",
+    "op_svdf_rank1",
+    "op_svdf_rank2_batch2",
     "op_tanh",
     "op_transpose_3d",
     "op_transpose_nhwc_to_nchw",
     "person_detect",
     "resnet8_cifar10",
+    "resource_variable_running_mean",
     "sine",
+    "svdf_kws",
     "transformer_block",
 ]
+
+# Per-operator micro-models (named op_*) are many and small: each is checked on the host on
+# its own, and as firmware in groups of this many models per firmware image and board (one
+# link and one emulator run per group). Whole models keep a firmware image each.
+OPERATOR_MODELS_PER_FIRMWARE = 16
+
+def is_operator_model(model):
+    """Whether `model` is a per-operator micro-model (checked as firmware in groups).
+
+    Args:
+      model: a model name of CHECKED_MODELS.
+
+    Returns:
+      True for per-operator models.
+    """
+    return model.startswith("op_")
+
+def groups(items, size):
+    """`items` cut into consecutive lists of at most `size` elements.
+
+    Args:
+      items: a list.
+      size: the largest group.
+
+    Returns:
+      The list of groups.
+    """
+    return [items[start:start + size] for start in range(0, len(items), size)]
 
 def check_every_model_listed(files):
     """Fails loading models/BUILD.bazel if a model file is in neither list.

@@ -7,6 +7,7 @@ load(
     "//rules/private:model_test.bzl",
     _tinyml_model_multicore_test = "tinyml_model_multicore_test",
     _tinyml_model_test = "tinyml_model_test",
+    _tinyml_models_firmware_test = "tinyml_models_firmware_test",
 )
 load("//rules/private:qemu.bzl", _tinyml_qemu_run = "tinyml_qemu_run", _tinyml_qemu_test = "tinyml_qemu_test")
 
@@ -15,5 +16,6 @@ tinyml_firmware = _tinyml_firmware
 tinyml_model = _tinyml_model
 tinyml_model_multicore_test = _tinyml_model_multicore_test
 tinyml_model_test = _tinyml_model_test
+tinyml_models_firmware_test = _tinyml_models_firmware_test
 tinyml_qemu_run = _tinyml_qemu_run
 tinyml_qemu_test = _tinyml_qemu_test

@@ -63,14 +63,17 @@ tinyml_board = rule(
     },
 )
 
+# A Label, not a string: the rules below are used from other repositories.
+_BOARD_TOOLCHAIN_TYPE = Label("//platforms/boards:toolchain_type")
+
 def _current_board_impl(ctx):
-    board = ctx.toolchains["//platforms/boards:toolchain_type"].board
+    board = ctx.toolchains[_BOARD_TOOLCHAIN_TYPE].board
     return [board]
 
 current_board = rule(
     implementation = _current_board_impl,
     doc = "The BoardInfo of the target platform's board, for rules that take it as a dependency.",
-    toolchains = ["//platforms/boards:toolchain_type"],
+    toolchains = [_BOARD_TOOLCHAIN_TYPE],
 )
 
 # Builds a dependency for the rule's `platform` attribute (a board), whatever --platforms says.

@@ -55,9 +55,9 @@ tinyml_linker_script = rule(
     doc = "The linker script of the target platform's board: its memory map, sections and stack.",
     attrs = {
         "stack_bytes": attr.int(mandatory = True, doc = "Bytes of RAM reserved for each core's stack."),
-        "_board": attr.label(default = "//platforms/boards:current", providers = [BoardInfo]),
-        "_cortex_m_sections": attr.label(default = "//platforms/rt:cortex_m.ld", allow_single_file = True),
-        "_riscv_sections": attr.label(default = "//platforms/rt:riscv.ld", allow_single_file = True),
+        "_board": attr.label(default = Label("//platforms/boards:current"), providers = [BoardInfo]),
+        "_cortex_m_sections": attr.label(default = Label("//platforms/rt:cortex_m.ld"), allow_single_file = True),
+        "_riscv_sections": attr.label(default = Label("//platforms/rt:riscv.ld"), allow_single_file = True),
     },
 )
 
@@ -132,8 +132,8 @@ _COMMON_ATTRS = {
         aspects = [_model_reports_aspect],
         doc = "The firmware's Rust dependencies; every tinyml_model among them, transitively, is checked.",
     ),
-    "_board": attr.label(default = "//platforms/boards:current", providers = [BoardInfo]),
-    "_tool": attr.label(default = "//tools/tinymlc:firmware", executable = True, cfg = "exec"),
+    "_board": attr.label(default = Label("//platforms/boards:current"), providers = [BoardInfo]),
+    "_tool": attr.label(default = Label("//tools/tinymlc:firmware"), executable = True, cfg = "exec"),
 }
 
 tinyml_budget = rule(
@@ -197,7 +197,7 @@ def tinyml_firmware(name, srcs, deps = [], compile_data = [], stack_bytes = DEFA
       stack_bytes: RAM reserved for each core's stack, after the statics (the arena is a static).
       **kwargs: passed to rust_binary.
     """
-    bare_metal_only = ["@platforms//os:none"]
+    bare_metal_only = [Label("@platforms//os:none")]
     tags = kwargs.get("tags", [])
     linker_script = name + "_linker_script"
     tinyml_linker_script(
@@ -275,9 +275,9 @@ tinyml_budget_test = rule(
         "expected_messages": attr.string_list(mandatory = True, doc = "Texts the error must contain."),
         "platform": attr.label(mandatory = True, doc = "The board's platform."),
         "stack_bytes": attr.int(default = DEFAULT_STACK_BYTES, doc = "Stack, as tinyml_firmware's."),
-        "_board": attr.label(default = "//platforms/boards:current", cfg = platform_transition, providers = [BoardInfo]),
-        "_runner_template": attr.label(default = ":budget_test_runner.sh.tpl", allow_single_file = True),
-        "_tool": attr.label(default = "//tools/tinymlc:firmware", executable = True, cfg = "target"),
+        "_board": attr.label(default = Label("//platforms/boards:current"), cfg = platform_transition, providers = [BoardInfo]),
+        "_runner_template": attr.label(default = Label(":budget_test_runner.sh.tpl"), allow_single_file = True),
+        "_tool": attr.label(default = Label("//tools/tinymlc:firmware"), executable = True, cfg = "target"),
     },
     test = True,
 )

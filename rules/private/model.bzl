@@ -10,6 +10,18 @@ TinymlModelInfo = provider(
     },
 )
 
+def _codegen_platform_transition_impl(settings, _attr):
+    return {"//command_line_option:platforms": [str(settings["//command_line_option:host_platform"])]}
+
+# The generated code depends on the model and the schedule only, never on the platform the
+# library is built for: every configuration that compiles the crate (host harness, each
+# board's firmware) shares one codegen action and its outputs.
+_codegen_platform_transition = transition(
+    implementation = _codegen_platform_transition_impl,
+    inputs = ["//command_line_option:host_platform"],
+    outputs = ["//command_line_option:platforms"],
+)
+
 def _tinyml_model_codegen_impl(ctx):
     lib_rs = ctx.actions.declare_file(ctx.label.name + "/lib.rs")
     report = ctx.actions.declare_file(ctx.label.name + "/report.json")
@@ -39,7 +51,10 @@ def _tinyml_model_codegen_impl(ctx):
 
 tinyml_model_codegen = rule(
     implementation = _tinyml_model_codegen_impl,
-    doc = "Runs tinymlc on `src`: the generated lib.rs, and report.json as output group `report`.",
+    doc = "Runs tinymlc on `src`: the generated lib.rs, and report.json as output group `report`. " +
+          "Built for the host platform whatever the dependent's platform, so that one action " +
+          "serves every configuration.",
+    cfg = _codegen_platform_transition,
     attrs = {
         "core_mhz": attr.int_list(
             doc = "Clock of each core in MHz (empty: one core). The compiler partitions every " +
@@ -54,13 +69,41 @@ tinyml_model_codegen = rule(
             allow_single_file = [".tflite"],
             doc = "The quantized model.",
         ),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
         "_compiler": attr.label(
-            default = "//tools/tinymlc",
+            default = Label("//tools/tinymlc"),
             executable = True,
             cfg = "exec",
         ),
     },
 )
+
+def rust_crate_name(name):
+    """A valid Rust crate name derived from a Bazel target name.
+
+    Rust crate names are identifiers; Bazel target names may hold `-`, `.`, `+`, upper case
+    and start with a digit. Every other character becomes `_`, upper case becomes lower case
+    (rustc warns on non-snake-case crate names), and a leading digit gets a `_` before it.
+
+    Args:
+      name: a Bazel target name.
+
+    Returns:
+      The crate name.
+    """
+    chars = []
+    for index in range(len(name)):
+        char = name[index]
+        if char.isalnum() or char == "_":
+            chars.append(char.lower())
+        else:
+            chars.append("_")
+    crate = "".join(chars)
+    if not crate or crate[0].isdigit():
+        crate = "_" + crate
+    return crate
 
 def tinyml_model(name, src, crate_name = None, core_mhz = [], split_every_layer = False, **kwargs):
     """A quantized model as a no_std Rust library for the selected platform.
@@ -72,13 +115,14 @@ def tinyml_model(name, src, crate_name = None, core_mhz = [], split_every_layer 
     Args:
       name: target name of the rust_library.
       src: the `.tflite` file.
-      crate_name: Rust crate name; defaults to `name`.
+      crate_name: Rust crate name; defaults to `name` made a valid crate name
+        (`pretrainedResnet-quant` -> `pretrainedresnet_quant`, see `rust_crate_name`).
       core_mhz: clock of each core in MHz, e.g. a board's `core_mhz` from
         //platforms:boards.bzl (`BOARDS["stm32h747"].core_mhz` is `[480, 240]`); empty: one core.
       split_every_layer: split every layer whatever the cost model says (tests).
       **kwargs: passed to the rust_library (visibility, tags, ...).
     """
-    crate_name = crate_name or name.replace("-", "_")
+    crate_name = crate_name or rust_crate_name(name)
     codegen = name + "_codegen"
     tinyml_model_codegen(
         name = codegen,

@@ -81,7 +81,7 @@ _COMMON_ATTRS = {
     ),
     "platform": attr.label(mandatory = True, doc = "An emulated board's platform, e.g. //platforms:mps2_an386."),
     "_board": attr.label(
-        default = "//platforms/boards:current",
+        default = Label("//platforms/boards:current"),
         cfg = platform_transition,
         providers = [BoardInfo],
     ),
@@ -97,7 +97,7 @@ printing what it prints and exiting with its status.""",
             doc = "After the run, print the instructions each core executed in every call the " +
                   "firmware wrapped in `tinyml_rt::measure` (our QEMU plugin, tools/qemu_plugin).",
         ),
-        "_counting_runner_template": attr.label(default = ":qemu_counting_runner.sh.tpl", allow_single_file = True),
+        "_counting_runner_template": attr.label(default = Label(":qemu_counting_runner.sh.tpl"), allow_single_file = True),
     }),
     executable = True,
 )
@@ -111,7 +111,7 @@ whatever --platforms says.""",
         "expected_exit_code": attr.int(default = 0, doc = "Exit status the firmware must end with."),
         "expected_output": attr.string(mandatory = True, doc = "Everything the firmware must print, exactly."),
         "timeout_seconds": attr.int(default = 60, doc = "QEMU is stopped after this long: a hung firmware fails."),
-        "_runner_template": attr.label(default = ":qemu_test_runner.sh.tpl", allow_single_file = True),
+        "_runner_template": attr.label(default = Label(":qemu_test_runner.sh.tpl"), allow_single_file = True),
     }),
     test = True,
 )

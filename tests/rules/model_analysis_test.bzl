@@ -54,3 +54,18 @@ def _library_test_impl(ctx):
     return analysistest.end(env)
 
 library_test = analysistest.make(_library_test_impl)
+
+def _crate_name_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    (rustc,) = [a for a in analysistest.target_actions(env) if a.mnemonic == "Rustc"]
+    asserts.true(
+        env,
+        "--crate-name=%s" % ctx.attr.expected_crate_name in rustc.argv,
+        "crate name derived from the target name: %s" % rustc.argv,
+    )
+    return analysistest.end(env)
+
+crate_name_test = analysistest.make(
+    _crate_name_test_impl,
+    attrs = {"expected_crate_name": attr.string(mandatory = True)},
+)

@@ -5,6 +5,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=tools/offline/root.sh
 source "${repo}/tools/offline/root.sh"
+# shellcheck source=tools/ci/clones.sh
+source "${repo}/tools/ci/clones.sh"
 
 targets=(
   "//tests/firmware:hello mps2_an386"
@@ -17,21 +19,13 @@ targets=(
 scratch="$(mktemp -d /tmp/tinyml-reproducible.XXXXXX)"
 trap 'cleanup' EXIT
 cleanup() {
-  local copy
-  for copy in "${scratch}"/copy-*; do
-    [[ -d "${copy}" ]] || continue
-    "${copy}/src/bazelw" --output_base="${copy}/output_base" shutdown >/dev/null 2>&1 || true
-    tinyml_release_workspace "${copy}/src"
-    rm -rf --one-file-system "${TINYML_ROOT}${copy}"
-  done
+  release_clones "${scratch}"
   rm -rf "${scratch}"
 }
 
 build_copy() {
   local copy="$1" entry label platform out
-  git clone --quiet "${repo}" "${copy}/src"
-  # The commit under test, even if the work tree has uncommitted changes.
-  git -C "${copy}/src" checkout --quiet "$(git -C "${repo}" rev-parse HEAD)"
+  clone_commit "${repo}" "${copy}"
   for entry in "${targets[@]}"; do
     read -r label platform <<<"${entry}"
     out="$(cd "${copy}/src" && ./bazelw --output_base="${copy}/output_base" \

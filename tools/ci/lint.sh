@@ -17,8 +17,8 @@ echo "lint: buildifier clean"
 if ! command -v shellcheck >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
 fi
-shellcheck bazelw .ci/run tools/offline/*.sh tools/ci/*.sh toolchains/cc/ld.lld toolchains/cc/no_c_compiler.sh \
-  rules/private/model_check_test.sh rules/private/multicore_test.sh tests/firmware/*.sh
+shellcheck bazelw .ci/run tools/offline/*.sh tools/ci/*.sh tools/release/*.sh toolchains/cc/ld.lld toolchains/cc/no_c_compiler.sh \
+  rules/private/model_check_test.sh rules/private/multicore_test.sh tests/firmware/*.sh tests/rules/*.sh
 echo "lint: shellcheck clean"
 
 export CARGO_TARGET_DIR="${cache}/cargo-target"
@@ -26,7 +26,8 @@ for crate in runtime/*/; do
   (cd "${crate}" && cargo fmt --check && cargo clippy --offline --quiet --all-targets --all-features -- -D warnings)
 done
 # Bazel-only Rust (bare-metal runtime, firmware): formatting; rustc's own lints run in the build.
-rustfmt --edition 2021 --check platforms/rt/src/lib.rs fw/*.rs tests/firmware/*.rs tests/toolchain/src/*.rs
+rustfmt --edition 2021 --check platforms/rt/src/lib.rs fw/*.rs tests/firmware/*.rs tests/toolchain/src/*.rs \
+  examples/consumer/*/*.rs
 echo "lint: rustfmt and clippy clean"
 
 venv="${cache}/venv"

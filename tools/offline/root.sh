@@ -6,9 +6,10 @@ TINYML_ROOT="${TINYML_ROOT:-/var/lib/rules_tinyml/root}"
 _tinyml_offline_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # Mounts what a command inside the root needs, at the same paths as outside, unless it is
-# mounted already: /proc, /dev, /sys and (if TINYML_WORKSPACE is set) the work tree. The mounts
-# stay: the Bazel server outlives each command, and its client finds it again only when both
-# see the work tree through the same mount.
+# mounted already: /proc, /dev, /sys and (if TINYML_WORKSPACE is set) the work tree, and the
+# work tree of a repository that uses rules_tinyml (TINYML_CONSUMER_WORKSPACE, set by bazelw
+# when run from one). The mounts stay: the Bazel server outlives each command, and its client
+# finds it again only when both see the work tree through the same mount.
 _tinyml_mount() {
   local kind="$1" source="$2" target="${TINYML_ROOT}$2"
   mkdir -p "${target}"
@@ -18,6 +19,20 @@ _tinyml_mount() {
     rbind) mount --rbind "${source}" "${target}" && mount --make-rslave "${target}" ;;
     bind) mount --bind "${source}" "${target}" ;;
   esac
+}
+
+# Makes work tree $1 visible inside the root at its own path.
+_tinyml_mount_work_tree() {
+  local work_tree="$1"
+  # A work tree under one of the shared directories is visible already; a second mount on top
+  # of it would pile up, one per command.
+  local inside="${TINYML_ROOT}${work_tree}"
+  if [[ "$(stat -c %d:%i "${work_tree}")" != "$(stat -c %d:%i "${inside}" 2>/dev/null)" ]]; then
+    # A mount that is there but shows another directory was made for an earlier work tree at
+    # this path (a clone since removed and made again): it still shows the removed one.
+    while mountpoint -q "${inside}"; do umount -l "${inside}"; done
+    _tinyml_mount bind "${work_tree}"
+  fi
 }
 
 # Runs a command inside the root, in directory $1. Only a known, small environment crosses in.
@@ -43,14 +58,9 @@ tinyml_in_root() {
     for shared in /home /tmp /mnt /media /srv; do
       if [[ -d "${shared}" ]]; then _tinyml_mount rbind "${shared}"; fi
     done
-    # A work tree under one of those is visible already; a second mount on top of it would
-    # pile up, one per command.
-    local inside="${TINYML_ROOT}${TINYML_WORKSPACE}"
-    if [[ "$(stat -c %d:%i "${TINYML_WORKSPACE}")" != "$(stat -c %d:%i "${inside}" 2>/dev/null)" ]]; then
-      # A mount that is there but shows another directory was made for an earlier work tree at
-      # this path (a clone since removed and made again): it still shows the removed one.
-      while mountpoint -q "${inside}"; do umount -l "${inside}"; done
-      _tinyml_mount bind "${TINYML_WORKSPACE}"
+    _tinyml_mount_work_tree "${TINYML_WORKSPACE}"
+    if [[ -n "${TINYML_CONSUMER_WORKSPACE:-}" ]]; then
+      _tinyml_mount_work_tree "${TINYML_CONSUMER_WORKSPACE}"
     fi
   fi
   # shellcheck disable=SC2016 # expanded by the shell inside the root, not here
@@ -60,7 +70,8 @@ tinyml_in_root() {
 # A fingerprint of everything that decides what the root contains.
 _tinyml_setup_fingerprint() {
   cat "${_tinyml_offline_dir}/setup.sh" "${_tinyml_offline_dir}/root.sh" \
-    "${_tinyml_offline_dir}"/build_std/* "${_tinyml_offline_dir}/../qemu_plugin/insn_count.c" |
+    "${_tinyml_offline_dir}"/build_std/* "${_tinyml_offline_dir}"/empty_modules/*/* \
+    "${_tinyml_offline_dir}/../qemu_plugin/insn_count.c" |
     sha256sum | cut -d' ' -f1
 }
 

@@ -216,6 +216,16 @@ ensure_tinyjson_repository() {
   touch "${repo}/REPO.bazel"
 }
 
+# Stand-ins for modules that Bzlmod resolves but nothing builds (offline.bazelrc overrides
+# them with these), at a fixed path so that the offline bazelrc serves any workspace.
+ensure_empty_modules() {
+  local dir="${TINYML_ROOT}/opt/tinyml/empty_modules"
+  if diff -r -q "${here}/empty_modules" "${dir}" >/dev/null 2>&1; then return; fi
+  rm -rf "${dir}"
+  mkdir -p "${dir}"
+  cp -r "${here}/empty_modules/." "${dir}/"
+}
+
 # Our instruction-counting QEMU plugin (tools/qemu_plugin), compiled against the plugin header
 # of the installed QEMU's own Debian source package (Debian ships no plugin header).
 ensure_qemu_plugin() {
@@ -253,6 +263,7 @@ main() {
   ensure_bare_metal_sysroots
   ensure_rust_repository
   ensure_tinyjson_repository
+  ensure_empty_modules
   ensure_qemu_plugin
   tinyml_mark_ready
 }

@@ -14,6 +14,8 @@ pub trait QuantElement: Copy + Ord + private::Sealed {
     fn widen(self) -> i32;
     /// `value` saturated to the type's range.
     fn saturate(value: i32) -> Self;
+    /// `value`'s low bits (C++'s narrowing conversion, which wraps).
+    fn wrap(value: i32) -> Self;
 }
 
 mod private {
@@ -36,6 +38,9 @@ macro_rules! impl_quant_element {
                 value
                     .max(<Self as QuantElement>::MIN)
                     .min(<Self as QuantElement>::MAX) as $t
+            }
+            fn wrap(value: i32) -> Self {
+                value as $t
             }
         }
     };

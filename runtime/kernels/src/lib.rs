@@ -38,6 +38,7 @@ pub mod rsqrt;
 pub mod softmax;
 pub mod softmax16;
 pub mod strided_slice;
+pub mod svdf;
 pub mod tanh;
 pub mod transpose;
 pub mod transpose_conv;

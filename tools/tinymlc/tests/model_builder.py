@@ -22,6 +22,7 @@ class _Tensor:
     quantized_dimension: int
     buffer: int
     shape_signature: tuple[int, ...] | None
+    variable: bool = False
 
 
 @dataclass
@@ -50,6 +51,7 @@ class ModelBuilder:
         data: np.ndarray | None = None,
         quantized_dimension: int = 0,
         shape_signature: tuple[int, ...] | None = None,
+        variable: bool = False,
     ) -> int:
         buffer = 0
         if data is not None:
@@ -63,7 +65,15 @@ class ModelBuilder:
         zero_points = (zero_point,) if isinstance(zero_point, int) else zero_point
         self.tensors.append(
             _Tensor(
-                name, tuple(shape), dtype, scales, zero_points, quantized_dimension, buffer, shape_signature
+                name,
+                tuple(shape),
+                dtype,
+                scales,
+                zero_points,
+                quantized_dimension,
+                buffer,
+                shape_signature,
+                variable,
             )
         )
         return len(self.tensors) - 1
@@ -204,6 +214,8 @@ class ModelBuilder:
             tflite.TensorAddQuantization(b, quant)
         if signature is not None:
             tflite.TensorAddShapeSignature(b, signature)
+        if t.variable:
+            tflite.TensorAddIsVariable(b, True)
         return int(tflite.TensorEnd(b))
 
     def _op(self, b: flatbuffers.Builder, op: _Op) -> int:

@@ -31,5 +31,5 @@ pub mod reference {
 
 pub use crate::{
     activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
-    softmax, softmax16, tanh, transpose_conv,
+    softmax, softmax16, svdf, tanh, transpose_conv,
 };

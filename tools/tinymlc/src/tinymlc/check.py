@@ -103,13 +103,26 @@ def _to_bytes(tensor: Tensor, value: np.ndarray) -> bytes:
 
 
 def first_divergence(
-    compiled: CompiledModel, model_bytes: bytes, sample: list[np.ndarray], ours: hostbuild.SampleResult
+    compiled: CompiledModel,
+    model_bytes: bytes,
+    sample: list[np.ndarray],
+    ours: hostbuild.SampleResult,
+    earlier: list[list[np.ndarray]] | None = None,
 ) -> Divergence | None:
-    """The first layer (schedule order) whose output differs from TFLM's tensor."""
+    """The first layer (schedule order) whose output differs from TFLM's tensor.
+
+    `earlier`: the samples run before `sample` on the same arena (a model with state
+    depends on them); TFLM runs them first on the same interpreter."""
     graph = compiled.graph
+    # An ASSIGN_VARIABLE writes a resource variable, which is no tensor of TFLM's.
     produced = tuple(op.outputs[0] for op in graph.operators)
-    _, reference = tflm_reference.run(model_bytes, sample, len(graph.outputs), produced)
+    compared = tuple(
+        t for op, t in zip(graph.operators, produced, strict=True) if op.kind is not OpKind.ASSIGN_VARIABLE
+    )
+    _, reference = tflm_reference.run(model_bytes, sample, len(graph.outputs), compared, earlier or [])
     for index, (op, tensor_id) in enumerate(zip(graph.operators, produced, strict=True)):
+        if tensor_id not in reference:
+            continue
         tensor = graph.tensors[tensor_id]
         expected = _to_bytes(tensor, reference[tensor_id])
         actual = ours.layers.get(index)
@@ -171,13 +184,15 @@ def check(
     mismatches = 0
     divergence: Divergence | None = None
     references = tflm_reference.outputs_of_each(model_bytes, samples, len(graph.outputs))
-    for sample, ours, reference in zip(samples, results, references, strict=True):
+    # Both run the samples in sequence, TFLM on one interpreter and ours on one arena,
+    # so a model's state evolves alike and is compared after every inference.
+    for index, (sample, ours, reference) in enumerate(zip(samples, results, references, strict=True)):
         expected = [_to_bytes(graph.tensors[t], r) for t, r in zip(graph.outputs, reference, strict=True)]
         if ours.error is None and ours.outputs == expected:
             continue
         mismatches += 1
         if mismatches == 1:
-            divergence = first_divergence(compiled, model_bytes, sample, ours)
+            divergence = first_divergence(compiled, model_bytes, sample, ours, samples[:index])
     return CheckResult(
         bit_exact=mismatches == 0,
         inputs=inputs,

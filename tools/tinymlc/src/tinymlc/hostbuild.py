@@ -146,10 +146,11 @@ def _sample_bytes(samples: list[list[np.ndarray]]) -> bytes:
     )
 
 
-def run_harness(binary: Path, samples: list[list[np.ndarray]]) -> list[SampleResult]:
-    """Run every sample (a list of input arrays) through the generated model."""
+def run_harness(binary: Path, samples: list[list[np.ndarray]], reset_every: int = 0) -> list[SampleResult]:
+    """Run every sample (a list of input arrays) through the generated model, in sequence
+    on one arena; with `reset_every`, the model's `reset` before every such many samples."""
     result = subprocess.run(
-        [str(binary), "run", str(len(samples))],
+        [str(binary), "run", str(len(samples)), *([str(reset_every)] if reset_every else [])],
         input=_sample_bytes(samples),
         capture_output=True,
         check=False,

@@ -107,6 +107,7 @@ class OpKind(enum.Enum):
     RELU6 = 21
     RESHAPE = 22
     SOFTMAX = 25
+    SVDF = 27
     TANH = 28
     PAD = 34
     TRANSPOSE = 39
@@ -123,6 +124,10 @@ class OpKind(enum.Enum):
     QUANTIZE = 114
     HARD_SWISH = 117
     BATCH_MATMUL = 126
+    CALL_ONCE = 129
+    VAR_HANDLE = 142
+    READ_VARIABLE = 143
+    ASSIGN_VARIABLE = 144
     GELU = 150
     TRANSPOSE_CONV = 67
     OTHER = -1
@@ -265,6 +270,24 @@ class GeluAttrs:
     approximate: bool
 
 
+@dataclass(frozen=True)
+class VarHandleAttrs:
+    container: str
+    shared_name: str
+
+
+@dataclass(frozen=True)
+class CallOnceAttrs:
+    init_subgraph_index: int
+
+
+@dataclass(frozen=True)
+class SvdfAttrs:
+    rank: int
+    activation: Activation
+    asymmetric_quantize_inputs: bool
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
     | Conv2DAttrs
@@ -282,6 +305,9 @@ OpAttrs: TypeAlias = (
     | LeakyReluAttrs
     | GeluAttrs
     | TransposeConvAttrs
+    | SvdfAttrs
+    | VarHandleAttrs
+    | CallOnceAttrs
 )
 
 
@@ -370,6 +396,9 @@ class Graph:
     # tensor id -> tensor id whose storage it shares (set by no-op reshape
     # removal); codegen must give both the same memory.
     aliases: Mapping[int, int] = field(default_factory=dict, compare=False)
+    # variable tensor id -> its initial bytes (a resource variable's value from the
+    # CALL_ONCE init subgraph); variables not listed start as TFLM resets them.
+    state_initial: Mapping[int, bytes] = field(default_factory=dict, compare=False)
 
     def producers(self) -> dict[int, int]:
         """tensor id -> index of the operator writing it."""

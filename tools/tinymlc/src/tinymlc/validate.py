@@ -119,8 +119,6 @@ def _check_tensors(graph: Graph) -> list[Diagnostic]:
                     tensor_name=tensor.name,
                 )
             )
-        if tensor.is_variable:
-            found.append(_error("variable (stateful) tensors are not supported", "remove state", tensor))
         quant = tensor.quantization
         if quant is None:
             continue
@@ -142,7 +140,8 @@ def _check_tensors(graph: Graph) -> list[Diagnostic]:
 def _check_schedule(graph: Graph) -> list[Diagnostic]:
     """Operators must be topologically ordered and every read tensor defined."""
     found = []
-    available = set(graph.inputs) | {i for i, t in enumerate(graph.tensors) if t.is_constant}
+    # Variable tensors hold state from the previous inference (or their reset value).
+    available = set(graph.inputs) | {i for i, t in enumerate(graph.tensors) if t.is_constant or t.is_variable}
     for index, op in enumerate(graph.operators):
         for t in op.inputs:
             if t != NO_TENSOR and t not in available:

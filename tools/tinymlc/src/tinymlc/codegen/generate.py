@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from tinymlc.ops.batch_matmul import BatchMatMulParams
 from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
 from tinymlc.ops.fully_connected import FullyConnectedParams
+from tinymlc.ops.svdf import SvdfParams
 from tinymlc.ops.transpose_conv import TransposeConvParams
+from tinymlc.passes.memory_planner import STATE_HEADER_BYTES
 from tinymlc.passes.partition import LayerCost, Schedule, partition
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -105,13 +108,18 @@ def _schedule_rows(schedule: Schedule) -> list[list[str]]:
     return rows
 
 
-def _scratch_rows(compiled: CompiledModel) -> list[list[str]]:
-    """`SCRATCH`'s rows: each logical core's scratch region per layer (empty: none)."""
+def _scratch_rows(compiled: CompiledModel, steps: list[Step], schedule: Schedule) -> list[list[str]]:
+    """`SCRATCH`'s rows: each logical core's scratch region per layer (empty: none). A
+    layer updating state is one part: the core computing it is lent the state instead."""
     cores = compiled.target.cores
-    return [
-        [region_literal(*compiled.scratch.get((layer, core), (0, 0))) for core in range(cores)]
-        for layer in range(len(compiled.graph.operators))
-    ]
+    rows = []
+    for step in steps:
+        row = [compiled.scratch.get((step.index, core), (0, 0)) for core in range(cores)]
+        if step.state_region is not None:
+            for part in schedule.steps[step.index].parts:
+                row[part.core] = step.state_region
+        rows.append([region_literal(*region) for region in row])
+    return rows
 
 
 def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step], schedule: Schedule) -> str:
@@ -131,7 +139,8 @@ def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step], s
             outputs=outputs,
             steps=steps,
             tensor_names=[t.name for t in graph.tensors],
-            scratch_rows=_scratch_rows(compiled),
+            scratch_rows=_scratch_rows(compiled, steps, schedule),
+            state=_state_literals(compiled),
             layer_regions=[
                 region_literal(
                     compiled.plan.tensor_offsets[s.output_tensor], graph.tensors[s.output_tensor].byte_size
@@ -149,25 +158,30 @@ def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step], s
 
 def layer_macs(kind: OpKind, params: PreparedParams) -> int:
     """Multiply-accumulates of the matrix-like layers; 0 for everything else."""
+    macs = 0
     if kind is OpKind.CONV_2D:
         assert isinstance(params, Conv2DParams)
         _, filter_h, filter_w, filter_depth = params.filter_shape
-        return math.prod(params.output_shape) * filter_h * filter_w * filter_depth
-    if kind is OpKind.DEPTHWISE_CONV_2D:
+        macs = math.prod(params.output_shape) * filter_h * filter_w * filter_depth
+    elif kind is OpKind.DEPTHWISE_CONV_2D:
         assert isinstance(params, DepthwiseConv2DParams)
-        return math.prod(params.output_shape) * params.filter_shape[1] * params.filter_shape[2]
-    if kind is OpKind.FULLY_CONNECTED:
+        macs = math.prod(params.output_shape) * params.filter_shape[1] * params.filter_shape[2]
+    elif kind is OpKind.FULLY_CONNECTED:
         assert isinstance(params, FullyConnectedParams)
-        return params.batches * params.accum_depth * params.output_depth
-    if kind is OpKind.TRANSPOSE_CONV:
+        macs = params.batches * params.accum_depth * params.output_depth
+    elif kind is OpKind.TRANSPOSE_CONV:
         assert isinstance(params, TransposeConvParams)
         out_channels, filter_h, filter_w, _ = params.filter_shape
-        return math.prod(params.input_shape) * filter_h * filter_w * out_channels
-    if kind is OpKind.BATCH_MATMUL:
+        macs = math.prod(params.input_shape) * filter_h * filter_w * out_channels
+    elif kind is OpKind.SVDF:
+        assert isinstance(params, SvdfParams)
+        # The feature matmul and the time-weighted sum over each filter's memory.
+        macs = params.batches * params.filters * (params.input_size + params.memory_size)
+    elif kind is OpKind.BATCH_MATMUL:
         assert isinstance(params, BatchMatMulParams)
         depth = params.lhs_shape[-2] if params.adj_x else params.lhs_shape[-1]
-        return math.prod(params.output_shape) * depth
-    return 0
+        macs = math.prod(params.output_shape) * depth
+    return macs
 
 
 def _tensor_entry(graph: Graph, compiled: CompiledModel, tensor_id: int) -> dict[str, Any]:
@@ -197,6 +211,52 @@ def _scratch_ranges(compiled: CompiledModel, layer: int) -> tuple[tuple[int, int
     )
 
 
+def _state_ranges(step: Step) -> tuple[tuple[int, int], ...]:
+    """The arena bytes of the state `step` updates: written by the layer."""
+    if step.state_region is None:
+        return ()
+    offset, size = step.state_region
+    return ((offset, offset + size),)
+
+
+def _state_literals(compiled: CompiledModel) -> dict[str, Any]:
+    """What lib.rs needs of the state region: its size, its marker and each tensor's reset
+    (a fill byte, then its initial bytes if it has any)."""
+    graph, plan = compiled.graph, compiled.plan
+    tensors = []
+    for tensor_id, offset in plan.state.items():
+        tensor = graph.tensors[tensor_id]
+        initial = graph.state_initial.get(tensor_id, b"")
+        tensors.append(
+            {
+                "region": region_literal(offset, tensor.byte_size),
+                "fill": state_reset_byte(tensor),
+                "initial": rust.ints(initial),
+            }
+        )
+    # The marker names this model's state layout (not the file's path: builds stay
+    # reproducible), so an arena last used by another model's state reads as fresh.
+    layout = [
+        (offset, graph.tensors[t].name, graph.tensors[t].dtype.name, graph.tensors[t].shape)
+        for t, offset in plan.state.items()
+    ]
+    digest = hashlib.sha256(repr((plan.arena_bytes, layout)).encode()).digest()
+    return {
+        "bytes": plan.state_bytes,
+        "header_bytes": STATE_HEADER_BYTES,
+        "marker": rust.ints(digest[:STATE_HEADER_BYTES]),
+        "tensors": tensors,
+    }
+
+
+def state_reset_byte(tensor: Tensor) -> int:
+    """The byte every byte of a variable tensor is reset to: TFLM's ResetVariableTensors
+    fills int8 tensors with their zero point and every other type with zeros."""
+    if tensor.dtype is DType.INT8 and tensor.quantization is not None:
+        return tensor.quantization.zero_point & 0xFF
+    return 0
+
+
 def layer_costs(compiled: CompiledModel, steps: list[Step]) -> list[LayerCost]:
     """What the partition pass needs of each layer."""
     graph = compiled.graph
@@ -217,7 +277,11 @@ def layer_costs(compiled: CompiledModel, steps: list[Step]) -> list[LayerCost]:
                     graph.tensors[t].byte_size for t in inputs if graph.tensors[t].is_constant
                 ),
                 reads=tuple(_region(compiled, t) for t in arena_inputs),
-                writes=(_region(compiled, step.output_tensor), *_scratch_ranges(compiled, step.index)),
+                writes=(
+                    _region(compiled, step.output_tensor),
+                    *_scratch_ranges(compiled, step.index),
+                    *_state_ranges(step),
+                ),
             )
         )
     return costs
@@ -288,6 +352,18 @@ def build_report(compiled: CompiledModel, steps: list[Step], schedule: Schedule)
             {"layer": layer, "core": core, "offset": offset, "bytes": size}
             for (layer, core), (offset, size) in sorted(compiled.scratch.items())
         ],
+        "state": {
+            "offset": 0,
+            "bytes": compiled.plan.state_bytes,
+            "tensors": [
+                {
+                    **_tensor_entry(graph, compiled, t),
+                    "reset_byte": state_reset_byte(graph.tensors[t]),
+                    "initial_value": t in graph.state_initial,
+                }
+                for t in compiled.plan.state
+            ],
+        },
         "overlapped": [
             {"layer": steps_by_output[output], "input": source, "output": output}
             for output, source in compiled.plan.overlapped

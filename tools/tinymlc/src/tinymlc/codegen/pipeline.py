@@ -17,6 +17,7 @@ from tinymlc.passes import (
     fuse_activations,
     plan_graph_memory,
 )
+from tinymlc.passes.resource_variables import lower_resource_variables
 from tinymlc.validate import Diagnostic, check_model
 
 
@@ -39,7 +40,8 @@ ONE_CORE = Target()
 @dataclass(frozen=True)
 class CompiledModel:
     model: Model
-    """The model as parsed (tensor ids are shared with `graph`)."""
+    """The model as parsed, its resource variables lowered to variable tensors
+    (`lower_resource_variables`: new tensors only appended; ids are shared with `graph`)."""
     graph: Graph
     """The main graph after fusion, constant folding, reshape aliasing and folding
     boundary conversions; its inputs and outputs are the caller's tensors."""
@@ -65,6 +67,7 @@ def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
     those of the parsed model, so layer outputs can be matched against TFLM's
     tensors by id.
     """
+    model = lower_resource_variables(model)
     warnings = check_model(model)
     graph, io = fold_io_conversions(alias_reshapes(fold_constants(fuse_activations(model.main))))
     params = prepare_graph(graph)

@@ -23,7 +23,7 @@ from tinymlc.codegen import rust
 from tinymlc.codegen.pipeline import CompiledModel
 from tinymlc.errors import CompileError
 from tinymlc.ir import NO_TENSOR, DType, OpKind, Tensor
-from tinymlc.ops import PreparedParams, scratch_bytes
+from tinymlc.ops import PreparedParams, scratch_bytes, state_inputs
 from tinymlc.ops._binary import ArithmeticParams, BinaryShapes
 from tinymlc.ops._conv_common import ConvQuantization
 from tinymlc.ops._min_max import MinMaxParams
@@ -48,6 +48,7 @@ from tinymlc.ops.reshape import ReshapeParams
 from tinymlc.ops.rsqrt import RsqrtParams
 from tinymlc.ops.softmax import SoftmaxParams
 from tinymlc.ops.strided_slice import StridedSliceParams
+from tinymlc.ops.svdf import STATE_INPUT, SvdfParams
 from tinymlc.ops.transpose import TransposeParams
 from tinymlc.ops.transpose_conv import TransposeConvParams
 from tinymlc.passes.partition import PartSpace
@@ -76,6 +77,9 @@ class Step:
     the region covering the input and the output written over it."""
     uses_scratch: bool = False
     """Whether the kernel takes the core's scratch (else `scratch` is unused)."""
+    state_region: tuple[int, int] | None = None
+    """(offset, bytes) of the state the layer updates (its variable inputs, adjacent in
+    the state region): lent as the `scratch` of the one core computing the layer."""
 
     @property
     def reads_inputs(self) -> bool:
@@ -164,6 +168,27 @@ class StepBuilder:
                 "let scratch: &mut [i16] = tinyml_arena::cast_mut(scratch).map_err(arena_error)?;"
             )
         return "scratch"
+
+    def state(self, position: int) -> str:
+        """The kernel's `&mut [T]` view of the state input `position` (a variable tensor),
+        which the layer updates in place. It arrives as `scratch`: the region covering
+        the layer's state, lent mutably to the one core computing the layer."""
+        tensor_id = self.op.inputs[position]
+        tensor = self.graph.tensors[tensor_id]
+        assert tensor.is_variable, "state is a variable tensor"
+        assert self.step.state_region is None, "one state input per layer"
+        self.step.uses_scratch = True
+        self.step.state_region = (self.plan.tensor_offsets[tensor_id], tensor.byte_size)
+        element = rust.element_type(tensor.dtype)
+        self.step.body.append(
+            f"let state: &mut [{element}] = tinyml_arena::cast_mut(scratch).map_err(arena_error)?;"
+        )
+        return "state"
+
+    def whole(self) -> str:
+        """The `SplitRange` argument of a kernel that computes its layer as one part."""
+        self.step.space = PartSpace(1, 1, ("layer", "none"))
+        return "part.rows"
 
     def range(self, length: int, axis: str = "elements") -> str:
         """The kernel's `SplitRange` argument: this call's part of `0..length`."""
@@ -810,6 +835,38 @@ def _batch_matmul(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
+def _svdf(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, SvdfParams)
+    quant = _struct(
+        "SvdfQuant",
+        input_zero_point=params.input_zero_point,
+        state_zero_point=params.state_zero_point,
+        output_zero_point=params.output_zero_point,
+        feature=_multiplier(params.feature_multiplier, params.feature_shift),
+        output=_multiplier(params.output_multiplier, params.output_shift),
+    )
+    dims = _struct(
+        "SvdfDims",
+        batches=params.batches,
+        input_size=params.input_size,
+        filters=params.filters,
+        rank=params.rank,
+        memory_size=params.memory_size,
+    )
+    b.call(
+        "svdf::svdf",
+        "&" + b.item("QUANT", "SvdfQuant", quant, 7 * 4),
+        dims,
+        b.input(0),
+        b.input(1),
+        b.input(2),
+        b.input(3),
+        b.state(STATE_INPUT),
+        b.output(),
+        b.whole(),
+    )
+
+
 _Emitter = Callable[[StepBuilder, PreparedParams], None]
 
 EMITTERS: dict[OpKind, _Emitter] = {
@@ -836,12 +893,15 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.RELU: _relu,
     OpKind.RELU6: _relu6,
     OpKind.RESHAPE: _reshape,
+    OpKind.READ_VARIABLE: _reshape,
+    OpKind.ASSIGN_VARIABLE: _reshape,
     OpKind.RSQRT: _rsqrt,
     OpKind.SOFTMAX: _softmax,
     OpKind.SQUARED_DIFFERENCE: _arithmetic("squared_difference"),
     OpKind.SQUEEZE: _reshape,
     OpKind.STRIDED_SLICE: _strided_slice,
     OpKind.SUB: _arithmetic("sub"),
+    OpKind.SVDF: _svdf,
     OpKind.TANH: _sigmoid_like("tanh::tanh"),
     OpKind.TRANSPOSE: _transpose,
     OpKind.TRANSPOSE_CONV: _transpose_conv,
@@ -858,7 +918,7 @@ def build_step(compiled: CompiledModel, index: int) -> Step:
     emitter(builder, builder.params)
     if builder.step.space is None:
         raise CompileError(f"operator {index} ({builder.op.opcode_name}) has no part to compute")
-    if builder.step.uses_scratch != bool(scratch_bytes(builder.params)):
+    if builder.step.uses_scratch != bool(scratch_bytes(builder.params) or state_inputs(builder.params)):
         raise CompileError(f"operator {index} ({builder.op.opcode_name}): kernel scratch and plan disagree")
     if builder.in_place is not None:
         if not any("_in_place" in line for line in builder.step.body):

@@ -29,10 +29,12 @@ flags.DEFINE_multi_string("report", [], "LABEL=PATH of a model's tinymlc report.
 flags.DEFINE_string("elf", None, "size: the linked firmware image.")
 flags.DEFINE_string("model", None, "vectors: the .tflite model.")
 flags.DEFINE_string("harness", None, "vectors: the host harness binary of the model's generated crate.")
+flags.DEFINE_string("crate", None, "vectors: the crate name of the model's generated crate.")
+flags.DEFINE_string("name", None, "vectors: the model's name in the lines the firmware prints.")
 flags.DEFINE_integer("samples", 4, "vectors: number of seeded random inputs.", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "vectors: random seed.")
 flags.DEFINE_boolean("multicore", False, "vectors: run the model on every core of the board.")
-flags.DEFINE_string("out", None, "Output file: budget summary, size report as JSON, or firmware main.rs.")
+flags.DEFINE_string("out", None, "Output: budget summary, size report as JSON, or firmware check module.")
 flags.DEFINE_string("out_text", None, "size: the size report as text.")
 
 
@@ -87,10 +89,16 @@ def vectors_command() -> int:
     # numpy and the compiler are only needed here: budget and size stay quick to start.
     from tinymlc.firmware import vectors  # noqa: PLC0415
 
-    main_rs = vectors.render(
-        Path(_required("model")), Path(_required("harness")), FLAGS.samples, FLAGS.seed, FLAGS.multicore
+    module = vectors.render(
+        Path(_required("model")),
+        Path(_required("harness")),
+        _required("crate"),
+        _required("name"),
+        FLAGS.samples,
+        FLAGS.seed,
+        FLAGS.multicore,
     )
-    Path(_required("out")).write_text(main_rs)
+    Path(_required("out")).write_text(module)
     return 0
 
 

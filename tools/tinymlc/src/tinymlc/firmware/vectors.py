@@ -52,9 +52,13 @@ def _output(tensor: Tensor, data: bytes) -> dict[str, Any]:
     }
 
 
-def render(model_path: Path, harness: Path, count: int, seed: int, multicore: bool = False) -> str:
-    """The firmware main.rs for `count` inputs drawn with `seed`; with `multicore`, the model
-    runs on every core of the board (`predict_tensors_on`)."""
+def render(
+    model_path: Path, harness: Path, crate: str, name: str, count: int, seed: int, multicore: bool = False
+) -> str:
+    """The firmware module checking crate `crate` (printed as `name`) on `count` inputs drawn
+    with `seed`; with
+    `multicore`, the model runs on every core of the board (`predict_tensors_on`, through the
+    firmware's `EXECUTOR`). Its `run` is called by the firmware's main (see model_test.bzl)."""
     compiled = compile_model(load_model(model_path))
     graph = compiled.graph
     samples = random_inputs(compiled, count, seed)
@@ -72,6 +76,6 @@ def render(model_path: Path, harness: Path, count: int, seed: int, multicore: bo
         )
     return (
         template_environment()
-        .get_template("firmware_check.rs.j2")
-        .render(source=model_path.name, samples=samples_rendered, multicore=multicore)
+        .get_template("firmware_model_check.rs.j2")
+        .render(source=model_path.name, crate=crate, name=name, samples=samples_rendered, multicore=multicore)
     )

@@ -25,6 +25,7 @@ from tinymlc.ir import (
     NO_TENSOR,
     Activation,
     BatchMatMulAttrs,
+    CallOnceAttrs,
     ConcatenationAttrs,
     Conv2DAttrs,
     DepthwiseConv2DAttrs,
@@ -47,8 +48,10 @@ from tinymlc.ir import (
     SoftmaxAttrs,
     SqueezeAttrs,
     StridedSliceAttrs,
+    SvdfAttrs,
     Tensor,
     TransposeConvAttrs,
+    VarHandleAttrs,
 )
 
 FILE_IDENTIFIER = b"TFL3"
@@ -230,7 +233,9 @@ class _Parser:
             shape=shape,
             dtype=dtype,
             quantization=self.quantization(tensor.Quantization()),
-            data=self.constant_data(payload, dtype, shape) if payload else None,
+            # TFLM allocates variable tensors in the arena and resets them to zero (the
+            # zero point for int8), whatever buffer the file gives them.
+            data=self.constant_data(payload, dtype, shape) if payload and not tensor.IsVariable() else None,
             shape_signature=signature,
             is_variable=bool(tensor.IsVariable()),
         )
@@ -488,5 +493,27 @@ _DECODERS: dict[OpKind, _Decoder] = {
         tflite.GeluOptions,
         _OPTIONS.GeluOptions,
         lambda o: GeluAttrs(approximate=bool(o.Approximate())),
+    ),
+    OpKind.VAR_HANDLE: (
+        tflite.VarHandleOptions,
+        _OPTIONS.VarHandleOptions,
+        lambda o: VarHandleAttrs(
+            container=(o.Container() or b"").decode("utf-8", "replace"),
+            shared_name=(o.SharedName() or b"").decode("utf-8", "replace"),
+        ),
+    ),
+    OpKind.CALL_ONCE: (
+        tflite.CallOnceOptions,
+        _OPTIONS.CallOnceOptions,
+        lambda o: CallOnceAttrs(init_subgraph_index=int(o.InitSubgraphIndex())),
+    ),
+    OpKind.SVDF: (
+        tflite.SVDFOptions,
+        _OPTIONS.SVDFOptions,
+        lambda o: SvdfAttrs(
+            rank=int(o.Rank()),
+            activation=_activation(o.FusedActivationFunction()),
+            asymmetric_quantize_inputs=bool(o.AsymmetricQuantizeInputs()),
+        ),
     ),
 }

@@ -35,12 +35,14 @@ from tinymlc.ops import (
     relu,
     relu6,
     reshape,
+    resource_variable,
     rsqrt,
     softmax,
     squared_difference,
     squeeze,
     strided_slice,
     sub,
+    svdf,
     tanh,
     transpose,
     transpose_conv,
@@ -77,6 +79,7 @@ PreparedParams: TypeAlias = (
     | gelu.GeluParams
     | rsqrt.RsqrtParams
     | transpose_conv.TransposeConvParams
+    | svdf.SvdfParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -105,12 +108,15 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.RELU: relu.prepare,
     OpKind.RELU6: relu6.prepare,
     OpKind.RESHAPE: reshape.prepare,
+    OpKind.READ_VARIABLE: resource_variable.prepare,
+    OpKind.ASSIGN_VARIABLE: resource_variable.prepare,
     OpKind.RSQRT: rsqrt.prepare,
     OpKind.SOFTMAX: softmax.prepare,
     OpKind.SQUARED_DIFFERENCE: squared_difference.prepare,
     OpKind.SQUEEZE: squeeze.prepare,
     OpKind.STRIDED_SLICE: strided_slice.prepare,
     OpKind.SUB: sub.prepare,
+    OpKind.SVDF: svdf.prepare,
     OpKind.TANH: tanh.prepare,
     OpKind.TRANSPOSE: transpose.prepare,
     OpKind.TRANSPOSE_CONV: transpose_conv.prepare,
@@ -124,6 +130,14 @@ def scratch_bytes(params: PreparedParams) -> int:
     if isinstance(params, conv_2d.Conv2DParams | batch_matmul.BatchMatMulParams):
         return params.scratch_bytes
     return 0
+
+
+def state_inputs(params: PreparedParams) -> tuple[int, ...]:
+    """Positions of the inputs holding state the layer's kernel updates in place (variable
+    tensors): codegen lends them mutably and the partition pass counts them as written."""
+    if isinstance(params, svdf.SvdfParams):
+        return (svdf.STATE_INPUT,)
+    return ()
 
 
 def overlap_distance(params: PreparedParams) -> int | None:

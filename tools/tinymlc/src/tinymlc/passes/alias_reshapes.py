@@ -7,6 +7,7 @@ both tensors.
 
 Not aliased:
   * constant inputs (constant folding materialises those instead);
+  * variable tensors (state): a reshape of state copies it as TFLM does;
   * a graph input reshaped straight into a graph output: the caller's input
     and output buffers would become one, which an API handing out both at
     once could not express -- the copy is kept.
@@ -32,6 +33,8 @@ def alias_reshapes(graph: Graph) -> Graph:
         source_tensor, target_tensor = graph.tensors[source], graph.tensors[target]
         if (
             source_tensor.is_constant
+            or source_tensor.is_variable
+            or target_tensor.is_variable
             or source_tensor.dtype != target_tensor.dtype
             or source_tensor.quantization != target_tensor.quantization
             or source_tensor.num_elements != target_tensor.num_elements

@@ -13,6 +13,13 @@
 
 All sizes are rounded up to the 16-byte alignment, as TFLM does, so every
 offset is aligned too.
+
+State: variable tensors (TFLite `is_variable`: SVDF's activation state, ...) keep
+their values from one inference to the next, so they are not planned by lifetime.
+They get a persistent region at the start of the arena, which nothing else ever
+uses: a 16-byte header (the generated code's marker of an initialised state, see
+`STATE_HEADER_BYTES`) and then every variable tensor, in order of first use. Everything
+else is planned after it.
 """
 
 from __future__ import annotations
@@ -20,11 +27,13 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tinymlc.ir import Graph, OpKind
 
 ALIGNMENT = 16
+STATE_HEADER_BYTES = ALIGNMENT
+"""Bytes at the start of the state region for the generated code's initialised-state marker."""
 EXHAUSTIVE_LIMIT = 7  # buffers; 7! orders is still fast
 LOCAL_SEARCH_STEPS = 300
 
@@ -82,6 +91,10 @@ class MemoryPlan:
     """(output tensor, input tensor) pairs of layers that write their output over the
     input they have read: the output starts the layer's overlap distance (rounded up to
     the alignment) below the input."""
+    state: dict[int, int] = field(default_factory=dict)
+    """Variable tensor id -> arena offset in the persistent state region."""
+    state_bytes: int = 0
+    """Bytes of the state region `[0, state_bytes)` (header included; 0 without state)."""
 
 
 def align(size: int) -> int:
@@ -223,11 +236,34 @@ class _Groups:
         self.parent[self.find(member)] = self.find(owner)
 
 
-def _activation_tensors(graph: Graph) -> list[int]:
+def _used_tensors(graph: Graph) -> set[int]:
     used = set(graph.inputs) | set(graph.outputs) | set(graph.aliases)
     for op in graph.operators:
         used.update(t for t in op.inputs + op.outputs if t >= 0)
-    return sorted(t for t in used if not graph.tensors[t].is_constant)
+    return used
+
+
+def _activation_tensors(graph: Graph) -> list[int]:
+    """Tensors planned by lifetime: neither constants nor state."""
+    tensors = graph.tensors
+    return sorted(
+        t for t in _used_tensors(graph) if not tensors[t].is_constant and not tensors[t].is_variable
+    )
+
+
+def plan_state(graph: Graph) -> tuple[dict[int, int], int]:
+    """(variable tensor -> offset, bytes of the state region) for the arena's start."""
+    # In order of first use, so each layer's state tensors are adjacent: one region.
+    used = [t for op in graph.operators for t in op.inputs + op.outputs if t >= 0]
+    variables = [
+        t for t in dict.fromkeys(used + sorted(_used_tensors(graph))) if graph.tensors[t].is_variable
+    ]
+    offsets: dict[int, int] = {}
+    end = STATE_HEADER_BYTES
+    for tensor in variables:
+        offsets[tensor] = end
+        end += align(graph.tensors[tensor].byte_size)
+    return (offsets, end) if offsets else ({}, 0)
 
 
 def _lifetimes(graph: Graph, tensors: list[int]) -> dict[int, tuple[int, int]]:
@@ -290,6 +326,7 @@ def _may_overwrite(
     root = groups.find(tensor)
     return (
         not graph.tensors[tensor].is_constant
+        and not graph.tensors[tensor].is_variable
         and root not in {groups.find(t) for t in graph.outputs}
         and root != groups.find(op.outputs[0])
         and group_span(root)[1] == step
@@ -387,13 +424,21 @@ def plan_graph_memory(
         BufferRequest(s.key, align(s.size), s.first, s.last) for s in scratch
     ]
     tflm_bytes = arena_size(unmerged, place(unmerged, tflm_order(unmerged)))
+    # Everything planned by lifetime lies after the persistent state region.
+    state, state_bytes = plan_state(graph)
+    offsets = {key: offset + state_bytes for key, offset in offsets.items()}
+    tensor_offsets = {t: offsets[groups.find(t)] for t in tensors}
+    tensor_offsets.update(state)
+    live_bytes = peak_live_bytes([BufferRequest(r.key, align(r.size), r.first, r.last) for r in requests])
     return MemoryPlan(
         offsets=offsets,
-        tensor_offsets={t: offsets[groups.find(t)] for t in tensors},
-        arena_bytes=size,
+        tensor_offsets=tensor_offsets,
+        arena_bytes=size + state_bytes,
         strategy=strategy,
-        tflm_greedy_bytes=tflm_bytes,
-        lower_bound=peak_live_bytes([BufferRequest(r.key, align(r.size), r.first, r.last) for r in requests]),
+        tflm_greedy_bytes=tflm_bytes + state_bytes,
+        lower_bound=live_bytes + state_bytes,
         in_place=tuple(in_place),
         overlapped=tuple(overlapped),
+        state=state,
+        state_bytes=state_bytes,
     )

@@ -1,7 +1,7 @@
 //! Host harness for `tinymlc check` and the golden tests (std; links the
 //! generated crate as `model`).
 //!
-//! `harness run N`: reads N samples from stdin (each input's little-endian
+//! `harness run N [RESET_EVERY]`: reads N samples from stdin (each input's little-endian
 //! bytes in `INPUTS` order) and writes records to stdout:
 //! `L` u32 layer, u32 len, bytes (after every layer); `O` u32 len, bytes (every
 //! output); `E` u32 len, message (on error); `D` (sample done).
@@ -11,6 +11,8 @@
 //! host threads through the multi-core executor.
 //! `harness multicore S R SEED`: S seeded random samples, each run on one core and on 1, 2, 3
 //! and 4 host threads R times; exits 1 with the first difference, else prints a summary.
+//! Samples run in sequence on one arena (a model's state carries over from one to the
+//! next, as in TFLite Micro); `run` likewise.
 use std::io::{Read, Write};
 
 use model::{DType, TensorMut, TensorRef, INPUTS, OUTPUTS};
@@ -88,12 +90,15 @@ fn record(out: &mut impl Write, tag: u8, fields: &[u32], bytes: &[u8]) {
     out.write_all(bytes).unwrap();
 }
 
-fn run(samples: usize) {
+fn run(samples: usize, reset_every: Option<usize>) {
     let mut stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     // One spare alignment's worth, so the generated code must realign the start.
     let mut arena = vec![0u8; model::ARENA_BYTES + model::ARENA_ALIGN + 1];
-    for _ in 0..samples {
+    for sample in 0..samples {
+        if reset_every.is_some_and(|every| sample % every == 0) {
+            model::reset(&mut arena[1..]).unwrap();
+        }
         let inputs = read_sample(&mut stdin);
         let mut outputs: Vec<Owned> = OUTPUTS.iter().map(|info| Owned::zeros(info.dtype, info.len)).collect();
         let refs: Vec<TensorRef<'_>> = inputs.iter().map(Owned::as_ref).collect();
@@ -210,9 +215,14 @@ fn multicore(samples: usize, repeats: usize, seed: u64) {
     for workers in 1..=4 {
         on_threads(workers, &mut |predict| {
             for repeat in 0..repeats {
+                // Each run is one sequence from the initial state: a garbage arena holds
+                // no initialised state, so its first inference resets it.
+                arena.fill((repeat * 29 + 7) as u8);
+                let state_end = arena.as_ptr().align_offset(model::ARENA_ALIGN) + model::STATE_BYTES;
                 for (index, (sample, expected)) in inputs.iter().zip(&expected).enumerate() {
-                    // Garbage in the arena must not matter: every byte read is written first.
-                    arena.fill((repeat * 31 + index) as u8);
+                    // Garbage in the arena must not matter: every byte read is written
+                    // first, except the state, which carries over to the next inference.
+                    arena[state_end..].fill((repeat * 31 + index) as u8);
                     let actual = outputs_of(predict, sample, &mut arena).unwrap();
                     if &actual != expected {
                         println!("sample {index}, {workers} worker(s), run {repeat}: outputs differ from one core");
@@ -255,10 +265,10 @@ fn errors() {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
-        Some("run") => run(args[2].parse().unwrap()),
+        Some("run") => run(args[2].parse().unwrap(), args.get(3).map(|every| every.parse().unwrap())),
         Some("errors") => errors(),
         Some("bench") => bench(args[2].parse().unwrap(), args.get(3).map(|w| w.parse().unwrap())),
         Some("multicore") => multicore(args[2].parse().unwrap(), args[3].parse().unwrap(), args[4].parse().unwrap()),
-        _ => panic!("usage: harness run N | harness errors | harness bench N [WORKERS] | harness multicore S R SEED"),
+        _ => panic!("usage: harness run N [RESET_EVERY] | harness errors | harness bench N [WORKERS] | harness multicore S R SEED"),
     }
 }

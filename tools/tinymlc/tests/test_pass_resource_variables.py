@@ -1,0 +1,86 @@
+"""Resource variables lowered to state: the zoo's converted `tf.Variable` model, its
+sequences and `reset` against TFLM, and init subgraphs we cannot fold."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.codegen_support import build
+from tinymlc import hostbuild
+from tinymlc.check import random_inputs
+from tinymlc.errors import CompileError
+from tinymlc.frontend import load_model
+from tinymlc.ir import OpKind
+from tinymlc.passes.resource_variables import RESOURCE_KINDS, lower_resource_variables
+from tinymlc.tflm_reference import REFERENCE_ARENA_BYTES
+
+MODEL = Path(__file__).absolute().parents[3] / "models" / "resource_variable_running_mean.tflite"
+
+
+def test_variables_become_state_tensors_with_their_initial_values() -> None:
+    model = load_model(MODEL)
+    assert len(model.subgraphs) == 2
+    lowered = lower_resource_variables(model)
+    assert len(lowered.subgraphs) == 1
+    graph = lowered.main
+    assert not any(
+        op.kind in RESOURCE_KINDS - {OpKind.READ_VARIABLE, OpKind.ASSIGN_VARIABLE} for op in graph.operators
+    )
+    (variable,) = [t for t, tensor in enumerate(graph.tensors) if tensor.is_variable]
+    assignments = [op for op in graph.operators if op.kind is OpKind.ASSIGN_VARIABLE]
+    reads = [op for op in graph.operators if op.kind is OpKind.READ_VARIABLE]
+    assert [op.outputs for op in assignments] == [(variable,)]
+    assert len(reads) == 2
+    assert all(op.inputs == (variable,) for op in reads)
+    # The init subgraph's constant, as the variable's initial bytes.
+    (init_assign,) = [op for op in model.subgraphs[1].operators if op.kind is OpKind.ASSIGN_VARIABLE]
+    constant = model.subgraphs[1].tensors[init_assign.inputs[1]].data
+    assert constant is not None
+    assert graph.state_initial[variable] == np.ascontiguousarray(constant, "<f4").tobytes()
+
+
+def _tflm_outputs(samples: list[list[np.ndarray]], fresh_every: int) -> list[bytes]:
+    """TFLM's outputs, with a new interpreter every `fresh_every` samples: a fresh one runs
+    CALL_ONCE's init subgraph again (TFLM's own `reset()` does not)."""
+    from tflite_micro.python.tflite_micro import runtime  # noqa: PLC0415 -- test dependency
+
+    outputs = []
+    interpreter: Any = None
+    for index, sample in enumerate(samples):
+        if index % fresh_every == 0:
+            interpreter = runtime.Interpreter.from_file(MODEL, arena_size=REFERENCE_ARENA_BYTES)
+        interpreter.set_input(sample[0], 0)
+        interpreter.invoke()
+        outputs.append(np.asarray(interpreter.get_output(0)).tobytes())
+    return outputs
+
+
+@pytest.mark.parametrize("reset_every", [0, 4])
+def test_sequences_and_reset_match_tflm(reset_every: int) -> None:
+    with tempfile.TemporaryDirectory() as work:
+        compiled, binary = build(MODEL.read_bytes(), Path(work))
+        samples = random_inputs(compiled, 12, seed=7)
+        ours = hostbuild.run_harness(binary, samples, reset_every)
+    expected = _tflm_outputs(samples, reset_every or len(samples))
+    assert [result.outputs for result in ours] == [[e] for e in expected]
+
+
+def test_init_subgraph_computing_more_than_constants_is_rejected() -> None:
+    model = load_model(MODEL)
+    init = model.subgraphs[1]
+    (index,) = [i for i, op in enumerate(init.operators) if op.kind is OpKind.ASSIGN_VARIABLE]
+    computed = replace(init.tensors[init.operators[index].inputs[1]], data=None)
+    tensors = (*init.tensors, computed)
+    operators = list(init.operators)
+    operators[index] = replace(operators[index], inputs=(operators[index].inputs[0], len(tensors) - 1))
+    broken = replace(
+        model, subgraphs=(model.main, replace(init, tensors=tensors, operators=tuple(operators)))
+    )
+    with pytest.raises(CompileError, match="only assignments of constants"):
+        lower_resource_variables(broken)
