@@ -108,6 +108,8 @@ class ModelSpec:
     tflm_unsupported: str | None = None
     # Quantize weights per tensor instead of the default per output channel.
     per_tensor_weights: bool = False
+    # 16x8 quantization: int16 activations (symmetric), int8 weights, int64 bias.
+    int16_activations: bool = False
     # Makes the model bytes itself (a flatbuffer written directly for operators no converter
     # emits, or a conversion convert() cannot do); replaces convert().
     flatbuffer: Callable[[np.random.Generator], bytes] | None = None
@@ -1074,10 +1076,11 @@ def error_models() -> list[ModelSpec]:
 
 def all_models() -> list[ModelSpec]:
     import build_stateful  # noqa: PLC0415 -- it imports this module
+    from build_i16 import i16_models  # imports this module's helpers
     from build_i16_elementwise import i16_elementwise_models  # imports this module's helpers
     models = (app_models() + conv_models() + dense_and_pool_models() + activation_models()
               + binary_models() + shape_models() + quantization_models() + error_models()
-              + build_stateful.stateful_models() + i16_elementwise_models())
+              + build_stateful.stateful_models() + i16_models() + i16_elementwise_models())
     names = [m.name for m in models]
     assert len(names) == len(set(names)), "duplicate model names"
     return models

@@ -33,7 +33,7 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "QUANTIZE", "DEQUANTIZE", "LOGISTIC", "TANH", "RELU", "RELU6",
     "LEAKY_RELU", "HARD_SWISH", "PAD", "CONCATENATION", "MEAN",
     "STRIDED_SLICE", "TRANSPOSE", "BATCH_MATMUL", "MAXIMUM", "MINIMUM",
-    "GELU", "RSQRT", "SQUARED_DIFFERENCE", "SVDF",
+    "GELU", "RSQRT", "SQUARED_DIFFERENCE", "SVDF", "TRANSPOSE_CONV",
     "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "CALL_ONCE",
 })
 
@@ -155,7 +155,7 @@ class OpExpectation:
     """An operator that must appear at least once with (a superset of) these options."""
     op: str
     options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    has_bias: bool | None = None  # CONV/DEPTHWISE/FC: third input present or omitted
+    has_bias: bool | None = None  # CONV/DEPTHWISE/FC: third input (TRANSPOSE_CONV: fourth) present or omitted
     per_channel: bool | None = None  # weights (input 1) quantized per output channel
     input_dtype: str | None = None  # dtype of input 0, e.g. QUANTIZE FLOAT32 vs INT8 (requantize)
 
@@ -165,7 +165,8 @@ class OpExpectation:
         if any(operator.options.get(k) != v for k, v in self.options.items()):
             return False
         if self.has_bias is not None:
-            bias_present = len(operator.inputs) > 2 and operator.inputs[2] is not None
+            bias_index = 3 if operator.name == "TRANSPOSE_CONV" else 2
+            bias_present = len(operator.inputs) > bias_index and operator.inputs[bias_index] is not None
             if bias_present != self.has_bias:
                 return False
         if self.input_dtype is not None:

@@ -150,7 +150,7 @@ pub(crate) fn checked_plan(
             .checked_mul(columns)
             .ok_or(KernelError::InvalidParameter)?,
     )?;
-    quant.check(None, columns)?;
+    quant.check::<i8, i32>(None, columns)?;
     tile.check_within(total_rows, columns)?;
     Ok(plan)
 }

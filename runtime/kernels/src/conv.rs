@@ -8,6 +8,8 @@
 //!
 //! Split axes: output rows (`N*H`) and output channels, via [`OutputTile`].
 
+use crate::accumulator::Accumulator;
+use crate::element::QuantElement;
 use crate::error::{expect_len, KernelError, KernelResult};
 use crate::quant::{ActivationRange, ChannelMultipliers, Rescale};
 use crate::shape::Nhwc;
@@ -55,17 +57,38 @@ pub struct LinearQuantParams<'a> {
 }
 
 impl LinearQuantParams<'_> {
-    /// Adds one tap to the accumulator; INT32 arithmetic wraps on overflow like C++ on
-    /// TFLM targets.
-    pub(crate) fn accumulate(&self, acc: i32, filter_value: i8, input_value: i8) -> i32 {
+    /// Adds one tap to the accumulator: the product is formed in INT32 (as TFLM's
+    /// `int32_t` operands) and wraps on overflow like C++ on TFLM targets.
+    #[inline(always)]
+    pub(crate) fn accumulate<T: QuantElement, A: Accumulator>(
+        &self,
+        acc: A,
+        filter_value: i8,
+        input_value: T,
+    ) -> A {
         let filter = i32::from(filter_value) + self.weights_offset;
-        let input = i32::from(input_value) + self.input_offset;
-        acc.wrapping_add(filter.wrapping_mul(input))
+        let input = input_value.widen().wrapping_add(self.input_offset);
+        acc.add_product(filter.wrapping_mul(input))
     }
 
-    /// Adds the bias and requantizes the accumulator of output channel `channel`.
-    pub(crate) fn finish(&self, acc: i32, bias: Option<&[i32]>, channel: usize) -> i8 {
-        self.finish_with(acc, bias, channel, self.output_multipliers.get(channel))
+    /// Adds the bias and requantizes the accumulator of output channel `channel`
+    /// with the accumulator type's `MultiplyByQuantizedMultiplier`.
+    pub(crate) fn finish<T: QuantElement, A: Accumulator>(
+        &self,
+        acc: A,
+        bias: Option<&[A]>,
+        channel: usize,
+    ) -> T {
+        let acc = match bias {
+            Some(bias) => acc.add_bias(bias[channel]),
+            None => acc,
+        };
+        let scaled = acc.rescale(self.output_multipliers.get(channel));
+        // `check` keeps the activation range within `T`, so this never saturates.
+        T::saturate(
+            self.activation
+                .apply(scaled.wrapping_add(self.output_offset)),
+        )
     }
 
     /// [`Self::finish`] with the channel's multiplier given (prepared or not).
@@ -86,13 +109,18 @@ impl LinearQuantParams<'_> {
             .apply(multiplier.rescale(acc).wrapping_add(self.output_offset)) as i8
     }
 
-    /// Checks the per-channel slices and the bias against `channels` outputs.
-    pub(crate) fn check(&self, bias: Option<&[i32]>, channels: usize) -> KernelResult {
+    /// Checks the per-channel slices and the bias against `channels` outputs, and
+    /// the activation range against the output type `T`.
+    pub(crate) fn check<T: QuantElement, A>(
+        &self,
+        bias: Option<&[A]>,
+        channels: usize,
+    ) -> KernelResult {
         self.output_multipliers.check(channels)?;
         if let Some(bias) = bias {
             expect_len(bias.len(), channels)?;
         }
-        if self.activation.min < i32::from(i8::MIN) || self.activation.max > i32::from(i8::MAX) {
+        if self.activation.min < T::MIN || self.activation.max > T::MAX {
             return Err(KernelError::InvalidParameter);
         }
         Ok(())
@@ -148,19 +176,19 @@ pub(crate) struct ConvLayout {
 impl ConvLayout {
     /// Checks a CONV_2D's tensors, parameters and tile.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
+    pub(crate) fn new<T: QuantElement, A>(
         geometry: &ConvGeometry,
         quant: &LinearQuantParams,
         (input_len, input_shape): (usize, Nhwc),
         (filter_len, filter_shape): (usize, Nhwc),
-        bias: Option<&[i32]>,
+        bias: Option<&[A]>,
         (output_len, output_shape): (usize, Nhwc),
         tile: OutputTile,
     ) -> Result<Self, KernelError> {
         check_feature_maps(input_len, input_shape, output_len, output_shape, tile)?;
         expect_len(filter_len, filter_shape.element_count()?)?;
         expect_len(filter_shape.batches, output_shape.channels)?;
-        quant.check(bias, output_shape.channels)?;
+        quant.check::<T, A>(bias, output_shape.channels)?;
         let filter_depth = filter_shape.channels;
         if filter_depth == 0 || input_shape.channels % filter_depth != 0 {
             return Err(KernelError::ShapeMismatch);
@@ -184,15 +212,15 @@ impl ConvLayout {
 /// `filter_shape` is `[output_channels, height, width, input_channels / groups]`
 /// (TFLite OHWI). `bias`, when present, has one INT32 per output channel.
 #[allow(clippy::too_many_arguments)]
-pub fn conv_2d(
+pub fn conv_2d<T: QuantElement, A: Accumulator>(
     geometry: &ConvGeometry,
     quant: &LinearQuantParams,
-    input: &[i8],
+    input: &[T],
     input_shape: Nhwc,
     filter: &[i8],
     filter_shape: Nhwc,
-    bias: Option<&[i32]>,
-    output: &mut [i8],
+    bias: Option<&[A]>,
+    output: &mut [T],
     output_shape: Nhwc,
     tile: OutputTile,
 ) -> KernelResult {
@@ -201,7 +229,7 @@ pub fn conv_2d(
         x_axis,
         filter_depth,
         filters_per_group,
-    } = ConvLayout::new(
+    } = ConvLayout::new::<T, A>(
         geometry,
         quant,
         (input.len(), input_shape),
@@ -339,7 +367,7 @@ pub(crate) mod tests {
             Nhwc::new(1, 3, 3, 1),
             &[1; 4],
             Nhwc::new(1, 2, 2, 1),
-            None,
+            None::<&[i32]>,
             &mut output,
             Nhwc::new(1, 2, 2, 1),
             OutputTile::full(2, 1),
@@ -372,7 +400,7 @@ pub(crate) mod tests {
             Nhwc::new(1, 1, 1, 1),
             &[1; 9],
             Nhwc::new(1, 3, 3, 1),
-            None,
+            None::<&[i32]>,
             &mut output,
             Nhwc::new(1, 1, 1, 1),
             OutputTile::full(1, 1),
@@ -399,7 +427,7 @@ pub(crate) mod tests {
             Nhwc::new(1, 1, 1, 4),
             &[1, 0, 0, 1],
             Nhwc::new(2, 1, 1, 2),
-            None,
+            None::<&[i32]>,
             &mut output,
             Nhwc::new(1, 1, 1, 2),
             OutputTile::full(1, 2),
@@ -426,7 +454,7 @@ pub(crate) mod tests {
             Nhwc::new(1, 1, 1, 1),
             &[1],
             Nhwc::new(1, 1, 1, 1),
-            None,
+            None::<&[i32]>,
             &mut output,
             Nhwc::new(1, 1, 1, 1),
             OutputTile::full(1, 1),
@@ -446,7 +474,7 @@ pub(crate) mod tests {
             Nhwc::new(1, 1, 2, 2),
             &[1, 1, 1, 1],
             Nhwc::new(2, 1, 1, 2),
-            None,
+            None::<&[i32]>,
             &mut output,
             Nhwc::new(1, 1, 1, 2),
             OutputTile::full(1, 2),
@@ -481,6 +509,133 @@ pub(crate) mod tests {
         };
         let q = quant(&multipliers, &shifts, 3, -4);
         let whole = check_tile_split(6, 2, 5, 0i8, |tile, out| {
+            conv_2d(
+                &geometry,
+                &q,
+                &input,
+                input_shape,
+                &filter,
+                filter_shape,
+                Some(&bias),
+                out,
+                output_shape,
+                tile,
+            )
+            .unwrap()
+        });
+        assert!(whole.iter().any(|&v| v != 0));
+    }
+
+    #[test]
+    fn sixteen_by_eight_accumulates_in_i64_and_rescales_with_its_overload() {
+        // INT16 input 30000 x filter 127 x 4 taps + bias 2^40 overflows i32; the
+        // int64 MultiplyByQuantizedMultiplier with 2^-30 (multiplier 2^30, shift
+        // -29, reduced to 2^14 and shifted by 44) gives round(acc / 2^30).
+        let acc = 4 * 30_000 * 127 + (1i64 << 40);
+        let q = quant(&[1 << 30], &[-29], 0, 0);
+        let mut q16 = q;
+        q16.activation = ActivationRange::full::<i16>();
+        let mut output = [0i16; 1];
+        conv_2d(
+            &unit_geometry(),
+            &q16,
+            &[30_000i16; 4],
+            Nhwc::new(1, 1, 1, 4),
+            &[127; 4],
+            Nhwc::new(1, 1, 1, 4),
+            Some(&[1i64 << 40]),
+            &mut output,
+            Nhwc::new(1, 1, 1, 1),
+            OutputTile::full(1, 1),
+        )
+        .unwrap();
+        let expected = (acc * (1 << 14) + (1 << 43)) >> 44;
+        assert_eq!(i64::from(output[0]), expected);
+    }
+
+    #[test]
+    fn sixteen_by_eight_with_i32_bias_uses_the_i32_rescale() {
+        // acc = -6 * 1, multiplier 0.25: the i32 overload rounds -1.5 away from
+        // zero to -2 where the i64 one rounds half up to -1.
+        let mut q = quant(&[1 << 30], &[-1], 0, 0);
+        q.activation = ActivationRange::full::<i16>();
+        let mut output = [0i16; 1];
+        conv_2d(
+            &unit_geometry(),
+            &q,
+            &[-6i16],
+            Nhwc::new(1, 1, 1, 1),
+            &[1],
+            Nhwc::new(1, 1, 1, 1),
+            Some(&[0i32]),
+            &mut output,
+            Nhwc::new(1, 1, 1, 1),
+            OutputTile::full(1, 1),
+        )
+        .unwrap();
+        assert_eq!(output, [-2]);
+        conv_2d(
+            &unit_geometry(),
+            &q,
+            &[-6i16],
+            Nhwc::new(1, 1, 1, 1),
+            &[1],
+            Nhwc::new(1, 1, 1, 1),
+            Some(&[0i64]),
+            &mut output,
+            Nhwc::new(1, 1, 1, 1),
+            OutputTile::full(1, 1),
+        )
+        .unwrap();
+        assert_eq!(output, [-1]);
+    }
+
+    #[test]
+    fn activation_range_must_fit_the_output_type() {
+        let mut q = quant(&[1 << 30], &[0], 0, 0);
+        q.activation = ActivationRange::full::<i16>();
+        let mut output = [0i8; 1];
+        let result = conv_2d(
+            &unit_geometry(),
+            &q,
+            &[1i8],
+            Nhwc::new(1, 1, 1, 1),
+            &[1],
+            Nhwc::new(1, 1, 1, 1),
+            None::<&[i32]>,
+            &mut output,
+            Nhwc::new(1, 1, 1, 1),
+            OutputTile::full(1, 1),
+        );
+        assert_eq!(result, Err(KernelError::InvalidParameter));
+    }
+
+    #[test]
+    fn sixteen_by_eight_split_into_tiles_equals_whole() {
+        let input_shape = Nhwc::new(1, 5, 4, 3);
+        let filter_shape = Nhwc::new(4, 3, 3, 3);
+        let output_shape = Nhwc::new(1, 3, 2, 4);
+        let input: Vec<i16> = pseudo_random_i8(input_shape.element_count().unwrap(), 3)
+            .iter()
+            .map(|&v| i16::from(v) * 211)
+            .collect();
+        let filter = pseudo_random_i8(filter_shape.element_count().unwrap(), 4);
+        let bias = [1i64 << 33, -5, 70_000, 0];
+        let geometry = ConvGeometry {
+            stride_height: 2,
+            stride_width: 2,
+            pad_top: 1,
+            pad_left: 1,
+            ..unit_geometry()
+        };
+        let mut q = quant(
+            &[1_300_000_000, 1 << 30, 2_000_000_000, 1 << 30],
+            &[-12, -10, -14, -11],
+            0,
+            0,
+        );
+        q.activation = ActivationRange::full::<i16>();
+        let whole = check_tile_split(3, 2, 4, 0i16, |tile, out| {
             conv_2d(
                 &geometry,
                 &q,

@@ -7,7 +7,9 @@
 //!
 //! Split axes: output rows (`N*H`) and output channels, via [`OutputTile`].
 
+use crate::accumulator::Accumulator;
 use crate::conv::{ConvGeometry, LinearQuantParams};
+use crate::element::QuantElement;
 use crate::error::{expect_len, KernelError, KernelResult};
 use crate::shape::Nhwc;
 use crate::spatial::{accumulate_window, check_feature_maps, for_each_tile_element, WindowAxis};
@@ -15,13 +17,13 @@ use crate::split::OutputTile;
 
 /// Checks a DEPTHWISE_CONV_2D's tensors, parameters and tile; returns its window axes.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn checked_depthwise_axes(
+pub(crate) fn checked_depthwise_axes<T: QuantElement, A>(
     geometry: &ConvGeometry,
     depth_multiplier: usize,
     quant: &LinearQuantParams,
     (input_len, input_shape): (usize, Nhwc),
     (filter_len, filter_shape): (usize, Nhwc),
-    bias: Option<&[i32]>,
+    bias: Option<&[A]>,
     (output_len, output_shape): (usize, Nhwc),
     tile: OutputTile,
 ) -> Result<(WindowAxis, WindowAxis), KernelError> {
@@ -39,7 +41,7 @@ pub(crate) fn checked_depthwise_axes(
             .ok_or(KernelError::InvalidParameter)?,
         output_shape.channels,
     )?;
-    quant.check(bias, output_shape.channels)?;
+    quant.check::<T, A>(bias, output_shape.channels)?;
     geometry.checked_axes(input_shape, filter_shape, output_shape)
 }
 
@@ -48,20 +50,20 @@ pub(crate) fn checked_depthwise_axes(
 /// `filter_shape` is `[1, height, width, output_channels]`; output channel `c` reads
 /// input channel `c / depth_multiplier` (TFLM's `m + in_channel * depth_multiplier`).
 #[allow(clippy::too_many_arguments)]
-pub fn depthwise_conv_2d(
+pub fn depthwise_conv_2d<T: QuantElement, A: Accumulator>(
     geometry: &ConvGeometry,
     depth_multiplier: usize,
     quant: &LinearQuantParams,
-    input: &[i8],
+    input: &[T],
     input_shape: Nhwc,
     filter: &[i8],
     filter_shape: Nhwc,
-    bias: Option<&[i32]>,
-    output: &mut [i8],
+    bias: Option<&[A]>,
+    output: &mut [T],
     output_shape: Nhwc,
     tile: OutputTile,
 ) -> KernelResult {
-    let (y_axis, x_axis) = checked_depthwise_axes(
+    let (y_axis, x_axis) = checked_depthwise_axes::<T, A>(
         geometry,
         depth_multiplier,
         quant,
@@ -119,7 +121,7 @@ mod tests {
             Nhwc::new(1, 1, 1, 2),
             &[1, 2, 3, 4],
             Nhwc::new(1, 1, 1, 4),
-            None,
+            None::<&[i32]>,
             &mut output,
             Nhwc::new(1, 1, 1, 4),
             OutputTile::full(1, 4),
@@ -176,7 +178,7 @@ mod tests {
             Nhwc::new(1, 1, 1, 2),
             &[127, 127],
             Nhwc::new(1, 1, 1, 2),
-            None,
+            None::<&[i32]>,
             &mut output,
             Nhwc::new(1, 1, 1, 2),
             OutputTile::full(1, 2),
@@ -227,5 +229,33 @@ mod tests {
             .unwrap()
         });
         assert!(whole.iter().any(|&v| v != 0));
+    }
+
+    #[test]
+    fn sixteen_by_eight_depthwise_with_i64_bias() {
+        // Channels (1000, -2000) x weights (100, 50), biases (2^32, -7): the first
+        // accumulator needs 64 bits; output = round_half_up(acc / 2^20).
+        let mut q = quant(&[1 << 30], &[-19], 0, 0);
+        q.activation = ActivationRange::full::<i16>();
+        let mut output = [0i16; 2];
+        depthwise_conv_2d(
+            &unit_geometry(),
+            1,
+            &q,
+            &[1000i16, -2000],
+            Nhwc::new(1, 1, 1, 2),
+            &[100, 50],
+            Nhwc::new(1, 1, 1, 2),
+            Some(&[1i64 << 32, -7]),
+            &mut output,
+            Nhwc::new(1, 1, 1, 2),
+            OutputTile::full(1, 2),
+        )
+        .unwrap();
+        let rescale = |acc: i64| ((acc * (1 << 14) + (1 << 33)) >> 34) as i16;
+        assert_eq!(
+            output,
+            [rescale(100_000 + (1 << 32)), rescale(-100_000 - 7)]
+        );
     }
 }

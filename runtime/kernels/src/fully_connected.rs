@@ -11,7 +11,9 @@
 //! Split axes: batch rows and output units, via [`OutputTile`] (`rows` = batches,
 //! `channels` = output units).
 
+use crate::accumulator::Accumulator;
 use crate::conv::LinearQuantParams;
+use crate::element::QuantElement;
 use crate::error::{expect_len, KernelError, KernelResult};
 use crate::split::OutputTile;
 
@@ -30,20 +32,20 @@ pub struct FullyConnectedDims {
 ///
 /// `input` is `batches x input_depth`, `filter` is `output_depth x input_depth`,
 /// `output` is `batches x output_depth`, all row-major.
-pub fn fully_connected(
+pub fn fully_connected<T: QuantElement, A: Accumulator>(
     quant: &LinearQuantParams,
     dims: FullyConnectedDims,
-    input: &[i8],
+    input: &[T],
     filter: &[i8],
-    bias: Option<&[i32]>,
-    output: &mut [i8],
+    bias: Option<&[A]>,
+    output: &mut [T],
     tile: OutputTile,
 ) -> KernelResult {
     let product = |a: usize, b: usize| a.checked_mul(b).ok_or(KernelError::InvalidParameter);
     expect_len(input.len(), product(dims.batches, dims.input_depth)?)?;
     expect_len(filter.len(), product(dims.output_depth, dims.input_depth)?)?;
     expect_len(output.len(), product(dims.batches, dims.output_depth)?)?;
-    quant.check(bias, dims.output_depth)?;
+    quant.check::<T, A>(bias, dims.output_depth)?;
     tile.check_within(dims.batches, dims.output_depth)?;
 
     let depth = dims.input_depth;
@@ -54,7 +56,7 @@ pub fn fully_connected(
             let acc = weights
                 .iter()
                 .zip(row)
-                .fold(0i32, |acc, (&w, &x)| quant.accumulate(acc, w, x));
+                .fold(A::ZERO, |acc, (&w, &x)| quant.accumulate(acc, w, x));
             output[batch * dims.output_depth + unit] = quant.finish(acc, bias, unit);
         }
     }
@@ -139,7 +141,7 @@ mod tests {
             dims,
             &[3],
             &[1, 1, -1],
-            None,
+            None::<&[i32]>,
             &mut output,
             OutputTile::full(1, 3),
         )
@@ -162,7 +164,7 @@ mod tests {
             dims,
             &[3],
             &[1, 1, 1],
-            None,
+            None::<&[i32]>,
             &mut output,
             OutputTile::full(1, 3),
         );
@@ -185,5 +187,36 @@ mod tests {
             fully_connected(&quant, dims, &input, &filter, Some(&bias), out, tile).unwrap()
         });
         assert!(whole.iter().any(|&v| v != 0));
+    }
+
+    #[test]
+    fn sixteen_by_eight_with_i32_and_i64_bias() {
+        // Row (20000, -10000) . (3, 4) = 20000; bias 5; multiplier 2^-4 per channel.
+        let quant = linear_quant((0, 0, 0), &[1 << 30], &[-3], ActivationRange::full::<i16>());
+        let dims = dims(1, 2, 1);
+        let mut with_i32 = [0i16; 1];
+        fully_connected(
+            &quant,
+            dims,
+            &[20_000i16, -10_000],
+            &[3, 4],
+            Some(&[5i32]),
+            &mut with_i32,
+            OutputTile::full(1, 1),
+        )
+        .unwrap();
+        let mut with_i64 = [0i16; 1];
+        fully_connected(
+            &quant,
+            dims,
+            &[20_000i16, -10_000],
+            &[3, 4],
+            Some(&[5i64]),
+            &mut with_i64,
+            OutputTile::full(1, 1),
+        )
+        .unwrap();
+        // 20005 / 16 = 1250.3125 -> 1250 both ways.
+        assert_eq!((with_i32, with_i64), ([1250], [1250]));
     }
 }

@@ -8,6 +8,7 @@
 // `unsafe` only in `optimized::dsp`, the DSP instructions' `asm!` (see its docs).
 #![deny(unsafe_code)]
 
+pub mod accumulator;
 pub mod error;
 pub mod fixed_point;
 pub mod quant;
@@ -37,15 +38,18 @@ pub mod reshape;
 pub mod rsqrt;
 pub mod sigmoid16;
 pub mod softmax;
+pub mod softmax16;
 pub mod strided_slice;
 pub mod svdf;
 pub mod tanh;
 pub mod transpose;
+pub mod transpose_conv;
 
 pub mod optimized;
 
 mod spatial;
 
+pub use accumulator::Accumulator;
 pub use element::QuantElement;
 pub use error::KernelError;
 pub use quant::{ActivationRange, ChannelMultipliers, FusedActivation, QuantizedMultiplier};

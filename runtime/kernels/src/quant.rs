@@ -85,6 +85,26 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
     )
 }
 
+/// TFLM `MultiplyByQuantizedMultiplier(int64_t x, int32_t multiplier, int shift)`
+/// (double-rounding build), which 16x8 kernels with 64-bit accumulators use: the
+/// multiplier is first rounded to Q0.15, then `x * m15` is shifted right by
+/// `15 - shift` with rounding half up. TFLM asserts `|x| < 2^47` and a result
+/// within `i32`; outside that, this wraps (as C++ does on TFLM targets) instead of
+/// panicking, and the shift is clamped to the representable `1..=63`.
+#[inline]
+pub fn multiply_by_quantized_multiplier_i64(x: i64, multiplier: i32, shift: i32) -> i32 {
+    let reduced_multiplier = if multiplier < 0x7FFF_0000 {
+        (multiplier + (1 << 15)) >> 16
+    } else {
+        0x7FFF
+    };
+    let total_shift = (15i32.saturating_sub(shift)).clamp(1, 63) as u32;
+    let round = 1i64 << (total_shift - 1);
+    (x.wrapping_mul(i64::from(reduced_multiplier))
+        .wrapping_add(round)
+        >> total_shift) as i32
+}
+
 /// [`multiply_by_quantized_multiplier`] with its shift decoded once, for kernels that
 /// apply one multiplier to many values: the per-call clamps and masks of the
 /// reference become constants, and the high multiply folds into one add and shift.
@@ -405,6 +425,22 @@ impl ChannelMultipliers<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multiply_by_quantized_multiplier_i64_rounds_half_up() {
+        // 0.5 = (2^30, 0): reduced to 2^14, shifted right by 15.
+        assert_eq!(multiply_by_quantized_multiplier_i64(1000, 1 << 30, 0), 500);
+        assert_eq!(multiply_by_quantized_multiplier_i64(3, 1 << 30, 0), 2);
+        assert_eq!(multiply_by_quantized_multiplier_i64(-3, 1 << 30, 0), -1);
+        // Multipliers at the top saturate to 0x7FFF; shift 7 leaves a shift of 8.
+        assert_eq!(
+            multiply_by_quantized_multiplier_i64(256, i32::MAX, 7),
+            0x7FFF
+        );
+        // Out-of-contract inputs wrap rather than panic.
+        let _ = multiply_by_quantized_multiplier_i64(i64::MAX, i32::MAX, -40);
+        let _ = multiply_by_quantized_multiplier_i64(i64::MIN, 0, 40);
+    }
 
     /// The `i32` edge cases, then `count` seeded random values of every magnitude (not
     /// only huge ones).

@@ -1,5 +1,6 @@
 //! Loops and checks shared by the NHWC windowed kernels (convolutions and pools).
 
+use crate::accumulator::Accumulator;
 use crate::error::KernelError;
 use crate::shape::Nhwc;
 use crate::split::OutputTile;
@@ -82,14 +83,14 @@ impl WindowAxis {
 /// Folds `tap(acc, (filter_y, filter_x), (in_y, in_x))` over the taps of the window
 /// at output `(out_y, out_x)` that lie inside the input, from 0 (TFLM's convolutions
 /// skip padding taps rather than reading zeros).
-pub(crate) fn accumulate_window(
+pub(crate) fn accumulate_window<A: Accumulator>(
     y_axis: &WindowAxis,
     x_axis: &WindowAxis,
     (out_y, out_x): (usize, usize),
-    mut tap: impl FnMut(i32, (usize, usize), (usize, usize)) -> i32,
-) -> i32 {
+    mut tap: impl FnMut(A, (usize, usize), (usize, usize)) -> A,
+) -> A {
     let (y_origin, x_origin) = (y_axis.origin(out_y), x_axis.origin(out_x));
-    let mut acc = 0i32;
+    let mut acc = A::ZERO;
     for filter_y in 0..y_axis.taps {
         let Some(in_y) = y_axis.input_at(y_origin, filter_y) else {
             continue;

@@ -1,4 +1,5 @@
-"""Tiny numpy/Python re-implementations of TFLM's int8 reference kernels,
+"""Tiny numpy/Python re-implementations of TFLM's int8 (and 16x8 convolution)
+reference kernels,
 driven only by tinymlc's prepared parameters.
 
 If a prepared parameter is off by one bit, these disagree with the real TFLM
@@ -29,6 +30,18 @@ def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
 
+def mbqm_int64(x: int, multiplier: int, shift: int) -> int:
+    """TFLM's `MultiplyByQuantizedMultiplier(int64_t, ...)`: Q0.15 multiplier, one
+    rounding shift (inputs in its documented range, so no wrap-around)."""
+    reduced = (multiplier + (1 << 15)) >> 16 if multiplier < 0x7FFF0000 else 0x7FFF
+    total_shift = 15 - shift
+    return (x * reduced + (1 << (total_shift - 1))) >> total_shift
+
+
+def _rescale_linear(acc: int, multiplier: int, shift: int, accumulator: DType) -> int:
+    return mbqm_int64(acc, multiplier, shift) if accumulator is DType.INT64 else mbqm(acc, multiplier, shift)
+
+
 def fully_connected(
     p: FullyConnectedParams, x: np.ndarray, w: np.ndarray, bias: np.ndarray | None
 ) -> np.ndarray:
@@ -55,7 +68,7 @@ def conv_2d(
     _, out_h, out_w, out_c = p.output_shape
     kh, kw = p.filter_shape[1], p.filter_shape[2]
     depthwise = isinstance(p, DepthwiseConv2DParams)
-    out = np.zeros(p.output_shape, dtype=np.int8)
+    out = np.zeros(p.output_shape, dtype=p.mode.activation.numpy_dtype)
     xi = x.astype(np.int64)
     for b in range(n):
         for oy in range(out_h):
@@ -81,7 +94,12 @@ def conv_2d(
                                 )
                     if bias is not None:
                         acc += int(bias[oc])
-                    acc = mbqm(acc, q.per_channel_output_multiplier[oc], q.per_channel_output_shift[oc])
+                    acc = _rescale_linear(
+                        acc,
+                        q.per_channel_output_multiplier[oc],
+                        q.per_channel_output_shift[oc],
+                        p.mode.accumulator,
+                    )
                     out[b, oy, ox, oc] = _clamp(
                         acc + q.output_offset, q.output_activation_min, q.output_activation_max
                     )

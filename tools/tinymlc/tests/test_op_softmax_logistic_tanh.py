@@ -6,6 +6,7 @@ import pytest
 from tests.model_builder import ModelBuilder
 from tests.tflm import prepared, run_tflm
 from tinymlc.errors import OpError
+from tinymlc.ir import DType
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
 from tinymlc.ops.softmax import SoftmaxParams
 
@@ -27,7 +28,13 @@ def test_softmax_params_hand_derived() -> None:
     data = _unary("SOFTMAX", 2.0**-4, 3, 1 / 256, -128, beta=1.0)
     _, params = prepared(data)
     assert params == SoftmaxParams(
-        input_multiplier=1 << 30, input_left_shift=23, diff_min=-248, outer_size=2, depth=5
+        input_multiplier=1 << 30,
+        input_left_shift=23,
+        diff_min=-248,
+        outer_size=2,
+        depth=5,
+        input_dtype=DType.INT8,
+        output_dtype=DType.INT8,
     )
     out = run_tflm(data, [np.array([[0, 1, 2, 3, 4], [5, 5, 5, 5, 5]], dtype=np.int8)])[0]
     assert out.shape == (2, 5)

@@ -123,7 +123,7 @@ pub fn conv_2d(
     tile: OutputTile,
     scratch: &mut [i16],
 ) -> KernelResult {
-    let layout = ConvLayout::new(
+    let layout = ConvLayout::new::<i8, i32>(
         geometry,
         quant,
         (input.len(), input_shape),
@@ -447,7 +447,7 @@ pub fn conv_2d_overlapped(
     if tile != OutputTile::full(output_shape.rows(), output_shape.channels) {
         return Err(KernelError::InvalidParameter);
     }
-    let layout = ConvLayout::new(
+    let layout = ConvLayout::new::<i8, i32>(
         geometry,
         quant,
         (input.len(), input_shape),

@@ -37,7 +37,7 @@ pub fn depthwise_conv_2d(
     output_shape: Nhwc,
     tile: OutputTile,
 ) -> KernelResult {
-    let (y_axis, x_axis) = checked_depthwise_axes(
+    let (y_axis, x_axis) = checked_depthwise_axes::<i8, i32>(
         geometry,
         depth_multiplier,
         quant,

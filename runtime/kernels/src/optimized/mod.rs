@@ -26,7 +26,14 @@ pub mod strided_slice;
 pub mod transpose;
 
 pub use crate::sigmoid16;
+
+/// The reference kernels generic over activation and accumulator types, for the
+/// modes the optimized ones (int8 only) do not cover: 16x8.
+pub mod reference {
+    pub use crate::{conv, depthwise_conv};
+}
+
 pub use crate::{
     activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
-    softmax, svdf, tanh,
+    softmax, softmax16, svdf, tanh, transpose_conv,
 };

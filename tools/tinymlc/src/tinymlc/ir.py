@@ -129,6 +129,7 @@ class OpKind(enum.Enum):
     READ_VARIABLE = 143
     ASSIGN_VARIABLE = 144
     GELU = 150
+    TRANSPOSE_CONV = 67
     OTHER = -1
 
 
@@ -163,6 +164,9 @@ class Conv2DAttrs:
     dilation_h: int
     dilation_w: int
     activation: Activation
+    quantized_bias_type: DType = DType.FLOAT32
+    """Schema's `quantized_bias_type`: INT32 makes a bias-less 16x8 layer accumulate
+    in 32 bits (anything else: 64)."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,8 @@ class FullyConnectedAttrs:
     weights_format: int  # 0 = DEFAULT; anything else is a shuffled layout.
     keep_num_dims: bool
     asymmetric_quantize_inputs: bool
+    quantized_bias_type: DType = DType.FLOAT32
+    """As `Conv2DAttrs.quantized_bias_type`."""
 
 
 @dataclass(frozen=True)
@@ -192,6 +198,15 @@ class Pool2DAttrs:
     filter_h: int
     filter_w: int
     activation: Activation
+
+
+@dataclass(frozen=True)
+class TransposeConvAttrs:
+    padding: Padding
+    stride_h: int
+    stride_w: int
+    activation: Activation
+    """Fused activation (schema version 4; NONE in earlier files)."""
 
 
 @dataclass(frozen=True)
@@ -289,6 +304,7 @@ OpAttrs: TypeAlias = (
     | BatchMatMulAttrs
     | LeakyReluAttrs
     | GeluAttrs
+    | TransposeConvAttrs
     | SvdfAttrs
     | VarHandleAttrs
     | CallOnceAttrs

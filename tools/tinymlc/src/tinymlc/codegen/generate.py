@@ -22,6 +22,7 @@ from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
 from tinymlc.ops.fully_connected import FullyConnectedParams
 from tinymlc.ops.svdf import SvdfParams
+from tinymlc.ops.transpose_conv import TransposeConvParams
 from tinymlc.passes.memory_planner import STATE_HEADER_BYTES
 from tinymlc.passes.partition import LayerCost, Schedule, partition
 
@@ -157,25 +158,30 @@ def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step], s
 
 def layer_macs(kind: OpKind, params: PreparedParams) -> int:
     """Multiply-accumulates of the matrix-like layers; 0 for everything else."""
+    macs = 0
     if kind is OpKind.CONV_2D:
         assert isinstance(params, Conv2DParams)
         _, filter_h, filter_w, filter_depth = params.filter_shape
-        return math.prod(params.output_shape) * filter_h * filter_w * filter_depth
-    if kind is OpKind.DEPTHWISE_CONV_2D:
+        macs = math.prod(params.output_shape) * filter_h * filter_w * filter_depth
+    elif kind is OpKind.DEPTHWISE_CONV_2D:
         assert isinstance(params, DepthwiseConv2DParams)
-        return math.prod(params.output_shape) * params.filter_shape[1] * params.filter_shape[2]
-    if kind is OpKind.FULLY_CONNECTED:
+        macs = math.prod(params.output_shape) * params.filter_shape[1] * params.filter_shape[2]
+    elif kind is OpKind.FULLY_CONNECTED:
         assert isinstance(params, FullyConnectedParams)
-        return params.batches * params.accum_depth * params.output_depth
-    if kind is OpKind.SVDF:
+        macs = params.batches * params.accum_depth * params.output_depth
+    elif kind is OpKind.TRANSPOSE_CONV:
+        assert isinstance(params, TransposeConvParams)
+        out_channels, filter_h, filter_w, _ = params.filter_shape
+        macs = math.prod(params.input_shape) * filter_h * filter_w * out_channels
+    elif kind is OpKind.SVDF:
         assert isinstance(params, SvdfParams)
         # The feature matmul and the time-weighted sum over each filter's memory.
-        return params.batches * params.filters * (params.input_size + params.memory_size)
-    if kind is OpKind.BATCH_MATMUL:
+        macs = params.batches * params.filters * (params.input_size + params.memory_size)
+    elif kind is OpKind.BATCH_MATMUL:
         assert isinstance(params, BatchMatMulParams)
         depth = params.lhs_shape[-2] if params.adj_x else params.lhs_shape[-1]
-        return math.prod(params.output_shape) * depth
-    return 0
+        macs = math.prod(params.output_shape) * depth
+    return macs
 
 
 def _tensor_entry(graph: Graph, compiled: CompiledModel, tensor_id: int) -> dict[str, Any]:

@@ -51,6 +51,7 @@ from tinymlc.ops.softmax import SoftmaxParams
 from tinymlc.ops.strided_slice import StridedSliceParams
 from tinymlc.ops.svdf import STATE_INPUT, SvdfParams
 from tinymlc.ops.transpose import TransposeParams
+from tinymlc.ops.transpose_conv import TransposeConvParams
 from tinymlc.passes.partition import PartSpace
 
 
@@ -207,7 +208,7 @@ class StepBuilder:
         return name
 
     def int_array(self, suffix: str, element: str, values: Sequence[int]) -> str:
-        size = {"i8": 1, "i32": 4, "usize": 4}[element]
+        size = {"i8": 1, "i16": 2, "i32": 4, "usize": 4}[element]
         return self.item(suffix, f"[{element}; {len(values)}]", rust.ints(values), size * len(values))
 
     def call(self, kernel: str, *arguments: str) -> None:
@@ -368,8 +369,14 @@ def _conv_2d(b: StepBuilder, params: PreparedParams) -> None:
             b.scratch(),
         )
         return
+    # The optimized kernel gathers int8 windows; 16x8 runs the generic reference.
+    kernel, scratch = (
+        (f"reference::conv::conv_2d::<{params.mode.rust_generics}>", ())
+        if params.mode.is_16x8
+        else ("conv::conv_2d", (b.scratch(),))
+    )
     b.call(
-        "conv::conv_2d",
+        kernel,
         _geometry(b, params),
         _conv_quant(b, params.quantization),
         b.input(0),
@@ -380,15 +387,20 @@ def _conv_2d(b: StepBuilder, params: PreparedParams) -> None:
         b.output(),
         _nhwc(out_shape),
         _nhwc_tile(b, out_shape),
-        b.scratch(),
+        *scratch,
     )
 
 
 def _depthwise_conv_2d(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, DepthwiseConv2DParams)
     out_shape = params.output_shape
+    kernel = (
+        f"reference::depthwise_conv::depthwise_conv_2d::<{params.mode.rust_generics}>"
+        if params.mode.is_16x8
+        else "depthwise_conv::depthwise_conv_2d"
+    )
     b.call(
-        "depthwise_conv::depthwise_conv_2d",
+        kernel,
         _geometry(b, params),
         str(params.depth_multiplier),
         _conv_quant(b, params.quantization),
@@ -397,6 +409,38 @@ def _depthwise_conv_2d(b: StepBuilder, params: PreparedParams) -> None:
         b.input(1),
         _nhwc(params.filter_shape),
         _bias(b, params.has_bias),
+        b.output(),
+        _nhwc(out_shape),
+        _nhwc_tile(b, out_shape),
+    )
+
+
+def _transpose_conv(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, TransposeConvParams)
+    geometry = _struct(
+        "kernels::transpose_conv::TransposeConvGeometry",
+        stride_height=params.stride_h,
+        stride_width=params.stride_w,
+        pad_top=params.padding.height,
+        pad_left=params.padding.width,
+    )
+    if params.widened_bias is not None:
+        # TFLM widens an int16 bias to int64 before its 16x8 kernel; so does the compiler.
+        count = len(params.widened_bias)
+        widened = b.item("BIAS", f"[i64; {count}]", rust.ints(params.widened_bias), 8 * count)
+        bias = f"Some(&{widened})"
+    else:
+        bias = f"Some({b.input(3)})" if params.has_bias else "None"
+    out_shape = params.output_shape
+    b.call(
+        f"transpose_conv::transpose_conv::<{params.mode.rust_generics}>",
+        "&" + b.item("GEOMETRY", "kernels::transpose_conv::TransposeConvGeometry", geometry, 4 * 4),
+        _conv_quant(b, params.quantization),
+        b.input(2),
+        _nhwc(params.input_shape),
+        b.input(1),
+        _nhwc(params.filter_shape),
+        bias,
         b.output(),
         _nhwc(out_shape),
         _nhwc_tile(b, out_shape),
@@ -421,7 +465,7 @@ def _fully_connected(b: StepBuilder, params: PreparedParams) -> None:
         output_depth=params.output_depth,
     )
     b.call(
-        "fully_connected::fully_connected",
+        f"fully_connected::fully_connected::<{params.mode.rust_generics}>",
         quant,
         dims,
         b.input(0),
@@ -447,7 +491,7 @@ def _pool(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
         )
         out_shape = params.output_shape
         b.call(
-            f"pooling::{kernel}::<i8>",
+            f"pooling::{kernel}::<{rust.element_type(params.element)}>",
             "&" + b.item("POOL", "PoolParams", value, 8 * 4),
             b.input(0),
             _nhwc(params.input_shape),
@@ -535,6 +579,20 @@ def _min_max(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
 
 def _softmax(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, SoftmaxParams)
+    rows = b.range(params.outer_size, "rows")
+    if params.input_dtype is DType.INT16:
+        exp_lut = b.int_array("EXP_LUT", "i16", params.exp_lut)
+        reciprocal_lut = b.int_array("RECIPROCAL_LUT", "i16", params.one_over_one_plus_x_lut)
+        value = _struct(
+            "kernels::softmax16::SoftmaxInt16Params",
+            input_multiplier=params.input_multiplier,
+            input_left_shift=params.input_left_shift,
+            exp_lut=f"&{exp_lut}",
+            one_over_one_plus_x_lut=f"&{reciprocal_lut}",
+        )
+        param = "&" + b.item("PARAMS", "kernels::softmax16::SoftmaxInt16Params<'static>", value, 4 * 4)
+        b.call("softmax16::softmax_int16", param, str(params.depth), b.input(0), b.output(), rows)
+        return
     param = _params_ref(
         b,
         "SoftmaxParams",
@@ -544,12 +602,12 @@ def _softmax(b: StepBuilder, params: PreparedParams) -> None:
         diff_min=params.diff_min,
     )
     b.call(
-        "softmax::softmax::<i8>",
+        f"softmax::softmax::<{rust.element_type(params.output_dtype)}>",
         param,
         str(params.depth),
         b.input(0),
         b.output(),
-        b.range(params.outer_size, "rows"),
+        rows,
     )
 
 
@@ -731,7 +789,7 @@ def _mean(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, MeanParams)
     axes = b.int_array("AXES", "usize", params.axes)
     b.call(
-        "mean::mean::<i8>",
+        f"mean::mean::<{rust.element_type(params.element)}>",
         _params_ref(
             b,
             "MeanParams",
@@ -878,6 +936,7 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.SVDF: _svdf,
     OpKind.TANH: _sigmoid_like("tanh"),
     OpKind.TRANSPOSE: _transpose,
+    OpKind.TRANSPOSE_CONV: _transpose_conv,
 }
 
 

@@ -50,6 +50,7 @@ from tinymlc.ir import (
     StridedSliceAttrs,
     SvdfAttrs,
     Tensor,
+    TransposeConvAttrs,
     VarHandleAttrs,
 )
 
@@ -342,6 +343,15 @@ def _padding(code: int) -> Padding:
         raise CompileError(f"unknown padding code {code}") from None
 
 
+def _transpose_conv(o: Any) -> OpAttrs:
+    return TransposeConvAttrs(
+        padding=_padding(o.Padding()),
+        stride_h=int(o.StrideH()),
+        stride_w=int(o.StrideW()),
+        activation=_activation(o.FusedActivationFunction()),
+    )
+
+
 def _conv(o: Any) -> OpAttrs:
     return Conv2DAttrs(
         padding=_padding(o.Padding()),
@@ -350,7 +360,14 @@ def _conv(o: Any) -> OpAttrs:
         dilation_h=int(o.DilationHFactor()),
         dilation_w=int(o.DilationWFactor()),
         activation=_activation(o.FusedActivationFunction()),
+        quantized_bias_type=_quantized_bias_type(o.QuantizedBiasType()),
     )
+
+
+def _quantized_bias_type(code: int) -> DType:
+    """The option's tensor type; TFLM only tests it for INT32, so an unknown code
+    means the same as the default FLOAT32."""
+    return DType(code) if code in {t.value for t in DType} else DType.FLOAT32
 
 
 def _depthwise(o: Any) -> OpAttrs:
@@ -371,6 +388,7 @@ def _fully_connected(o: Any) -> OpAttrs:
         weights_format=int(o.WeightsFormat()),
         keep_num_dims=bool(o.KeepNumDims()),
         asymmetric_quantize_inputs=bool(o.AsymmetricQuantizeInputs()),
+        quantized_bias_type=_quantized_bias_type(o.QuantizedBiasType()),
     )
 
 
@@ -465,6 +483,11 @@ _DECODERS: dict[OpKind, _Decoder] = {
         tflite.LeakyReluOptions,
         _OPTIONS.LeakyReluOptions,
         lambda o: LeakyReluAttrs(alpha=float(o.Alpha())),
+    ),
+    OpKind.TRANSPOSE_CONV: (
+        tflite.TransposeConvOptions,
+        _OPTIONS.TransposeConvOptions,
+        _transpose_conv,
     ),
     OpKind.GELU: (
         tflite.GeluOptions,

@@ -45,6 +45,7 @@ from tinymlc.ops import (
     svdf,
     tanh,
     transpose,
+    transpose_conv,
 )
 from tinymlc.ops._binary import ArithmeticParams
 from tinymlc.ops._common import OpView
@@ -78,6 +79,7 @@ PreparedParams: TypeAlias = (
     | MinMaxParams
     | gelu.GeluParams
     | rsqrt.RsqrtParams
+    | transpose_conv.TransposeConvParams
     | svdf.SvdfParams
     | Int16SigmoidParams
 )
@@ -119,6 +121,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SVDF: svdf.prepare,
     OpKind.TANH: tanh.prepare,
     OpKind.TRANSPOSE: transpose.prepare,
+    OpKind.TRANSPOSE_CONV: transpose_conv.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
@@ -143,7 +146,7 @@ def overlap_distance(params: PreparedParams) -> int | None:
     """For a layer whose kernel can write its output over the input it has read (in
     one buffer, whole output on one core), the bytes the output must start below the
     input; None for every other layer."""
-    if isinstance(params, conv_2d.Conv2DParams):
+    if isinstance(params, conv_2d.Conv2DParams) and not params.mode.is_16x8:
         return conv_2d.overlap_distance(params)
     return None
 

@@ -118,18 +118,6 @@ def require_symmetric(tensor: Tensor, role: str) -> Quantization:
     return quant
 
 
-def require_int8_weighted_operands(view: OpView) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
-    """Input, filter, optional bias and output of CONV_2D, DEPTHWISE_CONV_2D and
-    FULLY_CONNECTED: checks the input count and that all but the bias are int8."""
-    require_arity(view, (2, 3))
-    input_, filter_, output = view.input(0), view.input(1), view.output()
-    bias = view.optional_input(2)
-    require_dtype(input_, [DType.INT8], "input")
-    require_dtype(filter_, [DType.INT8], "filter")
-    require_dtype(output, [DType.INT8], "output")
-    return input_, filter_, bias, output
-
-
 def constant_int32_values(tensor: Tensor, role: str) -> tuple[int, ...]:
     """Values of an int32 operand TFLM requires to be constant (paddings, perm, axes)."""
     require_dtype(tensor, [DType.INT32], role)

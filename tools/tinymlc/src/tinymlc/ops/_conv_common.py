@@ -13,10 +13,9 @@ from tinymlc.ops._common import (
     per_tensor,
     quantization,
     require,
-    require_dtype,
-    require_int8_weighted_operands,
     require_output_shape,
 )
+from tinymlc.ops._linear_mode import LinearMode, linear_mode, require_weighted_operands
 
 
 @dataclass(frozen=True)
@@ -40,10 +39,11 @@ class ConvQuantization:
 
 
 def check_conv_tensors(
-    view: OpView, quantized_dimension: int
-) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
-    """Type/quantization checks; returns (input, filter, bias, output)."""
-    input_, filter_, bias, output = require_int8_weighted_operands(view)
+    view: OpView, quantized_dimension: int, quantized_bias_type: DType, *, int32_bias_in_16x8: bool
+) -> tuple[Tensor, Tensor, Tensor | None, Tensor, LinearMode]:
+    """Type/quantization checks; returns (input, filter, bias, output, mode)."""
+    input_, filter_, bias, output = require_weighted_operands(view)
+    mode = linear_mode(input_, bias, quantized_bias_type, int32_bias_in_16x8=int32_bias_in_16x8)
     require(filter_.is_constant, "filter must be constant", "freeze the weights", filter_)
     require(len(input_.shape) == 4, f"input must be 4-D NHWC, is {list(input_.shape)}", "", input_)
     require(len(filter_.shape) == 4, f"filter must be 4-D, is {list(filter_.shape)}", "", filter_)
@@ -72,7 +72,6 @@ def check_conv_tensors(
         filter_,
     )
     if bias is not None:
-        require_dtype(bias, [DType.INT32], "bias")
         require(bias.is_constant, "bias must be constant", "freeze the weights", bias)
         require(
             bias.num_elements == channels,
@@ -80,7 +79,7 @@ def check_conv_tensors(
             "re-export the model",
             bias,
         )
-    return input_, filter_, bias, output
+    return input_, filter_, bias, output, mode
 
 
 def conv_window_output(
@@ -106,9 +105,11 @@ def conv_window_output(
 
 
 def conv_quantization(
-    input_: Tensor, filter_: Tensor, output: Tensor, activation: Activation, channels: int
+    input_: Tensor, filter_: Tensor, output: Tensor, activation: Activation, channels: int, mode: LinearMode
 ) -> ConvQuantization:
-    """`PopulateConvolutionQuantizationParams` plus the cached zero points."""
+    """`PopulateConvolutionQuantizationParams` plus the cached zero points. TFLM's
+    16x8 convolution kernels ignore the activation zero points (the converter makes
+    them 0), so their offsets are 0 whatever the tensors say."""
     input_quant, filter_quant, output_quant = (
         quantization(input_),
         quantization(filter_),
@@ -120,10 +121,11 @@ def conv_quantization(
     act_min, act_max = quant.activation_range_quantized(
         activation, output_quant.scale, output_quant.zero_point, output.dtype
     )
+    uses_zero_points = not mode.is_16x8
     return ConvQuantization(
-        input_offset=-input_quant.zero_point,
+        input_offset=-input_quant.zero_point if uses_zero_points else 0,
         weights_offset=-filter_quant.zero_point,
-        output_offset=output_quant.zero_point,
+        output_offset=output_quant.zero_point if uses_zero_points else 0,
         per_channel_output_multiplier=multipliers,
         per_channel_output_shift=shifts,
         output_activation_min=act_min,

@@ -1,18 +1,20 @@
-"""Shared prepare for AVERAGE_POOL_2D and MAX_POOL_2D (TFLM PoolingPrepare)."""
+"""Shared prepare for AVERAGE_POOL_2D and MAX_POOL_2D (TFLM PoolingPrepare), int8
+and int16."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from tinymlc import quant
-from tinymlc.ir import Pool2DAttrs
+from tinymlc.ir import DType, Pool2DAttrs
 from tinymlc.ops._common import (
     OpView,
     PaddingValues,
     compute_padding,
     per_tensor,
     require,
-    require_int8_operands,
+    require_arity,
+    require_dtype,
     require_output_shape,
 )
 
@@ -33,13 +35,18 @@ class Pool2DParams:
     activation_max: int
     input_shape: tuple[int, int, int, int]
     output_shape: tuple[int, int, int, int]
+    element: DType
+    """INT8, or INT16 (16x8): TFLM's int16 pools are the same arithmetic."""
 
 
 def prepare_pool(view: OpView) -> Pool2DParams:
     attrs = view.op.attrs
     require(isinstance(attrs, Pool2DAttrs), "pooling op has no Pool2DOptions", "re-export the model")
     assert isinstance(attrs, Pool2DAttrs)
-    input_, output = require_int8_operands(view, (1,))
+    require_arity(view, (1,))
+    input_, output = view.input(0), view.output()
+    require_dtype(input_, [DType.INT8, DType.INT16], "input")
+    require_dtype(output, [input_.dtype], "output")
     require(len(input_.shape) == 4, f"input must be 4-D NHWC, is {list(input_.shape)}", "", input_)
     input_quant, output_quant = per_tensor(input_), per_tensor(output)
     scale_difference = float(abs(quant.f32(input_quant.scale) - quant.f32(output_quant.scale)))
@@ -72,4 +79,5 @@ def prepare_pool(view: OpView) -> Pool2DParams:
         activation_max=act_max,
         input_shape=(batches, in_h, in_w, depth),
         output_shape=output_shape,
+        element=input_.dtype,
     )

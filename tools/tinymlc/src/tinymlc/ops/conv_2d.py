@@ -1,4 +1,5 @@
-"""CONV_2D (int8 activations, int8 per-channel weights, int32 bias)."""
+"""CONV_2D: int8 activations with int32 bias, or 16x8 (int16 activations) with
+int64 or int32 bias; int8 per-channel or per-tensor weights."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tinymlc.ops._conv_common import (
     conv_quantization,
     conv_window_output,
 )
+from tinymlc.ops._linear_mode import LinearMode
 
 # TFLM kConvQuantizedDimension: filters are [out_channels, h, w, in_channels].
 QUANTIZED_DIMENSION = 0
@@ -35,14 +37,19 @@ class Conv2DParams:
     groups: int
     """input depth / filter input depth (the reference kernel's grouped conv)."""
     scratch_bytes: int
-    """Per-core arena scratch the kernel gathers each output pixel's window into."""
+    """Per-core arena scratch the kernel gathers each output pixel's window into
+    (0 for 16x8, whose kernel reads the input in place)."""
+    mode: LinearMode
+    """int8, or 16x8 with its accumulator."""
 
 
 def prepare(view: OpView) -> Conv2DParams:
     attrs = view.op.attrs
     require(isinstance(attrs, Conv2DAttrs), "CONV_2D has no Conv2DOptions", "re-export the model")
     assert isinstance(attrs, Conv2DAttrs)
-    input_, filter_, bias, output = check_conv_tensors(view, QUANTIZED_DIMENSION)
+    input_, filter_, bias, output, mode = check_conv_tensors(
+        view, QUANTIZED_DIMENSION, attrs.quantized_bias_type, int32_bias_in_16x8=True
+    )
     batches, in_h, in_w, in_depth = input_.shape
     out_channels, filter_h, filter_w, filter_depth = filter_.shape
     require(
@@ -60,13 +67,14 @@ def prepare(view: OpView) -> Conv2DParams:
         stride_w=attrs.stride_w,
         dilation_h=attrs.dilation_h,
         dilation_w=attrs.dilation_w,
-        quantization=conv_quantization(input_, filter_, output, attrs.activation, out_channels),
+        quantization=conv_quantization(input_, filter_, output, attrs.activation, out_channels, mode),
         input_shape=(batches, in_h, in_w, in_depth),
         filter_shape=(out_channels, filter_h, filter_w, filter_depth),
         output_shape=output_shape,
         has_bias=bias is not None,
         groups=groups,
-        scratch_bytes=gather_scratch_bytes(filter_h * filter_w * filter_depth),
+        scratch_bytes=0 if mode.is_16x8 else gather_scratch_bytes(filter_h * filter_w * filter_depth),
+        mode=mode,
     )
 
 

@@ -1,10 +1,11 @@
-"""DEPTHWISE_CONV_2D (int8 activations, int8 per-channel weights, int32 bias)."""
+"""DEPTHWISE_CONV_2D: int8 activations with int32 bias, or 16x8 (int16
+activations) with int64 bias; int8 per-channel weights."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinymlc.ir import DepthwiseConv2DAttrs
+from tinymlc.ir import DepthwiseConv2DAttrs, DType
 from tinymlc.ops._common import OpView, PaddingValues, require
 from tinymlc.ops._conv_common import (
     ConvQuantization,
@@ -12,6 +13,7 @@ from tinymlc.ops._conv_common import (
     conv_quantization,
     conv_window_output,
 )
+from tinymlc.ops._linear_mode import LinearMode
 
 # TFLM kDepthwiseConvQuantizedDimension: filters are [1, h, w, out_channels].
 QUANTIZED_DIMENSION = 3
@@ -33,6 +35,8 @@ class DepthwiseConv2DParams:
     """[1, filter_h, filter_w, out_channels]."""
     output_shape: tuple[int, int, int, int]
     has_bias: bool
+    mode: LinearMode
+    """int8, or 16x8 (always int64 accumulation: TFLM reads the bias as int64)."""
 
 
 def prepare(view: OpView) -> DepthwiseConv2DParams:
@@ -43,7 +47,9 @@ def prepare(view: OpView) -> DepthwiseConv2DParams:
         "re-export the model",
     )
     assert isinstance(attrs, DepthwiseConv2DAttrs)
-    input_, filter_, bias, output = check_conv_tensors(view, QUANTIZED_DIMENSION)
+    input_, filter_, bias, output, mode = check_conv_tensors(
+        view, QUANTIZED_DIMENSION, DType.FLOAT32, int32_bias_in_16x8=False
+    )
     batches, in_h, in_w, in_depth = input_.shape
     one, filter_h, filter_w, out_channels = filter_.shape
     require(one == 1, f"depthwise filter must be [1, h, w, c], is {list(filter_.shape)}", "", filter_)
@@ -64,9 +70,10 @@ def prepare(view: OpView) -> DepthwiseConv2DParams:
         dilation_h=attrs.dilation_h,
         dilation_w=attrs.dilation_w,
         depth_multiplier=attrs.depth_multiplier,
-        quantization=conv_quantization(input_, filter_, output, attrs.activation, out_channels),
+        quantization=conv_quantization(input_, filter_, output, attrs.activation, out_channels, mode),
         input_shape=(batches, in_h, in_w, in_depth),
         filter_shape=(one, filter_h, filter_w, out_channels),
         output_shape=output_shape,
         has_bias=bias is not None,
+        mode=mode,
     )

@@ -1,20 +1,20 @@
-"""FULLY_CONNECTED (int8 activations, int8 weights per-tensor or per-channel)."""
+"""FULLY_CONNECTED: int8 activations with int32 bias, or 16x8 (int16 activations)
+with int64 or int32 bias; int8 weights per-tensor or per-channel."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from tinymlc import quant
-from tinymlc.ir import DType, FullyConnectedAttrs
+from tinymlc.ir import FullyConnectedAttrs
 from tinymlc.ops._common import (
     OpView,
     per_tensor,
     quantization,
     require,
-    require_dtype,
-    require_int8_weighted_operands,
     require_output_shape,
 )
+from tinymlc.ops._linear_mode import LinearMode, linear_mode, require_weighted_operands
 
 # GetQuantizedConvolutionMultipler rejects a bias scale further than this
 # (relative to the output scale) from input_scale * filter_scale.
@@ -46,6 +46,8 @@ class FullyConnectedParams:
     output_depth: int
     """filter.shape[0]: output units."""
     has_bias: bool
+    mode: LinearMode
+    """int8, or 16x8 with its accumulator."""
 
 
 def prepare(view: OpView) -> FullyConnectedParams:
@@ -66,7 +68,8 @@ def prepare(view: OpView) -> FullyConnectedParams:
         "hybrid (asymmetric_quantize_inputs) fully-connected is not supported",
         "export with full integer quantization",
     )
-    input_, filter_, bias, output = require_int8_weighted_operands(view)
+    input_, filter_, bias, output = require_weighted_operands(view)
+    mode = linear_mode(input_, bias, attrs.quantized_bias_type, int32_bias_in_16x8=True)
     require(len(filter_.shape) == 2, f"filter must be 2-D, is {list(filter_.shape)}", "", filter_)
     input_quant, output_quant = per_tensor(input_), per_tensor(output)
     filter_quant = quantization(filter_)
@@ -88,7 +91,6 @@ def prepare(view: OpView) -> FullyConnectedParams:
         filter_,
     )
     if bias is not None:
-        require_dtype(bias, [DType.INT32], "bias")
         require(bias.num_elements == output_depth, "bias size != output depth", "", bias)
     act_min, act_max = quant.activation_range_quantized(
         attrs.activation, output_quant.scale, output_quant.zero_point, output.dtype
@@ -132,4 +134,5 @@ def prepare(view: OpView) -> FullyConnectedParams:
         accum_depth=accum_depth,
         output_depth=output_depth,
         has_bias=bias is not None,
+        mode=mode,
     )

@@ -1,12 +1,13 @@
-"""MEAN (int8): TFLM PrepareMeanOrSumHelper plus the multiplier rescaling that
-QuantizedMeanOrSum performs at Eval time (constant for a static shape)."""
+"""MEAN (int8, and int16 of 16x8 with the same arithmetic): TFLM
+PrepareMeanOrSumHelper plus the multiplier rescaling that QuantizedMeanOrSum
+performs at Eval time (constant for a static shape)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from tinymlc import quant
-from tinymlc.ir import ReducerAttrs
+from tinymlc.ir import DType, ReducerAttrs
 from tinymlc.ops._common import (
     OpView,
     constant_int32_values,
@@ -14,7 +15,8 @@ from tinymlc.ops._common import (
     normalize_axis,
     per_tensor,
     require,
-    require_int8_operands,
+    require_arity,
+    require_dtype,
     require_output_shape,
 )
 
@@ -40,6 +42,8 @@ class MeanParams:
     """Eval's output_multiplier after folding in 1/num_elements_in_axis."""
     mean_shift: int
     """Eval's output_shift after folding in 1/num_elements_in_axis, positive = left."""
+    element: DType
+    """INT8 or INT16: QuantizedMeanOrSum<T> is the same for both (int32 sums)."""
 
 
 def _count_leading_zeros_u64(value: int) -> int:
@@ -57,7 +61,10 @@ def prepare(view: OpView) -> MeanParams:
     attrs = view.op.attrs
     require(isinstance(attrs, ReducerAttrs), "MEAN has no ReducerOptions", "re-export the model")
     assert isinstance(attrs, ReducerAttrs)
-    input_, output = require_int8_operands(view, (2,))
+    require_arity(view, (2,))
+    input_, output = view.input(0), view.output()
+    require_dtype(input_, [DType.INT8, DType.INT16], "input")
+    require_dtype(output, [input_.dtype], "output")
     axis_tensor = view.input(1)
     axis_values = constant_int32_values(axis_tensor, "axis")
     rank = len(input_.shape)
@@ -84,4 +91,5 @@ def prepare(view: OpView) -> MeanParams:
         num_elements_in_axis=num_elements,
         mean_multiplier=mean_multiplier,
         mean_shift=mean_shift,
+        element=input_.dtype,
     )
