@@ -109,7 +109,7 @@ fn broadcast_walk(
 
 /// Applies `op(input1[i1], input2[i2])` over the `range` part of the broadcast output.
 #[allow(clippy::too_many_arguments)]
-fn broadcast_binary<A: Copy, B: Copy, O>(
+pub(crate) fn broadcast_binary<A: Copy, B: Copy, O>(
     input1: &[A],
     input1_shape: &Shape,
     input2: &[B],

@@ -19,6 +19,7 @@ mod walk;
 
 pub mod activations;
 pub mod batch_matmul;
+pub mod comparisons;
 pub mod binary;
 pub mod concatenation;
 pub mod conv;

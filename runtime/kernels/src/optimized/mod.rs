@@ -27,3 +27,4 @@ pub use crate::{
     activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
     softmax, tanh,
 };
+pub use crate::comparisons;

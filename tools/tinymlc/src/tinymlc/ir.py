@@ -64,6 +64,8 @@ class DType(enum.Enum):
         """(min, max) representable value of an integer type."""
         if self is DType.INT4:
             return (-8, 7)
+        if self is DType.BOOL:
+            return (0, 1)
         info = np.iinfo(_NUMPY_NAMES[self])
         return (int(info.min), int(info.max))
 
@@ -116,8 +118,17 @@ class OpKind(enum.Enum):
     STRIDED_SLICE = 45
     MAXIMUM = 55
     MINIMUM = 57
+    LESS = 58
     PADV2 = 60
+    GREATER = 61
+    GREATER_EQUAL = 62
+    LESS_EQUAL = 63
+    EQUAL = 71
+    NOT_EQUAL = 72
     RSQRT = 76
+    LOGICAL_OR = 84
+    LOGICAL_AND = 86
+    LOGICAL_NOT = 87
     LEAKY_RELU = 98
     SQUARED_DIFFERENCE = 99
     QUANTIZE = 114

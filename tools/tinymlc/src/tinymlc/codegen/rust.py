@@ -16,6 +16,9 @@ _RUST_TYPES: dict[DType, tuple[str, str]] = {
     DType.INT16: ("i16", "Int16"),
     DType.INT32: ("i32", "Int32"),
     DType.FLOAT32: ("f32", "Float32"),
+    # TFLM stores a bool in one byte, 0 or 1; the arena holds it as that byte (a Rust
+    # `bool` is not valid for every bit pattern, so arena views never have that type).
+    DType.BOOL: ("u8", "Bool"),
 }
 
 

@@ -16,6 +16,7 @@ from tinymlc.ops import (
     add,
     average_pool_2d,
     batch_matmul,
+    comparisons,
     concatenation,
     conv_2d,
     depthwise_conv_2d,
@@ -24,6 +25,7 @@ from tinymlc.ops import (
     gelu,
     hard_swish,
     leaky_relu,
+    logical,
     logistic,
     max_pool_2d,
     maximum,
@@ -75,6 +77,9 @@ PreparedParams: TypeAlias = (
     | MinMaxParams
     | gelu.GeluParams
     | rsqrt.RsqrtParams
+    | comparisons.ComparisonParams
+    | logical.LogicalParams
+    | logical.LogicalNotParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -111,6 +116,15 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SUB: sub.prepare,
     OpKind.TANH: tanh.prepare,
     OpKind.TRANSPOSE: transpose.prepare,
+    OpKind.EQUAL: comparisons.prepare,
+    OpKind.NOT_EQUAL: comparisons.prepare,
+    OpKind.LESS: comparisons.prepare,
+    OpKind.LESS_EQUAL: comparisons.prepare,
+    OpKind.GREATER: comparisons.prepare,
+    OpKind.GREATER_EQUAL: comparisons.prepare,
+    OpKind.LOGICAL_AND: logical.prepare,
+    OpKind.LOGICAL_OR: logical.prepare,
+    OpKind.LOGICAL_NOT: logical.prepare_not,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)

@@ -1,0 +1,67 @@
+"""Steps of the comparison and logical operators (BOOL outputs).
+
+Registered into `steps.EMITTERS`; the kernels' types are named by path
+(`kernels::comparisons::...`), so the generated crate's imports stay as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tinymlc.codegen import rust
+from tinymlc.codegen.steps import StepBuilder, _binary_call, _elementwise, _multiplier, _params_ref
+from tinymlc.ir import OpKind
+from tinymlc.ops import PreparedParams
+from tinymlc.ops.comparisons import ComparisonParams
+from tinymlc.ops.logical import LogicalNotParams, LogicalParams
+
+_MODULE = "comparisons"
+
+
+def _comparison(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, ComparisonParams)
+    comparison = f"kernels::{_MODULE}::Comparison::{params.comparison}"
+    scaling = params.scaling
+    if scaling is None:
+        element = rust.element_type(params.input_dtype)
+        _binary_call(b, f"{_MODULE}::compare::<{element}>", params.shapes, comparison)
+        return
+    scaling_ref = _params_ref(
+        b,
+        f"kernels::{_MODULE}::ComparisonScaling",
+        7,
+        left_shift=scaling.left_shift,
+        input1_offset=scaling.input1_offset,
+        input1_multiplier=_multiplier(scaling.input1_multiplier, scaling.input1_shift),
+        input2_offset=scaling.input2_offset,
+        input2_multiplier=_multiplier(scaling.input2_multiplier, scaling.input2_shift),
+    )
+    _binary_call(b, f"{_MODULE}::compare_scaled::<i8>", params.shapes, comparison, scaling_ref)
+
+
+def _logical(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, LogicalParams)
+    _binary_call(b, f"{_MODULE}::logical", params.shapes, f"kernels::{_MODULE}::Logical::{params.op}")
+
+
+def _logical_not(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, LogicalNotParams)
+    _elementwise(b, f"{_MODULE}::logical_not")
+
+
+MATH_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
+    **dict.fromkeys(
+        (
+            OpKind.EQUAL,
+            OpKind.NOT_EQUAL,
+            OpKind.LESS,
+            OpKind.LESS_EQUAL,
+            OpKind.GREATER,
+            OpKind.GREATER_EQUAL,
+        ),
+        _comparison,
+    ),
+    OpKind.LOGICAL_AND: _logical,
+    OpKind.LOGICAL_OR: _logical,
+    OpKind.LOGICAL_NOT: _logical_not,
+}
