@@ -53,6 +53,7 @@ from tensorflow.lite.python import schema_py_generated as schema
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 from tflite_micro.python.tflite_micro import runtime as tflm_runtime
 
+import build_math_ops
 import inspect_models as inspect
 from inspect_models import ModelExpectations, OpExpectation
 
@@ -82,6 +83,9 @@ class GraphInput:
     # flatbuffer's shape_signature; `shape` then records 1). Only used where
     # static shapes make the converter rewrite the op under test.
     dynamic_dims: tuple[int, ...] = ()
+    # Element type of the input in the converter's signature (int32 and bool
+    # inputs stay unquantized; `sample` then returns that type).
+    dtype: tf.DType = tf.float32
 
 
 @dataclasses.dataclass
@@ -463,7 +467,7 @@ def build_float_model(rng: np.random.Generator) -> Graph:
 
 def convert(spec: ModelSpec, graph: Graph, rng: np.random.Generator) -> bytes:
     signature = [tf.TensorSpec([None if d in i.dynamic_dims else size
-                                for d, size in enumerate(i.shape)], tf.float32, name=f"input_{n}")
+                                for d, size in enumerate(i.shape)], i.dtype, name=f"input_{n}")
                  for n, i in enumerate(graph.inputs)]
     # autograph=False: the forward functions have no tensor-dependent Python
     # control flow, and AutoGraph's source re-parsing of lambdas is fragile
@@ -481,8 +485,8 @@ def convert(spec: ModelSpec, graph: Graph, rng: np.random.Generator) -> bytes:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: iter(calibration)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.as_dtype(spec.expectations.input_dtype.lower())
-        converter.inference_output_type = tf.as_dtype(spec.expectations.output_dtype.lower())
+        converter.inference_input_type = interface_type(spec.expectations.input_dtype)
+        converter.inference_output_type = interface_type(spec.expectations.output_dtype)
         # Private but long-standing converter switch; the only way to get
         # per-tensor CONV_2D weights out of the INT8 converter.
         converter._experimental_disable_per_channel = spec.per_tensor_weights
@@ -492,6 +496,12 @@ def convert(spec: ModelSpec, graph: Graph, rng: np.random.Generator) -> bytes:
         warnings.simplefilter("ignore", UserWarning)
         model_bytes = converter.convert()
     return spec.patch(model_bytes) if spec.patch else model_bytes
+
+
+def interface_type(dtype: str) -> tf.DType:
+    """The converter's inference_input/output_type for model I/O of `dtype`. It only
+    converts float I/O; int32 and bool I/O stay as they are whatever it is set to."""
+    return tf.as_dtype(dtype.lower()) if dtype in ("FLOAT32", "INT8", "INT16", "UINT8") else tf.int8
 
 
 def set_softmax_beta(beta: float) -> Callable[[bytes], bytes]:
@@ -592,6 +602,11 @@ def random_model_inputs(summary: inspect.ModelSummary, rng: np.random.Generator)
     for tensor in summary.inputs:
         if tensor.dtype == "INT8":
             inputs.append(rng.integers(-128, 128, tensor.shape).astype(np.int8))
+        elif tensor.dtype == "INT32":
+            # A small range, so that EQUAL and friends see equal operands too.
+            inputs.append(rng.integers(-8, 8, tensor.shape).astype(np.int32))
+        elif tensor.dtype == "BOOL":
+            inputs.append(rng.integers(0, 2, tensor.shape).astype(np.bool_))
         else:
             inputs.append(rng.standard_normal(tensor.shape).astype(np.float32))
     return inputs
@@ -646,6 +661,8 @@ class RuntimeReport:
 
 
 def quantize_for_input(value: np.ndarray, tensor: inspect.TensorInfo) -> np.ndarray:
+    if tensor.dtype in ("INT32", "BOOL"):
+        return value
     if tensor.dtype != "INT8":
         return value.astype(np.float32)
     quantized = np.round(value / tensor.scales[0]) + tensor.zero_points[0]
@@ -1059,7 +1076,8 @@ def error_models() -> list[ModelSpec]:
 
 def all_models() -> list[ModelSpec]:
     models = (app_models() + conv_models() + dense_and_pool_models() + activation_models()
-              + binary_models() + shape_models() + quantization_models() + error_models())
+              + binary_models() + shape_models() + quantization_models() + error_models()
+              + build_math_ops.math_models())
     names = [m.name for m in models]
     assert len(names) == len(set(names)), "duplicate model names"
     return models

@@ -26,6 +26,16 @@ def element_type(dtype: DType) -> str:
     return _rust_type(dtype)[0]
 
 
+def api_element_type(dtype: DType) -> str:
+    """Element type of the generated API's `TensorRef` / `TensorMut` (`bool` for BOOL)."""
+    return "bool" if dtype is DType.BOOL else element_type(dtype)
+
+
+def api_literal(dtype: DType, value: int) -> str:
+    """An integer or BOOL element as a literal of its API element type."""
+    return boolean(bool(value)) if dtype is DType.BOOL else str(value)
+
+
 def dtype_variant(dtype: DType) -> str:
     return _rust_type(dtype)[1]
 

@@ -1,0 +1,95 @@
+"""Micro-models of the comparison, logical and selection operators (BOOL tensors).
+
+Imported by build_models.py into `all_models()`. The operands of each comparison
+are calibrated on different ranges, so the converter gives them different scales
+and TFLM's INT8 comparison has to rescale both.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+
+import build_models as bm
+
+VECTOR = (1, 24)
+WIDE = (1, 4, 6)  # broadcast against ROW
+ROW = (1, 1, 6)
+
+
+def int32_values(shape: tuple[int, ...], low: int, high: int) -> bm.Sampler:
+    return lambda rng: rng.integers(low, high, size=shape).astype(np.int32)
+
+
+def bool_values(shape: tuple[int, ...]) -> bm.Sampler:
+    return lambda rng: rng.integers(0, 2, size=shape).astype(np.bool_)
+
+
+def typed_op(shapes: list[tuple[int, ...]], fn: Callable[..., tf.Tensor], samplers: list[bm.Sampler],
+             dtype: tf.DType) -> Callable[[np.random.Generator], bm.Graph]:
+    """`single_op` over inputs of an unquantized type (int32, bool)."""
+    def build(rng: np.random.Generator) -> bm.Graph:
+        del rng
+        return bm.Graph(fn, [bm.GraphInput(shape, sampler, dtype=dtype)
+                             for shape, sampler in zip(shapes, samplers)])
+    return build
+
+
+def comparison_models() -> list[bm.ModelSpec]:
+    def int8(name: str, op: str, fn: Callable[[tf.Tensor, tf.Tensor], tf.Tensor],
+             shapes: tuple[tuple[int, ...], tuple[int, ...]] = (VECTOR, VECTOR),
+             *others: bm.OpExpectation) -> bm.ModelSpec:
+        samplers = [bm.normal(shapes[0]), bm.normal(shapes[1], std=2.5, mean=0.3)]
+        return bm.op_model(f"{op.lower()}_{name}", f"int8 {op} -> bool, {list(shapes[0])} vs {list(shapes[1])}",
+                           bm.single_op(list(shapes), fn, samplers), bm.expect(op), *others,
+                           output_dtype="BOOL")
+
+    def int32(op: str, fn: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]) -> bm.ModelSpec:
+        return bm.op_model(f"{op.lower()}_int32", f"int32 {op} -> bool, {list(WIDE)} vs {list(ROW)}",
+                           typed_op([WIDE, ROW], fn, [int32_values(WIDE, -4, 4), int32_values(ROW, -4, 4)],
+                                    tf.int32),
+                           bm.expect(op), input_dtype="INT32", output_dtype="BOOL")
+
+    maximum = bm.expect("MAXIMUM")
+    return [
+        int8("same_shape", "GREATER", tf.math.greater),
+        int8("broadcast", "GREATER_EQUAL", tf.math.greater_equal, (WIDE, ROW)),
+        int8("same_shape", "LESS", tf.math.less),
+        int8("broadcast", "LESS_EQUAL", tf.math.less_equal, (WIDE, ROW)),
+        # x == max(x, y) holds about half the time; equality of two free inputs rarely.
+        int8("of_maximum", "EQUAL", lambda a, b: tf.math.equal(a, tf.maximum(a, b)),
+             (VECTOR, VECTOR), maximum),
+        # The converter keeps an INT8 NOT_EQUAL in float (DEQUANTIZE in front): INT32 and BOOL only.
+        int32("LESS", tf.math.less),
+        int32("GREATER_EQUAL", tf.math.greater_equal),
+        int32("EQUAL", tf.math.equal),
+        int32("NOT_EQUAL", tf.math.not_equal),
+        bm.op_model("equal_bool", f"bool EQUAL -> bool, {list(WIDE)} vs {list(ROW)}",
+                    typed_op([WIDE, ROW], tf.math.equal, [bool_values(WIDE), bool_values(ROW)], tf.bool),
+                    bm.expect("EQUAL"), input_dtype="BOOL", output_dtype="BOOL"),
+    ]
+
+
+def logical_models() -> list[bm.ModelSpec]:
+    def bool_binary(op: str, fn: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]) -> bm.ModelSpec:
+        return bm.op_model(f"{op.lower()}_broadcast", f"{op} of bool {list(WIDE)} and {list(ROW)}",
+                           typed_op([WIDE, ROW], fn, [bool_values(WIDE), bool_values(ROW)], tf.bool),
+                           bm.expect(op), input_dtype="BOOL", output_dtype="BOOL")
+
+    return [
+        bool_binary("LOGICAL_AND", tf.math.logical_and),
+        bool_binary("LOGICAL_OR", tf.math.logical_or),
+        bm.op_model("logical_not", "LOGICAL_NOT of bool [1, 4, 6]",
+                    typed_op([WIDE], tf.math.logical_not, [bool_values(WIDE)], tf.bool),
+                    bm.expect("LOGICAL_NOT"), input_dtype="BOOL", output_dtype="BOOL"),
+        bm.op_model("logical_and_of_comparisons", "(a > 0) and (b < 0.5): int8 in, bool out",
+                    bm.single_op([VECTOR, VECTOR], lambda a, b: tf.math.logical_and(a > 0.0, b < 0.5)),
+                    bm.expect("GREATER"), bm.expect("LESS"), bm.expect("LOGICAL_AND"),
+                    output_dtype="BOOL"),
+    ]
+
+
+def math_models() -> list[bm.ModelSpec]:
+    return comparison_models() + logical_models()
