@@ -91,5 +91,15 @@ def logical_models() -> list[bm.ModelSpec]:
     ]
 
 
+def select_models() -> list[bm.ModelSpec]:
+    return [
+        # For equal shapes the converter emits SELECT, which TFLM has no kernel for.
+        bm.op_model("select_v2_broadcast", "where(c > 0, x, y): c [1, 4, 1], x [1, 4, 6], y [1, 1, 6]",
+                    bm.single_op([(1, 4, 1), WIDE, ROW], lambda c, x, y: tf.where(c > 0.0, x, y),
+                                 [bm.normal((1, 4, 1)), bm.normal(WIDE), bm.normal(ROW, std=2.0)]),
+                    bm.expect("GREATER"), bm.expect("SELECT_V2")),
+    ]
+
+
 def math_models() -> list[bm.ModelSpec]:
-    return comparison_models() + logical_models()
+    return comparison_models() + logical_models() + select_models()

@@ -111,6 +111,7 @@ CHECKED_MODELS = [
     "op_reshape_3d_to_4d",
     "op_reshape_4d_to_2d",
     "op_rsqrt",
+    "op_select_v2_broadcast",
     "op_softmax",
     "op_softmax_beta_0_5",
     "op_softmax_rank4_last_axis",

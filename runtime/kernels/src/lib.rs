@@ -35,6 +35,7 @@ pub mod pooling;
 pub mod quantize;
 pub mod reshape;
 pub mod rsqrt;
+pub mod select;
 pub mod softmax;
 pub mod strided_slice;
 pub mod tanh;

@@ -28,3 +28,4 @@ pub use crate::{
     softmax, tanh,
 };
 pub use crate::comparisons;
+pub use crate::select;

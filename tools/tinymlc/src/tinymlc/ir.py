@@ -133,6 +133,7 @@ class OpKind(enum.Enum):
     SQUARED_DIFFERENCE = 99
     QUANTIZE = 114
     HARD_SWISH = 117
+    SELECT_V2 = 123
     BATCH_MATMUL = 126
     GELU = 150
     OTHER = -1

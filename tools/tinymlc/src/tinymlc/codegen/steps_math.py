@@ -1,4 +1,4 @@
-"""Steps of the comparison and logical operators (BOOL outputs).
+"""Steps of the comparison, logical and selection operators (BOOL tensors).
 
 Registered into `steps.EMITTERS`; the kernels' types are named by path
 (`kernels::comparisons::...`), so the generated crate's imports stay as they are.
@@ -9,11 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tinymlc.codegen import rust
-from tinymlc.codegen.steps import StepBuilder, _binary_call, _elementwise, _multiplier, _params_ref
+from tinymlc.codegen.steps import (
+    StepBuilder,
+    _binary_call,
+    _elementwise,
+    _multiplier,
+    _output_range,
+    _params_ref,
+)
 from tinymlc.ir import OpKind
 from tinymlc.ops import PreparedParams
 from tinymlc.ops.comparisons import ComparisonParams
 from tinymlc.ops.logical import LogicalNotParams, LogicalParams
+from tinymlc.ops.select_v2 import SelectV2Params
 
 _MODULE = "comparisons"
 
@@ -49,6 +57,23 @@ def _logical_not(b: StepBuilder, params: PreparedParams) -> None:
     _elementwise(b, f"{_MODULE}::logical_not")
 
 
+def _select_v2(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, SelectV2Params)
+    element = rust.element_type(params.value_dtype)
+    b.call(
+        f"select::select::<{element}>",
+        b.input(0),
+        b.shape("condition_shape", params.condition_shape),
+        b.input(1),
+        b.shape("x_shape", params.x_shape),
+        b.input(2),
+        b.shape("y_shape", params.y_shape),
+        b.output(),
+        b.shape("output_shape", params.output_shape),
+        _output_range(b, params.output_shape),
+    )
+
+
 MATH_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
     **dict.fromkeys(
         (
@@ -64,4 +89,5 @@ MATH_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
     OpKind.LOGICAL_AND: _logical,
     OpKind.LOGICAL_OR: _logical,
     OpKind.LOGICAL_NOT: _logical_not,
+    OpKind.SELECT_V2: _select_v2,
 }

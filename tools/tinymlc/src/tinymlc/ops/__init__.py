@@ -38,6 +38,7 @@ from tinymlc.ops import (
     relu6,
     reshape,
     rsqrt,
+    select_v2,
     softmax,
     squared_difference,
     squeeze,
@@ -80,6 +81,7 @@ PreparedParams: TypeAlias = (
     | comparisons.ComparisonParams
     | logical.LogicalParams
     | logical.LogicalNotParams
+    | select_v2.SelectV2Params
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -125,6 +127,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.LOGICAL_AND: logical.prepare,
     OpKind.LOGICAL_OR: logical.prepare,
     OpKind.LOGICAL_NOT: logical.prepare_not,
+    OpKind.SELECT_V2: select_v2.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
