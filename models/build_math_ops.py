@@ -101,5 +101,25 @@ def select_models() -> list[bm.ModelSpec]:
     ]
 
 
+def int32_arithmetic_models() -> list[bm.ModelSpec]:
+    """Unquantized INT32 arithmetic, as in audio front ends; values large enough to
+    reach the wrap-around of MUL."""
+    def int32(name: str, op: str, fn: Callable[[tf.Tensor, tf.Tensor], tf.Tensor],
+              shape_b: tuple[int, ...] = ROW) -> bm.ModelSpec:
+        samplers = [int32_values(WIDE, -100000, 100000), int32_values(shape_b, -70000, 70000)]
+        return bm.op_model(f"{op.lower()}_int32_{name}", f"int32 {op} {name}, {list(WIDE)} and {list(shape_b)}",
+                           typed_op([WIDE, shape_b], fn, samplers, tf.int32),
+                           bm.expect(op), input_dtype="INT32", output_dtype="INT32")
+
+    return [
+        int32("broadcast", "ADD", tf.add),
+        int32("same_shape", "SUB", tf.subtract, WIDE),
+        int32("broadcast", "MUL", tf.multiply),
+        # relu(a * b) stays MUL + MAXIMUM on INT32: the converter fuses no activation.
+        int32("broadcast", "MAXIMUM", tf.maximum),
+        int32("broadcast", "MINIMUM", tf.minimum),
+    ]
+
+
 def math_models() -> list[bm.ModelSpec]:
-    return comparison_models() + logical_models() + select_models()
+    return comparison_models() + logical_models() + select_models() + int32_arithmetic_models()

@@ -27,6 +27,7 @@ pub mod depthwise_conv;
 pub mod fully_connected;
 pub mod gelu;
 pub mod hard_swish;
+pub mod integer_binary;
 pub mod leaky_relu;
 pub mod logistic;
 pub mod mean;

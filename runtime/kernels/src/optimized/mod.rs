@@ -29,3 +29,4 @@ pub use crate::{
 };
 pub use crate::comparisons;
 pub use crate::select;
+pub use crate::integer_binary;

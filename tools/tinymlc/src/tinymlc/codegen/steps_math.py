@@ -10,9 +10,11 @@ from collections.abc import Callable
 
 from tinymlc.codegen import rust
 from tinymlc.codegen.steps import (
+    EMITTERS,
     StepBuilder,
     _binary_call,
     _elementwise,
+    _activation,
     _multiplier,
     _output_range,
     _params_ref,
@@ -20,10 +22,14 @@ from tinymlc.codegen.steps import (
 from tinymlc.ir import OpKind
 from tinymlc.ops import PreparedParams
 from tinymlc.ops.comparisons import ComparisonParams
+from tinymlc.ops.integer_binary import KINDS as INTEGER_BINARY_KINDS
+from tinymlc.ops.integer_binary import IntegerBinaryParams
 from tinymlc.ops.logical import LogicalNotParams, LogicalParams
 from tinymlc.ops.select_v2 import SelectV2Params
 
 _MODULE = "comparisons"
+
+_Emitter = Callable[[StepBuilder, PreparedParams], None]
 
 
 def _comparison(b: StepBuilder, params: PreparedParams) -> None:
@@ -74,7 +80,33 @@ def _select_v2(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
-MATH_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
+def _integer_binary(b: StepBuilder, params: IntegerBinaryParams) -> None:
+    if params.op is None:
+        kernel = "maximum" if b.op.kind is OpKind.MAXIMUM else "minimum"
+        _binary_call(b, f"binary::{kernel}::<i32>", params.shapes)
+        return
+    _binary_call(
+        b,
+        "integer_binary::integer_binary",
+        params.shapes,
+        f"kernels::integer_binary::IntegerOp::{params.op}",
+        _activation(params.activation_min, params.activation_max),
+    )
+
+
+def _with_integer_path(quantized: _Emitter) -> _Emitter:
+    """`quantized`, except for layers prepared for TFLM's INT32 path."""
+
+    def emit(b: StepBuilder, params: PreparedParams) -> None:
+        if isinstance(params, IntegerBinaryParams):
+            _integer_binary(b, params)
+        else:
+            quantized(b, params)
+
+    return emit
+
+
+MATH_EMITTERS: dict[OpKind, _Emitter] = {
     **dict.fromkeys(
         (
             OpKind.EQUAL,
@@ -90,4 +122,5 @@ MATH_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
     OpKind.LOGICAL_OR: _logical,
     OpKind.LOGICAL_NOT: _logical_not,
     OpKind.SELECT_V2: _select_v2,
+    **{kind: _with_integer_path(EMITTERS[kind]) for kind in INTEGER_BINARY_KINDS},
 }

@@ -24,6 +24,7 @@ from tinymlc.ops import (
     fully_connected,
     gelu,
     hard_swish,
+    integer_binary,
     leaky_relu,
     logical,
     logistic,
@@ -82,6 +83,7 @@ PreparedParams: TypeAlias = (
     | logical.LogicalParams
     | logical.LogicalNotParams
     | select_v2.SelectV2Params
+    | integer_binary.IntegerBinaryParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -129,6 +131,11 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.LOGICAL_NOT: logical.prepare_not,
     OpKind.SELECT_V2: select_v2.prepare,
 }
+
+# INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each
+# operator's quantized preparation.
+for _kind in integer_binary.KINDS:
+    PREPARERS[_kind] = integer_binary.with_integer_path(PREPARERS[_kind])
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
 
