@@ -1,0 +1,201 @@
+"""Comparisons, logical ops, SELECT_V2 and INT32 arithmetic: TFLM's Prepare checks
+and parameters, and the generated code against the TFLM interpreter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from tests.codegen_support import assert_bit_exact
+from tests.model_builder import ModelBuilder
+from tests.tflm import prepared, random_int8, run_tflm
+from tinymlc import quant
+from tinymlc.errors import OpError
+from tinymlc.ir import DType
+from tinymlc.ops.comparisons import ComparisonParams
+from tinymlc.ops.integer_binary import IntegerBinaryParams
+from tinymlc.ops.select_v2 import SelectV2Params
+
+COMPARISONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "EQUAL": np.equal,
+    "NOT_EQUAL": np.not_equal,
+    "LESS": np.less,
+    "LESS_EQUAL": np.less_equal,
+    "GREATER": np.greater,
+    "GREATER_EQUAL": np.greater_equal,
+}
+
+A_SHAPE, B_SHAPE, OUT_SHAPE = (2, 4, 3), (1, 4, 1), (2, 4, 3)
+
+
+def _comparison_model(
+    op: str, dtype: DType, scales: tuple[float, float] = (0.05, 0.02), zero_points: tuple[int, int] = (3, -7)
+) -> bytes:
+    mb = ModelBuilder()
+    quantized = dtype is DType.INT8
+    a = mb.tensor(
+        "a", A_SHAPE, dtype, scale=scales[0] if quantized else None, zero_point=zero_points[0] if quantized else None
+    )
+    b = mb.tensor(
+        "b", B_SHAPE, dtype, scale=scales[1] if quantized else None, zero_point=zero_points[1] if quantized else None
+    )
+    y = mb.tensor("y", OUT_SHAPE, DType.BOOL)
+    mb.op(op, [a, b], [y])
+    return mb.build([a, b], [y])
+
+
+def _scaled(values: np.ndarray, offset: int, multiplier: int, shift: int) -> np.ndarray:
+    return np.vectorize(lambda v: quant.multiply_by_quantized_multiplier((int(v) + offset) << 8, multiplier, shift))(
+        values
+    )
+
+
+@pytest.mark.parametrize("op", sorted(COMPARISONS))
+def test_int8_comparison_rescales_both_operands_like_tflm(op: str) -> None:
+    data = _comparison_model(op, DType.INT8)
+    _, params = prepared(data)
+    assert isinstance(params, ComparisonParams)
+    scaling = params.scaling
+    assert scaling is not None
+    assert (scaling.left_shift, scaling.input1_offset, scaling.input2_offset) == (8, -3, 7)
+    # The flatbuffer holds the scale as float32.
+    expected_multiplier = quant.quantize_multiplier_smaller_than_one_exp(float(np.float32(0.05)))
+    assert (scaling.input1_multiplier, scaling.input1_shift) == (
+        expected_multiplier.multiplier,
+        expected_multiplier.shift,
+    )
+    rng = np.random.default_rng(len(op))
+    a, b = random_int8(rng, A_SHAPE), random_int8(rng, B_SHAPE)
+    lhs = _scaled(a, scaling.input1_offset, scaling.input1_multiplier, scaling.input1_shift)
+    rhs = _scaled(b, scaling.input2_offset, scaling.input2_multiplier, scaling.input2_shift)
+    np.testing.assert_array_equal(COMPARISONS[op](lhs, rhs), run_tflm(data, [a, b])[0])
+
+
+def test_int32_comparison_has_no_scaling() -> None:
+    _, params = prepared(_comparison_model("LESS", DType.INT32))
+    assert isinstance(params, ComparisonParams)
+    assert params.scaling is None and params.input_dtype is DType.INT32
+
+
+@pytest.mark.parametrize(
+    ("op", "dtype", "reason"),
+    [
+        ("GREATER", DType.INT16, "INT16"),
+        ("LESS", DType.BOOL, "BOOL"),
+        ("EQUAL", DType.INT64, "INT64"),
+    ],
+)
+def test_comparison_types_tflm_does_not_run_are_rejected(op: str, dtype: DType, reason: str) -> None:
+    with pytest.raises(OpError, match=reason):
+        prepared(_comparison_model(op, dtype))
+
+
+def test_comparison_scale_of_one_or_more_is_rejected_as_tflm_aborts() -> None:
+    with pytest.raises(OpError, match=r"\(0, 1\)"):
+        prepared(_comparison_model("LESS", DType.INT8, scales=(1.5, 0.02)))
+
+
+def test_logical_ops_need_bool_operands() -> None:
+    mb = ModelBuilder()
+    a = mb.tensor("a", (4,), scale=0.1)
+    b = mb.tensor("b", (4,), DType.BOOL)
+    y = mb.tensor("y", (4,), DType.BOOL)
+    mb.op("LOGICAL_AND", [a, b], [y])
+    with pytest.raises(OpError, match="INT8, expected BOOL"):
+        prepared(mb.build([a, b], [y]))
+
+
+def _select_model(
+    dtype: DType, shapes: tuple[tuple[int, ...], ...] = ((2, 1, 3), (2, 4, 3), (1, 4, 1))
+) -> bytes:
+    condition_shape, x_shape, y_shape = shapes
+    out_shape = tuple(np.broadcast_shapes(*shapes))
+    quantized = dtype in (DType.INT8, DType.INT16)
+    scale, zero_point = (0.05, 0 if dtype is DType.INT16 else -3) if quantized else (None, None)
+    mb = ModelBuilder()
+    c = mb.tensor("c", condition_shape, DType.BOOL)
+    x = mb.tensor("x", x_shape, dtype, scale=scale, zero_point=zero_point)
+    y = mb.tensor("y", y_shape, dtype, scale=scale, zero_point=zero_point)
+    out = mb.tensor("out", out_shape, dtype, scale=scale, zero_point=zero_point)
+    mb.op("SELECT_V2", [c, x, y], [out])
+    return mb.build([c, x, y], [out])
+
+
+def test_select_v2_broadcasts_to_five_dimensions_only() -> None:
+    _, params = prepared(_select_model(DType.INT8))
+    assert isinstance(params, SelectV2Params)
+    assert params.output_shape == (2, 4, 3)
+    with pytest.raises(OpError, match="rank 6"):
+        prepared(_select_model(DType.INT8, ((1, 1, 1, 1, 1, 2), (2, 1, 1, 1, 1, 1), (1,))))
+    with pytest.raises(OpError, match="INT32"):
+        prepared(_select_model(DType.INT32))
+
+
+def _int32_model(op: str, activation: int = 0) -> bytes:
+    mb = ModelBuilder()
+    a = mb.tensor("a", A_SHAPE, DType.INT32)
+    b = mb.tensor("b", B_SHAPE, DType.INT32)
+    y = mb.tensor("y", OUT_SHAPE, DType.INT32)
+    options = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}.get(op)
+    fields = {"FusedActivationFunction": activation} if options else {}
+    mb.op(op, [a, b], [y], options, **fields)
+    return mb.build([a, b], [y])
+
+
+@pytest.mark.parametrize(
+    ("op", "activation", "expected_range"),
+    [
+        ("ADD", 3, (-(1 << 31), (1 << 31) - 1)),  # TFLM ignores ADD's activation on INT32
+        ("SUB", 3, (0, 6)),
+        ("MUL", 1, (0, (1 << 31) - 1)),
+        ("MUL", 2, (-1, 1)),
+    ],
+)
+def test_int32_activation_ranges(op: str, activation: int, expected_range: tuple[int, int]) -> None:
+    _, params = prepared(_int32_model(op, activation))
+    assert isinstance(params, IntegerBinaryParams)
+    assert (params.activation_min, params.activation_max) == expected_range
+    rng = np.random.default_rng(activation)
+    a = rng.integers(-50, 50, A_SHAPE).astype(np.int32)
+    b = rng.integers(-50, 50, B_SHAPE).astype(np.int32)
+    raw = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply}[op](a, b)
+    np.testing.assert_array_equal(np.clip(raw, *expected_range), run_tflm(_int32_model(op, activation), [a, b])[0])
+
+
+def _logical_model(op: str) -> bytes:
+    mb = ModelBuilder()
+    a = mb.tensor("a", A_SHAPE, DType.BOOL)
+    if op == "LOGICAL_NOT":
+        y = mb.tensor("y", A_SHAPE, DType.BOOL)
+        mb.op(op, [a], [y])
+        return mb.build([a], [y])
+    b = mb.tensor("b", B_SHAPE, DType.BOOL)
+    y = mb.tensor("y", OUT_SHAPE, DType.BOOL)
+    mb.op(op, [a, b], [y])
+    return mb.build([a, b], [y])
+
+
+GENERATED: dict[str, Callable[[], bytes]] = {
+    **{f"{op.lower()}_int8": (lambda op=op: _comparison_model(op, DType.INT8)) for op in COMPARISONS},
+    "less_equal_int32": lambda: _comparison_model("LESS_EQUAL", DType.INT32),
+    "not_equal_bool": lambda: _comparison_model("NOT_EQUAL", DType.BOOL),
+    "greater_float32": lambda: _comparison_model("GREATER", DType.FLOAT32),
+    "logical_and": lambda: _logical_model("LOGICAL_AND"),
+    "logical_or": lambda: _logical_model("LOGICAL_OR"),
+    "logical_not": lambda: _logical_model("LOGICAL_NOT"),
+    "select_v2_int8": lambda: _select_model(DType.INT8),
+    "select_v2_int16": lambda: _select_model(DType.INT16),
+    "select_v2_float32": lambda: _select_model(DType.FLOAT32),
+    "add_int32": lambda: _int32_model("ADD", 1),
+    "sub_int32_relu6": lambda: _int32_model("SUB", 3),
+    "mul_int32": lambda: _int32_model("MUL"),
+    "maximum_int32": lambda: _int32_model("MAXIMUM"),
+    "minimum_int32": lambda: _int32_model("MINIMUM"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_generated_code_matches_tflm(name: str) -> None:
+    assert_bit_exact(GENERATED[name](), samples=12)
