@@ -273,9 +273,29 @@ mod tests {
         let b = [0u8, 0, 1, 1];
         let mut out = [9u8; 4];
         let s = shape(&[4]);
-        logical(Logical::And, &a, &s, &b, &s, &mut out, &s, SplitRange::full(4)).unwrap();
+        logical(
+            Logical::And,
+            &a,
+            &s,
+            &b,
+            &s,
+            &mut out,
+            &s,
+            SplitRange::full(4),
+        )
+        .unwrap();
         assert_eq!(out, [0, 0, 1, 0]);
-        logical(Logical::Or, &a, &s, &b, &s, &mut out, &s, SplitRange::full(4)).unwrap();
+        logical(
+            Logical::Or,
+            &a,
+            &s,
+            &b,
+            &s,
+            &mut out,
+            &s,
+            SplitRange::full(4),
+        )
+        .unwrap();
         assert_eq!(out, [0, 1, 1, 1]);
         let got = check_flat_split(4, 9u8, |range, out| logical_not(&a, out, range).unwrap());
         assert_eq!(got, [1, 0, 0, 1]);
@@ -285,7 +305,17 @@ mod tests {
     fn mismatched_lengths_are_errors() {
         let mut out = [0u8; 2];
         let s = shape(&[2]);
-        assert!(compare(Comparison::Less, &[1i32], &s, &[1, 2], &s, &mut out, &s, SplitRange::full(2)).is_err());
+        assert!(compare(
+            Comparison::Less,
+            &[1i32],
+            &s,
+            &[1, 2],
+            &s,
+            &mut out,
+            &s,
+            SplitRange::full(2)
+        )
+        .is_err());
         assert!(logical_not(&[1u8], &mut out, SplitRange::full(2)).is_err());
     }
 }

@@ -128,15 +128,24 @@ mod tests {
     fn operations_wrap_like_cpp_int32() {
         let a = [i32::MAX, -3, 5, i32::MIN];
         let b = [1, -2];
-        assert_eq!(run(IntegerOp::Add, FULL, &a, &b), [i32::MIN, -5, 6, i32::MAX - 1]);
-        assert_eq!(run(IntegerOp::Sub, FULL, &a, &b), [i32::MAX - 1, -1, 4, i32::MIN + 2]);
+        assert_eq!(
+            run(IntegerOp::Add, FULL, &a, &b),
+            [i32::MIN, -5, 6, i32::MAX - 1]
+        );
+        assert_eq!(
+            run(IntegerOp::Sub, FULL, &a, &b),
+            [i32::MAX - 1, -1, 4, i32::MIN + 2]
+        );
         assert_eq!(run(IntegerOp::Mul, FULL, &a, &b), [i32::MAX, 6, 5, 0]);
     }
 
     #[test]
     fn activation_clamps_after_the_operation() {
         let relu6 = ActivationRange { min: 0, max: 6 };
-        assert_eq!(run(IntegerOp::Mul, relu6, &[1, 2, 3, 4], &[-1, 3]), [0, 6, 0, 6]);
+        assert_eq!(
+            run(IntegerOp::Mul, relu6, &[1, 2, 3, 4], &[-1, 3]),
+            [0, 6, 0, 6]
+        );
     }
 
     #[test]
@@ -145,8 +154,16 @@ mod tests {
         let (s, sb) = (shape(&[2, 2]), shape(&[1, 2]));
         let expected = run(IntegerOp::Sub, FULL, &[1, 2, 3, 4], &b);
         let mut data = [1, 2, 3, 4];
-        integer_binary_in_place_first(IntegerOp::Sub, FULL, &mut data, &s, &b, &sb, SplitRange::full(4))
-            .unwrap();
+        integer_binary_in_place_first(
+            IntegerOp::Sub,
+            FULL,
+            &mut data,
+            &s,
+            &b,
+            &sb,
+            SplitRange::full(4),
+        )
+        .unwrap();
         assert_eq!(data.to_vec(), expected);
         let mut second = [10, -10, 10, -10];
         integer_binary_in_place_second(

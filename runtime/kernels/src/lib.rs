@@ -19,8 +19,8 @@ mod walk;
 
 pub mod activations;
 pub mod batch_matmul;
-pub mod comparisons;
 pub mod binary;
+pub mod comparisons;
 pub mod concatenation;
 pub mod conv;
 pub mod depthwise_conv;

@@ -37,7 +37,11 @@ pub fn select<T: Copy>(
     for (map, (len, shape)) in maps.iter_mut().zip(operands) {
         expect_len(len, shape.element_count()?)?;
         let dims = shape.extended();
-        if dims.iter().zip(out_dims.iter()).any(|(&d, &o)| d != o && d != 1) {
+        if dims
+            .iter()
+            .zip(out_dims.iter())
+            .any(|(&d, &o)| d != o && d != 1)
+        {
             return Err(KernelError::ShapeMismatch);
         }
         *map = AffineMap::broadcast(&dims, &out_dims);
@@ -100,7 +104,18 @@ mod tests {
         let condition = [0u8, 1, 2, 0];
         let s = shape(&[4]);
         let mut out = [0i32; 4];
-        select(&condition, &s, &[1, 2, 3, 4], &s, &[5, 6, 7, 8], &s, &mut out, &s, SplitRange::full(4)).unwrap();
+        select(
+            &condition,
+            &s,
+            &[1, 2, 3, 4],
+            &s,
+            &[5, 6, 7, 8],
+            &s,
+            &mut out,
+            &s,
+            SplitRange::full(4),
+        )
+        .unwrap();
         assert_eq!(out, [5, 2, 3, 8]);
     }
 
@@ -108,7 +123,17 @@ mod tests {
     fn bad_shapes_are_errors() {
         let s = shape(&[4]);
         let mut out = [0i8; 4];
-        let short = select(&[1u8; 3], &s, &[0i8; 4], &s, &[0i8; 4], &s, &mut out, &s, SplitRange::full(4));
+        let short = select(
+            &[1u8; 3],
+            &s,
+            &[0i8; 4],
+            &s,
+            &[0i8; 4],
+            &s,
+            &mut out,
+            &s,
+            SplitRange::full(4),
+        );
         assert_eq!(short, Err(KernelError::ShapeMismatch));
         let wide = select(
             &[1u8; 2],

@@ -3,6 +3,7 @@ and parameters, and the generated code against the TFLM interpreter."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -36,10 +37,18 @@ def _comparison_model(
     mb = ModelBuilder()
     quantized = dtype is DType.INT8
     a = mb.tensor(
-        "a", A_SHAPE, dtype, scale=scales[0] if quantized else None, zero_point=zero_points[0] if quantized else None
+        "a",
+        A_SHAPE,
+        dtype,
+        scale=scales[0] if quantized else None,
+        zero_point=zero_points[0] if quantized else None,
     )
     b = mb.tensor(
-        "b", B_SHAPE, dtype, scale=scales[1] if quantized else None, zero_point=zero_points[1] if quantized else None
+        "b",
+        B_SHAPE,
+        dtype,
+        scale=scales[1] if quantized else None,
+        zero_point=zero_points[1] if quantized else None,
     )
     y = mb.tensor("y", OUT_SHAPE, DType.BOOL)
     mb.op(op, [a, b], [y])
@@ -47,9 +56,12 @@ def _comparison_model(
 
 
 def _scaled(values: np.ndarray, offset: int, multiplier: int, shift: int) -> np.ndarray:
-    return np.vectorize(lambda v: quant.multiply_by_quantized_multiplier((int(v) + offset) << 8, multiplier, shift))(
-        values
-    )
+    """TFLM's `(value + offset) << left_shift`, then the multiplier, per element."""
+    flat = [
+        quant.multiply_by_quantized_multiplier((int(v) + offset) << 8, multiplier, shift)
+        for v in values.reshape(-1)
+    ]
+    return np.array(flat, dtype=np.int64).reshape(values.shape)
 
 
 @pytest.mark.parametrize("op", sorted(COMPARISONS))
@@ -76,7 +88,8 @@ def test_int8_comparison_rescales_both_operands_like_tflm(op: str) -> None:
 def test_int32_comparison_has_no_scaling() -> None:
     _, params = prepared(_comparison_model("LESS", DType.INT32))
     assert isinstance(params, ComparisonParams)
-    assert params.scaling is None and params.input_dtype is DType.INT32
+    assert params.scaling is None
+    assert params.input_dtype is DType.INT32
 
 
 @pytest.mark.parametrize(
@@ -139,8 +152,10 @@ def _int32_model(op: str, activation: int = 0) -> bytes:
     b = mb.tensor("b", B_SHAPE, DType.INT32)
     y = mb.tensor("y", OUT_SHAPE, DType.INT32)
     options = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}.get(op)
-    fields = {"FusedActivationFunction": activation} if options else {}
-    mb.op(op, [a, b], [y], options, **fields)
+    if options is None:
+        mb.op(op, [a, b], [y])
+    else:
+        mb.op(op, [a, b], [y], options, FusedActivationFunction=activation)
     return mb.build([a, b], [y])
 
 
@@ -161,7 +176,9 @@ def test_int32_activation_ranges(op: str, activation: int, expected_range: tuple
     a = rng.integers(-50, 50, A_SHAPE).astype(np.int32)
     b = rng.integers(-50, 50, B_SHAPE).astype(np.int32)
     raw = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply}[op](a, b)
-    np.testing.assert_array_equal(np.clip(raw, *expected_range), run_tflm(_int32_model(op, activation), [a, b])[0])
+    np.testing.assert_array_equal(
+        np.clip(raw, *expected_range), run_tflm(_int32_model(op, activation), [a, b])[0]
+    )
 
 
 def _logical_model(op: str) -> bytes:
@@ -178,7 +195,7 @@ def _logical_model(op: str) -> bytes:
 
 
 GENERATED: dict[str, Callable[[], bytes]] = {
-    **{f"{op.lower()}_int8": (lambda op=op: _comparison_model(op, DType.INT8)) for op in COMPARISONS},
+    **{f"{op.lower()}_int8": functools.partial(_comparison_model, op, DType.INT8) for op in COMPARISONS},
     "less_equal_int32": lambda: _comparison_model("LESS_EQUAL", DType.INT32),
     "not_equal_bool": lambda: _comparison_model("NOT_EQUAL", DType.BOOL),
     "greater_float32": lambda: _comparison_model("GREATER", DType.FLOAT32),

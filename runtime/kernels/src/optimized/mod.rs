@@ -23,10 +23,10 @@ pub mod pooling;
 pub mod strided_slice;
 pub mod transpose;
 
+pub use crate::comparisons;
+pub use crate::integer_binary;
+pub use crate::select;
 pub use crate::{
     activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
     softmax, tanh,
 };
-pub use crate::comparisons;
-pub use crate::select;
-pub use crate::integer_binary;

@@ -12,9 +12,9 @@ from tinymlc.codegen import rust
 from tinymlc.codegen.steps import (
     EMITTERS,
     StepBuilder,
+    _activation,
     _binary_call,
     _elementwise,
-    _activation,
     _multiplier,
     _output_range,
     _params_ref,

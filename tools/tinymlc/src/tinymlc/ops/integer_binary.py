@@ -52,7 +52,9 @@ def prepare(view: OpView) -> IntegerBinaryParams:
     low, high = INT32_MIN, INT32_MAX
     if kind in (OpKind.SUB, OpKind.MUL):
         low, high = _activation_range(elementwise_attrs(view).activation)
-    return IntegerBinaryParams(op=ARITHMETIC.get(kind), activation_min=low, activation_max=high, shapes=shapes)
+    return IntegerBinaryParams(
+        op=ARITHMETIC.get(kind), activation_min=low, activation_max=high, shapes=shapes
+    )
 
 
 Params = TypeVar("Params")

@@ -61,7 +61,9 @@ class LogicalNotParams:
 
 def prepare(view: OpView) -> LogicalParams:
     require(view.op.kind in LOGICAL_OPS, f"{view.op.opcode_name} is not a binary logical operator")
-    return LogicalParams(op=LOGICAL_OPS[view.op.kind], shapes=broadcast_operands(view, [DType.BOOL], DType.BOOL))
+    return LogicalParams(
+        op=LOGICAL_OPS[view.op.kind], shapes=broadcast_operands(view, [DType.BOOL], DType.BOOL)
+    )
 
 
 def prepare_not(view: OpView) -> LogicalNotParams:
