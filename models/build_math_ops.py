@@ -121,5 +121,14 @@ def int32_arithmetic_models() -> list[bm.ModelSpec]:
     ]
 
 
+def abs_models() -> list[bm.ModelSpec]:
+    return [
+        bm.op_model("abs", "|x| on int8 [1, 4, 6] (input and output scales differ)",
+                    bm.single_op([WIDE], tf.math.abs, [bm.normal(WIDE, std=2.0, mean=0.5)]),
+                    bm.expect("ABS")),
+    ]
+
+
 def math_models() -> list[bm.ModelSpec]:
-    return comparison_models() + logical_models() + select_models() + int32_arithmetic_models()
+    return (comparison_models() + logical_models() + select_models() + int32_arithmetic_models()
+            + abs_models())

@@ -34,6 +34,7 @@ CHECKED_MODELS = [
     "fc_autoencoder",
     "micro_speech",
     "mobilenet_v1_025_vww",
+    "op_abs",
     "op_add_broadcast",
     "op_add_int32_broadcast",
     "op_add_relu",

@@ -17,6 +17,7 @@ mod element;
 mod unary;
 mod walk;
 
+pub mod abs;
 pub mod activations;
 pub mod batch_matmul;
 pub mod binary;

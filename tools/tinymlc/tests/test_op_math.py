@@ -15,6 +15,7 @@ from tests.tflm import prepared, random_int8, run_tflm
 from tinymlc import quant
 from tinymlc.errors import OpError
 from tinymlc.ir import DType
+from tinymlc.ops.abs_value import AbsParams
 from tinymlc.ops.comparisons import ComparisonParams
 from tinymlc.ops.integer_binary import IntegerBinaryParams
 from tinymlc.ops.select_v2 import SelectV2Params
@@ -194,7 +195,36 @@ def _logical_model(op: str) -> bytes:
     return mb.build([a, b], [y])
 
 
+def _abs_model(dtype: DType, input_q: tuple[float, int] | None, output_q: tuple[float, int] | None) -> bytes:
+    mb = ModelBuilder()
+    x = mb.tensor("x", A_SHAPE, dtype, *(input_q or (None, None)))
+    y = mb.tensor("y", A_SHAPE, dtype, *(output_q or (None, None)))
+    mb.op("ABS", [x], [y])
+    return mb.build([x], [y])
+
+
+def test_abs_rescales_only_between_different_scales() -> None:
+    _, same = prepared(_abs_model(DType.INT8, (0.05, 3), (0.05, -128)))
+    assert isinstance(same, AbsParams)
+    assert not same.needs_rescale
+    assert (same.input_offset, same.output_offset) == (3, -128)
+    _, rescaled = prepared(_abs_model(DType.INT8, (0.05, 3), (0.03, -128)))
+    assert isinstance(rescaled, AbsParams)
+    ratio = float(np.float32(np.float32(0.05) / np.float32(0.03)))
+    assert (rescaled.multiplier, rescaled.shift) == (
+        quant.quantize_multiplier(ratio).multiplier,
+        quant.quantize_multiplier(ratio).shift,
+    )
+    with pytest.raises(OpError, match="zero points of 0"):
+        prepared(_abs_model(DType.INT16, (0.05, 3), (0.05, 0)))
+
+
 GENERATED: dict[str, Callable[[], bytes]] = {
+    "abs_int8_same_scale": lambda: _abs_model(DType.INT8, (0.05, 3), (0.05, -100)),
+    "abs_int8_rescaled": lambda: _abs_model(DType.INT8, (0.05, 3), (0.03, -128)),
+    "abs_int16_quantized": lambda: _abs_model(DType.INT16, (0.001, 0), (0.0007, 0)),
+    "abs_int16_unquantized": lambda: _abs_model(DType.INT16, None, None),
+    "abs_float32": lambda: _abs_model(DType.FLOAT32, None, None),
     **{f"{op.lower()}_int8": functools.partial(_comparison_model, op, DType.INT8) for op in COMPARISONS},
     "less_equal_int32": lambda: _comparison_model("LESS_EQUAL", DType.INT32),
     "not_equal_bool": lambda: _comparison_model("NOT_EQUAL", DType.BOOL),

@@ -23,6 +23,7 @@ pub mod pooling;
 pub mod strided_slice;
 pub mod transpose;
 
+pub use crate::abs;
 pub use crate::comparisons;
 pub use crate::integer_binary;
 pub use crate::select;

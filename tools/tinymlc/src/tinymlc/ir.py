@@ -130,6 +130,7 @@ class OpKind(enum.Enum):
     LOGICAL_AND = 86
     LOGICAL_NOT = 87
     LEAKY_RELU = 98
+    ABS = 101
     SQUARED_DIFFERENCE = 99
     QUANTIZE = 114
     HARD_SWISH = 117

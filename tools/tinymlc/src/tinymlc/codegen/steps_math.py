@@ -21,6 +21,7 @@ from tinymlc.codegen.steps import (
 )
 from tinymlc.ir import OpKind
 from tinymlc.ops import PreparedParams
+from tinymlc.ops.abs_value import AbsParams
 from tinymlc.ops.comparisons import ComparisonParams
 from tinymlc.ops.integer_binary import KINDS as INTEGER_BINARY_KINDS
 from tinymlc.ops.integer_binary import IntegerBinaryParams
@@ -80,6 +81,23 @@ def _select_v2(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
+def _abs(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, AbsParams)
+    if not params.quantized:
+        _elementwise(b, f"abs::abs_{rust.element_type(params.dtype)}")
+        return
+    rescale = f"Some({_multiplier(params.multiplier, params.shift)})" if params.needs_rescale else "None"
+    abs_params = _params_ref(
+        b,
+        "kernels::abs::AbsParams",
+        4,
+        input_zero_point=params.input_offset,
+        output_zero_point=params.output_offset,
+        rescale=rescale,
+    )
+    _elementwise(b, f"abs::abs::<{rust.element_type(params.dtype)}>", abs_params)
+
+
 def _integer_binary(b: StepBuilder, params: IntegerBinaryParams) -> None:
     if params.op is None:
         kernel = "maximum" if b.op.kind is OpKind.MAXIMUM else "minimum"
@@ -122,5 +140,6 @@ MATH_EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.LOGICAL_OR: _logical,
     OpKind.LOGICAL_NOT: _logical_not,
     OpKind.SELECT_V2: _select_v2,
+    OpKind.ABS: _abs,
     **{kind: _with_integer_path(EMITTERS[kind]) for kind in INTEGER_BINARY_KINDS},
 }

@@ -13,6 +13,7 @@ from typing import TypeAlias
 from tinymlc.errors import OpError
 from tinymlc.ir import Graph, OpKind
 from tinymlc.ops import (
+    abs_value,
     add,
     average_pool_2d,
     batch_matmul,
@@ -84,6 +85,7 @@ PreparedParams: TypeAlias = (
     | logical.LogicalNotParams
     | select_v2.SelectV2Params
     | integer_binary.IntegerBinaryParams
+    | abs_value.AbsParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -130,6 +132,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.LOGICAL_OR: logical.prepare,
     OpKind.LOGICAL_NOT: logical.prepare_not,
     OpKind.SELECT_V2: select_v2.prepare,
+    OpKind.ABS: abs_value.prepare,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each
