@@ -129,6 +129,22 @@ def abs_models() -> list[bm.ModelSpec]:
     ]
 
 
+def cast_models() -> list[bm.ModelSpec]:
+    def from_int32(target: tf.DType, dtype: str) -> bm.ModelSpec:
+        return bm.op_model(f"cast_int32_to_{target.name}", f"CAST int32 -> {target.name}, values wrapping",
+                           typed_op([WIDE], lambda x: tf.cast(x, target),
+                                    [int32_values(WIDE, -100000, 100000)], tf.int32),
+                           bm.expect("CAST"), input_dtype="INT32", output_dtype=dtype)
+
+    return [
+        bm.op_model("cast_bool_to_int32", "CAST(a > b) to int32: int8 in, int32 out",
+                    bm.single_op([VECTOR, VECTOR], lambda a, b: tf.cast(a > b, tf.int32)),
+                    bm.expect("GREATER"), bm.expect("CAST"), output_dtype="INT32"),
+        from_int32(tf.int8, "INT8"),
+        from_int32(tf.int16, "INT16"),
+    ]
+
+
 def math_models() -> list[bm.ModelSpec]:
     return (comparison_models() + logical_models() + select_models() + int32_arithmetic_models()
-            + abs_models())
+            + abs_models() + cast_models())

@@ -21,6 +21,7 @@ pub mod abs;
 pub mod activations;
 pub mod batch_matmul;
 pub mod binary;
+pub mod cast;
 pub mod comparisons;
 pub mod concatenation;
 pub mod conv;

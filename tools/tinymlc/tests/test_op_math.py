@@ -16,6 +16,7 @@ from tinymlc import quant
 from tinymlc.errors import OpError
 from tinymlc.ir import DType
 from tinymlc.ops.abs_value import AbsParams
+from tinymlc.ops.cast import CastParams
 from tinymlc.ops.comparisons import ComparisonParams
 from tinymlc.ops.integer_binary import IntegerBinaryParams
 from tinymlc.ops.select_v2 import SelectV2Params
@@ -219,7 +220,32 @@ def test_abs_rescales_only_between_different_scales() -> None:
         prepared(_abs_model(DType.INT16, (0.05, 3), (0.05, 0)))
 
 
+def _cast_model(source: DType, target: DType, output_shape: tuple[int, ...] = A_SHAPE) -> bytes:
+    mb = ModelBuilder()
+    x = mb.tensor("x", A_SHAPE, source)
+    y = mb.tensor("y", output_shape, target)
+    mb.op("CAST", [x], [y])
+    return mb.build([x], [y])
+
+
+def test_cast_checks_types_and_element_counts_only() -> None:
+    _, params = prepared(_cast_model(DType.INT32, DType.INT8, (4, 6)))
+    assert isinstance(params, CastParams)
+    assert params.elements == 24
+    with pytest.raises(OpError, match="UINT32"):
+        prepared(_cast_model(DType.UINT32, DType.INT8))
+    with pytest.raises(OpError, match="BOOL"):
+        prepared(_cast_model(DType.INT8, DType.BOOL))
+    with pytest.raises(OpError, match="MatchingFlatSize"):
+        prepared(_cast_model(DType.INT8, DType.INT32, (2, 4)))
+
+
 GENERATED: dict[str, Callable[[], bytes]] = {
+    "cast_float32_to_int8": lambda: _cast_model(DType.FLOAT32, DType.INT8),
+    "cast_int8_to_float32": lambda: _cast_model(DType.INT8, DType.FLOAT32),
+    "cast_bool_to_int16": lambda: _cast_model(DType.BOOL, DType.INT16),
+    "cast_int16_to_int32": lambda: _cast_model(DType.INT16, DType.INT32),
+    "cast_int32_to_float32": lambda: _cast_model(DType.INT32, DType.FLOAT32),
     "abs_int8_same_scale": lambda: _abs_model(DType.INT8, (0.05, 3), (0.05, -100)),
     "abs_int8_rescaled": lambda: _abs_model(DType.INT8, (0.05, 3), (0.03, -128)),
     "abs_int16_quantized": lambda: _abs_model(DType.INT16, (0.001, 0), (0.0007, 0)),

@@ -116,6 +116,7 @@ class OpKind(enum.Enum):
     SUB = 41
     SQUEEZE = 43
     STRIDED_SLICE = 45
+    CAST = 53
     MAXIMUM = 55
     MINIMUM = 57
     LESS = 58

@@ -22,6 +22,7 @@ from tinymlc.codegen.steps import (
 from tinymlc.ir import OpKind
 from tinymlc.ops import PreparedParams
 from tinymlc.ops.abs_value import AbsParams
+from tinymlc.ops.cast import CastParams
 from tinymlc.ops.comparisons import ComparisonParams
 from tinymlc.ops.integer_binary import KINDS as INTEGER_BINARY_KINDS
 from tinymlc.ops.integer_binary import IntegerBinaryParams
@@ -98,6 +99,13 @@ def _abs(b: StepBuilder, params: PreparedParams) -> None:
     _elementwise(b, f"abs::abs::<{rust.element_type(params.dtype)}>", abs_params)
 
 
+def _cast(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, CastParams)
+    assert b.in_place is None, "a type-changing conversion is never planned in place"
+    source, target = rust.element_type(params.input_dtype), rust.element_type(params.output_dtype)
+    b.call(f"cast::cast::<{source}, {target}>", b.input(0), b.output(), b.range(params.elements))
+
+
 def _integer_binary(b: StepBuilder, params: IntegerBinaryParams) -> None:
     if params.op is None:
         kernel = "maximum" if b.op.kind is OpKind.MAXIMUM else "minimum"
@@ -141,5 +149,6 @@ MATH_EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.LOGICAL_NOT: _logical_not,
     OpKind.SELECT_V2: _select_v2,
     OpKind.ABS: _abs,
+    OpKind.CAST: _cast,
     **{kind: _with_integer_path(EMITTERS[kind]) for kind in INTEGER_BINARY_KINDS},
 }

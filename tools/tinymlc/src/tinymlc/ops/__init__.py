@@ -17,6 +17,7 @@ from tinymlc.ops import (
     add,
     average_pool_2d,
     batch_matmul,
+    cast,
     comparisons,
     concatenation,
     conv_2d,
@@ -86,6 +87,7 @@ PreparedParams: TypeAlias = (
     | select_v2.SelectV2Params
     | integer_binary.IntegerBinaryParams
     | abs_value.AbsParams
+    | cast.CastParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -133,6 +135,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.LOGICAL_NOT: logical.prepare_not,
     OpKind.SELECT_V2: select_v2.prepare,
     OpKind.ABS: abs_value.prepare,
+    OpKind.CAST: cast.prepare,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each
