@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -145,6 +146,26 @@ def cast_models() -> list[bm.ModelSpec]:
     ]
 
 
+def prelu_graph(shape: tuple[int, ...], shared_axes: list[int]) -> Callable[[np.random.Generator], bm.Graph]:
+    """A keras PReLU with alphas drawn in [-0.5, 0.8] (some negative), one per unshared axis."""
+    def build(rng: np.random.Generator) -> bm.Graph:
+        layer = keras.layers.PReLU(shared_axes=shared_axes)
+        model = keras.Sequential([keras.Input(shape[1:]), layer])
+        layer.set_weights([rng.uniform(-0.5, 0.8, layer.get_weights()[0].shape).astype(np.float32)])
+        calibration = rng.standard_normal((64,) + shape[1:]).astype(np.float32)
+        return bm.keras_graph(model, calibration)
+    return build
+
+
+def prelu_models() -> list[bm.ModelSpec]:
+    return [
+        bm.op_model("prelu_per_channel", "PReLU, one alpha per channel of [1, 6, 6, 8]",
+                    prelu_graph((1, 6, 6, 8), [1, 2]), bm.expect("PRELU")),
+        bm.op_model("prelu_per_element", "PReLU, one alpha per element of [1, 4, 6]",
+                    prelu_graph((1, 4, 6), []), bm.expect("PRELU")),
+    ]
+
+
 def math_models() -> list[bm.ModelSpec]:
     return (comparison_models() + logical_models() + select_models() + int32_arithmetic_models()
-            + abs_models() + cast_models())
+            + abs_models() + cast_models() + prelu_models())

@@ -112,6 +112,8 @@ CHECKED_MODELS = [
     "op_pad_channels",
     "op_pad_spatial",
     "op_padv2_constant_value",
+    "op_prelu_per_channel",
+    "op_prelu_per_element",
     "op_quantize_float_input",
     "op_quantize_requantize_int8",
     "op_relu",

@@ -35,6 +35,7 @@ pub mod logistic;
 pub mod mean;
 pub mod pad;
 pub mod pooling;
+pub mod prelu;
 pub mod quantize;
 pub mod reshape;
 pub mod rsqrt;

@@ -19,6 +19,7 @@ from tinymlc.ops.abs_value import AbsParams
 from tinymlc.ops.cast import CastParams
 from tinymlc.ops.comparisons import ComparisonParams
 from tinymlc.ops.integer_binary import IntegerBinaryParams
+from tinymlc.ops.prelu import PreluParams
 from tinymlc.ops.select_v2 import SelectV2Params
 
 COMPARISONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -240,7 +241,33 @@ def test_cast_checks_types_and_element_counts_only() -> None:
         prepared(_cast_model(DType.INT8, DType.INT32, (2, 4)))
 
 
+def _prelu_model(dtype: DType, alpha_dtype: DType = DType.INT8) -> bytes:
+    mb = ModelBuilder()
+    zero_point = 0 if dtype is DType.INT16 else -5
+    x = mb.tensor("x", (1, 3, 4, 5), dtype, scale=0.04, zero_point=zero_point)
+    alpha_values = np.arange(-60, 60, 24, dtype=np.int64).reshape(1, 1, 5)
+    alpha = mb.tensor("alpha", (1, 1, 5), alpha_dtype, scale=0.01, zero_point=7, data=alpha_values)
+    y = mb.tensor("y", (1, 3, 4, 5), dtype, scale=0.03, zero_point=zero_point + 2)
+    mb.op("PRELU", [x, alpha], [y])
+    return mb.build([x], [y])
+
+
+def test_prelu_multipliers_are_double_products() -> None:
+    _, params = prepared(_prelu_model(DType.INT8))
+    assert isinstance(params, PreluParams)
+    s_in, s_alpha, s_out = (float(np.float32(v)) for v in (0.04, 0.01, 0.03))
+    identity = quant.quantize_multiplier(s_in / s_out)
+    scaled = quant.quantize_multiplier(s_in * s_alpha / s_out)
+    assert (params.output_multiplier_1, params.output_shift_1) == (identity.multiplier, identity.shift)
+    assert (params.output_multiplier_2, params.output_shift_2) == (scaled.multiplier, scaled.shift)
+    assert (params.input_offset, params.alpha_offset, params.output_offset) == (5, -7, -3)
+    with pytest.raises(OpError, match="alpha has type INT16"):
+        prepared(_prelu_model(DType.INT16, DType.INT16))
+
+
 GENERATED: dict[str, Callable[[], bytes]] = {
+    "prelu_int8": lambda: _prelu_model(DType.INT8),
+    "prelu_int16": lambda: _prelu_model(DType.INT16),
     "cast_float32_to_int8": lambda: _cast_model(DType.FLOAT32, DType.INT8),
     "cast_int8_to_float32": lambda: _cast_model(DType.INT8, DType.FLOAT32),
     "cast_bool_to_int16": lambda: _cast_model(DType.BOOL, DType.INT16),

@@ -27,6 +27,7 @@ pub use crate::abs;
 pub use crate::cast;
 pub use crate::comparisons;
 pub use crate::integer_binary;
+pub use crate::prelu;
 pub use crate::select;
 pub use crate::{
     activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,

@@ -117,6 +117,7 @@ class OpKind(enum.Enum):
     SQUEEZE = 43
     STRIDED_SLICE = 45
     CAST = 53
+    PRELU = 54
     MAXIMUM = 55
     MINIMUM = 57
     LESS = 58

@@ -27,6 +27,7 @@ from tinymlc.ops.comparisons import ComparisonParams
 from tinymlc.ops.integer_binary import KINDS as INTEGER_BINARY_KINDS
 from tinymlc.ops.integer_binary import IntegerBinaryParams
 from tinymlc.ops.logical import LogicalNotParams, LogicalParams
+from tinymlc.ops.prelu import PreluParams
 from tinymlc.ops.select_v2 import SelectV2Params
 
 _MODULE = "comparisons"
@@ -106,6 +107,21 @@ def _cast(b: StepBuilder, params: PreparedParams) -> None:
     b.call(f"cast::cast::<{source}, {target}>", b.input(0), b.output(), b.range(params.elements))
 
 
+def _prelu(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, PreluParams)
+    prelu_params = _params_ref(
+        b,
+        "kernels::prelu::PreluParams",
+        7,
+        input_offset=params.input_offset,
+        alpha_offset=params.alpha_offset,
+        output_offset=params.output_offset,
+        identity=_multiplier(params.output_multiplier_1, params.output_shift_1),
+        alpha=_multiplier(params.output_multiplier_2, params.output_shift_2),
+    )
+    _binary_call(b, f"prelu::prelu::<{rust.element_type(params.input_dtype)}>", params.shapes, prelu_params)
+
+
 def _integer_binary(b: StepBuilder, params: IntegerBinaryParams) -> None:
     if params.op is None:
         kernel = "maximum" if b.op.kind is OpKind.MAXIMUM else "minimum"
@@ -150,5 +166,6 @@ MATH_EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.SELECT_V2: _select_v2,
     OpKind.ABS: _abs,
     OpKind.CAST: _cast,
+    OpKind.PRELU: _prelu,
     **{kind: _with_integer_path(EMITTERS[kind]) for kind in INTEGER_BINARY_KINDS},
 }

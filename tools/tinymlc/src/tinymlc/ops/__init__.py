@@ -36,6 +36,7 @@ from tinymlc.ops import (
     minimum,
     mul,
     pad,
+    prelu,
     quantize,
     relu,
     relu6,
@@ -88,6 +89,7 @@ PreparedParams: TypeAlias = (
     | integer_binary.IntegerBinaryParams
     | abs_value.AbsParams
     | cast.CastParams
+    | prelu.PreluParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -136,6 +138,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SELECT_V2: select_v2.prepare,
     OpKind.ABS: abs_value.prepare,
     OpKind.CAST: cast.prepare,
+    OpKind.PRELU: prelu.prepare,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each
