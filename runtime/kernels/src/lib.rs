@@ -26,6 +26,7 @@ pub mod comparisons;
 pub mod concatenation;
 pub mod conv;
 pub mod depthwise_conv;
+pub mod elu;
 pub mod fully_connected;
 pub mod gelu;
 pub mod hard_swish;

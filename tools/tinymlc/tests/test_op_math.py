@@ -18,6 +18,7 @@ from tinymlc.ir import DType
 from tinymlc.ops.abs_value import AbsParams
 from tinymlc.ops.cast import CastParams
 from tinymlc.ops.comparisons import ComparisonParams
+from tinymlc.ops.elu import EluParams
 from tinymlc.ops.integer_binary import IntegerBinaryParams
 from tinymlc.ops.prelu import PreluParams
 from tinymlc.ops.select_v2 import SelectV2Params
@@ -265,7 +266,26 @@ def test_prelu_multipliers_are_double_products() -> None:
         prepared(_prelu_model(DType.INT16, DType.INT16))
 
 
+def _elu_model() -> bytes:
+    mb = ModelBuilder()
+    x = mb.tensor("x", A_SHAPE, scale=0.04, zero_point=10)
+    y = mb.tensor("y", A_SHAPE, scale=0.03, zero_point=-90)
+    mb.op("ELU", [x], [y])
+    return mb.build([x], [y])
+
+
+def test_elu_lut_matches_tflm_on_every_input() -> None:
+    data = _elu_model()
+    _, params = prepared(data)
+    assert isinstance(params, EluParams)
+    for start in range(-128, 128, 24):
+        values = np.resize(np.arange(start, start + 24), A_SHAPE).clip(-128, 127).astype(np.int8)
+        expected = np.array([params.lut[int(v) & 0xFF] for v in values.reshape(-1)], np.int8)
+        np.testing.assert_array_equal(expected.reshape(A_SHAPE), run_tflm(data, [values])[0])
+
+
 GENERATED: dict[str, Callable[[], bytes]] = {
+    "elu_int8": _elu_model,
     "prelu_int8": lambda: _prelu_model(DType.INT8),
     "prelu_int16": lambda: _prelu_model(DType.INT16),
     "cast_float32_to_int8": lambda: _cast_model(DType.FLOAT32, DType.INT8),

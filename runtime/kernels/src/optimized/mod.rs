@@ -26,6 +26,7 @@ pub mod transpose;
 pub use crate::abs;
 pub use crate::cast;
 pub use crate::comparisons;
+pub use crate::elu;
 pub use crate::integer_binary;
 pub use crate::prelu;
 pub use crate::select;

@@ -135,6 +135,7 @@ class OpKind(enum.Enum):
     ABS = 101
     SQUARED_DIFFERENCE = 99
     QUANTIZE = 114
+    ELU = 111
     HARD_SWISH = 117
     SELECT_V2 = 123
     BATCH_MATMUL = 126

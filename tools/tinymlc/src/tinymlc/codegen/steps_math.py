@@ -24,6 +24,7 @@ from tinymlc.ops import PreparedParams
 from tinymlc.ops.abs_value import AbsParams
 from tinymlc.ops.cast import CastParams
 from tinymlc.ops.comparisons import ComparisonParams
+from tinymlc.ops.elu import EluParams
 from tinymlc.ops.integer_binary import KINDS as INTEGER_BINARY_KINDS
 from tinymlc.ops.integer_binary import IntegerBinaryParams
 from tinymlc.ops.logical import LogicalNotParams, LogicalParams
@@ -122,6 +123,12 @@ def _prelu(b: StepBuilder, params: PreparedParams) -> None:
     _binary_call(b, f"prelu::prelu::<{rust.element_type(params.input_dtype)}>", params.shapes, prelu_params)
 
 
+def _elu(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, EluParams)
+    lut = b.int_array("LUT", "i8", params.lut)
+    _elementwise(b, "elu::elu", f"&{lut}")
+
+
 def _integer_binary(b: StepBuilder, params: IntegerBinaryParams) -> None:
     if params.op is None:
         kernel = "maximum" if b.op.kind is OpKind.MAXIMUM else "minimum"
@@ -167,5 +174,6 @@ MATH_EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.ABS: _abs,
     OpKind.CAST: _cast,
     OpKind.PRELU: _prelu,
+    OpKind.ELU: _elu,
     **{kind: _with_integer_path(EMITTERS[kind]) for kind in INTEGER_BINARY_KINDS},
 }

@@ -23,6 +23,7 @@ from tinymlc.ops import (
     conv_2d,
     depthwise_conv_2d,
     dequantize,
+    elu,
     fully_connected,
     gelu,
     hard_swish,
@@ -90,6 +91,7 @@ PreparedParams: TypeAlias = (
     | abs_value.AbsParams
     | cast.CastParams
     | prelu.PreluParams
+    | elu.EluParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -139,6 +141,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.ABS: abs_value.prepare,
     OpKind.CAST: cast.prepare,
     OpKind.PRELU: prelu.prepare,
+    OpKind.ELU: elu.prepare,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each
