@@ -19,6 +19,7 @@ mod walk;
 
 pub mod abs;
 pub mod activations;
+pub mod add_n;
 pub mod batch_matmul;
 pub mod binary;
 pub mod cast;

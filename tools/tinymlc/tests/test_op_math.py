@@ -16,6 +16,7 @@ from tinymlc import quant
 from tinymlc.errors import OpError
 from tinymlc.ir import DType
 from tinymlc.ops.abs_value import AbsParams
+from tinymlc.ops.add_n import AddNParams
 from tinymlc.ops.cast import CastParams
 from tinymlc.ops.comparisons import ComparisonParams
 from tinymlc.ops.elu import EluParams
@@ -284,7 +285,24 @@ def test_elu_lut_matches_tflm_on_every_input() -> None:
         np.testing.assert_array_equal(expected.reshape(A_SHAPE), run_tflm(data, [values])[0])
 
 
+def _add_n_model(zero_points: tuple[int, int, int] = (-7, -7, -7)) -> bytes:
+    mb = ModelBuilder()
+    inputs = [mb.tensor(f"x{i}", A_SHAPE, scale=0.05, zero_point=zp) for i, zp in enumerate(zero_points)]
+    y = mb.tensor("y", A_SHAPE, scale=0.12, zero_point=4)
+    mb.op("ADD_N", inputs, [y])
+    return mb.build(inputs, [y])
+
+
+def test_add_n_requires_one_quantization() -> None:
+    _, params = prepared(_add_n_model())
+    assert isinstance(params, AddNParams)
+    assert (params.inputs, params.input_offset, params.output_offset) == (3, 7, 4)
+    with pytest.raises(OpError, match="quantized unlike input 0"):
+        prepared(_add_n_model((-7, -7, 3)))
+
+
 GENERATED: dict[str, Callable[[], bytes]] = {
+    "add_n_int8": _add_n_model,
     "elu_int8": _elu_model,
     "prelu_int8": lambda: _prelu_model(DType.INT8),
     "prelu_int16": lambda: _prelu_model(DType.INT16),

@@ -24,6 +24,7 @@ pub mod strided_slice;
 pub mod transpose;
 
 pub use crate::abs;
+pub use crate::add_n;
 pub use crate::cast;
 pub use crate::comparisons;
 pub use crate::elu;

@@ -133,6 +133,7 @@ class OpKind(enum.Enum):
     LOGICAL_NOT = 87
     LEAKY_RELU = 98
     ABS = 101
+    ADD_N = 106
     SQUARED_DIFFERENCE = 99
     QUANTIZE = 114
     ELU = 111

@@ -22,6 +22,7 @@ from tinymlc.codegen.steps import (
 from tinymlc.ir import OpKind
 from tinymlc.ops import PreparedParams
 from tinymlc.ops.abs_value import AbsParams
+from tinymlc.ops.add_n import AddNParams
 from tinymlc.ops.cast import CastParams
 from tinymlc.ops.comparisons import ComparisonParams
 from tinymlc.ops.elu import EluParams
@@ -129,6 +130,23 @@ def _elu(b: StepBuilder, params: PreparedParams) -> None:
     _elementwise(b, "elu::elu", f"&{lut}")
 
 
+def _add_n(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, AddNParams)
+    add_n_params = _params_ref(
+        b,
+        "kernels::add_n::AddNParams",
+        9,
+        left_shift=params.left_shift,
+        input_offset=params.input_offset,
+        input_multiplier=_multiplier(params.input_multiplier, params.input_shift),
+        output_offset=params.output_offset,
+        output_multiplier=_multiplier(params.output_multiplier, params.output_shift),
+        activation=_activation(params.output_activation_min, params.output_activation_max),
+    )
+    inputs = ", ".join(b.input(i) for i in range(params.inputs))
+    b.call("add_n::add_n", add_n_params, f"&[{inputs}]", b.output(), b.range(params.elements))
+
+
 def _integer_binary(b: StepBuilder, params: IntegerBinaryParams) -> None:
     if params.op is None:
         kernel = "maximum" if b.op.kind is OpKind.MAXIMUM else "minimum"
@@ -175,5 +193,6 @@ MATH_EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.CAST: _cast,
     OpKind.PRELU: _prelu,
     OpKind.ELU: _elu,
+    OpKind.ADD_N: _add_n,
     **{kind: _with_integer_path(EMITTERS[kind]) for kind in INTEGER_BINARY_KINDS},
 }

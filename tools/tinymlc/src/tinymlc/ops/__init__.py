@@ -15,6 +15,7 @@ from tinymlc.ir import Graph, OpKind
 from tinymlc.ops import (
     abs_value,
     add,
+    add_n,
     average_pool_2d,
     batch_matmul,
     cast,
@@ -92,6 +93,7 @@ PreparedParams: TypeAlias = (
     | cast.CastParams
     | prelu.PreluParams
     | elu.EluParams
+    | add_n.AddNParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -142,6 +144,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.CAST: cast.prepare,
     OpKind.PRELU: prelu.prepare,
     OpKind.ELU: elu.prepare,
+    OpKind.ADD_N: add_n.prepare,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each
