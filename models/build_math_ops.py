@@ -166,6 +166,15 @@ def prelu_models() -> list[bm.ModelSpec]:
     ]
 
 
+def l2_normalization_models() -> list[bm.ModelSpec]:
+    return [
+        bm.op_model("l2_normalization", "x / ||x|| over the last axis of [1, 4, 6]",
+                    bm.single_op([WIDE], lambda x: tf.math.l2_normalize(x, axis=-1),
+                                 [bm.normal(WIDE, mean=0.3)]),
+                    bm.expect("L2_NORMALIZATION")),
+    ]
+
+
 # No ELU model: the converter keeps ELU in float (DEQUANTIZE, ELU, QUANTIZE), and the
 # TFLite reference interpreter the zoo checks against has no ELU kernel; the INT8 ELU
 # is tested against TFLM in tools/tinymlc/tests/test_op_math.py.
@@ -173,4 +182,4 @@ def prelu_models() -> list[bm.ModelSpec]:
 
 def math_models() -> list[bm.ModelSpec]:
     return (comparison_models() + logical_models() + select_models() + int32_arithmetic_models()
-            + abs_models() + cast_models() + prelu_models())
+            + abs_models() + cast_models() + prelu_models() + l2_normalization_models())

@@ -81,6 +81,7 @@ CHECKED_MODELS = [
     "op_greater_equal_int32",
     "op_greater_same_shape",
     "op_hard_swish",
+    "op_l2_normalization",
     "op_leaky_relu",
     "op_less_equal_broadcast",
     "op_less_int32",

@@ -32,6 +32,7 @@ pub mod fully_connected;
 pub mod gelu;
 pub mod hard_swish;
 pub mod integer_binary;
+pub mod l2_normalization;
 pub mod leaky_relu;
 pub mod logistic;
 pub mod mean;

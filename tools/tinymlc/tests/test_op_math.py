@@ -21,6 +21,7 @@ from tinymlc.ops.cast import CastParams
 from tinymlc.ops.comparisons import ComparisonParams
 from tinymlc.ops.elu import EluParams
 from tinymlc.ops.integer_binary import IntegerBinaryParams
+from tinymlc.ops.l2_normalization import L2NormalizationParams
 from tinymlc.ops.prelu import PreluParams
 from tinymlc.ops.select_v2 import SelectV2Params
 
@@ -301,7 +302,26 @@ def test_add_n_requires_one_quantization() -> None:
         prepared(_add_n_model((-7, -7, 3)))
 
 
+def _l2_normalization_model(activation: int = 0, shape: tuple[int, ...] = A_SHAPE) -> bytes:
+    mb = ModelBuilder()
+    x = mb.tensor("x", shape, scale=0.05, zero_point=-12)
+    y = mb.tensor("y", shape, scale=1.0 / 128, zero_point=0)
+    mb.op("L2_NORMALIZATION", [x], [y], "L2NormOptions", FusedActivationFunction=activation)
+    return mb.build([x], [y])
+
+
+def test_l2_normalization_rows_and_rejections() -> None:
+    _, params = prepared(_l2_normalization_model())
+    assert isinstance(params, L2NormalizationParams)
+    assert (params.input_zero_point, params.depth, params.outer_size) == (-12, 3, 8)
+    with pytest.raises(OpError, match="RELU"):
+        prepared(_l2_normalization_model(activation=1))
+    with pytest.raises(OpError, match="rank 5"):
+        prepared(_l2_normalization_model(shape=(1, 2, 2, 2, 3)))
+
+
 GENERATED: dict[str, Callable[[], bytes]] = {
+    "l2_normalization_int8": _l2_normalization_model,
     "add_n_int8": _add_n_model,
     "elu_int8": _elu_model,
     "prelu_int8": lambda: _prelu_model(DType.INT8),

@@ -29,6 +29,7 @@ pub use crate::cast;
 pub use crate::comparisons;
 pub use crate::elu;
 pub use crate::integer_binary;
+pub use crate::l2_normalization;
 pub use crate::prelu;
 pub use crate::select;
 pub use crate::{

@@ -102,6 +102,7 @@ class OpKind(enum.Enum):
     DEPTHWISE_CONV_2D = 4
     DEQUANTIZE = 6
     FULLY_CONNECTED = 9
+    L2_NORMALIZATION = 11
     LOGISTIC = 14
     MAX_POOL_2D = 17
     MUL = 18

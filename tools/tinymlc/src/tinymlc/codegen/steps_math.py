@@ -28,6 +28,7 @@ from tinymlc.ops.comparisons import ComparisonParams
 from tinymlc.ops.elu import EluParams
 from tinymlc.ops.integer_binary import KINDS as INTEGER_BINARY_KINDS
 from tinymlc.ops.integer_binary import IntegerBinaryParams
+from tinymlc.ops.l2_normalization import L2NormalizationParams
 from tinymlc.ops.logical import LogicalNotParams, LogicalParams
 from tinymlc.ops.prelu import PreluParams
 from tinymlc.ops.select_v2 import SelectV2Params
@@ -147,6 +148,18 @@ def _add_n(b: StepBuilder, params: PreparedParams) -> None:
     b.call("add_n::add_n", add_n_params, f"&[{inputs}]", b.output(), b.range(params.elements))
 
 
+def _l2_normalization(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, L2NormalizationParams)
+    b.call(
+        "l2_normalization::l2_normalization",
+        str(params.input_zero_point),
+        str(params.depth),
+        b.input(0),
+        b.output(),
+        b.range(params.outer_size, "rows"),
+    )
+
+
 def _integer_binary(b: StepBuilder, params: IntegerBinaryParams) -> None:
     if params.op is None:
         kernel = "maximum" if b.op.kind is OpKind.MAXIMUM else "minimum"
@@ -194,5 +207,6 @@ MATH_EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.PRELU: _prelu,
     OpKind.ELU: _elu,
     OpKind.ADD_N: _add_n,
+    OpKind.L2_NORMALIZATION: _l2_normalization,
     **{kind: _with_integer_path(EMITTERS[kind]) for kind in INTEGER_BINARY_KINDS},
 }

@@ -430,6 +430,8 @@ _DECODERS: dict[OpKind, _Decoder] = {
     OpKind.ADD: (tflite.AddOptions, _OPTIONS.AddOptions, _add_sub),
     OpKind.SUB: (tflite.SubOptions, _OPTIONS.SubOptions, _add_sub),
     OpKind.MUL: (tflite.MulOptions, _OPTIONS.MulOptions, _mul),
+    # Only the fused activation, as MUL's options.
+    OpKind.L2_NORMALIZATION: (tflite.L2NormOptions, _OPTIONS.L2NormOptions, _mul),
     OpKind.RESHAPE: (tflite.ReshapeOptions, _OPTIONS.ReshapeOptions, _unused),
     OpKind.SQUEEZE: (tflite.SqueezeOptions, _OPTIONS.SqueezeOptions, _unused),
     OpKind.CONCATENATION: (

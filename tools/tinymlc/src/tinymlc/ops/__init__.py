@@ -29,6 +29,7 @@ from tinymlc.ops import (
     gelu,
     hard_swish,
     integer_binary,
+    l2_normalization,
     leaky_relu,
     logical,
     logistic,
@@ -94,6 +95,7 @@ PreparedParams: TypeAlias = (
     | prelu.PreluParams
     | elu.EluParams
     | add_n.AddNParams
+    | l2_normalization.L2NormalizationParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -145,6 +147,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.PRELU: prelu.prepare,
     OpKind.ELU: elu.prepare,
     OpKind.ADD_N: add_n.prepare,
+    OpKind.L2_NORMALIZATION: l2_normalization.prepare,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each
