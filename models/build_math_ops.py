@@ -117,6 +117,11 @@ def int32_arithmetic_models() -> list[bm.ModelSpec]:
         int32("same_shape", "SUB", tf.subtract, WIDE),
         int32("broadcast", "MUL", tf.multiply),
         # relu(a * b) stays MUL + MAXIMUM on INT32: the converter fuses no activation.
+        # A constant divisor: TFLM's division by zero is undefined (it traps on x86).
+        bm.op_model("div_int32_by_constant", "int32 DIV of [1, 4, 6] by a constant [6], truncating",
+                    typed_op([WIDE], lambda x: tf.raw_ops.Div(x=x, y=tf.constant([3, -7, 5, 2, -1, 11])),
+                             [int32_values(WIDE, -100000, 100000)], tf.int32),
+                    bm.expect("DIV"), input_dtype="INT32", output_dtype="INT32"),
         int32("broadcast", "MAXIMUM", tf.maximum),
         int32("broadcast", "MINIMUM", tf.minimum),
     ]

@@ -70,6 +70,7 @@ CHECKED_MODELS = [
     "op_depthwise_conv_2d_3x3_stride2_valid_mult2",
     "op_depthwise_conv_2d_nonsquare_5x3_stride1x2_same",
     "op_dequantize_float_output",
+    "op_div_int32_by_constant",
     "op_equal_bool",
     "op_equal_int32",
     "op_equal_of_maximum",

@@ -1,14 +1,17 @@
-//! ADD, SUB and MUL of unquantized INT32 tensors, with NumPy-style broadcasting.
+//! ADD, SUB, MUL and DIV of unquantized INT32 tensors, with NumPy-style broadcasting.
 //!
-//! Mirrors the `kTfLiteInt32` paths of tensorflow/lite/micro/kernels/add.cc, sub.cc
-//! and mul_common.cc over `reference_ops::Add` / `BroadcastAdd6DSlow`,
-//! `SubWithActivation` / `BroadcastSubSlow` and `Mul` / `BroadcastMul6DSlow`: the
-//! plain integer operation (wrapping on overflow, as C++ `int32_t` arithmetic does on
-//! every TFLM target), then the activation clamp TFLM set up (for ADD always the
-//! full range: TFLM ignores its fused activation). Split axis: flat output elements.
+//! Mirrors the `kTfLiteInt32` paths of tensorflow/lite/micro/kernels/add.cc, sub.cc,
+//! mul_common.cc and div.cc over `reference_ops::Add` / `BroadcastAdd6DSlow`,
+//! `SubWithActivation` / `BroadcastSubSlow`, `Mul` / `BroadcastMul6DSlow` and
+//! `Div` / `BroadcastDivSlow`: the plain integer operation (wrapping on overflow, as
+//! C++ `int32_t` arithmetic does on every TFLM target; DIV truncates toward zero),
+//! then the activation clamp TFLM set up (for ADD always the full range: TFLM ignores
+//! its fused activation). A zero divisor anywhere in DIV's second operand is
+//! [`KernelError::DivisionByZero`], before anything is written (C++ leaves it
+//! undefined). Split axis: flat output elements.
 
 use crate::binary::{broadcast_binary, broadcast_binary_in_place, InPlaceOperand};
-use crate::error::KernelResult;
+use crate::error::{KernelError, KernelResult};
 use crate::quant::ActivationRange;
 use crate::shape::Shape;
 use crate::split::SplitRange;
@@ -22,6 +25,8 @@ pub enum IntegerOp {
     Sub,
     /// MUL: `a * b`.
     Mul,
+    /// DIV: `a / b`, truncated toward zero.
+    Div,
 }
 
 impl IntegerOp {
@@ -31,9 +36,20 @@ impl IntegerOp {
             IntegerOp::Add => a.wrapping_add(b),
             IntegerOp::Sub => a.wrapping_sub(b),
             IntegerOp::Mul => a.wrapping_mul(b),
+            // `check_divisors` ruled out zero; `i32::MIN / -1` wraps (ARM's SDIV).
+            IntegerOp::Div if b == 0 => 0,
+            IntegerOp::Div => a.wrapping_div(b),
         };
         activation.apply(value)
     }
+}
+
+/// DIV's precondition: no divisor is zero.
+fn check_divisors(op: IntegerOp, divisors: &[i32]) -> KernelResult {
+    if op == IntegerOp::Div && divisors.contains(&0) {
+        return Err(KernelError::DivisionByZero);
+    }
+    Ok(())
 }
 
 /// The INT32 operation over the `range` part of the broadcast output.
@@ -49,6 +65,7 @@ pub fn integer_binary(
     output_shape: &Shape,
     range: SplitRange,
 ) -> KernelResult {
+    check_divisors(op, input2)?;
     broadcast_binary(
         input1,
         input1_shape,
@@ -71,6 +88,7 @@ pub fn integer_binary_in_place_first(
     input2_shape: &Shape,
     range: SplitRange,
 ) -> KernelResult {
+    check_divisors(op, input2)?;
     broadcast_binary_in_place(
         InPlaceOperand::First,
         data,
@@ -92,6 +110,7 @@ pub fn integer_binary_in_place_second(
     data_shape: &Shape,
     range: SplitRange,
 ) -> KernelResult {
+    check_divisors(op, data)?;
     broadcast_binary_in_place(
         InPlaceOperand::Second,
         data,
@@ -137,6 +156,29 @@ mod tests {
             [i32::MAX - 1, -1, 4, i32::MIN + 2]
         );
         assert_eq!(run(IntegerOp::Mul, FULL, &a, &b), [i32::MAX, 6, 5, 0]);
+    }
+
+    #[test]
+    fn division_truncates_and_rejects_zero_divisors() {
+        assert_eq!(
+            run(IntegerOp::Div, FULL, &[7, -7, 9, i32::MIN], &[2, -1]),
+            [3, 7, 4, i32::MIN]
+        );
+        let s = shape(&[2]);
+        let mut out = [5; 2];
+        let zero = integer_binary(
+            IntegerOp::Div,
+            FULL,
+            &[1, 2],
+            &s,
+            &[1, 0],
+            &s,
+            &mut out,
+            &s,
+            SplitRange::full(2),
+        );
+        assert_eq!(zero, Err(KernelError::DivisionByZero));
+        assert_eq!(out, [5, 5]);
     }
 
     #[test]

@@ -157,12 +157,21 @@ def _int32_model(op: str, activation: int = 0) -> bytes:
     a = mb.tensor("a", A_SHAPE, DType.INT32)
     b = mb.tensor("b", B_SHAPE, DType.INT32)
     y = mb.tensor("y", OUT_SHAPE, DType.INT32)
-    options = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}.get(op)
+    options = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "DIV": "DivOptions"}.get(op)
     if options is None:
         mb.op(op, [a, b], [y])
     else:
         mb.op(op, [a, b], [y], options, FusedActivationFunction=activation)
     return mb.build([a, b], [y])
+
+
+INT32_ARITHMETIC: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "ADD": np.add,
+    "SUB": np.subtract,
+    "MUL": np.multiply,
+    # C++ integer division: the quotient truncated toward zero.
+    "DIV": lambda x, y: np.asarray(np.trunc(x / y), dtype=np.int32),
+}
 
 
 @pytest.mark.parametrize(
@@ -172,6 +181,7 @@ def _int32_model(op: str, activation: int = 0) -> bytes:
         ("SUB", 3, (0, 6)),
         ("MUL", 1, (0, (1 << 31) - 1)),
         ("MUL", 2, (-1, 1)),
+        ("DIV", 3, (0, 6)),
     ],
 )
 def test_int32_activation_ranges(op: str, activation: int, expected_range: tuple[int, int]) -> None:
@@ -180,8 +190,8 @@ def test_int32_activation_ranges(op: str, activation: int, expected_range: tuple
     assert (params.activation_min, params.activation_max) == expected_range
     rng = np.random.default_rng(activation)
     a = rng.integers(-50, 50, A_SHAPE).astype(np.int32)
-    b = rng.integers(-50, 50, B_SHAPE).astype(np.int32)
-    raw = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply}[op](a, b)
+    b = rng.integers(1, 50, B_SHAPE).astype(np.int32) * rng.choice([-1, 1], B_SHAPE).astype(np.int32)
+    raw = INT32_ARITHMETIC[op](a, b)
     np.testing.assert_array_equal(
         np.clip(raw, *expected_range), run_tflm(_int32_model(op, activation), [a, b])[0]
     )
@@ -349,6 +359,7 @@ GENERATED: dict[str, Callable[[], bytes]] = {
     "add_int32": lambda: _int32_model("ADD", 1),
     "sub_int32_relu6": lambda: _int32_model("SUB", 3),
     "mul_int32": lambda: _int32_model("MUL"),
+    "div_int32": lambda: _int32_model("DIV"),
     "maximum_int32": lambda: _int32_model("MAXIMUM"),
     "minimum_int32": lambda: _int32_model("MINIMUM"),
 }

@@ -115,6 +115,7 @@ class OpKind(enum.Enum):
     TRANSPOSE = 39
     MEAN = 40
     SUB = 41
+    DIV = 42
     SQUEEZE = 43
     STRIDED_SLICE = 45
     CAST = 53

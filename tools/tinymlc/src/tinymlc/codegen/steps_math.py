@@ -160,7 +160,8 @@ def _l2_normalization(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
-def _integer_binary(b: StepBuilder, params: IntegerBinaryParams) -> None:
+def _integer_binary(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, IntegerBinaryParams)
     if params.op is None:
         kernel = "maximum" if b.op.kind is OpKind.MAXIMUM else "minimum"
         _binary_call(b, f"binary::{kernel}::<i32>", params.shapes)
@@ -208,5 +209,6 @@ MATH_EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.ELU: _elu,
     OpKind.ADD_N: _add_n,
     OpKind.L2_NORMALIZATION: _l2_normalization,
+    OpKind.DIV: _integer_binary,
     **{kind: _with_integer_path(EMITTERS[kind]) for kind in INTEGER_BINARY_KINDS},
 }

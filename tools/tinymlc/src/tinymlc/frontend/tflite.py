@@ -432,6 +432,7 @@ _DECODERS: dict[OpKind, _Decoder] = {
     OpKind.MUL: (tflite.MulOptions, _OPTIONS.MulOptions, _mul),
     # Only the fused activation, as MUL's options.
     OpKind.L2_NORMALIZATION: (tflite.L2NormOptions, _OPTIONS.L2NormOptions, _mul),
+    OpKind.DIV: (tflite.DivOptions, _OPTIONS.DivOptions, _mul),
     OpKind.RESHAPE: (tflite.ReshapeOptions, _OPTIONS.ReshapeOptions, _unused),
     OpKind.SQUEEZE: (tflite.SqueezeOptions, _OPTIONS.SqueezeOptions, _unused),
     OpKind.CONCATENATION: (

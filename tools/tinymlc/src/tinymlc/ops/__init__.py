@@ -148,6 +148,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.ELU: elu.prepare,
     OpKind.ADD_N: add_n.prepare,
     OpKind.L2_NORMALIZATION: l2_normalization.prepare,
+    OpKind.DIV: integer_binary.prepare,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each

@@ -1,10 +1,11 @@
-"""ADD, SUB, MUL, MAXIMUM and MINIMUM of unquantized INT32 tensors.
+"""ADD, SUB, MUL, DIV, MAXIMUM and MINIMUM of unquantized INT32 tensors.
 
 TFLM runs these on INT32 as plain integer arithmetic: ADD clamps to the full INT32
-range whatever its fused activation (add.cc), SUB and MUL to
-`CalculateActivationRange<int32_t>(activation)` (sub.cc, mul_common.cc), and
+range whatever its fused activation (add.cc), SUB, MUL and DIV to
+`CalculateActivationRange<int32_t>(activation)` (sub.cc, mul_common.cc, div.cc), and
 MAXIMUM / MINIMUM compare the values. Each operator's quantized preparation handles
-every other type; `with_integer_path` puts this one in front of it.
+every other type; `with_integer_path` puts this one in front of it. DIV is INT32
+only here (TFLM's INT8 and FLOAT32 DIV are not supported).
 """
 
 from __future__ import annotations
@@ -13,17 +14,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from tinymlc.ir import Activation, DType, OpKind
-from tinymlc.ops._binary import BinaryShapes, elementwise_attrs
-from tinymlc.ops._common import OpView
+from tinymlc.ir import Activation, DType, ElementwiseAttrs, OpKind
+from tinymlc.ops._binary import BinaryShapes
+from tinymlc.ops._common import OpView, require
 from tinymlc.ops.logical import broadcast_operands
 
 INT32_MIN, INT32_MAX = DType.INT32.integer_range
 
-ARITHMETIC: dict[OpKind, str] = {OpKind.ADD: "Add", OpKind.SUB: "Sub", OpKind.MUL: "Mul"}
+ARITHMETIC: dict[OpKind, str] = {
+    OpKind.ADD: "Add",
+    OpKind.SUB: "Sub",
+    OpKind.MUL: "Mul",
+    OpKind.DIV: "Div",
+}
 """Operator -> variant of the kernels' `IntegerOp`."""
 
-KINDS = (*ARITHMETIC, OpKind.MAXIMUM, OpKind.MINIMUM)
+KINDS = (OpKind.ADD, OpKind.SUB, OpKind.MUL, OpKind.MAXIMUM, OpKind.MINIMUM)
+"""The operators whose quantized preparation this one goes in front of."""
 
 
 @dataclass(frozen=True)
@@ -49,9 +56,21 @@ def _activation_range(activation: Activation) -> tuple[int, int]:
 def prepare(view: OpView) -> IntegerBinaryParams:
     shapes = broadcast_operands(view, [DType.INT32], DType.INT32)
     kind = view.op.kind
+    if kind is OpKind.DIV:
+        for index in (0, 1):
+            require(
+                view.input(index).quantization is None,
+                "INT32 DIV needs unquantized inputs (TFLM checks kTfLiteNoQuantization)",
+                "remove the quantization parameters",
+                view.input(index),
+            )
     low, high = INT32_MIN, INT32_MAX
-    if kind in (OpKind.SUB, OpKind.MUL):
-        low, high = _activation_range(elementwise_attrs(view).activation)
+    if kind in (OpKind.SUB, OpKind.MUL, OpKind.DIV):
+        # Absent options: TFLM value-initialises them, i.e. no activation.
+        attrs = view.op.attrs
+        low, high = _activation_range(
+            attrs.activation if isinstance(attrs, ElementwiseAttrs) else Activation.NONE
+        )
     return IntegerBinaryParams(
         op=ARITHMETIC.get(kind), activation_min=low, activation_max=high, shapes=shapes
     )
