@@ -180,9 +180,10 @@ def l2_normalization_models() -> list[bm.ModelSpec]:
     ]
 
 
-# No ELU model: the converter keeps ELU in float (DEQUANTIZE, ELU, QUANTIZE), and the
-# TFLite reference interpreter the zoo checks against has no ELU kernel; the INT8 ELU
-# is tested against TFLM in tools/tinymlc/tests/test_op_math.py.
+# No ELU, ADD_N or CUMSUM models: the converter keeps these in float (DEQUANTIZE in
+# front), and the TFLite reference interpreter the zoo checks against lacks ELU and
+# CUMSUM; their INT8 kernels are tested against TFLM in
+# tools/tinymlc/tests/test_op_math.py.
 
 
 def math_models() -> list[bm.ModelSpec]:

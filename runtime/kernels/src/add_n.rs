@@ -12,10 +12,11 @@ use crate::error::{expect_len, KernelResult};
 use crate::quant::{ActivationRange, QuantizedMultiplier};
 use crate::split::SplitRange;
 
-/// TFLM ADD_N `OpData` (the `ArithmeticParams` its Eval fills).
+/// TFLM ADD_N's and CUMSUM's `OpData` (the `ArithmeticParams` their Eval fills): the
+/// rescaling of same-scale INT8 values into a sum and of the sum to the output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AddNParams {
-    /// `left_shift` (TFLM's `kAddNIntegerShift`, 20).
+pub struct SumParams {
+    /// `left_shift` (TFLM's `kAddNIntegerShift` / `kCumSumIntegerShift`, 20).
     pub left_shift: i32,
     /// `input_offset` (minus the inputs' shared zero point).
     pub input_offset: i32,
@@ -30,9 +31,36 @@ pub struct AddNParams {
     pub activation: ActivationRange,
 }
 
+impl SumParams {
+    /// `(value + offset) << left_shift`, then the input multiplier: one summand.
+    #[inline]
+    pub(crate) fn summand(&self, value: i32) -> i32 {
+        let shift = 1i32.wrapping_shl(self.left_shift.clamp(0, 31) as u32);
+        self.input_multiplier
+            .apply(self.input_offset.wrapping_add(value).wrapping_mul(shift))
+    }
+
+    /// TFLM's initial accumulator, the summand of a stored 0 (its
+    /// `x = input1_offset` term): every sum starts from it.
+    #[inline]
+    pub(crate) fn initial(&self) -> i32 {
+        self.summand(0)
+    }
+
+    /// The sum rescaled to the output, offset and clamped.
+    #[inline]
+    pub(crate) fn output(&self, sum: i32) -> i8 {
+        let raw = self
+            .output_multiplier
+            .apply(sum)
+            .wrapping_add(self.output_offset);
+        self.activation.apply(raw) as i8
+    }
+}
+
 /// ADD_N over `range`: every input and the output have the same length.
 pub fn add_n(
-    params: &AddNParams,
+    params: &SumParams,
     inputs: &[&[i8]],
     output: &mut [i8],
     range: SplitRange,
@@ -41,21 +69,11 @@ pub fn add_n(
         expect_len(input.len(), output.len())?;
     }
     range.check_within(output.len())?;
-    let shift = 1i32.wrapping_shl(params.left_shift.clamp(0, 31) as u32);
-    let rescale = |value: i32| params.input_multiplier.apply(value.wrapping_mul(shift));
     for index in range.indices() {
-        let sum = inputs
-            .iter()
-            .fold(rescale(params.input_offset), |sum, input| {
-                sum.wrapping_add(rescale(
-                    params.input_offset.wrapping_add(i32::from(input[index])),
-                ))
-            });
-        let raw = params
-            .output_multiplier
-            .apply(sum)
-            .wrapping_add(params.output_offset);
-        output[index] = params.activation.apply(raw) as i8;
+        let sum = inputs.iter().fold(params.initial(), |sum, input| {
+            sum.wrapping_add(params.summand(i32::from(input[index])))
+        });
+        output[index] = params.output(sum);
     }
     Ok(())
 }
@@ -69,7 +87,7 @@ mod tests {
     #[test]
     fn sums_with_tflms_extra_offset_term() {
         // Inputs and output: scale 0.1, zero point 0 (no extra term) ...
-        let params = AddNParams {
+        let params = SumParams {
             left_shift: 20,
             input_offset: 0,
             input_multiplier: quantize_multiplier(0.5).unwrap(),
@@ -86,7 +104,7 @@ mod tests {
         });
         assert_eq!(got, [6, -128, 127]);
         // ... and with zero point 10 the sum gains one more (x - 10) = -10 term.
-        let offset = AddNParams {
+        let offset = SumParams {
             input_offset: -10,
             output_offset: 10,
             ..params
@@ -104,7 +122,7 @@ mod tests {
 
     #[test]
     fn inputs_must_match_the_output_length() {
-        let params = AddNParams {
+        let params = SumParams {
             left_shift: 20,
             input_offset: 0,
             input_multiplier: QuantizedMultiplier::ONE,

@@ -26,6 +26,7 @@ pub mod cast;
 pub mod comparisons;
 pub mod concatenation;
 pub mod conv;
+pub mod cumsum;
 pub mod depthwise_conv;
 pub mod elu;
 pub mod fully_connected;

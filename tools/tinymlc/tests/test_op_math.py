@@ -19,6 +19,7 @@ from tinymlc.ops.abs_value import AbsParams
 from tinymlc.ops.add_n import AddNParams
 from tinymlc.ops.cast import CastParams
 from tinymlc.ops.comparisons import ComparisonParams
+from tinymlc.ops.cumsum import CumsumParams
 from tinymlc.ops.elu import EluParams
 from tinymlc.ops.integer_binary import IntegerBinaryParams
 from tinymlc.ops.l2_normalization import L2NormalizationParams
@@ -307,7 +308,7 @@ def _add_n_model(zero_points: tuple[int, int, int] = (-7, -7, -7)) -> bytes:
 def test_add_n_requires_one_quantization() -> None:
     _, params = prepared(_add_n_model())
     assert isinstance(params, AddNParams)
-    assert (params.inputs, params.input_offset, params.output_offset) == (3, 7, 4)
+    assert (params.inputs, params.sum.input_offset, params.sum.output_offset) == (3, 7, 4)
     with pytest.raises(OpError, match="quantized unlike input 0"):
         prepared(_add_n_model((-7, -7, 3)))
 
@@ -330,7 +331,32 @@ def test_l2_normalization_rows_and_rejections() -> None:
         prepared(_l2_normalization_model(shape=(1, 2, 2, 2, 3)))
 
 
+def _cumsum_model(axis: int, exclusive: bool, reverse: bool) -> bytes:
+    mb = ModelBuilder()
+    x = mb.tensor("x", A_SHAPE, scale=0.05, zero_point=-9)
+    axis_tensor = mb.tensor("axis", (), DType.INT32, data=np.array(axis))
+    y = mb.tensor("y", A_SHAPE, scale=0.2, zero_point=3)
+    mb.op("CUMSUM", [x, axis_tensor], [y], "CumsumOptions", Exclusive=exclusive, Reverse=reverse)
+    return mb.build([x], [y])
+
+
+def test_cumsum_layout_around_the_axis() -> None:
+    _, params = prepared(_cumsum_model(-2, True, False))
+    assert isinstance(params, CumsumParams)
+    assert (params.before, params.depth, params.after, params.exclusive, params.reverse) == (
+        2,
+        4,
+        3,
+        True,
+        False,
+    )
+
+
 GENERATED: dict[str, Callable[[], bytes]] = {
+    "cumsum_last_axis": lambda: _cumsum_model(2, False, False),
+    "cumsum_axis0_exclusive": lambda: _cumsum_model(0, True, False),
+    "cumsum_axis1_reverse": lambda: _cumsum_model(1, False, True),
+    "cumsum_axis1_exclusive_reverse": lambda: _cumsum_model(-2, True, True),
     "l2_normalization_int8": _l2_normalization_model,
     "add_n_int8": _add_n_model,
     "elu_int8": _elu_model,

@@ -142,6 +142,7 @@ class OpKind(enum.Enum):
     HARD_SWISH = 117
     SELECT_V2 = 123
     BATCH_MATMUL = 126
+    CUMSUM = 128
     GELU = 150
     OTHER = -1
 
@@ -269,6 +270,12 @@ class GeluAttrs:
     approximate: bool
 
 
+@dataclass(frozen=True)
+class CumsumAttrs:
+    exclusive: bool
+    reverse: bool
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
     | Conv2DAttrs
@@ -285,6 +292,7 @@ OpAttrs: TypeAlias = (
     | BatchMatMulAttrs
     | LeakyReluAttrs
     | GeluAttrs
+    | CumsumAttrs
 )
 
 

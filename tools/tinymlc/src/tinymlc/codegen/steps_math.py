@@ -18,13 +18,15 @@ from tinymlc.codegen.steps import (
     _multiplier,
     _output_range,
     _params_ref,
+    _struct,
 )
 from tinymlc.ir import OpKind
 from tinymlc.ops import PreparedParams
 from tinymlc.ops.abs_value import AbsParams
-from tinymlc.ops.add_n import AddNParams
+from tinymlc.ops.add_n import AddNParams, SumParams
 from tinymlc.ops.cast import CastParams
 from tinymlc.ops.comparisons import ComparisonParams
+from tinymlc.ops.cumsum import CumsumParams
 from tinymlc.ops.elu import EluParams
 from tinymlc.ops.integer_binary import KINDS as INTEGER_BINARY_KINDS
 from tinymlc.ops.integer_binary import IntegerBinaryParams
@@ -131,11 +133,10 @@ def _elu(b: StepBuilder, params: PreparedParams) -> None:
     _elementwise(b, "elu::elu", f"&{lut}")
 
 
-def _add_n(b: StepBuilder, params: PreparedParams) -> None:
-    assert isinstance(params, AddNParams)
-    add_n_params = _params_ref(
+def _sum_params(b: StepBuilder, params: SumParams) -> str:
+    return _params_ref(
         b,
-        "kernels::add_n::AddNParams",
+        "kernels::add_n::SumParams",
         9,
         left_shift=params.left_shift,
         input_offset=params.input_offset,
@@ -144,8 +145,33 @@ def _add_n(b: StepBuilder, params: PreparedParams) -> None:
         output_multiplier=_multiplier(params.output_multiplier, params.output_shift),
         activation=_activation(params.output_activation_min, params.output_activation_max),
     )
+
+
+def _add_n(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, AddNParams)
     inputs = ", ".join(b.input(i) for i in range(params.inputs))
-    b.call("add_n::add_n", add_n_params, f"&[{inputs}]", b.output(), b.range(params.elements))
+    b.call("add_n::add_n", _sum_params(b, params.sum), f"&[{inputs}]", b.output(), b.range(params.elements))
+
+
+def _cumsum(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, CumsumParams)
+    layout = _struct(
+        "kernels::cumsum::CumSumLayout",
+        before=params.before,
+        depth=params.depth,
+        after=params.after,
+        exclusive=rust.boolean(params.exclusive),
+        reverse=rust.boolean(params.reverse),
+    )
+    b.step.body.append(f"let layout = {layout};")
+    b.call(
+        "cumsum::cumsum",
+        _sum_params(b, params.sum),
+        "&layout",
+        b.input(0),
+        b.output(),
+        b.range(params.before * params.after, "lines"),
+    )
 
 
 def _l2_normalization(b: StepBuilder, params: PreparedParams) -> None:
@@ -210,5 +236,6 @@ MATH_EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.ADD_N: _add_n,
     OpKind.L2_NORMALIZATION: _l2_normalization,
     OpKind.DIV: _integer_binary,
+    OpKind.CUMSUM: _cumsum,
     **{kind: _with_integer_path(EMITTERS[kind]) for kind in INTEGER_BINARY_KINDS},
 }

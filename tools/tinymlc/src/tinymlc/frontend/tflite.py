@@ -27,6 +27,7 @@ from tinymlc.ir import (
     BatchMatMulAttrs,
     ConcatenationAttrs,
     Conv2DAttrs,
+    CumsumAttrs,
     DepthwiseConv2DAttrs,
     DType,
     ElementwiseAttrs,
@@ -433,6 +434,11 @@ _DECODERS: dict[OpKind, _Decoder] = {
     # Only the fused activation, as MUL's options.
     OpKind.L2_NORMALIZATION: (tflite.L2NormOptions, _OPTIONS.L2NormOptions, _mul),
     OpKind.DIV: (tflite.DivOptions, _OPTIONS.DivOptions, _mul),
+    OpKind.CUMSUM: (
+        tflite.CumsumOptions,
+        _OPTIONS.CumsumOptions,
+        lambda o: CumsumAttrs(exclusive=bool(o.Exclusive()), reverse=bool(o.Reverse())),
+    ),
     OpKind.RESHAPE: (tflite.ReshapeOptions, _OPTIONS.ReshapeOptions, _unused),
     OpKind.SQUEEZE: (tflite.SqueezeOptions, _OPTIONS.SqueezeOptions, _unused),
     OpKind.CONCATENATION: (

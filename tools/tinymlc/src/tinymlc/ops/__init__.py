@@ -22,6 +22,7 @@ from tinymlc.ops import (
     comparisons,
     concatenation,
     conv_2d,
+    cumsum,
     depthwise_conv_2d,
     dequantize,
     elu,
@@ -96,6 +97,7 @@ PreparedParams: TypeAlias = (
     | elu.EluParams
     | add_n.AddNParams
     | l2_normalization.L2NormalizationParams
+    | cumsum.CumsumParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -149,6 +151,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.ADD_N: add_n.prepare,
     OpKind.L2_NORMALIZATION: l2_normalization.prepare,
     OpKind.DIV: integer_binary.prepare,
+    OpKind.CUMSUM: cumsum.prepare,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each

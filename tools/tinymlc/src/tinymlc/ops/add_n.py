@@ -2,6 +2,7 @@
 
 All inputs share the first input's shape, type, scale and zero point (TFLM checks
 each). TFLite Micro's FLOAT32 ADD_N is not supported (float layers are rejected).
+`sum_params` is also CUMSUM's Prepare.
 """
 
 from __future__ import annotations
@@ -9,17 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinymlc import quant
-from tinymlc.ir import Activation, DType
+from tinymlc.ir import Activation, DType, Quantization
 from tinymlc.ops._common import OpView, per_tensor, require, require_dtype, require_output_shape
 
 LEFT_SHIFT = 20
-"""TFLM's `kAddNIntegerShift`."""
+"""TFLM's `kAddNIntegerShift` (and CUMSUM's `kCumSumIntegerShift`)."""
 
 
 @dataclass(frozen=True)
-class AddNParams:
-    inputs: int
-    elements: int
+class SumParams:
+    """ADD_N's and CUMSUM's OpData: same-scale int8 values summed, the sum rescaled."""
+
     left_shift: int
     input_offset: int
     """-input zero point."""
@@ -32,6 +33,37 @@ class AddNParams:
     """QuantizeMultiplierSmallerThanOneExp(2 * (double)s / ((1 << 20) * (double)s_out))."""
     output_activation_min: int
     output_activation_max: int
+
+
+def sum_params(input_quant: Quantization, output_quant: Quantization) -> SumParams:
+    twice_max_input_scale = 2 * input_quant.scale
+    input_multiplier = quant.quantize_multiplier_smaller_than_one_exp(
+        input_quant.scale / twice_max_input_scale
+    )
+    output_multiplier = quant.quantize_multiplier_smaller_than_one_exp(
+        twice_max_input_scale / ((1 << LEFT_SHIFT) * output_quant.scale)
+    )
+    low, high = quant.activation_range_quantized(
+        Activation.NONE, output_quant.scale, output_quant.zero_point, DType.INT8
+    )
+    return SumParams(
+        left_shift=LEFT_SHIFT,
+        input_offset=-input_quant.zero_point,
+        input_multiplier=input_multiplier.multiplier,
+        input_shift=input_multiplier.shift,
+        output_offset=output_quant.zero_point,
+        output_multiplier=output_multiplier.multiplier,
+        output_shift=output_multiplier.shift,
+        output_activation_min=low,
+        output_activation_max=high,
+    )
+
+
+@dataclass(frozen=True)
+class AddNParams:
+    inputs: int
+    elements: int
+    sum: SumParams
 
 
 def prepare(view: OpView) -> AddNParams:
@@ -55,27 +87,6 @@ def prepare(view: OpView) -> AddNParams:
             tensor,
         )
     require_output_shape(view, first.shape)
-    output_quant = per_tensor(output)
-    twice_max_input_scale = 2 * first_quant.scale
-    input_multiplier = quant.quantize_multiplier_smaller_than_one_exp(
-        first_quant.scale / twice_max_input_scale
-    )
-    output_multiplier = quant.quantize_multiplier_smaller_than_one_exp(
-        twice_max_input_scale / ((1 << LEFT_SHIFT) * output_quant.scale)
-    )
-    low, high = quant.activation_range_quantized(
-        Activation.NONE, output_quant.scale, output_quant.zero_point, DType.INT8
-    )
     return AddNParams(
-        inputs=view.num_inputs,
-        elements=first.num_elements,
-        left_shift=LEFT_SHIFT,
-        input_offset=-first_quant.zero_point,
-        input_multiplier=input_multiplier.multiplier,
-        input_shift=input_multiplier.shift,
-        output_offset=output_quant.zero_point,
-        output_multiplier=output_multiplier.multiplier,
-        output_shift=output_multiplier.shift,
-        output_activation_min=low,
-        output_activation_max=high,
+        inputs=view.num_inputs, elements=first.num_elements, sum=sum_params(first_quant, per_tensor(output))
     )
