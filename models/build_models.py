@@ -53,6 +53,7 @@ from tensorflow.lite.python import schema_py_generated as schema
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 from tflite_micro.python.tflite_micro import runtime as tflm_runtime
 
+import build_math_ops
 import inspect_models as inspect
 from inspect_models import ModelExpectations, OpExpectation
 
@@ -82,6 +83,9 @@ class GraphInput:
     # flatbuffer's shape_signature; `shape` then records 1). Only used where
     # static shapes make the converter rewrite the op under test.
     dynamic_dims: tuple[int, ...] = ()
+    # Element type of the input in the converter's signature (int32 and bool
+    # inputs stay unquantized; `sample` then returns that type).
+    dtype: tf.DType = tf.float32
 
 
 @dataclasses.dataclass
@@ -470,7 +474,7 @@ def build_float_model(rng: np.random.Generator) -> Graph:
 
 def convert(spec: ModelSpec, graph: Graph, rng: np.random.Generator) -> bytes:
     signature = [tf.TensorSpec([None if d in i.dynamic_dims else size
-                                for d, size in enumerate(i.shape)], tf.float32, name=f"input_{n}")
+                                for d, size in enumerate(i.shape)], i.dtype, name=f"input_{n}")
                  for n, i in enumerate(graph.inputs)]
     # autograph=False: the forward functions have no tensor-dependent Python
     # control flow, and AutoGraph's source re-parsing of lambdas is fragile
@@ -490,8 +494,8 @@ def convert(spec: ModelSpec, graph: Graph, rng: np.random.Generator) -> bytes:
         converter.target_spec.supported_ops = [
             tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
             if spec.int16_activations else tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.as_dtype(spec.expectations.input_dtype.lower())
-        converter.inference_output_type = tf.as_dtype(spec.expectations.output_dtype.lower())
+        converter.inference_input_type = interface_type(spec.expectations.input_dtype)
+        converter.inference_output_type = interface_type(spec.expectations.output_dtype)
         # Private but long-standing converter switch; the only way to get
         # per-tensor CONV_2D weights out of the INT8 converter.
         converter._experimental_disable_per_channel = spec.per_tensor_weights
@@ -501,6 +505,12 @@ def convert(spec: ModelSpec, graph: Graph, rng: np.random.Generator) -> bytes:
         warnings.simplefilter("ignore", UserWarning)
         model_bytes = converter.convert()
     return spec.patch(model_bytes) if spec.patch else model_bytes
+
+
+def interface_type(dtype: str) -> tf.DType:
+    """The converter's inference_input/output_type for model I/O of `dtype`. It only
+    converts float I/O; int32 and bool I/O stay as they are whatever it is set to."""
+    return tf.as_dtype(dtype.lower()) if dtype in ("FLOAT32", "INT8", "INT16", "UINT8") else tf.int8
 
 
 def set_softmax_beta(beta: float) -> Callable[[bytes], bytes]:
@@ -606,6 +616,11 @@ def random_model_inputs(summary: inspect.ModelSummary, rng: np.random.Generator)
         if tensor.dtype in INTEGER_RANGES:
             low, high, dtype = INTEGER_RANGES[tensor.dtype]
             inputs.append(rng.integers(low, high + 1, tensor.shape).astype(dtype))
+        elif tensor.dtype == "INT32":
+            # A small range, so that EQUAL and friends see equal operands too.
+            inputs.append(rng.integers(-8, 8, tensor.shape).astype(np.int32))
+        elif tensor.dtype == "BOOL":
+            inputs.append(rng.integers(0, 2, tensor.shape).astype(np.bool_))
         else:
             inputs.append(rng.standard_normal(tensor.shape).astype(np.float32))
     return inputs
@@ -660,6 +675,8 @@ class RuntimeReport:
 
 
 def quantize_for_input(value: np.ndarray, tensor: inspect.TensorInfo) -> np.ndarray:
+    if tensor.dtype in ("INT32", "BOOL"):
+        return value
     if tensor.dtype not in INTEGER_RANGES:
         return value.astype(np.float32)
     low, high, dtype = INTEGER_RANGES[tensor.dtype]
@@ -1080,7 +1097,8 @@ def all_models() -> list[ModelSpec]:
     from build_i16_elementwise import i16_elementwise_models  # imports this module's helpers
     models = (app_models() + conv_models() + dense_and_pool_models() + activation_models()
               + binary_models() + shape_models() + quantization_models() + error_models()
-              + build_stateful.stateful_models() + i16_models() + i16_elementwise_models())
+              + build_stateful.stateful_models() + i16_models() + i16_elementwise_models()
+              + build_math_ops.math_models())
     names = [m.name for m in models]
     assert len(names) == len(set(names)), "duplicate model names"
     return models

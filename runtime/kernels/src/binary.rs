@@ -109,7 +109,7 @@ fn broadcast_walk(
 
 /// Applies `op(input1[i1], input2[i2])` over the `range` part of the broadcast output.
 #[allow(clippy::too_many_arguments)]
-fn broadcast_binary<A: Copy, B: Copy, O>(
+pub(crate) fn broadcast_binary<A: Copy, B: Copy, O>(
     input1: &[A],
     input1_shape: &Shape,
     input2: &[B],
@@ -143,7 +143,7 @@ pub(crate) enum InPlaceOperand {
 /// Element `i` of `data` is read (as the operand at output index `i`) before it is
 /// written, and no other element of `data` is read for it, so the results equal
 /// the out-of-place ones.
-fn broadcast_binary_in_place<T: Copy>(
+pub(crate) fn broadcast_binary_in_place<T: Copy>(
     which: InPlaceOperand,
     data: &mut [T],
     data_shape: &Shape,

@@ -18,6 +18,9 @@ pub enum KernelError {
     /// The kernel's scratch buffer is empty; kernels that take one need at least
     /// one element (tinymlc plans it in the arena).
     EmptyScratch,
+    /// An INT32 DIV divisor is zero (TFLM's C++ division is undefined there and
+    /// traps on most targets).
+    DivisionByZero,
 }
 
 /// Shorthand used by all kernels.

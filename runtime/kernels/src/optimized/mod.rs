@@ -33,6 +33,16 @@ pub mod reference {
     pub use crate::{conv, depthwise_conv};
 }
 
+pub use crate::abs;
+pub use crate::add_n;
+pub use crate::cast;
+pub use crate::comparisons;
+pub use crate::cumsum;
+pub use crate::elu;
+pub use crate::integer_binary;
+pub use crate::l2_normalization;
+pub use crate::prelu;
+pub use crate::select;
 pub use crate::{
     activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
     softmax, softmax16, svdf, tanh, transpose_conv,

@@ -64,6 +64,8 @@ class DType(enum.Enum):
         """(min, max) representable value of an integer type."""
         if self is DType.INT4:
             return (-8, 7)
+        if self is DType.BOOL:
+            return (0, 1)
         info = np.iinfo(_NUMPY_NAMES[self])
         return (int(info.min), int(info.max))
 
@@ -100,6 +102,7 @@ class OpKind(enum.Enum):
     DEPTHWISE_CONV_2D = 4
     DEQUANTIZE = 6
     FULLY_CONNECTED = 9
+    L2_NORMALIZATION = 11
     LOGISTIC = 14
     MAX_POOL_2D = 17
     MUL = 18
@@ -113,17 +116,34 @@ class OpKind(enum.Enum):
     TRANSPOSE = 39
     MEAN = 40
     SUB = 41
+    DIV = 42
     SQUEEZE = 43
     STRIDED_SLICE = 45
+    CAST = 53
+    PRELU = 54
     MAXIMUM = 55
     MINIMUM = 57
+    LESS = 58
     PADV2 = 60
+    GREATER = 61
+    GREATER_EQUAL = 62
+    LESS_EQUAL = 63
+    EQUAL = 71
+    NOT_EQUAL = 72
     RSQRT = 76
+    LOGICAL_OR = 84
+    LOGICAL_AND = 86
+    LOGICAL_NOT = 87
     LEAKY_RELU = 98
+    ABS = 101
+    ADD_N = 106
     SQUARED_DIFFERENCE = 99
     QUANTIZE = 114
+    ELU = 111
     HARD_SWISH = 117
+    SELECT_V2 = 123
     BATCH_MATMUL = 126
+    CUMSUM = 128
     CALL_ONCE = 129
     VAR_HANDLE = 142
     READ_VARIABLE = 143
@@ -288,6 +308,12 @@ class SvdfAttrs:
     asymmetric_quantize_inputs: bool
 
 
+@dataclass(frozen=True)
+class CumsumAttrs:
+    exclusive: bool
+    reverse: bool
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
     | Conv2DAttrs
@@ -308,6 +334,7 @@ OpAttrs: TypeAlias = (
     | SvdfAttrs
     | VarHandleAttrs
     | CallOnceAttrs
+    | CumsumAttrs
 )
 
 

@@ -53,6 +53,10 @@ def check_crate_name(name: str) -> str:
     return name
 
 
+_REAL_VALUED = frozenset({"Int8", "Int16", "Float32"})
+"""`DType` variants of tensors holding real values (quantized or float)."""
+
+
 def _io_tensor(compiled: CompiledModel, tensor_id: int) -> dict[str, Any]:
     """Template fields of graph input/output `tensor_id`: the caller's view of it, and
     how it moves to or from its arena tensor (`Transfer`)."""
@@ -127,7 +131,12 @@ def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step], s
     inputs = [_io_tensor(compiled, t) for t in graph.inputs]
     outputs = [_io_tensor(compiled, t) for t in graph.outputs]
     constant_ids = sorted(set().union(*(step.constants for step in steps)))
-    single_io = len(inputs) == 1 and len(outputs) == 1
+    # The one-tensor `predict` converts real values: only for quantized or float tensors.
+    single_io = (
+        len(inputs) == 1
+        and len(outputs) == 1
+        and all(t["dtype"] in _REAL_VALUED for t in (inputs[0], outputs[0]))
+    )
     return (
         template_environment()
         .get_template("lib.rs.j2")

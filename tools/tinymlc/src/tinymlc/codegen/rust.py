@@ -16,6 +16,9 @@ _RUST_TYPES: dict[DType, tuple[str, str]] = {
     DType.INT16: ("i16", "Int16"),
     DType.INT32: ("i32", "Int32"),
     DType.FLOAT32: ("f32", "Float32"),
+    # TFLM stores a bool in one byte, 0 or 1; the arena holds it as that byte (a Rust
+    # `bool` is not valid for every bit pattern, so arena views never have that type).
+    DType.BOOL: ("u8", "Bool"),
 }
 
 # Types only constants have (16x8 biases): they are never arena tensors or I/O.
@@ -25,6 +28,16 @@ _CONSTANT_ONLY_TYPES: dict[DType, str] = {DType.INT64: "i64"}
 def element_type(dtype: DType) -> str:
     constant_only = _CONSTANT_ONLY_TYPES.get(dtype)
     return constant_only if constant_only is not None else _rust_type(dtype)[0]
+
+
+def api_element_type(dtype: DType) -> str:
+    """Element type of the generated API's `TensorRef` / `TensorMut` (`bool` for BOOL)."""
+    return "bool" if dtype is DType.BOOL else element_type(dtype)
+
+
+def api_literal(dtype: DType, value: int) -> str:
+    """An integer or BOOL element as a literal of its API element type."""
+    return boolean(bool(value)) if dtype is DType.BOOL else str(value)
 
 
 def dtype_variant(dtype: DType) -> str:

@@ -990,3 +990,10 @@ def constant_item(tensor_id: int, tensor: Tensor) -> str:
         f"/// {rust.string(tensor.name)[1:-1]} {list(tensor.shape)}\n"
         f"static {constant_name(tensor_id)}: Aligned<[{element}; {values.size}]> = Aligned({literal});"
     )
+
+
+# Emitters of further operator families live in their own modules (this one's size);
+# imported last, as they build on the helpers above.
+from tinymlc.codegen.steps_math import MATH_EMITTERS  # noqa: E402
+
+EMITTERS.update(MATH_EMITTERS)

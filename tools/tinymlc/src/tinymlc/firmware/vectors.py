@@ -24,15 +24,19 @@ from tinymlc.ir import DType, Tensor
 def _literals(tensor: Tensor, values: np.ndarray) -> list[str]:
     if tensor.dtype is DType.FLOAT32:
         return [f"f32::from_bits({bits:#010x})" for bits in values.astype("<f4").view("<u4").ravel()]
-    return [str(int(v)) for v in values.ravel()]
+    return [rust.api_literal(tensor.dtype, int(v)) for v in values.ravel()]
 
 
 def _input(tensor: Tensor, values: np.ndarray) -> dict[str, Any]:
     return {
-        "element": rust.element_type(tensor.dtype),
+        "element": rust.api_element_type(tensor.dtype),
         "variant": rust.dtype_variant(tensor.dtype),
         "literals": _literals(tensor, values),
     }
+
+
+def _integer_zero(dtype: DType) -> str:
+    return "false" if dtype is DType.BOOL else f"0_{rust.element_type(dtype)}"
 
 
 def _output(tensor: Tensor, data: bytes) -> dict[str, Any]:
@@ -42,13 +46,13 @@ def _output(tensor: Tensor, data: bytes) -> dict[str, Any]:
     is_float = tensor.dtype is DType.FLOAT32
     return {
         "variant": rust.dtype_variant(tensor.dtype),
-        "zero": "0.0_f32" if is_float else f"0_{rust.element_type(tensor.dtype)}",
+        "zero": "0.0_f32" if is_float else _integer_zero(tensor.dtype),
         # Floats are compared as bit patterns: NaN == NaN, and -0.0 != 0.0.
-        "compared": "u32" if is_float else rust.element_type(tensor.dtype),
+        "compared": "u32" if is_float else rust.api_element_type(tensor.dtype),
         "as_compared": ".map(|value| value.to_bits())" if is_float else ".copied()",
         "literals": [f"{int(v):#010x}" for v in values.view("<u4")]
         if is_float
-        else [str(int(v)) for v in values],
+        else [rust.api_literal(tensor.dtype, int(v)) for v in values],
     }
 
 

@@ -28,6 +28,7 @@ from tinymlc.ir import (
     CallOnceAttrs,
     ConcatenationAttrs,
     Conv2DAttrs,
+    CumsumAttrs,
     DepthwiseConv2DAttrs,
     DType,
     ElementwiseAttrs,
@@ -453,6 +454,14 @@ _DECODERS: dict[OpKind, _Decoder] = {
     OpKind.ADD: (tflite.AddOptions, _OPTIONS.AddOptions, _add_sub),
     OpKind.SUB: (tflite.SubOptions, _OPTIONS.SubOptions, _add_sub),
     OpKind.MUL: (tflite.MulOptions, _OPTIONS.MulOptions, _mul),
+    # Only the fused activation, as MUL's options.
+    OpKind.L2_NORMALIZATION: (tflite.L2NormOptions, _OPTIONS.L2NormOptions, _mul),
+    OpKind.DIV: (tflite.DivOptions, _OPTIONS.DivOptions, _mul),
+    OpKind.CUMSUM: (
+        tflite.CumsumOptions,
+        _OPTIONS.CumsumOptions,
+        lambda o: CumsumAttrs(exclusive=bool(o.Exclusive()), reverse=bool(o.Reverse())),
+    ),
     OpKind.RESHAPE: (tflite.ReshapeOptions, _OPTIONS.ReshapeOptions, _unused),
     OpKind.SQUEEZE: (tflite.SqueezeOptions, _OPTIONS.SqueezeOptions, _unused),
     OpKind.CONCATENATION: (

@@ -13,17 +13,26 @@ from typing import TypeAlias
 from tinymlc.errors import OpError
 from tinymlc.ir import Graph, OpKind
 from tinymlc.ops import (
+    abs_value,
     add,
+    add_n,
     average_pool_2d,
     batch_matmul,
+    cast,
+    comparisons,
     concatenation,
     conv_2d,
+    cumsum,
     depthwise_conv_2d,
     dequantize,
+    elu,
     fully_connected,
     gelu,
     hard_swish,
+    integer_binary,
+    l2_normalization,
     leaky_relu,
+    logical,
     logistic,
     max_pool_2d,
     maximum,
@@ -31,12 +40,14 @@ from tinymlc.ops import (
     minimum,
     mul,
     pad,
+    prelu,
     quantize,
     relu,
     relu6,
     reshape,
     resource_variable,
     rsqrt,
+    select_v2,
     softmax,
     squared_difference,
     squeeze,
@@ -82,6 +93,18 @@ PreparedParams: TypeAlias = (
     | transpose_conv.TransposeConvParams
     | svdf.SvdfParams
     | Int16SigmoidParams
+    | comparisons.ComparisonParams
+    | logical.LogicalParams
+    | logical.LogicalNotParams
+    | select_v2.SelectV2Params
+    | integer_binary.IntegerBinaryParams
+    | abs_value.AbsParams
+    | cast.CastParams
+    | prelu.PreluParams
+    | elu.EluParams
+    | add_n.AddNParams
+    | l2_normalization.L2NormalizationParams
+    | cumsum.CumsumParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -122,7 +145,30 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.TANH: tanh.prepare,
     OpKind.TRANSPOSE: transpose.prepare,
     OpKind.TRANSPOSE_CONV: transpose_conv.prepare,
+    OpKind.EQUAL: comparisons.prepare,
+    OpKind.NOT_EQUAL: comparisons.prepare,
+    OpKind.LESS: comparisons.prepare,
+    OpKind.LESS_EQUAL: comparisons.prepare,
+    OpKind.GREATER: comparisons.prepare,
+    OpKind.GREATER_EQUAL: comparisons.prepare,
+    OpKind.LOGICAL_AND: logical.prepare,
+    OpKind.LOGICAL_OR: logical.prepare,
+    OpKind.LOGICAL_NOT: logical.prepare_not,
+    OpKind.SELECT_V2: select_v2.prepare,
+    OpKind.ABS: abs_value.prepare,
+    OpKind.CAST: cast.prepare,
+    OpKind.PRELU: prelu.prepare,
+    OpKind.ELU: elu.prepare,
+    OpKind.ADD_N: add_n.prepare,
+    OpKind.L2_NORMALIZATION: l2_normalization.prepare,
+    OpKind.DIV: integer_binary.prepare,
+    OpKind.CUMSUM: cumsum.prepare,
 }
+
+# INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each
+# operator's quantized preparation.
+for _kind in integer_binary.KINDS:
+    PREPARERS[_kind] = integer_binary.with_integer_path(PREPARERS[_kind])
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
 

@@ -16,6 +16,7 @@ import numpy as np
 from tinymlc import quant
 from tinymlc.ir import GeluAttrs
 from tinymlc.ops._common import OpView, require
+from tinymlc.ops._lut import populate_lut_int8
 from tinymlc.ops._unary import check_unary_int8
 
 SQRT1_2 = 0.70710678118654752440  # M_SQRT1_2
@@ -49,12 +50,4 @@ def prepare(view: OpView) -> GeluParams:
     assert isinstance(attrs, GeluAttrs)
     input_quant, output_quant = check_unary_int8(view)
     transform = _gelu_approximate if attrs.approximate else _gelu
-    input_scale = quant.f32(input_quant.scale)
-    inverse_scale = np.float32(1.0) / quant.f32(output_quant.scale)
-    lut = [0] * 256
-    for value in range(-128, 128):
-        dequantized = input_scale * np.float32(value - input_quant.zero_point)
-        rescaled = quant.round_half_away(float(transform(dequantized) * inverse_scale))
-        quantized = int(np.float32(rescaled) + np.float32(output_quant.zero_point))
-        lut[value & 0xFF] = max(-128, min(127, quantized))
-    return GeluParams(lut=tuple(lut))
+    return GeluParams(lut=populate_lut_int8(input_quant, output_quant, transform))

@@ -24,6 +24,7 @@ enum Owned {
     Int16(Vec<i16>),
     Int32(Vec<i32>),
     Float32(Vec<f32>),
+    Bool(Vec<bool>),
 }
 
 impl Owned {
@@ -33,6 +34,7 @@ impl Owned {
             DType::Int16 => Owned::Int16(vec![0; len]),
             DType::Int32 => Owned::Int32(vec![0; len]),
             DType::Float32 => Owned::Float32(vec![0.0; len]),
+            DType::Bool => Owned::Bool(vec![false; len]),
         }
     }
 
@@ -42,6 +44,7 @@ impl Owned {
             DType::Int16 => Owned::Int16(bytes.chunks(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect()),
             DType::Int32 => Owned::Int32(bytes.chunks(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()),
             DType::Float32 => Owned::Float32(bytes.chunks(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()),
+            DType::Bool => Owned::Bool(bytes.iter().map(|&b| b != 0).collect()),
         }
     }
 
@@ -51,6 +54,7 @@ impl Owned {
             Owned::Int16(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
             Owned::Int32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
             Owned::Float32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            Owned::Bool(v) => v.iter().map(|&x| u8::from(x)).collect(),
         }
     }
 
@@ -60,6 +64,7 @@ impl Owned {
             Owned::Int16(v) => TensorRef::Int16(v),
             Owned::Int32(v) => TensorRef::Int32(v),
             Owned::Float32(v) => TensorRef::Float32(v),
+            Owned::Bool(v) => TensorRef::Bool(v),
         }
     }
 
@@ -69,13 +74,14 @@ impl Owned {
             Owned::Int16(v) => TensorMut::Int16(v),
             Owned::Int32(v) => TensorMut::Int32(v),
             Owned::Float32(v) => TensorMut::Float32(v),
+            Owned::Bool(v) => TensorMut::Bool(v),
         }
     }
 }
 
 fn element_size(dtype: DType) -> usize {
     match dtype {
-        DType::Int8 => 1,
+        DType::Int8 | DType::Bool => 1,
         DType::Int16 => 2,
         DType::Int32 | DType::Float32 => 4,
     }

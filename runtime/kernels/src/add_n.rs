@@ -1,0 +1,139 @@
+//! ADD_N for INT8: the element-wise sum of any number of same-shaped inputs that
+//! share one quantization.
+//!
+//! Mirrors `reference_ops::AddN` for `int8_t` (reference/add_n.h) via
+//! tensorflow/lite/micro/kernels/add_n.cc: each input is rescaled like an ADD operand
+//! (`left_shift` 20, multiplier `s / 2s`), the rescaled values summed, and the sum
+//! scaled to the output. TFLM's accumulator starts at the rescaled input offset
+//! (its `x = input1_offset` term), so every output carries that extra term; this
+//! kernel adds it too. Split axis: flat elements.
+
+use crate::error::{expect_len, KernelResult};
+use crate::quant::{ActivationRange, QuantizedMultiplier};
+use crate::split::SplitRange;
+
+/// TFLM ADD_N's and CUMSUM's `OpData` (the `ArithmeticParams` their Eval fills): the
+/// rescaling of same-scale INT8 values into a sum and of the sum to the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SumParams {
+    /// `left_shift` (TFLM's `kAddNIntegerShift` / `kCumSumIntegerShift`, 20).
+    pub left_shift: i32,
+    /// `input_offset` (minus the inputs' shared zero point).
+    pub input_offset: i32,
+    /// `input_multiplier` / `input_shift`: `QuantizeMultiplierSmallerThanOneExp(0.5)`.
+    pub input_multiplier: QuantizedMultiplier,
+    /// `output_offset` (the output zero point).
+    pub output_offset: i32,
+    /// `output_multiplier` / `output_shift`:
+    /// `QuantizeMultiplierSmallerThanOneExp(2 s_in / (2^left_shift s_out))`.
+    pub output_multiplier: QuantizedMultiplier,
+    /// The output's full range (TFLM: `CalculateActivationRangeQuantized(kTfLiteActNone)`).
+    pub activation: ActivationRange,
+}
+
+impl SumParams {
+    /// `(value + offset) << left_shift`, then the input multiplier: one summand.
+    #[inline]
+    pub(crate) fn summand(&self, value: i32) -> i32 {
+        let shift = 1i32.wrapping_shl(self.left_shift.clamp(0, 31) as u32);
+        self.input_multiplier
+            .apply(self.input_offset.wrapping_add(value).wrapping_mul(shift))
+    }
+
+    /// TFLM's initial accumulator, the summand of a stored 0 (its
+    /// `x = input1_offset` term): every sum starts from it.
+    #[inline]
+    pub(crate) fn initial(&self) -> i32 {
+        self.summand(0)
+    }
+
+    /// The sum rescaled to the output, offset and clamped.
+    #[inline]
+    pub(crate) fn output(&self, sum: i32) -> i8 {
+        let raw = self
+            .output_multiplier
+            .apply(sum)
+            .wrapping_add(self.output_offset);
+        self.activation.apply(raw) as i8
+    }
+}
+
+/// ADD_N over `range`: every input and the output have the same length.
+pub fn add_n(
+    params: &SumParams,
+    inputs: &[&[i8]],
+    output: &mut [i8],
+    range: SplitRange,
+) -> KernelResult {
+    for input in inputs {
+        expect_len(input.len(), output.len())?;
+    }
+    range.check_within(output.len())?;
+    for index in range.indices() {
+        let sum = inputs.iter().fold(params.initial(), |sum, input| {
+            sum.wrapping_add(params.summand(i32::from(input[index])))
+        });
+        output[index] = params.output(sum);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::quantize_multiplier;
+    use crate::test_util::check_flat_split;
+
+    #[test]
+    fn sums_with_tflms_extra_offset_term() {
+        // Inputs and output: scale 0.1, zero point 0 (no extra term) ...
+        let params = SumParams {
+            left_shift: 20,
+            input_offset: 0,
+            input_multiplier: quantize_multiplier(0.5).unwrap(),
+            output_offset: 0,
+            output_multiplier: quantize_multiplier(2.0 / f64::from(1 << 20)).unwrap(),
+            activation: ActivationRange {
+                min: -128,
+                max: 127,
+            },
+        };
+        let (a, b, c) = ([1i8, -50, 100], [2i8, -50, 20], [3i8, -50, 10]);
+        let got = check_flat_split(3, 0i8, |range, out| {
+            add_n(&params, &[&a, &b, &c], out, range).unwrap()
+        });
+        assert_eq!(got, [6, -128, 127]);
+        // ... and with zero point 10 the sum gains one more (x - 10) = -10 term.
+        let offset = SumParams {
+            input_offset: -10,
+            output_offset: 10,
+            ..params
+        };
+        let mut out = [0i8; 3];
+        add_n(
+            &offset,
+            &[&[11, 11, 11], &[12, 12, 12]],
+            &mut out,
+            SplitRange::full(3),
+        )
+        .unwrap();
+        assert_eq!(out, [3, 3, 3]);
+    }
+
+    #[test]
+    fn inputs_must_match_the_output_length() {
+        let params = SumParams {
+            left_shift: 20,
+            input_offset: 0,
+            input_multiplier: QuantizedMultiplier::ONE,
+            output_offset: 0,
+            output_multiplier: QuantizedMultiplier::ONE,
+            activation: ActivationRange {
+                min: -128,
+                max: 127,
+            },
+        };
+        let mut out = [0i8; 2];
+        assert!(add_n(&params, &[&[1, 2], &[1]], &mut out, SplitRange::full(2)).is_err());
+    }
+}

@@ -1,0 +1,153 @@
+//! CUMSUM for INT8 along one axis, inclusive or exclusive, forward or reversed.
+//!
+//! Mirrors `reference_ops::CumSum` for `int8_t` (reference/cumsum.h) via
+//! tensorflow/lite/micro/kernels/cumsum.cc: the ADD_N rescaling ([`SumParams`]),
+//! each running sum starting from TFLM's rescaled input-offset term. The tensor is
+//! viewed as `[before, depth, after]` around the axis; each of the `before * after`
+//! lines is scanned independently. Split axis: lines (`before * after`).
+
+use crate::add_n::SumParams;
+use crate::error::{expect_len, KernelError, KernelResult};
+use crate::split::SplitRange;
+
+/// How the tensor lies around the summed axis, and which sum is taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CumSumLayout {
+    /// Product of the dimensions before the axis.
+    pub before: usize,
+    /// The axis' dimension.
+    pub depth: usize,
+    /// Product of the dimensions after the axis.
+    pub after: usize,
+    /// `exclusive`: each output sums the elements before it, not including itself.
+    pub exclusive: bool,
+    /// `reverse`: sums run from the end of the axis.
+    pub reverse: bool,
+}
+
+/// CUMSUM of the lines in `range` (line `l` is `before` index `l / after`,
+/// `after` index `l % after`).
+pub fn cumsum(
+    params: &SumParams,
+    layout: &CumSumLayout,
+    input: &[i8],
+    output: &mut [i8],
+    range: SplitRange,
+) -> KernelResult {
+    let lines = layout
+        .before
+        .checked_mul(layout.after)
+        .ok_or(KernelError::InvalidParameter)?;
+    let elements = lines
+        .checked_mul(layout.depth)
+        .ok_or(KernelError::InvalidParameter)?;
+    expect_len(input.len(), elements)?;
+    expect_len(output.len(), elements)?;
+    range.check_within(lines)?;
+    for line in range.indices() {
+        let (before, after) = (line / layout.after, line % layout.after);
+        let base = before * layout.depth * layout.after + after;
+        let mut accumulator = params.initial();
+        for step in 0..layout.depth {
+            let position = if layout.reverse {
+                layout.depth - 1 - step
+            } else {
+                step
+            };
+            let index = base + position * layout.after;
+            let summand = params.summand(i32::from(input[index]));
+            let sum = if layout.exclusive {
+                let before_this = accumulator;
+                accumulator = accumulator.wrapping_add(summand);
+                before_this
+            } else {
+                accumulator = accumulator.wrapping_add(summand);
+                accumulator
+            };
+            output[index] = params.output(sum);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::{quantize_multiplier, ActivationRange};
+    use crate::test_util::check_flat_split;
+
+    fn params() -> SumParams {
+        SumParams {
+            left_shift: 20,
+            input_offset: 0,
+            input_multiplier: quantize_multiplier(0.5).unwrap(),
+            output_offset: 0,
+            output_multiplier: quantize_multiplier(2.0 / f64::from(1 << 20)).unwrap(),
+            activation: ActivationRange {
+                min: -128,
+                max: 127,
+            },
+        }
+    }
+
+    fn run(exclusive: bool, reverse: bool) -> Vec<i8> {
+        // [2, 3] summed over axis 1 (before 2, depth 3, after 1) and split by lines.
+        let layout = CumSumLayout {
+            before: 2,
+            depth: 3,
+            after: 1,
+            exclusive,
+            reverse,
+        };
+        let input = [1i8, 2, 3, 10, 20, 30];
+        let mut whole = vec![0i8; 6];
+        cumsum(&params(), &layout, &input, &mut whole, SplitRange::full(2)).unwrap();
+        let lines = check_flat_split(2, [0i8; 3], |range, out: &mut [[i8; 3]]| {
+            let mut flat = [0i8; 6];
+            cumsum(&params(), &layout, &input, &mut flat, range).unwrap();
+            for line in range.indices() {
+                out[line].copy_from_slice(&flat[line * 3..line * 3 + 3]);
+            }
+        });
+        assert_eq!(lines.concat(), whole);
+        whole
+    }
+
+    #[test]
+    fn inclusive_exclusive_forward_and_reverse() {
+        assert_eq!(run(false, false), [1, 3, 6, 10, 30, 60]);
+        assert_eq!(run(true, false), [0, 1, 3, 0, 10, 30]);
+        assert_eq!(run(false, true), [6, 5, 3, 60, 50, 30]);
+        assert_eq!(run(true, true), [5, 3, 0, 50, 30, 0]);
+    }
+
+    #[test]
+    fn sums_along_a_middle_axis() {
+        // [2, 2] over axis 0: before 1, depth 2, after 2.
+        let layout = CumSumLayout {
+            before: 1,
+            depth: 2,
+            after: 2,
+            exclusive: false,
+            reverse: false,
+        };
+        let mut out = [0i8; 4];
+        cumsum(
+            &params(),
+            &layout,
+            &[1, 2, 3, 4],
+            &mut out,
+            SplitRange::full(2),
+        )
+        .unwrap();
+        assert_eq!(out, [1, 2, 4, 6]);
+        assert!(cumsum(
+            &params(),
+            &layout,
+            &[1, 2, 3],
+            &mut out,
+            SplitRange::full(2)
+        )
+        .is_err());
+    }
+}
