@@ -124,6 +124,8 @@ class OpKind(enum.Enum):
     HARD_SWISH = 117
     BATCH_MATMUL = 126
     GELU = 150
+    SLICE = 65
+    EXPAND_DIMS = 70
     OTHER = -1
 
 

@@ -783,6 +783,8 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.SQUARED_DIFFERENCE: _arithmetic("squared_difference"),
     OpKind.SQUEEZE: _reshape,
     OpKind.STRIDED_SLICE: _strided_slice,
+    OpKind.SLICE: _strided_slice,
+    OpKind.EXPAND_DIMS: _reshape,
     OpKind.SUB: _arithmetic("sub"),
     OpKind.TANH: _sigmoid_like("tanh::tanh"),
     OpKind.TRANSPOSE: _transpose,

@@ -242,6 +242,9 @@ class _Parser:
             return None
         self.checked_length(int(quant.ScaleLength()), "float")
         zero_points = self.int_vector(quant, "ZeroPoint", "int64")
+        if zero_points and len(zero_points) != scales.size:
+            # TFLM's allocator: weights may store one zero point for all channels.
+            zero_points = zero_points[:1] * scales.size
         return Quantization(
             scales=tuple(float(s) for s in scales.astype(np.float32)),
             zero_points=zero_points,

@@ -20,6 +20,7 @@ from tinymlc.ops import (
     conv_2d,
     depthwise_conv_2d,
     dequantize,
+    expand_dims,
     fully_connected,
     gelu,
     hard_swish,
@@ -36,6 +37,7 @@ from tinymlc.ops import (
     relu6,
     reshape,
     rsqrt,
+    slice,
     softmax,
     squared_difference,
     squeeze,
@@ -111,6 +113,8 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SUB: sub.prepare,
     OpKind.TANH: tanh.prepare,
     OpKind.TRANSPOSE: transpose.prepare,
+    OpKind.SLICE: slice.prepare,
+    OpKind.EXPAND_DIMS: expand_dims.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)

@@ -98,6 +98,8 @@ FOLDERS: dict[OpKind, _Folder] = {
     OpKind.PADV2: _pad,
     OpKind.CONCATENATION: _concatenate,
     OpKind.STRIDED_SLICE: _strided_slice,
+    OpKind.SLICE: _strided_slice,
+    OpKind.EXPAND_DIMS: _reshape,
     OpKind.MAXIMUM: _maximum,
     OpKind.MINIMUM: _minimum,
     OpKind.QUANTIZE: _quantize,
