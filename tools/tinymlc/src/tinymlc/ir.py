@@ -125,6 +125,9 @@ class OpKind(enum.Enum):
     BATCH_MATMUL = 126
     GELU = 150
     SLICE = 65
+    SPLIT = 49
+    SPLIT_V = 102
+    UNPACK = 88
     EXPAND_DIMS = 70
     OTHER = -1
 
@@ -252,6 +255,12 @@ class GeluAttrs:
     approximate: bool
 
 
+@dataclass(frozen=True)
+class UnpackAttrs:
+    num: int
+    axis: int
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
     | Conv2DAttrs
@@ -268,6 +277,7 @@ OpAttrs: TypeAlias = (
     | BatchMatMulAttrs
     | LeakyReluAttrs
     | GeluAttrs
+    | UnpackAttrs
 )
 
 

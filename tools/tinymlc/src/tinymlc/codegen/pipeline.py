@@ -16,6 +16,7 @@ from tinymlc.passes import (
     fold_io_conversions,
     fuse_activations,
     plan_graph_memory,
+    split_outputs,
 )
 from tinymlc.validate import Diagnostic, check_model
 
@@ -66,7 +67,9 @@ def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
     tensors by id.
     """
     warnings = check_model(model)
-    graph, io = fold_io_conversions(alias_reshapes(fold_constants(fuse_activations(model.main))))
+    graph, io = fold_io_conversions(
+        alias_reshapes(fold_constants(fuse_activations(split_outputs(model.main))))
+    )
     params = prepare_graph(graph)
     # Each core running a layer whose kernel takes scratch gets its own buffer, live
     # for that layer only. Every core of the target gets one: which cores share a

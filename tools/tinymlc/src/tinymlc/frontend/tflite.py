@@ -48,6 +48,7 @@ from tinymlc.ir import (
     SqueezeAttrs,
     StridedSliceAttrs,
     Tensor,
+    UnpackAttrs,
 )
 
 FILE_IDENTIFIER = b"TFL3"
@@ -463,6 +464,11 @@ _DECODERS: dict[OpKind, _Decoder] = {
         tflite.LeakyReluOptions,
         _OPTIONS.LeakyReluOptions,
         lambda o: LeakyReluAttrs(alpha=float(o.Alpha())),
+    ),
+    OpKind.UNPACK: (
+        tflite.UnpackOptions,
+        _OPTIONS.UnpackOptions,
+        lambda o: UnpackAttrs(num=int(o.Num()), axis=int(o.Axis())),
     ),
     OpKind.GELU: (
         tflite.GeluOptions,

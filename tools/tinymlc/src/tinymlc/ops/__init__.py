@@ -39,6 +39,7 @@ from tinymlc.ops import (
     rsqrt,
     slice,
     softmax,
+    split,
     squared_difference,
     squeeze,
     strided_slice,
@@ -77,6 +78,7 @@ PreparedParams: TypeAlias = (
     | MinMaxParams
     | gelu.GeluParams
     | rsqrt.RsqrtParams
+    | split.SplitParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -115,6 +117,9 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.TRANSPOSE: transpose.prepare,
     OpKind.SLICE: slice.prepare,
     OpKind.EXPAND_DIMS: expand_dims.prepare,
+    OpKind.SPLIT: split.prepare,
+    OpKind.SPLIT_V: split.prepare,
+    OpKind.UNPACK: split.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
