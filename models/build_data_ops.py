@@ -62,6 +62,38 @@ def person_detect_quantization_quirks() -> Patch:
     return _rewrite(edit)
 
 
+def operator_version(builtin: int, version: int) -> Patch:
+    """TFLM ignores operator versions; TFLite's reference resolver lacks some the
+    converter writes (DEPTH_TO_SPACE 2, the int8 one, in TF 2.19)."""
+    def edit(model: schema.ModelT) -> None:
+        for code in model.operatorCodes:
+            if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin:
+                code.version = version
+    return _rewrite(edit)
+
+
+def mul_by_ones_to_broadcast_to() -> Patch:
+    """The converter writes tf.broadcast_to as a MUL by a constant of ones in the
+    target shape; this turns it back into BROADCAST_TO of that shape (the output
+    keeps the input's quantization, as TFLM copies raw values)."""
+    def edit(model: schema.ModelT) -> None:
+        graph = model.subgraphs[0]
+        for code in model.operatorCodes:
+            if max(code.builtinCode, code.deprecatedBuiltinCode) == schema.BuiltinOperator.MUL:
+                code.builtinCode = schema.BuiltinOperator.BROADCAST_TO
+                code.deprecatedBuiltinCode = schema.BuiltinOperator.PLACEHOLDER_FOR_GREATER_OP_CODES
+                code.version = 2  # int8 (the version TFLite's resolver registers)
+        for op in graph.operators:
+            ones = graph.tensors[op.inputs[1]]
+            target = list(ones.shape)
+            model.buffers[ones.buffer].data = np.array(target, dtype="<i4").view(np.uint8)
+            ones.shape, ones.type, ones.quantization = [len(target)], schema.TensorType.INT32, None
+            ones.shapeSignature = None
+            op.builtinOptionsType, op.builtinOptions = schema.BuiltinOptions.NONE, None
+            graph.tensors[op.outputs[0]].quantization = graph.tensors[op.inputs[0]].quantization
+    return _rewrite(edit)
+
+
 def rescale_output(builtin: int) -> Patch:
     """Gives the `builtin` operators' outputs another scale and zero point than their
     inputs. The converter never does so for operators whose TFLM kernels copy or
@@ -79,7 +111,7 @@ def quirk_model(name: str, description: str, build: Callable[..., object], patch
                 *required: inspect.OpExpectation) -> ModelSpec:
     expectations = ModelExpectations(required_ops=required, only_required_ops=True)
     return ModelSpec(f"quirk_{name}", description, build, expectations,  # type: ignore[arg-type]
-                     patch=patch, reference_before_patch=True)
+                     patch=patch, reference_patch=lambda converted: converted)
 
 
 def quirk_models() -> list[ModelSpec]:
@@ -132,6 +164,52 @@ def data_op_models() -> list[ModelSpec]:
                  single_op([(1, 3, 5, 4)], lambda x: tf.unstack(x, axis=1)), expect("UNPACK", axis=1)),
         op_model("unpack_last_axis", "tf.unstack on the last axis of [2, 6, 3]",
                  single_op([(2, 6, 3)], lambda x: tf.unstack(x, axis=-1)), expect("UNPACK")),
+        op_model("depth_to_space_block2", "tf.nn.depth_to_space block 2 on [1, 4, 5, 12]",
+                 single_op([(1, 4, 5, 12)], lambda x: tf.nn.depth_to_space(x, 2)),
+                 expect("DEPTH_TO_SPACE", blockSize=2),
+                 reference_patch=operator_version(schema.BuiltinOperator.DEPTH_TO_SPACE, 1)),
+        op_model("space_to_batch_nd_padded", "block (2, 2), paddings ((1, 1), (2, 0)) on [1, 6, 6, 3]",
+                 single_op([(1, 6, 6, 3)],
+                           lambda x: tf.space_to_batch_nd(x, (2, 2), ((1, 1), (2, 0)))),
+                 expect("SPACE_TO_BATCH_ND")),
+        op_model("space_to_batch_nd_3d", "block (3,), paddings ((1, 2),) on [2, 6, 4]",
+                 single_op([(2, 6, 4)], lambda x: tf.space_to_batch_nd(x, (3,), ((1, 2),))),
+                 expect("SPACE_TO_BATCH_ND")),
+        op_model("batch_to_space_nd_cropped", "block (2, 2), crops ((0, 1), (1, 0)) on [4, 3, 3, 2]",
+                 single_op([(4, 3, 3, 2)],
+                           lambda x: tf.batch_to_space(x, (2, 2), ((0, 1), (1, 0)))),
+                 expect("BATCH_TO_SPACE_ND")),
+        op_model("mirror_pad_reflect", "REFLECT pad H (2, 1), W (0, 2) of [1, 5, 4, 3]",
+                 single_op([(1, 5, 4, 3)],
+                           lambda x: tf.pad(x, ((0, 0), (2, 1), (0, 2), (0, 0)), mode="REFLECT")),
+                 expect("MIRROR_PAD", mode=0)),
+        op_model("mirror_pad_symmetric", "SYMMETRIC pad (3, 1) on the last axis of [1, 2, 6]",
+                 single_op([(1, 2, 6)], lambda x: tf.pad(x, ((0, 0), (0, 0), (3, 1)), mode="SYMMETRIC")),
+                 expect("MIRROR_PAD", mode=1)),
+        op_model("resize_nearest_neighbor_half_pixel", "tf.image.resize nearest [1, 5, 7, 3] -> 9x4",
+                 single_op([(1, 5, 7, 3)], lambda x: tf.image.resize(x, (9, 4), method="nearest")),
+                 expect("RESIZE_NEAREST_NEIGHBOR", halfPixelCenters=True)),
+        op_model("resize_nearest_neighbor_align_corners", "align_corners [1, 5, 7, 3] -> 8x12",
+                 single_op([(1, 5, 7, 3)], lambda x: tf.compat.v1.image.resize_nearest_neighbor(
+                     x, (8, 12), align_corners=True)),
+                 expect("RESIZE_NEAREST_NEIGHBOR", alignCorners=True)),
+        op_model("resize_nearest_neighbor_legacy", "no align_corners, no half pixel, [1, 6, 5, 2] -> 4x11",
+                 single_op([(1, 6, 5, 2)], lambda x: tf.raw_ops.ResizeNearestNeighbor(
+                     images=x, size=(4, 11), align_corners=False, half_pixel_centers=False)),
+                 expect("RESIZE_NEAREST_NEIGHBOR", alignCorners=False, halfPixelCenters=False)),
+        op_model("broadcast_to", "[1, 1, 6, 1] -> [2, 4, 6, 3] (MUL by ones patched back)",
+                 single_op([(1, 1, 6, 1)], lambda x: tf.broadcast_to(x, (2, 4, 6, 3))),
+                 expect("BROADCAST_TO"), patch=mul_by_ones_to_broadcast_to()),
+        op_model("gather_axis1", "tf.gather indices (3, 0, 2, 2) on axis 1 of [1, 5, 6]",
+                 single_op([(1, 5, 6)], lambda x: tf.gather(x, (3, 0, 2, 2), axis=1)),
+                 expect("GATHER", axis=1)),
+        op_model("gather_2d_indices_last_axis", "indices [[1, 0], [4, 4], [2, 3]] on the last axis of [2, 3, 5]",
+                 single_op([(2, 3, 5)], lambda x: tf.gather(x, ((1, 0), (4, 4), (2, 3)), axis=-1)),
+                 expect("GATHER")),
+        op_model("gather_batch_dims1", "batch_dims 1, axis 2, indices [2, 3] on [2, 3, 4, 2]",
+                 single_op([(2, 3, 4, 2)], lambda x: tf.gather(x, ((3, 0, 1), (2, 2, 0)), axis=2,
+                                                               batch_dims=1)),
+                 expect("GATHER", batchDims=1)),
         op_model("expand_dims_axis1", "[1, 1, 16] -> [1, 1, 1, 16], batch and H dynamic",
                  with_unknown_dims(single_op([(1, 1, 16)], lambda x: tf.expand_dims(x, 1)), (0, 1)),
                  expect("EXPAND_DIMS")),

@@ -108,9 +108,10 @@ class ModelSpec:
     tflm_unsupported: str | None = None
     # Quantize weights per tensor instead of the default per output channel.
     per_tensor_weights: bool = False
-    # TFLite (stricter than TFLM) rejects the patched file: its reference kernels run
-    # the file before the patch, which TFLM computes identically.
-    reference_before_patch: bool = False
+    # TFLite (stricter than TFLM) rejects the file: its reference kernels run this
+    # function of the converted file (before `patch`) instead, which TFLM computes
+    # identically.
+    reference_patch: Callable[[bytes], bytes] | None = None
 
 
 def model_seed(name: str) -> int:
@@ -1097,7 +1098,7 @@ def build_model(spec: ModelSpec, output_dir: Path, verify_runtime: bool) -> tupl
         "expectations": spec.expectations.to_json(),
     }
     if verify_runtime:
-        reference_bytes = converted if spec.reference_before_patch else model_bytes
+        reference_bytes = spec.reference_patch(converted) if spec.reference_patch else model_bytes
         report = check_runtime(spec, graph, model_bytes, reference_bytes, summary,
                                np.random.default_rng([seed, 2]))
         entry["runtime"] = dataclasses.asdict(report)

@@ -128,6 +128,13 @@ class OpKind(enum.Enum):
     SPLIT = 49
     SPLIT_V = 102
     UNPACK = 88
+    DEPTH_TO_SPACE = 5
+    SPACE_TO_BATCH_ND = 38
+    BATCH_TO_SPACE_ND = 37
+    MIRROR_PAD = 100
+    RESIZE_NEAREST_NEIGHBOR = 97
+    BROADCAST_TO = 130
+    GATHER = 36
     EXPAND_DIMS = 70
     OTHER = -1
 
@@ -261,6 +268,28 @@ class UnpackAttrs:
     axis: int
 
 
+@dataclass(frozen=True)
+class DepthToSpaceAttrs:
+    block_size: int
+
+
+@dataclass(frozen=True)
+class MirrorPadAttrs:
+    symmetric: bool  # MirrorPadMode SYMMETRIC (1); REFLECT (0) otherwise.
+
+
+@dataclass(frozen=True)
+class ResizeAttrs:
+    align_corners: bool
+    half_pixel_centers: bool
+
+
+@dataclass(frozen=True)
+class GatherAttrs:
+    axis: int
+    batch_dims: int
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
     | Conv2DAttrs
@@ -278,6 +307,10 @@ OpAttrs: TypeAlias = (
     | LeakyReluAttrs
     | GeluAttrs
     | UnpackAttrs
+    | DepthToSpaceAttrs
+    | MirrorPadAttrs
+    | ResizeAttrs
+    | GatherAttrs
 )
 
 

@@ -27,7 +27,6 @@ _REPLACEMENTS = {
     "RELU_N1_TO_1": "use a clamp via MINIMUM/MAXIMUM or fuse it into the producer",
     "DIV": "multiply by a constant reciprocal (MUL)",
     "LOG_SOFTMAX": "use SOFTMAX",
-    "RESIZE_NEAREST_NEIGHBOR": "use a strided/transposed convolution or avoid resizing",
 }
 
 
@@ -104,6 +103,13 @@ _RAW_VALUE_KINDS: dict[OpKind, int] = {
     OpKind.SQUEEZE: 1,
     OpKind.SLICE: 1,
     OpKind.EXPAND_DIMS: 1,
+    OpKind.DEPTH_TO_SPACE: 1,
+    OpKind.SPACE_TO_BATCH_ND: 1,
+    OpKind.BATCH_TO_SPACE_ND: 1,
+    OpKind.MIRROR_PAD: 1,
+    OpKind.RESIZE_NEAREST_NEIGHBOR: 1,
+    OpKind.BROADCAST_TO: 1,
+    OpKind.GATHER: 1,
 }
 
 # Custom operators whose presence means the model was compiled for an accelerator:

@@ -28,6 +28,7 @@ from tinymlc.ops._binary import ArithmeticParams, BinaryShapes
 from tinymlc.ops._conv_common import ConvQuantization
 from tinymlc.ops._min_max import MinMaxParams
 from tinymlc.ops._pooling import Pool2DParams
+from tinymlc.ops._remap import RemapParams
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
 from tinymlc.ops.batch_matmul import BatchMatMulParams
 from tinymlc.ops.concatenation import ConcatenationParams
@@ -714,6 +715,26 @@ def _strided_slice(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
+def _remap(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, RemapParams)
+    table = b.item(
+        "CONTRIBUTIONS",
+        f"[i32; {len(params.contributions)}]",
+        rust.ints(params.contributions),
+        4 * len(params.contributions),
+    )
+    b.call(
+        "remap::remap",
+        b.input(0),
+        b.shape("input_shape", params.input_shape),
+        b.shape("output_shape", params.output_shape),
+        f"&{table}",
+        str(params.pad_value),
+        b.output(),
+        _output_range(b, params.output_shape),
+    )
+
+
 def _transpose(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, TransposeParams)
     perm = b.int_array("PERM", "usize", params.perm)
@@ -785,6 +806,13 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.STRIDED_SLICE: _strided_slice,
     OpKind.SLICE: _strided_slice,
     OpKind.EXPAND_DIMS: _reshape,
+    OpKind.DEPTH_TO_SPACE: _remap,
+    OpKind.SPACE_TO_BATCH_ND: _remap,
+    OpKind.BATCH_TO_SPACE_ND: _remap,
+    OpKind.MIRROR_PAD: _remap,
+    OpKind.RESIZE_NEAREST_NEIGHBOR: _remap,
+    OpKind.BROADCAST_TO: _remap,
+    OpKind.GATHER: _remap,
     OpKind.SUB: _arithmetic("sub"),
     OpKind.TANH: _sigmoid_like("tanh::tanh"),
     OpKind.TRANSPOSE: _transpose,

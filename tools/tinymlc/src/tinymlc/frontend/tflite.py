@@ -27,13 +27,16 @@ from tinymlc.ir import (
     BatchMatMulAttrs,
     ConcatenationAttrs,
     Conv2DAttrs,
+    DepthToSpaceAttrs,
     DepthwiseConv2DAttrs,
     DType,
     ElementwiseAttrs,
     FullyConnectedAttrs,
+    GatherAttrs,
     GeluAttrs,
     Graph,
     LeakyReluAttrs,
+    MirrorPadAttrs,
     Model,
     NoAttrs,
     OpAttrs,
@@ -44,6 +47,7 @@ from tinymlc.ir import (
     Quantization,
     ReducerAttrs,
     ReshapeAttrs,
+    ResizeAttrs,
     SoftmaxAttrs,
     SqueezeAttrs,
     StridedSliceAttrs,
@@ -464,6 +468,28 @@ _DECODERS: dict[OpKind, _Decoder] = {
         tflite.LeakyReluOptions,
         _OPTIONS.LeakyReluOptions,
         lambda o: LeakyReluAttrs(alpha=float(o.Alpha())),
+    ),
+    OpKind.DEPTH_TO_SPACE: (
+        tflite.DepthToSpaceOptions,
+        _OPTIONS.DepthToSpaceOptions,
+        lambda o: DepthToSpaceAttrs(block_size=int(o.BlockSize())),
+    ),
+    OpKind.MIRROR_PAD: (
+        tflite.MirrorPadOptions,
+        _OPTIONS.MirrorPadOptions,
+        lambda o: MirrorPadAttrs(symmetric=int(o.Mode()) == 1),
+    ),
+    OpKind.RESIZE_NEAREST_NEIGHBOR: (
+        tflite.ResizeNearestNeighborOptions,
+        _OPTIONS.ResizeNearestNeighborOptions,
+        lambda o: ResizeAttrs(
+            align_corners=bool(o.AlignCorners()), half_pixel_centers=bool(o.HalfPixelCenters())
+        ),
+    ),
+    OpKind.GATHER: (
+        tflite.GatherOptions,
+        _OPTIONS.GatherOptions,
+        lambda o: GatherAttrs(axis=int(o.Axis()), batch_dims=int(o.BatchDims())),
     ),
     OpKind.UNPACK: (
         tflite.UnpackOptions,

@@ -16,12 +16,16 @@ from tinymlc.ops import (
     add,
     average_pool_2d,
     batch_matmul,
+    batch_to_space_nd,
+    broadcast_to,
     concatenation,
     conv_2d,
+    depth_to_space,
     depthwise_conv_2d,
     dequantize,
     expand_dims,
     fully_connected,
+    gather,
     gelu,
     hard_swish,
     leaky_relu,
@@ -30,15 +34,18 @@ from tinymlc.ops import (
     maximum,
     mean,
     minimum,
+    mirror_pad,
     mul,
     pad,
     quantize,
     relu,
     relu6,
     reshape,
+    resize_nearest_neighbor,
     rsqrt,
     slice,
     softmax,
+    space_to_batch_nd,
     split,
     squared_difference,
     squeeze,
@@ -51,6 +58,7 @@ from tinymlc.ops._binary import ArithmeticParams
 from tinymlc.ops._common import OpView
 from tinymlc.ops._min_max import MinMaxParams
 from tinymlc.ops._pooling import Pool2DParams
+from tinymlc.ops._remap import RemapParams
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
 
 PreparedParams: TypeAlias = (
@@ -79,6 +87,7 @@ PreparedParams: TypeAlias = (
     | gelu.GeluParams
     | rsqrt.RsqrtParams
     | split.SplitParams
+    | RemapParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -120,6 +129,13 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SPLIT: split.prepare,
     OpKind.SPLIT_V: split.prepare,
     OpKind.UNPACK: split.prepare,
+    OpKind.DEPTH_TO_SPACE: depth_to_space.prepare,
+    OpKind.SPACE_TO_BATCH_ND: space_to_batch_nd.prepare,
+    OpKind.BATCH_TO_SPACE_ND: batch_to_space_nd.prepare,
+    OpKind.MIRROR_PAD: mirror_pad.prepare,
+    OpKind.RESIZE_NEAREST_NEIGHBOR: resize_nearest_neighbor.prepare,
+    OpKind.BROADCAST_TO: broadcast_to.prepare,
+    OpKind.GATHER: gather.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)

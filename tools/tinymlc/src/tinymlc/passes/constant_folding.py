@@ -19,6 +19,7 @@ from tinymlc import quant
 from tinymlc.errors import OpError
 from tinymlc.ir import NO_TENSOR, Graph, OpKind, Tensor
 from tinymlc.ops import PreparedParams, prepare_operator
+from tinymlc.ops._remap import RemapParams, apply_remap
 from tinymlc.ops.concatenation import ConcatenationParams
 from tinymlc.ops.dequantize import DequantizeParams
 from tinymlc.ops.pad import PadParams
@@ -33,6 +34,11 @@ _Folder = Callable[[PreparedParams, list[_Array], Tensor], _Array]
 
 def _reshape(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
     return inputs[0].reshape(output.shape)
+
+
+def _remap(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
+    assert isinstance(params, RemapParams)
+    return apply_remap(params, inputs[0])
 
 
 def _transpose(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
@@ -100,6 +106,13 @@ FOLDERS: dict[OpKind, _Folder] = {
     OpKind.STRIDED_SLICE: _strided_slice,
     OpKind.SLICE: _strided_slice,
     OpKind.EXPAND_DIMS: _reshape,
+    OpKind.DEPTH_TO_SPACE: _remap,
+    OpKind.SPACE_TO_BATCH_ND: _remap,
+    OpKind.BATCH_TO_SPACE_ND: _remap,
+    OpKind.MIRROR_PAD: _remap,
+    OpKind.RESIZE_NEAREST_NEIGHBOR: _remap,
+    OpKind.BROADCAST_TO: _remap,
+    OpKind.GATHER: _remap,
     OpKind.MAXIMUM: _maximum,
     OpKind.MINIMUM: _minimum,
     OpKind.QUANTIZE: _quantize,
