@@ -37,6 +37,8 @@ NOT_CHECKED_MODELS = [
     "op_gelu_exact",
     "op_mirror_pad_reflect",
     "op_mirror_pad_symmetric",
+    "op_pack_axis1",
+    "op_pack_last_axis",
     "op_resize_nearest_neighbor_align_corners",
     "op_resize_nearest_neighbor_half_pixel",
     "op_resize_nearest_neighbor_legacy",

@@ -9,6 +9,7 @@ from tinymlc.errors import OpError
 from tinymlc.frontend import parse_model
 from tinymlc.ir import DType, Graph, OpKind
 from tinymlc.ops import prepare_graph, prepare_operator
+from tinymlc.ops.concatenation import ConcatenationParams
 from tinymlc.ops.reshape import ReshapeParams
 from tinymlc.ops.strided_slice import StridedSliceParams
 from tinymlc.passes import split_outputs
@@ -100,3 +101,14 @@ def test_unpack_with_the_wrong_output_count_is_rejected() -> None:
     mb.op("UNPACK", [x], outputs, "UnpackOptions", Num=2, Axis=1)
     with pytest.raises(OpError, match="unpacks 2 outputs from an axis of size 3"):
         prepare_operator(_graph(mb.build([x], outputs)), 0)
+
+
+def test_pack_is_a_concatenation_of_unit_slices() -> None:
+    mb = ModelBuilder()
+    inputs = [mb.tensor(f"x{i}", (2, 3), scale=0.1) for i in range(4)]
+    y = mb.tensor("y", (2, 4, 3), scale=0.1)
+    mb.op("PACK", inputs, [y], "PackOptions", ValuesCount=4, Axis=-2)
+    params = prepare_operator(_graph(mb.build(inputs, [y])), 0)
+    assert isinstance(params, ConcatenationParams)
+    assert (params.axis, params.outer_size, params.copy_sizes) == (1, 2, (3, 3, 3, 3))
+    assert params.input_shapes == ((2, 1, 3),) * 4

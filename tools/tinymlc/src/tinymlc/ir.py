@@ -135,6 +135,7 @@ class OpKind(enum.Enum):
     RESIZE_NEAREST_NEIGHBOR = 97
     BROADCAST_TO = 130
     GATHER = 36
+    PACK = 83
     EXPAND_DIMS = 70
     OTHER = -1
 
@@ -269,6 +270,12 @@ class UnpackAttrs:
 
 
 @dataclass(frozen=True)
+class PackAttrs:
+    values_count: int
+    axis: int
+
+
+@dataclass(frozen=True)
 class DepthToSpaceAttrs:
     block_size: int
 
@@ -307,6 +314,7 @@ OpAttrs: TypeAlias = (
     | LeakyReluAttrs
     | GeluAttrs
     | UnpackAttrs
+    | PackAttrs
     | DepthToSpaceAttrs
     | MirrorPadAttrs
     | ResizeAttrs

@@ -813,6 +813,7 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.RESIZE_NEAREST_NEIGHBOR: _remap,
     OpKind.BROADCAST_TO: _remap,
     OpKind.GATHER: _remap,
+    OpKind.PACK: _concatenation,
     OpKind.SUB: _arithmetic("sub"),
     OpKind.TANH: _sigmoid_like("tanh::tanh"),
     OpKind.TRANSPOSE: _transpose,

@@ -42,6 +42,7 @@ from tinymlc.ir import (
     OpAttrs,
     Operator,
     OpKind,
+    PackAttrs,
     Padding,
     Pool2DAttrs,
     Quantization,
@@ -468,6 +469,11 @@ _DECODERS: dict[OpKind, _Decoder] = {
         tflite.LeakyReluOptions,
         _OPTIONS.LeakyReluOptions,
         lambda o: LeakyReluAttrs(alpha=float(o.Alpha())),
+    ),
+    OpKind.PACK: (
+        tflite.PackOptions,
+        _OPTIONS.PackOptions,
+        lambda o: PackAttrs(values_count=int(o.ValuesCount()), axis=int(o.Axis())),
     ),
     OpKind.DEPTH_TO_SPACE: (
         tflite.DepthToSpaceOptions,

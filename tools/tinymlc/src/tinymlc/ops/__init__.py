@@ -36,6 +36,7 @@ from tinymlc.ops import (
     minimum,
     mirror_pad,
     mul,
+    pack,
     pad,
     quantize,
     relu,
@@ -136,6 +137,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.RESIZE_NEAREST_NEIGHBOR: resize_nearest_neighbor.prepare,
     OpKind.BROADCAST_TO: broadcast_to.prepare,
     OpKind.GATHER: gather.prepare,
+    OpKind.PACK: pack.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)

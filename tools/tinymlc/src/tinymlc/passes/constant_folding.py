@@ -57,6 +57,11 @@ def _concatenate(params: PreparedParams, inputs: list[_Array], output: Tensor) -
     return np.concatenate(inputs, axis=params.axis)
 
 
+def _pack(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
+    assert isinstance(params, ConcatenationParams)
+    return np.stack(inputs, axis=params.axis)
+
+
 def _strided_slice(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
     assert isinstance(params, StridedSliceParams)
     data = inputs[0].reshape(params.input_shape_5d)
@@ -113,6 +118,7 @@ FOLDERS: dict[OpKind, _Folder] = {
     OpKind.RESIZE_NEAREST_NEIGHBOR: _remap,
     OpKind.BROADCAST_TO: _remap,
     OpKind.GATHER: _remap,
+    OpKind.PACK: _pack,
     OpKind.MAXIMUM: _maximum,
     OpKind.MINIMUM: _minimum,
     OpKind.QUANTIZE: _quantize,
@@ -156,6 +162,6 @@ def _data(tensor: Tensor) -> _Array:
 
 def _data_inputs(kind: OpKind, count: int) -> int:
     """How many leading inputs carry data (the rest are shape/index operands)."""
-    if kind in (OpKind.CONCATENATION, OpKind.MAXIMUM, OpKind.MINIMUM):
+    if kind in (OpKind.CONCATENATION, OpKind.MAXIMUM, OpKind.MINIMUM, OpKind.PACK):
         return count
     return 1
