@@ -486,7 +486,9 @@ def convert(spec: ModelSpec, graph: Graph, rng: np.random.Generator) -> bytes:
         converter.representative_dataset = lambda: iter(calibration)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.as_dtype(spec.expectations.input_dtype.lower())
-        converter.inference_output_type = tf.as_dtype(spec.expectations.output_dtype.lower())
+        # The converter only retypes float outputs; an int32 one (ARG_MAX) keeps its type.
+        output_dtype = spec.expectations.output_dtype
+        converter.inference_output_type = tf.as_dtype("int8" if output_dtype == "INT32" else output_dtype.lower())
         # Private but long-standing converter switch; the only way to get
         # per-tensor CONV_2D weights out of the INT8 converter.
         converter._experimental_disable_per_channel = spec.per_tensor_weights

@@ -32,6 +32,7 @@ pub mod mean;
 pub mod pad;
 pub mod pooling;
 pub mod quantize;
+pub mod reduce;
 pub mod remap;
 pub mod reshape;
 pub mod rsqrt;

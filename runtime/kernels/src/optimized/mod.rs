@@ -23,8 +23,8 @@ pub mod pooling;
 pub mod strided_slice;
 pub mod transpose;
 
-pub use crate::remap;
 pub use crate::{
     activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
     softmax, tanh,
 };
+pub use crate::{reduce, remap};

@@ -136,6 +136,10 @@ class OpKind(enum.Enum):
     BROADCAST_TO = 130
     GATHER = 36
     PACK = 83
+    ARG_MAX = 56
+    ARG_MIN = 79
+    REDUCE_MAX = 82
+    REDUCE_MIN = 89
     EXPAND_DIMS = 70
     OTHER = -1
 

@@ -118,7 +118,10 @@ def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step], s
     inputs = [_io_tensor(compiled, t) for t in graph.inputs]
     outputs = [_io_tensor(compiled, t) for t in graph.outputs]
     constant_ids = sorted(set().union(*(step.constants for step in steps)))
-    single_io = len(inputs) == 1 and len(outputs) == 1
+    # The float `predict` helpers (de)quantize: not for int32 tensors (ARG_MAX's output).
+    single_io = (
+        len(inputs) == 1 and len(outputs) == 1 and all(t["dtype"] != "Int32" for t in inputs + outputs)
+    )
     return (
         template_environment()
         .get_template("lib.rs.j2")

@@ -30,6 +30,7 @@ from tinymlc.ops._min_max import MinMaxParams
 from tinymlc.ops._pooling import Pool2DParams
 from tinymlc.ops._remap import RemapParams
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
+from tinymlc.ops.arg_min_max import ArgMinMaxParams
 from tinymlc.ops.batch_matmul import BatchMatMulParams
 from tinymlc.ops.concatenation import ConcatenationParams
 from tinymlc.ops.conv_2d import Conv2DParams
@@ -43,6 +44,7 @@ from tinymlc.ops.mean import MeanParams
 from tinymlc.ops.mul import MulParams
 from tinymlc.ops.pad import PadParams
 from tinymlc.ops.quantize import QuantizeMode, QuantizeParams
+from tinymlc.ops.reduce_extreme import ReduceExtremeParams
 from tinymlc.ops.relu import ReluParams
 from tinymlc.ops.relu6 import Relu6Params
 from tinymlc.ops.reshape import ReshapeParams
@@ -735,6 +737,37 @@ def _remap(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
+def _extreme(maximum: bool) -> str:
+    return "kernels::reduce::Extreme::Max" if maximum else "kernels::reduce::Extreme::Min"
+
+
+def _reduce_extreme(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, ReduceExtremeParams)
+    axes = b.int_array("AXES", "usize", params.axes)
+    b.call(
+        "reduce::reduce_extreme",
+        _extreme(params.maximum),
+        b.input(0),
+        b.shape("input_shape", params.input_shape),
+        f"&{axes}",
+        b.output(),
+        _output_range(b, params.output_shape),
+    )
+
+
+def _arg_min_max(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, ArgMinMaxParams)
+    b.call(
+        "reduce::arg_extreme",
+        _extreme(params.maximum),
+        b.input(0),
+        b.shape("input_shape", params.input_shape),
+        str(params.axis),
+        b.output(),
+        _output_range(b, params.output_shape),
+    )
+
+
 def _transpose(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, TransposeParams)
     perm = b.int_array("PERM", "usize", params.perm)
@@ -814,6 +847,10 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.BROADCAST_TO: _remap,
     OpKind.GATHER: _remap,
     OpKind.PACK: _concatenation,
+    OpKind.REDUCE_MAX: _reduce_extreme,
+    OpKind.REDUCE_MIN: _reduce_extreme,
+    OpKind.ARG_MAX: _arg_min_max,
+    OpKind.ARG_MIN: _arg_min_max,
     OpKind.SUB: _arithmetic("sub"),
     OpKind.TANH: _sigmoid_like("tanh::tanh"),
     OpKind.TRANSPOSE: _transpose,

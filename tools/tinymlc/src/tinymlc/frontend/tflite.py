@@ -451,6 +451,16 @@ _DECODERS: dict[OpKind, _Decoder] = {
         _OPTIONS.ReducerOptions,
         lambda o: ReducerAttrs(keep_dims=bool(o.KeepDims())),
     ),
+    OpKind.REDUCE_MAX: (
+        tflite.ReducerOptions,
+        _OPTIONS.ReducerOptions,
+        lambda o: ReducerAttrs(keep_dims=bool(o.KeepDims())),
+    ),
+    OpKind.REDUCE_MIN: (
+        tflite.ReducerOptions,
+        _OPTIONS.ReducerOptions,
+        lambda o: ReducerAttrs(keep_dims=bool(o.KeepDims())),
+    ),
     OpKind.STRIDED_SLICE: (
         tflite.StridedSliceOptions,
         _OPTIONS.StridedSliceOptions,

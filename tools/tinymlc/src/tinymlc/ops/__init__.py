@@ -14,6 +14,7 @@ from tinymlc.errors import OpError
 from tinymlc.ir import Graph, OpKind
 from tinymlc.ops import (
     add,
+    arg_min_max,
     average_pool_2d,
     batch_matmul,
     batch_to_space_nd,
@@ -39,6 +40,7 @@ from tinymlc.ops import (
     pack,
     pad,
     quantize,
+    reduce_extreme,
     relu,
     relu6,
     reshape,
@@ -89,6 +91,8 @@ PreparedParams: TypeAlias = (
     | rsqrt.RsqrtParams
     | split.SplitParams
     | RemapParams
+    | reduce_extreme.ReduceExtremeParams
+    | arg_min_max.ArgMinMaxParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -138,6 +142,10 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.BROADCAST_TO: broadcast_to.prepare,
     OpKind.GATHER: gather.prepare,
     OpKind.PACK: pack.prepare,
+    OpKind.REDUCE_MAX: reduce_extreme.prepare,
+    OpKind.REDUCE_MIN: reduce_extreme.prepare,
+    OpKind.ARG_MAX: arg_min_max.prepare,
+    OpKind.ARG_MIN: arg_min_max.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)

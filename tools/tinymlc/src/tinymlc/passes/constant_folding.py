@@ -20,10 +20,12 @@ from tinymlc.errors import OpError
 from tinymlc.ir import NO_TENSOR, Graph, OpKind, Tensor
 from tinymlc.ops import PreparedParams, prepare_operator
 from tinymlc.ops._remap import RemapParams, apply_remap
+from tinymlc.ops.arg_min_max import ArgMinMaxParams
 from tinymlc.ops.concatenation import ConcatenationParams
 from tinymlc.ops.dequantize import DequantizeParams
 from tinymlc.ops.pad import PadParams
 from tinymlc.ops.quantize import QuantizeMode, QuantizeParams
+from tinymlc.ops.reduce_extreme import ReduceExtremeParams
 from tinymlc.ops.strided_slice import StridedSliceParams
 from tinymlc.ops.transpose import TransposeParams
 from tinymlc.passes._rewrite import without_operators
@@ -39,6 +41,18 @@ def _reshape(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _A
 def _remap(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
     assert isinstance(params, RemapParams)
     return apply_remap(params, inputs[0])
+
+
+def _reduce_extreme(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
+    assert isinstance(params, ReduceExtremeParams)
+    reduce = np.max if params.maximum else np.min
+    return np.asarray(reduce(inputs[0], axis=params.axes))
+
+
+def _arg_min_max(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
+    assert isinstance(params, ArgMinMaxParams)
+    arg = np.argmax if params.maximum else np.argmin  # both take the first extreme
+    return np.asarray(arg(inputs[0], axis=params.axis))
 
 
 def _transpose(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
@@ -119,6 +133,10 @@ FOLDERS: dict[OpKind, _Folder] = {
     OpKind.BROADCAST_TO: _remap,
     OpKind.GATHER: _remap,
     OpKind.PACK: _pack,
+    OpKind.REDUCE_MAX: _reduce_extreme,
+    OpKind.REDUCE_MIN: _reduce_extreme,
+    OpKind.ARG_MAX: _arg_min_max,
+    OpKind.ARG_MIN: _arg_min_max,
     OpKind.MAXIMUM: _maximum,
     OpKind.MINIMUM: _minimum,
     OpKind.QUANTIZE: _quantize,
