@@ -54,6 +54,8 @@ NOT_CHECKED_MODELS = [
     "op_split_axis3",
     "op_split_v_axis2",
     "op_split_v_inferred_size",
+    "op_sum_axes_1_2",
+    "op_sum_last_axis_keep_dims",
     "op_unpack_axis1",
     "op_unpack_last_axis",
     "quirk_maximum_rescaled_output",

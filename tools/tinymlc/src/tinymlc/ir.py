@@ -140,6 +140,7 @@ class OpKind(enum.Enum):
     ARG_MIN = 79
     REDUCE_MAX = 82
     REDUCE_MIN = 89
+    SUM = 74
     EXPAND_DIMS = 70
     OTHER = -1
 

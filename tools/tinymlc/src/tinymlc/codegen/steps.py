@@ -678,11 +678,11 @@ def _concatenation(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
-def _mean(b: StepBuilder, params: PreparedParams) -> None:
+def _mean(b: StepBuilder, params: PreparedParams, kernel: str = "mean::mean::<i8>") -> None:
     assert isinstance(params, MeanParams)
     axes = b.int_array("AXES", "usize", params.axes)
     b.call(
-        "mean::mean::<i8>",
+        kernel,
         _params_ref(
             b,
             "MeanParams",
@@ -851,6 +851,7 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.REDUCE_MIN: _reduce_extreme,
     OpKind.ARG_MAX: _arg_min_max,
     OpKind.ARG_MIN: _arg_min_max,
+    OpKind.SUM: lambda b, params: _mean(b, params, "mean::sum::<i8>"),
     OpKind.SUB: _arithmetic("sub"),
     OpKind.TANH: _sigmoid_like("tanh::tanh"),
     OpKind.TRANSPOSE: _transpose,

@@ -451,6 +451,11 @@ _DECODERS: dict[OpKind, _Decoder] = {
         _OPTIONS.ReducerOptions,
         lambda o: ReducerAttrs(keep_dims=bool(o.KeepDims())),
     ),
+    OpKind.SUM: (
+        tflite.ReducerOptions,
+        _OPTIONS.ReducerOptions,
+        lambda o: ReducerAttrs(keep_dims=bool(o.KeepDims())),
+    ),
     OpKind.REDUCE_MAX: (
         tflite.ReducerOptions,
         _OPTIONS.ReducerOptions,

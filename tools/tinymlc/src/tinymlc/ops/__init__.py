@@ -54,6 +54,7 @@ from tinymlc.ops import (
     squeeze,
     strided_slice,
     sub,
+    sum,
     tanh,
     transpose,
 )
@@ -146,6 +147,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.REDUCE_MIN: reduce_extreme.prepare,
     OpKind.ARG_MAX: arg_min_max.prepare,
     OpKind.ARG_MIN: arg_min_max.prepare,
+    OpKind.SUM: sum.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
