@@ -50,6 +50,7 @@ NOT_CHECKED_MODELS = [
     "op_slice_4d",
     "op_space_to_batch_nd_3d",
     "op_space_to_batch_nd_padded",
+    "op_space_to_depth_block2",
     "op_split_axis1_three",
     "op_split_axis3",
     "op_split_v_axis2",

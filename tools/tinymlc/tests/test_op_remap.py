@@ -98,3 +98,10 @@ def test_nearest_neighbor_indices() -> None:
     assert [nearest(i, 5, 9, False, True) for i in range(9)] == [0, 0, 1, 1, 2, 3, 3, 4, 4]
     assert [nearest(i, 5, 8, True, False) for i in range(8)] == [0, 1, 1, 2, 2, 3, 3, 4]
     assert [nearest(i, 6, 4, False, False) for i in range(4)] == [0, 1, 3, 4]
+
+
+def test_space_to_depth_inverts_depth_to_space() -> None:
+    x = _data((1, 4, 6, 3))
+    params = _remap("SPACE_TO_DEPTH", x.shape, (1, 2, 3, 12), [], "SpaceToDepthOptions", BlockSize=2)
+    expected = x.reshape(1, 2, 2, 3, 2, 3).transpose(0, 1, 3, 2, 4, 5).reshape(1, 2, 3, 12)
+    np.testing.assert_array_equal(apply_remap(params, x).reshape(expected.shape), expected)

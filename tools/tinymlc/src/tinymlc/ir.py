@@ -129,6 +129,7 @@ class OpKind(enum.Enum):
     SPLIT_V = 102
     UNPACK = 88
     DEPTH_TO_SPACE = 5
+    SPACE_TO_DEPTH = 26
     SPACE_TO_BATCH_ND = 38
     BATCH_TO_SPACE_ND = 37
     MIRROR_PAD = 100
@@ -282,6 +283,8 @@ class PackAttrs:
 
 @dataclass(frozen=True)
 class DepthToSpaceAttrs:
+    """DEPTH_TO_SPACE and SPACE_TO_DEPTH options."""
+
     block_size: int
 
 

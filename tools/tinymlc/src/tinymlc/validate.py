@@ -103,6 +103,7 @@ _RAW_VALUE_KINDS: dict[OpKind, int] = {
     OpKind.SLICE: 1,
     OpKind.EXPAND_DIMS: 1,
     OpKind.DEPTH_TO_SPACE: 1,
+    OpKind.SPACE_TO_DEPTH: 1,
     OpKind.SPACE_TO_BATCH_ND: 1,
     OpKind.BATCH_TO_SPACE_ND: 1,
     OpKind.MIRROR_PAD: 1,

@@ -495,6 +495,11 @@ _DECODERS: dict[OpKind, _Decoder] = {
         _OPTIONS.DepthToSpaceOptions,
         lambda o: DepthToSpaceAttrs(block_size=int(o.BlockSize())),
     ),
+    OpKind.SPACE_TO_DEPTH: (
+        tflite.SpaceToDepthOptions,
+        _OPTIONS.SpaceToDepthOptions,
+        lambda o: DepthToSpaceAttrs(block_size=int(o.BlockSize())),
+    ),
     OpKind.MIRROR_PAD: (
         tflite.MirrorPadOptions,
         _OPTIONS.MirrorPadOptions,

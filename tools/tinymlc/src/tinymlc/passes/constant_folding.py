@@ -126,6 +126,7 @@ FOLDERS: dict[OpKind, _Folder] = {
     OpKind.SLICE: _strided_slice,
     OpKind.EXPAND_DIMS: _reshape,
     OpKind.DEPTH_TO_SPACE: _remap,
+    OpKind.SPACE_TO_DEPTH: _remap,
     OpKind.SPACE_TO_BATCH_ND: _remap,
     OpKind.BATCH_TO_SPACE_ND: _remap,
     OpKind.MIRROR_PAD: _remap,
