@@ -200,6 +200,17 @@ def data_op_models() -> list[ModelSpec]:
                  single_op([(1, 6, 5, 2)], lambda x: tf.raw_ops.ResizeNearestNeighbor(
                      images=x, size=(4, 11), align_corners=False, half_pixel_centers=False)),
                  expect("RESIZE_NEAREST_NEIGHBOR", alignCorners=False, halfPixelCenters=False)),
+        op_model("resize_bilinear_half_pixel", "tf.image.resize bilinear [1, 5, 7, 3] -> 9x4",
+                 single_op([(1, 5, 7, 3)], lambda x: tf.image.resize(x, (9, 4), method="bilinear")),
+                 expect("RESIZE_BILINEAR", halfPixelCenters=True)),
+        op_model("resize_bilinear_align_corners", "align_corners [1, 4, 6, 2] -> 7x11",
+                 single_op([(1, 4, 6, 2)], lambda x: tf.compat.v1.image.resize_bilinear(
+                     x, (7, 11), align_corners=True)),
+                 expect("RESIZE_BILINEAR", alignCorners=True)),
+        op_model("resize_bilinear_legacy", "neither option, [2, 6, 5, 2] -> 4x8",
+                 single_op([(2, 6, 5, 2)], lambda x: tf.raw_ops.ResizeBilinear(
+                     images=x, size=(4, 8), align_corners=False, half_pixel_centers=False)),
+                 expect("RESIZE_BILINEAR", alignCorners=False, halfPixelCenters=False)),
         op_model("broadcast_to", "[1, 1, 6, 1] -> [2, 4, 6, 3] (MUL by ones patched back)",
                  single_op([(1, 1, 6, 1)], lambda x: tf.broadcast_to(x, (2, 4, 6, 3))),
                  expect("BROADCAST_TO"), patch=mul_by_ones_to_broadcast_to()),

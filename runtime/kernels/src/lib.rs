@@ -35,6 +35,7 @@ pub mod quantize;
 pub mod reduce;
 pub mod remap;
 pub mod reshape;
+pub mod resize_bilinear;
 pub mod rsqrt;
 pub mod softmax;
 pub mod strided_slice;

@@ -10,6 +10,7 @@ from tinymlc.frontend import parse_model
 from tinymlc.ir import DType
 from tinymlc.ops import prepare_operator
 from tinymlc.ops._remap import RemapParams, apply_remap
+from tinymlc.ops.resize_bilinear import Sample, samples
 from tinymlc.ops.resize_nearest_neighbor import nearest
 
 RNG = np.random.default_rng(7)
@@ -105,3 +106,13 @@ def test_space_to_depth_inverts_depth_to_space() -> None:
     params = _remap("SPACE_TO_DEPTH", x.shape, (1, 2, 3, 12), [], "SpaceToDepthOptions", BlockSize=2)
     expected = x.reshape(1, 2, 2, 3, 2, 3).transpose(0, 1, 3, 2, 4, 5).reshape(1, 2, 3, 12)
     np.testing.assert_array_equal(apply_remap(params, x).reshape(expected.shape), expected)
+
+
+def test_bilinear_half_pixel_samples_extrapolate_at_the_edges() -> None:
+    # 4 -> 8 rows: scale 512; row 0 sits at -256/1024, clamped to row 0 with a
+    # negative fraction (TFLM extrapolates), the last row at 3.25 -> rows 3 and 3.
+    rows = samples(4, 8, align_corners=False, half_pixel_centers=True)
+    assert rows[0] == Sample(0, 0, -256)
+    assert rows[1] == Sample(0, 1, 256)
+    assert rows[-1] == Sample(3, 3, 256)
+    assert samples(3, 5, align_corners=True, half_pixel_centers=False)[1] == Sample(0, 1, 512)

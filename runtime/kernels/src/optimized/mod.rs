@@ -27,4 +27,4 @@ pub use crate::{
     activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
     softmax, tanh,
 };
-pub use crate::{reduce, remap};
+pub use crate::{reduce, remap, resize_bilinear};

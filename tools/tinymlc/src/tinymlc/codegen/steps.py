@@ -48,6 +48,7 @@ from tinymlc.ops.reduce_extreme import ReduceExtremeParams
 from tinymlc.ops.relu import ReluParams
 from tinymlc.ops.relu6 import Relu6Params
 from tinymlc.ops.reshape import ReshapeParams
+from tinymlc.ops.resize_bilinear import ResizeBilinearParams, Sample
 from tinymlc.ops.rsqrt import RsqrtParams
 from tinymlc.ops.softmax import SoftmaxParams
 from tinymlc.ops.strided_slice import StridedSliceParams
@@ -768,6 +769,28 @@ def _arg_min_max(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
+def _resize_bilinear(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, ResizeBilinearParams)
+
+    sample = "kernels::resize_bilinear::Sample"  # not among the template's imports
+
+    def table(suffix: str, samples: tuple[Sample, ...]) -> str:
+        values = ", ".join(
+            _struct(sample, lower=s.lower, upper=s.upper, fraction=s.fraction) for s in samples
+        )
+        return "&" + b.item(suffix, f"[{sample}; {len(samples)}]", f"[{values}]", 12 * len(samples))
+
+    b.call(
+        "resize_bilinear::resize_bilinear",
+        b.input(0),
+        f"&{_nhwc(params.input_shape)}",
+        table("ROWS", params.rows),
+        table("COLUMNS", params.columns),
+        b.output(),
+        _output_range(b, params.output_shape),
+    )
+
+
 def _transpose(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, TransposeParams)
     perm = b.int_array("PERM", "usize", params.perm)
@@ -853,6 +876,7 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.ARG_MAX: _arg_min_max,
     OpKind.ARG_MIN: _arg_min_max,
     OpKind.SUM: lambda b, params: _mean(b, params, "mean::sum::<i8>"),
+    OpKind.RESIZE_BILINEAR: _resize_bilinear,
     OpKind.SUB: _arithmetic("sub"),
     OpKind.TANH: _sigmoid_like("tanh::tanh"),
     OpKind.TRANSPOSE: _transpose,

@@ -512,6 +512,13 @@ _DECODERS: dict[OpKind, _Decoder] = {
             align_corners=bool(o.AlignCorners()), half_pixel_centers=bool(o.HalfPixelCenters())
         ),
     ),
+    OpKind.RESIZE_BILINEAR: (
+        tflite.ResizeBilinearOptions,
+        _OPTIONS.ResizeBilinearOptions,
+        lambda o: ResizeAttrs(
+            align_corners=bool(o.AlignCorners()), half_pixel_centers=bool(o.HalfPixelCenters())
+        ),
+    ),
     OpKind.GATHER: (
         tflite.GatherOptions,
         _OPTIONS.GatherOptions,

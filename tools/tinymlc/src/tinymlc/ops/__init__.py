@@ -44,6 +44,7 @@ from tinymlc.ops import (
     relu,
     relu6,
     reshape,
+    resize_bilinear,
     resize_nearest_neighbor,
     rsqrt,
     slice,
@@ -95,6 +96,7 @@ PreparedParams: TypeAlias = (
     | RemapParams
     | reduce_extreme.ReduceExtremeParams
     | arg_min_max.ArgMinMaxParams
+    | resize_bilinear.ResizeBilinearParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -150,6 +152,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.ARG_MAX: arg_min_max.prepare,
     OpKind.ARG_MIN: arg_min_max.prepare,
     OpKind.SUM: sum.prepare,
+    OpKind.RESIZE_BILINEAR: resize_bilinear.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
