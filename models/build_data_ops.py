@@ -246,6 +246,13 @@ def data_op_models() -> list[ModelSpec]:
         op_model("sum_last_axis_keep_dims", "tf.reduce_sum over the last axis of [1, 6, 8], keepdims",
                  single_op([(1, 6, 8)], lambda x: tf.reduce_sum(x, axis=-1, keepdims=True)),
                  expect("SUM", keepDims=True)),
+        op_model("gather_nd_rows", "tf.gather_nd indices [[1, 2], [0, 0], [2, 4]] on [3, 5, 4]",
+                 single_op([(3, 5, 4)], lambda x: tf.gather_nd(x, ((1, 2), (0, 0), (2, 4)))),
+                 expect("GATHER_ND")),
+        op_model("gather_nd_elements", "tf.gather_nd full-depth indices [2, 2, 3] on [1, 4, 6]",
+                 single_op([(1, 4, 6)], lambda x: tf.gather_nd(
+                     x, (((0, 3, 5), (0, 0, 1)), ((0, 2, 2), (0, 1, 0))))),
+                 expect("GATHER_ND")),
         op_model("expand_dims_axis1", "[1, 1, 16] -> [1, 1, 1, 16], batch and H dynamic",
                  with_unknown_dims(single_op([(1, 1, 16)], lambda x: tf.expand_dims(x, 1)), (0, 1)),
                  expect("EXPAND_DIMS")),

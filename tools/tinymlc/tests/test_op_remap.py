@@ -116,3 +116,13 @@ def test_bilinear_half_pixel_samples_extrapolate_at_the_edges() -> None:
     assert rows[1] == Sample(0, 1, 256)
     assert rows[-1] == Sample(3, 3, 256)
     assert samples(3, 5, align_corners=True, half_pixel_centers=False)[1] == Sample(0, 1, 512)
+
+
+def test_gather_nd_follows_tflm_flat_positions() -> None:
+    # TFLM checks only the flat start: [0, 7] on [2, 5] reads row 1, column 2.
+    x = _data((2, 5))
+    indices = np.array([[1, 4], [0, 7]], dtype=np.int32)
+    params = _remap("GATHER_ND", x.shape, (2,), [indices])
+    np.testing.assert_array_equal(apply_remap(params, x).reshape(-1), [x[1, 4], x[1, 2]])
+    with pytest.raises(OpError, match="reads outside params"):
+        _remap("GATHER_ND", x.shape, (1,), [np.array([[1, 5]], dtype=np.int32)])

@@ -131,6 +131,7 @@ class OpKind(enum.Enum):
     DEPTH_TO_SPACE = 5
     SPACE_TO_DEPTH = 26
     RESIZE_BILINEAR = 23
+    GATHER_ND = 107
     SPACE_TO_BATCH_ND = 38
     BATCH_TO_SPACE_ND = 37
     MIRROR_PAD = 100

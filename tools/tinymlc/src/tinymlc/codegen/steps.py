@@ -870,6 +870,7 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.RESIZE_NEAREST_NEIGHBOR: _remap,
     OpKind.BROADCAST_TO: _remap,
     OpKind.GATHER: _remap,
+    OpKind.GATHER_ND: _remap,
     OpKind.PACK: _concatenation,
     OpKind.REDUCE_MAX: _reduce_extreme,
     OpKind.REDUCE_MIN: _reduce_extreme,

@@ -133,6 +133,7 @@ FOLDERS: dict[OpKind, _Folder] = {
     OpKind.RESIZE_NEAREST_NEIGHBOR: _remap,
     OpKind.BROADCAST_TO: _remap,
     OpKind.GATHER: _remap,
+    OpKind.GATHER_ND: _remap,
     OpKind.PACK: _pack,
     OpKind.REDUCE_MAX: _reduce_extreme,
     OpKind.REDUCE_MIN: _reduce_extreme,
