@@ -50,6 +50,31 @@ pub fn mean<T: QuantElement>(
     output: &mut [T],
     range: SplitRange,
 ) -> KernelResult {
+    mean_or_sum(false, params, input, input_shape, axes, output, range)
+}
+
+/// SUM: [`mean`] without the `1 / count` factor (`compute_sum = true`), the
+/// multiplier used as Prepare computed it.
+pub fn sum<T: QuantElement>(
+    params: &MeanParams,
+    input: &[T],
+    input_shape: &Shape,
+    axes: &[usize],
+    output: &mut [T],
+    range: SplitRange,
+) -> KernelResult {
+    mean_or_sum(true, params, input, input_shape, axes, output, range)
+}
+
+fn mean_or_sum<T: QuantElement>(
+    compute_sum: bool,
+    params: &MeanParams,
+    input: &[T],
+    input_shape: &Shape,
+    axes: &[usize],
+    output: &mut [T],
+    range: SplitRange,
+) -> KernelResult {
     expect_len(input.len(), input_shape.element_count()?)?;
     let rank = input_shape.rank();
     let lead = MAX_RANK - rank;
@@ -77,7 +102,11 @@ pub fn mean<T: QuantElement>(
     if range.is_empty() {
         return Ok(());
     }
-    let multiplier = mean_multiplier(params.multiplier, count as u64);
+    let multiplier = if compute_sum {
+        params.multiplier
+    } else {
+        mean_multiplier(params.multiplier, count as u64)
+    };
     let strides = row_major_strides(&in_dims).map(|s| s as isize);
     let map = AffineMap { base: 0, strides };
     let mut outputs = StridedWalk::starting_at(kept_dims, [map], range.start);
@@ -109,6 +138,33 @@ pub fn mean<T: QuantElement>(
 mod tests {
     use super::*;
     use crate::test_util::{check_flat_split, pseudo_random_i8};
+
+    #[test]
+    fn sum_keeps_the_prepared_multiplier() {
+        // [2, 3] summed over axis 1 with input zero point 1 and multiplier 0.5
+        // (2^30 * 2^0 / 2^31): (sum - 3 * 1) / 2, rounded half away from zero.
+        let params = MeanParams {
+            input_zero_point: 1,
+            output_zero_point: -2,
+            multiplier: QuantizedMultiplier {
+                multiplier: 1 << 30,
+                shift: 0,
+            },
+        };
+        let input = [4i8, 6, 9, -100, -50, 1];
+        let out = check_flat_split(2, 0i8, |range, out| {
+            sum(
+                &params,
+                &input,
+                &Shape::new(&[2, 3]).unwrap(),
+                &[1],
+                out,
+                range,
+            )
+            .unwrap()
+        });
+        assert_eq!(out, vec![6, -78]); // 16 / 2 - 2 and -152 / 2 - 2
+    }
 
     /// MEAN over `axes` of `input` (shape `dims`) with equal input and output scales
     /// and the given `(input, output)` zero points, written over `out`.

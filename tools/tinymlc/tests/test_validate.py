@@ -40,8 +40,8 @@ def test_collects_all_problems_at_once() -> None:
     assert "unsupported operator CUSTOM:MyOp" in text
     assert "needs quantization parameters" in text
     assert "'d'" in text
-    assert "per-channel filter quantization must be along axis 0" in text
     assert "int16 TANH output scale must be 2^-15" in text
+    assert "8 scales along axis 1 for 4 output units" in text
     ops = {d.op_index for d in errors if d.op_index is not None}
     assert {1, 2, 3, 4, 5} <= ops
     assert all(d.suggestion for d in diagnostics)
@@ -84,3 +84,59 @@ def test_relu6_with_rescaled_output_compiles_like_tflm_with_a_warning() -> None:
     warnings = check_model(parse_model(mb.build([x], [y])))
     assert [w.op_name for w in warnings] == ["RELU6"]
     assert "raw input values" in warnings[0].reason
+
+
+def test_model_compiled_by_vela_is_rejected_in_words() -> None:
+    # What Vela leaves of a model: the NPU command stream and the weights as inputs
+    # of one custom operator, its scratch tensors never written by any operator.
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 8), scale=0.1)
+    command_stream = mb.tensor("command_stream", (16,), DType.UINT8, data=np.zeros(16))
+    scratch = mb.tensor("scratch", (64,), DType.UINT8)
+    y = mb.tensor("y", (1, 8), scale=0.1)
+    mb.op("CUSTOM", [command_stream, scratch, x], [y], custom_code="ethos-u")
+    diagnostics = validate(parse_model(mb.build([x], [y])))
+    assert len(diagnostics) == 1
+    assert diagnostics[0].severity is Severity.ERROR
+    assert "compiled for an Arm Ethos-U NPU; give the model as it was before Vela" in str(diagnostics[0])
+
+
+@pytest.mark.parametrize("builtin", ["MAXIMUM", "MINIMUM"])
+def test_min_max_with_rescaled_output_compiles_like_tflm_with_a_warning(builtin: str) -> None:
+    mb = ModelBuilder()
+    a = mb.tensor("a", (1, 4), scale=0.1)
+    b = mb.tensor("b", (1, 4), scale=0.1)
+    y = mb.tensor("y", (1, 4), scale=0.2, zero_point=3)
+    mb.op(builtin, [a, b], [y])
+    warnings = check_model(parse_model(mb.build([a, b], [y])))
+    assert [w.op_name for w in warnings] == [builtin]
+    assert "raw input values" in warnings[0].reason
+
+
+def test_quantized_dimension_outside_the_rank_is_ignored_like_tflm() -> None:
+    # TFLM's person_detect.tflite: rank-1 biases carrying quantized_dimension 3.
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 4, 4, 2), scale=0.1)
+    w = mb.tensor("w", (1, 3, 3, 2), scale=(0.1, 0.2), data=np.ones((1, 3, 3, 2)), quantized_dimension=3)
+    bias = mb.tensor("bias", (2,), DType.INT32, scale=(0.01, 0.02), data=np.ones(2), quantized_dimension=3)
+    y = mb.tensor("y", (1, 4, 4, 2), scale=0.1)
+    mb.op(
+        "DEPTHWISE_CONV_2D",
+        [x, w, bias],
+        [y],
+        "DepthwiseConv2DOptions",
+        DepthMultiplier=1,
+        StrideH=1,
+        StrideW=1,
+    )
+    assert check_model(parse_model(mb.build([x], [y]))) == []
+
+
+def test_per_channel_activation_uses_the_first_scale_with_a_warning() -> None:
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 2), scale=(0.1, 0.2), zero_point=(0, 0), quantized_dimension=1)
+    y = mb.tensor("y", (1, 2), scale=0.1)
+    mb.op("RELU", [x], [y])
+    warnings = check_model(parse_model(mb.build([x], [y])))
+    assert [w.tensor_name for w in warnings] == ["x"]
+    assert "kernels use the first" in warnings[0].reason

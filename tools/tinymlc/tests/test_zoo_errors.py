@@ -27,7 +27,7 @@ MODELS_DIR = Path(__file__).absolute().parents[3] / "models"
         ),
         (
             "bad_unsupported_op",
-            ["operator 0 (SPACE_TO_DEPTH): unsupported operator SPACE_TO_DEPTH", "fix: "],
+            ["operator 0 (TOPK_V2): unsupported operator TOPK_V2", "fix: "],
         ),
     ],
 )

@@ -47,3 +47,4 @@ pub use crate::{
     activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
     softmax, softmax16, svdf, tanh, transpose_conv,
 };
+pub use crate::{reduce, remap, resize_bilinear};

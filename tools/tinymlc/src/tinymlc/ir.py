@@ -150,6 +150,27 @@ class OpKind(enum.Enum):
     ASSIGN_VARIABLE = 144
     GELU = 150
     TRANSPOSE_CONV = 67
+    SLICE = 65
+    SPLIT = 49
+    SPLIT_V = 102
+    UNPACK = 88
+    DEPTH_TO_SPACE = 5
+    SPACE_TO_DEPTH = 26
+    RESIZE_BILINEAR = 23
+    GATHER_ND = 107
+    SPACE_TO_BATCH_ND = 38
+    BATCH_TO_SPACE_ND = 37
+    MIRROR_PAD = 100
+    RESIZE_NEAREST_NEIGHBOR = 97
+    BROADCAST_TO = 130
+    GATHER = 36
+    PACK = 83
+    ARG_MAX = 56
+    ARG_MIN = 79
+    REDUCE_MAX = 82
+    REDUCE_MIN = 89
+    SUM = 74
+    EXPAND_DIMS = 70
     OTHER = -1
 
 
@@ -314,6 +335,42 @@ class CumsumAttrs:
     reverse: bool
 
 
+@dataclass(frozen=True)
+class UnpackAttrs:
+    num: int
+    axis: int
+
+
+@dataclass(frozen=True)
+class PackAttrs:
+    values_count: int
+    axis: int
+
+
+@dataclass(frozen=True)
+class DepthToSpaceAttrs:
+    """DEPTH_TO_SPACE and SPACE_TO_DEPTH options."""
+
+    block_size: int
+
+
+@dataclass(frozen=True)
+class MirrorPadAttrs:
+    symmetric: bool  # MirrorPadMode SYMMETRIC (1); REFLECT (0) otherwise.
+
+
+@dataclass(frozen=True)
+class ResizeAttrs:
+    align_corners: bool
+    half_pixel_centers: bool
+
+
+@dataclass(frozen=True)
+class GatherAttrs:
+    axis: int
+    batch_dims: int
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
     | Conv2DAttrs
@@ -335,6 +392,12 @@ OpAttrs: TypeAlias = (
     | VarHandleAttrs
     | CallOnceAttrs
     | CumsumAttrs
+    | UnpackAttrs
+    | PackAttrs
+    | DepthToSpaceAttrs
+    | MirrorPadAttrs
+    | ResizeAttrs
+    | GatherAttrs
 )
 
 

@@ -24,13 +24,9 @@ _FIXED_OUTPUT_QUANTIZATION = {
 }
 
 _REPLACEMENTS = {
-    "EXPAND_DIMS": "replace it with RESHAPE",
-    "SLICE": "express it as STRIDED_SLICE",
-    "SUM": "use MEAN (and scale) or a FULLY_CONNECTED",
     "RELU_N1_TO_1": "use a clamp via MINIMUM/MAXIMUM or fuse it into the producer",
     "DIV": "multiply by a constant reciprocal (MUL)",
     "LOG_SOFTMAX": "use SOFTMAX",
-    "RESIZE_NEAREST_NEIGHBOR": "use a strided/transposed convolution or avoid resizing",
 }
 
 
@@ -73,6 +69,11 @@ def validate(model: Model) -> list[Diagnostic]:
             )
         )
     graph = model.main
+    for op in graph.operators:
+        accelerator = _ACCELERATOR_CUSTOM_OPS.get(op.opcode_name)
+        if accelerator is not None:
+            # Nothing else about such a graph is meaningful to report.
+            return [Diagnostic(Severity.ERROR, *accelerator)]
     diagnostics += _check_tensors(graph)
     diagnostics += _check_schedule(graph)
     for index in range(len(graph.operators)):
@@ -90,8 +91,38 @@ def check_model(model: Model) -> list[Diagnostic]:
     return [d for d in diagnostics if d.severity is Severity.WARNING]
 
 
-# Operators whose TFLM kernel copies or clamps raw input values without rescaling.
-_RAW_VALUE_KINDS = frozenset({OpKind.RELU6})
+# Operators whose TFLM kernel copies, compares or clamps raw input values without
+# rescaling, and how many leading inputs carry those values.
+_RAW_VALUE_KINDS: dict[OpKind, int] = {
+    OpKind.RELU6: 1,
+    OpKind.MAXIMUM: 2,
+    OpKind.MINIMUM: 2,
+    OpKind.STRIDED_SLICE: 1,
+    OpKind.TRANSPOSE: 1,
+    OpKind.RESHAPE: 1,
+    OpKind.SQUEEZE: 1,
+    OpKind.SLICE: 1,
+    OpKind.EXPAND_DIMS: 1,
+    OpKind.DEPTH_TO_SPACE: 1,
+    OpKind.SPACE_TO_DEPTH: 1,
+    OpKind.SPACE_TO_BATCH_ND: 1,
+    OpKind.BATCH_TO_SPACE_ND: 1,
+    OpKind.MIRROR_PAD: 1,
+    OpKind.RESIZE_NEAREST_NEIGHBOR: 1,
+    OpKind.BROADCAST_TO: 1,
+    OpKind.GATHER: 1,
+    OpKind.GATHER_ND: 1,
+    OpKind.RESIZE_BILINEAR: 1,
+}
+
+# Custom operators whose presence means the model was compiled for an accelerator:
+# the graph around them is only the accelerator's command stream.
+_ACCELERATOR_CUSTOM_OPS = {
+    "CUSTOM:ethos-u": (
+        "compiled for an Arm Ethos-U NPU; give the model as it was before Vela",
+        "compile the .tflite file that was the input of the Vela compiler",
+    ),
+}
 
 
 def _error(reason: str, suggestion: str, tensor: Tensor | None = None) -> Diagnostic:
@@ -127,12 +158,17 @@ def _check_tensors(graph: Graph) -> list[Diagnostic]:
             found.append(_error("quantization scale is zero, negative or not finite", "re-quantize", tensor))
         if tensor.dtype is DType.INT8 and any(not -128 <= z <= 127 for z in quant.zero_points):
             found.append(_error("int8 zero point outside [-128, 127]", "re-quantize", tensor))
-        if quant.is_per_channel and not 0 <= quant.quantized_dimension < max(len(tensor.shape), 1):
+        # quantized_dimension is not checked here: TFLM reads it only where a kernel
+        # uses per-channel scales (the convolution filters, checked by their operator
+        # modules), and published models carry any value on biases (TFLM's own
+        # person_detect has quantized_dimension 3 on rank-1 biases).
+        if quant.is_per_channel and not tensor.is_constant:
             found.append(
-                _error(
-                    f"quantized_dimension {quant.quantized_dimension} is outside the tensor rank",
-                    "re-export the model",
-                    tensor,
+                Diagnostic(
+                    Severity.WARNING,
+                    f"activation has {len(quant.scales)} scales; as TFLM, kernels use the first",
+                    "quantize activations per-tensor",
+                    tensor_name=tensor.name,
                 )
             )
     return found
@@ -187,8 +223,10 @@ def _check_operator(graph: Graph, index: int) -> list[Diagnostic]:
         ]
     output = graph.tensors[op.outputs[0]]
     if op.kind in _RAW_VALUE_KINDS:
-        source = graph.tensors[op.inputs[0]]
-        if source.quantization != output.quantization:
+        sources = [graph.tensors[t] for t in op.inputs[: _RAW_VALUE_KINDS[op.kind]] if t != NO_TENSOR]
+        differing = [t for t in sources if _per_tensor_view(t) != _per_tensor_view(output)]
+        if differing:
+            source = differing[0]
             return [
                 Diagnostic(
                     Severity.WARNING,
@@ -217,3 +255,9 @@ def _check_operator(graph: Graph, index: int) -> list[Diagnostic]:
                 )
             ]
     return []
+
+
+def _per_tensor_view(tensor: Tensor) -> tuple[float, int] | None:
+    """TFLM's `params` (first scale and zero point), which its kernels read."""
+    quant = tensor.quantization
+    return None if quant is None else (quant.scale, quant.zero_point)

@@ -131,7 +131,8 @@ def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step], s
     inputs = [_io_tensor(compiled, t) for t in graph.inputs]
     outputs = [_io_tensor(compiled, t) for t in graph.outputs]
     constant_ids = sorted(set().union(*(step.constants for step in steps)))
-    # The one-tensor `predict` converts real values: only for quantized or float tensors.
+    # The one-tensor `predict` converts real values: only for quantized or float tensors
+    # (not int32 ones such as ARG_MAX's output, nor bool).
     single_io = (
         len(inputs) == 1
         and len(outputs) == 1

@@ -16,6 +16,7 @@ from tinymlc.passes import (
     fold_io_conversions,
     fuse_activations,
     plan_graph_memory,
+    split_outputs,
 )
 from tinymlc.passes.resource_variables import lower_resource_variables
 from tinymlc.validate import Diagnostic, check_model
@@ -69,7 +70,9 @@ def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
     """
     model = lower_resource_variables(model)
     warnings = check_model(model)
-    graph, io = fold_io_conversions(alias_reshapes(fold_constants(fuse_activations(model.main))))
+    graph, io = fold_io_conversions(
+        alias_reshapes(fold_constants(fuse_activations(split_outputs(model.main))))
+    )
     params = prepare_graph(graph)
     # Each core running a layer whose kernel takes scratch gets its own buffer, live
     # for that layer only. Every core of the target gets one: which cores share a

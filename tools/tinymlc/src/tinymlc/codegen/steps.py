@@ -28,8 +28,10 @@ from tinymlc.ops._binary import ArithmeticParams, BinaryShapes
 from tinymlc.ops._conv_common import ConvQuantization
 from tinymlc.ops._min_max import MinMaxParams
 from tinymlc.ops._pooling import Pool2DParams
+from tinymlc.ops._remap import RemapParams
 from tinymlc.ops._sigmoid16 import Int16SigmoidParams
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
+from tinymlc.ops.arg_min_max import ArgMinMaxParams
 from tinymlc.ops.batch_matmul import BatchMatMulParams
 from tinymlc.ops.concatenation import ConcatenationParams
 from tinymlc.ops.conv_2d import Conv2DParams
@@ -43,9 +45,11 @@ from tinymlc.ops.mean import MeanParams
 from tinymlc.ops.mul import MulParams
 from tinymlc.ops.pad import PadParams
 from tinymlc.ops.quantize import QuantizeParams
+from tinymlc.ops.reduce_extreme import ReduceExtremeParams
 from tinymlc.ops.relu import ReluParams
 from tinymlc.ops.relu6 import Relu6Params
 from tinymlc.ops.reshape import ReshapeParams
+from tinymlc.ops.resize_bilinear import ResizeBilinearParams, Sample
 from tinymlc.ops.rsqrt import RsqrtParams
 from tinymlc.ops.softmax import SoftmaxParams
 from tinymlc.ops.strided_slice import StridedSliceParams
@@ -785,11 +789,11 @@ def _concatenation(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
-def _mean(b: StepBuilder, params: PreparedParams) -> None:
+def _mean(b: StepBuilder, params: PreparedParams, kernel: str = "mean::mean") -> None:
     assert isinstance(params, MeanParams)
     axes = b.int_array("AXES", "usize", params.axes)
     b.call(
-        f"mean::mean::<{rust.element_type(params.element)}>",
+        f"{kernel}::<{rust.element_type(params.element)}>",
         _params_ref(
             b,
             "MeanParams",
@@ -825,6 +829,79 @@ def _strided_slice(b: StepBuilder, params: PreparedParams) -> None:
         params.input_shape_5d,
         params.output_shape,
         f"&{slices}",
+    )
+
+
+def _remap(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, RemapParams)
+    table = b.item(
+        "CONTRIBUTIONS",
+        f"[i32; {len(params.contributions)}]",
+        rust.ints(params.contributions),
+        4 * len(params.contributions),
+    )
+    b.call(
+        "remap::remap",
+        b.input(0),
+        b.shape("input_shape", params.input_shape),
+        b.shape("output_shape", params.output_shape),
+        f"&{table}",
+        str(params.pad_value),
+        b.output(),
+        _output_range(b, params.output_shape),
+    )
+
+
+def _extreme(maximum: bool) -> str:
+    return "kernels::reduce::Extreme::Max" if maximum else "kernels::reduce::Extreme::Min"
+
+
+def _reduce_extreme(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, ReduceExtremeParams)
+    axes = b.int_array("AXES", "usize", params.axes)
+    b.call(
+        "reduce::reduce_extreme",
+        _extreme(params.maximum),
+        b.input(0),
+        b.shape("input_shape", params.input_shape),
+        f"&{axes}",
+        b.output(),
+        _output_range(b, params.output_shape),
+    )
+
+
+def _arg_min_max(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, ArgMinMaxParams)
+    b.call(
+        "reduce::arg_extreme",
+        _extreme(params.maximum),
+        b.input(0),
+        b.shape("input_shape", params.input_shape),
+        str(params.axis),
+        b.output(),
+        _output_range(b, params.output_shape),
+    )
+
+
+def _resize_bilinear(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, ResizeBilinearParams)
+
+    sample = "kernels::resize_bilinear::Sample"  # not among the template's imports
+
+    def table(suffix: str, samples: tuple[Sample, ...]) -> str:
+        values = ", ".join(
+            _struct(sample, lower=s.lower, upper=s.upper, fraction=s.fraction) for s in samples
+        )
+        return "&" + b.item(suffix, f"[{sample}; {len(samples)}]", f"[{values}]", 12 * len(samples))
+
+    b.call(
+        "resize_bilinear::resize_bilinear",
+        b.input(0),
+        f"&{_nhwc(params.input_shape)}",
+        table("ROWS", params.rows),
+        table("COLUMNS", params.columns),
+        b.output(),
+        _output_range(b, params.output_shape),
     )
 
 
@@ -932,6 +1009,24 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.SQUARED_DIFFERENCE: _arithmetic("squared_difference"),
     OpKind.SQUEEZE: _reshape,
     OpKind.STRIDED_SLICE: _strided_slice,
+    OpKind.SLICE: _strided_slice,
+    OpKind.EXPAND_DIMS: _reshape,
+    OpKind.DEPTH_TO_SPACE: _remap,
+    OpKind.SPACE_TO_DEPTH: _remap,
+    OpKind.SPACE_TO_BATCH_ND: _remap,
+    OpKind.BATCH_TO_SPACE_ND: _remap,
+    OpKind.MIRROR_PAD: _remap,
+    OpKind.RESIZE_NEAREST_NEIGHBOR: _remap,
+    OpKind.BROADCAST_TO: _remap,
+    OpKind.GATHER: _remap,
+    OpKind.GATHER_ND: _remap,
+    OpKind.PACK: _concatenation,
+    OpKind.REDUCE_MAX: _reduce_extreme,
+    OpKind.REDUCE_MIN: _reduce_extreme,
+    OpKind.ARG_MAX: _arg_min_max,
+    OpKind.ARG_MIN: _arg_min_max,
+    OpKind.SUM: lambda b, params: _mean(b, params, "mean::sum"),
+    OpKind.RESIZE_BILINEAR: _resize_bilinear,
     OpKind.SUB: _arithmetic("sub"),
     OpKind.SVDF: _svdf,
     OpKind.TANH: _sigmoid_like("tanh"),

@@ -29,29 +29,35 @@ from tinymlc.ir import (
     ConcatenationAttrs,
     Conv2DAttrs,
     CumsumAttrs,
+    DepthToSpaceAttrs,
     DepthwiseConv2DAttrs,
     DType,
     ElementwiseAttrs,
     FullyConnectedAttrs,
+    GatherAttrs,
     GeluAttrs,
     Graph,
     LeakyReluAttrs,
+    MirrorPadAttrs,
     Model,
     NoAttrs,
     OpAttrs,
     Operator,
     OpKind,
+    PackAttrs,
     Padding,
     Pool2DAttrs,
     Quantization,
     ReducerAttrs,
     ReshapeAttrs,
+    ResizeAttrs,
     SoftmaxAttrs,
     SqueezeAttrs,
     StridedSliceAttrs,
     SvdfAttrs,
     Tensor,
     TransposeConvAttrs,
+    UnpackAttrs,
     VarHandleAttrs,
 )
 
@@ -249,6 +255,9 @@ class _Parser:
             return None
         self.checked_length(int(quant.ScaleLength()), "float")
         zero_points = self.int_vector(quant, "ZeroPoint", "int64")
+        if zero_points and len(zero_points) != scales.size:
+            # TFLM's allocator: weights may store one zero point for all channels.
+            zero_points = zero_points[:1] * scales.size
         return Quantization(
             scales=tuple(float(s) for s in scales.astype(np.float32)),
             zero_points=zero_points,
@@ -474,6 +483,21 @@ _DECODERS: dict[OpKind, _Decoder] = {
         _OPTIONS.ReducerOptions,
         lambda o: ReducerAttrs(keep_dims=bool(o.KeepDims())),
     ),
+    OpKind.SUM: (
+        tflite.ReducerOptions,
+        _OPTIONS.ReducerOptions,
+        lambda o: ReducerAttrs(keep_dims=bool(o.KeepDims())),
+    ),
+    OpKind.REDUCE_MAX: (
+        tflite.ReducerOptions,
+        _OPTIONS.ReducerOptions,
+        lambda o: ReducerAttrs(keep_dims=bool(o.KeepDims())),
+    ),
+    OpKind.REDUCE_MIN: (
+        tflite.ReducerOptions,
+        _OPTIONS.ReducerOptions,
+        lambda o: ReducerAttrs(keep_dims=bool(o.KeepDims())),
+    ),
     OpKind.STRIDED_SLICE: (
         tflite.StridedSliceOptions,
         _OPTIONS.StridedSliceOptions,
@@ -497,6 +521,50 @@ _DECODERS: dict[OpKind, _Decoder] = {
         tflite.TransposeConvOptions,
         _OPTIONS.TransposeConvOptions,
         _transpose_conv,
+    ),
+    OpKind.PACK: (
+        tflite.PackOptions,
+        _OPTIONS.PackOptions,
+        lambda o: PackAttrs(values_count=int(o.ValuesCount()), axis=int(o.Axis())),
+    ),
+    OpKind.DEPTH_TO_SPACE: (
+        tflite.DepthToSpaceOptions,
+        _OPTIONS.DepthToSpaceOptions,
+        lambda o: DepthToSpaceAttrs(block_size=int(o.BlockSize())),
+    ),
+    OpKind.SPACE_TO_DEPTH: (
+        tflite.SpaceToDepthOptions,
+        _OPTIONS.SpaceToDepthOptions,
+        lambda o: DepthToSpaceAttrs(block_size=int(o.BlockSize())),
+    ),
+    OpKind.MIRROR_PAD: (
+        tflite.MirrorPadOptions,
+        _OPTIONS.MirrorPadOptions,
+        lambda o: MirrorPadAttrs(symmetric=int(o.Mode()) == 1),
+    ),
+    OpKind.RESIZE_NEAREST_NEIGHBOR: (
+        tflite.ResizeNearestNeighborOptions,
+        _OPTIONS.ResizeNearestNeighborOptions,
+        lambda o: ResizeAttrs(
+            align_corners=bool(o.AlignCorners()), half_pixel_centers=bool(o.HalfPixelCenters())
+        ),
+    ),
+    OpKind.RESIZE_BILINEAR: (
+        tflite.ResizeBilinearOptions,
+        _OPTIONS.ResizeBilinearOptions,
+        lambda o: ResizeAttrs(
+            align_corners=bool(o.AlignCorners()), half_pixel_centers=bool(o.HalfPixelCenters())
+        ),
+    ),
+    OpKind.GATHER: (
+        tflite.GatherOptions,
+        _OPTIONS.GatherOptions,
+        lambda o: GatherAttrs(axis=int(o.Axis()), batch_dims=int(o.BatchDims())),
+    ),
+    OpKind.UNPACK: (
+        tflite.UnpackOptions,
+        _OPTIONS.UnpackOptions,
+        lambda o: UnpackAttrs(num=int(o.Num()), axis=int(o.Axis())),
     ),
     OpKind.GELU: (
         tflite.GeluOptions,

@@ -16,17 +16,24 @@ from tinymlc.ops import (
     abs_value,
     add,
     add_n,
+    arg_min_max,
     average_pool_2d,
     batch_matmul,
+    batch_to_space_nd,
+    broadcast_to,
     cast,
     comparisons,
     concatenation,
     conv_2d,
     cumsum,
+    depth_to_space,
     depthwise_conv_2d,
     dequantize,
     elu,
+    expand_dims,
     fully_connected,
+    gather,
+    gather_nd,
     gelu,
     hard_swish,
     integer_binary,
@@ -38,21 +45,31 @@ from tinymlc.ops import (
     maximum,
     mean,
     minimum,
+    mirror_pad,
     mul,
+    pack,
     pad,
     prelu,
     quantize,
+    reduce_extreme,
     relu,
     relu6,
     reshape,
+    resize_bilinear,
+    resize_nearest_neighbor,
     resource_variable,
     rsqrt,
     select_v2,
+    slice,
     softmax,
+    space_to_batch_nd,
+    space_to_depth,
+    split,
     squared_difference,
     squeeze,
     strided_slice,
     sub,
+    sum,
     svdf,
     tanh,
     transpose,
@@ -62,6 +79,7 @@ from tinymlc.ops._binary import ArithmeticParams
 from tinymlc.ops._common import OpView
 from tinymlc.ops._min_max import MinMaxParams
 from tinymlc.ops._pooling import Pool2DParams
+from tinymlc.ops._remap import RemapParams
 from tinymlc.ops._sigmoid16 import Int16SigmoidParams
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
 
@@ -105,6 +123,11 @@ PreparedParams: TypeAlias = (
     | add_n.AddNParams
     | l2_normalization.L2NormalizationParams
     | cumsum.CumsumParams
+    | split.SplitParams
+    | RemapParams
+    | reduce_extreme.ReduceExtremeParams
+    | arg_min_max.ArgMinMaxParams
+    | resize_bilinear.ResizeBilinearParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -163,6 +186,27 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.L2_NORMALIZATION: l2_normalization.prepare,
     OpKind.DIV: integer_binary.prepare,
     OpKind.CUMSUM: cumsum.prepare,
+    OpKind.SLICE: slice.prepare,
+    OpKind.EXPAND_DIMS: expand_dims.prepare,
+    OpKind.SPLIT: split.prepare,
+    OpKind.SPLIT_V: split.prepare,
+    OpKind.UNPACK: split.prepare,
+    OpKind.DEPTH_TO_SPACE: depth_to_space.prepare,
+    OpKind.SPACE_TO_DEPTH: space_to_depth.prepare,
+    OpKind.SPACE_TO_BATCH_ND: space_to_batch_nd.prepare,
+    OpKind.BATCH_TO_SPACE_ND: batch_to_space_nd.prepare,
+    OpKind.MIRROR_PAD: mirror_pad.prepare,
+    OpKind.RESIZE_NEAREST_NEIGHBOR: resize_nearest_neighbor.prepare,
+    OpKind.BROADCAST_TO: broadcast_to.prepare,
+    OpKind.GATHER: gather.prepare,
+    OpKind.GATHER_ND: gather_nd.prepare,
+    OpKind.PACK: pack.prepare,
+    OpKind.REDUCE_MAX: reduce_extreme.prepare,
+    OpKind.REDUCE_MIN: reduce_extreme.prepare,
+    OpKind.ARG_MAX: arg_min_max.prepare,
+    OpKind.ARG_MIN: arg_min_max.prepare,
+    OpKind.SUM: sum.prepare,
+    OpKind.RESIZE_BILINEAR: resize_bilinear.prepare,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each

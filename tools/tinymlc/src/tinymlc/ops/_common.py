@@ -145,16 +145,10 @@ def quantization(tensor: Tensor) -> Quantization:
 
 
 def per_tensor(tensor: Tensor) -> Quantization:
-    """Quantization that must be per-tensor (activations)."""
+    """The per-tensor view TFLM's kernels read (`TfLiteTensor.params`): the first
+    scale and zero point, whatever else the tensor carries."""
     quant = quantization(tensor)
-    require(
-        not quant.is_per_channel,
-        f"per-channel quantization ({len(quant.scales)} scales) is only supported on "
-        "conv/depthwise/fully-connected weights and biases",
-        "quantize activations per-tensor",
-        tensor,
-    )
-    return quant
+    return Quantization((quant.scale,), (quant.zero_point,))
 
 
 def require_dtype(tensor: Tensor, allowed: Iterable[DType], role: str) -> None:

@@ -52,16 +52,15 @@ def check_conv_tensors(
     filter_quant = quantization(filter_)
     channels = filter_.shape[quantized_dimension]
     if filter_quant.is_per_channel:
+        # PopulateConvolutionQuantizationParams indexes the scales by output channel
+        # whatever quantized_dimension says; it only checks that the dimension
+        # it names has one entry per output channel.
+        axis = filter_quant.quantized_dimension
         require(
-            filter_quant.quantized_dimension == quantized_dimension,
-            f"filter is quantized per-channel along axis {filter_quant.quantized_dimension}, "
-            f"TFLM requires axis {quantized_dimension}",
-            "quantize the filter along its output-channel axis",
-            filter_,
-        )
-        require(
-            len(filter_quant.scales) == channels,
-            f"filter has {len(filter_quant.scales)} scales for {channels} output channels",
+            len(filter_quant.scales) == channels
+            and 0 <= axis < len(filter_.shape)
+            and filter_.shape[axis] == channels,
+            f"filter has {len(filter_quant.scales)} scales along axis {axis} for {channels} output channels",
             "re-export the model",
             filter_,
         )

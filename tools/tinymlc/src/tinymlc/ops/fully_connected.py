@@ -98,9 +98,14 @@ def prepare(view: OpView) -> FullyConnectedParams:
     multiplier = quant.QuantizedMultiplier(0, 0)
     per_channel: tuple[tuple[int, ...], tuple[int, ...]] | None = None
     if filter_quant.is_per_channel:
+        # As for convolutions, TFLM indexes the scales by output unit and only checks
+        # that the dimension quantized_dimension names has that many entries.
+        axis = filter_quant.quantized_dimension
         require(
-            filter_quant.quantized_dimension == 0 and len(filter_quant.scales) == output_depth,
-            f"per-channel filter quantization must be along axis 0 with {output_depth} scales",
+            len(filter_quant.scales) == output_depth
+            and 0 <= axis < len(filter_.shape)
+            and filter_.shape[axis] == output_depth,
+            f"filter has {len(filter_quant.scales)} scales along axis {axis} for {output_depth} output units",
             "quantize the weights per output unit",
             filter_,
         )

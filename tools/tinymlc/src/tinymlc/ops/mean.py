@@ -59,7 +59,9 @@ def mean_rescale(multiplier: int, shift: int, num_elements: int) -> tuple[int, i
 
 def prepare(view: OpView) -> MeanParams:
     attrs = view.op.attrs
-    require(isinstance(attrs, ReducerAttrs), "MEAN has no ReducerOptions", "re-export the model")
+    require(
+        isinstance(attrs, ReducerAttrs), f"{view.op.opcode_name} has no ReducerOptions", "re-export the model"
+    )
     assert isinstance(attrs, ReducerAttrs)
     require_arity(view, (2,))
     input_, output = view.input(0), view.output()
@@ -77,7 +79,7 @@ def prepare(view: OpView) -> MeanParams:
     input_quant, output_quant = per_tensor(input_), per_tensor(output)
     base = quant.quantize_multiplier(input_quant.scale / output_quant.scale)
     num_elements = flat_size([input_.shape[a] for a in axes])
-    require(num_elements > 0, "MEAN over an empty axis", "", input_)
+    require(num_elements > 0, f"{view.op.opcode_name} over an empty axis", "", input_)
     mean_multiplier, mean_shift = mean_rescale(base.multiplier, base.shift, num_elements)
     return MeanParams(
         axes=axes,

@@ -36,12 +36,9 @@ def prepare(view: OpView) -> TransposeParams:
         "",
         perm_tensor,
     )
-    require(
-        per_tensor(input_) == per_tensor(output),
-        "TRANSPOSE output must be quantized like its input",
-        "",
-        output,
-    )
+    # TFLM copies raw values whatever the quantization (the validator warns).
+    per_tensor(input_)
+    per_tensor(output)
     expected = tuple(input_.shape[p] for p in perm)
     require_output_shape(view, expected)
     return TransposeParams(perm=perm, input_shape=input_.shape, output_shape=expected)

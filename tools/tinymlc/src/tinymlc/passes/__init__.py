@@ -9,6 +9,7 @@ from tinymlc.passes.constant_folding import fold_constants
 from tinymlc.passes.fuse_activation import fuse_activations
 from tinymlc.passes.io_conversions import IoConversion, IoConversions, fold_io_conversions
 from tinymlc.passes.memory_planner import BufferRequest, MemoryPlan, plan_graph_memory
+from tinymlc.passes.split_outputs import split_outputs
 
 __all__ = [
     "BufferRequest",
@@ -20,4 +21,5 @@ __all__ = [
     "fold_io_conversions",
     "fuse_activations",
     "plan_graph_memory",
+    "split_outputs",
 ]

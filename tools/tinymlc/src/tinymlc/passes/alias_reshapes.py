@@ -20,7 +20,7 @@ from dataclasses import replace
 from tinymlc.ir import Graph, OpKind
 from tinymlc.passes._rewrite import without_operators
 
-RESHAPE_KINDS = frozenset({OpKind.RESHAPE, OpKind.SQUEEZE})
+RESHAPE_KINDS = frozenset({OpKind.RESHAPE, OpKind.SQUEEZE, OpKind.EXPAND_DIMS})
 
 
 def alias_reshapes(graph: Graph) -> Graph:

@@ -19,10 +19,13 @@ from tinymlc import quant
 from tinymlc.errors import OpError
 from tinymlc.ir import NO_TENSOR, Graph, OpKind, Tensor
 from tinymlc.ops import PreparedParams, prepare_operator
+from tinymlc.ops._remap import RemapParams, apply_remap
+from tinymlc.ops.arg_min_max import ArgMinMaxParams
 from tinymlc.ops.concatenation import ConcatenationParams
 from tinymlc.ops.dequantize import DequantizeParams
 from tinymlc.ops.pad import PadParams
 from tinymlc.ops.quantize import QuantizeParams
+from tinymlc.ops.reduce_extreme import ReduceExtremeParams
 from tinymlc.ops.strided_slice import StridedSliceParams
 from tinymlc.ops.transpose import TransposeParams
 from tinymlc.passes._rewrite import without_operators
@@ -33,6 +36,23 @@ _Folder = Callable[[PreparedParams, list[_Array], Tensor], _Array]
 
 def _reshape(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
     return inputs[0].reshape(output.shape)
+
+
+def _remap(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
+    assert isinstance(params, RemapParams)
+    return apply_remap(params, inputs[0])
+
+
+def _reduce_extreme(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
+    assert isinstance(params, ReduceExtremeParams)
+    reduce = np.max if params.maximum else np.min
+    return np.asarray(reduce(inputs[0], axis=params.axes))
+
+
+def _arg_min_max(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
+    assert isinstance(params, ArgMinMaxParams)
+    arg = np.argmax if params.maximum else np.argmin  # both take the first extreme
+    return np.asarray(arg(inputs[0], axis=params.axis))
 
 
 def _transpose(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
@@ -49,6 +69,11 @@ def _pad(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array
 def _concatenate(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
     assert isinstance(params, ConcatenationParams)
     return np.concatenate(inputs, axis=params.axis)
+
+
+def _pack(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
+    assert isinstance(params, ConcatenationParams)
+    return np.stack(inputs, axis=params.axis)
 
 
 def _strided_slice(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
@@ -98,6 +123,22 @@ FOLDERS: dict[OpKind, _Folder] = {
     OpKind.PADV2: _pad,
     OpKind.CONCATENATION: _concatenate,
     OpKind.STRIDED_SLICE: _strided_slice,
+    OpKind.SLICE: _strided_slice,
+    OpKind.EXPAND_DIMS: _reshape,
+    OpKind.DEPTH_TO_SPACE: _remap,
+    OpKind.SPACE_TO_DEPTH: _remap,
+    OpKind.SPACE_TO_BATCH_ND: _remap,
+    OpKind.BATCH_TO_SPACE_ND: _remap,
+    OpKind.MIRROR_PAD: _remap,
+    OpKind.RESIZE_NEAREST_NEIGHBOR: _remap,
+    OpKind.BROADCAST_TO: _remap,
+    OpKind.GATHER: _remap,
+    OpKind.GATHER_ND: _remap,
+    OpKind.PACK: _pack,
+    OpKind.REDUCE_MAX: _reduce_extreme,
+    OpKind.REDUCE_MIN: _reduce_extreme,
+    OpKind.ARG_MAX: _arg_min_max,
+    OpKind.ARG_MIN: _arg_min_max,
     OpKind.MAXIMUM: _maximum,
     OpKind.MINIMUM: _minimum,
     OpKind.QUANTIZE: _quantize,
@@ -141,6 +182,6 @@ def _data(tensor: Tensor) -> _Array:
 
 def _data_inputs(kind: OpKind, count: int) -> int:
     """How many leading inputs carry data (the rest are shape/index operands)."""
-    if kind in (OpKind.CONCATENATION, OpKind.MAXIMUM, OpKind.MINIMUM):
+    if kind in (OpKind.CONCATENATION, OpKind.MAXIMUM, OpKind.MINIMUM, OpKind.PACK):
         return count
     return 1

@@ -1,0 +1,228 @@
+//! REDUCE_MAX, REDUCE_MIN (raw values over any set of axes) and ARG_MAX, ARG_MIN
+//! (index along one axis, int32 or int64 output).
+//!
+//! REDUCE_MAX/MIN mirror `reference_ops::ReduceGeneric` as used by
+//! tensorflow/lite/micro/kernels/reduce_common.cc: every output starts at the type's
+//! lowest (max) or highest (min) value and takes each input element of its reduced
+//! set. TFLM requires equal input and output quantization, so values are not
+//! rescaled. ARG_MAX/MIN mirror `reference_ops::ArgMinMax`: the first index whose
+//! value is strictly greater (smaller) than every earlier one.
+//!
+//! Split axis: flat output elements. `keep_dims` does not change the output's flat
+//! layout, so it is not a parameter.
+
+use crate::error::{expect_len, KernelError, KernelResult};
+use crate::shape::{row_major_strides, Shape, MAX_RANK};
+use crate::split::SplitRange;
+
+/// Which extreme a reduction keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extreme {
+    /// REDUCE_MAX / ARG_MAX.
+    Max,
+    /// REDUCE_MIN / ARG_MIN.
+    Min,
+}
+
+impl Extreme {
+    fn replaces<T: PartialOrd>(self, candidate: T, current: T) -> bool {
+        match self {
+            Extreme::Max => candidate > current,
+            Extreme::Min => candidate < current,
+        }
+    }
+}
+
+/// An integer element with the bounds ReduceGeneric starts from.
+pub trait Bounded: Copy + PartialOrd {
+    /// `std::numeric_limits<T>::lowest()`.
+    const LOWEST: Self;
+    /// `std::numeric_limits<T>::max()`.
+    const HIGHEST: Self;
+}
+
+macro_rules! bounded {
+    ($($t:ty),*) => {$(
+        impl Bounded for $t {
+            const LOWEST: Self = <$t>::MIN;
+            const HIGHEST: Self = <$t>::MAX;
+        }
+    )*};
+}
+bounded!(i8, i16, i32);
+
+/// Writes outputs `range` of the maximum or minimum of `input` over `axes`
+/// (non-negative axis indices of `input_shape`; duplicates are ignored).
+pub fn reduce_extreme<T: Bounded>(
+    extreme: Extreme,
+    input: &[T],
+    input_shape: &Shape,
+    axes: &[usize],
+    output: &mut [T],
+    range: SplitRange,
+) -> KernelResult {
+    expect_len(input.len(), input_shape.element_count()?)?;
+    let rank = input_shape.rank();
+    let lead = MAX_RANK - rank;
+    let in_dims = input_shape.extended();
+    let mut reduced = [false; MAX_RANK];
+    for &axis in axes {
+        if axis >= rank {
+            return Err(KernelError::InvalidParameter);
+        }
+        reduced[lead + axis] = true;
+    }
+    let kept_dims: [usize; MAX_RANK] =
+        core::array::from_fn(|a| if reduced[a] { 1 } else { in_dims[a] });
+    expect_len(output.len(), Shape::new(&kept_dims)?.element_count()?)?;
+    range.check_within(output.len())?;
+    let start = match extreme {
+        Extreme::Max => T::LOWEST,
+        Extreme::Min => T::HIGHEST,
+    };
+    for slot in &mut output[range.indices()] {
+        *slot = start;
+    }
+    let in_strides = row_major_strides(&in_dims);
+    let out_strides = row_major_strides(&kept_dims);
+    for (flat, &value) in input.iter().enumerate() {
+        let target: usize = (0..MAX_RANK)
+            .filter(|&a| !reduced[a])
+            .map(|a| (flat / in_strides[a]) % in_dims[a] * out_strides[a])
+            .sum();
+        if range.indices().contains(&target) {
+            let slot = output.get_mut(target).ok_or(KernelError::ShapeMismatch)?;
+            if extreme.replaces(value, *slot) {
+                *slot = value;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes outputs `range` of the index of the maximum or minimum of `input` along
+/// `axis`; the input is `[outer, axis extent, inner]` around that axis.
+pub fn arg_extreme<T: PartialOrd + Copy, O: TryFrom<usize>>(
+    extreme: Extreme,
+    input: &[T],
+    input_shape: &Shape,
+    axis: usize,
+    output: &mut [O],
+    range: SplitRange,
+) -> KernelResult {
+    expect_len(input.len(), input_shape.element_count()?)?;
+    let dims = input_shape.dims();
+    let extent = *dims.get(axis).ok_or(KernelError::InvalidParameter)?;
+    if extent == 0 {
+        return Err(KernelError::InvalidParameter);
+    }
+    let inner: usize = dims[axis + 1..].iter().product();
+    expect_len(output.len(), input.len() / extent)?;
+    range.check_within(output.len())?;
+    for o in range.indices() {
+        let (outer, within) = (o / inner, o % inner);
+        let at = |i: usize| input.get((outer * extent + i) * inner + within).copied();
+        let mut best = at(0).ok_or(KernelError::ShapeMismatch)?;
+        let mut best_index = 0;
+        for i in 1..extent {
+            let value = at(i).ok_or(KernelError::ShapeMismatch)?;
+            if extreme.replaces(value, best) {
+                best = value;
+                best_index = i;
+            }
+        }
+        let slot = output.get_mut(o).ok_or(KernelError::ShapeMismatch)?;
+        *slot = O::try_from(best_index).map_err(|_| KernelError::InvalidParameter)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::check_flat_split;
+
+    fn shape(dims: &[usize]) -> Shape {
+        Shape::new(dims).unwrap()
+    }
+
+    #[test]
+    fn reduces_over_any_axes() {
+        // [2, 3, 2]: reduce axes 0 and 2 -> [3].
+        let input: Vec<i8> = vec![5, -3, 7, 0, -128, 2, 4, 9, -1, 8, 127, -7];
+        let max = check_flat_split(3, 0i8, |range, out| {
+            reduce_extreme(
+                Extreme::Max,
+                &input,
+                &shape(&[2, 3, 2]),
+                &[0, 2],
+                out,
+                range,
+            )
+            .unwrap()
+        });
+        assert_eq!(max, vec![9, 8, 127]);
+        let min = check_flat_split(3, 0i8, |range, out| {
+            reduce_extreme(
+                Extreme::Min,
+                &input,
+                &shape(&[2, 3, 2]),
+                &[2, 0],
+                out,
+                range,
+            )
+            .unwrap()
+        });
+        assert_eq!(min, vec![-3, -1, -128]);
+    }
+
+    #[test]
+    fn arg_takes_the_first_extreme() {
+        // [2, 4] along axis 1, ties at indices 1 and 3.
+        let input = [1i8, 6, 0, 6, -2, -2, 3, -5];
+        let max = check_flat_split(2, -1i64, |range, out| {
+            arg_extreme(Extreme::Max, &input, &shape(&[2, 4]), 1, out, range).unwrap()
+        });
+        assert_eq!(max, vec![1, 2]);
+        let mut min = [0i32; 4];
+        arg_extreme(
+            Extreme::Min,
+            &input,
+            &shape(&[2, 4]),
+            0,
+            &mut min,
+            SplitRange::full(4),
+        )
+        .unwrap();
+        assert_eq!(min, [1, 1, 0, 1]);
+    }
+
+    #[test]
+    fn inconsistent_arguments_are_errors() {
+        let input = [1i8, 2, 3, 4];
+        let mut out = [0i8; 2];
+        assert_eq!(
+            reduce_extreme(
+                Extreme::Max,
+                &input,
+                &shape(&[2, 2]),
+                &[2],
+                &mut out,
+                SplitRange::full(2)
+            ),
+            Err(KernelError::InvalidParameter)
+        );
+        let mut indices = [0i32; 3];
+        assert_eq!(
+            arg_extreme(
+                Extreme::Max,
+                &input,
+                &shape(&[2, 2]),
+                1,
+                &mut indices,
+                SplitRange::full(3)
+            ),
+            Err(KernelError::ShapeMismatch)
+        );
+    }
+}
