@@ -28,6 +28,7 @@ pub mod gelu;
 pub mod hard_swish;
 pub mod leaky_relu;
 pub mod logistic;
+pub mod lstm;
 pub mod mean;
 pub mod pad;
 pub mod pooling;

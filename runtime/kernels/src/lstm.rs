@@ -1,0 +1,629 @@
+//! UNIDIRECTIONAL_SEQUENCE_LSTM, TFLM's integer LSTM: int8 activations with int32
+//! bias (8x8->16) or int16 activations with int64 bias (16x8->16); int8 weights, an
+//! int16 cell state.
+//!
+//! Mirrors `EvalLstm` (tensorflow/lite/micro/kernels/lstm_eval.h, lstm_eval.cc), which
+//! supports no peephole, projection, layer norm or CIFG. Per time step and state row:
+//! 1. each gate: the input row times the gate's input weights plus its bias, and the
+//!    previous hidden state times its recurrent weights, each requantized into Q3.12
+//!    int16 and added with saturation; sigmoid (the cell gate: its activation) into Q0.15;
+//! 2. `cell = forget * cell + input_gate * cell_gate` (each product requantized into
+//!    the cell's scale, the sum saturated), clipped to `cell_clip` when set;
+//! 3. `hidden = tanh(cell) * output_gate`, requantized into the hidden state's type.
+//!
+//! Each state unit depends only on its own cell value and on the previous hidden
+//! state, so a unit is computed whole (no gate buffers): the new hidden row goes to
+//! the output's slot for the step first, then is copied into the hidden state.
+//! The state is updated as a whole, so the layer is one part: `part` is `0..1` (the
+//! whole layer) or empty (nothing to do).
+
+use crate::element::QuantElement;
+use crate::error::{expect_len, KernelError, KernelResult};
+use crate::quant::QuantizedMultiplier;
+use crate::split::SplitRange;
+
+/// Sizes of an LSTM layer (TFLM's `LstmSizeInfo`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LstmDims {
+    /// Independent sequences (`batch_size`).
+    pub batches: usize,
+    /// Steps per sequence (`time_steps`).
+    pub time_steps: usize,
+    /// Values per input step (`input_dimension`).
+    pub input_size: usize,
+    /// Hidden and cell state values per sequence (`state_dimension`).
+    pub units: usize,
+    /// Input and output are `[time, batch, ...]` (else `[batch, time, ...]`).
+    pub time_major: bool,
+}
+
+/// The activation of the cell gate (the op's fused activation; TFLM runs two).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellGateActivation {
+    /// `kTfLiteActTanh` (what Keras' LSTM uses).
+    Tanh,
+    /// `kTfLiteActSigmoid`.
+    Sigmoid,
+}
+
+/// TFLM's int16 TANH rescaling of its input: `(x * multiplier + round) >> right_shift`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TanhInputScale {
+    /// Multiplier of the input (3 times a power of two: the table's 4/3 range scaling).
+    pub multiplier: i32,
+    /// Rounding right shift after the multiplication (0..=30).
+    pub right_shift: i32,
+}
+
+impl TanhInputScale {
+    /// The gates' Q3.12 sums (`Tanh` at `cell_state_scale_power` -12).
+    pub const Q3_12: Self = Self {
+        multiplier: 3,
+        right_shift: 0,
+    };
+}
+
+/// One gate's weights, bias and fully-connected quantization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LstmGate<'a, B> {
+    /// `units x input_size`.
+    pub input_weights: &'a [i8],
+    /// `units x units`.
+    pub recurrent_weights: &'a [i8],
+    /// `units` values, added to the input product.
+    pub bias: &'a [B],
+    /// Added to every input weight (minus its zero point).
+    pub input_weights_offset: i32,
+    /// Added to every recurrent weight.
+    pub recurrent_weights_offset: i32,
+    /// input x input weights -> Q3.12.
+    pub input_multiplier: QuantizedMultiplier,
+    /// hidden x recurrent weights -> Q3.12.
+    pub recurrent_multiplier: QuantizedMultiplier,
+}
+
+/// The four gates, in TFLM's tensor order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LstmGates<'a, B> {
+    /// Input gate (sigmoid).
+    pub input: LstmGate<'a, B>,
+    /// Forget gate (sigmoid).
+    pub forget: LstmGate<'a, B>,
+    /// Cell gate (`cell_gate_activation`).
+    pub cell: LstmGate<'a, B>,
+    /// Output gate (sigmoid).
+    pub output: LstmGate<'a, B>,
+}
+
+/// TFLM's `OpDataLSTM` quantization beyond the gates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LstmQuant {
+    /// Minus the input's zero point.
+    pub input_offset: i32,
+    /// Minus the hidden state's zero point (the recurrent products' input offset).
+    pub hidden_offset: i32,
+    /// The hidden state's zero point (added to each new hidden value).
+    pub hidden_zero_point: i32,
+    /// Q0.15 forget gate x cell -> cell scale.
+    pub forget_cell: QuantizedMultiplier,
+    /// Q0.15 input gate x Q0.15 cell gate -> cell scale.
+    pub input_cell: QuantizedMultiplier,
+    /// Q0.15 tanh(cell) x Q0.15 output gate -> hidden scale.
+    pub output_hidden: QuantizedMultiplier,
+    /// Cell values are clamped to `[-cell_clip, cell_clip]` when positive.
+    pub cell_clip: i16,
+    /// Rescaling of the cell state into the int16 TANH's input.
+    pub cell_tanh: TanhInputScale,
+    /// The cell gate's activation.
+    pub cell_gate_activation: CellGateActivation,
+}
+
+/// The accumulator of a gate's products: `i32` (int8 activations, 32-bit bias,
+/// wrapping as on TFLM targets) or `i64` (int16 activations, 64-bit bias).
+pub trait LstmAccumulator: Copy + private::Sealed {
+    /// The empty sum.
+    const ZERO: Self;
+    /// `self + product` (wrapping).
+    fn add_product(self, product: i32) -> Self;
+    /// `self + bias` (wrapping).
+    fn add(self, bias: Self) -> Self;
+    /// TFLM's `MultiplyByQuantizedMultiplier` overload for this type.
+    fn requantize(self, multiplier: QuantizedMultiplier) -> i32;
+}
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for i32 {}
+    impl Sealed for i64 {}
+}
+
+impl LstmAccumulator for i32 {
+    const ZERO: Self = 0;
+    fn add_product(self, product: i32) -> Self {
+        self.wrapping_add(product)
+    }
+    fn add(self, bias: Self) -> Self {
+        self.wrapping_add(bias)
+    }
+    fn requantize(self, multiplier: QuantizedMultiplier) -> i32 {
+        multiplier.apply(self)
+    }
+}
+
+impl LstmAccumulator for i64 {
+    const ZERO: Self = 0;
+    fn add_product(self, product: i32) -> Self {
+        self.wrapping_add(i64::from(product))
+    }
+    fn add(self, bias: Self) -> Self {
+        self.wrapping_add(bias)
+    }
+    /// The 64-bit overload rounds the multiplier to Q0.15 first, then shifts right by
+    /// `15 - shift` rounding half up (the shift is checked to lie in TFLM's -31..=7).
+    fn requantize(self, multiplier: QuantizedMultiplier) -> i32 {
+        let m = multiplier.multiplier;
+        let reduced = if m < 0x7FFF_0000 {
+            (m + (1 << 15)) >> 16
+        } else {
+            0x7FFF
+        };
+        let total_shift = (15 - multiplier.shift) as u32;
+        let round = 1i64 << (total_shift - 1);
+        (self.wrapping_mul(i64::from(reduced)).wrapping_add(round) >> total_shift) as i32
+    }
+}
+
+/// `sigmoid(i / 24)` in unsigned Q0.16 for `i` in `0..256`: the table TFLM's int16
+/// LOGISTIC and TANH interpolate (`tanh(x) = 2 sigmoid(2x) - 1`, both odd around their
+/// centre, so only `|x|` is looked up). TFLM's values, which the rounded formula
+/// misses by one in 44 places; `tests/test_op_lstm.py` checks them against the
+/// `tflite-micro` interpreter.
+const SIGMOID_TABLE: [u16; 256] = [
+    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149, 40794,
+    41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369, 47911, 48443,
+    48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169, 53581, 53983, 54374,
+    54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433, 57724, 58007, 58280, 58544,
+    58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370, 60565, 60753, 60935, 61110, 61279,
+    61441, 61599, 61750, 61896, 62036, 62172, 62302, 62428, 62549, 62666, 62778, 62886, 62990,
+    63090, 63186, 63279, 63368, 63454, 63536, 63615, 63691, 63765, 63835, 63903, 63968, 64030,
+    64090, 64148, 64204, 64257, 64308, 64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652,
+    64687, 64721, 64754, 64786, 64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019,
+    65039, 65060, 65079, 65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234,
+    65246, 65258, 65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360,
+    65367, 65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
+    65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474, 65476,
+    65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498, 65500, 65501,
+    65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513, 65514, 65515, 65516,
+    65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522, 65523, 65523, 65524, 65524,
+    65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528, 65528, 65528, 65529, 65529, 65529,
+    65529, 65530, 65530, 65530, 65530, 65531, 65531, 65531, 65531, 65531, 65532, 65532, 65532,
+    65532, 65532, 65532, 65533, 65533, 65533, 65533, 65533, 65533, 65533, 65533, 65534, 65534,
+    65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535,
+];
+
+/// The table at `magnitude` with `fraction_bits` bits below the index, interpolated
+/// and scaled by `2^fraction_bits`; `None` from index 255 on (TFLM saturates there).
+fn interpolate(magnitude: u32, fraction_bits: u32) -> Option<u32> {
+    let index = (magnitude >> fraction_bits) as usize;
+    match (SIGMOID_TABLE.get(index), SIGMOID_TABLE.get(index + 1)) {
+        (Some(&low), Some(&high)) => {
+            let (low, high) = (u32::from(low), u32::from(high));
+            let fraction = magnitude & ((1 << fraction_bits) - 1);
+            // The table increases, so `high - low` never wraps.
+            Some((low << fraction_bits) + fraction * (high - low))
+        }
+        _ => None,
+    }
+}
+
+/// TFLM's int16 LOGISTIC of a Q3.12 value (input multiplier 3, no shift): Q0.15.
+fn sigmoid_q3_12(x: i16) -> i16 {
+    let value = i32::from(x) * 3;
+    let result = interpolate(value.unsigned_abs(), 9).unwrap_or(0x7FFF << 10);
+    let result = if value >= 0 {
+        result + (1 << 9)
+    } else {
+        (1u32 << (16 + 9)) - result + (1 << 9) - 1
+    };
+    // TFLM narrows the unsigned result to int16_t (modulo 2^16).
+    (result >> 10) as u16 as i16
+}
+
+/// TFLM's int16 TANH of `x` rescaled by `scale`: Q0.15.
+fn tanh(scale: TanhInputScale, x: i16) -> i16 {
+    let round = if scale.right_shift > 0 {
+        1i32 << (scale.right_shift - 1)
+    } else {
+        0
+    };
+    let value = i32::from(x)
+        .wrapping_mul(scale.multiplier)
+        .wrapping_add(round)
+        >> scale.right_shift;
+    let result = interpolate(value.unsigned_abs(), 8).unwrap_or(0xFFFF << 8) as i32;
+    let result = if value >= 0 {
+        result - (1 << (14 + 9)) + (1 << (9 - 2))
+    } else {
+        -result + (1 << (14 + 9)) + (1 << (9 - 2)) - 1
+    };
+    (result >> (9 - 1)) as i16
+}
+
+/// `reference_integer_ops::MulElementwise` of two symmetric int16 values.
+fn multiply(a: i16, b: i16, multiplier: QuantizedMultiplier) -> i32 {
+    multiplier.apply(i32::from(a) * i32::from(b))
+}
+
+fn saturating_add(a: i16, b: i16) -> i16 {
+    a.saturating_add(b)
+}
+
+/// One fully-connected output (TFLM's per-tensor integer `FullyConnected` into int16:
+/// output offset 0, no activation).
+fn dot<A: QuantElement, B: LstmAccumulator>(
+    weights: &[i8],
+    weights_offset: i32,
+    row: &[A],
+    row_offset: i32,
+    bias: Option<B>,
+    multiplier: QuantizedMultiplier,
+) -> i16 {
+    let acc = weights.iter().zip(row).fold(B::ZERO, |acc, (&w, &x)| {
+        acc.add_product(
+            (i32::from(w) + weights_offset).wrapping_mul(x.widen().wrapping_add(row_offset)),
+        )
+    });
+    let acc = bias.map_or(acc, |b| acc.add(b));
+    i16::saturate(acc.requantize(multiplier))
+}
+
+/// A gate's pre-activation for `unit`: the two products in Q3.12, saturating sum.
+fn gate_sum<A: QuantElement, B: LstmAccumulator>(
+    gate: &LstmGate<'_, B>,
+    quant: &LstmQuant,
+    dims: &LstmDims,
+    unit: usize,
+    input_row: &[A],
+    hidden_row: &[A],
+) -> i16 {
+    let from_input = dot(
+        &gate.input_weights[unit * dims.input_size..(unit + 1) * dims.input_size],
+        gate.input_weights_offset,
+        input_row,
+        quant.input_offset,
+        gate.bias.get(unit).copied(),
+        gate.input_multiplier,
+    );
+    let from_hidden = dot::<A, B>(
+        &gate.recurrent_weights[unit * dims.units..(unit + 1) * dims.units],
+        gate.recurrent_weights_offset,
+        hidden_row,
+        quant.hidden_offset,
+        None,
+        gate.recurrent_multiplier,
+    );
+    saturating_add(from_input, from_hidden)
+}
+
+fn check_gate<B>(gate: &LstmGate<'_, B>, dims: &LstmDims, wide: bool) -> KernelResult {
+    let units = dims.units;
+    expect_len(
+        gate.input_weights.len(),
+        units
+            .checked_mul(dims.input_size)
+            .ok_or(KernelError::InvalidParameter)?,
+    )?;
+    expect_len(
+        gate.recurrent_weights.len(),
+        units.checked_mul(units).ok_or(KernelError::InvalidParameter)?,
+    )?;
+    expect_len(gate.bias.len(), units)?;
+    if wide
+        && [gate.input_multiplier, gate.recurrent_multiplier]
+            .iter()
+            .any(|m| !(-31..=7).contains(&m.shift))
+    {
+        return Err(KernelError::InvalidParameter);
+    }
+    Ok(())
+}
+
+/// Runs the whole sequence: reads `input`, updates `hidden` (`batches x units`, type
+/// of the activations) and `cell` (`batches x units`) in place, and writes every
+/// step's hidden state to `output`.
+#[allow(clippy::too_many_arguments)]
+pub fn lstm<A: QuantElement, B: LstmAccumulator>(
+    quant: &LstmQuant,
+    dims: LstmDims,
+    gates: &LstmGates<'_, B>,
+    input: &[A],
+    hidden: &mut [A],
+    cell: &mut [i16],
+    output: &mut [A],
+    part: SplitRange,
+) -> KernelResult {
+    let product = |a: usize, b: usize| a.checked_mul(b).ok_or(KernelError::InvalidParameter);
+    let steps = product(dims.batches, dims.time_steps)?;
+    expect_len(input.len(), product(steps, dims.input_size)?)?;
+    expect_len(output.len(), product(steps, dims.units)?)?;
+    expect_len(hidden.len(), product(dims.batches, dims.units)?)?;
+    expect_len(cell.len(), product(dims.batches, dims.units)?)?;
+    let wide = core::mem::size_of::<B>() == 8;
+    for gate in [&gates.input, &gates.forget, &gates.cell, &gates.output] {
+        check_gate(gate, &dims, wide)?;
+    }
+    if !(0..=30).contains(&quant.cell_tanh.right_shift) {
+        return Err(KernelError::InvalidParameter);
+    }
+    part.check_within(1)?;
+    if part.is_empty() {
+        return Ok(());
+    }
+    // Each call of `step` advances `rows` state rows by one time step.
+    let (rows, sequences) = if dims.time_major {
+        (dims.batches, 1)
+    } else {
+        (1, dims.batches)
+    };
+    let state_len = rows * dims.units;
+    for sequence in 0..sequences {
+        let state = sequence * dims.units..sequence * dims.units + state_len;
+        for time in 0..dims.time_steps {
+            // Input and output rows of this step, as `LstmStepManager` walks them.
+            let first_row = if dims.time_major {
+                time * dims.batches
+            } else {
+                sequence * dims.time_steps + time
+            };
+            let input_rows = &input[first_row * dims.input_size..][..rows * dims.input_size];
+            let output_rows = &mut output[first_row * dims.units..][..state_len];
+            step(
+                quant,
+                &dims,
+                gates,
+                input_rows,
+                &hidden[state.clone()],
+                &mut cell[state.clone()],
+                output_rows,
+            );
+            hidden[state.clone()].copy_from_slice(output_rows);
+        }
+    }
+    Ok(())
+}
+
+/// One time step of `rows` state rows: updates `cell`, writes the new hidden rows to
+/// `output` (lengths validated by the caller).
+fn step<A: QuantElement, B: LstmAccumulator>(
+    quant: &LstmQuant,
+    dims: &LstmDims,
+    gates: &LstmGates<'_, B>,
+    input: &[A],
+    hidden: &[A],
+    cell: &mut [i16],
+    output: &mut [A],
+) {
+    let rows = input
+        .chunks_exact(dims.input_size.max(1))
+        .zip(hidden.chunks_exact(dims.units))
+        .zip(cell.chunks_exact_mut(dims.units))
+        .zip(output.chunks_exact_mut(dims.units));
+    for (((input_row, hidden_row), cell_row), output_row) in rows {
+        for unit in 0..dims.units {
+            let sum = |gate| gate_sum(gate, quant, dims, unit, input_row, hidden_row);
+            let forget = sigmoid_q3_12(sum(&gates.forget));
+            let input_gate = sigmoid_q3_12(sum(&gates.input));
+            let cell_sum = sum(&gates.cell);
+            let cell_gate = match quant.cell_gate_activation {
+                CellGateActivation::Tanh => tanh(TanhInputScale::Q3_12, cell_sum),
+                CellGateActivation::Sigmoid => sigmoid_q3_12(cell_sum),
+            };
+            let kept = i16::saturate(multiply(forget, cell_row[unit], quant.forget_cell));
+            let added = i16::saturate(multiply(input_gate, cell_gate, quant.input_cell));
+            let mut new_cell = saturating_add(kept, added);
+            if quant.cell_clip > 0 {
+                new_cell = new_cell.clamp(-quant.cell_clip, quant.cell_clip);
+            }
+            cell_row[unit] = new_cell;
+            let output_gate = sigmoid_q3_12(sum(&gates.output));
+            let hidden_value = multiply(
+                tanh(quant.cell_tanh, new_cell),
+                output_gate,
+                quant.output_hidden,
+            );
+            output_row[unit] = A::saturate(hidden_value.wrapping_add(quant.hidden_zero_point));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sigmoid_is_half_at_zero_and_spans_q0_15() {
+        assert_eq!(sigmoid_q3_12(0), 16384);
+        // Q3.12 ends at +-8: sigmoid(8) = 0.99966, short of the table's saturation.
+        assert_eq!(sigmoid_q3_12(i16::MAX), 32757);
+        assert_eq!(sigmoid_q3_12(i16::MIN), 11);
+        // sigmoid(1.0) = 0.7311, Q0.15 23955.
+        assert!((i32::from(sigmoid_q3_12(4096)) - 23955).abs() <= 2);
+        // Odd around one half.
+        assert_eq!(
+            i32::from(sigmoid_q3_12(2000)) + i32::from(sigmoid_q3_12(-2000)),
+            32767
+        );
+    }
+
+    #[test]
+    fn tanh_is_odd_and_rescales_the_cell() {
+        assert_eq!(tanh(TanhInputScale::Q3_12, 0), 0);
+        assert_eq!(tanh(TanhInputScale::Q3_12, i16::MAX), 32767);
+        assert_eq!(tanh(TanhInputScale::Q3_12, i16::MIN), -32767);
+        // tanh(1.0) = 0.7616, Q0.15 24956.
+        assert!((i32::from(tanh(TanhInputScale::Q3_12, 4096)) - 24956).abs() <= 2);
+        // A cell scale of 2^-11 doubles the multiplier: 2048 is 1.0.
+        let q4_11 = TanhInputScale {
+            multiplier: 6,
+            right_shift: 0,
+        };
+        assert_eq!(tanh(q4_11, 2048), tanh(TanhInputScale::Q3_12, 4096));
+        // 2^-13 halves it, rounding.
+        let q2_13 = TanhInputScale {
+            multiplier: 3,
+            right_shift: 1,
+        };
+        assert_eq!(tanh(q2_13, 8192), tanh(TanhInputScale::Q3_12, 4096));
+    }
+
+    #[test]
+    fn wide_requantize_rounds_the_multiplier_to_q15() {
+        // 0.5 = 2^30 * 2^0 / 2^31.
+        let half = QuantizedMultiplier {
+            multiplier: 1 << 30,
+            shift: 0,
+        };
+        assert_eq!(7i64.requantize(half), 4);
+        assert_eq!((-7i64).requantize(half), -3);
+        assert_eq!(7i32.requantize(half), 4);
+        // gemmlowp's doubling high multiply rounds the tie -3.5 up too.
+        assert_eq!((-7i32).requantize(half), -3);
+    }
+
+    const ONE_UNIT_DIMS: LstmDims = LstmDims {
+        batches: 1,
+        time_steps: 2,
+        input_size: 1,
+        units: 1,
+        time_major: false,
+    };
+
+    /// Q3.12 sums of `x * 1 * 2^-7 / 2^-12`: input 1 (scale 2^-7) becomes 1.0.
+    fn gate(weights: &'static [i8], bias: &'static [i32]) -> LstmGate<'static, i32> {
+        LstmGate {
+            input_weights: weights,
+            recurrent_weights: &[0],
+            bias,
+            input_weights_offset: 0,
+            recurrent_weights_offset: 0,
+            input_multiplier: QuantizedMultiplier {
+                multiplier: 1 << 30,
+                shift: 6,
+            },
+            recurrent_multiplier: QuantizedMultiplier::ONE,
+        }
+    }
+
+    fn quant() -> LstmQuant {
+        LstmQuant {
+            input_offset: 0,
+            hidden_offset: 0,
+            hidden_zero_point: 0,
+            // Cell scale 2^-11: forget x cell keeps the scale (2^-15).
+            forget_cell: QuantizedMultiplier {
+                multiplier: 1 << 30,
+                shift: -14,
+            },
+            // 2^-30 / 2^-11 = 2^-19.
+            input_cell: QuantizedMultiplier {
+                multiplier: 1 << 30,
+                shift: -18,
+            },
+            // Hidden scale 2^-7: 2^-30 / 2^-7 = 2^-23.
+            output_hidden: QuantizedMultiplier {
+                multiplier: 1 << 30,
+                shift: -22,
+            },
+            cell_clip: 0,
+            cell_tanh: TanhInputScale {
+                multiplier: 6,
+                right_shift: 0,
+            },
+            cell_gate_activation: CellGateActivation::Tanh,
+        }
+    }
+
+    #[test]
+    fn state_carries_over_time_steps_and_into_the_output() {
+        // Forget and input gates saturated open (bias 2^20 in the input product), the
+        // cell gate tanh(x): the cell accumulates tanh(1.0) per step.
+        let gates = LstmGates {
+            input: gate(&[0], &[1 << 20]),
+            forget: gate(&[0], &[1 << 20]),
+            cell: gate(&[1], &[0]),
+            output: gate(&[0], &[1 << 20]),
+        };
+        let (mut hidden, mut cell, mut output) = ([0i8], [0i16], [0i8; 2]);
+        let input = [127i8; 2]; // 127 * 2^-7 ~ 1.0
+        lstm(
+            &quant(),
+            ONE_UNIT_DIMS,
+            &gates,
+            &input,
+            &mut hidden,
+            &mut cell,
+            &mut output,
+            SplitRange::new(0, 1),
+        )
+        .unwrap();
+        // ~ 2 * tanh(0.99) = 1.51 in 2^-11 units.
+        assert!((i32::from(cell[0]) - 3100).abs() < 40, "{cell:?}");
+        // hidden = tanh(cell): tanh(0.76) = 0.64 then tanh(1.51) = 0.91, in 2^-7.
+        assert!((i32::from(output[0]) - 82).abs() <= 2, "{output:?}");
+        assert!((i32::from(output[1]) - 116).abs() <= 2, "{output:?}");
+        assert_eq!(hidden[0], output[1]);
+    }
+
+    #[test]
+    fn cell_clip_bounds_the_cell() {
+        let gates = LstmGates {
+            input: gate(&[0], &[1 << 20]),
+            forget: gate(&[0], &[1 << 20]),
+            cell: gate(&[1], &[0]),
+            output: gate(&[0], &[1 << 20]),
+        };
+        let quant = LstmQuant {
+            cell_clip: 1000,
+            ..quant()
+        };
+        let (mut hidden, mut cell, mut output) = ([0i8], [0i16], [0i8; 2]);
+        lstm(
+            &quant,
+            ONE_UNIT_DIMS,
+            &gates,
+            &[127i8; 2],
+            &mut hidden,
+            &mut cell,
+            &mut output,
+            SplitRange::new(0, 1),
+        )
+        .unwrap();
+        assert_eq!(cell[0], 1000);
+    }
+
+    #[test]
+    fn wrong_lengths_and_empty_parts() {
+        let gates = LstmGates {
+            input: gate(&[0], &[0]),
+            forget: gate(&[0], &[0]),
+            cell: gate(&[0], &[0]),
+            output: gate(&[0], &[0]),
+        };
+        let (mut hidden, mut cell, mut output) = ([5i8], [7i16], [0i8; 2]);
+        let run = |hidden: &mut [i8], cell: &mut [i16], output: &mut [i8], part| {
+            lstm(
+                &quant(),
+                ONE_UNIT_DIMS,
+                &gates,
+                &[1i8; 2],
+                hidden,
+                cell,
+                output,
+                part,
+            )
+        };
+        assert!(run(&mut hidden, &mut cell, &mut output[..1], SplitRange::new(0, 1)).is_err());
+        run(&mut hidden, &mut cell, &mut output, SplitRange::new(0, 0)).unwrap();
+        assert_eq!((hidden, cell), ([5], [7]));
+    }
+}
