@@ -3,10 +3,11 @@
 //! int16 cell state.
 //!
 //! Mirrors `EvalLstm` (tensorflow/lite/micro/kernels/lstm_eval.h, lstm_eval.cc), which
-//! supports no peephole, projection, layer norm or CIFG. Per time step and state row:
+//! supports no peephole, projection, layer norm or CIFG, and of the fused activations
+//! a TFLite model can name only TANH for the cell gate. Per time step and state row:
 //! 1. each gate: the input row times the gate's input weights plus its bias, and the
 //!    previous hidden state times its recurrent weights, each requantized into Q3.12
-//!    int16 and added with saturation; sigmoid (the cell gate: its activation) into Q0.15;
+//!    int16 and added with saturation; sigmoid (the cell gate: tanh) into Q0.15;
 //! 2. `cell = forget * cell + input_gate * cell_gate` (each product requantized into
 //!    the cell's scale, the sum saturated), clipped to `cell_clip` when set;
 //! 3. `hidden = tanh(cell) * output_gate`, requantized into the hidden state's type.
@@ -35,15 +36,6 @@ pub struct LstmDims {
     pub units: usize,
     /// Input and output are `[time, batch, ...]` (else `[batch, time, ...]`).
     pub time_major: bool,
-}
-
-/// The activation of the cell gate (the op's fused activation; TFLM runs two).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CellGateActivation {
-    /// `kTfLiteActTanh` (what Keras' LSTM uses).
-    Tanh,
-    /// `kTfLiteActSigmoid`.
-    Sigmoid,
 }
 
 /// TFLM's int16 TANH rescaling of its input: `(x * multiplier + round) >> right_shift`.
@@ -100,9 +92,8 @@ pub struct LstmGates<'a, B> {
 pub struct LstmQuant {
     /// Minus the input's zero point.
     pub input_offset: i32,
-    /// Minus the hidden state's zero point (the recurrent products' input offset).
-    pub hidden_offset: i32,
-    /// The hidden state's zero point (added to each new hidden value).
+    /// The hidden state's zero point: subtracted from the hidden state read by the
+    /// recurrent products, added to each new hidden value.
     pub hidden_zero_point: i32,
     /// Q0.15 forget gate x cell -> cell scale.
     pub forget_cell: QuantizedMultiplier,
@@ -110,12 +101,10 @@ pub struct LstmQuant {
     pub input_cell: QuantizedMultiplier,
     /// Q0.15 tanh(cell) x Q0.15 output gate -> hidden scale.
     pub output_hidden: QuantizedMultiplier,
-    /// Cell values are clamped to `[-cell_clip, cell_clip]` when positive.
-    pub cell_clip: i16,
+    /// `[-clip, clip]` the cell values are clamped to (`cell_clip > 0` in the model).
+    pub cell_clip: Option<i16>,
     /// Rescaling of the cell state into the int16 TANH's input.
     pub cell_tanh: TanhInputScale,
-    /// The cell gate's activation.
-    pub cell_gate_activation: CellGateActivation,
 }
 
 /// The accumulator of a gate's products: `i32` (int8 activations, 32-bit bias,
@@ -298,7 +287,7 @@ fn gate_sum<A: QuantElement, B: LstmAccumulator>(
         &gate.recurrent_weights[unit * dims.units..(unit + 1) * dims.units],
         gate.recurrent_weights_offset,
         hidden_row,
-        quant.hidden_offset,
+        quant.hidden_zero_point.wrapping_neg(),
         None,
         gate.recurrent_multiplier,
     );
@@ -315,7 +304,9 @@ fn check_gate<B>(gate: &LstmGate<'_, B>, dims: &LstmDims, wide: bool) -> KernelR
     )?;
     expect_len(
         gate.recurrent_weights.len(),
-        units.checked_mul(units).ok_or(KernelError::InvalidParameter)?,
+        units
+            .checked_mul(units)
+            .ok_or(KernelError::InvalidParameter)?,
     )?;
     expect_len(gate.bias.len(), units)?;
     if wide
@@ -413,16 +404,13 @@ fn step<A: QuantElement, B: LstmAccumulator>(
             let sum = |gate| gate_sum(gate, quant, dims, unit, input_row, hidden_row);
             let forget = sigmoid_q3_12(sum(&gates.forget));
             let input_gate = sigmoid_q3_12(sum(&gates.input));
-            let cell_sum = sum(&gates.cell);
-            let cell_gate = match quant.cell_gate_activation {
-                CellGateActivation::Tanh => tanh(TanhInputScale::Q3_12, cell_sum),
-                CellGateActivation::Sigmoid => sigmoid_q3_12(cell_sum),
-            };
+            let cell_gate = tanh(TanhInputScale::Q3_12, sum(&gates.cell));
             let kept = i16::saturate(multiply(forget, cell_row[unit], quant.forget_cell));
             let added = i16::saturate(multiply(input_gate, cell_gate, quant.input_cell));
             let mut new_cell = saturating_add(kept, added);
-            if quant.cell_clip > 0 {
-                new_cell = new_cell.clamp(-quant.cell_clip, quant.cell_clip);
+            if let Some(clip) = quant.cell_clip {
+                // TFLM's `max(min(clip, cell), -clip)`, also for a clip rounded to 0.
+                new_cell = new_cell.min(clip).max(clip.wrapping_neg());
             }
             cell_row[unit] = new_cell;
             let output_gate = sigmoid_q3_12(sum(&gates.output));
@@ -517,7 +505,6 @@ mod tests {
     fn quant() -> LstmQuant {
         LstmQuant {
             input_offset: 0,
-            hidden_offset: 0,
             hidden_zero_point: 0,
             // Cell scale 2^-11: forget x cell keeps the scale (2^-15).
             forget_cell: QuantizedMultiplier {
@@ -534,12 +521,11 @@ mod tests {
                 multiplier: 1 << 30,
                 shift: -22,
             },
-            cell_clip: 0,
+            cell_clip: None,
             cell_tanh: TanhInputScale {
                 multiplier: 6,
                 right_shift: 0,
             },
-            cell_gate_activation: CellGateActivation::Tanh,
         }
     }
 
@@ -583,7 +569,7 @@ mod tests {
             output: gate(&[0], &[1 << 20]),
         };
         let quant = LstmQuant {
-            cell_clip: 1000,
+            cell_clip: Some(1000),
             ..quant()
         };
         let (mut hidden, mut cell, mut output) = ([0i8], [0i16], [0i8; 2]);
@@ -622,7 +608,13 @@ mod tests {
                 part,
             )
         };
-        assert!(run(&mut hidden, &mut cell, &mut output[..1], SplitRange::new(0, 1)).is_err());
+        assert!(run(
+            &mut hidden,
+            &mut cell,
+            &mut output[..1],
+            SplitRange::new(0, 1)
+        )
+        .is_err());
         run(&mut hidden, &mut cell, &mut output, SplitRange::new(0, 0)).unwrap();
         assert_eq!((hidden, cell), ([5], [7]));
     }

@@ -24,6 +24,6 @@ pub mod strided_slice;
 pub mod transpose;
 
 pub use crate::{
-    activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
+    activations, fully_connected, gelu, hard_swish, logistic, lstm, mean, quantize, reshape, rsqrt,
     softmax, svdf, tanh,
 };

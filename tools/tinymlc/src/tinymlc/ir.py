@@ -114,6 +114,7 @@ class OpKind(enum.Enum):
     MEAN = 40
     SUB = 41
     SQUEEZE = 43
+    UNIDIRECTIONAL_SEQUENCE_LSTM = 44
     STRIDED_SLICE = 45
     MAXIMUM = 55
     MINIMUM = 57
@@ -273,6 +274,18 @@ class SvdfAttrs:
     asymmetric_quantize_inputs: bool
 
 
+@dataclass(frozen=True)
+class LstmAttrs:
+    """UnidirectionalSequenceLSTMOptions."""
+
+    activation: Activation
+    cell_clip: float
+    proj_clip: float
+    time_major: bool
+    asymmetric_quantize_inputs: bool
+    diagonal_recurrent_tensors: bool
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
     | Conv2DAttrs
@@ -290,6 +303,7 @@ OpAttrs: TypeAlias = (
     | LeakyReluAttrs
     | GeluAttrs
     | SvdfAttrs
+    | LstmAttrs
     | VarHandleAttrs
     | CallOnceAttrs
 )

@@ -18,9 +18,13 @@ _RUST_TYPES: dict[DType, tuple[str, str]] = {
     DType.FLOAT32: ("f32", "Float32"),
 }
 
+# Types only constants have (16x8 biases): they are never arena tensors or I/O.
+_CONSTANT_ONLY_TYPES: dict[DType, str] = {DType.INT64: "i64"}
+
 
 def element_type(dtype: DType) -> str:
-    return _rust_type(dtype)[0]
+    constant_only = _CONSTANT_ONLY_TYPES.get(dtype)
+    return constant_only if constant_only is not None else _rust_type(dtype)[0]
 
 
 def dtype_variant(dtype: DType) -> str:

@@ -38,6 +38,7 @@ from tinymlc.ops.fully_connected import FullyConnectedParams
 from tinymlc.ops.gelu import GeluParams
 from tinymlc.ops.hard_swish import HardSwishParams
 from tinymlc.ops.leaky_relu import LeakyReluParams
+from tinymlc.ops.lstm import CELL_STATE, HIDDEN_STATE, LstmGateParams, LstmParams
 from tinymlc.ops.mean import MeanParams
 from tinymlc.ops.mul import MulParams
 from tinymlc.ops.pad import PadParams
@@ -183,6 +184,37 @@ class StepBuilder:
             f"let state: &mut [{element}] = tinyml_arena::cast_mut(scratch).map_err(arena_error)?;"
         )
         return "state"
+
+    def states(self, *positions: int) -> list[str]:
+        """The kernel's `&mut [T]` views of several state inputs (variable tensors planned
+        adjacent, in this order): the region covering them arrives as `scratch`, lent to
+        the one core computing the layer, and is split at each tensor's offset."""
+        assert self.step.state_region is None, "one state region per layer"
+        tensor_ids = [self.op.inputs[position] for position in positions]
+        offsets = [self.plan.tensor_offsets[t] for t in tensor_ids]
+        assert offsets == sorted(offsets), "state tensors are planned in input order"
+        last = self.graph.tensors[tensor_ids[-1]]
+        self.step.uses_scratch = True
+        self.step.state_region = (offsets[0], offsets[-1] + last.byte_size - offsets[0])
+        self.step.body.append("let rest = scratch;")
+        names = []
+        for index, tensor_id in enumerate(tensor_ids):
+            tensor = self.graph.tensors[tensor_id]
+            name = f"state{positions[index]}"
+            if index + 1 < len(tensor_ids):
+                self.step.body.append(
+                    f"let ({name}, rest) = rest.split_at_mut_checked({offsets[index + 1] - offsets[index]})"
+                    ".ok_or(arena_error(tinyml_arena::ArenaError::OutOfBounds))?;"
+                )
+            else:
+                self.step.body.append(f"let {name} = rest;")
+            self.step.body.append(
+                f"let {name}: &mut [{rust.element_type(tensor.dtype)}] = "
+                f"tinyml_arena::cast_mut({name}.get_mut(..{tensor.byte_size})"
+                ".ok_or(arena_error(tinyml_arena::ArenaError::OutOfBounds))?).map_err(arena_error)?;"
+            )
+            names.append(name)
+        return names
 
     def whole(self) -> str:
         """The `SplitRange` argument of a kernel that computes its layer as one part."""
@@ -809,6 +841,61 @@ def _svdf(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
+def _lstm_gate(b: StepBuilder, gate: int, params: LstmGateParams) -> str:
+    return _struct_block(
+        "LstmGate",
+        input_weights=b.input(1 + gate),
+        recurrent_weights=b.input(5 + gate),
+        bias=b.input(12 + gate),
+        input_weights_offset=params.input_weights_offset,
+        recurrent_weights_offset=params.recurrent_weights_offset,
+        input_multiplier=_multiplier(params.input_multiplier, params.input_shift),
+        recurrent_multiplier=_multiplier(params.recurrent_multiplier, params.recurrent_shift),
+    )
+
+
+def _lstm(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, LstmParams)
+    quant = _struct_block(
+        "LstmQuant",
+        input_offset=params.input_offset,
+        hidden_zero_point=params.hidden_zero_point,
+        forget_cell=_multiplier(params.forget_cell_multiplier, params.forget_cell_shift),
+        input_cell=_multiplier(params.input_cell_multiplier, params.input_cell_shift),
+        output_hidden=_multiplier(params.output_hidden_multiplier, params.output_hidden_shift),
+        cell_clip="None" if params.cell_clip is None else f"Some({params.cell_clip})",
+        cell_tanh=_struct(
+            "TanhInputScale", multiplier=params.cell_tanh_multiplier, right_shift=params.cell_tanh_right_shift
+        ),
+    )
+    dims = _struct(
+        "LstmDims",
+        batches=params.batches,
+        time_steps=params.time_steps,
+        input_size=params.input_size,
+        units=params.units,
+        time_major=rust.boolean(params.time_major),
+    )
+    gates = [_lstm_gate(b, gate, gate_params) for gate, gate_params in enumerate(params.gates)]
+    b.step.body.append(
+        "let gates = "
+        + _struct_block("LstmGates", input=gates[0], forget=gates[1], cell=gates[2], output=gates[3])
+        + ";"
+    )
+    hidden, cell = b.states(HIDDEN_STATE, CELL_STATE)
+    b.call(
+        "lstm::lstm",
+        "&" + b.item("QUANT", "LstmQuant", quant, 12 * 4),
+        dims,
+        "&gates",
+        b.input(0),
+        hidden,
+        cell,
+        b.output(),
+        b.whole(),
+    )
+
+
 _Emitter = Callable[[StepBuilder, PreparedParams], None]
 
 EMITTERS: dict[OpKind, _Emitter] = {
@@ -846,6 +933,7 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.SVDF: _svdf,
     OpKind.TANH: _sigmoid_like("tanh::tanh"),
     OpKind.TRANSPOSE: _transpose,
+    OpKind.UNIDIRECTIONAL_SEQUENCE_LSTM: _lstm,
 }
 
 

@@ -25,6 +25,7 @@ from tinymlc.ops import (
     hard_swish,
     leaky_relu,
     logistic,
+    lstm,
     max_pool_2d,
     maximum,
     mean,
@@ -78,6 +79,7 @@ PreparedParams: TypeAlias = (
     | gelu.GeluParams
     | rsqrt.RsqrtParams
     | svdf.SvdfParams
+    | lstm.LstmParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -117,6 +119,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SVDF: svdf.prepare,
     OpKind.TANH: tanh.prepare,
     OpKind.TRANSPOSE: transpose.prepare,
+    OpKind.UNIDIRECTIONAL_SEQUENCE_LSTM: lstm.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
@@ -134,6 +137,8 @@ def state_inputs(params: PreparedParams) -> tuple[int, ...]:
     tensors): codegen lends them mutably and the partition pass counts them as written."""
     if isinstance(params, svdf.SvdfParams):
         return (svdf.STATE_INPUT,)
+    if isinstance(params, lstm.LstmParams):
+        return (lstm.HIDDEN_STATE, lstm.CELL_STATE)
     return ()
 
 
