@@ -62,6 +62,13 @@ def _activation_quant(net: LstmNet, low: float, high: float) -> tuple[float, int
     return _int8_range(low, high)
 
 
+def _index_tensor(writer: _Writer, name: str, values: list[int]) -> int:
+    """A constant int32 operand (no quantization)."""
+    tensor = writer.tensor(name, (len(values),), schema.TensorType.INT32, 1.0, data=np.array(values, np.int32))
+    writer.graph.tensors[tensor].quantization = None
+    return tensor
+
+
 def build_lstm(net: LstmNet, rng: np.random.Generator) -> bytes:
     """The quantized flatbuffer of `net` with seeded weights, calibrated on seeded sequences."""
     layers = []
@@ -157,13 +164,10 @@ def build_lstm(net: LstmNet, rng: np.random.Generator) -> bytes:
     if net.classes:
         assert not net.int16 and not net.time_major and net.batches == 1
         last = writer.tensor("last_step", (1, width), dtype, current_scale, hidden_zero)
-        slice_inputs = [
-            current,
-            writer.tensor("slice/begin", (3,), schema.TensorType.INT32, 0.0,
-                          data=np.array([0, net.time_steps - 1, 0], np.int32)),
-            writer.tensor("slice/end", (3,), schema.TensorType.INT32, 0.0,
-                          data=np.array([1, net.time_steps, width], np.int32)),
-            writer.tensor("slice/strides", (3,), schema.TensorType.INT32, 0.0, data=np.ones(3, np.int32)),
+        slice_inputs = [current] + [
+            _index_tensor(writer, f"slice/{name}", values)
+            for name, values in (("begin", [0, net.time_steps - 1, 0]), ("end", [1, net.time_steps, width]),
+                                 ("strides", [1, 1, 1]))
         ]
         slice_options = schema.StridedSliceOptionsT()
         slice_options.shrinkAxisMask = 2
