@@ -58,7 +58,12 @@ def lstm_layer(
         scale = float(rng.uniform(0.5, 1.5) / 127 / np.sqrt(columns) * 4)
         weight_scales.append(scale)
         inputs.append(
-            mb.tensor(f"{name}/w{position}", (units, columns), scale=scale, data=rng.integers(-127, 128, (units, columns)))
+            mb.tensor(
+                f"{name}/w{position}",
+                (units, columns),
+                scale=scale,
+                data=rng.integers(-127, 128, (units, columns)),
+            )
         )
     inputs += [-1, -1, -1]
     bias_dtype = DType.INT64 if int16 else DType.INT32
@@ -69,7 +74,14 @@ def lstm_layer(
         inputs.append(mb.tensor(f"{name}/b{gate}", (units,), bias_dtype, scale=bias_scale, data=values))
     inputs += [-1, -1]
     inputs.append(
-        mb.tensor(f"{name}/hidden", (batches, units), dtype, scale=hidden_scale, zero_point=hidden_zero, variable=variable)
+        mb.tensor(
+            f"{name}/hidden",
+            (batches, units),
+            dtype,
+            scale=hidden_scale,
+            zero_point=hidden_zero,
+            variable=variable,
+        )
     )
     inputs.append(mb.tensor(f"{name}/cell", (batches, units), DType.INT16, scale=cell_scale, variable=True))
     inputs += [-1, -1, -1, -1]
@@ -77,7 +89,9 @@ def lstm_layer(
         inputs[position] = -1
     for position, tensor in (extra or {}).items():
         inputs[position] = tensor
-    output = mb.tensor(f"{name}/output", (*shape[:2], units), dtype, scale=hidden_scale, zero_point=hidden_zero)
+    output = mb.tensor(
+        f"{name}/output", (*shape[:2], units), dtype, scale=hidden_scale, zero_point=hidden_zero
+    )
     mb.op(
         "UNIDIRECTIONAL_SEQUENCE_LSTM",
         inputs,
@@ -113,7 +127,8 @@ def test_prepare_mirrors_tflm() -> None:
     _, params = prepared(lstm_model(1, (2, 5, 3), layers=({"units": 6, "cell_clip": 0.5},)))
     assert isinstance(params, LstmParams)
     assert (params.batches, params.time_steps, params.input_size, params.units) == (2, 5, 3, 6)
-    assert not params.time_major and params.activation_dtype is DType.INT8
+    assert not params.time_major
+    assert params.activation_dtype is DType.INT8
     # Q0.15 x cell (2^-11) -> cell: 2^-15 = 2^30 * 2^-14 / 2^31.
     assert (params.forget_cell_multiplier, params.forget_cell_shift) == (1 << 30, -14)
     # 2^-30 / 2^-11 = 2^-19.
@@ -139,7 +154,9 @@ def test_prepare_mirrors_tflm() -> None:
     ],
     ids=["plain", "batches_clip", "time_major", "two_layers_cell_scales"],
 )
-def test_state_evolves_as_in_tflm(int16: bool, shape: tuple[int, int, int], layers: tuple[dict[str, Any], ...]) -> None:
+def test_state_evolves_as_in_tflm(
+    int16: bool, shape: tuple[int, int, int], layers: tuple[dict[str, Any], ...]
+) -> None:
     assert_sequence_matches(lstm_model(7, shape, int16, layers), samples=8)
 
 

@@ -35,6 +35,7 @@ from tinymlc.ir import (
     GeluAttrs,
     Graph,
     LeakyReluAttrs,
+    LstmAttrs,
     Model,
     NoAttrs,
     OpAttrs,
@@ -49,7 +50,6 @@ from tinymlc.ir import (
     SqueezeAttrs,
     StridedSliceAttrs,
     SvdfAttrs,
-    LstmAttrs,
     Tensor,
     VarHandleAttrs,
 )

@@ -127,11 +127,18 @@ def _fc_multiplier(input_scale: float, weights: Tensor, role: str) -> quant.Quan
 
 def prepare(view: OpView) -> LstmParams:
     attrs = view.op.attrs
-    require(isinstance(attrs, LstmAttrs), "LSTM has no UnidirectionalSequenceLSTMOptions", "re-export the model")
+    require(
+        isinstance(attrs, LstmAttrs), "LSTM has no UnidirectionalSequenceLSTMOptions", "re-export the model"
+    )
     assert isinstance(attrs, LstmAttrs)
     require(view.num_inputs == INPUTS, f"{view.num_inputs} inputs, TFLM's LSTM takes {INPUTS}", "re-export")
     require(len(view.op.outputs) == 1, "TFLM's LSTM has one output", "re-export the model")
-    input_, hidden, cell, output = view.input(INPUT), view.input(HIDDEN_STATE), view.input(CELL_STATE), view.output()
+    input_, hidden, cell, output = (
+        view.input(INPUT),
+        view.input(HIDDEN_STATE),
+        view.input(CELL_STATE),
+        view.output(),
+    )
     require_dtype(input_, [DType.INT8, DType.INT16], "input")
     int16 = input_.dtype is DType.INT16
     for position, role in (
@@ -154,8 +161,12 @@ def prepare(view: OpView) -> LstmParams:
         f"TFLM's LSTM computes the cell gate with TANH (or sigmoid), not {attrs.activation.name}",
         "use activation='tanh' for the LSTM",
     )
-    require(cell.dtype is DType.INT16, f"cell state has type {cell.dtype.name}, TFLM's integer LSTM needs INT16")
-    require(hidden.is_variable and cell.is_variable, "the hidden and cell states must be variable tensors", "")
+    require(
+        cell.dtype is DType.INT16, f"cell state has type {cell.dtype.name}, TFLM's integer LSTM needs INT16"
+    )
+    require(
+        hidden.is_variable and cell.is_variable, "the hidden and cell states must be variable tensors", ""
+    )
     require(hidden.dtype is input_.dtype, "the hidden state's type differs from the input's", "", hidden)
     require(output.dtype is input_.dtype, "the output's type differs from the input's", "", output)
     require(len(input_.shape) == 3, f"input must be 3-D, is {list(input_.shape)}", "", input_)
@@ -178,7 +189,9 @@ def prepare(view: OpView) -> LstmParams:
     gates = []
     for gate, name in enumerate(("input", "forget", "cell", "output")):
         input_weights = _weights(view, INPUT_WEIGHTS[gate], units, input_size, f"input-to-{name} weights")
-        recurrent_weights = _weights(view, RECURRENT_WEIGHTS[gate], units, units, f"recurrent-to-{name} weights")
+        recurrent_weights = _weights(
+            view, RECURRENT_WEIGHTS[gate], units, units, f"recurrent-to-{name} weights"
+        )
         bias = view.input(BIASES[gate])
         require_dtype(bias, [bias_dtype], f"{name} gate bias")
         require(bias.shape == (units,), f"{name} gate bias must have {units} values", "", bias)
