@@ -38,7 +38,6 @@ from tinymlc.ops.fully_connected import FullyConnectedParams
 from tinymlc.ops.gelu import GeluParams
 from tinymlc.ops.hard_swish import HardSwishParams
 from tinymlc.ops.leaky_relu import LeakyReluParams
-from tinymlc.ops.lstm import CELL_STATE, HIDDEN_STATE, LstmGateParams, LstmParams
 from tinymlc.ops.mean import MeanParams
 from tinymlc.ops.mul import MulParams
 from tinymlc.ops.pad import PadParams
@@ -841,61 +840,6 @@ def _svdf(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
-def _lstm_gate(b: StepBuilder, gate: int, params: LstmGateParams) -> str:
-    return _struct_block(
-        "LstmGate",
-        input_weights=b.input(1 + gate),
-        recurrent_weights=b.input(5 + gate),
-        bias=b.input(12 + gate),
-        input_weights_offset=params.input_weights_offset,
-        recurrent_weights_offset=params.recurrent_weights_offset,
-        input_multiplier=_multiplier(params.input_multiplier, params.input_shift),
-        recurrent_multiplier=_multiplier(params.recurrent_multiplier, params.recurrent_shift),
-    )
-
-
-def _lstm(b: StepBuilder, params: PreparedParams) -> None:
-    assert isinstance(params, LstmParams)
-    quant = _struct_block(
-        "LstmQuant",
-        input_offset=params.input_offset,
-        hidden_zero_point=params.hidden_zero_point,
-        forget_cell=_multiplier(params.forget_cell_multiplier, params.forget_cell_shift),
-        input_cell=_multiplier(params.input_cell_multiplier, params.input_cell_shift),
-        output_hidden=_multiplier(params.output_hidden_multiplier, params.output_hidden_shift),
-        cell_clip="None" if params.cell_clip is None else f"Some({params.cell_clip})",
-        cell_tanh=_struct(
-            "TanhInputScale", multiplier=params.cell_tanh_multiplier, right_shift=params.cell_tanh_right_shift
-        ),
-    )
-    dims = _struct(
-        "LstmDims",
-        batches=params.batches,
-        time_steps=params.time_steps,
-        input_size=params.input_size,
-        units=params.units,
-        time_major=rust.boolean(params.time_major),
-    )
-    gates = [_lstm_gate(b, gate, gate_params) for gate, gate_params in enumerate(params.gates)]
-    b.step.body.append(
-        "let gates = "
-        + _struct_block("LstmGates", input=gates[0], forget=gates[1], cell=gates[2], output=gates[3])
-        + ";"
-    )
-    hidden, cell = b.states(HIDDEN_STATE, CELL_STATE)
-    b.call(
-        "lstm::lstm",
-        "&" + b.item("QUANT", "LstmQuant", quant, 12 * 4),
-        dims,
-        "&gates",
-        b.input(0),
-        hidden,
-        cell,
-        b.output(),
-        b.whole(),
-    )
-
-
 _Emitter = Callable[[StepBuilder, PreparedParams], None]
 
 EMITTERS: dict[OpKind, _Emitter] = {
@@ -933,7 +877,6 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.SVDF: _svdf,
     OpKind.TANH: _sigmoid_like("tanh::tanh"),
     OpKind.TRANSPOSE: _transpose,
-    OpKind.UNIDIRECTIONAL_SEQUENCE_LSTM: _lstm,
 }
 
 
@@ -987,3 +930,9 @@ def constant_item(tensor_id: int, tensor: Tensor) -> str:
         f"/// {rust.string(tensor.name)[1:-1]} {list(tensor.shape)}\n"
         f"static {constant_name(tensor_id)}: Aligned<[{element}; {values.size}]> = Aligned({literal});"
     )
+
+
+# Emitters in modules of their own, which import this one's builder.
+from tinymlc.codegen.steps_recurrent import RECURRENT_EMITTERS  # noqa: E402
+
+EMITTERS.update(RECURRENT_EMITTERS)
