@@ -118,6 +118,10 @@ pub trait LstmAccumulator: Copy + private::Sealed {
     fn add(self, bias: Self) -> Self;
     /// TFLM's `MultiplyByQuantizedMultiplier` overload for this type.
     fn requantize(self, multiplier: QuantizedMultiplier) -> i32;
+    /// Whether [`Self::requantize`] is defined for `multiplier`.
+    fn can_requantize(_multiplier: QuantizedMultiplier) -> bool {
+        true
+    }
 }
 
 mod private {
@@ -159,6 +163,9 @@ impl LstmAccumulator for i64 {
         let total_shift = (15 - multiplier.shift) as u32;
         let round = 1i64 << (total_shift - 1);
         (self.wrapping_mul(i64::from(reduced)).wrapping_add(round) >> total_shift) as i32
+    }
+    fn can_requantize(multiplier: QuantizedMultiplier) -> bool {
+        (-31..=7).contains(&multiplier.shift)
     }
 }
 
@@ -294,7 +301,7 @@ fn gate_sum<A: QuantElement, B: LstmAccumulator>(
     saturating_add(from_input, from_hidden)
 }
 
-fn check_gate<B>(gate: &LstmGate<'_, B>, dims: &LstmDims, wide: bool) -> KernelResult {
+fn check_gate<B: LstmAccumulator>(gate: &LstmGate<'_, B>, dims: &LstmDims) -> KernelResult {
     let units = dims.units;
     expect_len(
         gate.input_weights.len(),
@@ -309,11 +316,7 @@ fn check_gate<B>(gate: &LstmGate<'_, B>, dims: &LstmDims, wide: bool) -> KernelR
             .ok_or(KernelError::InvalidParameter)?,
     )?;
     expect_len(gate.bias.len(), units)?;
-    if wide
-        && [gate.input_multiplier, gate.recurrent_multiplier]
-            .iter()
-            .any(|m| !(-31..=7).contains(&m.shift))
-    {
+    if !B::can_requantize(gate.input_multiplier) || !B::can_requantize(gate.recurrent_multiplier) {
         return Err(KernelError::InvalidParameter);
     }
     Ok(())
@@ -339,9 +342,8 @@ pub fn lstm<A: QuantElement, B: LstmAccumulator>(
     expect_len(output.len(), product(steps, dims.units)?)?;
     expect_len(hidden.len(), product(dims.batches, dims.units)?)?;
     expect_len(cell.len(), product(dims.batches, dims.units)?)?;
-    let wide = core::mem::size_of::<B>() == 8;
     for gate in [&gates.input, &gates.forget, &gates.cell, &gates.output] {
-        check_gate(gate, &dims, wide)?;
+        check_gate(gate, &dims)?;
     }
     if !(0..=30).contains(&quant.cell_tanh.right_shift) {
         return Err(KernelError::InvalidParameter);
@@ -617,5 +619,162 @@ mod tests {
         .is_err());
         run(&mut hidden, &mut cell, &mut output, SplitRange::new(0, 0)).unwrap();
         assert_eq!((hidden, cell), ([5], [7]));
+    }
+
+    /// Gates with recurrent weights, so each step depends on the previous hidden state.
+    fn mixing_gate<B: LstmAccumulator>(
+        weights: &'static [i8],
+        recurrent: &'static [i8],
+        bias: &'static [B],
+        input_multiplier: QuantizedMultiplier,
+    ) -> LstmGate<'static, B> {
+        LstmGate {
+            input_weights: weights,
+            recurrent_weights: recurrent,
+            bias,
+            input_weights_offset: 0,
+            recurrent_weights_offset: 0,
+            input_multiplier,
+            recurrent_multiplier: QuantizedMultiplier {
+                multiplier: 1 << 30,
+                shift: 6,
+            },
+        }
+    }
+
+    fn run_two_sequences<A: QuantElement + Default, B: LstmAccumulator>(
+        gates: &LstmGates<'_, B>,
+        sequences: [[A; 6]; 2],
+        time_major: bool,
+    ) -> [A; 12] {
+        // Two sequences of 3 steps of 2 features, 2 units each.
+        let dims = LstmDims {
+            batches: 2,
+            time_steps: 3,
+            input_size: 2,
+            units: 2,
+            time_major,
+        };
+        let mut input = [A::default(); 12];
+        for (sequence, values) in sequences.iter().enumerate() {
+            for time in 0..3 {
+                let row = if time_major {
+                    time * 2 + sequence
+                } else {
+                    sequence * 3 + time
+                };
+                input[row * 2..row * 2 + 2].copy_from_slice(&values[time * 2..time * 2 + 2]);
+            }
+        }
+        let (mut hidden, mut cell, mut output) = ([A::default(); 4], [0i16; 4], [A::default(); 12]);
+        lstm(
+            &quant(),
+            dims,
+            gates,
+            &input,
+            &mut hidden,
+            &mut cell,
+            &mut output,
+            SplitRange::new(0, 1),
+        )
+        .unwrap();
+        // Back to [sequence][time][unit].
+        let mut by_sequence = [A::default(); 12];
+        for sequence in 0..2 {
+            for time in 0..3 {
+                let row = if time_major {
+                    time * 2 + sequence
+                } else {
+                    sequence * 3 + time
+                };
+                by_sequence[(sequence * 3 + time) * 2..][..2]
+                    .copy_from_slice(&output[row * 2..][..2]);
+            }
+        }
+        by_sequence
+    }
+
+    #[test]
+    fn time_major_walks_the_same_sequences() {
+        let m = QuantizedMultiplier {
+            multiplier: 1 << 30,
+            shift: 6,
+        };
+        let gates = LstmGates {
+            input: mixing_gate::<i32>(&[20, -10, 5, 30], &[10, -20, 30, 5], &[0, 100], m),
+            forget: mixing_gate(&[-5, 25, 15, -30], &[5, 5, -10, 20], &[300, 200], m),
+            cell: mixing_gate(&[40, 10, -30, 20], &[-15, 25, 10, -5], &[0, -50], m),
+            output: mixing_gate(&[10, 10, -20, 35], &[20, -5, 5, 15], &[50, 0], m),
+        };
+        let sequences = [[90i8, -40, 60, 10, -70, 120], [-20, 100, 30, -90, 50, 50]];
+        let batch_major = run_two_sequences(&gates, sequences, false);
+        assert_eq!(run_two_sequences(&gates, sequences, true), batch_major);
+        // The sequences differ, so their outputs do, and the state moves over time.
+        assert_ne!(batch_major[..6], batch_major[6..]);
+        assert_ne!(batch_major[..2], batch_major[2..4]);
+    }
+
+    #[test]
+    fn sixteen_by_eight_accumulates_in_i64() {
+        // Input scale 2^-14: 2^-14 * 2^-7 / 2^-12 = 2^-9 (shift -8).
+        let m = QuantizedMultiplier {
+            multiplier: 1 << 30,
+            shift: -8,
+        };
+        let gates = LstmGates {
+            input: mixing_gate::<i64>(&[120, -60, 30, 127], &[10, -20, 30, 5], &[0, 1 << 20], m),
+            forget: mixing_gate(
+                &[-30, 127, 90, -127],
+                &[5, 5, -10, 20],
+                &[1 << 21, 1 << 20],
+                m,
+            ),
+            cell: mixing_gate(
+                &[127, 60, -127, 100],
+                &[-15, 25, 10, -5],
+                &[0, -(1 << 19)],
+                m,
+            ),
+            output: mixing_gate(&[60, 60, -120, 127], &[20, -5, 5, 15], &[1 << 19, 0], m),
+        };
+        let sequences = [
+            [16000i16, -8000, 12000, 2000, -14000, 16383],
+            [-4000, 15000, 6000, -16000, 9000, 9000],
+        ];
+        let batch_major = run_two_sequences(&gates, sequences, false);
+        assert_eq!(run_two_sequences(&gates, sequences, true), batch_major);
+        assert_ne!(batch_major[..6], batch_major[6..]);
+        // A shift the 64-bit requantization does not define is refused, not computed.
+        let bad = LstmGates {
+            cell: mixing_gate(
+                &[0; 4],
+                &[0; 4],
+                &[0, 0],
+                QuantizedMultiplier {
+                    multiplier: 1 << 30,
+                    shift: 9,
+                },
+            ),
+            ..gates
+        };
+        let (mut hidden, mut cell, mut output) = ([0i16; 2], [0i16; 2], [0i16; 2]);
+        let dims = LstmDims {
+            batches: 1,
+            time_steps: 1,
+            input_size: 2,
+            units: 2,
+            time_major: false,
+        };
+        let result = lstm(
+            &quant(),
+            dims,
+            &bad,
+            &[0i16; 2],
+            &mut hidden,
+            &mut cell,
+            &mut output,
+            SplitRange::new(0, 1),
+        );
+        assert_eq!(result, Err(KernelError::InvalidParameter));
     }
 }
