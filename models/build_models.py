@@ -114,6 +114,8 @@ class ModelSpec:
     # TFLite (not Micro) has no kernel for the op in this mode (16x8 LSTM): TFLM's own
     # outputs stand in for the reference, and the reason is recorded.
     tflite_unsupported: str | None = None
+    # 16x8 quantization: int16 activations (symmetric), int8 weights, int64 bias.
+    int16_activations: bool = False
 
 
 def model_seed(name: str) -> int:
@@ -486,7 +488,9 @@ def convert(spec: ModelSpec, graph: Graph, rng: np.random.Generator) -> bytes:
         calibration = [[i.sample(rng) for i in graph.inputs] for _ in range(CALIBRATION_SAMPLES)]
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: iter(calibration)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+            if spec.int16_activations else tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.as_dtype(spec.expectations.input_dtype.lower())
         converter.inference_output_type = tf.as_dtype(spec.expectations.output_dtype.lower())
         # Private but long-standing converter switch; the only way to get
@@ -593,13 +597,16 @@ class ArenaProbe:
 ARENA_PROBE = ArenaProbe()
 
 
+# Quantized input types: (min, max, numpy type).
+INTEGER_RANGES = {"INT8": (-128, 127, np.int8), "INT16": (-32768, 32767, np.int16)}
+
+
 def random_model_inputs(summary: inspect.ModelSummary, rng: np.random.Generator) -> list[np.ndarray]:
     inputs = []
     for tensor in summary.inputs:
-        if tensor.dtype == "INT8":
-            inputs.append(rng.integers(-128, 128, tensor.shape).astype(np.int8))
-        elif tensor.dtype == "INT16":
-            inputs.append(rng.integers(-32768, 32768, tensor.shape).astype(np.int16))
+        if tensor.dtype in INTEGER_RANGES:
+            low, high, dtype = INTEGER_RANGES[tensor.dtype]
+            inputs.append(rng.integers(low, high + 1, tensor.shape).astype(dtype))
         else:
             inputs.append(rng.standard_normal(tensor.shape).astype(np.float32))
     return inputs
@@ -654,12 +661,11 @@ class RuntimeReport:
 
 
 def quantize_for_input(value: np.ndarray, tensor: inspect.TensorInfo) -> np.ndarray:
-    if tensor.dtype == "INT16":
-        return np.clip(np.round(value / tensor.scales[0]), -32768, 32767).astype(np.int16)
-    if tensor.dtype != "INT8":
+    if tensor.dtype not in INTEGER_RANGES:
         return value.astype(np.float32)
+    low, high, dtype = INTEGER_RANGES[tensor.dtype]
     quantized = np.round(value / tensor.scales[0]) + tensor.zero_points[0]
-    return np.clip(quantized, -128, 127).astype(np.int8)
+    return np.clip(quantized, low, high).astype(dtype)
 
 
 Run = list[np.ndarray]  # the outputs (or inputs) of one invocation
@@ -1077,9 +1083,11 @@ def error_models() -> list[ModelSpec]:
 def all_models() -> list[ModelSpec]:
     import build_stateful  # noqa: PLC0415 -- it imports this module
     import build_lstm  # noqa: PLC0415 -- it imports this module
+    from build_i16_elementwise import i16_elementwise_models  # imports this module's helpers
     models = (app_models() + conv_models() + dense_and_pool_models() + activation_models()
               + binary_models() + shape_models() + quantization_models() + error_models()
-              + build_stateful.stateful_models() + build_lstm.lstm_models())
+              + build_stateful.stateful_models() + i16_elementwise_models()
+              + build_lstm.lstm_models())
     names = [m.name for m in models]
     assert len(names) == len(set(names)), "duplicate model names"
     return models

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from absl import app
+from cmsis_nn import ratio_to_cmsis_nn
 from qemu_counts import per_core_counts
 
 from tinymlc import tflm_reference
@@ -52,7 +53,7 @@ def main(argv: list[str]) -> int:
     ):
         by_model.setdefault(Path(model_arg), []).append(run_on_board(board, Path(runner), Path(size_json)))
     header = (
-        f"{'model':<40} {'board':<13} {'insns/inference':>15} {'flash':>9} {'RAM':>9} "
+        f"{'model':<40} {'board':<13} {'insns/inference':>15} {'/CMSIS-NN':>9} {'flash':>9} {'RAM':>9} "
         f"{'arena':>8} {'TFLM arena':>10} {'.tflite':>9}"
     )
     print(header)
@@ -61,14 +62,18 @@ def main(argv: list[str]) -> int:
         compiled = compile_model(load_model(model))
         tflm_arena = tflm_reference.smallest_arena(model, compiled.plan.tflm_greedy_bytes)
         for run in runs:
+            ratio = ratio_to_cmsis_nn(model.stem, run.board, run.instructions)
             print(
-                f"{model.stem:<40} {run.board:<13} {run.instructions:>15,} {run.flash:>9,} {run.ram:>9,} "
+                f"{model.stem:<40} {run.board:<13} {run.instructions:>15,} "
+                f"{ratio:>9} {run.flash:>9,} {run.ram:>9,} "
                 f"{compiled.plan.arena_bytes:>8,} {tflm_arena:>10,} {model.stat().st_size:>9,}"
             )
         print(f"measured {model.stem}", file=sys.stderr)
     print()
     print("flash, RAM: the whole ELF: code, weights, the embedded test inputs and expected outputs,")
     print("16 KiB of stack per core, arena. insns/inference: core 0, median over the test inputs.")
+    print("/CMSIS-NN: insns/inference over TFLite Micro + CMSIS-NN's on the same Cortex-M4 board")
+    print("(tools/bench/cmsis_nn.py says how those were measured).")
     return 0
 
 

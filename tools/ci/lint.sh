@@ -40,5 +40,5 @@ fi
 # tools/bench shares the compiler's configuration (it is typed the same way).
 (cd tools/tinymlc && "${venv}/bin/ruff" check . ../bench && "${venv}/bin/ruff" format --check . ../bench &&
   "${venv}/bin/mypy" && "${venv}/bin/mypy" ../bench/model_bench.py ../bench/firmware_bench.py ../bench/multicore_bench.py \
-    ../bench/speedup_bench.py ../bench/qemu_counts.py)
+    ../bench/speedup_bench.py ../bench/qemu_counts.py ../bench/cmsis_nn.py)
 echo "lint: ruff and mypy clean"

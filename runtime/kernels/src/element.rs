@@ -1,8 +1,9 @@
 //! The quantized element types kernels are generic over.
 
-/// An integer type used for quantized tensor data (`i8` or `i16`).
+/// An integer type used for quantized tensor data: `i8` and `i16` activations, and `i32`,
+/// which TFLM's QUANTIZE converts to and from (int8/int16 <-> int32 requantization).
 ///
-/// Sealed: only the types TFLM uses for quantized activations implement it.
+/// Sealed: only the types TFLM quantizes implement it.
 pub trait QuantElement: Copy + Ord + private::Sealed {
     /// Smallest value, widened.
     const MIN: i32;
@@ -22,6 +23,7 @@ mod private {
     pub trait Sealed {}
     impl Sealed for i8 {}
     impl Sealed for i16 {}
+    impl Sealed for i32 {}
 }
 
 macro_rules! impl_quant_element {
@@ -48,6 +50,7 @@ macro_rules! impl_quant_element {
 
 impl_quant_element!(i8);
 impl_quant_element!(i16);
+impl_quant_element!(i32);
 
 #[cfg(test)]
 mod tests {
@@ -60,5 +63,6 @@ mod tests {
         assert_eq!(i8::saturate(-5), -5);
         assert_eq!(i16::saturate(40_000), 32_767);
         assert_eq!(i16::saturate(i32::MIN), -32_768);
+        assert_eq!(i32::saturate(i32::MIN), i32::MIN);
     }
 }

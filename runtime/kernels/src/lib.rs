@@ -5,7 +5,8 @@
 //! precomputed; every kernel computes only a caller-chosen part of its output
 //! (see [`split`]) so that several cores can share one operator.
 #![cfg_attr(not(test), no_std)]
-#![forbid(unsafe_code)]
+// `unsafe` only in `optimized::dsp`, the DSP instructions' `asm!` (see its docs).
+#![deny(unsafe_code)]
 
 pub mod error;
 pub mod fixed_point;
@@ -35,6 +36,7 @@ pub mod pooling;
 pub mod quantize;
 pub mod reshape;
 pub mod rsqrt;
+pub mod sigmoid16;
 pub mod softmax;
 pub mod strided_slice;
 pub mod svdf;

@@ -21,6 +21,7 @@
 use crate::element::QuantElement;
 use crate::error::{expect_len, KernelError, KernelResult};
 use crate::quant::QuantizedMultiplier;
+use crate::sigmoid16::{logistic_element, tanh_element, Int16SigmoidParams};
 use crate::split::SplitRange;
 
 /// Sizes of an LSTM layer (TFLM's `LstmSizeInfo`).
@@ -36,23 +37,6 @@ pub struct LstmDims {
     pub units: usize,
     /// Input and output are `[time, batch, ...]` (else `[batch, time, ...]`).
     pub time_major: bool,
-}
-
-/// TFLM's int16 TANH rescaling of its input: `(x * multiplier + round) >> right_shift`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TanhInputScale {
-    /// Multiplier of the input (3 times a power of two: the table's 4/3 range scaling).
-    pub multiplier: i32,
-    /// Rounding right shift after the multiplication (0..=30).
-    pub right_shift: i32,
-}
-
-impl TanhInputScale {
-    /// The gates' Q3.12 sums (`Tanh` at `cell_state_scale_power` -12).
-    pub const Q3_12: Self = Self {
-        multiplier: 3,
-        right_shift: 0,
-    };
 }
 
 /// One gate's weights, bias and fully-connected quantization.
@@ -103,8 +87,9 @@ pub struct LstmQuant {
     pub output_hidden: QuantizedMultiplier,
     /// `[-clip, clip]` the cell values are clamped to (`cell_clip > 0` in the model).
     pub cell_clip: Option<i16>,
-    /// Rescaling of the cell state into the int16 TANH's input.
-    pub cell_tanh: TanhInputScale,
+    /// The int16 TANH's rescaling of the cell state: `(0, 12 + p)` for a cell scale
+    /// of `2^p` with `p >= -12`, else `(3, -12 - p)` (TFLM's `lstm_internal::Tanh`).
+    pub cell_tanh: Int16SigmoidParams,
 }
 
 /// The accumulator of a gate's products: `i32` (int8 activations, 32-bit bias,
@@ -169,81 +154,12 @@ impl LstmAccumulator for i64 {
     }
 }
 
-/// `sigmoid(i / 24)` in unsigned Q0.16 for `i` in `0..256`: the table TFLM's int16
-/// LOGISTIC and TANH interpolate (`tanh(x) = 2 sigmoid(2x) - 1`, both odd around their
-/// centre, so only `|x|` is looked up). TFLM's values, which the rounded formula
-/// misses by one in 44 places; `tests/test_op_lstm.py` checks them against the
-/// `tflite-micro` interpreter.
-const SIGMOID_TABLE: [u16; 256] = [
-    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149, 40794,
-    41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369, 47911, 48443,
-    48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169, 53581, 53983, 54374,
-    54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433, 57724, 58007, 58280, 58544,
-    58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370, 60565, 60753, 60935, 61110, 61279,
-    61441, 61599, 61750, 61896, 62036, 62172, 62302, 62428, 62549, 62666, 62778, 62886, 62990,
-    63090, 63186, 63279, 63368, 63454, 63536, 63615, 63691, 63765, 63835, 63903, 63968, 64030,
-    64090, 64148, 64204, 64257, 64308, 64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652,
-    64687, 64721, 64754, 64786, 64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019,
-    65039, 65060, 65079, 65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234,
-    65246, 65258, 65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360,
-    65367, 65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
-    65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474, 65476,
-    65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498, 65500, 65501,
-    65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513, 65514, 65515, 65516,
-    65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522, 65523, 65523, 65524, 65524,
-    65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528, 65528, 65528, 65529, 65529, 65529,
-    65529, 65530, 65530, 65530, 65530, 65531, 65531, 65531, 65531, 65531, 65532, 65532, 65532,
-    65532, 65532, 65532, 65533, 65533, 65533, 65533, 65533, 65533, 65533, 65533, 65534, 65534,
-    65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535,
-];
-
-/// The table at `magnitude` with `fraction_bits` bits below the index, interpolated
-/// and scaled by `2^fraction_bits`; `None` from index 255 on (TFLM saturates there).
-fn interpolate(magnitude: u32, fraction_bits: u32) -> Option<u32> {
-    let index = (magnitude >> fraction_bits) as usize;
-    match (SIGMOID_TABLE.get(index), SIGMOID_TABLE.get(index + 1)) {
-        (Some(&low), Some(&high)) => {
-            let (low, high) = (u32::from(low), u32::from(high));
-            let fraction = magnitude & ((1 << fraction_bits) - 1);
-            // The table increases, so `high - low` never wraps.
-            Some((low << fraction_bits) + fraction * (high - low))
-        }
-        _ => None,
-    }
-}
-
-/// TFLM's int16 LOGISTIC of a Q3.12 value (input multiplier 3, no shift): Q0.15.
-fn sigmoid_q3_12(x: i16) -> i16 {
-    let value = i32::from(x) * 3;
-    let result = interpolate(value.unsigned_abs(), 9).unwrap_or(0x7FFF << 10);
-    let result = if value >= 0 {
-        result + (1 << 9)
-    } else {
-        (1u32 << (16 + 9)) - result + (1 << 9) - 1
-    };
-    // TFLM narrows the unsigned result to int16_t (modulo 2^16).
-    (result >> 10) as u16 as i16
-}
-
-/// TFLM's int16 TANH of `x` rescaled by `scale`: Q0.15.
-fn tanh(scale: TanhInputScale, x: i16) -> i16 {
-    let round = if scale.right_shift > 0 {
-        1i32 << (scale.right_shift - 1)
-    } else {
-        0
-    };
-    let value = i32::from(x)
-        .wrapping_mul(scale.multiplier)
-        .wrapping_add(round)
-        >> scale.right_shift;
-    let result = interpolate(value.unsigned_abs(), 8).unwrap_or(0xFFFF << 8) as i32;
-    let result = if value >= 0 {
-        result - (1 << (14 + 9)) + (1 << (9 - 2))
-    } else {
-        -result + (1 << (14 + 9)) + (1 << (9 - 2)) - 1
-    };
-    (result >> (9 - 1)) as i16
-}
+/// TFLM's int16 LOGISTIC and TANH of the gates' Q3.12 sums (`Tanh` at
+/// `cell_state_scale_power` -12): the power-of-two case, no shift.
+const Q3_12: Int16SigmoidParams = Int16SigmoidParams {
+    input_multiplier: 0,
+    input_left_shift: 0,
+};
 
 /// `reference_integer_ops::MulElementwise` of two symmetric int16 values.
 fn multiply(a: i16, b: i16, multiplier: QuantizedMultiplier) -> i32 {
@@ -345,9 +261,6 @@ pub fn lstm<A: QuantElement, B: LstmAccumulator>(
     for gate in [&gates.input, &gates.forget, &gates.cell, &gates.output] {
         check_gate(gate, &dims)?;
     }
-    if !(0..=30).contains(&quant.cell_tanh.right_shift) {
-        return Err(KernelError::InvalidParameter);
-    }
     part.check_within(1)?;
     if part.is_empty() {
         return Ok(());
@@ -404,9 +317,9 @@ fn step<A: QuantElement, B: LstmAccumulator>(
     for (((input_row, hidden_row), cell_row), output_row) in rows {
         for unit in 0..dims.units {
             let sum = |gate| gate_sum(gate, quant, dims, unit, input_row, hidden_row);
-            let forget = sigmoid_q3_12(sum(&gates.forget));
-            let input_gate = sigmoid_q3_12(sum(&gates.input));
-            let cell_gate = tanh(TanhInputScale::Q3_12, sum(&gates.cell));
+            let forget = logistic_element(&Q3_12, sum(&gates.forget));
+            let input_gate = logistic_element(&Q3_12, sum(&gates.input));
+            let cell_gate = tanh_element(&Q3_12, sum(&gates.cell));
             let kept = i16::saturate(multiply(forget, cell_row[unit], quant.forget_cell));
             let added = i16::saturate(multiply(input_gate, cell_gate, quant.input_cell));
             let mut new_cell = saturating_add(kept, added);
@@ -415,9 +328,9 @@ fn step<A: QuantElement, B: LstmAccumulator>(
                 new_cell = new_cell.min(clip).max(clip.wrapping_neg());
             }
             cell_row[unit] = new_cell;
-            let output_gate = sigmoid_q3_12(sum(&gates.output));
+            let output_gate = logistic_element(&Q3_12, sum(&gates.output));
             let hidden_value = multiply(
-                tanh(quant.cell_tanh, new_cell),
+                tanh_element(&quant.cell_tanh, new_cell),
                 output_gate,
                 quant.output_hidden,
             );
@@ -431,39 +344,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sigmoid_is_half_at_zero_and_spans_q0_15() {
-        assert_eq!(sigmoid_q3_12(0), 16384);
-        // Q3.12 ends at +-8: sigmoid(8) = 0.99966, short of the table's saturation.
-        assert_eq!(sigmoid_q3_12(i16::MAX), 32757);
-        assert_eq!(sigmoid_q3_12(i16::MIN), 11);
-        // sigmoid(1.0) = 0.7311, Q0.15 23955.
-        assert!((i32::from(sigmoid_q3_12(4096)) - 23955).abs() <= 2);
-        // Symmetric around one half (plus the rounding of the negative branch).
-        assert_eq!(
-            i32::from(sigmoid_q3_12(2000)) + i32::from(sigmoid_q3_12(-2000)),
-            32768
-        );
-    }
-
-    #[test]
-    fn tanh_is_odd_and_rescales_the_cell() {
-        assert_eq!(tanh(TanhInputScale::Q3_12, 0), 0);
-        assert_eq!(tanh(TanhInputScale::Q3_12, i16::MAX), 32767);
-        assert_eq!(tanh(TanhInputScale::Q3_12, i16::MIN), -32767);
-        // tanh(1.0) = 0.7616, Q0.15 24956.
-        assert!((i32::from(tanh(TanhInputScale::Q3_12, 4096)) - 24956).abs() <= 2);
-        // A cell scale of 2^-11 doubles the multiplier: 2048 is 1.0.
-        let q4_11 = TanhInputScale {
-            multiplier: 6,
-            right_shift: 0,
+    fn cell_tanh_rescales_the_cell_scale_into_q3_12() {
+        let x = |params: Int16SigmoidParams, value: i16| tanh_element(&params, value);
+        // Cell scale 2^-11: 2048 is 1.0, as 4096 is in Q3.12.
+        let q4_11 = Int16SigmoidParams {
+            input_multiplier: 0,
+            input_left_shift: 1,
         };
-        assert_eq!(tanh(q4_11, 2048), tanh(TanhInputScale::Q3_12, 4096));
-        // 2^-13 halves it, rounding.
-        let q2_13 = TanhInputScale {
-            multiplier: 3,
-            right_shift: 1,
+        assert_eq!(x(q4_11, 2048), x(Q3_12, 4096));
+        // 2^-13 (below Q3.12): a rounding right shift.
+        let q2_13 = Int16SigmoidParams {
+            input_multiplier: 3,
+            input_left_shift: 1,
         };
-        assert_eq!(tanh(q2_13, 8192), tanh(TanhInputScale::Q3_12, 4096));
+        assert_eq!(x(q2_13, 8192), x(Q3_12, 4096));
     }
 
     #[test]
@@ -524,9 +418,9 @@ mod tests {
                 shift: -22,
             },
             cell_clip: None,
-            cell_tanh: TanhInputScale {
-                multiplier: 6,
-                right_shift: 0,
+            cell_tanh: Int16SigmoidParams {
+                input_multiplier: 0,
+                input_left_shift: 1,
             },
         }
     }

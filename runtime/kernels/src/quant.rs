@@ -87,22 +87,23 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
 
 /// [`multiply_by_quantized_multiplier`] with its shift decoded once, for kernels that
 /// apply one multiplier to many values: the per-call clamps and masks of the
-/// reference become constants, and both roundings fold into one add and shift each.
+/// reference become constants, and the high multiply folds into one add and shift.
 ///
 /// Equal to the reference for every input (see the tests): gemmlowp's
 /// `SaturatingRoundingDoublingHighMul` nudges by `2^30` for a non-negative product
 /// and by `1 - 2^30` for a negative one, then divides truncating; both cases are
-/// `floor((product + 2^30) / 2^31)`. `RoundingDivideByPOT(x, e)` rounds half away
-/// from zero, which is `floor((x + 2^(e-1) - [x < 0]) / 2^e)` for `e > 0`.
+/// `floor((product + 2^30) / 2^31)`. `RoundingDivideByPOT` is gemmlowp's own
+/// 32-bit formula with its mask and threshold decoded once (no 64-bit shift by a
+/// variable amount, which costs a dozen instructions on a 32-bit core).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Requantizer {
     multiplier: i32,
     left_shift: u32,
     right_shift: u32,
-    /// `2^(right_shift - 1)`, or 0 when there is no right shift.
-    round: i64,
-    /// 1 when a right shift rounds, so that negative ties go away from zero.
-    negative_tie: i64,
+    /// `2^right_shift - 1`: the bits the right shift drops.
+    mask: i32,
+    /// `mask >> 1`: dropped bits above it round up (one more for a negative value).
+    threshold: i32,
 }
 
 impl Requantizer {
@@ -119,24 +120,20 @@ impl Requantizer {
             multiplier: m.multiplier,
             left_shift: m.shift.clamp(0, 31) as u32,
             right_shift,
-            round: if right_shift > 0 {
-                1 << (right_shift - 1)
-            } else {
-                0
-            },
-            negative_tie: i64::from(right_shift > 0),
+            mask: ((1u32 << right_shift) - 1) as i32,
+            threshold: ((1u32 << right_shift) - 1) as i32 >> 1,
         }
     }
 
     /// `MultiplyByQuantizedMultiplier(x, multiplier, shift)`.
     #[inline(always)]
     pub fn apply(&self, x: i32) -> i32 {
-        let high = i64::from(saturating_rounding_doubling_high_mul_fast(
+        let high = saturating_rounding_doubling_high_mul_fast(
             x.wrapping_shl(self.left_shift),
             self.multiplier,
-        ));
-        let negative = i64::from(high < 0) & self.negative_tie;
-        ((high + self.round - negative) >> self.right_shift) as i32
+        );
+        let threshold = self.threshold + i32::from(high < 0);
+        (high >> self.right_shift) + i32::from(high & self.mask > threshold)
     }
 }
 

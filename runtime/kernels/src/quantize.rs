@@ -42,7 +42,7 @@ pub struct RequantizeParams {
     pub multiplier: QuantizedMultiplier,
 }
 
-/// Integer -> integer QUANTIZE (INT8 <-> INT16 and INT8 -> INT8):
+/// Integer -> integer QUANTIZE (INT8/INT16 -> INT8/INT16/INT32, INT32 -> INT8/INT16):
 /// `clamp(MultiplyByQuantizedMultiplier(x - input_zp) + output_zp)`.
 pub fn requantize<I: QuantElement, O: QuantElement>(
     params: &RequantizeParams,
@@ -144,6 +144,42 @@ mod tests {
         let mut wide = [0i16; 2];
         requantize(&widen, &[127i8, -128], &mut wide, SplitRange::full(2)).unwrap();
         assert_eq!(wide, [32512, -32768]);
+    }
+
+    #[test]
+    fn requantize_int16_to_int32_and_back() {
+        // Ratio 2^8 (2^30 with shift 9; the input is shifted left by 9 first, which
+        // wraps, as in TFLM, for shifts that push int16 values past 31 bits).
+        let widen = RequantizeParams {
+            input_zero_point: 0,
+            output_zero_point: 5,
+            multiplier: QuantizedMultiplier {
+                multiplier: 1 << 30,
+                shift: 9,
+            },
+        };
+        let mut wide = [0i32; 2];
+        requantize(
+            &widen,
+            &[i16::MAX, i16::MIN],
+            &mut wide,
+            SplitRange::full(2),
+        )
+        .unwrap();
+        assert_eq!(wide, [(32767 << 8) + 5, (-32768 << 8) + 5]);
+        // Back at 2^-8 (shift -7): int32 values beyond int16 saturate.
+        let narrow = RequantizeParams {
+            input_zero_point: 5,
+            output_zero_point: 0,
+            multiplier: QuantizedMultiplier {
+                multiplier: 1 << 30,
+                shift: -7,
+            },
+        };
+        let mut out = [0i16; 3];
+        let input = [wide[0], wide[1], i32::MAX];
+        requantize(&narrow, &input, &mut out, SplitRange::full(3)).unwrap();
+        assert_eq!(out, [i16::MAX, i16::MIN, i16::MAX]);
     }
 
     #[test]

@@ -135,12 +135,12 @@ def test_prepare_mirrors_tflm() -> None:
     assert (params.input_cell_multiplier, params.input_cell_shift) == (1 << 30, -18)
     # 0.5 / 2^-11.
     assert params.cell_clip == 1024
-    # Cell scale 2^-11: TFLM's tanh takes the cell times 3 << 1.
-    assert (params.cell_tanh_multiplier, params.cell_tanh_right_shift) == (6, 0)
+    # Cell scale 2^-11: TFLM's tanh takes the cell times 3 << 1 (the power-of-two case).
+    assert (params.cell_tanh_input_multiplier, params.cell_tanh_input_left_shift) == (0, 1)
     _, params = prepared(lstm_model(1, (3, 2, 4), layers=({"time_major": True, "cell_scale": 2.0**-14},)))
     assert isinstance(params, LstmParams)
     assert (params.batches, params.time_steps, params.cell_clip) == (2, 3, None)
-    assert (params.cell_tanh_multiplier, params.cell_tanh_right_shift) == (3, 2)
+    assert (params.cell_tanh_input_multiplier, params.cell_tanh_input_left_shift) == (3, 2)
 
 
 @pytest.mark.parametrize("int16", [False, True], ids=["8x8", "16x8"])

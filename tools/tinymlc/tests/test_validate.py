@@ -41,7 +41,7 @@ def test_collects_all_problems_at_once() -> None:
     assert "needs quantization parameters" in text
     assert "'d'" in text
     assert "per-channel filter quantization must be along axis 0" in text
-    assert "type INT16" in text
+    assert "int16 TANH output scale must be 2^-15" in text
     ops = {d.op_index for d in errors if d.op_index is not None}
     assert {1, 2, 3, 4, 5} <= ops
     assert all(d.suggestion for d in diagnostics)

@@ -24,7 +24,9 @@ use core::ops::Range;
 use crate::conv::ConvLayout;
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::error::{KernelError, KernelResult};
-use crate::quant::Requantizer;
+use crate::optimized::dsp::FAST_PATHS;
+use crate::optimized::mat_mult::{dot_2x2, pack};
+use crate::quant::{QuantizedMultiplier, Requantizer};
 use crate::shape::Nhwc;
 use crate::spatial::WindowAxis;
 use crate::split::OutputTile;
@@ -32,6 +34,10 @@ use crate::split::OutputTile;
 /// Output channels accumulated together on the stack (256 bytes) when the window is
 /// gathered in chunks; each block gathers the window once.
 const BLOCK: usize = 64;
+
+/// The longest window the DSP pair kernel takes: the second pixel's window is
+/// gathered on the stack (512 bytes), the first in the scratch.
+const PAIR_WINDOW: usize = 256;
 
 /// Whether `input + input_offset` fits an `i16` for every `i8` input, so that the
 /// patch can hold it (always, for TFLM's offsets `-zero_point`).
@@ -223,6 +229,22 @@ fn compute(
     } = *weights;
     let axes = (&layout.y_axis, &layout.x_axis);
     let patch_len = filter_shape.height * filter_shape.width * layout.filter_depth;
+    // Grouped convolutions keep the one-pixel loop: a pair would write the second
+    // pixel's first group before reading the first pixel's next group, which an
+    // overlapped output may have overwritten.
+    let one_group = layout.filter_depth == input_shape.channels;
+    if FAST_PATHS && one_group && patch_len <= PAIR_WINDOW && patch_len <= patch.len() {
+        compute_pairs(
+            layout,
+            quant,
+            weights,
+            buffers,
+            (input_shape, output_shape),
+            tile,
+            patch,
+        );
+        return;
+    }
     for row in tile.rows.indices() {
         let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
         for out_x in 0..output_shape.width {
@@ -281,6 +303,85 @@ fn compute(
                     output[out_base + oc] = finish(quant, a, bias, oc);
                 }
                 channel = block_end;
+            }
+        }
+    }
+}
+
+/// [`compute`] two output pixels at a time with [`dot_2x2`] (CMSIS-NN's im2col
+/// and matrix-product scheme): both pixels' windows are gathered, in packed order,
+/// one into `scratch` (at least `window` long), the other on the stack (windows of
+/// at most [`PAIR_WINDOW`]), then every pair of output channels is one pass over the
+/// two filters. One group only. An odd pixel or
+/// channel out is paired with itself. Both windows are read before either pixel's
+/// outputs are written, which keeps [`conv_2d_overlapped`]'s order for ungrouped
+/// convolutions (the caller's condition).
+fn compute_pairs(
+    layout: &ConvLayout,
+    quant: &LinearQuantParams,
+    weights: &Weights<'_>,
+    buffers: &mut impl Buffers,
+    (input_shape, output_shape): (Nhwc, Nhwc),
+    tile: OutputTile,
+    scratch: &mut [i16],
+) {
+    let Weights {
+        filter,
+        shape: filter_shape,
+        bias,
+    } = *weights;
+    let axes = (&layout.y_axis, &layout.x_axis);
+    let patch_len = filter_shape.height * filter_shape.width * layout.filter_depth;
+    let patch_a = &mut scratch[..patch_len];
+    let mut patch_b = [0i16; PAIR_WINDOW];
+    let patch_b = &mut patch_b[..patch_len];
+    let width = output_shape.width;
+    let window = |pixel: usize| {
+        let (row, out_x) = (pixel / width, pixel % width);
+        let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
+        Window {
+            input_shape,
+            input_offset: quant.input_offset,
+            batch,
+            origin: (layout.y_axis.origin(out_y), layout.x_axis.origin(out_x)),
+            channel_base: 0,
+            depth: layout.filter_depth,
+            filter_width: filter_shape.width,
+        }
+    };
+    let filter_row = |oc: usize| &filter[oc * patch_len..][..patch_len];
+    // The multipliers of the tile's first BLOCK channels, prepared once per call.
+    let mut prepared = [Requantizer::new(QuantizedMultiplier::ONE); BLOCK];
+    for (m, c) in prepared.iter_mut().zip(tile.channels.indices()) {
+        *m = Requantizer::new(quant.output_multipliers.get(c));
+    }
+    let multiplier = |oc: usize| match prepared.get(oc - tile.channels.start) {
+        Some(&m) => m,
+        None => Requantizer::new(quant.output_multipliers.get(oc)),
+    };
+    let (first, end) = (tile.rows.start * width, tile.rows.end * width);
+    for pixel_a in (first..end).step_by(2) {
+        let pixel_b = (pixel_a + 1).min(end - 1);
+        let (out_a, out_b) = (
+            pixel_a * output_shape.channels,
+            pixel_b * output_shape.channels,
+        );
+        window(pixel_a).gather(buffers.input(), axes, 0, patch_a);
+        window(pixel_b).gather(buffers.input(), axes, 0, patch_b);
+        let term_a = weights_offset_term(quant.weights_offset, patch_a);
+        let term_b = weights_offset_term(quant.weights_offset, patch_b);
+        pack(patch_a);
+        pack(patch_b);
+        let output = buffers.output();
+        for oc_a in tile.channels.indices().step_by(2) {
+            let oc_b = (oc_a + 1).min(tile.channels.end - 1);
+            let sums = dot_2x2(filter_row(oc_a), filter_row(oc_b), patch_a, patch_b);
+            for (oc, [sum_a, sum_b]) in [(oc_a, [sums[0], sums[1]]), (oc_b, [sums[2], sums[3]])] {
+                let multiplier = multiplier(oc);
+                output[out_a + oc] =
+                    quant.finish_with(sum_a.wrapping_add(term_a), bias, oc, multiplier);
+                output[out_b + oc] =
+                    quant.finish_with(sum_b.wrapping_add(term_b), bias, oc, multiplier);
             }
         }
     }
@@ -523,7 +624,8 @@ mod tests {
                 )
             };
             let window = case.filter.height * case.filter.width * case.filter.channels;
-            // A scratch holding the window, one element, and one splitting it unevenly.
+            // A scratch holding the window (the pair kernel, for windows of at most
+            // PAIR_WINDOW), one element, and one splitting the window unevenly.
             for scratch_len in [window.min(512), 1, window / 2 + 1] {
                 let got =
                     check_tile_split(output.rows(), output.width, channels, 0i8, |tile, out| {
@@ -656,6 +758,21 @@ mod tests {
             per_channel: true,
         };
         check(&case, 77);
+    }
+
+    #[test]
+    fn pair_kernel_prepares_multipliers_past_one_block() {
+        // 1x1 and 3x3 windows the pair kernel takes, more output channels than BLOCK.
+        for (taps, pad) in [((1, 1), (0, 0)), ((3, 3), (1, 1))] {
+            let case = Case {
+                input: Nhwc::new(1, 3, 5, 6),
+                filter: Nhwc::new(BLOCK + 7, taps.0, taps.1, 6),
+                geometry: geometry((1, 1), (1, 1), pad),
+                weights_offset: 0,
+                per_channel: true,
+            };
+            check(&case, 91);
+        }
     }
 
     #[test]

@@ -17,12 +17,15 @@ pub mod binary;
 pub mod concatenation;
 pub mod conv;
 pub mod depthwise_conv;
+mod dsp;
 pub mod leaky_relu;
+mod mat_mult;
 pub mod pad;
 pub mod pooling;
 pub mod strided_slice;
 pub mod transpose;
 
+pub use crate::sigmoid16;
 pub use crate::{
     activations, fully_connected, gelu, hard_swish, logistic, lstm, mean, quantize, reshape, rsqrt,
     softmax, svdf, tanh,

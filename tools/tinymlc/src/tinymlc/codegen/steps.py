@@ -28,6 +28,7 @@ from tinymlc.ops._binary import ArithmeticParams, BinaryShapes
 from tinymlc.ops._conv_common import ConvQuantization
 from tinymlc.ops._min_max import MinMaxParams
 from tinymlc.ops._pooling import Pool2DParams
+from tinymlc.ops._sigmoid16 import Int16SigmoidParams
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
 from tinymlc.ops.batch_matmul import BatchMatMulParams
 from tinymlc.ops.concatenation import ConcatenationParams
@@ -41,7 +42,7 @@ from tinymlc.ops.leaky_relu import LeakyReluParams
 from tinymlc.ops.mean import MeanParams
 from tinymlc.ops.mul import MulParams
 from tinymlc.ops.pad import PadParams
-from tinymlc.ops.quantize import QuantizeMode, QuantizeParams
+from tinymlc.ops.quantize import QuantizeParams
 from tinymlc.ops.relu import ReluParams
 from tinymlc.ops.relu6 import Relu6Params
 from tinymlc.ops.reshape import ReshapeParams
@@ -273,6 +274,13 @@ def _multiplier(multiplier: int, shift: int) -> str:
 
 def _activation(low: int, high: int) -> str:
     return _struct("ActivationRange", min=low, max=high)
+
+
+def _element(b: StepBuilder, position: int | None = None) -> str:
+    """The Rust element type of input `position`, or of the output (None): the kernel's
+    type parameter, as quantization modes (int8, int16) are the tensors' types."""
+    tensor_id = b.op.outputs[0] if position is None else b.op.inputs[position]
+    return rust.element_type(b.graph.tensors[tensor_id].dtype)
 
 
 def _elements(b: StepBuilder, tensor: Tensor) -> str:
@@ -528,7 +536,7 @@ def _arithmetic(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
             activation=_activation(params.output_activation_min, params.output_activation_max),
         )
         param = "&" + b.item("PARAMS", "ArithmeticParams", value, 12 * 4)
-        _binary_call(b, f"binary::{kernel}::<i8>", params.shapes, param)
+        _binary_call(b, f"binary::{kernel}::<{_element(b)}>", params.shapes, param)
 
     return emit
 
@@ -545,13 +553,13 @@ def _mul(b: StepBuilder, params: PreparedParams) -> None:
         output_multiplier=_multiplier(params.output_multiplier, params.output_shift),
         activation=_activation(params.output_activation_min, params.output_activation_max),
     )
-    _binary_call(b, "binary::mul::<i8>", params.shapes, param)
+    _binary_call(b, f"binary::mul::<{_element(b)}>", params.shapes, param)
 
 
 def _min_max(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
     def emit(b: StepBuilder, params: PreparedParams) -> None:
         assert isinstance(params, MinMaxParams)
-        _binary_call(b, f"binary::{kernel}::<i8>", params.shapes)
+        _binary_call(b, f"binary::{kernel}::<{_element(b)}>", params.shapes)
 
     return emit
 
@@ -576,12 +584,24 @@ def _softmax(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
-def _sigmoid_like(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
+def _sigmoid_like(function: str) -> Callable[[StepBuilder, PreparedParams], None]:
+    """LOGISTIC or TANH (`function`): int8 in gemmlowp fixed point, int16 by table."""
+
     def emit(b: StepBuilder, params: PreparedParams) -> None:
+        if isinstance(params, Int16SigmoidParams):
+            _unary(
+                b,
+                f"sigmoid16::{function}",
+                "Int16SigmoidParams",
+                2,
+                input_multiplier=params.input_multiplier,
+                input_left_shift=params.input_left_shift,
+            )
+            return
         assert isinstance(params, SigmoidLikeParams)
         _unary(
             b,
-            kernel,
+            f"{function}::{function}",
             "FixedPointInputParams",
             4,
             input_zero_point=params.input_zero_point,
@@ -604,7 +624,7 @@ def _relu(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, ReluParams)
     _unary(
         b,
-        "activations::relu::<i8>",
+        f"activations::relu::<{_element(b)}>",
         "ReluParams",
         6,
         input_zero_point=params.input_offset,
@@ -616,14 +636,14 @@ def _relu(b: StepBuilder, params: PreparedParams) -> None:
 
 def _relu6(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, Relu6Params)
-    _elementwise(b, "activations::relu6::<i8>", f"{params.zero}", f"{params.six}")
+    _elementwise(b, f"activations::relu6::<{_element(b)}>", f"{params.zero}", f"{params.six}")
 
 
 def _leaky_relu(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, LeakyReluParams)
     _unary(
         b,
-        "leaky_relu::leaky_relu::<i8>",
+        f"leaky_relu::leaky_relu::<{_element(b)}>",
         "LeakyReluParams",
         6,
         input_zero_point=params.input_zero_point,
@@ -670,15 +690,17 @@ def _gelu(b: StepBuilder, params: PreparedParams) -> None:
 
 def _quantize(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, QuantizeParams)
-    if params.mode is QuantizeMode.FLOAT_TO_INT8:
-        _scale_conversion(b, "quantize::quantize_f32::<i8>", params.output_scale, params.output_zero_point)
+    output = _element(b)
+    if params.from_float:
+        kernel = f"quantize::quantize_f32::<{output}>"
+        _scale_conversion(b, kernel, params.output_scale, params.output_zero_point)
         return
     _unary(
         b,
-        "quantize::requantize::<i8, i8>",
+        f"quantize::requantize::<{_element(b, 0)}, {output}>",
         "RequantizeParams",
         4,
-        in_place_kernel="quantize::requantize_in_place::<i8>",
+        in_place_kernel=f"quantize::requantize_in_place::<{output}>",
         input_zero_point=params.input_zero_point,
         output_zero_point=params.output_zero_point,
         multiplier=_multiplier(params.requantize_output_multiplier, params.requantize_output_shift),
@@ -693,7 +715,7 @@ def _scale_conversion(b: StepBuilder, kernel: str, scale: float, zero_point: int
 
 def _dequantize(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, DequantizeParams)
-    _scale_conversion(b, "quantize::dequantize::<i8>", params.scale, params.zero_point)
+    _scale_conversion(b, f"quantize::dequantize::<{_element(b, 0)}>", params.scale, params.zero_point)
 
 
 def _reshape(b: StepBuilder, params: PreparedParams) -> None:
@@ -711,7 +733,12 @@ def _pad(b: StepBuilder, params: PreparedParams) -> None:
         "PADDING", f"[AxisPadding; {len(params.left_padding)}]", f"[{axes}]", 8 * len(params.left_padding)
     )
     _layout_call(
-        b, "pad::pad::<i8>", params.input_shape, params.output_shape, f"&{padding}", str(params.pad_value)
+        b,
+        f"pad::pad::<{_element(b)}>",
+        params.input_shape,
+        params.output_shape,
+        f"&{padding}",
+        str(params.pad_value),
     )
 
 
@@ -723,7 +750,7 @@ def _concatenation(b: StepBuilder, params: PreparedParams) -> None:
     layout = b.item("LAYOUT", "ConcatLayout<'static>", value, 3 * 4)
     inputs = ", ".join(b.input(i) for i in range(params.inputs_count))
     b.call(
-        "concatenation::concatenation::<i8>",
+        f"concatenation::concatenation::<{_element(b)}>",
         f"&{layout}",
         f"&[{inputs}]",
         b.output(),
@@ -766,14 +793,19 @@ def _strided_slice(b: StepBuilder, params: PreparedParams) -> None:
     )
     slices = b.item("AXES", f"[SliceAxis; {len(params.starts)}]", f"[{axes}]", 12 * len(params.starts))
     _layout_call(
-        b, "strided_slice::strided_slice::<i8>", params.input_shape_5d, params.output_shape, f"&{slices}"
+        b,
+        f"strided_slice::strided_slice::<{_element(b)}>",
+        params.input_shape_5d,
+        params.output_shape,
+        f"&{slices}",
     )
 
 
 def _transpose(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, TransposeParams)
     perm = b.int_array("PERM", "usize", params.perm)
-    _layout_call(b, "transpose::transpose::<i8>", params.input_shape, params.output_shape, f"&{perm}")
+    kernel = f"transpose::transpose::<{_element(b)}>"
+    _layout_call(b, kernel, params.input_shape, params.output_shape, f"&{perm}")
 
 
 def _batch_matmul(b: StepBuilder, params: PreparedParams) -> None:
@@ -854,7 +886,7 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.GELU: _gelu,
     OpKind.HARD_SWISH: _hard_swish,
     OpKind.LEAKY_RELU: _leaky_relu,
-    OpKind.LOGISTIC: _sigmoid_like("logistic::logistic"),
+    OpKind.LOGISTIC: _sigmoid_like("logistic"),
     OpKind.MAX_POOL_2D: _pool("max_pool_2d"),
     OpKind.MAXIMUM: _min_max("maximum"),
     OpKind.MEAN: _mean,
@@ -875,7 +907,7 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.STRIDED_SLICE: _strided_slice,
     OpKind.SUB: _arithmetic("sub"),
     OpKind.SVDF: _svdf,
-    OpKind.TANH: _sigmoid_like("tanh::tanh"),
+    OpKind.TANH: _sigmoid_like("tanh"),
     OpKind.TRANSPOSE: _transpose,
 }
 

@@ -45,9 +45,9 @@ def _lstm(b: StepBuilder, params: PreparedParams) -> None:
         output_hidden=_multiplier(params.output_hidden_multiplier, params.output_hidden_shift),
         cell_clip="None" if params.cell_clip is None else f"Some({params.cell_clip})",
         cell_tanh=_struct(
-            "kernels::lstm::TanhInputScale",
-            multiplier=params.cell_tanh_multiplier,
-            right_shift=params.cell_tanh_right_shift,
+            "kernels::sigmoid16::Int16SigmoidParams",
+            input_multiplier=params.cell_tanh_input_multiplier,
+            input_left_shift=params.cell_tanh_input_left_shift,
         ),
     )
     dims = _struct(

@@ -51,6 +51,7 @@ from tinymlc.ops._binary import ArithmeticParams
 from tinymlc.ops._common import OpView
 from tinymlc.ops._min_max import MinMaxParams
 from tinymlc.ops._pooling import Pool2DParams
+from tinymlc.ops._sigmoid16 import Int16SigmoidParams
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
 
 PreparedParams: TypeAlias = (
@@ -79,6 +80,7 @@ PreparedParams: TypeAlias = (
     | gelu.GeluParams
     | rsqrt.RsqrtParams
     | svdf.SvdfParams
+    | Int16SigmoidParams
     | lstm.LstmParams
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tinymlc import quant
@@ -36,12 +37,14 @@ class BinaryOperands:
     output_dtype: DType
 
 
-def check_binary(view: OpView) -> BinaryOperands:
-    """int8 operands, per-tensor quantization, broadcastable shapes."""
+def check_binary(view: OpView, dtypes: Iterable[DType] = (DType.INT8,)) -> BinaryOperands:
+    """Operands of one of `dtypes` (all three of one type), per-tensor quantization,
+    broadcastable shapes."""
     require_arity(view, (2,))
     input1, input2, output = view.input(0), view.input(1), view.output()
-    for tensor, role in ((input1, "input 1"), (input2, "input 2"), (output, "output")):
-        require_dtype(tensor, [DType.INT8], role)
+    require_dtype(input1, dtypes, "input 1")
+    for tensor, role in ((input2, "input 2"), (output, "output")):
+        require_dtype(tensor, [input1.dtype], role)
     expected = broadcast_shape(input1.shape, input2.shape)
     require_output_shape(view, expected)
     return BinaryOperands(

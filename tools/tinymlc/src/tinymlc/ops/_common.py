@@ -88,6 +88,36 @@ def require_int8_operands(view: OpView, arities: Iterable[int]) -> tuple[Tensor,
     return input_, output
 
 
+QUANTIZED_ACTIVATION_TYPES = (DType.INT8, DType.INT16)
+"""Activation types of TFLM's quantized elementwise kernels: int8, and int16 of 16x8
+quantization."""
+
+
+def require_quantized_operands(
+    view: OpView, arities: Iterable[int], dtypes: Iterable[DType] = QUANTIZED_ACTIVATION_TYPES
+) -> tuple[Tensor, Tensor]:
+    """Checks the input count, that input 0 has one of `dtypes` and that the output
+    has input 0's type; returns them."""
+    require_arity(view, arities)
+    input_, output = view.input(0), view.output()
+    require_dtype(input_, dtypes, "input")
+    require_dtype(output, [input_.dtype], "output")
+    return input_, output
+
+
+def require_symmetric(tensor: Tensor, role: str) -> Quantization:
+    """Per-tensor quantization with zero point 0, which TFLM's int16 kernels require."""
+    quant = per_tensor(tensor)
+    require(
+        quant.zero_point == 0,
+        f"{tensor.dtype.name} {role} must have zero point 0 (TFLM's int16 kernels are symmetric), "
+        f"has {quant.zero_point}",
+        "quantize with 16x8 quantization (symmetric int16 activations)",
+        tensor,
+    )
+    return quant
+
+
 def require_int8_weighted_operands(view: OpView) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
     """Input, filter, optional bias and output of CONV_2D, DEPTHWISE_CONV_2D and
     FULLY_CONNECTED: checks the input count and that all but the bias are int8."""

@@ -1,4 +1,8 @@
-"""CONCATENATION (int8): TFLM requires identical quantization on all operands."""
+"""CONCATENATION (int8, int16): TFLM copies the stored values.
+
+int8: TFLM requires every input to be quantized exactly like the output. int16: it
+requires zero points 0 only; inputs at other scales are copied unchanged, as TFLM does.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from dataclasses import dataclass
 
 from tinymlc.ir import Activation, ConcatenationAttrs, DType
 from tinymlc.ops._common import (
+    QUANTIZED_ACTIVATION_TYPES,
     OpView,
     flat_size,
     normalize_axis,
@@ -13,6 +18,7 @@ from tinymlc.ops._common import (
     require,
     require_dtype,
     require_output_shape,
+    require_symmetric,
 )
 
 # TFLM kMaxInputNum
@@ -46,20 +52,24 @@ def prepare(view: OpView) -> ConcatenationParams:
         "split the concatenation",
     )
     output = view.output()
-    require_dtype(output, [DType.INT8], "output")
-    output_quant = per_tensor(output)
+    require_dtype(output, QUANTIZED_ACTIVATION_TYPES, "output")
+    is_int8 = output.dtype is DType.INT8
+    output_quant = per_tensor(output) if is_int8 else require_symmetric(output, "output")
     inputs = [view.input(i) for i in range(view.num_inputs)]
     rank = len(output.shape)
     require(rank <= MAX_DIMENSIONS, f"at most {MAX_DIMENSIONS} dimensions", "", output)
     axis = normalize_axis(attrs.axis, rank)
     for tensor in inputs:
-        require_dtype(tensor, [DType.INT8], "input")
-        require(
-            per_tensor(tensor) == output_quant,
-            "all CONCATENATION inputs must be quantized exactly like the output",
-            "insert a QUANTIZE (requantize) before this input",
-            tensor,
-        )
+        require_dtype(tensor, [output.dtype], "input")
+        if is_int8:
+            require(
+                per_tensor(tensor) == output_quant,
+                "all CONCATENATION inputs must be quantized exactly like the output",
+                "insert a QUANTIZE (requantize) before this input",
+                tensor,
+            )
+        else:
+            require_symmetric(tensor, "input")
         require(len(tensor.shape) == rank, "inputs must have the output's rank", "", tensor)
         require(
             all(tensor.shape[d] == output.shape[d] for d in range(rank) if d != axis),

@@ -1,4 +1,4 @@
-"""DEQUANTIZE: int8 -> float32."""
+"""DEQUANTIZE: int8/int16 -> float32."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class DequantizeParams:
 def prepare(view: OpView) -> DequantizeParams:
     require_arity(view, (1,))
     input_, output = view.input(0), view.output()
-    require_dtype(input_, [DType.INT8], "input")
+    require_dtype(input_, [DType.INT8, DType.INT16], "input")
     require_dtype(output, [DType.FLOAT32], "output")
     require_output_shape(view, input_.shape)
     input_quant = per_tensor(input_)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinymlc import quant
+from tinymlc.ir import DType
 from tinymlc.ops._common import OpView, require
 from tinymlc.ops._unary import check_unary_int8
 
@@ -24,6 +25,12 @@ class HardSwishParams:
 
 
 def prepare(view: OpView) -> HardSwishParams:
+    require(
+        view.input(0).dtype is not DType.INT16,
+        "TFLite Micro's HARD_SWISH has no int16 kernel (only float32 and int8)",
+        "quantize this part of the model to int8, or replace HARD_SWISH by x * RELU6(x + 3) / 6",
+        view.input(0),
+    )
     input_quant, output_quant = check_unary_int8(view)
     hires_input_scale = quant.f32(1.0 / 128.0) * quant.f32(input_quant.scale)
     reluish_scale = quant.f32(3.0) / quant.f32(32768.0)

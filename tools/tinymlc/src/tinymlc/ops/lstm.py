@@ -81,8 +81,10 @@ class LstmParams:
     output_hidden_shift: int
     cell_clip: int | None
     """`quantized_cell_clip` when `cell_clip > 0`, else None (no clipping)."""
-    cell_tanh_multiplier: int
-    cell_tanh_right_shift: int
+    cell_tanh_input_multiplier: int
+    """The int16 TANH's `input_multiplier` for the cell: 0 (power-of-two case) or 3."""
+    cell_tanh_input_left_shift: int
+    """Its `input_left_shift`: `3 << shift` (multiplier 0) or a rounding right shift."""
 
 
 def _cell_state_scale_power(scale: float) -> int:
@@ -247,6 +249,6 @@ def prepare(view: OpView) -> LstmParams:
         output_hidden_multiplier=output_hidden.multiplier,
         output_hidden_shift=output_hidden.shift,
         cell_clip=cell_clip,
-        cell_tanh_multiplier=3 << tanh_shift if tanh_shift >= 0 else 3,
-        cell_tanh_right_shift=max(0, -tanh_shift),
+        cell_tanh_input_multiplier=0 if tanh_shift >= 0 else 3,
+        cell_tanh_input_left_shift=abs(tanh_shift),
     )

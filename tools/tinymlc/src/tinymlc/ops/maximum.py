@@ -1,4 +1,4 @@
-"""MAXIMUM (int8, broadcasting)."""
+"""MAXIMUM (int8 or int16, broadcasting)."""
 
 from tinymlc.ops._common import OpView
 from tinymlc.ops._min_max import MinMaxParams, prepare_min_max

@@ -1,12 +1,13 @@
-"""MUL (int8): TFLM CalculateOpDataMul."""
+"""MUL (int8, and int16 x int16 -> int16 with zero points 0): TFLM CalculateOpDataMul."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from tinymlc import quant
+from tinymlc.ir import DType
 from tinymlc.ops._binary import BinaryShapes, check_binary, elementwise_attrs
-from tinymlc.ops._common import OpView
+from tinymlc.ops._common import QUANTIZED_ACTIVATION_TYPES, OpView, require_symmetric
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,11 @@ class MulParams:
 
 def prepare(view: OpView) -> MulParams:
     attrs = elementwise_attrs(view)
-    operands = check_binary(view)
+    operands = check_binary(view, QUANTIZED_ACTIVATION_TYPES)
+    if operands.output_dtype is DType.INT16:
+        for index, role in ((0, "input 1"), (1, "input 2")):
+            require_symmetric(view.input(index), role)
+        require_symmetric(view.output(), "output")
     real_multiplier = operands.input1.scale * operands.input2.scale / operands.output.scale
     output = quant.quantize_multiplier(real_multiplier)
     act_min, act_max = quant.activation_range_quantized(

@@ -1,4 +1,9 @@
-"""PAD and PADV2 (int8): TFLM PadPrepare."""
+"""PAD and PADV2 (int8, int16): TFLM PadPrepare and PadEval.
+
+int8 pads with PADV2's constant (quantized like the output) or the output zero point;
+int16 with PADV2's constant as stored, or 0 (TFLM ignores the int16 zero point here and
+checks nothing about the constant's quantization).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,8 @@ from tinymlc.ops._common import (
     require,
     require_constant,
     require_dtype,
-    require_int8_operands,
     require_output_shape,
+    require_quantized_operands,
 )
 
 # reference_ops::PadKernelMaxDimensionCount()
@@ -29,13 +34,14 @@ class PadParams:
     right_padding: tuple[int, ...]
     """PadParams.right_padding."""
     pad_value: int
-    """The int8 written into padding: PADV2's constant, else the output zero point."""
+    """The value written into padding: PADV2's constant, else the output zero point
+    (int8) or 0 (int16)."""
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
 
 
 def prepare(view: OpView) -> PadParams:
-    input_, output = require_int8_operands(view, (2, 3))
+    input_, output = require_quantized_operands(view, (2, 3))
     paddings, constant = view.input(1), view.optional_input(2)
     values = constant_int32_values(paddings, "paddings")
     rank = len(input_.shape)
@@ -47,19 +53,21 @@ def prepare(view: OpView) -> PadParams:
     require_output_shape(view, expected)
     output_quant = per_tensor(output)
     per_tensor(input_)
-    pad_value = output_quant.zero_point
+    is_int8 = input_.dtype is DType.INT8
+    pad_value = output_quant.zero_point if is_int8 else 0
     if constant is not None:
-        require_dtype(constant, [DType.INT8], "constant_values")
+        require_dtype(constant, [input_.dtype], "constant_values")
         require_constant(constant, "constant_values")
         require(constant.num_elements == 1, "constant_values must be a scalar", "", constant)
-        constant_quant = quantization(constant)
-        require(
-            constant_quant.zero_point == output_quant.zero_point
-            and constant_quant.scale == output_quant.scale,
-            "PADV2 constant must be quantized like the output",
-            "re-export the model",
-            constant,
-        )
+        if is_int8:
+            constant_quant = quantization(constant)
+            require(
+                constant_quant.zero_point == output_quant.zero_point
+                and constant_quant.scale == output_quant.scale,
+                "PADV2 constant must be quantized like the output",
+                "re-export the model",
+                constant,
+            )
         pad_value = int_values(constant)[0]
     return PadParams(
         left_padding=left,

@@ -1,4 +1,6 @@
-"""QUANTIZE: float32 -> int8 (affine) and int8 -> int8 (requantize)."""
+"""QUANTIZE: float32 -> int8/int16 (affine) and the integer requantizes TFLM's
+PrepareQuantizeReference / EvalQuantizeReference run: int8/int16 -> int8/int16/int32 and
+int32 -> int8/int16 (the uint8 ones aside)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from tinymlc.ops._common import (
 class QuantizeMode(enum.Enum):
     FLOAT_TO_INT8 = "float_to_int8"
     """AffineQuantize: round(x / (float)scale) + zero_point, clamped."""
+    FLOAT_TO_INT16 = "float_to_int16"
+    """AffineQuantize into int16."""
     REQUANTIZE = "requantize"
     """Requantize: MultiplyByQuantizedMultiplier(x - in_zp) + out_zp, clamped."""
 
@@ -41,17 +45,30 @@ class QuantizeParams:
     is_identity: bool
     """REQUANTIZE with multiplier 2^30, shift 1 and equal zero points: a copy."""
 
+    @property
+    def from_float(self) -> bool:
+        return self.mode in (QuantizeMode.FLOAT_TO_INT8, QuantizeMode.FLOAT_TO_INT16)
+
+
+# Output types per input type of TFLM's EvalQuantizeReference.
+_OUTPUT_TYPES = {
+    DType.FLOAT32: (DType.INT8, DType.INT16),
+    DType.INT8: (DType.INT8, DType.INT16, DType.INT32),
+    DType.INT16: (DType.INT8, DType.INT16, DType.INT32),
+    DType.INT32: (DType.INT8, DType.INT16),
+}
+
 
 def prepare(view: OpView) -> QuantizeParams:
     require_arity(view, (1,))
     input_, output = view.input(0), view.output()
-    require_dtype(input_, [DType.FLOAT32, DType.INT8], "input")
-    require_dtype(output, [DType.INT8], "output")
+    require_dtype(input_, _OUTPUT_TYPES, "input")
+    require_dtype(output, _OUTPUT_TYPES[input_.dtype], "output")
     require_output_shape(view, input_.shape)
     output_quant = per_tensor(output)
     if input_.dtype is DType.FLOAT32:
         return QuantizeParams(
-            mode=QuantizeMode.FLOAT_TO_INT8,
+            mode=QuantizeMode.FLOAT_TO_INT8 if output.dtype is DType.INT8 else QuantizeMode.FLOAT_TO_INT16,
             output_scale=output_quant.scale,
             output_zero_point=output_quant.zero_point,
             input_zero_point=0,

@@ -1,4 +1,4 @@
-"""RELU6 (int8): TFLM Relu6Prepare.
+"""RELU6 (int8, int16): TFLM Relu6Prepare.
 
 The kernel clamps raw input values to [zero, six] without rescaling: when the
 output is quantized differently from the input, TFLM's values follow the input's
@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinymlc import quant
+from tinymlc.ir import DType
 from tinymlc.ops._common import OpView
-from tinymlc.ops._unary import check_unary_int8
+from tinymlc.ops._unary import check_unary_quantized
 
 
 @dataclass(frozen=True)
@@ -19,17 +20,18 @@ class Relu6Params:
     zero: int
     """Relu6OpData.zero = input zero point."""
     six: int
-    """Relu6OpData.six = FloatToQuantizedType<int8>(6.0f, scale, zp), clamped to int8."""
+    """Relu6OpData.six = FloatToQuantizedType<T>(6.0f, scale, zp), clamped to T."""
 
 
-def quantize_six(scale: float, zero_point: int) -> int:
-    """`FloatToQuantizedType<int8_t>(6.0f, scale, zero_point)`."""
+def quantize_six(scale: float, zero_point: int, dtype: DType = DType.INT8) -> int:
+    """`FloatToQuantizedType<T>(6.0f, scale, zero_point)` for T = `dtype`."""
     value = quant.quantize_float_to_int(6.0, scale, zero_point)
-    return max(-128, min(127, value))
+    type_min, type_max = dtype.integer_range
+    return max(type_min, min(type_max, value))
 
 
 def prepare(view: OpView) -> Relu6Params:
-    input_quant, _ = check_unary_int8(view)
+    input_quant, _, dtype = check_unary_quantized(view)
     return Relu6Params(
-        zero=input_quant.zero_point, six=quantize_six(input_quant.scale, input_quant.zero_point)
+        zero=input_quant.zero_point, six=quantize_six(input_quant.scale, input_quant.zero_point, dtype)
     )

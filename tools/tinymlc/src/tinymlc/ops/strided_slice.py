@@ -1,4 +1,4 @@
-"""STRIDED_SLICE (int8): TFLM StridedSlicePrepare + the reference kernel's
+"""STRIDED_SLICE (int8, int16): TFLM StridedSlicePrepare + the reference kernel's
 index resolution, precomputed for the static input shape."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from tinymlc.ops._common import (
     constant_int32_values,
     per_tensor,
     require,
-    require_int8_operands,
     require_output_shape,
+    require_quantized_operands,
 )
 
 MAX_DIMENSIONS = 4  # StridedSlicePrepare's kMaxDim
@@ -64,7 +64,7 @@ def prepare(view: OpView) -> StridedSliceParams:
     for mask, name in ((attrs.ellipsis_mask, "ellipsis_mask"), (attrs.new_axis_mask, "new_axis_mask")):
         require(mask == 0, f"{name} is not supported by TFLM (it ignores it)", "rewrite the slice without it")
     require(not attrs.offset, "STRIDED_SLICE offset=true is not supported by TFLM", "")
-    input_, output = require_int8_operands(view, (4,))
+    input_, output = require_quantized_operands(view, (4,))
     rank = len(input_.shape)
     require(rank <= MAX_DIMENSIONS, f"input rank {rank} exceeds {MAX_DIMENSIONS}", "", input_)
     vectors = []

@@ -1,4 +1,4 @@
-"""TRANSPOSE (int8): constant permutation, at most 5 dimensions."""
+"""TRANSPOSE (int8, int16): constant permutation, at most 5 dimensions."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from tinymlc.ops._common import (
     constant_int32_values,
     per_tensor,
     require,
-    require_int8_operands,
     require_output_shape,
+    require_quantized_operands,
 )
 
 MAX_DIMENSIONS = 5
@@ -25,7 +25,7 @@ class TransposeParams:
 
 
 def prepare(view: OpView) -> TransposeParams:
-    input_, output = require_int8_operands(view, (2,))
+    input_, output = require_quantized_operands(view, (2,))
     perm_tensor = view.input(1)
     perm = constant_int32_values(perm_tensor, "perm")
     rank = len(input_.shape)

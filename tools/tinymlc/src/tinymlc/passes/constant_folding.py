@@ -22,7 +22,7 @@ from tinymlc.ops import PreparedParams, prepare_operator
 from tinymlc.ops.concatenation import ConcatenationParams
 from tinymlc.ops.dequantize import DequantizeParams
 from tinymlc.ops.pad import PadParams
-from tinymlc.ops.quantize import QuantizeMode, QuantizeParams
+from tinymlc.ops.quantize import QuantizeParams
 from tinymlc.ops.strided_slice import StridedSliceParams
 from tinymlc.ops.transpose import TransposeParams
 from tinymlc.passes._rewrite import without_operators
@@ -71,7 +71,7 @@ def _minimum(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _A
 
 def _quantize(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
     assert isinstance(params, QuantizeParams)
-    if params.mode is QuantizeMode.FLOAT_TO_INT8:
+    if params.from_float:
         if not np.all(np.isfinite(inputs[0])):
             raise OpError("cannot fold non-finite values")
         return quant.affine_quantize(inputs[0], params.output_scale, params.output_zero_point, output.dtype)

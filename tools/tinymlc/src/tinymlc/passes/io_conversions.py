@@ -79,7 +79,11 @@ def _folded_input(graph: Graph, caller: int, consumers: dict[int, list[int]]) ->
     if graph.tensors[caller].dtype is not DType.FLOAT32 or len(readers) != 1 or group & set(graph.outputs):
         return None
     (index,) = readers
-    return index if graph.operators[index].kind is OpKind.QUANTIZE else None
+    operator = graph.operators[index]
+    # The generated copy quantizes into int8 only; an int16 QUANTIZE stays a layer.
+    if operator.kind is not OpKind.QUANTIZE or graph.tensors[operator.outputs[0]].dtype is not DType.INT8:
+        return None
+    return index
 
 
 def _folded_output(
@@ -92,6 +96,8 @@ def _folded_output(
         index is None
         or graph.tensors[caller].dtype is not DType.FLOAT32
         or graph.operators[index].kind is not OpKind.DEQUANTIZE
+        # The generated copy dequantizes int8 only; an int16 DEQUANTIZE stays a layer.
+        or graph.tensors[graph.operators[index].inputs[0]].dtype is not DType.INT8
         or any(consumers.get(t) for t in _group(graph, root))
     ):
         return None

@@ -1,0 +1,194 @@
+//! The packed 16-bit arithmetic of Armv7E-M's DSP extension that the DSP fast paths
+//! ([`super::mat_mult`], [`super::depthwise_conv`]) are built from, and the one-load
+//! read of a lane pair they need.
+//!
+//! With the crate feature `arm_dsp` on an Arm target (Bazel sets it for Armv7E-M
+//! platforms, see `BUILD.bazel`) each function is its one instruction, written with
+//! `asm!` because `core::arch::arm`'s DSP intrinsics are unstable. Everywhere else
+//! each is a portable function with the same bits, which the host tests run, so the
+//! kernels built on them are tested on the host as well as on QEMU.
+//!
+//! A word holds two 16-bit lanes, lane 0 in the low half.
+
+/// Whether the kernels take their DSP fast paths: on Armv7E-M, and in the host
+/// tests (with the portable definitions). Elsewhere the portable kernels are faster.
+pub(crate) const FAST_PATHS: bool = cfg!(any(test, all(feature = "arm_dsp", target_arch = "arm")));
+
+/// The implementation: one instruction each. This is the crate's only `unsafe`:
+/// every `asm!` block reads and writes only the registers it names (no memory, no
+/// stack), and every instruction is defined for every input, so no input can make
+/// them unsound; [`imp::lanes`] reads the 4 bytes of a borrowed array.
+#[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+#[allow(unsafe_code)]
+mod imp {
+    use core::arch::asm;
+
+    #[inline(always)]
+    pub fn lanes(pair: &[i16; 2]) -> u32 {
+        // SAFETY: `pair` is 4 readable bytes; `read_unaligned` needs no alignment (a
+        // single LDR: Armv7-M loads words at any address).
+        unsafe { core::ptr::read_unaligned(pair.as_ptr().cast::<u32>()) }
+    }
+
+    #[inline(always)]
+    pub fn sxtb16(x: u32) -> u32 {
+        let out: u32;
+        // SAFETY: register-only instruction, defined for every input (module docs).
+        unsafe {
+            asm!("sxtb16 {0}, {1}", lateout(reg) out, in(reg) x,
+                 options(pure, nomem, nostack, preserves_flags));
+        }
+        out
+    }
+
+    #[inline(always)]
+    pub fn sxtb16_ror8(x: u32) -> u32 {
+        let out: u32;
+        // SAFETY: register-only instruction, defined for every input (module docs).
+        unsafe {
+            asm!("sxtb16 {0}, {1}, ror #8", lateout(reg) out, in(reg) x,
+                 options(pure, nomem, nostack, preserves_flags));
+        }
+        out
+    }
+
+    #[inline(always)]
+    pub fn sadd16(x: u32, y: u32) -> u32 {
+        let out: u32;
+        // SAFETY: register-only instruction, defined for every input (module docs).
+        // It sets the GE flags, so no `preserves_flags`.
+        unsafe {
+            asm!("sadd16 {0}, {1}, {2}", lateout(reg) out, in(reg) x, in(reg) y,
+                 options(pure, nomem, nostack));
+        }
+        out
+    }
+
+    #[inline(always)]
+    pub fn smlabb(x: u32, y: u32, acc: i32) -> i32 {
+        let out: i32;
+        // SAFETY: register-only instruction, defined for every input (module docs).
+        // It may set the sticky Q flag, so no `preserves_flags`.
+        unsafe {
+            asm!("smlabb {0}, {1}, {2}, {3}", lateout(reg) out, in(reg) x, in(reg) y,
+                 in(reg) acc, options(pure, nomem, nostack));
+        }
+        out
+    }
+
+    #[inline(always)]
+    pub fn smlatt(x: u32, y: u32, acc: i32) -> i32 {
+        let out: i32;
+        // SAFETY: register-only instruction, defined for every input (module docs).
+        // It may set the sticky Q flag, so no `preserves_flags`.
+        unsafe {
+            asm!("smlatt {0}, {1}, {2}, {3}", lateout(reg) out, in(reg) x, in(reg) y,
+                 in(reg) acc, options(pure, nomem, nostack));
+        }
+        out
+    }
+
+    #[inline(always)]
+    pub fn smlad(x: u32, y: u32, acc: i32) -> i32 {
+        let out: i32;
+        // SAFETY: register-only instruction, defined for every input (module docs).
+        // It may set the sticky Q flag, so no `preserves_flags`.
+        unsafe {
+            asm!("smlad {0}, {1}, {2}, {3}", lateout(reg) out, in(reg) x, in(reg) y,
+                 in(reg) acc, options(pure, nomem, nostack));
+        }
+        out
+    }
+}
+
+/// The portable implementation, bit for bit the instructions' definitions.
+#[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+mod imp {
+    /// `pair[0]` in lane 0, `pair[1]` in lane 1.
+    #[inline(always)]
+    pub fn lanes(pair: &[i16; 2]) -> u32 {
+        u32::from(pair[0] as u16) | u32::from(pair[1] as u16) << 16
+    }
+
+    /// Sign-extends bytes 0 and 2 of `x` into lanes 0 and 1.
+    #[inline(always)]
+    pub fn sxtb16(x: u32) -> u32 {
+        let lane = |byte: u32| u32::from(i16::from(byte as u8 as i8) as u16);
+        lane(x) | lane(x >> 16) << 16
+    }
+
+    /// Sign-extends bytes 1 and 3 of `x` into lanes 0 and 1.
+    #[inline(always)]
+    pub fn sxtb16_ror8(x: u32) -> u32 {
+        sxtb16(x.rotate_right(8))
+    }
+
+    fn lo(w: u32) -> i32 {
+        i32::from(w as u16 as i16)
+    }
+
+    fn hi(w: u32) -> i32 {
+        i32::from((w >> 16) as u16 as i16)
+    }
+
+    /// Lane-wise `x + y`, each lane wrapping.
+    #[inline(always)]
+    pub fn sadd16(x: u32, y: u32) -> u32 {
+        let lane = |a: i32, b: i32| u32::from(a.wrapping_add(b) as u16);
+        lane(lo(x), lo(y)) | lane(hi(x), hi(y)) << 16
+    }
+
+    /// `acc + x.0 * y.0`, wrapping.
+    #[inline(always)]
+    pub fn smlabb(x: u32, y: u32, acc: i32) -> i32 {
+        acc.wrapping_add(lo(x) * lo(y))
+    }
+
+    /// `acc + x.1 * y.1`, wrapping.
+    #[inline(always)]
+    pub fn smlatt(x: u32, y: u32, acc: i32) -> i32 {
+        acc.wrapping_add(hi(x) * hi(y))
+    }
+
+    /// `acc + x.0 * y.0 + x.1 * y.1` over signed lanes, wrapping like the
+    /// instruction's 32-bit result.
+    #[inline(always)]
+    pub fn smlad(x: u32, y: u32, acc: i32) -> i32 {
+        acc.wrapping_add(lo(x) * lo(y)).wrapping_add(hi(x) * hi(y))
+    }
+}
+
+pub(crate) use imp::{lanes, sadd16, smlabb, smlad, smlatt, sxtb16, sxtb16_ror8};
+
+/// Four `i8` in one word, element 0 in the low byte (one LDR).
+#[inline(always)]
+pub(crate) fn word(bytes: &[i8]) -> u32 {
+    u32::from_le_bytes([
+        bytes[0] as u8,
+        bytes[1] as u8,
+        bytes[2] as u8,
+        bytes[3] as u8,
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lanes_follow_the_instruction_definitions() {
+        let x = u32::from_le_bytes([0x80, 0x7f, 0xff, 0x01]);
+        assert_eq!(sxtb16(x), 0xffff_ff80);
+        assert_eq!(sxtb16_ror8(x), 0x0001_007f);
+        let pair = |lo: i16, hi: i16| lanes(&[lo, hi]);
+        assert_eq!(pair(-2, 3), 0x0003_fffe);
+        assert_eq!(smlad(pair(-3, 7), pair(5, -2), 100), 100 - 15 - 14);
+        // The sum wraps as the instruction's 32-bit result does.
+        let min = pair(i16::MIN, i16::MIN);
+        assert_eq!(smlad(min, min, i32::MAX), i32::MAX.wrapping_add(1 << 31));
+        assert_eq!(sadd16(pair(i16::MAX, -4), pair(1, 9)), pair(i16::MIN, 5));
+        assert_eq!(smlabb(pair(-3, 7), pair(5, -2), 1), 1 - 15);
+        assert_eq!(smlatt(pair(-3, 7), pair(5, -2), 1), 1 - 14);
+        assert_eq!(word(&[1, -1, 2, -128]), 0x80_02_ff_01);
+    }
+}
