@@ -38,6 +38,7 @@ pub mod integer_binary;
 pub mod l2_normalization;
 pub mod leaky_relu;
 pub mod logistic;
+pub mod lstm;
 pub mod mean;
 pub mod pad;
 pub mod pooling;

@@ -88,7 +88,7 @@ fn interpolate(magnitude: u32, fraction_bits: u32) -> Option<u32> {
 }
 
 /// LOGISTIC of one INT16 value: Q0.15 output.
-fn logistic_element(params: &Int16SigmoidParams, x: i16) -> i16 {
+pub(crate) fn logistic_element(params: &Int16SigmoidParams, x: i16) -> i16 {
     let value = params.rescale(x);
     let result = interpolate(value.unsigned_abs(), 9).unwrap_or(0x7FFF << 10);
     let result = if value >= 0 {
@@ -101,7 +101,7 @@ fn logistic_element(params: &Int16SigmoidParams, x: i16) -> i16 {
 }
 
 /// TANH of one INT16 value: Q0.15 output.
-fn tanh_element(params: &Int16SigmoidParams, x: i16) -> i16 {
+pub(crate) fn tanh_element(params: &Int16SigmoidParams, x: i16) -> i16 {
     let value = params.rescale(x);
     let result = interpolate(value.unsigned_abs(), 8).unwrap_or(0xFFFF << 8) as i32;
     let result = if value >= 0 {

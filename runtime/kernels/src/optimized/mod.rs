@@ -44,7 +44,7 @@ pub use crate::l2_normalization;
 pub use crate::prelu;
 pub use crate::select;
 pub use crate::{
-    activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
+    activations, fully_connected, gelu, hard_swish, logistic, lstm, mean, quantize, reshape, rsqrt,
     softmax, softmax16, svdf, tanh, transpose_conv,
 };
 pub use crate::{reduce, remap, resize_bilinear};

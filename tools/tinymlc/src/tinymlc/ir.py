@@ -118,6 +118,7 @@ class OpKind(enum.Enum):
     SUB = 41
     DIV = 42
     SQUEEZE = 43
+    UNIDIRECTIONAL_SEQUENCE_LSTM = 44
     STRIDED_SLICE = 45
     CAST = 53
     PRELU = 54
@@ -371,6 +372,18 @@ class GatherAttrs:
     batch_dims: int
 
 
+@dataclass(frozen=True)
+class LstmAttrs:
+    """UnidirectionalSequenceLSTMOptions."""
+
+    activation: Activation
+    cell_clip: float
+    proj_clip: float
+    time_major: bool
+    asymmetric_quantize_inputs: bool
+    diagonal_recurrent_tensors: bool
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
     | Conv2DAttrs
@@ -389,6 +402,7 @@ OpAttrs: TypeAlias = (
     | GeluAttrs
     | TransposeConvAttrs
     | SvdfAttrs
+    | LstmAttrs
     | VarHandleAttrs
     | CallOnceAttrs
     | CumsumAttrs

@@ -129,9 +129,19 @@ def _error(reason: str, suggestion: str, tensor: Tensor | None = None) -> Diagno
     return Diagnostic(Severity.ERROR, reason, suggestion, tensor_name=tensor.name if tensor else None)
 
 
+def _intermediates_only(graph: Graph) -> set[int]:
+    """Tensors operators list only as `intermediates` (an LSTM's per-gate scales, empty
+    in converted models): TFLM allocates no data for them and no kernel reads them."""
+    used = {t for op in graph.operators for t in op.inputs + op.outputs} | set(graph.inputs + graph.outputs)
+    return {t for op in graph.operators for t in op.intermediates} - used
+
+
 def _check_tensors(graph: Graph) -> list[Diagnostic]:
     found = []
-    for tensor in graph.tensors:
+    unread = _intermediates_only(graph)
+    for tensor_id, tensor in enumerate(graph.tensors):
+        if tensor_id in unread:
+            continue
         if any(d <= 0 for d in tensor.shape) and tensor.shape:
             found.append(
                 _error(

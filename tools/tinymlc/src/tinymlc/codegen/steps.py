@@ -190,6 +190,37 @@ class StepBuilder:
         )
         return "state"
 
+    def states(self, *positions: int) -> list[str]:
+        """The kernel's `&mut [T]` views of several state inputs (variable tensors planned
+        adjacent, in this order): the region covering them arrives as `scratch`, lent to
+        the one core computing the layer, and is split at each tensor's offset."""
+        assert self.step.state_region is None, "one state region per layer"
+        tensor_ids = [self.op.inputs[position] for position in positions]
+        offsets = [self.plan.tensor_offsets[t] for t in tensor_ids]
+        assert offsets == sorted(offsets), "state tensors are planned in input order"
+        last = self.graph.tensors[tensor_ids[-1]]
+        self.step.uses_scratch = True
+        self.step.state_region = (offsets[0], offsets[-1] + last.byte_size - offsets[0])
+        self.step.body.append("let rest = scratch;")
+        names = []
+        for index, tensor_id in enumerate(tensor_ids):
+            tensor = self.graph.tensors[tensor_id]
+            name = f"state{positions[index]}"
+            if index + 1 < len(tensor_ids):
+                self.step.body.append(
+                    f"let ({name}, rest) = rest.split_at_mut_checked({offsets[index + 1] - offsets[index]})"
+                    ".ok_or(arena_error(tinyml_arena::ArenaError::OutOfBounds))?;"
+                )
+            else:
+                self.step.body.append(f"let {name} = rest;")
+            self.step.body.append(
+                f"let {name}: &mut [{rust.element_type(tensor.dtype)}] = "
+                f"tinyml_arena::cast_mut({name}.get_mut(..{tensor.byte_size})"
+                ".ok_or(arena_error(tinyml_arena::ArenaError::OutOfBounds))?).map_err(arena_error)?;"
+            )
+            names.append(name)
+        return names
+
     def whole(self) -> str:
         """The `SplitRange` argument of a kernel that computes its layer as one part."""
         self.step.space = PartSpace(1, 1, ("layer", "none"))
@@ -1090,5 +1121,7 @@ def constant_item(tensor_id: int, tensor: Tensor) -> str:
 # Emitters of further operator families live in their own modules (this one's size);
 # imported last, as they build on the helpers above.
 from tinymlc.codegen.steps_math import MATH_EMITTERS  # noqa: E402
+from tinymlc.codegen.steps_recurrent import RECURRENT_EMITTERS  # noqa: E402
 
 EMITTERS.update(MATH_EMITTERS)
+EMITTERS.update(RECURRENT_EMITTERS)

@@ -38,6 +38,7 @@ from tinymlc.ir import (
     GeluAttrs,
     Graph,
     LeakyReluAttrs,
+    LstmAttrs,
     MirrorPadAttrs,
     Model,
     NoAttrs,
@@ -591,6 +592,18 @@ _DECODERS: dict[OpKind, _Decoder] = {
             rank=int(o.Rank()),
             activation=_activation(o.FusedActivationFunction()),
             asymmetric_quantize_inputs=bool(o.AsymmetricQuantizeInputs()),
+        ),
+    ),
+    OpKind.UNIDIRECTIONAL_SEQUENCE_LSTM: (
+        tflite.UnidirectionalSequenceLSTMOptions,
+        _OPTIONS.UnidirectionalSequenceLSTMOptions,
+        lambda o: LstmAttrs(
+            activation=_activation(o.FusedActivationFunction()),
+            cell_clip=float(o.CellClip()),
+            proj_clip=float(o.ProjClip()),
+            time_major=bool(o.TimeMajor()),
+            asymmetric_quantize_inputs=bool(o.AsymmetricQuantizeInputs()),
+            diagonal_recurrent_tensors=bool(o.DiagonalRecurrentTensors()),
         ),
     ),
 }

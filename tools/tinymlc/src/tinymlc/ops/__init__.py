@@ -41,6 +41,7 @@ from tinymlc.ops import (
     leaky_relu,
     logical,
     logistic,
+    lstm,
     max_pool_2d,
     maximum,
     mean,
@@ -128,6 +129,7 @@ PreparedParams: TypeAlias = (
     | reduce_extreme.ReduceExtremeParams
     | arg_min_max.ArgMinMaxParams
     | resize_bilinear.ResizeBilinearParams
+    | lstm.LstmParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -207,6 +209,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.ARG_MIN: arg_min_max.prepare,
     OpKind.SUM: sum.prepare,
     OpKind.RESIZE_BILINEAR: resize_bilinear.prepare,
+    OpKind.UNIDIRECTIONAL_SEQUENCE_LSTM: lstm.prepare,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each
@@ -229,6 +232,8 @@ def state_inputs(params: PreparedParams) -> tuple[int, ...]:
     tensors): codegen lends them mutably and the partition pass counts them as written."""
     if isinstance(params, svdf.SvdfParams):
         return (svdf.STATE_INPUT,)
+    if isinstance(params, lstm.LstmParams):
+        return (lstm.HIDDEN_STATE, lstm.CELL_STATE)
     return ()
 
 
