@@ -1,0 +1,68 @@
+"""Gemm, MatMul (QDQ), QGemm and QLinearMatMul -> FULLY_CONNECTED (constant weights)."""
+
+from __future__ import annotations
+
+import math
+
+from tinymlc.frontend.onnx.builder import Builder, Const, Operand, QParams, Unsupported
+from tinymlc.frontend.onnx.node import Node, act, optional_const
+from tinymlc.frontend.onnx.weights import bias_tensor, per_channel_weights
+from tinymlc.ir import Activation, DType, FullyConnectedAttrs, OpKind, Quantization
+
+
+def _fully_connected(
+    builder: Builder, node: Node, x: int, weights: Const, transposed: bool, bias: Const | None, out: QParams
+) -> list[int]:
+    """y = x @ W (+ bias) over x's last ONNX axis; W is [K, N], or [N, K] when `transposed`."""
+    if weights.data.ndim != 2:
+        raise Unsupported(f"weights must be 2-D, are {list(weights.data.shape)}")
+    values, scales = per_channel_weights(weights, 0 if transposed else 1)
+    filter_values = values if transposed else values.T
+    units, depth = filter_values.shape
+    ordered = builder.onnx_ordered(x)
+    shape = builder.onnx_shape[x]
+    if shape[-1] != depth:
+        raise Unsupported(f"input's last dimension {shape[-1]} != weights' inner dimension {depth}")
+    input_quant = builder.quantization(x)
+    filter_id = builder.constant(f"{node.name}/filter", filter_values, DType.INT8, Quantization(scales, (0,) * units, 0))
+    bias_id = bias_tensor(builder, f"{node.name}/bias", bias, input_quant.scale, scales)
+    out_shape = (*shape[:-1], units)
+    output = builder.activation(node.output_name(), out_shape, out)
+    keep = len(shape) > 2
+    direct = len(out_shape) != 4
+    result = output if direct else builder.raw_activation(f"{node.name}/rows", out_shape, out.quantization())
+    attrs = FullyConnectedAttrs(Activation.NONE, 0, keep_num_dims=keep, asymmetric_quantize_inputs=False)
+    builder.op(OpKind.FULLY_CONNECTED, [ordered, filter_id, bias_id], [result], attrs)
+    if not direct:
+        builder.store_onnx_ordered(result, output)
+    if len(shape) < 2 or math.prod(shape) == 0:
+        raise Unsupported(f"input shape {list(shape)} cannot be multiplied")
+    return [output]
+
+
+def lower_gemm(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    x = act(inputs, 0)
+    if int(node.attr("transA", 0)):
+        raise Unsupported("transA=1 (a transposed activation) is not supported")
+    if float(node.attr("alpha", 1.0)) != 1.0:
+        raise Unsupported("alpha != 1 is not supported")
+    weights = inputs[1]
+    if not isinstance(weights, Const):
+        raise Unsupported("B must be constant weights (activation x activation is not supported)")
+    bias = optional_const(inputs, 2, "C")
+    if bias is not None and float(node.attr("beta", 1.0)) != 1.0:
+        raise Unsupported("beta != 1 is not supported")
+    if len(builder.onnx_shape[x.tensor]) != 2:
+        raise Unsupported("Gemm input must be 2-D")
+    return _fully_connected(builder, node, x.tensor, weights, bool(node.attr("transB", 0)), bias, out[0])
+
+
+def lower_matmul(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    x = act(inputs, 0)
+    weights = inputs[1]
+    if not isinstance(weights, Const):
+        raise Unsupported("the second operand must be constant weights (activation x activation is not supported)")
+    return _fully_connected(builder, node, x.tensor, weights, False, None, out[0])
+
+
+LOWERINGS = {"Gemm": lower_gemm, "MatMul": lower_matmul}
