@@ -114,12 +114,18 @@ def read_model(data: bytes, source: str, input_shapes: Mapping[str, tuple[int, .
                 f"{source} (save the model with all tensors inside: onnx.save(model, path))",
             )
     _pin_inputs(model, input_shapes, source)
+    # Inference first: it fills in output types and shapes the checker wants declared.
     try:
-        onnx.checker.check_model(model)
-    except onnx.checker.ValidationError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CompileError(f"the ONNX checker rejects the model: {first}", source) from exc
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False)
+    except Exception as exc:  # onnx raises InferenceError, ValidationError, RuntimeError
+        raise CompileError(f"ONNX shape inference fails: {_first_line(exc)}", source) from exc
     try:
-        return onnx.shape_inference.infer_shapes(model, strict_mode=False)
-    except (onnx.shape_inference.InferenceError, RuntimeError) as exc:
-        raise CompileError(f"ONNX shape inference fails: {exc}", source) from exc
+        onnx.checker.check_model(inferred)
+    except Exception as exc:  # ValidationError, or ValueError on malformed fields
+        raise CompileError(f"the ONNX checker rejects the model: {_first_line(exc)}", source) from exc
+    return inferred
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
