@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
-from tinymlc.frontend.onnx.builder import Builder, Const, Operand, QParams, Unsupported
+import numpy as np
+
+from tinymlc.frontend.onnx.builder import Act, Builder, Const, Operand, QParams, Unsupported, signed_data
 from tinymlc.frontend.onnx.node import Node, act, optional_const
-from tinymlc.frontend.onnx.weights import bias_tensor, per_channel_weights
-from tinymlc.ir import Activation, DType, FullyConnectedAttrs, OpKind, Quantization
+from tinymlc.frontend.onnx.weights import WeightsNotInt8, bias_tensor, per_channel_weights
+from tinymlc.ir import Activation, BatchMatMulAttrs, DType, FullyConnectedAttrs, OpKind, Quantization
 
 
 def _fully_connected(
@@ -57,12 +59,46 @@ def lower_gemm(builder: Builder, node: Node, inputs: list[Operand | None], out: 
     return _fully_connected(builder, node, x.tensor, weights, bool(node.attr("transB", 0)), bias, out[0])
 
 
+def _batch_matmul(builder: Builder, node: Node, lhs: int, rhs: Operand | None, out: QParams) -> list[int]:
+    """y = lhs @ rhs with per-tensor zero points on both sides (BATCH_MATMUL): activation
+    products, batched weights, and weights whose zero point does not fold into int8."""
+    if isinstance(rhs, Const):
+        qparams = rhs.qparams
+        if qparams is None or len(qparams.scales) != 1:
+            raise Unsupported("batched or asymmetric weights must be quantized per tensor")
+        rhs_id = builder.constant(f"{node.name}/rhs", signed_data(rhs), DType.INT8, qparams.quantization())
+        rhs_shape = tuple(int(d) for d in rhs.data.shape)
+    elif isinstance(rhs, Act):
+        rhs_id, rhs_shape = builder.onnx_ordered(rhs.tensor), builder.onnx_shape[rhs.tensor]
+    else:
+        raise Unsupported("the second operand is missing")
+    lhs_shape = builder.onnx_shape[lhs]
+    if min(len(lhs_shape), len(rhs_shape)) < 2:
+        raise Unsupported("1-D MatMul operands are not supported")
+    try:
+        batch = np.broadcast_shapes(lhs_shape[:-2], rhs_shape[:-2])
+    except ValueError as exc:
+        raise Unsupported(f"batch dimensions of {list(lhs_shape)} and {list(rhs_shape)} do not broadcast") from exc
+    out_shape = (*(int(d) for d in batch), lhs_shape[-2], rhs_shape[-1])
+    output = builder.activation(node.output_name(), out_shape, out)
+    direct = len(out_shape) != 4
+    result = output if direct else builder.raw_activation(f"{node.name}/product", out_shape, out.quantization())
+    attrs = BatchMatMulAttrs(adj_x=False, adj_y=False, asymmetric_quantize_inputs=False)
+    builder.op(OpKind.BATCH_MATMUL, [builder.onnx_ordered(lhs), rhs_id], [result], attrs)
+    if not direct:
+        builder.store_onnx_ordered(result, output)
+    return [output]
+
+
 def lower_matmul(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
     x = act(inputs, 0)
-    weights = inputs[1]
-    if not isinstance(weights, Const):
-        raise Unsupported("the second operand must be constant weights (activation x activation is not supported)")
-    return _fully_connected(builder, node, x.tensor, weights, False, None, out[0])
+    weights = inputs[1] if len(inputs) > 1 else None
+    if isinstance(weights, Const) and weights.data.ndim == 2:
+        try:
+            return _fully_connected(builder, node, x.tensor, weights, False, None, out[0])
+        except WeightsNotInt8:
+            pass
+    return _batch_matmul(builder, node, x.tensor, weights, out[0])
 
 
 LOWERINGS = {"Gemm": lower_gemm, "MatMul": lower_matmul}

@@ -9,6 +9,10 @@ from tinymlc.frontend.onnx.builder import Builder, Const, QParams, Unsupported, 
 from tinymlc.ir import DType, Quantization
 
 
+class WeightsNotInt8(Unsupported):
+    """Weights minus their zero point leave the int8 range."""
+
+
 def per_channel_weights(weights: Const, channel_axis: int) -> tuple[npt.NDArray[np.int8], tuple[float, ...]]:
     """int8 weights with zero point 0 and one scale per index of `channel_axis` (ONNX
     layout). A non-zero weight zero point is folded into the values when they still fit
@@ -26,7 +30,7 @@ def per_channel_weights(weights: Const, channel_axis: int) -> tuple[npt.NDArray[
     zero_points = np.array(qparams.int8_zero_points(), dtype=np.int32).reshape(shape if len(qparams.zero_points) > 1 else [1])
     values = signed_data(weights) - zero_points
     if values.min(initial=0) < -128 or values.max(initial=0) > 127:
-        raise Unsupported("weights minus their zero point exceed int8: use symmetric weight quantization")
+        raise WeightsNotInt8("weights minus their zero point exceed int8: use symmetric weight quantization")
     scales = qparams.scales if len(qparams.scales) == channels else qparams.scales * channels
     return values.astype(np.int8), tuple(scales)
 
