@@ -51,8 +51,8 @@ tinyml_model_codegen = rule(
         ),
         "src": attr.label(
             mandatory = True,
-            allow_single_file = [".tflite"],
-            doc = "The quantized model.",
+            allow_single_file = [".tflite", ".onnx"],
+            doc = "The quantized model (.tflite, or .onnx in QDQ or QOperator form).",
         ),
         "_compiler": attr.label(
             default = "//tools/tinymlc",
@@ -71,7 +71,7 @@ def tinyml_model(name, src, crate_name = None, core_mhz = [], split_every_layer 
 
     Args:
       name: target name of the rust_library.
-      src: the `.tflite` file.
+      src: the `.tflite` or `.onnx` file.
       crate_name: Rust crate name; defaults to `name`.
       core_mhz: clock of each core in MHz, e.g. a board's `core_mhz` from
         //platforms:boards.bzl (`BOARDS["stm32h747"].core_mhz` is `[480, 240]`); empty: one core.

@@ -45,7 +45,7 @@ The firmware calls the model crate `model`; each inference runs in `tinyml_rt::m
         ),
         "samples": attr.int(default = 4, doc = "How many inputs to embed."),
         "seed": attr.int(default = 0, doc = "Seed of the random inputs."),
-        "src": attr.label(mandatory = True, allow_single_file = [".tflite"], doc = "The model file."),
+        "src": attr.label(mandatory = True, allow_single_file = [".tflite", ".onnx"], doc = "The model file."),
         "_tool": attr.label(default = "//tools/tinymlc:firmware", executable = True, cfg = "exec"),
     },
 )
