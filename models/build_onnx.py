@@ -45,7 +45,9 @@ class GraphWriter:
 
     def bias(self, size: int) -> str:
         name = self.name("b")
-        self.initializers.append(numpy_helper.from_array(self.rng.normal(0, 0.1, size).astype(np.float32), name))
+        self.initializers.append(
+            numpy_helper.from_array(self.rng.normal(0, 0.1, size).astype(np.float32), name)
+        )
         return name
 
     def node(self, op: str, inputs: list[str], **attrs: object) -> str:
@@ -53,13 +55,28 @@ class GraphWriter:
         self.nodes.append(helper.make_node(op, inputs, [out], name=out, **attrs))
         return out
 
-    def conv(self, x: str, cin: int, cout: int, k: tuple[int, int], stride: int = 1, group: int = 1,
-             pads: tuple[int, int, int, int] | None = None, act: str | None = "Relu") -> str:
+    def conv(
+        self,
+        x: str,
+        cin: int,
+        cout: int,
+        k: tuple[int, int],
+        stride: int = 1,
+        group: int = 1,
+        pads: tuple[int, int, int, int] | None = None,
+        act: str | None = "Relu",
+    ) -> str:
         w = self.weight((cout, cin // group, *k), cin // group * k[0] * k[1])
         if pads is None:
             pads = (k[0] // 2, k[1] // 2, (k[0] - 1) // 2, (k[1] - 1) // 2)
-        y = self.node("Conv", [x, w, self.bias(cout)], kernel_shape=list(k), strides=[stride, stride],
-                      pads=list(pads), group=group)
+        y = self.node(
+            "Conv",
+            [x, w, self.bias(cout)],
+            kernel_shape=list(k),
+            strides=[stride, stride],
+            pads=list(pads),
+            group=group,
+        )
         if act == "Relu":
             return self.node("Relu", [y])
         if act == "Relu6":
@@ -89,7 +106,9 @@ class GraphWriter:
             [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)],
             self.initializers,
         )
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="rules_tinyml")
+        model = helper.make_model(
+            graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="rules_tinyml"
+        )
         model.ir_version = 8
         return onnx.shape_inference.infer_shapes(model)
 
@@ -121,7 +140,11 @@ def resnet8() -> tuple[onnx.ModelProto, tuple[int, ...]]:
     for cout, stride in ((16, 1), (32, 2), (64, 2)):
         y = g.conv(x, channels, cout, (3, 3), stride=stride)
         y = g.conv(y, cout, cout, (3, 3), act=None)
-        shortcut = x if stride == 1 and cout == channels else g.conv(x, channels, cout, (1, 1), stride=stride, act=None)
+        shortcut = (
+            x
+            if stride == 1 and cout == channels
+            else g.conv(x, channels, cout, (1, 1), stride=stride, act=None)
+        )
         x = g.node("Relu", [g.node("Add", [y, shortcut])])
         channels = cout
     return g.model("resnet8", (1, 3, 32, 32), g.classifier(x, channels, 10)), (1, 3, 32, 32)
@@ -168,8 +191,13 @@ def quantized_variants(family: str) -> Iterator[tuple[str, onnx.ModelProto]]:
             for act_name, act in (("u8", QuantType.QUInt8), ("s8", QuantType.QInt8)):
                 out = Path(work) / f"{fmt_name}_{act_name}.onnx"
                 quantize_static(
-                    str(float_path), str(out), _Calibration(shape), quant_format=fmt, activation_type=act,
-                    weight_type=QuantType.QInt8, per_channel=True,
+                    str(float_path),
+                    str(out),
+                    _Calibration(shape),
+                    quant_format=fmt,
+                    activation_type=act,
+                    weight_type=QuantType.QInt8,
+                    per_channel=True,
                     extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},
                 )
                 yield f"{family}_{fmt_name}_{act_name}", onnx.load(out)

@@ -18,11 +18,14 @@ from tinymlc.onnx_check import check_onnx
 MODELS = Path(__file__).resolve().parents[3] / "models"
 
 
-@pytest.mark.parametrize("name", ["mlp_autoencoder_qdq_u8", "ds_cnn_qop_s8", "mobilenet_qdq_s8", "resnet8_qop_u8"])
+@pytest.mark.parametrize(
+    "name", ["mlp_autoencoder_qdq_u8", "ds_cnn_qop_s8", "mobilenet_qdq_s8", "resnet8_qop_u8"]
+)
 def test_zoo_model_within_one_lsb_of_onnxruntime(name: str) -> None:
     result = check_onnx(MODELS / f"{name}.onnx", 8, 0, hostbuild.default_runtime_dir())
     assert result.passed, result
-    assert result.max_abs_diff <= 1 and result.argmax_agreement == 1.0
+    assert result.max_abs_diff <= 1
+    assert result.argmax_agreement == 1.0
 
 
 def _tinymlc(*args: str) -> subprocess.CompletedProcess[str]:
@@ -48,4 +51,5 @@ def test_cli_rejects_a_truncated_onnx_file_without_a_traceback(tmp_path: Path) -
     broken.write_bytes((MODELS / "ds_cnn_qdq_u8.onnx").read_bytes()[:500])
     result = _tinymlc("compile", f"--model={broken}", f"--out={tmp_path / 'out'}")
     assert result.returncode == 2
-    assert "error:" in result.stderr and "Traceback" not in result.stderr
+    assert "error:" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -110,9 +110,9 @@ def onnx_check_command() -> int:
     else:
         verdict = "bit-exact" if result.bit_exact else "within 1 LSB" if result.passed else "MISMATCH"
         print(
-            f"{verdict} vs {result.reference} on {result.inputs} inputs: max_abs_diff {result.max_abs_diff} LSB, "
-            f"{result.fraction_differing:.2%} of elements differ, argmax agreement {result.argmax_agreement:.0%}; "
-            f"arena {result.arena_bytes} B"
+            f"{verdict} vs {result.reference} on {result.inputs} inputs: "
+            f"max_abs_diff {result.max_abs_diff} LSB, {result.fraction_differing:.2%} of elements differ, "
+            f"argmax agreement {result.argmax_agreement:.0%}; arena {result.arena_bytes} B"
         )
         print(result.multicore)
     return 0 if result.passed else EXIT_MISMATCH

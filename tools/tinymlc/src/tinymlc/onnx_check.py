@@ -51,7 +51,7 @@ class OnnxCheckResult:
 
 def _session(model_path: Path) -> Any:
     try:
-        import onnxruntime  # noqa: PLC0415 -- optional dependency
+        import onnxruntime  # type: ignore[import-untyped]  # noqa: PLC0415 -- optional dependency
     except ImportError as exc:
         raise CompileError("`check` on ONNX models needs the onnxruntime Python package") from exc
     options = onnxruntime.SessionOptions()
@@ -128,7 +128,8 @@ def check_onnx(
         if ours.error is not None:
             raise CompileError(f"the generated model failed: {ours.error}", str(model_path))
         feed = {
-            name: to_model_layout(lowered, t, value) for name, t, value in zip(input_names, graph.inputs, sample, strict=True)
+            name: to_model_layout(lowered, t, value)
+            for name, t, value in zip(input_names, graph.inputs, sample, strict=True)
         }
         reference = session.run(None, feed)
         for index, (tensor_id, expected) in enumerate(zip(graph.outputs, reference, strict=True)):

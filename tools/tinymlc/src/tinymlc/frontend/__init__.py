@@ -33,7 +33,9 @@ def is_onnx_model(path: str | os.PathLike[str]) -> bool:
     return len(header) == 8 and header[4:8] != FILE_IDENTIFIER
 
 
-def load_model(path: str | os.PathLike[str], input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> Model:
+def load_model(
+    path: str | os.PathLike[str], input_shapes: Mapping[str, tuple[int, ...]] | None = None
+) -> Model:
     """Read and parse a `.tflite` or `.onnx` model; every failure is a `CompileError`.
 
     `input_shapes` pins dynamic ONNX input dimensions (`--input_shape`)."""

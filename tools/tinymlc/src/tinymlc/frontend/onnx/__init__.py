@@ -23,7 +23,9 @@ def is_onnx(path: str | os.PathLike[str]) -> bool:
     return os.fspath(path).lower().endswith(".onnx")
 
 
-def parse_onnx(data: bytes, source: str = "<memory>", input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> Lowered:
+def parse_onnx(
+    data: bytes, source: str = "<memory>", input_shapes: Mapping[str, tuple[int, ...]] | None = None
+) -> Lowered:
     """Parse and lower `.onnx` bytes; every failure is a `CompileError` naming `source`."""
     model = read_model(data, source, input_shapes or {})
     try:
@@ -34,7 +36,9 @@ def parse_onnx(data: bytes, source: str = "<memory>", input_shapes: Mapping[str,
         raise CompileError(f"cannot lower the model: {type(exc).__name__}: {exc}", source) from exc
 
 
-def load_onnx(path: str | os.PathLike[str], input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> Lowered:
+def load_onnx(
+    path: str | os.PathLike[str], input_shapes: Mapping[str, tuple[int, ...]] | None = None
+) -> Lowered:
     source = os.fspath(path)
     file = Path(source)
     if not file.is_file():
@@ -46,5 +50,7 @@ def load_onnx(path: str | os.PathLike[str], input_shapes: Mapping[str, tuple[int
     return parse_onnx(data, source, input_shapes)
 
 
-def load_model(path: str | os.PathLike[str], input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> Model:
+def load_model(
+    path: str | os.PathLike[str], input_shapes: Mapping[str, tuple[int, ...]] | None = None
+) -> Model:
     return load_onnx(path, input_shapes).model

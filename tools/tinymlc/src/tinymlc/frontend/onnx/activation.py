@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
-from tinymlc.frontend.onnx.builder import Builder, Operand, QParams, Unsupported, ir_axis
+from tinymlc.frontend.onnx.builder import NO_ATTRS, Builder, Operand, QParams, UnsupportedNodeError, ir_axis
 from tinymlc.frontend.onnx.node import Node, act, optional_const, scalar
-from tinymlc.ir import LeakyReluAttrs, OpAttrs, OpKind, NoAttrs, Quantization, SoftmaxAttrs
+from tinymlc.ir import LeakyReluAttrs, OpAttrs, OpKind, Quantization, SoftmaxAttrs
 
 _FIXED = {
     OpKind.LOGISTIC: Quantization((1.0 / 256,), (-128,)),
@@ -23,7 +23,9 @@ _FIXED = {
 }
 
 
-def _unary(builder: Builder, node: Node, x: int, kind: OpKind, out: QParams, attrs: OpAttrs = NoAttrs()) -> list[int]:
+def _unary(
+    builder: Builder, node: Node, x: int, kind: OpKind, out: QParams, attrs: OpAttrs = NO_ATTRS
+) -> list[int]:
     fixed = _FIXED.get(kind)
     params = out if fixed is None else QParams(fixed.scales, fixed.zero_points, unsigned=False)
     output = builder.activation(node.output_name(), builder.onnx_shape[x], params)
@@ -51,15 +53,19 @@ def lower_clip(builder: Builder, node: Node, inputs: list[Operand | None], out: 
     highest = out[0].scale * (127 - out[0].int8_zero_points()[0])
     if low <= lowest and high >= highest:
         return [builder.requantize(x.tensor, out[0].quantization(), node.output_name())]
-    raise Unsupported(f"Clip({low}, {high}) is neither ReLU, ReLU6 nor implied by the output range")
+    raise UnsupportedNodeError(f"Clip({low}, {high}) is neither ReLU, ReLU6 nor implied by the output range")
 
 
-def lower_leaky_relu(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+def lower_leaky_relu(
+    builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]
+) -> list[int]:
     alpha = float(np.float32(node.attr("alpha", 0.01)))
     return _unary(builder, node, act(inputs, 0).tensor, OpKind.LEAKY_RELU, out[0], LeakyReluAttrs(alpha))
 
 
-def lower_sigmoid(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+def lower_sigmoid(
+    builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]
+) -> list[int]:
     return _unary(builder, node, act(inputs, 0).tensor, OpKind.LOGISTIC, out[0])
 
 
@@ -67,11 +73,15 @@ def lower_tanh(builder: Builder, node: Node, inputs: list[Operand | None], out: 
     return _unary(builder, node, act(inputs, 0).tensor, OpKind.TANH, out[0])
 
 
-def lower_hard_swish(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+def lower_hard_swish(
+    builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]
+) -> list[int]:
     return _unary(builder, node, act(inputs, 0).tensor, OpKind.HARD_SWISH, out[0])
 
 
-def lower_softmax(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+def lower_softmax(
+    builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]
+) -> list[int]:
     x = act(inputs, 0)
     shape = builder.onnx_shape[x.tensor]
     rank = len(shape)
@@ -79,9 +89,9 @@ def lower_softmax(builder: Builder, node: Node, inputs: list[Operand | None], ou
     axis = int(node.attr("axis", -1 if opset_13 else 1)) % max(rank, 1)
     # Before opset 13 Softmax flattens from `axis`: the same when the trailing axes are 1.
     if not opset_13 and math.prod(shape[axis + 1 :]) != 1:
-        raise Unsupported(f"softmax over the flattened axes {axis}.. is not supported")
+        raise UnsupportedNodeError(f"softmax over the flattened axes {axis}.. is not supported")
     if ir_axis(axis, rank) != rank - 1:
-        raise Unsupported(f"softmax over axis {axis}, which is not the innermost axis in NHWC")
+        raise UnsupportedNodeError(f"softmax over axis {axis}, which is not the innermost axis in NHWC")
     return _unary(builder, node, x.tensor, OpKind.SOFTMAX, out[0], SoftmaxAttrs(1.0))
 
 

@@ -23,9 +23,10 @@ from tinymlc.ir import DType, Graph, Model, NoAttrs, OpAttrs, Operator, OpKind, 
 NCHW_TO_NHWC = (0, 2, 3, 1)
 NHWC_TO_NCHW = (0, 3, 1, 2)
 UINT8_SHIFT = 128
+NO_ATTRS = NoAttrs()
 
 
-class Unsupported(Exception):
+class UnsupportedNodeError(Exception):
     """A node the frontend cannot lower; collected and reported with every other one."""
 
 
@@ -87,7 +88,7 @@ def nhwc_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
 def ir_axis(axis: int, rank: int) -> int:
     """ONNX axis (negative allowed) of a rank-`rank` activation -> its IR axis."""
     if not -rank <= axis < rank:
-        raise Unsupported(f"axis {axis} is out of range for rank {rank}")
+        raise UnsupportedNodeError(f"axis {axis} is out of range for rank {rank}")
     axis %= rank
     return NCHW_TO_NHWC.index(axis) if rank == 4 else axis
 
@@ -147,9 +148,7 @@ class Builder:
     def int32_vector(self, name: str, values: list[int] | tuple[int, ...]) -> int:
         return self.constant(name, np.array(values, dtype=np.int32), DType.INT32)
 
-    def op(
-        self, kind: OpKind, inputs: list[int], outputs: list[int], attrs: OpAttrs = NoAttrs()
-    ) -> None:
+    def op(self, kind: OpKind, inputs: list[int], outputs: list[int], attrs: OpAttrs = NO_ATTRS) -> None:
         self.operators.append(Operator(kind, kind.name, tuple(inputs), tuple(outputs), attrs))
 
     def tensor(self, tensor_id: int) -> Tensor:
@@ -158,7 +157,7 @@ class Builder:
     def quantization(self, tensor_id: int) -> Quantization:
         quantization = self.tensors[tensor_id].quantization
         if quantization is None:
-            raise Unsupported(f"tensor {self.tensors[tensor_id].name!r} is not quantized")
+            raise UnsupportedNodeError(f"tensor {self.tensors[tensor_id].name!r} is not quantized")
         return quantization
 
     def set_quantization(self, tensor_id: int, quantization: Quantization) -> None:

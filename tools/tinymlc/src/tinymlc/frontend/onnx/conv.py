@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinymlc.frontend.onnx.builder import NCHW_TO_NHWC, Builder, Operand, QParams, Unsupported
+from tinymlc.frontend.onnx.builder import NCHW_TO_NHWC, Builder, Operand, QParams, UnsupportedNodeError
 from tinymlc.frontend.onnx.node import Node, act, const, optional_const
 from tinymlc.frontend.onnx.spatial import spatial
 from tinymlc.frontend.onnx.weights import bias_tensor, per_channel_weights
@@ -18,12 +18,14 @@ def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: 
     bias = optional_const(inputs, 2, "bias")
     shape = builder.onnx_shape[x.tensor]
     if len(shape) != 4 or weights.data.ndim != 4:
-        raise Unsupported(f"only 2-D convolutions are supported (input shape {list(shape)})")
+        raise UnsupportedNodeError(f"only 2-D convolutions are supported (input shape {list(shape)})")
     batch, channels, height, width = shape
     out_channels, group_channels, kh, kw = weights.data.shape
     group = int(node.attr("group", 1))
     if group < 1 or channels != group * group_channels or out_channels % group:
-        raise Unsupported(f"group {group} does not divide {channels} input / {out_channels} output channels")
+        raise UnsupportedNodeError(
+            f"group {group} does not divide {channels} input / {out_channels} output channels"
+        )
     geometry = spatial(node, (height, width), (kh, kw))
     values, scales = per_channel_weights(weights, 0)
     input_quant = builder.quantization(x.tensor)
@@ -45,7 +47,9 @@ def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: 
     (stride_h, stride_w), (dilation_h, dilation_w) = geometry.strides, geometry.dilations
     depthwise = group == channels and group_channels == 1 and group > 1
     if depthwise:
-        filter_values = values.reshape(out_channels, kh, kw).transpose(1, 2, 0).reshape(1, kh, kw, out_channels)
+        filter_values = (
+            values.reshape(out_channels, kh, kw).transpose(1, 2, 0).reshape(1, kh, kw, out_channels)
+        )
         filter_id = builder.constant(
             f"{node.name}/filter", filter_values, DType.INT8, Quantization(scales, (0,) * out_channels, 3)
         )
@@ -55,7 +59,10 @@ def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: 
         builder.op(OpKind.DEPTHWISE_CONV_2D, [source, filter_id, bias_id], [output], attrs_dw)
     else:
         filter_id = builder.constant(
-            f"{node.name}/filter", values.transpose(NCHW_TO_NHWC), DType.INT8, Quantization(scales, (0,) * out_channels, 0)
+            f"{node.name}/filter",
+            values.transpose(NCHW_TO_NHWC),
+            DType.INT8,
+            Quantization(scales, (0,) * out_channels, 0),
         )
         attrs = Conv2DAttrs(padding, stride_h, stride_w, dilation_h, dilation_w, Activation.NONE)
         builder.op(OpKind.CONV_2D, [source, filter_id, bias_id], [output], attrs)

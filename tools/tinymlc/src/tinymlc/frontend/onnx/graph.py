@@ -19,7 +19,7 @@ from onnx import numpy_helper
 
 from tinymlc.errors import CompileError
 from tinymlc.frontend.onnx import activation, conv, elementwise, gemm, pool, shape
-from tinymlc.frontend.onnx.builder import Act, Builder, Const, Operand, QParams, Unsupported
+from tinymlc.frontend.onnx.builder import Act, Builder, Const, Operand, QParams, UnsupportedNodeError
 from tinymlc.frontend.onnx.node import Node
 from tinymlc.frontend.onnx.qlinear import DIRECT, SPECS
 from tinymlc.frontend.onnx.reader import MICROSOFT_DOMAIN
@@ -42,7 +42,7 @@ _NO_KERNEL = {
     "MatMulInteger": "its int32 accumulator output has no int8 kernel (use QLinearMatMul or QDQ)",
     "DynamicQuantizeLinear": "dynamic (run-time) quantization is not supported: quantize statically",
 }
-_QUANTIZED_TYPES = {onnx.TensorProto.INT8: False, onnx.TensorProto.UINT8: True}
+_QUANTIZED_TYPES: dict[int, bool] = {onnx.TensorProto.INT8: False, onnx.TensorProto.UINT8: True}
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Lowerer:
                 continue
             try:
                 self.lower(node)
-            except Unsupported as exc:
+            except UnsupportedNodeError as exc:
                 self.problems.append(f"{node.describe()}: {exc}")
                 self.poisoned.update(proto.output)
             except (ValueError, IndexError, KeyError, TypeError, OverflowError) as exc:
@@ -102,14 +102,17 @@ class Lowerer:
                 continue
             try:
                 outputs.append(self.graph_output(value.name))
-            except Unsupported as exc:
+            except UnsupportedNodeError as exc:
                 self.problems.append(f"graph output {value.name!r}: {exc}")
         for tensor_id in self.unquantized:
-            self.problems.append(f"integer input {self.builder.tensor(tensor_id).name!r} is never dequantized")
+            self.problems.append(
+                f"integer input {self.builder.tensor(tensor_id).name!r} is never dequantized"
+            )
         if self.problems:
             count = len(self.problems)
             raise CompileError(
-                f"{count} unsupported node{'s' if count > 1 else ''}:\n  " + "\n  ".join(self.problems), self.source
+                f"{count} unsupported node{'s' if count > 1 else ''}:\n  " + "\n  ".join(self.problems),
+                self.source,
             )
         ids = inputs + outputs
         model = self.builder.model(inputs, outputs, self.graph.name, self.source)
@@ -128,7 +131,10 @@ class Lowerer:
                 self.uint8.add(tensor_id)
         else:
             name = onnx.TensorProto.DataType.Name(tensor_type.elem_type)
-            raise CompileError(f"input {value.name!r} has type {name}; only float, int8 and uint8 inputs are supported", self.source)
+            raise CompileError(
+                f"input {value.name!r} has type {name}; only float, int8 and uint8 inputs are supported",
+                self.source,
+            )
         self.env[value.name] = Act(tensor_id)
         return tensor_id
 
@@ -141,7 +147,9 @@ class Lowerer:
             output = self.builder.activation(name, self.builder.onnx_shape[source], None)
             self.builder.op(OpKind.DEQUANTIZE, [source], [output])
             return output
-        raise Unsupported("is not computed from the quantized graph (a constant, or a float input passed through)")
+        raise UnsupportedNodeError(
+            "is not computed from the quantized graph (a constant, or a float input passed through)"
+        )
 
     # -- quantization parameters -------------------------------------------------------
 
@@ -151,29 +159,33 @@ class Lowerer:
         zero_name = inputs[zero_point_index] if zero_point_index < len(inputs) else ""
         zero = self.constant(zero_name, "zero point") if zero_name else None
         if zero is not None and zero.data.dtype not in (np.int8, np.uint8, np.int32):
-            raise Unsupported(f"{zero.data.dtype} quantization (only int8 and uint8 are supported)")
+            raise UnsupportedNodeError(f"{zero.data.dtype} quantization (only int8 and uint8 are supported)")
         unsigned = unsigned_default if zero is None else zero.data.dtype == np.uint8
         scales = tuple(float(s) for s in np.asarray(scale.data, dtype=np.float32).reshape(-1))
-        zero_points = (
-            tuple(int(z) for z in zero.data.reshape(-1)) if zero is not None else (0,) * len(scales)
-        )
-        if not scales or any(not s > 0 or not np.isfinite(s) for s in scales) or len(zero_points) != len(scales):
-            raise Unsupported(f"invalid quantization scale {list(scales)} / zero point {list(zero_points)}")
+        zero_points = tuple(int(z) for z in zero.data.reshape(-1)) if zero is not None else (0,) * len(scales)
+        if (
+            not scales
+            or any(not s > 0 or not np.isfinite(s) for s in scales)
+            or len(zero_points) != len(scales)
+        ):
+            raise UnsupportedNodeError(
+                f"invalid quantization scale {list(scales)} / zero point {list(zero_points)}"
+            )
         if int(node.attr("block_size", 0)):
-            raise Unsupported("blocked quantization is not supported")
+            raise UnsupportedNodeError("blocked quantization is not supported")
         return QParams(scales, zero_points, unsigned, int(node.attr("axis", 1)) if len(scales) > 1 else None)
 
     def constant(self, name: str, role: str) -> Const:
         value = self.env.get(name)
         if not isinstance(value, Const):
-            raise Unsupported(f"{role} {name!r} must be a constant")
+            raise UnsupportedNodeError(f"{role} {name!r} must be a constant")
         return value
 
     def quantized_act(self, tensor_id: int, qparams: QParams, name: str) -> int:
         """Activation `tensor_id` holding `qparams`' real values (quantizing an integer
         graph input on first use)."""
         if len(qparams.scales) > 1:
-            raise Unsupported("per-axis quantization of an activation is not supported")
+            raise UnsupportedNodeError("per-axis quantization of an activation is not supported")
         if tensor_id in self.unquantized:
             self.builder.set_quantization(tensor_id, qparams.quantization())
             self.unquantized.discard(tensor_id)
@@ -185,11 +197,11 @@ class Lowerer:
     def lower(self, node: Node) -> None:
         op, proto = node.op_type, node.proto
         if node.domain not in ("ai.onnx", MICROSOFT_DOMAIN):
-            raise Unsupported("operator domain is not supported")
+            raise UnsupportedNodeError("operator domain is not supported")
         if op == "Constant":
             value = node.attr("value")
             if not isinstance(value, onnx.TensorProto):
-                raise Unsupported("only tensor-valued Constant nodes are supported")
+                raise UnsupportedNodeError("only tensor-valued Constant nodes are supported")
             self.env[proto.output[0]] = Const(numpy_helper.to_array(value))
         elif op in ("Identity", "Dropout"):
             self.env[proto.output[0]] = self.env[proto.input[0]]
@@ -202,20 +214,23 @@ class Lowerer:
         elif op in LOWERINGS and node.domain == "ai.onnx":
             self.operator(node)
         else:
-            raise Unsupported(_NO_KERNEL.get(op, "operator is not supported"))
+            raise UnsupportedNodeError(_NO_KERNEL.get(op, "operator is not supported"))
 
     def quantize(self, node: Node) -> None:
         output_type = int(node.attr("output_dtype", 0))
         if output_type not in (0, *_QUANTIZED_TYPES):
-            raise Unsupported(f"output type {onnx.TensorProto.DataType.Name(output_type)} is not supported")
+            raise UnsupportedNodeError(
+                f"output type {onnx.TensorProto.DataType.Name(output_type)} is not supported"
+            )
         qparams = self.qparams(node, 1, 2, unsigned_default=_QUANTIZED_TYPES.get(output_type, True))
         value = self.env[node.proto.input[0]]
         out_name = node.output_name()
+        result: Act | Const
         if isinstance(value, FloatView) and isinstance(value.operand, Act):
             result = Act(self.quantized_act(value.operand.tensor, qparams, out_name))
         elif isinstance(value, Act) and self.builder.tensor(value.tensor).quantization is None:
             if len(qparams.scales) > 1:
-                raise Unsupported("per-axis quantization of an activation is not supported")
+                raise UnsupportedNodeError("per-axis quantization of an activation is not supported")
             shape_ = self.builder.onnx_shape[value.tensor]
             quantized = self.builder.activation(out_name, shape_, qparams)
             self.builder.op(OpKind.QUANTIZE, [value.tensor], [quantized])
@@ -223,7 +238,7 @@ class Lowerer:
         elif isinstance(value, (Const, FloatView)):
             result = _quantize_constant(_real(value), qparams)
         else:
-            raise Unsupported("input is already quantized")
+            raise UnsupportedNodeError("input is already quantized")
         if isinstance(result, Act) and qparams.unsigned:
             self.uint8.add(result.tensor)
         self.env[out_name] = result
@@ -239,7 +254,7 @@ class Lowerer:
             qparams = self.qparams(node, 1, 2, unsigned_default=value.data.dtype == np.uint8)
             self.env[node.output_name()] = FloatView(Const(value.data, qparams), qparams)
         else:
-            raise Unsupported("input is not a quantized tensor")
+            raise UnsupportedNodeError("input is not a quantized tensor")
 
     def qlinear(self, node: Node) -> None:
         spec = SPECS[node.op_type]
@@ -255,14 +270,16 @@ class Lowerer:
                 operands.append(Act(self.quantized_act(value.tensor, qparams, f"{node.name}/input{tensor}")))
             elif isinstance(value, Const):
                 qparams = self.qparams(node, scale, zero, unsigned_default=value.data.dtype == np.uint8)
-                operands.append(Const(value.data, QParams(qparams.scales, qparams.zero_points, qparams.unsigned)))
+                operands.append(
+                    Const(value.data, QParams(qparams.scales, qparams.zero_points, qparams.unsigned))
+                )
             else:
-                raise Unsupported(f"input {tensor} is not a quantized tensor")
+                raise UnsupportedNodeError(f"input {tensor} is not a quantized tensor")
         if spec.bias is not None and spec.bias < len(inputs) and inputs[spec.bias]:
             bias = self.constant(inputs[spec.bias], "bias")
             operands.append(Const(bias.data, QParams((1.0,), (0,), unsigned=False)))
         if spec.output is None or spec.output[0] >= len(inputs) or not inputs[spec.output[0]]:
-            raise Unsupported("a float output (no output scale) is not supported")
+            raise UnsupportedNodeError("a float output (no output scale) is not supported")
         out = self.qparams(node, spec.output[0], spec.output[1], unsigned_default=False)
         (tensor_id,) = LOWERINGS[spec.float_op](self.builder, node, operands, [out])
         if out.unsigned:
@@ -276,7 +293,7 @@ class Lowerer:
         outputs = list(node.proto.output)
         if views:
             if acts:
-                raise Unsupported("mixes quantized and float activations")
+                raise UnsupportedNodeError("mixes quantized and float activations")
             operands: list[Operand | None] = [v.operand if isinstance(v, FloatView) else v for v in values]
             out = [self.output_qparams(node, name, views[0].qparams) for name in outputs]
             results = LOWERINGS[node.op_type](self.builder, node, operands, out)
@@ -284,13 +301,18 @@ class Lowerer:
                 self.env[name] = FloatView(Act(tensor_id), qparams)
             return
         if not acts:
-            raise Unsupported("operates on constants only: fold it (e.g. onnxsim) before compiling")
-        if any(self.builder.tensor(a.tensor).quantization is None for a in acts) or node.op_type not in DIRECT:
-            raise Unsupported("a float operator on float tensors: quantize the model (QDQ or QOperator) first")
+            raise UnsupportedNodeError("operates on constants only: fold it (e.g. onnxsim) before compiling")
+        if (
+            any(self.builder.tensor(a.tensor).quantization is None for a in acts)
+            or node.op_type not in DIRECT
+        ):
+            raise UnsupportedNodeError(
+                "a float operator on float tensors: quantize the model (QDQ or QOperator) first"
+            )
         first = acts[0].tensor
         unsigned = first in self.uint8
         same = self.builder.qparams(first)
-        operands = list(values)
+        operands = [None if isinstance(v, FloatView) else v for v in values]
         results = LOWERINGS[node.op_type](self.builder, node, operands, [same] * len(outputs))
         for name, tensor_id in zip(outputs, results, strict=True):
             if unsigned:
@@ -306,13 +328,15 @@ class Lowerer:
             return self.qparams(proto_node, 1, 2, unsigned_default=_QUANTIZED_TYPES.get(output_type, True))
         if node.op_type in shape.VALUE_PRESERVING:
             return input_qparams
-        raise Unsupported(f"output {name!r} is not quantized (no QuantizeLinear reads it): a float operator")
+        raise UnsupportedNodeError(
+            f"output {name!r} is not quantized (no QuantizeLinear reads it): a float operator"
+        )
 
 
 def _real(value: Const | FloatView) -> np.ndarray:
     if isinstance(value, FloatView):
         if not isinstance(value.operand, Const):
-            raise Unsupported("input is not a constant")
+            raise UnsupportedNodeError("input is not a constant")
         value = value.operand
     if value.qparams is None:
         return np.asarray(value.data, dtype=np.float64)
@@ -321,7 +345,9 @@ def _real(value: Const | FloatView) -> np.ndarray:
     if qparams.axis is not None:
         shape_[qparams.axis] = -1
     scales = np.array(qparams.scales, dtype=np.float64).reshape(shape_ if qparams.axis is not None else [1])
-    zeros = np.array(qparams.zero_points, dtype=np.float64).reshape(shape_ if qparams.axis is not None else [1])
+    zeros = np.array(qparams.zero_points, dtype=np.float64).reshape(
+        shape_ if qparams.axis is not None else [1]
+    )
     return (value.data.astype(np.float64) - zeros) * scales
 
 
@@ -331,7 +357,9 @@ def _quantize_constant(real: np.ndarray, qparams: QParams) -> Const:
     if qparams.axis is not None:
         shape_[qparams.axis] = -1
     scales = np.array(qparams.scales, dtype=np.float32).reshape(shape_ if qparams.axis is not None else [1])
-    zeros = np.array(qparams.zero_points, dtype=np.float64).reshape(shape_ if qparams.axis is not None else [1])
+    zeros = np.array(qparams.zero_points, dtype=np.float64).reshape(
+        shape_ if qparams.axis is not None else [1]
+    )
     low, high = (0, 255) if qparams.unsigned else (-128, 127)
     values = np.clip(np.rint(real.astype(np.float32) / scales) + zeros, low, high)
     return Const(values.astype(np.uint8 if qparams.unsigned else np.int8), qparams)

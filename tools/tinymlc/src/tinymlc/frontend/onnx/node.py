@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import onnx
 
-from tinymlc.frontend.onnx.builder import Act, Const, Operand, Unsupported
+from tinymlc.frontend.onnx.builder import Act, Const, Operand, UnsupportedNodeError
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,14 @@ class Node:
 def act(inputs: list[Operand | None], index: int, role: str = "input") -> Act:
     operand = inputs[index] if index < len(inputs) else None
     if not isinstance(operand, Act):
-        raise Unsupported(f"{role} must be a quantized activation, not a constant")
+        raise UnsupportedNodeError(f"{role} must be a quantized activation, not a constant")
     return operand
 
 
 def const(inputs: list[Operand | None], index: int, role: str) -> Const:
     operand = inputs[index] if index < len(inputs) else None
     if not isinstance(operand, Const):
-        raise Unsupported(f"{role} must be a constant (an initializer), not computed at run time")
+        raise UnsupportedNodeError(f"{role} must be a constant (an initializer), not computed at run time")
     return operand
 
 
@@ -75,13 +75,15 @@ def scalar(operand: Const | None, default: float) -> float:
         return default
     values = np.asarray(operand.data).reshape(-1)
     if values.size != 1:
-        raise Unsupported("expected a scalar constant")
+        raise UnsupportedNodeError("expected a scalar constant")
     if operand.qparams is not None:
         return float(operand.qparams.scale * (float(values[0]) - operand.qparams.zero_points[0]))
     return float(values[0])
 
 
-def int_list_input_or_attr(node: Node, inputs: list[Operand | None], index: int, attr: str, since: int) -> list[int] | None:
+def int_list_input_or_attr(
+    node: Node, inputs: list[Operand | None], index: int, attr: str, since: int
+) -> list[int] | None:
     """Operator parameters that moved from an attribute to an input at opset `since`."""
     if node.opset >= since:
         operand = optional_const(inputs, index, attr)

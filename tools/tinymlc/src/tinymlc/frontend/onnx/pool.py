@@ -3,7 +3,7 @@ QLinearGlobalAveragePool -> AVERAGE_POOL_2D, MAX_POOL_2D, MEAN."""
 
 from __future__ import annotations
 
-from tinymlc.frontend.onnx.builder import Builder, Operand, QParams, Unsupported, ir_axis
+from tinymlc.frontend.onnx.builder import Builder, Operand, QParams, UnsupportedNodeError, ir_axis
 from tinymlc.frontend.onnx.node import Node, act, int_list_input_or_attr
 from tinymlc.frontend.onnx.spatial import spatial
 from tinymlc.ir import Activation, OpKind, Pool2DAttrs, ReducerAttrs
@@ -14,21 +14,21 @@ def lower_pool(builder: Builder, node: Node, inputs: list[Operand | None], out: 
     shape = builder.onnx_shape[x.tensor]
     kernel = [int(k) for k in node.attr("kernel_shape") or []]
     if len(shape) != 4 or len(kernel) != 2:
-        raise Unsupported(f"only 2-D pooling is supported (input shape {list(shape)})")
+        raise UnsupportedNodeError(f"only 2-D pooling is supported (input shape {list(shape)})")
     if len(node.proto.output) > 1 and node.proto.output[1]:
-        raise Unsupported("MaxPool's Indices output is not supported")
+        raise UnsupportedNodeError("MaxPool's Indices output is not supported")
     geometry = spatial(node, (shape[2], shape[3]), (kernel[0], kernel[1]))
     if geometry.dilations != (1, 1):
-        raise Unsupported("dilated pooling is not supported")
+        raise UnsupportedNodeError("dilated pooling is not supported")
     padding = geometry.tflite_padding((shape[2], shape[3]), (kernel[0], kernel[1]))
     average = node.op_type.endswith("AveragePool")
     if padding is None or (average and int(node.attr("count_include_pad", 0)) and padding.name == "SAME"):
-        raise Unsupported(
+        raise UnsupportedNodeError(
             f"pads {list(geometry.pads)} (count_include_pad={node.attr('count_include_pad', 0)}) differ from "
             "TFLite's SAME/VALID pooling windows"
         )
     if int(node.attr("channels_last", 0)):
-        raise Unsupported("channels_last=1 is not supported")
+        raise UnsupportedNodeError("channels_last=1 is not supported")
     # TFLM pools keep the input's quantization; a different output scale is a requantize.
     pooled_params = builder.qparams(x.tensor)
     output = builder.activation(node.output_name(), (shape[0], shape[1], *geometry.output), pooled_params)
@@ -41,9 +41,7 @@ def _mean(builder: Builder, node: Node, x: int, axes: list[int], keep: bool, out
     shape = builder.onnx_shape[x]
     rank = len(shape)
     onnx_axes = sorted({a % rank for a in axes} if axes else set(range(rank)))
-    out_shape = tuple(
-        (1 if a in onnx_axes else n) for a, n in enumerate(shape) if keep or a not in onnx_axes
-    )
+    out_shape = tuple((1 if a in onnx_axes else n) for a, n in enumerate(shape) if keep or a not in onnx_axes)
     kept = [a for a in (0, 2, 3, 1) if a not in onnx_axes] if rank == 4 else []
     in_order = [a for a in kept if shape[a] != 1] == sorted(a for a in kept if shape[a] != 1)
     source, ir_axes = x, [ir_axis(a, rank) for a in onnx_axes]
@@ -60,18 +58,20 @@ def lower_global_average_pool(
 ) -> list[int]:
     x = act(inputs, 0)
     if int(node.attr("channels_last", 0)):
-        raise Unsupported("channels_last=1 is not supported")
+        raise UnsupportedNodeError("channels_last=1 is not supported")
     rank = len(builder.onnx_shape[x.tensor])
     if rank < 3:
-        raise Unsupported("input must have spatial dimensions")
+        raise UnsupportedNodeError("input must have spatial dimensions")
     return _mean(builder, node, x.tensor, list(range(2, rank)), True, out[0])
 
 
-def lower_reduce_mean(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+def lower_reduce_mean(
+    builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]
+) -> list[int]:
     x = act(inputs, 0)
     axes = int_list_input_or_attr(node, inputs, 1, "axes", 18) or []
     if not axes and int(node.attr("noop_with_empty_axes", 0)):
-        raise Unsupported("noop_with_empty_axes=1 with no axes")
+        raise UnsupportedNodeError("noop_with_empty_axes=1 with no axes")
     return _mean(builder, node, x.tensor, axes, bool(node.attr("keepdims", 1)), out[0])
 
 

@@ -41,5 +41,17 @@ SPECS: dict[str, QLinearSpec] = {
 # Operators QOperator models apply to quantized tensors directly (the output keeps the
 # input's quantization).
 DIRECT = frozenset(
-    {"MaxPool", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "Pad", "Relu", "Concat"}
+    {
+        "MaxPool",
+        "Reshape",
+        "Flatten",
+        "Squeeze",
+        "Unsqueeze",
+        "Transpose",
+        "Slice",
+        "Split",
+        "Pad",
+        "Relu",
+        "Concat",
+    }
 )

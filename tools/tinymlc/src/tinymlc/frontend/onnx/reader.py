@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import onnx
-from google.protobuf.message import DecodeError
 
 from tinymlc.errors import CompileError
 
@@ -80,7 +79,9 @@ def _pin_inputs(model: onnx.ModelProto, input_shapes: Mapping[str, tuple[int, ..
             example = ",".join(
                 str(d.dim_value) if d.HasField("dim_value") and d.dim_value > 0 else "1" for d in dims
             )
-            dynamic.append(f"{value.name!r} has shape [{shown}]: pin it with --input_shape={value.name}:{example}")
+            dynamic.append(
+                f"{value.name!r} has shape [{shown}]: pin it with --input_shape={value.name}:{example}"
+            )
     if dynamic:
         raise CompileError(
             "dynamic input shapes (a microcontroller's arena is planned for fixed shapes):\n  "
@@ -94,7 +95,7 @@ def read_model(data: bytes, source: str, input_shapes: Mapping[str, tuple[int, .
         raise CompileError("file is empty", source)
     try:
         model = onnx.load_model_from_string(data)
-    except (DecodeError, ValueError, RuntimeError, OSError) as exc:
+    except Exception as exc:  # protobuf's DecodeError and friends on truncated or mutated bytes
         raise CompileError(f"not a valid ONNX model (protobuf does not parse: {exc})", source) from exc
     if not model.HasField("graph") or not model.graph.output:
         raise CompileError("not a valid ONNX model: it has no graph outputs", source)

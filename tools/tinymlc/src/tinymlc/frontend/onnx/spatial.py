@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinymlc.frontend.onnx.builder import Unsupported
+from tinymlc.frontend.onnx.builder import UnsupportedNodeError
 from tinymlc.frontend.onnx.node import Node
 from tinymlc.ir import Padding
 
@@ -26,13 +26,19 @@ class Spatial:
         if self.pads == (0, 0, 0, 0) and self.output == valid:
             return Padding.VALID
         same = _same_pads(size, kernel, self.strides, self.dilations, upper=True)
-        if self.pads == same and self.output == tuple(-(-n // s) for n, s in zip(size, self.strides, strict=True)):
+        if self.pads == same and self.output == tuple(
+            -(-n // s) for n, s in zip(size, self.strides, strict=True)
+        ):
             return Padding.SAME
         return None
 
 
 def _same_pads(
-    size: tuple[int, int], kernel: tuple[int, int], strides: tuple[int, int], dilations: tuple[int, int], upper: bool
+    size: tuple[int, int],
+    kernel: tuple[int, int],
+    strides: tuple[int, int],
+    dilations: tuple[int, int],
+    upper: bool,
 ) -> tuple[int, int, int, int]:
     begin, end = [], []
     for n, k, s, d in zip(size, kernel, strides, dilations, strict=True):
@@ -48,12 +54,12 @@ def spatial(node: Node, size: tuple[int, int], kernel: tuple[int, int]) -> Spati
     def pair(name: str) -> tuple[int, int]:
         values = node.attr(name) or [1, 1]
         if len(values) != 2:
-            raise Unsupported(f"{name} {list(values)} is not 2-D")
+            raise UnsupportedNodeError(f"{name} {list(values)} is not 2-D")
         return int(values[0]), int(values[1])
 
     strides, dilations = pair("strides"), pair("dilations")
     if min(strides + dilations) < 1:
-        raise Unsupported("strides and dilations must be positive")
+        raise UnsupportedNodeError("strides and dilations must be positive")
     auto_pad = node.attr("auto_pad", "NOTSET")
     if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
         pads = _same_pads(size, kernel, strides, dilations, upper=auto_pad == "SAME_UPPER")
@@ -62,18 +68,20 @@ def spatial(node: Node, size: tuple[int, int], kernel: tuple[int, int]) -> Spati
     elif auto_pad == "NOTSET":
         values = [int(v) for v in node.attr("pads") or [0, 0, 0, 0]]
         if len(values) != 4 or min(values) < 0:
-            raise Unsupported(f"pads {values} must be four non-negative values")
+            raise UnsupportedNodeError(f"pads {values} must be four non-negative values")
         pads = (values[0], values[1], values[2], values[3])
     else:
-        raise Unsupported(f"auto_pad {auto_pad!r} is unknown")
+        raise UnsupportedNodeError(f"auto_pad {auto_pad!r} is unknown")
     ceil_mode = bool(node.attr("ceil_mode", 0))
     output = []
     for axis in range(2):
         span = size[axis] + pads[axis] + pads[axis + 2] - ((kernel[axis] - 1) * dilations[axis] + 1)
         if span < 0:
-            raise Unsupported("the kernel is larger than the padded input")
+            raise UnsupportedNodeError("the kernel is larger than the padded input")
         steps = -(-span // strides[axis]) if ceil_mode else span // strides[axis]
         output.append(steps + 1)
-    if ceil_mode and any((o - 1) * s >= n + p for o, s, n, p in zip(output, strides, size, pads[:2], strict=True)):
+    if ceil_mode and any(
+        (o - 1) * s >= n + p for o, s, n, p in zip(output, strides, size, pads[:2], strict=True)
+    ):
         output = [o - 1 for o in output]
     return Spatial(strides, dilations, pads, (output[0], output[1]))

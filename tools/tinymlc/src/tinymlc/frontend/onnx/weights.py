@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from tinymlc.frontend.onnx.builder import Builder, Const, QParams, Unsupported, signed_data
+from tinymlc.frontend.onnx.builder import Builder, Const, QParams, UnsupportedNodeError, signed_data
 from tinymlc.ir import DType, Quantization
 
 
-class WeightsNotInt8(Unsupported):
+class WeightsNotInt8Error(UnsupportedNodeError):
     """Weights minus their zero point leave the int8 range."""
 
 
@@ -19,18 +19,28 @@ def per_channel_weights(weights: Const, channel_axis: int) -> tuple[npt.NDArray[
     int8 (TFLM's kernels ignore weight zero points)."""
     qparams = weights.qparams
     if qparams is None:
-        raise Unsupported("weights are float: quantize the model (QDQ or QOperator) first")
+        raise UnsupportedNodeError("weights are float: quantize the model (QDQ or QOperator) first")
     channels = weights.data.shape[channel_axis]
     if len(qparams.scales) not in (1, channels):
-        raise Unsupported(f"weights have {len(qparams.scales)} scales for {channels} channels")
-    if len(qparams.scales) > 1 and qparams.axis is not None and qparams.axis % weights.data.ndim != channel_axis:
-        raise Unsupported(f"weights are quantized along axis {qparams.axis}, the kernel needs axis {channel_axis}")
+        raise UnsupportedNodeError(f"weights have {len(qparams.scales)} scales for {channels} channels")
+    if (
+        len(qparams.scales) > 1
+        and qparams.axis is not None
+        and qparams.axis % weights.data.ndim != channel_axis
+    ):
+        raise UnsupportedNodeError(
+            f"weights are quantized along axis {qparams.axis}, the kernel needs axis {channel_axis}"
+        )
     shape = [1] * weights.data.ndim
     shape[channel_axis] = -1
-    zero_points = np.array(qparams.int8_zero_points(), dtype=np.int32).reshape(shape if len(qparams.zero_points) > 1 else [1])
+    zero_points = np.array(qparams.int8_zero_points(), dtype=np.int32).reshape(
+        shape if len(qparams.zero_points) > 1 else [1]
+    )
     values = signed_data(weights) - zero_points
     if values.min(initial=0) < -128 or values.max(initial=0) > 127:
-        raise WeightsNotInt8("weights minus their zero point exceed int8: use symmetric weight quantization")
+        raise WeightsNotInt8Error(
+            "weights minus their zero point exceed int8: use symmetric weight quantization"
+        )
     scales = qparams.scales if len(qparams.scales) == channels else qparams.scales * channels
     return values.astype(np.int8), tuple(scales)
 
@@ -57,5 +67,5 @@ def constant_operand(builder: Builder, name: str, operand: Const) -> int:
     """A quantized constant operand of an elementwise op as an int8 IR constant."""
     qparams: QParams | None = operand.qparams
     if qparams is None or len(qparams.scales) != 1:
-        raise Unsupported(f"constant operand {name!r} must be quantized per tensor")
+        raise UnsupportedNodeError(f"constant operand {name!r} must be quantized per tensor")
     return builder.constant(name, signed_data(operand), DType.INT8, qparams.quantization())
