@@ -131,6 +131,9 @@ def test_qlinear_matmul_is_a_fully_connected_over_transposed_weights() -> None:
     assert filter_.data is not None
     np.testing.assert_array_equal(filter_.data, b.T)
     assert lowered.uint8 == {graph.inputs[0], graph.outputs[0]}
+    # The generated API keeps the model's uint8; the arena holds int8.
+    assert lowered.model.caller_dtypes == {graph.inputs[0]: DType.UINT8, graph.outputs[0]: DType.UINT8}
+    assert graph.tensors[graph.inputs[0]].dtype is DType.INT8
 
 
 def test_every_unsupported_node_is_listed_at_once() -> None:

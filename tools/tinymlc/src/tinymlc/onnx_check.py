@@ -63,21 +63,22 @@ def _session(model_path: Path) -> Any:
 
 
 def to_model_layout(lowered: Lowered, tensor_id: int, value: np.ndarray) -> np.ndarray:
-    """An IR tensor's value (NHWC, int8) as the ONNX model sees it (NCHW, its own type)."""
-    if tensor_id in lowered.nchw:
-        value = value.transpose(NHWC_TO_NCHW)
-    if tensor_id in lowered.uint8:
-        value = (value.astype(np.int16) + UINT8_SHIFT).astype(np.uint8)
-    return value
+    """A graph input's or output's value at the generated API (NHWC) in the ONNX model's
+    layout (NCHW)."""
+    return value.transpose(NHWC_TO_NCHW) if tensor_id in lowered.nchw else value
 
 
 def from_model_layout(lowered: Lowered, tensor_id: int, value: np.ndarray) -> np.ndarray:
     """The inverse of `to_model_layout`."""
-    if tensor_id in lowered.nchw:
-        value = value.transpose(NCHW_TO_NHWC)
+    return np.ascontiguousarray(value.transpose(NCHW_TO_NHWC) if tensor_id in lowered.nchw else value)
+
+
+def caller_values(lowered: Lowered, tensor_id: int, value: np.ndarray) -> np.ndarray:
+    """An arena (int8) value of a graph input as the caller passes it: uint8 inputs
+    have their zero point 128 higher, i.e. the sign bit flipped."""
     if tensor_id in lowered.uint8:
-        value = (value.astype(np.int16) - UINT8_SHIFT).astype(np.int8)
-    return np.ascontiguousarray(value)
+        return (value.astype(np.int16) + UINT8_SHIFT).astype(np.uint8)
+    return value
 
 
 def _output_step(compiled: CompiledModel, tensor_id: int) -> float:
@@ -95,9 +96,10 @@ def _output_step(compiled: CompiledModel, tensor_id: int) -> float:
     return 1.0
 
 
-def _ours(compiled: CompiledModel, tensor_id: int, data: bytes) -> np.ndarray:
+def caller_output(compiled: CompiledModel, tensor_id: int, data: bytes) -> np.ndarray:
+    """A graph output's bytes from the harness, in the caller's type and the IR shape."""
     tensor = compiled.graph.tensors[tensor_id]
-    dtype = tensor.dtype.numpy_dtype
+    dtype = compiled.model.caller_dtypes.get(tensor_id, tensor.dtype).numpy_dtype
     assert dtype is not None
     return np.frombuffer(data, dtype=dtype).reshape(tensor.shape)
 
@@ -112,9 +114,12 @@ def check_onnx(
 ) -> OnnxCheckResult:
     lowered = load_onnx(model_path, input_shapes)
     compiled = compile_model(lowered.model, target)
-    samples = random_inputs(compiled, inputs, seed)
-    session = _session(model_path)
     graph = compiled.graph
+    samples = [
+        [caller_values(lowered, t, value) for t, value in zip(graph.inputs, sample, strict=True)]
+        for sample in random_inputs(compiled, inputs, seed)
+    ]
+    session = _session(model_path)
     input_names = [i.name for i in session.get_inputs()]
     crate = generate_crate(compiled, "model")
     with tempfile.TemporaryDirectory(prefix="tinymlc-check-") as work:
@@ -133,7 +138,9 @@ def check_onnx(
         }
         reference = session.run(None, feed)
         for index, (tensor_id, expected) in enumerate(zip(graph.outputs, reference, strict=True)):
-            actual = to_model_layout(lowered, tensor_id, _ours(compiled, tensor_id, ours.outputs[index]))
+            actual = to_model_layout(
+                lowered, tensor_id, caller_output(compiled, tensor_id, ours.outputs[index])
+            )
             step = _output_step(compiled, tensor_id)
             diff = np.abs(actual.astype(np.float64) - np.asarray(expected).astype(np.float64)) / step
             lsb = np.rint(diff).astype(np.int64)

@@ -11,7 +11,7 @@ so QDQ models need no pattern matching beyond that rule.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import onnx
@@ -23,7 +23,7 @@ from tinymlc.frontend.onnx.builder import Act, Builder, Const, Operand, QParams,
 from tinymlc.frontend.onnx.node import Node
 from tinymlc.frontend.onnx.qlinear import DIRECT, SPECS
 from tinymlc.frontend.onnx.reader import MICROSOFT_DOMAIN
-from tinymlc.ir import Model, OpKind
+from tinymlc.ir import DType, Model, OpKind
 
 Lowering = Callable[[Builder, Node, list[Operand | None], list[QParams]], list[int]]
 LOWERINGS: dict[str, Lowering] = {
@@ -60,7 +60,8 @@ class Lowered:
     nchw: frozenset[int]
     """IR graph inputs/outputs whose ONNX layout is NCHW (stored NHWC)."""
     uint8: frozenset[int]
-    """IR graph inputs/outputs that are uint8 in the model (int8 here, shifted by -128)."""
+    """IR graph inputs/outputs that are uint8 in the model: int8 in the arena (zero point
+    moved by -128), uint8 at the generated API (`Model.caller_dtypes`)."""
 
 
 class Lowerer:
@@ -115,9 +116,13 @@ class Lowerer:
                 self.source,
             )
         ids = inputs + outputs
-        model = self.builder.model(inputs, outputs, self.graph.name, self.source)
+        uint8 = frozenset(t for t in ids if t in self.uint8)
+        model = replace(
+            self.builder.model(inputs, outputs, self.graph.name, self.source),
+            caller_dtypes={t: DType.UINT8 for t in uint8},
+        )
         nchw = frozenset(t for t in ids if len(self.builder.onnx_shape.get(t, ())) == 4)
-        return Lowered(model, nchw, frozenset(t for t in ids if t in self.uint8))
+        return Lowered(model, nchw, uint8)
 
     def graph_input(self, value: onnx.ValueInfoProto) -> int:
         tensor_type = value.type.tensor_type
