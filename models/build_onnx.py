@@ -11,10 +11,12 @@ Writes <family>_<qdq|qop>_<u8|s8>.onnx; the float models are not kept.
 from __future__ import annotations
 
 import argparse
+import itertools
 import re
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -50,7 +52,7 @@ class GraphWriter:
         )
         return name
 
-    def node(self, op: str, inputs: list[str], **attrs: object) -> str:
+    def node(self, op: str, inputs: list[str], **attrs: Any) -> str:
         out = self.name(op.lower())
         self.nodes.append(helper.make_node(op, inputs, [out], name=out, **attrs))
         return out
@@ -154,7 +156,7 @@ def mlp_autoencoder() -> tuple[onnx.ModelProto, tuple[int, ...]]:
     g = GraphWriter(4)
     x = "input"
     sizes = (640, 128, 128, 8, 128, 128, 640)
-    for index, (cin, cout) in enumerate(zip(sizes, sizes[1:])):
+    for index, (cin, cout) in enumerate(itertools.pairwise(sizes)):
         x = g.gemm(x, cin, cout, act="Relu" if index < len(sizes) - 2 else None)
     return g.model("mlp_autoencoder", (1, 640), x), (1, 640)
 
@@ -181,7 +183,11 @@ class _Calibration:
 
 
 def quantized_variants(family: str) -> Iterator[tuple[str, onnx.ModelProto]]:
-    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static  # noqa: PLC0415
+    from onnxruntime.quantization import (  # type: ignore[import-untyped]  # noqa: PLC0415
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
 
     model, shape = FAMILIES[family]()
     with tempfile.TemporaryDirectory() as work:

@@ -119,7 +119,7 @@ class Lowerer:
         uint8 = frozenset(t for t in ids if t in self.uint8)
         model = replace(
             self.builder.model(inputs, outputs, self.graph.name, self.source),
-            caller_dtypes={t: DType.UINT8 for t in uint8},
+            caller_dtypes=dict.fromkeys(uint8, DType.UINT8),
         )
         nchw = frozenset(t for t in ids if len(self.builder.onnx_shape.get(t, ())) == 4)
         return Lowered(model, nchw, uint8)
