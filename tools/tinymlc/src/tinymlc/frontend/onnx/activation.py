@@ -44,15 +44,20 @@ def lower_clip(builder: Builder, node: Node, inputs: list[Operand | None], out: 
         high = scalar(optional_const(inputs, 2, "max"), math.inf)
     else:
         low, high = float(node.attr("min", -math.inf)), float(node.attr("max", math.inf))
-    if low == 0 and high == 6:
-        return _unary(builder, node, x.tensor, OpKind.RELU6, out[0])
-    if low == 0 and high == math.inf:
-        return _unary(builder, node, x.tensor, OpKind.RELU, out[0])
     # A clip the output's quantized range already saturates to is a requantize.
     lowest = out[0].scale * (-128 - out[0].int8_zero_points()[0])
     highest = out[0].scale * (127 - out[0].int8_zero_points()[0])
     if low <= lowest and high >= highest:
         return [builder.requantize(x.tensor, out[0].quantization(), node.output_name())]
+    if low == 0 and high == math.inf:
+        return _unary(builder, node, x.tensor, OpKind.RELU, out[0])
+    if low == 0 and high == 6:
+        # TFLM's RELU6 clamps without rescaling: its output keeps the input's quantization.
+        clamped = builder.activation(
+            node.output_name(), builder.onnx_shape[x.tensor], builder.qparams(x.tensor)
+        )
+        builder.op(OpKind.RELU6, [x.tensor], [clamped])
+        return [builder.requantize(clamped, out[0].quantization(), f"{node.output_name()}/requantized")]
     raise UnsupportedNodeError(f"Clip({low}, {high}) is neither ReLU, ReLU6 nor implied by the output range")
 
 

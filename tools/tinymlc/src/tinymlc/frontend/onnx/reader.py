@@ -123,6 +123,12 @@ def read_model(data: bytes, source: str, input_shapes: Mapping[str, tuple[int, .
     try:
         onnx.checker.check_model(inferred)
     except Exception as exc:  # ValidationError, or ValueError on malformed fields
+        # The model as written usually says more (an operator its opset lacks) than what
+        # inference left of it (a shape it could not infer).
+        try:
+            onnx.checker.check_model(model)
+        except Exception as original:  # noqa: BLE001 -- reported instead of `exc`
+            exc = original
         raise CompileError(f"the ONNX checker rejects the model: {_first_line(exc)}", source) from exc
     return inferred
 
