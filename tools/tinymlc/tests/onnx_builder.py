@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +52,7 @@ class QdqGraph:
 
     def model(
         self,
-        input_shape: list[int | str],
+        input_shape: Sequence[int | str],
         outputs: list[str],
         input_type: int = TensorProto.FLOAT,
         output_type: int = TensorProto.FLOAT,
@@ -59,7 +60,7 @@ class QdqGraph:
         graph = helper.make_graph(
             self.nodes,
             "test",
-            [helper.make_tensor_value_info("input", input_type, input_shape)],
+            [helper.make_tensor_value_info("input", input_type, list(input_shape))],
             [helper.make_tensor_value_info(o, output_type, None) for o in outputs],
             self.initializers,
         )

@@ -122,14 +122,15 @@ def read_model(data: bytes, source: str, input_shapes: Mapping[str, tuple[int, .
         raise CompileError(f"ONNX shape inference fails: {_first_line(exc)}", source) from exc
     try:
         onnx.checker.check_model(inferred)
-    except Exception as exc:  # ValidationError, or ValueError on malformed fields
+    except Exception as inferred_error:  # ValidationError, or ValueError on malformed fields
+        reason = _first_line(inferred_error)
         # The model as written usually says more (an operator its opset lacks) than what
         # inference left of it (a shape it could not infer).
         try:
             onnx.checker.check_model(model)
-        except Exception as original:  # noqa: BLE001 -- reported instead of `exc`
-            exc = original
-        raise CompileError(f"the ONNX checker rejects the model: {_first_line(exc)}", source) from exc
+        except Exception as original_error:
+            reason = _first_line(original_error)
+        raise CompileError(f"the ONNX checker rejects the model: {reason}", source) from inferred_error
     return inferred
 
 
