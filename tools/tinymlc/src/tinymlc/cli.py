@@ -104,6 +104,7 @@ def onnx_check_command() -> int:
         _runtime_dir(),
         parse_input_shapes(FLAGS.input_shape),
         _target(),
+        Path(FLAGS.harness) if FLAGS.harness else None,
     )
     if FLAGS.json:
         print(json.dumps(result.to_json()))

@@ -111,7 +111,10 @@ def check_onnx(
     runtime_dir: Path,
     input_shapes: Mapping[str, tuple[int, ...]] | None = None,
     target: Target = ONE_CORE,
+    harness: Path | None = None,
 ) -> OnnxCheckResult:
+    """`harness`: an already built harness binary of this model (as Bazel builds it);
+    without it, one is built with rustc for `target`."""
     lowered = load_onnx(model_path, input_shapes)
     compiled = compile_model(lowered.model, target)
     graph = compiled.graph
@@ -121,11 +124,12 @@ def check_onnx(
     ]
     session = _session(model_path)
     input_names = [i.name for i in session.get_inputs()]
-    crate = generate_crate(compiled, "model")
     with tempfile.TemporaryDirectory(prefix="tinymlc-check-") as work:
-        lib_rs = Path(work) / "lib.rs"
-        lib_rs.write_text(crate.lib_rs)
-        binary = hostbuild.build_harness(lib_rs, runtime_dir, Path(work))
+        binary = harness
+        if binary is None:
+            lib_rs = Path(work) / "lib.rs"
+            lib_rs.write_text(generate_crate(compiled, "model").lib_rs)
+            binary = hostbuild.build_harness(lib_rs, runtime_dir, Path(work))
         results = hostbuild.run_harness(binary, samples)
         multicore = hostbuild.run_multicore(binary, min(inputs, MULTICORE_SAMPLES), MULTICORE_REPEATS, seed)
     worst, differing, total, agreeing = 0, 0, 0, 0
