@@ -137,3 +137,32 @@ def test_family_matches_onnxruntime(family: str, unsigned: bool, tmp_path: Path)
     onnx.save(_model(family, unsigned), path)
     result = check_onnx(path, 6, 0, hostbuild.default_runtime_dir())
     assert result.passed, result
+
+
+def _qoperator_model(unsigned: bool) -> onnx.ModelProto:
+    """uint8/int8 in and out, through the com.microsoft QLinear* operators not in the zoo."""
+    g = QdqGraph(unsigned=unsigned, opset=14)
+    z = 128 if unsigned else 0
+
+    def q(scale: float, zero_point: int) -> list[str]:
+        return [g.const(np.float32(scale)), g.zero_point(zero_point)]
+
+    ms = "com.microsoft"
+    x = ["input", *q(0.05, z)]
+    leaky = g.node("QLinearLeakyRelu", [*x, *q(0.04, z)], domain=ms, alpha=0.1)
+    sigmoid = g.node("QLinearSigmoid", [leaky, *q(0.04, z), *q(1 / 256, 0 if unsigned else -128)], domain=ms)
+    product = g.node("QLinearMul", [*x, sigmoid, *q(1 / 256, 0 if unsigned else -128), *q(0.03, z)], domain=ms)
+    joined = g.node("QLinearConcat", [*q(0.05, z), *x, product, *q(0.03, z)], domain=ms, axis=1)
+    pooled = g.node(
+        "QLinearAveragePool", [joined, *q(0.05, z), *q(0.04, z)], domain=ms, kernel_shape=[2, 2], strides=[2, 2]
+    )
+    element = onnx.TensorProto.UINT8 if unsigned else onnx.TensorProto.INT8
+    return g.model(SHAPE, [pooled], input_type=element, output_type=element)
+
+
+@pytest.mark.parametrize("unsigned", [True, False], ids=["u8", "s8"])
+def test_qoperator_contrib_operators_match_onnxruntime(unsigned: bool, tmp_path: Path) -> None:
+    path = tmp_path / "qoperator.onnx"
+    onnx.save(_qoperator_model(unsigned), path)
+    result = check_onnx(path, 6, 0, hostbuild.default_runtime_dir())
+    assert result.passed, result
