@@ -150,12 +150,12 @@ def _qoperator_model(unsigned: bool) -> onnx.ModelProto:
     ms = "com.microsoft"
     x = ["input", *q(0.05, z)]
     leaky = g.node("QLinearLeakyRelu", [*x, *q(0.04, z)], domain=ms, alpha=0.1)
-    sigmoid = g.node("QLinearSigmoid", [leaky, *q(0.04, z), *q(1 / 256, 0 if unsigned else -128)], domain=ms)
-    product = g.node("QLinearMul", [*x, sigmoid, *q(1 / 256, 0 if unsigned else -128), *q(0.03, z)], domain=ms)
+    probability = q(1 / 256, 0 if unsigned else -128)
+    sigmoid = g.node("QLinearSigmoid", [leaky, *q(0.04, z), *probability], domain=ms)
+    product = g.node("QLinearMul", [*x, sigmoid, *probability, *q(0.03, z)], domain=ms)
     joined = g.node("QLinearConcat", [*q(0.05, z), *x, product, *q(0.03, z)], domain=ms, axis=1)
-    pooled = g.node(
-        "QLinearAveragePool", [joined, *q(0.05, z), *q(0.04, z)], domain=ms, kernel_shape=[2, 2], strides=[2, 2]
-    )
+    window = {"kernel_shape": [2, 2], "strides": [2, 2]}
+    pooled = g.node("QLinearAveragePool", [joined, *q(0.05, z), *q(0.04, z)], domain=ms, **window)
     element = onnx.TensorProto.UINT8 if unsigned else onnx.TensorProto.INT8
     return g.model(SHAPE, [pooled], input_type=element, output_type=element)
 

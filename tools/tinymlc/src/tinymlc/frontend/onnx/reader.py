@@ -129,7 +129,7 @@ def read_model(data: bytes, source: str, input_shapes: Mapping[str, tuple[int, .
         # inference left of it (a shape it could not infer).
         try:
             onnx.checker.check_model(model)
-        except Exception as original_error:  # noqa: BLE001
+        except Exception as original_error:
             reason = _first_line(original_error)
         # Outputs of operators ONNX cannot infer (com.microsoft QLinear*) may lack a
         # declared shape; the frontend computes every shape itself.
