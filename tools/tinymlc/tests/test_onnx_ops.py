@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -154,7 +155,7 @@ def _qoperator_model(unsigned: bool) -> onnx.ModelProto:
     sigmoid = g.node("QLinearSigmoid", [leaky, *q(0.04, z), *probability], domain=ms)
     product = g.node("QLinearMul", [*x, sigmoid, *probability, *q(0.03, z)], domain=ms)
     joined = g.node("QLinearConcat", [*q(0.05, z), *x, product, *q(0.03, z)], domain=ms, axis=1)
-    window = {"kernel_shape": [2, 2], "strides": [2, 2]}
+    window: dict[str, Any] = {"kernel_shape": [2, 2], "strides": [2, 2]}
     pooled = g.node("QLinearAveragePool", [joined, *q(0.05, z), *q(0.04, z)], domain=ms, **window)
     element = onnx.TensorProto.UINT8 if unsigned else onnx.TensorProto.INT8
     return g.model(SHAPE, [pooled], input_type=element, output_type=element)
