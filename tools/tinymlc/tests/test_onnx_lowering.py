@@ -85,9 +85,11 @@ def test_reduce_mean_over_channels_reduces_the_last_nhwc_axis() -> None:
     y = g.quantize(g.node("ReduceMean", [x], axes=[1], keepdims=1), 0.03, 0)
     graph = parse_onnx(g.model(SHAPE, [y]).SerializeToString(), "m.onnx").model.main
     mean = next(op for op in graph.operators if op.kind is OpKind.MEAN)
-    assert isinstance(mean.attrs, ReducerAttrs) and mean.attrs.keep_dims
+    assert isinstance(mean.attrs, ReducerAttrs)
+    assert mean.attrs.keep_dims
     axes = graph.tensors[mean.inputs[1]].data
-    assert axes is not None and axes.tolist() == [3]
+    assert axes is not None
+    assert axes.tolist() == [3]
 
 
 def test_slice_split_and_concat_axes_follow_the_layout() -> None:
@@ -98,7 +100,8 @@ def test_slice_split_and_concat_axes_follow_the_layout() -> None:
     y = g.quantize(g.node("Concat", [x, x], axis=-1), 0.03, 0)
     graph = parse_onnx(g.model(SHAPE, [y]).SerializeToString(), "m.onnx").model.main
     concat = next(op for op in graph.operators if op.kind is OpKind.CONCATENATION)
-    assert isinstance(concat.attrs, ConcatenationAttrs) and concat.attrs.axis == 2  # ONNX W
+    assert isinstance(concat.attrs, ConcatenationAttrs)
+    assert concat.attrs.axis == 2
 
 
 def test_sigmoid_requantizes_from_tflms_fixed_output_scale() -> None:
@@ -119,6 +122,7 @@ def test_uint8_weights_fold_their_zero_point_when_it_fits() -> None:
     graph = parse_onnx(g.model(SHAPE, [y]).SerializeToString(), "m.onnx").model.main
     conv = next(op for op in graph.operators if op.kind is OpKind.CONV_2D)
     filter_ = graph.tensors[conv.inputs[1]]
-    assert filter_.data is not None and filter_.quantization is not None
+    assert filter_.data is not None
+    assert filter_.quantization is not None
     np.testing.assert_array_equal(filter_.data, (values // 2).transpose(0, 2, 3, 1))
     assert set(filter_.quantization.zero_points) == {0}
