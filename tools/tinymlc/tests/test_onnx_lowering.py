@@ -57,6 +57,13 @@ GOLDEN: dict[str, list[tuple[OpKind, tuple[int, ...]]]] = {
     ],
     "reduce_mean_channels": [(Q, (1, 6, 6, 4)), (OpKind.MEAN, (1, 6, 6)), (DQ, (1, 6, 6))],
     "softmax_channels": [(Q, (1, 6, 6, 4)), (OpKind.SOFTMAX, (1, 6, 6, 4)), (DQ, (1, 6, 6, 4))],
+    # The Shape -> Gather -> Unsqueeze -> Concat chain folds to a constant at compile time.
+    "shape_computed_reshape": [
+        (Q, (1, 6, 6, 4)),
+        (OpKind.TRANSPOSE, (1, 4, 6, 6)),
+        (OpKind.RESHAPE, (1, 144)),
+        (DQ, (1, 144)),
+    ],
     # Rank-4 values are stored NHWC whatever the model did to them, so a model's own
     # Transpose to NHWC is a TRANSPOSE, and reshaping its result one back (known gap:
     # README "ONNX frontend", layout).

@@ -110,6 +110,14 @@ def _slices(g: QdqGraph, x: str) -> str:
     )
 
 
+def _shape_computed_reshape(g: QdqGraph, x: str) -> str:
+    """PyTorch's `x.view(x.size(0), -1)`: the target shape computed from Shape at run time."""
+    batch = g.node("Gather", [g.node("Shape", [x]), g.const(np.array(0, np.int64))], axis=0)
+    batch_1d = g.node("Unsqueeze", [batch, g.const(np.array([0], np.int64))])
+    shape = g.node("Concat", [batch_1d, g.const(np.array([-1], np.int64))], axis=0)
+    return g.quantize(g.node("Reshape", [x, shape]), 0.03, 128 if g.unsigned else 0)
+
+
 FAMILIES: dict[str, Builder] = {
     "conv_strided_pytorch_pads": _conv,
     "depthwise_multiplier_2": _depthwise,
@@ -122,6 +130,7 @@ FAMILIES: dict[str, Builder] = {
     "softmax_channels": _softmax,
     "transpose_reshape_squeeze": _layout,
     "slice_split_pad_concat": _slices,
+    "shape_computed_reshape": _shape_computed_reshape,
 }
 
 

@@ -210,6 +210,10 @@ class Lowerer:
             self.env[proto.output[0]] = Const(numpy_helper.to_array(value))
         elif op in ("Identity", "Dropout"):
             self.env[proto.output[0]] = self.env[proto.input[0]]
+        elif op == "Shape":
+            self.shape_of(node)
+        elif op not in ("QuantizeLinear", "DequantizeLinear") and self.all_constant(node):
+            self.fold(node)
         elif op == "QuantizeLinear":
             self.quantize(node)
         elif op == "DequantizeLinear":
@@ -220,6 +224,46 @@ class Lowerer:
             self.operator(node)
         else:
             raise UnsupportedNodeError(_NO_KERNEL.get(op, "operator is not supported"))
+
+    def shape_of(self, node: Node) -> None:
+        """Shape of an activation: a constant (every shape is static here)."""
+        value = self.env[node.proto.input[0]]
+        operand = value.operand if isinstance(value, FloatView) else value
+        if isinstance(operand, Act):
+            dims = self.builder.onnx_shape[operand.tensor]
+        else:
+            dims = tuple(operand.data.shape)
+        rank = len(dims)
+        start, end = int(node.attr("start", 0)), int(node.attr("end", rank))
+        self.env[node.output_name()] = Const(np.array(dims[slice(start, end)], dtype=np.int64))
+
+    def all_constant(self, node: Node) -> bool:
+        values = [self.env.get(name) for name in node.proto.input if name]
+        return bool(values) and all(isinstance(v, Const) and v.qparams is None for v in values)
+
+    def fold(self, node: Node) -> None:
+        """A node on constants only (PyTorch's Shape -> Gather -> Concat -> Reshape chains):
+        evaluated now with the onnx reference implementation."""
+        from onnx.reference import ReferenceEvaluator  # noqa: PLC0415 -- slow import, rarely needed
+
+        inputs = [n for n in node.proto.input if n]
+        initializers = []
+        for name in inputs:
+            value = self.env[name]
+            assert isinstance(value, Const)
+            initializers.append(numpy_helper.from_array(np.asarray(value.data), name))
+        outputs = [onnx.helper.make_empty_tensor_value_info(name) for name in node.proto.output if name]
+        graph = onnx.helper.make_graph([node.proto], "fold", [], outputs, initializers)
+        opsets = [
+            onnx.helper.make_opsetid(domain if domain != "ai.onnx" else "", v)
+            for domain, v in self.opsets.items()
+        ]
+        try:
+            results = ReferenceEvaluator(onnx.helper.make_model(graph, opset_imports=opsets)).run(None, {})
+        except Exception as exc:  # the reference implementation raises anything
+            raise UnsupportedNodeError(f"cannot evaluate it on its constant inputs: {exc}") from exc
+        for name, result in zip([n for n in node.proto.output if n], results, strict=True):
+            self.env[name] = Const(np.asarray(result))
 
     def quantize(self, node: Node) -> None:
         output_type = int(node.attr("output_dtype", 0))
