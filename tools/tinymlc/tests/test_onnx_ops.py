@@ -118,6 +118,14 @@ def _shape_computed_reshape(g: QdqGraph, x: str) -> str:
     return g.quantize(g.node("Reshape", [x, shape]), 0.03, 128 if g.unsigned else 0)
 
 
+def _attention_scores(g: QdqGraph, x: str) -> str:
+    """Softmax over the last axis of a 4-D tensor (attention scores), then scores x values."""
+    z = 128 if g.unsigned else 0
+    scores = g.quantize(g.node("MatMul", [x, g.node("Transpose", [x], perm=[0, 1, 3, 2])]), 0.05, z)
+    probabilities = g.quantize(g.node("Softmax", [scores], axis=-1), 1 / 256, 0 if g.unsigned else -128)
+    return g.quantize(g.node("MatMul", [probabilities, x]), 0.02, z)
+
+
 FAMILIES: dict[str, Builder] = {
     "conv_strided_pytorch_pads": _conv,
     "depthwise_multiplier_2": _depthwise,
@@ -131,6 +139,7 @@ FAMILIES: dict[str, Builder] = {
     "transpose_reshape_squeeze": _layout,
     "slice_split_pad_concat": _slices,
     "shape_computed_reshape": _shape_computed_reshape,
+    "attention_scores": _attention_scores,
 }
 
 

@@ -95,9 +95,20 @@ def lower_softmax(
     # Before opset 13 Softmax flattens from `axis`: the same when the trailing axes are 1.
     if not opset_13 and math.prod(shape[axis + 1 :]) != 1:
         raise UnsupportedNodeError(f"softmax over the flattened axes {axis}.. is not supported")
-    if ir_axis(axis, rank) != rank - 1:
-        raise UnsupportedNodeError(f"softmax over axis {axis}, which is not the innermost axis in NHWC")
-    return _unary(builder, node, x.tensor, OpKind.SOFTMAX, out[0], SoftmaxAttrs(1.0))
+    if ir_axis(axis, rank) == rank - 1:
+        return _unary(builder, node, x.tensor, OpKind.SOFTMAX, out[0], SoftmaxAttrs(1.0))
+    if axis != rank - 1:
+        raise UnsupportedNodeError(f"softmax over axis {axis}, neither the last ONNX nor the last NHWC axis")
+    # The last ONNX axis of a 4-D tensor (attention scores): softmax in ONNX order.
+    fixed = _FIXED[OpKind.SOFTMAX]
+    ordered = builder.onnx_ordered(x.tensor)
+    probabilities = builder.raw_activation(f"{node.output_name()}/ordered", shape, fixed)
+    builder.op(OpKind.SOFTMAX, [ordered], [probabilities], SoftmaxAttrs(1.0))
+    output = builder.activation(
+        node.output_name(), shape, QParams(fixed.scales, fixed.zero_points, unsigned=False)
+    )
+    builder.store_onnx_ordered(probabilities, output)
+    return [builder.requantize(output, out[0].quantization(), f"{node.output_name()}/requantized")]
 
 
 LOWERINGS = {
