@@ -161,11 +161,31 @@ def mlp_autoencoder() -> tuple[onnx.ModelProto, tuple[int, ...]]:
     return g.model("mlp_autoencoder", (1, 640), x), (1, 640)
 
 
+def transformer_block() -> tuple[onnx.ModelProto, tuple[int, ...]]:
+    """One single-head self-attention block with a ReLU feed-forward, residuals, no norm."""
+    g = GraphWriter(5)
+    tokens, width = 16, 32
+
+    def linear(x: str, cin: int, cout: int) -> str:
+        return g.node("Add", [g.node("MatMul", [x, g.weight((cin, cout), cin)]), g.bias(cout)])
+
+    x = "input"
+    query, key, value = (linear(x, width, width) for _ in range(3))
+    scores = g.node("MatMul", [query, g.node("Transpose", [key], perm=[0, 2, 1])])
+    scaled = g.node("Mul", [scores, g.constant(1.0 / np.sqrt(width))])
+    attention = g.node("MatMul", [g.node("Softmax", [scaled], axis=-1), value])
+    hidden = g.node("Add", [x, linear(attention, width, width)])
+    feed_forward = linear(g.node("Relu", [linear(hidden, width, 2 * width)]), 2 * width, width)
+    output = g.node("Add", [hidden, feed_forward])
+    return g.model("transformer_block", (1, tokens, width), output), (1, tokens, width)
+
+
 FAMILIES: dict[str, Callable[[], tuple[onnx.ModelProto, tuple[int, ...]]]] = {
     "ds_cnn": ds_cnn,
     "mobilenet": mobilenet,
     "resnet8": resnet8,
     "mlp_autoencoder": mlp_autoencoder,
+    "transformer_block": transformer_block,
 }
 
 
