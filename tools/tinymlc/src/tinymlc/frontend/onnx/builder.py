@@ -51,9 +51,6 @@ class QParams:
     def scale(self) -> float:
         return self.scales[0]
 
-    def same_real_values(self, other: QParams) -> bool:
-        return self.scales == other.scales and self.int8_zero_points() == other.int8_zero_points()
-
 
 @dataclass(frozen=True)
 class Act:
