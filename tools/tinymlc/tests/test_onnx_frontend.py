@@ -65,7 +65,7 @@ def test_qdq_conv_lowers_to_one_nhwc_conv_with_per_channel_weights() -> None:
     assert output.quantization is not None
     assert output.quantization.zero_points == (100 - 128,)
     assert graph.tensors[graph.inputs[0]].shape == (1, 6, 6, 4)
-    assert lowered.nchw == {graph.inputs[0], graph.outputs[0]}
+    assert lowered.layouts == {graph.inputs[0]: (0, 2, 3, 1), graph.outputs[0]: (0, 2, 3, 1)}
 
 
 def test_grouped_conv_with_one_channel_per_group_is_depthwise() -> None:

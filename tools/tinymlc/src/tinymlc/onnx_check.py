@@ -23,7 +23,7 @@ from tinymlc.check import MULTICORE_REPEATS, MULTICORE_SAMPLES, random_inputs
 from tinymlc.codegen import ONE_CORE, CompiledModel, Target, compile_model, generate_crate
 from tinymlc.errors import CompileError
 from tinymlc.frontend.onnx import Lowered, load_onnx
-from tinymlc.frontend.onnx.builder import NCHW_TO_NHWC, NHWC_TO_NCHW, UINT8_SHIFT
+from tinymlc.frontend.onnx.builder import UINT8_SHIFT
 from tinymlc.ir import DType, OpKind
 
 MAX_LSB_DIFF = 1
@@ -63,14 +63,14 @@ def _session(model_path: Path) -> Any:
 
 
 def to_model_layout(lowered: Lowered, tensor_id: int, value: np.ndarray) -> np.ndarray:
-    """A graph input's or output's value at the generated API (NHWC) in the ONNX model's
-    layout (NCHW)."""
-    return value.transpose(NHWC_TO_NCHW) if tensor_id in lowered.nchw else value
+    """A graph input's or output's value at the generated API (IR axis order, e.g. NHWC)
+    in the ONNX model's axis order (e.g. NCHW)."""
+    return value.transpose(np.argsort(lowered.layouts[tensor_id]))
 
 
 def from_model_layout(lowered: Lowered, tensor_id: int, value: np.ndarray) -> np.ndarray:
     """The inverse of `to_model_layout`."""
-    return np.ascontiguousarray(value.transpose(NCHW_TO_NHWC) if tensor_id in lowered.nchw else value)
+    return np.ascontiguousarray(value.transpose(lowered.layouts[tensor_id]))
 
 
 def caller_values(lowered: Lowered, tensor_id: int, value: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from tinymlc.frontend.onnx.builder import NO_ATTRS, Builder, Operand, QParams, UnsupportedNodeError, ir_axis
+from tinymlc.frontend.onnx.builder import NO_ATTRS, Builder, Operand, QParams, UnsupportedNodeError
 from tinymlc.frontend.onnx.node import Node, act, optional_const, scalar
 from tinymlc.ir import LeakyReluAttrs, OpAttrs, OpKind, Quantization, SoftmaxAttrs
 
@@ -28,7 +28,7 @@ def _unary(
 ) -> list[int]:
     fixed = _FIXED.get(kind)
     params = out if fixed is None else QParams(fixed.scales, fixed.zero_points, unsigned=False)
-    output = builder.activation(node.output_name(), builder.onnx_shape[x], params)
+    output = builder.activation(node.output_name(), builder.onnx_shape[x], params, builder.layout[x])
     builder.op(kind, [x], [output], attrs)
     return [builder.requantize(output, out.quantization(), f"{node.output_name()}/requantized")]
 
@@ -95,20 +95,16 @@ def lower_softmax(
     # Before opset 13 Softmax flattens from `axis`: the same when the trailing axes are 1.
     if not opset_13 and math.prod(shape[axis + 1 :]) != 1:
         raise UnsupportedNodeError(f"softmax over the flattened axes {axis}.. is not supported")
-    if ir_axis(axis, rank) == rank - 1:
-        return _unary(builder, node, x.tensor, OpKind.SOFTMAX, out[0], SoftmaxAttrs(1.0))
-    if axis != rank - 1:
-        raise UnsupportedNodeError(f"softmax over axis {axis}, neither the last ONNX nor the last NHWC axis")
-    # The last ONNX axis of a 4-D tensor (attention scores): softmax in ONNX order.
-    fixed = _FIXED[OpKind.SOFTMAX]
-    ordered = builder.onnx_ordered(x.tensor)
-    probabilities = builder.raw_activation(f"{node.output_name()}/ordered", shape, fixed)
-    builder.op(OpKind.SOFTMAX, [ordered], [probabilities], SoftmaxAttrs(1.0))
-    output = builder.activation(
-        node.output_name(), shape, QParams(fixed.scales, fixed.zero_points, unsigned=False)
-    )
-    builder.store_onnx_ordered(probabilities, output)
-    return [builder.requantize(output, out[0].quantization(), f"{node.output_name()}/requantized")]
+    # SOFTMAX works on the innermost IR axis: the input's own layout when `axis` is
+    # innermost there (NHWC channels, or ONNX order), else ONNX order.
+    source = x.tensor
+    if builder.layout[source][-1] != axis:
+        if axis != rank - 1:
+            raise UnsupportedNodeError(
+                f"softmax over axis {axis}, neither the last ONNX nor the channel axis"
+            )
+        source = builder.onnx_ordered(source)
+    return _unary(builder, node, source, OpKind.SOFTMAX, out[0], SoftmaxAttrs(1.0))
 
 
 LOWERINGS = {

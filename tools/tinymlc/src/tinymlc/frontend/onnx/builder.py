@@ -78,8 +78,9 @@ def signed_data(const: Const) -> npt.NDArray[np.int32]:
     return values
 
 
-def nhwc_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(shape[a] for a in NCHW_TO_NHWC) if len(shape) == 4 else shape
+def default_layout(rank: int) -> tuple[int, ...]:
+    """The ONNX axis each IR axis holds: NHWC for rank 4, ONNX order otherwise."""
+    return NCHW_TO_NHWC if rank == 4 else tuple(range(rank))
 
 
 def ir_axis(axis: int, rank: int) -> int:
@@ -104,6 +105,11 @@ class Builder:
         self.tensors: list[Tensor] = []
         self.operators: list[Operator] = []
         self.onnx_shape: dict[int, tuple[int, ...]] = {}
+        # Activation -> the ONNX axis each of its IR axes holds; `default_layout` except
+        # after a Transpose, which only relabels axes (the operators normalize it away
+        # where they need the default, see `standard`).
+        self.layout: dict[int, tuple[int, ...]] = {}
+        self._relaid: dict[tuple[int, tuple[int, ...]], int] = {}
         self._names: set[str] = set()
 
     def _unique(self, name: str) -> str:
@@ -117,14 +123,48 @@ class Builder:
         self.tensors.append(replace(tensor, name=self._unique(tensor.name)))
         return len(self.tensors) - 1
 
-    def activation(self, name: str, onnx_shape: tuple[int, ...], qparams: QParams | None) -> int:
-        """A new activation of ONNX shape `onnx_shape` (stored NHWC when rank 4); int8 with
-        `qparams`' quantization, or float32 without."""
+    def activation(
+        self,
+        name: str,
+        onnx_shape: tuple[int, ...],
+        qparams: QParams | None,
+        layout: tuple[int, ...] | None = None,
+    ) -> int:
+        """A new activation of ONNX shape `onnx_shape` stored in `layout` (default: NHWC
+        when rank 4); int8 with `qparams`' quantization, or float32 without."""
         dtype = DType.FLOAT32 if qparams is None else DType.INT8
         quantization = None if qparams is None else qparams.quantization()
-        tensor_id = self.add_tensor(Tensor(name, nhwc_shape(onnx_shape), dtype, quantization))
+        layout = default_layout(len(onnx_shape)) if layout is None else layout
+        shape = tuple(onnx_shape[a] for a in layout)
+        tensor_id = self.add_tensor(Tensor(name, shape, dtype, quantization))
         self.onnx_shape[tensor_id] = onnx_shape
+        self.layout[tensor_id] = layout
         return tensor_id
+
+    def relaid(self, source: int, layout: tuple[int, ...]) -> int:
+        """Activation `source` stored in `layout` (itself when it already is)."""
+        current = self.layout[source]
+        if current == layout:
+            return source
+        if (source, layout) in self._relaid:
+            return self._relaid[(source, layout)]
+        name = f"{self.tensors[source].name}/relaid"
+        quantization = self.tensors[source].quantization
+        qparams = (
+            None if quantization is None else QParams(quantization.scales, quantization.zero_points, False)
+        )
+        target = self.activation(name, self.onnx_shape[source], qparams, layout)
+        self.permute_into(source, tuple(current.index(a) for a in layout), target)
+        self._relaid[(source, layout)] = target
+        return target
+
+    def standard(self, source: int) -> int:
+        """Activation `source` in the default layout the operators expect."""
+        return self.relaid(source, default_layout(len(self.onnx_shape[source])))
+
+    def onnx_ordered(self, source: int) -> int:
+        """Activation `source` with its elements in ONNX order (IR shape == ONNX shape)."""
+        return self.relaid(source, tuple(range(len(self.onnx_shape[source]))))
 
     def raw_activation(self, name: str, shape: tuple[int, ...], quantization: Quantization) -> int:
         """An int8 activation in IR layout with no ONNX view (a layout helper's result)."""
@@ -165,30 +205,15 @@ class Builder:
         self.op(OpKind.RESHAPE, [source, self.int32_vector(f"{name}/shape", shape)], [out])
         return out
 
-    def transpose(self, source: int, perm: tuple[int, ...], name: str) -> int:
-        shape = self.tensors[source].shape
-        new_shape = tuple(shape[a] for a in perm)
-        if same_element_order(shape, perm):
-            return self.reshape(source, new_shape, name)
-        out = self.raw_activation(name, new_shape, self.quantization(source))
-        self.op(OpKind.TRANSPOSE, [source, self.int32_vector(f"{name}/perm", perm)], [out])
-        return out
-
-    def onnx_ordered(self, source: int) -> int:
-        """`source` with its elements in ONNX order (IR shape == ONNX shape)."""
-        if len(self.onnx_shape.get(source, ())) != 4:
-            return source
-        return self.transpose(source, NHWC_TO_NCHW, f"{self.tensors[source].name}/nchw")
-
     def store_onnx_ordered(self, ordered: int, target: int) -> None:
         """Write `ordered` (ONNX element order, any shape of the same size) into
         activation `target` (IR layout)."""
-        target_onnx = self.onnx_shape[target]
+        target_onnx, layout = self.onnx_shape[target], self.layout[target]
         name = self.tensors[target].name
-        if len(target_onnx) == 4 and not same_element_order(target_onnx, NCHW_TO_NHWC):
+        if not same_element_order(target_onnx, layout):
             if self.tensors[ordered].shape != target_onnx:
-                ordered = self.reshape(ordered, target_onnx, f"{name}/nchw")
-            self.op(OpKind.TRANSPOSE, [ordered, self.int32_vector(f"{name}/perm", NCHW_TO_NHWC)], [target])
+                ordered = self.reshape(ordered, target_onnx, f"{name}/onnx_order")
+            self.op(OpKind.TRANSPOSE, [ordered, self.int32_vector(f"{name}/perm", layout)], [target])
         else:
             self.permute_into(ordered, None, target)
 
@@ -216,6 +241,7 @@ class Builder:
         out = self.raw_activation(name, self.tensors[source].shape, quantization)
         if source in self.onnx_shape:
             self.onnx_shape[out] = self.onnx_shape[source]
+            self.layout[out] = self.layout[source]
         self.op(OpKind.QUANTIZE, [source], [out])
         return out
 

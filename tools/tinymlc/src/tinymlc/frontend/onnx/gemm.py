@@ -39,14 +39,12 @@ def _fully_connected(
     )
     bias_id = bias_tensor(builder, f"{node.name}/bias", bias, input_quant.scale, scales)
     out_shape = (*shape[:-1], units)
-    output = builder.activation(node.output_name(), out_shape, out)
-    keep = len(shape) > 2
-    direct = len(out_shape) != 4
-    result = output if direct else builder.raw_activation(f"{node.name}/rows", out_shape, out.quantization())
-    attrs = FullyConnectedAttrs(Activation.NONE, 0, keep_num_dims=keep, asymmetric_quantize_inputs=False)
-    builder.op(OpKind.FULLY_CONNECTED, [ordered, filter_id, bias_id], [result], attrs)
-    if not direct:
-        builder.store_onnx_ordered(result, output)
+    # The product is in ONNX order; it stays so (operators needing NHWC relay it).
+    output = builder.activation(node.output_name(), out_shape, out, tuple(range(len(out_shape))))
+    attrs = FullyConnectedAttrs(
+        Activation.NONE, 0, keep_num_dims=len(shape) > 2, asymmetric_quantize_inputs=False
+    )
+    builder.op(OpKind.FULLY_CONNECTED, [ordered, filter_id, bias_id], [output], attrs)
     if len(shape) < 2 or math.prod(shape) == 0:
         raise UnsupportedNodeError(f"input shape {list(shape)} cannot be multiplied")
     return [output]
@@ -92,15 +90,9 @@ def _batch_matmul(builder: Builder, node: Node, lhs: int, rhs: Operand | None, o
             f"batch dimensions of {list(lhs_shape)} and {list(rhs_shape)} do not broadcast"
         ) from exc
     out_shape = (*(int(d) for d in batch), lhs_shape[-2], rhs_shape[-1])
-    output = builder.activation(node.output_name(), out_shape, out)
-    direct = len(out_shape) != 4
-    result = (
-        output if direct else builder.raw_activation(f"{node.name}/product", out_shape, out.quantization())
-    )
+    output = builder.activation(node.output_name(), out_shape, out, tuple(range(len(out_shape))))
     attrs = BatchMatMulAttrs(adj_x=False, adj_y=False, asymmetric_quantize_inputs=False)
-    builder.op(OpKind.BATCH_MATMUL, [builder.onnx_ordered(lhs), rhs_id], [result], attrs)
-    if not direct:
-        builder.store_onnx_ordered(result, output)
+    builder.op(OpKind.BATCH_MATMUL, [builder.onnx_ordered(lhs), rhs_id], [output], attrs)
     return [output]
 
 

@@ -10,7 +10,7 @@ so QDQ models need no pattern matching beyond that rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -26,6 +26,10 @@ from tinymlc.frontend.onnx.reader import MICROSOFT_DOMAIN
 from tinymlc.ir import DType, Model, OpKind
 
 Lowering = Callable[[Builder, Node, list[Operand | None], list[QParams]], list[int]]
+# Operators reading activations in any layout (the rest get the default layout).
+_ANY_LAYOUT = frozenset(
+    {"Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Gemm", "MatMul", "Softmax"}
+)
 LOWERINGS: dict[str, Lowering] = {
     **conv.LOWERINGS,
     **gemm.LOWERINGS,
@@ -57,8 +61,9 @@ Value = Act | Const | FloatView
 @dataclass(frozen=True)
 class Lowered:
     model: Model
-    nchw: frozenset[int]
-    """IR graph inputs/outputs whose ONNX layout is NCHW (stored NHWC)."""
+    layouts: Mapping[int, tuple[int, ...]]
+    """IR graph input/output -> the ONNX axis each of its axes holds (NCHW stored NHWC:
+    (0, 2, 3, 1)); the generated API takes and returns them in this order."""
     uint8: frozenset[int]
     """IR graph inputs/outputs that are uint8 in the model: int8 in the arena (zero point
     moved by -128), uint8 at the generated API (`Model.caller_dtypes`)."""
@@ -121,16 +126,19 @@ class Lowerer:
             self.builder.model(inputs, outputs, self.graph.name, self.source),
             caller_dtypes=dict.fromkeys(uint8, DType.UINT8),
         )
-        nchw = frozenset(t for t in ids if len(self.builder.onnx_shape.get(t, ())) == 4)
-        return Lowered(model, nchw, uint8)
+        return Lowered(model, {t: self.builder.layout[t] for t in ids}, uint8)
 
     def graph_input(self, value: onnx.ValueInfoProto) -> int:
         tensor_type = value.type.tensor_type
         shape = tuple(int(d.dim_value) for d in tensor_type.shape.dim)
+        # An input only transposes read (tf2onnx's NHWC images) keeps the model's order.
+        layout = tuple(range(len(shape))) if self.only_transposed(value.name) else None
         if tensor_type.elem_type == onnx.TensorProto.FLOAT:
-            tensor_id = self.builder.activation(value.name, shape, None)
+            tensor_id = self.builder.activation(value.name, shape, None, layout)
         elif tensor_type.elem_type in _QUANTIZED_TYPES:
-            tensor_id = self.builder.activation(value.name, shape, QParams((1.0,), (0,), unsigned=False))
+            tensor_id = self.builder.activation(
+                value.name, shape, QParams((1.0,), (0,), unsigned=False), layout
+            )
             self.unquantized.add(tensor_id)
             if _QUANTIZED_TYPES[tensor_type.elem_type]:
                 self.uint8.add(tensor_id)
@@ -143,12 +151,24 @@ class Lowerer:
         self.env[value.name] = Act(tensor_id)
         return tensor_id
 
+    def only_transposed(self, name: str) -> bool:
+        """Whether every reader of `name`, past QuantizeLinear/DequantizeLinear, is a Transpose."""
+        readers = [n for n in self.graph.node if name in n.input]
+        if not readers:
+            return False
+        return all(
+            self.only_transposed(n.output[0])
+            if n.op_type in ("QuantizeLinear", "DequantizeLinear")
+            else n.op_type == "Transpose"
+            for n in readers
+        )
+
     def graph_output(self, name: str) -> int:
         value = self.env.get(name)
         if isinstance(value, Act) and self.builder.tensor(value.tensor).quantization is not None:
-            return value.tensor
+            return self.builder.standard(value.tensor)
         if isinstance(value, FloatView) and isinstance(value.operand, Act):
-            source = value.operand.tensor
+            source = self.builder.standard(value.operand.tensor)
             output = self.builder.activation(name, self.builder.onnx_shape[source], None)
             self.builder.op(OpKind.DEQUANTIZE, [source], [output])
             return output
@@ -281,7 +301,7 @@ class Lowerer:
             if len(qparams.scales) > 1:
                 raise UnsupportedNodeError("per-axis quantization of an activation is not supported")
             shape_ = self.builder.onnx_shape[value.tensor]
-            quantized = self.builder.activation(out_name, shape_, qparams)
+            quantized = self.builder.activation(out_name, shape_, qparams, self.builder.layout[value.tensor])
             self.builder.op(OpKind.QUANTIZE, [value.tensor], [quantized])
             result = Act(quantized)
         elif isinstance(value, (Const, FloatView)):
@@ -330,7 +350,9 @@ class Lowerer:
         if spec.output is None or spec.output[0] >= len(inputs) or not inputs[spec.output[0]]:
             raise UnsupportedNodeError("a float output (no output scale) is not supported")
         out = self.qparams(node, spec.output[0], spec.output[1], unsigned_default=False)
-        (tensor_id,) = LOWERINGS[spec.float_op](self.builder, node, operands, [out])
+        (tensor_id,) = LOWERINGS[spec.float_op](
+            self.builder, node, self.laid_out(spec.float_op, operands), [out]
+        )
         if out.unsigned:
             self.uint8.add(tensor_id)
         self.env[node.output_name()] = Act(tensor_id)
@@ -345,7 +367,7 @@ class Lowerer:
                 raise UnsupportedNodeError("mixes quantized and float activations")
             operands: list[Operand | None] = [v.operand if isinstance(v, FloatView) else v for v in values]
             out = [self.output_qparams(node, name, views[0].qparams) for name in outputs]
-            results = LOWERINGS[node.op_type](self.builder, node, operands, out)
+            results = LOWERINGS[node.op_type](self.builder, node, self.laid_out(node.op_type, operands), out)
             for name, tensor_id, qparams in zip(outputs, results, out, strict=True):
                 self.env[name] = FloatView(Act(tensor_id), qparams)
             return
@@ -362,11 +384,19 @@ class Lowerer:
         unsigned = first in self.uint8
         same = self.builder.qparams(first)
         operands = [None if isinstance(v, FloatView) else v for v in values]
-        results = LOWERINGS[node.op_type](self.builder, node, operands, [same] * len(outputs))
+        results = LOWERINGS[node.op_type](
+            self.builder, node, self.laid_out(node.op_type, operands), [same] * len(outputs)
+        )
         for name, tensor_id in zip(outputs, results, strict=True):
             if unsigned:
                 self.uint8.add(tensor_id)
             self.env[name] = Act(tensor_id)
+
+    def laid_out(self, op_type: str, operands: list[Operand | None]) -> list[Operand | None]:
+        """`operands` with every activation in the default layout, unless `op_type` reads any."""
+        if op_type in _ANY_LAYOUT:
+            return operands
+        return [Act(self.builder.standard(o.tensor)) if isinstance(o, Act) else o for o in operands]
 
     def output_qparams(self, node: Node, name: str, input_qparams: QParams) -> QParams:
         """The quantization a QuantizeLinear reading `name` gives it, or for operators

@@ -99,12 +99,12 @@ def lower_transpose(
     if sorted(perm) != list(range(rank)):
         raise UnsupportedNodeError(f"perm {perm} is not a permutation of {rank} axes")
     out_shape = tuple(shape[p] for p in perm)
-    output = builder.activation(node.output_name(), out_shape, builder.qparams(x.tensor))
-    # IR output axis i holds ONNX output axis NCHW_TO_NHWC[i] (rank 4), which is ONNX
-    # input axis perm[...], stored at IR input axis ir_axis(...).
-    out_axes = NCHW_TO_NHWC if rank == 4 else tuple(range(rank))
-    ir_perm = tuple(ir_axis(perm[a], rank) for a in out_axes)
-    builder.permute_into(x.tensor, ir_perm, output)
+    # Only the axes' labels change: IR axis i holds input ONNX axis layout[i], which is
+    # output ONNX axis perm.index(layout[i]). Same bytes: a RESHAPE the alias pass removes;
+    # operators needing another layout transpose when they read it.
+    layout = tuple(perm.index(a) for a in builder.layout[x.tensor])
+    output = builder.activation(node.output_name(), out_shape, builder.qparams(x.tensor), layout)
+    builder.permute_into(x.tensor, None, output)
     return [_finish(builder, output, out[0])]
 
 
