@@ -14,6 +14,8 @@ import pytest
 
 from tests.onnx_builder import QdqGraph, conv_weights
 from tinymlc import hostbuild
+from tinymlc.frontend.onnx import load_onnx
+from tinymlc.ir import OpKind
 from tinymlc.onnx_check import check_onnx
 
 SHAPE = [1, 4, 6, 6]
@@ -183,5 +185,21 @@ def _qoperator_model(unsigned: bool) -> onnx.ModelProto:
 def test_qoperator_contrib_operators_match_onnxruntime(unsigned: bool, tmp_path: Path) -> None:
     path = tmp_path / "qoperator.onnx"
     onnx.save(_qoperator_model(unsigned), path)
+    result = check_onnx(path, 6, 0, hostbuild.default_runtime_dir())
+    assert result.passed, result
+
+
+def test_nhwc_input_transposed_by_the_model_costs_no_transpose(tmp_path: Path) -> None:
+    """tf2onnx's pattern: an NHWC image input, then Transpose to NCHW before the convolution."""
+    g = QdqGraph(unsigned=False)
+    x = g.quantize("input", 0.03, 0)
+    nchw = g.node("Transpose", [x], perm=[0, 3, 1, 2])
+    values, scales = conv_weights(np.random.default_rng(5), (5, 4, 3, 3))
+    y = g.node("Conv", [nchw, g.weights(values, scales)], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    path = tmp_path / "nhwc_input.onnx"
+    onnx.save(g.model([1, 6, 6, 4], [g.quantize(y, 0.1, 0)]), path)
+    lowered = load_onnx(path)
+    assert OpKind.TRANSPOSE not in [op.kind for op in lowered.model.main.operators]
+    assert lowered.layouts[lowered.model.main.inputs[0]] == (0, 1, 2, 3)  # the model's own NHWC
     result = check_onnx(path, 6, 0, hostbuild.default_runtime_dir())
     assert result.passed, result
