@@ -66,8 +66,8 @@ tinyml_model_codegen = rule(
         ),
         "src": attr.label(
             mandatory = True,
-            allow_single_file = [".tflite"],
-            doc = "The quantized model.",
+            allow_single_file = [".tflite", ".onnx"],
+            doc = "The quantized model (.tflite, or .onnx in QDQ or QOperator form).",
         ),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
@@ -114,7 +114,7 @@ def tinyml_model(name, src, crate_name = None, core_mhz = [], split_every_layer 
 
     Args:
       name: target name of the rust_library.
-      src: the `.tflite` file.
+      src: the `.tflite` or `.onnx` file.
       crate_name: Rust crate name; defaults to `name` made a valid crate name
         (`pretrainedResnet-quant` -> `pretrainedresnet_quant`, see `rust_crate_name`).
       core_mhz: clock of each core in MHz, e.g. a board's `core_mhz` from

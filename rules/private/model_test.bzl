@@ -55,7 +55,7 @@ prints a line per sample, starting with the model's target name, and returns (eq
         ),
         "samples": attr.int(default = 4, doc = "How many inputs to embed."),
         "seed": attr.int(default = 0, doc = "Seed of the random inputs."),
-        "src": attr.label(mandatory = True, allow_single_file = [".tflite"], doc = "The model file."),
+        "src": attr.label(mandatory = True, allow_single_file = [".tflite", ".onnx"], doc = "The model file."),
         "_tool": attr.label(default = Label("//tools/tinymlc:firmware"), executable = True, cfg = "exec"),
     },
 )

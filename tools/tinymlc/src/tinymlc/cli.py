@@ -19,14 +19,21 @@ from tinymlc import hostbuild
 from tinymlc.codegen import Target, compile_model, generate_crate, render_cargo_toml
 from tinymlc.commands import dispatch
 from tinymlc.errors import CompileError
-from tinymlc.frontend import load_model
+from tinymlc.frontend import is_onnx_model, load_model
+from tinymlc.frontend.onnx.reader import parse_input_shapes
+from tinymlc.onnx_check import check_onnx
 from tinymlc.passes.partition import parse_core_mhz
 
 EXIT_MISMATCH = 1
 USAGE = "usage: tinymlc compile --model=PATH --out=DIR | tinymlc check --model=PATH"
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model", None, "Path of the .tflite model.")
+flags.DEFINE_string("model", None, "Path of the .tflite or .onnx model.")
+flags.DEFINE_multi_string(
+    "input_shape",
+    [],
+    "ONNX: pin a dynamic input's shape, NAME:D1,D2,... (e.g. input:1,3,32,32); repeatable.",
+)
 flags.DEFINE_string("out", None, "compile: output directory for lib.rs and report.json.")
 flags.DEFINE_string("crate_name", "model", "compile: name of the generated crate.")
 flags.DEFINE_boolean("no_cargo", False, "compile: write only lib.rs and report.json, no Cargo.toml.")
@@ -74,7 +81,7 @@ def _target() -> Target:
 
 
 def compile_command() -> int:
-    model = load_model(_required("model"))
+    model = load_model(_required("model"), parse_input_shapes(FLAGS.input_shape))
     out = Path(_required("out"))
     if out.exists() and not out.is_dir():
         raise CompileError("--out exists and is not a directory", str(out))
@@ -89,7 +96,32 @@ def compile_command() -> int:
     return 0
 
 
+def onnx_check_command() -> int:
+    result = check_onnx(
+        Path(_required("model")),
+        FLAGS.inputs,
+        FLAGS.seed,
+        _runtime_dir(),
+        parse_input_shapes(FLAGS.input_shape),
+        _target(),
+        Path(FLAGS.harness) if FLAGS.harness else None,
+    )
+    if FLAGS.json:
+        print(json.dumps(result.to_json()))
+    else:
+        verdict = "bit-exact" if result.bit_exact else "within 1 LSB" if result.passed else "MISMATCH"
+        print(
+            f"{verdict} vs {result.reference} on {result.inputs} inputs: "
+            f"max_abs_diff {result.max_abs_diff} LSB, {result.fraction_differing:.2%} of elements differ, "
+            f"argmax agreement {result.argmax_agreement:.0%}; arena {result.arena_bytes} B"
+        )
+        print(result.multicore)
+    return 0 if result.passed else EXIT_MISMATCH
+
+
 def check_command() -> int:
+    if is_onnx_model(_required("model")):
+        return onnx_check_command()
     harness = Path(FLAGS.harness) if FLAGS.harness else None
     result = check_module.check(
         Path(_required("model")),

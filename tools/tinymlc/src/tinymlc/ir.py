@@ -530,6 +530,10 @@ class Model:
     source: str
     version: int = 3
     description: str = ""
+    # Graph input/output tensor id -> the type the caller passes it in, where that differs
+    # from the arena's: UINT8 for an int8 tensor whose zero point was moved by -128 (ONNX
+    # uint8 models); the generated I/O copy flips the sign bit.
+    caller_dtypes: Mapping[int, DType] = field(default_factory=dict, compare=False)
 
     @property
     def main(self) -> Graph:

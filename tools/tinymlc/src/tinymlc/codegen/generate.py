@@ -70,7 +70,12 @@ def _io_tensor(compiled: CompiledModel, tensor_id: int) -> dict[str, Any]:
     )
     conversion = compiled.io.of(tensor_id)
     arena_id = tensor_id if conversion is None else conversion.arena
-    if conversion is None:
+    caller_dtype = compiled.model.caller_dtypes.get(tensor_id, tensor.dtype)
+    # uint8 at the API, int8 in the arena: the same reals with the zero point 128 higher.
+    zero_point_shift = 128 if caller_dtype is DType.UINT8 and tensor.dtype is DType.INT8 else 0
+    if zero_point_shift:
+        transfer = "Transfer::FlipSignBit"
+    elif conversion is None:
         transfer = "Transfer::Copy"
     else:
         kind = "Quantize" if tensor_id in compiled.io.inputs else "Dequantize"
@@ -81,10 +86,12 @@ def _io_tensor(compiled: CompiledModel, tensor_id: int) -> dict[str, Any]:
         "len": tensor.num_elements,
         "shape_literal": rust.usizes(tensor.shape),
         "shape": tensor.shape,
-        "dtype": rust.dtype_variant(tensor.dtype),
-        "element": rust.element_type(tensor.dtype),
+        "dtype": rust.dtype_variant(caller_dtype),
+        "element": rust.element_type(caller_dtype),
+        "arena_element": rust.element_type(tensor.dtype),
         "scale": rust.f32(scale),
-        "zero_point": zero_point,
+        "zero_point": zero_point + zero_point_shift,
+        "arena_zero_point": zero_point,
         "region": region_literal(
             compiled.plan.tensor_offsets[arena_id], compiled.graph.tensors[arena_id].byte_size
         ),

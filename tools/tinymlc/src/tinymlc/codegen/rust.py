@@ -13,6 +13,7 @@ ITEMS_PER_LINE = 24
 # DType -> (Rust element type, variant of the generated `DType` enum).
 _RUST_TYPES: dict[DType, tuple[str, str]] = {
     DType.INT8: ("i8", "Int8"),
+    DType.UINT8: ("u8", "UInt8"),
     DType.INT16: ("i16", "Int16"),
     DType.INT32: ("i32", "Int32"),
     DType.FLOAT32: ("f32", "Float32"),

@@ -21,6 +21,7 @@ use tinyml_executor::Executor;
 
 enum Owned {
     Int8(Vec<i8>),
+    UInt8(Vec<u8>),
     Int16(Vec<i16>),
     Int32(Vec<i32>),
     Float32(Vec<f32>),
@@ -31,6 +32,7 @@ impl Owned {
     fn zeros(dtype: DType, len: usize) -> Self {
         match dtype {
             DType::Int8 => Owned::Int8(vec![0; len]),
+            DType::UInt8 => Owned::UInt8(vec![0; len]),
             DType::Int16 => Owned::Int16(vec![0; len]),
             DType::Int32 => Owned::Int32(vec![0; len]),
             DType::Float32 => Owned::Float32(vec![0.0; len]),
@@ -41,6 +43,7 @@ impl Owned {
     fn from_bytes(dtype: DType, bytes: &[u8]) -> Self {
         match dtype {
             DType::Int8 => Owned::Int8(bytes.iter().map(|&b| b as i8).collect()),
+            DType::UInt8 => Owned::UInt8(bytes.to_vec()),
             DType::Int16 => Owned::Int16(bytes.chunks(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect()),
             DType::Int32 => Owned::Int32(bytes.chunks(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()),
             DType::Float32 => Owned::Float32(bytes.chunks(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()),
@@ -51,6 +54,7 @@ impl Owned {
     fn to_bytes(&self) -> Vec<u8> {
         match self {
             Owned::Int8(v) => v.iter().map(|&x| x as u8).collect(),
+            Owned::UInt8(v) => v.clone(),
             Owned::Int16(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
             Owned::Int32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
             Owned::Float32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
@@ -61,6 +65,7 @@ impl Owned {
     fn as_ref(&self) -> TensorRef<'_> {
         match self {
             Owned::Int8(v) => TensorRef::Int8(v),
+            Owned::UInt8(v) => TensorRef::UInt8(v),
             Owned::Int16(v) => TensorRef::Int16(v),
             Owned::Int32(v) => TensorRef::Int32(v),
             Owned::Float32(v) => TensorRef::Float32(v),
@@ -71,6 +76,7 @@ impl Owned {
     fn as_mut(&mut self) -> TensorMut<'_> {
         match self {
             Owned::Int8(v) => TensorMut::Int8(v),
+            Owned::UInt8(v) => TensorMut::UInt8(v),
             Owned::Int16(v) => TensorMut::Int16(v),
             Owned::Int32(v) => TensorMut::Int32(v),
             Owned::Float32(v) => TensorMut::Float32(v),
@@ -81,7 +87,7 @@ impl Owned {
 
 fn element_size(dtype: DType) -> usize {
     match dtype {
-        DType::Int8 | DType::Bool => 1,
+        DType::Int8 | DType::UInt8 | DType::Bool => 1,
         DType::Int16 => 2,
         DType::Int32 | DType::Float32 => 4,
     }

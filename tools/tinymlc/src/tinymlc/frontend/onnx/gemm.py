@@ -1,0 +1,110 @@
+"""Gemm, MatMul (QDQ), QGemm and QLinearMatMul -> FULLY_CONNECTED (constant weights)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinymlc.frontend.onnx.builder import (
+    Act,
+    Builder,
+    Const,
+    Operand,
+    QParams,
+    UnsupportedNodeError,
+    signed_data,
+)
+from tinymlc.frontend.onnx.node import Node, act, optional_const
+from tinymlc.frontend.onnx.weights import WeightsNotInt8Error, bias_tensor, per_channel_weights
+from tinymlc.ir import Activation, BatchMatMulAttrs, DType, FullyConnectedAttrs, OpKind, Quantization
+
+
+def _fully_connected(
+    builder: Builder, node: Node, x: int, weights: Const, transposed: bool, bias: Const | None, out: QParams
+) -> list[int]:
+    """y = x @ W (+ bias) over x's last ONNX axis; W is [K, N], or [N, K] when `transposed`."""
+    if weights.data.ndim != 2:
+        raise UnsupportedNodeError(f"weights must be 2-D, are {list(weights.data.shape)}")
+    values, scales = per_channel_weights(weights, 0 if transposed else 1)
+    filter_values = values if transposed else values.T
+    units, depth = filter_values.shape
+    ordered = builder.onnx_ordered(x)
+    shape = builder.onnx_shape[x]
+    if shape[-1] != depth:
+        raise UnsupportedNodeError(f"input's last dimension {shape[-1]} != weights' inner dimension {depth}")
+    input_quant = builder.quantization(x)
+    filter_id = builder.constant(
+        f"{node.name}/filter", filter_values, DType.INT8, Quantization(scales, (0,) * units, 0)
+    )
+    bias_id = bias_tensor(builder, f"{node.name}/bias", bias, input_quant.scale, scales)
+    out_shape = (*shape[:-1], units)
+    # The product is in ONNX order; it stays so (operators needing NHWC relay it).
+    output = builder.activation(node.output_name(), out_shape, out, tuple(range(len(out_shape))))
+    attrs = FullyConnectedAttrs(
+        Activation.NONE, 0, keep_num_dims=len(shape) > 2, asymmetric_quantize_inputs=False
+    )
+    builder.op(OpKind.FULLY_CONNECTED, [ordered, filter_id, bias_id], [output], attrs)
+    if len(shape) < 2 or math.prod(shape) == 0:
+        raise UnsupportedNodeError(f"input shape {list(shape)} cannot be multiplied")
+    return [output]
+
+
+def lower_gemm(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    x = act(inputs, 0)
+    if int(node.attr("transA", 0)):
+        raise UnsupportedNodeError("transA=1 (a transposed activation) is not supported")
+    if float(node.attr("alpha", 1.0)) != 1.0:
+        raise UnsupportedNodeError("alpha != 1 is not supported")
+    weights = inputs[1]
+    if not isinstance(weights, Const):
+        raise UnsupportedNodeError("B must be constant weights (activation x activation is not supported)")
+    bias = optional_const(inputs, 2, "C")
+    if bias is not None and float(node.attr("beta", 1.0)) != 1.0:
+        raise UnsupportedNodeError("beta != 1 is not supported")
+    if len(builder.onnx_shape[x.tensor]) != 2:
+        raise UnsupportedNodeError("Gemm input must be 2-D")
+    return _fully_connected(builder, node, x.tensor, weights, bool(node.attr("transB", 0)), bias, out[0])
+
+
+def _batch_matmul(builder: Builder, node: Node, lhs: int, rhs: Operand | None, out: QParams) -> list[int]:
+    """y = lhs @ rhs with per-tensor zero points on both sides (BATCH_MATMUL): activation
+    products, batched weights, and weights whose zero point does not fold into int8."""
+    if isinstance(rhs, Const):
+        qparams = rhs.qparams
+        if qparams is None or len(qparams.scales) != 1:
+            raise UnsupportedNodeError("batched or asymmetric weights must be quantized per tensor")
+        rhs_id = builder.constant(f"{node.name}/rhs", signed_data(rhs), DType.INT8, qparams.quantization())
+        rhs_shape = tuple(int(d) for d in rhs.data.shape)
+    elif isinstance(rhs, Act):
+        rhs_id, rhs_shape = builder.onnx_ordered(rhs.tensor), builder.onnx_shape[rhs.tensor]
+    else:
+        raise UnsupportedNodeError("the second operand is missing")
+    lhs_shape = builder.onnx_shape[lhs]
+    if min(len(lhs_shape), len(rhs_shape)) < 2:
+        raise UnsupportedNodeError("1-D MatMul operands are not supported")
+    try:
+        batch = np.broadcast_shapes(lhs_shape[:-2], rhs_shape[:-2])
+    except ValueError as exc:
+        raise UnsupportedNodeError(
+            f"batch dimensions of {list(lhs_shape)} and {list(rhs_shape)} do not broadcast"
+        ) from exc
+    out_shape = (*(int(d) for d in batch), lhs_shape[-2], rhs_shape[-1])
+    output = builder.activation(node.output_name(), out_shape, out, tuple(range(len(out_shape))))
+    attrs = BatchMatMulAttrs(adj_x=False, adj_y=False, asymmetric_quantize_inputs=False)
+    builder.op(OpKind.BATCH_MATMUL, [builder.onnx_ordered(lhs), rhs_id], [output], attrs)
+    return [output]
+
+
+def lower_matmul(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    x = act(inputs, 0)
+    weights = inputs[1] if len(inputs) > 1 else None
+    if isinstance(weights, Const) and weights.data.ndim == 2:
+        try:
+            return _fully_connected(builder, node, x.tensor, weights, False, None, out[0])
+        except WeightsNotInt8Error:
+            pass
+    return _batch_matmul(builder, node, x.tensor, weights, out[0])
+
+
+LOWERINGS = {"Gemm": lower_gemm, "MatMul": lower_matmul}

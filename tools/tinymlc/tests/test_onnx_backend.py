@@ -1,0 +1,102 @@
+"""The `onnx` package's own backend node tests for the quantized operators, through
+tinymlc: the generated Rust on the inputs each case carries, against its expected
+outputs (within one LSB: the cases define requantization in float, our kernels in
+TFLite's fixed point), or rejected with a CompileError naming the reason.
+
+Scales, zero points and weights are graph inputs in these cases; a microcontroller
+model has them as constants, so they are frozen into initializers from the case's data.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import pytest
+from onnx import numpy_helper
+
+from tinymlc import hostbuild
+from tinymlc.codegen import compile_model, generate_crate
+from tinymlc.errors import CompileError
+from tinymlc.frontend.onnx import parse_onnx
+from tinymlc.onnx_check import caller_output, from_model_layout, to_model_layout
+
+RUN = [
+    "test_quantizelinear",
+    "test_dequantizelinear",
+    "test_qlinearmatmul_2D_int8_float32",
+    "test_qlinearmatmul_2D_uint8_float32",
+    "test_qlinearmatmul_2D_int8_float16",
+    "test_qlinearmatmul_2D_uint8_float16",
+    "test_qlinearmatmul_3D_int8_float32",
+    "test_qlinearmatmul_3D_uint8_float32",
+]
+REJECT = {
+    # uint8 weights whose distance from their zero point exceeds int8 (TFLM's int8
+    # kernels take int8 weights with zero point 0).
+    "test_qlinearconv": "exceed int8",
+    "test_quantizelinear_axis": "per-axis quantization of an activation",
+    "test_dequantizelinear_axis": "per-axis quantization of an activation",
+    "test_quantizelinear_int16": "int16 quantization",
+    "test_dequantizelinear_int16": "type INT16",
+    "test_quantizelinear_uint16": "uint16 quantization",
+    "test_quantizelinear_blocked_symmetric": "INT16 is not supported",
+    "test_convinteger_with_padding": "int32 accumulator",
+    "test_convinteger_without_padding": "int32 accumulator",
+    "test_matmulinteger": "int32 accumulator",
+}
+
+
+def _cases() -> dict[str, Any]:
+    from onnx.backend.test.case.node import collect_testcases  # noqa: PLC0415 -- slow import
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {case.name: case for case in collect_testcases(None) if case.name in (*RUN, *REJECT)}
+
+
+CASES = _cases()
+
+
+def _frozen(case: Any) -> tuple[bytes, np.ndarray, list[np.ndarray]]:
+    """The case's model with every input but the first an initializer; that input's
+    data and the expected outputs."""
+    model = onnx.ModelProto()
+    model.CopyFrom(case.model)
+    inputs, outputs = case.data_sets[0]
+    for value, data in zip(list(model.graph.input)[1:], inputs[1:], strict=True):
+        model.graph.initializer.append(numpy_helper.from_array(np.asarray(data), value.name))
+        model.graph.input.remove(value)
+    return model.SerializeToString(), np.asarray(inputs[0]), [np.asarray(o) for o in outputs]
+
+
+@pytest.mark.parametrize("name", RUN)
+def test_backend_case_runs_within_one_lsb(name: str, tmp_path: Path) -> None:
+    data, x, expected = _frozen(CASES[name])
+    lowered = parse_onnx(data, name)
+    compiled = compile_model(lowered.model)
+    lib_rs = tmp_path / "lib.rs"
+    lib_rs.write_text(generate_crate(compiled, "model").lib_rs)
+    binary = hostbuild.build_harness(lib_rs, hostbuild.default_runtime_dir(), tmp_path)
+    graph = compiled.graph
+    sample = [from_model_layout(lowered, graph.inputs[0], x)]
+    (result,) = hostbuild.run_harness(binary, [sample])
+    assert result.error is None
+    for index, (tensor_id, want) in enumerate(zip(graph.outputs, expected, strict=True)):
+        got = to_model_layout(lowered, tensor_id, caller_output(compiled, tensor_id, result.outputs[index]))
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), atol=1)
+
+
+@pytest.mark.parametrize("name", sorted(REJECT))
+def test_backend_case_outside_the_kernels_is_a_clear_error(name: str) -> None:
+    data, _, _ = _frozen(CASES[name])
+    with pytest.raises(CompileError, match=REJECT[name]):
+        parse_onnx(data, name)
+
+
+def test_every_listed_case_exists() -> None:
+    assert sorted(CASES) == sorted((*RUN, *REJECT))
