@@ -10,24 +10,30 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from absl import app, flags
 
+from tinymlc import boards, feasibility, feasibility_html, hostbuild
 from tinymlc import check as check_module
-from tinymlc import hostbuild
 from tinymlc.codegen import Target, compile_model, generate_crate, render_cargo_toml
 from tinymlc.commands import dispatch
+from tinymlc.boards import Core
 from tinymlc.errors import CompileError
 from tinymlc.frontend import load_model
 from tinymlc.passes.partition import parse_core_mhz
 
 EXIT_MISMATCH = 1
-USAGE = "usage: tinymlc compile --model=PATH --out=DIR | tinymlc check --model=PATH"
+USAGE = (
+    "usage: tinymlc compile --model=PATH --out=DIR | tinymlc check --model=PATH | "
+    "tinymlc report --model=PATH [--board=NAME] [--format=text|json|html] [--out=FILE]"
+)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", None, "Path of the .tflite model.")
-flags.DEFINE_string("out", None, "compile: output directory for lib.rs and report.json.")
+flags.DEFINE_string("out", None, "compile: output directory for lib.rs and report.json; report: output file (default: stdout).")
 flags.DEFINE_string("crate_name", "model", "compile: name of the generated crate.")
 flags.DEFINE_boolean("no_cargo", False, "compile: write only lib.rs and report.json, no Cargo.toml.")
 flags.DEFINE_string(
@@ -50,6 +56,11 @@ flags.DEFINE_integer("inputs", 100, "check: number of random inputs.", lower_bou
 flags.DEFINE_integer("seed", 0, "check: random seed.")
 flags.DEFINE_boolean("json", False, "check: print one JSON object.")
 flags.DEFINE_boolean("tflm_arena", True, "check: find TFLM's smallest working arena (many TFLM runs: slow).")
+flags.DEFINE_string("board", None, "report: a board of platforms/boards.bzl (its cores, clocks, flash and RAM).")
+flags.DEFINE_enum("format", "text", ["text", "json", "html"], "report: output format.")
+flags.DEFINE_string("report_json", None, "report: read this compiler report.json instead of compiling --model.")
+flags.DEFINE_string("boards_bzl", None, "report: the board table (default: $TINYML_BOARDS_BZL or <repo>/platforms/boards.bzl).")
+flags.DEFINE_integer("stack_bytes", feasibility.DEFAULT_STACK_BYTES, "report: stack bytes per core.", lower_bound=0)
 flags.DEFINE_string(
     "harness",
     None,
@@ -117,7 +128,49 @@ def check_command() -> int:
     return 0 if result.bit_exact else EXIT_MISMATCH
 
 
-COMMANDS = {"compile": compile_command, "check": check_command}
+def _report_target(compiled_for: tuple[int, ...] | None) -> feasibility.Target:
+    """The --board, else the --core_mhz clocks, else those report.json was compiled for."""
+    if FLAGS.board:
+        board = boards.board(FLAGS.board, Path(FLAGS.boards_bzl) if FLAGS.boards_bzl else None)
+        if FLAGS["core_mhz"].present:
+            board = replace(board, cores=tuple(Core(f"core {i}", mhz) for i, mhz in enumerate(_target().core_mhz)))
+        return feasibility.Target.of_board(board)
+    if compiled_for is not None and not FLAGS["core_mhz"].present:
+        return feasibility.Target.of_clocks(compiled_for)
+    return feasibility.Target.of_clocks(_target().core_mhz)
+
+
+def _read_report(path: Path) -> dict[str, Any]:
+    try:
+        report: dict[str, Any] = json.loads(path.read_text())
+        report["schedule"]["core_mhz"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CompileError(f"cannot read the compiler report: {error!r}", str(path)) from None
+    return report
+
+
+def report_command() -> int:
+    report = _read_report(Path(FLAGS.report_json)) if FLAGS.report_json else None
+    target = _report_target(tuple(report["schedule"]["core_mhz"]) if report else None)
+    if report is None:
+        model = load_model(_required("model"))
+        compiled = compile_model(model, Target(target.core_mhz, FLAGS.split_every_layer))
+        report = generate_crate(compiled, "model").report
+    result = feasibility.feasibility(report, target, FLAGS.stack_bytes)
+    if FLAGS.format == "json":
+        text = json.dumps(result, indent=2) + "\n"
+    elif FLAGS.format == "html":
+        text = feasibility_html.render_html(result)
+    else:
+        text = feasibility.render_text(result)
+    if FLAGS.out:
+        Path(FLAGS.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+COMMANDS = {"compile": compile_command, "check": check_command, "report": report_command}
 
 
 def main(argv: Sequence[str]) -> int:
