@@ -112,8 +112,8 @@ def tinyml_model(name, src, crate_name = None, core_mhz = [], split_every_layer 
     Creates `name`, a rust_library with the model's API (`predict_quantized`, `predict`,
     `ARENA_BYTES`, input/output constants; `*_on` for several cores), and `name + "_report"`,
     the compiler's report.json (flash, arena, MACs and arena offsets per layer, the schedule),
-    and `name + "_report_html"`, the feasibility report (`<name>_report_html.html`; output
-    groups `json` and `text`) against `report_board`.
+    and `name + "_report_html"`, the feasibility report `<name>_report.html` (output groups
+    `json` and `text`: `<name>_report.json`, `<name>_report.txt`) against `report_board`.
 
     Args:
       name: target name of the rust_library.
@@ -148,6 +148,7 @@ def tinyml_model(name, src, crate_name = None, core_mhz = [], split_every_layer 
     )
     tinyml_feasibility_report(
         name = name + "_report_html",
+        basename = name + "_report",
         report = ":" + name + "_report",
         board = report_board,
         visibility = kwargs.get("visibility"),

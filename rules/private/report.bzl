@@ -3,7 +3,7 @@
 def _tinyml_feasibility_report_impl(ctx):
     outputs = {}
     for format, extension in [("html", "html"), ("json", "json"), ("text", "txt")]:
-        out = ctx.actions.declare_file("%s.%s" % (ctx.label.name, extension))
+        out = ctx.actions.declare_file("%s.%s" % (ctx.attr.basename or ctx.label.name, extension))
         args = ctx.actions.args()
         args.add("report")
         args.add("--report_json", ctx.file.report)
@@ -36,6 +36,7 @@ tinyml_feasibility_report = rule(
           "feasibility report as a self-contained HTML page (default output) and, as output " +
           "groups `json` and `text`, the same as JSON and plain text.",
     attrs = {
+        "basename": attr.string(doc = "Name of the output files without extension; default: the target's name."),
         "board": attr.string(doc = "A board of //platforms:boards.bzl to judge against; empty: the model's cores only."),
         "report": attr.label(mandatory = True, allow_single_file = [".json"], doc = "The compiler's report.json."),
         "_boards_bzl": attr.label(default = Label("//platforms:boards.bzl"), allow_single_file = True),

@@ -57,7 +57,7 @@ def load_boards(path: Path | None = None) -> dict[str, BoardFacts]:
     except OSError as error:
         raise CompileError(f"cannot read the board table: {error}", str(source)) from None
     namespace: dict[str, Any] = {"struct": _struct, "Label": str}
-    exec(compile(text, str(source), "exec"), namespace)  # noqa: S102 - our own Starlark file
+    exec(compile(text, str(source), "exec"), namespace)
     return {
         name: BoardFacts(
             name=name,

@@ -18,9 +18,9 @@ from absl import app, flags
 
 from tinymlc import boards, feasibility, feasibility_html, hostbuild
 from tinymlc import check as check_module
+from tinymlc.boards import Core
 from tinymlc.codegen import Target, compile_model, generate_crate, render_cargo_toml
 from tinymlc.commands import dispatch
-from tinymlc.boards import Core
 from tinymlc.errors import CompileError
 from tinymlc.frontend import load_model
 from tinymlc.passes.partition import parse_core_mhz
@@ -33,7 +33,11 @@ USAGE = (
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", None, "Path of the .tflite model.")
-flags.DEFINE_string("out", None, "compile: output directory for lib.rs and report.json; report: output file (default: stdout).")
+flags.DEFINE_string(
+    "out",
+    None,
+    "compile: output directory for lib.rs and report.json; report: output file (default: stdout).",
+)
 flags.DEFINE_string("crate_name", "model", "compile: name of the generated crate.")
 flags.DEFINE_boolean("no_cargo", False, "compile: write only lib.rs and report.json, no Cargo.toml.")
 flags.DEFINE_string(
@@ -56,11 +60,21 @@ flags.DEFINE_integer("inputs", 100, "check: number of random inputs.", lower_bou
 flags.DEFINE_integer("seed", 0, "check: random seed.")
 flags.DEFINE_boolean("json", False, "check: print one JSON object.")
 flags.DEFINE_boolean("tflm_arena", True, "check: find TFLM's smallest working arena (many TFLM runs: slow).")
-flags.DEFINE_string("board", None, "report: a board of platforms/boards.bzl (its cores, clocks, flash and RAM).")
+flags.DEFINE_string(
+    "board", None, "report: a board of platforms/boards.bzl (its cores, clocks, flash and RAM)."
+)
 flags.DEFINE_enum("format", "text", ["text", "json", "html"], "report: output format.")
-flags.DEFINE_string("report_json", None, "report: read this compiler report.json instead of compiling --model.")
-flags.DEFINE_string("boards_bzl", None, "report: the board table (default: $TINYML_BOARDS_BZL or <repo>/platforms/boards.bzl).")
-flags.DEFINE_integer("stack_bytes", feasibility.DEFAULT_STACK_BYTES, "report: stack bytes per core.", lower_bound=0)
+flags.DEFINE_string(
+    "report_json", None, "report: read this compiler report.json instead of compiling --model."
+)
+flags.DEFINE_string(
+    "boards_bzl",
+    None,
+    "report: the board table (default: $TINYML_BOARDS_BZL or <repo>/platforms/boards.bzl).",
+)
+flags.DEFINE_integer(
+    "stack_bytes", feasibility.DEFAULT_STACK_BYTES, "report: stack bytes per core.", lower_bound=0
+)
 flags.DEFINE_string(
     "harness",
     None,
@@ -133,7 +147,9 @@ def _report_target(compiled_for: tuple[int, ...] | None) -> feasibility.Target:
     if FLAGS.board:
         board = boards.board(FLAGS.board, Path(FLAGS.boards_bzl) if FLAGS.boards_bzl else None)
         if FLAGS["core_mhz"].present:
-            board = replace(board, cores=tuple(Core(f"core {i}", mhz) for i, mhz in enumerate(_target().core_mhz)))
+            board = replace(
+                board, cores=tuple(Core(f"core {i}", mhz) for i, mhz in enumerate(_target().core_mhz))
+            )
         return feasibility.Target.of_board(board)
     if compiled_for is not None and not FLAGS["core_mhz"].present:
         return feasibility.Target.of_clocks(compiled_for)

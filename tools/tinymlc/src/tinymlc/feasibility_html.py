@@ -37,7 +37,10 @@ def _arena_svg(result: dict[str, Any]) -> str:
         w = (tensor["last"] - tensor["first"] + 1) * column
         y = height - bottom - (tensor["offset"] + tensor["bytes"]) * scale
         h = max(tensor["bytes"] * scale, 1.0)
-        title = f"{tensor['name']}: {tensor['bytes']:,} B at offset {tensor['offset']:,}, layers {tensor['first']}-{tensor['last']}"
+        title = (
+            f"{tensor['name']}: {tensor['bytes']:,} B at offset {tensor['offset']:,}, "
+            f"layers {tensor['first']}-{tensor['last']}"
+        )
         fill = "#c9c9d6" if tensor["tensor"] is None else _PALETTE[index % len(_PALETTE)]
         shapes.append(
             f'<rect class="tensor" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
@@ -48,9 +51,11 @@ def _arena_svg(result: dict[str, Any]) -> str:
         y = height - bottom - peak_top * scale
         x = left + (peak_layer + 0.5) * column
         shapes.append(
-            f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#b3261e" stroke-dasharray="4 3"/>'
+            f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}"'
+            f' stroke="#b3261e" stroke-dasharray="4 3"/>'
             f'<circle class="peak" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#b3261e"/>'
-            f'<text x="{left + 4}" y="{max(y - 4, 10):.1f}" fill="#b3261e">peak {peak_top:,} B at layer {peak_layer}</text>'
+            f'<text x="{left + 4}" y="{max(y - 4, 10):.1f}" fill="#b3261e">'
+            f"peak {peak_top:,} B at layer {peak_layer}</text>"
         )
     ticks = "".join(
         f'<text x="{left + (i + 0.5) * column:.1f}" y="{height - 8}" text-anchor="middle">{i}</text>'
@@ -80,21 +85,28 @@ def _gantt_svg(result: dict[str, Any]) -> str:
         x = left + part["start_us"] * scale
         w = max((part["end_us"] - part["start_us"]) * scale, 0.5)
         y = 8 + part["core"] * row
-        title = f"layer {part['layer']} on core {part['core']}: {part['start_us']:.1f}-{part['end_us']:.1f} µs"
+        title = (
+            f"layer {part['layer']} on core {part['core']}: {part['start_us']:.1f}-{part['end_us']:.1f} µs"
+        )
         shapes.append(
             f'<rect class="part" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row - 8}" '
-            f'fill="{_PALETTE[part["layer"] % len(_PALETTE)]}" stroke="#fff"><title>{escape(title)}</title></rect>'
+            f'fill="{_PALETTE[part["layer"] % len(_PALETTE)]}" stroke="#fff">'
+            f"<title>{escape(title)}</title></rect>"
         )
     for at in result["schedule"]["barriers"]:
         x = left + at * scale
         shapes.append(
-            f'<line class="barrier" x1="{x:.1f}" x2="{x:.1f}" y1="4" y2="{cores * row + 4}" stroke="#1d2330" stroke-width="1"/>'
+            f'<line class="barrier" x1="{x:.1f}" x2="{x:.1f}" y1="4" y2="{cores * row + 4}"'
+            f' stroke="#1d2330" stroke-width="1"/>'
         )
     labels = "".join(
         f'<text x="4" y="{8 + core * row + row / 2:.0f}">core {core} ({mhz} MHz)</text>'
         for core, mhz in enumerate(result["target"]["core_mhz"])
     )
-    axis = f'<text x="{left}" y="{height - 6}">0</text><text x="{width - 10}" y="{height - 6}" text-anchor="end">{total:,.0f} µs</text>'
+    axis = (
+        f'<text x="{left}" y="{height - 6}">0</text>'
+        f'<text x="{width - 10}" y="{height - 6}" text-anchor="end">{total:,.0f} µs</text>'
+    )
     return (
         f'<svg id="schedule" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}">'
         f"{labels}{''.join(shapes)}{axis}</svg>"
@@ -121,7 +133,8 @@ def _bars_svg(result: dict[str, Any]) -> str:
             f'<text x="4" y="{y + 11}">{layer["index"]} {escape(layer["op"])}</text>'
             f'<rect class="macs" x="{label}" y="{y}" width="{macs_w:.1f}" height="{row - 4}" fill="#4e79a7">'
             f"<title>{layer['macs']:,} MACs</title></rect>"
-            f'<rect class="latency" x="{label + half + 10}" y="{y}" width="{us_w:.1f}" height="{row - 4}" fill="#f28e2b">'
+            f'<rect class="latency" x="{label + half + 10}" y="{y}" width="{us_w:.1f}"'
+            f' height="{row - 4}" fill="#f28e2b">'
             f"<title>{layer['us']:,.1f} µs</title></rect>"
         )
     return (
@@ -138,27 +151,43 @@ def render_html(result: dict[str, Any]) -> str:
         result["latency"],
         result["verdict"],
     )
-    word, css = {True: ("fits", "fit"), False: ("does not fit", "nofit"), None: ("no verdict", "muted")}[verdict["fits"]]
+    word, css = {True: ("fits", "fit"), False: ("does not fit", "nofit"), None: ("no verdict", "muted")}[
+        verdict["fits"]
+    ]
     facts = [
-        ("flash", f"{_bytes(flash['total_bytes'])} of {_bytes(target['flash_bytes'])}: weights "
-         f"{_bytes(flash['weight_bytes'])}, parameters {_bytes(flash['param_bytes'])}, code ~{_bytes(flash['code_estimate_bytes'])}"),
-        ("RAM", f"{_bytes(ram['total_bytes'])} of {_bytes(target['ram_bytes'])}: arena {_bytes(ram['arena_bytes'])} "
-         f"(TFLM's greedy plan {_bytes(ram['tflm_greedy_arena_bytes'])}), stacks {_bytes(ram['stack_bytes'])}"),
+        (
+            "flash",
+            f"{_bytes(flash['total_bytes'])} of {_bytes(target['flash_bytes'])}: weights "
+            f"{_bytes(flash['weight_bytes'])}, parameters {_bytes(flash['param_bytes'])}"
+            f", code ~{_bytes(flash['code_estimate_bytes'])}",
+        ),
+        (
+            "RAM",
+            f"{_bytes(ram['total_bytes'])} of {_bytes(target['ram_bytes'])}"
+            f": arena {_bytes(ram['arena_bytes'])} "
+            f"(TFLM's greedy plan {_bytes(ram['tflm_greedy_arena_bytes'])})"
+            f", stacks {_bytes(ram['stack_bytes'])}",
+        ),
         ("MACs", f"{result['macs']:,}"),
-        ("latency", f"~{latency['total_us'] / 1000:,.2f} ms on {len(target['core_mhz'])} core(s); "
-         f"{latency['single_core_us'] / 1000:,.2f} ms on the first core alone "
-         f"({latency['instruction_set']}: {latency['cycles_per_model_cycle']} cycles per cost-model cycle)"),
+        (
+            "latency",
+            f"~{latency['total_us'] / 1000:,.2f} ms on {len(target['core_mhz'])} core(s); "
+            f"{latency['single_core_us'] / 1000:,.2f} ms on the first core alone "
+            f"({latency['instruction_set']}: {latency['cycles_per_model_cycle']}"
+            f" cycles per cost-model cycle)",
+        ),
     ]
     rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in facts)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{escape(result['model'])}: feasibility on {escape(target['name'])}</title>
+<html lang="en"><head><meta charset="utf-8">
+<title>{escape(result["model"])}: feasibility on {escape(target["name"])}</title>
 <style>{_CSS}</style></head><body>
-<h1>{escape(result['model'])} on {escape(target['name'])}</h1>
-<div class="muted">{escape(target['description'])}</div>
-<p class="{css}">Verdict: {escape(word)}</p><p>{escape(verdict['summary'])}</p>
+<h1>{escape(result["model"])} on {escape(target["name"])}</h1>
+<div class="muted">{escape(target["description"])}</div>
+<p class="{css}">Verdict: {escape(word)}</p><p>{escape(verdict["summary"])}</p>
 <table class="facts">{rows}</table>
 <h2>Arena over time (layers left to right; the dashed line is the peak)</h2>
-<p class="muted">{escape(result['arena']['peak'])}</p>
+<p class="muted">{escape(result["arena"]["peak"])}</p>
 {_arena_svg(result)}
 <h2>Schedule per core (bars: parts of layers; lines: barriers)</h2>
 {_gantt_svg(result)}
