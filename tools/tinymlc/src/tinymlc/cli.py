@@ -7,6 +7,7 @@ with the model or the environment, always as a message without a traceback.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -14,12 +15,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from absl import app, flags
 
-from tinymlc import boards, feasibility, feasibility_html, hostbuild
+from tinymlc import boards, feasibility, feasibility_html, hostbuild, layerdiff
 from tinymlc import check as check_module
 from tinymlc.boards import Core
-from tinymlc.codegen import Target, compile_model, generate_crate, render_cargo_toml
+from tinymlc.codegen import CompiledModel, Target, compile_model, generate_crate, render_cargo_toml
 from tinymlc.commands import dispatch
 from tinymlc.errors import CompileError
 from tinymlc.frontend import load_model
@@ -28,7 +30,8 @@ from tinymlc.passes.partition import parse_core_mhz
 EXIT_MISMATCH = 1
 USAGE = (
     "usage: tinymlc compile --model=PATH --out=DIR | tinymlc check --model=PATH | "
-    "tinymlc report --model=PATH [--board=NAME] [--format=text|json|html] [--out=FILE]"
+    "tinymlc report --model=PATH [--board=NAME] [--format=text|json|html] [--out=FILE] | "
+    "tinymlc dump --model=PATH --input=X.npy --out=DIR"
 )
 
 FLAGS = flags.FLAGS
@@ -60,6 +63,7 @@ flags.DEFINE_integer("inputs", 100, "check: number of random inputs.", lower_bou
 flags.DEFINE_integer("seed", 0, "check: random seed.")
 flags.DEFINE_boolean("json", False, "check: print one JSON object.")
 flags.DEFINE_boolean("tflm_arena", True, "check: find TFLM's smallest working arena (many TFLM runs: slow).")
+flags.DEFINE_string("input", None, "dump: the input as .npy (several inputs: comma-separated, in order).")
 flags.DEFINE_string(
     "board", None, "report: a board of platforms/boards.bzl (its cores, clocks, flash and RAM)."
 )
@@ -137,8 +141,14 @@ def check_command() -> int:
             d = result.first_divergence
             print(
                 f"first divergence: layer {d.layer} ({d.op}) tensor {d.tensor!r} element {d.element}: "
-                f"ours {d.ours}, TFLM {d.tflm}"
+                f"ours {d.ours}, TFLM {d.tflm}; {d.differing} of {math.prod(d.shape)} elements of "
+                f"shape {d.shape} differ"
             )
+            print(f"  parameters: {json.dumps(d.parameters)}")
+            for difference in d.largest:
+                print(
+                    f"  at {list(difference['index'])}: ours {difference['ours']}, TFLM {difference['tflm']}"
+                )
     return 0 if result.bit_exact else EXIT_MISMATCH
 
 
@@ -186,7 +196,51 @@ def report_command() -> int:
     return 0
 
 
-COMMANDS = {"compile": compile_command, "check": check_command, "report": report_command}
+def _load_inputs(paths: str, compiled: CompiledModel) -> list[np.ndarray]:
+    """The comma-separated .npy files, one per graph input, in the graph's input order."""
+    graph = compiled.model.main
+    files = [Path(p) for p in paths.split(",") if p]
+    if len(files) != len(graph.inputs):
+        raise CompileError(f"--input: the model has {len(graph.inputs)} input(s), {len(files)} file(s) given")
+    inputs = []
+    for path, tensor_id in zip(files, graph.inputs, strict=True):
+        tensor = graph.tensors[tensor_id]
+        try:
+            value = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise CompileError(f"cannot read the input: {error}", str(path)) from None
+        if value.size != int(np.prod(tensor.shape)):
+            raise CompileError(
+                f"has {value.size} elements, input {tensor.name!r} takes shape {list(tensor.shape)}",
+                str(path),
+            )
+        inputs.append(value.astype(tensor.dtype.numpy_dtype).reshape(tuple(tensor.shape)))
+    return inputs
+
+
+def dump_command() -> int:
+    model_path = Path(_required("model"))
+    out = Path(_required("out"))
+    if out.exists() and not out.is_dir():
+        raise CompileError("--out exists and is not a directory", str(out))
+    compiled = compile_model(load_model(str(model_path)), _target())
+    inputs = _load_inputs(_required("input"), compiled)
+    harness = Path(FLAGS.harness) if FLAGS.harness else None
+    with check_module.harness_binary(compiled, _runtime_dir(), harness) as binary:
+        (ours,) = hostbuild.run_harness(binary, [inputs])
+    inference = layerdiff.compare(compiled, model_path.read_bytes(), inputs, ours)
+    sys.stdout.write(layerdiff.write_dump(compiled, inference, inputs, out))
+    if ours.error is not None:
+        print(f"the generated code failed: {ours.error}")
+    return 0 if inference.first_difference is None and ours.error is None else EXIT_MISMATCH
+
+
+COMMANDS = {
+    "compile": compile_command,
+    "check": check_command,
+    "report": report_command,
+    "dump": dump_command,
+}
 
 
 def main(argv: Sequence[str]) -> int:
