@@ -1,0 +1,93 @@
+"""The compiler never crashes: structurally mutated models of models/ (tests/structural_fuzz.py)
+either compile or raise CompileError naming the file, within a time limit per case.
+
+CI runs a fixed seed (`derandomize`) of FUZZ_CASES cases. The long run, with fresh seeds:
+
+    cd tools/tinymlc && TINYML_FUZZ_CASES=200000 TINYML_FUZZ_RANDOM=1 \\
+        PYTHONPATH=src:. python -m pytest -q -p no:cacheprovider tests/test_fuzz_structural.py
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests import structural_fuzz
+from tinymlc.codegen import compile_model, generate_crate
+from tinymlc.errors import CompileError
+from tinymlc.frontend import parse_model
+
+FUZZ_CASES = int(os.environ.get("TINYML_FUZZ_CASES", "10000"))
+FIXED_SEED = not os.environ.get("TINYML_FUZZ_RANDOM")
+CASE_SECONDS = 10
+SOURCE = "mutated.tflite"
+
+# Small seeds keep a case fast; the whole-model seeds bring the operators the zoo's op models
+# lack in combination (residual adds, reshapes before FC, softmax heads).
+SEEDS = {name: (structural_fuzz.MODELS_DIR / f"{name}.tflite").read_bytes() for name in structural_fuzz.seed_models()}
+
+
+class CaseTimeout(Exception):
+    pass
+
+
+@contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    def expire(_signum: int, _frame: FrameType | None) -> None:
+        raise CaseTimeout(f"a case took more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def compile_or_error(blob: bytes) -> str | None:
+    """None when the model compiles; else the CompileError's message. Anything else raises."""
+    with time_limit(CASE_SECONDS):
+        try:
+            crate = generate_crate(compile_model(parse_model(blob, SOURCE)), "mutated")
+        except CompileError as error:
+            return str(error)
+    assert "pub fn predict_tensors" in crate.lib_rs
+    return None
+
+
+@settings(
+    max_examples=FUZZ_CASES,
+    derandomize=FIXED_SEED,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(st.data())
+def test_mutated_models_compile_or_raise_compile_error(data: st.DataObject) -> None:
+    seed = data.draw(st.sampled_from(sorted(SEEDS)))
+    blob = structural_fuzz.mutate(SEEDS[seed], data)
+    if blob is None:
+        return
+    message = compile_or_error(blob)
+    if message is not None:
+        assert SOURCE in message, f"the error must name the file: {message}"
+
+
+def test_every_seed_round_trips() -> None:
+    """Unpacking and packing a seed changes nothing the compiler sees."""
+    for name, blob in SEEDS.items():
+        repacked = structural_fuzz.pack(structural_fuzz.unpack(blob))
+        original = compile_or_error(blob)
+        assert compile_or_error(repacked) == (None if original is None else original), name
+
+
+if __name__ == "__main__":
+    raise SystemExit(pytest.main([__file__, "-q"]))
