@@ -96,7 +96,7 @@ def _quantization(model: Any, data: st.DataObject) -> None:
     tensor = _tensor(model, data)
     if tensor is None:
         return
-    if tensor.quantization is None or data.draw(st.booleans()) and data.draw(st.booleans()):
+    if tensor.quantization is None or (data.draw(st.booleans()) and data.draw(st.booleans())):
         tensor.quantization = None if data.draw(st.booleans()) else schema.QuantizationParametersT()
         return
     q = tensor.quantization
@@ -119,7 +119,9 @@ def _quantization(model: Any, data: st.DataObject) -> None:
 def _buffer_index(model: Any, data: st.DataObject) -> None:
     tensor = _tensor(model, data)
     if tensor is not None:
-        tensor.buffer = data.draw(st.one_of(st.integers(0, len(model.buffers) + 2), st.integers(0, 2**32 - 1)))
+        tensor.buffer = data.draw(
+            st.one_of(st.integers(0, len(model.buffers) + 2), st.integers(0, 2**32 - 1))
+        )
 
 
 def _buffer_data(model: Any, data: st.DataObject) -> None:
@@ -156,7 +158,9 @@ def _operator(model: Any, data: st.DataObject) -> Any:
 def _operator_index(model: Any, data: st.DataObject) -> None:
     op = _operator(model, data)
     if op is not None:
-        op.opcodeIndex = data.draw(st.one_of(st.integers(0, len(model.operatorCodes) + 1), st.integers(0, 2**32 - 1)))
+        op.opcodeIndex = data.draw(
+            st.one_of(st.integers(0, len(model.operatorCodes) + 1), st.integers(0, 2**32 - 1))
+        )
 
 
 def _operator_io(model: Any, data: st.DataObject) -> None:

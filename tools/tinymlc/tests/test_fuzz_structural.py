@@ -14,12 +14,14 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import structural_fuzz
+from tinymlc import check, hostbuild
 from tinymlc.codegen import compile_model, generate_crate
 from tinymlc.errors import CompileError
 from tinymlc.frontend import parse_model
@@ -31,17 +33,20 @@ SOURCE = "mutated.tflite"
 
 # Small seeds keep a case fast; the whole-model seeds bring the operators the zoo's op models
 # lack in combination (residual adds, reshapes before FC, softmax heads).
-SEEDS = {name: (structural_fuzz.MODELS_DIR / f"{name}.tflite").read_bytes() for name in structural_fuzz.seed_models()}
+SEEDS = {
+    name: (structural_fuzz.MODELS_DIR / f"{name}.tflite").read_bytes()
+    for name in structural_fuzz.seed_models()
+}
 
 
-class CaseTimeout(Exception):
+class CaseTimeoutError(Exception):
     pass
 
 
 @contextmanager
 def time_limit(seconds: int) -> Iterator[None]:
     def expire(_signum: int, _frame: FrameType | None) -> None:
-        raise CaseTimeout(f"a case took more than {seconds} s")
+        raise CaseTimeoutError(f"a case took more than {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.alarm(seconds)
@@ -79,6 +84,58 @@ def test_mutated_models_compile_or_raise_compile_error(data: st.DataObject) -> N
     message = compile_or_error(blob)
     if message is not None:
         assert SOURCE in message, f"the error must name the file: {message}"
+
+
+# Whatever compiles must build and run on the host without panicking. Building Rust is slow, so
+# the first HOST_BUILDS mutants of small seeds that compile (and differ from their seed's code)
+# of a fixed-seed run are built and run on random inputs.
+HOST_BUILDS = 6
+HOST_SEED_BYTES = 20_000
+_host_built: list[str] = []
+
+
+@settings(
+    max_examples=300, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+)
+@given(st.data())
+def test_what_compiles_runs_on_the_host_without_panicking(data: st.DataObject, tmp_path_factory: Any) -> None:
+    if len(_host_built) >= HOST_BUILDS:
+        return
+    small = sorted(name for name, blob in SEEDS.items() if len(blob) < HOST_SEED_BYTES)
+    seed = data.draw(st.sampled_from(small))
+    blob = structural_fuzz.mutate(SEEDS[seed], data)
+    if blob is None or compile_or_error(blob) is not None:
+        return
+    compiled = compile_model(parse_model(blob, SOURCE))
+    lib_rs = generate_crate(compiled, "model").lib_rs
+    if lib_rs == generate_crate(compile_model(parse_model(SEEDS[seed], SOURCE)), "model").lib_rs:
+        return
+    work = tmp_path_factory.mktemp("mutant")
+    (work / "lib.rs").write_text(lib_rs)
+    binary = hostbuild.build_harness(work / "lib.rs", hostbuild.default_runtime_dir(), work)
+    results = hostbuild.run_harness(binary, check.random_inputs(compiled, 3, seed=0))  # exit != 0: BuildError
+    assert len(results) == 3
+    _host_built.append(seed)
+
+
+def test_some_mutants_ran_on_the_host() -> None:
+    """The run above (pytest keeps the file's order) built at least one mutant."""
+    assert _host_built, "no mutant compiled: the host check above ran nothing"
+
+
+def test_constant_graph_output_names_the_file() -> None:
+    """Found by the fuzzer: a graph output that is a constant tensor was refused without the
+    file's name."""
+    model = structural_fuzz.unpack(SEEDS["ds_cnn_kws"])
+    graph = model.subgraphs[0]
+    constant = next(
+        i for i, t in enumerate(graph.tensors) if t.buffer and model.buffers[t.buffer].data is not None
+    )
+    graph.outputs = [constant]
+    message = compile_or_error(structural_fuzz.pack(model))
+    assert message is not None
+    assert message.startswith(f"{SOURCE}: ")
+    assert "is a constant tensor" in message
 
 
 def test_every_seed_round_trips() -> None:
