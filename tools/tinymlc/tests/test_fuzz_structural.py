@@ -9,6 +9,7 @@ CI runs a fixed seed (`derandomize`) of FUZZ_CASES cases. The long run, with fre
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 from collections.abc import Iterator
@@ -136,6 +137,20 @@ def test_constant_graph_output_names_the_file() -> None:
     assert message is not None
     assert message.startswith(f"{SOURCE}: ")
     assert "is a constant tensor" in message
+
+
+@pytest.mark.parametrize(
+    "seed", ["op_add_broadcast", "op_fully_connected_no_bias", "op_squared_difference_same_shape"]
+)
+@pytest.mark.parametrize("scale", [0.0, -1.0, math.inf, math.nan])
+def test_unusable_scale_is_a_compile_error(seed: str, scale: float) -> None:
+    """Found by the fuzzer: a zero scale reached the operators' prepare (ZeroDivisionError)."""
+    model = structural_fuzz.unpack(SEEDS[seed])
+    graph = model.subgraphs[0]
+    graph.tensors[graph.operators[0].inputs[0]].quantization.scale = [scale]
+    message = compile_or_error(structural_fuzz.pack(model))
+    assert message is not None
+    assert "quantization scale is zero, negative or not finite" in message
 
 
 def test_every_seed_round_trips() -> None:

@@ -97,6 +97,11 @@ def _error(reason: str, suggestion: str, tensor: Tensor | None = None) -> Diagno
     return Diagnostic(Severity.ERROR, reason, suggestion, tensor_name=tensor.name if tensor else None)
 
 
+def _unusable_scale(tensor: Tensor) -> bool:
+    quant = tensor.quantization
+    return quant is not None and any(not (math.isfinite(s) and s > 0) for s in quant.scales)
+
+
 def _check_tensors(graph: Graph) -> list[Diagnostic]:
     found = []
     for tensor in graph.tensors:
@@ -124,7 +129,7 @@ def _check_tensors(graph: Graph) -> list[Diagnostic]:
         quant = tensor.quantization
         if quant is None:
             continue
-        if any(not (math.isfinite(s) and s > 0) for s in quant.scales):
+        if _unusable_scale(tensor):
             found.append(_error("quantization scale is zero, negative or not finite", "re-quantize", tensor))
         if tensor.dtype is DType.INT8 and any(not -128 <= z <= 127 for z in quant.zero_points):
             found.append(_error("int8 zero point outside [-128, 127]", "re-quantize", tensor))
@@ -179,6 +184,9 @@ def _check_operator(graph: Graph, index: int) -> list[Diagnostic]:
                 op.opcode_name,
             )
         ]
+    if any(_unusable_scale(graph.tensors[t]) for t in (*op.inputs, *op.outputs) if t >= 0):
+        # Reported once with the tensor (`_check_tensors`); prepare would divide by it.
+        return []
     try:
         prepare_operator(graph, index)
     except OpError as exc:
