@@ -102,8 +102,9 @@ def _quantization(model: Any, data: st.DataObject) -> None:
     q = tensor.quantization
     field = data.draw(st.sampled_from(["scale", "zeroPoint", "quantizedDimension", "min", "max"]))
     if field == "scale":
-        scales = [float(s) for s in (q.scale if q.scale is not None else [])]
-        if scales and data.draw(st.booleans()):
+        scales: list[float] = [float(s) for s in (q.scale if q.scale is not None else [])]
+        keep = data.draw(st.booleans())
+        if scales and keep:
             scales[data.draw(st.integers(0, len(scales) - 1))] = data.draw(_FLOATS)
         else:
             scales = data.draw(st.lists(_FLOATS, max_size=3))
