@@ -83,7 +83,8 @@ def _shape(model: Any, data: st.DataObject) -> None:
 def _shape_signature(model: Any, data: st.DataObject) -> None:
     tensor = _tensor(model, data)
     if tensor is not None:
-        tensor.shapeSignature = _int_list(data, tensor.shapeSignature or tensor.shape)
+        signature = tensor.shapeSignature if tensor.shapeSignature is not None else tensor.shape
+        tensor.shapeSignature = _int_list(data, signature)
 
 
 def _type(model: Any, data: st.DataObject) -> None:
