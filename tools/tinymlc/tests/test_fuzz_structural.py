@@ -14,6 +14,7 @@ import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -98,8 +99,8 @@ _host_built: list[str] = []
 @settings(
     max_examples=300, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
 )
-@given(st.data())
-def test_what_compiles_runs_on_the_host_without_panicking(data: st.DataObject, tmp_path_factory: Any) -> None:
+@given(data=st.data())
+def test_what_compiles_runs_on_the_host_without_panicking(tmp_path_factory: Any, data: st.DataObject) -> None:
     if len(_host_built) >= HOST_BUILDS:
         return
     small = sorted(name for name, blob in SEEDS.items() if len(blob) < HOST_SEED_BYTES)
@@ -151,6 +152,29 @@ def test_unusable_scale_is_a_compile_error(seed: str, scale: float) -> None:
     message = compile_or_error(structural_fuzz.pack(model))
     assert message is not None
     assert "quantization scale is zero, negative or not finite" in message
+
+
+def test_constant_operator_output_is_a_compile_error() -> None:
+    """Found by the fuzzer: an operator writing a tensor with buffer data crashed the planner."""
+    model = structural_fuzz.unpack(SEEDS["op_mean_axes_1_2"])
+    graph = model.subgraphs[0]
+    constant = next(t.buffer for t in graph.tensors if t.buffer and model.buffers[t.buffer].data is not None)
+    graph.tensors[graph.operators[0].outputs[0]].buffer = constant
+    message = compile_or_error(structural_fuzz.pack(model))
+    assert message is not None
+    assert "which holds constant data" in message
+    assert "MEAN" in message
+
+
+def test_model_without_outputs_builds(tmp_path: Path) -> None:
+    """Found by the fuzzer: a model whose layers all fold away generated an unused function,
+    which the crate's `-D warnings` build refused."""
+    model = structural_fuzz.unpack(SEEDS["op_squeeze_axis_2"])
+    model.subgraphs[0].outputs = []
+    blob = structural_fuzz.pack(model)
+    assert compile_or_error(blob) is None
+    (tmp_path / "lib.rs").write_text(generate_crate(compile_model(parse_model(blob, SOURCE)), "model").lib_rs)
+    hostbuild.build_harness(tmp_path / "lib.rs", hostbuild.default_runtime_dir(), tmp_path)
 
 
 def test_every_seed_round_trips() -> None:

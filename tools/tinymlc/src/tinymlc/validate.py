@@ -168,6 +168,27 @@ def _check_schedule(graph: Graph) -> list[Diagnostic]:
     return found
 
 
+def _unpreparable(graph: Graph, index: int) -> list[Diagnostic] | None:
+    """What keeps operator `index` from its prepare step (None: nothing): an output that is
+    a constant, or a tensor whose scale `_check_tensors` reports (prepare would divide by it)."""
+    op = graph.operators[index]
+    constant_outputs = [graph.tensors[t] for t in op.outputs if t >= 0 and graph.tensors[t].is_constant]
+    if constant_outputs:
+        return [
+            Diagnostic(
+                Severity.ERROR,
+                f"writes tensor {constant_outputs[0].name!r}, which holds constant data (a buffer)",
+                "re-export the model: an operator's output cannot be a constant",
+                index,
+                op.opcode_name,
+                constant_outputs[0].name,
+            )
+        ]
+    if any(_unusable_scale(graph.tensors[t]) for t in (*op.inputs, *op.outputs) if t >= 0):
+        return []
+    return None
+
+
 def _check_operator(graph: Graph, index: int) -> list[Diagnostic]:
     op = graph.operators[index]
     if op.kind not in SUPPORTED_KINDS:
@@ -184,9 +205,9 @@ def _check_operator(graph: Graph, index: int) -> list[Diagnostic]:
                 op.opcode_name,
             )
         ]
-    if any(_unusable_scale(graph.tensors[t]) for t in (*op.inputs, *op.outputs) if t >= 0):
-        # Reported once with the tensor (`_check_tensors`); prepare would divide by it.
-        return []
+    blocked = _unpreparable(graph, index)
+    if blocked is not None:
+        return blocked
     try:
         prepare_operator(graph, index)
     except OpError as exc:
