@@ -20,7 +20,29 @@ from tinymlc.frontend import load_model
 MODELS_DIR = Path(__file__).absolute().parents[3] / "models"
 
 PANIC_FREE = [
+    "fc_autoencoder",
+    "op_concatenation_axis1_three_inputs",
+    "op_concatenation_axis_last_2d",
+    "op_dequantize_float_output",
+    "op_fully_connected_batch4",
+    "op_fully_connected_bias_relu",
+    "op_fully_connected_keep_num_dims",
+    "op_fully_connected_no_bias",
+    "op_gelu_approximate",
+    "op_gelu_exact",
+    "op_hard_swish",
+    "op_leaky_relu",
     "op_logistic",
+    "op_quantize_float_input",
+    "op_quantize_requantize_int8",
+    "op_relu",
+    "op_relu6",
+    "op_reshape_3d_to_4d",
+    "op_reshape_4d_to_2d",
+    "op_rsqrt",
+    "op_squeeze_axis_2",
+    "op_tanh",
+    "sine",
 ]
 
 
