@@ -39,6 +39,7 @@ _CRATES = (("tinyml_kernels", "kernels"), ("tinyml_arena", "arena"), ("tinyml_ex
 _VARIANT = {DType.INT8: ("Int8", "i8"), DType.INT16: ("Int16", "i16"), DType.INT32: ("Int32", "i32"),
             DType.FLOAT32: ("Float32", "f32")}  # fmt: skip
 _PANICS = re.compile(r"<(core::panicking::\w+(?:::\w+)*|core::slice::index::\w+|core::\w+::\w*unwrap_failed)")
+_MEMORY_FUNCTIONS = ("memcpy", "memmove", "memset", "memcmp", "bcmp", "strlen")
 _FUNCTION = re.compile(r"^[0-9a-f]+ <(.*)>:$")
 
 
@@ -113,7 +114,10 @@ def panic_paths(compiled: CompiledModel, runtime: Path, work: Path) -> Counter[s
     if run.returncode != 0:
         raise hostbuild.BuildError(run.stderr)
     (work / "main.rs").write_text(entry_point(compiled))
-    link = ("-C", "link-arg=-nostartfiles", "-C", "link-arg=-static", "-C", "link-arg=-lc")
+    # No C library: the memory functions core calls are given address 0 (the binary only has
+    # to link, never to run), so the panic handler's symbol is the only one left undefined.
+    memory = [a for symbol in _MEMORY_FUNCTIONS for a in ("-C", f"link-arg=-Wl,--defsym={symbol}=0")]
+    link = ("-C", "link-arg=-nostartfiles", "-C", "link-arg=-static", *memory)
 
     def link_binary(*extra: str) -> subprocess.CompletedProcess[str]:
         return _rustc("--crate-type", "bin", "--crate-name", "no_panic", "-L", runtime, "--extern",
