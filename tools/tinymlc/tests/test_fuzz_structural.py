@@ -177,6 +177,16 @@ def test_model_without_outputs_builds(tmp_path: Path) -> None:
     hostbuild.build_harness(tmp_path / "lib.rs", hostbuild.default_runtime_dir(), tmp_path)
 
 
+def test_zero_dimension_is_a_compile_error() -> None:
+    """Found by the fuzzer: a zero input depth reached CONV_2D's prepare (modulo by zero)."""
+    model = structural_fuzz.unpack(SEEDS["op_conv_2d_1x1_valid"])
+    graph = model.subgraphs[0]
+    graph.tensors[graph.operators[0].inputs[0]].shape = [1, 8, 8, 0]
+    message = compile_or_error(structural_fuzz.pack(model))
+    assert message is not None
+    assert "unknown shape [1, 8, 8, 0]" in message
+
+
 def test_every_seed_round_trips() -> None:
     """Unpacking and packing a seed changes nothing the compiler sees."""
     for name, blob in SEEDS.items():

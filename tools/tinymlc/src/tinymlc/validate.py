@@ -102,10 +102,18 @@ def _unusable_scale(tensor: Tensor) -> bool:
     return quant is not None and any(not (math.isfinite(s) and s > 0) for s in quant.scales)
 
 
+def _unknown_shape(tensor: Tensor) -> bool:
+    return bool(tensor.shape) and any(d <= 0 for d in tensor.shape)
+
+
+def _reported_unusable(tensor: Tensor) -> bool:
+    return _unknown_shape(tensor) or _unusable_scale(tensor)
+
+
 def _check_tensors(graph: Graph) -> list[Diagnostic]:
     found = []
     for tensor in graph.tensors:
-        if any(d <= 0 for d in tensor.shape) and tensor.shape:
+        if _unknown_shape(tensor):
             found.append(
                 _error(
                     f"unknown shape {list(tensor.shape)}",
@@ -170,7 +178,8 @@ def _check_schedule(graph: Graph) -> list[Diagnostic]:
 
 def _unpreparable(graph: Graph, index: int) -> list[Diagnostic] | None:
     """What keeps operator `index` from its prepare step (None: nothing): an output that is
-    a constant, or a tensor whose scale `_check_tensors` reports (prepare would divide by it)."""
+    a constant, or a tensor `_check_tensors` reports: an unknown (zero or negative) dimension
+    or an unusable scale, which prepare would divide by."""
     op = graph.operators[index]
     constant_outputs = [graph.tensors[t] for t in op.outputs if t >= 0 and graph.tensors[t].is_constant]
     if constant_outputs:
@@ -184,9 +193,33 @@ def _unpreparable(graph: Graph, index: int) -> list[Diagnostic] | None:
                 constant_outputs[0].name,
             )
         ]
-    if any(_unusable_scale(graph.tensors[t]) for t in (*op.inputs, *op.outputs) if t >= 0):
+    if any(_reported_unusable(graph.tensors[t]) for t in (*op.inputs, *op.outputs) if t >= 0):
         return []
     return None
+
+
+def _prepare_problems(graph: Graph, index: int) -> list[Diagnostic]:
+    """Operator `index`'s prepare step, its failures as diagnostics."""
+    op = graph.operators[index]
+    try:
+        prepare_operator(graph, index)
+    except OpError as exc:
+        return [
+            Diagnostic(Severity.ERROR, exc.reason, exc.suggestion, index, op.opcode_name, exc.tensor_name)
+        ]
+    except ArithmeticError as exc:
+        # Parameters no prepare check anticipated (a zero or overflowing value TFLM would
+        # also fail on): still the operator and the reason, never a traceback.
+        return [
+            Diagnostic(
+                Severity.ERROR,
+                f"its parameters cannot be prepared ({type(exc).__name__}: {exc})",
+                "check the operator's shapes, options and quantization; re-export the model",
+                index,
+                op.opcode_name,
+            )
+        ]
+    return []
 
 
 def _check_operator(graph: Graph, index: int) -> list[Diagnostic]:
@@ -208,12 +241,9 @@ def _check_operator(graph: Graph, index: int) -> list[Diagnostic]:
     blocked = _unpreparable(graph, index)
     if blocked is not None:
         return blocked
-    try:
-        prepare_operator(graph, index)
-    except OpError as exc:
-        return [
-            Diagnostic(Severity.ERROR, exc.reason, exc.suggestion, index, op.opcode_name, exc.tensor_name)
-        ]
+    problems = _prepare_problems(graph, index)
+    if problems:
+        return problems
     output = graph.tensors[op.outputs[0]]
     if op.kind in _RAW_VALUE_KINDS:
         source = graph.tensors[op.inputs[0]]
