@@ -1,6 +1,7 @@
 """tinyml_model: a quantized model file compiled by tinymlc into a no_std rust_library."""
 
 load("@rules_rust//rust:defs.bzl", "rust_library")
+load(":report.bzl", "tinyml_feasibility_report")
 
 TinymlModelInfo = provider(
     doc = "A model compiled by tinymlc: what firmware rules need to check it against a board.",
@@ -105,12 +106,14 @@ def rust_crate_name(name):
         crate = "_" + crate
     return crate
 
-def tinyml_model(name, src, crate_name = None, core_mhz = [], split_every_layer = False, **kwargs):
+def tinyml_model(name, src, crate_name = None, core_mhz = [], split_every_layer = False, report_board = None, **kwargs):
     """A quantized model as a no_std Rust library for the selected platform.
 
     Creates `name`, a rust_library with the model's API (`predict_quantized`, `predict`,
     `ARENA_BYTES`, input/output constants; `*_on` for several cores), and `name + "_report"`,
-    the compiler's report.json (flash, arena, MACs and arena offsets per layer, the schedule).
+    the compiler's report.json (flash, arena, MACs and arena offsets per layer, the schedule),
+    and `name + "_report_html"`, the feasibility report `<name>_report.html` (output groups
+    `json` and `text`: `<name>_report.json`, `<name>_report.txt`) against `report_board`.
 
     Args:
       name: target name of the rust_library.
@@ -120,6 +123,9 @@ def tinyml_model(name, src, crate_name = None, core_mhz = [], split_every_layer 
       core_mhz: clock of each core in MHz, e.g. a board's `core_mhz` from
         //platforms:boards.bzl (`BOARDS["stm32h747"].core_mhz` is `[480, 240]`); empty: one core.
       split_every_layer: split every layer whatever the cost model says (tests).
+      report_board: a board of //platforms:boards.bzl the feasibility report judges the model
+        against (flash, RAM, latency from its clocks); its cores must be `core_mhz`'s.
+        None: the report gives the model's needs and latency on `core_mhz`, without a verdict.
       **kwargs: passed to the rust_library (visibility, tags, ...).
     """
     crate_name = crate_name or rust_crate_name(name)
@@ -137,6 +143,14 @@ def tinyml_model(name, src, crate_name = None, core_mhz = [], split_every_layer 
         name = name + "_report",
         srcs = [":" + codegen],
         output_group = "report",
+        visibility = kwargs.get("visibility"),
+        tags = kwargs.get("tags", []),
+    )
+    tinyml_feasibility_report(
+        name = name + "_report_html",
+        basename = name + "_report",
+        report = ":" + name + "_report",
+        board = report_board,
         visibility = kwargs.get("visibility"),
         tags = kwargs.get("tags", []),
     )

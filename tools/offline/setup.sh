@@ -23,6 +23,7 @@ security_mirror="${TINYML_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-s
 bookworm_packages=(
   ca-certificates python3.11 qemu-system-arm qemu-system-misc dpkg-dev xz-utils
   rustc-web cargo-web rust-web-src rust-web-llvm lld-22
+  chromium  # headless, for tools/tinymlc/tests/test_report.py (the feasibility report's page)
 )
 # Packages of unstable: Bazel 7 and the rule sets, and the C toolchain matching unstable's libc.
 sid_packages=(

@@ -208,11 +208,24 @@ pub fn split_layer(arena: &mut [u8], regions: LayerRegions) -> Result<LayerViews
     } else {
         (output, scratch)
     };
-    // Both regions were checked in bounds and disjoint, so `low` ends before `high` starts.
-    let (before, rest) = arena.split_at_mut(low.offset);
-    let (low_bytes, rest) = rest.split_at_mut(low.len);
-    let (between, rest) = rest.split_at_mut(high.offset - (low.offset + low.len));
-    let (high_bytes, after) = rest.split_at_mut(high.len);
+    // Both regions were checked in bounds and disjoint, so `low` ends before `high` starts;
+    // the checked splits restate it where the optimizer can see it (no panic path).
+    let gap = high
+        .offset
+        .checked_sub(low.offset + low.len)
+        .ok_or(ArenaError::Overlap)?;
+    let (before, rest) = arena
+        .split_at_mut_checked(low.offset)
+        .ok_or(ArenaError::OutOfBounds)?;
+    let (low_bytes, rest) = rest
+        .split_at_mut_checked(low.len)
+        .ok_or(ArenaError::OutOfBounds)?;
+    let (between, rest) = rest
+        .split_at_mut_checked(gap)
+        .ok_or(ArenaError::OutOfBounds)?;
+    let (high_bytes, after) = rest
+        .split_at_mut_checked(high.len)
+        .ok_or(ArenaError::OutOfBounds)?;
     let (output_bytes, scratch_bytes) = if scratch_first {
         (high_bytes, low_bytes)
     } else {
@@ -319,9 +332,8 @@ impl<'a> Inputs<'a> {
             Source::Split(pieces) => pieces
                 .iter()
                 .find(|(start, bytes)| *start <= region.offset && end <= start + bytes.len())
-                .map_or(Err(ArenaError::OutOfBounds), |(start, bytes)| {
-                    cast(&bytes[region.offset - start..end - start])
-                }),
+                .and_then(|(start, bytes)| bytes.get(region.offset - start..end - start))
+                .map_or(Err(ArenaError::OutOfBounds), cast),
             Source::Shared(shared) => {
                 // SAFETY: `region` lies within the arena (checked above), which
                 // `shared` borrows mutably for `'a`, and outside the regions the

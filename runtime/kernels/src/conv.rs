@@ -101,7 +101,8 @@ impl LinearQuantParams<'_> {
         multiplier: impl Rescale,
     ) -> i8 {
         let acc = match bias {
-            Some(bias) => acc.wrapping_add(bias[channel]),
+            // `check` bounded `channel`; `get` keeps the kernels free of panic paths.
+            Some(bias) => acc.wrapping_add(bias.get(channel).copied().unwrap_or(0)),
             None => acc,
         };
         // The activation range lies within i8, so the narrowing is exact.

@@ -93,11 +93,14 @@ pub(crate) fn checked_pool_axes(
 /// zero (`count` is positive).
 #[inline]
 pub(crate) fn rounded_average(sum: i32, count: i32) -> i32 {
-    if sum > 0 {
-        (sum + count / 2) / count
+    // checked_div: `count` is positive, but only the caller's check shows it (no panic path).
+    let half = count / 2;
+    let rounded = if sum > 0 {
+        sum.wrapping_add(half)
     } else {
-        (sum - count / 2) / count
-    }
+        sum.wrapping_sub(half)
+    };
+    rounded.checked_div(count).unwrap_or(0)
 }
 
 /// Runs `reduce` over the clipped window of every output element in `tile`.

@@ -415,9 +415,10 @@ impl ChannelMultipliers<'_> {
         } else {
             channel
         };
+        // `check` bounded `index`; `get` keeps the kernels free of panic paths.
         QuantizedMultiplier {
-            multiplier: self.multipliers[index],
-            shift: self.shifts[index],
+            multiplier: self.multipliers.get(index).copied().unwrap_or(0),
+            shift: self.shifts.get(index).copied().unwrap_or(0),
         }
     }
 }

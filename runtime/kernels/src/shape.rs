@@ -71,7 +71,8 @@ impl Shape {
 
     /// The dimensions, outermost first.
     pub fn dims(&self) -> &[usize] {
-        &self.dims[..self.rank]
+        // `new` keeps `rank <= MAX_RANK`; `get` spares the kernels a panic path.
+        self.dims.get(..self.rank).unwrap_or(&self.dims)
     }
 
     /// Number of dimensions.
@@ -88,7 +89,9 @@ impl Shape {
     /// TFLM's `RuntimeShape::ExtendedShape` aligns shapes of different ranks.
     pub(crate) fn extended(&self) -> [usize; MAX_RANK] {
         let mut out = [1; MAX_RANK];
-        out[MAX_RANK - self.rank..].copy_from_slice(self.dims());
+        for (slot, &dim) in out.iter_mut().rev().zip(self.dims().iter().rev()) {
+            *slot = dim;
+        }
         out
     }
 }

@@ -75,7 +75,12 @@ impl WindowAxis {
     /// them: `max(0, -origin) .. min(taps, input_len - origin)`.
     pub fn clipped_taps(&self, origin: isize) -> core::ops::Range<usize> {
         let start = (-origin).max(0) as usize;
-        let end = (self.input_len as isize - origin).clamp(0, self.taps as isize) as usize;
+        // max/min rather than clamp: clamp's panic on an empty range is a path the optimizer
+        // keeps (tools/tinymlc/tests/test_no_panic_link.py).
+        let end = (self.input_len as isize - origin)
+            .max(0)
+            .min(self.taps as isize)
+            .max(0) as usize;
         start..end.max(start)
     }
 }

@@ -6,14 +6,17 @@ on a mismatch finds the first layer whose output differs.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tinymlc import hostbuild, tflm_reference
+from tinymlc import hostbuild, layerdiff, tflm_reference
 from tinymlc.codegen import ONE_CORE, CompiledModel, Target, compile_model, generate_crate
 from tinymlc.frontend import load_model
 from tinymlc.ir import DType, Graph, OpKind, Tensor
@@ -37,6 +40,13 @@ class Divergence:
     """Flat index of the first differing element."""
     ours: float | int
     tflm: float | int
+    shape: list[int]
+    differing: int
+    """How many elements of the layer's output differ."""
+    largest: list[dict[str, Any]]
+    """The largest differences (`index` in `shape`, `ours`, `tflm`), largest first."""
+    parameters: dict[str, Any]
+    """The layer's prepared parameters (arrays cut short)."""
 
 
 @dataclass(frozen=True)
@@ -90,12 +100,6 @@ def random_inputs(compiled: CompiledModel, count: int, seed: int) -> list[list[n
     return samples
 
 
-def _decode(tensor: Tensor, data: bytes) -> np.ndarray:
-    dtype = tensor.dtype.numpy_dtype
-    assert dtype is not None
-    return np.frombuffer(data, dtype=dtype)
-
-
 def _to_bytes(tensor: Tensor, value: np.ndarray) -> bytes:
     dtype = tensor.dtype.numpy_dtype
     assert dtype is not None
@@ -113,38 +117,40 @@ def first_divergence(
 
     `earlier`: the samples run before `sample` on the same arena (a model with state
     depends on them); TFLM runs them first on the same interpreter."""
-    graph = compiled.graph
-    # An ASSIGN_VARIABLE writes a resource variable, which is no tensor of TFLM's.
-    produced = tuple(op.outputs[0] for op in graph.operators)
-    compared = tuple(
-        t for op, t in zip(graph.operators, produced, strict=True) if op.kind is not OpKind.ASSIGN_VARIABLE
+    inference = layerdiff.compare(compiled, model_bytes, sample, ours, earlier or [])
+    first = inference.first_difference
+    if first is None:
+        return None
+    actual = inference.ours[first.layer].reshape(-1)
+    expected = inference.tflm[first.layer].reshape(-1)
+    element = next(
+        i for i in range(len(expected)) if i >= len(actual) or actual[i].tobytes() != expected[i].tobytes()
     )
-    _, reference = tflm_reference.run(model_bytes, sample, len(graph.outputs), compared, earlier or [])
-    for index, (op, tensor_id) in enumerate(zip(graph.operators, produced, strict=True)):
-        if tensor_id not in reference:
-            continue
-        tensor = graph.tensors[tensor_id]
-        expected = _to_bytes(tensor, reference[tensor_id])
-        actual = ours.layers.get(index)
-        if actual == expected:
-            continue
-        expected_values = _decode(tensor, expected)
-        actual_values = _decode(tensor, actual) if actual is not None else np.zeros(0, expected_values.dtype)
-        differing = [
-            i
-            for i in range(len(expected_values))
-            if i >= len(actual_values) or actual_values[i].tobytes() != expected_values[i].tobytes()
-        ]
-        element = differing[0]
-        return Divergence(
-            layer=index,
-            op=op.opcode_name,
-            tensor=tensor.name,
-            element=element,
-            ours=actual_values[element].item() if element < len(actual_values) else 0,
-            tflm=expected_values[element].item(),
-        )
-    return None
+    return Divergence(
+        layer=first.layer,
+        op=first.op,
+        tensor=first.tensor,
+        element=element,
+        ours=actual[element].item() if element < len(actual) else 0,
+        tflm=expected[element].item(),
+        shape=list(first.shape),
+        differing=first.differing,
+        largest=[dataclasses.asdict(d) for d in first.largest],
+        parameters=layerdiff.parameters(compiled, first.layer),
+    )
+
+
+@contextlib.contextmanager
+def harness_binary(compiled: CompiledModel, runtime_dir: Path, harness: Path | None) -> Iterator[Path]:
+    """`harness` (a prebuilt harness of this model), else one built with rustc for the
+    duration of the block."""
+    if harness is not None:
+        yield harness
+        return
+    with tempfile.TemporaryDirectory(prefix="tinymlc-harness-") as work:
+        lib_rs = Path(work) / "lib.rs"
+        lib_rs.write_text(generate_crate(compiled, "model").lib_rs)
+        yield hostbuild.build_harness(lib_rs, runtime_dir, Path(work))
 
 
 def check(
@@ -167,19 +173,9 @@ def check(
     model_bytes = model_path.read_bytes()
     compiled = compile_model(model, target)
     samples = random_inputs(compiled, inputs, seed)
-    if harness is not None:
-        results = hostbuild.run_harness(harness, samples)
-        multicore = hostbuild.run_multicore(harness, min(inputs, MULTICORE_SAMPLES), MULTICORE_REPEATS, seed)
-    else:
-        crate = generate_crate(compiled, "model")
-        with tempfile.TemporaryDirectory(prefix="tinymlc-check-") as work:
-            lib_rs = Path(work) / "lib.rs"
-            lib_rs.write_text(crate.lib_rs)
-            binary = hostbuild.build_harness(lib_rs, runtime_dir, Path(work))
-            results = hostbuild.run_harness(binary, samples)
-            multicore = hostbuild.run_multicore(
-                binary, min(inputs, MULTICORE_SAMPLES), MULTICORE_REPEATS, seed
-            )
+    with harness_binary(compiled, runtime_dir, harness) as binary:
+        results = hostbuild.run_harness(binary, samples)
+        multicore = hostbuild.run_multicore(binary, min(inputs, MULTICORE_SAMPLES), MULTICORE_REPEATS, seed)
     graph = compiled.graph
     mismatches = 0
     divergence: Divergence | None = None

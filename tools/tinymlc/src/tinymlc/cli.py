@@ -7,16 +7,21 @@ with the model or the environment, always as a message without a traceback.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from absl import app, flags
 
+from tinymlc import boards, feasibility, feasibility_html, hostbuild, layerdiff
 from tinymlc import check as check_module
-from tinymlc import hostbuild
-from tinymlc.codegen import Target, compile_model, generate_crate, render_cargo_toml
+from tinymlc.boards import Core
+from tinymlc.codegen import CompiledModel, Target, compile_model, generate_crate, render_cargo_toml
 from tinymlc.commands import dispatch
 from tinymlc.errors import CompileError
 from tinymlc.frontend import is_onnx_model, load_model
@@ -25,7 +30,11 @@ from tinymlc.onnx_check import check_onnx
 from tinymlc.passes.partition import parse_core_mhz
 
 EXIT_MISMATCH = 1
-USAGE = "usage: tinymlc compile --model=PATH --out=DIR | tinymlc check --model=PATH"
+USAGE = (
+    "usage: tinymlc compile --model=PATH --out=DIR | tinymlc check --model=PATH | "
+    "tinymlc report --model=PATH [--board=NAME] [--format=text|json|html] [--out=FILE] | "
+    "tinymlc dump --model=PATH --input=X.npy --out=DIR"
+)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", None, "Path of the .tflite or .onnx model.")
@@ -34,7 +43,11 @@ flags.DEFINE_multi_string(
     [],
     "ONNX: pin a dynamic input's shape, NAME:D1,D2,... (e.g. input:1,3,32,32); repeatable.",
 )
-flags.DEFINE_string("out", None, "compile: output directory for lib.rs and report.json.")
+flags.DEFINE_string(
+    "out",
+    None,
+    "compile: output directory for lib.rs and report.json; report: output file (default: stdout).",
+)
 flags.DEFINE_string("crate_name", "model", "compile: name of the generated crate.")
 flags.DEFINE_boolean("no_cargo", False, "compile: write only lib.rs and report.json, no Cargo.toml.")
 flags.DEFINE_string(
@@ -57,6 +70,22 @@ flags.DEFINE_integer("inputs", 100, "check: number of random inputs.", lower_bou
 flags.DEFINE_integer("seed", 0, "check: random seed.")
 flags.DEFINE_boolean("json", False, "check: print one JSON object.")
 flags.DEFINE_boolean("tflm_arena", True, "check: find TFLM's smallest working arena (many TFLM runs: slow).")
+flags.DEFINE_string("input", None, "dump: the input as .npy (several inputs: comma-separated, in order).")
+flags.DEFINE_string(
+    "board", None, "report: a board of platforms/boards.bzl (its cores, clocks, flash and RAM)."
+)
+flags.DEFINE_enum("format", "text", ["text", "json", "html"], "report: output format.")
+flags.DEFINE_string(
+    "report_json", None, "report: read this compiler report.json instead of compiling --model."
+)
+flags.DEFINE_string(
+    "boards_bzl",
+    None,
+    "report: the board table (default: $TINYML_BOARDS_BZL or <repo>/platforms/boards.bzl).",
+)
+flags.DEFINE_integer(
+    "stack_bytes", feasibility.DEFAULT_STACK_BYTES, "report: stack bytes per core.", lower_bound=0
+)
 flags.DEFINE_string(
     "harness",
     None,
@@ -144,12 +173,106 @@ def check_command() -> int:
             d = result.first_divergence
             print(
                 f"first divergence: layer {d.layer} ({d.op}) tensor {d.tensor!r} element {d.element}: "
-                f"ours {d.ours}, TFLM {d.tflm}"
+                f"ours {d.ours}, TFLM {d.tflm}; {d.differing} of {math.prod(d.shape)} elements of "
+                f"shape {d.shape} differ"
             )
+            print(f"  parameters: {json.dumps(d.parameters)}")
+            for difference in d.largest:
+                print(
+                    f"  at {list(difference['index'])}: ours {difference['ours']}, TFLM {difference['tflm']}"
+                )
     return 0 if result.bit_exact else EXIT_MISMATCH
 
 
-COMMANDS = {"compile": compile_command, "check": check_command}
+def _report_target(compiled_for: tuple[int, ...] | None) -> feasibility.Target:
+    """The --board, else the --core_mhz clocks, else those report.json was compiled for."""
+    if FLAGS.board:
+        board = boards.board(FLAGS.board, Path(FLAGS.boards_bzl) if FLAGS.boards_bzl else None)
+        if FLAGS["core_mhz"].present:
+            board = replace(
+                board, cores=tuple(Core(f"core {i}", mhz) for i, mhz in enumerate(_target().core_mhz))
+            )
+        return feasibility.Target.of_board(board)
+    if compiled_for is not None and not FLAGS["core_mhz"].present:
+        return feasibility.Target.of_clocks(compiled_for)
+    return feasibility.Target.of_clocks(_target().core_mhz)
+
+
+def _read_report(path: Path) -> dict[str, Any]:
+    try:
+        report: dict[str, Any] = json.loads(path.read_text())
+        report["schedule"]["core_mhz"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CompileError(f"cannot read the compiler report: {error!r}", str(path)) from None
+    return report
+
+
+def report_command() -> int:
+    report = _read_report(Path(FLAGS.report_json)) if FLAGS.report_json else None
+    target = _report_target(tuple(report["schedule"]["core_mhz"]) if report else None)
+    if report is None:
+        model = load_model(_required("model"))
+        compiled = compile_model(model, Target(target.core_mhz, FLAGS.split_every_layer))
+        report = generate_crate(compiled, "model").report
+    result = feasibility.feasibility(report, target, FLAGS.stack_bytes)
+    if FLAGS.format == "json":
+        text = json.dumps(result, indent=2) + "\n"
+    elif FLAGS.format == "html":
+        text = feasibility_html.render_html(result)
+    else:
+        text = feasibility.render_text(result)
+    if FLAGS.out:
+        Path(FLAGS.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _load_inputs(paths: str, compiled: CompiledModel) -> list[np.ndarray]:
+    """The comma-separated .npy files, one per graph input, in the graph's input order."""
+    graph = compiled.model.main
+    files = [Path(p) for p in paths.split(",") if p]
+    if len(files) != len(graph.inputs):
+        raise CompileError(f"--input: the model has {len(graph.inputs)} input(s), {len(files)} file(s) given")
+    inputs = []
+    for path, tensor_id in zip(files, graph.inputs, strict=True):
+        tensor = graph.tensors[tensor_id]
+        try:
+            value = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise CompileError(f"cannot read the input: {error}", str(path)) from None
+        if value.size != int(np.prod(tensor.shape)):
+            raise CompileError(
+                f"has {value.size} elements, input {tensor.name!r} takes shape {list(tensor.shape)}",
+                str(path),
+            )
+        inputs.append(value.astype(tensor.dtype.numpy_dtype).reshape(tuple(tensor.shape)))
+    return inputs
+
+
+def dump_command() -> int:
+    model_path = Path(_required("model"))
+    out = Path(_required("out"))
+    if out.exists() and not out.is_dir():
+        raise CompileError("--out exists and is not a directory", str(out))
+    compiled = compile_model(load_model(str(model_path)), _target())
+    inputs = _load_inputs(_required("input"), compiled)
+    harness = Path(FLAGS.harness) if FLAGS.harness else None
+    with check_module.harness_binary(compiled, _runtime_dir(), harness) as binary:
+        (ours,) = hostbuild.run_harness(binary, [inputs])
+    inference = layerdiff.compare(compiled, model_path.read_bytes(), inputs, ours)
+    sys.stdout.write(layerdiff.write_dump(compiled, inference, inputs, out))
+    if ours.error is not None:
+        print(f"the generated code failed: {ours.error}")
+    return 0 if inference.first_difference is None and ours.error is None else EXIT_MISMATCH
+
+
+COMMANDS = {
+    "compile": compile_command,
+    "check": check_command,
+    "report": report_command,
+    "dump": dump_command,
+}
 
 
 def main(argv: Sequence[str]) -> int:

@@ -136,13 +136,26 @@ def _intermediates_only(graph: Graph) -> set[int]:
     return {t for op in graph.operators for t in op.intermediates} - used
 
 
+def _unusable_scale(tensor: Tensor) -> bool:
+    quant = tensor.quantization
+    return quant is not None and any(not (math.isfinite(s) and s > 0) for s in quant.scales)
+
+
+def _unknown_shape(tensor: Tensor) -> bool:
+    return bool(tensor.shape) and any(d <= 0 for d in tensor.shape)
+
+
+def _reported_unusable(tensor: Tensor) -> bool:
+    return _unknown_shape(tensor) or _unusable_scale(tensor)
+
+
 def _check_tensors(graph: Graph) -> list[Diagnostic]:
     found = []
     unread = _intermediates_only(graph)
     for tensor_id, tensor in enumerate(graph.tensors):
         if tensor_id in unread:
             continue
-        if any(d <= 0 for d in tensor.shape) and tensor.shape:
+        if _unknown_shape(tensor):
             found.append(
                 _error(
                     f"unknown shape {list(tensor.shape)}",
@@ -164,7 +177,7 @@ def _check_tensors(graph: Graph) -> list[Diagnostic]:
         quant = tensor.quantization
         if quant is None:
             continue
-        if any(not (math.isfinite(s) and s > 0) for s in quant.scales):
+        if _unusable_scale(tensor):
             found.append(_error("quantization scale is zero, negative or not finite", "re-quantize", tensor))
         if tensor.dtype is DType.INT8 and any(not -128 <= z <= 127 for z in quant.zero_points):
             found.append(_error("int8 zero point outside [-128, 127]", "re-quantize", tensor))
@@ -209,6 +222,52 @@ def _check_schedule(graph: Graph) -> list[Diagnostic]:
     return found
 
 
+def _unpreparable(graph: Graph, index: int) -> list[Diagnostic] | None:
+    """What keeps operator `index` from its prepare step (None: nothing): an output that is
+    a constant, or a tensor `_check_tensors` reports: an unknown (zero or negative) dimension
+    or an unusable scale, which prepare would divide by."""
+    op = graph.operators[index]
+    constant_outputs = [graph.tensors[t] for t in op.outputs if t >= 0 and graph.tensors[t].is_constant]
+    if constant_outputs:
+        return [
+            Diagnostic(
+                Severity.ERROR,
+                f"writes tensor {constant_outputs[0].name!r}, which holds constant data (a buffer)",
+                "re-export the model: an operator's output cannot be a constant",
+                index,
+                op.opcode_name,
+                constant_outputs[0].name,
+            )
+        ]
+    if any(_reported_unusable(graph.tensors[t]) for t in (*op.inputs, *op.outputs) if t >= 0):
+        return []
+    return None
+
+
+def _prepare_problems(graph: Graph, index: int) -> list[Diagnostic]:
+    """Operator `index`'s prepare step, its failures as diagnostics."""
+    op = graph.operators[index]
+    try:
+        prepare_operator(graph, index)
+    except OpError as exc:
+        return [
+            Diagnostic(Severity.ERROR, exc.reason, exc.suggestion, index, op.opcode_name, exc.tensor_name)
+        ]
+    except ArithmeticError as exc:
+        # Parameters no prepare check anticipated (a zero or overflowing value TFLM would
+        # also fail on): still the operator and the reason, never a traceback.
+        return [
+            Diagnostic(
+                Severity.ERROR,
+                f"its parameters cannot be prepared ({type(exc).__name__}: {exc})",
+                "check the operator's shapes, options and quantization; re-export the model",
+                index,
+                op.opcode_name,
+            )
+        ]
+    return []
+
+
 def _check_operator(graph: Graph, index: int) -> list[Diagnostic]:
     op = graph.operators[index]
     if op.kind not in SUPPORTED_KINDS:
@@ -225,12 +284,12 @@ def _check_operator(graph: Graph, index: int) -> list[Diagnostic]:
                 op.opcode_name,
             )
         ]
-    try:
-        prepare_operator(graph, index)
-    except OpError as exc:
-        return [
-            Diagnostic(Severity.ERROR, exc.reason, exc.suggestion, index, op.opcode_name, exc.tensor_name)
-        ]
+    blocked = _unpreparable(graph, index)
+    if blocked is not None:
+        return blocked
+    problems = _prepare_problems(graph, index)
+    if problems:
+        return problems
     output = graph.tensors[op.outputs[0]]
     if op.kind in _RAW_VALUE_KINDS:
         sources = [graph.tensors[t] for t in op.inputs[: _RAW_VALUE_KINDS[op.kind]] if t != NO_TENSOR]

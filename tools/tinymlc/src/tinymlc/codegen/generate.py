@@ -63,7 +63,7 @@ def _io_tensor(compiled: CompiledModel, tensor_id: int) -> dict[str, Any]:
     how it moves to or from its arena tensor (`Transfer`)."""
     tensor = compiled.graph.tensors[tensor_id]
     if tensor.is_constant:
-        raise CompileError(f"graph input/output {tensor.name!r} is a constant tensor")
+        raise CompileError(f"graph input/output {tensor.name!r} is a constant tensor", compiled.model.source)
     quant = tensor.quantization
     scale, zero_point = (
         (quant.scale, quant.zero_point) if quant and tensor.dtype != DType.FLOAT32 else (1.0, 0)

@@ -1070,7 +1070,9 @@ def build_step(compiled: CompiledModel, index: int) -> Step:
     builder = StepBuilder(compiled, index)
     emitter = EMITTERS.get(builder.op.kind)
     if emitter is None:
-        raise CompileError(f"operator {index} ({builder.op.opcode_name}) has no code generator")
+        raise CompileError(
+            f"operator {index} ({builder.op.opcode_name}) has no code generator", compiled.model.source
+        )
     output = compiled.graph.tensors[builder.step.output_tensor]
     element = rust.element_type(output.dtype)
     emitter(builder, builder.params)

@@ -68,13 +68,19 @@ def largest_constant(report: dict[str, Any]) -> str:
     return f"largest constant: tensor '{_short(name)}' ({_bytes(size)}) of {where}"
 
 
-def arena_peak(report: dict[str, Any]) -> str:
-    """The layer whose live arena tensors reach highest in the arena, and those tensors."""
+def peak_layer(report: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+    """The layer whose live arena tensors reach highest in the arena, and that height."""
     best: tuple[int, dict[str, Any]] | None = None
     for layer in report["layers"]:
         top = max((t["offset"] + t["bytes"] for t in layer["tensors"] if t["storage"] == "arena"), default=0)
         if best is None or top > best[0]:
             best = (top, layer)
+    return best
+
+
+def arena_peak(report: dict[str, Any]) -> str:
+    """The layer whose live arena tensors reach highest in the arena, and those tensors."""
+    best = peak_layer(report)
     if best is None:
         return "the model has no layers"
     top, layer = best
