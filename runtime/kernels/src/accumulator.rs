@@ -18,6 +18,11 @@ pub trait Accumulator: Copy + private::Sealed {
     fn add_bias(self, bias: Self) -> Self;
     /// TFLM's `MultiplyByQuantizedMultiplier` overload for this accumulator type.
     fn rescale(self, multiplier: QuantizedMultiplier) -> i32;
+    /// Whether TFLM defines [`Self::rescale`] for `multiplier` (its 64-bit overload
+    /// asserts a shift within -31..=7; outside it ours wraps instead).
+    fn can_rescale(_multiplier: QuantizedMultiplier) -> bool {
+        true
+    }
 }
 
 mod private {
@@ -55,6 +60,9 @@ impl Accumulator for i64 {
     #[inline(always)]
     fn rescale(self, multiplier: QuantizedMultiplier) -> i32 {
         multiply_by_quantized_multiplier_i64(self, multiplier.multiplier, multiplier.shift)
+    }
+    fn can_rescale(multiplier: QuantizedMultiplier) -> bool {
+        (-31..=7).contains(&multiplier.shift)
     }
 }
 

@@ -18,6 +18,7 @@
 //! The state is updated as a whole, so the layer is one part: `part` is `0..1` (the
 //! whole layer) or empty (nothing to do).
 
+use crate::accumulator::Accumulator;
 use crate::element::QuantElement;
 use crate::error::{expect_len, KernelError, KernelResult};
 use crate::quant::QuantizedMultiplier;
@@ -92,68 +93,6 @@ pub struct LstmQuant {
     pub cell_tanh: Int16SigmoidParams,
 }
 
-/// The accumulator of a gate's products: `i32` (int8 activations, 32-bit bias,
-/// wrapping as on TFLM targets) or `i64` (int16 activations, 64-bit bias).
-pub trait LstmAccumulator: Copy + private::Sealed {
-    /// The empty sum.
-    const ZERO: Self;
-    /// `self + product` (wrapping).
-    fn add_product(self, product: i32) -> Self;
-    /// `self + bias` (wrapping).
-    fn add(self, bias: Self) -> Self;
-    /// TFLM's `MultiplyByQuantizedMultiplier` overload for this type.
-    fn requantize(self, multiplier: QuantizedMultiplier) -> i32;
-    /// Whether [`Self::requantize`] is defined for `multiplier`.
-    fn can_requantize(_multiplier: QuantizedMultiplier) -> bool {
-        true
-    }
-}
-
-mod private {
-    pub trait Sealed {}
-    impl Sealed for i32 {}
-    impl Sealed for i64 {}
-}
-
-impl LstmAccumulator for i32 {
-    const ZERO: Self = 0;
-    fn add_product(self, product: i32) -> Self {
-        self.wrapping_add(product)
-    }
-    fn add(self, bias: Self) -> Self {
-        self.wrapping_add(bias)
-    }
-    fn requantize(self, multiplier: QuantizedMultiplier) -> i32 {
-        multiplier.apply(self)
-    }
-}
-
-impl LstmAccumulator for i64 {
-    const ZERO: Self = 0;
-    fn add_product(self, product: i32) -> Self {
-        self.wrapping_add(i64::from(product))
-    }
-    fn add(self, bias: Self) -> Self {
-        self.wrapping_add(bias)
-    }
-    /// The 64-bit overload rounds the multiplier to Q0.15 first, then shifts right by
-    /// `15 - shift` rounding half up (the shift is checked to lie in TFLM's -31..=7).
-    fn requantize(self, multiplier: QuantizedMultiplier) -> i32 {
-        let m = multiplier.multiplier;
-        let reduced = if m < 0x7FFF_0000 {
-            (m + (1 << 15)) >> 16
-        } else {
-            0x7FFF
-        };
-        let total_shift = (15 - multiplier.shift) as u32;
-        let round = 1i64 << (total_shift - 1);
-        (self.wrapping_mul(i64::from(reduced)).wrapping_add(round) >> total_shift) as i32
-    }
-    fn can_requantize(multiplier: QuantizedMultiplier) -> bool {
-        (-31..=7).contains(&multiplier.shift)
-    }
-}
-
 /// TFLM's int16 LOGISTIC and TANH of the gates' Q3.12 sums (`Tanh` at
 /// `cell_state_scale_power` -12): the power-of-two case, no shift.
 const Q3_12: Int16SigmoidParams = Int16SigmoidParams {
@@ -172,7 +111,7 @@ fn saturating_add(a: i16, b: i16) -> i16 {
 
 /// One fully-connected output (TFLM's per-tensor integer `FullyConnected` into int16:
 /// output offset 0, no activation).
-fn dot<A: QuantElement, B: LstmAccumulator>(
+fn dot<A: QuantElement, B: Accumulator>(
     weights: &[i8],
     weights_offset: i32,
     row: &[A],
@@ -185,12 +124,12 @@ fn dot<A: QuantElement, B: LstmAccumulator>(
             (i32::from(w) + weights_offset).wrapping_mul(x.widen().wrapping_add(row_offset)),
         )
     });
-    let acc = bias.map_or(acc, |b| acc.add(b));
-    i16::saturate(acc.requantize(multiplier))
+    let acc = bias.map_or(acc, |b| acc.add_bias(b));
+    i16::saturate(acc.rescale(multiplier))
 }
 
 /// A gate's pre-activation for `unit`: the two products in Q3.12, saturating sum.
-fn gate_sum<A: QuantElement, B: LstmAccumulator>(
+fn gate_sum<A: QuantElement, B: Accumulator>(
     gate: &LstmGate<'_, B>,
     quant: &LstmQuant,
     dims: &LstmDims,
@@ -217,7 +156,7 @@ fn gate_sum<A: QuantElement, B: LstmAccumulator>(
     saturating_add(from_input, from_hidden)
 }
 
-fn check_gate<B: LstmAccumulator>(gate: &LstmGate<'_, B>, dims: &LstmDims) -> KernelResult {
+fn check_gate<B: Accumulator>(gate: &LstmGate<'_, B>, dims: &LstmDims) -> KernelResult {
     let units = dims.units;
     expect_len(
         gate.input_weights.len(),
@@ -232,7 +171,7 @@ fn check_gate<B: LstmAccumulator>(gate: &LstmGate<'_, B>, dims: &LstmDims) -> Ke
             .ok_or(KernelError::InvalidParameter)?,
     )?;
     expect_len(gate.bias.len(), units)?;
-    if !B::can_requantize(gate.input_multiplier) || !B::can_requantize(gate.recurrent_multiplier) {
+    if !B::can_rescale(gate.input_multiplier) || !B::can_rescale(gate.recurrent_multiplier) {
         return Err(KernelError::InvalidParameter);
     }
     Ok(())
@@ -242,7 +181,7 @@ fn check_gate<B: LstmAccumulator>(gate: &LstmGate<'_, B>, dims: &LstmDims) -> Ke
 /// of the activations) and `cell` (`batches x units`) in place, and writes every
 /// step's hidden state to `output`.
 #[allow(clippy::too_many_arguments)]
-pub fn lstm<A: QuantElement, B: LstmAccumulator>(
+pub fn lstm<A: QuantElement, B: Accumulator>(
     quant: &LstmQuant,
     dims: LstmDims,
     gates: &LstmGates<'_, B>,
@@ -300,7 +239,7 @@ pub fn lstm<A: QuantElement, B: LstmAccumulator>(
 
 /// One time step of `rows` state rows: updates `cell`, writes the new hidden rows to
 /// `output` (lengths validated by the caller).
-fn step<A: QuantElement, B: LstmAccumulator>(
+fn step<A: QuantElement, B: Accumulator>(
     quant: &LstmQuant,
     dims: &LstmDims,
     gates: &LstmGates<'_, B>,
@@ -367,11 +306,11 @@ mod tests {
             multiplier: 1 << 30,
             shift: 0,
         };
-        assert_eq!(7i64.requantize(half), 4);
-        assert_eq!((-7i64).requantize(half), -3);
-        assert_eq!(7i32.requantize(half), 4);
+        assert_eq!(7i64.rescale(half), 4);
+        assert_eq!((-7i64).rescale(half), -3);
+        assert_eq!(7i32.rescale(half), 4);
         // gemmlowp's doubling high multiply rounds the tie -3.5 up too.
-        assert_eq!((-7i32).requantize(half), -3);
+        assert_eq!((-7i32).rescale(half), -3);
     }
 
     const ONE_UNIT_DIMS: LstmDims = LstmDims {
@@ -516,7 +455,7 @@ mod tests {
     }
 
     /// Gates with recurrent weights, so each step depends on the previous hidden state.
-    fn mixing_gate<B: LstmAccumulator>(
+    fn mixing_gate<B: Accumulator>(
         weights: &'static [i8],
         recurrent: &'static [i8],
         bias: &'static [B],
@@ -536,7 +475,7 @@ mod tests {
         }
     }
 
-    fn run_two_sequences<A: QuantElement + Default, B: LstmAccumulator>(
+    fn run_two_sequences<A: QuantElement + Default, B: Accumulator>(
         gates: &LstmGates<'_, B>,
         sequences: [[A; 6]; 2],
         time_major: bool,
