@@ -77,6 +77,10 @@ impl Window {
         from: usize,
         patch: &mut [i16],
     ) {
+        if from == 0 && patch.len() == y_axis.taps * x_axis.taps * self.depth {
+            self.gather_whole(input, (y_axis, x_axis), patch);
+            return;
+        }
         let mut filled = 0;
         while filled < patch.len() {
             let at = from + filled;
@@ -103,6 +107,61 @@ impl Window {
                 _ => out.fill(0),
             }
             filled += run;
+        }
+    }
+
+    /// [`Self::gather`] of the whole window, filter row by filter row: a row whose
+    /// taps all lie inside the input and are adjacent (no dilation) is one
+    /// contiguous input run of `filter_width * depth` elements, copied in one loop
+    /// (a first layer of one input channel otherwise copies runs of one element).
+    /// Padding taps are zeros, as in [`Self::gather`].
+    fn gather_whole(
+        &self,
+        input: &[i8],
+        (y_axis, x_axis): (&WindowAxis, &WindowAxis),
+        patch: &mut [i16],
+    ) {
+        let row_len = x_axis.taps * self.depth;
+        if row_len == 0 {
+            return;
+        }
+        let last_tap = x_axis.taps - 1;
+        // One group: a tap's channels are all of the pixel's, so adjacent taps abut.
+        let row_inside = self.depth == self.input_shape.channels
+            && x_axis.dilation == 1
+            && x_axis.input_at(self.origin.1, 0).is_some()
+            && x_axis.input_at(self.origin.1, last_tap).is_some();
+        let offset = self.input_offset;
+        let widen = |out: &mut [i16], run: &[i8]| {
+            for (p, &x) in out.iter_mut().zip(run) {
+                // In range: offset_fits_i16 was checked.
+                *p = (i32::from(x) + offset) as i16;
+            }
+        };
+        for (filter_y, row) in patch.chunks_exact_mut(row_len).enumerate() {
+            let Some(in_y) = y_axis.input_at(self.origin.0, filter_y) else {
+                row.fill(0);
+                continue;
+            };
+            if row_inside {
+                let in_x = self.origin.1 as usize;
+                let base = self
+                    .input_shape
+                    .offset(self.batch, in_y, in_x, self.channel_base);
+                widen(row, &input[base..base + row_len]);
+                continue;
+            }
+            for (filter_x, tap) in row.chunks_exact_mut(self.depth).enumerate() {
+                match x_axis.input_at(self.origin.1, filter_x) {
+                    Some(in_x) => {
+                        let base =
+                            self.input_shape
+                                .offset(self.batch, in_y, in_x, self.channel_base);
+                        widen(tap, &input[base..base + self.depth]);
+                    }
+                    None => tap.fill(0),
+                }
+            }
         }
     }
 }
