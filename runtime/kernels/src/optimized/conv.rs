@@ -231,6 +231,8 @@ pub fn conv_2d(
 trait Buffers {
     fn input(&self) -> &[i8];
     fn output(&mut self) -> &mut [i8];
+    /// Whether writing the output leaves the input as it was.
+    fn input_stays(&self) -> bool;
 }
 
 struct Apart<'a> {
@@ -244,6 +246,9 @@ impl Buffers for Apart<'_> {
     }
     fn output(&mut self) -> &mut [i8] {
         self.output
+    }
+    fn input_stays(&self) -> bool {
+        true
     }
 }
 
@@ -259,6 +264,9 @@ impl Buffers for Overlapped<'_> {
     }
     fn output(&mut self) -> &mut [i8] {
         &mut self.data[self.output.clone()]
+    }
+    fn input_stays(&self) -> bool {
+        self.input.end <= self.output.start || self.output.end <= self.input.start
     }
 }
 
@@ -292,7 +300,15 @@ fn compute(
     // pixel's first group before reading the first pixel's next group, which an
     // overlapped output may have overwritten.
     let one_group = layout.filter_depth == input_shape.channels;
-    if FAST_PATHS && one_group && patch_len <= PAIR_WINDOW && patch_len <= patch.len() {
+    // The pair kernel takes channels in blocks outermost, reading every window once
+    // per block: an overlapped output would have overwritten the input by the second.
+    let one_block = tile.channels.len() <= BLOCK;
+    if FAST_PATHS
+        && one_group
+        && patch_len <= PAIR_WINDOW
+        && patch_len <= patch.len()
+        && (one_block || buffers.input_stays())
+    {
         compute_pairs(
             layout,
             quant,
@@ -409,40 +425,81 @@ fn compute_pairs(
         }
     };
     let filter_row = |oc: usize| &filter[oc * patch_len..][..patch_len];
-    // The multipliers of the tile's first BLOCK channels, prepared once per call.
-    let mut prepared = [Requantizer::new(QuantizedMultiplier::ONE); BLOCK];
-    for (m, c) in prepared.iter_mut().zip(tile.channels.indices()) {
-        *m = Requantizer::new(quant.output_multipliers.get(c));
-    }
-    let multiplier = |oc: usize| match prepared.get(oc - tile.channels.start) {
-        Some(&m) => m,
-        None => Requantizer::new(quant.output_multipliers.get(oc)),
-    };
     let (first, end) = (tile.rows.start * width, tile.rows.end * width);
-    for pixel_a in (first..end).step_by(2) {
-        let pixel_b = (pixel_a + 1).min(end - 1);
-        let (out_a, out_b) = (
-            pixel_a * output_shape.channels,
-            pixel_b * output_shape.channels,
-        );
-        window(pixel_a).gather(buffers.input(), axes, 0, patch_a);
-        window(pixel_b).gather(buffers.input(), axes, 0, patch_b);
-        let term_a = weights_offset_term(quant.weights_offset, patch_a);
-        let term_b = weights_offset_term(quant.weights_offset, patch_b);
-        pack(patch_a);
-        pack(patch_b);
-        let output = buffers.output();
-        for oc_a in tile.channels.indices().step_by(2) {
-            let oc_b = (oc_a + 1).min(tile.channels.end - 1);
-            let sums = dot_2x2(filter_row(oc_a), filter_row(oc_b), patch_a, patch_b);
-            for (oc, [sum_a, sum_b]) in [(oc_a, [sums[0], sums[1]]), (oc_b, [sums[2], sums[3]])] {
-                let multiplier = multiplier(oc);
-                output[out_a + oc] =
-                    quant.finish_with(sum_a.wrapping_add(term_a), bias, oc, multiplier);
-                output[out_b + oc] =
-                    quant.finish_with(sum_b.wrapping_add(term_b), bias, oc, multiplier);
+    // Blocks of channels outermost, so that each channel's bias and multiplier are
+    // prepared once per call; every pixel pair's windows are gathered once per block.
+    let mut block_start = tile.channels.start;
+    while block_start < tile.channels.end {
+        let block_end = tile.channels.end.min(block_start + BLOCK);
+        let unused = ChannelOutput {
+            bias: 0,
+            multiplier: Requantizer::new(QuantizedMultiplier::ONE),
+        };
+        let mut outputs = [unused; BLOCK];
+        let outputs = &mut outputs[..block_end - block_start];
+        for (prepared, oc) in outputs.iter_mut().zip(block_start..) {
+            *prepared = ChannelOutput::new(quant, bias, oc);
+        }
+        let outputs = &*outputs;
+        for pixel_a in (first..end).step_by(2) {
+            let pixel_b = (pixel_a + 1).min(end - 1);
+            window(pixel_a).gather(buffers.input(), axes, 0, patch_a);
+            window(pixel_b).gather(buffers.input(), axes, 0, patch_b);
+            let term_a = weights_offset_term(quant.weights_offset, patch_a);
+            let term_b = weights_offset_term(quant.weights_offset, patch_b);
+            pack(patch_a);
+            pack(patch_b);
+            // Both pixels' outputs of the block, computed into the stack and then
+            // copied, so that the channel loop indexes nothing it must check.
+            let mut results = [[0i8; 2]; BLOCK];
+            let results = &mut results[..outputs.len()];
+            for ((pair, result), oc_a) in outputs
+                .chunks(2)
+                .zip(results.chunks_mut(2))
+                .zip((block_start..).step_by(2))
+            {
+                let oc_b = oc_a + pair.len() - 1;
+                let [a_a, a_b, b_a, b_b] =
+                    dot_2x2(filter_row(oc_a), filter_row(oc_b), patch_a, patch_b);
+                let sums = [[a_a, a_b], [b_a, b_b]];
+                for ((channel, out), [sum_a, sum_b]) in pair.iter().zip(result).zip(sums) {
+                    *out = [
+                        channel.finish(quant, sum_a.wrapping_add(term_a)),
+                        channel.finish(quant, sum_b.wrapping_add(term_b)),
+                    ];
+                }
+            }
+            let output = buffers.output();
+            for (pixel, out_at) in [pixel_a, pixel_b].into_iter().zip([0, 1]) {
+                let row = &mut output[pixel * output_shape.channels..][block_start..block_end];
+                for (o, r) in row.iter_mut().zip(results.iter()) {
+                    *o = r[out_at];
+                }
             }
         }
+        block_start = block_end;
+    }
+}
+
+/// One output channel's bias and prepared multiplier.
+#[derive(Clone, Copy)]
+struct ChannelOutput {
+    bias: i32,
+    multiplier: Requantizer,
+}
+
+impl ChannelOutput {
+    fn new(quant: &LinearQuantParams, bias: Option<&[i32]>, channel: usize) -> Self {
+        Self {
+            bias: bias.map_or(0, |bias| bias[channel]),
+            multiplier: Requantizer::new(quant.output_multipliers.get(channel)),
+        }
+    }
+
+    /// [`LinearQuantParams::finish_with`] of `acc` (adding no bias is adding 0).
+    #[inline(always)]
+    fn finish(&self, quant: &LinearQuantParams, acc: i32) -> i8 {
+        quant.finish_with(acc.wrapping_add(self.bias), None, 0, self.multiplier)
     }
 }
 
