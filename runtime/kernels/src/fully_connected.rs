@@ -39,13 +39,13 @@ pub fn fully_connected(
     output: &mut [i8],
     tile: OutputTile,
 ) -> KernelResult {
-    let product = |a: usize, b: usize| a.checked_mul(b).ok_or(KernelError::InvalidParameter);
-    expect_len(input.len(), product(dims.batches, dims.input_depth)?)?;
-    expect_len(filter.len(), product(dims.output_depth, dims.input_depth)?)?;
-    expect_len(output.len(), product(dims.batches, dims.output_depth)?)?;
-    quant.check(bias, dims.output_depth)?;
-    tile.check_within(dims.batches, dims.output_depth)?;
-
+    check(
+        quant,
+        dims,
+        (input.len(), filter.len(), output.len()),
+        bias,
+        tile,
+    )?;
     let depth = dims.input_depth;
     for batch in tile.rows.indices() {
         let row = &input[batch * depth..(batch + 1) * depth];
@@ -59,6 +59,23 @@ pub fn fully_connected(
         }
     }
     Ok(())
+}
+
+/// The argument checks of [`fully_connected`], shared with its optimized variant.
+/// The lengths are the input's, the filter's and the output's.
+pub(crate) fn check(
+    quant: &LinearQuantParams,
+    dims: FullyConnectedDims,
+    (input, filter, output): (usize, usize, usize),
+    bias: Option<&[i32]>,
+    tile: OutputTile,
+) -> KernelResult {
+    let product = |a: usize, b: usize| a.checked_mul(b).ok_or(KernelError::InvalidParameter);
+    expect_len(input, product(dims.batches, dims.input_depth)?)?;
+    expect_len(filter, product(dims.output_depth, dims.input_depth)?)?;
+    expect_len(output, product(dims.batches, dims.output_depth)?)?;
+    quant.check(bias, dims.output_depth)?;
+    tile.check_within(dims.batches, dims.output_depth)
 }
 
 #[cfg(test)]

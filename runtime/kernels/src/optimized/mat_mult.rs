@@ -9,7 +9,7 @@
 //! patch lane pair and eight SMLADs for 16 multiply-adds. Elements past the last
 //! full group stay in order and are summed one by one.
 
-use super::dsp::{lanes, smlad, sxtb16, sxtb16_ror8, word};
+use super::dsp::{lanes, sadd16, smlad, sxtb16, sxtb16_ror8, word};
 
 /// Reorders `patch` into packed order (swaps the middle two of every full group of
 /// four); applying it twice restores the order.
@@ -68,6 +68,29 @@ pub(crate) fn dot_2x2(a: &[i8], b: &[i8], pa: &[i16], pb: &[i16]) -> [i32; 4] {
     sums
 }
 
+/// `sum((x + input_offset) * w)` over `inputs` and `weights` (the shorter length),
+/// wrapping, `offsets` holding the input offset (which must fit an `i16` lane with
+/// every `i8`) in both lanes. Each four elements are one input word widened by SXTB16
+/// into lanes (0, 2) and (1, 3) with the offset added by SADD16, one weight word
+/// widened the same way, and two SMLADs.
+pub(crate) fn dot_offset(inputs: &[i8], weights: &[i8], offsets: u32, input_offset: i32) -> i32 {
+    let len = inputs.len().min(weights.len());
+    let (inputs, weights) = (&inputs[..len], &weights[..len]);
+    let mut sum = 0i32;
+    for (x, w) in inputs.chunks_exact(4).zip(weights.chunks_exact(4)) {
+        let (x, w) = (word(x), word(w));
+        let (x02, x13) = (sadd16(sxtb16(x), offsets), sadd16(sxtb16_ror8(x), offsets));
+        sum = smlad(x13, sxtb16_ror8(w), smlad(x02, sxtb16(w), sum));
+    }
+    let tail = len - len % 4;
+    inputs[tail..]
+        .iter()
+        .zip(&weights[tail..])
+        .fold(sum, |sum, (&x, &w)| {
+            sum.wrapping_add((i32::from(x) + input_offset) * i32::from(w))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +121,20 @@ mod tests {
             pack(&mut pa);
             pack(&mut pb);
             assert_eq!(dot_2x2(&a, &b, &pa, &pb), expected, "len {len}");
+        }
+    }
+
+    #[test]
+    fn offset_dot_equals_plain_dot_product() {
+        for len in [0, 1, 3, 4, 5, 8, 13, 64] {
+            let x = pseudo_random_i8(len, 5);
+            let w = pseudo_random_i8(len, 6);
+            for offset in [-127i16, 0, 128] {
+                let shifted: Vec<i16> = x.iter().map(|&x| i16::from(x) + offset).collect();
+                let offsets = lanes(&[offset, offset]);
+                let got = dot_offset(&x, &w, offsets, i32::from(offset));
+                assert_eq!(got, dot(&w, &shifted), "len {len} offset {offset}");
+            }
         }
     }
 }

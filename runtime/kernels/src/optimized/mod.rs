@@ -18,6 +18,7 @@ pub mod concatenation;
 pub mod conv;
 pub mod depthwise_conv;
 mod dsp;
+pub mod fully_connected;
 pub mod leaky_relu;
 mod mat_mult;
 pub mod pad;
@@ -26,6 +27,5 @@ pub mod strided_slice;
 pub mod transpose;
 
 pub use crate::{
-    activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
-    softmax, svdf, tanh,
+    activations, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt, softmax, svdf, tanh,
 };
