@@ -431,11 +431,7 @@ fn compute_pairs(
     let mut block_start = tile.channels.start;
     while block_start < tile.channels.end {
         let block_end = tile.channels.end.min(block_start + BLOCK);
-        let unused = ChannelOutput {
-            bias: 0,
-            multiplier: Requantizer::new(QuantizedMultiplier::ONE),
-        };
-        let mut outputs = [unused; BLOCK];
+        let mut outputs = [ChannelOutput::unused(); BLOCK];
         let outputs = &mut outputs[..block_end - block_start];
         for (prepared, oc) in outputs.iter_mut().zip(block_start..) {
             *prepared = ChannelOutput::new(quant, bias, oc);
@@ -483,13 +479,21 @@ fn compute_pairs(
 
 /// One output channel's bias and prepared multiplier.
 #[derive(Clone, Copy)]
-struct ChannelOutput {
+pub(crate) struct ChannelOutput {
     bias: i32,
     multiplier: Requantizer,
 }
 
 impl ChannelOutput {
-    fn new(quant: &LinearQuantParams, bias: Option<&[i32]>, channel: usize) -> Self {
+    /// A placeholder for stack arrays, never used to finish an output.
+    pub(crate) fn unused() -> Self {
+        Self {
+            bias: 0,
+            multiplier: Requantizer::new(QuantizedMultiplier::ONE),
+        }
+    }
+
+    pub(crate) fn new(quant: &LinearQuantParams, bias: Option<&[i32]>, channel: usize) -> Self {
         Self {
             bias: bias.map_or(0, |bias| bias[channel]),
             multiplier: Requantizer::new(quant.output_multipliers.get(channel)),
@@ -498,7 +502,7 @@ impl ChannelOutput {
 
     /// [`LinearQuantParams::finish_with`] of `acc` (adding no bias is adding 0).
     #[inline(always)]
-    fn finish(&self, quant: &LinearQuantParams, acc: i32) -> i8 {
+    pub(crate) fn finish(&self, quant: &LinearQuantParams, acc: i32) -> i8 {
         quant.finish_with(acc.wrapping_add(self.bias), None, 0, self.multiplier)
     }
 }
