@@ -35,8 +35,8 @@ use crate::split::OutputTile;
 /// gathered in chunks; each block gathers the window once.
 const BLOCK: usize = 64;
 
-/// The longest window the DSP pair kernel takes: the second pixel's window is
-/// gathered on the stack (512 bytes), the first in the scratch.
+/// The longest window part the DSP pair kernel gathers at a time: the second
+/// pixel's is gathered on the stack (512 bytes), the first in the scratch.
 const PAIR_WINDOW: usize = 256;
 
 /// Whether `input + input_offset` fits an `i16` for every `i8` input, so that the
@@ -305,8 +305,7 @@ fn compute(
     let one_block = tile.channels.len() <= BLOCK;
     if FAST_PATHS
         && one_group
-        && patch_len <= PAIR_WINDOW
-        && patch_len <= patch.len()
+        && pair_chunk(patch_len, patch.len()).is_some()
         && (one_block || buffers.input_stays())
     {
         compute_pairs(
@@ -383,14 +382,28 @@ fn compute(
     }
 }
 
+/// The window length the pair kernel gathers at a time for windows of `patch_len`
+/// with a scratch of `scratch_len`: the whole window if both hold it, else the
+/// largest multiple of four both hold (chunks then start at packed-group
+/// boundaries). `None` if that is less than one group.
+fn pair_chunk(patch_len: usize, scratch_len: usize) -> Option<usize> {
+    let room = PAIR_WINDOW.min(scratch_len);
+    if patch_len <= room {
+        Some(patch_len)
+    } else {
+        Some(room - room % 4).filter(|&chunk| chunk > 0)
+    }
+}
+
 /// [`compute`] two output pixels at a time with [`dot_2x2`] (CMSIS-NN's im2col
 /// and matrix-product scheme): both pixels' windows are gathered, in packed order,
-/// one into `scratch` (at least `window` long), the other on the stack (windows of
-/// at most [`PAIR_WINDOW`]), then every pair of output channels is one pass over the
-/// two filters. One group only. An odd pixel or
-/// channel out is paired with itself. Both windows are read before either pixel's
-/// outputs are written, which keeps [`conv_2d_overlapped`]'s order for ungrouped
-/// convolutions (the caller's condition).
+/// one into `scratch`, the other on the stack, then every pair of output channels is
+/// one pass over the two filters. A window longer than [`pair_chunk`] is gathered
+/// and summed chunk by chunk, the sums of each channel pair kept on the stack. One
+/// group only. An odd pixel or channel out is paired with itself. Both windows are
+/// read before either pixel's outputs are written, which keeps
+/// [`conv_2d_overlapped`]'s order for ungrouped convolutions (the caller's
+/// condition).
 fn compute_pairs(
     layout: &ConvLayout,
     quant: &LinearQuantParams,
@@ -407,9 +420,11 @@ fn compute_pairs(
     } = *weights;
     let axes = (&layout.y_axis, &layout.x_axis);
     let patch_len = filter_shape.height * filter_shape.width * layout.filter_depth;
-    let patch_a = &mut scratch[..patch_len];
+    // The caller checked that there is a chunk.
+    let chunk = pair_chunk(patch_len, scratch.len()).unwrap_or(patch_len);
+    let patch_a = &mut scratch[..chunk];
     let mut patch_b = [0i16; PAIR_WINDOW];
-    let patch_b = &mut patch_b[..patch_len];
+    let patch_b = &mut patch_b[..chunk];
     let width = output_shape.width;
     let window = |pixel: usize| {
         let (row, out_x) = (pixel / width, pixel % width);
@@ -424,7 +439,6 @@ fn compute_pairs(
             filter_width: filter_shape.width,
         }
     };
-    let filter_row = |oc: usize| &filter[oc * patch_len..][..patch_len];
     let (first, end) = (tile.rows.start * width, tile.rows.end * width);
     // Blocks of channels outermost, so that each channel's bias and multiplier are
     // prepared once per call; every pixel pair's windows are gathered once per block.
@@ -439,30 +453,60 @@ fn compute_pairs(
         let outputs = &*outputs;
         for pixel_a in (first..end).step_by(2) {
             let pixel_b = (pixel_a + 1).min(end - 1);
-            window(pixel_a).gather(buffers.input(), axes, 0, patch_a);
-            window(pixel_b).gather(buffers.input(), axes, 0, patch_b);
-            let term_a = weights_offset_term(quant.weights_offset, patch_a);
-            let term_b = weights_offset_term(quant.weights_offset, patch_b);
-            pack(patch_a);
-            pack(patch_b);
             // Both pixels' outputs of the block, computed into the stack and then
             // copied, so that the channel loop indexes nothing it must check.
             let mut results = [[0i8; 2]; BLOCK];
             let results = &mut results[..outputs.len()];
-            for ((pair, result), oc_a) in outputs
-                .chunks(2)
-                .zip(results.chunks_mut(2))
-                .zip((block_start..).step_by(2))
-            {
-                let oc_b = oc_a + pair.len() - 1;
-                let [a_a, a_b, b_a, b_b] =
-                    dot_2x2(filter_row(oc_a), filter_row(oc_b), patch_a, patch_b);
-                let sums = [[a_a, a_b], [b_a, b_b]];
-                for ((channel, out), [sum_a, sum_b]) in pair.iter().zip(result).zip(sums) {
-                    *out = [
-                        channel.finish(quant, sum_a.wrapping_add(term_a)),
-                        channel.finish(quant, sum_b.wrapping_add(term_b)),
-                    ];
+            let pairs = outputs.chunks(2).zip(results.chunks_mut(2));
+            let (patch_a, patch_b) = (&mut *patch_a, &mut *patch_b);
+            if chunk == patch_len {
+                window(pixel_a).gather(buffers.input(), axes, 0, patch_a);
+                window(pixel_b).gather(buffers.input(), axes, 0, patch_b);
+                let terms = (
+                    weights_offset_term(quant.weights_offset, patch_a),
+                    weights_offset_term(quant.weights_offset, patch_b),
+                );
+                pack(patch_a);
+                pack(patch_b);
+                let filter_row = |oc: usize| &filter[oc * patch_len..][..patch_len];
+                for ((pair, result), oc_a) in pairs.zip((block_start..).step_by(2)) {
+                    let oc_b = oc_a + pair.len() - 1;
+                    let sums = dot_2x2(filter_row(oc_a), filter_row(oc_b), patch_a, patch_b);
+                    finish_pair(quant, pair, result, sums, terms);
+                }
+            } else {
+                // Per channel pair: filter a with pixels a and b, filter b with a and b.
+                let mut sums = [[0i32; 4]; BLOCK / 2];
+                let sums = &mut sums[..outputs.len().div_ceil(2)];
+                let mut terms = (0i32, 0i32);
+                let mut from = 0;
+                while from < patch_len {
+                    let len = chunk.min(patch_len - from);
+                    let (patch_a, patch_b) = (&mut patch_a[..len], &mut patch_b[..len]);
+                    window(pixel_a).gather(buffers.input(), axes, from, patch_a);
+                    window(pixel_b).gather(buffers.input(), axes, from, patch_b);
+                    terms = (
+                        terms
+                            .0
+                            .wrapping_add(weights_offset_term(quant.weights_offset, patch_a)),
+                        terms
+                            .1
+                            .wrapping_add(weights_offset_term(quant.weights_offset, patch_b)),
+                    );
+                    pack(patch_a);
+                    pack(patch_b);
+                    let filter_part = |oc: usize| &filter[oc * patch_len + from..][..len];
+                    for (pair_sums, oc_a) in sums.iter_mut().zip((block_start..).step_by(2)) {
+                        let oc_b = (oc_a + 1).min(block_end - 1);
+                        let part = dot_2x2(filter_part(oc_a), filter_part(oc_b), patch_a, patch_b);
+                        for (sum, part) in pair_sums.iter_mut().zip(part) {
+                            *sum = sum.wrapping_add(part);
+                        }
+                    }
+                    from += len;
+                }
+                for ((pair, result), &sums) in pairs.zip(sums.iter()) {
+                    finish_pair(quant, pair, result, sums, terms);
                 }
             }
             let output = buffers.output();
@@ -474,6 +518,24 @@ fn compute_pairs(
             }
         }
         block_start = block_end;
+    }
+}
+
+/// The outputs of a channel pair (or a last single channel) for two pixels from
+/// their [`dot_2x2`] sums, each pixel's weights offset term added.
+#[inline(always)]
+fn finish_pair(
+    quant: &LinearQuantParams,
+    pair: &[ChannelOutput],
+    result: &mut [[i8; 2]],
+    [a_a, a_b, b_a, b_b]: [i32; 4],
+    (term_a, term_b): (i32, i32),
+) {
+    for ((channel, out), [sum_a, sum_b]) in pair.iter().zip(result).zip([[a_a, a_b], [b_a, b_b]]) {
+        *out = [
+            channel.finish(quant, sum_a.wrapping_add(term_a)),
+            channel.finish(quant, sum_b.wrapping_add(term_b)),
+        ];
     }
 }
 
@@ -878,6 +940,20 @@ mod tests {
             per_channel: true,
         };
         check(&case, 77);
+    }
+
+    #[test]
+    fn pair_kernel_sums_long_windows_in_chunks() {
+        // 3x3x40 = 360 window elements: two chunks (256 + 104), one block of
+        // channels, so the overlapped buffer takes the pair kernel too.
+        let case = Case {
+            input: Nhwc::new(1, 5, 4, 40),
+            filter: Nhwc::new(9, 3, 3, 40),
+            geometry: geometry((1, 1), (1, 1), (1, 1)),
+            weights_offset: 0,
+            per_channel: true,
+        };
+        check(&case, 55);
     }
 
     #[test]
