@@ -9,7 +9,7 @@
 //! patch lane pair and eight SMLADs for 16 multiply-adds. Elements past the last
 //! full group stay in order and are summed one by one.
 
-use super::dsp::{lanes, sadd16, smlad, sxtb16, sxtb16_ror8, word};
+use super::dsp::{sadd16, smlad, sxtb16, sxtb16_ror8, word};
 
 /// Reorders `patch` into packed order (swaps the middle two of every full group of
 /// four); applying it twice restores the order.
@@ -20,8 +20,10 @@ pub(crate) fn pack(patch: &mut [i16]) {
 }
 
 /// The two lane pairs of a group of four patch elements.
+#[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
 #[inline(always)]
 fn lane_pairs(group: &[i16]) -> (u32, u32) {
+    use super::dsp::lanes;
     let (low, high) = group.split_at(2);
     match (<&[i16; 2]>::try_from(low), <&[i16; 2]>::try_from(high)) {
         (Ok(low), Ok(high)) => (lanes(low), lanes(high)),
@@ -37,21 +39,27 @@ fn lane_pairs(group: &[i16]) -> (u32, u32) {
 pub(crate) fn dot_2x2(a: &[i8], b: &[i8], pa: &[i16], pb: &[i16]) -> [i32; 4] {
     let len = a.len().min(b.len()).min(pa.len()).min(pb.len());
     let (a, b, pa, pb) = (&a[..len], &b[..len], &pa[..len], &pb[..len]);
-    let mut sums = [0i32; 4];
-    let groups = a
-        .chunks_exact(4)
-        .zip(b.chunks_exact(4))
-        .zip(pa.chunks_exact(4).zip(pb.chunks_exact(4)));
-    for ((a, b), (pa, pb)) in groups {
-        let (a, b) = (word(a), word(b));
-        let (a02, a13, b02, b13) = (sxtb16(a), sxtb16_ror8(a), sxtb16(b), sxtb16_ror8(b));
-        let (pa02, pa13) = lane_pairs(pa);
-        let (pb02, pb13) = lane_pairs(pb);
-        sums[0] = smlad(a13, pa13, smlad(a02, pa02, sums[0]));
-        sums[1] = smlad(a13, pb13, smlad(a02, pb02, sums[1]));
-        sums[2] = smlad(b13, pa13, smlad(b02, pa02, sums[2]));
-        sums[3] = smlad(b13, pb13, smlad(b02, pb02, sums[3]));
-    }
+    #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+    let mut sums = super::dsp::dot_2x2_groups(a, b, pa, pb);
+    #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+    let mut sums = {
+        let mut sums = [0i32; 4];
+        let groups = a
+            .chunks_exact(4)
+            .zip(b.chunks_exact(4))
+            .zip(pa.chunks_exact(4).zip(pb.chunks_exact(4)));
+        for ((a, b), (pa, pb)) in groups {
+            let (a, b) = (word(a), word(b));
+            let (a02, a13, b02, b13) = (sxtb16(a), sxtb16_ror8(a), sxtb16(b), sxtb16_ror8(b));
+            let (pa02, pa13) = lane_pairs(pa);
+            let (pb02, pb13) = lane_pairs(pb);
+            sums[0] = smlad(a13, pa13, smlad(a02, pa02, sums[0]));
+            sums[1] = smlad(a13, pb13, smlad(a02, pb02, sums[1]));
+            sums[2] = smlad(b13, pa13, smlad(b02, pa02, sums[2]));
+            sums[3] = smlad(b13, pb13, smlad(b02, pb02, sums[3]));
+        }
+        sums
+    };
     let tail = len - len % 4;
     for (((&a, &b), &pa), &pb) in a[tail..]
         .iter()
@@ -93,6 +101,7 @@ pub(crate) fn dot_offset(inputs: &[i8], weights: &[i8], offsets: u32, input_offs
 
 #[cfg(test)]
 mod tests {
+    use super::super::dsp::lanes;
     use super::*;
     use crate::test_util::pseudo_random_i8;
 
