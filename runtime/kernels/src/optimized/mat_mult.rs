@@ -6,8 +6,10 @@
 //! four elements `x0 x1 x2 x3` is stored `x0 x2 x1 x3` (see [`pack`]), the order in
 //! which SXTB16 widens four `i8` weights (`w0 w2`, then `w1 w3`). One four-weight
 //! step is then one word load per filter, two widenings per filter, one word load per
-//! patch lane pair and eight SMLADs for 16 multiply-adds. Elements past the last
-//! full group stay in order and are summed one by one.
+//! patch lane pair and eight SMLADs for 16 multiply-adds (on Armv7E-M the `asm!` loop
+//! `dsp::dot_2x2_groups`, which loads each weight word twice to fit 12 registers).
+//! Elements past the last full group stay in order and are summed one by one.
+//! [`dot_offset`] is the one-row dot product of FULLY_CONNECTED.
 
 use super::dsp::{sadd16, smlad, sxtb16, sxtb16_ror8, word};
 
