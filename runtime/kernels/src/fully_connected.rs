@@ -41,12 +41,13 @@ pub fn fully_connected<T: QuantElement, A: Accumulator>(
     output: &mut [T],
     tile: OutputTile,
 ) -> KernelResult {
-    let product = |a: usize, b: usize| a.checked_mul(b).ok_or(KernelError::InvalidParameter);
-    expect_len(input.len(), product(dims.batches, dims.input_depth)?)?;
-    expect_len(filter.len(), product(dims.output_depth, dims.input_depth)?)?;
-    expect_len(output.len(), product(dims.batches, dims.output_depth)?)?;
-    quant.check::<T, A>(bias, dims.output_depth)?;
-    tile.check_within(dims.batches, dims.output_depth)?;
+    check::<T, A>(
+        quant,
+        dims,
+        (input.len(), filter.len(), output.len()),
+        bias,
+        tile,
+    )?;
 
     // The lengths were checked above; `get` states them again where the optimizer can see
     // them, so that no panic path is left (tools/tinymlc/tests/test_no_panic_link.py).
@@ -70,6 +71,23 @@ pub fn fully_connected<T: QuantElement, A: Accumulator>(
         }
     }
     Ok(())
+}
+
+/// The argument checks of [`fully_connected`], shared with its optimized variant.
+/// The lengths are the input's, the filter's and the output's.
+pub(crate) fn check<T: QuantElement, A>(
+    quant: &LinearQuantParams,
+    dims: FullyConnectedDims,
+    (input, filter, output): (usize, usize, usize),
+    bias: Option<&[A]>,
+    tile: OutputTile,
+) -> KernelResult {
+    let product = |a: usize, b: usize| a.checked_mul(b).ok_or(KernelError::InvalidParameter);
+    expect_len(input, product(dims.batches, dims.input_depth)?)?;
+    expect_len(filter, product(dims.output_depth, dims.input_depth)?)?;
+    expect_len(output, product(dims.batches, dims.output_depth)?)?;
+    quant.check::<T, A>(bias, dims.output_depth)?;
+    tile.check_within(dims.batches, dims.output_depth)
 }
 
 #[cfg(test)]

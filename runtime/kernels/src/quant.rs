@@ -49,11 +49,15 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
 #[inline(always)]
 pub fn saturating_rounding_doubling_high_mul_fast(a: i32, b: i32) -> i32 {
     let product = i64::from(a) * i64::from(b);
-    // Only `i32::MIN * i32::MIN` saturates: its high half would be 2^31.
-    if product == 1 << 62 {
+    // Only `i32::MIN * i32::MIN` saturates: its quotient 2^31 narrows to `i32::MIN`,
+    // which no other product reaches (the most negative, `i32::MIN * i32::MAX`,
+    // gives `i32::MIN + 1`). Testing the narrowed quotient is one compare where
+    // testing the 64-bit product needs a second multiply.
+    let high = ((product + (1 << 30)) >> 31) as i32;
+    if high == i32::MIN {
         i32::MAX
     } else {
-        ((product + (1 << 30)) >> 31) as i32
+        high
     }
 }
 

@@ -35,8 +35,8 @@ use crate::split::OutputTile;
 /// gathered in chunks; each block gathers the window once.
 const BLOCK: usize = 64;
 
-/// The longest window the DSP pair kernel takes: the second pixel's window is
-/// gathered on the stack (512 bytes), the first in the scratch.
+/// The longest window part the DSP pair kernel gathers at a time: the second
+/// pixel's is gathered on the stack (512 bytes), the first in the scratch.
 const PAIR_WINDOW: usize = 256;
 
 /// Whether `input + input_offset` fits an `i16` for every `i8` input, so that the
@@ -77,6 +77,10 @@ impl Window {
         from: usize,
         patch: &mut [i16],
     ) {
+        if from == 0 && patch.len() == y_axis.taps * x_axis.taps * self.depth {
+            self.gather_whole(input, (y_axis, x_axis), patch);
+            return;
+        }
         let mut filled = 0;
         while filled < patch.len() {
             let at = from + filled;
@@ -103,6 +107,61 @@ impl Window {
                 _ => out.fill(0),
             }
             filled += run;
+        }
+    }
+
+    /// [`Self::gather`] of the whole window, filter row by filter row: a row whose
+    /// taps all lie inside the input and are adjacent (no dilation) is one
+    /// contiguous input run of `filter_width * depth` elements, copied in one loop
+    /// (a first layer of one input channel otherwise copies runs of one element).
+    /// Padding taps are zeros, as in [`Self::gather`].
+    fn gather_whole(
+        &self,
+        input: &[i8],
+        (y_axis, x_axis): (&WindowAxis, &WindowAxis),
+        patch: &mut [i16],
+    ) {
+        let row_len = x_axis.taps * self.depth;
+        if row_len == 0 {
+            return;
+        }
+        let last_tap = x_axis.taps - 1;
+        // One group: a tap's channels are all of the pixel's, so adjacent taps abut.
+        let row_inside = self.depth == self.input_shape.channels
+            && x_axis.dilation == 1
+            && x_axis.input_at(self.origin.1, 0).is_some()
+            && x_axis.input_at(self.origin.1, last_tap).is_some();
+        let offset = self.input_offset;
+        let widen = |out: &mut [i16], run: &[i8]| {
+            for (p, &x) in out.iter_mut().zip(run) {
+                // In range: offset_fits_i16 was checked.
+                *p = (i32::from(x) + offset) as i16;
+            }
+        };
+        for (filter_y, row) in patch.chunks_exact_mut(row_len).enumerate() {
+            let Some(in_y) = y_axis.input_at(self.origin.0, filter_y) else {
+                row.fill(0);
+                continue;
+            };
+            if row_inside {
+                let in_x = self.origin.1 as usize;
+                let base = self
+                    .input_shape
+                    .offset(self.batch, in_y, in_x, self.channel_base);
+                widen(row, &input[base..base + row_len]);
+                continue;
+            }
+            for (filter_x, tap) in row.chunks_exact_mut(self.depth).enumerate() {
+                match x_axis.input_at(self.origin.1, filter_x) {
+                    Some(in_x) => {
+                        let base =
+                            self.input_shape
+                                .offset(self.batch, in_y, in_x, self.channel_base);
+                        widen(tap, &input[base..base + self.depth]);
+                    }
+                    None => tap.fill(0),
+                }
+            }
         }
     }
 }
@@ -172,6 +231,8 @@ pub fn conv_2d(
 trait Buffers {
     fn input(&self) -> &[i8];
     fn output(&mut self) -> &mut [i8];
+    /// Whether writing the output leaves the input as it was.
+    fn input_stays(&self) -> bool;
 }
 
 struct Apart<'a> {
@@ -185,6 +246,9 @@ impl Buffers for Apart<'_> {
     }
     fn output(&mut self) -> &mut [i8] {
         self.output
+    }
+    fn input_stays(&self) -> bool {
+        true
     }
 }
 
@@ -200,6 +264,9 @@ impl Buffers for Overlapped<'_> {
     }
     fn output(&mut self) -> &mut [i8] {
         &mut self.data[self.output.clone()]
+    }
+    fn input_stays(&self) -> bool {
+        self.input.end <= self.output.start || self.output.end <= self.input.start
     }
 }
 
@@ -233,7 +300,14 @@ fn compute(
     // pixel's first group before reading the first pixel's next group, which an
     // overlapped output may have overwritten.
     let one_group = layout.filter_depth == input_shape.channels;
-    if FAST_PATHS && one_group && patch_len <= PAIR_WINDOW && patch_len <= patch.len() {
+    // The pair kernel takes channels in blocks outermost, reading every window once
+    // per block: an overlapped output would have overwritten the input by the second.
+    let one_block = tile.channels.len() <= BLOCK;
+    if FAST_PATHS
+        && one_group
+        && pair_chunk(patch_len, patch.len()).is_some()
+        && (one_block || buffers.input_stays())
+    {
         compute_pairs(
             layout,
             quant,
@@ -308,14 +382,28 @@ fn compute(
     }
 }
 
+/// The window length the pair kernel gathers at a time for windows of `patch_len`
+/// with a scratch of `scratch_len`: the whole window if both hold it, else the
+/// largest multiple of four both hold (chunks then start at packed-group
+/// boundaries). `None` if that is less than one group.
+fn pair_chunk(patch_len: usize, scratch_len: usize) -> Option<usize> {
+    let room = PAIR_WINDOW.min(scratch_len);
+    if patch_len <= room {
+        Some(patch_len)
+    } else {
+        Some(room - room % 4).filter(|&chunk| chunk > 0)
+    }
+}
+
 /// [`compute`] two output pixels at a time with [`dot_2x2`] (CMSIS-NN's im2col
 /// and matrix-product scheme): both pixels' windows are gathered, in packed order,
-/// one into `scratch` (at least `window` long), the other on the stack (windows of
-/// at most [`PAIR_WINDOW`]), then every pair of output channels is one pass over the
-/// two filters. One group only. An odd pixel or
-/// channel out is paired with itself. Both windows are read before either pixel's
-/// outputs are written, which keeps [`conv_2d_overlapped`]'s order for ungrouped
-/// convolutions (the caller's condition).
+/// one into `scratch`, the other on the stack, then every pair of output channels is
+/// one pass over the two filters. A window longer than [`pair_chunk`] is gathered
+/// and summed chunk by chunk, the sums of each channel pair kept on the stack. One
+/// group only. An odd pixel or channel out is paired with itself. Both windows are
+/// read before either pixel's outputs are written, which keeps
+/// [`conv_2d_overlapped`]'s order for ungrouped convolutions (the caller's
+/// condition).
 fn compute_pairs(
     layout: &ConvLayout,
     quant: &LinearQuantParams,
@@ -332,9 +420,11 @@ fn compute_pairs(
     } = *weights;
     let axes = (&layout.y_axis, &layout.x_axis);
     let patch_len = filter_shape.height * filter_shape.width * layout.filter_depth;
-    let patch_a = &mut scratch[..patch_len];
+    // The caller checked that there is a chunk.
+    let chunk = pair_chunk(patch_len, scratch.len()).unwrap_or(patch_len);
+    let patch_a = &mut scratch[..chunk];
     let mut patch_b = [0i16; PAIR_WINDOW];
-    let patch_b = &mut patch_b[..patch_len];
+    let patch_b = &mut patch_b[..chunk];
     let width = output_shape.width;
     let window = |pixel: usize| {
         let (row, out_x) = (pixel / width, pixel % width);
@@ -349,41 +439,133 @@ fn compute_pairs(
             filter_width: filter_shape.width,
         }
     };
-    let filter_row = |oc: usize| &filter[oc * patch_len..][..patch_len];
-    // The multipliers of the tile's first BLOCK channels, prepared once per call.
-    let mut prepared = [Requantizer::new(QuantizedMultiplier::ONE); BLOCK];
-    for (m, c) in prepared.iter_mut().zip(tile.channels.indices()) {
-        *m = Requantizer::new(quant.output_multipliers.get(c));
-    }
-    let multiplier = |oc: usize| match prepared.get(oc - tile.channels.start) {
-        Some(&m) => m,
-        None => Requantizer::new(quant.output_multipliers.get(oc)),
-    };
     let (first, end) = (tile.rows.start * width, tile.rows.end * width);
-    for pixel_a in (first..end).step_by(2) {
-        let pixel_b = (pixel_a + 1).min(end - 1);
-        let (out_a, out_b) = (
-            pixel_a * output_shape.channels,
-            pixel_b * output_shape.channels,
-        );
-        window(pixel_a).gather(buffers.input(), axes, 0, patch_a);
-        window(pixel_b).gather(buffers.input(), axes, 0, patch_b);
-        let term_a = weights_offset_term(quant.weights_offset, patch_a);
-        let term_b = weights_offset_term(quant.weights_offset, patch_b);
-        pack(patch_a);
-        pack(patch_b);
-        let output = buffers.output();
-        for oc_a in tile.channels.indices().step_by(2) {
-            let oc_b = (oc_a + 1).min(tile.channels.end - 1);
-            let sums = dot_2x2(filter_row(oc_a), filter_row(oc_b), patch_a, patch_b);
-            for (oc, [sum_a, sum_b]) in [(oc_a, [sums[0], sums[1]]), (oc_b, [sums[2], sums[3]])] {
-                let multiplier = multiplier(oc);
-                output[out_a + oc] =
-                    quant.finish_with(sum_a.wrapping_add(term_a), bias, oc, multiplier);
-                output[out_b + oc] =
-                    quant.finish_with(sum_b.wrapping_add(term_b), bias, oc, multiplier);
+    // Blocks of channels outermost, so that each channel's bias and multiplier are
+    // prepared once per call; every pixel pair's windows are gathered once per block.
+    let mut block_start = tile.channels.start;
+    while block_start < tile.channels.end {
+        let block_end = tile.channels.end.min(block_start + BLOCK);
+        let mut outputs = [ChannelOutput::unused(); BLOCK];
+        let outputs = &mut outputs[..block_end - block_start];
+        for (prepared, oc) in outputs.iter_mut().zip(block_start..) {
+            *prepared = ChannelOutput::new(quant, bias, oc);
+        }
+        let outputs = &*outputs;
+        for pixel_a in (first..end).step_by(2) {
+            let pixel_b = (pixel_a + 1).min(end - 1);
+            // Both pixels' outputs of the block, computed into the stack and then
+            // copied, so that the channel loop indexes nothing it must check.
+            let mut results = [[0i8; 2]; BLOCK];
+            let results = &mut results[..outputs.len()];
+            let pairs = outputs.chunks(2).zip(results.chunks_mut(2));
+            let (patch_a, patch_b) = (&mut *patch_a, &mut *patch_b);
+            if chunk == patch_len {
+                window(pixel_a).gather(buffers.input(), axes, 0, patch_a);
+                window(pixel_b).gather(buffers.input(), axes, 0, patch_b);
+                let terms = (
+                    weights_offset_term(quant.weights_offset, patch_a),
+                    weights_offset_term(quant.weights_offset, patch_b),
+                );
+                pack(patch_a);
+                pack(patch_b);
+                let filter_row = |oc: usize| &filter[oc * patch_len..][..patch_len];
+                for ((pair, result), oc_a) in pairs.zip((block_start..).step_by(2)) {
+                    let oc_b = oc_a + pair.len() - 1;
+                    let sums = dot_2x2(filter_row(oc_a), filter_row(oc_b), patch_a, patch_b);
+                    finish_pair(quant, pair, result, sums, terms);
+                }
+            } else {
+                // Per channel pair: filter a with pixels a and b, filter b with a and b.
+                let mut sums = [[0i32; 4]; BLOCK / 2];
+                let sums = &mut sums[..outputs.len().div_ceil(2)];
+                let mut terms = (0i32, 0i32);
+                let mut from = 0;
+                while from < patch_len {
+                    let len = chunk.min(patch_len - from);
+                    let (patch_a, patch_b) = (&mut patch_a[..len], &mut patch_b[..len]);
+                    window(pixel_a).gather(buffers.input(), axes, from, patch_a);
+                    window(pixel_b).gather(buffers.input(), axes, from, patch_b);
+                    terms = (
+                        terms
+                            .0
+                            .wrapping_add(weights_offset_term(quant.weights_offset, patch_a)),
+                        terms
+                            .1
+                            .wrapping_add(weights_offset_term(quant.weights_offset, patch_b)),
+                    );
+                    pack(patch_a);
+                    pack(patch_b);
+                    let filter_part = |oc: usize| &filter[oc * patch_len + from..][..len];
+                    for (pair_sums, oc_a) in sums.iter_mut().zip((block_start..).step_by(2)) {
+                        let oc_b = (oc_a + 1).min(block_end - 1);
+                        let part = dot_2x2(filter_part(oc_a), filter_part(oc_b), patch_a, patch_b);
+                        for (sum, part) in pair_sums.iter_mut().zip(part) {
+                            *sum = sum.wrapping_add(part);
+                        }
+                    }
+                    from += len;
+                }
+                for ((pair, result), &sums) in pairs.zip(sums.iter()) {
+                    finish_pair(quant, pair, result, sums, terms);
+                }
+            }
+            let output = buffers.output();
+            for (pixel, out_at) in [pixel_a, pixel_b].into_iter().zip([0, 1]) {
+                let row = &mut output[pixel * output_shape.channels..][block_start..block_end];
+                for (o, r) in row.iter_mut().zip(results.iter()) {
+                    *o = r[out_at];
+                }
             }
         }
+        block_start = block_end;
+    }
+}
+
+/// The outputs of a channel pair (or a last single channel) for two pixels from
+/// their [`dot_2x2`] sums, each pixel's weights offset term added.
+#[inline(always)]
+fn finish_pair(
+    quant: &LinearQuantParams,
+    pair: &[ChannelOutput],
+    result: &mut [[i8; 2]],
+    [a_a, a_b, b_a, b_b]: [i32; 4],
+    (term_a, term_b): (i32, i32),
+) {
+    for ((channel, out), [sum_a, sum_b]) in pair.iter().zip(result).zip([[a_a, a_b], [b_a, b_b]]) {
+        *out = [
+            channel.finish(quant, sum_a.wrapping_add(term_a)),
+            channel.finish(quant, sum_b.wrapping_add(term_b)),
+        ];
+    }
+}
+
+/// One output channel's bias and prepared multiplier.
+#[derive(Clone, Copy)]
+pub(crate) struct ChannelOutput {
+    bias: i32,
+    multiplier: Requantizer,
+}
+
+impl ChannelOutput {
+    /// A placeholder for stack arrays, never used to finish an output.
+    pub(crate) fn unused() -> Self {
+        Self {
+            bias: 0,
+            multiplier: Requantizer::new(QuantizedMultiplier::ONE),
+        }
+    }
+
+    pub(crate) fn new(quant: &LinearQuantParams, bias: Option<&[i32]>, channel: usize) -> Self {
+        Self {
+            bias: bias.map_or(0, |bias| bias[channel]),
+            multiplier: Requantizer::new(quant.output_multipliers.get(channel)),
+        }
+    }
+
+    /// [`LinearQuantParams::finish_with`] of `acc` (adding no bias is adding 0).
+    #[inline(always)]
+    pub(crate) fn finish(&self, quant: &LinearQuantParams, acc: i32) -> i8 {
+        quant.finish_with(acc.wrapping_add(self.bias), None, 0, self.multiplier)
     }
 }
 
@@ -758,6 +940,20 @@ mod tests {
             per_channel: true,
         };
         check(&case, 77);
+    }
+
+    #[test]
+    fn pair_kernel_sums_long_windows_in_chunks() {
+        // 3x3x40 = 360 window elements: two chunks (256 + 104), one block of
+        // channels, so the overlapped buffer takes the pair kernel too.
+        let case = Case {
+            input: Nhwc::new(1, 5, 4, 40),
+            filter: Nhwc::new(9, 3, 3, 40),
+            geometry: geometry((1, 1), (1, 1), (1, 1)),
+            weights_offset: 0,
+            per_channel: true,
+        };
+        check(&case, 55);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! The reference walks the window again for every output channel. Here each output
 //! pixel visits its in-image taps once per block of up to `BLOCK` channels, and
 //! every tap multiply-adds the block's contiguous run of channels into a stack block
-//! of accumulators; each channel's multiplier is prepared once per call. The per-tap product is the
+//! of accumulators; each channel's bias and multiplier are prepared once per call. The per-tap product is the
 //! reference's ([`LinearQuantParams`]'s `accumulate`); INT32 sums wrap, so the
 //! different summation order gives the same bits.
 //!
@@ -13,9 +13,8 @@
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::depthwise_conv::checked_depthwise_axes;
 use crate::error::KernelResult;
-use crate::optimized::conv::offset_fits_i16;
+use crate::optimized::conv::{offset_fits_i16, ChannelOutput};
 use crate::optimized::dsp::{lanes, sadd16, smlabb, smlatt, sxtb16, sxtb16_ror8, word, FAST_PATHS};
-use crate::quant::{QuantizedMultiplier, Requantizer};
 use crate::shape::Nhwc;
 use crate::split::OutputTile;
 
@@ -62,10 +61,12 @@ pub fn depthwise_conv_2d(
     let mut start = tile.channels.start;
     while start < tile.channels.end {
         let n = (tile.channels.end - start).min(BLOCK);
-        let mut multipliers = [Requantizer::new(QuantizedMultiplier::ONE); BLOCK];
-        for (m, c) in multipliers.iter_mut().zip(start..start + n) {
-            *m = Requantizer::new(quant.output_multipliers.get(c));
+        let mut outputs = [ChannelOutput::unused(); BLOCK];
+        let outputs = &mut outputs[..n];
+        for (prepared, c) in outputs.iter_mut().zip(start..) {
+            *prepared = ChannelOutput::new(quant, bias, c);
         }
+        let outputs = &*outputs;
         for row in tile.rows.indices() {
             let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
             let y_origin = y_axis.origin(out_y);
@@ -109,10 +110,8 @@ pub fn depthwise_conv_2d(
                     }
                 }
                 let out = &mut output[out_base + start..out_base + start + n];
-                for (j, ((o, &a), &m)) in
-                    out.iter_mut().zip(acc.iter()).zip(&multipliers).enumerate()
-                {
-                    *o = quant.finish_with(a, bias, start + j, m);
+                for ((o, &a), channel) in out.iter_mut().zip(acc.iter()).zip(outputs) {
+                    *o = channel.finish(quant, a);
                 }
             }
         }

@@ -17,7 +17,8 @@ pub(crate) const FAST_PATHS: bool = cfg!(any(test, all(feature = "arm_dsp", targ
 /// The implementation: one instruction each. This is the crate's only `unsafe`:
 /// every `asm!` block reads and writes only the registers it names (no memory, no
 /// stack), and every instruction is defined for every input, so no input can make
-/// them unsound; [`imp::lanes`] reads the 4 bytes of a borrowed array.
+/// them unsound; [`imp::lanes`] reads the 4 bytes of a borrowed array, and
+/// `imp::dot_2x2_groups` reads within four borrowed slices (its own argument).
 #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
 #[allow(unsafe_code)]
 mod imp {
@@ -86,6 +87,72 @@ mod imp {
                  in(reg) acc, options(pure, nomem, nostack));
         }
         out
+    }
+
+    /// [`super::super::mat_mult::dot_2x2`]'s full groups as one loop of 22
+    /// instructions per 16 multiply-adds in 12 registers, which LLVM does not find
+    /// for the same loop written with the one-instruction functions (it keeps both
+    /// weight words and spills sums: 27). Each weight word is loaded twice, once
+    /// per SXTB16, so that three temporaries suffice.
+    #[inline(always)]
+    pub fn dot_2x2_groups(a: &[i8], b: &[i8], pa: &[i16], pb: &[i16]) -> [i32; 4] {
+        let groups = (a.len() / 4)
+            .min(b.len() / 4)
+            .min(pa.len() / 4)
+            .min(pb.len() / 4);
+        let mut sums = [0i32; 4];
+        if groups == 0 {
+            return sums;
+        }
+        let [mut s0, mut s1, mut s2, mut s3] = sums;
+        // SAFETY: the loop runs `groups` >= 1 times and each pass reads 4 bytes at
+        // `a` and at `b` and 8 bytes at `pa` and at `pb`, advancing each past what
+        // it read, so it reads the first `4 * groups` elements of each slice, all
+        // within them (`groups` is at most each length / 4). LDR needs no alignment
+        // on Armv7-M. It writes only its register operands and the flags (SUBS; no
+        // `preserves_flags`), and touches no stack.
+        unsafe {
+            asm!(
+                "2:",
+                "ldr {xa}, [{pa}], #4",
+                "ldr {xb}, [{pb}], #4",
+                "ldr {t}, [{a}]",
+                "sxtb16 {t}, {t}",
+                "smlad {s0}, {t}, {xa}, {s0}",
+                "smlad {s1}, {t}, {xb}, {s1}",
+                "ldr {t}, [{b}]",
+                "sxtb16 {t}, {t}",
+                "smlad {s2}, {t}, {xa}, {s2}",
+                "smlad {s3}, {t}, {xb}, {s3}",
+                "ldr {xa}, [{pa}], #4",
+                "ldr {xb}, [{pb}], #4",
+                "ldr {t}, [{a}], #4",
+                "sxtb16 {t}, {t}, ror #8",
+                "smlad {s0}, {t}, {xa}, {s0}",
+                "smlad {s1}, {t}, {xb}, {s1}",
+                "ldr {t}, [{b}], #4",
+                "sxtb16 {t}, {t}, ror #8",
+                "smlad {s2}, {t}, {xa}, {s2}",
+                "smlad {s3}, {t}, {xb}, {s3}",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                a = inout(reg) a.as_ptr() => _,
+                b = inout(reg) b.as_ptr() => _,
+                pa = inout(reg) pa.as_ptr() => _,
+                pb = inout(reg) pb.as_ptr() => _,
+                n = inout(reg) groups => _,
+                s0 = inout(reg) s0,
+                s1 = inout(reg) s1,
+                s2 = inout(reg) s2,
+                s3 = inout(reg) s3,
+                xa = out(reg) _,
+                xb = out(reg) _,
+                t = out(reg) _,
+                options(readonly, nostack),
+            );
+        }
+        sums = [s0, s1, s2, s3];
+        sums
     }
 
     #[inline(always)]
@@ -159,6 +226,11 @@ mod imp {
 }
 
 pub(crate) use imp::{lanes, sadd16, smlabb, smlad, smlatt, sxtb16, sxtb16_ror8};
+
+/// The full groups of four of [`super::mat_mult::dot_2x2`] as one `asm!` loop (its
+/// portable twin is the loop in `dot_2x2` itself, which the host tests run).
+#[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+pub(crate) use imp::dot_2x2_groups;
 
 /// Four `i8` in one word, element 0 in the low byte (one LDR).
 #[inline(always)]

@@ -6,10 +6,12 @@
 //! four elements `x0 x1 x2 x3` is stored `x0 x2 x1 x3` (see [`pack`]), the order in
 //! which SXTB16 widens four `i8` weights (`w0 w2`, then `w1 w3`). One four-weight
 //! step is then one word load per filter, two widenings per filter, one word load per
-//! patch lane pair and eight SMLADs for 16 multiply-adds. Elements past the last
-//! full group stay in order and are summed one by one.
+//! patch lane pair and eight SMLADs for 16 multiply-adds (on Armv7E-M the `asm!` loop
+//! `dsp::dot_2x2_groups`, which loads each weight word twice to fit 12 registers).
+//! Elements past the last full group stay in order and are summed one by one.
+//! [`dot_offset`] is the one-row dot product of FULLY_CONNECTED.
 
-use super::dsp::{lanes, smlad, sxtb16, sxtb16_ror8, word};
+use super::dsp::{sadd16, smlad, sxtb16, sxtb16_ror8, word};
 
 /// Reorders `patch` into packed order (swaps the middle two of every full group of
 /// four); applying it twice restores the order.
@@ -20,8 +22,10 @@ pub(crate) fn pack(patch: &mut [i16]) {
 }
 
 /// The two lane pairs of a group of four patch elements.
+#[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
 #[inline(always)]
 fn lane_pairs(group: &[i16]) -> (u32, u32) {
+    use super::dsp::lanes;
     let (low, high) = group.split_at(2);
     match (<&[i16; 2]>::try_from(low), <&[i16; 2]>::try_from(high)) {
         (Ok(low), Ok(high)) => (lanes(low), lanes(high)),
@@ -37,21 +41,27 @@ fn lane_pairs(group: &[i16]) -> (u32, u32) {
 pub(crate) fn dot_2x2(a: &[i8], b: &[i8], pa: &[i16], pb: &[i16]) -> [i32; 4] {
     let len = a.len().min(b.len()).min(pa.len()).min(pb.len());
     let (a, b, pa, pb) = (&a[..len], &b[..len], &pa[..len], &pb[..len]);
-    let mut sums = [0i32; 4];
-    let groups = a
-        .chunks_exact(4)
-        .zip(b.chunks_exact(4))
-        .zip(pa.chunks_exact(4).zip(pb.chunks_exact(4)));
-    for ((a, b), (pa, pb)) in groups {
-        let (a, b) = (word(a), word(b));
-        let (a02, a13, b02, b13) = (sxtb16(a), sxtb16_ror8(a), sxtb16(b), sxtb16_ror8(b));
-        let (pa02, pa13) = lane_pairs(pa);
-        let (pb02, pb13) = lane_pairs(pb);
-        sums[0] = smlad(a13, pa13, smlad(a02, pa02, sums[0]));
-        sums[1] = smlad(a13, pb13, smlad(a02, pb02, sums[1]));
-        sums[2] = smlad(b13, pa13, smlad(b02, pa02, sums[2]));
-        sums[3] = smlad(b13, pb13, smlad(b02, pb02, sums[3]));
-    }
+    #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+    let mut sums = super::dsp::dot_2x2_groups(a, b, pa, pb);
+    #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+    let mut sums = {
+        let mut sums = [0i32; 4];
+        let groups = a
+            .chunks_exact(4)
+            .zip(b.chunks_exact(4))
+            .zip(pa.chunks_exact(4).zip(pb.chunks_exact(4)));
+        for ((a, b), (pa, pb)) in groups {
+            let (a, b) = (word(a), word(b));
+            let (a02, a13, b02, b13) = (sxtb16(a), sxtb16_ror8(a), sxtb16(b), sxtb16_ror8(b));
+            let (pa02, pa13) = lane_pairs(pa);
+            let (pb02, pb13) = lane_pairs(pb);
+            sums[0] = smlad(a13, pa13, smlad(a02, pa02, sums[0]));
+            sums[1] = smlad(a13, pb13, smlad(a02, pb02, sums[1]));
+            sums[2] = smlad(b13, pa13, smlad(b02, pa02, sums[2]));
+            sums[3] = smlad(b13, pb13, smlad(b02, pb02, sums[3]));
+        }
+        sums
+    };
     let tail = len - len % 4;
     for (((&a, &b), &pa), &pb) in a[tail..]
         .iter()
@@ -68,8 +78,32 @@ pub(crate) fn dot_2x2(a: &[i8], b: &[i8], pa: &[i16], pb: &[i16]) -> [i32; 4] {
     sums
 }
 
+/// `sum((x + input_offset) * w)` over `inputs` and `weights` (the shorter length),
+/// wrapping, `offsets` holding the input offset (which must fit an `i16` lane with
+/// every `i8`) in both lanes. Each four elements are one input word widened by SXTB16
+/// into lanes (0, 2) and (1, 3) with the offset added by SADD16, one weight word
+/// widened the same way, and two SMLADs.
+pub(crate) fn dot_offset(inputs: &[i8], weights: &[i8], offsets: u32, input_offset: i32) -> i32 {
+    let len = inputs.len().min(weights.len());
+    let (inputs, weights) = (&inputs[..len], &weights[..len]);
+    let mut sum = 0i32;
+    for (x, w) in inputs.chunks_exact(4).zip(weights.chunks_exact(4)) {
+        let (x, w) = (word(x), word(w));
+        let (x02, x13) = (sadd16(sxtb16(x), offsets), sadd16(sxtb16_ror8(x), offsets));
+        sum = smlad(x13, sxtb16_ror8(w), smlad(x02, sxtb16(w), sum));
+    }
+    let tail = len - len % 4;
+    inputs[tail..]
+        .iter()
+        .zip(&weights[tail..])
+        .fold(sum, |sum, (&x, &w)| {
+            sum.wrapping_add((i32::from(x) + input_offset) * i32::from(w))
+        })
+}
+
 #[cfg(test)]
 mod tests {
+    use super::super::dsp::lanes;
     use super::*;
     use crate::test_util::pseudo_random_i8;
 
@@ -98,6 +132,20 @@ mod tests {
             pack(&mut pa);
             pack(&mut pb);
             assert_eq!(dot_2x2(&a, &b, &pa, &pb), expected, "len {len}");
+        }
+    }
+
+    #[test]
+    fn offset_dot_equals_plain_dot_product() {
+        for len in [0, 1, 3, 4, 5, 8, 13, 64] {
+            let x = pseudo_random_i8(len, 5);
+            let w = pseudo_random_i8(len, 6);
+            for offset in [-127i16, 0, 128] {
+                let shifted: Vec<i16> = x.iter().map(|&x| i16::from(x) + offset).collect();
+                let offsets = lanes(&[offset, offset]);
+                let got = dot_offset(&x, &w, offsets, i32::from(offset));
+                assert_eq!(got, dot(&w, &shifted), "len {len} offset {offset}");
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod concatenation;
 pub mod conv;
 pub mod depthwise_conv;
 mod dsp;
+pub mod fully_connected;
 pub mod leaky_relu;
 mod mat_mult;
 pub mod pad;
@@ -44,7 +45,7 @@ pub use crate::l2_normalization;
 pub use crate::prelu;
 pub use crate::select;
 pub use crate::{
-    activations, fully_connected, gelu, hard_swish, logistic, lstm, mean, quantize, reshape, rsqrt,
-    softmax, softmax16, svdf, tanh, transpose_conv,
+    activations, gelu, hard_swish, logistic, lstm, mean, quantize, reshape, rsqrt, softmax,
+    softmax16, svdf, tanh, transpose_conv,
 };
 pub use crate::{reduce, remap, resize_bilinear};

@@ -1,0 +1,165 @@
+//! [`crate::fully_connected`] with each dot product on the DSP instructions.
+//!
+//! `sum((x + input_offset) * (w + weights_offset))` is computed as
+//! `sum((x + input_offset) * w) + weights_offset * sum(x + input_offset)`: the first
+//! sum four elements at a time ([`dot_offset`]: one input and one weight word, two
+//! SMLADs), the second once per input row (zero for per-channel layers, whose
+//! weights offset TFLM fixes at 0). INT32 sums wrap, so the rearranged sum has the
+//! reference's bits. Each unit's multiplier is prepared once per call.
+
+use crate::conv::LinearQuantParams;
+use crate::error::KernelResult;
+pub use crate::fully_connected::FullyConnectedDims;
+use crate::fully_connected::{self as reference, check};
+use crate::optimized::conv::offset_fits_i16;
+use crate::optimized::dsp::{lanes, FAST_PATHS};
+use crate::optimized::mat_mult::dot_offset;
+use crate::quant::Requantizer;
+use crate::split::OutputTile;
+
+/// [`crate::fully_connected::fully_connected`], same results and errors.
+pub fn fully_connected(
+    quant: &LinearQuantParams,
+    dims: FullyConnectedDims,
+    input: &[i8],
+    filter: &[i8],
+    bias: Option<&[i32]>,
+    output: &mut [i8],
+    tile: OutputTile,
+) -> KernelResult {
+    if !(FAST_PATHS && offset_fits_i16(quant.input_offset)) {
+        return reference::fully_connected(quant, dims, input, filter, bias, output, tile);
+    }
+    check::<i8, i32>(
+        quant,
+        dims,
+        (input.len(), filter.len(), output.len()),
+        bias,
+        tile,
+    )?;
+    // In range: offset_fits_i16.
+    let offset = quant.input_offset as i16;
+    let offsets = lanes(&[offset, offset]);
+    let depth = dims.input_depth;
+    for unit in tile.channels.indices() {
+        let weights = &filter[unit * depth..][..depth];
+        let multiplier = Requantizer::new(quant.output_multipliers.get(unit));
+        for batch in tile.rows.indices() {
+            let row = &input[batch * depth..][..depth];
+            let weights_term = if quant.weights_offset == 0 {
+                0
+            } else {
+                let sum = row.iter().fold(0i32, |sum, &x| {
+                    sum.wrapping_add(i32::from(x) + quant.input_offset)
+                });
+                sum.wrapping_mul(quant.weights_offset)
+            };
+            let acc =
+                dot_offset(row, weights, offsets, quant.input_offset).wrapping_add(weights_term);
+            output[batch * dims.output_depth + unit] =
+                quant.finish_with(acc, bias, unit, multiplier);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::KernelError;
+    use crate::quant::{ActivationRange, ChannelMultipliers};
+    use crate::test_util::{check_tile_split, pseudo_random_i8};
+
+    #[test]
+    fn equals_reference() {
+        let multipliers: Vec<i32> = (0..9).map(|c| 1_200_000_000 + 9_000_000 * c).collect();
+        let shifts: Vec<i32> = (0..9).map(|c| -5 - c % 3).collect();
+        let mut seed = 3;
+        for (batches, depth, units) in [(1, 1, 1), (3, 7, 5), (2, 64, 9), (1, 4000, 4), (4, 13, 2)]
+        {
+            for (input_offset, weights_offset, per_channel) in [
+                (11, 0, true),
+                (-128, 0, false),
+                (128, 3, false),
+                (40_000, 0, true),
+            ] {
+                seed += 3;
+                let count = if per_channel { units } else { 1 };
+                let quant = LinearQuantParams {
+                    input_offset,
+                    weights_offset,
+                    output_offset: -7,
+                    output_multipliers: ChannelMultipliers {
+                        multipliers: &multipliers[..count],
+                        shifts: &shifts[..count],
+                    },
+                    activation: ActivationRange {
+                        min: -110,
+                        max: 127,
+                    },
+                };
+                let dims = FullyConnectedDims {
+                    batches,
+                    input_depth: depth,
+                    output_depth: units,
+                };
+                let input = pseudo_random_i8(batches * depth, seed);
+                let filter = pseudo_random_i8(units * depth, seed + 1);
+                let bias: Vec<i32> = (0..units as i32).map(|u| 300 * u - 900).collect();
+                for bias in [Some(bias.as_slice()), None] {
+                    let mut expected = vec![0i8; batches * units];
+                    let full = OutputTile::full(batches, units);
+                    reference::fully_connected(
+                        &quant,
+                        dims,
+                        &input,
+                        &filter,
+                        bias,
+                        &mut expected,
+                        full,
+                    )
+                    .unwrap();
+                    let got = check_tile_split(batches, 1, units, 0i8, |tile, out| {
+                        fully_connected(&quant, dims, &input, &filter, bias, out, tile).unwrap()
+                    });
+                    assert_eq!(
+                        got, expected,
+                        "{dims:?} offsets {input_offset} {weights_offset}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn inconsistent_lengths_are_rejected() {
+        let quant = LinearQuantParams {
+            input_offset: 1,
+            weights_offset: 0,
+            output_offset: 0,
+            output_multipliers: ChannelMultipliers {
+                multipliers: &[1 << 30],
+                shifts: &[0],
+            },
+            activation: ActivationRange {
+                min: -128,
+                max: 127,
+            },
+        };
+        let dims = FullyConnectedDims {
+            batches: 1,
+            input_depth: 4,
+            output_depth: 2,
+        };
+        let result = fully_connected(
+            &quant,
+            dims,
+            &[0; 3],
+            &[0; 8],
+            None,
+            &mut [0; 2],
+            OutputTile::full(1, 2),
+        );
+        assert_eq!(result, Err(KernelError::ShapeMismatch));
+    }
+}
