@@ -172,6 +172,10 @@ class OpKind(enum.Enum):
     REDUCE_MIN = 89
     SUM = 74
     EXPAND_DIMS = 70
+    FILL = 94
+    ZEROS_LIKE = 93
+    SHAPE = 77
+    BROADCAST_ARGS = 145
     OTHER = -1
 
 

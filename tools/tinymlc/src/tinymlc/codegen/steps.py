@@ -873,13 +873,21 @@ def _remap(b: StepBuilder, params: PreparedParams) -> None:
     )
     b.call(
         "remap::remap",
-        b.input(0),
+        b.input(params.data_input),
         b.shape("input_shape", params.input_shape),
         b.shape("output_shape", params.output_shape),
         f"&{table}",
         str(params.pad_value),
         b.output(),
         _output_range(b, params.output_shape),
+    )
+
+
+def _compile_time_value(b: StepBuilder, _params: PreparedParams) -> None:
+    # Constant folding replaces these everywhere except on a graph output.
+    raise CompileError(
+        f"{b.op.opcode_name} writes a graph output; its value is known at compile time: "
+        "drop it from the model's outputs"
     )
 
 
@@ -1049,6 +1057,10 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.MIRROR_PAD: _remap,
     OpKind.RESIZE_NEAREST_NEIGHBOR: _remap,
     OpKind.BROADCAST_TO: _remap,
+    OpKind.FILL: _remap,
+    OpKind.ZEROS_LIKE: _remap,
+    OpKind.SHAPE: _compile_time_value,
+    OpKind.BROADCAST_ARGS: _compile_time_value,
     OpKind.GATHER: _remap,
     OpKind.GATHER_ND: _remap,
     OpKind.PACK: _concatenation,

@@ -31,6 +31,7 @@ from tinymlc.ops import (
     dequantize,
     elu,
     expand_dims,
+    fill,
     fully_connected,
     gather,
     gather_nd,
@@ -61,6 +62,7 @@ from tinymlc.ops import (
     resource_variable,
     rsqrt,
     select_v2,
+    shape,
     slice,
     softmax,
     space_to_batch_nd,
@@ -75,6 +77,7 @@ from tinymlc.ops import (
     tanh,
     transpose,
     transpose_conv,
+    zeros_like,
 )
 from tinymlc.ops._binary import ArithmeticParams
 from tinymlc.ops._common import OpView
@@ -108,6 +111,7 @@ PreparedParams: TypeAlias = (
     | batch_matmul.BatchMatMulParams
     | MinMaxParams
     | gelu.GeluParams
+    | shape.ShapeValueParams
     | rsqrt.RsqrtParams
     | transpose_conv.TransposeConvParams
     | svdf.SvdfParams
@@ -190,6 +194,10 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.CUMSUM: cumsum.prepare,
     OpKind.SLICE: slice.prepare,
     OpKind.EXPAND_DIMS: expand_dims.prepare,
+    OpKind.FILL: fill.prepare,
+    OpKind.ZEROS_LIKE: zeros_like.prepare,
+    OpKind.SHAPE: shape.prepare_shape,
+    OpKind.BROADCAST_ARGS: shape.prepare_broadcast_args,
     OpKind.SPLIT: split.prepare,
     OpKind.SPLIT_V: split.prepare,
     OpKind.UNPACK: split.prepare,
