@@ -109,7 +109,8 @@ def test_broadcast_args_rejects_incompatible_shapes() -> None:
 
 def _shape_chain() -> bytes:
     """FILL with a constant value (folded) and with run-time values, ZEROS_LIKE as
-    a graph output (its kernel), SHAPE and BROADCAST_ARGS folded into ADDs."""
+    a graph output (its kernel), SHAPE -> BROADCAST_ARGS and BROADCAST_ARGS of
+    constants folded into ADDs."""
     mb = ModelBuilder()
     x = mb.tensor("x", (2, 3), DType.INT32)
     value = mb.tensor("value", (), DType.INT32)
@@ -129,13 +130,18 @@ def _shape_chain() -> bytes:
     shape = mb.tensor("shape", (2,), DType.INT32)
     mb.op("SHAPE", [x8], [shape], "ShapeOptions", OutType=2)
     dims = mb.tensor("broadcast_dims", (3,), DType.INT32)
-    mb.op("BROADCAST_ARGS", [_int32(mb, "left", [4, 1, 3]), _int32(mb, "right", [2, 1])], [dims])
+    mb.op("BROADCAST_ARGS", [_int32(mb, "left", [4, 1, 1]), shape], [dims])
     offsets = mb.tensor("offsets", (3,), DType.INT32)
     shape_sum = mb.tensor("shape_sum", (3,), DType.INT32)
     mb.op("ADD", [dims, offsets], [shape_sum], "AddOptions")
     shape_plus = mb.tensor("shape_plus", (2,), DType.INT32)
     mb.op("ADD", [shape, _int32(mb, "one", [1, 1])], [shape_plus], "AddOptions")
-    return mb.build([x, value, value8, x8, offsets], [filled, zeros, filled8, floor8, shape_sum, shape_plus])
+    constant_dims = mb.tensor("constant_dims", (3,), DType.INT32)
+    mb.op("BROADCAST_ARGS", [_int32(mb, "lhs", [2, 1, 3]), _int32(mb, "rhs", [4, 1])], [constant_dims])
+    constant_sum = mb.tensor("constant_sum", (3,), DType.INT32)
+    mb.op("ADD", [constant_dims, offsets], [constant_sum], "AddOptions")
+    outputs = [filled, zeros, filled8, floor8, shape_sum, shape_plus, constant_sum]
+    return mb.build([x, value, value8, x8, offsets], outputs)
 
 
 def test_shape_and_zeros_like_fold_without_constant_inputs() -> None:
@@ -163,8 +169,18 @@ def test_constant_fill_shape_and_broadcast_args_fold() -> None:
         OpKind.MAXIMUM,
         OpKind.ADD,
         OpKind.ADD,
+        OpKind.ADD,
     ]
 
 
 def test_shape_chain_is_bit_exact() -> None:
     assert_bit_exact(_shape_chain(), samples=10)
+
+
+def test_broadcast_args_of_run_time_values_is_a_named_limitation() -> None:
+    mb = ModelBuilder()
+    left = mb.tensor("left", (2,), DType.INT32)
+    out = mb.tensor("out", (2,), DType.INT32)
+    mb.op("BROADCAST_ARGS", [left, _int32(mb, "right", [1, 3])], [out])
+    with pytest.raises(OpError, match="computed from tensor values"):
+        _prepare(mb, [left], [out])

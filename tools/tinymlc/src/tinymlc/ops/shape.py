@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinymlc.ir import DType
+from tinymlc.ir import DType, OpKind
 from tinymlc.ops._common import (
     OpView,
     constant_int32_values,
@@ -30,20 +30,33 @@ def prepare_shape(view: OpView) -> ShapeValueParams:
     return ShapeValueParams(tuple(input_.shape))
 
 
+def _static_shape(view: OpView, index: int) -> tuple[int, ...]:
+    """A shape operand's values: a constant, or what a SHAPE or BROADCAST_ARGS before
+    it computes (known at compile time, as every shape is static)."""
+    operand = view.input(index)
+    if operand.is_constant:
+        return constant_int32_values(operand, f"shape {index}")
+    tensor_id = view.op.inputs[index]
+    producer = next((op for op in view.graph.operators if tensor_id in op.outputs), None)
+    require(
+        producer is not None and producer.kind in (OpKind.SHAPE, OpKind.BROADCAST_ARGS),
+        "shape operand computed from tensor values; only shapes known at compile time are supported",
+        "",
+        operand,
+    )
+    assert producer is not None
+    producer_view = OpView(view.graph, producer)
+    if producer.kind is OpKind.SHAPE:
+        return prepare_shape(producer_view).values
+    return prepare_broadcast_args(producer_view).values
+
+
 def prepare_broadcast_args(view: OpView) -> ShapeValueParams:
     require_arity(view, (2,))
     output = view.output()
     require_dtype(output, [DType.INT32], "output")
-    for operand in (view.input(0), view.input(1)):
-        # Static shapes make computed operands constant once SHAPE is folded.
-        require(
-            operand.is_constant,
-            "shape operand computed from tensor values; only shapes known at compile time are supported",
-            "",
-            operand,
-        )
-    left = constant_int32_values(view.input(0), "shape 0")
-    right = constant_int32_values(view.input(1), "shape 1")
+    left = _static_shape(view, 0)
+    right = _static_shape(view, 1)
     rank = max(len(left), len(right))
     left_padded = (1,) * (rank - len(left)) + left
     right_padded = (1,) * (rank - len(right)) + right
