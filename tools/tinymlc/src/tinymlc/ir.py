@@ -176,6 +176,7 @@ class OpKind(enum.Enum):
     ZEROS_LIKE = 93
     SHAPE = 77
     BROADCAST_ARGS = 145
+    REVERSE_V2 = 105
     OTHER = -1
 
 

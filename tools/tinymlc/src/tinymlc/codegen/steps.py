@@ -1059,6 +1059,7 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.BROADCAST_TO: _remap,
     OpKind.FILL: _remap,
     OpKind.ZEROS_LIKE: _remap,
+    OpKind.REVERSE_V2: _remap,
     OpKind.SHAPE: _compile_time_value,
     OpKind.BROADCAST_ARGS: _compile_time_value,
     OpKind.GATHER: _remap,

@@ -143,6 +143,7 @@ FOLDERS: dict[OpKind, _Folder] = {
     OpKind.RESIZE_NEAREST_NEIGHBOR: _remap,
     OpKind.BROADCAST_TO: _remap,
     OpKind.FILL: _remap,
+    OpKind.REVERSE_V2: _remap,
     OpKind.BROADCAST_ARGS: _shape_value,
     OpKind.GATHER: _remap,
     OpKind.GATHER_ND: _remap,
