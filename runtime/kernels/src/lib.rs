@@ -30,6 +30,7 @@ pub mod concatenation;
 pub mod conv;
 pub mod cumsum;
 pub mod depthwise_conv;
+pub mod dynamic_update_slice;
 pub mod elu;
 pub mod fully_connected;
 pub mod gelu;

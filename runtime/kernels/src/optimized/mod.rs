@@ -38,6 +38,7 @@ pub use crate::add_n;
 pub use crate::cast;
 pub use crate::comparisons;
 pub use crate::cumsum;
+pub use crate::dynamic_update_slice;
 pub use crate::elu;
 pub use crate::integer_binary;
 pub use crate::l2_normalization;

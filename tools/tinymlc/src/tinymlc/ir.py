@@ -177,6 +177,7 @@ class OpKind(enum.Enum):
     SHAPE = 77
     BROADCAST_ARGS = 145
     REVERSE_V2 = 105
+    DYNAMIC_UPDATE_SLICE = 151
     OTHER = -1
 
 

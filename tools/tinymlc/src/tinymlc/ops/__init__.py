@@ -29,6 +29,7 @@ from tinymlc.ops import (
     depth_to_space,
     depthwise_conv_2d,
     dequantize,
+    dynamic_update_slice,
     elu,
     expand_dims,
     fill,
@@ -113,6 +114,7 @@ PreparedParams: TypeAlias = (
     | MinMaxParams
     | gelu.GeluParams
     | shape.ShapeValueParams
+    | dynamic_update_slice.DynamicUpdateSliceParams
     | rsqrt.RsqrtParams
     | transpose_conv.TransposeConvParams
     | svdf.SvdfParams
@@ -200,6 +202,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SHAPE: shape.prepare_shape,
     OpKind.BROADCAST_ARGS: shape.prepare_broadcast_args,
     OpKind.REVERSE_V2: reverse_v2.prepare,
+    OpKind.DYNAMIC_UPDATE_SLICE: dynamic_update_slice.prepare,
     OpKind.SPLIT: split.prepare,
     OpKind.SPLIT_V: split.prepare,
     OpKind.UNPACK: split.prepare,
