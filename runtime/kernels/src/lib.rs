@@ -32,6 +32,7 @@ pub mod cumsum;
 pub mod depthwise_conv;
 pub mod dynamic_update_slice;
 pub mod elu;
+pub mod embedding_lookup;
 pub mod fully_connected;
 pub mod gelu;
 pub mod hard_swish;

@@ -8,7 +8,8 @@ import pytest
 
 from tests.codegen_support import assert_bit_exact
 from tests.model_builder import ModelBuilder
-from tinymlc.errors import OpError
+from tinymlc.codegen import compile_model, generate_crate
+from tinymlc.errors import CompileError, OpError
 from tinymlc.frontend import parse_model
 from tinymlc.ir import DType, OpKind
 from tinymlc.ops import prepare_operator
@@ -184,3 +185,12 @@ def test_broadcast_args_of_run_time_values_is_a_named_limitation() -> None:
     mb.op("BROADCAST_ARGS", [left, _int32(mb, "right", [1, 3])], [out])
     with pytest.raises(OpError, match="computed from tensor values"):
         _prepare(mb, [left], [out])
+
+
+def test_shape_writing_a_graph_output_is_a_named_limitation() -> None:
+    mb = ModelBuilder()
+    x = mb.tensor("x", (2, 3), DType.INT32)
+    shape = mb.tensor("shape", (2,), DType.INT32)
+    mb.op("SHAPE", [x], [shape], "ShapeOptions", OutType=2)
+    with pytest.raises(CompileError, match="known at compile time"):
+        generate_crate(compile_model(parse_model(mb.build([x], [shape]))), "model")

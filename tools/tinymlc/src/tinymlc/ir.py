@@ -178,6 +178,7 @@ class OpKind(enum.Enum):
     BROADCAST_ARGS = 145
     REVERSE_V2 = 105
     DYNAMIC_UPDATE_SLICE = 151
+    EMBEDDING_LOOKUP = 7
     OTHER = -1
 
 

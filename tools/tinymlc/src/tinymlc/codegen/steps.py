@@ -37,7 +37,6 @@ from tinymlc.ops.concatenation import ConcatenationParams
 from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
 from tinymlc.ops.dequantize import DequantizeParams
-from tinymlc.ops.dynamic_update_slice import DynamicUpdateSliceParams
 from tinymlc.ops.fully_connected import FullyConnectedParams
 from tinymlc.ops.gelu import GeluParams
 from tinymlc.ops.hard_swish import HardSwishParams
@@ -884,28 +883,6 @@ def _remap(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
-def _dynamic_update_slice(b: StepBuilder, params: PreparedParams) -> None:
-    assert isinstance(params, DynamicUpdateSliceParams)
-    b.call(
-        "dynamic_update_slice::dynamic_update_slice",
-        b.input(0),
-        b.shape("operand_shape", params.operand_shape),
-        b.input(1),
-        b.shape("update_shape", params.update_shape),
-        b.input(2),
-        b.output(),
-        _output_range(b, params.operand_shape),
-    )
-
-
-def _compile_time_value(b: StepBuilder, _params: PreparedParams) -> None:
-    # Constant folding replaces these everywhere except on a graph output.
-    raise CompileError(
-        f"{b.op.opcode_name} writes a graph output; its value is known at compile time: "
-        "drop it from the model's outputs"
-    )
-
-
 def _extreme(maximum: bool) -> str:
     return "kernels::reduce::Extreme::Max" if maximum else "kernels::reduce::Extreme::Min"
 
@@ -1075,9 +1052,6 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.FILL: _remap,
     OpKind.ZEROS_LIKE: _remap,
     OpKind.REVERSE_V2: _remap,
-    OpKind.DYNAMIC_UPDATE_SLICE: _dynamic_update_slice,
-    OpKind.SHAPE: _compile_time_value,
-    OpKind.BROADCAST_ARGS: _compile_time_value,
     OpKind.GATHER: _remap,
     OpKind.GATHER_ND: _remap,
     OpKind.PACK: _concatenation,
@@ -1149,8 +1123,10 @@ def constant_item(tensor_id: int, tensor: Tensor) -> str:
 
 # Emitters of further operator families live in their own modules (this one's size);
 # imported last, as they build on the helpers above.
+from tinymlc.codegen.steps_data import DATA_EMITTERS  # noqa: E402
 from tinymlc.codegen.steps_math import MATH_EMITTERS  # noqa: E402
 from tinymlc.codegen.steps_recurrent import RECURRENT_EMITTERS  # noqa: E402
 
 EMITTERS.update(MATH_EMITTERS)
 EMITTERS.update(RECURRENT_EMITTERS)
+EMITTERS.update(DATA_EMITTERS)

@@ -31,6 +31,7 @@ from tinymlc.ops import (
     dequantize,
     dynamic_update_slice,
     elu,
+    embedding_lookup,
     expand_dims,
     fill,
     fully_connected,
@@ -115,6 +116,7 @@ PreparedParams: TypeAlias = (
     | gelu.GeluParams
     | shape.ShapeValueParams
     | dynamic_update_slice.DynamicUpdateSliceParams
+    | embedding_lookup.EmbeddingLookupParams
     | rsqrt.RsqrtParams
     | transpose_conv.TransposeConvParams
     | svdf.SvdfParams
@@ -203,6 +205,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.BROADCAST_ARGS: shape.prepare_broadcast_args,
     OpKind.REVERSE_V2: reverse_v2.prepare,
     OpKind.DYNAMIC_UPDATE_SLICE: dynamic_update_slice.prepare,
+    OpKind.EMBEDDING_LOOKUP: embedding_lookup.prepare,
     OpKind.SPLIT: split.prepare,
     OpKind.SPLIT_V: split.prepare,
     OpKind.UNPACK: split.prepare,
