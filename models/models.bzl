@@ -180,6 +180,8 @@ CHECKED_MODELS = [
     "op_resize_nearest_neighbor_align_corners",
     "op_resize_nearest_neighbor_half_pixel",
     "op_resize_nearest_neighbor_legacy",
+    "op_reverse_v2_axes_2_3",
+    "op_reverse_v2_axis1",
     "op_rsqrt",
     "op_select_v2_broadcast",
     "op_slice_2d",

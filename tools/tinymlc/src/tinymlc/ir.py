@@ -172,6 +172,13 @@ class OpKind(enum.Enum):
     REDUCE_MIN = 89
     SUM = 74
     EXPAND_DIMS = 70
+    FILL = 94
+    ZEROS_LIKE = 93
+    SHAPE = 77
+    BROADCAST_ARGS = 145
+    REVERSE_V2 = 105
+    DYNAMIC_UPDATE_SLICE = 151
+    EMBEDDING_LOOKUP = 7
     OTHER = -1
 
 

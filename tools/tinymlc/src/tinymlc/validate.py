@@ -110,6 +110,7 @@ _RAW_VALUE_KINDS: dict[OpKind, int] = {
     OpKind.MIRROR_PAD: 1,
     OpKind.RESIZE_NEAREST_NEIGHBOR: 1,
     OpKind.BROADCAST_TO: 1,
+    OpKind.REVERSE_V2: 1,
     OpKind.GATHER: 1,
     OpKind.GATHER_ND: 1,
     OpKind.RESIZE_BILINEAR: 1,

@@ -873,7 +873,7 @@ def _remap(b: StepBuilder, params: PreparedParams) -> None:
     )
     b.call(
         "remap::remap",
-        b.input(0),
+        b.input(params.data_input),
         b.shape("input_shape", params.input_shape),
         b.shape("output_shape", params.output_shape),
         f"&{table}",
@@ -1049,6 +1049,9 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.MIRROR_PAD: _remap,
     OpKind.RESIZE_NEAREST_NEIGHBOR: _remap,
     OpKind.BROADCAST_TO: _remap,
+    OpKind.FILL: _remap,
+    OpKind.ZEROS_LIKE: _remap,
+    OpKind.REVERSE_V2: _remap,
     OpKind.GATHER: _remap,
     OpKind.GATHER_ND: _remap,
     OpKind.PACK: _concatenation,
@@ -1122,8 +1125,10 @@ def constant_item(tensor_id: int, tensor: Tensor) -> str:
 
 # Emitters of further operator families live in their own modules (this one's size);
 # imported last, as they build on the helpers above.
+from tinymlc.codegen.steps_data import DATA_EMITTERS  # noqa: E402
 from tinymlc.codegen.steps_math import MATH_EMITTERS  # noqa: E402
 from tinymlc.codegen.steps_recurrent import RECURRENT_EMITTERS  # noqa: E402
 
 EMITTERS.update(MATH_EMITTERS)
 EMITTERS.update(RECURRENT_EMITTERS)
+EMITTERS.update(DATA_EMITTERS)

@@ -29,8 +29,11 @@ from tinymlc.ops import (
     depth_to_space,
     depthwise_conv_2d,
     dequantize,
+    dynamic_update_slice,
     elu,
+    embedding_lookup,
     expand_dims,
+    fill,
     fully_connected,
     gather,
     gather_nd,
@@ -59,8 +62,10 @@ from tinymlc.ops import (
     resize_bilinear,
     resize_nearest_neighbor,
     resource_variable,
+    reverse_v2,
     rsqrt,
     select_v2,
+    shape,
     slice,
     softmax,
     space_to_batch_nd,
@@ -75,6 +80,7 @@ from tinymlc.ops import (
     tanh,
     transpose,
     transpose_conv,
+    zeros_like,
 )
 from tinymlc.ops._binary import ArithmeticParams
 from tinymlc.ops._common import OpView
@@ -108,6 +114,9 @@ PreparedParams: TypeAlias = (
     | batch_matmul.BatchMatMulParams
     | MinMaxParams
     | gelu.GeluParams
+    | shape.ShapeValueParams
+    | dynamic_update_slice.DynamicUpdateSliceParams
+    | embedding_lookup.EmbeddingLookupParams
     | rsqrt.RsqrtParams
     | transpose_conv.TransposeConvParams
     | svdf.SvdfParams
@@ -190,6 +199,13 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.CUMSUM: cumsum.prepare,
     OpKind.SLICE: slice.prepare,
     OpKind.EXPAND_DIMS: expand_dims.prepare,
+    OpKind.FILL: fill.prepare,
+    OpKind.ZEROS_LIKE: zeros_like.prepare,
+    OpKind.SHAPE: shape.prepare_shape,
+    OpKind.BROADCAST_ARGS: shape.prepare_broadcast_args,
+    OpKind.REVERSE_V2: reverse_v2.prepare,
+    OpKind.DYNAMIC_UPDATE_SLICE: dynamic_update_slice.prepare,
+    OpKind.EMBEDDING_LOOKUP: embedding_lookup.prepare,
     OpKind.SPLIT: split.prepare,
     OpKind.SPLIT_V: split.prepare,
     OpKind.UNPACK: split.prepare,

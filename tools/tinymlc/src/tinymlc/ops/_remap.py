@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -34,6 +35,8 @@ class RemapParams:
     """For every output axis and index, its term for each input coordinate."""
     pad_value: int
     """Written where a summed coordinate leaves its input axis."""
+    data_input: ClassVar[int] = 0
+    """The operator input the kernel reads."""
 
 
 def remap_params(

@@ -26,6 +26,7 @@ from tinymlc.ops.dequantize import DequantizeParams
 from tinymlc.ops.pad import PadParams
 from tinymlc.ops.quantize import QuantizeParams
 from tinymlc.ops.reduce_extreme import ReduceExtremeParams
+from tinymlc.ops.shape import ShapeValueParams
 from tinymlc.ops.strided_slice import StridedSliceParams
 from tinymlc.ops.transpose import TransposeParams
 from tinymlc.passes._rewrite import without_operators
@@ -41,6 +42,15 @@ def _reshape(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _A
 def _remap(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
     assert isinstance(params, RemapParams)
     return apply_remap(params, inputs[0])
+
+
+def _shape_value(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
+    assert isinstance(params, ShapeValueParams)
+    return np.array(params.values, dtype=np.int32)
+
+
+def _zeros(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
+    return np.zeros(output.shape, dtype=np.int32)
 
 
 def _reduce_extreme(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
@@ -132,6 +142,9 @@ FOLDERS: dict[OpKind, _Folder] = {
     OpKind.MIRROR_PAD: _remap,
     OpKind.RESIZE_NEAREST_NEIGHBOR: _remap,
     OpKind.BROADCAST_TO: _remap,
+    OpKind.FILL: _remap,
+    OpKind.REVERSE_V2: _remap,
+    OpKind.BROADCAST_ARGS: _shape_value,
     OpKind.GATHER: _remap,
     OpKind.GATHER_ND: _remap,
     OpKind.PACK: _pack,
@@ -145,26 +158,34 @@ FOLDERS: dict[OpKind, _Folder] = {
     OpKind.DEQUANTIZE: _dequantize,
 }
 
+# Operators whose output depends only on input shapes: folded even when their
+# inputs are computed at run time.
+SHAPE_FOLDERS: dict[OpKind, _Folder] = {
+    OpKind.SHAPE: _shape_value,
+    OpKind.ZEROS_LIKE: _zeros,
+}
+
 
 def fold_constants(graph: Graph) -> Graph:
     """Fold every foldable operator whose inputs are constant (transitively)."""
     tensors = list(graph.tensors)
     folded: set[int] = set()
     for index, op in enumerate(graph.operators):
-        folder = FOLDERS.get(op.kind)
+        shape_folder = SHAPE_FOLDERS.get(op.kind)
+        folder = shape_folder or FOLDERS.get(op.kind)
         inputs = [t for t in op.inputs if t != NO_TENSOR]
         if (
             folder is None
             or len(op.outputs) != 1
             or op.outputs[0] in graph.outputs
-            or not all(tensors[t].is_constant for t in inputs)
+            or (shape_folder is None and not all(tensors[t].is_constant for t in inputs))
         ):
             continue
         current = replace(graph, tensors=tuple(tensors))
         try:
             params = prepare_operator(current, index)
             output = tensors[op.outputs[0]]
-            data_inputs = op.inputs[: _data_inputs(op.kind, len(inputs))]
+            data_inputs = [] if shape_folder else _data_inputs(op.kind, op.inputs, params)
             values = folder(params, [_data(tensors[t]) for t in data_inputs], output)
         except OpError:
             continue  # leave it for the validator to report
@@ -180,8 +201,10 @@ def _data(tensor: Tensor) -> _Array:
     return tensor.data
 
 
-def _data_inputs(kind: OpKind, count: int) -> int:
-    """How many leading inputs carry data (the rest are shape/index operands)."""
+def _data_inputs(kind: OpKind, inputs: tuple[int, ...], params: PreparedParams) -> tuple[int, ...]:
+    """The inputs carrying data (the rest are shape/index operands)."""
     if kind in (OpKind.CONCATENATION, OpKind.MAXIMUM, OpKind.MINIMUM, OpKind.PACK):
-        return count
-    return 1
+        return tuple(t for t in inputs if t != NO_TENSOR)
+    if isinstance(params, RemapParams):
+        return (inputs[params.data_input],)
+    return inputs[:1]
