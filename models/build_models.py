@@ -113,6 +113,8 @@ class ModelSpec:
     flatbuffer: Callable[[np.random.Generator], bytes] | None = None
     # 16x8 quantization: int16 activations (symmetric), int8 weights, int64 bias.
     int16_activations: bool = False
+    # Only TFLM has the model's operators (its signal library): TFLM is the reference.
+    tflm_only: bool = False
 
 
 def model_seed(name: str) -> int:
@@ -661,7 +663,9 @@ def quantize_for_input(value: np.ndarray, tensor: inspect.TensorInfo) -> np.ndar
     if tensor.dtype not in INTEGER_RANGES:
         return value.astype(np.float32)
     low, high, dtype = INTEGER_RANGES[tensor.dtype]
-    quantized = np.round(value / tensor.scales[0]) + tensor.zero_points[0]
+    # Unquantized integer inputs (the signal operators' raw audio) have scale 1.
+    scale, zero_point = (tensor.scales[0], tensor.zero_points[0]) if tensor.scales else (1.0, 0)
+    quantized = np.round(value / scale) + zero_point
     return np.clip(quantized, low, high).astype(dtype)
 
 
@@ -703,7 +707,12 @@ def check_runtime(spec: ModelSpec, graph: Graph, model_bytes: bytes,
                          for i, t in zip(graph.inputs, summary.inputs)]
                         for _ in range(TFLM_RANDOM_INPUTS)]
     input_sets = uniform_inputs + realistic_inputs
-    reference_runs = [run_tflite_reference(model_bytes, inputs) for inputs in input_sets]
+    if spec.tflm_only:
+        tflm_arena = ARENA_PROBE.minimal_arena(model_bytes)
+        reference_runs = [(run_tflm(model_bytes, inputs, tflm_arena, len(summary.outputs)), {})
+                          for inputs in input_sets]
+    else:
+        reference_runs = [run_tflite_reference(model_bytes, inputs) for inputs in input_sets]
     reference = [outputs for outputs, _ in reference_runs]
     constant_activations, worst_clipped = activation_stats(
         [activations for _, activations in reference_runs[len(uniform_inputs):]])
@@ -1075,9 +1084,10 @@ def error_models() -> list[ModelSpec]:
 def all_models() -> list[ModelSpec]:
     import build_stateful  # noqa: PLC0415 -- it imports this module
     from build_i16_elementwise import i16_elementwise_models  # imports this module's helpers
+    from build_signal import signal_models  # noqa: PLC0415 -- it imports this module
     models = (app_models() + conv_models() + dense_and_pool_models() + activation_models()
               + binary_models() + shape_models() + quantization_models() + error_models()
-              + build_stateful.stateful_models() + i16_elementwise_models())
+              + build_stateful.stateful_models() + i16_elementwise_models() + signal_models())
     names = [m.name for m in models]
     assert len(names) == len(set(names)), "duplicate model names"
     return models

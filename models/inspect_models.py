@@ -35,6 +35,7 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "STRIDED_SLICE", "TRANSPOSE", "BATCH_MATMUL", "MAXIMUM", "MINIMUM",
     "GELU", "RSQRT", "SQUARED_DIFFERENCE", "SVDF",
     "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "CALL_ONCE",
+    "CUSTOM(SignalWindow)", "CUSTOM(SignalEnergy)", "CUSTOM(SignalFilterBankLog)",
 })
 
 

@@ -26,6 +26,7 @@ pub mod strided_slice;
 pub mod transpose;
 
 pub use crate::sigmoid16;
+pub use crate::signal;
 pub use crate::{
     activations, fully_connected, gelu, hard_swish, logistic, mean, quantize, reshape, rsqrt,
     softmax, svdf, tanh,

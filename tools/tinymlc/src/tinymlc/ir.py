@@ -129,7 +129,19 @@ class OpKind(enum.Enum):
     READ_VARIABLE = 143
     ASSIGN_VARIABLE = 144
     GELU = 150
+    # TFLM's signal library: custom operators, values outside the builtin codes.
+    SIGNAL_WINDOW = -100
+    SIGNAL_ENERGY = -101
+    SIGNAL_FILTER_BANK_LOG = -102
     OTHER = -1
+
+
+SIGNAL_CUSTOM_KINDS: dict[str, OpKind] = {
+    "SignalWindow": OpKind.SIGNAL_WINDOW,
+    "SignalEnergy": OpKind.SIGNAL_ENERGY,
+    "SignalFilterBankLog": OpKind.SIGNAL_FILTER_BANK_LOG,
+}
+"""Custom operator name (as TFLM's op resolver registers it) -> kind."""
 
 
 class Activation(enum.Enum):
@@ -273,8 +285,17 @@ class SvdfAttrs:
     asymmetric_quantize_inputs: bool
 
 
+@dataclass(frozen=True)
+class CustomOptionsAttrs:
+    """A custom operator's flexbuffer options as TFLM's `FlexbufferWrapper` reads them:
+    the map's values in key order (flexbuffer maps are sorted by key), read by index."""
+
+    values: tuple[int | float | bool | tuple[int, ...], ...]
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
+    | CustomOptionsAttrs
     | Conv2DAttrs
     | DepthwiseConv2DAttrs
     | FullyConnectedAttrs

@@ -17,10 +17,13 @@ _RUST_TYPES: dict[DType, tuple[str, str]] = {
     DType.INT32: ("i32", "Int32"),
     DType.FLOAT32: ("f32", "Float32"),
 }
+# Types only signal operators' intermediate tensors have: arena-only, never model I/O.
+_ARENA_ONLY_TYPES: dict[DType, str] = {DType.UINT32: "u32"}
 
 
 def element_type(dtype: DType) -> str:
-    return _rust_type(dtype)[0]
+    arena_only = _ARENA_ONLY_TYPES.get(dtype)
+    return arena_only if arena_only is not None else _rust_type(dtype)[0]
 
 
 def dtype_variant(dtype: DType) -> str:

@@ -52,6 +52,9 @@ from tinymlc.ops._min_max import MinMaxParams
 from tinymlc.ops._pooling import Pool2DParams
 from tinymlc.ops._sigmoid16 import Int16SigmoidParams
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
+from tinymlc.ops.signal import energy as signal_energy
+from tinymlc.ops.signal import filter_bank_log as signal_filter_bank_log
+from tinymlc.ops.signal import window as signal_window
 
 PreparedParams: TypeAlias = (
     conv_2d.Conv2DParams
@@ -80,6 +83,9 @@ PreparedParams: TypeAlias = (
     | rsqrt.RsqrtParams
     | svdf.SvdfParams
     | Int16SigmoidParams
+    | signal_window.SignalWindowParams
+    | signal_energy.SignalEnergyParams
+    | signal_filter_bank_log.SignalFilterBankLogParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -119,6 +125,9 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SVDF: svdf.prepare,
     OpKind.TANH: tanh.prepare,
     OpKind.TRANSPOSE: transpose.prepare,
+    OpKind.SIGNAL_WINDOW: signal_window.prepare,
+    OpKind.SIGNAL_ENERGY: signal_energy.prepare,
+    OpKind.SIGNAL_FILTER_BANK_LOG: signal_filter_bank_log.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)

@@ -1,0 +1,100 @@
+"""Micro-models of TFLM's signal library (the audio front end's custom operators).
+
+No converter emits these operators, so the flatbuffers are written directly: each
+operator is a custom operator named as TFLM's op resolver registers it
+("SignalWindow", ...) whose options are a flexbuffer map, the form TFLM's Init reads
+(values in key order). Inputs are seeded int16 audio frames and spectra.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from flatbuffers import flexbuffers
+from tensorflow.lite.python import schema_py_generated as schema
+
+from build_models import Graph, GraphInput, ModelSpec
+from build_stateful import _Writer
+from inspect_models import ModelExpectations, OpExpectation
+
+
+def int16_sampler(shape: tuple[int, ...], amplitude: int = 32767) -> Callable[[np.random.Generator], np.ndarray]:
+    return lambda rng: rng.integers(-amplitude, amplitude + 1, shape).astype(np.int16)
+
+
+class _SignalWriter(_Writer):
+    def tensor_int(self, name: str, shape: tuple[int, ...], dtype: int,
+                   data: np.ndarray | None = None) -> int:
+        """An unquantized integer tensor (the signal operators read raw values)."""
+        index = self.tensor(name, shape, dtype, 1.0, data=data)
+        self.graph.tensors[index].quantization = None
+        return index
+
+    def custom(self, name: str, inputs: list[int], outputs: list[int], options: dict[str, int]) -> None:
+        names = [c.customCode for c in self.model.operatorCodes]
+        if name not in names:
+            opcode = schema.OperatorCodeT()
+            opcode.builtinCode = opcode.deprecatedBuiltinCode = schema.BuiltinOperator.CUSTOM
+            opcode.customCode, opcode.version = name, 1
+            self.model.operatorCodes.append(opcode)
+            names.append(name)
+        op = schema.OperatorT()
+        op.opcodeIndex, op.inputs, op.outputs = names.index(name), inputs, outputs
+        op.customOptions = list(flexbuffers.Dumps(options))
+        op.customOptionsFormat = schema.CustomOptionsFormat.FLEXBUFFERS
+        self.graph.operators.append(op)
+
+
+def hann_weights(length: int, bits: int) -> np.ndarray:
+    """A Hann window in Q`bits`, as the micro-speech front end configures one."""
+    n = np.arange(length)
+    return np.round((0.5 - 0.5 * np.cos(2 * np.pi * (n + 0.5) / length)) * (1 << bits)).astype(np.int16)
+
+
+def window_model(frames: int, length: int, shift: int) -> bytes:
+    writer = _SignalWriter()
+    audio = writer.tensor_int("audio", (frames, length), schema.TensorType.INT16)
+    weights = writer.tensor_int("window", (length,), schema.TensorType.INT16, hann_weights(length, shift))
+    out = writer.tensor_int("windowed", (frames, length), schema.TensorType.INT16)
+    writer.custom("SignalWindow", [audio, weights], [out], {"shift": shift})
+    return writer.finish([audio], [out])
+
+
+def energy_log_model(bins: int, start: int, end: int, scale: int, correction: int) -> bytes:
+    """SignalEnergy of an int16 spectrum, then SignalFilterBankLog of the energies."""
+    writer = _SignalWriter()
+    spectrum = writer.tensor_int("spectrum", (2 * bins,), schema.TensorType.INT16)
+    energy = writer.tensor_int("energy", (bins,), schema.TensorType.UINT32)
+    log = writer.tensor_int("log_energy", (bins,), schema.TensorType.INT16)
+    writer.custom("SignalEnergy", [spectrum], [energy], {"start_index": start, "end_index": end})
+    writer.custom("SignalFilterBankLog", [energy], [log],
+                  {"output_scale": scale, "input_correction_bits": correction})
+    return writer.finish([spectrum], [log])
+
+
+def signal_spec(name: str, description: str, ops: tuple[str, ...], shape: tuple[int, ...],
+                amplitude: int, flatbuffer: Callable[[], bytes]) -> ModelSpec:
+    build: Callable[[np.random.Generator], Graph] = lambda _rng: Graph(
+        forward=lambda x: x, inputs=[GraphInput(shape, int16_sampler(shape, amplitude))])
+    return ModelSpec(
+        name, description, build,
+        ModelExpectations(required_ops=tuple(OpExpectation(f"CUSTOM({op})") for op in ops),
+                          only_required_ops=True, input_dtype="INT16", output_dtype="INT16"),
+        flatbuffer=lambda _rng: flatbuffer(), tflm_only=True)
+
+
+def signal_models() -> list[ModelSpec]:
+    return [
+        signal_spec("op_signal_window", "SignalWindow: 3 frames of 64 int16 samples, Q14 Hann window",
+                    ("SignalWindow",), (3, 64), 32767, lambda: window_model(3, 64, 14)),
+        signal_spec("op_signal_window_saturating", "SignalWindow with shift 0: products saturate to int16",
+                    ("SignalWindow",), (1, 32), 32767, lambda: window_model(1, 32, 0)),
+        signal_spec("op_signal_energy_log", "SignalEnergy of 33 bins, then SignalFilterBankLog "
+                    "(output_scale 1600, 3 correction bits)", ("SignalEnergy", "SignalFilterBankLog"),
+                    (66,), 32767, lambda: energy_log_model(33, 0, 33, 1600, 3)),
+        signal_spec("op_signal_energy_log_small", "SignalEnergy and SignalFilterBankLog of a quiet "
+                    "spectrum (values 0..3: the log's 0 and 1 cases), output_scale 65536",
+                    ("SignalEnergy", "SignalFilterBankLog"), (16,), 3,
+                    lambda: energy_log_model(8, 0, 8, 65536, 0)),
+    ]

@@ -1,0 +1,58 @@
+"""Emitters of TFLM's signal-library operators (`tinyml_kernels::signal`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tinymlc.ir import OpKind
+from tinymlc.ops.signal.energy import SignalEnergyParams
+from tinymlc.ops.signal.filter_bank_log import SignalFilterBankLogParams
+from tinymlc.ops.signal.window import SignalWindowParams
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tinymlc.codegen.steps import StepBuilder
+    from tinymlc.ops import PreparedParams
+
+
+def _window(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, SignalWindowParams)
+    b.call(
+        "signal::window::window",
+        b.input(0),
+        b.input(1),
+        str(params.shift),
+        b.output(),
+        b.range(params.elements),
+    )
+
+
+def _energy(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, SignalEnergyParams)
+    bins = params.end_index - params.start_index
+    b.step.body.append(
+        f"let bins = SplitRange::new(part.rows.start + {params.start_index}, "
+        f"part.rows.end + {params.start_index});"
+    )
+    b.range(bins, "bins")
+    b.call("signal::energy::energy", b.input(0), b.output(), "bins")
+
+
+def _filter_bank_log(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, SignalFilterBankLogParams)
+    b.call(
+        "signal::filter_bank_log::filter_bank_log",
+        b.input(0),
+        str(params.output_scale),
+        str(params.correction_bits),
+        b.output(),
+        b.range(params.channels, "channels"),
+    )
+
+
+SIGNAL_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
+    OpKind.SIGNAL_WINDOW: _window,
+    OpKind.SIGNAL_ENERGY: _energy,
+    OpKind.SIGNAL_FILTER_BANK_LOG: _filter_bank_log,
+}
