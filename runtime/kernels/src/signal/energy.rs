@@ -14,7 +14,11 @@ use crate::split::SplitRange;
 /// wraps to `2^31`, which is exactly the unsigned result.
 pub fn energy(spectrum: &[i16], output: &mut [u32], range: SplitRange) -> KernelResult {
     range.check_within(output.len())?;
-    if range.end.checked_mul(2).is_none_or(|needed| needed > spectrum.len()) {
+    if range
+        .end
+        .checked_mul(2)
+        .is_none_or(|needed| needed > spectrum.len())
+    {
         return Err(KernelError::ShapeMismatch);
     }
     for i in range.indices() {
@@ -36,7 +40,12 @@ mod tests {
     #[test]
     fn squares_only_the_range() {
         let mut out = [7u32; 3];
-        energy(&[3, 4, -32768, -32768, 1, 1], &mut out, SplitRange::new(0, 2)).unwrap();
+        energy(
+            &[3, 4, -32768, -32768, 1, 1],
+            &mut out,
+            SplitRange::new(0, 2),
+        )
+        .unwrap();
         assert_eq!(out, [25, 1 << 31, 7]);
     }
 

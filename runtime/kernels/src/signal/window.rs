@@ -23,9 +23,11 @@ pub fn window(
     }
     range.check_within(output.len())?;
     for i in range.indices() {
-        let (Some(&x), Some(&w), Some(out)) =
-            (input.get(i), weights.get(i % weights.len()), output.get_mut(i))
-        else {
+        let (Some(&x), Some(&w), Some(out)) = (
+            input.get(i),
+            weights.get(i % weights.len()),
+            output.get_mut(i),
+        ) else {
             return Err(KernelError::RangeOutOfBounds);
         };
         // |x * w| <= 2^30: the product fits in i32, as in TFLM.
@@ -42,9 +44,23 @@ mod tests {
     #[test]
     fn weights_repeat_per_frame_and_saturate() {
         let mut out = [0i16; 4];
-        window(&[100, -100, 32767, -32768], &[16384, 8192], 14, &mut out, SplitRange::full(4)).unwrap();
+        window(
+            &[100, -100, 32767, -32768],
+            &[16384, 8192],
+            14,
+            &mut out,
+            SplitRange::full(4),
+        )
+        .unwrap();
         assert_eq!(out, [100, -50, 32767, -16384]);
-        window(&[32767, -32768], &[32767, 32767], 0, &mut out[..2], SplitRange::full(2)).unwrap();
+        window(
+            &[32767, -32768],
+            &[32767, 32767],
+            0,
+            &mut out[..2],
+            SplitRange::full(2),
+        )
+        .unwrap();
         assert_eq!(out[..2], [i16::MAX, i16::MIN]);
     }
 
@@ -59,9 +75,18 @@ mod tests {
     fn rejects_bad_parameters() {
         let mut out = [0i16; 3];
         let r = SplitRange::full(3);
-        assert_eq!(window(&[1, 2, 3], &[1, 1], 0, &mut out, r), Err(KernelError::InvalidParameter));
-        assert_eq!(window(&[1, 2, 3], &[1], 32, &mut out, r), Err(KernelError::InvalidParameter));
-        assert_eq!(window(&[1, 2, 3], &[], 0, &mut out, r), Err(KernelError::InvalidParameter));
+        assert_eq!(
+            window(&[1, 2, 3], &[1, 1], 0, &mut out, r),
+            Err(KernelError::InvalidParameter)
+        );
+        assert_eq!(
+            window(&[1, 2, 3], &[1], 32, &mut out, r),
+            Err(KernelError::InvalidParameter)
+        );
+        assert_eq!(
+            window(&[1, 2, 3], &[], 0, &mut out, r),
+            Err(KernelError::InvalidParameter)
+        );
         assert_eq!(
             window(&[1, 2, 3], &[1], 0, &mut out, SplitRange::new(0, 4)),
             Err(KernelError::RangeOutOfBounds)

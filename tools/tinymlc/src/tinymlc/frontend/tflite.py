@@ -24,10 +24,10 @@ from tflite.utils import BUILTIN_OPCODE2NAME
 from tinymlc.errors import CompileError
 from tinymlc.ir import (
     NO_TENSOR,
+    SIGNAL_CUSTOM_KINDS,
     Activation,
     BatchMatMulAttrs,
     CallOnceAttrs,
-    SIGNAL_CUSTOM_KINDS,
     ConcatenationAttrs,
     Conv2DAttrs,
     CustomOptionsAttrs,

@@ -1,0 +1,47 @@
+"""TFLM's signal library: options decoded from the flexbuffer map, and the generated
+code bit-exact with TFLM on the zoo's signal micro-models (models/build_signal.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.codegen_support import assert_bit_exact
+from tests.tflm import prepared
+from tinymlc.ops.signal.energy import SignalEnergyParams
+from tinymlc.ops.signal.filter_bank_log import SignalFilterBankLogParams
+from tinymlc.ops.signal.window import SignalWindowParams
+
+MODELS = Path(__file__).absolute().parents[3] / "models"
+SIGNAL_MODELS = (
+    "op_signal_window",
+    "op_signal_window_saturating",
+    "op_signal_energy_log",
+    "op_signal_energy_log_small",
+)
+
+
+def model_bytes(name: str) -> bytes:
+    path = MODELS / f"{name}.tflite"
+    if not path.is_file():
+        pytest.skip(f"{path} is not in this checkout")
+    return path.read_bytes()
+
+
+def test_window_options() -> None:
+    _, params = prepared(model_bytes("op_signal_window"))
+    assert params == SignalWindowParams(shift=14, elements=3 * 64)
+
+
+def test_energy_and_log_options_in_key_order() -> None:
+    data = model_bytes("op_signal_energy_log")
+    _, energy = prepared(data, 0)
+    _, log = prepared(data, 1)
+    assert energy == SignalEnergyParams(start_index=0, end_index=33)
+    assert log == SignalFilterBankLogParams(channels=33, output_scale=1600, correction_bits=3)
+
+
+@pytest.mark.parametrize("name", SIGNAL_MODELS)
+def test_generated_code_matches_tflm(name: str) -> None:
+    assert_bit_exact(model_bytes(name), samples=20)
