@@ -73,6 +73,56 @@ def energy_log_model(bins: int, start: int, end: int, scale: int, correction: in
     return writer.finish([spectrum], [log])
 
 
+def filter_bank_tables(bins: int, channels: int, weight_bits: int = 12) -> list[np.ndarray]:
+    """weights, unweights, channel_frequency_starts, channel_weight_starts, channel_widths
+    of `channels` triangular filters over bins 1..bins-1 (plus TFLM's leading scratch
+    channel): each bin of band i weighs w into channel i and 1 - w into channel i + 1."""
+    edges = np.round(np.linspace(1, bins - 1, channels + 2)).astype(np.int64)
+    one = 1 << weight_bits
+    weights, unweights, starts, weight_starts, widths = [], [], [], [], []
+    for band in range(channels + 1):
+        low, high = int(edges[band]), int(edges[band + 1])
+        starts.append(low)
+        weight_starts.append(len(weights))
+        widths.append(high - low)
+        for b in range(low, high):
+            w = round(one * (b - low + 0.5) / (high - low))
+            weights.append(w)
+            unweights.append(one - w)
+    return [np.array(t, np.int16) for t in (weights, unweights, starts, weight_starts, widths)]
+
+
+def gain_lut(rng: np.random.Generator) -> np.ndarray:
+    """A PCAN gain table: 125 seeded coefficients (3 per bit position of the noise
+    estimate, after the entries for estimates 0, 1 and 2)."""
+    return rng.integers(-2000, 8000, 125).astype(np.int16)
+
+
+def front_end_model(bins: int, channels: int) -> bytes:
+    """Energy -> filter bank -> square root -> PCAN (the channels as their own noise
+    estimate) -> log: the integer stages of micro-speech's audio preprocessor."""
+    rng = np.random.default_rng(11)
+    writer = _SignalWriter()
+    u32, u64, i16 = schema.TensorType.UINT32, schema.TensorType.UINT64, schema.TensorType.INT16
+    spectrum = writer.tensor_int("spectrum", (2 * bins,), i16)
+    energy = writer.tensor_int("energy", (bins,), u32)
+    writer.custom("SignalEnergy", [spectrum], [energy], {"start_index": 0, "end_index": bins})
+    names = ("weights", "unweights", "channel_frequency_starts", "channel_weight_starts", "channel_widths")
+    tables = [writer.tensor_int(f"filter_bank/{n}", t.shape, i16, t)
+              for n, t in zip(names, filter_bank_tables(bins, channels))]
+    filtered = writer.tensor_int("filter_bank", (channels,), u64)
+    writer.custom("SignalFilterBank", [energy, *tables], [filtered], {"num_channels": channels})
+    scale_bits = writer.tensor_int("scale_bits", (), schema.TensorType.INT32, np.array(7, np.int32))
+    root = writer.tensor_int("square_root", (channels,), u32)
+    writer.custom("SignalFilterBankSquareRoot", [filtered, scale_bits], [root], {})
+    lut = writer.tensor_int("pcan/gain_lut", (125,), i16, gain_lut(rng))
+    normalized = writer.tensor_int("pcan", (channels,), u32)
+    writer.custom("SignalPCAN", [root, root, lut], [normalized], {"snr_shift": 6})
+    log = writer.tensor_int("features", (channels,), i16)
+    writer.custom("SignalFilterBankLog", [normalized], [log], {"output_scale": 1600, "input_correction_bits": 3})
+    return writer.finish([spectrum], [log])
+
+
 def signal_spec(name: str, description: str, ops: tuple[str, ...], shape: tuple[int, ...],
                 amplitude: int, flatbuffer: Callable[[], bytes]) -> ModelSpec:
     build: Callable[[np.random.Generator], Graph] = lambda _rng: Graph(
@@ -97,4 +147,9 @@ def signal_models() -> list[ModelSpec]:
                     "spectrum (values 0..3: the log's 0 and 1 cases), output_scale 65536",
                     ("SignalEnergy", "SignalFilterBankLog"), (16,), 3,
                     lambda: energy_log_model(8, 0, 8, 65536, 0)),
+        signal_spec("signal_front_end_stages", "micro-speech front end's integer stages: SignalEnergy of "
+                    "129 bins, SignalFilterBank of 40 channels, SignalFilterBankSquareRoot, SignalPCAN, "
+                    "SignalFilterBankLog", ("SignalEnergy", "SignalFilterBank", "SignalFilterBankSquareRoot",
+                                            "SignalPCAN", "SignalFilterBankLog"),
+                    (258,), 32767, lambda: front_end_model(129, 40)),
     ]

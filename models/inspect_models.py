@@ -36,6 +36,7 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "GELU", "RSQRT", "SQUARED_DIFFERENCE", "SVDF",
     "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "CALL_ONCE",
     "CUSTOM(SignalWindow)", "CUSTOM(SignalEnergy)", "CUSTOM(SignalFilterBankLog)",
+    "CUSTOM(SignalFilterBank)", "CUSTOM(SignalFilterBankSquareRoot)", "CUSTOM(SignalPCAN)",
 })
 
 

@@ -149,6 +149,7 @@ CHECKED_MODELS = [
     "person_detect",
     "resnet8_cifar10",
     "resource_variable_running_mean",
+    "signal_front_end_stages",
     "sine",
     "svdf_kws",
     "transformer_block",

@@ -10,7 +10,10 @@ import pytest
 from tests.codegen_support import assert_bit_exact
 from tests.tflm import prepared
 from tinymlc.ops.signal.energy import SignalEnergyParams
+from tinymlc.ops.signal.filter_bank import SignalFilterBankParams
 from tinymlc.ops.signal.filter_bank_log import SignalFilterBankLogParams
+from tinymlc.ops.signal.filter_bank_square_root import SignalFilterBankSquareRootParams
+from tinymlc.ops.signal.pcan import SignalPcanParams
 from tinymlc.ops.signal.window import SignalWindowParams
 
 MODELS = Path(__file__).absolute().parents[3] / "models"
@@ -19,6 +22,7 @@ SIGNAL_MODELS = (
     "op_signal_window_saturating",
     "op_signal_energy_log",
     "op_signal_energy_log_small",
+    "signal_front_end_stages",
 )
 
 
@@ -40,6 +44,16 @@ def test_energy_and_log_options_in_key_order() -> None:
     _, log = prepared(data, 1)
     assert energy == SignalEnergyParams(start_index=0, end_index=33)
     assert log == SignalFilterBankLogParams(channels=33, output_scale=1600, correction_bits=3)
+
+
+def test_front_end_stage_options() -> None:
+    data = model_bytes("signal_front_end_stages")
+    _, filter_bank = prepared(data, 1)
+    _, square_root = prepared(data, 2)
+    _, pcan = prepared(data, 3)
+    assert filter_bank == SignalFilterBankParams(num_channels=40)
+    assert square_root == SignalFilterBankSquareRootParams(channels=40)
+    assert pcan == SignalPcanParams(channels=40, snr_shift=6)
 
 
 @pytest.mark.parametrize("name", SIGNAL_MODELS)

@@ -1,7 +1,10 @@
 //! TFLM's signal library (`signal/micro/kernels`): the audio front end's custom
-//! operators (`SignalWindow`, `SignalEnergy`, `SignalFilterBankLog`, ...), each
+//! operators (`SignalWindow`, `SignalEnergy`, `SignalFilterBank`, ...), each
 //! with the integer arithmetic of its `signal/src` routine.
 
 pub mod energy;
+pub mod filter_bank;
 pub mod filter_bank_log;
+pub mod filter_bank_square_root;
+pub mod pcan;
 pub mod window;

@@ -133,6 +133,9 @@ class OpKind(enum.Enum):
     SIGNAL_WINDOW = -100
     SIGNAL_ENERGY = -101
     SIGNAL_FILTER_BANK_LOG = -102
+    SIGNAL_FILTER_BANK = -103
+    SIGNAL_FILTER_BANK_SQUARE_ROOT = -104
+    SIGNAL_PCAN = -105
     OTHER = -1
 
 
@@ -140,6 +143,9 @@ SIGNAL_CUSTOM_KINDS: dict[str, OpKind] = {
     "SignalWindow": OpKind.SIGNAL_WINDOW,
     "SignalEnergy": OpKind.SIGNAL_ENERGY,
     "SignalFilterBankLog": OpKind.SIGNAL_FILTER_BANK_LOG,
+    "SignalFilterBank": OpKind.SIGNAL_FILTER_BANK,
+    "SignalFilterBankSquareRoot": OpKind.SIGNAL_FILTER_BANK_SQUARE_ROOT,
+    "SignalPCAN": OpKind.SIGNAL_PCAN,
 }
 """Custom operator name (as TFLM's op resolver registers it) -> kind."""
 

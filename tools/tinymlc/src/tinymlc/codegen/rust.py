@@ -18,7 +18,7 @@ _RUST_TYPES: dict[DType, tuple[str, str]] = {
     DType.FLOAT32: ("f32", "Float32"),
 }
 # Types only signal operators' intermediate tensors have: arena-only, never model I/O.
-_ARENA_ONLY_TYPES: dict[DType, str] = {DType.UINT32: "u32"}
+_ARENA_ONLY_TYPES: dict[DType, str] = {DType.UINT32: "u32", DType.UINT64: "u64"}
 
 
 def element_type(dtype: DType) -> str:

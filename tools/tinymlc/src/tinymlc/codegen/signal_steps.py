@@ -6,7 +6,10 @@ from typing import TYPE_CHECKING
 
 from tinymlc.ir import OpKind
 from tinymlc.ops.signal.energy import SignalEnergyParams
+from tinymlc.ops.signal.filter_bank import SignalFilterBankParams
 from tinymlc.ops.signal.filter_bank_log import SignalFilterBankLogParams
+from tinymlc.ops.signal.filter_bank_square_root import SignalFilterBankSquareRootParams
+from tinymlc.ops.signal.pcan import SignalPcanParams
 from tinymlc.ops.signal.window import SignalWindowParams
 
 if TYPE_CHECKING:
@@ -51,8 +54,55 @@ def _filter_bank_log(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
+def _filter_bank(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, SignalFilterBankParams)
+    tables = ", ".join(
+        f"{field}: {b.input(position)}"
+        for position, field in enumerate(
+            ("weights", "unweights", "channel_frequency_starts", "channel_weight_starts", "channel_widths"),
+            start=1,
+        )
+    )
+    b.step.body.append(f"let tables = kernels::signal::filter_bank::FilterBankTables {{ {tables} }};")
+    b.call(
+        "signal::filter_bank::filter_bank",
+        b.input(0),
+        "&tables",
+        str(params.num_channels),
+        b.output(),
+        b.whole(),
+    )
+
+
+def _filter_bank_square_root(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, SignalFilterBankSquareRootParams)
+    b.call(
+        "signal::filter_bank_square_root::filter_bank_square_root",
+        b.input(0),
+        b.input(1),
+        b.output(),
+        b.range(params.channels, "channels"),
+    )
+
+
+def _pcan(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, SignalPcanParams)
+    b.call(
+        "signal::pcan::pcan",
+        b.input(0),
+        b.input(1),
+        b.input(2),
+        str(params.snr_shift),
+        b.output(),
+        b.range(params.channels, "channels"),
+    )
+
+
 SIGNAL_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
     OpKind.SIGNAL_WINDOW: _window,
     OpKind.SIGNAL_ENERGY: _energy,
     OpKind.SIGNAL_FILTER_BANK_LOG: _filter_bank_log,
+    OpKind.SIGNAL_FILTER_BANK: _filter_bank,
+    OpKind.SIGNAL_FILTER_BANK_SQUARE_ROOT: _filter_bank_square_root,
+    OpKind.SIGNAL_PCAN: _pcan,
 }

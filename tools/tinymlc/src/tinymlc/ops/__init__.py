@@ -53,7 +53,10 @@ from tinymlc.ops._pooling import Pool2DParams
 from tinymlc.ops._sigmoid16 import Int16SigmoidParams
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
 from tinymlc.ops.signal import energy as signal_energy
+from tinymlc.ops.signal import filter_bank as signal_filter_bank
 from tinymlc.ops.signal import filter_bank_log as signal_filter_bank_log
+from tinymlc.ops.signal import filter_bank_square_root as signal_filter_bank_square_root
+from tinymlc.ops.signal import pcan as signal_pcan
 from tinymlc.ops.signal import window as signal_window
 
 PreparedParams: TypeAlias = (
@@ -86,6 +89,9 @@ PreparedParams: TypeAlias = (
     | signal_window.SignalWindowParams
     | signal_energy.SignalEnergyParams
     | signal_filter_bank_log.SignalFilterBankLogParams
+    | signal_filter_bank.SignalFilterBankParams
+    | signal_filter_bank_square_root.SignalFilterBankSquareRootParams
+    | signal_pcan.SignalPcanParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -128,6 +134,9 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SIGNAL_WINDOW: signal_window.prepare,
     OpKind.SIGNAL_ENERGY: signal_energy.prepare,
     OpKind.SIGNAL_FILTER_BANK_LOG: signal_filter_bank_log.prepare,
+    OpKind.SIGNAL_FILTER_BANK: signal_filter_bank.prepare,
+    OpKind.SIGNAL_FILTER_BANK_SQUARE_ROOT: signal_filter_bank_square_root.prepare,
+    OpKind.SIGNAL_PCAN: signal_pcan.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
