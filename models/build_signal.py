@@ -61,6 +61,15 @@ def window_model(frames: int, length: int, shift: int) -> bytes:
     return writer.finish([audio], [out])
 
 
+def rfft_model(frames: int, length: int, fft_length: int) -> bytes:
+    writer = _SignalWriter()
+    audio = writer.tensor_int("frames", (frames, length), schema.TensorType.INT16)
+    bins = fft_length // 2 + 1
+    spectrum = writer.tensor_int("spectrum", (frames, 2 * bins), schema.TensorType.INT16)
+    writer.custom("SignalRfft", [audio], [spectrum], {"T": schema.TensorType.INT16, "fft_length": fft_length})
+    return writer.finish([audio], [spectrum])
+
+
 def energy_log_model(bins: int, start: int, end: int, scale: int, correction: int) -> bytes:
     """SignalEnergy of an int16 spectrum, then SignalFilterBankLog of the energies."""
     writer = _SignalWriter()
@@ -98,13 +107,11 @@ def gain_lut(rng: np.random.Generator) -> np.ndarray:
     return rng.integers(-2000, 8000, 125).astype(np.int16)
 
 
-def front_end_model(bins: int, channels: int) -> bytes:
+def _integer_stages(writer: _SignalWriter, spectrum: int, bins: int, channels: int, scale_bits: int) -> int:
     """Energy -> filter bank -> square root -> PCAN (the channels as their own noise
-    estimate) -> log: the integer stages of micro-speech's audio preprocessor."""
+    estimate) -> log over `spectrum`; returns the int16 features tensor."""
     rng = np.random.default_rng(11)
-    writer = _SignalWriter()
     u32, u64, i16 = schema.TensorType.UINT32, schema.TensorType.UINT64, schema.TensorType.INT16
-    spectrum = writer.tensor_int("spectrum", (2 * bins,), i16)
     energy = writer.tensor_int("energy", (bins,), u32)
     writer.custom("SignalEnergy", [spectrum], [energy], {"start_index": 0, "end_index": bins})
     names = ("weights", "unweights", "channel_frequency_starts", "channel_weight_starts", "channel_widths")
@@ -112,15 +119,36 @@ def front_end_model(bins: int, channels: int) -> bytes:
               for n, t in zip(names, filter_bank_tables(bins, channels))]
     filtered = writer.tensor_int("filter_bank", (channels,), u64)
     writer.custom("SignalFilterBank", [energy, *tables], [filtered], {"num_channels": channels})
-    scale_bits = writer.tensor_int("scale_bits", (), schema.TensorType.INT32, np.array(7, np.int32))
+    bits = writer.tensor_int("scale_bits", (), schema.TensorType.INT32, np.array(scale_bits, np.int32))
     root = writer.tensor_int("square_root", (channels,), u32)
-    writer.custom("SignalFilterBankSquareRoot", [filtered, scale_bits], [root], {})
+    writer.custom("SignalFilterBankSquareRoot", [filtered, bits], [root], {})
     lut = writer.tensor_int("pcan/gain_lut", (125,), i16, gain_lut(rng))
     normalized = writer.tensor_int("pcan", (channels,), u32)
     writer.custom("SignalPCAN", [root, root, lut], [normalized], {"snr_shift": 6})
     log = writer.tensor_int("features", (channels,), i16)
     writer.custom("SignalFilterBankLog", [normalized], [log], {"output_scale": 1600, "input_correction_bits": 3})
-    return writer.finish([spectrum], [log])
+    return log
+
+
+def front_end_model(bins: int, channels: int) -> bytes:
+    """The integer stages after the FFT, from an int16 spectrum."""
+    writer = _SignalWriter()
+    spectrum = writer.tensor_int("spectrum", (2 * bins,), schema.TensorType.INT16)
+    return writer.finish([spectrum], [_integer_stages(writer, spectrum, bins, channels, 7)])
+
+
+def audio_front_end_model(samples: int, fft_length: int, channels: int) -> bytes:
+    """int16 audio frame -> window -> RFFT -> the integer stages -> int16 features."""
+    writer = _SignalWriter()
+    i16 = schema.TensorType.INT16
+    audio = writer.tensor_int("audio", (samples,), i16)
+    weights = writer.tensor_int("window", (samples,), i16, hann_weights(samples, 12))
+    windowed = writer.tensor_int("windowed", (samples,), i16)
+    writer.custom("SignalWindow", [audio, weights], [windowed], {"shift": 12})
+    bins = fft_length // 2 + 1
+    spectrum = writer.tensor_int("spectrum", (2 * bins,), i16)
+    writer.custom("SignalRfft", [windowed], [spectrum], {"T": i16, "fft_length": fft_length})
+    return writer.finish([audio], [_integer_stages(writer, spectrum, bins, channels, 0)])
 
 
 def signal_spec(name: str, description: str, ops: tuple[str, ...], shape: tuple[int, ...],
@@ -147,9 +175,19 @@ def signal_models() -> list[ModelSpec]:
                     "spectrum (values 0..3: the log's 0 and 1 cases), output_scale 65536",
                     ("SignalEnergy", "SignalFilterBankLog"), (16,), 3,
                     lambda: energy_log_model(8, 0, 8, 65536, 0)),
+        signal_spec("op_signal_rfft_512", "SignalRfft int16: 2 frames of 400 samples, fft_length 512 "
+                    "(KISS FFT radix 4 and 2)", ("SignalRfft",), (2, 400), 32767, lambda: rfft_model(2, 400, 512)),
+        signal_spec("op_signal_rfft_48", "SignalRfft int16: 3 frames of 40 samples, fft_length 48 "
+                    "(KISS FFT radices 4, 2 and 3)", ("SignalRfft",), (3, 40), 32767, lambda: rfft_model(3, 40, 48)),
         signal_spec("signal_front_end_stages", "micro-speech front end's integer stages: SignalEnergy of "
                     "129 bins, SignalFilterBank of 40 channels, SignalFilterBankSquareRoot, SignalPCAN, "
                     "SignalFilterBankLog", ("SignalEnergy", "SignalFilterBank", "SignalFilterBankSquareRoot",
                                             "SignalPCAN", "SignalFilterBankLog"),
                     (258,), 32767, lambda: front_end_model(129, 40)),
+        signal_spec("signal_audio_front_end", "micro-speech-sized audio front end: 480 int16 samples, "
+                    "SignalWindow (Hann, Q12), SignalRfft 512, SignalEnergy, SignalFilterBank 40 channels, "
+                    "SignalFilterBankSquareRoot, SignalPCAN, SignalFilterBankLog",
+                    ("SignalWindow", "SignalRfft", "SignalEnergy", "SignalFilterBank",
+                     "SignalFilterBankSquareRoot", "SignalPCAN", "SignalFilterBankLog"),
+                    (480,), 8000, lambda: audio_front_end_model(480, 512, 40)),
     ]

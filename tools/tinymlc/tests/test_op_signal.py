@@ -3,6 +3,7 @@ code bit-exact with TFLM on the zoo's signal micro-models (models/build_signal.p
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from tinymlc.ops.signal.filter_bank import SignalFilterBankParams
 from tinymlc.ops.signal.filter_bank_log import SignalFilterBankLogParams
 from tinymlc.ops.signal.filter_bank_square_root import SignalFilterBankSquareRootParams
 from tinymlc.ops.signal.pcan import SignalPcanParams
+from tinymlc.ops.signal.rfft import SignalRfftParams, factorize
 from tinymlc.ops.signal.window import SignalWindowParams
 
 MODELS = Path(__file__).absolute().parents[3] / "models"
@@ -22,7 +24,10 @@ SIGNAL_MODELS = (
     "op_signal_window_saturating",
     "op_signal_energy_log",
     "op_signal_energy_log_small",
+    "op_signal_rfft_512",
+    "op_signal_rfft_48",
     "signal_front_end_stages",
+    "signal_audio_front_end",
 )
 
 
@@ -54,6 +59,27 @@ def test_front_end_stage_options() -> None:
     assert filter_bank == SignalFilterBankParams(num_channels=40)
     assert square_root == SignalFilterBankSquareRootParams(channels=40)
     assert pcan == SignalPcanParams(channels=40, snr_shift=6)
+
+
+def test_kiss_fft_factorization() -> None:
+    assert factorize(256) == (4, 64, 4, 16, 4, 4, 4, 1)
+    assert factorize(24) == (4, 6, 2, 3, 3, 1)
+    assert factorize(7) == (7, 1)
+
+
+def test_rfft_plan_matches_kiss_fftr_alloc() -> None:
+    data = bytearray(model_bytes("op_signal_rfft_48"))
+    _, params = prepared(bytes(data))
+    assert isinstance(params, SignalRfftParams)
+    assert params.factors == factorize(24)
+    assert len(params.twiddles) == 48
+    assert len(params.super_twiddles) == 24
+    # Twiddle 0 is 1 + 0i in Q15; the real split's first super-twiddle is e^(-i pi (1/24 + 1/2)).
+    assert params.twiddles[:2] == (32767, 0)
+    assert params.super_twiddles[:2] == (
+        math.floor(0.5 + 32767 * math.cos(-math.pi * (1 / 24 + 0.5))),
+        math.floor(0.5 + 32767 * math.sin(-math.pi * (1 / 24 + 0.5))),
+    )
 
 
 @pytest.mark.parametrize("name", SIGNAL_MODELS)

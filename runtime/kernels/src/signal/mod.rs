@@ -7,4 +7,5 @@ pub mod filter_bank;
 pub mod filter_bank_log;
 pub mod filter_bank_square_root;
 pub mod pcan;
+pub mod rfft;
 pub mod window;

@@ -136,6 +136,7 @@ class OpKind(enum.Enum):
     SIGNAL_FILTER_BANK = -103
     SIGNAL_FILTER_BANK_SQUARE_ROOT = -104
     SIGNAL_PCAN = -105
+    SIGNAL_RFFT = -106
     OTHER = -1
 
 
@@ -146,6 +147,7 @@ SIGNAL_CUSTOM_KINDS: dict[str, OpKind] = {
     "SignalFilterBank": OpKind.SIGNAL_FILTER_BANK,
     "SignalFilterBankSquareRoot": OpKind.SIGNAL_FILTER_BANK_SQUARE_ROOT,
     "SignalPCAN": OpKind.SIGNAL_PCAN,
+    "SignalRfft": OpKind.SIGNAL_RFFT,
 }
 """Custom operator name (as TFLM's op resolver registers it) -> kind."""
 
@@ -297,6 +299,8 @@ class CustomOptionsAttrs:
     the map's values in key order (flexbuffer maps are sorted by key), read by index."""
 
     values: tuple[int | float | bool | tuple[int, ...], ...]
+    keys: tuple[str, ...] = ()
+    """The map's keys, in the same order (for the options TFLM looks up by key)."""
 
 
 OpAttrs: TypeAlias = (

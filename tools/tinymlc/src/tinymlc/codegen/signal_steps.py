@@ -10,6 +10,7 @@ from tinymlc.ops.signal.filter_bank import SignalFilterBankParams
 from tinymlc.ops.signal.filter_bank_log import SignalFilterBankLogParams
 from tinymlc.ops.signal.filter_bank_square_root import SignalFilterBankSquareRootParams
 from tinymlc.ops.signal.pcan import SignalPcanParams
+from tinymlc.ops.signal.rfft import SignalRfftParams
 from tinymlc.ops.signal.window import SignalWindowParams
 
 if TYPE_CHECKING:
@@ -98,6 +99,27 @@ def _pcan(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
+def _rfft(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, SignalRfftParams)
+    plan = (
+        "kernels::signal::rfft::RfftPlan { "
+        f"fft_length: {params.fft_length}, "
+        f"twiddles: &{b.int_array('TWIDDLES', 'i16', params.twiddles)}, "
+        f"super_twiddles: &{b.int_array('SUPER_TWIDDLES', 'i16', params.super_twiddles)}, "
+        f"factors: &{b.int_array('FACTORS', 'usize', params.factors)} }}"
+    )
+    b.step.body.append(f"let plan = {plan};")
+    b.call(
+        "signal::rfft::rfft",
+        "&plan",
+        b.input(0),
+        str(params.input_length),
+        b.output(),
+        b.scratch(),
+        b.whole(),
+    )
+
+
 SIGNAL_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
     OpKind.SIGNAL_WINDOW: _window,
     OpKind.SIGNAL_ENERGY: _energy,
@@ -105,4 +127,5 @@ SIGNAL_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
     OpKind.SIGNAL_FILTER_BANK: _filter_bank,
     OpKind.SIGNAL_FILTER_BANK_SQUARE_ROOT: _filter_bank_square_root,
     OpKind.SIGNAL_PCAN: _pcan,
+    OpKind.SIGNAL_RFFT: _rfft,
 }

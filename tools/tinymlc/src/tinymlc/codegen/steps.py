@@ -208,7 +208,7 @@ class StepBuilder:
         return name
 
     def int_array(self, suffix: str, element: str, values: Sequence[int]) -> str:
-        size = {"i8": 1, "i32": 4, "usize": 4}[element]
+        size = {"i8": 1, "i16": 2, "i32": 4, "usize": 4}[element]
         return self.item(suffix, f"[{element}; {len(values)}]", rust.ints(values), size * len(values))
 
     def call(self, kernel: str, *arguments: str) -> None:

@@ -322,7 +322,11 @@ class _Parser:
         root = flexbuffers.GetRoot(bytearray(options))
         if not root.IsMap:
             raise self.fail("custom options are not a flexbuffer map")
-        return CustomOptionsAttrs(tuple(_flex_value(value) for value in root.AsMap.Values))
+        options_map = root.AsMap
+        return CustomOptionsAttrs(
+            values=tuple(_flex_value(value) for value in options_map.Values),
+            keys=tuple(str(key.AsKey) for key in options_map.Keys),
+        )
 
     def attrs(self, op: Any, kind: OpKind) -> OpAttrs:
         decoder = _DECODERS.get(kind)

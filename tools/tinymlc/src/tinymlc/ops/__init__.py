@@ -57,6 +57,7 @@ from tinymlc.ops.signal import filter_bank as signal_filter_bank
 from tinymlc.ops.signal import filter_bank_log as signal_filter_bank_log
 from tinymlc.ops.signal import filter_bank_square_root as signal_filter_bank_square_root
 from tinymlc.ops.signal import pcan as signal_pcan
+from tinymlc.ops.signal import rfft as signal_rfft
 from tinymlc.ops.signal import window as signal_window
 
 PreparedParams: TypeAlias = (
@@ -92,6 +93,7 @@ PreparedParams: TypeAlias = (
     | signal_filter_bank.SignalFilterBankParams
     | signal_filter_bank_square_root.SignalFilterBankSquareRootParams
     | signal_pcan.SignalPcanParams
+    | signal_rfft.SignalRfftParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -137,6 +139,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SIGNAL_FILTER_BANK: signal_filter_bank.prepare,
     OpKind.SIGNAL_FILTER_BANK_SQUARE_ROOT: signal_filter_bank_square_root.prepare,
     OpKind.SIGNAL_PCAN: signal_pcan.prepare,
+    OpKind.SIGNAL_RFFT: signal_rfft.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
@@ -144,7 +147,9 @@ SUPPORTED_KINDS = frozenset(PREPARERS)
 
 def scratch_bytes(params: PreparedParams) -> int:
     """Bytes of arena scratch each core running the layer gives its kernel (0: none)."""
-    if isinstance(params, conv_2d.Conv2DParams | batch_matmul.BatchMatMulParams):
+    if isinstance(
+        params, conv_2d.Conv2DParams | batch_matmul.BatchMatMulParams | signal_rfft.SignalRfftParams
+    ):
         return params.scratch_bytes
     return 0
 

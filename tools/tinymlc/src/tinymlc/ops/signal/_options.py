@@ -19,3 +19,14 @@ def option_int32(view: OpView, index: int) -> int:
     assert not isinstance(value, tuple)
     wrapped = int(value) & 0xFFFFFFFF
     return wrapped - (1 << 32) if wrapped >= 1 << 31 else wrapped
+
+
+def option_int32_by_key(view: OpView, key: str) -> int | None:
+    """An option TFLM looks up by key (`flexbuffers::Map::operator[]`) as int32; None
+    when the map has no such key."""
+    attrs = view.op.attrs
+    require(isinstance(attrs, CustomOptionsAttrs), "has no custom options", "re-export the model")
+    assert isinstance(attrs, CustomOptionsAttrs)
+    if key not in attrs.keys:
+        return None
+    return option_int32(view, attrs.keys.index(key))
