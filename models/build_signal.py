@@ -151,14 +151,87 @@ def audio_front_end_model(samples: int, fft_length: int, channels: int) -> bytes
     return writer.finish([audio], [_integer_stages(writer, spectrum, bins, channels, 0)])
 
 
+def micro_speech_front_end_model(samples: int, fft_length: int, channels: int) -> bytes:
+    """TFLM's micro_speech audio preprocessor's signal operators, in its order: window,
+    FFT auto-scale, RFFT, energy, filter bank, square root (by the auto-scale bits),
+    spectral subtraction (state: the noise estimate), PCAN (by that estimate), log."""
+    rng = np.random.default_rng(12)
+    writer = _SignalWriter()
+    i16, i32 = schema.TensorType.INT16, schema.TensorType.INT32
+    u32, u64 = schema.TensorType.UINT32, schema.TensorType.UINT64
+    audio = writer.tensor_int("audio", (samples,), i16)
+    weights = writer.tensor_int("window", (samples,), i16, hann_weights(samples, 12))
+    windowed = writer.tensor_int("windowed", (samples,), i16)
+    writer.custom("SignalWindow", [audio, weights], [windowed], {"shift": 12})
+    scaled = writer.tensor_int("auto_scaled", (samples,), i16)
+    scale_bits = writer.tensor_int("scale_bits", (), i32)
+    writer.custom("SignalFftAutoScale", [windowed], [scaled, scale_bits], {})
+    bins = fft_length // 2 + 1
+    spectrum = writer.tensor_int("spectrum", (2 * bins,), i16)
+    writer.custom("SignalRfft", [scaled], [spectrum], {"T": i16, "fft_length": fft_length})
+    energy = writer.tensor_int("energy", (bins,), u32)
+    writer.custom("SignalEnergy", [spectrum], [energy], {"start_index": 0, "end_index": bins})
+    names = ("weights", "unweights", "channel_frequency_starts", "channel_weight_starts", "channel_widths")
+    tables = [writer.tensor_int(f"filter_bank/{n}", t.shape, i16, t)
+              for n, t in zip(names, filter_bank_tables(bins, channels))]
+    filtered = writer.tensor_int("filter_bank", (channels,), u64)
+    writer.custom("SignalFilterBank", [energy, *tables], [filtered], {"num_channels": channels})
+    root = writer.tensor_int("square_root", (channels,), u32)
+    writer.custom("SignalFilterBankSquareRoot", [filtered, scale_bits], [root], {})
+    denoised = writer.tensor_int("spectral_subtraction", (channels,), u32)
+    noise = writer.tensor_int("noise_estimate", (channels,), u32)
+    writer.custom("SignalFilterBankSpectralSubtraction", [root], [denoised, noise], {
+        "alternate_one_minus_smoothing": 15729, "alternate_smoothing": 655, "clamping": False,
+        "min_signal_remaining": 819, "num_channels": channels, "one_minus_smoothing": 15729,
+        "smoothing": 655, "smoothing_bits": 10, "spectral_subtraction_bits": 14})
+    lut = writer.tensor_int("pcan/gain_lut", (125,), i16, gain_lut(rng))
+    normalized = writer.tensor_int("pcan", (channels,), u32)
+    writer.custom("SignalPCAN", [denoised, noise, lut], [normalized], {"snr_shift": 6})
+    log = writer.tensor_int("features", (channels,), i16)
+    writer.custom("SignalFilterBankLog", [normalized], [log], {"output_scale": 64, "input_correction_bits": 3})
+    return writer.finish([audio], [log])
+
+
+def fft_auto_scale_model(length: int) -> bytes:
+    writer = _SignalWriter()
+    frame = writer.tensor_int("frame", (length,), schema.TensorType.INT16)
+    scaled = writer.tensor_int("scaled", (length,), schema.TensorType.INT16)
+    bits = writer.tensor_int("scale_bits", (), schema.TensorType.INT32)
+    writer.custom("SignalFftAutoScale", [frame], [scaled, bits], {})
+    return writer.finish([frame], [scaled, bits])
+
+
+def spectral_subtraction_model(channels: int, clamping: bool) -> bytes:
+    """Energy of a spectrum as channels, spectral subtraction, then log of both outputs."""
+    writer = _SignalWriter()
+    u32, i16 = schema.TensorType.UINT32, schema.TensorType.INT16
+    spectrum = writer.tensor_int("spectrum", (2 * channels,), i16)
+    energy = writer.tensor_int("energy", (channels,), u32)
+    writer.custom("SignalEnergy", [spectrum], [energy], {"start_index": 0, "end_index": channels})
+    denoised = writer.tensor_int("denoised", (channels,), u32)
+    noise = writer.tensor_int("noise_estimate", (channels,), u32)
+    writer.custom("SignalFilterBankSpectralSubtraction", [energy], [denoised, noise], {
+        "alternate_one_minus_smoothing": 14336, "alternate_smoothing": 2048, "clamping": clamping,
+        "min_signal_remaining": 1638, "num_channels": channels, "one_minus_smoothing": 15360,
+        "smoothing": 1024, "smoothing_bits": 10, "spectral_subtraction_bits": 14})
+    outputs = []
+    for name, tensor in (("denoised_log", denoised), ("noise_log", noise)):
+        log = writer.tensor_int(name, (channels,), i16)
+        writer.custom("SignalFilterBankLog", [tensor], [log], {"output_scale": 1024, "input_correction_bits": 0})
+        outputs.append(log)
+    return writer.finish([spectrum], outputs)
+
+
 def signal_spec(name: str, description: str, ops: tuple[str, ...], shape: tuple[int, ...],
-                amplitude: int, flatbuffer: Callable[[], bytes]) -> ModelSpec:
+                amplitude: int, flatbuffer: Callable[[], bytes],
+                output_dtypes: tuple[str, ...] = ()) -> ModelSpec:
     build: Callable[[np.random.Generator], Graph] = lambda _rng: Graph(
         forward=lambda x: x, inputs=[GraphInput(shape, int16_sampler(shape, amplitude))])
     return ModelSpec(
         name, description, build,
         ModelExpectations(required_ops=tuple(OpExpectation(f"CUSTOM({op})") for op in ops),
-                          only_required_ops=True, input_dtype="INT16", output_dtype="INT16"),
+                          only_required_ops=True, input_dtype="INT16", output_dtype="INT16",
+                          output_dtypes=output_dtypes),
         flatbuffer=lambda _rng: flatbuffer(), tflm_only=True)
 
 
@@ -190,4 +263,23 @@ def signal_models() -> list[ModelSpec]:
                     ("SignalWindow", "SignalRfft", "SignalEnergy", "SignalFilterBank",
                      "SignalFilterBankSquareRoot", "SignalPCAN", "SignalFilterBankLog"),
                     (480,), 8000, lambda: audio_front_end_model(480, 512, 40)),
+        signal_spec("op_signal_fft_auto_scale", "SignalFftAutoScale of 64 int16 samples (both outputs)",
+                    ("SignalFftAutoScale",), (64,), 32767, lambda: fft_auto_scale_model(64),
+                    output_dtypes=("INT16", "INT32")),
+        signal_spec("op_signal_spectral_subtraction", "SignalFilterBankSpectralSubtraction of 16 channels "
+                    "(noise estimate state), SignalEnergy before, SignalFilterBankLog of both outputs",
+                    ("SignalEnergy", "SignalFilterBankSpectralSubtraction", "SignalFilterBankLog"),
+                    (32,), 32767, lambda: spectral_subtraction_model(16, False)),
+        signal_spec("op_signal_spectral_subtraction_clamping", "SignalFilterBankSpectralSubtraction with "
+                    "clamping, 16 channels", ("SignalEnergy", "SignalFilterBankSpectralSubtraction",
+                                              "SignalFilterBankLog"),
+                    (32,), 32767, lambda: spectral_subtraction_model(16, True)),
+        signal_spec("signal_micro_speech_front_end", "TFLM micro_speech's audio preprocessor as one model: "
+                    "480 int16 samples -> SignalWindow -> SignalFftAutoScale -> SignalRfft 512 -> SignalEnergy "
+                    "-> SignalFilterBank 40 -> SignalFilterBankSquareRoot -> SignalFilterBankSpectralSubtraction "
+                    "(state) -> SignalPCAN -> SignalFilterBankLog -> 40 int16 features",
+                    ("SignalWindow", "SignalFftAutoScale", "SignalRfft", "SignalEnergy", "SignalFilterBank",
+                     "SignalFilterBankSquareRoot", "SignalFilterBankSpectralSubtraction", "SignalPCAN",
+                     "SignalFilterBankLog"),
+                    (480,), 8000, lambda: micro_speech_front_end_model(480, 512, 40)),
     ]

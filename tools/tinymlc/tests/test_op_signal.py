@@ -4,12 +4,19 @@ code bit-exact with TFLM on the zoo's signal micro-models (models/build_signal.p
 from __future__ import annotations
 
 import math
+import tempfile
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
-from tests.codegen_support import assert_bit_exact
+from tests.codegen_support import assert_bit_exact, build
 from tests.tflm import prepared
+from tinymlc import hostbuild
+from tinymlc.check import random_inputs
+from tinymlc.frontend.tflite import parse_model
+from tinymlc.ir import OpKind
 from tinymlc.ops.signal.energy import SignalEnergyParams
 from tinymlc.ops.signal.filter_bank import SignalFilterBankParams
 from tinymlc.ops.signal.filter_bank_log import SignalFilterBankLogParams
@@ -17,6 +24,8 @@ from tinymlc.ops.signal.filter_bank_square_root import SignalFilterBankSquareRoo
 from tinymlc.ops.signal.pcan import SignalPcanParams
 from tinymlc.ops.signal.rfft import SignalRfftParams, factorize
 from tinymlc.ops.signal.window import SignalWindowParams
+from tinymlc.passes.signal_operators import lower_signal_operators
+from tinymlc.tflm_reference import REFERENCE_ARENA_BYTES
 
 MODELS = Path(__file__).absolute().parents[3] / "models"
 SIGNAL_MODELS = (
@@ -28,7 +37,34 @@ SIGNAL_MODELS = (
     "op_signal_rfft_48",
     "signal_front_end_stages",
     "signal_audio_front_end",
+    "op_signal_fft_auto_scale",
 )
+STATEFUL_MODELS = (
+    "op_signal_spectral_subtraction",
+    "op_signal_spectral_subtraction_clamping",
+    "signal_micro_speech_front_end",
+)
+"""Models whose outputs depend on earlier inferences (the noise estimate)."""
+
+
+def assert_sequence_matches(data: bytes, samples: int, reset_every: int = 0) -> None:
+    """Every output of every inference equals TFLM's, the inferences run in sequence on
+    one arena and one interpreter (each reset every `reset_every` inferences)."""
+    from tflite_micro.python.tflite_micro import runtime  # noqa: PLC0415 -- test dependency
+
+    with tempfile.TemporaryDirectory() as work:
+        compiled, binary = build(data, Path(work))
+        inputs = random_inputs(compiled, samples, seed=samples)
+        ours = hostbuild.run_harness(binary, inputs, reset_every)
+    interpreter: Any = runtime.Interpreter.from_bytes(data, arena_size=REFERENCE_ARENA_BYTES)
+    for index, (sample, result) in enumerate(zip(inputs, ours, strict=True)):
+        if reset_every and index % reset_every == 0:
+            interpreter.reset()
+        interpreter.set_input(sample[0], 0)
+        interpreter.invoke()
+        expected = [np.asarray(interpreter.get_output(i)).tobytes() for i in range(len(result.outputs))]
+        assert result.error is None, result.error
+        assert result.outputs == expected, f"inference {index} differs"
 
 
 def model_bytes(name: str) -> bytes:
@@ -82,6 +118,28 @@ def test_rfft_plan_matches_kiss_fftr_alloc() -> None:
     )
 
 
+def test_two_output_operators_are_lowered_to_single_output_steps() -> None:
+    model = parse_model(model_bytes("signal_micro_speech_front_end"), "m")
+    lowered = lower_signal_operators(model).main
+    kinds = [op.kind for op in lowered.operators]
+    assert kinds[1:3] == [OpKind.SIGNAL_FFT_AUTO_SCALE_BITS, OpKind.SIGNAL_FFT_AUTO_SCALE]
+    subtraction = kinds.index(OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION)
+    assert kinds[subtraction + 1] is OpKind.READ_VARIABLE
+    state = lowered.operators[subtraction].inputs[1]
+    assert lowered.tensors[state].is_variable
+    assert state == len(model.main.tensors)
+    assert lowered.operators[subtraction + 1].inputs == (state,)
+
+
+def test_noise_estimate_state_carries_over_and_resets_as_in_tflm() -> None:
+    assert_sequence_matches(model_bytes("signal_micro_speech_front_end"), samples=14, reset_every=5)
+
+
 @pytest.mark.parametrize("name", SIGNAL_MODELS)
 def test_generated_code_matches_tflm(name: str) -> None:
     assert_bit_exact(model_bytes(name), samples=20)
+
+
+@pytest.mark.parametrize("name", STATEFUL_MODELS)
+def test_stateful_generated_code_matches_tflm_over_a_sequence(name: str) -> None:
+    assert_sequence_matches(model_bytes(name), samples=10)

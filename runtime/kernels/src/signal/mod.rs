@@ -3,9 +3,11 @@
 //! with the integer arithmetic of its `signal/src` routine.
 
 pub mod energy;
+pub mod fft_auto_scale;
 pub mod filter_bank;
 pub mod filter_bank_log;
 pub mod filter_bank_square_root;
 pub mod pcan;
 pub mod rfft;
+pub mod spectral_subtraction;
 pub mod window;

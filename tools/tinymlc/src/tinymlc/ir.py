@@ -137,6 +137,10 @@ class OpKind(enum.Enum):
     SIGNAL_FILTER_BANK_SQUARE_ROOT = -104
     SIGNAL_PCAN = -105
     SIGNAL_RFFT = -106
+    SIGNAL_FFT_AUTO_SCALE = -107
+    SIGNAL_FFT_AUTO_SCALE_BITS = -108
+    """SignalFftAutoScale's scale output alone (passes.signal_operators splits the two)."""
+    SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION = -109
     OTHER = -1
 
 
@@ -148,6 +152,8 @@ SIGNAL_CUSTOM_KINDS: dict[str, OpKind] = {
     "SignalFilterBankSquareRoot": OpKind.SIGNAL_FILTER_BANK_SQUARE_ROOT,
     "SignalPCAN": OpKind.SIGNAL_PCAN,
     "SignalRfft": OpKind.SIGNAL_RFFT,
+    "SignalFftAutoScale": OpKind.SIGNAL_FFT_AUTO_SCALE,
+    "SignalFilterBankSpectralSubtraction": OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION,
 }
 """Custom operator name (as TFLM's op resolver registers it) -> kind."""
 

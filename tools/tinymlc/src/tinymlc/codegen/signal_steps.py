@@ -6,11 +6,13 @@ from typing import TYPE_CHECKING
 
 from tinymlc.ir import OpKind
 from tinymlc.ops.signal.energy import SignalEnergyParams
+from tinymlc.ops.signal.fft_auto_scale import SignalFftAutoScaleParams
 from tinymlc.ops.signal.filter_bank import SignalFilterBankParams
 from tinymlc.ops.signal.filter_bank_log import SignalFilterBankLogParams
 from tinymlc.ops.signal.filter_bank_square_root import SignalFilterBankSquareRootParams
 from tinymlc.ops.signal.pcan import SignalPcanParams
 from tinymlc.ops.signal.rfft import SignalRfftParams
+from tinymlc.ops.signal.spectral_subtraction import STATE_INPUT, SignalSpectralSubtractionParams
 from tinymlc.ops.signal.window import SignalWindowParams
 
 if TYPE_CHECKING:
@@ -120,6 +122,44 @@ def _rfft(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
+def _fft_auto_scale(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, SignalFftAutoScaleParams)
+    if params.computes_scale_bits:
+        b.call("signal::fft_auto_scale::scale_bits", b.input(0), b.output(), b.whole())
+        return
+    b.call(
+        "signal::fft_auto_scale::fft_auto_scale",
+        b.input(0),
+        b.input(1),
+        b.output(),
+        b.range(params.elements),
+    )
+
+
+def _spectral_subtraction(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, SignalSpectralSubtractionParams)
+    config = (
+        "kernels::signal::spectral_subtraction::SpectralSubtractionConfig { "
+        f"smoothing: {params.smoothing}, "
+        f"one_minus_smoothing: {params.one_minus_smoothing}, "
+        f"alternate_smoothing: {params.alternate_smoothing}, "
+        f"alternate_one_minus_smoothing: {params.alternate_one_minus_smoothing}, "
+        f"min_signal_remaining: {params.min_signal_remaining}, "
+        f"smoothing_bits: {params.smoothing_bits}, "
+        f"spectral_subtraction_bits: {params.spectral_subtraction_bits}, "
+        f"clamping: {'true' if params.clamping else 'false'} }}"
+    )
+    b.step.body.append(f"let config = {config};")
+    b.call(
+        "signal::spectral_subtraction::spectral_subtraction",
+        "&config",
+        b.input(0),
+        b.state(STATE_INPUT),
+        b.output(),
+        b.whole(),
+    )
+
+
 SIGNAL_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
     OpKind.SIGNAL_WINDOW: _window,
     OpKind.SIGNAL_ENERGY: _energy,
@@ -128,4 +168,7 @@ SIGNAL_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
     OpKind.SIGNAL_FILTER_BANK_SQUARE_ROOT: _filter_bank_square_root,
     OpKind.SIGNAL_PCAN: _pcan,
     OpKind.SIGNAL_RFFT: _rfft,
+    OpKind.SIGNAL_FFT_AUTO_SCALE: _fft_auto_scale,
+    OpKind.SIGNAL_FFT_AUTO_SCALE_BITS: _fft_auto_scale,
+    OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION: _spectral_subtraction,
 }

@@ -53,11 +53,13 @@ from tinymlc.ops._pooling import Pool2DParams
 from tinymlc.ops._sigmoid16 import Int16SigmoidParams
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
 from tinymlc.ops.signal import energy as signal_energy
+from tinymlc.ops.signal import fft_auto_scale as signal_fft_auto_scale
 from tinymlc.ops.signal import filter_bank as signal_filter_bank
 from tinymlc.ops.signal import filter_bank_log as signal_filter_bank_log
 from tinymlc.ops.signal import filter_bank_square_root as signal_filter_bank_square_root
 from tinymlc.ops.signal import pcan as signal_pcan
 from tinymlc.ops.signal import rfft as signal_rfft
+from tinymlc.ops.signal import spectral_subtraction as signal_spectral_subtraction
 from tinymlc.ops.signal import window as signal_window
 
 PreparedParams: TypeAlias = (
@@ -94,6 +96,8 @@ PreparedParams: TypeAlias = (
     | signal_filter_bank_square_root.SignalFilterBankSquareRootParams
     | signal_pcan.SignalPcanParams
     | signal_rfft.SignalRfftParams
+    | signal_fft_auto_scale.SignalFftAutoScaleParams
+    | signal_spectral_subtraction.SignalSpectralSubtractionParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -140,6 +144,9 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SIGNAL_FILTER_BANK_SQUARE_ROOT: signal_filter_bank_square_root.prepare,
     OpKind.SIGNAL_PCAN: signal_pcan.prepare,
     OpKind.SIGNAL_RFFT: signal_rfft.prepare,
+    OpKind.SIGNAL_FFT_AUTO_SCALE: signal_fft_auto_scale.prepare,
+    OpKind.SIGNAL_FFT_AUTO_SCALE_BITS: signal_fft_auto_scale.prepare_scale_bits,
+    OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION: signal_spectral_subtraction.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
@@ -159,6 +166,8 @@ def state_inputs(params: PreparedParams) -> tuple[int, ...]:
     tensors): codegen lends them mutably and the partition pass counts them as written."""
     if isinstance(params, svdf.SvdfParams):
         return (svdf.STATE_INPUT,)
+    if isinstance(params, signal_spectral_subtraction.SignalSpectralSubtractionParams):
+        return (signal_spectral_subtraction.STATE_INPUT,)
     return ()
 
 
