@@ -222,6 +222,14 @@ def spectral_subtraction_model(channels: int, clamping: bool) -> bytes:
     return writer.finish([spectrum], outputs)
 
 
+def delay_model(shape: tuple[int, ...], delay: int) -> bytes:
+    writer = _SignalWriter()
+    frames = writer.tensor_int("frames", shape, schema.TensorType.INT16)
+    delayed = writer.tensor_int("delayed", shape, schema.TensorType.INT16)
+    writer.custom("SignalDelay", [frames], [delayed], {"delay_length": delay})
+    return writer.finish([frames], [delayed])
+
+
 def signal_spec(name: str, description: str, ops: tuple[str, ...], shape: tuple[int, ...],
                 amplitude: int, flatbuffer: Callable[[], bytes],
                 output_dtypes: tuple[str, ...] = ()) -> ModelSpec:
@@ -282,4 +290,9 @@ def signal_models() -> list[ModelSpec]:
                      "SignalFilterBankSquareRoot", "SignalFilterBankSpectralSubtraction", "SignalPCAN",
                      "SignalFilterBankLog"),
                     (480,), 8000, lambda: micro_speech_front_end_model(480, 512, 40)),
+        signal_spec("op_signal_delay", "SignalDelay of 3 rows of 16 samples by 5 samples (state)",
+                    ("SignalDelay",), (3, 16), 32767, lambda: delay_model((3, 16), 5)),
+        signal_spec("op_signal_delay_rank1", "SignalDelay of 8-sample frames by 3 samples (rank 1; "
+                    "delays longer than a frame: the kernel's tests)",
+                    ("SignalDelay",), (8,), 32767, lambda: delay_model((8,), 3)),
     ]

@@ -123,6 +123,8 @@ CHECKED_MODELS = [
     "op_reshape_3d_to_4d",
     "op_reshape_4d_to_2d",
     "op_rsqrt",
+    "op_signal_delay",
+    "op_signal_delay_rank1",
     "op_signal_energy_log",
     "op_signal_energy_log_small",
     "op_signal_fft_auto_scale",

@@ -43,6 +43,8 @@ STATEFUL_MODELS = (
     "op_signal_spectral_subtraction",
     "op_signal_spectral_subtraction_clamping",
     "signal_micro_speech_front_end",
+    "op_signal_delay",
+    "op_signal_delay_rank1",
 )
 """Models whose outputs depend on earlier inferences (the noise estimate)."""
 
@@ -131,8 +133,9 @@ def test_two_output_operators_are_lowered_to_single_output_steps() -> None:
     assert lowered.operators[subtraction + 1].inputs == (state,)
 
 
-def test_noise_estimate_state_carries_over_and_resets_as_in_tflm() -> None:
-    assert_sequence_matches(model_bytes("signal_micro_speech_front_end"), samples=14, reset_every=5)
+@pytest.mark.parametrize("name", ["signal_micro_speech_front_end", "op_signal_delay"])
+def test_state_carries_over_and_resets_as_in_tflm(name: str) -> None:
+    assert_sequence_matches(model_bytes(name), samples=14, reset_every=5)
 
 
 @pytest.mark.parametrize("name", SIGNAL_MODELS)

@@ -2,6 +2,7 @@
 //! operators (`SignalWindow`, `SignalEnergy`, `SignalFilterBank`, ...), each
 //! with the integer arithmetic of its `signal/src` routine.
 
+pub mod delay;
 pub mod energy;
 pub mod fft_auto_scale;
 pub mod filter_bank;

@@ -141,6 +141,7 @@ class OpKind(enum.Enum):
     SIGNAL_FFT_AUTO_SCALE_BITS = -108
     """SignalFftAutoScale's scale output alone (passes.signal_operators splits the two)."""
     SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION = -109
+    SIGNAL_DELAY = -110
     OTHER = -1
 
 
@@ -154,6 +155,7 @@ SIGNAL_CUSTOM_KINDS: dict[str, OpKind] = {
     "SignalRfft": OpKind.SIGNAL_RFFT,
     "SignalFftAutoScale": OpKind.SIGNAL_FFT_AUTO_SCALE,
     "SignalFilterBankSpectralSubtraction": OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION,
+    "SignalDelay": OpKind.SIGNAL_DELAY,
 }
 """Custom operator name (as TFLM's op resolver registers it) -> kind."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tinymlc.ir import OpKind
+from tinymlc.ops.signal import delay
 from tinymlc.ops.signal.energy import SignalEnergyParams
 from tinymlc.ops.signal.fft_auto_scale import SignalFftAutoScaleParams
 from tinymlc.ops.signal.filter_bank import SignalFilterBankParams
@@ -160,6 +161,21 @@ def _spectral_subtraction(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
+def _delay(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, delay.SignalDelayParams)
+    if not params.stateful:
+        b.call("reshape::reshape", b.input(0), b.output(), b.range(b.tensor(0).num_elements))
+        return
+    b.call(
+        "signal::delay::delay",
+        b.input(0),
+        str(params.frame),
+        b.state(delay.STATE_INPUT),
+        b.output(),
+        b.whole(),
+    )
+
+
 SIGNAL_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
     OpKind.SIGNAL_WINDOW: _window,
     OpKind.SIGNAL_ENERGY: _energy,
@@ -171,4 +187,5 @@ SIGNAL_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
     OpKind.SIGNAL_FFT_AUTO_SCALE: _fft_auto_scale,
     OpKind.SIGNAL_FFT_AUTO_SCALE_BITS: _fft_auto_scale,
     OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION: _spectral_subtraction,
+    OpKind.SIGNAL_DELAY: _delay,
 }

@@ -52,6 +52,7 @@ from tinymlc.ops._min_max import MinMaxParams
 from tinymlc.ops._pooling import Pool2DParams
 from tinymlc.ops._sigmoid16 import Int16SigmoidParams
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
+from tinymlc.ops.signal import delay as signal_delay
 from tinymlc.ops.signal import energy as signal_energy
 from tinymlc.ops.signal import fft_auto_scale as signal_fft_auto_scale
 from tinymlc.ops.signal import filter_bank as signal_filter_bank
@@ -98,6 +99,7 @@ PreparedParams: TypeAlias = (
     | signal_rfft.SignalRfftParams
     | signal_fft_auto_scale.SignalFftAutoScaleParams
     | signal_spectral_subtraction.SignalSpectralSubtractionParams
+    | signal_delay.SignalDelayParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -147,6 +149,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SIGNAL_FFT_AUTO_SCALE: signal_fft_auto_scale.prepare,
     OpKind.SIGNAL_FFT_AUTO_SCALE_BITS: signal_fft_auto_scale.prepare_scale_bits,
     OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION: signal_spectral_subtraction.prepare,
+    OpKind.SIGNAL_DELAY: signal_delay.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
@@ -168,6 +171,8 @@ def state_inputs(params: PreparedParams) -> tuple[int, ...]:
         return (svdf.STATE_INPUT,)
     if isinstance(params, signal_spectral_subtraction.SignalSpectralSubtractionParams):
         return (signal_spectral_subtraction.STATE_INPUT,)
+    if isinstance(params, signal_delay.SignalDelayParams) and params.stateful:
+        return (signal_delay.STATE_INPUT,)
     return ()
 
 

@@ -6,6 +6,8 @@
   (TFLM's AllocatePersistentBuffer, zeroed on reset) and copies it to its second output:
   the buffer becomes a variable tensor of the main graph (planned in the state region,
   reset to zero), updated in place by the operator, and the copy a READ_VARIABLE.
+* SignalDelay keeps the last `delay_length` samples of each row (TFLM's circular
+  buffers, zeros after reset): a variable tensor of them becomes its second input.
 
 Operators of other shapes are left for their prepare to reject as TFLM does. New
 tensors are appended, so the model's tensor ids keep their meaning.
@@ -15,20 +17,45 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tinymlc.ir import Model, NoAttrs, Operator, OpKind, Tensor
+from tinymlc.ir import CustomOptionsAttrs, DType, Graph, Model, NoAttrs, Operator, OpKind, Tensor
 
-_LOWERED = frozenset({OpKind.SIGNAL_FFT_AUTO_SCALE, OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION})
+_TWO_OUTPUTS = frozenset({OpKind.SIGNAL_FFT_AUTO_SCALE, OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION})
+
+
+def _delay_history(graph: Graph, op: Operator) -> int:
+    """Samples of state a well-formed SignalDelay keeps (0: none, or malformed)."""
+    if len(op.inputs) != 1 or len(op.outputs) != 1 or not isinstance(op.attrs, CustomOptionsAttrs):
+        return 0
+    delay = op.attrs.values[0] if op.attrs.values else 0
+    input_ = graph.tensors[op.inputs[0]]
+    if not isinstance(delay, int) or delay <= 0 or not input_.shape or input_.shape[-1] == 0:
+        return 0
+    return int(delay) * (input_.num_elements // input_.shape[-1])
+
+
+def _lowered(graph: Graph, op: Operator) -> bool:
+    if op.kind is OpKind.SIGNAL_DELAY:
+        return _delay_history(graph, op) > 0
+    return op.kind in _TWO_OUTPUTS and len(op.inputs) == 1 and len(op.outputs) == 2
 
 
 def lower_signal_operators(model: Model) -> Model:
     main = model.main
-    if not any(op.kind in _LOWERED and len(op.outputs) == 2 for op in main.operators):
+    if not any(_lowered(main, op) for op in main.operators):
         return model
     tensors = list(main.tensors)
     operators: list[Operator] = []
     for op in main.operators:
-        if op.kind not in _LOWERED or len(op.inputs) != 1 or len(op.outputs) != 2:
+        if not _lowered(main, op):
             operators.append(op)
+        elif op.kind is OpKind.SIGNAL_DELAY:
+            name = main.tensors[op.outputs[0]].name
+            state = len(tensors)
+            history = (_delay_history(main, op),)
+            tensors.append(
+                Tensor(name=f"{name} (delay state)", shape=history, dtype=DType.INT16, is_variable=True)
+            )
+            operators.append(replace(op, inputs=(op.inputs[0], state)))
         elif op.kind is OpKind.SIGNAL_FFT_AUTO_SCALE:
             frame, scale_bits = op.outputs
             operators.append(replace(op, kind=OpKind.SIGNAL_FFT_AUTO_SCALE_BITS, outputs=(scale_bits,)))
