@@ -230,16 +230,32 @@ def delay_model(shape: tuple[int, ...], delay: int) -> bytes:
     return writer.finish([frames], [delayed])
 
 
+def overlap_add_model(shape: tuple[int, ...], frame_step: int, float_samples: bool) -> bytes:
+    writer = _SignalWriter()
+    dtype = schema.TensorType.FLOAT32 if float_samples else schema.TensorType.INT16
+    frames = writer.tensor_int("frames", shape, dtype)
+    out_shape = (*shape[:-2], shape[-2] * frame_step)
+    added = writer.tensor_int("overlap_added", out_shape, dtype)
+    writer.custom("SignalOverlapAdd", [frames], [added], {"T": dtype, "frame_step": frame_step})
+    return writer.finish([frames], [added])
+
+
+def float_sampler(shape: tuple[int, ...]) -> Callable[[np.random.Generator], np.ndarray]:
+    return lambda rng: rng.uniform(-1, 1, shape).astype(np.float32)
+
+
 def signal_spec(name: str, description: str, ops: tuple[str, ...], shape: tuple[int, ...],
                 amplitude: int, flatbuffer: Callable[[], bytes],
-                output_dtypes: tuple[str, ...] = ()) -> ModelSpec:
+                output_dtypes: tuple[str, ...] = (), float_io: bool = False) -> ModelSpec:
+    sampler = float_sampler(shape) if float_io else int16_sampler(shape, amplitude)
     build: Callable[[np.random.Generator], Graph] = lambda _rng: Graph(
-        forward=lambda x: x, inputs=[GraphInput(shape, int16_sampler(shape, amplitude))])
+        forward=lambda x: x, inputs=[GraphInput(shape, sampler)])
+    io_dtype = "FLOAT32" if float_io else "INT16"
     return ModelSpec(
         name, description, build,
         ModelExpectations(required_ops=tuple(OpExpectation(f"CUSTOM({op})") for op in ops),
-                          only_required_ops=True, input_dtype="INT16", output_dtype="INT16",
-                          output_dtypes=output_dtypes),
+                          only_required_ops=True, input_dtype=io_dtype, output_dtype=io_dtype,
+                          output_dtypes=output_dtypes, integer_only=not float_io),
         flatbuffer=lambda _rng: flatbuffer(), tflm_only=True)
 
 
@@ -295,4 +311,10 @@ def signal_models() -> list[ModelSpec]:
         signal_spec("op_signal_delay_rank1", "SignalDelay of 8-sample frames by 3 samples (rank 1; "
                     "delays longer than a frame: the kernel's tests)",
                     ("SignalDelay",), (8,), 32767, lambda: delay_model((8,), 3)),
+        signal_spec("op_signal_overlap_add", "SignalOverlapAdd int16 (saturating): 2 rows of 3 frames "
+                    "of 16 samples, frame_step 8 (state)", ("SignalOverlapAdd",), (2, 3, 16), 32767,
+                    lambda: overlap_add_model((2, 3, 16), 8, False)),
+        signal_spec("op_signal_overlap_add_float", "SignalOverlapAdd float32: 3 frames of 8 samples, "
+                    "frame_step 4 (state)", ("SignalOverlapAdd",), (3, 8), 0,
+                    lambda: overlap_add_model((3, 8), 4, True), float_io=True),
     ]

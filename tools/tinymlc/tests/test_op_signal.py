@@ -45,8 +45,11 @@ STATEFUL_MODELS = (
     "signal_micro_speech_front_end",
     "op_signal_delay",
     "op_signal_delay_rank1",
+    "op_signal_overlap_add",
+    "op_signal_overlap_add_float",
 )
-"""Models whose outputs depend on earlier inferences (the noise estimate)."""
+"""Models whose outputs depend on earlier inferences (their operators' state)."""
+RESET_MODELS = ("signal_micro_speech_front_end", "op_signal_delay", "op_signal_overlap_add")
 
 
 def assert_sequence_matches(data: bytes, samples: int, reset_every: int = 0) -> None:
@@ -133,7 +136,9 @@ def test_two_output_operators_are_lowered_to_single_output_steps() -> None:
     assert lowered.operators[subtraction + 1].inputs == (state,)
 
 
-@pytest.mark.parametrize("name", ["signal_micro_speech_front_end", "op_signal_delay"])
+@pytest.mark.parametrize(
+    "name", ["signal_micro_speech_front_end", "op_signal_delay", "op_signal_overlap_add"]
+)
 def test_state_carries_over_and_resets_as_in_tflm(name: str) -> None:
     assert_sequence_matches(model_bytes(name), samples=14, reset_every=5)
 

@@ -8,6 +8,7 @@ pub mod fft_auto_scale;
 pub mod filter_bank;
 pub mod filter_bank_log;
 pub mod filter_bank_square_root;
+pub mod overlap_add;
 pub mod pcan;
 pub mod rfft;
 pub mod spectral_subtraction;

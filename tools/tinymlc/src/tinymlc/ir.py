@@ -142,6 +142,7 @@ class OpKind(enum.Enum):
     """SignalFftAutoScale's scale output alone (passes.signal_operators splits the two)."""
     SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION = -109
     SIGNAL_DELAY = -110
+    SIGNAL_OVERLAP_ADD = -111
     OTHER = -1
 
 
@@ -156,6 +157,7 @@ SIGNAL_CUSTOM_KINDS: dict[str, OpKind] = {
     "SignalFftAutoScale": OpKind.SIGNAL_FFT_AUTO_SCALE,
     "SignalFilterBankSpectralSubtraction": OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION,
     "SignalDelay": OpKind.SIGNAL_DELAY,
+    "SignalOverlapAdd": OpKind.SIGNAL_OVERLAP_ADD,
 }
 """Custom operator name (as TFLM's op resolver registers it) -> kind."""
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tinymlc.codegen import rust
 from tinymlc.ir import OpKind
-from tinymlc.ops.signal import delay
+from tinymlc.ops.signal import delay, overlap_add
 from tinymlc.ops.signal.energy import SignalEnergyParams
 from tinymlc.ops.signal.fft_auto_scale import SignalFftAutoScaleParams
 from tinymlc.ops.signal.filter_bank import SignalFilterBankParams
@@ -176,6 +177,20 @@ def _delay(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
+def _overlap_add(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, overlap_add.SignalOverlapAddParams)
+    b.call(
+        f"signal::overlap_add::overlap_add::<{rust.element_type(params.dtype)}>",
+        b.input(0),
+        str(params.frames),
+        str(params.frame_size),
+        str(params.frame_step),
+        b.state(overlap_add.STATE_INPUT),
+        b.output(),
+        b.whole(),
+    )
+
+
 SIGNAL_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
     OpKind.SIGNAL_WINDOW: _window,
     OpKind.SIGNAL_ENERGY: _energy,
@@ -188,4 +203,5 @@ SIGNAL_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
     OpKind.SIGNAL_FFT_AUTO_SCALE_BITS: _fft_auto_scale,
     OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION: _spectral_subtraction,
     OpKind.SIGNAL_DELAY: _delay,
+    OpKind.SIGNAL_OVERLAP_ADD: _overlap_add,
 }

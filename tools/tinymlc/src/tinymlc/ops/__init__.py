@@ -58,6 +58,7 @@ from tinymlc.ops.signal import fft_auto_scale as signal_fft_auto_scale
 from tinymlc.ops.signal import filter_bank as signal_filter_bank
 from tinymlc.ops.signal import filter_bank_log as signal_filter_bank_log
 from tinymlc.ops.signal import filter_bank_square_root as signal_filter_bank_square_root
+from tinymlc.ops.signal import overlap_add as signal_overlap_add
 from tinymlc.ops.signal import pcan as signal_pcan
 from tinymlc.ops.signal import rfft as signal_rfft
 from tinymlc.ops.signal import spectral_subtraction as signal_spectral_subtraction
@@ -100,6 +101,7 @@ PreparedParams: TypeAlias = (
     | signal_fft_auto_scale.SignalFftAutoScaleParams
     | signal_spectral_subtraction.SignalSpectralSubtractionParams
     | signal_delay.SignalDelayParams
+    | signal_overlap_add.SignalOverlapAddParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -150,6 +152,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SIGNAL_FFT_AUTO_SCALE_BITS: signal_fft_auto_scale.prepare_scale_bits,
     OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION: signal_spectral_subtraction.prepare,
     OpKind.SIGNAL_DELAY: signal_delay.prepare,
+    OpKind.SIGNAL_OVERLAP_ADD: signal_overlap_add.prepare,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
@@ -173,6 +176,8 @@ def state_inputs(params: PreparedParams) -> tuple[int, ...]:
         return (signal_spectral_subtraction.STATE_INPUT,)
     if isinstance(params, signal_delay.SignalDelayParams) and params.stateful:
         return (signal_delay.STATE_INPUT,)
+    if isinstance(params, signal_overlap_add.SignalOverlapAddParams):
+        return (signal_overlap_add.STATE_INPUT,)
     return ()
 
 

@@ -6,6 +6,8 @@
   (TFLM's AllocatePersistentBuffer, zeroed on reset) and copies it to its second output:
   the buffer becomes a variable tensor of the main graph (planned in the state region,
   reset to zero), updated in place by the operator, and the copy a READ_VARIABLE.
+* SignalOverlapAdd keeps a frame-long accumulation buffer per row (zeros after reset):
+  a variable tensor of them becomes its second input.
 * SignalDelay keeps the last `delay_length` samples of each row (TFLM's circular
   buffers, zeros after reset): a variable tensor of them becomes its second input.
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tinymlc.ir import CustomOptionsAttrs, DType, Graph, Model, NoAttrs, Operator, OpKind, Tensor
+from tinymlc.ir import CustomOptionsAttrs, Graph, Model, NoAttrs, Operator, OpKind, Tensor
 
 _TWO_OUTPUTS = frozenset({OpKind.SIGNAL_FFT_AUTO_SCALE, OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION})
 
@@ -33,9 +35,23 @@ def _delay_history(graph: Graph, op: Operator) -> int:
     return int(delay) * (input_.num_elements // input_.shape[-1])
 
 
+def _overlap_buffers(graph: Graph, op: Operator) -> int:
+    """Samples of state a well-formed SignalOverlapAdd keeps (0: malformed)."""
+    if len(op.inputs) != 1 or len(op.outputs) != 1:
+        return 0
+    input_ = graph.tensors[op.inputs[0]]
+    if len(input_.shape) < 2 or input_.shape[-2] == 0:
+        return 0
+    return input_.num_elements // input_.shape[-2]
+
+
+_STATE_SAMPLES = {OpKind.SIGNAL_DELAY: _delay_history, OpKind.SIGNAL_OVERLAP_ADD: _overlap_buffers}
+"""Operators keeping samples of their input's type as state, and how many."""
+
+
 def _lowered(graph: Graph, op: Operator) -> bool:
-    if op.kind is OpKind.SIGNAL_DELAY:
-        return _delay_history(graph, op) > 0
+    if op.kind in _STATE_SAMPLES:
+        return _STATE_SAMPLES[op.kind](graph, op) > 0
     return op.kind in _TWO_OUTPUTS and len(op.inputs) == 1 and len(op.outputs) == 2
 
 
@@ -48,14 +64,12 @@ def lower_signal_operators(model: Model) -> Model:
     for op in main.operators:
         if not _lowered(main, op):
             operators.append(op)
-        elif op.kind is OpKind.SIGNAL_DELAY:
-            name = main.tensors[op.outputs[0]].name
-            state = len(tensors)
-            history = (_delay_history(main, op),)
-            tensors.append(
-                Tensor(name=f"{name} (delay state)", shape=history, dtype=DType.INT16, is_variable=True)
-            )
-            operators.append(replace(op, inputs=(op.inputs[0], state)))
+        elif op.kind in _STATE_SAMPLES:
+            # The state: a variable tensor of the samples the operator keeps, its input 1.
+            source = main.tensors[op.inputs[0]]
+            samples = _STATE_SAMPLES[op.kind](main, op)
+            tensors.append(Tensor(f"{source.name} (state)", (samples,), source.dtype, is_variable=True))
+            operators.append(replace(op, inputs=(op.inputs[0], len(tensors) - 1)))
         elif op.kind is OpKind.SIGNAL_FFT_AUTO_SCALE:
             frame, scale_bits = op.outputs
             operators.append(replace(op, kind=OpKind.SIGNAL_FFT_AUTO_SCALE_BITS, outputs=(scale_bits,)))
