@@ -70,6 +70,23 @@ def rfft_model(frames: int, length: int, fft_length: int) -> bytes:
     return writer.finish([audio], [spectrum])
 
 
+def irfft_model(frames: int, fft_length: int, round_trip: bool) -> bytes:
+    """SignalIrfft of int16 spectra, or of SignalRfft's spectra of int16 frames."""
+    writer = _SignalWriter()
+    i16 = schema.TensorType.INT16
+    bins = fft_length // 2 + 1
+    options = {"T": i16, "fft_length": fft_length}
+    if round_trip:
+        source = writer.tensor_int("frames", (frames, fft_length), i16)
+        spectrum = writer.tensor_int("spectrum", (frames, 2 * bins), i16)
+        writer.custom("SignalRfft", [source], [spectrum], options)
+    else:
+        source = spectrum = writer.tensor_int("spectrum", (frames, 2 * bins), i16)
+    samples = writer.tensor_int("samples", (frames, fft_length), i16)
+    writer.custom("SignalIrfft", [spectrum], [samples], options)
+    return writer.finish([source], [samples])
+
+
 def energy_log_model(bins: int, start: int, end: int, scale: int, correction: int) -> bytes:
     """SignalEnergy of an int16 spectrum, then SignalFilterBankLog of the energies."""
     writer = _SignalWriter()
@@ -276,6 +293,11 @@ def signal_models() -> list[ModelSpec]:
                     "(KISS FFT radix 4 and 2)", ("SignalRfft",), (2, 400), 32767, lambda: rfft_model(2, 400, 512)),
         signal_spec("op_signal_rfft_48", "SignalRfft int16: 3 frames of 40 samples, fft_length 48 "
                     "(KISS FFT radices 4, 2 and 3)", ("SignalRfft",), (3, 40), 32767, lambda: rfft_model(3, 40, 48)),
+        signal_spec("op_signal_irfft_512", "SignalIrfft int16: 2 spectra of 257 bins, fft_length 512",
+                    ("SignalIrfft",), (2, 514), 32767, lambda: irfft_model(2, 512, False)),
+        signal_spec("op_signal_irfft_48_round_trip", "SignalRfft then SignalIrfft int16: 3 frames, fft_length 48 "
+                    "(radices 4, 2, 3)", ("SignalRfft", "SignalIrfft"), (3, 48), 32767,
+                    lambda: irfft_model(3, 48, True)),
         signal_spec("signal_front_end_stages", "micro-speech front end's integer stages: SignalEnergy of "
                     "129 bins, SignalFilterBank of 40 channels, SignalFilterBankSquareRoot, SignalPCAN, "
                     "SignalFilterBankLog", ("SignalEnergy", "SignalFilterBank", "SignalFilterBankSquareRoot",

@@ -38,7 +38,7 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "CUSTOM(SignalWindow)", "CUSTOM(SignalEnergy)", "CUSTOM(SignalFilterBankLog)",
     "CUSTOM(SignalFilterBank)", "CUSTOM(SignalFilterBankSquareRoot)", "CUSTOM(SignalPCAN)",
     "CUSTOM(SignalRfft)", "CUSTOM(SignalFftAutoScale)", "CUSTOM(SignalFilterBankSpectralSubtraction)",
-    "CUSTOM(SignalDelay)", "CUSTOM(SignalOverlapAdd)",
+    "CUSTOM(SignalDelay)", "CUSTOM(SignalOverlapAdd)", "CUSTOM(SignalIrfft)",
 })
 
 

@@ -128,6 +128,8 @@ CHECKED_MODELS = [
     "op_signal_energy_log",
     "op_signal_energy_log_small",
     "op_signal_fft_auto_scale",
+    "op_signal_irfft_48_round_trip",
+    "op_signal_irfft_512",
     "op_signal_overlap_add",
     "op_signal_overlap_add_float",
     "op_signal_rfft_48",

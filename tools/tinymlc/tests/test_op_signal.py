@@ -38,6 +38,8 @@ SIGNAL_MODELS = (
     "signal_front_end_stages",
     "signal_audio_front_end",
     "op_signal_fft_auto_scale",
+    "op_signal_irfft_512",
+    "op_signal_irfft_48_round_trip",
 )
 STATEFUL_MODELS = (
     "op_signal_spectral_subtraction",
@@ -141,6 +143,19 @@ def test_two_output_operators_are_lowered_to_single_output_steps() -> None:
 )
 def test_state_carries_over_and_resets_as_in_tflm(name: str) -> None:
     assert_sequence_matches(model_bytes(name), samples=14, reset_every=5)
+
+
+def test_irfft_plan_is_the_conjugate_of_the_rfft_plan() -> None:
+    data = model_bytes("op_signal_irfft_48_round_trip")
+    _, forward = prepared(data, 0)
+    _, inverse = prepared(data, 1)
+    assert isinstance(forward, SignalRfftParams)
+    assert isinstance(inverse, SignalRfftParams)
+    assert inverse.inverse
+    assert not forward.inverse
+    assert inverse.twiddles[0::2] == forward.twiddles[0::2]
+    assert inverse.twiddles[1::2] == tuple(-v for v in forward.twiddles[1::2])
+    assert inverse.scratch_bytes == 2 * 48
 
 
 @pytest.mark.parametrize("name", SIGNAL_MODELS)

@@ -21,11 +21,14 @@ struct Cpx {
     i: i16,
 }
 
-/// The transform's precomputed tables (from `kiss_fftr_alloc`).
+/// The transform's precomputed tables (from `kiss_fftr_alloc`); the inverse
+/// transform's twiddles are the conjugates of the forward ones.
 #[derive(Clone, Copy, Debug)]
 pub struct RfftPlan<'a> {
     /// `fft_length`: even, at least 4.
     pub fft_length: usize,
+    /// Whether this is the inverse transform (`SignalIrfft`).
+    pub inverse: bool,
     /// `fft_length / 2` twiddles `e^(-2 pi i k / (fft_length / 2))`, interleaved (re, im).
     pub twiddles: &'a [i16],
     /// `fft_length / 4` twiddles `e^(-pi i ((k + 1) / (fft_length / 2) + 1/2))`, interleaved.
@@ -155,7 +158,14 @@ fn butterfly3(out: &mut Complexes<'_>, base: usize, fstride: usize, twiddles: &[
     }
 }
 
-fn butterfly4(out: &mut Complexes<'_>, base: usize, fstride: usize, twiddles: &[i16], m: usize) {
+fn butterfly4(
+    out: &mut Complexes<'_>,
+    base: usize,
+    fstride: usize,
+    twiddles: &[i16],
+    m: usize,
+    inverse: bool,
+) {
     for k in 0..m {
         let f0 = fixdiv(out.get(base + k), 4);
         let f1 = fixdiv(out.get(base + k + m), 4);
@@ -170,20 +180,22 @@ fn butterfly4(out: &mut Complexes<'_>, base: usize, fstride: usize, twiddles: &[
         let s4 = sub(s0, s2);
         out.set(base + k + 2 * m, sub(f0, s3));
         out.set(base + k, add(f0, s3));
-        out.set(
-            base + k + m,
-            Cpx {
-                r: s5.r.wrapping_add(s4.i),
-                i: s5.i.wrapping_sub(s4.r),
-            },
-        );
-        out.set(
-            base + k + 3 * m,
-            Cpx {
-                r: s5.r.wrapping_sub(s4.i),
-                i: s5.i.wrapping_add(s4.r),
-            },
-        );
+        // s5 - i s4 and s5 + i s4: the forward transform's quarter turns, swapped inverse.
+        let minus_i = Cpx {
+            r: s5.r.wrapping_add(s4.i),
+            i: s5.i.wrapping_sub(s4.r),
+        };
+        let plus_i = Cpx {
+            r: s5.r.wrapping_sub(s4.i),
+            i: s5.i.wrapping_add(s4.r),
+        };
+        let (quarter, three_quarters) = if inverse {
+            (plus_i, minus_i)
+        } else {
+            (minus_i, plus_i)
+        };
+        out.set(base + k + m, quarter);
+        out.set(base + k + 3 * m, three_quarters);
     }
 }
 
@@ -195,8 +207,9 @@ fn work(
     first: usize,
     fstride: usize,
     factors: &[usize],
-    twiddles: &[i16],
+    plan: &RfftPlan<'_>,
 ) -> KernelResult {
+    let (twiddles, inverse) = (plan.twiddles, plan.inverse);
     let (&radix, &m) = (
         factors.first().ok_or(KernelError::InvalidParameter)?,
         factors.get(1).ok_or(KernelError::InvalidParameter)?,
@@ -215,14 +228,14 @@ fn work(
                 first + j * fstride,
                 fstride * radix,
                 rest,
-                twiddles,
+                plan,
             )?;
         }
     }
     match radix {
         2 => butterfly2(out, base, fstride, twiddles, m),
         3 => butterfly3(out, base, fstride, twiddles, m),
-        4 => butterfly4(out, base, fstride, twiddles, m),
+        4 => butterfly4(out, base, fstride, twiddles, m, inverse),
         _ => return Err(KernelError::InvalidParameter),
     }
     Ok(())
@@ -245,6 +258,21 @@ fn check_factors(factors: &[usize], n: usize) -> KernelResult {
     } else {
         Err(KernelError::InvalidParameter)
     }
+}
+
+/// Checks `plan` (of the given direction); returns the complex FFT's length.
+fn check_plan(plan: &RfftPlan<'_>, inverse: bool) -> Result<usize, KernelError> {
+    let n = plan.fft_length / 2;
+    check_factors(plan.factors, n)?;
+    if plan.inverse != inverse
+        || plan.fft_length % 2 != 0
+        || n < 2
+        || plan.twiddles.len() < 2 * n
+        || plan.super_twiddles.len() < 2 * (n / 2)
+    {
+        return Err(KernelError::InvalidParameter);
+    }
+    Ok(n)
 }
 
 /// The real FFT of every `input_length`-sample frame of `input` into
@@ -294,7 +322,7 @@ pub fn rfft(
             head.copy_from_slice(samples);
         }
         let mut complex = Complexes(spectrum);
-        work(&mut complex, 0, frame, 0, 1, plan.factors, plan.twiddles)?;
+        work(&mut complex, 0, frame, 0, 1, plan.factors, plan)?;
         let mut out = Complexes(bins_out);
         let dc = fixdiv(complex.get(0), 2);
         out.set(
@@ -343,6 +371,68 @@ pub fn rfft(
     Ok(())
 }
 
+/// The inverse real FFT (`kiss_fftri`) of every frame of `fft_length / 2 + 1`
+/// interleaved complex bins in `input` into `fft_length` samples of `output`.
+///
+/// Like the forward transform it divides by each radix, so the result is scaled
+/// by `1 / fft_length`. `scratch` holds at least `fft_length` values.
+pub fn irfft(
+    plan: &RfftPlan<'_>,
+    input: &[i16],
+    output: &mut [i16],
+    scratch: &mut [i16],
+    part: SplitRange,
+) -> KernelResult {
+    part.check_within(1)?;
+    if part.is_empty() {
+        return Ok(());
+    }
+    let n = check_plan(plan, true)?;
+    let bins = n + 1;
+    if input.len() % (2 * bins) != 0 || output.len() != input.len() / (2 * bins) * plan.fft_length {
+        return Err(KernelError::ShapeMismatch);
+    }
+    let spectrum = scratch.get_mut(..2 * n).ok_or(KernelError::EmptyScratch)?;
+    for (frame, samples) in input
+        .chunks_exact(2 * bins)
+        .zip(output.chunks_exact_mut(plan.fft_length))
+    {
+        let first = table(frame, 0);
+        let last = table(frame, n);
+        let mut split = Complexes(spectrum);
+        let dc = Cpx {
+            r: first.r.wrapping_add(last.r),
+            i: first.r.wrapping_sub(last.r),
+        };
+        split.set(0, fixdiv(dc, 2));
+        for k in 1..=n / 2 {
+            let fk = fixdiv(table(frame, k), 2);
+            let mirrored = table(frame, n - k);
+            let fnkc = fixdiv(
+                Cpx {
+                    r: mirrored.r,
+                    i: mirrored.i.wrapping_neg(),
+                },
+                2,
+            );
+            let even = add(fk, fnkc);
+            let odd = mul(sub(fk, fnkc), table(plan.super_twiddles, k - 1));
+            split.set(k, add(even, odd));
+            let conjugate = sub(even, odd);
+            split.set(
+                n - k,
+                Cpx {
+                    r: conjugate.r,
+                    i: conjugate.i.wrapping_neg(),
+                },
+            );
+        }
+        let split = &*split.0;
+        work(&mut Complexes(samples), 0, split, 0, 1, plan.factors, plan)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,6 +441,7 @@ mod tests {
     fn plan8() -> RfftPlan<'static> {
         RfftPlan {
             fft_length: 8,
+            inverse: false,
             // e^(-2 pi i k / 4) in Q15 for k = 0..4.
             twiddles: &[32767, 0, 0, -32767, -32767, 0, 0, 32767],
             // e^(-i pi (1/4 + 1/2)) and e^(-i pi (2/4 + 1/2)).

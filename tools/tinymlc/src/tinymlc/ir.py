@@ -143,6 +143,7 @@ class OpKind(enum.Enum):
     SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION = -109
     SIGNAL_DELAY = -110
     SIGNAL_OVERLAP_ADD = -111
+    SIGNAL_IRFFT = -112
     OTHER = -1
 
 
@@ -158,6 +159,7 @@ SIGNAL_CUSTOM_KINDS: dict[str, OpKind] = {
     "SignalFilterBankSpectralSubtraction": OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION,
     "SignalDelay": OpKind.SIGNAL_DELAY,
     "SignalOverlapAdd": OpKind.SIGNAL_OVERLAP_ADD,
+    "SignalIrfft": OpKind.SIGNAL_IRFFT,
 }
 """Custom operator name (as TFLM's op resolver registers it) -> kind."""
 

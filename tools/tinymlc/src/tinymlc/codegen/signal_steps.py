@@ -108,11 +108,15 @@ def _rfft(b: StepBuilder, params: PreparedParams) -> None:
     plan = (
         "kernels::signal::rfft::RfftPlan { "
         f"fft_length: {params.fft_length}, "
+        f"inverse: {'true' if params.inverse else 'false'}, "
         f"twiddles: &{b.int_array('TWIDDLES', 'i16', params.twiddles)}, "
         f"super_twiddles: &{b.int_array('SUPER_TWIDDLES', 'i16', params.super_twiddles)}, "
         f"factors: &{b.int_array('FACTORS', 'usize', params.factors)} }}"
     )
     b.step.body.append(f"let plan = {plan};")
+    if params.inverse:
+        b.call("signal::rfft::irfft", "&plan", b.input(0), b.output(), b.scratch(), b.whole())
+        return
     b.call(
         "signal::rfft::rfft",
         "&plan",
@@ -204,4 +208,5 @@ SIGNAL_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
     OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION: _spectral_subtraction,
     OpKind.SIGNAL_DELAY: _delay,
     OpKind.SIGNAL_OVERLAP_ADD: _overlap_add,
+    OpKind.SIGNAL_IRFFT: _rfft,
 }

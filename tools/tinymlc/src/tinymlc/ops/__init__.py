@@ -153,6 +153,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION: signal_spectral_subtraction.prepare,
     OpKind.SIGNAL_DELAY: signal_delay.prepare,
     OpKind.SIGNAL_OVERLAP_ADD: signal_overlap_add.prepare,
+    OpKind.SIGNAL_IRFFT: signal_rfft.prepare_inverse,
 }
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
