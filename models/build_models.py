@@ -124,6 +124,8 @@ class ModelSpec:
     # function of the converted file (before `patch`) instead, which TFLM computes
     # identically.
     reference_patch: Callable[[bytes], bytes] | None = None
+    # Only TFLM has the model's operators (its signal library): TFLM is the reference.
+    tflm_only: bool = False
 
 
 def model_seed(name: str) -> int:
@@ -684,7 +686,9 @@ def quantize_for_input(value: np.ndarray, tensor: inspect.TensorInfo) -> np.ndar
     if tensor.dtype not in INTEGER_RANGES:
         return value.astype(np.float32)
     low, high, dtype = INTEGER_RANGES[tensor.dtype]
-    quantized = np.round(value / tensor.scales[0]) + tensor.zero_points[0]
+    # Unquantized integer inputs (the signal operators' raw audio) have scale 1.
+    scale, zero_point = (tensor.scales[0], tensor.zero_points[0]) if tensor.scales else (1.0, 0)
+    quantized = np.round(value / scale) + zero_point
     return np.clip(quantized, low, high).astype(dtype)
 
 
@@ -726,7 +730,7 @@ def check_runtime(spec: ModelSpec, graph: Graph, model_bytes: bytes, reference_b
                          for i, t in zip(graph.inputs, summary.inputs)]
                         for _ in range(TFLM_RANDOM_INPUTS)]
     input_sets = uniform_inputs + realistic_inputs
-    if spec.tflite_unsupported:
+    if spec.tflite_unsupported or spec.tflm_only:
         tflm_arena = ARENA_PROBE.minimal_arena(model_bytes)
         reference_runs = [(run_tflm(model_bytes, inputs, tflm_arena, len(summary.outputs)), {})
                           for inputs in input_sets]
@@ -1109,11 +1113,12 @@ def all_models() -> list[ModelSpec]:
     from build_i16 import i16_models  # imports this module's helpers
     from build_i16_elementwise import i16_elementwise_models  # imports this module's helpers
     from build_more_ops import more_op_models  # imports this module's helpers
+    from build_signal import signal_models  # noqa: PLC0415 -- it imports this module
     models = (app_models() + conv_models() + dense_and_pool_models() + activation_models()
               + binary_models() + shape_models() + quantization_models() + error_models()
               + build_stateful.stateful_models() + i16_models() + i16_elementwise_models()
               + build_math_ops.math_models() + data_op_models() + build_lstm.lstm_models()
-              + more_op_models())
+              + more_op_models() + signal_models())
     names = [m.name for m in models]
     assert len(names) == len(set(names)), "duplicate model names"
     return models

@@ -65,6 +65,8 @@ mod sealed {
     impl Sealed for i16 {}
     impl Sealed for i32 {}
     impl Sealed for f32 {}
+    impl Sealed for u32 {}
+    impl Sealed for u64 {}
 }
 
 /// Element types a byte region may be viewed as.
@@ -77,6 +79,8 @@ impl Element for i8 {}
 impl Element for i16 {}
 impl Element for i32 {}
 impl Element for f32 {}
+impl Element for u32 {}
+impl Element for u64 {}
 
 fn check_layout<T: Element>(bytes: &[u8]) -> Result<usize, ArenaError> {
     if bytes.as_ptr().align_offset(align_of::<T>()) != 0 {

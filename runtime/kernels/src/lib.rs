@@ -13,6 +13,7 @@ pub mod error;
 pub mod fixed_point;
 pub mod quant;
 pub mod shape;
+pub mod signal;
 pub mod split;
 
 mod element;

@@ -46,6 +46,7 @@ pub use crate::integer_binary;
 pub use crate::l2_normalization;
 pub use crate::prelu;
 pub use crate::select;
+pub use crate::signal;
 pub use crate::{
     activations, gelu, hard_swish, logistic, lstm, mean, quantize, reshape, rsqrt, softmax,
     softmax16, svdf, tanh, transpose_conv,

@@ -179,7 +179,39 @@ class OpKind(enum.Enum):
     REVERSE_V2 = 105
     DYNAMIC_UPDATE_SLICE = 151
     EMBEDDING_LOOKUP = 7
+    # TFLM's signal library: custom operators, values outside the builtin codes.
+    SIGNAL_WINDOW = -100
+    SIGNAL_ENERGY = -101
+    SIGNAL_FILTER_BANK_LOG = -102
+    SIGNAL_FILTER_BANK = -103
+    SIGNAL_FILTER_BANK_SQUARE_ROOT = -104
+    SIGNAL_PCAN = -105
+    SIGNAL_RFFT = -106
+    SIGNAL_FFT_AUTO_SCALE = -107
+    SIGNAL_FFT_AUTO_SCALE_BITS = -108
+    """SignalFftAutoScale's scale output alone (passes.signal_operators splits the two)."""
+    SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION = -109
+    SIGNAL_DELAY = -110
+    SIGNAL_OVERLAP_ADD = -111
+    SIGNAL_IRFFT = -112
     OTHER = -1
+
+
+SIGNAL_CUSTOM_KINDS: dict[str, OpKind] = {
+    "SignalWindow": OpKind.SIGNAL_WINDOW,
+    "SignalEnergy": OpKind.SIGNAL_ENERGY,
+    "SignalFilterBankLog": OpKind.SIGNAL_FILTER_BANK_LOG,
+    "SignalFilterBank": OpKind.SIGNAL_FILTER_BANK,
+    "SignalFilterBankSquareRoot": OpKind.SIGNAL_FILTER_BANK_SQUARE_ROOT,
+    "SignalPCAN": OpKind.SIGNAL_PCAN,
+    "SignalRfft": OpKind.SIGNAL_RFFT,
+    "SignalFftAutoScale": OpKind.SIGNAL_FFT_AUTO_SCALE,
+    "SignalFilterBankSpectralSubtraction": OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION,
+    "SignalDelay": OpKind.SIGNAL_DELAY,
+    "SignalOverlapAdd": OpKind.SIGNAL_OVERLAP_ADD,
+    "SignalIrfft": OpKind.SIGNAL_IRFFT,
+}
+"""Custom operator name (as TFLM's op resolver registers it) -> kind."""
 
 
 class Activation(enum.Enum):
@@ -391,8 +423,19 @@ class LstmAttrs:
     diagonal_recurrent_tensors: bool
 
 
+@dataclass(frozen=True)
+class CustomOptionsAttrs:
+    """A custom operator's flexbuffer options as TFLM's `FlexbufferWrapper` reads them:
+    the map's values in key order (flexbuffer maps are sorted by key), read by index."""
+
+    values: tuple[int | float | bool | tuple[int, ...], ...]
+    keys: tuple[str, ...] = ()
+    """The map's keys, in the same order (for the options TFLM looks up by key)."""
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
+    | CustomOptionsAttrs
     | Conv2DAttrs
     | DepthwiseConv2DAttrs
     | FullyConnectedAttrs

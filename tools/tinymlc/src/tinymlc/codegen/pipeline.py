@@ -19,6 +19,7 @@ from tinymlc.passes import (
     split_outputs,
 )
 from tinymlc.passes.resource_variables import lower_resource_variables
+from tinymlc.passes.signal_operators import lower_signal_operators
 from tinymlc.validate import Diagnostic, check_model
 
 
@@ -68,7 +69,7 @@ def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
     those of the parsed model, so layer outputs can be matched against TFLM's
     tensors by id.
     """
-    model = lower_resource_variables(model)
+    model = lower_signal_operators(lower_resource_variables(model))
     warnings = check_model(model)
     graph, io = fold_io_conversions(
         alias_reshapes(fold_constants(fuse_activations(split_outputs(model.main))))

@@ -21,14 +21,16 @@ _RUST_TYPES: dict[DType, tuple[str, str]] = {
     # `bool` is not valid for every bit pattern, so arena views never have that type).
     DType.BOOL: ("u8", "Bool"),
 }
+# Types only signal operators' intermediate tensors have: arena-only, never model I/O.
+_ARENA_ONLY_TYPES: dict[DType, str] = {DType.UINT32: "u32", DType.UINT64: "u64"}
 
 # Types only constants have (16x8 biases): they are never arena tensors or I/O.
 _CONSTANT_ONLY_TYPES: dict[DType, str] = {DType.INT64: "i64"}
 
 
 def element_type(dtype: DType) -> str:
-    constant_only = _CONSTANT_ONLY_TYPES.get(dtype)
-    return constant_only if constant_only is not None else _rust_type(dtype)[0]
+    special = _CONSTANT_ONLY_TYPES.get(dtype) or _ARENA_ONLY_TYPES.get(dtype)
+    return special if special is not None else _rust_type(dtype)[0]
 
 
 def api_element_type(dtype: DType) -> str:

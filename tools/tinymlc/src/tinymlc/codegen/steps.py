@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from tinymlc.codegen import rust
 from tinymlc.codegen.pipeline import CompiledModel
+from tinymlc.codegen.signal_steps import SIGNAL_EMITTERS
 from tinymlc.errors import CompileError
 from tinymlc.ir import NO_TENSOR, DType, OpKind, Tensor
 from tinymlc.ops import PreparedParams, scratch_bytes, state_inputs
@@ -1066,6 +1067,7 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.TANH: _sigmoid_like("tanh"),
     OpKind.TRANSPOSE: _transpose,
     OpKind.TRANSPOSE_CONV: _transpose_conv,
+    **SIGNAL_EMITTERS,
 }
 
 

@@ -18,17 +18,20 @@ from typing import Any
 
 import numpy as np
 import tflite
+from flatbuffers import flexbuffers
 from tflite.utils import BUILTIN_OPCODE2NAME
 
 from tinymlc.errors import CompileError
 from tinymlc.ir import (
     NO_TENSOR,
+    SIGNAL_CUSTOM_KINDS,
     Activation,
     BatchMatMulAttrs,
     CallOnceAttrs,
     ConcatenationAttrs,
     Conv2DAttrs,
     CumsumAttrs,
+    CustomOptionsAttrs,
     DepthToSpaceAttrs,
     DepthwiseConv2DAttrs,
     DType,
@@ -307,17 +310,34 @@ class _Parser:
         for t in inputs + outputs + intermediates:
             if t != NO_TENSOR and not 0 <= t < tensor_count:
                 raise self.fail(f"refers to tensor {t}, but the subgraph has {tensor_count}")
-        try:
-            kind = OpKind(builtin)
-        except ValueError:
-            kind = OpKind.OTHER
+        if name.startswith("CUSTOM:"):
+            kind = SIGNAL_CUSTOM_KINDS.get(name.removeprefix("CUSTOM:"), OpKind.OTHER)
+        else:
+            try:
+                kind = OpKind(builtin)
+            except ValueError:
+                kind = OpKind.OTHER
         return Operator(
             kind=kind,
             opcode_name=name,
             inputs=inputs,
             outputs=outputs,
-            attrs=self.attrs(op, kind),
+            attrs=self.custom_options(op) if kind in SIGNAL_CUSTOM_KINDS.values() else self.attrs(op, kind),
             intermediates=intermediates,
+        )
+
+    def custom_options(self, op: Any) -> CustomOptionsAttrs:
+        """The flexbuffer map of a custom operator's options, values in key order."""
+        options = bytes(self.int_vector(op, "CustomOptions", "byte")) if not op.CustomOptionsIsNone() else b""
+        if not options:
+            return CustomOptionsAttrs(())
+        root = flexbuffers.GetRoot(bytearray(options))
+        if not root.IsMap:
+            raise self.fail("custom options are not a flexbuffer map")
+        options_map = root.AsMap
+        return CustomOptionsAttrs(
+            values=tuple(_flex_value(value) for value in options_map.Values),
+            keys=tuple(str(key.AsKey) for key in options_map.Keys),
         )
 
     def attrs(self, op: Any, kind: OpKind) -> OpAttrs:
@@ -338,6 +358,17 @@ class _Parser:
         if kind is OpKind.SQUEEZE:
             return SqueezeAttrs(self.int_vector(options, "SqueezeDims"))
         return decode(options)
+
+
+def _flex_value(value: flexbuffers.Ref) -> int | float | bool | tuple[int, ...]:
+    if value.IsBool:
+        return bool(value.AsBool)
+    if value.IsFloat:
+        return float(value.AsFloat)
+    # Not `IsAnyVector`: flatbuffers' own implementation of it calls a property.
+    if value.IsVector or value.IsTypedVector or value.IsFixedTypedVector:
+        return tuple(int(element.AsInt) for element in value.Value)
+    return int(value.AsInt)
 
 
 def _activation(code: int) -> Activation:

@@ -89,6 +89,17 @@ from tinymlc.ops._pooling import Pool2DParams
 from tinymlc.ops._remap import RemapParams
 from tinymlc.ops._sigmoid16 import Int16SigmoidParams
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
+from tinymlc.ops.signal import delay as signal_delay
+from tinymlc.ops.signal import energy as signal_energy
+from tinymlc.ops.signal import fft_auto_scale as signal_fft_auto_scale
+from tinymlc.ops.signal import filter_bank as signal_filter_bank
+from tinymlc.ops.signal import filter_bank_log as signal_filter_bank_log
+from tinymlc.ops.signal import filter_bank_square_root as signal_filter_bank_square_root
+from tinymlc.ops.signal import overlap_add as signal_overlap_add
+from tinymlc.ops.signal import pcan as signal_pcan
+from tinymlc.ops.signal import rfft as signal_rfft
+from tinymlc.ops.signal import spectral_subtraction as signal_spectral_subtraction
+from tinymlc.ops.signal import window as signal_window
 
 PreparedParams: TypeAlias = (
     conv_2d.Conv2DParams
@@ -139,6 +150,17 @@ PreparedParams: TypeAlias = (
     | arg_min_max.ArgMinMaxParams
     | resize_bilinear.ResizeBilinearParams
     | lstm.LstmParams
+    | signal_window.SignalWindowParams
+    | signal_energy.SignalEnergyParams
+    | signal_filter_bank_log.SignalFilterBankLogParams
+    | signal_filter_bank.SignalFilterBankParams
+    | signal_filter_bank_square_root.SignalFilterBankSquareRootParams
+    | signal_pcan.SignalPcanParams
+    | signal_rfft.SignalRfftParams
+    | signal_fft_auto_scale.SignalFftAutoScaleParams
+    | signal_spectral_subtraction.SignalSpectralSubtractionParams
+    | signal_delay.SignalDelayParams
+    | signal_overlap_add.SignalOverlapAddParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -226,6 +248,19 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SUM: sum.prepare,
     OpKind.RESIZE_BILINEAR: resize_bilinear.prepare,
     OpKind.UNIDIRECTIONAL_SEQUENCE_LSTM: lstm.prepare,
+    OpKind.SIGNAL_WINDOW: signal_window.prepare,
+    OpKind.SIGNAL_ENERGY: signal_energy.prepare,
+    OpKind.SIGNAL_FILTER_BANK_LOG: signal_filter_bank_log.prepare,
+    OpKind.SIGNAL_FILTER_BANK: signal_filter_bank.prepare,
+    OpKind.SIGNAL_FILTER_BANK_SQUARE_ROOT: signal_filter_bank_square_root.prepare,
+    OpKind.SIGNAL_PCAN: signal_pcan.prepare,
+    OpKind.SIGNAL_RFFT: signal_rfft.prepare,
+    OpKind.SIGNAL_FFT_AUTO_SCALE: signal_fft_auto_scale.prepare,
+    OpKind.SIGNAL_FFT_AUTO_SCALE_BITS: signal_fft_auto_scale.prepare_scale_bits,
+    OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION: signal_spectral_subtraction.prepare,
+    OpKind.SIGNAL_DELAY: signal_delay.prepare,
+    OpKind.SIGNAL_OVERLAP_ADD: signal_overlap_add.prepare,
+    OpKind.SIGNAL_IRFFT: signal_rfft.prepare_inverse,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each
@@ -238,7 +273,9 @@ SUPPORTED_KINDS = frozenset(PREPARERS)
 
 def scratch_bytes(params: PreparedParams) -> int:
     """Bytes of arena scratch each core running the layer gives its kernel (0: none)."""
-    if isinstance(params, conv_2d.Conv2DParams | batch_matmul.BatchMatMulParams):
+    if isinstance(
+        params, conv_2d.Conv2DParams | batch_matmul.BatchMatMulParams | signal_rfft.SignalRfftParams
+    ):
         return params.scratch_bytes
     return 0
 
@@ -250,6 +287,12 @@ def state_inputs(params: PreparedParams) -> tuple[int, ...]:
         return (svdf.STATE_INPUT,)
     if isinstance(params, lstm.LstmParams):
         return (lstm.HIDDEN_STATE, lstm.CELL_STATE)
+    if isinstance(params, signal_spectral_subtraction.SignalSpectralSubtractionParams):
+        return (signal_spectral_subtraction.STATE_INPUT,)
+    if isinstance(params, signal_delay.SignalDelayParams) and params.stateful:
+        return (signal_delay.STATE_INPUT,)
+    if isinstance(params, signal_overlap_add.SignalOverlapAddParams):
+        return (signal_overlap_add.STATE_INPUT,)
     return ()
 
 

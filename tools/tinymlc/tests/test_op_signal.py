@@ -1,0 +1,168 @@
+"""TFLM's signal library: options decoded from the flexbuffer map, and the generated
+code bit-exact with TFLM on the zoo's signal micro-models (models/build_signal.py)."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.codegen_support import assert_bit_exact, build
+from tests.tflm import prepared
+from tinymlc import hostbuild
+from tinymlc.check import random_inputs
+from tinymlc.frontend.tflite import parse_model
+from tinymlc.ir import OpKind
+from tinymlc.ops.signal.energy import SignalEnergyParams
+from tinymlc.ops.signal.filter_bank import SignalFilterBankParams
+from tinymlc.ops.signal.filter_bank_log import SignalFilterBankLogParams
+from tinymlc.ops.signal.filter_bank_square_root import SignalFilterBankSquareRootParams
+from tinymlc.ops.signal.pcan import SignalPcanParams
+from tinymlc.ops.signal.rfft import SignalRfftParams, factorize
+from tinymlc.ops.signal.window import SignalWindowParams
+from tinymlc.passes.signal_operators import lower_signal_operators
+from tinymlc.tflm_reference import REFERENCE_ARENA_BYTES
+
+MODELS = Path(__file__).absolute().parents[3] / "models"
+SIGNAL_MODELS = (
+    "op_signal_window",
+    "op_signal_window_saturating",
+    "op_signal_energy_log",
+    "op_signal_energy_log_small",
+    "op_signal_rfft_512",
+    "op_signal_rfft_48",
+    "signal_front_end_stages",
+    "signal_audio_front_end",
+    "op_signal_fft_auto_scale",
+    "op_signal_irfft_512",
+    "op_signal_irfft_48_round_trip",
+)
+STATEFUL_MODELS = (
+    "op_signal_spectral_subtraction",
+    "op_signal_spectral_subtraction_clamping",
+    "signal_micro_speech_front_end",
+    "op_signal_delay",
+    "op_signal_delay_rank1",
+    "op_signal_overlap_add",
+    "op_signal_overlap_add_float",
+)
+"""Models whose outputs depend on earlier inferences (their operators' state)."""
+RESET_MODELS = ("signal_micro_speech_front_end", "op_signal_delay", "op_signal_overlap_add")
+
+
+def assert_sequence_matches(data: bytes, samples: int, reset_every: int = 0) -> None:
+    """Every output of every inference equals TFLM's, the inferences run in sequence on
+    one arena and one interpreter (each reset every `reset_every` inferences)."""
+    from tflite_micro.python.tflite_micro import runtime  # noqa: PLC0415 -- test dependency
+
+    with tempfile.TemporaryDirectory() as work:
+        compiled, binary = build(data, Path(work))
+        inputs = random_inputs(compiled, samples, seed=samples)
+        ours = hostbuild.run_harness(binary, inputs, reset_every)
+    interpreter: Any = runtime.Interpreter.from_bytes(data, arena_size=REFERENCE_ARENA_BYTES)
+    for index, (sample, result) in enumerate(zip(inputs, ours, strict=True)):
+        if reset_every and index % reset_every == 0:
+            interpreter.reset()
+        interpreter.set_input(sample[0], 0)
+        interpreter.invoke()
+        expected = [np.asarray(interpreter.get_output(i)).tobytes() for i in range(len(result.outputs))]
+        assert result.error is None, result.error
+        assert result.outputs == expected, f"inference {index} differs"
+
+
+def model_bytes(name: str) -> bytes:
+    path = MODELS / f"{name}.tflite"
+    if not path.is_file():
+        pytest.skip(f"{path} is not in this checkout")
+    return path.read_bytes()
+
+
+def test_window_options() -> None:
+    _, params = prepared(model_bytes("op_signal_window"))
+    assert params == SignalWindowParams(shift=14, elements=3 * 64)
+
+
+def test_energy_and_log_options_in_key_order() -> None:
+    data = model_bytes("op_signal_energy_log")
+    _, energy = prepared(data, 0)
+    _, log = prepared(data, 1)
+    assert energy == SignalEnergyParams(start_index=0, end_index=33)
+    assert log == SignalFilterBankLogParams(channels=33, output_scale=1600, correction_bits=3)
+
+
+def test_front_end_stage_options() -> None:
+    data = model_bytes("signal_front_end_stages")
+    _, filter_bank = prepared(data, 1)
+    _, square_root = prepared(data, 2)
+    _, pcan = prepared(data, 3)
+    assert filter_bank == SignalFilterBankParams(num_channels=40)
+    assert square_root == SignalFilterBankSquareRootParams(channels=40)
+    assert pcan == SignalPcanParams(channels=40, snr_shift=6)
+
+
+def test_kiss_fft_factorization() -> None:
+    assert factorize(256) == (4, 64, 4, 16, 4, 4, 4, 1)
+    assert factorize(24) == (4, 6, 2, 3, 3, 1)
+    assert factorize(7) == (7, 1)
+
+
+def test_rfft_plan_matches_kiss_fftr_alloc() -> None:
+    data = bytearray(model_bytes("op_signal_rfft_48"))
+    _, params = prepared(bytes(data))
+    assert isinstance(params, SignalRfftParams)
+    assert params.factors == factorize(24)
+    assert len(params.twiddles) == 48
+    assert len(params.super_twiddles) == 24
+    # Twiddle 0 is 1 + 0i in Q15; the real split's first super-twiddle is e^(-i pi (1/24 + 1/2)).
+    assert params.twiddles[:2] == (32767, 0)
+    assert params.super_twiddles[:2] == (
+        math.floor(0.5 + 32767 * math.cos(-math.pi * (1 / 24 + 0.5))),
+        math.floor(0.5 + 32767 * math.sin(-math.pi * (1 / 24 + 0.5))),
+    )
+
+
+def test_two_output_operators_are_lowered_to_single_output_steps() -> None:
+    model = parse_model(model_bytes("signal_micro_speech_front_end"), "m")
+    lowered = lower_signal_operators(model).main
+    kinds = [op.kind for op in lowered.operators]
+    assert kinds[1:3] == [OpKind.SIGNAL_FFT_AUTO_SCALE_BITS, OpKind.SIGNAL_FFT_AUTO_SCALE]
+    subtraction = kinds.index(OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION)
+    assert kinds[subtraction + 1] is OpKind.READ_VARIABLE
+    state = lowered.operators[subtraction].inputs[1]
+    assert lowered.tensors[state].is_variable
+    assert state == len(model.main.tensors)
+    assert lowered.operators[subtraction + 1].inputs == (state,)
+
+
+@pytest.mark.parametrize(
+    "name", ["signal_micro_speech_front_end", "op_signal_delay", "op_signal_overlap_add"]
+)
+def test_state_carries_over_and_resets_as_in_tflm(name: str) -> None:
+    assert_sequence_matches(model_bytes(name), samples=14, reset_every=5)
+
+
+def test_irfft_plan_is_the_conjugate_of_the_rfft_plan() -> None:
+    data = model_bytes("op_signal_irfft_48_round_trip")
+    _, forward = prepared(data, 0)
+    _, inverse = prepared(data, 1)
+    assert isinstance(forward, SignalRfftParams)
+    assert isinstance(inverse, SignalRfftParams)
+    assert inverse.inverse
+    assert not forward.inverse
+    assert inverse.twiddles[0::2] == forward.twiddles[0::2]
+    assert inverse.twiddles[1::2] == tuple(-v for v in forward.twiddles[1::2])
+    assert inverse.scratch_bytes == 2 * 48
+
+
+@pytest.mark.parametrize("name", SIGNAL_MODELS)
+def test_generated_code_matches_tflm(name: str) -> None:
+    assert_bit_exact(model_bytes(name), samples=20)
+
+
+@pytest.mark.parametrize("name", STATEFUL_MODELS)
+def test_stateful_generated_code_matches_tflm_over_a_sequence(name: str) -> None:
+    assert_sequence_matches(model_bytes(name), samples=10)
