@@ -500,8 +500,14 @@ def _fully_connected(b: StepBuilder, params: PreparedParams) -> None:
         input_depth=params.accum_depth,
         output_depth=params.output_depth,
     )
+    # The optimized kernel is int8's; 16x8 runs the generic reference.
+    kernel = (
+        f"reference::fully_connected::fully_connected::<{params.mode.rust_generics}>"
+        if params.mode.is_16x8
+        else "fully_connected::fully_connected"
+    )
     b.call(
-        f"fully_connected::fully_connected::<{params.mode.rust_generics}>",
+        kernel,
         quant,
         dims,
         b.input(0),
