@@ -264,6 +264,15 @@ CHECKED_MODELS = [
     "transformer_block",
 ]
 
+# The cores of the multi-core tests: four of unequal speed, so that every layer split across
+# them gives every kernel uneven parts.
+SPLIT_TEST_CORE_MHZ = [
+    480,
+    240,
+    240,
+    160,
+]
+
 # Per-operator micro-models (named op_*) are many and small: each is checked on the host on
 # its own, and as firmware in groups of this many models per firmware image and board (one
 # link and one emulator run per group). Whole models keep a firmware image each.
