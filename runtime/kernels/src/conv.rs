@@ -80,7 +80,8 @@ impl LinearQuantParams<'_> {
         channel: usize,
     ) -> T {
         let acc = match bias {
-            Some(bias) => acc.add_bias(bias[channel]),
+            // `check` bounded `channel`; `get` keeps the kernels free of panic paths.
+            Some(bias) => acc.add_bias(bias.get(channel).copied().unwrap_or(A::ZERO)),
             None => acc,
         };
         let scaled = acc.rescale(self.output_multipliers.get(channel));

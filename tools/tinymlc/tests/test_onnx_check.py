@@ -15,7 +15,7 @@ import pytest
 from tinymlc import hostbuild
 from tinymlc.onnx_check import check_onnx
 
-MODELS = Path(__file__).resolve().parents[3] / "models"
+MODELS = Path(__file__).absolute().parents[3] / "models"
 
 
 @pytest.mark.parametrize(
@@ -29,13 +29,16 @@ def test_zoo_model_within_one_lsb_of_onnxruntime(name: str) -> None:
 
 
 def _tinymlc(*args: str) -> subprocess.CompletedProcess[str]:
-    src = Path(__file__).resolve().parents[1] / "src"
+    src = Path(__file__).absolute().parents[1] / "src"
+    # The packages this interpreter imports (Bazel's runfiles put them on PYTHONPATH), and
+    # the compiler's sources first.
+    python_path = os.pathsep.join(p for p in (str(src), os.environ.get("PYTHONPATH", "")) if p)
     return subprocess.run(
         [sys.executable, "-m", "tinymlc", *args],
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "PYTHONPATH": str(src)},
+        env={**os.environ, "PYTHONPATH": python_path},
     )
 
 
