@@ -86,6 +86,18 @@ platform_transition = transition(
     outputs = ["//command_line_option:platforms"],
 )
 
+def _host_platform_transition_impl(settings, _attr):
+    return {"//command_line_option:platforms": [str(settings["//command_line_option:host_platform"])]}
+
+# For rules whose outputs depend only on their inputs, never on the platform their dependent
+# is built for (generated code, host-computed test vectors): every configuration that needs
+# them (the host tests, each board's firmware) shares one action and its outputs.
+host_platform_transition = transition(
+    implementation = _host_platform_transition_impl,
+    inputs = ["//command_line_option:host_platform"],
+    outputs = ["//command_line_option:platforms"],
+)
+
 def _tinyml_for_platform_impl(ctx):
     if ctx.attr.output_group:
         files = [target[OutputGroupInfo][ctx.attr.output_group] for target in ctx.attr.srcs]

@@ -1,6 +1,7 @@
 """tinyml_model: a quantized model file compiled by tinymlc into a no_std rust_library."""
 
 load("@rules_rust//rust:defs.bzl", "rust_library")
+load(":board.bzl", "host_platform_transition")
 load(":report.bzl", "tinyml_feasibility_report")
 
 TinymlModelInfo = provider(
@@ -9,18 +10,6 @@ TinymlModelInfo = provider(
         "report": "File: the compiler's report.json (flash, arena, layers and their tensors).",
         "src": "File: the model it was compiled from.",
     },
-)
-
-def _codegen_platform_transition_impl(settings, _attr):
-    return {"//command_line_option:platforms": [str(settings["//command_line_option:host_platform"])]}
-
-# The generated code depends on the model and the schedule only, never on the platform the
-# library is built for: every configuration that compiles the crate (host harness, each
-# board's firmware) shares one codegen action and its outputs.
-_codegen_platform_transition = transition(
-    implementation = _codegen_platform_transition_impl,
-    inputs = ["//command_line_option:host_platform"],
-    outputs = ["//command_line_option:platforms"],
 )
 
 def _tinyml_model_codegen_impl(ctx):
@@ -55,7 +44,7 @@ tinyml_model_codegen = rule(
     doc = "Runs tinymlc on `src`: the generated lib.rs, and report.json as output group `report`. " +
           "Built for the host platform whatever the dependent's platform, so that one action " +
           "serves every configuration.",
-    cfg = _codegen_platform_transition,
+    cfg = host_platform_transition,
     attrs = {
         "core_mhz": attr.int_list(
             doc = "Clock of each core in MHz (empty: one core). The compiler partitions every " +

@@ -2,6 +2,7 @@
 the host build as firmware on emulated boards."""
 
 load("@rules_rust//rust:defs.bzl", "rust_binary", "rust_common")
+load(":board.bzl", "host_platform_transition")
 load(":firmware.bzl", "tinyml_firmware")
 load(":qemu.bzl", "tinyml_qemu_test")
 
@@ -35,12 +36,17 @@ tinyml_firmware_vectors = rule(
 random inputs and compares its outputs bit for bit with the host build's (run here, at build
 time, by `harness`); each inference runs in `tinyml_rt::measure`. Its `run(arena, runs)`
 prints a line per sample, starting with the model's target name, and returns (equal, total);
-`tinyml_firmware_check_main` calls it.""",
+`tinyml_firmware_check_main` calls it. Built for the host platform whatever the
+dependent's platform: one host run serves every board's firmware.""",
+    cfg = host_platform_transition,
     attrs = {
+        # Built for the target, which the rule's transition makes the host: the same
+        # binary as the host test's (one compile per model, not one more for the exec
+        # configuration). Remote workers must therefore match the host (README, Team setup).
         "harness": attr.label(
             mandatory = True,
             executable = True,
-            cfg = "exec",
+            cfg = "target",
             doc = "The host harness of the model's generated crate (templates/harness.rs).",
         ),
         "model": attr.label(
@@ -56,6 +62,9 @@ prints a line per sample, starting with the model's target name, and returns (eq
         "samples": attr.int(default = 4, doc = "How many inputs to embed."),
         "seed": attr.int(default = 0, doc = "Seed of the random inputs."),
         "src": attr.label(mandatory = True, allow_single_file = [".tflite", ".onnx"], doc = "The model file."),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
         "_tool": attr.label(default = Label("//tools/tinymlc:firmware"), executable = True, cfg = "exec"),
     },
 )
