@@ -3,6 +3,7 @@
 load("@rules_rust//rust:defs.bzl", "rust_library")
 load(":board.bzl", "host_platform_transition")
 load(":report.bzl", "tinyml_feasibility_report")
+load(":worker.bzl", "WORKER_EXECUTION_REQUIREMENTS", "use_worker_params_file")
 
 TinymlModelInfo = provider(
     doc = "A model compiled by tinymlc: what firmware rules need to check it against a board.",
@@ -25,11 +26,13 @@ def _tinyml_model_codegen_impl(ctx):
         args.add_joined("--core_mhz", ctx.attr.core_mhz, join_with = ",")
     if ctx.attr.split_every_layer:
         args.add("--split_every_layer")
+    use_worker_params_file(args)
     ctx.actions.run(
         executable = ctx.attr._compiler[DefaultInfo].files_to_run,
         arguments = [args],
         inputs = [ctx.file.src],
         outputs = [lib_rs, report],
+        execution_requirements = WORKER_EXECUTION_REQUIREMENTS,
         mnemonic = "TinymlCompile",
         progress_message = "Compiling model %s into Rust" % ctx.file.src.short_path,
     )

@@ -5,6 +5,7 @@ load("@rules_rust//rust:defs.bzl", "rust_binary", "rust_common")
 load(":board.bzl", "host_platform_transition")
 load(":firmware.bzl", "tinyml_firmware")
 load(":qemu.bzl", "tinyml_qemu_test")
+load(":worker.bzl", "WORKER_EXECUTION_REQUIREMENTS", "use_worker_params_file")
 
 def _tinyml_firmware_vectors_impl(ctx):
     module = ctx.actions.declare_file(ctx.label.name + ".rs")
@@ -19,12 +20,14 @@ def _tinyml_firmware_vectors_impl(ctx):
     if ctx.attr.multicore:
         args.add("--multicore")
     args.add("--out", module)
+    use_worker_params_file(args)
     ctx.actions.run(
         executable = ctx.attr._tool[DefaultInfo].files_to_run,
         arguments = [args],
-        inputs = [ctx.file.src],
-        tools = [ctx.attr.harness[DefaultInfo].files_to_run],
+        # The harness is an input, not a tool: a worker serves actions with the same tools.
+        inputs = [ctx.file.src, ctx.executable.harness],
         outputs = [module],
+        execution_requirements = WORKER_EXECUTION_REQUIREMENTS,
         mnemonic = "TinymlFirmwareVectors",
         progress_message = "Running %s on the host for the firmware check of %%{label}" % ctx.file.src.short_path,
     )

@@ -165,3 +165,46 @@ def test_check_without_rustc_is_a_clear_error(model_file: Path, tmp_path: Path) 
     assert result.returncode == 2
     assert "rustc not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_persistent_worker_answers_each_request_as_a_separate_run(model_file: Path, tmp_path: Path) -> None:
+    """Bazel's JSON worker protocol: one response per request, in order, with the output the
+    one-shot run prints; a flag given to one request is back at its default in the next."""
+    params = tmp_path / "compile.params"
+    params.write_text(
+        f"compile\n--model={model_file}\n--out={tmp_path / 'worker'}\n--crate_name=from_params\n"
+    )
+    requests = [
+        {"arguments": [f"@{params}"], "requestId": 1},
+        {
+            "arguments": ["compile", f"--model={tmp_path / 'missing.tflite'}", f"--out={tmp_path / 'x'}"],
+            "requestId": 2,
+        },
+        {"arguments": ["compile", f"--model={model_file}", f"--out={tmp_path / 'default'}"], "requestId": 3},
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "tinymlc", "--persistent_worker"],
+        cwd=SOURCE_ROOT,
+        input="".join(json.dumps(request) + "\n" for request in requests),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    responses = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["requestId"], r["exitCode"]) for r in responses] == [(1, 0), (2, 2), (3, 0)]
+    assert "missing.tflite" in responses[1]["output"]
+    assert 'name = "from_params"' in (tmp_path / "worker" / "Cargo.toml").read_text()
+    assert 'name = "from_params"' not in (tmp_path / "default" / "Cargo.toml").read_text()
+    one_shot = _tinymlc(
+        "compile", f"--model={model_file}", f"--out={tmp_path / 'one_shot'}", "--crate_name=from_params"
+    )
+    assert one_shot.returncode == 0, one_shot.stderr
+    assert (tmp_path / "one_shot" / "lib.rs").read_bytes() == (tmp_path / "worker" / "lib.rs").read_bytes()
+
+
+def test_params_file_runs_without_a_worker(model_file: Path, tmp_path: Path) -> None:
+    params = tmp_path / "compile.params"
+    params.write_text(f"compile\n--model={model_file}\n--out={tmp_path / 'crate'}\n")
+    result = _tinymlc(f"@{params}")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "crate" / "lib.rs").exists()

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
-from tinymlc import boards, feasibility, feasibility_html, hostbuild, layerdiff
+from tinymlc import boards, feasibility, feasibility_html, hostbuild, layerdiff, worker
 from tinymlc import check as check_module
 from tinymlc.boards import Core
 from tinymlc.codegen import CompiledModel, Target, compile_model, generate_crate, render_cargo_toml
@@ -284,4 +284,4 @@ def run() -> None:
     working_directory = os.environ.get("BUILD_WORKING_DIRECTORY")
     if working_directory:
         os.chdir(working_directory)
-    app.run(main)
+    worker.run(main, "tinymlc")

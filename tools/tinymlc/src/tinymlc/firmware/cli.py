@@ -9,8 +9,9 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from absl import app, flags
+from absl import flags
 
+from tinymlc import worker
 from tinymlc.commands import dispatch
 from tinymlc.errors import CompileError
 from tinymlc.firmware import budget, elf, size_report
@@ -110,4 +111,4 @@ def main(argv: Sequence[str]) -> int:
 
 
 def run() -> None:
-    app.run(main)
+    worker.run(main, "tinymlc.firmware")
