@@ -32,18 +32,20 @@ RUST_TRIPLES = {
     for triple, constraints in _RUST_TRIPLE_CONSTRAINTS.items()
 }
 
-# Triples a board may name but that no toolchain here can build, with what to install instead.
-UNAVAILABLE_TRIPLES = {
-    "xtensa-esp32s3-none-elf": struct(
-        constraints = [Label(c) for c in ["//platforms/constraints:xtensa", "@platforms//os:none", "//platforms/constraints:float_abi_hard", "//platforms/constraints:atomic_cas_yes"]],
-        remedy = (
-            "Xtensa needs Espressif's Rust fork, which Debian does not package: install it " +
-            "with `espup install` (https://github.com/esp-rs/espup), declare a rust_toolchain " +
-            "for target_triple 'xtensa-esp32s3-none-elf' over its rustc and rust-std, and " +
-            "register it with --extra_toolchains ahead of //toolchains/unavailable:all"
-        ),
-    ),
+# Xtensa targets, built by Debian's rustc from JSON specs (//toolchains/xtensa:targets.bzl),
+# and the constraint values of a platform that selects each one.
+_XTENSA_TARGET_CONSTRAINTS = {
+    "xtensa-esp32s3-none-elf": ["//platforms/constraints:xtensa", "@platforms//os:none", "//platforms/constraints:float_abi_soft", "//platforms/constraints:atomic_cas_yes", "//platforms/constraints:xtensa_mul32high_yes"],
+    "xtensa-sim-none-elf": ["//platforms/constraints:xtensa", "@platforms//os:none", "//platforms/constraints:float_abi_soft", "//platforms/constraints:atomic_cas_yes", "//platforms/constraints:xtensa_mul32high_no"],
 }
+
+XTENSA_TARGETS = {
+    target: [Label(c) for c in constraints]
+    for target, constraints in _XTENSA_TARGET_CONSTRAINTS.items()
+}
+
+# Triples a board may name but that no toolchain here can build, with what to install instead.
+UNAVAILABLE_TRIPLES = {}
 
 def _core(name, mhz):
     return struct(name = name, mhz = mhz)
@@ -168,6 +170,23 @@ BOARDS = {
         emulator = _qemu_riscv32_virt(4),
     ),
 
+    "xtensa_sim": _board(
+        board = "xtensa_sim",
+        description = "QEMU Xtensa sim, generic LX core (sample_controller): ESP32-S3's ISA without MUL32_HIGH",
+        triple = "xtensa-sim-none-elf",
+        cores = [_core("xtensa-lx", 100)],
+        # The sim machine's RAM; the firmware starts at its first byte (the QEMU loader sets
+        # the PC there: the sim machine starts at the core's reset vector otherwise).
+        flash = _region(0x60000000, 4 * MIB),
+        ram = _region(0x60400000, 4 * MIB),
+        emulator = struct(
+            binary = "qemu-system-xtensa",
+            machine = "sim",
+            # Semihosting (SIMCALL) as on the Arm boards: console to QEMU's stdout.
+            extra_args = ["-cpu", "sample_controller", "-device", "loader,addr=0x60000000,cpu-num=0"] + _QEMU_ARM_SEMIHOSTING,
+        ),
+    ),
+
     # Real boards: firmware builds with their true memory maps; it is not run here.
     "nrf52840": _board(
         board = "nrf52840",
@@ -222,8 +241,13 @@ BOARDS = {
         description = "Espressif ESP32-S3: two Xtensa LX7 at 240 MHz",
         triple = "xtensa-esp32s3-none-elf",
         cores = [_core("xtensa-lx7", 240), _core("xtensa-lx7", 240)],
-        flash = _region(0x42000000, 8 * MIB),
-        ram = _region(0x3FC88000, 416 * KIB),
+        # Internal SRAM, loaded by the 2nd-stage bootloader: one memory seen twice, through
+        # the instruction bus (IRAM, 0x4037_8000..) and the data bus (DRAM, 0x3FC8_8000..).
+        # Code goes to IRAM, everything else to DRAM after the code's alias
+        # (platforms/rt/xtensa.ld), up to 0x3FCE_9700, where the ROM bootloader's own data
+        # starts (ESP-IDF's memory layout for the S3). Both regions name the same bytes.
+        flash = _region(0x40378000, 0x3FCE9700 - 0x3FC88000),
+        ram = _region(0x3FC88000, 0x3FCE9700 - 0x3FC88000),
     ),
     "gd32vf103": _board(
         board = "gd32vf103",
@@ -250,6 +274,8 @@ def board_constraints(name):
     info = BOARDS[name]
     if info.triple in RUST_TRIPLES:
         triple_constraints = RUST_TRIPLES[info.triple]
+    elif info.triple in XTENSA_TARGETS:
+        triple_constraints = XTENSA_TARGETS[info.triple]
     else:
         triple_constraints = UNAVAILABLE_TRIPLES[info.triple].constraints
     return triple_constraints + [

@@ -8,11 +8,11 @@ load("@rules_cc//cc:cc_toolchain_config_lib.bzl", "tool_path")
 
 def _bare_metal_toolchain_config_impl(ctx):
     tools = {name: "no_c_compiler.sh" for name in ["ar", "cpp", "gcov", "nm", "objdump", "strip"]}
-    tools["gcc"] = "ld.lld"
-    tools["ld"] = "ld.lld"
+    tools["gcc"] = ctx.attr.linker
+    tools["ld"] = ctx.attr.linker
     return cc_common.create_cc_toolchain_config_info(
         ctx = ctx,
-        toolchain_identifier = "bare_metal_lld",
+        toolchain_identifier = "bare_metal_lld" if ctx.attr.linker == "ld.lld" else "bare_metal_" + ctx.attr.linker,
         host_system_name = "x86_64-unknown-linux-gnu",
         target_system_name = "none",
         target_cpu = "bare_metal",
@@ -26,6 +26,11 @@ def _bare_metal_toolchain_config_impl(ctx):
 bare_metal_toolchain_config = rule(
     implementation = _bare_metal_toolchain_config_impl,
     doc = "CcToolchainConfigInfo of a link-only C toolchain for bare-metal targets.",
-    attrs = {},
+    attrs = {
+        "linker": attr.string(
+            default = "ld.lld",
+            doc = "The link tool, relative to the package: rustc picks the argument style from its name.",
+        ),
+    },
     provides = [CcToolchainConfigInfo],
 )
