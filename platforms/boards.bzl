@@ -53,7 +53,7 @@ def _core(name, mhz):
 def _region(origin, length):
     return struct(origin = origin, length = length)
 
-def _board(board, description, triple, cores, flash, ram, emulator = None):
+def _board(board, description, triple, cores, flash, ram, emulator = None, esptool_chip = "", flash_chip_bytes = 0):
     """One board configuration.
 
     Args:
@@ -64,6 +64,8 @@ def _board(board, description, triple, cores, flash, ram, emulator = None):
       flash: _region for code and constant data.
       ram: _region for the arena, stacks and statics.
       emulator: QEMU invocation facts when the board runs under emulation, else None.
+      esptool_chip: esptool's --chip for Espressif boards whose firmware is an app image.
+      flash_chip_bytes: size of the flash chip the app image is written to.
     """
     return struct(
         board = board,
@@ -73,6 +75,8 @@ def _board(board, description, triple, cores, flash, ram, emulator = None):
         flash = flash,
         ram = ram,
         emulator = emulator,
+        esptool_chip = esptool_chip,
+        flash_chip_bytes = flash_chip_bytes,
     )
 
 # No window, no monitor; the firmware's console is the only output.
@@ -248,6 +252,8 @@ BOARDS = {
         # starts (ESP-IDF's memory layout for the S3). Both regions name the same bytes.
         flash = _region(0x40378000, 0x3FCE9700 - 0x3FC88000),
         ram = _region(0x3FC88000, 0x3FCE9700 - 0x3FC88000),
+        esptool_chip = "esp32s3",
+        flash_chip_bytes = 8 * MIB,
     ),
     "gd32vf103": _board(
         board = "gd32vf103",
@@ -258,6 +264,9 @@ BOARDS = {
         ram = _region(0x20000000, 32 * KIB),
     ),
 }
+
+# Boards whose firmware becomes an app image (rules/private/app_image.bzl).
+APP_IMAGE_BOARDS = sorted({info.board: None for info in BOARDS.values() if info.esptool_chip}.keys())
 
 # Core counts that some board configuration has; each is a value of //platforms/constraints:core_count.
 CORE_COUNTS = sorted({len(b.cores): None for b in BOARDS.values()}.keys())

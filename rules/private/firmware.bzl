@@ -2,6 +2,8 @@
 the board's flash and RAM before linking, with a size report of the linked image."""
 
 load("@rules_rust//rust:defs.bzl", "rust_binary")
+load("//platforms:boards.bzl", "APP_IMAGE_BOARDS")
+load(":app_image.bzl", "tinyml_app_image")
 load(":board.bzl", "BoardInfo", "platform_transition")
 load(":model.bzl", "TinymlModelInfo")
 load(":shell.bzl", "shell_quote")
@@ -192,7 +194,8 @@ def tinyml_firmware(name, srcs, deps = [], compile_data = [], stack_bytes = DEFA
 
     Builds `name`, a `rust_binary` with the board's memory map and the start-up code of
     //platforms/rt, after checking that every tinyml_model in `deps` fits the board
-    (`name_budget`); and `name_size`, the size report of the linked ELF. The sources declare
+    (`name_budget`); `name_size`, the size report of the linked ELF; and on Espressif boards
+    `name_app_image`, the image their bootloader loads (output group `app_image`). The sources declare
     their entry point with `tinyml_rt::entry!`.
 
     Args:
@@ -243,6 +246,17 @@ def tinyml_firmware(name, srcs, deps = [], compile_data = [], stack_bytes = DEFA
         firmware = ":" + name,
         deps = deps,
         target_compatible_with = bare_metal_only,
+        visibility = kwargs.get("visibility"),
+        tags = tags,
+        testonly = kwargs.get("testonly", False),
+    )
+    tinyml_app_image(
+        name = name + "_app_image",
+        firmware = ":" + name,
+        target_compatible_with = select(dict(
+            [(Label("//platforms/constraints:board_" + board), []) for board in APP_IMAGE_BOARDS],
+            **{"//conditions:default": ["@platforms//:incompatible"]}
+        )),
         visibility = kwargs.get("visibility"),
         tags = tags,
         testonly = kwargs.get("testonly", False),

@@ -191,7 +191,7 @@ mod board {
             control.write_volatile(control.read_volatile() & !CORE_1_RESETTING);
             let set_boot_address: extern "C" fn(usize) =
                 core::mem::transmute::<usize, extern "C" fn(usize)>(ETS_SET_APPCPU_BOOT_ADDR);
-            set_boot_address(tinyml_app_core_start as usize);
+            set_boot_address(tinyml_app_core_start as *const () as usize);
         }
     }
 }
