@@ -265,6 +265,12 @@ BOARDS = {
     ),
 }
 
+# Tags of the tests that run firmware on a board configuration, beyond the tests' own:
+# `--test_tag_filters=xtensa` selects (or `-xtensa` skips) everything run on Xtensa.
+BOARD_TEST_TAGS = {
+    "xtensa_sim": ["xtensa"],
+}
+
 # Boards whose firmware becomes an app image (rules/private/app_image.bzl).
 APP_IMAGE_BOARDS = sorted({info.board: None for info in BOARDS.values() if info.esptool_chip}.keys())
 
