@@ -44,8 +44,21 @@ XTENSA_TARGETS = {
     for target, constraints in _XTENSA_TARGET_CONSTRAINTS.items()
 }
 
-# Triples a board may name but that no toolchain here can build, with what to install instead.
-UNAVAILABLE_TRIPLES = {}
+# Triples that only some modes build, with what to do elsewhere: the Xtensa targets build
+# offline (./bazelw: Debian's rustc and setup.sh's standard library), not with the BCR's
+# toolchains, where resolution falls back to one whose rustc explains this.
+UNAVAILABLE_TRIPLES = {
+    target: struct(
+        constraints = constraints,
+        remedy = (
+            "Xtensa builds offline: run Bazel through ./bazelw (tools/offline/setup.sh builds " +
+            "Debian's Rust for it). Or install Espressif's Rust fork with `espup install`, " +
+            "declare a rust_toolchain over it for these constraints and register it (and a C " +
+            "toolchain that links Xtensa) with --extra_toolchains (README.md, \"ESP32-S3\")"
+        ),
+    )
+    for target, constraints in XTENSA_TARGETS.items()
+}
 
 def _core(name, mhz):
     return struct(name = name, mhz = mhz)
@@ -248,10 +261,11 @@ BOARDS = {
         # Internal SRAM, loaded by the 2nd-stage bootloader: one memory seen twice, through
         # the instruction bus (IRAM, 0x4037_8000..) and the data bus (DRAM, 0x3FC8_8000..).
         # Code goes to IRAM, everything else to DRAM after the code's alias
-        # (platforms/rt/xtensa.ld), up to 0x3FCE_9700, where the ROM bootloader's own data
-        # starts (ESP-IDF's memory layout for the S3). Both regions name the same bytes.
-        flash = _region(0x40378000, 0x3FCE9700 - 0x3FC88000),
-        ram = _region(0x3FC88000, 0x3FCE9700 - 0x3FC88000),
+        # (platforms/rt/xtensa.ld), up to 0x3FCD_8700, where ESP-IDF's 2nd-stage bootloader
+        # runs while it loads the app (its bootloader.ld for the S3). Both regions name the
+        # same bytes.
+        flash = _region(0x40378000, 0x3FCD8700 - 0x3FC88000),
+        ram = _region(0x3FC88000, 0x3FCD8700 - 0x3FC88000),
         esptool_chip = "esp32s3",
         flash_chip_bytes = 8 * MIB,
     ),
@@ -289,10 +303,8 @@ def board_constraints(name):
     info = BOARDS[name]
     if info.triple in RUST_TRIPLES:
         triple_constraints = RUST_TRIPLES[info.triple]
-    elif info.triple in XTENSA_TARGETS:
-        triple_constraints = XTENSA_TARGETS[info.triple]
     else:
-        triple_constraints = UNAVAILABLE_TRIPLES[info.triple].constraints
+        triple_constraints = XTENSA_TARGETS[info.triple]
     return triple_constraints + [
         Label("//platforms/constraints:board_" + info.board),
         Label("//platforms/constraints:core_count_%d" % len(info.cores)),

@@ -123,6 +123,13 @@ mod board {
     const CORE_1_RUNSTALL: u32 = 1 << 0;
     const CORE_1_CLKGATE_EN: u32 = 1 << 1;
     const CORE_1_RESETTING: u32 = 1 << 2;
+    /// Software stall of the APP core: RTC_CNTL_OPTIONS0_REG bits [1:0] and
+    /// RTC_CNTL_SW_CPU_STALL_REG bits [25:20] hold it stalled together when set to 0x2 and
+    /// 0x21; cleared, the core runs.
+    const RTC_CNTL_OPTIONS0: *mut u32 = 0x6000_8000 as *mut u32;
+    const SW_STALL_APPCPU_C0_MASK: u32 = 0x3;
+    const RTC_CNTL_SW_CPU_STALL: *mut u32 = 0x6000_80BC as *mut u32;
+    const SW_STALL_APPCPU_C1_MASK: u32 = 0x3F << 20;
     /// ROM function `ets_set_appcpu_boot_addr` (ESP-IDF's esp32s3.rom.ld): where the ROM's
     /// APP-core start code jumps once the core leaves reset.
     const ETS_SET_APPCPU_BOOT_ADDR: usize = 0x4000_0720;
@@ -140,7 +147,8 @@ mod board {
             RTC_CNTL_WDTCONFIG0.write_volatile(0);
             RTC_CNTL_WDTWPROTECT.write_volatile(0);
             RTC_CNTL_SWD_WPROTECT.write_volatile(SWD_WRITE_KEY);
-            RTC_CNTL_SWD_CONF.write_volatile(RTC_CNTL_SWD_CONF.read_volatile() | RTC_CNTL_SWD_AUTO_FEED_EN);
+            RTC_CNTL_SWD_CONF
+                .write_volatile(RTC_CNTL_SWD_CONF.read_volatile() | RTC_CNTL_SWD_AUTO_FEED_EN);
             RTC_CNTL_SWD_WPROTECT.write_volatile(0);
             for (config, protect) in TIMG_WDTCONFIG0.into_iter().zip(TIMG_WDTWPROTECT) {
                 protect.write_volatile(WDT_WRITE_KEY);
@@ -178,12 +186,17 @@ mod board {
         }
     }
 
-    /// Starts the APP core at `tinyml_app_core_start` (ESP-IDF's sequence: clock on, out of
-    /// run-stall, reset pulse, then the ROM's boot address).
+    /// Starts the APP core at `tinyml_app_core_start` (ESP-IDF's sequence: software stall
+    /// off, clock on, out of run-stall, reset pulse, then the ROM's boot address, which the
+    /// ROM's APP-core start code waits for).
     pub(crate) fn release_core(_core: usize) {
         // SAFETY: SYSTEM_CORE_1_CONTROL_0 only controls the APP core, and the ROM function
         // takes one code address; the APP core then runs our start-up code on its own stack.
         unsafe {
+            RTC_CNTL_SW_CPU_STALL
+                .write_volatile(RTC_CNTL_SW_CPU_STALL.read_volatile() & !SW_STALL_APPCPU_C1_MASK);
+            RTC_CNTL_OPTIONS0
+                .write_volatile(RTC_CNTL_OPTIONS0.read_volatile() & !SW_STALL_APPCPU_C0_MASK);
             let control = SYSTEM_CORE_1_CONTROL_0;
             control.write_volatile(control.read_volatile() | CORE_1_CLKGATE_EN);
             control.write_volatile(control.read_volatile() & !CORE_1_RUNSTALL);
