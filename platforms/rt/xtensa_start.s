@@ -103,7 +103,8 @@ tinyml_xtensa_simcall:
 # VECBASE: the window overflow and underflow handlers at the offsets the windowed-register
 # option fixes (the standard spill sequences: a frame's a0-a3 live 16 bytes below the stack
 # pointer of its callee, the rest at the end of its caller's frame). No other exception is
-# handled: none is expected, and the core stops at its vector.
+# handled: none is expected; one would loop at its vector (zero bytes: ILL) until a test's
+# timeout, or a debugger, stops it.
         .section .tinyml_vectors,"ax",@progbits
         .p2align 10
         .global tinyml_vectors

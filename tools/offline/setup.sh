@@ -204,8 +204,8 @@ ensure_xtensa_sysroots() {
   fingerprint="${rustc_version} $(cat "${toolchain_dir}/targets.bzl" "${here}/build_std_xtensa/Cargo.toml" \
     "${here}/../../toolchains/cc/literal_sections.awk" | sha256sum | cut -d' ' -f1)"
   local -a targets
-  mapfile -t targets < <(python3 -c 'import sys; exec(sys.stdin.read()); print("\n".join(XTENSA_TARGET_SPECS))' \
-    <"${toolchain_dir}/targets.bzl")
+  mapfile -t targets < <(tinyml_in_root / python3.11 -c \
+    'import sys; exec(sys.stdin.read()); print("\n".join(XTENSA_TARGET_SPECS))' <"${toolchain_dir}/targets.bzl")
   for target in "${targets[@]}"; do
     stamp="${TINYML_ROOT}${sysroot}/lib/rustlib/${target}/.built-by"
     if [[ -f "${stamp}" && "$(cat "${stamp}")" == "${fingerprint}" ]]; then continue; fi
@@ -215,7 +215,8 @@ ensure_xtensa_sysroots() {
     cp "${here}/build_std_xtensa/Cargo.toml" "${TINYML_ROOT}${build}/Cargo.toml"
     cp "${here}/build_std/lib.rs" "${TINYML_ROOT}${build}/src/lib.rs"
     cp "${here}/build_std/config.toml" "${TINYML_ROOT}${build}/.cargo/config.toml"
-    python3 -c 'import json, sys; exec(sys.stdin.read()); print(json.dumps(XTENSA_TARGET_SPECS[sys.argv[1]], indent=4, sort_keys=True), end="")' \
+    tinyml_in_root / python3.11 -c \
+      'import json, sys; exec(sys.stdin.read()); print(json.dumps(XTENSA_TARGET_SPECS[sys.argv[1]], indent=4, sort_keys=True), end="")' \
       "${target}" <"${toolchain_dir}/targets.bzl" >"${TINYML_ROOT}${build}/${target}.target.json"
     tinyml_in_root "${build}" env RUSTC_BOOTSTRAP=1 CARGO_HOME="${build}/cargo-home" \
       cargo build --offline --release --quiet -Zbuild-std=core,alloc \
