@@ -5,6 +5,7 @@ bare-metal targets all it needs is a linker. LLD links every architecture here f
 """
 
 load("@rules_cc//cc:cc_toolchain_config_lib.bzl", "tool_path")
+load("@rules_cc//cc:defs.bzl", "cc_toolchain")
 
 def _bare_metal_toolchain_config_impl(ctx):
     tools = {name: "no_c_compiler.sh" for name in ["ar", "cpp", "gcov", "nm", "objdump", "strip"]}
@@ -34,3 +35,44 @@ bare_metal_toolchain_config = rule(
     },
     provides = [CcToolchainConfigInfo],
 )
+
+def link_only_toolchain(name, linker, tools, target_compatible_with):
+    """A registrable link-only C toolchain `name` whose linker is `linker`.
+
+    Args:
+      name: name of the toolchain() target.
+      linker: the link tool, a file of this package; rustc picks the argument style from its name.
+      tools: every file the link step runs or reads, `linker` among them.
+      target_compatible_with: the platforms it links for.
+    """
+    native.filegroup(
+        name = name + "_tools",
+        srcs = tools + ["no_c_compiler.sh"],
+    )
+    bare_metal_toolchain_config(
+        name = name + "_config",
+        linker = linker,
+    )
+    tool_files = ":%s_tools" % name
+    cc_toolchain(
+        name = name + "_cc",
+        all_files = tool_files,
+        ar_files = tool_files,
+        compiler_files = tool_files,
+        dwp_files = tool_files,
+        linker_files = tool_files,
+        objcopy_files = tool_files,
+        strip_files = tool_files,
+        supports_param_files = False,
+        toolchain_config = ":%s_config" % name,
+    )
+    native.toolchain(
+        name = name,
+        exec_compatible_with = [
+            "@platforms//cpu:x86_64",
+            "@platforms//os:linux",
+        ],
+        target_compatible_with = target_compatible_with,
+        toolchain = ":%s_cc" % name,
+        toolchain_type = "@bazel_tools//tools/cpp:toolchain_type",
+    )
