@@ -7,11 +7,13 @@ models/BUILD.bazel fails to load if a .tflite file is in neither list.
 # //tools/tinymlc:test_zoo_errors), or that TFLite Micro cannot run (it has no GELU kernel),
 # so there is no reference to match.
 # Emulated boards every checked model runs on as firmware (Cortex-M4, Cortex-M33 core 0,
-# RISC-V rv32imac): one per instruction set family the kernels are compiled for.
+# RISC-V rv32imac, Xtensa LX with the ESP32-S3's instruction set but MUL32_HIGH): one per
+# instruction set family the kernels are compiled for.
 FIRMWARE_TEST_BOARDS = [
     "mps2_an386",
     "mps2_an521",
     "riscv32_virt",
+    "xtensa_sim",
 ]
 
 # Multi-core emulated boards every checked model runs on with all cores (2 Cortex-M33; 2 and 4

@@ -32,17 +32,32 @@ RUST_TRIPLES = {
     for triple, constraints in _RUST_TRIPLE_CONSTRAINTS.items()
 }
 
-# Triples a board may name but that no toolchain here can build, with what to install instead.
+# Xtensa targets, built by Debian's rustc from JSON specs (//toolchains/xtensa:targets.bzl),
+# and the constraint values of a platform that selects each one.
+_XTENSA_TARGET_CONSTRAINTS = {
+    "xtensa-esp32s3-none-elf": ["//platforms/constraints:xtensa", "@platforms//os:none", "//platforms/constraints:float_abi_soft", "//platforms/constraints:atomic_cas_yes", "//platforms/constraints:xtensa_mul32high_yes"],
+    "xtensa-sim-none-elf": ["//platforms/constraints:xtensa", "@platforms//os:none", "//platforms/constraints:float_abi_soft", "//platforms/constraints:atomic_cas_yes", "//platforms/constraints:xtensa_mul32high_no"],
+}
+
+XTENSA_TARGETS = {
+    target: [Label(c) for c in constraints]
+    for target, constraints in _XTENSA_TARGET_CONSTRAINTS.items()
+}
+
+# Triples that only some modes build, with what to do elsewhere: the Xtensa targets build
+# offline (./bazelw: Debian's rustc and setup.sh's standard library), not with the BCR's
+# toolchains, where resolution falls back to one whose rustc explains this.
 UNAVAILABLE_TRIPLES = {
-    "xtensa-esp32s3-none-elf": struct(
-        constraints = [Label(c) for c in ["//platforms/constraints:xtensa", "@platforms//os:none", "//platforms/constraints:float_abi_hard", "//platforms/constraints:atomic_cas_yes"]],
+    target: struct(
+        constraints = constraints,
         remedy = (
-            "Xtensa needs Espressif's Rust fork, which Debian does not package: install it " +
-            "with `espup install` (https://github.com/esp-rs/espup), declare a rust_toolchain " +
-            "for target_triple 'xtensa-esp32s3-none-elf' over its rustc and rust-std, and " +
-            "register it with --extra_toolchains ahead of //toolchains/unavailable:all"
+            "Xtensa builds offline: run Bazel through ./bazelw (tools/offline/setup.sh builds " +
+            "Debian's Rust for it). Or install Espressif's Rust fork with `espup install`, " +
+            "declare a rust_toolchain over it for these constraints and register it (and a C " +
+            "toolchain that links Xtensa) with --extra_toolchains (README.md, \"ESP32-S3\")"
         ),
-    ),
+    )
+    for target, constraints in XTENSA_TARGETS.items()
 }
 
 def _core(name, mhz):
@@ -51,7 +66,7 @@ def _core(name, mhz):
 def _region(origin, length):
     return struct(origin = origin, length = length)
 
-def _board(board, description, triple, cores, flash, ram, emulator = None):
+def _board(board, description, triple, cores, flash, ram, emulator = None, esptool_chip = "", flash_chip_bytes = 0):
     """One board configuration.
 
     Args:
@@ -62,6 +77,8 @@ def _board(board, description, triple, cores, flash, ram, emulator = None):
       flash: _region for code and constant data.
       ram: _region for the arena, stacks and statics.
       emulator: QEMU invocation facts when the board runs under emulation, else None.
+      esptool_chip: esptool's --chip for Espressif boards whose firmware is an app image.
+      flash_chip_bytes: size of the flash chip the app image is written to.
     """
     return struct(
         board = board,
@@ -71,6 +88,8 @@ def _board(board, description, triple, cores, flash, ram, emulator = None):
         flash = flash,
         ram = ram,
         emulator = emulator,
+        esptool_chip = esptool_chip,
+        flash_chip_bytes = flash_chip_bytes,
     )
 
 # No window, no monitor; the firmware's console is the only output.
@@ -168,6 +187,23 @@ BOARDS = {
         emulator = _qemu_riscv32_virt(4),
     ),
 
+    "xtensa_sim": _board(
+        board = "xtensa_sim",
+        description = "QEMU Xtensa sim, generic LX core (sample_controller): ESP32-S3's ISA without MUL32_HIGH",
+        triple = "xtensa-sim-none-elf",
+        cores = [_core("xtensa-lx", 100)],
+        # The sim machine's RAM; the firmware starts at its first byte (the QEMU loader sets
+        # the PC there: the sim machine starts at the core's reset vector otherwise).
+        flash = _region(0x60000000, 4 * MIB),
+        ram = _region(0x60400000, 4 * MIB),
+        emulator = struct(
+            binary = "qemu-system-xtensa",
+            machine = "sim",
+            # Semihosting (SIMCALL) as on the Arm boards: console to QEMU's stdout.
+            extra_args = ["-cpu", "sample_controller", "-device", "loader,addr=0x60000000,cpu-num=0"] + _QEMU_ARM_SEMIHOSTING,
+        ),
+    ),
+
     # Real boards: firmware builds with their true memory maps; it is not run here.
     "nrf52840": _board(
         board = "nrf52840",
@@ -222,8 +258,16 @@ BOARDS = {
         description = "Espressif ESP32-S3: two Xtensa LX7 at 240 MHz",
         triple = "xtensa-esp32s3-none-elf",
         cores = [_core("xtensa-lx7", 240), _core("xtensa-lx7", 240)],
-        flash = _region(0x42000000, 8 * MIB),
-        ram = _region(0x3FC88000, 416 * KIB),
+        # Internal SRAM, loaded by the 2nd-stage bootloader: one memory seen twice, through
+        # the instruction bus (IRAM, 0x4037_8000..) and the data bus (DRAM, 0x3FC8_8000..).
+        # Code goes to IRAM, everything else to DRAM after the code's alias
+        # (platforms/rt/xtensa.ld), up to 0x3FCD_8700, where ESP-IDF's 2nd-stage bootloader
+        # runs while it loads the app (its bootloader.ld for the S3). Both regions name the
+        # same bytes.
+        flash = _region(0x40378000, 0x3FCD8700 - 0x3FC88000),
+        ram = _region(0x3FC88000, 0x3FCD8700 - 0x3FC88000),
+        esptool_chip = "esp32s3",
+        flash_chip_bytes = 8 * MIB,
     ),
     "gd32vf103": _board(
         board = "gd32vf103",
@@ -234,6 +278,15 @@ BOARDS = {
         ram = _region(0x20000000, 32 * KIB),
     ),
 }
+
+# Tags of the tests that run firmware on a board configuration, beyond the tests' own:
+# `--test_tag_filters=xtensa` selects (or `-xtensa` skips) everything run on Xtensa.
+BOARD_TEST_TAGS = {
+    "xtensa_sim": ["xtensa"],
+}
+
+# Boards whose firmware becomes an app image (rules/private/app_image.bzl).
+APP_IMAGE_BOARDS = sorted({info.board: None for info in BOARDS.values() if info.esptool_chip}.keys())
 
 # Core counts that some board configuration has; each is a value of //platforms/constraints:core_count.
 CORE_COUNTS = sorted({len(b.cores): None for b in BOARDS.values()}.keys())
@@ -251,7 +304,7 @@ def board_constraints(name):
     if info.triple in RUST_TRIPLES:
         triple_constraints = RUST_TRIPLES[info.triple]
     else:
-        triple_constraints = UNAVAILABLE_TRIPLES[info.triple].constraints
+        triple_constraints = XTENSA_TARGETS[info.triple]
     return triple_constraints + [
         Label("//platforms/constraints:board_" + info.board),
         Label("//platforms/constraints:core_count_%d" % len(info.cores)),

@@ -20,6 +20,8 @@ BoardInfo = provider(
         "ram_bytes": "Size of that region.",
         "linker_memory": "The linker script's MEMORY command: the FLASH and RAM regions.",
         "qemu_binary": "QEMU system emulator that runs the board, or None for real boards.",
+        "esptool_chip": "esptool's --chip for Espressif boards (their app image), else empty.",
+        "flash_chip_bytes": "Size of the external flash chip, for app images; 0 if none is described.",
         "qemu_args": "Arguments selecting the emulated machine (without the firmware).",
     },
 )
@@ -43,6 +45,8 @@ def _tinyml_board_impl(ctx):
         ),
         qemu_binary = ctx.attr.qemu_binary or None,
         qemu_args = ctx.attr.qemu_args,
+        esptool_chip = ctx.attr.esptool_chip,
+        flash_chip_bytes = ctx.attr.flash_chip_bytes,
     )
     return [board, platform_common.ToolchainInfo(board = board)]
 
@@ -53,6 +57,8 @@ tinyml_board = rule(
         "core_mhz": attr.int_list(mandatory = True, doc = "Clock of each core in MHz."),
         "core_names": attr.string_list(mandatory = True, doc = "Name of each core; the first boots."),
         "description": attr.string(mandatory = True, doc = "What the board is."),
+        "esptool_chip": attr.string(doc = "esptool's --chip for Espressif boards; empty for others."),
+        "flash_chip_bytes": attr.int(doc = "Size of the external flash chip app images are written to."),
         "flash_bytes": attr.int(mandatory = True, doc = "Size of the code and constant-data region."),
         "flash_origin": attr.string(mandatory = True, doc = "Start address of the code and constant-data region, in hex (addresses above 2^31 do not fit attr.int)."),
         "qemu_args": attr.string_list(doc = "QEMU arguments that select the emulated machine."),

@@ -2,6 +2,8 @@
 the board's flash and RAM before linking, with a size report of the linked image."""
 
 load("@rules_rust//rust:defs.bzl", "rust_binary")
+load("//platforms:boards.bzl", "APP_IMAGE_BOARDS")
+load(":app_image.bzl", "tinyml_app_image")
 load(":board.bzl", "BoardInfo", "platform_transition")
 load(":model.bzl", "TinymlModelInfo")
 load(":shell.bzl", "shell_quote")
@@ -12,6 +14,7 @@ DEFAULT_STACK_BYTES = 16 * 1024
 _SECTIONS_BY_TRIPLE_PREFIX = {
     "riscv32": "riscv",
     "thumb": "cortex_m",
+    "xtensa": "xtensa",
 }
 
 def _family(triple):
@@ -36,7 +39,11 @@ def _tinyml_linker_script_impl(ctx):
     family = _family(board.triple)
     if family == None:
         fail("board '%s' (%s) has no linker section layout in rules_tinyml" % (board.name, board.triple))
-    template = ctx.file._cortex_m_sections if family == "cortex_m" else ctx.file._riscv_sections
+    template = {
+        "cortex_m": ctx.file._cortex_m_sections,
+        "riscv": ctx.file._riscv_sections,
+        "xtensa": ctx.file._xtensa_sections,
+    }[family]
     script = ctx.actions.declare_file(ctx.label.name + ".ld")
     ctx.actions.expand_template(
         template = template,
@@ -58,6 +65,7 @@ tinyml_linker_script = rule(
         "_board": attr.label(default = Label("//platforms/boards:current"), providers = [BoardInfo]),
         "_cortex_m_sections": attr.label(default = Label("//platforms/rt:cortex_m.ld"), allow_single_file = True),
         "_riscv_sections": attr.label(default = Label("//platforms/rt:riscv.ld"), allow_single_file = True),
+        "_xtensa_sections": attr.label(default = Label("//platforms/rt:xtensa.ld"), allow_single_file = True),
     },
 )
 
@@ -186,7 +194,8 @@ def tinyml_firmware(name, srcs, deps = [], compile_data = [], stack_bytes = DEFA
 
     Builds `name`, a `rust_binary` with the board's memory map and the start-up code of
     //platforms/rt, after checking that every tinyml_model in `deps` fits the board
-    (`name_budget`); and `name_size`, the size report of the linked ELF. The sources declare
+    (`name_budget`); `name_size`, the size report of the linked ELF; and on Espressif boards
+    `name_app_image`, the image their bootloader loads (output group `app_image`). The sources declare
     their entry point with `tinyml_rt::entry!`.
 
     Args:
@@ -217,12 +226,17 @@ def tinyml_firmware(name, srcs, deps = [], compile_data = [], stack_bytes = DEFA
         tags = tags,
         testonly = kwargs.get("testonly", False),
     )
+    xtensa_start = Label("//platforms/rt:xtensa_start.s")
     rust_binary(
         name = name,
         srcs = srcs,
         # The budget summary is an input only so that the check runs, and fails, before rustc.
-        compile_data = compile_data + [":" + linker_script, ":" + budget],
-        rustc_flags = ["-Clink-arg=-T$(execpath :%s)" % linker_script],
+        compile_data = compile_data + [":" + linker_script, ":" + budget, xtensa_start],
+        rustc_flags = ["-Clink-arg=-T$(execpath :%s)" % linker_script] + select({
+            # Xtensa start-up is assembly (rustc has no Xtensa asm!), assembled by the link step.
+            Label("//platforms/constraints:xtensa"): ["-Clink-arg=$(execpath %s)" % xtensa_start],
+            "//conditions:default": [],
+        }),
         target_compatible_with = bare_metal_only,
         deps = deps + [Label("//platforms/rt")],
         **kwargs
@@ -232,6 +246,17 @@ def tinyml_firmware(name, srcs, deps = [], compile_data = [], stack_bytes = DEFA
         firmware = ":" + name,
         deps = deps,
         target_compatible_with = bare_metal_only,
+        visibility = kwargs.get("visibility"),
+        tags = tags,
+        testonly = kwargs.get("testonly", False),
+    )
+    tinyml_app_image(
+        name = name + "_app_image",
+        firmware = ":" + name,
+        target_compatible_with = select(dict(
+            [(Label("//platforms/constraints:board_" + board), []) for board in APP_IMAGE_BOARDS],
+            **{"//conditions:default": ["@platforms//:incompatible"]}
+        )),
         visibility = kwargs.get("visibility"),
         tags = tags,
         testonly = kwargs.get("testonly", False),

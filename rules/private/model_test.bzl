@@ -2,6 +2,7 @@
 the host build as firmware on emulated boards."""
 
 load("@rules_rust//rust:defs.bzl", "rust_binary", "rust_common")
+load("//platforms:boards.bzl", "BOARD_TEST_TAGS")
 load(":board.bzl", "host_platform_transition")
 load(":firmware.bzl", "tinyml_firmware")
 load(":qemu.bzl", "tinyml_qemu_test")
@@ -256,8 +257,9 @@ def _firmware_checks(name, models, platforms, samples, multicore, test_kwargs):
         tags = tags,
     )
     for platform in platforms:
+        board = native.package_relative_label(platform).name
         tinyml_qemu_test(
-            name = "%s_on_%s" % (name, native.package_relative_label(platform).name),
+            name = "%s_on_%s" % (name, board),
             expected_output = _firmware_expected_output(
                 [native.package_relative_label(model.model).name for model in models],
                 samples,
@@ -265,7 +267,7 @@ def _firmware_checks(name, models, platforms, samples, multicore, test_kwargs):
             ),
             firmware = ":" + firmware,
             platform = platform,
-            **test_kwargs
+            **dict(test_kwargs, tags = tags + BOARD_TEST_TAGS.get(board, []))
         )
 
 def _harness(name, model, visibility):

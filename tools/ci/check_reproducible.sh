@@ -14,6 +14,9 @@ targets=(
   "//tests/firmware:hello riscv32_virt"
   "//fw:sensor mps2_an386"
   "//fw:sensor riscv32_virt"
+  "//fw:sensor xtensa_sim"
+  "//fw:sensor esp32s3"
+  "//fw:sensor_app_image esp32s3"
 )
 
 scratch="$(mktemp -d /tmp/tinyml-reproducible.XXXXXX)"

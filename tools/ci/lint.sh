@@ -17,7 +17,7 @@ echo "lint: buildifier clean"
 if ! command -v shellcheck >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null
 fi
-shellcheck bazelw .ci/run tools/offline/*.sh tools/ci/*.sh tools/release/*.sh toolchains/cc/ld.lld toolchains/cc/no_c_compiler.sh \
+shellcheck bazelw .ci/run tools/offline/*.sh tools/ci/*.sh tools/release/*.sh toolchains/cc/ld.lld toolchains/cc/no_c_compiler.sh toolchains/cc/xtensa_ld \
   rules/private/model_check_test.sh rules/private/multicore_test.sh tests/firmware/*.sh tests/rules/*.sh
 echo "lint: shellcheck clean"
 

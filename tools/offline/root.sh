@@ -71,6 +71,8 @@ tinyml_in_root() {
 _tinyml_setup_fingerprint() {
   cat "${_tinyml_offline_dir}/setup.sh" "${_tinyml_offline_dir}/root.sh" \
     "${_tinyml_offline_dir}"/build_std/* "${_tinyml_offline_dir}"/empty_modules/*/* \
+    "${_tinyml_offline_dir}"/build_std_xtensa/* "${_tinyml_offline_dir}"/../../toolchains/xtensa/targets.bzl \
+    "${_tinyml_offline_dir}"/../../toolchains/cc/literal_sections.awk \
     "${_tinyml_offline_dir}/../qemu_plugin/insn_count.c" |
     sha256sum | cut -d' ' -f1
 }

@@ -23,12 +23,14 @@ security_mirror="${TINYML_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-s
 bookworm_packages=(
   ca-certificates python3.11 qemu-system-arm qemu-system-misc dpkg-dev xz-utils
   rustc-web cargo-web rust-web-src rust-web-llvm lld-22
+  llvm-22 binutils-xtensa-lx106  # Xtensa: llvm-mc, GNU ld
   chromium  # headless, for tools/tinymlc/tests/test_report.py (the feasibility report's page)
 )
 # Packages of unstable: Bazel 7 and the rule sets, and the C toolchain matching unstable's libc.
 sid_packages=(
   bazel-bootstrap bazel-rules-rust bazel-rules-python bazel-rules-cc bazel-skylib
   bazel-platforms librust-tinyjson-dev gcc g++ libc6-dev
+  esptool  # PyPI's esptool as Debian packages it: ESP32-S3 app images
 )
 # Bare-metal triples whose `core` and `alloc` are built from Debian's Rust sources.
 bare_metal_triples=(
@@ -187,6 +189,56 @@ ensure_bare_metal_sysroots() {
   done
 }
 
+# Xtensa targets (specs in toolchains/xtensa/targets.bzl; rustc's built-in ESP32-S3 target
+# does not fit Debian's LLVM): core and alloc with their LLVM bitcode, for fat LTO, and
+# compiler_builtins, which LTO leaves out, assembled from its assembly with every literal
+# pool moved into a section of its own (toolchains/xtensa/README.md says why). Each spec is
+# written as rules_rust writes it (`<name>.target.json`, keys sorted, 4-space indent): rustc
+# takes a standard library only for the same target name and byte-identical JSON.
+ensure_xtensa_sysroots() {
+  local rustc_version target stamp fingerprint
+  rustc_version="$(tinyml_in_root / rustc --version)"
+  local sysroot=/opt/tinyml/rust
+  local build=/opt/tinyml/build-std-xtensa
+  local toolchain_dir="${here}/../../toolchains/xtensa"
+  fingerprint="${rustc_version} $(cat "${toolchain_dir}/targets.bzl" "${here}/build_std_xtensa/Cargo.toml" \
+    "${here}/../../toolchains/cc/literal_sections.awk" | sha256sum | cut -d' ' -f1)"
+  local -a targets
+  mapfile -t targets < <(tinyml_in_root / python3.11 -c \
+    'import sys; exec(sys.stdin.read()); print("\n".join(XTENSA_TARGET_SPECS))' <"${toolchain_dir}/targets.bzl")
+  for target in "${targets[@]}"; do
+    stamp="${TINYML_ROOT}${sysroot}/lib/rustlib/${target}/.built-by"
+    if [[ -f "${stamp}" && "$(cat "${stamp}")" == "${fingerprint}" ]]; then continue; fi
+    log "building core, alloc and compiler_builtins for ${target} (${rustc_version})"
+    rm -rf "${TINYML_ROOT}${build}"
+    mkdir -p "${TINYML_ROOT}${build}/src" "${TINYML_ROOT}${build}/.cargo"
+    cp "${here}/build_std_xtensa/Cargo.toml" "${TINYML_ROOT}${build}/Cargo.toml"
+    cp "${here}/build_std/lib.rs" "${TINYML_ROOT}${build}/src/lib.rs"
+    cp "${here}/build_std/config.toml" "${TINYML_ROOT}${build}/.cargo/config.toml"
+    tinyml_in_root / python3.11 -c \
+      'import json, sys; exec(sys.stdin.read()); print(json.dumps(XTENSA_TARGET_SPECS[sys.argv[1]], indent=4, sort_keys=True), end="")' \
+      "${target}" <"${toolchain_dir}/targets.bzl" >"${TINYML_ROOT}${build}/${target}.target.json"
+    tinyml_in_root "${build}" env RUSTC_BOOTSTRAP=1 CARGO_HOME="${build}/cargo-home" \
+      cargo build --offline --release --quiet -Zbuild-std=core,alloc \
+      -Zbuild-std-features=compiler-builtins-mem -Zjson-target-spec \
+      --target "${build}/${target}.target.json" --target-dir "${build}/target"
+    local deps="${TINYML_ROOT}${build}/target/${target}.target/release/deps"
+    local out="${TINYML_ROOT}${sysroot}/lib/rustlib/${target}/lib"
+    rm -rf "${out}"
+    mkdir -p "${out}"
+    cp "${deps}/"*.rlib "${out}/"
+    rm -f "${out}"/libtinyml_build_std_probe-*.rlib
+    awk -f "${here}/../../toolchains/cc/literal_sections.awk" "${deps}"/compiler_builtins-*.s \
+      >"${TINYML_ROOT}${build}/compiler_builtins.s"
+    tinyml_in_root "${build}" llvm-mc-22 -triple=xtensa -mcpu=esp32 -filetype=obj \
+      -o compiler_builtins.o compiler_builtins.s
+    tinyml_in_root "${build}" xtensa-lx106-elf-ar crsD \
+      "${sysroot}/lib/rustlib/${target}/lib/libcompiler_builtins_xtensa.a" compiler_builtins.o
+    rm -rf "${TINYML_ROOT}${build}"
+    printf '%s' "${fingerprint}" >"${stamp}"
+  done
+}
+
 # /opt/tinyml/rust is the @debian_rust repository (toolchains/rust/debian_rust.BUILD.bazel):
 # Debian's rustc, rustdoc and cargo, its host standard library, and the bare-metal ones above.
 ensure_rust_repository() {
@@ -262,6 +314,7 @@ main() {
   sync_machine_config
   ensure_packages
   ensure_bare_metal_sysroots
+  ensure_xtensa_sysroots
   ensure_rust_repository
   ensure_tinyjson_repository
   ensure_empty_modules

@@ -55,7 +55,7 @@ pub fn notify() {
 }
 
 /// Whether core 0 has given core `core` its entry.
-#[cfg_attr(target_arch = "arm", allow(dead_code))]
+#[cfg_attr(any(target_arch = "arm", target_arch = "xtensa"), allow(dead_code))]
 pub(crate) fn is_started(core: usize) -> bool {
     ENTRIES
         .get(core)

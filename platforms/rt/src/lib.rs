@@ -12,7 +12,8 @@
 //! ```
 //!
 //! On Arm boards output and exit go through semihosting (QEMU, or a debug probe); on RISC-V
-//! `virt` through the 16550 UART and the SiFive test device.
+//! `virt` through the 16550 UART and the SiFive test device; on Xtensa through QEMU sim's
+//! semihosting, or the ESP32-S3's UART0 and USB-Serial-JTAG.
 #![no_std]
 
 #[cfg(target_arch = "arm")]
@@ -24,6 +25,11 @@ use cortex_m as arch;
 mod riscv;
 #[cfg(target_arch = "riscv32")]
 use riscv as arch;
+
+#[cfg(target_arch = "xtensa")]
+mod xtensa;
+#[cfg(target_arch = "xtensa")]
+use xtensa as arch;
 
 pub mod cores;
 mod memory;
