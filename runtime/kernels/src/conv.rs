@@ -10,7 +10,7 @@
 
 use crate::accumulator::Accumulator;
 use crate::element::QuantElement;
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::{elements, expect_len, KernelError, KernelResult};
 use crate::quant::{ActivationRange, ChannelMultipliers, Rescale};
 use crate::shape::Nhwc;
 use crate::spatial::{accumulate_window, check_feature_maps, for_each_tile_element, WindowAxis};
@@ -254,18 +254,17 @@ pub fn conv_2d<T: QuantElement, A: Accumulator>(
                 |acc, (filter_y, filter_x), (in_y, in_x)| {
                     let input_base = input_shape.offset(batch, in_y, in_x, input_channel_base);
                     let filter_base = filter_shape.offset(out_channel, filter_y, filter_x, 0);
-                    let inputs = &input[input_base..input_base + filter_depth];
-                    let weights = &filter[filter_base..filter_base + filter_depth];
-                    weights
+                    let inputs = elements(input, input_base, filter_depth)?;
+                    let weights = elements(filter, filter_base, filter_depth)?;
+                    Ok(weights
                         .iter()
                         .zip(inputs)
-                        .fold(acc, |acc, (&w, &x)| quant.accumulate(acc, w, x))
+                        .fold(acc, |acc, (&w, &x)| quant.accumulate(acc, w, x)))
                 },
-            );
-            quant.finish(acc, bias, out_channel)
+            )?;
+            Ok(quant.finish(acc, bias, out_channel))
         },
-    );
-    Ok(())
+    )
 }
 
 #[cfg(test)]

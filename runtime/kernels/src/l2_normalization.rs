@@ -28,14 +28,14 @@ pub fn l2_normalization(
         return Err(KernelError::ShapeMismatch);
     }
     range.check_within(input.len() / depth)?;
-    for row in range.indices() {
-        let span = row * depth..(row + 1) * depth;
+    let rows = input.chunks_exact(depth).zip(output.chunks_exact_mut(depth));
+    for (values, out_row) in rows.skip(range.start).take(range.len()) {
         let centered = |x: i8| i32::from(x).wrapping_sub(input_zero_point);
-        let sum_of_squares = input[span.clone()].iter().fold(0i32, |acc, &x| {
+        let sum_of_squares = values.iter().fold(0i32, |acc, &x| {
             acc.wrapping_add(centered(x).wrapping_mul(centered(x)))
         });
         let (multiplier, shift) = inv_sqrt_quantized_multiplier_exp(sum_of_squares);
-        for (out, &x) in output[span.clone()].iter_mut().zip(&input[span]) {
+        for (out, &x) in out_row.iter_mut().zip(values) {
             let scaled = multiply_by_quantized_multiplier(
                 centered(x),
                 multiplier,

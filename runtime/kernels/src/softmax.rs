@@ -53,8 +53,8 @@ pub fn softmax<O: QuantElement>(
         );
         exp_on_negative_values(scaled, SCALED_DIFF_INTEGER_BITS)
     };
-    for row in range.indices() {
-        let values = &input[row * depth..(row + 1) * depth];
+    let rows = input.chunks_exact(depth).zip(output.chunks_exact_mut(depth));
+    for (values, out_row) in rows.skip(range.start).take(range.len()) {
         let max_in_row = values.iter().copied().fold(i8::MIN, i8::max);
         let diff_of = |x: i8| i32::from(x) - i32::from(max_in_row);
         let sum_of_exps = values
@@ -67,10 +67,7 @@ pub fn softmax<O: QuantElement>(
         let (shifted_scale, num_bits_over_unit) =
             get_reciprocal(sum_of_exps, ACCUMULATION_INTEGER_BITS);
         let exponent = (num_bits_over_unit + 31 - O::BITS).clamp(0, 31);
-        for (out, &x) in output[row * depth..(row + 1) * depth]
-            .iter_mut()
-            .zip(values)
-        {
+        for (out, &x) in out_row.iter_mut().zip(values) {
             let diff = diff_of(x);
             *out = if diff >= params.diff_min {
                 let unsaturated =

@@ -55,9 +55,8 @@ pub fn softmax_int16(
         return Err(KernelError::ShapeMismatch);
     }
     range.check_within(input.len() / depth)?;
-    for row in range.indices() {
-        let values = &input[row * depth..(row + 1) * depth];
-        let out = &mut output[row * depth..(row + 1) * depth];
+    let rows = input.chunks_exact(depth).zip(output.chunks_exact_mut(depth));
+    for (values, out) in rows.skip(range.start).take(range.len()) {
         let max_in_row = values.iter().copied().fold(i16::MIN, i16::max);
         // The exponentials are cached in the output row, as TFLM does.
         let mut sum_of_exps = 0i32;

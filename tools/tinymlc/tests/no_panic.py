@@ -32,6 +32,8 @@ FLAGS = (
     "codegen-units=1",
     "-C",
     "relocation-model=static",
+    "-C",
+    "debuginfo=line-tables-only",
     "--edition",
     "2021",
 )

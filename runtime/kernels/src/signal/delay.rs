@@ -34,7 +34,10 @@ pub fn delay(
     }
     let history = state.len() / rows;
     if history == 0 {
-        output.copy_from_slice(input);
+        // Equal lengths (checked above): a plain copy.
+        for (out, &sample) in output.iter_mut().zip(input) {
+            *out = sample;
+        }
         return Ok(());
     }
     let rows = input

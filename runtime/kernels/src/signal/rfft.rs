@@ -389,7 +389,11 @@ pub fn irfft(
     }
     let n = check_plan(plan, true)?;
     let bins = n + 1;
-    if input.len() % (2 * bins) != 0 || output.len() != input.len() / (2 * bins) * plan.fft_length {
+    let frame = bins
+        .checked_mul(2)
+        .filter(|&frame| frame > 0)
+        .ok_or(KernelError::InvalidParameter)?;
+    if input.len() % frame != 0 || output.len() != input.len() / frame * plan.fft_length {
         return Err(KernelError::ShapeMismatch);
     }
     let spectrum = scratch.get_mut(..2 * n).ok_or(KernelError::EmptyScratch)?;
