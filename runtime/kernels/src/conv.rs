@@ -246,7 +246,10 @@ pub fn conv_2d<T: QuantElement, A: Accumulator>(
         output_shape,
         tile,
         |batch, out_y, out_x, out_channel| {
-            let input_channel_base = (out_channel / filters_per_group) * filter_depth;
+            let group = out_channel
+                .checked_div(filters_per_group)
+                .ok_or(KernelError::InvalidParameter)?;
+            let input_channel_base = group * filter_depth;
             let acc = accumulate_window(
                 &y_axis,
                 &x_axis,

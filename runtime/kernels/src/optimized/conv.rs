@@ -155,7 +155,8 @@ impl Window {
                 widen(row, elements(input, base, row_len)?);
                 continue;
             }
-            for (filter_x, tap) in row.chunks_exact_mut(self.depth).enumerate() {
+            // Not zero: `row_len` is not.
+            for (filter_x, tap) in row.chunks_exact_mut(self.depth.max(1)).enumerate() {
                 match x_axis.input_at(self.origin.1, filter_x) {
                     Some(in_x) => {
                         let base =
