@@ -169,15 +169,21 @@ impl Plan {
         let rows = self.rows.max(1);
         let (mut batch, i) = (row / rows, row % rows);
         let (mut lhs_base, mut rhs_base) = (0, 0);
-        for axis in (0..MAX_RANK - 2).rev() {
+        let axes = self
+            .batch_dims
+            .iter()
+            .zip(&self.lhs_batch_strides)
+            .zip(&self.rhs_batch_strides)
+            .rev();
+        for ((&extent, &lhs_stride), &rhs_stride) in axes {
             // Most batch axes have extent 1: skip their divisions.
-            if self.batch_dims[axis] <= 1 {
+            if extent <= 1 {
                 continue;
             }
-            let coordinate = batch % self.batch_dims[axis];
-            batch /= self.batch_dims[axis];
-            lhs_base += coordinate * self.lhs_batch_strides[axis];
-            rhs_base += coordinate * self.rhs_batch_strides[axis];
+            let coordinate = batch % extent;
+            batch /= extent;
+            lhs_base += coordinate * lhs_stride;
+            rhs_base += coordinate * rhs_stride;
         }
         (i, lhs_base, rhs_base)
     }

@@ -39,8 +39,8 @@ pub struct TransposeConvGeometry {
 /// (`out = in * stride - pad + tap`), if there is one inside the input.
 fn source(out: usize, tap: usize, pad: usize, stride: usize, input_len: usize) -> Option<usize> {
     let scaled = out.checked_add(pad)?.checked_sub(tap)?;
-    let input = scaled / stride;
-    (scaled % stride == 0 && input < input_len).then_some(input)
+    let input = scaled.checked_div(stride)?;
+    (scaled.checked_rem(stride)? == 0 && input < input_len).then_some(input)
 }
 
 /// Computes the `tile` part of a TRANSPOSE_CONV output.

@@ -46,6 +46,7 @@ _VARIANT = {DType.INT8: ("Int8", "i8", "0"), DType.UINT8: ("UInt8", "u8", "0"), 
 _PANICS = re.compile(r"<(core::panicking::\w+(?:::\w+)*|core::slice::index::\w+|core::\w+::\w*unwrap_failed)")
 _MEMORY_FUNCTIONS = ("memcpy", "memmove", "memset", "memcmp", "bcmp", "strlen")
 _FUNCTION = re.compile(r"^[0-9a-f]+ <(.*)>:$")
+_CALL = re.compile(r"\bcall\s+[0-9a-f]+ <(.*)>$")
 
 
 def _rustc(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -178,18 +179,26 @@ def batch_panic_paths(
 
 
 def _panic_sites(binary: Path) -> Counter[str]:
-    """`file:line` of our source (the innermost frame outside core) of each panic call."""
+    """`file:line` of our source (the innermost frame outside core) of each panic call, or
+    the function making it where core's code was not inlined into ours (a function of core
+    that the optimizer kept apart, e.g. `Iterator::zip` dividing by a chunk length)."""
     disassembly = subprocess.run(
         ["objdump", "-d", "--no-show-raw-insn", "-C", str(binary)], capture_output=True, text=True, check=True
     ).stdout
-    addresses = []
+    addresses, functions = [], []
+    callers: dict[str, set[str]] = {}
     function = ""
     for line in disassembly.splitlines():
         match = _FUNCTION.match(line)
         if match:
-            function = match.group(1)
-        elif _PANICS.search(line) and not function.startswith("core::") and not function.endswith("@plt"):
+            function = re.sub(r"::h[0-9a-f]{16}$", "", match.group(1))
+            continue
+        callee = _CALL.search(line)
+        if callee:
+            callers.setdefault(re.sub(r"::h[0-9a-f]{16}$", "", callee.group(1)), set()).add(function)
+        if _PANICS.search(line) and not _PANICS.search(f"<{function}") and not function.endswith("@plt"):
             addresses.append(line.split(":", 1)[0].strip())
+            functions.append(function)
     if not addresses:
         return Counter()
     frames = subprocess.run(
@@ -197,9 +206,10 @@ def _panic_sites(binary: Path) -> Counter[str]:
     ).stdout
     sites: Counter[str] = Counter()
     # Per address: "0x..." then its inline frames, innermost first.
-    for block in re.split(r"^0x[0-9a-f]+$", frames, flags=re.MULTILINE)[1:]:
+    blocks = re.split(r"^0x[0-9a-f]+$", frames, flags=re.MULTILINE)[1:]
+    for block, caller in zip(blocks, functions, strict=True):
         ours = [f for f in block.split() if not f.startswith("/rustc/")]
-        sites[_short(ours[0]) if ours else "(core)"] += 1
+        sites[_short(ours[0]) if ours else f"{caller} (called by {sorted(callers.get(caller, []))})"] += 1
     return sites
 
 
