@@ -136,18 +136,20 @@ pub(crate) fn split_innermost_run<const K: usize>(
 ) -> ([usize; MAX_RANK], usize, [isize; K]) {
     let mut run_len = 1usize;
     let mut strides = [0isize; K];
-    for axis in (0..MAX_RANK).rev() {
-        if dims[axis] == 1 {
+    for (axis, dim) in dims.iter_mut().enumerate().rev() {
+        if *dim == 1 {
             continue;
         }
-        let axis_strides: [isize; K] = core::array::from_fn(|k| maps[k].strides[axis]);
+        // `axis < MAX_RANK`: `get` only spares the kernels a panic path.
+        let axis_strides: [isize; K] =
+            core::array::from_fn(|k| maps[k].strides.get(axis).copied().unwrap_or(0));
         if run_len == 1 {
             strides = axis_strides;
         } else if axis_strides != strides.map(|s| s * run_len as isize) {
             break;
         }
-        run_len *= dims[axis];
-        dims[axis] = 1;
+        run_len *= *dim;
+        *dim = 1;
     }
     (dims, run_len, strides)
 }

@@ -68,8 +68,8 @@ def build_runtime(runtime_dir: Path, out: Path, dsp_paths: bool = False) -> None
 
 
 def _call(compiled: CompiledModel, crate: str) -> tuple[list[str], str]:
-    """Static buffers of the model's sizes and a call of its `predict_tensors` on them, the
-    buffers made opaque."""
+    """Static buffers of the model's sizes and calls of its `predict_tensors` and (on four
+    cores) `predict_tensors_on` on them, the buffers made opaque."""
     graph = compiled.graph
     statics = [f"static mut {crate.upper()}_ARENA: [u8; {compiled.plan.arena_bytes + 16}] = "
                f"[0; {compiled.plan.arena_bytes + 16}];"]  # fmt: skip
@@ -90,12 +90,14 @@ def _call(compiled: CompiledModel, crate: str) -> tuple[list[str], str]:
         let inputs = black_box([{", ".join(refs)}]);
         let mut outputs = black_box([{", ".join(muts)}]);
         black_box({crate}::predict_tensors(arena, &inputs, &mut outputs).is_ok());
+        black_box({crate}::predict_tensors_on(&EXECUTOR, arena, &inputs, &mut outputs).is_ok());
     }}"""
     return statics, call
 
 
 def entry_point(models: list[tuple[str, CompiledModel]]) -> str:
-    """`_start`: every model's `predict_tensors` (crates named as given) in turn."""
+    """`_start`: every model's `predict_tensors` and `predict_tensors_on` (crates named as
+    given) in turn."""
     statics, calls = [], []
     for crate, compiled in models:
         model_statics, call = _call(compiled, crate)
@@ -117,6 +119,22 @@ fn panic(_: &core::panic::PanicInfo) -> ! {{
 
 #[no_mangle]
 pub extern "C" fn rust_eh_personality() {{}}
+
+/// Four cores the optimizer knows nothing about: the executor's code for every core is linked.
+struct Cores;
+
+unsafe impl tinyml_executor::Platform for Cores {{
+    fn core_id(&self) -> usize {{
+        black_box(0)
+    }}
+    fn start_core(&self, core: usize, entry: fn()) {{
+        black_box((core, entry));
+    }}
+    fn wait(&self) {{}}
+    fn notify(&self) {{}}
+}}
+
+static EXECUTOR: tinyml_executor::Executor<Cores, 4> = tinyml_executor::Executor::new(Cores);
 
 {chr(10).join(statics)}
 
@@ -163,6 +181,7 @@ def batch_panic_paths(
 
     def link_binary(*extra: str) -> subprocess.CompletedProcess[str]:
         return _rustc("--crate-type", "bin", "--crate-name", "no_panic", "-L", runtime, *model_externs,
+                      "--extern", f"tinyml_executor={runtime / 'libtinyml_executor.rlib'}",
                       *link, *extra, work / "main.rs", "-o", work / "no_panic")  # fmt: skip
 
     strict = link_binary()
