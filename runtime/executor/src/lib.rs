@@ -260,10 +260,10 @@ impl<P: Platform, const N: usize> Executor<P, N> {
                     self.barrier(core);
                 }
             }
-            // SAFETY: slot `core` is written only by core `core` (core ids are
-            // unique, see `Platform`), and read by core 0 only after the job's
-            // final barrier, which this write happens before.
             if let Some(error) = errors.get(core) {
+                // SAFETY: slot `core` is written only by core `core` (core ids are
+                // unique, see `Platform`), and read by core 0 only after the job's
+                // final barrier, which this write happens before.
                 error.0.with_mut(|slot| unsafe { *slot = failed });
             }
         };

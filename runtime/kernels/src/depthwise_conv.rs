@@ -86,7 +86,10 @@ pub fn depthwise_conv_2d<T: QuantElement, A: Accumulator>(
                 (out_y, out_x),
                 |acc, (filter_y, filter_x), (in_y, in_x)| {
                     let x = element(input, input_shape.offset(batch, in_y, in_x, in_channel))?;
-                    let w = element(filter, filter_shape.offset(0, filter_y, filter_x, out_channel))?;
+                    let w = element(
+                        filter,
+                        filter_shape.offset(0, filter_y, filter_x, out_channel),
+                    )?;
                     Ok(quant.accumulate(acc, w, x))
                 },
             )?;

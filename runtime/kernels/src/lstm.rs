@@ -267,7 +267,8 @@ fn step<A: QuantElement, B: Accumulator>(
         .zip(cell.chunks_exact_mut(units))
         .zip(output.chunks_exact_mut(units));
     for (((input_row, hidden_row), cell_row), output_row) in rows {
-        for (unit, (cell_value, out)) in cell_row.iter_mut().zip(output_row.iter_mut()).enumerate() {
+        for (unit, (cell_value, out)) in cell_row.iter_mut().zip(output_row.iter_mut()).enumerate()
+        {
             let sum = |gate| gate_sum(gate, quant, dims, unit, input_row, hidden_row);
             let forget = logistic_element(&Q3_12, sum(&gates.forget)?);
             let input_gate = logistic_element(&Q3_12, sum(&gates.input)?);

@@ -122,7 +122,9 @@ fn mean_or_sum<T: QuantElement>(
         let mut taps = StridedWalk::starting_at(reduced_dims, [origin], 0);
         let mut sum = 0i32;
         for _ in 0..count {
-            let tap = input.get(taps.offset(0)).ok_or(KernelError::ShapeMismatch)?;
+            let tap = input
+                .get(taps.offset(0))
+                .ok_or(KernelError::ShapeMismatch)?;
             sum = sum.wrapping_add(tap.widen());
             taps.advance();
         }

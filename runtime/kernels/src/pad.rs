@@ -46,7 +46,8 @@ impl PadLayout {
         let mut before = [0usize; MAX_RANK];
         // The input's axes are the last ones (`padding` has one entry per input axis).
         let axes = out_dims.iter_mut().zip(&mut before).rev();
-        for ((out_dim, before), (&dim, p)) in axes.zip(input_shape.dims().iter().zip(padding).rev()) {
+        for ((out_dim, before), (&dim, p)) in axes.zip(input_shape.dims().iter().zip(padding).rev())
+        {
             *out_dim = dim
                 .checked_add(p.before)
                 .and_then(|v| v.checked_add(p.after))
@@ -101,7 +102,9 @@ pub fn pad<T: Copy>(
     for out in part {
         let inside = (0..MAX_RANK).all(|a| layout.inside(a, walk.coords()[a]));
         *out = if inside {
-            *input.get(walk.offset(0)).ok_or(KernelError::ShapeMismatch)?
+            *input
+                .get(walk.offset(0))
+                .ok_or(KernelError::ShapeMismatch)?
         } else {
             pad_value
         };

@@ -40,9 +40,9 @@ FLAGS = (
 )
 _CRATES = (("tinyml_kernels", "kernels"), ("tinyml_arena", "arena"), ("tinyml_executor", "executor"))
 # Each I/O type's `TensorRef`/`TensorMut` variant, Rust element type and zero.
-_VARIANT = {DType.INT8: ("Int8", "i8", "0"), DType.UINT8: ("UInt8", "u8", "0"), DType.INT16: ("Int16", "i16", "0"),
-            DType.INT32: ("Int32", "i32", "0"), DType.FLOAT32: ("Float32", "f32", "0.0"),
-            DType.BOOL: ("Bool", "bool", "false")}  # fmt: skip
+_VARIANT = {DType.INT8: ("Int8", "i8", "0"), DType.UINT8: ("UInt8", "u8", "0"),
+            DType.INT16: ("Int16", "i16", "0"), DType.INT32: ("Int32", "i32", "0"),
+            DType.FLOAT32: ("Float32", "f32", "0.0"), DType.BOOL: ("Bool", "bool", "false")}  # fmt: skip
 _PANICS = re.compile(r"<(core::panicking::\w+(?:::\w+)*|core::slice::index::\w+|core::\w+::\w*unwrap_failed)")
 _MEMORY_FUNCTIONS = ("memcpy", "memmove", "memset", "memcmp", "bcmp", "strlen")
 _FUNCTION = re.compile(r"^[0-9a-f]+ <(.*)>:$")
@@ -84,7 +84,9 @@ def _call(compiled: CompiledModel, crate: str) -> tuple[list[str], str]:
             if kind == "IN":
                 refs.append(f"{crate}::TensorRef::{variant}(unsafe {{ &*core::ptr::addr_of!({name}) }})")
             else:
-                muts.append(f"{crate}::TensorMut::{variant}(unsafe {{ &mut *core::ptr::addr_of_mut!({name}) }})")
+                muts.append(
+                    f"{crate}::TensorMut::{variant}(unsafe {{ &mut *core::ptr::addr_of_mut!({name}) }})"
+                )
     call = f"""    {{
         let arena: &mut [u8] = black_box(unsafe {{ &mut *core::ptr::addr_of_mut!({crate.upper()}_ARENA) }});
         let inputs = black_box([{", ".join(refs)}]);

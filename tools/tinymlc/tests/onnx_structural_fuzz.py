@@ -27,6 +27,9 @@ _OP_TYPES = [
     "Softmax", "Transpose", "NoSuchOp", "",
 ]  # fmt: skip
 _DOMAINS = ["", "ai.onnx", "com.microsoft", "ai.onnx.ml", "org.example"]
+_ATTRIBUTE_NAMES = ["axis", "perm", "group", "kernel_shape", "pads", "strides", "dilations", "transA",
+                    "transB", "alpha", "auto_pad", "bogus"]  # fmt: skip
+_AUTO_PADS = ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", ""]
 
 
 def seed_models() -> list[str]:
@@ -77,11 +80,10 @@ def _attribute(model: onnx.ModelProto, data: st.DataObject) -> None:
         return
     attribute = _pick(data, list(node.attribute))
     if attribute is None or data.draw(st.integers(0, 4)) == 0:
-        name = data.draw(st.sampled_from(["axis", "perm", "group", "kernel_shape", "pads", "strides",
-                                          "dilations", "transA", "transB", "alpha", "auto_pad", "bogus"]))  # fmt: skip
+        name = data.draw(st.sampled_from(_ATTRIBUTE_NAMES))
         kind = data.draw(st.sampled_from(["int", "ints", "float", "string"]))
         value: Any = {"int": _INTS, "ints": st.lists(_INTS, max_size=5), "float": _FLOATS,
-                      "string": st.sampled_from(["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", "x"])}[kind]  # fmt: skip
+                      "string": st.sampled_from(_AUTO_PADS)}[kind]  # fmt: skip
         node.attribute.append(onnx.helper.make_attribute(name, data.draw(value)))
         return
     if data.draw(st.integers(0, 4)) == 0:
@@ -95,7 +97,7 @@ def _attribute(model: onnx.ModelProto, data: st.DataObject) -> None:
     elif attribute.type == onnx.AttributeProto.FLOATS:
         attribute.floats[:] = data.draw(st.lists(_FLOATS, max_size=4))
     elif attribute.type == onnx.AttributeProto.STRING:
-        attribute.s = data.draw(st.sampled_from([b"NOTSET", b"SAME_UPPER", b"SAME_LOWER", b"VALID", b""]))
+        attribute.s = data.draw(st.sampled_from(_AUTO_PADS)).encode()
     else:
         attribute.type = data.draw(st.integers(0, 14))
 
@@ -182,7 +184,9 @@ def _graph_io(model: onnx.ModelProto, data: st.DataObject) -> None:
 def _opset(model: onnx.ModelProto, data: st.DataObject) -> None:
     entry = _pick(data, list(model.opset_import))
     if entry is None or data.draw(st.integers(0, 3)) == 0:
-        model.opset_import.add(domain=data.draw(st.sampled_from(_DOMAINS)), version=data.draw(st.integers(-1, 30)))
+        model.opset_import.add(
+            domain=data.draw(st.sampled_from(_DOMAINS)), version=data.draw(st.integers(-1, 30))
+        )
     elif data.draw(st.booleans()):
         entry.version = data.draw(st.one_of(st.integers(-1, 30), _INTS))
     else:
@@ -211,6 +215,7 @@ def mutate(blob: bytes, data: st.DataObject) -> bytes | None:
     try:
         for _ in range(data.draw(st.integers(1, 3))):
             MUTATIONS[data.draw(st.sampled_from(sorted(MUTATIONS)))](model, data)
-        return model.SerializeToString()
+        mutated: bytes = model.SerializeToString()
     except (ValueError, TypeError):
         return None
+    return mutated

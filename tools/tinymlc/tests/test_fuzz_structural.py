@@ -47,7 +47,8 @@ SEEDS = {
     for name in structural_fuzz.seed_models()
 }
 ONNX_SEEDS = {
-    name: (structural_fuzz.MODELS_DIR / f"{name}.onnx").read_bytes() for name in onnx_structural_fuzz.seed_models()
+    name: (structural_fuzz.MODELS_DIR / f"{name}.onnx").read_bytes()
+    for name in onnx_structural_fuzz.seed_models()
 }
 
 

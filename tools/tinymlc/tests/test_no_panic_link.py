@@ -23,7 +23,9 @@ MODELS_DIR = Path(__file__).absolute().parents[3] / "models"
 
 # The zoo's models that must not compile (test_zoo_errors checks their messages).
 REFUSED = {"bad_float_model.tflite", "bad_unsupported_op.tflite"}
-MODELS = sorted(p.name for p in [*MODELS_DIR.glob("*.tflite"), *MODELS_DIR.glob("*.onnx")] if p.name not in REFUSED)
+MODELS = sorted(
+    p.name for p in [*MODELS_DIR.glob("*.tflite"), *MODELS_DIR.glob("*.onnx")] if p.name not in REFUSED
+)
 BATCH = 40
 BATCHES = [MODELS[i : i + BATCH] for i in range(0, len(MODELS), BATCH)]
 
@@ -53,5 +55,7 @@ def test_the_check_sees_a_panic(tmp_path_factory: pytest.TempPathFactory) -> Non
     no_panic.build_runtime(hostbuild.default_runtime_dir(), runtime)
     compiled = compile_zoo_model("op_relu.tflite")
     panicking = "let _ = [0u8; 2][core::hint::black_box(3)];"
-    sites = no_panic.batch_panic_paths([compiled], runtime, tmp_path_factory.mktemp("work"), first_statement=panicking)
+    sites = no_panic.batch_panic_paths(
+        [compiled], runtime, tmp_path_factory.mktemp("work"), first_statement=panicking
+    )
     assert any(site.startswith("model_0.rs:") for site in sites), dict(sites)

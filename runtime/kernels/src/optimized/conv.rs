@@ -584,7 +584,10 @@ impl ChannelOutput {
     pub(crate) fn new(quant: &LinearQuantParams, bias: Option<&[i32]>, channel: usize) -> Self {
         Self {
             // `check` bounded `channel`; `get` keeps the kernels free of panic paths.
-            bias: bias.and_then(|bias| bias.get(channel)).copied().unwrap_or(0),
+            bias: bias
+                .and_then(|bias| bias.get(channel))
+                .copied()
+                .unwrap_or(0),
             multiplier: Requantizer::new(quant.output_multipliers.get(channel)),
         }
     }
