@@ -216,8 +216,12 @@ impl<P: Platform, const N: usize> Executor<P, N> {
             }
             self.released.0.store(next, Ordering::Release);
         } else {
-            let next = self.arrived[core].0.load(Ordering::Relaxed).wrapping_add(1);
-            self.arrived[core].0.store(next, Ordering::Release);
+            // `Platform` promises core ids below N; `get` spares the executor a panic path.
+            let Some(arrived) = self.arrived.get(core) else {
+                return;
+            };
+            let next = arrived.0.load(Ordering::Relaxed).wrapping_add(1);
+            arrived.0.store(next, Ordering::Release);
             self.platform.notify();
             self.wait_until(|| self.released.0.load(Ordering::Acquire) == next);
             return;
@@ -256,10 +260,12 @@ impl<P: Platform, const N: usize> Executor<P, N> {
                     self.barrier(core);
                 }
             }
-            // SAFETY: slot `core` is written only by core `core` (core ids are
-            // unique, see `Platform`), and read by core 0 only after the job's
-            // final barrier, which this write happens before.
-            errors[core].0.with_mut(|slot| unsafe { *slot = failed });
+            if let Some(error) = errors.get(core) {
+                // SAFETY: slot `core` is written only by core `core` (core ids are
+                // unique, see `Platform`), and read by core 0 only after the job's
+                // final barrier, which this write happens before.
+                error.0.with_mut(|slot| unsafe { *slot = failed });
+            }
         };
         let job: &(dyn Fn(usize) + Sync) = &job;
         if N > 1 {

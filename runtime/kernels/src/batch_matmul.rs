@@ -11,7 +11,7 @@
 //! [`OutputTile`].
 
 use crate::conv::LinearQuantParams;
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::{element, expect_len, KernelError, KernelResult};
 use crate::shape::{Shape, MAX_RANK};
 use crate::split::OutputTile;
 
@@ -114,18 +114,24 @@ pub fn batch_matmul(
     let plan = checked_plan(quant, shapes, lhs.len(), rhs.len(), output.len(), tile)?;
     let (m, k, n) = (plan.rows, plan.depth, plan.columns);
     let lhs_at = |base: usize, i: usize, d: usize| {
-        lhs[base + if shapes.adj_x { d * m + i } else { i * k + d }]
+        element(lhs, base + if shapes.adj_x { d * m + i } else { i * k + d })
     };
     let rhs_at = |base: usize, d: usize, j: usize| {
-        rhs[base + if shapes.adj_y { j * k + d } else { d * n + j }]
+        element(rhs, base + if shapes.adj_y { j * k + d } else { d * n + j })
     };
     for row in tile.rows.indices() {
         let (i, lhs_base, rhs_base) = plan.bases(row);
         for j in tile.channels.indices() {
-            let acc = (0..k).fold(0i32, |acc, d| {
-                quant.accumulate(acc, rhs_at(rhs_base, d, j), lhs_at(lhs_base, i, d))
-            });
-            output[row * n + j] = quant.finish(acc, None, j);
+            let acc = (0..k).try_fold(0i32, |acc, d| {
+                Ok::<_, KernelError>(quant.accumulate(
+                    acc,
+                    rhs_at(rhs_base, d, j)?,
+                    lhs_at(lhs_base, i, d)?,
+                ))
+            })?;
+            *output
+                .get_mut(row * n + j)
+                .ok_or(KernelError::RangeOutOfBounds)? = quant.finish(acc, None, j);
         }
     }
     Ok(())
@@ -159,17 +165,25 @@ impl Plan {
     /// For flattened output row `row`: its row `i` within its batch's matrix and the
     /// offsets of that batch's LHS and RHS matrices.
     pub(crate) fn bases(&self, row: usize) -> (usize, usize, usize) {
-        let (mut batch, i) = (row / self.rows, row % self.rows);
+        // `max(1)`: an extent of zero leaves no output row to locate.
+        let rows = self.rows.max(1);
+        let (mut batch, i) = (row / rows, row % rows);
         let (mut lhs_base, mut rhs_base) = (0, 0);
-        for axis in (0..MAX_RANK - 2).rev() {
+        let axes = self
+            .batch_dims
+            .iter()
+            .zip(&self.lhs_batch_strides)
+            .zip(&self.rhs_batch_strides)
+            .rev();
+        for ((&extent, &lhs_stride), &rhs_stride) in axes {
             // Most batch axes have extent 1: skip their divisions.
-            if self.batch_dims[axis] == 1 {
+            if extent <= 1 {
                 continue;
             }
-            let coordinate = batch % self.batch_dims[axis];
-            batch /= self.batch_dims[axis];
-            lhs_base += coordinate * self.lhs_batch_strides[axis];
-            rhs_base += coordinate * self.rhs_batch_strides[axis];
+            let coordinate = batch % extent;
+            batch /= extent;
+            lhs_base += coordinate * lhs_stride;
+            rhs_base += coordinate * rhs_stride;
         }
         (i, lhs_base, rhs_base)
     }

@@ -19,7 +19,7 @@
 //! broadcasting loop serves both. Split axis: flat output elements ([`SplitRange`]).
 
 use crate::element::QuantElement;
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::{element, expect_len, KernelError, KernelResult};
 use crate::quant::{ActivationRange, QuantizedMultiplier, Requantizer, Rescale};
 use crate::shape::Shape;
 use crate::split::SplitRange;
@@ -85,7 +85,7 @@ fn broadcast_walk(
     input2: (usize, &Shape),
     output_shape: &Shape,
     range: SplitRange,
-    mut visit: impl FnMut(usize, usize, usize),
+    mut visit: impl FnMut(usize, usize, usize) -> KernelResult,
 ) -> KernelResult {
     match broadcast_plan(input1, input2, output_shape, range)? {
         None => {}
@@ -93,13 +93,13 @@ fn broadcast_walk(
             // The strided walk (and its carry over six dimensions per element) is
             // not needed.
             for index in range.indices() {
-                visit(index, index, index);
+                visit(index, index, index)?;
             }
         }
         Some(BroadcastPlan::Strided { dims, maps }) => {
             let mut walk = StridedWalk::starting_at(dims, maps, range.start);
             for index in range.indices() {
-                visit(index, walk.offset(0), walk.offset(1));
+                visit(index, walk.offset(0), walk.offset(1))?;
                 walk.advance();
             }
         }
@@ -125,7 +125,11 @@ pub(crate) fn broadcast_binary<A: Copy, B: Copy, O>(
         (input2.len(), input2_shape),
         output_shape,
         range,
-        |i, i1, i2| output[i] = op(input1[i1], input2[i2]),
+        |i, i1, i2| {
+            let value = op(element(input1, i1)?, element(input2, i2)?);
+            *output.get_mut(i).ok_or(KernelError::RangeOutOfBounds)? = value;
+            Ok(())
+        },
     )
 }
 
@@ -156,10 +160,14 @@ pub(crate) fn broadcast_binary_in_place<T: Copy>(
     let another = (other.len(), other_shape);
     match which {
         InPlaceOperand::First => broadcast_walk(own, another, data_shape, range, |i, i1, i2| {
-            data[i] = op(data[i1], other[i2]);
+            let value = op(element(data, i1)?, element(other, i2)?);
+            *data.get_mut(i).ok_or(KernelError::RangeOutOfBounds)? = value;
+            Ok(())
         }),
         InPlaceOperand::Second => broadcast_walk(another, own, data_shape, range, |i, i1, i2| {
-            data[i] = op(other[i1], data[i2]);
+            let value = op(element(other, i1)?, element(data, i2)?);
+            *data.get_mut(i).ok_or(KernelError::RangeOutOfBounds)? = value;
+            Ok(())
         }),
     }
 }

@@ -10,7 +10,7 @@
 
 use crate::accumulator::Accumulator;
 use crate::element::QuantElement;
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::{elements, expect_len, KernelError, KernelResult};
 use crate::quant::{ActivationRange, ChannelMultipliers, Rescale};
 use crate::shape::Nhwc;
 use crate::spatial::{accumulate_window, check_feature_maps, for_each_tile_element, WindowAxis};
@@ -246,7 +246,10 @@ pub fn conv_2d<T: QuantElement, A: Accumulator>(
         output_shape,
         tile,
         |batch, out_y, out_x, out_channel| {
-            let input_channel_base = (out_channel / filters_per_group) * filter_depth;
+            let group = out_channel
+                .checked_div(filters_per_group)
+                .ok_or(KernelError::InvalidParameter)?;
+            let input_channel_base = group * filter_depth;
             let acc = accumulate_window(
                 &y_axis,
                 &x_axis,
@@ -254,18 +257,17 @@ pub fn conv_2d<T: QuantElement, A: Accumulator>(
                 |acc, (filter_y, filter_x), (in_y, in_x)| {
                     let input_base = input_shape.offset(batch, in_y, in_x, input_channel_base);
                     let filter_base = filter_shape.offset(out_channel, filter_y, filter_x, 0);
-                    let inputs = &input[input_base..input_base + filter_depth];
-                    let weights = &filter[filter_base..filter_base + filter_depth];
-                    weights
+                    let inputs = elements(input, input_base, filter_depth)?;
+                    let weights = elements(filter, filter_base, filter_depth)?;
+                    Ok(weights
                         .iter()
                         .zip(inputs)
-                        .fold(acc, |acc, (&w, &x)| quant.accumulate(acc, w, x))
+                        .fold(acc, |acc, (&w, &x)| quant.accumulate(acc, w, x)))
                 },
-            );
-            quant.finish(acc, bias, out_channel)
+            )?;
+            Ok(quant.finish(acc, bias, out_channel))
         },
-    );
-    Ok(())
+    )
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 use crate::accumulator::Accumulator;
 use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::element::QuantElement;
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::{element, expect_len, KernelError, KernelResult};
 use crate::shape::Nhwc;
 use crate::spatial::{accumulate_window, check_feature_maps, for_each_tile_element, WindowAxis};
 use crate::split::OutputTile;
@@ -85,15 +85,17 @@ pub fn depthwise_conv_2d<T: QuantElement, A: Accumulator>(
                 &x_axis,
                 (out_y, out_x),
                 |acc, (filter_y, filter_x), (in_y, in_x)| {
-                    let x = input[input_shape.offset(batch, in_y, in_x, in_channel)];
-                    let w = filter[filter_shape.offset(0, filter_y, filter_x, out_channel)];
-                    quant.accumulate(acc, w, x)
+                    let x = element(input, input_shape.offset(batch, in_y, in_x, in_channel))?;
+                    let w = element(
+                        filter,
+                        filter_shape.offset(0, filter_y, filter_x, out_channel),
+                    )?;
+                    Ok(quant.accumulate(acc, w, x))
                 },
-            );
-            quant.finish(acc, bias, out_channel)
+            )?;
+            Ok(quant.finish(acc, bias, out_channel))
         },
-    );
-    Ok(())
+    )
 }
 
 #[cfg(test)]

@@ -34,3 +34,29 @@ pub(crate) fn expect_len(actual: usize, expected: usize) -> KernelResult {
         Err(KernelError::ShapeMismatch)
     }
 }
+
+/// The `len` elements of `slice` from `start`, or [`KernelError::ShapeMismatch`]: the
+/// checked form of `&slice[start..start + len]`, for kernels that must not panic.
+pub(crate) fn elements<T>(slice: &[T], start: usize, len: usize) -> Result<&[T], KernelError> {
+    start
+        .checked_add(len)
+        .and_then(|end| slice.get(start..end))
+        .ok_or(KernelError::ShapeMismatch)
+}
+
+/// The mutable form of [`elements`], failing with [`KernelError::RangeOutOfBounds`].
+pub(crate) fn elements_mut<T>(
+    slice: &mut [T],
+    start: usize,
+    len: usize,
+) -> Result<&mut [T], KernelError> {
+    start
+        .checked_add(len)
+        .and_then(|end| slice.get_mut(start..end))
+        .ok_or(KernelError::RangeOutOfBounds)
+}
+
+/// Element `index` of `slice`, or [`KernelError::ShapeMismatch`].
+pub(crate) fn element<T: Copy>(slice: &[T], index: usize) -> Result<T, KernelError> {
+    slice.get(index).copied().ok_or(KernelError::ShapeMismatch)
+}

@@ -20,7 +20,7 @@
 
 use crate::accumulator::Accumulator;
 use crate::element::QuantElement;
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::{elements, expect_len, KernelError, KernelResult};
 use crate::quant::QuantizedMultiplier;
 use crate::sigmoid16::{logistic_element, tanh_element, Int16SigmoidParams};
 use crate::split::SplitRange;
@@ -136,9 +136,9 @@ fn gate_sum<A: QuantElement, B: Accumulator>(
     unit: usize,
     input_row: &[A],
     hidden_row: &[A],
-) -> i16 {
+) -> Result<i16, KernelError> {
     let from_input = dot(
-        &gate.input_weights[unit * dims.input_size..(unit + 1) * dims.input_size],
+        elements(gate.input_weights, unit * dims.input_size, dims.input_size)?,
         gate.input_weights_offset,
         input_row,
         quant.input_offset,
@@ -146,14 +146,14 @@ fn gate_sum<A: QuantElement, B: Accumulator>(
         gate.input_multiplier,
     );
     let from_hidden = dot::<A, B>(
-        &gate.recurrent_weights[unit * dims.units..(unit + 1) * dims.units],
+        elements(gate.recurrent_weights, unit * dims.units, dims.units)?,
         gate.recurrent_weights_offset,
         hidden_row,
         quant.hidden_zero_point.wrapping_neg(),
         None,
         gate.recurrent_multiplier,
     );
-    saturating_add(from_input, from_hidden)
+    Ok(saturating_add(from_input, from_hidden))
 }
 
 fn check_gate<B: Accumulator>(gate: &LstmGate<'_, B>, dims: &LstmDims) -> KernelResult {
@@ -220,18 +220,29 @@ pub fn lstm<A: QuantElement, B: Accumulator>(
             } else {
                 sequence * dims.time_steps + time
             };
-            let input_rows = &input[first_row * dims.input_size..][..rows * dims.input_size];
-            let output_rows = &mut output[first_row * dims.units..][..state_len];
+            let input_rows = elements(input, first_row * dims.input_size, rows * dims.input_size)?;
+            let output_rows = output
+                .get_mut(first_row * dims.units..)
+                .and_then(|rest| rest.get_mut(..state_len))
+                .ok_or(KernelError::ShapeMismatch)?;
+            let hidden_rows = hidden
+                .get_mut(state.clone())
+                .ok_or(KernelError::ShapeMismatch)?;
+            let cell_rows = cell
+                .get_mut(state.clone())
+                .ok_or(KernelError::ShapeMismatch)?;
             step(
                 quant,
                 &dims,
                 gates,
                 input_rows,
-                &hidden[state.clone()],
-                &mut cell[state.clone()],
+                hidden_rows,
+                cell_rows,
                 output_rows,
-            );
-            hidden[state.clone()].copy_from_slice(output_rows);
+            )?;
+            for (kept, &new) in hidden_rows.iter_mut().zip(output_rows.iter()) {
+                *kept = new;
+            }
         }
     }
     Ok(())
@@ -247,35 +258,39 @@ fn step<A: QuantElement, B: Accumulator>(
     hidden: &[A],
     cell: &mut [i16],
     output: &mut [A],
-) {
+) -> KernelResult {
+    // `max(1)`: without units there are no state rows to step.
+    let units = dims.units.max(1);
     let rows = input
         .chunks_exact(dims.input_size.max(1))
-        .zip(hidden.chunks_exact(dims.units))
-        .zip(cell.chunks_exact_mut(dims.units))
-        .zip(output.chunks_exact_mut(dims.units));
+        .zip(hidden.chunks_exact(units))
+        .zip(cell.chunks_exact_mut(units))
+        .zip(output.chunks_exact_mut(units));
     for (((input_row, hidden_row), cell_row), output_row) in rows {
-        for unit in 0..dims.units {
+        for (unit, (cell_value, out)) in cell_row.iter_mut().zip(output_row.iter_mut()).enumerate()
+        {
             let sum = |gate| gate_sum(gate, quant, dims, unit, input_row, hidden_row);
-            let forget = logistic_element(&Q3_12, sum(&gates.forget));
-            let input_gate = logistic_element(&Q3_12, sum(&gates.input));
-            let cell_gate = tanh_element(&Q3_12, sum(&gates.cell));
-            let kept = i16::saturate(multiply(forget, cell_row[unit], quant.forget_cell));
+            let forget = logistic_element(&Q3_12, sum(&gates.forget)?);
+            let input_gate = logistic_element(&Q3_12, sum(&gates.input)?);
+            let cell_gate = tanh_element(&Q3_12, sum(&gates.cell)?);
+            let kept = i16::saturate(multiply(forget, *cell_value, quant.forget_cell));
             let added = i16::saturate(multiply(input_gate, cell_gate, quant.input_cell));
             let mut new_cell = saturating_add(kept, added);
             if let Some(clip) = quant.cell_clip {
                 // TFLM's `max(min(clip, cell), -clip)`, also for a clip rounded to 0.
                 new_cell = new_cell.min(clip).max(clip.wrapping_neg());
             }
-            cell_row[unit] = new_cell;
-            let output_gate = logistic_element(&Q3_12, sum(&gates.output));
+            *cell_value = new_cell;
+            let output_gate = logistic_element(&Q3_12, sum(&gates.output)?);
             let hidden_value = multiply(
                 tanh_element(&quant.cell_tanh, new_cell),
                 output_gate,
                 quant.output_hidden,
             );
-            output_row[unit] = A::saturate(hidden_value.wrapping_add(quant.hidden_zero_point));
+            *out = A::saturate(hidden_value.wrapping_add(quant.hidden_zero_point));
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]

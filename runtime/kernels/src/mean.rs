@@ -33,7 +33,9 @@ pub struct MeanParams {
 pub fn mean_multiplier(base: QuantizedMultiplier, count: u64) -> QuantizedMultiplier {
     let log2 = 63 - count.max(1).leading_zeros() as i32;
     let shift = log2.min(32).min(31 + base.shift).max(0);
-    let multiplier = (i64::from(base.multiplier) << shift) / count.max(1) as i64;
+    // A positive divisor: no count is large enough for the clamp to change the result.
+    let divisor = i64::try_from(count).unwrap_or(i64::MAX).max(1);
+    let multiplier = (i64::from(base.multiplier) << shift) / divisor;
     QuantizedMultiplier {
         multiplier: multiplier as i32,
         shift: base.shift - shift,
@@ -84,7 +86,9 @@ fn mean_or_sum<T: QuantElement>(
         if axis >= rank {
             return Err(KernelError::InvalidParameter);
         }
-        reduced[lead + axis] = true;
+        *reduced
+            .get_mut(lead + axis)
+            .ok_or(KernelError::InvalidParameter)? = true;
     }
     let kept_dims: [usize; MAX_RANK] =
         core::array::from_fn(|a| if reduced[a] { 1 } else { in_dims[a] });
@@ -118,7 +122,10 @@ fn mean_or_sum<T: QuantElement>(
         let mut taps = StridedWalk::starting_at(reduced_dims, [origin], 0);
         let mut sum = 0i32;
         for _ in 0..count {
-            sum = sum.wrapping_add(input[taps.offset(0)].widen());
+            let tap = input
+                .get(taps.offset(0))
+                .ok_or(KernelError::ShapeMismatch)?;
+            sum = sum.wrapping_add(tap.widen());
             taps.advance();
         }
         // C++ evaluates `temp_sum - zp * count` in int64 and narrows to int32.

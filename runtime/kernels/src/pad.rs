@@ -44,13 +44,15 @@ impl PadLayout {
         expect_len(padding.len(), input_shape.rank())?;
         let mut out_dims = [1usize; MAX_RANK];
         let mut before = [0usize; MAX_RANK];
-        let lead = MAX_RANK - input_shape.rank();
-        for (axis, (&dim, p)) in input_shape.dims().iter().zip(padding).enumerate() {
-            out_dims[lead + axis] = dim
+        // The input's axes are the last ones (`padding` has one entry per input axis).
+        let axes = out_dims.iter_mut().zip(&mut before).rev();
+        for ((out_dim, before), (&dim, p)) in axes.zip(input_shape.dims().iter().zip(padding).rev())
+        {
+            *out_dim = dim
                 .checked_add(p.before)
                 .and_then(|v| v.checked_add(p.after))
                 .ok_or(KernelError::InvalidParameter)?;
-            before[lead + axis] = p.before;
+            *before = p.before;
         }
         expect_len(output_len, Shape::new(&out_dims)?.element_count()?)?;
         range.check_within(output_len)?;
@@ -94,10 +96,15 @@ pub fn pad<T: Copy>(
         return Ok(());
     };
     let mut walk = StridedWalk::starting_at(layout.out_dims, [layout.map], range.start);
-    for out in &mut output[range.indices()] {
+    let part = output
+        .get_mut(range.indices())
+        .ok_or(KernelError::RangeOutOfBounds)?;
+    for out in part {
         let inside = (0..MAX_RANK).all(|a| layout.inside(a, walk.coords()[a]));
         *out = if inside {
-            input[walk.offset(0)]
+            *input
+                .get(walk.offset(0))
+                .ok_or(KernelError::ShapeMismatch)?
         } else {
             pad_value
         };

@@ -134,13 +134,16 @@ fn pool<T: QuantElement>(
                 xs.clone().map(move |fx| {
                     let in_y = (y_origin + fy as isize) as usize;
                     let in_x = (x_origin + fx as isize) as usize;
-                    input[input_shape.offset(batch, in_y, in_x, channel)]
+                    // `clipped_taps` keeps every tap inside the validated input.
+                    input
+                        .get(input_shape.offset(batch, in_y, in_x, channel))
+                        .copied()
+                        .unwrap_or(T::saturate(T::MIN))
                 })
             });
-            T::saturate(params.activation.apply(reduce(&mut window)))
+            Ok(T::saturate(params.activation.apply(reduce(&mut window))))
         },
-    );
-    Ok(())
+    )
 }
 
 /// Computes the `tile` part of an AVERAGE_POOL_2D output.

@@ -70,7 +70,9 @@ pub fn reduce_extreme<T: Bounded>(
         if axis >= rank {
             return Err(KernelError::InvalidParameter);
         }
-        reduced[lead + axis] = true;
+        *reduced
+            .get_mut(lead + axis)
+            .ok_or(KernelError::InvalidParameter)? = true;
     }
     let kept_dims: [usize; MAX_RANK] =
         core::array::from_fn(|a| if reduced[a] { 1 } else { in_dims[a] });
@@ -88,7 +90,8 @@ pub fn reduce_extreme<T: Bounded>(
     for (flat, &value) in input.iter().enumerate() {
         let target: usize = (0..MAX_RANK)
             .filter(|&a| !reduced[a])
-            .map(|a| (flat / in_strides[a]) % in_dims[a] * out_strides[a])
+            // `max(1)`: with a zero dimension there is no element to place.
+            .map(|a| (flat / in_strides[a].max(1)) % in_dims[a].max(1) * out_strides[a])
             .sum();
         if range.indices().contains(&target) {
             let slot = output.get_mut(target).ok_or(KernelError::ShapeMismatch)?;
@@ -116,7 +119,8 @@ pub fn arg_extreme<T: PartialOrd + Copy, O: TryFrom<usize>>(
     if extent == 0 {
         return Err(KernelError::InvalidParameter);
     }
-    let inner: usize = dims[axis + 1..].iter().product();
+    // `max(1)`: a zero inner extent leaves no output to compute.
+    let inner: usize = dims.iter().skip(axis + 1).product::<usize>().max(1);
     expect_len(output.len(), input.len() / extent)?;
     range.check_within(output.len())?;
     for o in range.indices() {

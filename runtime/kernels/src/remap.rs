@@ -44,12 +44,16 @@ pub fn remap<T: Copy>(
     )?;
     range.check_within(output.len())?;
     let mut in_dims = [1usize; MAX_RANK];
-    in_dims[..in_rank].copy_from_slice(input_shape.dims());
+    for (slot, &dim) in in_dims.iter_mut().zip(input_shape.dims()) {
+        *slot = dim;
+    }
     // Padded with trailing ones, so the first `in_rank` strides are the input's.
     let in_strides = row_major_strides(&in_dims);
     let out_strides = {
         let mut dims = [1usize; MAX_RANK];
-        dims[MAX_RANK - out_dims.len()..].copy_from_slice(out_dims);
+        for (slot, &dim) in dims.iter_mut().rev().zip(out_dims.iter().rev()) {
+            *slot = dim;
+        }
         row_major_strides(&dims)
     };
     let out_lead = MAX_RANK - out_dims.len();
@@ -61,8 +65,12 @@ pub fn remap<T: Copy>(
     {
         let mut coords = [0i64; MAX_RANK];
         let mut first_row = 0usize;
-        for (k, &extent) in out_dims.iter().enumerate() {
-            let index = (flat / out_strides[out_lead + k]) % extent;
+        for (&extent, &stride) in out_dims.iter().zip(out_strides.iter().skip(out_lead)) {
+            // Only a zero dimension (an empty output, never visited) divides by zero.
+            let index = flat
+                .checked_div(stride)
+                .and_then(|quotient| quotient.checked_rem(extent))
+                .ok_or(KernelError::InvalidParameter)?;
             let row = (first_row + index) * in_rank;
             let terms = contributions
                 .get(row..row + in_rank)

@@ -11,7 +11,7 @@
 //!
 //! Split axis: flat output elements.
 
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::{element, expect_len, KernelError, KernelResult};
 use crate::shape::Nhwc;
 use crate::split::SplitRange;
 
@@ -59,22 +59,25 @@ pub fn resize_bilinear(
     expect_len(output.len(), out_count)?;
     range.check_within(output.len())?;
     let at = |b: usize, y: usize, x: usize, c: usize| {
-        i64::from(input[((b * height + y) * width + x) * channels + c])
+        element(input, ((b * height + y) * width + x) * channels + c).map(i64::from)
     };
+    // `max(1)`: an empty extent leaves no output to compute.
+    let (depth, out_width, out_height) = (channels.max(1), columns.len().max(1), rows.len().max(1));
     for flat in range.indices() {
-        let c = flat % channels;
-        let x = (flat / channels) % columns.len();
-        let y = (flat / channels / columns.len()) % rows.len();
-        let b = flat / channels / columns.len() / rows.len();
-        let (row, column) = (rows[y], columns[x]);
+        let c = flat % depth;
+        let x = (flat / depth) % out_width;
+        let y = (flat / depth / out_width) % out_height;
+        let b = flat / depth / out_width / out_height;
+        let (row, column) = (element(rows, y)?, element(columns, x)?);
         let (dy, dx) = (i64::from(row.fraction), i64::from(column.fraction));
-        let sum = at(b, row.lower, column.lower, c) * (ONE - dy) * (ONE - dx)
-            + at(b, row.upper, column.lower, c) * dy * (ONE - dx)
-            + at(b, row.lower, column.upper, c) * (ONE - dy) * dx
-            + at(b, row.upper, column.upper, c) * dy * dx;
+        let sum = at(b, row.lower, column.lower, c)? * (ONE - dy) * (ONE - dx)
+            + at(b, row.upper, column.lower, c)? * dy * (ONE - dx)
+            + at(b, row.lower, column.upper, c)? * (ONE - dy) * dx
+            + at(b, row.upper, column.upper, c)? * dy * dx;
         let round = if sum > 0 { 1 << 19 } else { -(1 << 19) };
         // Division truncates toward zero and the cast wraps, as in C++.
-        output[flat] = ((sum + round) / (1 << 20)) as i8;
+        *output.get_mut(flat).ok_or(KernelError::RangeOutOfBounds)? =
+            ((sum + round) / (1 << 20)) as i8;
     }
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! copied as they are, never requantized. The condition is BOOL bytes (non-zero is
 //! true). Split axis: flat output elements ([`SplitRange`]).
 
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::{element, expect_len, KernelError, KernelResult};
 use crate::shape::{Shape, MAX_RANK};
 use crate::split::SplitRange;
 use crate::walk::{map_fits, AffineMap, StridedWalk};
@@ -56,12 +56,12 @@ pub fn select<T: Copy>(
     }
     let mut walk = StridedWalk::starting_at(out_dims, maps, range.start);
     for index in range.indices() {
-        let chosen = if condition[walk.offset(0)] != 0 {
-            x[walk.offset(1)]
+        let chosen = if element(condition, walk.offset(0))? != 0 {
+            element(x, walk.offset(1))?
         } else {
-            y[walk.offset(2)]
+            element(y, walk.offset(2))?
         };
-        output[index] = chosen;
+        *output.get_mut(index).ok_or(KernelError::RangeOutOfBounds)? = chosen;
         walk.advance();
     }
     Ok(())

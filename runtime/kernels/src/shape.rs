@@ -62,7 +62,9 @@ impl Shape {
             return Err(KernelError::InvalidParameter);
         }
         let mut all = [1; MAX_RANK];
-        all[..dims.len()].copy_from_slice(dims);
+        for (slot, &dim) in all.iter_mut().zip(dims) {
+            *slot = dim;
+        }
         Ok(Self {
             dims: all,
             rank: dims.len(),
@@ -77,7 +79,8 @@ impl Shape {
 
     /// Number of dimensions.
     pub fn rank(&self) -> usize {
-        self.rank
+        // Through `dims` so that the optimizer sees `rank <= MAX_RANK`.
+        self.dims().len()
     }
 
     /// Number of elements, or an error if it does not fit in `usize`.

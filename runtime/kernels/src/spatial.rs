@@ -6,22 +6,28 @@ use crate::shape::Nhwc;
 use crate::split::OutputTile;
 
 /// Writes `compute(batch, out_y, out_x, channel)` to every output element of `tile`.
-/// The caller has validated `output.len()` against `shape` and `tile` against it.
+/// The caller has validated `output.len()` against `shape` and `tile` against it; the
+/// checked indexing only spares the kernels a panic path.
 pub(crate) fn for_each_tile_element<T>(
     output: &mut [T],
     shape: Nhwc,
     tile: OutputTile,
-    mut compute: impl FnMut(usize, usize, usize, usize) -> T,
-) {
+    mut compute: impl FnMut(usize, usize, usize, usize) -> Result<T, KernelError>,
+) -> Result<(), KernelError> {
+    let height = shape.height.max(1);
     for row in tile.rows.indices() {
-        let (batch, out_y) = (row / shape.height, row % shape.height);
+        let (batch, out_y) = (row / height, row % height);
         for out_x in 0..shape.width {
             let base = shape.offset(batch, out_y, out_x, 0);
             for channel in tile.channels.indices() {
-                output[base + channel] = compute(batch, out_y, out_x, channel);
+                let value = compute(batch, out_y, out_x, channel)?;
+                *output
+                    .get_mut(base.wrapping_add(channel))
+                    .ok_or(KernelError::RangeOutOfBounds)? = value;
             }
         }
     }
+    Ok(())
 }
 
 /// One spatial axis of a sliding window: `in = out * stride - pad + tap * dilation`.
@@ -92,8 +98,8 @@ pub(crate) fn accumulate_window<A: Accumulator>(
     y_axis: &WindowAxis,
     x_axis: &WindowAxis,
     (out_y, out_x): (usize, usize),
-    mut tap: impl FnMut(A, (usize, usize), (usize, usize)) -> A,
-) -> A {
+    mut tap: impl FnMut(A, (usize, usize), (usize, usize)) -> Result<A, KernelError>,
+) -> Result<A, KernelError> {
     let (y_origin, x_origin) = (y_axis.origin(out_y), x_axis.origin(out_x));
     let mut acc = A::ZERO;
     for filter_y in 0..y_axis.taps {
@@ -104,10 +110,10 @@ pub(crate) fn accumulate_window<A: Accumulator>(
             let Some(in_x) = x_axis.input_at(x_origin, filter_x) else {
                 continue;
             };
-            acc = tap(acc, (filter_y, filter_x), (in_y, in_x));
+            acc = tap(acc, (filter_y, filter_x), (in_y, in_x))?;
         }
     }
-    acc
+    Ok(acc)
 }
 
 /// Checks that a convolution-like op's tensors agree: `input`/`output` lengths match

@@ -42,7 +42,7 @@ pub fn strided_slice<T: Copy>(
 /// [`strided_slice`] with the gather loop given: [`gather`] for the reference, a
 /// faster equal one for the optimized kernel.
 pub(crate) fn strided_slice_with<T: Copy>(
-    gather: impl FnOnce(&[T], [usize; MAX_RANK], AffineMap, &mut [T], SplitRange),
+    gather: impl FnOnce(&[T], [usize; MAX_RANK], AffineMap, &mut [T], SplitRange) -> KernelResult,
     input: &[T],
     input_shape: &Shape,
     axes: &[SliceAxis],
@@ -91,8 +91,7 @@ pub(crate) fn strided_slice_with<T: Copy>(
             return Err(KernelError::InvalidParameter);
         }
     }
-    gather(input, counts, map, output, range);
-    Ok(())
+    gather(input, counts, map, output, range)
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@
 //! whole layer) or empty (nothing to do).
 
 use crate::element::QuantElement;
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::{element, elements, expect_len, KernelError, KernelResult};
 use crate::quant::QuantizedMultiplier;
 use crate::split::SplitRange;
 
@@ -95,11 +95,12 @@ pub fn svdf<S: QuantElement>(
     }
     let memory = dims.memory_size;
     for batch in 0..dims.batches {
-        let row = &input[batch * dims.input_size..(batch + 1) * dims.input_size];
-        let batch_state = &mut state[batch * history..(batch + 1) * history];
+        let row = elements(input, batch * dims.input_size, dims.input_size)?;
+        let batch_state = state
+            .get_mut(batch * history..(batch + 1) * history)
+            .ok_or(KernelError::ShapeMismatch)?;
         for (filter, newest) in batch_state.chunks_exact_mut(memory).enumerate() {
-            let features =
-                &weights_feature[filter * dims.input_size..(filter + 1) * dims.input_size];
+            let features = elements(weights_feature, filter * dims.input_size, dims.input_size)?;
             let dot = features.iter().zip(row).fold(0i32, |acc, (&w, &x)| {
                 acc.wrapping_add(i32::from(w).wrapping_mul(i32::from(x) - quant.input_zero_point))
             });
@@ -111,10 +112,10 @@ pub fn svdf<S: QuantElement>(
             }
         }
         for unit in 0..units {
-            let mut acc = bias[unit];
+            let mut acc = element(bias, unit)?;
             for filter in unit * dims.rank..(unit + 1) * dims.rank {
-                let steps = &batch_state[filter * memory..(filter + 1) * memory];
-                let weights = &weights_time[filter * memory..(filter + 1) * memory];
+                let steps = elements(batch_state, filter * memory, memory)?;
+                let weights = elements(weights_time, filter * memory, memory)?;
                 let dot = weights.iter().zip(steps).fold(0i32, |acc, (&w, &s)| {
                     acc.wrapping_add(w.widen().wrapping_mul(s.widen() - quant.state_zero_point))
                 });
@@ -124,7 +125,9 @@ pub fn svdf<S: QuantElement>(
                 .output
                 .apply(acc)
                 .wrapping_add(quant.output_zero_point);
-            output[batch * units + unit] = i8::saturate(value);
+            *output
+                .get_mut(batch * units + unit)
+                .ok_or(KernelError::ShapeMismatch)? = i8::saturate(value);
         }
     }
     Ok(())

@@ -4,7 +4,7 @@
 //! tensorflow/lite/micro/kernels/transpose.cc (which accepts up to 5D): output axis
 //! `i` is input axis `perm[i]`. Split axis: flat output elements.
 
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::{element, expect_len, KernelError, KernelResult};
 use crate::shape::{row_major_strides, Shape, MAX_RANK};
 use crate::split::SplitRange;
 use crate::walk::{gather, AffineMap};
@@ -23,7 +23,7 @@ pub fn transpose<T: Copy>(
 /// [`transpose`] with the gather loop given: [`gather`] for the reference, a
 /// faster equal one for the optimized kernel.
 pub(crate) fn transpose_with<T: Copy>(
-    gather: impl FnOnce(&[T], [usize; MAX_RANK], AffineMap, &mut [T], SplitRange),
+    gather: impl FnOnce(&[T], [usize; MAX_RANK], AffineMap, &mut [T], SplitRange) -> KernelResult,
     input: &[T],
     input_shape: &Shape,
     perm: &[usize],
@@ -50,9 +50,10 @@ pub(crate) fn transpose_with<T: Copy>(
     let lead = MAX_RANK - rank;
     let mut out_dims = [1; MAX_RANK];
     let mut strides = [0isize; MAX_RANK];
-    for (i, &axis) in perm.iter().enumerate() {
-        out_dims[lead + i] = in_dims[lead + axis];
-        strides[lead + i] = in_strides[lead + axis] as isize;
+    let out_axes = out_dims.iter_mut().zip(&mut strides).skip(lead);
+    for ((out_dim, stride), &axis) in out_axes.zip(perm) {
+        *out_dim = element(&in_dims, lead + axis)?;
+        *stride = element(&in_strides, lead + axis)? as isize;
     }
     gather(
         input,
@@ -60,8 +61,7 @@ pub(crate) fn transpose_with<T: Copy>(
         AffineMap { base: 0, strides },
         output,
         range,
-    );
-    Ok(())
+    )
 }
 
 #[cfg(test)]

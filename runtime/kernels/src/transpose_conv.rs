@@ -16,7 +16,7 @@
 use crate::accumulator::Accumulator;
 use crate::conv::LinearQuantParams;
 use crate::element::QuantElement;
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::{elements, expect_len, KernelError, KernelResult};
 use crate::shape::Nhwc;
 use crate::spatial::{check_feature_maps, for_each_tile_element};
 use crate::split::OutputTile;
@@ -39,8 +39,8 @@ pub struct TransposeConvGeometry {
 /// (`out = in * stride - pad + tap`), if there is one inside the input.
 fn source(out: usize, tap: usize, pad: usize, stride: usize, input_len: usize) -> Option<usize> {
     let scaled = out.checked_add(pad)?.checked_sub(tap)?;
-    let input = scaled / stride;
-    (scaled % stride == 0 && input < input_len).then_some(input)
+    let input = scaled.checked_div(stride)?;
+    (scaled.checked_rem(stride)? == 0 && input < input_len).then_some(input)
 }
 
 /// Computes the `tile` part of a TRANSPOSE_CONV output.
@@ -97,16 +97,15 @@ pub fn transpose_conv<T: QuantElement, A: Accumulator>(
                     };
                     let input_base = input_shape.offset(batch, in_y, in_x, 0);
                     let filter_base = filter_shape.offset(out_channel, filter_y, filter_x, 0);
-                    acc = filter[filter_base..filter_base + depth]
+                    acc = elements(filter, filter_base, depth)?
                         .iter()
-                        .zip(&input[input_base..input_base + depth])
+                        .zip(elements(input, input_base, depth)?)
                         .fold(acc, |acc, (&w, &x)| quant.accumulate(acc, w, x));
                 }
             }
-            quant.finish(acc, bias, out_channel)
+            Ok(quant.finish(acc, bias, out_channel))
         },
-    );
-    Ok(())
+    )
 }
 
 #[cfg(test)]

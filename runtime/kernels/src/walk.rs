@@ -5,6 +5,7 @@
 //! coordinate -> affine input offset"; this is the one loop they share. It advances
 //! like an odometer, so no division happens per element.
 
+use crate::error::{element, elements, KernelError, KernelResult};
 use crate::shape::MAX_RANK;
 use crate::split::SplitRange;
 
@@ -113,12 +114,16 @@ pub(crate) fn gather<T: Copy>(
     map: AffineMap,
     output: &mut [T],
     range: SplitRange,
-) {
+) -> KernelResult {
     let mut walk = StridedWalk::starting_at(dims, [map], range.start);
-    for out in &mut output[range.indices()] {
-        *out = input[walk.offset(0)];
+    let part = output
+        .get_mut(range.indices())
+        .ok_or(KernelError::RangeOutOfBounds)?;
+    for out in part {
+        *out = element(input, walk.offset(0))?;
         walk.advance();
     }
+    Ok(())
 }
 
 /// Splits `dims` into outer axes and one innermost run: the trailing axes along
@@ -131,18 +136,20 @@ pub(crate) fn split_innermost_run<const K: usize>(
 ) -> ([usize; MAX_RANK], usize, [isize; K]) {
     let mut run_len = 1usize;
     let mut strides = [0isize; K];
-    for axis in (0..MAX_RANK).rev() {
-        if dims[axis] == 1 {
+    for (axis, dim) in dims.iter_mut().enumerate().rev() {
+        if *dim == 1 {
             continue;
         }
-        let axis_strides: [isize; K] = core::array::from_fn(|k| maps[k].strides[axis]);
+        // `axis < MAX_RANK`: `get` only spares the kernels a panic path.
+        let axis_strides: [isize; K] =
+            core::array::from_fn(|k| maps[k].strides.get(axis).copied().unwrap_or(0));
         if run_len == 1 {
             strides = axis_strides;
         } else if axis_strides != strides.map(|s| s * run_len as isize) {
             break;
         }
-        run_len *= dims[axis];
-        dims[axis] = 1;
+        run_len *= *dim;
+        *dim = 1;
     }
     (dims, run_len, strides)
 }
@@ -156,31 +163,35 @@ pub(crate) fn gather_runs<T: Copy>(
     map: AffineMap,
     output: &mut [T],
     range: SplitRange,
-) {
+) -> KernelResult {
     if range.is_empty() {
-        return;
+        return Ok(());
     }
     let (outer_dims, run_len, [stride]) = split_innermost_run(dims, &[map]);
+    // A non-empty output has runs of at least one element.
+    let run_len = run_len.max(1);
     let mut walk = StridedWalk::starting_at(outer_dims, [map], range.start / run_len);
     let mut index = range.start;
     let mut column = range.start % run_len;
     while index < range.end {
         let len = (run_len - column).min(range.end - index);
-        let out = &mut output[index..index + len];
+        let out = output
+            .get_mut(index..index + len)
+            .ok_or(KernelError::RangeOutOfBounds)?;
         // Inside the validated map: every element of the run is an input index.
         let first = walk.signed_offset(0) + column as isize * stride;
         if stride == 1 {
-            let first = first as usize;
-            out.copy_from_slice(&input[first..first + len]);
+            out.copy_from_slice(elements(input, first as usize, len)?);
         } else {
             for (step, o) in out.iter_mut().enumerate() {
-                *o = input[(first + step as isize * stride) as usize];
+                *o = element(input, (first + step as isize * stride) as usize)?;
             }
         }
         index += len;
         column = 0;
         walk.advance();
     }
+    Ok(())
 }
 
 /// Largest and smallest offset `map` reaches over a non-empty `dims`, used to validate
@@ -293,9 +304,9 @@ mod tests {
             assert!(map_fits(&map, &dims, input.len()));
             let len: usize = dims.iter().product();
             let mut expected = vec![-1; len];
-            gather(&input, dims, map, &mut expected, SplitRange::full(len));
+            gather(&input, dims, map, &mut expected, SplitRange::full(len)).unwrap();
             let got = crate::test_util::check_flat_split(len, -1, |r, out| {
-                gather_runs(&input, dims, map, out, r)
+                gather_runs(&input, dims, map, out, r).unwrap()
             });
             assert_eq!(got, expected, "{dims:?} {map:?}");
         }

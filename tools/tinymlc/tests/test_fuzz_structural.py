@@ -1,9 +1,11 @@
-"""The compiler never crashes: structurally mutated models of models/ (tests/structural_fuzz.py)
-either compile or raise CompileError naming the file, within a time limit per case.
+"""The compiler never crashes: structurally mutated models of models/ (.tflite:
+tests/structural_fuzz.py, .onnx: tests/onnx_structural_fuzz.py) either compile or raise
+CompileError naming the file, within a time limit per case.
 
-CI runs a fixed seed (`derandomize`) of FUZZ_CASES cases. The long run, with fresh seeds:
+CI runs a fixed seed (`derandomize`) of FUZZ_CASES .tflite and ONNX_FUZZ_CASES .onnx cases.
+The long run, with fresh seeds:
 
-    cd tools/tinymlc && TINYML_FUZZ_CASES=200000 TINYML_FUZZ_RANDOM=1 \\
+    cd tools/tinymlc && TINYML_FUZZ_CASES=200000 TINYML_ONNX_FUZZ_CASES=50000 TINYML_FUZZ_RANDOM=1 \\
         PYTHONPATH=src:. python -m pytest -q -p no:cacheprovider tests/test_fuzz_structural.py
 """
 
@@ -18,26 +20,35 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import onnx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests import structural_fuzz
+from tests import onnx_structural_fuzz, structural_fuzz
 from tinymlc import check, hostbuild
 from tinymlc.codegen import compile_model, generate_crate
 from tinymlc.errors import CompileError
 from tinymlc.frontend import parse_model
+from tinymlc.frontend.onnx import UNEXPECTED_LOWERING_FAILURE, parse_onnx
+from tinymlc.ir import Model
 
 FUZZ_CASES = int(os.environ.get("TINYML_FUZZ_CASES", "10000"))
+ONNX_FUZZ_CASES = int(os.environ.get("TINYML_ONNX_FUZZ_CASES", "2500"))
 FIXED_SEED = not os.environ.get("TINYML_FUZZ_RANDOM")
 CASE_SECONDS = 10
 SOURCE = "mutated.tflite"
+ONNX_SOURCE = "mutated.onnx"
 
 # Small seeds keep a case fast; the whole-model seeds bring the operators the zoo's op models
 # lack in combination (residual adds, reshapes before FC, softmax heads).
 SEEDS = {
     name: (structural_fuzz.MODELS_DIR / f"{name}.tflite").read_bytes()
     for name in structural_fuzz.seed_models()
+}
+ONNX_SEEDS = {
+    name: (structural_fuzz.MODELS_DIR / f"{name}.onnx").read_bytes()
+    for name in onnx_structural_fuzz.seed_models()
 }
 
 
@@ -59,11 +70,15 @@ def time_limit(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def compile_or_error(blob: bytes) -> str | None:
+def parse(blob: bytes, source: str) -> Model:
+    return parse_onnx(blob, source).model if source.endswith(".onnx") else parse_model(blob, source)
+
+
+def compile_or_error(blob: bytes, source: str = SOURCE) -> str | None:
     """None when the model compiles; else the CompileError's message. Anything else raises."""
     with time_limit(CASE_SECONDS):
         try:
-            crate = generate_crate(compile_model(parse_model(blob, SOURCE)), "mutated")
+            crate = generate_crate(compile_model(parse(blob, source)), "mutated")
         except CompileError as error:
             return str(error)
     assert "pub fn predict_tensors" in crate.lib_rs
@@ -88,12 +103,35 @@ def test_mutated_models_compile_or_raise_compile_error(data: st.DataObject) -> N
         assert SOURCE in message, f"the error must name the file: {message}"
 
 
+@settings(
+    max_examples=ONNX_FUZZ_CASES,
+    derandomize=FIXED_SEED,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(st.data())
+def test_mutated_onnx_models_compile_or_raise_compile_error(data: st.DataObject) -> None:
+    seed = data.draw(st.sampled_from(sorted(ONNX_SEEDS)))
+    blob = onnx_structural_fuzz.mutate(ONNX_SEEDS[seed], data)
+    if blob is None:
+        return
+    message = compile_or_error(blob, ONNX_SOURCE)
+    if message is not None:
+        assert ONNX_SOURCE in message, f"the error must name the file: {message}"
+        assert UNEXPECTED_LOWERING_FAILURE not in message, f"an unexpected exception: {message}"
+
+
 # Whatever compiles must build and run on the host without panicking. Building Rust is slow, so
-# the first HOST_BUILDS mutants of small seeds that compile (and differ from their seed's code)
-# of a fixed-seed run are built and run on random inputs.
-HOST_BUILDS = 6
+# the first HOST_BUILDS mutants of small seeds (.tflite and .onnx) that compile (and differ from
+# their seed's code) of a fixed-seed run are built and run on random inputs.
+HOST_BUILDS = 8
 HOST_SEED_BYTES = 20_000
 _host_built: list[str] = []
+_SMALL_SEEDS = {
+    **{(name, SOURCE): blob for name, blob in SEEDS.items() if len(blob) < HOST_SEED_BYTES},
+    **{(name, ONNX_SOURCE): blob for name, blob in ONNX_SEEDS.items() if len(blob) < HOST_SEED_BYTES},
+}
 
 
 @settings(
@@ -101,25 +139,25 @@ _host_built: list[str] = []
 )
 @given(data=st.data())
 def test_what_compiles_runs_on_the_host_without_panicking(tmp_path_factory: Any, data: st.DataObject) -> None:
-    small = sorted(name for name, blob in SEEDS.items() if len(blob) < HOST_SEED_BYTES)
-    seed = data.draw(st.sampled_from(small))
-    blob = structural_fuzz.mutate(SEEDS[seed], data)
+    seed, source = data.draw(st.sampled_from(sorted(_SMALL_SEEDS)))
+    fuzz = onnx_structural_fuzz if source == ONNX_SOURCE else structural_fuzz
+    blob = fuzz.mutate(_SMALL_SEEDS[seed, source], data)
     # Drawn before this check: Hypothesis replays examples, and one that stopped drawing
     # earlier than its first run (once enough mutants were built) is an error of its own.
     if len(_host_built) >= HOST_BUILDS:
         return
-    if blob is None or compile_or_error(blob) is not None:
+    if blob is None or compile_or_error(blob, source) is not None:
         return
-    compiled = compile_model(parse_model(blob, SOURCE))
+    compiled = compile_model(parse(blob, source))
     lib_rs = generate_crate(compiled, "model").lib_rs
-    if lib_rs == generate_crate(compile_model(parse_model(SEEDS[seed], SOURCE)), "model").lib_rs:
+    if lib_rs == generate_crate(compile_model(parse(_SMALL_SEEDS[seed, source], source)), "model").lib_rs:
         return
     work = tmp_path_factory.mktemp("mutant")
     (work / "lib.rs").write_text(lib_rs)
     binary = hostbuild.build_harness(work / "lib.rs", hostbuild.default_runtime_dir(), work)
     results = hostbuild.run_harness(binary, check.random_inputs(compiled, 3, seed=0))  # exit != 0: BuildError
     assert len(results) == 3
-    _host_built.append(seed)
+    _host_built.append(f"{seed} ({source})")
 
 
 def test_some_mutants_ran_on_the_host() -> None:
@@ -195,6 +233,18 @@ def test_every_seed_round_trips() -> None:
         repacked = structural_fuzz.pack(structural_fuzz.unpack(blob))
         original = compile_or_error(blob)
         assert compile_or_error(repacked) == (None if original is None else original), name
+
+
+def test_initializer_data_not_fitting_its_shape_names_the_tensor() -> None:
+    """Found by the fuzzer: an int32 initializer one byte too long (which the ONNX checker
+    lets through) reached numpy (ValueError), reported without the tensor's name."""
+    model = onnx.ModelProto.FromString(ONNX_SEEDS["ds_cnn_qdq_s8"])
+    weights = next(t for t in model.graph.initializer if t.data_type == onnx.TensorProto.INT32 and t.raw_data)
+    weights.raw_data += b"\0"
+    message = compile_or_error(model.SerializeToString(), ONNX_SOURCE)
+    assert message is not None
+    assert message.startswith(f"{ONNX_SOURCE}: ")
+    assert f"tensor {weights.name!r}: its data does not match its type and shape" in message
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@
 use crate::batch_matmul::checked_plan;
 pub use crate::batch_matmul::BatchMatMulShapes;
 use crate::conv::LinearQuantParams;
-use crate::error::{KernelError, KernelResult};
+use crate::error::{element, elements, KernelError, KernelResult};
 use crate::optimized::conv::{dot, finish, offset_fits_i16};
 use crate::split::OutputTile;
 
@@ -53,7 +53,7 @@ pub fn batch_matmul(
                 for (d, x) in (d0..).zip(chunk.iter_mut()) {
                     let at = if shapes.adj_x { d * m + i } else { i * k + d };
                     // In range: offset_fits_i16 was checked.
-                    *x = (i32::from(lhs[lhs_base + at]) + quant.input_offset) as i16;
+                    *x = (i32::from(element(lhs, lhs_base + at)?) + quant.input_offset) as i16;
                 }
                 let chunk = &*chunk;
                 let weights_term = if quant.weights_offset == 0 {
@@ -67,14 +67,14 @@ pub fn batch_matmul(
                 if shapes.adj_y {
                     // RHS row `j` holds column `j`'s depth run contiguously.
                     for (j, a) in (j0..).zip(acc.iter_mut()) {
-                        let weights = &rhs[rhs_base + j * k + d0..][..chunk.len()];
+                        let weights = elements(rhs, rhs_base + j * k + d0, chunk.len())?;
                         *a = a
                             .wrapping_add(dot(chunk, weights))
                             .wrapping_add(weights_term);
                     }
                 } else {
                     for (d, &x) in (d0..).zip(chunk) {
-                        let weights = &rhs[rhs_base + d * n + j0..][..columns];
+                        let weights = elements(rhs, rhs_base + d * n + j0, columns)?;
                         for (a, &w) in acc.iter_mut().zip(weights) {
                             let w = i32::from(w) + quant.weights_offset;
                             *a = a.wrapping_add(w.wrapping_mul(i32::from(x)));
@@ -84,7 +84,9 @@ pub fn batch_matmul(
                 d0 += chunk.len();
             }
             for (j, &a) in (j0..).zip(acc.iter()) {
-                output[row * n + j] = finish(quant, a, None, j);
+                *output
+                    .get_mut(row * n + j)
+                    .ok_or(KernelError::RangeOutOfBounds)? = finish(quant, a, None, j);
             }
             j0 += columns;
         }

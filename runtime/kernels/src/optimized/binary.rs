@@ -13,7 +13,7 @@ use crate::binary::{
 };
 pub use crate::binary::{ArithmeticParams, MulParams};
 use crate::element::QuantElement;
-use crate::error::{expect_len, KernelResult};
+use crate::error::{element, elements, expect_len, KernelError, KernelResult};
 use crate::shape::Shape;
 use crate::split::SplitRange;
 use crate::walk::{split_innermost_run, StridedWalk};
@@ -33,21 +33,22 @@ fn for_each_run(
     input2: (usize, &Shape),
     output_shape: &Shape,
     range: SplitRange,
-    mut visit: impl FnMut(Run),
+    mut visit: impl FnMut(Run) -> KernelResult,
 ) -> KernelResult {
     let (dims, maps) = match broadcast_plan(input1, input2, output_shape, range)? {
         None => return Ok(()),
         Some(BroadcastPlan::SameShape) => {
             let (start, end) = (range.start, range.end);
-            visit(Run {
+            return visit(Run {
                 out: start..end,
                 operands: [(start, 1), (start, 1)],
             });
-            return Ok(());
         }
         Some(BroadcastPlan::Strided { dims, maps }) => (dims, maps),
     };
     let (outer_dims, run_len, strides) = split_innermost_run(dims, &maps);
+    // A non-empty output has runs of at least one element.
+    let run_len = run_len.max(1);
     // Broadcast maps are dense or zero along every axis, so the run's strides are 0
     // or 1; the walk never goes backwards.
     let strides = strides.map(|s| s as usize);
@@ -59,7 +60,7 @@ fn for_each_run(
         visit(Run {
             out: index..index + len,
             operands: [0, 1].map(|k| (walk.offset(k) + column * strides[k], strides[k])),
-        });
+        })?;
         index += len;
         column = 0;
         walk.advance();
@@ -86,38 +87,41 @@ fn broadcast_binary<A: Copy, B: Copy, O>(
         output_shape,
         range,
         |run| {
-            let out = &mut output[run.out];
+            let out = output
+                .get_mut(run.out)
+                .ok_or(KernelError::RangeOutOfBounds)?;
             let [(at1, step1), (at2, step2)] = run.operands;
             let n = out.len();
             match (step1, step2) {
                 (1, 1) => {
                     for ((o, &x), &y) in out
                         .iter_mut()
-                        .zip(&input1[at1..at1 + n])
-                        .zip(&input2[at2..at2 + n])
+                        .zip(elements(input1, at1, n)?)
+                        .zip(elements(input2, at2, n)?)
                     {
                         *o = op(x, y);
                     }
                 }
                 (1, _) => {
-                    let y = input2[at2];
-                    for (o, &x) in out.iter_mut().zip(&input1[at1..at1 + n]) {
+                    let y = element(input2, at2)?;
+                    for (o, &x) in out.iter_mut().zip(elements(input1, at1, n)?) {
                         *o = op(x, y);
                     }
                 }
                 (_, 1) => {
-                    let x = input1[at1];
-                    for (o, &y) in out.iter_mut().zip(&input2[at2..at2 + n]) {
+                    let x = element(input1, at1)?;
+                    for (o, &y) in out.iter_mut().zip(elements(input2, at2, n)?) {
                         *o = op(x, y);
                     }
                 }
                 _ => {
-                    let (x, y) = (input1[at1], input2[at2]);
+                    let (x, y) = (element(input1, at1)?, element(input2, at2)?);
                     for o in out.iter_mut() {
                         *o = op(x, y);
                     }
                 }
             }
+            Ok(())
         },
     )
 }
@@ -140,11 +144,13 @@ fn broadcast_binary_in_place<T: Copy>(
     match which {
         InPlaceOperand::First => for_each_run(own, another, data_shape, range, |run| {
             let (at, step) = run.operands[1];
-            update_run(&mut data[run.out], other, at, step, &op);
+            let data = data.get_mut(run.out).ok_or(KernelError::RangeOutOfBounds)?;
+            update_run(data, other, at, step, &op)
         }),
         InPlaceOperand::Second => for_each_run(another, own, data_shape, range, |run| {
             let (at, step) = run.operands[0];
-            update_run(&mut data[run.out], other, at, step, |d, o| op(o, d));
+            let data = data.get_mut(run.out).ok_or(KernelError::RangeOutOfBounds)?;
+            update_run(data, other, at, step, |d, o| op(o, d))
         }),
     }
 }
@@ -157,18 +163,19 @@ fn update_run<T: Copy>(
     at: usize,
     step: usize,
     op: impl Fn(T, T) -> T,
-) {
+) -> KernelResult {
     if step == 1 {
-        let others = &other[at..at + data.len()];
+        let others = elements(other, at, data.len())?;
         for (d, &o) in data.iter_mut().zip(others) {
             *d = op(*d, o);
         }
     } else {
-        let o = other[at];
+        let o = element(other, at)?;
         for d in data.iter_mut() {
             *d = op(*d, o);
         }
     }
+    Ok(())
 }
 
 quantized_binary_kernel!(

@@ -5,7 +5,7 @@
 //! only the first row of a range needs locating.
 
 pub use crate::concatenation::ConcatLayout;
-use crate::error::KernelResult;
+use crate::error::{elements, KernelError, KernelResult};
 use crate::split::SplitRange;
 
 /// [`crate::concatenation::concatenation`], same results and errors.
@@ -19,12 +19,16 @@ pub fn concatenation<T: Copy>(
     if range.is_empty() {
         return Ok(());
     }
+    // A non-empty range has rows of at least one element.
+    let output_row = output_row.max(1);
     let mut outer = range.start / output_row;
     let mut column = range.start % output_row;
     let mut index = range.start;
     while index < range.end {
         let row_end = output_row.min(column + (range.end - index));
-        let row = &mut output[outer * output_row..];
+        let row = output
+            .get_mut(outer * output_row..)
+            .ok_or(KernelError::RangeOutOfBounds)?;
         let mut segment_start = 0;
         for (input, &axis) in inputs.iter().zip(layout.axis_sizes) {
             let input_row = axis * layout.inner;
@@ -34,7 +38,8 @@ pub fn concatenation<T: Copy>(
             );
             if lo < hi {
                 let source = outer * input_row + (lo - segment_start);
-                row[lo..hi].copy_from_slice(&input[source..source + (hi - lo)]);
+                let part = row.get_mut(lo..hi).ok_or(KernelError::RangeOutOfBounds)?;
+                part.copy_from_slice(elements(input, source, hi - lo)?);
             }
             segment_start += input_row;
         }

@@ -23,7 +23,7 @@ use core::ops::Range;
 
 use crate::conv::ConvLayout;
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
-use crate::error::{KernelError, KernelResult};
+use crate::error::{elements, KernelError, KernelResult};
 use crate::optimized::dsp::FAST_PATHS;
 use crate::optimized::mat_mult::{dot_2x2, pack};
 use crate::quant::{QuantizedMultiplier, Requantizer};
@@ -76,18 +76,21 @@ impl Window {
         (y_axis, x_axis): (&WindowAxis, &WindowAxis),
         from: usize,
         patch: &mut [i16],
-    ) {
+    ) -> KernelResult {
         if from == 0 && patch.len() == y_axis.taps * x_axis.taps * self.depth {
-            self.gather_whole(input, (y_axis, x_axis), patch);
-            return;
+            return self.gather_whole(input, (y_axis, x_axis), patch);
         }
+        // `max(1)`: a window without channels or columns gathers nothing.
+        let (depth, filter_width) = (self.depth.max(1), self.filter_width.max(1));
         let mut filled = 0;
         while filled < patch.len() {
             let at = from + filled;
-            let (tap, channel) = (at / self.depth, at % self.depth);
-            let run = (self.depth - channel).min(patch.len() - filled);
-            let out = &mut patch[filled..filled + run];
-            let (filter_y, filter_x) = (tap / self.filter_width, tap % self.filter_width);
+            let (tap, channel) = (at / depth, at % depth);
+            let run = (depth - channel).min(patch.len() - filled);
+            let out = patch
+                .get_mut(filled..filled + run)
+                .ok_or(KernelError::RangeOutOfBounds)?;
+            let (filter_y, filter_x) = (tap / filter_width, tap % filter_width);
             match (
                 y_axis.input_at(self.origin.0, filter_y),
                 x_axis.input_at(self.origin.1, filter_x),
@@ -99,7 +102,7 @@ impl Window {
                         in_x,
                         self.channel_base + channel,
                     );
-                    for (p, &x) in out.iter_mut().zip(&input[base..base + run]) {
+                    for (p, &x) in out.iter_mut().zip(elements(input, base, run)?) {
                         // In range: offset_fits_i16 was checked.
                         *p = (i32::from(x) + self.input_offset) as i16;
                     }
@@ -108,6 +111,7 @@ impl Window {
             }
             filled += run;
         }
+        Ok(())
     }
 
     /// [`Self::gather`] of the whole window, filter row by filter row: a row whose
@@ -120,10 +124,10 @@ impl Window {
         input: &[i8],
         (y_axis, x_axis): (&WindowAxis, &WindowAxis),
         patch: &mut [i16],
-    ) {
+    ) -> KernelResult {
         let row_len = x_axis.taps * self.depth;
         if row_len == 0 {
-            return;
+            return Ok(());
         }
         let last_tap = x_axis.taps - 1;
         // One group: a tap's channels are all of the pixel's, so adjacent taps abut.
@@ -148,21 +152,23 @@ impl Window {
                 let base = self
                     .input_shape
                     .offset(self.batch, in_y, in_x, self.channel_base);
-                widen(row, &input[base..base + row_len]);
+                widen(row, elements(input, base, row_len)?);
                 continue;
             }
-            for (filter_x, tap) in row.chunks_exact_mut(self.depth).enumerate() {
+            // Not zero: `row_len` is not.
+            for (filter_x, tap) in row.chunks_exact_mut(self.depth.max(1)).enumerate() {
                 match x_axis.input_at(self.origin.1, filter_x) {
                     Some(in_x) => {
                         let base =
                             self.input_shape
                                 .offset(self.batch, in_y, in_x, self.channel_base);
-                        widen(tap, &input[base..base + self.depth]);
+                        widen(tap, elements(input, base, self.depth)?);
                     }
                     None => tap.fill(0),
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -222,8 +228,7 @@ pub fn conv_2d(
         (input_shape, output_shape),
         tile,
         scratch,
-    );
-    Ok(())
+    )
 }
 
 /// Where a convolution reads its input and writes its output: two slices, or one
@@ -259,11 +264,12 @@ struct Overlapped<'a> {
 }
 
 impl Buffers for Overlapped<'_> {
+    // Empty (the gathers and writes then fail) only if `span` had not checked the ranges.
     fn input(&self) -> &[i8] {
-        &self.data[self.input.clone()]
+        self.data.get(self.input.clone()).unwrap_or_default()
     }
     fn output(&mut self) -> &mut [i8] {
-        &mut self.data[self.output.clone()]
+        self.data.get_mut(self.output.clone()).unwrap_or_default()
     }
     fn input_stays(&self) -> bool {
         self.input.end <= self.output.start || self.output.end <= self.input.start
@@ -288,7 +294,7 @@ fn compute(
     (input_shape, output_shape): (Nhwc, Nhwc),
     tile: OutputTile,
     patch: &mut [i16],
-) {
+) -> KernelResult {
     let Weights {
         filter,
         shape: filter_shape,
@@ -308,7 +314,7 @@ fn compute(
         && pair_chunk(patch_len, patch.len()).is_some()
         && (one_block || buffers.input_stays())
     {
-        compute_pairs(
+        return compute_pairs(
             layout,
             quant,
             weights,
@@ -317,10 +323,12 @@ fn compute(
             tile,
             patch,
         );
-        return;
     }
+    // `max(1)`: zero only for an empty tile.
+    let height = output_shape.height.max(1);
+    let filters_per_group = layout.filters_per_group.max(1);
     for row in tile.rows.indices() {
-        let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
+        let (batch, out_y) = (row / height, row % height);
         for out_x in 0..output_shape.width {
             let out_base = output_shape.offset(batch, out_y, out_x, 0);
             let mut channel = tile.channels.start;
@@ -328,8 +336,8 @@ fn compute(
                 // The output channels of one group in the tile share a patch; a
                 // window longer than the scratch is gathered chunk by chunk for a
                 // block of output channels at a time.
-                let group = channel / layout.filters_per_group;
-                let group_end = ((group + 1) * layout.filters_per_group).min(tile.channels.end);
+                let group = channel / filters_per_group;
+                let group_end = ((group + 1) * filters_per_group).min(tile.channels.end);
                 let window = Window {
                     input_shape,
                     input_offset: quant.input_offset,
@@ -342,30 +350,34 @@ fn compute(
                 if patch_len <= patch.len() {
                     // One gather serves the whole group; no accumulators to keep.
                     let patch = &mut patch[..patch_len];
-                    window.gather(buffers.input(), axes, 0, patch);
+                    window.gather(buffers.input(), axes, 0, patch)?;
                     let patch = &*patch;
                     let weights_term = weights_offset_term(quant.weights_offset, patch);
                     let output = buffers.output();
                     for oc in channel..group_end {
-                        let weights = &filter[oc * patch_len..][..patch_len];
+                        let weights = elements(filter, oc * patch_len, patch_len)?;
                         let acc = dot(patch, weights).wrapping_add(weights_term);
-                        output[out_base + oc] = finish(quant, acc, bias, oc);
+                        *output
+                            .get_mut(out_base + oc)
+                            .ok_or(KernelError::RangeOutOfBounds)? = finish(quant, acc, bias, oc);
                     }
                     channel = group_end;
                     continue;
                 }
                 let block_end = group_end.min(channel + BLOCK);
                 let mut acc = [0i32; BLOCK];
-                let acc = &mut acc[..block_end - channel];
+                let acc = acc
+                    .get_mut(..block_end.wrapping_sub(channel))
+                    .ok_or(KernelError::InvalidParameter)?;
                 let mut from = 0;
                 while from < patch_len {
                     let chunk_len = (patch_len - from).min(patch.len());
                     let chunk = &mut patch[..chunk_len];
-                    window.gather(buffers.input(), axes, from, chunk);
+                    window.gather(buffers.input(), axes, from, chunk)?;
                     let chunk = &*chunk;
                     let weights_term = weights_offset_term(quant.weights_offset, chunk);
                     for (oc, a) in (channel..).zip(acc.iter_mut()) {
-                        let weights = &filter[oc * patch_len + from..][..chunk.len()];
+                        let weights = elements(filter, oc * patch_len + from, chunk.len())?;
                         *a = a
                             .wrapping_add(dot(chunk, weights))
                             .wrapping_add(weights_term);
@@ -374,12 +386,15 @@ fn compute(
                 }
                 let output = buffers.output();
                 for (oc, &a) in (channel..).zip(acc.iter()) {
-                    output[out_base + oc] = finish(quant, a, bias, oc);
+                    *output
+                        .get_mut(out_base + oc)
+                        .ok_or(KernelError::RangeOutOfBounds)? = finish(quant, a, bias, oc);
                 }
                 channel = block_end;
             }
         }
     }
+    Ok(())
 }
 
 /// The window length the pair kernel gathers at a time for windows of `patch_len`
@@ -412,7 +427,7 @@ fn compute_pairs(
     (input_shape, output_shape): (Nhwc, Nhwc),
     tile: OutputTile,
     scratch: &mut [i16],
-) {
+) -> KernelResult {
     let Weights {
         filter,
         shape: filter_shape,
@@ -422,13 +437,19 @@ fn compute_pairs(
     let patch_len = filter_shape.height * filter_shape.width * layout.filter_depth;
     // The caller checked that there is a chunk.
     let chunk = pair_chunk(patch_len, scratch.len()).unwrap_or(patch_len);
-    let patch_a = &mut scratch[..chunk];
+    let patch_a = scratch
+        .get_mut(..chunk)
+        .ok_or(KernelError::InvalidParameter)?;
     let mut patch_b = [0i16; PAIR_WINDOW];
-    let patch_b = &mut patch_b[..chunk];
+    let patch_b = patch_b
+        .get_mut(..chunk)
+        .ok_or(KernelError::InvalidParameter)?;
     let width = output_shape.width;
+    // `max(1)`: zero only for an empty tile.
+    let (divisor_width, height) = (width.max(1), output_shape.height.max(1));
     let window = |pixel: usize| {
-        let (row, out_x) = (pixel / width, pixel % width);
-        let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
+        let (row, out_x) = (pixel / divisor_width, pixel % divisor_width);
+        let (batch, out_y) = (row / height, row % height);
         Window {
             input_shape,
             input_offset: quant.input_offset,
@@ -460,18 +481,18 @@ fn compute_pairs(
             let pairs = outputs.chunks(2).zip(results.chunks_mut(2));
             let (patch_a, patch_b) = (&mut *patch_a, &mut *patch_b);
             if chunk == patch_len {
-                window(pixel_a).gather(buffers.input(), axes, 0, patch_a);
-                window(pixel_b).gather(buffers.input(), axes, 0, patch_b);
+                window(pixel_a).gather(buffers.input(), axes, 0, patch_a)?;
+                window(pixel_b).gather(buffers.input(), axes, 0, patch_b)?;
                 let terms = (
                     weights_offset_term(quant.weights_offset, patch_a),
                     weights_offset_term(quant.weights_offset, patch_b),
                 );
                 pack(patch_a);
                 pack(patch_b);
-                let filter_row = |oc: usize| &filter[oc * patch_len..][..patch_len];
+                let filter_row = |oc: usize| elements(filter, oc * patch_len, patch_len);
                 for ((pair, result), oc_a) in pairs.zip((block_start..).step_by(2)) {
                     let oc_b = oc_a + pair.len() - 1;
-                    let sums = dot_2x2(filter_row(oc_a), filter_row(oc_b), patch_a, patch_b);
+                    let sums = dot_2x2(filter_row(oc_a)?, filter_row(oc_b)?, patch_a, patch_b);
                     finish_pair(quant, pair, result, sums, terms);
                 }
             } else {
@@ -483,8 +504,8 @@ fn compute_pairs(
                 while from < patch_len {
                     let len = chunk.min(patch_len - from);
                     let (patch_a, patch_b) = (&mut patch_a[..len], &mut patch_b[..len]);
-                    window(pixel_a).gather(buffers.input(), axes, from, patch_a);
-                    window(pixel_b).gather(buffers.input(), axes, from, patch_b);
+                    window(pixel_a).gather(buffers.input(), axes, from, patch_a)?;
+                    window(pixel_b).gather(buffers.input(), axes, from, patch_b)?;
                     terms = (
                         terms
                             .0
@@ -495,10 +516,11 @@ fn compute_pairs(
                     );
                     pack(patch_a);
                     pack(patch_b);
-                    let filter_part = |oc: usize| &filter[oc * patch_len + from..][..len];
+                    let filter_part = |oc: usize| elements(filter, oc * patch_len + from, len);
                     for (pair_sums, oc_a) in sums.iter_mut().zip((block_start..).step_by(2)) {
                         let oc_b = (oc_a + 1).min(block_end - 1);
-                        let part = dot_2x2(filter_part(oc_a), filter_part(oc_b), patch_a, patch_b);
+                        let part =
+                            dot_2x2(filter_part(oc_a)?, filter_part(oc_b)?, patch_a, patch_b);
                         for (sum, part) in pair_sums.iter_mut().zip(part) {
                             *sum = sum.wrapping_add(part);
                         }
@@ -511,7 +533,10 @@ fn compute_pairs(
             }
             let output = buffers.output();
             for (pixel, out_at) in [pixel_a, pixel_b].into_iter().zip([0, 1]) {
-                let row = &mut output[pixel * output_shape.channels..][block_start..block_end];
+                let row = output
+                    .get_mut(pixel * output_shape.channels..)
+                    .and_then(|pixel_row| pixel_row.get_mut(block_start..block_end))
+                    .ok_or(KernelError::RangeOutOfBounds)?;
                 for (o, r) in row.iter_mut().zip(results.iter()) {
                     *o = r[out_at];
                 }
@@ -519,6 +544,7 @@ fn compute_pairs(
         }
         block_start = block_end;
     }
+    Ok(())
 }
 
 /// The outputs of a channel pair (or a last single channel) for two pixels from
@@ -557,7 +583,11 @@ impl ChannelOutput {
 
     pub(crate) fn new(quant: &LinearQuantParams, bias: Option<&[i32]>, channel: usize) -> Self {
         Self {
-            bias: bias.map_or(0, |bias| bias[channel]),
+            // `check` bounded `channel`; `get` keeps the kernels free of panic paths.
+            bias: bias
+                .and_then(|bias| bias.get(channel))
+                .copied()
+                .unwrap_or(0),
             multiplier: Requantizer::new(quant.output_multipliers.get(channel)),
         }
     }
@@ -590,9 +620,11 @@ pub fn overlap_distance(
     // Walk the pixels backwards keeping the lowest input element read from here on.
     let mut lowest_read = usize::MAX;
     let mut distance = 0usize;
+    // `max(1)`: without columns or rows there are no pixels.
+    let (width, height) = (output_shape.width.max(1), output_shape.height.max(1));
     for pixel in (0..pixels).rev() {
-        let (row, out_x) = (pixel / output_shape.width, pixel % output_shape.width);
-        let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
+        let (row, out_x) = (pixel / width, pixel % width);
+        let (batch, out_y) = (row / height, row % height);
         if let (Some(in_y), Some(in_x)) = (
             first_tap(&y_axis, y_axis.origin(out_y)),
             first_tap(&x_axis, x_axis.origin(out_x)),
@@ -668,8 +700,7 @@ pub fn conv_2d_overlapped(
         (input_shape, output_shape),
         tile,
         scratch,
-    );
-    Ok(())
+    )
 }
 
 /// `at .. at + shape's elements`, if within `len`.

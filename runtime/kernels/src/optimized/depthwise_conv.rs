@@ -12,7 +12,7 @@
 
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::depthwise_conv::checked_depthwise_axes;
-use crate::error::KernelResult;
+use crate::error::{element, elements, KernelError, KernelResult};
 use crate::optimized::conv::{offset_fits_i16, ChannelOutput};
 use crate::optimized::dsp::{lanes, sadd16, smlabb, smlatt, sxtb16, sxtb16_ror8, word, FAST_PATHS};
 use crate::shape::Nhwc;
@@ -67,8 +67,10 @@ pub fn depthwise_conv_2d(
             *prepared = ChannelOutput::new(quant, bias, c);
         }
         let outputs = &*outputs;
+        // `max(1)`: zero only for an empty tile.
+        let height = output_shape.height.max(1);
         for row in tile.rows.indices() {
-            let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
+            let (batch, out_y) = (row / height, row % height);
             let y_origin = y_axis.origin(out_y);
             for out_x in 0..output_shape.width {
                 let x_origin = x_axis.origin(out_x);
@@ -84,24 +86,25 @@ pub fn depthwise_conv_2d(
                             continue;
                         };
                         let weights_at = filter_shape.offset(0, filter_y, filter_x, start);
-                        let weights = &filter[weights_at..weights_at + n];
+                        let weights = elements(filter, weights_at, n)?;
                         let pixel = input_shape.offset(batch, in_y, in_x, 0);
                         if let Some(offsets) = packed_offsets {
-                            let inputs = &input[pixel + start..pixel + start + n];
+                            let inputs = elements(input, pixel + start, n)?;
                             accumulate_packed(quant, acc, inputs, weights, offsets);
                         } else if depth_multiplier == 1 {
-                            let inputs = &input[pixel + start..pixel + start + n];
+                            let inputs = elements(input, pixel + start, n)?;
                             for ((a, &w), &x) in acc.iter_mut().zip(weights).zip(inputs) {
                                 *a = quant.accumulate(*a, w, x);
                             }
                         } else {
                             // Output channel `c` reads input channel `c / depth_multiplier`.
-                            let (mut in_channel, mut m) =
-                                (start / depth_multiplier, start % depth_multiplier);
+                            // Not zero: the checks above refused a zero multiplier.
+                            let multiplier = depth_multiplier.max(1);
+                            let (mut in_channel, mut m) = (start / multiplier, start % multiplier);
                             for (a, &w) in acc.iter_mut().zip(weights) {
-                                *a = quant.accumulate(*a, w, input[pixel + in_channel]);
+                                *a = quant.accumulate(*a, w, element(input, pixel + in_channel)?);
                                 m += 1;
-                                if m == depth_multiplier {
+                                if m == multiplier {
                                     m = 0;
                                     in_channel += 1;
                                 }
@@ -109,7 +112,9 @@ pub fn depthwise_conv_2d(
                         }
                     }
                 }
-                let out = &mut output[out_base + start..out_base + start + n];
+                let out = output
+                    .get_mut(out_base + start..out_base + start + n)
+                    .ok_or(KernelError::RangeOutOfBounds)?;
                 for ((o, &a), channel) in out.iter_mut().zip(acc.iter()).zip(outputs) {
                     *o = channel.finish(quant, a);
                 }
@@ -147,11 +152,7 @@ fn accumulate_packed(
         acc[3] = smlatt(x13, w13, acc[3]);
     }
     let tail = acc.len() - acc.len() % 4;
-    for ((a, &w), &x) in acc[tail..]
-        .iter_mut()
-        .zip(&weights[tail..])
-        .zip(&inputs[tail..])
-    {
+    for ((a, &w), &x) in acc.iter_mut().zip(weights).zip(inputs).skip(tail) {
         *a = quant.accumulate(*a, w, x);
     }
 }

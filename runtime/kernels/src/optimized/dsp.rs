@@ -11,8 +11,13 @@
 //! A word holds two 16-bit lanes, lane 0 in the low half.
 
 /// Whether the kernels take their DSP fast paths: on Armv7E-M, and in the host
-/// tests (with the portable definitions). Elsewhere the portable kernels are faster.
-pub(crate) const FAST_PATHS: bool = cfg!(any(test, all(feature = "arm_dsp", target_arch = "arm")));
+/// tests and the no-panic link check (with the portable definitions). Elsewhere the
+/// portable kernels are faster.
+pub(crate) const FAST_PATHS: bool = cfg!(any(
+    test,
+    feature = "portable_dsp_paths",
+    all(feature = "arm_dsp", target_arch = "arm")
+));
 
 /// The implementation: one instruction each. This is the crate's only `unsafe`:
 /// every `asm!` block reads and writes only the registers it names (no memory, no

@@ -4,7 +4,7 @@
 //! run of the innermost axis decides once for the outer axes, then fills its leading
 //! padding, copies its input row as one slice and fills its trailing padding.
 
-use crate::error::KernelResult;
+use crate::error::{elements, KernelError, KernelResult};
 pub use crate::pad::AxisPadding;
 use crate::pad::PadLayout;
 use crate::shape::{Shape, MAX_RANK};
@@ -25,7 +25,8 @@ pub fn pad<T: Copy>(
         return Ok(());
     };
     let last = MAX_RANK - 1;
-    let row_len = layout.out_dims[last];
+    // A non-empty range has rows of at least one element.
+    let row_len = layout.out_dims[last].max(1);
     // The input columns of a row that lies inside the input.
     let (copy_start, copy_end) = (
         layout.before[last],
@@ -38,17 +39,26 @@ pub fn pad<T: Copy>(
     let mut column = range.start % row_len;
     while index < range.end {
         let end_column = row_len.min(column + (range.end - index));
-        let out = &mut output[index..index + (end_column - column)];
+        let out = output
+            .get_mut(index..index + (end_column - column))
+            .ok_or(KernelError::RangeOutOfBounds)?;
         let row_inside = (0..last).all(|a| layout.inside(a, walk.coords()[a]));
         if row_inside {
             let (lo, hi) = (column.max(copy_start), end_column.min(copy_end));
             if lo < hi {
-                out[..lo - column].fill(pad_value);
                 // Inside rows reach the input from their column `copy_start` on: the
                 // map's offset of column 0 plus `lo >= copy_start` is an input index.
                 let source = (walk.signed_offset(0) + lo as isize) as usize;
-                out[lo - column..hi - column].copy_from_slice(&input[source..source + (hi - lo)]);
-                out[hi - column..].fill(pad_value);
+                let row = elements(input, source, hi - lo)?;
+                let (before, rest) = out
+                    .split_at_mut_checked(lo - column)
+                    .ok_or(KernelError::RangeOutOfBounds)?;
+                let (copied, after) = rest
+                    .split_at_mut_checked(hi - lo)
+                    .ok_or(KernelError::RangeOutOfBounds)?;
+                before.fill(pad_value);
+                copied.copy_from_slice(row);
+                after.fill(pad_value);
             } else {
                 out.fill(pad_value);
             }

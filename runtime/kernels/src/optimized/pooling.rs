@@ -6,7 +6,7 @@
 //! compiler vectorizes. Sums, maxima, rounding and clamping are the reference's.
 
 use crate::element::QuantElement;
-use crate::error::KernelResult;
+use crate::error::{elements, KernelError, KernelResult};
 pub use crate::pooling::PoolParams;
 use crate::pooling::{checked_pool_axes, rounded_average, PoolKind};
 use crate::shape::Nhwc;
@@ -39,8 +39,10 @@ fn pool<T: QuantElement>(
         tile,
     )?;
     let channels = tile.channels;
+    // Zero only without rows (an empty tile).
+    let height = output_shape.height.max(1);
     for row in tile.rows.indices() {
-        let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
+        let (batch, out_y) = (row / height, row % height);
         let y_origin = y_axis.origin(out_y);
         let ys = y_axis.clipped_taps(y_origin);
         for out_x in 0..output_shape.width {
@@ -58,12 +60,14 @@ fn pool<T: QuantElement>(
                     for fx in xs.clone() {
                         let in_x = (x_origin + fx as isize) as usize;
                         let at = input_shape.offset(batch, in_y, in_x, start);
-                        for (a, &v) in acc.iter_mut().zip(&input[at..at + n]) {
+                        for (a, &v) in acc.iter_mut().zip(elements(input, at, n)?) {
                             *a = fold(*a, v.widen());
                         }
                     }
                 }
-                let out = &mut output[out_base + start..out_base + start + n];
+                let out = output
+                    .get_mut(out_base + start..out_base + start + n)
+                    .ok_or(KernelError::RangeOutOfBounds)?;
                 for (o, &a) in out.iter_mut().zip(acc.iter()) {
                     *o = T::saturate(params.activation.apply(finish(a, taps)));
                 }

@@ -8,7 +8,7 @@
 //! `reset`, as TFLM's Reset leaves it), updated in place. Whole layer: `part`
 //! is `0..1`.
 
-use crate::error::{KernelError, KernelResult};
+use crate::error::{elements, elements_mut, KernelError, KernelResult};
 use crate::split::SplitRange;
 
 /// Writes each `frame`-long row of `input`, preceded by its row's history in
@@ -34,14 +34,18 @@ pub fn delay(
     }
     let history = state.len() / rows;
     if history == 0 {
-        output.copy_from_slice(input);
+        // Equal lengths (checked above): a plain copy.
+        for (out, &sample) in output.iter_mut().zip(input) {
+            *out = sample;
+        }
         return Ok(());
     }
-    let rows = input
-        .chunks_exact(frame)
-        .zip(output.chunks_exact_mut(frame))
-        .zip(state.chunks_exact_mut(history));
-    for ((samples, out), kept) in rows {
+    // Indexed rather than zipped chunks: the optimizer proves these bounds, not a zip's
+    // division by the chunk length.
+    for row in 0..rows {
+        let samples = elements(input, row * frame, frame)?;
+        let out = elements_mut(output, row * frame, frame)?;
+        let kept = elements_mut(state, row * history, history)?;
         // The row's stream: the kept history, then this frame.
         let stream = |i: usize, kept: &[i16]| {
             if i < history {

@@ -87,7 +87,7 @@ class Lowerer:
 
     def run(self) -> Lowered:
         for initializer in self.graph.initializer:
-            self.env[initializer.name] = Const(numpy_helper.to_array(initializer))
+            self.env[initializer.name] = Const(tensor_value(initializer, self.source))
         inputs = [self.graph_input(v) for v in self.graph.input if v.name not in self.env]
         for index, proto in enumerate(self.graph.node):
             node = Node(proto, index, self.opsets.get(proto.domain or "ai.onnx", 0))
@@ -227,7 +227,7 @@ class Lowerer:
             value = node.attr("value")
             if not isinstance(value, onnx.TensorProto):
                 raise UnsupportedNodeError("only tensor-valued Constant nodes are supported")
-            self.env[proto.output[0]] = Const(numpy_helper.to_array(value))
+            self.env[proto.output[0]] = Const(tensor_value(value, self.source))
         elif op in ("Identity", "Dropout"):
             self.env[proto.output[0]] = self.env[proto.input[0]]
         elif op == "Shape":
@@ -410,6 +410,18 @@ class Lowerer:
         raise UnsupportedNodeError(
             f"output {name!r} is not quantized (no QuantizeLinear reads it): a float operator"
         )
+
+
+def tensor_value(tensor: onnx.TensorProto, source: str) -> np.ndarray:
+    """The tensor's data as an array; a CompileError naming it when the data does not fit
+    its type and dims (a truncated or mutated file)."""
+    try:
+        return numpy_helper.to_array(tensor)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise CompileError(
+            f"tensor {tensor.name!r}: its data does not match its type and shape {list(tensor.dims)} ({exc})",
+            source,
+        ) from exc
 
 
 def _real(value: Const | FloatView) -> np.ndarray:

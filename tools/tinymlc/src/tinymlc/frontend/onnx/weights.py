@@ -56,9 +56,14 @@ def bias_tensor(
         values = np.zeros(channels, dtype=np.int32)
     elif bias.qparams is None:
         real = np.broadcast_to(np.asarray(bias.data, dtype=np.float64).reshape(-1), (channels,))
+        if not np.all(np.isfinite(real)):
+            raise UnsupportedNodeError(f"bias {name!r} holds values that are not finite")
         values = np.clip(np.rint(real / scales), -(2**31), 2**31 - 1).astype(np.int32)
     else:
-        values = np.broadcast_to(np.asarray(bias.data).reshape(-1), (channels,)).astype(np.int32)
+        data = np.asarray(bias.data)
+        if not np.issubdtype(data.dtype, np.integer):
+            raise UnsupportedNodeError(f"quantized bias {name!r} must hold integers, not {data.dtype}")
+        values = np.broadcast_to(data.reshape(-1), (channels,)).astype(np.int32)
     quantization = Quantization(tuple(float(s) for s in scales.astype(np.float32)), (0,) * channels)
     return builder.constant(name, values, DType.INT32, quantization)
 
