@@ -1140,3 +1140,7 @@ from tinymlc.codegen.steps_recurrent import RECURRENT_EMITTERS  # noqa: E402
 EMITTERS.update(MATH_EMITTERS)
 EMITTERS.update(RECURRENT_EMITTERS)
 EMITTERS.update(DATA_EMITTERS)
+
+from tinymlc.codegen.steps_float import FLOAT_EMITTERS  # noqa: E402
+
+EMITTERS.update(FLOAT_EMITTERS)
