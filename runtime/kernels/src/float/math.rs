@@ -110,7 +110,7 @@ pub fn log(x: f32) -> f32 {
         return f32::NEG_INFINITY;
     }
     if x < 0.0 {
-        return f32::NAN;
+        return invalid(x);
     }
     let mut value = f64::from(x);
     let bits = value.to_bits();
@@ -141,7 +141,7 @@ pub fn sqrt(x: f32) -> f32 {
         return x;
     }
     if x < 0.0 {
-        return f32::NAN;
+        return invalid(x);
     }
     let target = f64::from(x);
     // Halving the exponent gives an estimate within a factor of 2; Newton doubles the
@@ -165,6 +165,14 @@ pub fn sqrt(x: f32) -> f32 {
         }
     }
     candidate
+}
+
+/// The NaN the C library returns for an argument outside a function's domain: that of
+/// the invalid operation `0 / 0`, whose bits are the target's (x86's default NaN has the
+/// sign bit set, Arm's does not), as glibc's `(x - x) / (x - x)` and `sqrtss` give.
+fn invalid(x: f32) -> f32 {
+    let zero = x - x;
+    zero / zero
 }
 
 /// `fabsf`.

@@ -404,6 +404,11 @@ def is_float_layer(view: OpView) -> bool:
 
 def prepare(view: OpView) -> FloatParams:
     """The float layer's parameters; OpError where TFLM's float Prepare would fail."""
+    require(
+        view.op.kind not in FLOAT_ONLY_KINDS or is_float_layer(view),
+        f"{view.op.opcode_name} runs only on FLOAT32 tensors (as in TFLite Micro)",
+        "keep this operator in float32 (the converter does for these operators)",
+    )
     return FLOAT_PREPARERS[view.op.kind](view)
 
 
