@@ -169,3 +169,24 @@ def test_generated_code_is_bit_exact_with_tflm(model: object) -> None:
     model_bytes = model()
     assert isinstance(model_bytes, bytes)
     assert_bit_exact(model_bytes, samples=10)
+
+
+def _data_movement() -> bytes:
+    """TRANSPOSE, STRIDED_SLICE and CONCATENATION of float32 tensors (raw copies)."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (2, 3, 4), F32)
+    perm = mb.tensor("perm", (3,), DType.INT32, data=np.array([2, 0, 1]))
+    t = mb.tensor("t", (4, 2, 3), F32)
+    begin = mb.tensor("begin", (3,), DType.INT32, data=np.array([1, 0, 0]))
+    end = mb.tensor("end", (3,), DType.INT32, data=np.array([4, 2, 3]))
+    strides = mb.tensor("strides", (3,), DType.INT32, data=np.array([2, 1, 2]))
+    s = mb.tensor("s", (2, 2, 2), F32)
+    y = mb.tensor("y", (4, 2, 2), F32)
+    mb.op("TRANSPOSE", [x, perm], [t])
+    mb.op("STRIDED_SLICE", [t, begin, end, strides], [s], "StridedSliceOptions")
+    mb.op("CONCATENATION", [s, s], [y], "ConcatenationOptions", Axis=0)
+    return mb.build([x], [y])
+
+
+def test_data_movement_is_bit_exact_with_tflm() -> None:
+    assert_bit_exact(_data_movement(), samples=5)

@@ -56,6 +56,7 @@ NAN_ULPS = 1 << 32
 def float_ulps(ours: np.ndarray, tflm: np.ndarray) -> int:
     """Largest distance between corresponding float32 elements, counted in representable
     floats (0: identical bits, or both NaN; +0 and -0 are 1 apart)."""
+
     def ordered(values: np.ndarray) -> np.ndarray:
         bits = values.astype("<f4").view("<i4").astype(np.int64).reshape(-1)
         return np.where(bits < 0, np.int64(-(1 << 31)) - bits - 1, bits)

@@ -182,7 +182,9 @@ def check_command() -> int:
         print(f"{verdict} on {result.inputs} inputs; {arena}")
         print(result.multicore)
         if result.max_ulp is not None:
-            print(f"float32 outputs: largest difference {result.max_ulp} ULP (allowed {result.max_ulp_allowed})")
+            print(
+                f"float32 outputs: largest difference {result.max_ulp} ULP (allowed {result.max_ulp_allowed})"
+            )
         if result.first_divergence is not None:
             d = result.first_divergence
             print(

@@ -11,10 +11,10 @@ from tinymlc.codegen import rust
 from tinymlc.codegen.steps import (
     EMITTERS,
     StepBuilder,
-    _binary_call,
     _bias,
-    _Emitter,
+    _binary_call,
     _elementwise,
+    _Emitter,
     _nhwc,
     _nhwc_tile,
     _struct,
@@ -37,7 +37,9 @@ _KERNELS = "float"
 
 
 def _activation(activation: FloatActivationRange) -> str:
-    return _struct("kernels::float::FloatActivation", min=rust.f32(activation.min), max=rust.f32(activation.max))
+    return _struct(
+        "kernels::float::FloatActivation", min=rust.f32(activation.min), max=rust.f32(activation.max)
+    )
 
 
 def _convolution(b: StepBuilder, params: FloatConv2DParams) -> None:
@@ -65,7 +67,9 @@ def _convolution(b: StepBuilder, params: FloatConv2DParams) -> None:
     if params.depth_multiplier is None:
         b.call(f"{_KERNELS}::linear::conv_2d", geometry_ref, *operands)
     else:
-        b.call(f"{_KERNELS}::linear::depthwise_conv_2d", geometry_ref, str(params.depth_multiplier), *operands)
+        b.call(
+            f"{_KERNELS}::linear::depthwise_conv_2d", geometry_ref, str(params.depth_multiplier), *operands
+        )
 
 
 def _fully_connected(b: StepBuilder, params: FloatFullyConnectedParams) -> None:
@@ -178,4 +182,6 @@ def wrap_float_path(quantized: _Emitter | None) -> _Emitter:
     return emit
 
 
-FLOAT_EMITTERS: dict[OpKind, _Emitter] = {kind: wrap_float_path(EMITTERS.get(kind)) for kind in FLOAT_PREPARERS}
+FLOAT_EMITTERS: dict[OpKind, _Emitter] = {
+    kind: wrap_float_path(EMITTERS.get(kind)) for kind in FLOAT_PREPARERS
+}

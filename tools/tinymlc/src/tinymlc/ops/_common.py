@@ -93,6 +93,11 @@ QUANTIZED_ACTIVATION_TYPES = (DType.INT8, DType.INT16)
 quantization."""
 
 
+RAW_COPY_TYPES = (*QUANTIZED_ACTIVATION_TYPES, DType.FLOAT32)
+"""Types of the operators that only move values (TRANSPOSE, STRIDED_SLICE, ...), which
+TFLM also runs on float32 tensors."""
+
+
 def require_quantized_operands(
     view: OpView, arities: Iterable[int], dtypes: Iterable[DType] = QUANTIZED_ACTIVATION_TYPES
 ) -> tuple[Tensor, Tensor]:

@@ -216,7 +216,9 @@ def _weights(view: OpView, rank: int) -> tuple[Tensor, Tensor | None]:
 def _convolution(view: OpView) -> FloatConv2DParams:
     attrs = view.op.attrs
     require(
-        isinstance(attrs, Conv2DAttrs | DepthwiseConv2DAttrs), "has no convolution options", "re-export the model"
+        isinstance(attrs, Conv2DAttrs | DepthwiseConv2DAttrs),
+        "has no convolution options",
+        "re-export the model",
     )
     assert isinstance(attrs, Conv2DAttrs | DepthwiseConv2DAttrs)
     input_, _ = _float_operands(view, (2, 3))
@@ -236,7 +238,9 @@ def _convolution(view: OpView) -> FloatConv2DParams:
     else:
         out_channels, filter_h, filter_w, filter_depth = filter_.shape
         require(
-            filter_depth > 0 and in_depth % filter_depth == 0 and out_channels % (in_depth // filter_depth) == 0,
+            filter_depth > 0
+            and in_depth % filter_depth == 0
+            and out_channels % (in_depth // filter_depth) == 0,
             f"input depth {in_depth} and output channels {out_channels} do not split into groups of "
             f"filter depth {filter_depth}",
             "fix the filter shape",
@@ -297,7 +301,11 @@ def _pool(view: OpView) -> FloatPoolParams:
     require(len(input_.shape) == 4, f"input must be 4-D NHWC, is {list(input_.shape)}", "", input_)
     batches, in_h, in_w, depth = input_.shape
     padding, (out_h, out_w) = compute_padding(
-        attrs.padding, (attrs.stride_h, attrs.stride_w), (1, 1), (in_h, in_w), (attrs.filter_h, attrs.filter_w)
+        attrs.padding,
+        (attrs.stride_h, attrs.stride_w),
+        (1, 1),
+        (in_h, in_w),
+        (attrs.filter_h, attrs.filter_w),
     )
     output_shape = (batches, out_h, out_w, depth)
     require_output_shape(view, output_shape)
@@ -315,7 +323,7 @@ def _pool(view: OpView) -> FloatPoolParams:
 
 
 def _binary(view: OpView) -> FloatBinaryParams:
-    input1, output = _float_operands(view, (2,))
+    input1, _ = _float_operands(view, (2,))
     input2 = view.input(1)
     require_dtype(input2, [DType.FLOAT32], "input 2")
     expected = broadcast_shape(input1.shape, input2.shape)
@@ -337,7 +345,9 @@ def _binary(view: OpView) -> FloatBinaryParams:
 
 def _unary(view: OpView) -> FloatUnaryParams:
     input_, output = _float_operands(view, (1,))
-    require(output.shape == input_.shape, "output shape differs from the input's", "re-export the model", output)
+    require(
+        output.shape == input_.shape, "output shape differs from the input's", "re-export the model", output
+    )
     alpha = None
     if view.op.kind is OpKind.LEAKY_RELU:
         attrs = view.op.attrs
@@ -350,7 +360,9 @@ def _unary(view: OpView) -> FloatUnaryParams:
 def _softmax(view: OpView) -> FloatSoftmaxParams:
     input_, output = _float_operands(view, (1,))
     require(len(input_.shape) >= 1, "input must have at least one dimension", "", input_)
-    require(output.shape == input_.shape, "output shape differs from the input's", "re-export the model", output)
+    require(
+        output.shape == input_.shape, "output shape differs from the input's", "re-export the model", output
+    )
     beta = None
     if view.op.kind is OpKind.SOFTMAX:
         attrs = view.op.attrs
