@@ -36,7 +36,7 @@ def test_collects_all_problems_at_once() -> None:
     assert [w.tensor_name for w in warnings] == ["x"]
     assert "runs at its stored shape [1, 8]" in warnings[0].reason
     assert "2 subgraphs" in text
-    assert "unsupported operator EXP" in text
+    assert "EXP runs only on FLOAT32 tensors" in text
     assert "unsupported operator CUSTOM:MyOp" in text
     assert "needs quantization parameters" in text
     assert "'d'" in text

@@ -416,6 +416,12 @@ def is_float_layer(view: OpView) -> bool:
 
 def prepare(view: OpView) -> FloatParams:
     """The float layer's parameters; OpError where TFLM's float Prepare would fail."""
+    if view.op.kind is OpKind.LOG_SOFTMAX:
+        require(
+            is_float_layer(view),
+            "LOG_SOFTMAX runs only on FLOAT32 tensors here (int8: no fixed-point log yet)",
+            "use SOFTMAX, or keep LOG_SOFTMAX in float32",
+        )
     require(
         view.op.kind not in FLOAT_ONLY_KINDS or is_float_layer(view),
         f"{view.op.opcode_name} runs only on FLOAT32 tensors (as in TFLite Micro)",
