@@ -12,9 +12,10 @@
 //! and a microcontroller's newlib differs again; `tinymlc check` reports the largest
 //! ULP difference against the TFLM it runs.
 
-/// ln 2, split so that `k * LN2_HI` is exact for `|k| < 2^11` (fdlibm's constants).
-const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+/// ln 2, split so that `k * LN2_HI` is exact for `|k| < 2^11` (fdlibm's constants:
+/// `LN2_HI` has 32 significant bits, `LN2_LO` the rest).
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 const LN2: f64 = core::f64::consts::LN_2;
 
 /// `e^r - 1` for `|r| <= ln(2)/2 + tiny`: Taylor series to degree 14 (the next term is
@@ -170,6 +171,8 @@ pub fn sqrt(x: f32) -> f32 {
 /// The NaN the C library returns for an argument outside a function's domain: that of
 /// the invalid operation `0 / 0`, whose bits are the target's (x86's default NaN has the
 /// sign bit set, Arm's does not), as glibc's `(x - x) / (x - x)` and `sqrtss` give.
+// The subtraction and division of equal operands are the point: they raise "invalid".
+#[allow(clippy::eq_op)]
 fn invalid(x: f32) -> f32 {
     let zero = x - x;
     zero / zero
