@@ -51,6 +51,20 @@ fn check_bias(bias: Option<&[f32]>, channels: usize) -> KernelResult {
     bias.map_or(Ok(()), |b| expect_len(b.len(), channels))
 }
 
+/// The checks both convolutions share: feature maps and tile, the filter's length, one
+/// bias per output channel.
+fn check_window_operands(
+    (input_len, input_shape): (usize, Nhwc),
+    (filter_len, filter_shape): (usize, Nhwc),
+    bias: Option<&[f32]>,
+    (output_len, output_shape): (usize, Nhwc),
+    tile: OutputTile,
+) -> KernelResult {
+    check_feature_maps(input_len, input_shape, output_len, output_shape, tile)?;
+    expect_len(filter_len, filter_shape.element_count()?)?;
+    check_bias(bias, output_shape.channels)
+}
+
 /// Computes the `tile` part of a float CONV_2D output.
 ///
 /// `filter_shape` is `[output_channels, height, width, input_channels / groups]`.
@@ -67,10 +81,14 @@ pub fn conv_2d(
     output_shape: Nhwc,
     tile: OutputTile,
 ) -> KernelResult {
-    check_feature_maps(input.len(), input_shape, output.len(), output_shape, tile)?;
-    expect_len(filter.len(), filter_shape.element_count()?)?;
+    check_window_operands(
+        (input.len(), input_shape),
+        (filter.len(), filter_shape),
+        bias,
+        (output.len(), output_shape),
+        tile,
+    )?;
     expect_len(filter_shape.batches, output_shape.channels)?;
-    check_bias(bias, output_shape.channels)?;
     let depth = filter_shape.channels;
     if depth == 0 || input_shape.channels % depth != 0 {
         return Err(KernelError::ShapeMismatch);
@@ -123,10 +141,14 @@ pub fn depthwise_conv_2d(
     output_shape: Nhwc,
     tile: OutputTile,
 ) -> KernelResult {
-    check_feature_maps(input.len(), input_shape, output.len(), output_shape, tile)?;
-    expect_len(filter.len(), filter_shape.element_count()?)?;
+    check_window_operands(
+        (input.len(), input_shape),
+        (filter.len(), filter_shape),
+        bias,
+        (output.len(), output_shape),
+        tile,
+    )?;
     expect_len(filter_shape.channels, output_shape.channels)?;
-    check_bias(bias, output_shape.channels)?;
     if depth_multiplier == 0
         || input_shape.channels.checked_mul(depth_multiplier) != Some(output_shape.channels)
         || filter_shape.batches != 1

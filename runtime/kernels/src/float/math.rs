@@ -193,30 +193,24 @@ const INTEGRAL: f32 = 8_388_608.0;
 
 /// `floorf` (`floor(-0) = -0`).
 pub fn floor(x: f32) -> f32 {
-    if x.is_nan() || abs(x) >= INTEGRAL {
-        return x;
-    }
-    let truncated = x as i32 as f32;
-    let result = if truncated > x {
-        truncated - 1.0
-    } else {
-        truncated
-    };
-    if result == 0.0 {
-        with_sign_of(result, x)
-    } else {
-        result
-    }
+    to_integer(x, -1.0)
 }
 
 /// `ceilf` (`ceil(-0.5) = -0`).
 pub fn ceil(x: f32) -> f32 {
+    to_integer(x, 1.0)
+}
+
+/// `x` rounded to an integer towards `direction` (-1: floor, 1: ceil); a zero result
+/// keeps `x`'s sign, as the C library's.
+fn to_integer(x: f32, direction: f32) -> f32 {
     if x.is_nan() || abs(x) >= INTEGRAL {
         return x;
     }
     let truncated = x as i32 as f32;
-    let result = if truncated < x {
-        truncated + 1.0
+    // Truncation went the wrong way exactly when it moved `x` against `direction`.
+    let result = if (truncated - x) * direction < 0.0 {
+        truncated + direction
     } else {
         truncated
     };

@@ -15,6 +15,7 @@ from tinymlc.codegen.steps import (
     _binary_call,
     _elementwise,
     _Emitter,
+    _geometry,
     _nhwc,
     _nhwc_tile,
     _struct,
@@ -43,16 +44,7 @@ def _activation(activation: FloatActivationRange) -> str:
 
 
 def _convolution(b: StepBuilder, params: FloatConv2DParams) -> None:
-    geometry = _struct(
-        "ConvGeometry",
-        stride_height=params.stride_h,
-        stride_width=params.stride_w,
-        dilation_height=params.dilation_h,
-        dilation_width=params.dilation_w,
-        pad_top=params.padding.height,
-        pad_left=params.padding.width,
-    )
-    geometry_ref = "&" + b.item("GEOMETRY", "ConvGeometry", geometry, 6 * 4)
+    geometry_ref = _geometry(b, params)
     operands = (
         _activation(params.activation),
         b.input(0),

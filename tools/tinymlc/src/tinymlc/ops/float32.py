@@ -35,13 +35,13 @@ from tinymlc.ops._common import (
     OpView,
     PaddingValues,
     broadcast_shape,
-    compute_padding,
     require,
     require_arity,
     require_dtype,
     require_output_shape,
 )
 from tinymlc.ops._conv_common import conv_window_output
+from tinymlc.ops._pooling import pool_window_output
 
 FLOAT_MAX = float(np.finfo(np.float32).max)
 
@@ -299,16 +299,8 @@ def _pool(view: OpView) -> FloatPoolParams:
     assert isinstance(attrs, Pool2DAttrs)
     input_, _ = _float_operands(view, (1,))
     require(len(input_.shape) == 4, f"input must be 4-D NHWC, is {list(input_.shape)}", "", input_)
+    padding, output_shape = pool_window_output(view, attrs, input_.shape)
     batches, in_h, in_w, depth = input_.shape
-    padding, (out_h, out_w) = compute_padding(
-        attrs.padding,
-        (attrs.stride_h, attrs.stride_w),
-        (1, 1),
-        (in_h, in_w),
-        (attrs.filter_h, attrs.filter_w),
-    )
-    output_shape = (batches, out_h, out_w, depth)
-    require_output_shape(view, output_shape)
     return FloatPoolParams(
         kind=_POOLS[view.op.kind],
         padding=padding,
