@@ -190,3 +190,24 @@ def _data_movement() -> bytes:
 
 def test_data_movement_is_bit_exact_with_tflm() -> None:
     assert_bit_exact(_data_movement(), samples=5)
+
+
+def _reducers() -> bytes:
+    """MEAN over H and W (a global average pool), SUM, REDUCE_MAX and REDUCE_MIN."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (2, 5, 4, 3), F32)
+    hw = mb.tensor("hw", (2,), DType.INT32, data=np.array([1, 2]))
+    last = mb.tensor("last", (2,), DType.INT32, data=np.array([-1, 0]))
+    mean = mb.tensor("mean", (2, 1, 1, 3), F32)
+    total = mb.tensor("sum", (5, 4), F32)
+    high = mb.tensor("max", (2, 3), F32)
+    low = mb.tensor("min", (2, 1, 1, 3), F32)
+    mb.op("MEAN", [x, hw], [mean], "ReducerOptions", KeepDims=True)
+    mb.op("SUM", [x, last], [total], "ReducerOptions", KeepDims=False)
+    mb.op("REDUCE_MAX", [x, hw], [high], "ReducerOptions", KeepDims=False)
+    mb.op("REDUCE_MIN", [x, hw], [low], "ReducerOptions", KeepDims=True)
+    return mb.build([x], [mean, total, high, low])
+
+
+def test_reducers_are_bit_exact_with_tflm() -> None:
+    assert_bit_exact(_reducers(), samples=10)

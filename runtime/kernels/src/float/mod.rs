@@ -14,6 +14,7 @@ pub mod elementwise;
 pub mod linear;
 pub mod math;
 pub mod pooling;
+pub mod reduce;
 pub mod softmax;
 
 /// TFLM's float `[output_activation_min, output_activation_max]`

@@ -7,6 +7,8 @@ as `ops.float32.with_float_path` does for preparation.
 
 from __future__ import annotations
 
+import math
+
 from tinymlc.codegen import rust
 from tinymlc.codegen.steps import (
     EMITTERS,
@@ -30,6 +32,7 @@ from tinymlc.ops.float32 import (
     FloatFullyConnectedParams,
     FloatParams,
     FloatPoolParams,
+    FloatReduceParams,
     FloatSoftmaxParams,
     FloatUnaryParams,
 )
@@ -136,6 +139,19 @@ def _softmax(b: StepBuilder, params: FloatSoftmaxParams) -> None:
     )
 
 
+def _reduce(b: StepBuilder, params: FloatReduceParams) -> None:
+    axes = b.int_array("AXES", "usize", params.axes)
+    b.call(
+        f"{_KERNELS}::reduce::reduce",
+        f"kernels::float::reduce::FloatReduce::{params.operation}",
+        b.input(0),
+        b.shape("input_shape", params.input_shape),
+        f"&{axes}",
+        b.output(),
+        b.range(math.prod(params.output_shape)),
+    )
+
+
 def _float(b: StepBuilder, params: FloatParams) -> None:
     if isinstance(params, FloatConv2DParams):
         _convolution(b, params)
@@ -147,6 +163,8 @@ def _float(b: StepBuilder, params: FloatParams) -> None:
         _binary(b, params)
     elif isinstance(params, FloatUnaryParams):
         _unary(b, params)
+    elif isinstance(params, FloatReduceParams):
+        _reduce(b, params)
     else:
         _softmax(b, params)
 
@@ -158,6 +176,7 @@ _FLOAT_PARAMS = (
     FloatBinaryParams,
     FloatUnaryParams,
     FloatSoftmaxParams,
+    FloatReduceParams,
 )
 
 

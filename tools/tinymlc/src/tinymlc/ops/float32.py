@@ -42,6 +42,7 @@ from tinymlc.ops._common import (
 )
 from tinymlc.ops._conv_common import conv_window_output
 from tinymlc.ops._pooling import pool_window_output
+from tinymlc.ops.mean import reduction_axes
 
 FLOAT_MAX = float(np.finfo(np.float32).max)
 
@@ -143,6 +144,16 @@ class FloatSoftmaxParams:
     rows: int
 
 
+@dataclass(frozen=True)
+class FloatReduceParams:
+    operation: str
+    """The kernel's `FloatReduce` variant."""
+    axes: tuple[int, ...]
+    """Reduced axes, non-negative, deduplicated, ascending."""
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+
+
 FloatParams = (
     FloatConv2DParams
     | FloatFullyConnectedParams
@@ -150,6 +161,7 @@ FloatParams = (
     | FloatBinaryParams
     | FloatUnaryParams
     | FloatSoftmaxParams
+    | FloatReduceParams
 )
 
 _BINARY: dict[OpKind, str] = {
@@ -183,6 +195,13 @@ _UNARY: dict[OpKind, str] = {
     OpKind.FLOOR: "Floor",
     OpKind.CEIL: "Ceil",
     OpKind.ROUND: "Round",
+}
+
+_REDUCERS: dict[OpKind, str] = {
+    OpKind.MEAN: "Mean",
+    OpKind.SUM: "Sum",
+    OpKind.REDUCE_MAX: "Max",
+    OpKind.REDUCE_MIN: "Min",
 }
 
 _POOLS: dict[OpKind, FloatPoolKind] = {
@@ -365,6 +384,14 @@ def _softmax(view: OpView) -> FloatSoftmaxParams:
     return FloatSoftmaxParams(beta=beta, depth=depth, rows=math.prod(input_.shape[:-1]))
 
 
+def _reduce(view: OpView) -> FloatReduceParams:
+    _, axes, expected = reduction_axes(view)
+    input_, _ = _float_operands(view, (2,))
+    return FloatReduceParams(
+        operation=_REDUCERS[view.op.kind], axes=axes, input_shape=input_.shape, output_shape=expected
+    )
+
+
 FLOAT_PREPARERS: dict[OpKind, Callable[[OpView], FloatParams]] = {
     OpKind.CONV_2D: _convolution,
     OpKind.DEPTHWISE_CONV_2D: _convolution,
@@ -374,6 +401,7 @@ FLOAT_PREPARERS: dict[OpKind, Callable[[OpView], FloatParams]] = {
     **dict.fromkeys(_UNARY, _unary),
     OpKind.SOFTMAX: _softmax,
     OpKind.LOG_SOFTMAX: _softmax,
+    **dict.fromkeys(_REDUCERS, _reduce),
 }
 
 FLOAT_ONLY_KINDS = frozenset(
