@@ -108,6 +108,12 @@ def weighted_models() -> list[bm.ModelSpec]:
                    bm.fully_connected_graph((1, 48), 16, activation="RELU"), fc),
         pool("AVERAGE_POOL_2D", lambda x: tf.nn.avg_pool2d(x, 3, 2, "SAME"), "3x3_stride2_same"),
         pool("MAX_POOL_2D", lambda x: tf.nn.max_pool2d(x, 2, 2, "VALID"), "2x2_stride2_valid"),
+        float_spec("op_float_mean_global_pool", f"float32 MEAN over H and W of {list(pool_input)}",
+                   bm.single_op([pool_input], lambda x: tf.reduce_mean(x, axis=[1, 2])), bm.expect("MEAN")),
+        float_spec("op_float_sum_last_axis", f"float32 SUM over the last axis of {list(pool_input)}",
+                   bm.single_op([pool_input], lambda x: tf.reduce_sum(x, axis=-1)), bm.expect("SUM")),
+        float_spec("op_float_transpose", "float32 TRANSPOSE [0, 3, 1, 2] of [1, 4, 5, 6]",
+                   bm.single_op([(1, 4, 5, 6)], lambda x: tf.transpose(x, [0, 3, 1, 2])), bm.expect("TRANSPOSE")),
     ]
 
 
