@@ -191,8 +191,7 @@ impl FloatBinary {
             }
             Self::FloorDiv => math::floor(a / b),
             Self::FloorMod => {
-                // Rust's `%` on floats is C's `fmod` (exact).
-                let remainder = a % b;
+                let remainder = math::fmod(a, b);
                 if remainder != 0.0 && ((b < 0.0) != (remainder < 0.0)) {
                     remainder + b
                 } else {

@@ -178,6 +178,40 @@ fn invalid(x: f32) -> f32 {
     zero / zero
 }
 
+/// `fmodf`, exact: `x - trunc(x / y) * y` with the sign of `x`, from the integer
+/// significands (a float `%` would be a libm call on targets without one).
+pub fn fmod(x: f32, y: f32) -> f32 {
+    if x.is_nan() || y.is_nan() || abs(x) == f32::INFINITY || y == 0.0 {
+        return invalid(x * y);
+    }
+    if abs(x) < abs(y) || abs(y) == f32::INFINITY {
+        return x;
+    }
+    // |v| = significand * 2^exponent, significand < 2^24.
+    let split = |v: f32| {
+        let bits = v.to_bits() & 0x7fff_ffff;
+        let (field, fraction) = ((bits >> 23) as i32, u64::from(bits & 0x7f_ffff));
+        if field == 0 {
+            (fraction, -149)
+        } else {
+            (fraction | 1 << 23, field - 150)
+        }
+    };
+    let (mut remainder, x_exponent) = split(x);
+    let (divisor, y_exponent) = split(y);
+    // |x| >= |y|, so x's exponent is at least y's once both are written this way.
+    let mut excess = x_exponent - y_exponent;
+    remainder %= divisor;
+    while excess > 0 {
+        let step = excess.min(32);
+        remainder = (remainder << step) % divisor;
+        excess -= step;
+    }
+    // Exact: the remainder is below 2^24 and a multiple of y's exponent's unit.
+    let magnitude = (remainder as f64 * pow2(y_exponent)) as f32;
+    with_sign_of(magnitude, x)
+}
+
 /// `fabsf`.
 pub fn abs(x: f32) -> f32 {
     f32::from_bits(x.to_bits() & 0x7fff_ffff)
@@ -294,6 +328,30 @@ mod tests {
         }
         assert_eq!(sqrt(-0.0).to_bits(), (-0.0f32).to_bits());
         assert!(sqrt(-1.0).is_nan());
+    }
+
+    #[test]
+    fn fmod_matches_the_float_remainder() {
+        let values = [
+            7.5f32,
+            -7.5,
+            0.3,
+            -0.3,
+            1.0e-40,
+            -3.0e-39,
+            1.0e30,
+            123.456,
+            1.0,
+            0.1,
+            16_777_217.0,
+        ];
+        for &x in &values {
+            for &y in &values {
+                assert_eq!(fmod(x, y).to_bits(), (x % y).to_bits(), "fmod({x}, {y})");
+            }
+            assert_eq!(fmod(x, f32::INFINITY), x);
+            assert!(fmod(x, 0.0).is_nan());
+        }
     }
 
     #[test]
