@@ -211,3 +211,20 @@ def _reducers() -> bytes:
 
 def test_reducers_are_bit_exact_with_tflm() -> None:
     assert_bit_exact(_reducers(), samples=10)
+
+
+def _pads() -> bytes:
+    """PAD (zeros) and PADV2 (a float constant) of float32 tensors."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 3, 4, 2), F32)
+    paddings = mb.tensor("paddings", (4, 2), DType.INT32, data=np.array([[0, 0], [1, 2], [2, 0], [0, 1]]))
+    value = mb.tensor("value", (), F32, data=np.array(-1.5))
+    padded = mb.tensor("padded", (1, 6, 6, 3), F32)
+    y = mb.tensor("y", (1, 9, 8, 4), F32)
+    mb.op("PAD", [x, paddings], [padded])
+    mb.op("PADV2", [padded, paddings, value], [y])
+    return mb.build([x], [y])
+
+
+def test_pads_are_bit_exact_with_tflm() -> None:
+    assert_bit_exact(_pads(), samples=5)

@@ -808,7 +808,7 @@ def _pad(b: StepBuilder, params: PreparedParams) -> None:
         params.input_shape,
         params.output_shape,
         f"&{padding}",
-        str(params.pad_value),
+        rust.f32(params.pad_value) if isinstance(params.pad_value, float) else str(params.pad_value),
     )
 
 
