@@ -80,9 +80,11 @@ impl FloatUnary {
             Self::Logistic => logistic(x),
             Self::Tanh => math::tanh(x),
             Self::HardSwish => {
+                // std::max(0, x + 3), then std::min(6, ...), as TFLM's comparisons order them
+                // (a NaN gate becomes 0, then stays).
                 let gate = x + 3.0;
-                let gate = if gate < 0.0 { 0.0 } else { gate };
-                let gate = if 6.0 < gate { 6.0 } else { gate };
+                let gate = if 0.0 < gate { gate } else { 0.0 };
+                let gate = if gate < 6.0 { gate } else { 6.0 };
                 x * gate / 6.0
             }
             Self::Elu => {
