@@ -40,7 +40,7 @@ def unary_models() -> list[bm.ModelSpec]:
         return float_spec(f"op_float_{op.lower()}", f"float32 {op} on {list(shape)}",
                           bm.single_op([shape], fn), bm.expect(op), *also, tflite_unsupported=tflite_unsupported)
 
-    scaled = (bm.expect("MUL"),)  # x * 4 first: more distinct integers and halves
+    scaled = (bm.expect("MUL"),)  # x * 4 first: more distinct integers and halves (SIN, COS: x * 40, many turns)
     # ABS first: no NaN, whose bits differ between targets (x86's default NaN is negative,
     # RISC-V's arithmetic makes every NaN the positive canonical one).
     magnitude = (bm.expect("ABS"),)
@@ -55,6 +55,8 @@ def unary_models() -> list[bm.ModelSpec]:
         unary("ELU", tf.nn.elu, tflite_unsupported=NO_TFLITE_REFERENCE),
         unary("EXP", tf.math.exp),
         unary("LOG", lambda x: tf.math.log(tf.abs(x)), also=magnitude),
+        unary("SIN", lambda x: tf.math.sin(x * 40.0), also=scaled),
+        unary("COS", lambda x: tf.math.cos(x * 40.0), also=scaled),
         unary("SQRT", lambda x: tf.math.sqrt(tf.abs(x)), also=magnitude),
         unary("RSQRT", lambda x: tf.math.rsqrt(tf.abs(x)), also=magnitude),
         unary("ABS", tf.math.abs),

@@ -39,6 +39,10 @@ pub enum FloatUnary {
     Exp,
     /// LOG.
     Log,
+    /// SIN.
+    Sin,
+    /// COS.
+    Cos,
     /// SQRT.
     Sqrt,
     /// RSQRT: `1 / sqrt(x)`.
@@ -96,6 +100,8 @@ impl FloatUnary {
             }
             Self::Exp => math::exp(x),
             Self::Log => math::log(x),
+            Self::Sin => math::sin(x),
+            Self::Cos => math::cos(x),
             Self::Sqrt => math::sqrt(x),
             Self::Rsqrt => 1.0 / math::sqrt(x),
             Self::Abs => math::abs(x),

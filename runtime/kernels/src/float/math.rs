@@ -178,6 +178,109 @@ fn invalid(x: f32) -> f32 {
     zero / zero
 }
 
+/// The first 256 bits of 2/pi after the binary point, most significant first (computed
+/// with Machin's formula in integers).
+const TWO_OVER_PI: [u32; 8] = [
+    0xa2f9_836e,
+    0x4e44_1529,
+    0xfc27_57d1,
+    0xf534_ddc0,
+    0xdb62_9599,
+    0x3c43_9041,
+    0xfe51_63ab,
+    0xdebb_c561,
+];
+
+/// Bits `skip + 1 ..= skip + 96` of 2/pi as an integer (`skip <= 160`).
+fn two_over_pi_bits(skip: usize) -> u128 {
+    let (word, offset) = (skip / 32, skip % 32);
+    let window = (0..4).fold(0u128, |acc, index| {
+        let bits = TWO_OVER_PI.get(word + index).copied().unwrap_or(0);
+        acc << 32 | u128::from(bits)
+    });
+    (window << offset) >> 32
+}
+
+/// `(quadrant, r)` with `|x| = (quadrant + 4k) pi/2 + r`, `|r| <= pi/4`, for a finite
+/// `x`: the exact product of x's significand with the bits of 2/pi that matter
+/// (Payne and Hanek's reduction), so huge arguments reduce as exactly as small ones.
+fn reduce_half_pi(x: f32) -> (u32, f64) {
+    let magnitude = abs(x);
+    if magnitude <= core::f32::consts::FRAC_PI_4 {
+        return (0, f64::from(magnitude));
+    }
+    let bits = magnitude.to_bits();
+    let significand = u128::from(bits & 0x7f_ffff | 1 << 23);
+    let exponent = (bits >> 23) as i32 - 150;
+    // Bits of 2/pi worth 4 or more times the significand's unit are whole turns: skipped.
+    let skip = (exponent - 2).max(0);
+    let product = significand * two_over_pi_bits(skip as usize);
+    // product * 2^-shift = |x| * 2/pi modulo 4, `shift` fraction bits.
+    let shift = (96 + skip - exponent) as u32;
+    let unit = 1u128 << shift;
+    let quadrant = (product >> shift) as u32 & 3;
+    let fraction = product & (unit - 1);
+    let (quadrant, fraction, negative) = if fraction >= unit >> 1 {
+        ((quadrant + 1) & 3, unit - fraction, true)
+    } else {
+        (quadrant, fraction, false)
+    };
+    let r = fraction as f64 * pow2(-(shift as i32)) * core::f64::consts::FRAC_PI_2;
+    (quadrant, if negative { -r } else { r })
+}
+
+/// `sin r` and `cos r` for `|r| <= pi/4`: Taylor series to degree 19 / 20.
+fn sin_cos_reduced(r: f64) -> (f64, f64) {
+    let r2 = r * r;
+    let (mut sin, mut cos) = (0.0, 0.0);
+    let mut index = 20;
+    while index > 0 {
+        let n = f64::from(index);
+        // Horner in r^2: each step divides by the next two factorial factors.
+        cos = 1.0 - cos * r2 / (n * (n - 1.0));
+        sin = 1.0 - sin * r2 / ((n + 1.0) * n);
+        index -= 2;
+    }
+    (sin * r, cos)
+}
+
+/// `sinf`.
+pub fn sin(x: f32) -> f32 {
+    if x.is_nan() || abs(x) == f32::INFINITY {
+        return invalid(x);
+    }
+    let (quadrant, r) = reduce_half_pi(x);
+    let (s, c) = sin_cos_reduced(r);
+    let value = match quadrant {
+        0 => s,
+        1 => c,
+        2 => -s,
+        _ => -c,
+    };
+    let result = value as f32;
+    if x < 0.0 || x.to_bits() == 0x8000_0000 {
+        -result
+    } else {
+        result
+    }
+}
+
+/// `cosf`.
+pub fn cos(x: f32) -> f32 {
+    if x.is_nan() || abs(x) == f32::INFINITY {
+        return invalid(x);
+    }
+    let (quadrant, r) = reduce_half_pi(x);
+    let (s, c) = sin_cos_reduced(r);
+    let value = match quadrant {
+        0 => c,
+        1 => -s,
+        2 => -c,
+        _ => s,
+    };
+    value as f32
+}
+
 /// `fmodf`, exact: `x - trunc(x / y) * y` with the sign of `x`, from the integer
 /// significands (a float `%` would be a libm call on targets without one).
 pub fn fmod(x: f32, y: f32) -> f32 {
@@ -328,6 +431,28 @@ mod tests {
         }
         assert_eq!(sqrt(-0.0).to_bits(), (-0.0f32).to_bits());
         assert!(sqrt(-1.0).is_nan());
+    }
+
+    #[test]
+    fn sin_cos_match_double_precision_on_a_sweep() {
+        let mut worst = 0u32;
+        let mut x = 1.0e-7f32;
+        while x < 3.0e38 {
+            for value in [x, -x] {
+                worst = worst.max(ulps(f64::from(value).sin(), sin(value)));
+                worst = worst.max(ulps(f64::from(value).cos(), cos(value)));
+            }
+            x *= 1.0173;
+        }
+        let mut y = -20.0f32;
+        while y < 20.0 {
+            worst = worst.max(ulps(f64::from(y).sin(), sin(y)));
+            worst = worst.max(ulps(f64::from(y).cos(), cos(y)));
+            y += 0.000_37;
+        }
+        assert_eq!(worst, 0, "largest ULP difference");
+        assert_eq!(sin(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert!(sin(f32::INFINITY).is_nan());
     }
 
     #[test]

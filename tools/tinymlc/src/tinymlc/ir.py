@@ -182,6 +182,8 @@ class OpKind(enum.Enum):
     # Operators TFLM runs only in float.
     EXP = 47
     LOG = 73
+    SIN = 66
+    COS = 108
     SQRT = 75
     NEG = 59
     SQUARE = 92

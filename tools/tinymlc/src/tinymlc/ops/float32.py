@@ -187,6 +187,8 @@ _UNARY: dict[OpKind, str] = {
     OpKind.ELU: "Elu",
     OpKind.EXP: "Exp",
     OpKind.LOG: "Log",
+    OpKind.SIN: "Sin",
+    OpKind.COS: "Cos",
     OpKind.SQRT: "Sqrt",
     OpKind.RSQRT: "Rsqrt",
     OpKind.ABS: "Abs",
@@ -408,6 +410,8 @@ FLOAT_ONLY_KINDS = frozenset(
     {
         OpKind.EXP,
         OpKind.LOG,
+        OpKind.SIN,
+        OpKind.COS,
         OpKind.SQRT,
         OpKind.NEG,
         OpKind.SQUARE,
