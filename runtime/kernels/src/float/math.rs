@@ -1,16 +1,17 @@
 //! Single-precision math without `libm`: what TFLM's float kernels call from the C
-//! library (`std::exp`, `std::log`, `std::tanh`, `std::expm1`, `std::sqrt`,
-//! `std::floor`, `std::ceil`), for `no_std` targets.
+//! library (`std::exp`, `std::log`, `std::tanh`, `std::expm1`, `std::sin`, `std::cos`,
+//! `std::sqrt`, `std::floor`, `std::ceil`, `std::fmod`), for `no_std` targets.
 //!
-//! `sqrt`, `floor`, `ceil` and [`round_half_even`] are exact. The transcendentals are
-//! evaluated in double precision (error below 2^-52 relative) and rounded once to
-//! `f32`, so they give the correctly rounded result except when the exact value lies
-//! within about 2^-52 (relative) of the midpoint between two floats, where they may be
-//! one ULP off; the tests compare with the double-precision functions rounded to float.
-//! The C library TFLM calls need not be correctly rounded: glibc's `expf` and `logf`
-//! are in practice, its `tanhf` and `expm1f` (fdlibm's) are off by up to a few ULPs,
-//! and a microcontroller's newlib differs again; `tinymlc check` reports the largest
-//! ULP difference against the TFLM it runs.
+//! `sqrt`, `floor`, `ceil`, `fmod` and [`round_half_even`] are exact. The
+//! transcendentals are evaluated in double precision (error below 2^-52 relative; `sin`
+//! and `cos` after an exact reduction by pi/2) and rounded once to `f32`, so they give
+//! the correctly rounded result except when the exact value lies within about 2^-52
+//! (relative) of the midpoint between two floats; the tests compare with the
+//! double-precision functions rounded to float. The C library TFLM calls need not be
+//! correctly rounded: glibc's `expf`, `logf`, `sinf` and `cosf` are off by one ULP now
+//! and then, its `tanhf` and `expm1f` (fdlibm's) by up to a few, and a
+//! microcontroller's newlib differs again; `tinymlc check` reports the largest ULP
+//! difference against the TFLM it runs.
 
 /// ln 2, split so that `k * LN2_HI` is exact for `|k| < 2^11` (fdlibm's constants:
 /// `LN2_HI` has 32 significant bits, `LN2_LO` the rest).
@@ -50,7 +51,7 @@ fn expm1_f64(x: f64) -> f64 {
     if x < -300.0 {
         return -1.0;
     }
-    if x.abs() <= 0.35 {
+    if (-0.35..=0.35).contains(&x) {
         return expm1_reduced(x);
     }
     let (k, r) = reduce_ln2(x);
