@@ -34,6 +34,7 @@ pub mod depthwise_conv;
 pub mod dynamic_update_slice;
 pub mod elu;
 pub mod embedding_lookup;
+pub mod float;
 pub mod fully_connected;
 pub mod gelu;
 pub mod hard_swish;

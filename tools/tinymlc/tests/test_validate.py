@@ -36,7 +36,7 @@ def test_collects_all_problems_at_once() -> None:
     assert [w.tensor_name for w in warnings] == ["x"]
     assert "runs at its stored shape [1, 8]" in warnings[0].reason
     assert "2 subgraphs" in text
-    assert "unsupported operator EXP" in text
+    assert "EXP runs only on FLOAT32 tensors" in text
     assert "unsupported operator CUSTOM:MyOp" in text
     assert "needs quantization parameters" in text
     assert "'d'" in text
@@ -51,7 +51,7 @@ def test_float_tensor_where_int8_required() -> None:
     mb = ModelBuilder()
     x = mb.tensor("x", (1, 4), DType.FLOAT32)
     y = mb.tensor("y", (1, 4), DType.FLOAT32)
-    mb.op("RELU", [x], [y])
+    mb.op("L2_NORMALIZATION", [x], [y], "L2NormOptions")
     diagnostics = validate(parse_model(mb.build([x], [y])))
     assert len(diagnostics) == 1
     assert "FLOAT32, expected INT8" in diagnostics[0].reason

@@ -17,15 +17,6 @@ MODELS_DIR = Path(__file__).absolute().parents[3] / "models"
     ("model", "expected"),
     [
         (
-            "bad_float_model",
-            [
-                "bad_float_model.tflite: 2 problem(s)",
-                "operator 0 (CONV_2D), tensor 'input_0': input has type FLOAT32, expected INT8",
-                "operator 2 (FULLY_CONNECTED)",
-                "fix: export with full integer quantization",
-            ],
-        ),
-        (
             "bad_unsupported_op",
             ["operator 0 (TOPK_V2): unsupported operator TOPK_V2", "fix: "],
         ),

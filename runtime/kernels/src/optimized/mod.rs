@@ -42,6 +42,7 @@ pub use crate::cumsum;
 pub use crate::dynamic_update_slice;
 pub use crate::elu;
 pub use crate::embedding_lookup;
+pub use crate::float;
 pub use crate::integer_binary;
 pub use crate::l2_normalization;
 pub use crate::prelu;

@@ -49,12 +49,40 @@ class Divergence:
     """The layer's prepared parameters (arrays cut short)."""
 
 
+# ULP distance given to a float output element that is NaN on one side only.
+NAN_ULPS = 1 << 32
+
+
+def float_ulps(ours: np.ndarray, tflm: np.ndarray) -> int:
+    """Largest distance between corresponding float32 elements, counted in representable
+    floats (0: identical bits, or both NaN; +0 and -0 are 1 apart)."""
+
+    def ordered(values: np.ndarray) -> np.ndarray:
+        bits = values.astype("<f4").view("<i4").astype(np.int64).reshape(-1)
+        return np.where(bits < 0, np.int64(-(1 << 31)) - bits - 1, bits)
+
+    a, b = np.asarray(ours, dtype="<f4"), np.asarray(tflm, dtype="<f4")
+    if a.size == 0:
+        return 0
+    distance = np.abs(ordered(a) - ordered(b))
+    nan_a, nan_b = np.isnan(a).reshape(-1), np.isnan(b).reshape(-1)
+    distance = np.where(nan_a & nan_b, 0, np.where(nan_a | nan_b, NAN_ULPS, distance))
+    return int(distance.max())
+
+
 @dataclass(frozen=True)
 class CheckResult:
     bit_exact: bool
     inputs: int
     mismatches: int
     """Samples whose outputs differ (or on which the generated code failed)."""
+    passed: bool
+    """Bit-exact, or every difference is a float32 output element within `max_ulp_allowed`
+    ULPs of TFLM's (integer outputs and failures never pass)."""
+    max_ulp: int | None
+    """The largest ULP distance of a float32 output element from TFLM's over all inputs;
+    None for a model without float32 outputs."""
+    max_ulp_allowed: int
     arena_bytes: int
     tflm_arena_bytes: int | None
     """TFLM's smallest working arena_size; None when not measured (it takes many TFLM runs)."""
@@ -161,13 +189,15 @@ def check(
     harness: Path | None = None,
     measure_tflm_arena: bool = True,
     target: Target = ONE_CORE,
+    max_ulp_allowed: int = 0,
 ) -> CheckResult:
     """Runs the compiled model and TFLM on the same random inputs and compares them.
 
     `harness`: an already built harness binary of this model (as Bazel builds it, from the
     generated crate and templates/harness.rs); without it, the harness is built with rustc
     for `target`'s cores. Either way the multi-core entry must give the same bytes as one
-    core on 1 to 4 host threads (a `BuildError` otherwise).
+    core on 1 to 4 host threads (a `BuildError` otherwise). Float32 outputs are
+    expected bit-exact too; `max_ulp_allowed` lets them differ by that many ULPs.
     """
     model = load_model(model_path)
     model_bytes = model_path.read_bytes()
@@ -178,6 +208,9 @@ def check(
         multicore = hostbuild.run_multicore(binary, min(inputs, MULTICORE_SAMPLES), MULTICORE_REPEATS, seed)
     graph = compiled.graph
     mismatches = 0
+    failed = False
+    float_outputs = [i for i, t in enumerate(graph.outputs) if graph.tensors[t].dtype is DType.FLOAT32]
+    max_ulp: int | None = 0 if float_outputs else None
     divergence: Divergence | None = None
     references = tflm_reference.outputs_of_each(model_bytes, samples, len(graph.outputs))
     # Both run the samples in sequence, TFLM on one interpreter and ours on one arena,
@@ -187,12 +220,23 @@ def check(
         if ours.error is None and ours.outputs == expected:
             continue
         mismatches += 1
+        failed = failed or ours.error is not None
+        for position, (actual, wanted) in enumerate(zip(ours.outputs, expected, strict=True)):
+            if position in float_outputs:
+                ulps = float_ulps(np.frombuffer(actual, "<f4"), np.frombuffer(wanted, "<f4"))
+                max_ulp = max(max_ulp or 0, ulps)
+                failed = failed or ulps > max_ulp_allowed
+            else:
+                failed = failed or actual != wanted
         if mismatches == 1:
             divergence = first_divergence(compiled, model_bytes, sample, ours, samples[:index])
     return CheckResult(
         bit_exact=mismatches == 0,
         inputs=inputs,
         mismatches=mismatches,
+        passed=not failed,
+        max_ulp=max_ulp,
+        max_ulp_allowed=max_ulp_allowed,
         arena_bytes=compiled.plan.arena_bytes,
         tflm_arena_bytes=(
             tflm_reference.smallest_arena(model_path, compiled.plan.tflm_greedy_bytes)

@@ -69,6 +69,12 @@ flags.DEFINE_boolean(
 flags.DEFINE_integer("inputs", 100, "check: number of random inputs.", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "check: random seed.")
 flags.DEFINE_boolean("json", False, "check: print one JSON object.")
+flags.DEFINE_integer(
+    "max_ulp",
+    0,
+    "check: float32 outputs pass within this many ULPs of TFLM's (0: bit-exact only).",
+    lower_bound=0,
+)
 flags.DEFINE_boolean("tflm_arena", True, "check: find TFLM's smallest working arena (many TFLM runs: slow).")
 flags.DEFINE_string("input", None, "dump: the input as .npy (several inputs: comma-separated, in order).")
 flags.DEFINE_string(
@@ -160,15 +166,25 @@ def check_command() -> int:
         harness,
         measure_tflm_arena=FLAGS.tflm_arena,
         target=_target(),
+        max_ulp_allowed=FLAGS.max_ulp,
     )
     if FLAGS.json:
         print(json.dumps(result.to_json()))
     else:
-        verdict = "bit-exact" if result.bit_exact else f"MISMATCH on {result.mismatches} input(s)"
+        if result.bit_exact:
+            verdict = "bit-exact"
+        elif result.passed:
+            verdict = f"within {result.max_ulp_allowed} ULP, {result.mismatches} input(s) not bit-exact,"
+        else:
+            verdict = f"MISMATCH on {result.mismatches} input(s)"
         tflm = "not measured" if result.tflm_arena_bytes is None else f"{result.tflm_arena_bytes} B"
         arena = f"arena {result.arena_bytes} B (TFLM {tflm})"
         print(f"{verdict} on {result.inputs} inputs; {arena}")
         print(result.multicore)
+        if result.max_ulp is not None:
+            print(
+                f"float32 outputs: largest difference {result.max_ulp} ULP (allowed {result.max_ulp_allowed})"
+            )
         if result.first_divergence is not None:
             d = result.first_divergence
             print(
@@ -181,7 +197,7 @@ def check_command() -> int:
                 print(
                     f"  at {list(difference['index'])}: ours {difference['ours']}, TFLM {difference['tflm']}"
                 )
-    return 0 if result.bit_exact else EXIT_MISMATCH
+    return 0 if result.passed else EXIT_MISMATCH
 
 
 def _report_target(compiled_for: tuple[int, ...] | None) -> feasibility.Target:

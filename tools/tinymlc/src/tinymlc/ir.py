@@ -179,6 +179,21 @@ class OpKind(enum.Enum):
     REVERSE_V2 = 105
     DYNAMIC_UPDATE_SLICE = 151
     EMBEDDING_LOOKUP = 7
+    # Operators TFLM runs only in float.
+    EXP = 47
+    LOG = 73
+    SIN = 66
+    COS = 108
+    SQRT = 75
+    NEG = 59
+    SQUARE = 92
+    FLOOR = 8
+    CEIL = 104
+    ROUND = 116
+    FLOOR_DIV = 90
+    FLOOR_MOD = 95
+    L2_POOL_2D = 12
+    LOG_SOFTMAX = 50
     # TFLM's signal library: custom operators, values outside the builtin codes.
     SIGNAL_WINDOW = -100
     SIGNAL_ENERGY = -101

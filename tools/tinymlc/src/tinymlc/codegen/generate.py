@@ -16,7 +16,7 @@ from tinymlc.codegen.pipeline import CompiledModel
 from tinymlc.codegen.steps import Step, build_steps, constant_item, region_literal
 from tinymlc.errors import CompileError
 from tinymlc.ir import NO_TENSOR, DType, Graph, OpKind, Tensor
-from tinymlc.ops import PreparedParams
+from tinymlc.ops import PreparedParams, float32
 from tinymlc.ops.batch_matmul import BatchMatMulParams
 from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
@@ -177,7 +177,9 @@ def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step], s
 def layer_macs(kind: OpKind, params: PreparedParams) -> int:
     """Multiply-accumulates of the matrix-like layers; 0 for everything else."""
     macs = 0
-    if kind is OpKind.CONV_2D:
+    if isinstance(params, float32.FloatConv2DParams | float32.FloatFullyConnectedParams):
+        macs = float32.macs(params)
+    elif kind is OpKind.CONV_2D:
         assert isinstance(params, Conv2DParams)
         _, filter_h, filter_w, filter_depth = params.filter_shape
         macs = math.prod(params.output_shape) * filter_h * filter_w * filter_depth

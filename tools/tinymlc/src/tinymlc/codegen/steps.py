@@ -38,6 +38,7 @@ from tinymlc.ops.concatenation import ConcatenationParams
 from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
 from tinymlc.ops.dequantize import DequantizeParams
+from tinymlc.ops.float32 import FloatConv2DParams
 from tinymlc.ops.fully_connected import FullyConnectedParams
 from tinymlc.ops.gelu import GeluParams
 from tinymlc.ops.hard_swish import HardSwishParams
@@ -368,7 +369,7 @@ def _bias(b: StepBuilder, has_bias: bool) -> str:
     return f"Some({b.input(2)})" if has_bias else "None"
 
 
-def _geometry(b: StepBuilder, params: Conv2DParams | DepthwiseConv2DParams) -> str:
+def _geometry(b: StepBuilder, params: Conv2DParams | DepthwiseConv2DParams | FloatConv2DParams) -> str:
     value = _struct(
         "ConvGeometry",
         stride_height=params.stride_h,
@@ -807,7 +808,7 @@ def _pad(b: StepBuilder, params: PreparedParams) -> None:
         params.input_shape,
         params.output_shape,
         f"&{padding}",
-        str(params.pad_value),
+        rust.f32(params.pad_value) if isinstance(params.pad_value, float) else str(params.pad_value),
     )
 
 
@@ -1140,3 +1141,7 @@ from tinymlc.codegen.steps_recurrent import RECURRENT_EMITTERS  # noqa: E402
 EMITTERS.update(MATH_EMITTERS)
 EMITTERS.update(RECURRENT_EMITTERS)
 EMITTERS.update(DATA_EMITTERS)
+
+from tinymlc.codegen.steps_float import FLOAT_EMITTERS  # noqa: E402
+
+EMITTERS.update(FLOAT_EMITTERS)

@@ -487,6 +487,7 @@ _DECODERS: dict[OpKind, _Decoder] = {
     ),
     OpKind.AVERAGE_POOL_2D: (tflite.Pool2DOptions, _OPTIONS.Pool2DOptions, _pool),
     OpKind.MAX_POOL_2D: (tflite.Pool2DOptions, _OPTIONS.Pool2DOptions, _pool),
+    OpKind.L2_POOL_2D: (tflite.Pool2DOptions, _OPTIONS.Pool2DOptions, _pool),
     OpKind.SOFTMAX: (
         tflite.SoftmaxOptions,
         _OPTIONS.SoftmaxOptions,

@@ -34,6 +34,7 @@ from tinymlc.ops import (
     embedding_lookup,
     expand_dims,
     fill,
+    float32,
     fully_connected,
     gather,
     gather_nd,
@@ -161,6 +162,7 @@ PreparedParams: TypeAlias = (
     | signal_spectral_subtraction.SignalSpectralSubtractionParams
     | signal_delay.SignalDelayParams
     | signal_overlap_add.SignalOverlapAddParams
+    | float32.FloatParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -267,6 +269,12 @@ PREPARERS: dict[OpKind, Preparer] = {
 # operator's quantized preparation.
 for _kind in integer_binary.KINDS:
     PREPARERS[_kind] = integer_binary.with_integer_path(PREPARERS[_kind])
+
+# FLOAT32 layers: TFLM's float path, in front of each operator's quantized preparation
+# (operators TFLM runs only in float have no other).
+for _kind in float32.FLOAT_PREPARERS:
+    _quantized = PREPARERS.get(_kind)
+    PREPARERS[_kind] = float32.prepare if _quantized is None else float32.with_float_path(_quantized)
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
 

@@ -93,6 +93,11 @@ QUANTIZED_ACTIVATION_TYPES = (DType.INT8, DType.INT16)
 quantization."""
 
 
+RAW_COPY_TYPES = (*QUANTIZED_ACTIVATION_TYPES, DType.FLOAT32)
+"""Types of the operators that only move values (TRANSPOSE, STRIDED_SLICE, ...), which
+TFLM also runs on float32 tensors."""
+
+
 def require_quantized_operands(
     view: OpView, arities: Iterable[int], dtypes: Iterable[DType] = QUANTIZED_ACTIVATION_TYPES
 ) -> tuple[Tensor, Tensor]:
@@ -155,7 +160,10 @@ def require_dtype(tensor: Tensor, allowed: Iterable[DType], role: str) -> None:
     allowed_types = tuple(allowed)
     names = "/".join(t.name for t in allowed_types)
     if tensor.dtype is DType.FLOAT32 and DType.FLOAT32 not in allowed_types:
-        suggestion = "export with full integer quantization (inference_input/output_type=int8)"
+        suggestion = (
+            "tinymlc has no float32 kernel for this operator: export with full integer "
+            "quantization (inference_input/output_type=int8)"
+        )
     elif tensor.dtype is DType.INT16:
         suggestion = "16x8 quantization is not supported; quantize activations to INT8"
     else:

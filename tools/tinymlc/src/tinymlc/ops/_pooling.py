@@ -39,6 +39,24 @@ class Pool2DParams:
     """INT8, or INT16 (16x8): TFLM's int16 pools are the same arithmetic."""
 
 
+def pool_window_output(
+    view: OpView, attrs: Pool2DAttrs, input_shape: tuple[int, ...]
+) -> tuple[PaddingValues, tuple[int, int, int, int]]:
+    """ComputePaddingHeightWidth for the pool's window (dilation 1), and the NHWC output
+    shape the model must declare."""
+    batches, in_h, in_w, depth = input_shape
+    padding, (out_h, out_w) = compute_padding(
+        attrs.padding,
+        (attrs.stride_h, attrs.stride_w),
+        (1, 1),
+        (in_h, in_w),
+        (attrs.filter_h, attrs.filter_w),
+    )
+    output_shape = (batches, out_h, out_w, depth)
+    require_output_shape(view, output_shape)
+    return padding, output_shape
+
+
 def prepare_pool(view: OpView) -> Pool2DParams:
     attrs = view.op.attrs
     require(isinstance(attrs, Pool2DAttrs), "pooling op has no Pool2DOptions", "re-export the model")
@@ -56,16 +74,8 @@ def prepare_pool(view: OpView) -> Pool2DParams:
         "keep the pooling output quantized like its input",
         output,
     )
+    padding, output_shape = pool_window_output(view, attrs, input_.shape)
     batches, in_h, in_w, depth = input_.shape
-    padding, (out_h, out_w) = compute_padding(
-        attrs.padding,
-        (attrs.stride_h, attrs.stride_w),
-        (1, 1),
-        (in_h, in_w),
-        (attrs.filter_h, attrs.filter_w),
-    )
-    output_shape = (batches, out_h, out_w, depth)
-    require_output_shape(view, output_shape)
     act_min, act_max = quant.activation_range_quantized(
         attrs.activation, output_quant.scale, output_quant.zero_point, output.dtype
     )

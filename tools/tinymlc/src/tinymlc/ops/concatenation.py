@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from tinymlc.ir import Activation, ConcatenationAttrs, DType
 from tinymlc.ops._common import (
-    QUANTIZED_ACTIVATION_TYPES,
+    RAW_COPY_TYPES,
     OpView,
     flat_size,
     normalize_axis,
@@ -52,9 +52,12 @@ def prepare(view: OpView) -> ConcatenationParams:
         "split the concatenation",
     )
     output = view.output()
-    require_dtype(output, QUANTIZED_ACTIVATION_TYPES, "output")
+    require_dtype(output, RAW_COPY_TYPES, "output")
     is_int8 = output.dtype is DType.INT8
-    output_quant = per_tensor(output) if is_int8 else require_symmetric(output, "output")
+    is_float = output.dtype is DType.FLOAT32
+    output_quant = (
+        per_tensor(output) if is_int8 else None if is_float else require_symmetric(output, "output")
+    )
     inputs = [view.input(i) for i in range(view.num_inputs)]
     rank = len(output.shape)
     require(rank <= MAX_DIMENSIONS, f"at most {MAX_DIMENSIONS} dimensions", "", output)
@@ -68,7 +71,7 @@ def prepare(view: OpView) -> ConcatenationParams:
                 "insert a QUANTIZE (requantize) before this input",
                 tensor,
             )
-        else:
+        elif not is_float:
             require_symmetric(tensor, "input")
         require(len(tensor.shape) == rank, "inputs must have the output's rank", "", tensor)
         require(

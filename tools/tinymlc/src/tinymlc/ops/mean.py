@@ -57,18 +57,17 @@ def mean_rescale(multiplier: int, shift: int, num_elements: int) -> tuple[int, i
     return (multiplier << extra) // num_elements, shift - extra
 
 
-def prepare(view: OpView) -> MeanParams:
+def reduction_axes(view: OpView) -> tuple[ReducerAttrs, tuple[int, ...], tuple[int, ...]]:
+    """A reducer's options, its axes (non-negative, deduplicated, ascending) and the
+    output shape the model must declare (`keep_dims` or not)."""
     attrs = view.op.attrs
     require(
         isinstance(attrs, ReducerAttrs), f"{view.op.opcode_name} has no ReducerOptions", "re-export the model"
     )
     assert isinstance(attrs, ReducerAttrs)
     require_arity(view, (2,))
-    input_, output = view.input(0), view.output()
-    require_dtype(input_, [DType.INT8, DType.INT16], "input")
-    require_dtype(output, [input_.dtype], "output")
-    axis_tensor = view.input(1)
-    axis_values = constant_int32_values(axis_tensor, "axis")
+    input_ = view.input(0)
+    axis_values = constant_int32_values(view.input(1), "axis")
     rank = len(input_.shape)
     axes = tuple(sorted({normalize_axis(a, rank) for a in axis_values}))
     if attrs.keep_dims:
@@ -76,6 +75,14 @@ def prepare(view: OpView) -> MeanParams:
     else:
         expected = tuple(n for d, n in enumerate(input_.shape) if d not in axes)
     require_output_shape(view, expected)
+    return attrs, axes, expected
+
+
+def prepare(view: OpView) -> MeanParams:
+    attrs, axes, expected = reduction_axes(view)
+    input_, output = view.input(0), view.output()
+    require_dtype(input_, [DType.INT8, DType.INT16], "input")
+    require_dtype(output, [input_.dtype], "output")
     input_quant, output_quant = per_tensor(input_), per_tensor(output)
     base = quant.quantize_multiplier(input_quant.scale / output_quant.scale)
     num_elements = flat_size([input_.shape[a] for a in axes])

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinymlc.ir import DType
+from tinymlc.ir import DType, Tensor
 from tinymlc.ops._common import (
+    RAW_COPY_TYPES,
     OpView,
     constant_int32_values,
     int_values,
@@ -33,15 +34,26 @@ class PadParams:
     """PadParams.left_padding, one per input dimension."""
     right_padding: tuple[int, ...]
     """PadParams.right_padding."""
-    pad_value: int
+    pad_value: int | float
     """The value written into padding: PADV2's constant, else the output zero point
-    (int8) or 0 (int16)."""
+    (int8) or 0 (int16, float32)."""
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
 
 
+def _float_pad_value(constant: Tensor | None) -> float:
+    """A float32 PAD's value: PADV2's constant (float32, a scalar), else 0.0."""
+    if constant is None:
+        return 0.0
+    require_dtype(constant, [DType.FLOAT32], "constant_values")
+    require_constant(constant, "constant_values")
+    require(constant.num_elements == 1, "constant_values must be a scalar", "", constant)
+    assert constant.data is not None
+    return float(constant.data.reshape(-1)[0])
+
+
 def prepare(view: OpView) -> PadParams:
-    input_, output = require_quantized_operands(view, (2, 3))
+    input_, output = require_quantized_operands(view, (2, 3), RAW_COPY_TYPES)
     paddings, constant = view.input(1), view.optional_input(2)
     values = constant_int32_values(paddings, "paddings")
     rank = len(input_.shape)
@@ -51,6 +63,8 @@ def prepare(view: OpView) -> PadParams:
     left, right = values[0::2], values[1::2]
     expected = tuple(d + lo + hi for d, lo, hi in zip(input_.shape, left, right, strict=True))
     require_output_shape(view, expected)
+    if input_.dtype is DType.FLOAT32:
+        return PadParams(left, right, _float_pad_value(constant), input_.shape, expected)
     output_quant = per_tensor(output)
     per_tensor(input_)
     is_int8 = input_.dtype is DType.INT8

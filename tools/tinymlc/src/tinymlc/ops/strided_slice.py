@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from tinymlc.ir import StridedSliceAttrs
+from tinymlc.ir import DType, StridedSliceAttrs
 from tinymlc.ops._common import (
+    RAW_COPY_TYPES,
     OpView,
     constant_int32_values,
     per_tensor,
@@ -64,7 +65,7 @@ def prepare(view: OpView) -> StridedSliceParams:
     for mask, name in ((attrs.ellipsis_mask, "ellipsis_mask"), (attrs.new_axis_mask, "new_axis_mask")):
         require(mask == 0, f"{name} is not supported by TFLM (it ignores it)", "rewrite the slice without it")
     require(not attrs.offset, "STRIDED_SLICE offset=true is not supported by TFLM", "")
-    input_, output = require_quantized_operands(view, (4,))
+    input_, output = require_quantized_operands(view, (4,), RAW_COPY_TYPES)
     rank = len(input_.shape)
     require(rank <= MAX_DIMENSIONS, f"input rank {rank} exceeds {MAX_DIMENSIONS}", "", input_)
     vectors = []
@@ -76,8 +77,9 @@ def prepare(view: OpView) -> StridedSliceParams:
     begin, end, strides = vectors
     require(all(s != 0 for s in strides), "stride value has to be non-zero", "", view.input(3))
     # TFLM copies raw values whatever the quantization (the validator warns).
-    per_tensor(input_)
-    per_tensor(output)
+    if input_.dtype is not DType.FLOAT32:
+        per_tensor(input_)
+        per_tensor(output)
     pad = KERNEL_DIMENSIONS - rank
     shape5 = (1,) * pad + input_.shape
     begin5 = (0,) * pad + begin

@@ -1,10 +1,12 @@
-"""TRANSPOSE (int8, int16): constant permutation, at most 5 dimensions."""
+"""TRANSPOSE (int8, int16, float32): constant permutation, at most 5 dimensions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tinymlc.ir import DType
 from tinymlc.ops._common import (
+    RAW_COPY_TYPES,
     OpView,
     constant_int32_values,
     per_tensor,
@@ -25,7 +27,7 @@ class TransposeParams:
 
 
 def prepare(view: OpView) -> TransposeParams:
-    input_, output = require_quantized_operands(view, (2,))
+    input_, output = require_quantized_operands(view, (2,), RAW_COPY_TYPES)
     perm_tensor = view.input(1)
     perm = constant_int32_values(perm_tensor, "perm")
     rank = len(input_.shape)
@@ -37,8 +39,9 @@ def prepare(view: OpView) -> TransposeParams:
         perm_tensor,
     )
     # TFLM copies raw values whatever the quantization (the validator warns).
-    per_tensor(input_)
-    per_tensor(output)
+    if input_.dtype is not DType.FLOAT32:
+        per_tensor(input_)
+        per_tensor(output)
     expected = tuple(input_.shape[p] for p in perm)
     require_output_shape(view, expected)
     return TransposeParams(perm=perm, input_shape=input_.shape, output_shape=expected)

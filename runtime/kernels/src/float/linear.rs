@@ -1,0 +1,319 @@
+//! FLOAT32 CONV_2D (grouped, dilated), DEPTHWISE_CONV_2D and FULLY_CONNECTED.
+//!
+//! Mirrors the float `tflite::reference_ops::Conv`, `DepthwiseConv` and
+//! `FullyConnected` (tensorflow/lite/kernels/internal/reference/conv.h,
+//! depthwiseconv_float.h, fully_connected.h): each output sums its products in
+//! window order (filter row, filter column, input channel) starting from `0.0`, skips
+//! taps outside the input, then adds the bias (`0.0` without one) and clamps.
+//!
+//! Split axes: output rows (`N*H`, or FULLY_CONNECTED's batch rows) and channels.
+
+use super::FloatActivation;
+use crate::conv::ConvGeometry;
+use crate::error::{expect_len, KernelError, KernelResult};
+use crate::fully_connected::FullyConnectedDims;
+use crate::shape::Nhwc;
+use crate::spatial::{check_feature_maps, for_each_tile_element, WindowAxis};
+use crate::split::OutputTile;
+
+/// Folds `tap(total, filter_y, filter_x, in_y, in_x)` over the window taps at
+/// `(out_y, out_x)` inside the input, from `0.0`, row by row: one running sum, as TFLM.
+fn window_fold(
+    (y_axis, x_axis): (&WindowAxis, &WindowAxis),
+    (out_y, out_x): (usize, usize),
+    mut tap: impl FnMut(f32, usize, usize, usize, usize) -> f32,
+) -> f32 {
+    let (y_origin, x_origin) = (y_axis.origin(out_y), x_axis.origin(out_x));
+    let mut total = 0.0f32;
+    for filter_y in 0..y_axis.taps {
+        let Some(in_y) = y_axis.input_at(y_origin, filter_y) else {
+            continue;
+        };
+        for filter_x in 0..x_axis.taps {
+            if let Some(in_x) = x_axis.input_at(x_origin, filter_x) {
+                total = tap(total, filter_y, filter_x, in_y, in_x);
+            }
+        }
+    }
+    total
+}
+
+/// `total + sum(a[i] * b[i])`, one product at a time.
+fn dot_onto(total: f32, a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).fold(total, |sum, (x, w)| sum + x * w)
+}
+
+fn bias_at(bias: Option<&[f32]>, channel: usize) -> f32 {
+    bias.and_then(|b| b.get(channel).copied()).unwrap_or(0.0)
+}
+
+fn check_bias(bias: Option<&[f32]>, channels: usize) -> KernelResult {
+    bias.map_or(Ok(()), |b| expect_len(b.len(), channels))
+}
+
+/// The checks both convolutions share: feature maps and tile, the filter's length, one
+/// bias per output channel.
+fn check_window_operands(
+    (input_len, input_shape): (usize, Nhwc),
+    (filter_len, filter_shape): (usize, Nhwc),
+    bias: Option<&[f32]>,
+    (output_len, output_shape): (usize, Nhwc),
+    tile: OutputTile,
+) -> KernelResult {
+    check_feature_maps(input_len, input_shape, output_len, output_shape, tile)?;
+    expect_len(filter_len, filter_shape.element_count()?)?;
+    check_bias(bias, output_shape.channels)
+}
+
+/// Computes the `tile` part of a float CONV_2D output.
+///
+/// `filter_shape` is `[output_channels, height, width, input_channels / groups]`.
+#[allow(clippy::too_many_arguments)]
+pub fn conv_2d(
+    geometry: &ConvGeometry,
+    activation: FloatActivation,
+    input: &[f32],
+    input_shape: Nhwc,
+    filter: &[f32],
+    filter_shape: Nhwc,
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+    output_shape: Nhwc,
+    tile: OutputTile,
+) -> KernelResult {
+    check_window_operands(
+        (input.len(), input_shape),
+        (filter.len(), filter_shape),
+        bias,
+        (output.len(), output_shape),
+        tile,
+    )?;
+    expect_len(filter_shape.batches, output_shape.channels)?;
+    let depth = filter_shape.channels;
+    if depth == 0 || input_shape.channels % depth != 0 {
+        return Err(KernelError::ShapeMismatch);
+    }
+    let groups = input_shape.channels / depth;
+    if output_shape.channels % groups != 0 {
+        return Err(KernelError::ShapeMismatch);
+    }
+    let filters_per_group = output_shape.channels / groups;
+    let (y_axis, x_axis) = geometry.checked_axes(input_shape, filter_shape, output_shape)?;
+    for_each_tile_element(
+        output,
+        output_shape,
+        tile,
+        |batch, out_y, out_x, channel| {
+            let first_input = (channel / filters_per_group) * depth;
+            let total = window_fold(
+                (&y_axis, &x_axis),
+                (out_y, out_x),
+                |total, filter_y, filter_x, in_y, in_x| {
+                    let inputs = input_shape.offset(batch, in_y, in_x, first_input);
+                    let weights = filter_shape.offset(channel, filter_y, filter_x, 0);
+                    dot_onto(
+                        total,
+                        &input[inputs..inputs + depth],
+                        &filter[weights..weights + depth],
+                    )
+                },
+            );
+            activation.apply(total + bias_at(bias, channel))
+        },
+    );
+    Ok(())
+}
+
+/// Computes the `tile` part of a float DEPTHWISE_CONV_2D output: output channel
+/// `c * depth_multiplier + m` filters input channel `c`; `filter_shape` is
+/// `[1, height, width, output_channels]`.
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv_2d(
+    geometry: &ConvGeometry,
+    depth_multiplier: usize,
+    activation: FloatActivation,
+    input: &[f32],
+    input_shape: Nhwc,
+    filter: &[f32],
+    filter_shape: Nhwc,
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+    output_shape: Nhwc,
+    tile: OutputTile,
+) -> KernelResult {
+    check_window_operands(
+        (input.len(), input_shape),
+        (filter.len(), filter_shape),
+        bias,
+        (output.len(), output_shape),
+        tile,
+    )?;
+    expect_len(filter_shape.channels, output_shape.channels)?;
+    if depth_multiplier == 0
+        || input_shape.channels.checked_mul(depth_multiplier) != Some(output_shape.channels)
+        || filter_shape.batches != 1
+    {
+        return Err(KernelError::ShapeMismatch);
+    }
+    let (y_axis, x_axis) = geometry.checked_axes(input_shape, filter_shape, output_shape)?;
+    for_each_tile_element(
+        output,
+        output_shape,
+        tile,
+        |batch, out_y, out_x, channel| {
+            let input_channel = channel / depth_multiplier;
+            let total = window_fold(
+                (&y_axis, &x_axis),
+                (out_y, out_x),
+                |total, filter_y, filter_x, in_y, in_x| {
+                    total
+                        + input[input_shape.offset(batch, in_y, in_x, input_channel)]
+                            * filter[filter_shape.offset(0, filter_y, filter_x, channel)]
+                },
+            );
+            activation.apply(total + bias_at(bias, channel))
+        },
+    );
+    Ok(())
+}
+
+/// Computes the `tile` part of a float FULLY_CONNECTED output: `input` is
+/// `batches x input_depth`, `filter` `output_depth x input_depth`, `output`
+/// `batches x output_depth`.
+pub fn fully_connected(
+    activation: FloatActivation,
+    dims: FullyConnectedDims,
+    input: &[f32],
+    filter: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+    tile: OutputTile,
+) -> KernelResult {
+    let depth = dims.input_depth;
+    let size = |rows: usize| rows.checked_mul(depth).ok_or(KernelError::InvalidParameter);
+    expect_len(input.len(), size(dims.batches)?)?;
+    expect_len(filter.len(), size(dims.output_depth)?)?;
+    expect_len(
+        output.len(),
+        dims.batches
+            .checked_mul(dims.output_depth)
+            .ok_or(KernelError::InvalidParameter)?,
+    )?;
+    check_bias(bias, dims.output_depth)?;
+    tile.check_within(dims.batches, dims.output_depth)?;
+    for batch in tile.rows.indices() {
+        let row = input
+            .get(batch * depth..(batch + 1) * depth)
+            .ok_or(KernelError::RangeOutOfBounds)?;
+        for unit in tile.channels.indices() {
+            let weights = filter
+                .get(unit * depth..(unit + 1) * depth)
+                .ok_or(KernelError::RangeOutOfBounds)?;
+            let total = dot_onto(0.0, row, weights);
+            let out = output
+                .get_mut(batch * dims.output_depth + unit)
+                .ok_or(KernelError::RangeOutOfBounds)?;
+            *out = activation.apply(total + bias_at(bias, unit));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::check_tile_split;
+
+    fn unit_geometry(dilation: usize, pad: usize) -> ConvGeometry {
+        ConvGeometry {
+            stride_height: 1,
+            stride_width: 1,
+            dilation_height: dilation,
+            dilation_width: dilation,
+            pad_top: pad,
+            pad_left: pad,
+        }
+    }
+
+    #[test]
+    fn conv_sums_window_then_adds_bias() {
+        // 1x3x3x1 input 1..9, one 2x2 filter of ones, dilation 2, pad 1: output 1x2x2x1
+        // (SAME-like): out(0,0) reads (1,1) only -> 5, out(0,1) (1,0),(1,2)... as below.
+        let input: Vec<f32> = (1..=9).map(|v| v as f32).collect();
+        let filter = [1.0f32; 4];
+        let output = check_tile_split(2, 2, 1, f32::NAN.to_bits(), |tile, out_bits| {
+            let mut out = [0.0f32; 4];
+            for (o, b) in out.iter_mut().zip(out_bits.iter()) {
+                *o = f32::from_bits(*b);
+            }
+            conv_2d(
+                &unit_geometry(2, 1),
+                FloatActivation::NONE,
+                &input,
+                Nhwc::new(1, 3, 3, 1),
+                &filter,
+                Nhwc::new(1, 2, 2, 1),
+                Some(&[0.5]),
+                &mut out,
+                Nhwc::new(1, 2, 2, 1),
+                tile,
+            )
+            .unwrap();
+            for (b, o) in out_bits.iter_mut().zip(out.iter()) {
+                *b = o.to_bits();
+            }
+        });
+        let values: Vec<f32> = output.into_iter().map(f32::from_bits).collect();
+        // Taps at input rows/cols -1 and 1 (out 0) or 0 and 2 (out 1).
+        assert_eq!(
+            values,
+            [
+                5.5,
+                4.0 + 6.0 + 0.5,
+                2.0 + 8.0 + 0.5,
+                1.0 + 3.0 + 7.0 + 9.0 + 0.5
+            ]
+        );
+    }
+
+    #[test]
+    fn depthwise_multiplies_channels() {
+        let mut out = [0.0f32; 4];
+        depthwise_conv_2d(
+            &unit_geometry(1, 0),
+            2,
+            FloatActivation { min: 0.0, max: 6.0 },
+            &[1.0, 2.0],
+            Nhwc::new(1, 1, 1, 2),
+            &[1.0, -1.0, 10.0, 0.5],
+            Nhwc::new(1, 1, 1, 4),
+            None,
+            &mut out,
+            Nhwc::new(1, 1, 1, 4),
+            OutputTile::full(1, 4),
+        )
+        .unwrap();
+        assert_eq!(out, [1.0, 0.0, 6.0, 1.0]);
+    }
+
+    #[test]
+    fn fully_connected_sums_each_row() {
+        let mut out = [1.0f32; 2];
+        fully_connected(
+            FloatActivation::NONE,
+            FullyConnectedDims {
+                batches: 1,
+                input_depth: 2,
+                output_depth: 2,
+            },
+            &[-0.0, 1.0],
+            &[1.0, -0.0, 2.0, 3.0],
+            None,
+            &mut out,
+            OutputTile::full(1, 2),
+        )
+        .unwrap();
+        assert_eq!(out[0].to_bits(), 0.0f32.to_bits());
+        assert_eq!(out[1], 3.0);
+    }
+}

@@ -1,0 +1,161 @@
+//! FLOAT32 MEAN, SUM, REDUCE_MAX and REDUCE_MIN over any set of axes.
+//!
+//! Mirrors the float paths of tensorflow/lite/micro/kernels/reduce_common.cc
+//! (`reference_ops::Mean` / `ReduceGeneric`, tensorflow/lite/kernels/internal/reference/
+//! reduce.h): each output accumulates its reduced input elements in row-major order,
+//! from `0.0` (MEAN, SUM), `f32::MIN` (MAX) or `f32::MAX` (MIN); MEAN then divides by
+//! the element count.
+//!
+//! Split axis: flat output elements. `keep_dims` does not change the output's flat
+//! layout, so it is not a parameter.
+
+use crate::error::{expect_len, KernelError, KernelResult};
+use crate::shape::{row_major_strides, Shape, MAX_RANK};
+use crate::split::SplitRange;
+use crate::walk::{AffineMap, StridedWalk};
+
+/// The reduction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FloatReduce {
+    /// MEAN: the sum divided by the element count.
+    Mean,
+    /// SUM.
+    Sum,
+    /// REDUCE_MAX: `in > current ? in : current`.
+    Max,
+    /// REDUCE_MIN: `in < current ? in : current`.
+    Min,
+}
+
+/// Writes outputs `range` of the reduction of `input` over `axes` (non-negative axis
+/// indices of `input_shape`; duplicates are ignored).
+pub fn reduce(
+    op: FloatReduce,
+    input: &[f32],
+    input_shape: &Shape,
+    axes: &[usize],
+    output: &mut [f32],
+    range: SplitRange,
+) -> KernelResult {
+    expect_len(input.len(), input_shape.element_count()?)?;
+    let rank = input_shape.rank();
+    let lead = MAX_RANK - rank;
+    let in_dims = input_shape.extended();
+    let mut reduced = [false; MAX_RANK];
+    for &axis in axes {
+        if axis >= rank {
+            return Err(KernelError::InvalidParameter);
+        }
+        reduced[lead + axis] = true;
+    }
+    let kept_dims: [usize; MAX_RANK] =
+        core::array::from_fn(|a| if reduced[a] { 1 } else { in_dims[a] });
+    let reduced_dims: [usize; MAX_RANK] =
+        core::array::from_fn(|a| if reduced[a] { in_dims[a] } else { 1 });
+    expect_len(output.len(), Shape::new(&kept_dims)?.element_count()?)?;
+    range.check_within(output.len())?;
+    let count = Shape::new(&reduced_dims)?.element_count()?;
+    if range.is_empty() {
+        return Ok(());
+    }
+    let strides = row_major_strides(&in_dims).map(|s| s as isize);
+    let map = AffineMap { base: 0, strides };
+    let mut outputs = StridedWalk::starting_at(kept_dims, [map], range.start);
+    let start = match op {
+        FloatReduce::Mean | FloatReduce::Sum => 0.0,
+        FloatReduce::Max => f32::MIN,
+        FloatReduce::Min => f32::MAX,
+    };
+    for out in &mut output[range.indices()] {
+        let origin = AffineMap {
+            base: outputs.offset(0) as isize,
+            strides,
+        };
+        let mut taps = StridedWalk::starting_at(reduced_dims, [origin], 0);
+        let mut value = start;
+        for _ in 0..count {
+            let x = input
+                .get(taps.offset(0))
+                .copied()
+                .ok_or(KernelError::ShapeMismatch)?;
+            value = match op {
+                FloatReduce::Mean | FloatReduce::Sum => value + x,
+                FloatReduce::Max => {
+                    if x > value {
+                        x
+                    } else {
+                        value
+                    }
+                }
+                FloatReduce::Min => {
+                    if x < value {
+                        x
+                    } else {
+                        value
+                    }
+                }
+            };
+            taps.advance();
+        }
+        *out = match op {
+            // TFLM leaves an empty reduction's output at zero.
+            FloatReduce::Mean if count > 0 => value / count as f32,
+            FloatReduce::Mean => 0.0,
+            _ => value,
+        };
+        outputs.advance();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reduces_the_middle_axes() {
+        let input: Vec<f32> = (0..12).map(|v| v as f32).collect();
+        let shape = Shape::new(&[1, 2, 3, 2]).unwrap();
+        let mut out = [0.0f32; 2];
+        reduce(
+            FloatReduce::Mean,
+            &input,
+            &shape,
+            &[1, 2],
+            &mut out,
+            SplitRange::full(2),
+        )
+        .unwrap();
+        assert_eq!(out, [5.0, 6.0]);
+        reduce(
+            FloatReduce::Sum,
+            &input,
+            &shape,
+            &[1, 2],
+            &mut out,
+            SplitRange::full(2),
+        )
+        .unwrap();
+        assert_eq!(out, [30.0, 36.0]);
+        reduce(
+            FloatReduce::Max,
+            &input,
+            &shape,
+            &[2, 1],
+            &mut out,
+            SplitRange::full(2),
+        )
+        .unwrap();
+        assert_eq!(out, [10.0, 11.0]);
+        reduce(
+            FloatReduce::Min,
+            &input,
+            &shape,
+            &[1, 2],
+            &mut out,
+            SplitRange::full(2),
+        )
+        .unwrap();
+        assert_eq!(out, [0.0, 1.0]);
+    }
+}

@@ -1,0 +1,198 @@
+"""Emitters of FLOAT32 layers (`tinymlc.ops.float32`): each calls the
+`tinyml_kernels::float` kernel computing TFLM's float reference operator.
+
+`wrap_float_path` puts the float emitter in front of each operator's quantized one,
+as `ops.float32.with_float_path` does for preparation.
+"""
+
+from __future__ import annotations
+
+import math
+
+from tinymlc.codegen import rust
+from tinymlc.codegen.steps import (
+    EMITTERS,
+    StepBuilder,
+    _bias,
+    _binary_call,
+    _elementwise,
+    _Emitter,
+    _geometry,
+    _nhwc,
+    _nhwc_tile,
+    _struct,
+)
+from tinymlc.ir import OpKind
+from tinymlc.ops import PreparedParams
+from tinymlc.ops.float32 import (
+    FLOAT_PREPARERS,
+    FloatActivationRange,
+    FloatBinaryParams,
+    FloatConv2DParams,
+    FloatFullyConnectedParams,
+    FloatParams,
+    FloatPoolParams,
+    FloatReduceParams,
+    FloatSoftmaxParams,
+    FloatUnaryParams,
+)
+
+_KERNELS = "float"
+
+
+def _activation(activation: FloatActivationRange) -> str:
+    return _struct(
+        "kernels::float::FloatActivation", min=rust.f32(activation.min), max=rust.f32(activation.max)
+    )
+
+
+def _convolution(b: StepBuilder, params: FloatConv2DParams) -> None:
+    geometry_ref = _geometry(b, params)
+    operands = (
+        _activation(params.activation),
+        b.input(0),
+        _nhwc(params.input_shape),
+        b.input(1),
+        _nhwc(params.filter_shape),
+        _bias(b, params.has_bias),
+        b.output(),
+        _nhwc(params.output_shape),
+        _nhwc_tile(b, params.output_shape),
+    )
+    if params.depth_multiplier is None:
+        b.call(f"{_KERNELS}::linear::conv_2d", geometry_ref, *operands)
+    else:
+        b.call(
+            f"{_KERNELS}::linear::depthwise_conv_2d", geometry_ref, str(params.depth_multiplier), *operands
+        )
+
+
+def _fully_connected(b: StepBuilder, params: FloatFullyConnectedParams) -> None:
+    dims = _struct(
+        "FullyConnectedDims",
+        batches=params.batches,
+        input_depth=params.input_depth,
+        output_depth=params.output_depth,
+    )
+    b.call(
+        f"{_KERNELS}::linear::fully_connected",
+        _activation(params.activation),
+        dims,
+        b.input(0),
+        b.input(1),
+        _bias(b, params.has_bias),
+        b.output(),
+        b.tile(params.batches, params.output_depth),
+    )
+
+
+def _pool(b: StepBuilder, params: FloatPoolParams) -> None:
+    value = _struct(
+        "kernels::float::pooling::FloatPoolParams",
+        stride_height=params.stride_h,
+        stride_width=params.stride_w,
+        filter_height=params.filter_h,
+        filter_width=params.filter_w,
+        pad_top=params.padding.height,
+        pad_left=params.padding.width,
+        activation=_activation(params.activation),
+    )
+    b.call(
+        f"{_KERNELS}::pooling::pool_2d",
+        f"kernels::float::pooling::FloatPoolKind::{params.kind.value}",
+        "&" + b.item("PARAMS", "kernels::float::pooling::FloatPoolParams", value, 8 * 4),
+        b.input(0),
+        _nhwc(params.input_shape),
+        b.output(),
+        _nhwc(params.output_shape),
+        _nhwc_tile(b, params.output_shape),
+    )
+
+
+def _binary(b: StepBuilder, params: FloatBinaryParams) -> None:
+    operation = f"kernels::float::elementwise::FloatBinary::{params.operation}"
+    if params.activation is not None:
+        operation += f"({_activation(params.activation)})"
+    _binary_call(b, f"{_KERNELS}::elementwise::binary", params.shapes, operation)
+
+
+def _unary(b: StepBuilder, params: FloatUnaryParams) -> None:
+    operation = f"kernels::float::elementwise::FloatUnary::{params.operation}"
+    if params.alpha is not None:
+        operation += f"({rust.f32(params.alpha)})"
+    _elementwise(b, f"{_KERNELS}::elementwise::unary", operation)
+
+
+def _softmax(b: StepBuilder, params: FloatSoftmaxParams) -> None:
+    kind = (
+        "kernels::float::softmax::FloatSoftmaxKind::LogSoftmax"
+        if params.beta is None
+        else f"kernels::float::softmax::FloatSoftmaxKind::Softmax {{ beta: {rust.f32(params.beta)} }}"
+    )
+    b.call(
+        f"{_KERNELS}::softmax::softmax",
+        kind,
+        str(params.depth),
+        b.input(0),
+        b.output(),
+        b.range(params.rows, "rows"),
+    )
+
+
+def _reduce(b: StepBuilder, params: FloatReduceParams) -> None:
+    axes = b.int_array("AXES", "usize", params.axes)
+    b.call(
+        f"{_KERNELS}::reduce::reduce",
+        f"kernels::float::reduce::FloatReduce::{params.operation}",
+        b.input(0),
+        b.shape("input_shape", params.input_shape),
+        f"&{axes}",
+        b.output(),
+        b.range(math.prod(params.output_shape)),
+    )
+
+
+def _float(b: StepBuilder, params: FloatParams) -> None:
+    if isinstance(params, FloatConv2DParams):
+        _convolution(b, params)
+    elif isinstance(params, FloatFullyConnectedParams):
+        _fully_connected(b, params)
+    elif isinstance(params, FloatPoolParams):
+        _pool(b, params)
+    elif isinstance(params, FloatBinaryParams):
+        _binary(b, params)
+    elif isinstance(params, FloatUnaryParams):
+        _unary(b, params)
+    elif isinstance(params, FloatReduceParams):
+        _reduce(b, params)
+    else:
+        _softmax(b, params)
+
+
+_FLOAT_PARAMS = (
+    FloatConv2DParams,
+    FloatFullyConnectedParams,
+    FloatPoolParams,
+    FloatBinaryParams,
+    FloatUnaryParams,
+    FloatSoftmaxParams,
+    FloatReduceParams,
+)
+
+
+def wrap_float_path(quantized: _Emitter | None) -> _Emitter:
+    """`quantized`, except for layers prepared for TFLM's float path."""
+
+    def emit(b: StepBuilder, params: PreparedParams) -> None:
+        if isinstance(params, _FLOAT_PARAMS):
+            _float(b, params)
+        else:
+            assert quantized is not None, "a float-only operator is always prepared for float"
+            quantized(b, params)
+
+    return emit
+
+
+FLOAT_EMITTERS: dict[OpKind, _Emitter] = {
+    kind: wrap_float_path(EMITTERS.get(kind)) for kind in FLOAT_PREPARERS
+}
