@@ -125,6 +125,7 @@ class Lowerer:
         model = replace(
             self.builder.model(inputs, outputs, self.graph.name, self.source),
             caller_dtypes=dict.fromkeys(uint8, DType.UINT8),
+            single_rounding=True,
         )
         return Lowered(model, {t: self.builder.layout[t] for t in ids}, uint8)
 
