@@ -348,11 +348,3 @@ ONNX_MODELS = [
     "transformer_block_qop_u8",
 ]
 
-# ONNX models whose quantized Softmax (TFLM's fixed-point exp at output scale 1/256, then a
-# requantize) stays within 4 LSB of onnxruntime's float Softmax, not 1: their check against
-# onnxruntime is a manual test (tools/tinymlc/README.md, "ONNX exactness"); their firmware
-# is checked like the others'.
-ONNX_BEYOND_ONE_LSB = [
-    "transformer_block_qdq_s8",
-    "transformer_block_qdq_u8",
-]

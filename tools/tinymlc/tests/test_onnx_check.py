@@ -27,6 +27,7 @@ MODELS = Path(__file__).absolute().parents[3] / "models"
         "resnet8_qop_u8",
         "resnet8_qdq_s8",
         "transformer_block_qop_u8",
+        "transformer_block_qdq_s8",
     ],
 )
 def test_zoo_model_within_one_lsb_of_onnxruntime(name: str) -> None:

@@ -15,7 +15,7 @@ import pytest
 from tests.onnx_builder import QdqGraph, conv_weights
 from tinymlc import hostbuild
 from tinymlc.frontend.onnx import load_onnx
-from tinymlc.ir import OpKind
+from tinymlc.ir import DType, OpKind
 from tinymlc.onnx_check import check_onnx
 
 SHAPE = [1, 4, 6, 6]
@@ -85,6 +85,11 @@ def _softmax(g: QdqGraph, x: str) -> str:
     return g.quantize(g.node("Softmax", [x], axis=1), 1 / 256, 0 if g.unsigned else -128)
 
 
+def _softmax_scale_1_255(g: QdqGraph, x: str) -> str:
+    """onnxruntime's quantizer's Softmax output: scale 1/255, not TFLM's 1/256."""
+    return g.quantize(g.node("Softmax", [x], axis=1), 1 / 255, 0 if g.unsigned else -128)
+
+
 def _layout(g: QdqGraph, x: str) -> str:
     z = 128 if g.unsigned else 0
     t = g.quantize(g.node("Transpose", [x], perm=[0, 2, 3, 1]), 0.05, z)
@@ -138,6 +143,7 @@ FAMILIES: dict[str, Builder] = {
     "reduce_mean_channels": _reduce_mean,
     "activations": _activations,
     "softmax_channels": _softmax,
+    "softmax_scale_1_255": _softmax_scale_1_255,
     "transpose_reshape_squeeze": _layout,
     "slice_split_pad_concat": _slices,
     "shape_computed_reshape": _shape_computed_reshape,
@@ -187,6 +193,21 @@ def test_qoperator_contrib_operators_match_onnxruntime(unsigned: bool, tmp_path:
     onnx.save(_qoperator_model(unsigned), path)
     result = check_onnx(path, 6, 0, hostbuild.default_runtime_dir())
     assert result.passed, result
+
+
+def test_softmax_at_another_scale_goes_through_the_int16_softmax(tmp_path: Path) -> None:
+    """One requantize from TFLM's int16 output, 256 times finer than its int8 one."""
+    path = tmp_path / "softmax.onnx"
+    onnx.save(_model("softmax_scale_1_255", unsigned=True), path)
+    graph = load_onnx(path).model.main
+    kinds = [op.kind for op in graph.operators]
+    softmax = graph.operators[kinds.index(OpKind.SOFTMAX)]
+    assert graph.tensors[softmax.outputs[0]].dtype is DType.INT16
+    assert kinds[kinds.index(OpKind.SOFTMAX) + 1] is OpKind.QUANTIZE
+    result = check_onnx(path, 20, 0, hostbuild.default_runtime_dir())
+    # Through the int8 SOFTMAX at 1/256 and a requantize, a few percent would differ.
+    assert result.passed, result
+    assert result.fraction_differing < 0.005, result
 
 
 def test_nhwc_input_transposed_by_the_model_costs_no_transpose(tmp_path: Path) -> None:
