@@ -133,6 +133,33 @@ def _attention_scores(g: QdqGraph, x: str) -> str:
     return g.quantize(g.node("MatMul", [probabilities, x]), 0.02, z)
 
 
+def _gather_channels(g: QdqGraph, x: str) -> str:
+    """1-D indices (one negative) along the channel axis: the NHWC layout is kept."""
+    picked = g.node("Gather", [x, g.const(np.array([-1, 0, 2], np.int64))], axis=1)
+    return g.quantize(picked, 0.03, 128 if g.unsigned else 0)
+
+
+def _gather_2d_indices(g: QdqGraph, x: str) -> str:
+    """2-D indices along the last axis (rank 5 out), then a scalar index (rank 4 out)."""
+    z = 128 if g.unsigned else 0
+    pairs = g.quantize(g.node("Gather", [x, g.const(np.array([[1, 0], [5, 5]], np.int64))], axis=3), 0.03, z)
+    return g.quantize(g.node("Gather", [pairs, g.const(np.int64(1))], axis=2), 0.03, z)
+
+
+def _resize(
+    mode: str, transform: str, scales: list[float] | None, sizes: list[int] | None, **attrs: Any
+) -> Builder:
+    def build(g: QdqGraph, x: str) -> str:
+        inputs = [x, ""]
+        inputs.append(g.const(np.array(scales, np.float32)) if scales is not None else "")
+        if sizes is not None:
+            inputs.append(g.const(np.array(sizes, np.int64)))
+        y = g.node("Resize", inputs, mode=mode, coordinate_transformation_mode=transform, **attrs)
+        return g.quantize(y, 0.03, 128 if g.unsigned else 0)
+
+    return build
+
+
 FAMILIES: dict[str, Builder] = {
     "conv_strided_pytorch_pads": _conv,
     "depthwise_multiplier_2": _depthwise,
@@ -148,6 +175,15 @@ FAMILIES: dict[str, Builder] = {
     "slice_split_pad_concat": _slices,
     "shape_computed_reshape": _shape_computed_reshape,
     "attention_scores": _attention_scores,
+    "gather_channels": _gather_channels,
+    "gather_2d_indices": _gather_2d_indices,
+    "resize_nearest_pytorch": _resize("nearest", "asymmetric", [1, 1, 2, 2], None, nearest_mode="floor"),
+    "resize_nearest_half_pixel": _resize("nearest", "half_pixel", None, [1, 4, 12, 12]),
+    "resize_nearest_align_corners": _resize(
+        "nearest", "align_corners", None, [1, 4, 11, 9], nearest_mode="round_prefer_ceil"
+    ),
+    "resize_linear_half_pixel": _resize("linear", "half_pixel", [1, 1, 2, 2], None),
+    "resize_linear_align_corners": _resize("linear", "align_corners", None, [1, 4, 11, 9]),
 }
 
 
