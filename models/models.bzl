@@ -403,17 +403,3 @@ ONNX_MODELS = [
     "transformer_block_qop_u8",
 ]
 
-# ONNX models our TFLite fixed-point requantization keeps within 2 LSB (resnet8_*) and 5 LSB
-# (transformer_block_*) of onnxruntime's float requantization, not 1: their check against
-# onnxruntime is a manual test until the float-requantization mode exists
-# (tools/tinymlc/README.md, "ONNX exactness"); their firmware is checked like the others'.
-ONNX_BEYOND_ONE_LSB = [
-    "resnet8_qdq_s8",
-    "resnet8_qdq_u8",
-    "resnet8_qop_s8",
-    "resnet8_qop_u8",
-    "transformer_block_qdq_s8",
-    "transformer_block_qdq_u8",
-    "transformer_block_qop_s8",
-    "transformer_block_qop_u8",
-]

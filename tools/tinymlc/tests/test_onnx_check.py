@@ -19,7 +19,16 @@ MODELS = Path(__file__).absolute().parents[3] / "models"
 
 
 @pytest.mark.parametrize(
-    "name", ["mlp_autoencoder_qdq_u8", "ds_cnn_qop_s8", "mobilenet_qdq_s8", "resnet8_qop_u8"]
+    "name",
+    [
+        "mlp_autoencoder_qdq_u8",
+        "ds_cnn_qop_s8",
+        "mobilenet_qdq_s8",
+        "resnet8_qop_u8",
+        "resnet8_qdq_s8",
+        "transformer_block_qop_u8",
+        "transformer_block_qdq_s8",
+    ],
 )
 def test_zoo_model_within_one_lsb_of_onnxruntime(name: str) -> None:
     result = check_onnx(MODELS / f"{name}.onnx", 8, 0, hostbuild.default_runtime_dir())

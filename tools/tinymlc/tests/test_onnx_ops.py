@@ -15,7 +15,7 @@ import pytest
 from tests.onnx_builder import QdqGraph, conv_weights
 from tinymlc import hostbuild
 from tinymlc.frontend.onnx import load_onnx
-from tinymlc.ir import OpKind
+from tinymlc.ir import DType, OpKind
 from tinymlc.onnx_check import check_onnx
 
 SHAPE = [1, 4, 6, 6]
@@ -85,6 +85,11 @@ def _softmax(g: QdqGraph, x: str) -> str:
     return g.quantize(g.node("Softmax", [x], axis=1), 1 / 256, 0 if g.unsigned else -128)
 
 
+def _softmax_scale_1_255(g: QdqGraph, x: str) -> str:
+    """onnxruntime's quantizer's Softmax output: scale 1/255, not TFLM's 1/256."""
+    return g.quantize(g.node("Softmax", [x], axis=1), 1 / 255, 0 if g.unsigned else -128)
+
+
 def _layout(g: QdqGraph, x: str) -> str:
     z = 128 if g.unsigned else 0
     t = g.quantize(g.node("Transpose", [x], perm=[0, 2, 3, 1]), 0.05, z)
@@ -128,6 +133,33 @@ def _attention_scores(g: QdqGraph, x: str) -> str:
     return g.quantize(g.node("MatMul", [probabilities, x]), 0.02, z)
 
 
+def _gather_channels(g: QdqGraph, x: str) -> str:
+    """1-D indices (one negative) along the channel axis: the NHWC layout is kept."""
+    picked = g.node("Gather", [x, g.const(np.array([-1, 0, 2], np.int64))], axis=1)
+    return g.quantize(picked, 0.03, 128 if g.unsigned else 0)
+
+
+def _gather_2d_indices(g: QdqGraph, x: str) -> str:
+    """2-D indices along the last axis (rank 5 out), then a scalar index (rank 4 out)."""
+    z = 128 if g.unsigned else 0
+    pairs = g.quantize(g.node("Gather", [x, g.const(np.array([[1, 0], [5, 5]], np.int64))], axis=3), 0.03, z)
+    return g.quantize(g.node("Gather", [pairs, g.const(np.int64(1))], axis=2), 0.03, z)
+
+
+def _resize(
+    mode: str, transform: str, scales: list[float] | None, sizes: list[int] | None, **attrs: Any
+) -> Builder:
+    def build(g: QdqGraph, x: str) -> str:
+        inputs = [x, ""]
+        inputs.append(g.const(np.array(scales, np.float32)) if scales is not None else "")
+        if sizes is not None:
+            inputs.append(g.const(np.array(sizes, np.int64)))
+        y = g.node("Resize", inputs, mode=mode, coordinate_transformation_mode=transform, **attrs)
+        return g.quantize(y, 0.03, 128 if g.unsigned else 0)
+
+    return build
+
+
 FAMILIES: dict[str, Builder] = {
     "conv_strided_pytorch_pads": _conv,
     "depthwise_multiplier_2": _depthwise,
@@ -138,10 +170,20 @@ FAMILIES: dict[str, Builder] = {
     "reduce_mean_channels": _reduce_mean,
     "activations": _activations,
     "softmax_channels": _softmax,
+    "softmax_scale_1_255": _softmax_scale_1_255,
     "transpose_reshape_squeeze": _layout,
     "slice_split_pad_concat": _slices,
     "shape_computed_reshape": _shape_computed_reshape,
     "attention_scores": _attention_scores,
+    "gather_channels": _gather_channels,
+    "gather_2d_indices": _gather_2d_indices,
+    "resize_nearest_pytorch": _resize("nearest", "asymmetric", [1, 1, 2, 2], None, nearest_mode="floor"),
+    "resize_nearest_half_pixel": _resize("nearest", "half_pixel", None, [1, 4, 12, 12]),
+    "resize_nearest_align_corners": _resize(
+        "nearest", "align_corners", None, [1, 4, 11, 9], nearest_mode="round_prefer_ceil"
+    ),
+    "resize_linear_half_pixel": _resize("linear", "half_pixel", [1, 1, 2, 2], None),
+    "resize_linear_align_corners": _resize("linear", "align_corners", None, [1, 4, 11, 9]),
 }
 
 
@@ -187,6 +229,21 @@ def test_qoperator_contrib_operators_match_onnxruntime(unsigned: bool, tmp_path:
     onnx.save(_qoperator_model(unsigned), path)
     result = check_onnx(path, 6, 0, hostbuild.default_runtime_dir())
     assert result.passed, result
+
+
+def test_softmax_at_another_scale_goes_through_the_int16_softmax(tmp_path: Path) -> None:
+    """One requantize from TFLM's int16 output, 256 times finer than its int8 one."""
+    path = tmp_path / "softmax.onnx"
+    onnx.save(_model("softmax_scale_1_255", unsigned=True), path)
+    graph = load_onnx(path).model.main
+    kinds = [op.kind for op in graph.operators]
+    softmax = graph.operators[kinds.index(OpKind.SOFTMAX)]
+    assert graph.tensors[softmax.outputs[0]].dtype is DType.INT16
+    assert kinds[kinds.index(OpKind.SOFTMAX) + 1] is OpKind.QUANTIZE
+    result = check_onnx(path, 20, 0, hostbuild.default_runtime_dir())
+    # Through the int8 SOFTMAX at 1/256 and a requantize, a few percent would differ.
+    assert result.passed, result
+    assert result.fraction_differing < 0.005, result
 
 
 def test_nhwc_input_transposed_by_the_model_costs_no_transpose(tmp_path: Path) -> None:

@@ -43,6 +43,39 @@ def test_quantize_multiplier_reconstructs_value(real: float) -> None:
     assert math.isclose(result.multiplier * 2.0 ** (result.shift - 31), real, rel_tol=2**-30)
 
 
+def _twice_rounded(acc: int, multiplier: quant.QuantizedMultiplier) -> int:
+    """TFLM's MultiplyByQuantizedMultiplier for a right shift, as the kernels compute it."""
+    high = quant.saturating_rounding_doubling_high_mul(acc, multiplier.multiplier)
+    exponent = -multiplier.shift
+    mask = (1 << exponent) - 1
+    threshold = (mask >> 1) + (1 if high < 0 else 0)
+    return (high >> exponent) + (1 if (high & mask) > threshold else 0)
+
+
+def test_single_rounding_encoding_rounds_the_real_product_once() -> None:
+    real = 0.0123456789
+    with quant.single_rounding_requantization(True):
+        single = quant.quantize_multiplier(real)
+    tflm = quant.quantize_multiplier(real)
+    assert single == quant.QuantizedMultiplier(round(real * 2**31), 0)
+    assert tflm.shift == -6
+    accumulators = range(-40000, 40000, 7)
+    exact = [math.floor(acc * real + 0.5) for acc in accumulators]
+    once = [_twice_rounded(acc, single) for acc in accumulators]
+    twice = [_twice_rounded(acc, tflm) for acc in accumulators]
+    once_off = sum(a != b for a, b in zip(once, exact, strict=True))
+    twice_off = sum(a != b for a, b in zip(twice, exact, strict=True))
+    assert once_off == 0
+    assert twice_off > 0
+
+
+@pytest.mark.parametrize("real", [0.75, 2.0**-13 * 1.5, 3.0])
+def test_single_rounding_keeps_tflite_encoding_outside_its_range(real: float) -> None:
+    with quant.single_rounding_requantization(True):
+        inside = quant.quantize_multiplier(real)
+    assert inside == quant.quantize_multiplier(real)
+
+
 def test_smaller_than_one_rejects_one() -> None:
     with pytest.raises(OpError):
         quant.quantize_multiplier_smaller_than_one_exp(1.0)

@@ -599,6 +599,9 @@ class Model:
     # from the arena's: UINT8 for an int8 tensor whose zero point was moved by -128 (ONNX
     # uint8 models); the generated I/O copy flips the sign bit.
     caller_dtypes: Mapping[int, DType] = field(default_factory=dict, compare=False)
+    # Requantize with one rounding where TFLM's two lose more (`quant.quantize_multiplier`):
+    # ONNX models, whose reference rounds once in float, not TFLM.
+    single_rounding: bool = field(default=False, compare=False)
 
     @property
     def main(self) -> Graph:

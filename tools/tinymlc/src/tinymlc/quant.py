@@ -16,6 +16,9 @@ TFLITE_EMULATE_FLOAT undefined).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,8 +60,41 @@ class QuantizedMultiplier:
     shift: int
 
 
+# Right shifts up to this many bits lose less to the rounding of the multiplier to fewer
+# significant bits than to double rounding (see `single_rounding_requantization`).
+SINGLE_ROUNDING_MAX_SHIFT = 11
+_SINGLE_ROUNDING: ContextVar[bool] = ContextVar("single_rounding", default=False)
+
+
+@contextmanager
+def single_rounding_requantization(enabled: bool) -> Iterator[None]:
+    """Within: `quantize_multiplier` encodes multipliers below 1/2 as `(round(M * 2^31), 0)`.
+
+    TFLM's `MultiplyByQuantizedMultiplier` rounds twice: `SaturatingRoundingDoublingHighMul`
+    to 2^-r of the result's unit, then `RoundingDivideByPOT` by the right shift r. A value
+    that first rounding pushes across a .5 boundary comes out one off the once-rounded
+    real product: about one element in 2^(r+1). With shift 0 the kernels round once; the
+    multiplier keeps 31 - r significant bits instead of 31, which costs less for r up to
+    SINGLE_ROUNDING_MAX_SHIFT. The kernels are unchanged; only the encoding differs, so
+    results are no longer TFLM's: for ONNX models, whose reference rounds once in float.
+    """
+    token = _SINGLE_ROUNDING.set(enabled)
+    try:
+        yield
+    finally:
+        _SINGLE_ROUNDING.reset(token)
+
+
 def quantize_multiplier(real_multiplier: float) -> QuantizedMultiplier:
-    """TFLite `QuantizeMultiplier` (frexp + round, with its two edge cases)."""
+    """TFLite `QuantizeMultiplier` (frexp + round, with its two edge cases), or the
+    single-rounding encoding within `single_rounding_requantization`."""
+    result = _tflite_quantize_multiplier(real_multiplier)
+    if _SINGLE_ROUNDING.get() and -SINGLE_ROUNDING_MAX_SHIFT <= result.shift < 0 and result.multiplier:
+        return QuantizedMultiplier(int(round_half_away(real_multiplier * (1 << 31))), 0)
+    return result
+
+
+def _tflite_quantize_multiplier(real_multiplier: float) -> QuantizedMultiplier:
     if real_multiplier == 0.0:
         return QuantizedMultiplier(0, 0)
     if not math.isfinite(real_multiplier):

@@ -20,6 +20,7 @@ from tinymlc.passes import (
 )
 from tinymlc.passes.resource_variables import lower_resource_variables
 from tinymlc.passes.signal_operators import lower_signal_operators
+from tinymlc.quant import single_rounding_requantization
 from tinymlc.validate import Diagnostic, check_model
 
 
@@ -69,6 +70,11 @@ def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
     those of the parsed model, so layer outputs can be matched against TFLM's
     tensors by id.
     """
+    with single_rounding_requantization(model.single_rounding):
+        return _compile_model(model, target)
+
+
+def _compile_model(model: Model, target: Target) -> CompiledModel:
     model = lower_signal_operators(lower_resource_variables(model))
     warnings = check_model(model)
     graph, io = fold_io_conversions(

@@ -14,13 +14,16 @@ import numpy as np
 
 from tinymlc.frontend.onnx.builder import NO_ATTRS, Builder, Operand, QParams, UnsupportedNodeError
 from tinymlc.frontend.onnx.node import Node, act, optional_const, scalar
-from tinymlc.ir import LeakyReluAttrs, OpAttrs, OpKind, Quantization, SoftmaxAttrs
+from tinymlc.ir import DType, LeakyReluAttrs, OpAttrs, OpKind, Quantization, SoftmaxAttrs, Tensor
 
 _FIXED = {
     OpKind.LOGISTIC: Quantization((1.0 / 256,), (-128,)),
     OpKind.TANH: Quantization((1.0 / 128,), (0,)),
     OpKind.SOFTMAX: Quantization((1.0 / 256,), (-128,)),
 }
+
+# TFLM's int8 -> int16 SOFTMAX output: scale 1/65536, zero point -32768.
+_INT16_SOFTMAX_STEPS = 65536
 
 
 def _unary(
@@ -104,7 +107,25 @@ def lower_softmax(
                 f"softmax over axis {axis}, neither the last ONNX nor the channel axis"
             )
         source = builder.onnx_ordered(source)
-    return _unary(builder, node, source, OpKind.SOFTMAX, out[0], SoftmaxAttrs(1.0))
+    attrs = SoftmaxAttrs(1.0)
+    if out[0].quantization() == _FIXED[OpKind.SOFTMAX]:
+        return _unary(builder, node, source, OpKind.SOFTMAX, out[0], attrs)
+    # Another output scale (onnxruntime's quantizer picks 1/255): SOFTMAX to TFLM's int16
+    # output, 256 times finer, then one requantize, so the two roundings rarely disagree
+    # with the single one of the ONNX definition (int8 at 1/256 would on 7% of elements).
+    fine = builder.add_tensor(
+        Tensor(
+            f"{node.output_name()}/int16",
+            builder.tensor(source).shape,
+            DType.INT16,
+            Quantization((1.0 / _INT16_SOFTMAX_STEPS,), (-_INT16_SOFTMAX_STEPS // 2,)),
+        )
+    )
+    builder.op(OpKind.SOFTMAX, [source], [fine], attrs)
+    output = builder.requantize(fine, out[0].quantization(), node.output_name())
+    builder.onnx_shape[output] = builder.onnx_shape[source]
+    builder.layout[output] = builder.layout[source]
+    return [output]
 
 
 LOWERINGS = {

@@ -18,7 +18,7 @@ import onnx
 from onnx import numpy_helper
 
 from tinymlc.errors import CompileError
-from tinymlc.frontend.onnx import activation, conv, elementwise, gemm, pool, shape
+from tinymlc.frontend.onnx import activation, conv, elementwise, gather, gemm, pool, resize, shape
 from tinymlc.frontend.onnx.builder import Act, Builder, Const, Operand, QParams, UnsupportedNodeError
 from tinymlc.frontend.onnx.node import Node
 from tinymlc.frontend.onnx.qlinear import DIRECT, SPECS
@@ -28,7 +28,7 @@ from tinymlc.ir import DType, Model, OpKind
 Lowering = Callable[[Builder, Node, list[Operand | None], list[QParams]], list[int]]
 # Operators reading activations in any layout (the rest get the default layout).
 _ANY_LAYOUT = frozenset(
-    {"Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Gemm", "MatMul", "Softmax"}
+    {"Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Gemm", "MatMul", "Softmax", "Gather"}
 )
 LOWERINGS: dict[str, Lowering] = {
     **conv.LOWERINGS,
@@ -37,10 +37,10 @@ LOWERINGS: dict[str, Lowering] = {
     **pool.LOWERINGS,
     **activation.LOWERINGS,
     **shape.LOWERINGS,
+    **gather.LOWERINGS,
+    **resize.LOWERINGS,
 }
 _NO_KERNEL = {
-    "Gather": "no integer gather kernel in the runtime yet",
-    "Resize": "no integer resize kernel in the runtime yet",
     "HardSigmoid": "no integer hard-sigmoid kernel in the runtime yet (HardSwish is supported)",
     "ConvInteger": "its int32 accumulator output has no int8 kernel (use QLinearConv or QDQ)",
     "MatMulInteger": "its int32 accumulator output has no int8 kernel (use QLinearMatMul or QDQ)",
@@ -125,6 +125,7 @@ class Lowerer:
         model = replace(
             self.builder.model(inputs, outputs, self.graph.name, self.source),
             caller_dtypes=dict.fromkeys(uint8, DType.UINT8),
+            single_rounding=True,
         )
         return Lowered(model, {t: self.builder.layout[t] for t in ids}, uint8)
 

@@ -244,5 +244,17 @@ LOWERINGS = {
 # Operators that keep real values: without a QuantizeLinear after them in a QDQ model,
 # their output keeps the input's quantization.
 VALUE_PRESERVING = frozenset(
-    {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "Pad", "Concat", "MaxPool"}
+    {
+        "Reshape",
+        "Flatten",
+        "Squeeze",
+        "Unsqueeze",
+        "Transpose",
+        "Slice",
+        "Split",
+        "Pad",
+        "Concat",
+        "MaxPool",
+        "Gather",
+    }
 )
