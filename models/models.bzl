@@ -281,12 +281,7 @@ OPERATOR_MODELS_PER_FIRMWARE = 16
 # Models whose check against TFLite Micro (and the one-core firmware checks made with it) are
 # manual tests, with why: a known mismatch being worked on. Their multi-core tests, host
 # threads and firmware, still run.
-KNOWN_TFLM_MISMATCHES = {
-    # From about the 21st consecutive inference on, the carried-over LSTM state differs from
-    # TFLite Micro's by one LSB in some elements (20 inferences are bit-exact; 100 give 20
-    # mismatching outputs). The micro-models op_lstm_* are bit-exact.
-    "lstm_kws": "LSTM state diverges by 1 LSB after ~20 consecutive inferences",
-}
+KNOWN_TFLM_MISMATCHES = {}
 
 def is_operator_model(model):
     """Whether `model` is a per-operator micro-model (checked as firmware in groups).
