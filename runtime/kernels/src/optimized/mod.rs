@@ -44,6 +44,7 @@ pub use crate::elu;
 pub use crate::embedding_lookup;
 pub use crate::integer_binary;
 pub use crate::l2_normalization;
+pub use crate::log_softmax;
 pub use crate::prelu;
 pub use crate::select;
 pub use crate::signal;

@@ -179,6 +179,7 @@ class OpKind(enum.Enum):
     REVERSE_V2 = 105
     DYNAMIC_UPDATE_SLICE = 151
     EMBEDDING_LOOKUP = 7
+    LOG_SOFTMAX = 50
     # TFLM's signal library: custom operators, values outside the builtin codes.
     SIGNAL_WINDOW = -100
     SIGNAL_ENERGY = -101

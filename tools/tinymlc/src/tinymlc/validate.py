@@ -26,7 +26,6 @@ _FIXED_OUTPUT_QUANTIZATION = {
 _REPLACEMENTS = {
     "RELU_N1_TO_1": "use a clamp via MINIMUM/MAXIMUM or fuse it into the producer",
     "DIV": "multiply by a constant reciprocal (MUL)",
-    "LOG_SOFTMAX": "use SOFTMAX",
 }
 
 

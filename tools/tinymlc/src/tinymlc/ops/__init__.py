@@ -42,6 +42,7 @@ from tinymlc.ops import (
     integer_binary,
     l2_normalization,
     leaky_relu,
+    log_softmax,
     logical,
     logistic,
     lstm,
@@ -107,6 +108,7 @@ PreparedParams: TypeAlias = (
     | fully_connected.FullyConnectedParams
     | Pool2DParams
     | softmax.SoftmaxParams
+    | log_softmax.LogSoftmaxParams
     | ArithmeticParams
     | mul.MulParams
     | reshape.ReshapeParams
@@ -193,6 +195,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.ASSIGN_VARIABLE: resource_variable.prepare,
     OpKind.RSQRT: rsqrt.prepare,
     OpKind.SOFTMAX: softmax.prepare,
+    OpKind.LOG_SOFTMAX: log_softmax.prepare,
     OpKind.SQUARED_DIFFERENCE: squared_difference.prepare,
     OpKind.SQUEEZE: squeeze.prepare,
     OpKind.STRIDED_SLICE: strided_slice.prepare,
