@@ -114,6 +114,8 @@ CHECKED_MODELS = [
     "op_less_equal_broadcast",
     "op_less_int32",
     "op_less_same_shape",
+    "op_log_softmax_rows",
+    "op_log_softmax_wide",
     "op_logical_and_broadcast",
     "op_logical_and_of_comparisons",
     "op_logical_not",
