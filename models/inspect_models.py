@@ -44,7 +44,7 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "SLICE", "EXPAND_DIMS", "SPLIT", "SPLIT_V", "UNPACK", "DEPTH_TO_SPACE", "SPACE_TO_BATCH_ND",
     "BATCH_TO_SPACE_ND", "MIRROR_PAD", "RESIZE_NEAREST_NEIGHBOR", "BROADCAST_TO", "GATHER", "PACK",
     "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "SUM", "SPACE_TO_DEPTH", "RESIZE_BILINEAR", "GATHER_ND",
-    "REVERSE_V2",
+    "REVERSE_V2", "LOG_SOFTMAX",
     "CUSTOM(SignalWindow)", "CUSTOM(SignalEnergy)", "CUSTOM(SignalFilterBankLog)",
     "CUSTOM(SignalFilterBank)", "CUSTOM(SignalFilterBankSquareRoot)", "CUSTOM(SignalPCAN)",
     "CUSTOM(SignalRfft)", "CUSTOM(SignalFftAutoScale)", "CUSTOM(SignalFilterBankSpectralSubtraction)",

@@ -57,6 +57,7 @@ CHECKED_MODELS = [
     "op_average_pool_2d_3x3_stride2_same_16x8",
     "op_average_pool_2d_3x3_stride2_valid",
     "op_batch_matmul",
+    "op_batch_matmul_16x8",
     "op_batch_matmul_adj_x",
     "op_batch_matmul_adj_y",
     "op_batch_to_space_nd_cropped",
@@ -158,6 +159,8 @@ CHECKED_MODELS = [
     "op_less_equal_broadcast",
     "op_less_int32",
     "op_less_same_shape",
+    "op_log_softmax_rows",
+    "op_log_softmax_wide",
     "op_logical_and_broadcast",
     "op_logical_and_of_comparisons",
     "op_logical_not",
@@ -254,6 +257,7 @@ CHECKED_MODELS = [
     "op_space_to_depth_block2",
     "op_split_axis1_three",
     "op_split_axis3",
+    "op_split_slice_16x8",
     "op_split_v_axis2",
     "op_split_v_inferred_size",
     "op_squared_difference_broadcast",
@@ -326,10 +330,6 @@ OPERATOR_MODELS_PER_FIRMWARE = 16
 # manual tests, with why: a known mismatch being worked on. Their multi-core tests, host
 # threads and firmware, still run.
 KNOWN_TFLM_MISMATCHES = {
-    # From about the 21st consecutive inference on, the carried-over LSTM state differs from
-    # TFLite Micro's by one LSB in some elements (20 inferences are bit-exact; 100 give 20
-    # mismatching outputs). The micro-models op_lstm_* are bit-exact.
-    "lstm_kws": "LSTM state diverges by 1 LSB after ~20 consecutive inferences",
     # Float32 transcendentals: ours are correctly rounded, glibc's expf / logf / expm1f /
     # sinf / cosf / tanhf (which TFLite Micro calls on the host) are not always (docs/operators.md,
     # "Float32 models"); measured on 100 inputs with `tinymlc check`.

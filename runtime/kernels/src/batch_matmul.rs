@@ -10,7 +10,9 @@
 //! Split axes: output rows (`batches * M`, flattened) and output columns (`N`), via
 //! [`OutputTile`].
 
+use crate::accumulator::Accumulator;
 use crate::conv::LinearQuantParams;
+use crate::element::QuantElement;
 use crate::error::{element, expect_len, KernelError, KernelResult};
 use crate::shape::{Shape, MAX_RANK};
 use crate::split::OutputTile;
@@ -111,7 +113,7 @@ pub fn batch_matmul(
     output: &mut [i8],
     tile: OutputTile,
 ) -> KernelResult {
-    let plan = checked_plan(quant, shapes, lhs.len(), rhs.len(), output.len(), tile)?;
+    let plan = checked_plan::<i8, i32>(quant, shapes, lhs.len(), rhs.len(), output.len(), tile)?;
     let (m, k, n) = (plan.rows, plan.depth, plan.columns);
     let lhs_at = |base: usize, i: usize, d: usize| {
         element(lhs, base + if shapes.adj_x { d * m + i } else { i * k + d })
@@ -137,8 +139,46 @@ pub fn batch_matmul(
     Ok(())
 }
 
-/// Checks a BATCH_MATMUL's operands, output and tile; returns its plan.
-pub(crate) fn checked_plan(
+/// The 16x8 BATCH_MATMUL (TFLM's `EvalInt16`): int16 operands and output, 64-bit
+/// accumulator requantized by the 64-bit `MultiplyByQuantizedMultiplier`. TFLM requires
+/// every zero point to be 0; the offsets are applied all the same, as its kernel does.
+pub fn batch_matmul_int16(
+    quant: &LinearQuantParams,
+    shapes: &BatchMatMulShapes,
+    lhs: &[i16],
+    rhs: &[i16],
+    output: &mut [i16],
+    tile: OutputTile,
+) -> KernelResult {
+    let plan = checked_plan::<i16, i64>(quant, shapes, lhs.len(), rhs.len(), output.len(), tile)?;
+    let (m, k, n) = (plan.rows, plan.depth, plan.columns);
+    let lhs_at = |base: usize, i: usize, d: usize| {
+        lhs[base + if shapes.adj_x { d * m + i } else { i * k + d }]
+    };
+    let rhs_at = |base: usize, d: usize, j: usize| {
+        rhs[base + if shapes.adj_y { j * k + d } else { d * n + j }]
+    };
+    let (lhs_offset, rhs_offset) = (
+        i64::from(quant.input_offset),
+        i64::from(quant.weights_offset),
+    );
+    for row in tile.rows.indices() {
+        let (i, lhs_base, rhs_base) = plan.bases(row);
+        for j in tile.channels.indices() {
+            let acc = (0..k).fold(0i64, |acc, d| {
+                let product = (i64::from(lhs_at(lhs_base, i, d)) + lhs_offset)
+                    .wrapping_mul(i64::from(rhs_at(rhs_base, d, j)) + rhs_offset);
+                acc.wrapping_add(product)
+            });
+            output[row * n + j] = quant.finish(acc, None, j);
+        }
+    }
+    Ok(())
+}
+
+/// Checks a BATCH_MATMUL's operands, output and tile (of element type `T`, accumulated
+/// in `A`); returns its plan.
+pub(crate) fn checked_plan<T: QuantElement, A: Accumulator>(
     quant: &LinearQuantParams,
     shapes: &BatchMatMulShapes,
     lhs_len: usize,
@@ -156,7 +196,10 @@ pub(crate) fn checked_plan(
             .checked_mul(columns)
             .ok_or(KernelError::InvalidParameter)?,
     )?;
-    quant.check::<i8, i32>(None, columns)?;
+    quant.check::<T, A>(None, columns)?;
+    if !A::can_rescale(quant.output_multipliers.get(0)) {
+        return Err(KernelError::InvalidParameter);
+    }
     tile.check_within(total_rows, columns)?;
     Ok(plan)
 }
@@ -249,6 +292,54 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn sixteen_by_eight_accumulates_in_i64_and_saturates() {
+        // Multiplier 1/2: the 64-bit requantization rounds x / 2 half up.
+        let half = LinearQuantParams {
+            output_multipliers: ChannelMultipliers {
+                multipliers: &[1 << 30],
+                shifts: &[0],
+            },
+            activation: ActivationRange::full::<i16>(),
+            ..quant(0, 0)
+        };
+        let shapes = BatchMatMulShapes {
+            lhs: shape(&[3, 2]),
+            rhs: shape(&[2, 2]),
+            adj_x: false,
+            adj_y: false,
+        };
+        let mut out = [0i16; 6];
+        batch_matmul_int16(
+            &half,
+            &shapes,
+            &[1000, -2000, 3001, 4000, 32767, 32767],
+            &[2, 3, -1, 5],
+            &mut out,
+            OutputTile::full(3, 2),
+        )
+        .unwrap();
+        // Rows (4000, -7000), (2002, 29003) and (32767, 8 * 32767) halved (half up);
+        // the last is past int16: saturated.
+        assert_eq!(out, [2000, -3500, 1001, 14502, 16384, 32767]);
+        // The int8 activation range of the int8 kernel does not fit.
+        assert!(batch_matmul_int16(
+            &LinearQuantParams {
+                activation: ActivationRange {
+                    min: -40000,
+                    max: 0
+                },
+                ..half
+            },
+            &shapes,
+            &[0; 6],
+            &[0; 4],
+            &mut out,
+            OutputTile::full(3, 2),
+        )
+        .is_err());
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub mod hard_swish;
 pub mod integer_binary;
 pub mod l2_normalization;
 pub mod leaky_relu;
+pub mod log_softmax;
 pub mod logistic;
 pub mod lstm;
 pub mod mean;

@@ -15,7 +15,7 @@ from tests.codegen_support import build
 from tests.model_builder import ModelBuilder
 from tests.test_op_svdf import assert_sequence_matches
 from tests.tflm import prepared
-from tinymlc import hostbuild
+from tinymlc import hostbuild, quant
 from tinymlc.check import check
 from tinymlc.codegen import Target
 from tinymlc.errors import OpError
@@ -41,6 +41,8 @@ def lstm_layer(
     activation: int = TANH,
     variable: bool = True,
     name: str = "lstm",
+    hidden_scale: float | None = None,
+    weight_scale: float | None = None,
 ) -> int:
     """One LSTM reading tensor `source` of `shape` (its dtype sets 8x8 or 16x8); returns
     its output tensor."""
@@ -50,12 +52,13 @@ def lstm_layer(
     assert input_scale is not None
     width = shape[2]
     batches = shape[1] if time_major else shape[0]
-    hidden_scale, hidden_zero = (1 / 32768, 0) if int16 else (1 / 128, int(rng.integers(-5, 5)))
+    default_scale, hidden_zero = (1 / 32768, 0) if int16 else (1 / 128, int(rng.integers(-5, 5)))
+    hidden_scale = hidden_scale or default_scale
     inputs: list[int] = [source]
     weight_scales = []
     for position in range(1, 9):
         columns = width if position <= 4 else units
-        scale = float(rng.uniform(0.5, 1.5) / 127 / np.sqrt(columns) * 4)
+        scale = weight_scale or float(rng.uniform(0.5, 1.5) / 127 / np.sqrt(columns) * 4)
         weight_scales.append(scale)
         inputs.append(
             mb.tensor(
@@ -109,13 +112,14 @@ def lstm_model(
     shape: tuple[int, int, int] = (1, 4, 3),
     int16: bool = False,
     layers: tuple[dict[str, Any], ...] = ({},),
+    input_scale: float = 1 / 100,
 ) -> bytes:
     rng = np.random.default_rng(seed)
     mb = ModelBuilder()
     if int16:
         x = mb.tensor("x", shape, DType.INT16, scale=1 / 16384)
     else:
-        x = mb.tensor("x", shape, scale=1 / 100, zero_point=int(rng.integers(-20, 20)))
+        x = mb.tensor("x", shape, scale=input_scale, zero_point=int(rng.integers(-20, 20)))
     current, current_shape = x, shape
     for index, options in enumerate(layers):
         current = lstm_layer(mb, rng, current, current_shape, name=f"lstm{index}", **options)
@@ -158,6 +162,56 @@ def test_state_evolves_as_in_tflm(
     int16: bool, shape: tuple[int, int, int], layers: tuple[dict[str, Any], ...]
 ) -> None:
     assert_sequence_matches(lstm_model(7, shape, int16, layers), samples=8)
+
+
+# A gate product that rounds differently with the float32 and the double product of its
+# scales: input scale 0.0173 x weight scale 0.012416 into Q3.12. With the input-to-cell
+# weights zero, the cell gate's input product is its bias alone, 104 -> 92 (float32
+# product, multiplier 1889372672) or 91 (double, 1889372610, what TFLM computes) at every
+# step; a fine cell and hidden scale carry the difference into the output.
+TIE_INPUT_SCALE = 0.0173
+TIE_WEIGHT_SCALE = 0.012416
+TIE_BIAS = 104
+
+
+def tie_model(units: int = 3) -> bytes:
+    rng = np.random.default_rng(11)
+    mb = ModelBuilder()
+    shape = (1, 8, 2)
+    x = mb.tensor("x", shape, scale=TIE_INPUT_SCALE, zero_point=0)
+    no_input = mb.tensor("w_cell", (units, 2), scale=TIE_WEIGHT_SCALE, data=np.zeros((units, 2)))
+    bias_scale = float(np.float32(TIE_INPUT_SCALE) * np.float32(TIE_WEIGHT_SCALE))
+    bias = mb.tensor("b_cell", (units,), DType.INT32, scale=bias_scale, data=np.full(units, TIE_BIAS))
+    y = lstm_layer(
+        mb,
+        rng,
+        x,
+        shape,
+        units=units,
+        weight_scale=TIE_WEIGHT_SCALE,
+        hidden_scale=2.0**-11,
+        cell_scale=2.0**-15,
+        extra={3: no_input, 14: bias},
+    )
+    return mb.build([x], [y])
+
+
+def test_gate_products_take_the_scale_product_in_double() -> None:
+    _, params = prepared(tie_model())
+    assert isinstance(params, LstmParams)
+    gate = params.gates[2]
+    assert (gate.input_multiplier, gate.input_shift) == (1889372610, 0)
+    assert quant.multiply_by_quantized_multiplier(TIE_BIAS, gate.input_multiplier, gate.input_shift) == 91
+    float_product = quant.quantize_multiplier(
+        quant.product_multiplier_float(TIE_INPUT_SCALE, TIE_WEIGHT_SCALE, lstm.GATE_INPUT_SCALE)
+    )
+    assert quant.multiply_by_quantized_multiplier(TIE_BIAS, float_product.multiplier, 0) == 92
+
+
+def test_near_tie_gate_products_match_tflm() -> None:
+    # lstm_kws drifted from TFLM after ~20 inferences through such products; here every
+    # step has one.
+    assert_sequence_matches(tie_model(), samples=6)
 
 
 def test_reset_matches_tflm() -> None:

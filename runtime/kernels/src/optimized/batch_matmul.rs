@@ -30,7 +30,7 @@ pub fn batch_matmul(
     tile: OutputTile,
     scratch: &mut [i16],
 ) -> KernelResult {
-    let plan = checked_plan(quant, shapes, lhs.len(), rhs.len(), output.len(), tile)?;
+    let plan = checked_plan::<i8, i32>(quant, shapes, lhs.len(), rhs.len(), output.len(), tile)?;
     if scratch.is_empty() {
         return Err(KernelError::EmptyScratch);
     }

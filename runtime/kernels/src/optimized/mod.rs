@@ -31,7 +31,7 @@ pub use crate::sigmoid16;
 /// The reference kernels generic over activation and accumulator types, for the
 /// modes the optimized ones (int8 only) do not cover: 16x8.
 pub mod reference {
-    pub use crate::{conv, depthwise_conv, fully_connected};
+    pub use crate::{batch_matmul, conv, depthwise_conv, fully_connected};
 }
 
 pub use crate::abs;
@@ -45,6 +45,7 @@ pub use crate::embedding_lookup;
 pub use crate::float;
 pub use crate::integer_binary;
 pub use crate::l2_normalization;
+pub use crate::log_softmax;
 pub use crate::prelu;
 pub use crate::select;
 pub use crate::signal;

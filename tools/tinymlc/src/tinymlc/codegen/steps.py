@@ -971,15 +971,20 @@ def _batch_matmul(b: StepBuilder, params: PreparedParams) -> None:
     )
     b.step.body.append(f"let shapes = {shapes};")
     *batch, rows, columns = params.output_shape
+    tile = b.tile(math.prod(batch) * rows, columns)
+    if b.tensor(0).dtype is DType.INT16:
+        b.call(
+            "reference::batch_matmul::batch_matmul_int16",
+            quant,
+            "&shapes",
+            b.input(0),
+            b.input(1),
+            b.output(),
+            tile,
+        )
+        return
     b.call(
-        "batch_matmul::batch_matmul",
-        quant,
-        "&shapes",
-        b.input(0),
-        b.input(1),
-        b.output(),
-        b.tile(math.prod(batch) * rows, columns),
-        b.scratch(),
+        "batch_matmul::batch_matmul", quant, "&shapes", b.input(0), b.input(1), b.output(), tile, b.scratch()
     )
 
 

@@ -31,6 +31,7 @@ from tinymlc.ops.elu import EluParams
 from tinymlc.ops.integer_binary import KINDS as INTEGER_BINARY_KINDS
 from tinymlc.ops.integer_binary import IntegerBinaryParams
 from tinymlc.ops.l2_normalization import L2NormalizationParams
+from tinymlc.ops.log_softmax import LogSoftmaxParams
 from tinymlc.ops.logical import LogicalNotParams, LogicalParams
 from tinymlc.ops.prelu import PreluParams
 from tinymlc.ops.select_v2 import SelectV2Params
@@ -186,6 +187,28 @@ def _l2_normalization(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
+def _log_softmax(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, LogSoftmaxParams)
+    param = _params_ref(
+        b,
+        "kernels::log_softmax::LogSoftmaxParams",
+        5,
+        input_multiplier=params.input_multiplier,
+        input_left_shift=params.input_left_shift,
+        reverse_scaling_divisor=params.reverse_scaling_divisor,
+        reverse_scaling_right_shift=params.reverse_scaling_right_shift,
+        diff_min=params.diff_min,
+    )
+    b.call(
+        "log_softmax::log_softmax",
+        param,
+        str(params.depth),
+        b.input(0),
+        b.output(),
+        b.range(params.outer_size, "rows"),
+    )
+
+
 def _integer_binary(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, IntegerBinaryParams)
     if params.op is None:
@@ -214,6 +237,7 @@ def _with_integer_path(quantized: _Emitter) -> _Emitter:
 
 
 MATH_EMITTERS: dict[OpKind, _Emitter] = {
+    OpKind.LOG_SOFTMAX: _log_softmax,
     **dict.fromkeys(
         (
             OpKind.EQUAL,

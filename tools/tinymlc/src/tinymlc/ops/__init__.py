@@ -43,6 +43,7 @@ from tinymlc.ops import (
     integer_binary,
     l2_normalization,
     leaky_relu,
+    log_softmax,
     logical,
     logistic,
     lstm,
@@ -108,6 +109,7 @@ PreparedParams: TypeAlias = (
     | fully_connected.FullyConnectedParams
     | Pool2DParams
     | softmax.SoftmaxParams
+    | log_softmax.LogSoftmaxParams
     | ArithmeticParams
     | mul.MulParams
     | reshape.ReshapeParams
@@ -195,6 +197,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.ASSIGN_VARIABLE: resource_variable.prepare,
     OpKind.RSQRT: rsqrt.prepare,
     OpKind.SOFTMAX: softmax.prepare,
+    OpKind.LOG_SOFTMAX: log_softmax.prepare,
     OpKind.SQUARED_DIFFERENCE: squared_difference.prepare,
     OpKind.SQUEEZE: squeeze.prepare,
     OpKind.STRIDED_SLICE: strided_slice.prepare,

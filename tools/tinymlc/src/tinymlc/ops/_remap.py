@@ -78,13 +78,16 @@ def unit(rank: int, axis: int, value: int) -> tuple[int, ...]:
     return tuple(value if a == axis else 0 for a in range(rank))
 
 
-def copy_operands(view: OpView, inputs: Sequence[int]) -> tuple[Tensor, Tensor]:
-    """Input 0 and the output of an operator copying raw int8 values (TFLM does not
-    rescale them, whatever the quantization: the validator warns)."""
+def copy_operands(
+    view: OpView, inputs: Sequence[int], dtypes: Sequence[DType] = (DType.INT8,)
+) -> tuple[Tensor, Tensor]:
+    """Input 0 and the output of an operator copying raw values of one of `dtypes` (the
+    types its TFLM kernel copies; TFLM does not rescale them, whatever the quantization:
+    the validator warns)."""
     require_arity(view, inputs)
     input_, output = view.input(0), view.output()
-    require_dtype(input_, [DType.INT8], "input")
-    require_dtype(output, [DType.INT8], "output")
+    require_dtype(input_, dtypes, "input")
+    require_dtype(output, [input_.dtype], "output")
     per_tensor(input_)
     per_tensor(output)
     return input_, output

@@ -1,4 +1,5 @@
-"""BATCH_MATMUL (int8): TFLM BatchMatMulPrepare."""
+"""BATCH_MATMUL (int8, and 16x8: int16 operands with zero points 0, a 64-bit
+accumulator): TFLM BatchMatMulPrepare."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tinymlc.ops._common import (
     require_arity,
     require_dtype,
     require_output_shape,
+    require_symmetric,
 )
 
 
@@ -48,8 +50,9 @@ def prepare(view: OpView) -> BatchMatMulParams:
     require(not attrs.asymmetric_quantize_inputs, "hybrid BATCH_MATMUL is not supported", "")
     require_arity(view, (2,))
     lhs, rhs, output = view.input(0), view.input(1), view.output()
+    require_dtype(lhs, [DType.INT8, DType.INT16], "lhs")
     for tensor, role in ((lhs, "lhs"), (rhs, "rhs"), (output, "output")):
-        require_dtype(tensor, [DType.INT8], role)
+        require_dtype(tensor, [lhs.dtype], role)
         require(2 <= len(tensor.shape) <= 5, f"{role} rank must be 2..5", "", tensor)
     rank = max(len(lhs.shape), len(rhs.shape))
     lhs_shape = (1,) * (rank - len(lhs.shape)) + lhs.shape
@@ -69,6 +72,17 @@ def prepare(view: OpView) -> BatchMatMulParams:
     multiplier = quant.quantize_multiplier(
         quant.product_multiplier_float(lhs_quant.scale, rhs_quant.scale, output_quant.scale)
     )
+    int16 = lhs.dtype is DType.INT16
+    if int16:
+        for tensor, role in ((lhs, "lhs"), (rhs, "rhs"), (output, "output")):
+            require_symmetric(tensor, role)
+        require(
+            -31 <= multiplier.shift <= 7,
+            "the scales' ratio is out of the range TFLM's 64-bit requantization handles",
+            "re-quantize the model",
+            output,
+        )
+    low, high = lhs.dtype.integer_range
     return BatchMatMulParams(
         adj_x=attrs.adj_x,
         adj_y=attrs.adj_y,
@@ -80,7 +94,8 @@ def prepare(view: OpView) -> BatchMatMulParams:
         output_offset=output_quant.zero_point,
         output_multiplier=multiplier.multiplier,
         output_shift=multiplier.shift,
-        output_activation_min=-128,
-        output_activation_max=127,
-        scratch_bytes=gather_scratch_bytes(accum_lhs),
+        output_activation_min=low,
+        output_activation_max=high,
+        # The 16x8 kernel (the reference) gathers nothing.
+        scratch_bytes=0 if int16 else gather_scratch_bytes(accum_lhs),
     )

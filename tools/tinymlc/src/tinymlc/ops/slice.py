@@ -12,14 +12,14 @@ from tinymlc.ops._common import (
     require,
     require_constant,
     require_dtype,
-    require_int8_operands,
     require_output_shape,
+    require_quantized_operands,
 )
 from tinymlc.ops.strided_slice import KERNEL_DIMENSIONS, StridedSliceParams
 
 
 def prepare(view: OpView) -> StridedSliceParams:
-    input_, output = require_int8_operands(view, (3,))
+    input_, output = require_quantized_operands(view, (3,))
     rank = len(input_.shape)
     require(rank <= KERNEL_DIMENSIONS, f"input rank {rank} exceeds {KERNEL_DIMENSIONS}", "", input_)
     vectors = []

@@ -1,4 +1,4 @@
-"""SPLIT, SPLIT_V and UNPACK (int8): one input cut along an axis into several
+"""SPLIT, SPLIT_V and UNPACK (int8, int16): one input cut along an axis into several
 outputs. Each output is a STRIDED_SLICE of the input (UNPACK's shrinking its
 axis); `passes.split_outputs` rewrites the operator into those slices, so the
 IR keeps one output per layer. `prepare` checks what TFLM's Prepare and Eval
@@ -43,7 +43,7 @@ def prepare(view: OpView) -> SplitParams:
     kind = view.op.kind
     data_index = 1 if kind is OpKind.SPLIT else 0
     input_ = view.input(data_index)
-    require_dtype(input_, [DType.INT8], "input")
+    require_dtype(input_, [DType.INT8, DType.INT16], "input")
     rank = len(input_.shape)
     require(
         rank <= MAX_DIMENSIONS,
@@ -96,7 +96,7 @@ def prepare(view: OpView) -> SplitParams:
     start = 0
     for index, size in enumerate(sizes):
         output = view.output(index)
-        require_dtype(output, [DType.INT8], "output")
+        require_dtype(output, [input_.dtype], "output")
         # TFLM copies raw values whatever the quantization.
         per_tensor(output)
         shape = (*input_.shape[:axis], size, *input_.shape[axis + 1 :])
