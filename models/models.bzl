@@ -259,6 +259,7 @@ CHECKED_MODELS = [
     "signal_audio_front_end",
     "signal_front_end_stages",
     "signal_micro_speech_front_end",
+    "signal_micro_speech_preprocessor",
     "sine",
     "svdf_kws",
     "transformer_block",

@@ -16,7 +16,9 @@ from tests.tflm import prepared
 from tinymlc import hostbuild
 from tinymlc.check import random_inputs
 from tinymlc.frontend.tflite import parse_model
-from tinymlc.ir import OpKind
+from tinymlc.ir import DType, OpKind
+from tinymlc.ops.cast import CastParams
+from tinymlc.ops.concatenation import ConcatenationParams
 from tinymlc.ops.signal.energy import SignalEnergyParams
 from tinymlc.ops.signal.filter_bank import SignalFilterBankParams
 from tinymlc.ops.signal.filter_bank_log import SignalFilterBankLogParams
@@ -24,6 +26,7 @@ from tinymlc.ops.signal.filter_bank_square_root import SignalFilterBankSquareRoo
 from tinymlc.ops.signal.pcan import SignalPcanParams
 from tinymlc.ops.signal.rfft import SignalRfftParams, factorize
 from tinymlc.ops.signal.window import SignalWindowParams
+from tinymlc.ops.strided_slice import StridedSliceParams
 from tinymlc.passes.signal_operators import lower_signal_operators
 from tinymlc.tflm_reference import REFERENCE_ARENA_BYTES
 
@@ -45,6 +48,7 @@ STATEFUL_MODELS = (
     "op_signal_spectral_subtraction",
     "op_signal_spectral_subtraction_clamping",
     "signal_micro_speech_front_end",
+    "signal_micro_speech_preprocessor",
     "op_signal_delay",
     "op_signal_delay_rank1",
     "op_signal_overlap_add",
@@ -139,7 +143,13 @@ def test_two_output_operators_are_lowered_to_single_output_steps() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["signal_micro_speech_front_end", "op_signal_delay", "op_signal_overlap_add"]
+    "name",
+    [
+        "signal_micro_speech_front_end",
+        "signal_micro_speech_preprocessor",
+        "op_signal_delay",
+        "op_signal_overlap_add",
+    ],
 )
 def test_state_carries_over_and_resets_as_in_tflm(name: str) -> None:
     assert_sequence_matches(model_bytes(name), samples=14, reset_every=5)
@@ -156,6 +166,22 @@ def test_irfft_plan_is_the_conjugate_of_the_rfft_plan() -> None:
     assert inverse.twiddles[0::2] == forward.twiddles[0::2]
     assert inverse.twiddles[1::2] == tuple(-v for v in forward.twiddles[1::2])
     assert inverse.scratch_bytes == 2 * 48
+
+
+def test_preprocessor_masks_energies_with_uint32_casts_and_int32_copies() -> None:
+    """The preprocessor's TF graph zeroes energies outside its band through CAST
+    uint32 <-> int32, STRIDED_SLICE and CONCATENATION of int32 tensors."""
+    data = model_bytes("signal_micro_speech_preprocessor")
+    _, to_signed = prepared(data, 5)
+    _, band = prepared(data, 6)
+    _, padded = prepared(data, 7)
+    _, to_unsigned = prepared(data, 8)
+    assert to_signed == CastParams(DType.UINT32, DType.INT32, 257)
+    assert isinstance(band, StridedSliceParams)
+    assert band.starts[-1] == 5 and band.stops[-1] == 241 and band.output_shape == (236,)
+    assert isinstance(padded, ConcatenationParams)
+    assert padded.copy_sizes == (5, 236, 16)
+    assert to_unsigned == CastParams(DType.INT32, DType.UINT32, 257)
 
 
 @pytest.mark.parametrize("name", SIGNAL_MODELS)
