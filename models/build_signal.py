@@ -347,6 +347,28 @@ def overlap_add_model(shape: tuple[int, ...], frame_step: int, float_samples: bo
     return writer.finish([frames], [added])
 
 
+def framer_model(shape: tuple[int, ...], frame_size: int, frame_step: int, prefill: bool) -> bytes:
+    writer = _SignalWriter()
+    samples = writer.tensor_int("samples", shape, schema.TensorType.INT16)
+    frames = (*shape[:-1], shape[-1] // frame_step, frame_size)
+    framed = writer.tensor_int("frames", frames, schema.TensorType.INT16)
+    valid = writer.tensor_int("valid", (), schema.TensorType.BOOL)
+    writer.custom("SignalFramer", [samples], [framed, valid],
+                  {"frame_size": frame_size, "frame_step": frame_step, "prefill": prefill})
+    return writer.finish([samples], [framed, valid])
+
+
+def stacker_model(channels: int, left: int, right: int, step: int) -> bytes:
+    writer = _SignalWriter()
+    frame = writer.tensor_int("frame", (channels,), schema.TensorType.INT16)
+    stacked = writer.tensor_int("stacked", (channels * (left + right + 1),), schema.TensorType.INT16)
+    valid = writer.tensor_int("valid", (), schema.TensorType.BOOL)
+    writer.custom("SignalStacker", [frame], [stacked, valid], {
+        "num_channels": channels, "stacker_left_context": left, "stacker_right_context": right,
+        "stacker_step": step})
+    return writer.finish([frame], [stacked, valid])
+
+
 def float_sampler(shape: tuple[int, ...]) -> Callable[[np.random.Generator], np.ndarray]:
     return lambda rng: rng.uniform(-1, 1, shape).astype(np.float32)
 
@@ -432,6 +454,19 @@ def signal_models() -> list[ModelSpec]:
         signal_spec("op_signal_delay_rank1", "SignalDelay of 8-sample frames by 3 samples (rank 1; "
                     "delays longer than a frame: the kernel's tests)",
                     ("SignalDelay",), (8,), 32767, lambda: delay_model((8,), 3)),
+        signal_spec("op_signal_framer_prefill", "SignalFramer: 2 rows of 320 samples into 400-sample frames "
+                    "every 160 (prefill: valid from the start; state)", ("SignalFramer",), (2, 320), 32767,
+                    lambda: framer_model((2, 320), 400, 160, True), output_dtypes=("INT16", "BOOL")),
+        signal_spec("op_signal_framer", "SignalFramer without prefill: 48 samples into 40-sample frames "
+                    "every 16 (the first frames wait for the buffer; state)", ("SignalFramer",), (48,), 32767,
+                    lambda: framer_model((48,), 40, 16, False), output_dtypes=("INT16", "BOOL")),
+        signal_spec("op_signal_stacker", "SignalStacker: 16 channels with 2 left context frames, step 1 "
+                    "(state; right context: the compiler's tests)", ("SignalStacker",), (16,), 32767,
+                    lambda: stacker_model(16, 2, 0, 1),
+                    output_dtypes=("INT16", "BOOL")),
+        signal_spec("op_signal_stacker_step2", "SignalStacker: 8 channels, 3 left context frames, "
+                    "step 2 (valid every other frame; state)", ("SignalStacker",), (8,), 32767,
+                    lambda: stacker_model(8, 3, 0, 2), output_dtypes=("INT16", "BOOL")),
         signal_spec("op_signal_overlap_add", "SignalOverlapAdd int16 (saturating): 2 rows of 3 frames "
                     "of 16 samples, frame_step 8 (state)", ("SignalOverlapAdd",), (2, 3, 16), 32767,
                     lambda: overlap_add_model((2, 3, 16), 8, False)),

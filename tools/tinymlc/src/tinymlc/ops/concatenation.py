@@ -57,7 +57,9 @@ def prepare(view: OpView) -> ConcatenationParams:
     require_dtype(output, ELEMENT_TYPES, "output")
     is_int8 = output.dtype is DType.INT8
     is_int16 = output.dtype is DType.INT16
-    output_quant = per_tensor(output) if is_int8 else require_symmetric(output, "output") if is_int16 else None
+    output_quant = per_tensor(output) if is_int8 else None
+    if is_int16:
+        require_symmetric(output, "output")
     inputs = [view.input(i) for i in range(view.num_inputs)]
     rank = len(output.shape)
     require(rank <= MAX_DIMENSIONS, f"at most {MAX_DIMENSIONS} dimensions", "", output)
