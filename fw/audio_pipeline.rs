@@ -9,8 +9,7 @@
 
 /// The preprocessor's arena (its state must survive the keyword model), then the keyword
 /// model's: each model aligns its own part.
-const PREPROCESSOR_ARENA: usize =
-    audio_preprocessor::ARENA_BYTES + audio_preprocessor::ARENA_ALIGN;
+const PREPROCESSOR_ARENA: usize = audio_preprocessor::ARENA_BYTES + audio_preprocessor::ARENA_ALIGN;
 const ARENA_BYTES: usize =
     PREPROCESSOR_ARENA + micro_speech::ARENA_BYTES + micro_speech::ARENA_ALIGN;
 
@@ -74,13 +73,20 @@ fn main(arena: &'static mut [u8]) -> i32 {
         last[7]
     );
     let mut scores = [0i8; micro_speech::OUTPUT_LEN];
-    let result =
-        tinyml_rt::measure(|| micro_speech::predict_quantized(keyword_arena, &features, &mut scores));
+    let result = tinyml_rt::measure(|| {
+        micro_speech::predict_quantized(keyword_arena, &features, &mut scores)
+    });
     if let Err(error) = result {
         tinyml_rt::println!("keyword model failed: {:?}", error);
         return 1;
     }
-    tinyml_rt::println!("scores: {} {} {} {}", scores[0], scores[1], scores[2], scores[3]);
+    tinyml_rt::println!(
+        "scores: {} {} {} {}",
+        scores[0],
+        scores[1],
+        scores[2],
+        scores[3]
+    );
     let best = (0..scores.len()).fold(0, |best, i| if scores[i] > scores[best] { i } else { best });
     tinyml_rt::println!("keyword: {}", LABELS[best]);
     0

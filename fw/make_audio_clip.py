@@ -40,7 +40,9 @@ def clip() -> np.ndarray:
 
 def pipeline(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(49 x 40 int8 features, int8 keyword scores) as TFLite Micro computes them."""
-    preprocessor: Any = runtime.Interpreter.from_bytes((MODELS / "signal_micro_speech_preprocessor.tflite").read_bytes())
+    preprocessor: Any = runtime.Interpreter.from_bytes(
+        (MODELS / "signal_micro_speech_preprocessor.tflite").read_bytes()
+    )
     features = np.zeros((FRAMES, CHANNELS), np.int8)
     for frame in range(FRAMES):
         window = audio[frame * STRIDE : frame * STRIDE + WINDOW].reshape(1, WINDOW)
@@ -59,8 +61,10 @@ def main() -> None:
     features, scores = pipeline(audio)
     best = int(np.argmax(scores))
     print(f"rules_tinyml audio pipeline: {RATE} int16 samples, {FRAMES} windows of {WINDOW} every {STRIDE}")
-    print(f"features: {FRAMES} x {CHANNELS} int8, sum {int(features.astype(np.int64).sum())}, "
-          f"last window {' '.join(str(int(v)) for v in features[-1][:8])} ...")
+    print(
+        f"features: {FRAMES} x {CHANNELS} int8, sum {int(features.astype(np.int64).sum())}, "
+        f"last window {' '.join(str(int(v)) for v in features[-1][:8])} ..."
+    )
     print(f"scores: {' '.join(str(int(v)) for v in scores)}")
     print(f"keyword: {LABELS[best]}")
 
