@@ -15,6 +15,8 @@
 use crate::error::{KernelError, KernelResult};
 use crate::split::SplitRange;
 
+use super::streaming::write_valid;
+
 /// The framing TFLM's Init and Prepare configure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FramerConfig {
@@ -69,14 +71,10 @@ pub fn framer_valid(
     valid: &mut [u8],
     part: SplitRange,
 ) -> KernelResult {
-    part.check_within(1)?;
-    if part.is_empty() {
-        return Ok(());
-    }
-    let held = config.held(counters)?;
-    let flag = valid.first_mut().ok_or(KernelError::ShapeMismatch)?;
-    *flag = u8::from(config.rows == 0 || held + config.frame_step >= config.frame_size);
-    Ok(())
+    write_valid(valid, part, || {
+        let held = config.held(counters)?;
+        Ok(config.rows == 0 || held + config.frame_step >= config.frame_size)
+    })
 }
 
 /// Frames every row of `input` through its buffer in `buffers` into `output`

@@ -13,6 +13,8 @@
 use crate::error::{KernelError, KernelResult};
 use crate::split::SplitRange;
 
+use super::streaming::write_valid;
+
 /// The stacking TFLM's Init configures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StackerConfig {
@@ -64,14 +66,9 @@ pub fn stacker_valid(
     valid: &mut [u8],
     part: SplitRange,
 ) -> KernelResult {
-    part.check_within(1)?;
-    if part.is_empty() {
-        return Ok(());
-    }
-    let held = config.held_after(counters)?;
-    let flag = valid.first_mut().ok_or(KernelError::ShapeMismatch)?;
-    *flag = u8::from(held >= config.stack());
-    Ok(())
+    write_valid(valid, part, || {
+        Ok(config.held_after(counters)? >= config.stack())
+    })
 }
 
 /// Appends the first `channels` values of `input` to `buffer` and, when it is

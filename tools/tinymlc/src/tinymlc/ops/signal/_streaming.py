@@ -41,13 +41,7 @@ def streaming_operands(view: OpView, name: str, computes_valid: bool, counters: 
     )
     input_, output = view.input(0), view.output()
     require_dtype(input_, [DType.INT16], "input")
-    state = view.input(COUNTERS_INPUT)
-    require(
-        state.is_variable and state.dtype is DType.INT32 and state.num_elements == counters,
-        f"malformed {name} counters",
-        "",
-        state,
-    )
+    _require_state(view, COUNTERS_INPUT, DType.INT32, counters, f"{name} counters")
     if computes_valid:
         require_dtype(output, [DType.BOOL], "valid output")
         require(len(output.shape) == 0, "the 'valid' output must be a scalar", "", output)
@@ -57,10 +51,11 @@ def streaming_operands(view: OpView, name: str, computes_valid: bool, counters: 
 
 
 def require_samples_state(view: OpView, name: str, samples: int) -> None:
-    state = view.input(SAMPLES_INPUT)
-    require(
-        state.is_variable and state.dtype is DType.INT16 and state.num_elements == samples,
-        f"malformed {name} buffer",
-        "",
-        state,
-    )
+    _require_state(view, SAMPLES_INPUT, DType.INT16, samples, f"{name} buffer")
+
+
+def _require_state(view: OpView, position: int, dtype: DType, elements: int, what: str) -> None:
+    """The variable tensor `passes.signal_operators` made, as this operator needs it."""
+    state = view.input(position)
+    well_formed = state.is_variable and state.dtype is dtype and state.num_elements == elements
+    require(well_formed, f"malformed {what}", "", state)
