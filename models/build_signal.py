@@ -168,15 +168,37 @@ def audio_front_end_model(samples: int, fft_length: int, channels: int) -> bytes
     return writer.finish([audio], [_integer_stages(writer, spectrum, bins, channels, 0)])
 
 
-def micro_speech_front_end_model(samples: int, fft_length: int, channels: int) -> bytes:
-    """TFLM's micro_speech audio preprocessor's signal operators, in its order: window,
-    FFT auto-scale, RFFT, energy, filter bank, square root (by the auto-scale bits),
-    spectral subtraction (state: the noise estimate), PCAN (by that estimate), log."""
+def pcan_gain_lut(input_bits: int, strength: float = 0.95, offset: float = 80.0, gain_bits: int = 21) -> np.ndarray:
+    """The PCAN gain table of the audio front end's configuration (gain 2^gain_bits *
+    (x / 2^input_bits + offset)^-strength in float32): the gains of 0 and 1, then per
+    bit position k = 2..32 of the noise estimate the gain y0 at 2^(k-1) and the
+    quadratic's coefficients through the gains at 1.5 and 2 times that (at 32: 2^32 - 1)."""
+    def gain(x: int) -> int:
+        scaled = np.float32(x) / np.float32(1 << input_bits)
+        value = np.float32(1 << gain_bits) * np.power(scaled + np.float32(offset), np.float32(-strength))
+        return 32767 if value > 32767 else int(value + np.float32(0.5))
+
+    table = [gain(0), gain(1)]
+    for bit in range(2, 33):
+        x0 = 1 << (bit - 1)
+        x2 = x0 + (x0 - 1) if bit == 32 else 2 * x0
+        y0, y1, y2 = gain(x0), gain(x0 + (x0 >> 1)), gain(x2)
+        a1 = 4 * (y1 - y0) - (y2 - y0)
+        table += [y0, a1, (y2 - y0) - a1, 0]
+    return np.array(table[:125], np.int16)
+
+
+def _micro_speech_stages(writer: _SignalWriter, audio: int, samples: int, fft_length: int,
+                         channels: int, energy_band: tuple[int, int] | None) -> int:
+    """TFLM micro_speech's audio preprocessor's signal operators from an int16 frame, in
+    its order: window, FFT auto-scale, RFFT, energy, filter bank, square root (by the
+    auto-scale bits), spectral subtraction (state: the noise estimate), PCAN (by that
+    estimate), log; returns the int16 features. With `energy_band` (start, end), the
+    energies outside the band are zeroed as the preprocessor's TF graph does it: CAST
+    to int32, STRIDED_SLICE of the band, CONCATENATION between zeros, CAST back."""
     rng = np.random.default_rng(12)
-    writer = _SignalWriter()
     i16, i32 = schema.TensorType.INT16, schema.TensorType.INT32
     u32, u64 = schema.TensorType.UINT32, schema.TensorType.UINT64
-    audio = writer.tensor_int("audio", (samples,), i16)
     weights = writer.tensor_int("window", (samples,), i16, hann_weights(samples, 12))
     windowed = writer.tensor_int("windowed", (samples,), i16)
     writer.custom("SignalWindow", [audio, weights], [windowed], {"shift": 12})
@@ -187,7 +209,10 @@ def micro_speech_front_end_model(samples: int, fft_length: int, channels: int) -
     spectrum = writer.tensor_int("spectrum", (2 * bins,), i16)
     writer.custom("SignalRfft", [scaled], [spectrum], {"T": i16, "fft_length": fft_length})
     energy = writer.tensor_int("energy", (bins,), u32)
-    writer.custom("SignalEnergy", [spectrum], [energy], {"start_index": 0, "end_index": bins})
+    start, end = energy_band or (0, bins)
+    writer.custom("SignalEnergy", [spectrum], [energy], {"start_index": start, "end_index": end})
+    if energy_band is not None:
+        energy = _zero_outside(writer, energy, bins, start, end)
     names = ("weights", "unweights", "channel_frequency_starts", "channel_weight_starts", "channel_widths")
     tables = [writer.tensor_int(f"filter_bank/{n}", t.shape, i16, t)
               for n, t in zip(names, filter_bank_tables(bins, channels))]
@@ -201,12 +226,77 @@ def micro_speech_front_end_model(samples: int, fft_length: int, channels: int) -
         "alternate_one_minus_smoothing": 15729, "alternate_smoothing": 655, "clamping": False,
         "min_signal_remaining": 819, "num_channels": channels, "one_minus_smoothing": 15729,
         "smoothing": 655, "smoothing_bits": 10, "spectral_subtraction_bits": 14})
-    lut = writer.tensor_int("pcan/gain_lut", (125,), i16, gain_lut(rng))
+    # The published preprocessor's gains (smoothing bits 10 - correction bits 3); the
+    # seeded table of the earlier model keeps that model's bytes.
+    gains = gain_lut(rng) if energy_band is None else pcan_gain_lut(input_bits=7)
+    lut = writer.tensor_int("pcan/gain_lut", (125,), i16, gains)
     normalized = writer.tensor_int("pcan", (channels,), u32)
     writer.custom("SignalPCAN", [denoised, noise, lut], [normalized], {"snr_shift": 6})
     log = writer.tensor_int("features", (channels,), i16)
     writer.custom("SignalFilterBankLog", [normalized], [log], {"output_scale": 64, "input_correction_bits": 3})
-    return writer.finish([audio], [log])
+    return log
+
+
+def _zero_outside(writer: _SignalWriter, energy: int, bins: int, start: int, end: int) -> int:
+    """uint32 energies with those outside start..end zeroed, through int32 builtins."""
+    i32, u32 = schema.TensorType.INT32, schema.TensorType.UINT32
+    signed = writer.tensor_int("energy_int32", (bins,), i32)
+    writer.op(schema.BuiltinOperator.CAST, [energy], [signed])
+    band = writer.tensor_int("energy_band", (end - start,), i32)
+    bounds = [writer.tensor_int(f"band/{n}", (1,), i32, np.array([v], np.int32))
+              for n, v in (("begin", start), ("end", end), ("strides", 1))]
+    writer.op(schema.BuiltinOperator.STRIDED_SLICE, [signed, *bounds], [band],
+              schema.BuiltinOptions.StridedSliceOptions, schema.StridedSliceOptionsT())
+    below = writer.tensor_int("zeros_below", (start,), i32, np.zeros(start, np.int32))
+    above = writer.tensor_int("zeros_above", (bins - end,), i32, np.zeros(bins - end, np.int32))
+    padded = writer.tensor_int("energy_padded", (bins,), i32)
+    writer.op(schema.BuiltinOperator.CONCATENATION, [below, band, above], [padded],
+              schema.BuiltinOptions.ConcatenationOptions, schema.ConcatenationOptionsT())
+    unsigned = writer.tensor_int("energy_masked", (bins,), u32)
+    writer.op(schema.BuiltinOperator.CAST, [padded], [unsigned])
+    return unsigned
+
+
+def micro_speech_front_end_model(samples: int, fft_length: int, channels: int) -> bytes:
+    """The signal operators of TFLM micro_speech's audio preprocessor as one model."""
+    writer = _SignalWriter()
+    audio = writer.tensor_int("audio", (samples,), schema.TensorType.INT16)
+    return writer.finish([audio], [_micro_speech_stages(writer, audio, samples, fft_length, channels, None)])
+
+
+def micro_speech_preprocessor_model() -> bytes:
+    """TFLM micro_speech's `audio_preprocessor_int8` as a deterministic model: a 30 ms
+    int16 frame at 16 kHz (1 x 480) -> the signal stages (energies of bins 5..240 only)
+    -> int8 features = clamp((log * 256 + 333) / 666 - 128) in int32 builtins (CAST,
+    MUL, ADD, DIV, ADD, MINIMUM, MAXIMUM, CAST), the features micro_speech's model reads."""
+    writer = _SignalWriter()
+    i16, i32 = schema.TensorType.INT16, schema.TensorType.INT32
+    samples = 480
+    audio = writer.tensor_int("audio_frame", (1, samples), i16)
+    flat = writer.tensor_int("audio_flat", (samples,), i16)
+    shape = writer.tensor_int("audio_flat/shape", (1,), i32, np.array([samples], np.int32))
+    reshape = schema.ReshapeOptionsT()
+    reshape.newShape = [samples]
+    writer.op(schema.BuiltinOperator.RESHAPE, [audio, shape], [flat], schema.BuiltinOptions.ReshapeOptions, reshape)
+    log = _micro_speech_stages(writer, flat, samples, 512, 40, (5, 241))
+    value = writer.tensor_int("log_int32", (40,), i32)
+    writer.op(schema.BuiltinOperator.CAST, [log], [value])
+    steps = (
+        (schema.BuiltinOperator.MUL, 256, schema.BuiltinOptions.MulOptions, schema.MulOptionsT()),
+        (schema.BuiltinOperator.ADD, 333, schema.BuiltinOptions.AddOptions, schema.AddOptionsT()),
+        (schema.BuiltinOperator.DIV, 666, schema.BuiltinOptions.DivOptions, schema.DivOptionsT()),
+        (schema.BuiltinOperator.ADD, -128, schema.BuiltinOptions.AddOptions, schema.AddOptionsT()),
+        (schema.BuiltinOperator.MINIMUM, 127, 0, None),
+        (schema.BuiltinOperator.MAXIMUM, -128, 0, None),
+    )
+    for index, (code, constant, options_type, options) in enumerate(steps):
+        operand = writer.tensor_int(f"scale/{index}/operand", (), i32, np.array(constant, np.int32))
+        result = writer.tensor_int(f"scale/{index}", (40,), i32)
+        writer.op(code, [value, operand], [result], options_type, options)
+        value = result
+    features = writer.tensor_int("features_int8", (40,), schema.TensorType.INT8)
+    writer.op(schema.BuiltinOperator.CAST, [value], [features])
+    return writer.finish([audio], [features])
 
 
 def fft_auto_scale_model(length: int) -> bytes:
@@ -257,6 +347,28 @@ def overlap_add_model(shape: tuple[int, ...], frame_step: int, float_samples: bo
     return writer.finish([frames], [added])
 
 
+def framer_model(shape: tuple[int, ...], frame_size: int, frame_step: int, prefill: bool) -> bytes:
+    writer = _SignalWriter()
+    samples = writer.tensor_int("samples", shape, schema.TensorType.INT16)
+    frames = (*shape[:-1], shape[-1] // frame_step, frame_size)
+    framed = writer.tensor_int("frames", frames, schema.TensorType.INT16)
+    valid = writer.tensor_int("valid", (), schema.TensorType.BOOL)
+    writer.custom("SignalFramer", [samples], [framed, valid],
+                  {"frame_size": frame_size, "frame_step": frame_step, "prefill": prefill})
+    return writer.finish([samples], [framed, valid])
+
+
+def stacker_model(channels: int, left: int, right: int, step: int) -> bytes:
+    writer = _SignalWriter()
+    frame = writer.tensor_int("frame", (channels,), schema.TensorType.INT16)
+    stacked = writer.tensor_int("stacked", (channels * (left + right + 1),), schema.TensorType.INT16)
+    valid = writer.tensor_int("valid", (), schema.TensorType.BOOL)
+    writer.custom("SignalStacker", [frame], [stacked, valid], {
+        "num_channels": channels, "stacker_left_context": left, "stacker_right_context": right,
+        "stacker_step": step})
+    return writer.finish([frame], [stacked, valid])
+
+
 def float_sampler(shape: tuple[int, ...]) -> Callable[[np.random.Generator], np.ndarray]:
     return lambda rng: rng.uniform(-1, 1, shape).astype(np.float32)
 
@@ -270,7 +382,7 @@ def signal_spec(name: str, description: str, ops: tuple[str, ...], shape: tuple[
     io_dtype = "FLOAT32" if float_io else "INT16"
     return ModelSpec(
         name, description, build,
-        ModelExpectations(required_ops=tuple(OpExpectation(f"CUSTOM({op})") for op in ops),
+        ModelExpectations(required_ops=tuple(OpExpectation(op if op.isupper() else f"CUSTOM({op})") for op in ops),
                           only_required_ops=True, input_dtype=io_dtype, output_dtype=io_dtype,
                           output_dtypes=output_dtypes, integer_only=not float_io),
         flatbuffer=lambda _rng: flatbuffer(), tflm_only=True)
@@ -328,11 +440,33 @@ def signal_models() -> list[ModelSpec]:
                      "SignalFilterBankSquareRoot", "SignalFilterBankSpectralSubtraction", "SignalPCAN",
                      "SignalFilterBankLog"),
                     (480,), 8000, lambda: micro_speech_front_end_model(480, 512, 40)),
+        signal_spec("signal_micro_speech_preprocessor", "TFLM micro_speech's audio_preprocessor_int8 as a "
+                    "deterministic model: 1 x 480 int16 samples -> RESHAPE -> the signal stages above with "
+                    "energies outside bins 5..240 zeroed (CAST uint32/int32, STRIDED_SLICE, CONCATENATION int32) "
+                    "-> int8 features by int32 CAST, MUL, ADD, DIV, ADD, MINIMUM, MAXIMUM, CAST",
+                    ("SignalWindow", "SignalFftAutoScale", "SignalRfft", "SignalEnergy", "SignalFilterBank",
+                     "SignalFilterBankSquareRoot", "SignalFilterBankSpectralSubtraction", "SignalPCAN",
+                     "SignalFilterBankLog", "RESHAPE", "CAST", "STRIDED_SLICE", "CONCATENATION", "MUL", "ADD",
+                     "DIV", "MINIMUM", "MAXIMUM"),
+                    (1, 480), 8000, micro_speech_preprocessor_model, output_dtypes=("INT8",)),
         signal_spec("op_signal_delay", "SignalDelay of 3 rows of 16 samples by 5 samples (state)",
                     ("SignalDelay",), (3, 16), 32767, lambda: delay_model((3, 16), 5)),
         signal_spec("op_signal_delay_rank1", "SignalDelay of 8-sample frames by 3 samples (rank 1; "
                     "delays longer than a frame: the kernel's tests)",
                     ("SignalDelay",), (8,), 32767, lambda: delay_model((8,), 3)),
+        signal_spec("op_signal_framer_prefill", "SignalFramer: 2 rows of 320 samples into 400-sample frames "
+                    "every 160 (prefill: valid from the start; state)", ("SignalFramer",), (2, 320), 32767,
+                    lambda: framer_model((2, 320), 400, 160, True), output_dtypes=("INT16", "BOOL")),
+        signal_spec("op_signal_framer", "SignalFramer without prefill: 48 samples into 40-sample frames "
+                    "every 16 (the first frames wait for the buffer; state)", ("SignalFramer",), (48,), 32767,
+                    lambda: framer_model((48,), 40, 16, False), output_dtypes=("INT16", "BOOL")),
+        signal_spec("op_signal_stacker", "SignalStacker: 16 channels with 2 left context frames, step 1 "
+                    "(state; right context: the compiler's tests)", ("SignalStacker",), (16,), 32767,
+                    lambda: stacker_model(16, 2, 0, 1),
+                    output_dtypes=("INT16", "BOOL")),
+        signal_spec("op_signal_stacker_step2", "SignalStacker: 8 channels, 3 left context frames, "
+                    "step 2 (valid every other frame; state)", ("SignalStacker",), (8,), 32767,
+                    lambda: stacker_model(8, 3, 0, 2), output_dtypes=("INT16", "BOOL")),
         signal_spec("op_signal_overlap_add", "SignalOverlapAdd int16 (saturating): 2 rows of 3 frames "
                     "of 16 samples, frame_step 8 (state)", ("SignalOverlapAdd",), (2, 3, 16), 32767,
                     lambda: overlap_add_model((2, 3, 16), 8, False)),

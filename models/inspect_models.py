@@ -49,6 +49,7 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "CUSTOM(SignalFilterBank)", "CUSTOM(SignalFilterBankSquareRoot)", "CUSTOM(SignalPCAN)",
     "CUSTOM(SignalRfft)", "CUSTOM(SignalFftAutoScale)", "CUSTOM(SignalFilterBankSpectralSubtraction)",
     "CUSTOM(SignalDelay)", "CUSTOM(SignalOverlapAdd)", "CUSTOM(SignalIrfft)",
+    "CUSTOM(SignalFramer)", "CUSTOM(SignalStacker)",
 })
 
 

@@ -1,4 +1,4 @@
-//! CAST between INT8, INT16, INT32, FLOAT32 and (as a source) BOOL.
+//! CAST between INT8, INT16, INT32, UINT32, FLOAT32 and (as a source) BOOL.
 //!
 //! Mirrors tensorflow/lite/micro/kernels/cast.cc: each element goes through C++
 //! `static_cast<ToT>`, which is Rust's `as` for every case C++ defines (integers
@@ -31,10 +31,11 @@ macro_rules! cast_from {
     };
 }
 
-cast_from!(i8, i16, i32, f32, u8 => i8);
-cast_from!(i8, i16, i32, f32, u8 => i16);
-cast_from!(i8, i16, i32, f32, u8 => i32);
-cast_from!(i8, i16, i32, f32, u8 => f32);
+cast_from!(i8, i16, i32, u32, f32, u8 => i8);
+cast_from!(i8, i16, i32, u32, f32, u8 => i16);
+cast_from!(i8, i16, i32, u32, f32, u8 => i32);
+cast_from!(i8, i16, i32, u32, f32, u8 => u32);
+cast_from!(i8, i16, i32, u32, f32, u8 => f32);
 
 /// CAST over `range` (input and output have the same number of elements).
 pub fn cast<From: Copy, To: CastFrom<From>>(
@@ -72,5 +73,15 @@ mod tests {
         let mut out = [9i32; 2];
         cast(&[1u8, 0], &mut out, SplitRange::full(2)).unwrap();
         assert_eq!(out, [1, 0]);
+    }
+
+    #[test]
+    fn uint32_wraps_to_and_from_signed_integers() {
+        let mut signed = [0i32; 2];
+        cast(&[u32::MAX, 7], &mut signed, SplitRange::full(2)).unwrap();
+        assert_eq!(signed, [-1, 7]);
+        let mut unsigned = [0u32; 2];
+        cast(&[-1i32, 7], &mut unsigned, SplitRange::full(2)).unwrap();
+        assert_eq!(unsigned, [u32::MAX, 7]);
     }
 }

@@ -8,6 +8,7 @@ from typing import Any
 import flatbuffers
 import numpy as np
 import tflite
+from flatbuffers import flexbuffers
 
 from tinymlc.ir import DType
 
@@ -32,6 +33,7 @@ class _Op:
     outputs: tuple[int, ...]
     options_name: str | None
     options: dict[str, Any]
+    custom_options: bytes | None = None
 
 
 @dataclass
@@ -92,6 +94,11 @@ class ModelBuilder:
         if key not in self.opcodes:
             self.opcodes.append(key)
         self.ops.append(_Op(self.opcodes.index(key), tuple(inputs), tuple(outputs), options_name, options))
+
+    def custom(self, name: str, inputs: list[int], outputs: list[int], options: dict[str, Any]) -> None:
+        """A custom operator whose options are the flexbuffer map TFLM's Init reads."""
+        self.op("CUSTOM", inputs, outputs, custom_code=name)
+        self.ops[-1].custom_options = bytes(flexbuffers.Dumps(options))
 
     def conv_2d(
         self,
@@ -230,6 +237,7 @@ class ModelBuilder:
             options = getattr(tflite, f"{op.options_name}End")(b)
         ins = _int_vector(b, list(op.inputs))
         outs = _int_vector(b, list(op.outputs))
+        custom = None if op.custom_options is None else b.CreateByteVector(op.custom_options)
         tflite.OperatorStart(b)
         tflite.OperatorAddOpcodeIndex(b, op.opcode)
         tflite.OperatorAddInputs(b, ins)
@@ -237,6 +245,8 @@ class ModelBuilder:
         if options is not None and op.options_name is not None:
             tflite.OperatorAddBuiltinOptionsType(b, getattr(tflite.BuiltinOptions, op.options_name))
             tflite.OperatorAddBuiltinOptions(b, options)
+        if custom is not None:
+            tflite.OperatorAddCustomOptions(b, custom)
         return int(tflite.OperatorEnd(b))
 
 

@@ -209,6 +209,12 @@ class OpKind(enum.Enum):
     SIGNAL_DELAY = -110
     SIGNAL_OVERLAP_ADD = -111
     SIGNAL_IRFFT = -112
+    SIGNAL_FRAMER = -113
+    SIGNAL_FRAMER_VALID = -114
+    """SignalFramer's 'valid' output alone (passes.signal_operators splits the two)."""
+    SIGNAL_STACKER = -115
+    SIGNAL_STACKER_VALID = -116
+    """SignalStacker's 'valid' output alone (passes.signal_operators splits the two)."""
     OTHER = -1
 
 
@@ -225,6 +231,8 @@ SIGNAL_CUSTOM_KINDS: dict[str, OpKind] = {
     "SignalDelay": OpKind.SIGNAL_DELAY,
     "SignalOverlapAdd": OpKind.SIGNAL_OVERLAP_ADD,
     "SignalIrfft": OpKind.SIGNAL_IRFFT,
+    "SignalFramer": OpKind.SIGNAL_FRAMER,
+    "SignalStacker": OpKind.SIGNAL_STACKER,
 }
 """Custom operator name (as TFLM's op resolver registers it) -> kind."""
 

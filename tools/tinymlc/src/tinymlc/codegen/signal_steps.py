@@ -7,14 +7,17 @@ from typing import TYPE_CHECKING
 from tinymlc.codegen import rust
 from tinymlc.ir import OpKind
 from tinymlc.ops.signal import delay, overlap_add
+from tinymlc.ops.signal._streaming import COUNTERS_INPUT, SAMPLES_INPUT
 from tinymlc.ops.signal.energy import SignalEnergyParams
 from tinymlc.ops.signal.fft_auto_scale import SignalFftAutoScaleParams
 from tinymlc.ops.signal.filter_bank import SignalFilterBankParams
 from tinymlc.ops.signal.filter_bank_log import SignalFilterBankLogParams
 from tinymlc.ops.signal.filter_bank_square_root import SignalFilterBankSquareRootParams
+from tinymlc.ops.signal.framer import SignalFramerParams
 from tinymlc.ops.signal.pcan import SignalPcanParams
 from tinymlc.ops.signal.rfft import SignalRfftParams
 from tinymlc.ops.signal.spectral_subtraction import STATE_INPUT, SignalSpectralSubtractionParams
+from tinymlc.ops.signal.stacker import SignalStackerParams
 from tinymlc.ops.signal.window import SignalWindowParams
 
 if TYPE_CHECKING:
@@ -195,6 +198,36 @@ def _overlap_add(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
+def _streaming(b: StepBuilder, kernel: str, config: str, computes_valid: bool) -> None:
+    """The `valid` step (reading the counters) or the one updating the buffer."""
+    b.step.body.append(f"let config = {config};")
+    if computes_valid:
+        b.call(f"{kernel}_valid", "&config", b.input(COUNTERS_INPUT), b.output(), b.whole())
+        return
+    counters, samples = b.states(COUNTERS_INPUT, SAMPLES_INPUT)
+    b.call(kernel, "&config", b.input(0), counters, samples, b.output(), b.whole())
+
+
+def _framer(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, SignalFramerParams)
+    config = (
+        "kernels::signal::framer::FramerConfig { "
+        f"frame_size: {params.frame_size}, frame_step: {params.frame_step}, frames: {params.frames}, "
+        f"rows: {params.rows}, prefill: {rust.boolean(params.prefill)} }}"
+    )
+    _streaming(b, "signal::framer::framer", config, params.computes_valid)
+
+
+def _stacker(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, SignalStackerParams)
+    config = (
+        "kernels::signal::stacker::StackerConfig { "
+        f"channels: {params.channels}, left_context: {params.left_context}, "
+        f"right_context: {params.right_context}, step: {params.step} }}"
+    )
+    _streaming(b, "signal::stacker::stacker", config, params.computes_valid)
+
+
 SIGNAL_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
     OpKind.SIGNAL_WINDOW: _window,
     OpKind.SIGNAL_ENERGY: _energy,
@@ -209,4 +242,8 @@ SIGNAL_EMITTERS: dict[OpKind, Callable[[StepBuilder, PreparedParams], None]] = {
     OpKind.SIGNAL_DELAY: _delay,
     OpKind.SIGNAL_OVERLAP_ADD: _overlap_add,
     OpKind.SIGNAL_IRFFT: _rfft,
+    OpKind.SIGNAL_FRAMER: _framer,
+    OpKind.SIGNAL_FRAMER_VALID: _framer,
+    OpKind.SIGNAL_STACKER: _stacker,
+    OpKind.SIGNAL_STACKER_VALID: _stacker,
 }

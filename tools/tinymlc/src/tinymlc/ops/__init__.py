@@ -91,16 +91,19 @@ from tinymlc.ops._pooling import Pool2DParams
 from tinymlc.ops._remap import RemapParams
 from tinymlc.ops._sigmoid16 import Int16SigmoidParams
 from tinymlc.ops._sigmoid_like import SigmoidLikeParams
+from tinymlc.ops.signal import _streaming as signal_streaming
 from tinymlc.ops.signal import delay as signal_delay
 from tinymlc.ops.signal import energy as signal_energy
 from tinymlc.ops.signal import fft_auto_scale as signal_fft_auto_scale
 from tinymlc.ops.signal import filter_bank as signal_filter_bank
 from tinymlc.ops.signal import filter_bank_log as signal_filter_bank_log
 from tinymlc.ops.signal import filter_bank_square_root as signal_filter_bank_square_root
+from tinymlc.ops.signal import framer as signal_framer
 from tinymlc.ops.signal import overlap_add as signal_overlap_add
 from tinymlc.ops.signal import pcan as signal_pcan
 from tinymlc.ops.signal import rfft as signal_rfft
 from tinymlc.ops.signal import spectral_subtraction as signal_spectral_subtraction
+from tinymlc.ops.signal import stacker as signal_stacker
 from tinymlc.ops.signal import window as signal_window
 
 PreparedParams: TypeAlias = (
@@ -165,6 +168,8 @@ PreparedParams: TypeAlias = (
     | signal_delay.SignalDelayParams
     | signal_overlap_add.SignalOverlapAddParams
     | float32.FloatParams
+    | signal_framer.SignalFramerParams
+    | signal_stacker.SignalStackerParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -266,6 +271,10 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SIGNAL_DELAY: signal_delay.prepare,
     OpKind.SIGNAL_OVERLAP_ADD: signal_overlap_add.prepare,
     OpKind.SIGNAL_IRFFT: signal_rfft.prepare_inverse,
+    OpKind.SIGNAL_FRAMER: signal_framer.prepare,
+    OpKind.SIGNAL_FRAMER_VALID: signal_framer.prepare,
+    OpKind.SIGNAL_STACKER: signal_stacker.prepare,
+    OpKind.SIGNAL_STACKER_VALID: signal_stacker.prepare,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each
@@ -304,7 +313,8 @@ def state_inputs(params: PreparedParams) -> tuple[int, ...]:
         return (signal_delay.STATE_INPUT,)
     if isinstance(params, signal_overlap_add.SignalOverlapAddParams):
         return (signal_overlap_add.STATE_INPUT,)
-    return ()
+    streaming = params if isinstance(params, signal_streaming.StreamingStep) else None
+    return streaming.state_inputs if streaming is not None else ()
 
 
 def overlap_distance(params: PreparedParams) -> int | None:

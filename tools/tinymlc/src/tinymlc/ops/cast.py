@@ -1,7 +1,8 @@
 """CAST (micro/kernels/cast.cc): `static_cast` of every element, no Prepare checks.
 
 TFLM casts from INT8, INT16, INT32, UINT32, FLOAT32 and BOOL to INT8, INT16, INT32,
-UINT32 and FLOAT32; UINT32 tensors have no arena storage here and are rejected.
+UINT32 and FLOAT32 (UINT32 is arena-only here: the signal library's tensors, never
+model inputs or outputs).
 Quantization parameters play no part: stored values are converted as they are.
 """
 
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 from tinymlc.ir import DType
 from tinymlc.ops._common import OpView, require, require_arity, require_dtype
 
-SOURCE_TYPES = (DType.INT8, DType.INT16, DType.INT32, DType.FLOAT32, DType.BOOL)
-TARGET_TYPES = (DType.INT8, DType.INT16, DType.INT32, DType.FLOAT32)
+SOURCE_TYPES = (DType.INT8, DType.INT16, DType.INT32, DType.UINT32, DType.FLOAT32, DType.BOOL)
+TARGET_TYPES = (DType.INT8, DType.INT16, DType.INT32, DType.UINT32, DType.FLOAT32)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""CONCATENATION (int8, int16): TFLM copies the stored values.
+"""CONCATENATION (int8, int16, int32, bool): TFLM copies the stored values.
 
 int8: TFLM requires every input to be quantized exactly like the output. int16: it
 requires zero points 0 only; inputs at other scales are copied unchanged, as TFLM does.
+int32 and bool: no quantization is read.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tinymlc.ops._common import (
 # TFLM kMaxInputNum
 MAX_INPUTS = 10
 MAX_DIMENSIONS = 6
+ELEMENT_TYPES = (*RAW_COPY_TYPES, DType.INT32, DType.BOOL)
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,12 @@ def prepare(view: OpView) -> ConcatenationParams:
         "split the concatenation",
     )
     output = view.output()
-    require_dtype(output, RAW_COPY_TYPES, "output")
+    require_dtype(output, ELEMENT_TYPES, "output")
     is_int8 = output.dtype is DType.INT8
-    is_float = output.dtype is DType.FLOAT32
-    output_quant = (
-        per_tensor(output) if is_int8 else None if is_float else require_symmetric(output, "output")
-    )
+    is_int16 = output.dtype is DType.INT16
+    output_quant = per_tensor(output) if is_int8 else None
+    if is_int16:
+        require_symmetric(output, "output")
     inputs = [view.input(i) for i in range(view.num_inputs)]
     rank = len(output.shape)
     require(rank <= MAX_DIMENSIONS, f"at most {MAX_DIMENSIONS} dimensions", "", output)
@@ -71,7 +73,7 @@ def prepare(view: OpView) -> ConcatenationParams:
                 "insert a QUANTIZE (requantize) before this input",
                 tensor,
             )
-        elif not is_float:
+        elif is_int16:
             require_symmetric(tensor, "input")
         require(len(tensor.shape) == rank, "inputs must have the output's rank", "", tensor)
         require(

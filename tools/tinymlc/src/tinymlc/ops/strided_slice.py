@@ -1,4 +1,4 @@
-"""STRIDED_SLICE (int8, int16): TFLM StridedSlicePrepare + the reference kernel's
+"""STRIDED_SLICE (int8, int16, int32, bool): TFLM StridedSlicePrepare + the reference kernel's
 index resolution, precomputed for the static input shape."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from tinymlc.ir import DType, StridedSliceAttrs
 from tinymlc.ops._common import (
+    QUANTIZED_ACTIVATION_TYPES,
     RAW_COPY_TYPES,
     OpView,
     constant_int32_values,
@@ -18,6 +19,7 @@ from tinymlc.ops._common import (
 )
 
 MAX_DIMENSIONS = 4  # StridedSlicePrepare's kMaxDim
+ELEMENT_TYPES = (*RAW_COPY_TYPES, DType.INT32, DType.BOOL)
 KERNEL_DIMENSIONS = 5  # the reference kernel pads everything to 5-D
 
 
@@ -65,7 +67,7 @@ def prepare(view: OpView) -> StridedSliceParams:
     for mask, name in ((attrs.ellipsis_mask, "ellipsis_mask"), (attrs.new_axis_mask, "new_axis_mask")):
         require(mask == 0, f"{name} is not supported by TFLM (it ignores it)", "rewrite the slice without it")
     require(not attrs.offset, "STRIDED_SLICE offset=true is not supported by TFLM", "")
-    input_, output = require_quantized_operands(view, (4,), RAW_COPY_TYPES)
+    input_, output = require_quantized_operands(view, (4,), ELEMENT_TYPES)
     rank = len(input_.shape)
     require(rank <= MAX_DIMENSIONS, f"input rank {rank} exceeds {MAX_DIMENSIONS}", "", input_)
     vectors = []
@@ -77,7 +79,7 @@ def prepare(view: OpView) -> StridedSliceParams:
     begin, end, strides = vectors
     require(all(s != 0 for s in strides), "stride value has to be non-zero", "", view.input(3))
     # TFLM copies raw values whatever the quantization (the validator warns).
-    if input_.dtype is not DType.FLOAT32:
+    if input_.dtype in QUANTIZED_ACTIVATION_TYPES:
         per_tensor(input_)
         per_tensor(output)
     pad = KERNEL_DIMENSIONS - rank
