@@ -10,7 +10,7 @@
 
 use super::FloatActivation;
 use crate::conv::ConvGeometry;
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::{element, elements, expect_len, KernelError, KernelResult};
 use crate::fully_connected::FullyConnectedDims;
 use crate::shape::Nhwc;
 use crate::spatial::{check_feature_maps, for_each_tile_element, WindowAxis};
@@ -21,8 +21,8 @@ use crate::split::OutputTile;
 fn window_fold(
     (y_axis, x_axis): (&WindowAxis, &WindowAxis),
     (out_y, out_x): (usize, usize),
-    mut tap: impl FnMut(f32, usize, usize, usize, usize) -> f32,
-) -> f32 {
+    mut tap: impl FnMut(f32, usize, usize, usize, usize) -> Result<f32, KernelError>,
+) -> Result<f32, KernelError> {
     let (y_origin, x_origin) = (y_axis.origin(out_y), x_axis.origin(out_x));
     let mut total = 0.0f32;
     for filter_y in 0..y_axis.taps {
@@ -31,11 +31,11 @@ fn window_fold(
         };
         for filter_x in 0..x_axis.taps {
             if let Some(in_x) = x_axis.input_at(x_origin, filter_x) {
-                total = tap(total, filter_y, filter_x, in_y, in_x);
+                total = tap(total, filter_y, filter_x, in_y, in_x)?;
             }
         }
     }
-    total
+    Ok(total)
 }
 
 /// `total + sum(a[i] * b[i])`, one product at a time.
@@ -104,24 +104,26 @@ pub fn conv_2d(
         output_shape,
         tile,
         |batch, out_y, out_x, channel| {
-            let first_input = (channel / filters_per_group) * depth;
+            let group = channel
+                .checked_div(filters_per_group)
+                .ok_or(KernelError::ShapeMismatch)?;
+            let first_input = group * depth;
             let total = window_fold(
                 (&y_axis, &x_axis),
                 (out_y, out_x),
                 |total, filter_y, filter_x, in_y, in_x| {
                     let inputs = input_shape.offset(batch, in_y, in_x, first_input);
                     let weights = filter_shape.offset(channel, filter_y, filter_x, 0);
-                    dot_onto(
+                    Ok(dot_onto(
                         total,
-                        &input[inputs..inputs + depth],
-                        &filter[weights..weights + depth],
-                    )
+                        elements(input, inputs, depth)?,
+                        elements(filter, weights, depth)?,
+                    ))
                 },
-            );
-            activation.apply(total + bias_at(bias, channel))
+            )?;
+            Ok(activation.apply(total + bias_at(bias, channel)))
         },
-    );
-    Ok(())
+    )
 }
 
 /// Computes the `tile` part of a float DEPTHWISE_CONV_2D output: output channel
@@ -161,20 +163,21 @@ pub fn depthwise_conv_2d(
         output_shape,
         tile,
         |batch, out_y, out_x, channel| {
-            let input_channel = channel / depth_multiplier;
+            let input_channel = channel
+                .checked_div(depth_multiplier)
+                .ok_or(KernelError::ShapeMismatch)?;
             let total = window_fold(
                 (&y_axis, &x_axis),
                 (out_y, out_x),
                 |total, filter_y, filter_x, in_y, in_x| {
-                    total
-                        + input[input_shape.offset(batch, in_y, in_x, input_channel)]
-                            * filter[filter_shape.offset(0, filter_y, filter_x, channel)]
+                    Ok(total
+                        + element(input, input_shape.offset(batch, in_y, in_x, input_channel))?
+                            * element(filter, filter_shape.offset(0, filter_y, filter_x, channel))?)
                 },
-            );
-            activation.apply(total + bias_at(bias, channel))
+            )?;
+            Ok(activation.apply(total + bias_at(bias, channel)))
         },
-    );
-    Ok(())
+    )
 }
 
 /// Computes the `tile` part of a float FULLY_CONNECTED output: `input` is
@@ -202,16 +205,12 @@ pub fn fully_connected(
     check_bias(bias, dims.output_depth)?;
     tile.check_within(dims.batches, dims.output_depth)?;
     for batch in tile.rows.indices() {
-        let row = input
-            .get(batch * depth..(batch + 1) * depth)
-            .ok_or(KernelError::RangeOutOfBounds)?;
+        let row = elements(input, batch.wrapping_mul(depth), depth)?;
         for unit in tile.channels.indices() {
-            let weights = filter
-                .get(unit * depth..(unit + 1) * depth)
-                .ok_or(KernelError::RangeOutOfBounds)?;
+            let weights = elements(filter, unit.wrapping_mul(depth), depth)?;
             let total = dot_onto(0.0, row, weights);
             let out = output
-                .get_mut(batch * dims.output_depth + unit)
+                .get_mut(batch.wrapping_mul(dims.output_depth).wrapping_add(unit))
                 .ok_or(KernelError::RangeOutOfBounds)?;
             *out = activation.apply(total + bias_at(bias, unit));
         }

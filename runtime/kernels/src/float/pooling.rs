@@ -8,7 +8,7 @@
 //! Split axes: output rows (`N*H`) and channels.
 
 use super::{math, FloatActivation};
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::{element, expect_len, KernelError, KernelResult};
 use crate::shape::Nhwc;
 use crate::spatial::{check_feature_maps, for_each_tile_element, WindowAxis};
 use crate::split::OutputTile;
@@ -100,7 +100,7 @@ pub fn pool_2d(
                 let in_y = (y_origin + filter_y as isize) as usize;
                 for filter_x in columns.clone() {
                     let in_x = (x_origin + filter_x as isize) as usize;
-                    let value = input[input_shape.offset(batch, in_y, in_x, channel)];
+                    let value = element(input, input_shape.offset(batch, in_y, in_x, channel))?;
                     total = match kind {
                         FloatPoolKind::Average => total + value,
                         FloatPoolKind::Max => {
@@ -119,10 +119,9 @@ pub fn pool_2d(
                 FloatPoolKind::Max => total,
                 FloatPoolKind::L2 => math::sqrt(total / count),
             };
-            params.activation.apply(pooled)
+            Ok(params.activation.apply(pooled))
         },
-    );
-    Ok(())
+    )
 }
 
 #[cfg(test)]
