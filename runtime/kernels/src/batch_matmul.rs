@@ -153,10 +153,10 @@ pub fn batch_matmul_int16(
     let plan = checked_plan::<i16, i64>(quant, shapes, lhs.len(), rhs.len(), output.len(), tile)?;
     let (m, k, n) = (plan.rows, plan.depth, plan.columns);
     let lhs_at = |base: usize, i: usize, d: usize| {
-        lhs[base + if shapes.adj_x { d * m + i } else { i * k + d }]
+        element(lhs, base + if shapes.adj_x { d * m + i } else { i * k + d })
     };
     let rhs_at = |base: usize, d: usize, j: usize| {
-        rhs[base + if shapes.adj_y { j * k + d } else { d * n + j }]
+        element(rhs, base + if shapes.adj_y { j * k + d } else { d * n + j })
     };
     let (lhs_offset, rhs_offset) = (
         i64::from(quant.input_offset),
@@ -165,12 +165,14 @@ pub fn batch_matmul_int16(
     for row in tile.rows.indices() {
         let (i, lhs_base, rhs_base) = plan.bases(row);
         for j in tile.channels.indices() {
-            let acc = (0..k).fold(0i64, |acc, d| {
-                let product = (i64::from(lhs_at(lhs_base, i, d)) + lhs_offset)
-                    .wrapping_mul(i64::from(rhs_at(rhs_base, d, j)) + rhs_offset);
-                acc.wrapping_add(product)
-            });
-            output[row * n + j] = quant.finish(acc, None, j);
+            let acc = (0..k).try_fold(0i64, |acc, d| {
+                let product = (i64::from(lhs_at(lhs_base, i, d)?) + lhs_offset)
+                    .wrapping_mul(i64::from(rhs_at(rhs_base, d, j)?) + rhs_offset);
+                Ok::<_, KernelError>(acc.wrapping_add(product))
+            })?;
+            *output
+                .get_mut(row * n + j)
+                .ok_or(KernelError::RangeOutOfBounds)? = quant.finish(acc, None, j);
         }
     }
     Ok(())

@@ -94,10 +94,10 @@ pub fn conv_2d(
         return Err(KernelError::ShapeMismatch);
     }
     let groups = input_shape.channels / depth;
-    if output_shape.channels % groups != 0 {
-        return Err(KernelError::ShapeMismatch);
-    }
-    let filters_per_group = output_shape.channels / groups;
+    let filters_per_group = match output_shape.channels.checked_div(groups) {
+        Some(filters) if filters * groups == output_shape.channels => filters,
+        _ => return Err(KernelError::ShapeMismatch),
+    };
     let (y_axis, x_axis) = geometry.checked_axes(input_shape, filter_shape, output_shape)?;
     for_each_tile_element(
         output,

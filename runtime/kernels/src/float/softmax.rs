@@ -8,7 +8,7 @@
 //! Split axis: rows (every axis but the innermost, flattened).
 
 use super::math;
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::{elements, elements_mut, expect_len, KernelError, KernelResult};
 use crate::split::SplitRange;
 
 /// Which of the two operators.
@@ -38,9 +38,9 @@ pub fn softmax(
     }
     rows.check_within(input.len() / depth)?;
     for row in rows.indices() {
-        let span = row * depth..(row + 1) * depth;
-        let values = &input[span.clone()];
-        let out = &mut output[span];
+        let start = row.wrapping_mul(depth);
+        let values = elements(input, start, depth)?;
+        let out = elements_mut(output, start, depth)?;
         let max = values
             .iter()
             .fold(f32::MIN, |max, &v| if max < v { v } else { max });
