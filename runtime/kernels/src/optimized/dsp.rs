@@ -166,6 +166,59 @@ mod imp {
         }
         out
     }
+
+    /// [`super::TapList::sums4`]'s loop: per tap one LDRD of its two offsets, one
+    /// input and one weight LDR, 4 SXTB16, 2 SMLABB, 2 SMLATT, SUBS, BNE (13
+    /// instructions per 4 multiply-adds), the sums in registers.
+    ///
+    /// # Safety
+    ///
+    /// `offsets` is not empty, and for each `[x, w]` in it, `base + x` and `base + w`
+    /// (wrapping address arithmetic) are each the start of 4 readable bytes.
+    #[inline(always)]
+    pub unsafe fn depthwise_sums4(
+        base: *const i8,
+        offsets: &[[u32; 2]],
+        sums: [i32; 4],
+    ) -> [i32; 4] {
+        let [mut s0, mut s1, mut s2, mut s3] = sums;
+        // SAFETY: the loop runs `offsets.len()` >= 1 times, each pass reading one
+        // element of `offsets` (LDRD, 8-byte elements, 4-byte aligned as LDRD needs)
+        // and the 4 bytes at `base + x` and at `base + w` (the caller's contract;
+        // LDR needs no alignment on Armv7-M). It writes only its register operands
+        // and the flags (SUBS; no `preserves_flags`), and touches no stack.
+        unsafe {
+            asm!(
+                "2:",
+                "ldrd {x}, {w}, [{taps}], #8",
+                "ldr {x}, [{base}, {x}]",
+                "ldr {w}, [{base}, {w}]",
+                "sxtb16 {t}, {x}",
+                "sxtb16 {u}, {w}",
+                "smlabb {s0}, {t}, {u}, {s0}",
+                "smlatt {s2}, {t}, {u}, {s2}",
+                "sxtb16 {t}, {x}, ror #8",
+                "sxtb16 {u}, {w}, ror #8",
+                "smlabb {s1}, {t}, {u}, {s1}",
+                "smlatt {s3}, {t}, {u}, {s3}",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                taps = inout(reg) offsets.as_ptr() => _,
+                base = in(reg) base,
+                n = inout(reg) offsets.len() => _,
+                s0 = inout(reg) s0,
+                s1 = inout(reg) s1,
+                s2 = inout(reg) s2,
+                s3 = inout(reg) s3,
+                x = out(reg) _,
+                w = out(reg) _,
+                t = out(reg) _,
+                u = out(reg) _,
+                options(readonly, nostack),
+            );
+        }
+        [s0, s1, s2, s3]
+    }
 }
 
 /// The portable implementation, bit for bit the instructions' definitions.
@@ -231,6 +284,119 @@ pub(crate) use imp::{lanes, sadd16, smlabb, smlad, smlatt, sxtb16, sxtb16_ror8};
 /// portable twin is the loop in `dot_2x2` itself, which the host tests run).
 #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
 pub(crate) use imp::dot_2x2_groups;
+
+/// Most taps a [`TapList`] holds (a 5x5 window).
+pub(crate) const MAX_TAPS: usize = 25;
+
+/// One output pixel's depthwise window over a run of `width` channels: per tap, the
+/// run of inputs it reads (or the padding run, for a tap outside the input) and the
+/// run of weights it multiplies them with. [`TapList::sums4`] then sums the products
+/// of any four channels of the run over all taps in one `asm!` loop on Armv7E-M.
+///
+/// Every run is checked to lie in its slice when the tap is pushed, which is what
+/// makes the loop's reads sound; on Arm a tap is stored as the two runs' byte
+/// offsets from the input's start (wrapping), so that one base register serves both.
+pub(crate) struct TapList<'a> {
+    input: &'a [i8],
+    filter: &'a [i8],
+    padding: &'a [i8],
+    #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+    offsets: [[u32; 2]; MAX_TAPS],
+    #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+    runs: [(Option<usize>, usize); MAX_TAPS],
+    len: usize,
+}
+
+impl<'a> TapList<'a> {
+    /// An empty list whose runs are `padding.len()` channels long.
+    pub(crate) fn new(input: &'a [i8], filter: &'a [i8], padding: &'a [i8]) -> Self {
+        Self {
+            input,
+            filter,
+            padding,
+            #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+            offsets: [[0; 2]; MAX_TAPS],
+            #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+            runs: [(None, 0); MAX_TAPS],
+            len: 0,
+        }
+    }
+
+    /// Appends the tap reading `input[input_at..]` (the padding if `None`) and
+    /// `filter[weights_at..]`, both runs `width` long; `false`, adding nothing, if a
+    /// run does not fit its slice or the list is full.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, input_at: Option<usize>, weights_at: usize) -> bool {
+        let width = self.padding.len();
+        let fits = |at: usize, len: usize| at.checked_add(width).is_some_and(|end| end <= len);
+        let input_fits = input_at.is_none_or(|at| fits(at, self.input.len()));
+        if self.len == MAX_TAPS || !input_fits || !fits(weights_at, self.filter.len()) {
+            return false;
+        }
+        #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+        {
+            let origin = self.input.as_ptr() as usize;
+            let input_run = input_at.map_or(self.padding.as_ptr() as usize, |at| origin + at);
+            let weight_run = self.filter.as_ptr() as usize + weights_at;
+            // Addresses are 32 bits wide on Arm: the offsets are exact modulo 2^32.
+            self.offsets[self.len] = [
+                input_run.wrapping_sub(origin) as u32,
+                weight_run.wrapping_sub(origin) as u32,
+            ];
+        }
+        #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+        {
+            self.runs[self.len] = (input_at, weights_at);
+        }
+        self.len += 1;
+        true
+    }
+
+    /// `sums[i] + sum over taps of x[channel + i] * w[channel + i]` for `i` in
+    /// 0..4, wrapping, `x` being each tap's input (or padding) run and `w` its
+    /// weight run; `None` if the four channels are not all in the runs.
+    #[inline(always)]
+    pub(crate) fn sums4(&self, channel: usize, sums: [i32; 4]) -> Option<[i32; 4]> {
+        if channel.checked_add(4)? > self.padding.len() {
+            return None;
+        }
+        #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+        {
+            let offsets = self.offsets.get(..self.len)?;
+            if offsets.is_empty() {
+                return Some(sums);
+            }
+            let base = self.input.as_ptr().wrapping_add(channel);
+            // SAFETY: `push` admitted each tap only with both runs, `width` long, in
+            // their slices, which the list borrows; `channel + 4 <= width`, so `base +
+            // x` and `base + w` start 4 bytes inside those runs.
+            #[allow(unsafe_code)]
+            Some(unsafe { imp::depthwise_sums4(base, offsets, sums) })
+        }
+        #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+        {
+            let mut sums = sums;
+            for &(input_at, weights_at) in self.runs.get(..self.len)? {
+                let x = match input_at {
+                    Some(at) => self.input.get(at + channel..at + channel + 4)?,
+                    None => self.padding.get(channel..channel + 4)?,
+                };
+                let w = self
+                    .filter
+                    .get(weights_at + channel..weights_at + channel + 4)?;
+                let (x, w) = (word(x), word(w));
+                let (x02, x13, w02, w13) = (sxtb16(x), sxtb16_ror8(x), sxtb16(w), sxtb16_ror8(w));
+                sums = [
+                    smlabb(x02, w02, sums[0]),
+                    smlabb(x13, w13, sums[1]),
+                    smlatt(x02, w02, sums[2]),
+                    smlatt(x13, w13, sums[3]),
+                ];
+            }
+            Some(sums)
+        }
+    }
+}
 
 /// Four `i8` in one word, element 0 in the low byte (one LDR).
 #[inline(always)]
