@@ -373,9 +373,15 @@ mod tests {
                         multipliers: &multipliers,
                         shifts: &shifts,
                     },
-                    activation: ActivationRange {
-                        min: -128,
-                        max: 100,
+                    // A third of the cases with the full int8 range
+                    // (`ChannelOutput::finish_plain`).
+                    activation: if seed % 3 == 1 {
+                        ActivationRange::full::<i8>()
+                    } else {
+                        ActivationRange {
+                            min: -128,
+                            max: 100,
+                        }
                     },
                 };
                 let n = output_shape.element_count().unwrap();
