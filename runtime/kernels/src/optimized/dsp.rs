@@ -14,6 +14,36 @@
 /// tests (with the portable definitions). Elsewhere the portable kernels are faster.
 pub(crate) const FAST_PATHS: bool = cfg!(any(test, all(feature = "arm_dsp", target_arch = "arm")));
 
+/// One group of four of `imp::dot_2x2_groups`' loop: 20 instructions for 16
+/// multiply-adds.
+#[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+macro_rules! dot_2x2_group {
+    () => {
+        concat!(
+            "ldr {xa}, [{pa}], #4\n",
+            "ldr {xb}, [{pb}], #4\n",
+            "ldr {t}, [{a}]\n",
+            "sxtb16 {t}, {t}\n",
+            "smlad {s0}, {t}, {xa}, {s0}\n",
+            "smlad {s1}, {t}, {xb}, {s1}\n",
+            "ldr {t}, [{b}]\n",
+            "sxtb16 {t}, {t}\n",
+            "smlad {s2}, {t}, {xa}, {s2}\n",
+            "smlad {s3}, {t}, {xb}, {s3}\n",
+            "ldr {xa}, [{pa}], #4\n",
+            "ldr {xb}, [{pb}], #4\n",
+            "ldr {t}, [{a}], #4\n",
+            "sxtb16 {t}, {t}, ror #8\n",
+            "smlad {s0}, {t}, {xa}, {s0}\n",
+            "smlad {s1}, {t}, {xb}, {s1}\n",
+            "ldr {t}, [{b}], #4\n",
+            "sxtb16 {t}, {t}, ror #8\n",
+            "smlad {s2}, {t}, {xa}, {s2}\n",
+            "smlad {s3}, {t}, {xb}, {s3}",
+        )
+    };
+}
+
 /// The implementation: one instruction each. This is the crate's only `unsafe`:
 /// every `asm!` block reads and writes only the registers it names (no memory, no
 /// stack), and every instruction is defined for every input, so no input can make
@@ -89,11 +119,11 @@ mod imp {
         out
     }
 
-    /// [`super::super::mat_mult::dot_2x2`]'s full groups as one loop of 22
-    /// instructions per 16 multiply-adds in 12 registers, which LLVM does not find
-    /// for the same loop written with the one-instruction functions (it keeps both
-    /// weight words and spills sums: 27). Each weight word is loaded twice, once
-    /// per SXTB16, so that three temporaries suffice.
+    /// [`super::super::mat_mult::dot_2x2`]'s full groups as one loop of 21
+    /// instructions per 16 multiply-adds (two groups per pass) in 12 registers,
+    /// which LLVM does not find for the same loop written with the one-instruction
+    /// functions (it keeps both weight words and spills sums: 27). Each weight word
+    /// is loaded twice, once per SXTB16, so that three temporaries suffice.
     #[inline(always)]
     pub fn dot_2x2_groups(a: &[i8], b: &[i8], pa: &[i16], pb: &[i16]) -> [i32; 4] {
         let groups = (a.len() / 4)
@@ -105,37 +135,27 @@ mod imp {
             return sums;
         }
         let [mut s0, mut s1, mut s2, mut s3] = sums;
-        // SAFETY: the loop runs `groups` >= 1 times and each pass reads 4 bytes at
-        // `a` and at `b` and 8 bytes at `pa` and at `pb`, advancing each past what
-        // it read, so it reads the first `4 * groups` elements of each slice, all
-        // within them (`groups` is at most each length / 4). LDR needs no alignment
+        // SAFETY: the code runs the group `groups` >= 1 times (an odd one, then
+        // pairs) and each group reads 4 bytes at `a` and at `b` and 8 bytes at `pa`
+        // and at `pb`, advancing each past what it read, so it reads the first
+        // `4 * groups` elements of each slice, all within them (`groups` is at most each length / 4). LDR needs no alignment
         // on Armv7-M. It writes only its register operands and the flags (SUBS; no
         // `preserves_flags`), and touches no stack.
         unsafe {
             asm!(
+                // Two groups per pass, one SUBS and BNE for both; an odd group first.
+                "lsrs {n}, {n}, #1",
+                "bcc 3f",
+                dot_2x2_group!(),
+                "3:",
+                "cmp {n}, #0",
+                "beq 4f",
                 "2:",
-                "ldr {xa}, [{pa}], #4",
-                "ldr {xb}, [{pb}], #4",
-                "ldr {t}, [{a}]",
-                "sxtb16 {t}, {t}",
-                "smlad {s0}, {t}, {xa}, {s0}",
-                "smlad {s1}, {t}, {xb}, {s1}",
-                "ldr {t}, [{b}]",
-                "sxtb16 {t}, {t}",
-                "smlad {s2}, {t}, {xa}, {s2}",
-                "smlad {s3}, {t}, {xb}, {s3}",
-                "ldr {xa}, [{pa}], #4",
-                "ldr {xb}, [{pb}], #4",
-                "ldr {t}, [{a}], #4",
-                "sxtb16 {t}, {t}, ror #8",
-                "smlad {s0}, {t}, {xa}, {s0}",
-                "smlad {s1}, {t}, {xb}, {s1}",
-                "ldr {t}, [{b}], #4",
-                "sxtb16 {t}, {t}, ror #8",
-                "smlad {s2}, {t}, {xa}, {s2}",
-                "smlad {s3}, {t}, {xb}, {s3}",
+                dot_2x2_group!(),
+                dot_2x2_group!(),
                 "subs {n}, {n}, #1",
                 "bne 2b",
+                "4:",
                 a = inout(reg) a.as_ptr() => _,
                 b = inout(reg) b.as_ptr() => _,
                 pa = inout(reg) pa.as_ptr() => _,
