@@ -215,23 +215,32 @@ fn depthwise_tap_lists(
             .and_then(|outputs| outputs.split_at_checked(whole))
             .ok_or(inconsistent)?;
         let padding = padding.get(..n).ok_or(inconsistent)?;
+        let mut taps = TapList::new(input, filter, padding);
+        for filter_y in 0..y_axis.taps {
+            for filter_x in 0..x_axis.taps {
+                if !taps.push(filter_shape.offset(0, filter_y, filter_x, start)) {
+                    return Err(inconsistent);
+                }
+            }
+        }
         for row in tile.rows.indices() {
             let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
             let y_origin = y_axis.origin(out_y);
             for out_x in 0..output_shape.width {
                 let x_origin = x_axis.origin(out_x);
-                let mut taps = TapList::new(input, filter, padding);
+                let mut tap = 0;
                 for filter_y in 0..y_axis.taps {
-                    let in_y = y_axis.input_at(y_origin, filter_y);
+                    let row_at = y_axis
+                        .input_at(y_origin, filter_y)
+                        .map(|in_y| input_shape.offset(batch, in_y, 0, start));
                     for filter_x in 0..x_axis.taps {
-                        let in_x = x_axis.input_at(x_origin, filter_x);
-                        let input_at = in_y
-                            .zip(in_x)
-                            .map(|(in_y, in_x)| input_shape.offset(batch, in_y, in_x, start));
-                        let weights_at = filter_shape.offset(0, filter_y, filter_x, start);
-                        if !taps.push(input_at, weights_at) {
+                        let input_at = row_at.zip(x_axis.input_at(x_origin, filter_x));
+                        let input_at =
+                            input_at.map(|(row_at, in_x)| row_at + in_x * input_shape.channels);
+                        if !taps.set_input(tap, input_at) {
                             return Err(inconsistent);
                         }
+                        tap += 1;
                     }
                 }
                 let out_base = output_shape.offset(batch, out_y, out_x, start);

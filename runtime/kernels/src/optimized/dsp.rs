@@ -312,10 +312,12 @@ pub(crate) const MAX_TAPS: usize = 25;
 /// run of inputs it reads (or the padding run, for a tap outside the input) and the
 /// run of weights it multiplies them with. [`TapList::sums4`] then sums the products
 /// of any four channels of the run over all taps in one `asm!` loop on Armv7E-M.
+/// The weight runs are pushed once per block of channels, the input runs set again
+/// for every pixel ([`TapList::set_input`]).
 ///
-/// Every run is checked to lie in its slice when the tap is pushed, which is what
-/// makes the loop's reads sound; on Arm a tap is stored as the two runs' byte
-/// offsets from the input's start (wrapping), so that one base register serves both.
+/// Every run is checked to lie in its slice when it is set, which is what makes
+/// the loop's reads sound; on Arm a tap is stored as the two runs' byte offsets from
+/// the input's start (wrapping), so that one base register serves both.
 pub(crate) struct TapList<'a> {
     input: &'a [i8],
     filter: &'a [i8],
@@ -342,33 +344,67 @@ impl<'a> TapList<'a> {
         }
     }
 
-    /// Appends the tap reading `input[input_at..]` (the padding if `None`) and
-    /// `filter[weights_at..]`, both runs `width` long; `false`, adding nothing, if a
-    /// run does not fit its slice or the list is full.
+    /// Whether a run of `width` from `at` lies in a slice of `len`.
     #[inline(always)]
-    pub(crate) fn push(&mut self, input_at: Option<usize>, weights_at: usize) -> bool {
-        let width = self.padding.len();
-        let fits = |at: usize, len: usize| at.checked_add(width).is_some_and(|end| end <= len);
-        let input_fits = input_at.is_none_or(|at| fits(at, self.input.len()));
-        if self.len == MAX_TAPS || !input_fits || !fits(weights_at, self.filter.len()) {
+    fn fits(&self, at: usize, len: usize) -> bool {
+        at.checked_add(self.padding.len())
+            .is_some_and(|end| end <= len)
+    }
+
+    /// Appends a tap multiplying `filter[weights_at..]` with the padding run (until
+    /// [`Self::set_input`]); `false`, adding nothing, if the run does not fit the
+    /// filter or the list is full.
+    pub(crate) fn push(&mut self, weights_at: usize) -> bool {
+        if self.len == MAX_TAPS || !self.fits(weights_at, self.filter.len()) {
             return false;
         }
         #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
         {
             let origin = self.input.as_ptr() as usize;
-            let input_run = input_at.map_or(self.padding.as_ptr() as usize, |at| origin + at);
             let weight_run = self.filter.as_ptr() as usize + weights_at;
             // Addresses are 32 bits wide on Arm: the offsets are exact modulo 2^32.
             self.offsets[self.len] = [
-                input_run.wrapping_sub(origin) as u32,
+                (self.padding.as_ptr() as usize).wrapping_sub(origin) as u32,
                 weight_run.wrapping_sub(origin) as u32,
             ];
         }
         #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
         {
-            self.runs[self.len] = (input_at, weights_at);
+            self.runs[self.len] = (None, weights_at);
         }
         self.len += 1;
+        true
+    }
+
+    /// Makes tap `tap` read `input[input_at..]` (the padding if `None`); `false`,
+    /// changing nothing, if there is no such tap or the run does not fit the input.
+    #[inline(always)]
+    pub(crate) fn set_input(&mut self, tap: usize, input_at: Option<usize>) -> bool {
+        if tap >= self.len {
+            return false;
+        }
+        #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+        {
+            let offset = match input_at {
+                // Indices within the input are its offsets from the start.
+                Some(at) if self.fits(at, self.input.len()) => at as u32,
+                Some(_) => return false,
+                None => (self.padding.as_ptr() as usize).wrapping_sub(self.input.as_ptr() as usize)
+                    as u32,
+            };
+            if let Some([input_offset, _]) = self.offsets.get_mut(tap) {
+                *input_offset = offset;
+            }
+        }
+        #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+        {
+            if input_at.is_some_and(|at| !self.fits(at, self.input.len())) {
+                return false;
+            }
+            if let Some((run, _)) = self.runs.get_mut(tap) {
+                *run = input_at;
+            }
+        }
         true
     }
 
