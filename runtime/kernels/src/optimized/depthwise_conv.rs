@@ -256,9 +256,7 @@ fn depthwise_tap_lists(
                 {
                     let init = [terms[0], terms[1], terms[2], terms[3]];
                     let sums = taps.sums4(group, init).ok_or(inconsistent)?;
-                    for ((o, channel), &sum) in out.iter_mut().zip(channels).zip(&sums) {
-                        *o = channel.finish(quant, sum);
-                    }
+                    finish_group(quant, channels, sums, out);
                 }
                 for (o, (c, channel)) in
                     out_tail.iter_mut().zip((start + whole..).zip(tail_outputs))
@@ -284,6 +282,20 @@ fn depthwise_tap_lists(
         start += n;
     }
     Ok(())
+}
+
+/// The outputs of four channels from their sums. Out of line: inside the pixel
+/// loop the requantization runs short of registers and reloads its operands.
+#[inline(never)]
+fn finish_group(
+    quant: &LinearQuantParams,
+    channels: &[ChannelOutput],
+    sums: [i32; 4],
+    out: &mut [i8],
+) {
+    for ((o, channel), sum) in out.iter_mut().zip(channels).zip(sums) {
+        *o = channel.finish(quant, sum);
+    }
 }
 
 /// One tap's `acc[c] += (inputs[c] + input_offset) * weights[c]` for depth
