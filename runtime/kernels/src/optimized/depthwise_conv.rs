@@ -8,7 +8,7 @@
 //! different summation order gives the same bits.
 //!
 //! On Armv7E-M the common case (depth multiplier 1, weights offset 0, an int8 input
-//! zero point, at most [`MAX_TAPS`] taps) sums four channels over a pixel's whole
+//! zero point, at most 25 taps) sums four channels over a pixel's whole
 //! window in registers per `asm!` pass (`depthwise_tap_lists`); the other layers of
 //! depth multiplier 1 and weights offset 0 multiply-add four channels per step with
 //! the DSP instructions (`accumulate_packed`).
