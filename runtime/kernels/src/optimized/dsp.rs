@@ -355,23 +355,27 @@ impl<'a> TapList<'a> {
     /// [`Self::set_input`]); `false`, adding nothing, if the run does not fit the
     /// filter or the list is full.
     pub(crate) fn push(&mut self, weights_at: usize) -> bool {
-        if self.len == MAX_TAPS || !self.fits(weights_at, self.filter.len()) {
+        if !self.fits(weights_at, self.filter.len()) {
             return false;
         }
         #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
-        {
+        let (slot, tap) = {
             let origin = self.input.as_ptr() as usize;
             let weight_run = self.filter.as_ptr() as usize + weights_at;
             // Addresses are 32 bits wide on Arm: the offsets are exact modulo 2^32.
-            self.offsets[self.len] = [
+            let tap = [
                 (self.padding.as_ptr() as usize).wrapping_sub(origin) as u32,
                 weight_run.wrapping_sub(origin) as u32,
             ];
-        }
+            (self.offsets.get_mut(self.len), tap)
+        };
         #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
-        {
-            self.runs[self.len] = (None, weights_at);
-        }
+        let (slot, tap) = (self.runs.get_mut(self.len), (None, weights_at));
+        // A full list has no slot left.
+        let Some(slot) = slot else {
+            return false;
+        };
+        *slot = tap;
         self.len += 1;
         true
     }
@@ -484,5 +488,30 @@ mod tests {
         assert_eq!(smlabb(pair(-3, 7), pair(5, -2), 1), 1 - 15);
         assert_eq!(smlatt(pair(-3, 7), pair(5, -2), 1), 1 - 14);
         assert_eq!(word(&[1, -1, 2, -128]), 0x80_02_ff_01);
+    }
+
+    #[test]
+    fn tap_list_admits_only_runs_inside_its_slices() {
+        let input = [1i8, 2, 3, 4, 5, 6];
+        let filter = [1i8, -1, 2, -2, 3];
+        let padding = [7i8; 4];
+        let mut taps = TapList::new(&input, &filter, &padding);
+        assert!(!taps.push(2), "weights 2..6 pass the filter's end");
+        assert!(taps.push(1));
+        assert!(!taps.set_input(1, Some(0)), "no tap 1");
+        assert!(
+            !taps.set_input(0, Some(3)),
+            "inputs 3..7 pass the input's end"
+        );
+        assert!(taps.set_input(0, Some(2)));
+        // Inputs 3 4 5 6 times weights -1 2 -2 3, from sums 10 20 30 40.
+        assert_eq!(taps.sums4(0, [10, 20, 30, 40]), Some([7, 28, 20, 58]));
+        assert_eq!(taps.sums4(1, [0; 4]), None);
+        assert!(taps.set_input(0, None));
+        assert_eq!(taps.sums4(0, [0; 4]), Some([-7, 14, -14, 21]));
+        for _ in 1..MAX_TAPS {
+            assert!(taps.push(0));
+        }
+        assert!(!taps.push(0), "full");
     }
 }
