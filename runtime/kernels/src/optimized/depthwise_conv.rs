@@ -251,16 +251,7 @@ fn depthwise_tap_lists(
                     .get_mut(out_base..out_base + n)
                     .and_then(|out| out.split_at_mut_checked(whole))
                     .ok_or(inconsistent)?;
-                for (((out, channels), terms), group) in out_whole
-                    .chunks_exact_mut(4)
-                    .zip(whole_outputs.chunks_exact(4))
-                    .zip(offset_terms.chunks_exact(4))
-                    .zip((0..whole).step_by(4))
-                {
-                    let init = [terms[0], terms[1], terms[2], terms[3]];
-                    let sums = taps.sums4(group, init).ok_or(inconsistent)?;
-                    finish_group(quant, channels, sums, out);
-                }
+                pixel_groups(quant, &taps, whole_outputs, &offset_terms, out_whole)?;
                 for (o, (c, channel)) in
                     out_tail.iter_mut().zip((start + whole..).zip(tail_outputs))
                 {
@@ -287,18 +278,31 @@ fn depthwise_tap_lists(
     Ok(())
 }
 
-/// The outputs of four channels from their sums. Out of line: inside the pixel
-/// loop the requantization runs short of registers and reloads its operands.
+/// One pixel's outputs of the whole groups of four channels of a block: per group
+/// one pass over the tap list from the offset terms, then the requantization. Out
+/// of line: inside the pixel loop the requantization ran short of registers and
+/// reloaded its operands.
 #[inline(never)]
-fn finish_group(
+fn pixel_groups(
     quant: &LinearQuantParams,
+    taps: &TapList<'_>,
     channels: &[ChannelOutput],
-    sums: [i32; 4],
+    offset_terms: &[i32],
     out: &mut [i8],
-) {
-    for ((o, channel), sum) in out.iter_mut().zip(channels).zip(sums) {
-        *o = channel.finish(quant, sum);
+) -> KernelResult {
+    for (((out, channels), terms), group) in out
+        .chunks_exact_mut(4)
+        .zip(channels.chunks_exact(4))
+        .zip(offset_terms.chunks_exact(4))
+        .zip((0..).step_by(4))
+    {
+        let init = [terms[0], terms[1], terms[2], terms[3]];
+        let sums = taps.sums4(group, init).ok_or(KernelError::ShapeMismatch)?;
+        for ((o, channel), sum) in out.iter_mut().zip(channels).zip(sums) {
+            *o = channel.finish(quant, sum);
+        }
     }
+    Ok(())
 }
 
 /// One tap's `acc[c] += (inputs[c] + input_offset) * weights[c]` for depth
