@@ -156,6 +156,27 @@ impl Requantizer {
             x.wrapping_shl(self.left_shift),
             self.multiplier,
         );
+        self.rounding_divide(high)
+    }
+
+    /// Whether the doubling high multiply can saturate: only for the multiplier
+    /// `i32::MIN` (times `i32::MIN`), which `QuantizeMultiplier` never makes.
+    pub fn may_saturate(&self) -> bool {
+        self.multiplier == i32::MIN
+    }
+
+    /// [`Self::apply`] without the saturation test, for a multiplier that
+    /// [`Self::may_saturate`] clears (the caller's condition; otherwise the one
+    /// saturating product wraps to `i32::MIN`).
+    #[inline(always)]
+    pub fn apply_unsaturated(&self, x: i32) -> i32 {
+        let product = i64::from(x.wrapping_shl(self.left_shift)) * i64::from(self.multiplier);
+        self.rounding_divide(((product + (1 << 30)) >> 31) as i32)
+    }
+
+    /// gemmlowp's `RoundingDivideByPOT(high, right_shift)`.
+    #[inline(always)]
+    fn rounding_divide(&self, high: i32) -> i32 {
         let threshold = self.threshold + i32::from(high < 0);
         (high >> self.right_shift) + i32::from(high & self.mask > threshold)
     }
@@ -577,11 +598,19 @@ mod tests {
             for shift in -31..=40 {
                 let fast = Requantizer::new(QuantizedMultiplier { multiplier, shift });
                 for &x in &values {
+                    let expected = multiply_by_quantized_multiplier(x, multiplier, shift);
                     assert_eq!(
                         fast.apply(x),
-                        multiply_by_quantized_multiplier(x, multiplier, shift),
+                        expected,
                         "x {x} multiplier {multiplier} shift {shift}"
                     );
+                    if !fast.may_saturate() {
+                        assert_eq!(
+                            fast.apply_unsaturated(x),
+                            expected,
+                            "x {x} multiplier {multiplier}"
+                        );
+                    }
                 }
             }
         }

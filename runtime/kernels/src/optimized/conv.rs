@@ -26,7 +26,7 @@ pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::error::{elements, KernelError, KernelResult};
 use crate::optimized::dsp::FAST_PATHS;
 use crate::optimized::mat_mult::{dot_2x2, pack};
-use crate::quant::{QuantizedMultiplier, Requantizer};
+use crate::quant::{ActivationRange, QuantizedMultiplier, Requantizer};
 use crate::shape::Nhwc;
 use crate::spatial::WindowAxis;
 use crate::split::OutputTile;
@@ -570,6 +570,11 @@ fn finish_pair(
 pub(crate) struct ChannelOutput {
     bias: i32,
     multiplier: Requantizer,
+    /// Whether [`Self::finish_plain`] applies: a multiplier that cannot saturate
+    /// and no activation narrower than int8 (every layer without a fused
+    /// activation, and most RELU/RELU6 layers, whose range starts at the zero point
+    /// `-128`).
+    plain: bool,
 }
 
 impl ChannelOutput {
@@ -578,24 +583,43 @@ impl ChannelOutput {
         Self {
             bias: 0,
             multiplier: Requantizer::new(QuantizedMultiplier::ONE),
+            plain: false,
         }
     }
 
     pub(crate) fn new(quant: &LinearQuantParams, bias: Option<&[i32]>, channel: usize) -> Self {
+        let multiplier = Requantizer::new(quant.output_multipliers.get(channel));
         Self {
             // `check` bounded `channel`; `get` keeps the kernels free of panic paths.
             bias: bias
                 .and_then(|bias| bias.get(channel))
                 .copied()
                 .unwrap_or(0),
-            multiplier: Requantizer::new(quant.output_multipliers.get(channel)),
+            multiplier,
+            plain: !multiplier.may_saturate() && quant.activation == ActivationRange::full::<i8>(),
         }
     }
 
     /// [`LinearQuantParams::finish_with`] of `acc` (adding no bias is adding 0).
     #[inline(always)]
     pub(crate) fn finish(&self, quant: &LinearQuantParams, acc: i32) -> i8 {
-        quant.finish_with(acc.wrapping_add(self.bias), None, 0, self.multiplier)
+        if self.plain {
+            self.finish_plain(quant.output_offset, acc)
+        } else {
+            quant.finish_with(acc.wrapping_add(self.bias), None, 0, self.multiplier)
+        }
+    }
+
+    /// [`Self::finish`] for a `plain` channel: no saturation test, and the
+    /// activation is the int8 saturation (one SSAT on Arm).
+    #[inline(always)]
+    fn finish_plain(&self, output_offset: i32, acc: i32) -> i8 {
+        let scaled = self
+            .multiplier
+            .apply_unsaturated(acc.wrapping_add(self.bias));
+        scaled
+            .wrapping_add(output_offset)
+            .clamp(i8::MIN.into(), i8::MAX.into()) as i8
     }
 }
 
@@ -799,9 +823,14 @@ mod tests {
                 multipliers: &multipliers,
                 shifts: &shifts,
             },
-            activation: ActivationRange {
-                min: -120,
-                max: 125,
+            // Half the cases with the full int8 range (`ChannelOutput::finish_plain`).
+            activation: if seed % 4 < 2 {
+                ActivationRange::full::<i8>()
+            } else {
+                ActivationRange {
+                    min: -120,
+                    max: 125,
+                }
             },
         };
         for bias in [Some(bias.as_slice()), None] {

@@ -7,15 +7,21 @@
 //! reference's ([`LinearQuantParams`]'s `accumulate`); INT32 sums wrap, so the
 //! different summation order gives the same bits.
 //!
-//! On Armv7E-M the common case (depth multiplier 1, weights offset 0) multiply-adds
-//! four channels per step with the DSP instructions (`accumulate_packed`).
+//! On Armv7E-M the common case (depth multiplier 1, weights offset 0, an int8 input
+//! zero point, at most 25 taps) sums four channels over a pixel's whole
+//! window in registers per `asm!` pass (`depthwise_tap_lists`); the other layers of
+//! depth multiplier 1 and weights offset 0 multiply-add four channels per step with
+//! the DSP instructions (`accumulate_packed`).
 
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::depthwise_conv::checked_depthwise_axes;
 use crate::error::{element, elements, KernelError, KernelResult};
 use crate::optimized::conv::{offset_fits_i16, ChannelOutput};
-use crate::optimized::dsp::{lanes, sadd16, smlabb, smlatt, sxtb16, sxtb16_ror8, word, FAST_PATHS};
+use crate::optimized::dsp::{
+    lanes, sadd16, smlabb, smlatt, sxtb16, sxtb16_ror8, word, TapList, FAST_PATHS, MAX_TAPS,
+};
 use crate::shape::Nhwc;
+use crate::spatial::{accumulate_window, WindowAxis};
 use crate::split::OutputTile;
 
 /// Output channels accumulated together on the stack.
@@ -46,6 +52,32 @@ pub fn depthwise_conv_2d(
         (output.len(), output_shape),
         tile,
     )?;
+    let taps = y_axis.taps * x_axis.taps;
+    // The input zero point (`-input_offset`) as an int8 padding value, if the
+    // tap-list path applies.
+    let padding_value =
+        (FAST_PATHS && depth_multiplier == 1 && quant.weights_offset == 0 && taps <= MAX_TAPS)
+            .then(|| i8::try_from(quant.input_offset.wrapping_neg()).ok())
+            .flatten();
+    if let Some(padding_value) = padding_value {
+        let window = Window {
+            y_axis,
+            x_axis,
+            input_shape,
+            filter_shape,
+            output_shape,
+        };
+        return depthwise_tap_lists(
+            &window,
+            quant,
+            input,
+            filter,
+            bias,
+            output,
+            tile,
+            padding_value,
+        );
+    }
     // The input offset in both lanes of a word, if the DSP path applies.
     let packed_offsets = (FAST_PATHS
         && depth_multiplier == 1
@@ -121,6 +153,160 @@ pub fn depthwise_conv_2d(
             }
         }
         start += n;
+    }
+    Ok(())
+}
+
+/// The validated geometry of one call.
+struct Window {
+    y_axis: WindowAxis,
+    x_axis: WindowAxis,
+    input_shape: Nhwc,
+    filter_shape: Nhwc,
+    output_shape: Nhwc,
+}
+
+/// The DSP path for depth multiplier 1, weights offset 0, an input zero point
+/// within int8 and at most [`MAX_TAPS`] taps (the caller's conditions; the call
+/// validated). The input offset is folded out of the taps: `sum((x + offset) * w)`
+/// over the taps inside the input equals `sum(x' * w) + offset * sum(w)` over all
+/// taps, with `x'` the input inside and the zero point (`-offset`) outside, whose
+/// products cancel; the second term is a per-channel constant made once per block.
+/// Each output pixel lists its taps once per block of channels ([`TapList`]), and
+/// every four channels of the block are one pass over the list with the sums in
+/// registers ([`TapList::sums4`]); the last `n % 4` take the reference formula.
+#[allow(clippy::too_many_arguments)]
+fn depthwise_tap_lists(
+    window: &Window,
+    quant: &LinearQuantParams,
+    input: &[i8],
+    filter: &[i8],
+    bias: Option<&[i32]>,
+    output: &mut [i8],
+    tile: OutputTile,
+    padding_value: i8,
+) -> KernelResult {
+    let Window {
+        y_axis,
+        x_axis,
+        input_shape,
+        filter_shape,
+        output_shape,
+    } = window;
+    // Past the validation of the call, a lookup that fails is an inconsistency
+    // the checks missed: reported, not a panic.
+    let inconsistent = KernelError::ShapeMismatch;
+    let padding = [padding_value; BLOCK];
+    let mut start = tile.channels.start;
+    while start < tile.channels.end {
+        let n = (tile.channels.end - start).min(BLOCK);
+        let whole = n - n % 4;
+        let mut outputs = [ChannelOutput::unused(); BLOCK];
+        let mut offset_terms = [0i32; BLOCK];
+        for ((prepared, offset_term), c) in outputs
+            .iter_mut()
+            .zip(&mut offset_terms)
+            .zip(start..start + n)
+        {
+            *prepared = ChannelOutput::new(quant, bias, c);
+            let mut weight_sum = 0i32;
+            for tap in 0..y_axis.taps * x_axis.taps {
+                let weight = filter
+                    .get(tap * filter_shape.channels + c)
+                    .ok_or(inconsistent)?;
+                weight_sum = weight_sum.wrapping_add(i32::from(*weight));
+            }
+            *offset_term = weight_sum.wrapping_mul(quant.input_offset);
+        }
+        let (whole_outputs, tail_outputs) = outputs
+            .get(..n)
+            .and_then(|outputs| outputs.split_at_checked(whole))
+            .ok_or(inconsistent)?;
+        let padding = padding.get(..n).ok_or(inconsistent)?;
+        let mut taps = TapList::new(input, filter, padding);
+        for filter_y in 0..y_axis.taps {
+            for filter_x in 0..x_axis.taps {
+                if !taps.push(filter_shape.offset(0, filter_y, filter_x, start)) {
+                    return Err(inconsistent);
+                }
+            }
+        }
+        for row in tile.rows.indices() {
+            let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
+            let y_origin = y_axis.origin(out_y);
+            for out_x in 0..output_shape.width {
+                let x_origin = x_axis.origin(out_x);
+                let mut tap = 0;
+                for filter_y in 0..y_axis.taps {
+                    let row_at = y_axis
+                        .input_at(y_origin, filter_y)
+                        .map(|in_y| input_shape.offset(batch, in_y, 0, start));
+                    for filter_x in 0..x_axis.taps {
+                        let input_at = row_at.zip(x_axis.input_at(x_origin, filter_x));
+                        let input_at =
+                            input_at.map(|(row_at, in_x)| row_at + in_x * input_shape.channels);
+                        if !taps.set_input(tap, input_at) {
+                            return Err(inconsistent);
+                        }
+                        tap += 1;
+                    }
+                }
+                let out_base = output_shape.offset(batch, out_y, out_x, start);
+                let (out_whole, out_tail) = output
+                    .get_mut(out_base..out_base + n)
+                    .and_then(|out| out.split_at_mut_checked(whole))
+                    .ok_or(inconsistent)?;
+                pixel_groups(quant, &taps, whole_outputs, &offset_terms, out_whole)?;
+                for (o, (c, channel)) in
+                    out_tail.iter_mut().zip((start + whole..).zip(tail_outputs))
+                {
+                    let product = |(filter_y, filter_x), (in_y, in_x)| {
+                        let w = filter.get(filter_shape.offset(0, filter_y, filter_x, c))?;
+                        let x = input.get(input_shape.offset(batch, in_y, in_x, c))?;
+                        Some((*w, *x))
+                    };
+                    let acc = accumulate_window::<i32>(
+                        y_axis,
+                        x_axis,
+                        (out_y, out_x),
+                        |acc, filter_at, input_at| {
+                            product(filter_at, input_at)
+                                .map(|(w, x)| quant.accumulate(acc, w, x))
+                                .ok_or(inconsistent)
+                        },
+                    )?;
+                    *o = channel.finish(quant, acc);
+                }
+            }
+        }
+        start += n;
+    }
+    Ok(())
+}
+
+/// One pixel's outputs of the whole groups of four channels of a block: per group
+/// one pass over the tap list from the offset terms, then the requantization. Out
+/// of line: inside the pixel loop the requantization ran short of registers and
+/// reloaded its operands.
+#[inline(never)]
+fn pixel_groups(
+    quant: &LinearQuantParams,
+    taps: &TapList<'_>,
+    channels: &[ChannelOutput],
+    offset_terms: &[i32],
+    out: &mut [i8],
+) -> KernelResult {
+    for (((out, channels), terms), group) in out
+        .chunks_exact_mut(4)
+        .zip(channels.chunks_exact(4))
+        .zip(offset_terms.chunks_exact(4))
+        .zip((0..).step_by(4))
+    {
+        let init = [terms[0], terms[1], terms[2], terms[3]];
+        let sums = taps.sums4(group, init).ok_or(KernelError::ShapeMismatch)?;
+        for ((o, channel), sum) in out.iter_mut().zip(channels).zip(sums) {
+            *o = channel.finish(quant, sum);
+        }
     }
     Ok(())
 }
@@ -217,9 +403,15 @@ mod tests {
                         multipliers: &multipliers,
                         shifts: &shifts,
                     },
-                    activation: ActivationRange {
-                        min: -128,
-                        max: 100,
+                    // A third of the cases with the full int8 range
+                    // (`ChannelOutput::finish_plain`).
+                    activation: if seed % 3 == 1 {
+                        ActivationRange::full::<i8>()
+                    } else {
+                        ActivationRange {
+                            min: -128,
+                            max: 100,
+                        }
                     },
                 };
                 let n = output_shape.element_count().unwrap();

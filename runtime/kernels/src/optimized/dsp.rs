@@ -19,6 +19,36 @@ pub(crate) const FAST_PATHS: bool = cfg!(any(
     all(feature = "arm_dsp", target_arch = "arm")
 ));
 
+/// One group of four of `imp::dot_2x2_groups`' loop: 20 instructions for 16
+/// multiply-adds.
+#[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+macro_rules! dot_2x2_group {
+    () => {
+        concat!(
+            "ldr {xa}, [{pa}], #4\n",
+            "ldr {xb}, [{pb}], #4\n",
+            "ldr {t}, [{a}]\n",
+            "sxtb16 {t}, {t}\n",
+            "smlad {s0}, {t}, {xa}, {s0}\n",
+            "smlad {s1}, {t}, {xb}, {s1}\n",
+            "ldr {t}, [{b}]\n",
+            "sxtb16 {t}, {t}\n",
+            "smlad {s2}, {t}, {xa}, {s2}\n",
+            "smlad {s3}, {t}, {xb}, {s3}\n",
+            "ldr {xa}, [{pa}], #4\n",
+            "ldr {xb}, [{pb}], #4\n",
+            "ldr {t}, [{a}], #4\n",
+            "sxtb16 {t}, {t}, ror #8\n",
+            "smlad {s0}, {t}, {xa}, {s0}\n",
+            "smlad {s1}, {t}, {xb}, {s1}\n",
+            "ldr {t}, [{b}], #4\n",
+            "sxtb16 {t}, {t}, ror #8\n",
+            "smlad {s2}, {t}, {xa}, {s2}\n",
+            "smlad {s3}, {t}, {xb}, {s3}",
+        )
+    };
+}
+
 /// The implementation: one instruction each. This is the crate's only `unsafe`:
 /// every `asm!` block reads and writes only the registers it names (no memory, no
 /// stack), and every instruction is defined for every input, so no input can make
@@ -94,11 +124,11 @@ mod imp {
         out
     }
 
-    /// [`super::super::mat_mult::dot_2x2`]'s full groups as one loop of 22
-    /// instructions per 16 multiply-adds in 12 registers, which LLVM does not find
-    /// for the same loop written with the one-instruction functions (it keeps both
-    /// weight words and spills sums: 27). Each weight word is loaded twice, once
-    /// per SXTB16, so that three temporaries suffice.
+    /// [`super::super::mat_mult::dot_2x2`]'s full groups as one loop of 21
+    /// instructions per 16 multiply-adds (two groups per pass) in 12 registers,
+    /// which LLVM does not find for the same loop written with the one-instruction
+    /// functions (it keeps both weight words and spills sums: 27). Each weight word
+    /// is loaded twice, once per SXTB16, so that three temporaries suffice.
     #[inline(always)]
     pub fn dot_2x2_groups(a: &[i8], b: &[i8], pa: &[i16], pb: &[i16]) -> [i32; 4] {
         let groups = (a.len() / 4)
@@ -110,37 +140,27 @@ mod imp {
             return sums;
         }
         let [mut s0, mut s1, mut s2, mut s3] = sums;
-        // SAFETY: the loop runs `groups` >= 1 times and each pass reads 4 bytes at
-        // `a` and at `b` and 8 bytes at `pa` and at `pb`, advancing each past what
-        // it read, so it reads the first `4 * groups` elements of each slice, all
-        // within them (`groups` is at most each length / 4). LDR needs no alignment
+        // SAFETY: the code runs the group `groups` >= 1 times (an odd one, then
+        // pairs) and each group reads 4 bytes at `a` and at `b` and 8 bytes at `pa`
+        // and at `pb`, advancing each past what it read, so it reads the first
+        // `4 * groups` elements of each slice, all within them (`groups` is at most each length / 4). LDR needs no alignment
         // on Armv7-M. It writes only its register operands and the flags (SUBS; no
         // `preserves_flags`), and touches no stack.
         unsafe {
             asm!(
+                // Two groups per pass, one SUBS and BNE for both; an odd group first.
+                "lsrs {n}, {n}, #1",
+                "bcc 3f",
+                dot_2x2_group!(),
+                "3:",
+                "cmp {n}, #0",
+                "beq 4f",
                 "2:",
-                "ldr {xa}, [{pa}], #4",
-                "ldr {xb}, [{pb}], #4",
-                "ldr {t}, [{a}]",
-                "sxtb16 {t}, {t}",
-                "smlad {s0}, {t}, {xa}, {s0}",
-                "smlad {s1}, {t}, {xb}, {s1}",
-                "ldr {t}, [{b}]",
-                "sxtb16 {t}, {t}",
-                "smlad {s2}, {t}, {xa}, {s2}",
-                "smlad {s3}, {t}, {xb}, {s3}",
-                "ldr {xa}, [{pa}], #4",
-                "ldr {xb}, [{pb}], #4",
-                "ldr {t}, [{a}], #4",
-                "sxtb16 {t}, {t}, ror #8",
-                "smlad {s0}, {t}, {xa}, {s0}",
-                "smlad {s1}, {t}, {xb}, {s1}",
-                "ldr {t}, [{b}], #4",
-                "sxtb16 {t}, {t}, ror #8",
-                "smlad {s2}, {t}, {xa}, {s2}",
-                "smlad {s3}, {t}, {xb}, {s3}",
+                dot_2x2_group!(),
+                dot_2x2_group!(),
                 "subs {n}, {n}, #1",
                 "bne 2b",
+                "4:",
                 a = inout(reg) a.as_ptr() => _,
                 b = inout(reg) b.as_ptr() => _,
                 pa = inout(reg) pa.as_ptr() => _,
@@ -170,6 +190,59 @@ mod imp {
                  in(reg) acc, options(pure, nomem, nostack));
         }
         out
+    }
+
+    /// [`super::TapList::sums4`]'s loop: per tap one LDRD of its two offsets, one
+    /// input and one weight LDR, 4 SXTB16, 2 SMLABB, 2 SMLATT, SUBS, BNE (13
+    /// instructions per 4 multiply-adds), the sums in registers.
+    ///
+    /// # Safety
+    ///
+    /// `offsets` is not empty, and for each `[x, w]` in it, `base + x` and `base + w`
+    /// (wrapping address arithmetic) are each the start of 4 readable bytes.
+    #[inline(always)]
+    pub unsafe fn depthwise_sums4(
+        base: *const i8,
+        offsets: &[[u32; 2]],
+        sums: [i32; 4],
+    ) -> [i32; 4] {
+        let [mut s0, mut s1, mut s2, mut s3] = sums;
+        // SAFETY: the loop runs `offsets.len()` >= 1 times, each pass reading one
+        // element of `offsets` (LDRD, 8-byte elements, 4-byte aligned as LDRD needs)
+        // and the 4 bytes at `base + x` and at `base + w` (the caller's contract;
+        // LDR needs no alignment on Armv7-M). It writes only its register operands
+        // and the flags (SUBS; no `preserves_flags`), and touches no stack.
+        unsafe {
+            asm!(
+                "2:",
+                "ldrd {x}, {w}, [{taps}], #8",
+                "ldr {x}, [{base}, {x}]",
+                "ldr {w}, [{base}, {w}]",
+                "sxtb16 {t}, {x}",
+                "sxtb16 {u}, {w}",
+                "smlabb {s0}, {t}, {u}, {s0}",
+                "smlatt {s2}, {t}, {u}, {s2}",
+                "sxtb16 {t}, {x}, ror #8",
+                "sxtb16 {u}, {w}, ror #8",
+                "smlabb {s1}, {t}, {u}, {s1}",
+                "smlatt {s3}, {t}, {u}, {s3}",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                taps = inout(reg) offsets.as_ptr() => _,
+                base = in(reg) base,
+                n = inout(reg) offsets.len() => _,
+                s0 = inout(reg) s0,
+                s1 = inout(reg) s1,
+                s2 = inout(reg) s2,
+                s3 = inout(reg) s3,
+                x = out(reg) _,
+                w = out(reg) _,
+                t = out(reg) _,
+                u = out(reg) _,
+                options(readonly, nostack),
+            );
+        }
+        [s0, s1, s2, s3]
     }
 }
 
@@ -237,6 +310,159 @@ pub(crate) use imp::{lanes, sadd16, smlabb, smlad, smlatt, sxtb16, sxtb16_ror8};
 #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
 pub(crate) use imp::dot_2x2_groups;
 
+/// Most taps a [`TapList`] holds (a 5x5 window).
+pub(crate) const MAX_TAPS: usize = 25;
+
+/// One output pixel's depthwise window over a run of `width` channels: per tap, the
+/// run of inputs it reads (or the padding run, for a tap outside the input) and the
+/// run of weights it multiplies them with. [`TapList::sums4`] then sums the products
+/// of any four channels of the run over all taps in one `asm!` loop on Armv7E-M.
+/// The weight runs are pushed once per block of channels, the input runs set again
+/// for every pixel ([`TapList::set_input`]).
+///
+/// Every run is checked to lie in its slice when it is set, which is what makes
+/// the loop's reads sound; on Arm a tap is stored as the two runs' byte offsets from
+/// the input's start (wrapping), so that one base register serves both.
+pub(crate) struct TapList<'a> {
+    input: &'a [i8],
+    filter: &'a [i8],
+    padding: &'a [i8],
+    #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+    offsets: [[u32; 2]; MAX_TAPS],
+    #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+    runs: [(Option<usize>, usize); MAX_TAPS],
+    len: usize,
+}
+
+impl<'a> TapList<'a> {
+    /// An empty list whose runs are `padding.len()` channels long.
+    pub(crate) fn new(input: &'a [i8], filter: &'a [i8], padding: &'a [i8]) -> Self {
+        Self {
+            input,
+            filter,
+            padding,
+            #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+            offsets: [[0; 2]; MAX_TAPS],
+            #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+            runs: [(None, 0); MAX_TAPS],
+            len: 0,
+        }
+    }
+
+    /// Whether a run of `width` from `at` lies in a slice of `len`.
+    #[inline(always)]
+    fn fits(&self, at: usize, len: usize) -> bool {
+        at.checked_add(self.padding.len())
+            .is_some_and(|end| end <= len)
+    }
+
+    /// Appends a tap multiplying `filter[weights_at..]` with the padding run (until
+    /// [`Self::set_input`]); `false`, adding nothing, if the run does not fit the
+    /// filter or the list is full.
+    pub(crate) fn push(&mut self, weights_at: usize) -> bool {
+        if !self.fits(weights_at, self.filter.len()) {
+            return false;
+        }
+        #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+        let (slot, tap) = {
+            let origin = self.input.as_ptr() as usize;
+            let weight_run = self.filter.as_ptr() as usize + weights_at;
+            // Addresses are 32 bits wide on Arm: the offsets are exact modulo 2^32.
+            let tap = [
+                (self.padding.as_ptr() as usize).wrapping_sub(origin) as u32,
+                weight_run.wrapping_sub(origin) as u32,
+            ];
+            (self.offsets.get_mut(self.len), tap)
+        };
+        #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+        let (slot, tap) = (self.runs.get_mut(self.len), (None, weights_at));
+        // A full list has no slot left.
+        let Some(slot) = slot else {
+            return false;
+        };
+        *slot = tap;
+        self.len += 1;
+        true
+    }
+
+    /// Makes tap `tap` read `input[input_at..]` (the padding if `None`); `false`,
+    /// changing nothing, if there is no such tap or the run does not fit the input.
+    #[inline(always)]
+    pub(crate) fn set_input(&mut self, tap: usize, input_at: Option<usize>) -> bool {
+        if tap >= self.len {
+            return false;
+        }
+        #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+        {
+            let offset = match input_at {
+                // Indices within the input are its offsets from the start.
+                Some(at) if self.fits(at, self.input.len()) => at as u32,
+                Some(_) => return false,
+                None => (self.padding.as_ptr() as usize).wrapping_sub(self.input.as_ptr() as usize)
+                    as u32,
+            };
+            if let Some([input_offset, _]) = self.offsets.get_mut(tap) {
+                *input_offset = offset;
+            }
+        }
+        #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+        {
+            if input_at.is_some_and(|at| !self.fits(at, self.input.len())) {
+                return false;
+            }
+            if let Some((run, _)) = self.runs.get_mut(tap) {
+                *run = input_at;
+            }
+        }
+        true
+    }
+
+    /// `sums[i] + sum over taps of x[channel + i] * w[channel + i]` for `i` in
+    /// 0..4, wrapping, `x` being each tap's input (or padding) run and `w` its
+    /// weight run; `None` if the four channels are not all in the runs.
+    #[inline(always)]
+    pub(crate) fn sums4(&self, channel: usize, sums: [i32; 4]) -> Option<[i32; 4]> {
+        if channel.checked_add(4)? > self.padding.len() {
+            return None;
+        }
+        #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+        {
+            let offsets = self.offsets.get(..self.len)?;
+            if offsets.is_empty() {
+                return Some(sums);
+            }
+            let base = self.input.as_ptr().wrapping_add(channel);
+            // SAFETY: `push` admitted each tap only with both runs, `width` long, in
+            // their slices, which the list borrows; `channel + 4 <= width`, so `base +
+            // x` and `base + w` start 4 bytes inside those runs.
+            #[allow(unsafe_code)]
+            Some(unsafe { imp::depthwise_sums4(base, offsets, sums) })
+        }
+        #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+        {
+            let mut sums = sums;
+            for &(input_at, weights_at) in self.runs.get(..self.len)? {
+                let x = match input_at {
+                    Some(at) => self.input.get(at + channel..at + channel + 4)?,
+                    None => self.padding.get(channel..channel + 4)?,
+                };
+                let w = self
+                    .filter
+                    .get(weights_at + channel..weights_at + channel + 4)?;
+                let (x, w) = (word(x), word(w));
+                let (x02, x13, w02, w13) = (sxtb16(x), sxtb16_ror8(x), sxtb16(w), sxtb16_ror8(w));
+                sums = [
+                    smlabb(x02, w02, sums[0]),
+                    smlabb(x13, w13, sums[1]),
+                    smlatt(x02, w02, sums[2]),
+                    smlatt(x13, w13, sums[3]),
+                ];
+            }
+            Some(sums)
+        }
+    }
+}
+
 /// Four `i8` in one word, element 0 in the low byte (one LDR).
 #[inline(always)]
 pub(crate) fn word(bytes: &[i8]) -> u32 {
@@ -267,5 +493,30 @@ mod tests {
         assert_eq!(smlabb(pair(-3, 7), pair(5, -2), 1), 1 - 15);
         assert_eq!(smlatt(pair(-3, 7), pair(5, -2), 1), 1 - 14);
         assert_eq!(word(&[1, -1, 2, -128]), 0x80_02_ff_01);
+    }
+
+    #[test]
+    fn tap_list_admits_only_runs_inside_its_slices() {
+        let input = [1i8, 2, 3, 4, 5, 6];
+        let filter = [1i8, -1, 2, -2, 3];
+        let padding = [7i8; 4];
+        let mut taps = TapList::new(&input, &filter, &padding);
+        assert!(!taps.push(2), "weights 2..6 pass the filter's end");
+        assert!(taps.push(1));
+        assert!(!taps.set_input(1, Some(0)), "no tap 1");
+        assert!(
+            !taps.set_input(0, Some(3)),
+            "inputs 3..7 pass the input's end"
+        );
+        assert!(taps.set_input(0, Some(2)));
+        // Inputs 3 4 5 6 times weights -1 2 -2 3, from sums 10 20 30 40.
+        assert_eq!(taps.sums4(0, [10, 20, 30, 40]), Some([7, 28, 20, 58]));
+        assert_eq!(taps.sums4(1, [0; 4]), None);
+        assert!(taps.set_input(0, None));
+        assert_eq!(taps.sums4(0, [0; 4]), Some([-7, 14, -14, 21]));
+        for _ in 1..MAX_TAPS {
+            assert!(taps.push(0));
+        }
+        assert!(!taps.push(0), "full");
     }
 }
