@@ -5,12 +5,15 @@ converter-made float models of models/build_float.py cover the rest."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from tests.codegen_support import assert_bit_exact
 from tests.model_builder import ModelBuilder
-from tinymlc.check import NAN_ULPS, float_ulps
+from tinymlc import hostbuild
+from tinymlc.check import NAN_ULPS, check, float_ulps
 from tinymlc.errors import OpError
 from tinymlc.frontend import parse_model
 from tinymlc.ir import Activation, DType
@@ -228,3 +231,25 @@ def _pads() -> bytes:
 
 def test_pads_are_bit_exact_with_tflm() -> None:
     assert_bit_exact(_pads(), samples=5)
+
+
+def test_check_passes_float_outputs_within_the_allowed_ulps(tmp_path: Path) -> None:
+    # TANH: the C library's tanhf need not be correctly rounded (glibc's is off by up
+    # to 2 ULPs), ours is; either way `passed` follows `max_ulp` against the allowance.
+    mb = ModelBuilder()
+    x = mb.tensor("x", (4, 64), F32)
+    y = mb.tensor("y", (4, 64), F32)
+    mb.op("TANH", [x], [y])
+    model = tmp_path / "tanh.tflite"
+    model.write_bytes(mb.build([x], [y]))
+    strict = check(model, 4, 0, hostbuild.default_runtime_dir(), measure_tflm_arena=False)
+    assert strict.max_ulp is not None
+    assert strict.passed == strict.bit_exact == (strict.max_ulp == 0)
+    if not strict.bit_exact:
+        assert strict.first_divergence is not None
+        assert strict.first_divergence.op == "TANH"
+    lenient = check(
+        model, 4, 0, hostbuild.default_runtime_dir(), measure_tflm_arena=False, max_ulp_allowed=strict.max_ulp
+    )
+    assert lenient.passed
+    assert lenient.max_ulp == strict.max_ulp
