@@ -80,8 +80,8 @@ def _l2_pool(padding: int, activation: int) -> bytes:
 
 
 def _elementwise_chain() -> bytes:
-    """ADD (broadcast) -> RELU -> MUL -> EXP: the memory planner writes the RELU and
-    the MUL over their inputs (the in-place kernels)."""
+    """ADD (broadcast) -> RELU -> MUL -> PRELU (broadcast slopes) -> EXP: the memory
+    planner writes the RELU and the MUL over their inputs (the in-place kernels)."""
     mb = ModelBuilder()
     x = mb.tensor("x", (1, 4, 5), F32)
     c = mb.tensor("c", (1, 1, 5), F32, data=_weights((1, 1, 5)))
@@ -91,8 +91,11 @@ def _elementwise_chain() -> bytes:
     y = mb.tensor("y", (1, 4, 5), F32)
     mb.op("ADD", [x, c], [s], "AddOptions")
     mb.op("RELU", [s], [r])
+    p = mb.tensor("p", (1, 4, 5), F32)
+    slopes = mb.tensor("slopes", (1, 1, 5), F32, data=_weights((1, 1, 5)))
     mb.op("MUL", [r, x], [m], "MulOptions")
-    mb.op("EXP", [m], [y])
+    mb.op("PRELU", [m, slopes], [p])
+    mb.op("EXP", [p], [y])
     return mb.build([x], [y])
 
 

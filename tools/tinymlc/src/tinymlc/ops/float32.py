@@ -174,7 +174,11 @@ _BINARY: dict[OpKind, str] = {
     OpKind.SQUARED_DIFFERENCE: "SquaredDifference",
     OpKind.FLOOR_DIV: "FloorDiv",
     OpKind.FLOOR_MOD: "FloorMod",
+    OpKind.PRELU: "Prelu",
 }
+PRELU_MAX_RANK = 4
+"""BroadcastPrelu4DSlowFloat's rank."""
+
 _ACTIVATED_BINARY = frozenset({OpKind.ADD, OpKind.SUB, OpKind.MUL, OpKind.DIV})
 
 _UNARY: dict[OpKind, str] = {
@@ -341,6 +345,11 @@ def _binary(view: OpView) -> FloatBinaryParams:
     require_dtype(input2, [DType.FLOAT32], "input 2")
     expected = broadcast_shape(input1.shape, input2.shape)
     require_output_shape(view, expected)
+    require(
+        view.op.kind is not OpKind.PRELU or len(expected) <= PRELU_MAX_RANK,
+        f"TFLM's float PRELU broadcasts at most {PRELU_MAX_RANK} dimensions, the output has {len(expected)}",
+        "reshape to 4 dimensions around the PRELU",
+    )
     activation = (
         activation_range(elementwise_attrs(view).activation) if view.op.kind in _ACTIVATED_BINARY else None
     )
