@@ -59,6 +59,17 @@ def _fully_connected(keep_num_dims: bool) -> bytes:
     return mb.build([x], [y])
 
 
+def _fully_connected_of_two_inputs() -> bytes:
+    """Weights and bias computed at run time (graph inputs), which TFLM's float kernel takes."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (3, 6), F32)
+    w = mb.tensor("w", (4, 6), F32)
+    b = mb.tensor("b", (4,), F32)
+    y = mb.tensor("y", (3, 4), F32)
+    mb.op("FULLY_CONNECTED", [x, w, b], [y], "FullyConnectedOptions", FusedActivationFunction=RELU)
+    return mb.build([x, w, b], [y])
+
+
 def _l2_pool(padding: int, activation: int) -> bytes:
     mb = ModelBuilder()
     x = mb.tensor("x", (2, 7, 7, 3), F32)
@@ -165,6 +176,7 @@ def test_ulps_count_representable_floats() -> None:
         pytest.param(_grouped_conv, id="grouped_conv_dilated_relu6"),
         pytest.param(lambda: _fully_connected(keep_num_dims=True), id="fully_connected_keep_num_dims"),
         pytest.param(lambda: _fully_connected(keep_num_dims=False), id="fully_connected_batches"),
+        pytest.param(_fully_connected_of_two_inputs, id="fully_connected_weights_at_run_time"),
         pytest.param(lambda: _l2_pool(SAME, RELU), id="l2_pool_same_relu"),
         pytest.param(lambda: _l2_pool(VALID, 0), id="l2_pool_valid"),
         pytest.param(_elementwise_chain, id="elementwise_chain_in_place"),

@@ -226,15 +226,15 @@ def _float_operands(view: OpView, arities: tuple[int, ...]) -> tuple[Tensor, Ten
 
 
 def _weights(view: OpView, rank: int) -> tuple[Tensor, Tensor | None]:
-    """The float filter (constant, of `rank`) and the optional float bias."""
+    """The float filter (of `rank`) and the optional float bias. Unlike the quantized
+    kernels' (whose Prepare reads their quantization), TFLM's float kernels take them
+    computed at run time as well, and so do these."""
     filter_ = view.input(1)
     require_dtype(filter_, [DType.FLOAT32], "filter")
-    require(filter_.is_constant, "filter must be constant", "freeze the weights", filter_)
     require(len(filter_.shape) == rank, f"filter must be {rank}-D, is {list(filter_.shape)}", "", filter_)
     bias = view.optional_input(2)
     if bias is not None:
         require_dtype(bias, [DType.FLOAT32], "bias")
-        require(bias.is_constant, "bias must be constant", "freeze the weights", bias)
     return filter_, bias
 
 
