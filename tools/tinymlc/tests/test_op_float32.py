@@ -70,6 +70,16 @@ def _fully_connected_of_two_inputs() -> bytes:
     return mb.build([x, w, b], [y])
 
 
+def _batch_matmul(adj_x: bool, adj_y: bool) -> bytes:
+    """Two run-time operands, the RHS's batch broadcast against the LHS's two."""
+    mb = ModelBuilder()
+    lhs = mb.tensor("lhs", (2, 3, 5, 4) if adj_x else (2, 3, 4, 5), F32)
+    rhs = mb.tensor("rhs", (1, 3, 6, 5) if adj_y else (1, 3, 5, 6), F32)
+    y = mb.tensor("y", (2, 3, 4, 6), F32)
+    mb.op("BATCH_MATMUL", [lhs, rhs], [y], "BatchMatMulOptions", AdjX=adj_x, AdjY=adj_y)
+    return mb.build([lhs, rhs], [y])
+
+
 def _l2_pool(padding: int, activation: int) -> bytes:
     mb = ModelBuilder()
     x = mb.tensor("x", (2, 7, 7, 3), F32)
@@ -177,6 +187,8 @@ def test_ulps_count_representable_floats() -> None:
         pytest.param(lambda: _fully_connected(keep_num_dims=True), id="fully_connected_keep_num_dims"),
         pytest.param(lambda: _fully_connected(keep_num_dims=False), id="fully_connected_batches"),
         pytest.param(_fully_connected_of_two_inputs, id="fully_connected_weights_at_run_time"),
+        pytest.param(lambda: _batch_matmul(adj_x=False, adj_y=False), id="batch_matmul"),
+        pytest.param(lambda: _batch_matmul(adj_x=True, adj_y=True), id="batch_matmul_adjoints"),
         pytest.param(lambda: _l2_pool(SAME, RELU), id="l2_pool_same_relu"),
         pytest.param(lambda: _l2_pool(VALID, 0), id="l2_pool_valid"),
         pytest.param(_elementwise_chain, id="elementwise_chain_in_place"),

@@ -20,6 +20,7 @@ import numpy as np
 
 from tinymlc.ir import (
     Activation,
+    BatchMatMulAttrs,
     Conv2DAttrs,
     DepthwiseConv2DAttrs,
     DType,
@@ -42,6 +43,7 @@ from tinymlc.ops._common import (
 )
 from tinymlc.ops._conv_common import conv_window_output
 from tinymlc.ops._pooling import pool_window_output
+from tinymlc.ops.batch_matmul import matmul_shapes
 from tinymlc.ops.mean import reduction_axes
 
 FLOAT_MAX = float(np.finfo(np.float32).max)
@@ -154,6 +156,19 @@ class FloatReduceParams:
     output_shape: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class FloatBatchMatMulParams:
+    adj_x: bool
+    adj_y: bool
+    lhs_shape: tuple[int, ...]
+    """LHS shape extended with leading 1s to the output rank."""
+    rhs_shape: tuple[int, ...]
+    """RHS shape extended with leading 1s to the output rank."""
+    output_shape: tuple[int, ...]
+    depth: int
+    """The accumulation depth."""
+
+
 FloatParams = (
     FloatConv2DParams
     | FloatFullyConnectedParams
@@ -162,6 +177,7 @@ FloatParams = (
     | FloatUnaryParams
     | FloatSoftmaxParams
     | FloatReduceParams
+    | FloatBatchMatMulParams
 )
 
 _BINARY: dict[OpKind, str] = {
@@ -403,6 +419,18 @@ def _reduce(view: OpView) -> FloatReduceParams:
     )
 
 
+def _batch_matmul(view: OpView) -> FloatBatchMatMulParams:
+    attrs = view.op.attrs
+    require(isinstance(attrs, BatchMatMulAttrs), "BATCH_MATMUL has no options", "re-export the model")
+    assert isinstance(attrs, BatchMatMulAttrs)
+    _float_operands(view, (2,))
+    for tensor, role in ((view.input(0), "lhs"), (view.input(1), "rhs")):
+        require_dtype(tensor, [DType.FLOAT32], role)
+        require(2 <= len(tensor.shape) <= 5, f"{role} rank must be 2..5", "", tensor)
+    lhs_shape, rhs_shape, expected, depth = matmul_shapes(view, attrs)
+    return FloatBatchMatMulParams(attrs.adj_x, attrs.adj_y, lhs_shape, rhs_shape, expected, depth)
+
+
 FLOAT_PREPARERS: dict[OpKind, Callable[[OpView], FloatParams]] = {
     OpKind.CONV_2D: _convolution,
     OpKind.DEPTHWISE_CONV_2D: _convolution,
@@ -413,6 +441,7 @@ FLOAT_PREPARERS: dict[OpKind, Callable[[OpView], FloatParams]] = {
     OpKind.SOFTMAX: _softmax,
     OpKind.LOG_SOFTMAX: _softmax,
     **dict.fromkeys(_REDUCERS, _reduce),
+    OpKind.BATCH_MATMUL: _batch_matmul,
 }
 
 FLOAT_ONLY_KINDS = frozenset(
@@ -475,10 +504,12 @@ def with_float_path(quantized: Callable[[OpView], Params]) -> Callable[[OpView],
     return prepare_any
 
 
-def macs(params: FloatConv2DParams | FloatFullyConnectedParams) -> int:
-    """Multiply-accumulates of a float convolution or fully connected layer."""
+def macs(params: FloatConv2DParams | FloatFullyConnectedParams | FloatBatchMatMulParams) -> int:
+    """Multiply-accumulates of a float convolution, fully connected or matmul layer."""
     if isinstance(params, FloatFullyConnectedParams):
         return params.batches * params.input_depth * params.output_depth
+    if isinstance(params, FloatBatchMatMulParams):
+        return math.prod(params.output_shape) * params.depth
     _, filter_h, filter_w, filter_depth = params.filter_shape
     per_output = filter_h * filter_w * (1 if params.depth_multiplier is not None else filter_depth)
     return math.prod(params.output_shape) * per_output
