@@ -30,7 +30,7 @@ MANIFEST_PATH = MODELS_DIR / "manifest.json"
 SUPPORTED_OPS: frozenset[str] = frozenset({
     # float32 only (models/build_float.py)
     "EXP", "LOG", "SIN", "COS", "SQRT", "NEG", "SQUARE", "FLOOR", "CEIL", "ROUND", "FLOOR_DIV", "FLOOR_MOD",
-    "LOG_SOFTMAX", "L2_POOL_2D",
+    "LOG_SOFTMAX", "L2_POOL_2D", "ELU",
     "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D",
     "MAX_POOL_2D", "SOFTMAX", "ADD", "SUB", "MUL", "RESHAPE", "SQUEEZE",
     "QUANTIZE", "DEQUANTIZE", "LOGISTIC", "TANH", "RELU", "RELU6",

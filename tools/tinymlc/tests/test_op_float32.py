@@ -5,12 +5,15 @@ converter-made float models of models/build_float.py cover the rest."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from tests.codegen_support import assert_bit_exact
 from tests.model_builder import ModelBuilder
-from tinymlc.check import NAN_ULPS, float_ulps
+from tinymlc import hostbuild
+from tinymlc.check import NAN_ULPS, check, float_ulps
 from tinymlc.errors import OpError
 from tinymlc.frontend import parse_model
 from tinymlc.ir import Activation, DType
@@ -56,6 +59,27 @@ def _fully_connected(keep_num_dims: bool) -> bytes:
     return mb.build([x], [y])
 
 
+def _fully_connected_of_two_inputs() -> bytes:
+    """Weights and bias computed at run time (graph inputs), which TFLM's float kernel takes."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (3, 6), F32)
+    w = mb.tensor("w", (4, 6), F32)
+    b = mb.tensor("b", (4,), F32)
+    y = mb.tensor("y", (3, 4), F32)
+    mb.op("FULLY_CONNECTED", [x, w, b], [y], "FullyConnectedOptions", FusedActivationFunction=RELU)
+    return mb.build([x, w, b], [y])
+
+
+def _batch_matmul(adj_x: bool, adj_y: bool) -> bytes:
+    """Two run-time operands, the RHS's batch broadcast against the LHS's two."""
+    mb = ModelBuilder()
+    lhs = mb.tensor("lhs", (2, 3, 5, 4) if adj_x else (2, 3, 4, 5), F32)
+    rhs = mb.tensor("rhs", (1, 3, 6, 5) if adj_y else (1, 3, 5, 6), F32)
+    y = mb.tensor("y", (2, 3, 4, 6), F32)
+    mb.op("BATCH_MATMUL", [lhs, rhs], [y], "BatchMatMulOptions", AdjX=adj_x, AdjY=adj_y)
+    return mb.build([lhs, rhs], [y])
+
+
 def _l2_pool(padding: int, activation: int) -> bytes:
     mb = ModelBuilder()
     x = mb.tensor("x", (2, 7, 7, 3), F32)
@@ -77,8 +101,8 @@ def _l2_pool(padding: int, activation: int) -> bytes:
 
 
 def _elementwise_chain() -> bytes:
-    """ADD (broadcast) -> RELU -> MUL -> EXP: the memory planner writes the RELU and
-    the MUL over their inputs (the in-place kernels)."""
+    """ADD (broadcast) -> RELU -> MUL -> PRELU (broadcast slopes) -> EXP: the memory
+    planner writes the RELU and the MUL over their inputs (the in-place kernels)."""
     mb = ModelBuilder()
     x = mb.tensor("x", (1, 4, 5), F32)
     c = mb.tensor("c", (1, 1, 5), F32, data=_weights((1, 1, 5)))
@@ -88,8 +112,11 @@ def _elementwise_chain() -> bytes:
     y = mb.tensor("y", (1, 4, 5), F32)
     mb.op("ADD", [x, c], [s], "AddOptions")
     mb.op("RELU", [s], [r])
+    p = mb.tensor("p", (1, 4, 5), F32)
+    slopes = mb.tensor("slopes", (1, 1, 5), F32, data=_weights((1, 1, 5)))
     mb.op("MUL", [r, x], [m], "MulOptions")
-    mb.op("EXP", [m], [y])
+    mb.op("PRELU", [m, slopes], [p])
+    mb.op("EXP", [p], [y])
     return mb.build([x], [y])
 
 
@@ -159,6 +186,9 @@ def test_ulps_count_representable_floats() -> None:
         pytest.param(_grouped_conv, id="grouped_conv_dilated_relu6"),
         pytest.param(lambda: _fully_connected(keep_num_dims=True), id="fully_connected_keep_num_dims"),
         pytest.param(lambda: _fully_connected(keep_num_dims=False), id="fully_connected_batches"),
+        pytest.param(_fully_connected_of_two_inputs, id="fully_connected_weights_at_run_time"),
+        pytest.param(lambda: _batch_matmul(adj_x=False, adj_y=False), id="batch_matmul"),
+        pytest.param(lambda: _batch_matmul(adj_x=True, adj_y=True), id="batch_matmul_adjoints"),
         pytest.param(lambda: _l2_pool(SAME, RELU), id="l2_pool_same_relu"),
         pytest.param(lambda: _l2_pool(VALID, 0), id="l2_pool_valid"),
         pytest.param(_elementwise_chain, id="elementwise_chain_in_place"),
@@ -228,3 +258,25 @@ def _pads() -> bytes:
 
 def test_pads_are_bit_exact_with_tflm() -> None:
     assert_bit_exact(_pads(), samples=5)
+
+
+def test_check_passes_float_outputs_within_the_allowed_ulps(tmp_path: Path) -> None:
+    # TANH: the C library's tanhf need not be correctly rounded (glibc's is off by up
+    # to 2 ULPs), ours is; either way `passed` follows `max_ulp` against the allowance.
+    mb = ModelBuilder()
+    x = mb.tensor("x", (4, 64), F32)
+    y = mb.tensor("y", (4, 64), F32)
+    mb.op("TANH", [x], [y])
+    model = tmp_path / "tanh.tflite"
+    model.write_bytes(mb.build([x], [y]))
+    strict = check(model, 4, 0, hostbuild.default_runtime_dir(), measure_tflm_arena=False)
+    assert strict.max_ulp is not None
+    assert strict.passed == strict.bit_exact == (strict.max_ulp == 0)
+    if not strict.bit_exact:
+        assert strict.first_divergence is not None
+        assert strict.first_divergence.op == "TANH"
+    lenient = check(
+        model, 4, 0, hostbuild.default_runtime_dir(), measure_tflm_arena=False, max_ulp_allowed=strict.max_ulp
+    )
+    assert lenient.passed
+    assert lenient.max_ulp == strict.max_ulp

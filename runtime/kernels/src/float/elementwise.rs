@@ -3,7 +3,7 @@
 //!
 //! Mirrors tensorflow/lite/micro/kernels/{activations,logistic,tanh,hard_swish,
 //! leaky_relu,elu,elementwise,exp,floor,ceil,round,neg,square,add,sub,mul,div,
-//! maximum_minimum,squared_difference,floor_div,floor_mod}.cc with the float reference
+//! maximum_minimum,squared_difference,floor_div,floor_mod,prelu_common}.cc with the float reference
 //! functions of tensorflow/lite/kernels/internal/reference/.
 //!
 //! Split axis: flat output elements ([`SplitRange`]).
@@ -167,6 +167,8 @@ pub enum FloatBinary {
     SquaredDifference,
     /// FLOOR_DIV: `floor(a / b)`.
     FloorDiv,
+    /// PRELU of `a` with slopes `b`: `a >= 0 ? a : a * b`.
+    Prelu,
     /// FLOOR_MOD: C's `fmod`, moved into the divisor's sign.
     FloorMod,
 }
@@ -198,6 +200,13 @@ impl FloatBinary {
                 difference * difference
             }
             Self::FloorDiv => math::floor(a / b),
+            Self::Prelu => {
+                if a >= 0.0 {
+                    a
+                } else {
+                    a * b
+                }
+            }
             Self::FloorMod => {
                 let remainder = math::fmod(a, b);
                 if remainder != 0.0 && ((b < 0.0) != (remainder < 0.0)) {

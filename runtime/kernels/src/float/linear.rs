@@ -1,20 +1,22 @@
-//! FLOAT32 CONV_2D (grouped, dilated), DEPTHWISE_CONV_2D and FULLY_CONNECTED.
+//! FLOAT32 CONV_2D (grouped, dilated), DEPTHWISE_CONV_2D, FULLY_CONNECTED and
+//! BATCH_MATMUL.
 //!
 //! Mirrors the float `tflite::reference_ops::Conv`, `DepthwiseConv` and
 //! `FullyConnected` (tensorflow/lite/kernels/internal/reference/conv.h,
-//! depthwiseconv_float.h, fully_connected.h): each output sums its products in
+//! depthwiseconv_float.h, fully_connected.h) and `BatchMatMul` (batch_matmul.h): each output sums its products in
 //! window order (filter row, filter column, input channel) starting from `0.0`, skips
 //! taps outside the input, then adds the bias (`0.0` without one) and clamps.
 //!
-//! Split axes: output rows (`N*H`, or FULLY_CONNECTED's batch rows) and channels.
+//! Split axes: output rows (`N*H`, or FULLY_CONNECTED's batch rows) and channels;
+//! BATCH_MATMUL: flat output elements.
 
 use super::FloatActivation;
 use crate::conv::ConvGeometry;
 use crate::error::{element, elements, expect_len, KernelError, KernelResult};
 use crate::fully_connected::FullyConnectedDims;
-use crate::shape::Nhwc;
+use crate::shape::{Nhwc, Shape};
 use crate::spatial::{check_feature_maps, for_each_tile_element, WindowAxis};
-use crate::split::OutputTile;
+use crate::split::{OutputTile, SplitRange};
 
 /// Folds `tap(total, filter_y, filter_x, in_y, in_x)` over the window taps at
 /// `(out_y, out_x)` inside the input, from `0.0`, row by row: one running sum, as TFLM.
@@ -218,6 +220,94 @@ pub fn fully_connected(
     Ok(())
 }
 
+/// Computes the `range` part of a float BATCH_MATMUL: `output[.., i, j]` is the sum over
+/// `k` of `lhs[.., i, k] * rhs[.., k, j]` (`adj_x` / `adj_y`: that operand's last two
+/// axes transposed), batch axes broadcast. All three shapes have the output's rank.
+#[allow(clippy::too_many_arguments)]
+pub fn batch_matmul(
+    adj_x: bool,
+    adj_y: bool,
+    lhs: &[f32],
+    lhs_shape: &Shape,
+    rhs: &[f32],
+    rhs_shape: &Shape,
+    output: &mut [f32],
+    output_shape: &Shape,
+    range: SplitRange,
+) -> KernelResult {
+    let (lhs_dims, rhs_dims, out_dims) = (lhs_shape.dims(), rhs_shape.dims(), output_shape.dims());
+    let rank = out_dims.len();
+    if rank < 2 || lhs_dims.len() != rank || rhs_dims.len() != rank {
+        return Err(KernelError::ShapeMismatch);
+    }
+    expect_len(lhs.len(), lhs_shape.element_count()?)?;
+    expect_len(rhs.len(), rhs_shape.element_count()?)?;
+    expect_len(output.len(), output_shape.element_count()?)?;
+    range.check_within(output.len())?;
+    let matrix = |dims: &[usize], adjoint: bool| {
+        let (a, b) = (dims[rank - 2], dims[rank - 1]);
+        if adjoint {
+            (b, a)
+        } else {
+            (a, b)
+        }
+    };
+    let (rows, depth) = matrix(lhs_dims, adj_x);
+    let (rhs_depth, cols) = matrix(rhs_dims, adj_y);
+    let batch_axes = rank - 2;
+    let broadcasts =
+        |dims: &[usize]| (0..batch_axes).all(|a| dims[a] == out_dims[a] || dims[a] == 1);
+    if rows != out_dims[rank - 2]
+        || cols != out_dims[rank - 1]
+        || depth != rhs_depth
+        || !broadcasts(lhs_dims)
+        || !broadcasts(rhs_dims)
+    {
+        return Err(KernelError::ShapeMismatch);
+    }
+    for index in range.indices() {
+        let (mut batch, i, j) = (index / (rows * cols), index / cols % rows, index % cols);
+        // The batch's first element in each operand (broadcast axes do not advance).
+        let (mut lhs_base, mut rhs_base) = (0, 0);
+        let (mut lhs_step, mut rhs_step) = (
+            lhs_dims[rank - 2] * lhs_dims[rank - 1],
+            rhs_dims[rank - 2] * rhs_dims[rank - 1],
+        );
+        for axis in (0..batch_axes).rev() {
+            let coordinate = batch % out_dims[axis];
+            batch /= out_dims[axis];
+            if lhs_dims[axis] != 1 {
+                lhs_base += coordinate * lhs_step;
+            }
+            if rhs_dims[axis] != 1 {
+                rhs_base += coordinate * rhs_step;
+            }
+            lhs_step *= lhs_dims[axis];
+            rhs_step *= rhs_dims[axis];
+        }
+        let mut total = 0.0f32;
+        for k in 0..depth {
+            let a = if adj_x {
+                lhs_base + k * rows + i
+            } else {
+                lhs_base + i * depth + k
+            };
+            let b = if adj_y {
+                rhs_base + j * depth + k
+            } else {
+                rhs_base + k * cols + j
+            };
+            let (Some(&a), Some(&b)) = (lhs.get(a), rhs.get(b)) else {
+                return Err(KernelError::ShapeMismatch);
+            };
+            total += a * b;
+        }
+        let out = output.get_mut(index).ok_or(KernelError::RangeOutOfBounds)?;
+        *out = total;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +383,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, [1.0, 0.0, 6.0, 1.0]);
+    }
+
+    #[test]
+    fn batch_matmul_broadcasts_and_transposes() {
+        // lhs [2, 2, 3] (two batches), rhs [1, 3, 2] shared; adj_y: rhs given as [1, 2, 3].
+        let lhs: Vec<f32> = (1..=12).map(|v| v as f32).collect();
+        let rhs_t = [1.0f32, 0.0, 2.0, 0.0, 1.0, -1.0];
+        let mut out = [0.0f32; 8];
+        batch_matmul(
+            false,
+            true,
+            &lhs,
+            &Shape::new(&[2, 2, 3]).unwrap(),
+            &rhs_t,
+            &Shape::new(&[1, 2, 3]).unwrap(),
+            &mut out,
+            &Shape::new(&[2, 2, 2]).unwrap(),
+            SplitRange::full(8),
+        )
+        .unwrap();
+        // Row [1, 2, 3]: column [1, 0, 2] -> 7, column [0, 1, -1] -> -1.
+        assert_eq!(out, [7.0, -1.0, 16.0, -1.0, 25.0, -1.0, 34.0, -1.0]);
     }
 
     #[test]

@@ -177,7 +177,9 @@ def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step], s
 def layer_macs(kind: OpKind, params: PreparedParams) -> int:
     """Multiply-accumulates of the matrix-like layers; 0 for everything else."""
     macs = 0
-    if isinstance(params, float32.FloatConv2DParams | float32.FloatFullyConnectedParams):
+    if isinstance(
+        params, float32.FloatConv2DParams | float32.FloatFullyConnectedParams | float32.FloatBatchMatMulParams
+    ):
         macs = float32.macs(params)
     elif kind is OpKind.CONV_2D:
         assert isinstance(params, Conv2DParams)

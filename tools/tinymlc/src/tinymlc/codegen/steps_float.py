@@ -27,6 +27,7 @@ from tinymlc.ops import PreparedParams
 from tinymlc.ops.float32 import (
     FLOAT_PREPARERS,
     FloatActivationRange,
+    FloatBatchMatMulParams,
     FloatBinaryParams,
     FloatConv2DParams,
     FloatFullyConnectedParams,
@@ -152,6 +153,21 @@ def _reduce(b: StepBuilder, params: FloatReduceParams) -> None:
     )
 
 
+def _batch_matmul(b: StepBuilder, params: FloatBatchMatMulParams) -> None:
+    b.call(
+        f"{_KERNELS}::linear::batch_matmul",
+        rust.boolean(params.adj_x),
+        rust.boolean(params.adj_y),
+        b.input(0),
+        b.shape("lhs_shape", params.lhs_shape),
+        b.input(1),
+        b.shape("rhs_shape", params.rhs_shape),
+        b.output(),
+        b.shape("output_shape", params.output_shape),
+        b.range(math.prod(params.output_shape)),
+    )
+
+
 def _float(b: StepBuilder, params: FloatParams) -> None:
     if isinstance(params, FloatConv2DParams):
         _convolution(b, params)
@@ -165,6 +181,8 @@ def _float(b: StepBuilder, params: FloatParams) -> None:
         _unary(b, params)
     elif isinstance(params, FloatReduceParams):
         _reduce(b, params)
+    elif isinstance(params, FloatBatchMatMulParams):
+        _batch_matmul(b, params)
     else:
         _softmax(b, params)
 
@@ -177,6 +195,7 @@ _FLOAT_PARAMS = (
     FloatUnaryParams,
     FloatSoftmaxParams,
     FloatReduceParams,
+    FloatBatchMatMulParams,
 )
 
 

@@ -43,17 +43,12 @@ class BatchMatMulParams:
     """Per-core arena scratch the kernel gathers each LHS row into."""
 
 
-def prepare(view: OpView) -> BatchMatMulParams:
-    attrs = view.op.attrs
-    require(isinstance(attrs, BatchMatMulAttrs), "BATCH_MATMUL has no options", "re-export the model")
-    assert isinstance(attrs, BatchMatMulAttrs)
-    require(not attrs.asymmetric_quantize_inputs, "hybrid BATCH_MATMUL is not supported", "")
-    require_arity(view, (2,))
-    lhs, rhs, output = view.input(0), view.input(1), view.output()
-    require_dtype(lhs, [DType.INT8, DType.INT16], "lhs")
-    for tensor, role in ((lhs, "lhs"), (rhs, "rhs"), (output, "output")):
-        require_dtype(tensor, [lhs.dtype], role)
-        require(2 <= len(tensor.shape) <= 5, f"{role} rank must be 2..5", "", tensor)
+def matmul_shapes(
+    view: OpView, attrs: BatchMatMulAttrs
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], int]:
+    """The LHS and RHS shapes extended to the output rank, the output shape (batch
+    dimensions broadcast) the model must declare, and the accumulation depth."""
+    lhs, rhs = view.input(0), view.input(1)
     rank = max(len(lhs.shape), len(rhs.shape))
     lhs_shape = (1,) * (rank - len(lhs.shape)) + lhs.shape
     rhs_shape = (1,) * (rank - len(rhs.shape)) + rhs.shape
@@ -68,6 +63,21 @@ def prepare(view: OpView) -> BatchMatMulParams:
     cols = rhs_shape[-2] if attrs.adj_y else rhs_shape[-1]
     expected = (*batch, rows, cols)
     require_output_shape(view, expected)
+    return lhs_shape, rhs_shape, expected, accum_lhs
+
+
+def prepare(view: OpView) -> BatchMatMulParams:
+    attrs = view.op.attrs
+    require(isinstance(attrs, BatchMatMulAttrs), "BATCH_MATMUL has no options", "re-export the model")
+    assert isinstance(attrs, BatchMatMulAttrs)
+    require(not attrs.asymmetric_quantize_inputs, "hybrid BATCH_MATMUL is not supported", "")
+    require_arity(view, (2,))
+    lhs, rhs, output = view.input(0), view.input(1), view.output()
+    require_dtype(lhs, [DType.INT8, DType.INT16], "lhs")
+    for tensor, role in ((lhs, "lhs"), (rhs, "rhs"), (output, "output")):
+        require_dtype(tensor, [lhs.dtype], role)
+        require(2 <= len(tensor.shape) <= 5, f"{role} rank must be 2..5", "", tensor)
+    lhs_shape, rhs_shape, expected, accum_lhs = matmul_shapes(view, attrs)
     lhs_quant, rhs_quant, output_quant = per_tensor(lhs), per_tensor(rhs), per_tensor(output)
     multiplier = quant.quantize_multiplier(
         quant.product_multiplier_float(lhs_quant.scale, rhs_quant.scale, output_quant.scale)

@@ -20,6 +20,7 @@ import numpy as np
 
 from tinymlc.ir import (
     Activation,
+    BatchMatMulAttrs,
     Conv2DAttrs,
     DepthwiseConv2DAttrs,
     DType,
@@ -42,6 +43,7 @@ from tinymlc.ops._common import (
 )
 from tinymlc.ops._conv_common import conv_window_output
 from tinymlc.ops._pooling import pool_window_output
+from tinymlc.ops.batch_matmul import matmul_shapes
 from tinymlc.ops.mean import reduction_axes
 
 FLOAT_MAX = float(np.finfo(np.float32).max)
@@ -154,6 +156,19 @@ class FloatReduceParams:
     output_shape: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class FloatBatchMatMulParams:
+    adj_x: bool
+    adj_y: bool
+    lhs_shape: tuple[int, ...]
+    """LHS shape extended with leading 1s to the output rank."""
+    rhs_shape: tuple[int, ...]
+    """RHS shape extended with leading 1s to the output rank."""
+    output_shape: tuple[int, ...]
+    depth: int
+    """The accumulation depth."""
+
+
 FloatParams = (
     FloatConv2DParams
     | FloatFullyConnectedParams
@@ -162,6 +177,7 @@ FloatParams = (
     | FloatUnaryParams
     | FloatSoftmaxParams
     | FloatReduceParams
+    | FloatBatchMatMulParams
 )
 
 _BINARY: dict[OpKind, str] = {
@@ -174,7 +190,11 @@ _BINARY: dict[OpKind, str] = {
     OpKind.SQUARED_DIFFERENCE: "SquaredDifference",
     OpKind.FLOOR_DIV: "FloorDiv",
     OpKind.FLOOR_MOD: "FloorMod",
+    OpKind.PRELU: "Prelu",
 }
+PRELU_MAX_RANK = 4
+"""BroadcastPrelu4DSlowFloat's rank."""
+
 _ACTIVATED_BINARY = frozenset({OpKind.ADD, OpKind.SUB, OpKind.MUL, OpKind.DIV})
 
 _UNARY: dict[OpKind, str] = {
@@ -222,15 +242,15 @@ def _float_operands(view: OpView, arities: tuple[int, ...]) -> tuple[Tensor, Ten
 
 
 def _weights(view: OpView, rank: int) -> tuple[Tensor, Tensor | None]:
-    """The float filter (constant, of `rank`) and the optional float bias."""
+    """The float filter (of `rank`) and the optional float bias. Unlike the quantized
+    kernels' (whose Prepare reads their quantization), TFLM's float kernels take them
+    computed at run time as well, and so do these."""
     filter_ = view.input(1)
     require_dtype(filter_, [DType.FLOAT32], "filter")
-    require(filter_.is_constant, "filter must be constant", "freeze the weights", filter_)
     require(len(filter_.shape) == rank, f"filter must be {rank}-D, is {list(filter_.shape)}", "", filter_)
     bias = view.optional_input(2)
     if bias is not None:
         require_dtype(bias, [DType.FLOAT32], "bias")
-        require(bias.is_constant, "bias must be constant", "freeze the weights", bias)
     return filter_, bias
 
 
@@ -341,6 +361,11 @@ def _binary(view: OpView) -> FloatBinaryParams:
     require_dtype(input2, [DType.FLOAT32], "input 2")
     expected = broadcast_shape(input1.shape, input2.shape)
     require_output_shape(view, expected)
+    require(
+        view.op.kind is not OpKind.PRELU or len(expected) <= PRELU_MAX_RANK,
+        f"TFLM's float PRELU broadcasts at most {PRELU_MAX_RANK} dimensions, the output has {len(expected)}",
+        "reshape to 4 dimensions around the PRELU",
+    )
     activation = (
         activation_range(elementwise_attrs(view).activation) if view.op.kind in _ACTIVATED_BINARY else None
     )
@@ -394,6 +419,18 @@ def _reduce(view: OpView) -> FloatReduceParams:
     )
 
 
+def _batch_matmul(view: OpView) -> FloatBatchMatMulParams:
+    attrs = view.op.attrs
+    require(isinstance(attrs, BatchMatMulAttrs), "BATCH_MATMUL has no options", "re-export the model")
+    assert isinstance(attrs, BatchMatMulAttrs)
+    _float_operands(view, (2,))
+    for tensor, role in ((view.input(0), "lhs"), (view.input(1), "rhs")):
+        require_dtype(tensor, [DType.FLOAT32], role)
+        require(2 <= len(tensor.shape) <= 5, f"{role} rank must be 2..5", "", tensor)
+    lhs_shape, rhs_shape, expected, depth = matmul_shapes(view, attrs)
+    return FloatBatchMatMulParams(attrs.adj_x, attrs.adj_y, lhs_shape, rhs_shape, expected, depth)
+
+
 FLOAT_PREPARERS: dict[OpKind, Callable[[OpView], FloatParams]] = {
     OpKind.CONV_2D: _convolution,
     OpKind.DEPTHWISE_CONV_2D: _convolution,
@@ -404,6 +441,7 @@ FLOAT_PREPARERS: dict[OpKind, Callable[[OpView], FloatParams]] = {
     OpKind.SOFTMAX: _softmax,
     OpKind.LOG_SOFTMAX: _softmax,
     **dict.fromkeys(_REDUCERS, _reduce),
+    OpKind.BATCH_MATMUL: _batch_matmul,
 }
 
 FLOAT_ONLY_KINDS = frozenset(
@@ -466,10 +504,12 @@ def with_float_path(quantized: Callable[[OpView], Params]) -> Callable[[OpView],
     return prepare_any
 
 
-def macs(params: FloatConv2DParams | FloatFullyConnectedParams) -> int:
-    """Multiply-accumulates of a float convolution or fully connected layer."""
+def macs(params: FloatConv2DParams | FloatFullyConnectedParams | FloatBatchMatMulParams) -> int:
+    """Multiply-accumulates of a float convolution, fully connected or matmul layer."""
     if isinstance(params, FloatFullyConnectedParams):
         return params.batches * params.input_depth * params.output_depth
+    if isinstance(params, FloatBatchMatMulParams):
+        return math.prod(params.output_shape) * params.depth
     _, filter_h, filter_w, filter_depth = params.filter_shape
     per_output = filter_h * filter_w * (1 if params.depth_multiplier is not None else filter_depth)
     return math.prod(params.output_shape) * per_output
