@@ -70,7 +70,7 @@ def prepare(view: OpView) -> BatchMatMulParams:
     require_output_shape(view, expected)
     lhs_quant, rhs_quant, output_quant = per_tensor(lhs), per_tensor(rhs), per_tensor(output)
     multiplier = quant.quantize_multiplier(
-        quant.product_multiplier_float(lhs_quant.scale, rhs_quant.scale, output_quant.scale)
+        quant.product_multiplier(lhs_quant.scale, rhs_quant.scale, output_quant.scale)
     )
     int16 = lhs.dtype is DType.INT16
     if int16:

@@ -129,7 +129,7 @@ def prepare(view: OpView) -> FullyConnectedParams:
                 bias,
             )
         multiplier = quant.quantize_multiplier(
-            quant.product_multiplier_float(input_quant.scale, filter_quant.scale, output_quant.scale)
+            quant.product_multiplier(input_quant.scale, filter_quant.scale, output_quant.scale)
         )
     return FullyConnectedParams(
         input_offset=-input_quant.zero_point,
