@@ -104,7 +104,7 @@ impl BatchMatMulShapes {
 /// Computes the `tile` part of `output[b, i, j] = sum_k lhs[b, i, k] * rhs[b, k, j]`
 /// (zero points removed through `quant.input_offset` = `-lhs_zp` and
 /// `quant.weights_offset` = `-rhs_zp`), requantized with the single multiplier
-/// `QuantizeMultiplier((double)(s_lhs * s_rhs) / s_out)` (product in `f32`).
+/// `QuantizeMultiplier((double)s_lhs * (double)s_rhs / s_out)` (product in `f64`).
 pub fn batch_matmul(
     quant: &LinearQuantParams,
     shapes: &BatchMatMulShapes,

@@ -51,6 +51,12 @@ macro_rules! bounded {
 }
 bounded!(i8, i16, i32);
 
+/// TFLM's bool byte (0 or 1): REDUCE_ALL is its minimum, starting from true.
+impl Bounded for u8 {
+    const LOWEST: Self = 0;
+    const HIGHEST: Self = 1;
+}
+
 /// Writes outputs `range` of the maximum or minimum of `input` over `axes`
 /// (non-negative axis indices of `input_shape`; duplicates are ignored).
 pub fn reduce_extreme<T: Bounded>(
@@ -178,6 +184,27 @@ mod tests {
             .unwrap()
         });
         assert_eq!(min, vec![-3, -1, -128]);
+    }
+
+    #[test]
+    fn reduce_all_is_the_minimum_of_bool_bytes() {
+        // [2, 3] bools along axis 1; an empty reduction stays true.
+        let input = [1u8, 1, 1, 1, 0, 1];
+        let all = check_flat_split(2, 7u8, |range, out| {
+            reduce_extreme(Extreme::Min, &input, &shape(&[2, 3]), &[1], out, range).unwrap()
+        });
+        assert_eq!(all, vec![1, 0]);
+        let mut empty = [7u8; 2];
+        reduce_extreme(
+            Extreme::Min,
+            &[],
+            &shape(&[2, 0]),
+            &[1],
+            &mut empty,
+            SplitRange::new(0, 2),
+        )
+        .unwrap();
+        assert_eq!(empty, [1, 1]);
     }
 
     #[test]

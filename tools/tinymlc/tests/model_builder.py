@@ -57,9 +57,7 @@ class ModelBuilder:
     ) -> int:
         buffer = 0
         if data is not None:
-            np_dtype = dtype.numpy_dtype
-            assert np_dtype is not None
-            self.buffers.append(np.asarray(data, dtype=np_dtype).tobytes())
+            self.buffers.append(_int4_packed(data) if dtype is DType.INT4 else _raw(data, dtype))
             buffer = len(self.buffers) - 1
         scales = (scale,) if isinstance(scale, float) else scale
         if zero_point is None and scales is not None:
@@ -263,3 +261,17 @@ def _int_vector(b: flatbuffers.Builder, values: list[int]) -> int:
 
 def _table_vector(b: flatbuffers.Builder, offsets: list[int]) -> int:
     return _vector(b, offsets, 4, b.PrependUOffsetTRelative)
+
+
+def _raw(data: np.ndarray, dtype: DType) -> bytes:
+    np_dtype = dtype.numpy_dtype
+    assert np_dtype is not None
+    return np.asarray(data, dtype=np_dtype).tobytes()
+
+
+def _int4_packed(data: np.ndarray) -> bytes:
+    """Two signed 4-bit values per byte, the first in the low nibble (TFLite's packing)."""
+    nibbles = (np.asarray(data, dtype=np.int8).reshape(-1) & 0x0F).astype(np.uint8)
+    if nibbles.size % 2:
+        nibbles = np.append(nibbles, np.uint8(0))
+    return (nibbles[0::2] | (nibbles[1::2] << 4)).astype(np.uint8).tobytes()

@@ -42,26 +42,21 @@ def test_matches_tflm_on_random_models(per_channel: bool, activation: int) -> No
         np.testing.assert_array_equal(fully_connected(params, x, weights, bias), run_tflm(data, [x])[0])
 
 
-def test_per_tensor_multiplier_uses_float_scale_product() -> None:
-    # For these scales the float32 and double products of input*filter scale
-    # give multipliers 45 apart (1802795406 vs 1802795361); TFLM's
-    # GetQuantizedConvolutionMultipler forms the product in float.  The gap is
-    # too small to show in unsaturated int8 outputs, so the golden value is
-    # the hand-derived float one, and TFLM agreement is checked on top.
-    in_scale, w_scale, out_scale = 0.5123098, 0.95051324, 0.14501545
-    depth = 64
-    rng = np.random.default_rng(3)
-    weights = rng.integers(-127, 128, size=(1, depth)).astype(np.int8)
+def test_per_tensor_multiplier_uses_double_scale_product() -> None:
+    # Input scale 0.0173 x filter scale 0.012416 into 2^-12: the float32 product gives
+    # multiplier 1889372672, the double one 1889372610. With zero weights the output is
+    # the bias alone, -104, which the first requantizes to -92 and the second to -91:
+    # TFLM gives -91 (its source reads a float32 product; the wheel computes in double).
+    in_scale, w_scale, out_scale = 0.0173, 0.012416, 2.0**-12
     mb = ModelBuilder()
-    x = mb.tensor("x", (200, depth), scale=in_scale)
-    w = mb.tensor("w", (1, depth), scale=w_scale, data=weights)
-    y = mb.tensor("y", (200, 1), scale=out_scale)
-    mb.op("FULLY_CONNECTED", [x, w, -1], [y], "FullyConnectedOptions")
+    x = mb.tensor("x", (1, 2), scale=in_scale)
+    w = mb.tensor("w", (1, 2), scale=w_scale, data=np.zeros((1, 2)))
+    bias_scale = float(np.float32(in_scale) * np.float32(w_scale))
+    b = mb.tensor("b", (1,), DType.INT32, scale=bias_scale, data=np.array([-104]))
+    y = mb.tensor("y", (1, 1), scale=out_scale)
+    mb.op("FULLY_CONNECTED", [x, w, b], [y], "FullyConnectedOptions")
     data = mb.build([x], [y])
     _, params = prepared(data)
     assert isinstance(params, FullyConnectedParams)
-    assert (params.output_multiplier, params.output_shift) == (1802795406, 2)
-    # Tiny activations keep |acc| small enough that outputs do not saturate.
-    x_values = rng.integers(-3, 4, size=(200, depth)).astype(np.int8)
-    expected = run_tflm(data, [x_values])[0]
-    np.testing.assert_array_equal(fully_connected(params, x_values, weights, None), expected)
+    assert (params.output_multiplier, params.output_shift) == (1889372610, 0)
+    assert run_tflm(data, [np.zeros((1, 2), np.int8)])[0].reshape(-1).tolist() == [-91]

@@ -203,7 +203,7 @@ def test_gate_products_take_the_scale_product_in_double() -> None:
     assert (gate.input_multiplier, gate.input_shift) == (1889372610, 0)
     assert quant.multiply_by_quantized_multiplier(TIE_BIAS, gate.input_multiplier, gate.input_shift) == 91
     float_product = quant.quantize_multiplier(
-        quant.product_multiplier_float(TIE_INPUT_SCALE, TIE_WEIGHT_SCALE, lstm.GATE_INPUT_SCALE)
+        float(np.float32(TIE_INPUT_SCALE) * np.float32(TIE_WEIGHT_SCALE)) / lstm.GATE_INPUT_SCALE
     )
     assert quant.multiply_by_quantized_multiplier(TIE_BIAS, float_product.multiplier, 0) == 92
 

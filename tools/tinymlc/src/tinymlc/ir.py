@@ -169,6 +169,7 @@ class OpKind(enum.Enum):
     ARG_MAX = 56
     ARG_MIN = 79
     REDUCE_MAX = 82
+    REDUCE_ALL = 140
     REDUCE_MIN = 89
     SUM = 74
     EXPAND_DIMS = 70

@@ -24,8 +24,9 @@ _RUST_TYPES: dict[DType, tuple[str, str]] = {
 # Types only signal operators' intermediate tensors have: arena-only, never model I/O.
 _ARENA_ONLY_TYPES: dict[DType, str] = {DType.UINT32: "u32", DType.UINT64: "u64"}
 
-# Types only constants have (16x8 biases): they are never arena tensors or I/O.
-_CONSTANT_ONLY_TYPES: dict[DType, str] = {DType.INT64: "i64"}
+# Types only constants have (16x8 biases; INT4 weights, unpacked to int8 by the parser):
+# they are never arena tensors or I/O.
+_CONSTANT_ONLY_TYPES: dict[DType, str] = {DType.INT64: "i64", DType.INT4: "i8"}
 
 
 def element_type(dtype: DType) -> str:

@@ -1070,6 +1070,7 @@ EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.PACK: _concatenation,
     OpKind.REDUCE_MAX: _reduce_extreme,
     OpKind.REDUCE_MIN: _reduce_extreme,
+    OpKind.REDUCE_ALL: _reduce_extreme,
     OpKind.ARG_MAX: _arg_min_max,
     OpKind.ARG_MIN: _arg_min_max,
     OpKind.SUM: lambda b, params: _mean(b, params, "mean::sum"),

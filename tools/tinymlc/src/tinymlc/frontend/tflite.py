@@ -531,6 +531,11 @@ _DECODERS: dict[OpKind, _Decoder] = {
         _OPTIONS.ReducerOptions,
         lambda o: ReducerAttrs(keep_dims=bool(o.KeepDims())),
     ),
+    OpKind.REDUCE_ALL: (
+        tflite.ReducerOptions,
+        _OPTIONS.ReducerOptions,
+        lambda o: ReducerAttrs(keep_dims=bool(o.KeepDims())),
+    ),
     OpKind.STRIDED_SLICE: (
         tflite.StridedSliceOptions,
         _OPTIONS.StridedSliceOptions,

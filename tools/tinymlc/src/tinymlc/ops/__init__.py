@@ -253,6 +253,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.PACK: pack.prepare,
     OpKind.REDUCE_MAX: reduce_extreme.prepare,
     OpKind.REDUCE_MIN: reduce_extreme.prepare,
+    OpKind.REDUCE_ALL: reduce_extreme.prepare,
     OpKind.ARG_MAX: arg_min_max.prepare,
     OpKind.ARG_MIN: arg_min_max.prepare,
     OpKind.SUM: sum.prepare,

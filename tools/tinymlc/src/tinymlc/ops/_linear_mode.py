@@ -39,11 +39,19 @@ INT8_MODE = LinearMode(DType.INT8, DType.INT32)
 
 def require_weighted_operands(view: OpView) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
     """Input, filter, optional bias and output of a weighted layer in any mode TFLM
-    runs: int8 or int16 activations (input and output alike) and int8 weights."""
+    runs: int8 or int16 activations (input and output alike) and int8 weights, or int4
+    weights with int8 activations (the parser unpacks them to int8, as TFLM's Eval does
+    into a scratch buffer)."""
     require_arity(view, (2, 3))
     input_, filter_, output = view.input(0), view.input(1), view.output()
     require_dtype(input_, [DType.INT8, DType.INT16], "input")
-    require_dtype(filter_, [DType.INT8], "filter")
+    require_dtype(filter_, [DType.INT8, DType.INT4], "filter")
+    require(
+        filter_.dtype is DType.INT8 or input_.dtype is DType.INT8,
+        "TFLM unpacks INT4 weights for int8 activations only",
+        "quantize the weights to int8 for 16x8 activations",
+        filter_,
+    )
     require(
         output.dtype is input_.dtype,
         f"output has type {output.dtype.name}, input {input_.dtype.name}: TFLM requires them equal",

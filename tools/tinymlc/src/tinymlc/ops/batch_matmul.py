@@ -80,7 +80,7 @@ def prepare(view: OpView) -> BatchMatMulParams:
     lhs_shape, rhs_shape, expected, accum_lhs = matmul_shapes(view, attrs)
     lhs_quant, rhs_quant, output_quant = per_tensor(lhs), per_tensor(rhs), per_tensor(output)
     multiplier = quant.quantize_multiplier(
-        quant.product_multiplier_float(lhs_quant.scale, rhs_quant.scale, output_quant.scale)
+        quant.product_multiplier(lhs_quant.scale, rhs_quant.scale, output_quant.scale)
     )
     int16 = lhs.dtype is DType.INT16
     if int16:

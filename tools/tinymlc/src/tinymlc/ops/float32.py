@@ -459,10 +459,9 @@ FLOAT_ONLY_KINDS = frozenset(
         OpKind.FLOOR_DIV,
         OpKind.FLOOR_MOD,
         OpKind.L2_POOL_2D,
-        OpKind.LOG_SOFTMAX,
     }
 )
-"""Operators tinymlc runs only in float (as TFLM, for all but LOG_SOFTMAX)."""
+"""Operators TFLM runs only in float."""
 
 
 def is_float_layer(view: OpView) -> bool:
@@ -478,12 +477,6 @@ def is_float_layer(view: OpView) -> bool:
 
 def prepare(view: OpView) -> FloatParams:
     """The float layer's parameters; OpError where TFLM's float Prepare would fail."""
-    if view.op.kind is OpKind.LOG_SOFTMAX:
-        require(
-            is_float_layer(view),
-            "LOG_SOFTMAX runs only on FLOAT32 tensors here (int8: no fixed-point log yet)",
-            "use SOFTMAX, or keep LOG_SOFTMAX in float32",
-        )
     require(
         view.op.kind not in FLOAT_ONLY_KINDS or is_float_layer(view),
         f"{view.op.opcode_name} runs only on FLOAT32 tensors (as in TFLite Micro)",

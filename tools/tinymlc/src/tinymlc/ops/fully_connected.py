@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinymlc import quant
-from tinymlc.ir import FullyConnectedAttrs
+from tinymlc.ir import DType, FullyConnectedAttrs
 from tinymlc.ops._common import (
     OpView,
     per_tensor,
@@ -98,6 +98,12 @@ def prepare(view: OpView) -> FullyConnectedParams:
     multiplier = quant.QuantizedMultiplier(0, 0)
     per_channel: tuple[tuple[int, ...], tuple[int, ...]] | None = None
     if filter_quant.is_per_channel:
+        require(
+            filter_.dtype is not DType.INT4,
+            "TFLM's per-channel FULLY_CONNECTED does not take INT4 weights",
+            "quantize INT4 weights per tensor, or use int8 weights",
+            filter_,
+        )
         # As for convolutions, TFLM indexes the scales by output unit and only checks
         # that the dimension quantized_dimension names has that many entries.
         axis = filter_quant.quantized_dimension
@@ -123,7 +129,7 @@ def prepare(view: OpView) -> FullyConnectedParams:
                 bias,
             )
         multiplier = quant.quantize_multiplier(
-            quant.product_multiplier_float(input_quant.scale, filter_quant.scale, output_quant.scale)
+            quant.product_multiplier(input_quant.scale, filter_quant.scale, output_quant.scale)
         )
     return FullyConnectedParams(
         input_offset=-input_quant.zero_point,

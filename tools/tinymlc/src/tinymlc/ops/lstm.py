@@ -114,12 +114,9 @@ def _weights(view: OpView, position: int, rows: int, columns: int, role: str) ->
 
 
 def _fc_multiplier(input_scale: float, weights: Tensor, role: str) -> quant.QuantizedMultiplier:
-    """`CreateGateParams`: a per-tensor FULLY_CONNECTED into Q3.12.
-
-    The two float32 scales are multiplied in double, as the tflite-micro wheel does for the
-    LSTM's gates (measured: the float32 product of the plain FULLY_CONNECTED shifts the
-    multiplier by a few dozen units, which moves some near-tie products by one LSB and, over
-    many steps, the carried-over state)."""
+    """`CreateGateParams`: a per-tensor FULLY_CONNECTED into Q3.12 (its scale product in
+    double: with the float32 product, near-tie products moved by one LSB and, over many
+    steps, the carried-over state drifted from TFLM's)."""
     weights_quant = weights.quantization
     require(
         weights_quant is not None and not weights_quant.is_per_channel,
@@ -127,8 +124,9 @@ def _fc_multiplier(input_scale: float, weights: Tensor, role: str) -> quant.Quan
         "quantize the LSTM weights per tensor",
         weights,
     )
-    product = float(quant.f32(input_scale)) * float(quant.f32(per_tensor(weights).scale))
-    return quant.quantize_multiplier(product / GATE_INPUT_SCALE)
+    return quant.quantize_multiplier(
+        quant.product_multiplier(input_scale, per_tensor(weights).scale, GATE_INPUT_SCALE)
+    )
 
 
 def prepare(view: OpView) -> LstmParams:

@@ -1,11 +1,12 @@
 """REDUCE_MAX and REDUCE_MIN (int8): raw maximum/minimum over constant axes. TFLM's
-Eval requires the output quantized exactly like the input."""
+Eval requires the output quantized exactly like the input. REDUCE_ALL (bool): the
+minimum of TFLM's 0/1 bool bytes, their logical and."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinymlc.ir import OpKind, ReducerAttrs
+from tinymlc.ir import DType, OpKind, ReducerAttrs
 from tinymlc.ops._common import (
     OpView,
     constant_int32_values,
@@ -14,6 +15,7 @@ from tinymlc.ops._common import (
     require,
     require_int8_operands,
     require_output_shape,
+    require_quantized_operands,
 )
 
 
@@ -30,7 +32,11 @@ class ReduceExtremeParams:
 def prepare(view: OpView) -> ReduceExtremeParams:
     attrs = view.op.attrs
     keep_dims = isinstance(attrs, ReducerAttrs) and attrs.keep_dims
-    input_, output = require_int8_operands(view, (2,))
+    reduce_all = view.op.kind is OpKind.REDUCE_ALL
+    if reduce_all:
+        input_, output = require_quantized_operands(view, (2,), (DType.BOOL,))
+    else:
+        input_, output = require_int8_operands(view, (2,))
     rank = len(input_.shape)
     axes = tuple(sorted({normalize_axis(a, rank) for a in constant_int32_values(view.input(1), "axis")}))
     if keep_dims:
@@ -39,7 +45,7 @@ def prepare(view: OpView) -> ReduceExtremeParams:
         expected = tuple(n for d, n in enumerate(input_.shape) if d not in axes)
     require_output_shape(view, expected)
     require(
-        per_tensor(input_) == per_tensor(output),
+        reduce_all or per_tensor(input_) == per_tensor(output),
         f"{view.op.opcode_name} output must be quantized exactly like its input (TFLM checks it)",
         "re-export the model",
         output,
