@@ -168,7 +168,7 @@ def _firmware_expected_output(names, samples, multicore):
     lines.append("%d of %d samples bit-equal to the host build" % (total, total))
     return "\n".join(lines) + "\n"
 
-def tinyml_model_test(name, model, src, inputs = 100, firmware_platforms = [], firmware_samples = 4, **kwargs):
+def tinyml_model_test(name, model, src, inputs = 100, max_ulp = 0, firmware_platforms = [], firmware_samples = 4, **kwargs):
     """Checks that a tinyml_model is bit-exact with TensorFlow Lite Micro, on the host and on boards.
 
     Builds a host harness around the `model` library, then runs it and TFLite Micro (the
@@ -185,6 +185,9 @@ def tinyml_model_test(name, model, src, inputs = 100, firmware_platforms = [], f
       model: a tinyml_model target.
       src: the `.tflite` file `model` was compiled from.
       inputs: how many random inputs to compare.
+      max_ulp: how many units in the last place a float32 output may differ from TFLite
+        Micro's (its C library's `expf`, `tanhf`, ... are not correctly rounded; ours are).
+        Integer outputs are always compared bit for bit.
       firmware_platforms: emulated boards' platforms, e.g. //platforms:mps2_an386.
       firmware_samples: how many inputs each firmware check runs.
       **kwargs: passed to the tests (size, tags, ...).
@@ -199,6 +202,7 @@ def tinyml_model_test(name, model, src, inputs = 100, firmware_platforms = [], f
             "$(rootpath %s)" % src,
             "$(rootpath :%s)" % harness,
             str(inputs),
+            str(max_ulp),
         ],
         data = [
             Label("//tools/tinymlc"),
