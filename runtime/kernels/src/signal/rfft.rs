@@ -51,81 +51,65 @@ pub trait FftSample: Copy + Default {
     }
 }
 
-impl FftSample for i16 {
-    type Product = i32;
-    fn smul(a: Self, b: Self) -> i32 {
-        i32::from(a) * i32::from(b)
-    }
-    fn product_difference(a: i32, b: i32) -> i32 {
-        a.wrapping_sub(b)
-    }
-    fn product_sum(a: i32, b: i32) -> i32 {
-        a.wrapping_add(b)
-    }
-    fn sround(x: i32) -> Self {
-        (x.wrapping_add(1 << 14) >> 15) as i16
-    }
-    fn fixdiv(x: Self, radix: u8) -> Self {
-        Self::sround(Self::smul(x, i16::MAX / i16::from(radix)))
-    }
-    fn add(a: Self, b: Self) -> Self {
-        a.wrapping_add(b)
-    }
-    fn sub(a: Self, b: Self) -> Self {
-        a.wrapping_sub(b)
-    }
-    fn neg(a: Self) -> Self {
-        a.wrapping_neg()
-    }
-    fn half(a: Self) -> Self {
-        a >> 1
-    }
-    // int16 operands are promoted to int: the sum cannot wrap before the halving.
-    fn half_sum(a: Self, b: Self) -> Self {
-        ((i32::from(a) + i32::from(b)) >> 1) as i16
-    }
-    fn half_difference(a: Self, b: Self) -> Self {
-        ((i32::from(a) - i32::from(b)) >> 1) as i16
-    }
+/// The fixed-point builds: `$product` products rounded off `$bits` fraction bits,
+/// wrapping sums, and `HALF_OF(a +- b)` as C computes it (`$half_sum`, `$half_difference`).
+macro_rules! fixed_point_sample {
+    ($sample:ty, $product:ty, $bits:expr, $half_sum:expr, $half_difference:expr) => {
+        impl FftSample for $sample {
+            type Product = $product;
+            fn smul(a: Self, b: Self) -> $product {
+                <$product>::from(a) * <$product>::from(b)
+            }
+            fn product_difference(a: $product, b: $product) -> $product {
+                a.wrapping_sub(b)
+            }
+            fn product_sum(a: $product, b: $product) -> $product {
+                a.wrapping_add(b)
+            }
+            fn sround(x: $product) -> Self {
+                (x.wrapping_add(1 << ($bits - 1)) >> $bits) as $sample
+            }
+            fn fixdiv(x: Self, radix: u8) -> Self {
+                Self::sround(Self::smul(x, <$sample>::MAX / <$sample>::from(radix)))
+            }
+            fn add(a: Self, b: Self) -> Self {
+                a.wrapping_add(b)
+            }
+            fn sub(a: Self, b: Self) -> Self {
+                a.wrapping_sub(b)
+            }
+            fn neg(a: Self) -> Self {
+                a.wrapping_neg()
+            }
+            fn half(a: Self) -> Self {
+                a >> 1
+            }
+            fn half_sum(a: Self, b: Self) -> Self {
+                $half_sum(a, b)
+            }
+            fn half_difference(a: Self, b: Self) -> Self {
+                $half_difference(a, b)
+            }
+        }
+    };
 }
 
-impl FftSample for i32 {
-    type Product = i64;
-    fn smul(a: Self, b: Self) -> i64 {
-        i64::from(a) * i64::from(b)
-    }
-    fn product_difference(a: i64, b: i64) -> i64 {
-        a.wrapping_sub(b)
-    }
-    fn product_sum(a: i64, b: i64) -> i64 {
-        a.wrapping_add(b)
-    }
-    fn sround(x: i64) -> Self {
-        (x.wrapping_add(1 << 30) >> 31) as i32
-    }
-    fn fixdiv(x: Self, radix: u8) -> Self {
-        Self::sround(Self::smul(x, i32::MAX / i32::from(radix)))
-    }
-    fn add(a: Self, b: Self) -> Self {
-        a.wrapping_add(b)
-    }
-    fn sub(a: Self, b: Self) -> Self {
-        a.wrapping_sub(b)
-    }
-    fn neg(a: Self) -> Self {
-        a.wrapping_neg()
-    }
-    fn half(a: Self) -> Self {
-        a >> 1
-    }
-    // int32 sums stay int32 in C: they wrap before the halving.
-    fn half_sum(a: Self, b: Self) -> Self {
-        a.wrapping_add(b) >> 1
-    }
-    fn half_difference(a: Self, b: Self) -> Self {
-        a.wrapping_sub(b) >> 1
-    }
-}
+// int16 operands are promoted to int: the sum cannot wrap before the halving.
+fixed_point_sample!(
+    i16,
+    i32,
+    15,
+    |a: i16, b: i16| ((i32::from(a) + i32::from(b)) >> 1) as i16,
+    |a: i16, b: i16| ((i32::from(a) - i32::from(b)) >> 1) as i16
+);
+// int32 sums stay int32 in C: they wrap before the halving.
+fixed_point_sample!(
+    i32,
+    i64,
+    31,
+    |a: i32, b: i32| a.wrapping_add(b) >> 1,
+    |a: i32, b: i32| a.wrapping_sub(b) >> 1
+);
 
 impl FftSample for f32 {
     type Product = f32;
