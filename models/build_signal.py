@@ -61,28 +61,34 @@ def window_model(frames: int, length: int, shift: int) -> bytes:
     return writer.finish([audio], [out])
 
 
-def rfft_model(frames: int, length: int, fft_length: int) -> bytes:
+def rfft_model(frames: int, length: int, fft_length: int, dtype: int = schema.TensorType.INT16) -> bytes:
     writer = _SignalWriter()
-    audio = writer.tensor_int("frames", (frames, length), schema.TensorType.INT16)
+    audio = writer.tensor_int("frames", (frames, length), dtype)
     bins = fft_length // 2 + 1
-    spectrum = writer.tensor_int("spectrum", (frames, 2 * bins), schema.TensorType.INT16)
-    writer.custom("SignalRfft", [audio], [spectrum], {"T": schema.TensorType.INT16, "fft_length": fft_length})
+    spectrum = writer.tensor_int("spectrum", (frames, 2 * bins), dtype)
+    writer.custom("SignalRfft", [audio], [spectrum], {"T": dtype, "fft_length": fft_length})
     return writer.finish([audio], [spectrum])
 
 
-def irfft_model(frames: int, fft_length: int, round_trip: bool) -> bytes:
-    """SignalIrfft of int16 spectra, or of SignalRfft's spectra of int16 frames."""
+def irfft_model(frames: int, fft_length: int, round_trip: bool, dtype: int = schema.TensorType.INT16) -> bytes:
+    """SignalIrfft of spectra, or of SignalRfft's spectra of frames (of `dtype`)."""
     writer = _SignalWriter()
-    i16 = schema.TensorType.INT16
     bins = fft_length // 2 + 1
-    options = {"T": i16, "fft_length": fft_length}
+    options = {"T": dtype, "fft_length": fft_length}
     if round_trip:
-        source = writer.tensor_int("frames", (frames, fft_length), i16)
-        spectrum = writer.tensor_int("spectrum", (frames, 2 * bins), i16)
-        writer.custom("SignalRfft", [source], [spectrum], options)
+        source = frame = writer.tensor_int("frames", (frames, fft_length), dtype)
+        if dtype == schema.TensorType.INT32:
+            # Both transforms divide by fft_length: small int32 samples scaled up first
+            # keep the result from vanishing.
+            gain = writer.tensor_int("gain", (), dtype, np.array(1 << 20, np.int32))
+            frame = writer.tensor_int("frames_scaled", (frames, fft_length), dtype)
+            writer.op(schema.BuiltinOperator.MUL, [source, gain], [frame],
+                      schema.BuiltinOptions.MulOptions, schema.MulOptionsT())
+        spectrum = writer.tensor_int("spectrum", (frames, 2 * bins), dtype)
+        writer.custom("SignalRfft", [frame], [spectrum], options)
     else:
-        source = spectrum = writer.tensor_int("spectrum", (frames, 2 * bins), i16)
-    samples = writer.tensor_int("samples", (frames, fft_length), i16)
+        source = spectrum = writer.tensor_int("spectrum", (frames, 2 * bins), dtype)
+    samples = writer.tensor_int("samples", (frames, fft_length), dtype)
     writer.custom("SignalIrfft", [spectrum], [samples], options)
     return writer.finish([source], [samples])
 
@@ -373,13 +379,18 @@ def float_sampler(shape: tuple[int, ...]) -> Callable[[np.random.Generator], np.
     return lambda rng: rng.uniform(-1, 1, shape).astype(np.float32)
 
 
+def int32_sampler(shape: tuple[int, ...], amplitude: int) -> Callable[[np.random.Generator], np.ndarray]:
+    return lambda rng: rng.integers(-amplitude, amplitude, shape, endpoint=True).astype(np.int32)
+
+
 def signal_spec(name: str, description: str, ops: tuple[str, ...], shape: tuple[int, ...],
                 amplitude: int, flatbuffer: Callable[[], bytes],
-                output_dtypes: tuple[str, ...] = (), float_io: bool = False) -> ModelSpec:
-    sampler = float_sampler(shape) if float_io else int16_sampler(shape, amplitude)
+                output_dtypes: tuple[str, ...] = (), float_io: bool = False, int32_io: bool = False) -> ModelSpec:
+    sampler = (float_sampler(shape) if float_io else int32_sampler(shape, amplitude) if int32_io
+               else int16_sampler(shape, amplitude))
     build: Callable[[np.random.Generator], Graph] = lambda _rng: Graph(
         forward=lambda x: x, inputs=[GraphInput(shape, sampler)])
-    io_dtype = "FLOAT32" if float_io else "INT16"
+    io_dtype = "FLOAT32" if float_io else "INT32" if int32_io else "INT16"
     return ModelSpec(
         name, description, build,
         ModelExpectations(required_ops=tuple(OpExpectation(op if op.isupper() else f"CUSTOM({op})") for op in ops),
@@ -410,6 +421,18 @@ def signal_models() -> list[ModelSpec]:
         signal_spec("op_signal_irfft_48_round_trip", "SignalRfft then SignalIrfft int16: 3 frames, fft_length 48 "
                     "(radices 4, 2, 3)", ("SignalRfft", "SignalIrfft"), (3, 48), 32767,
                     lambda: irfft_model(3, 48, True)),
+        signal_spec("op_signal_rfft_int32_48", "SignalRfft int32 (Q31 KISS FFT): 3 frames of 40 samples, "
+                    "fft_length 48 (radices 4, 2, 3)", ("SignalRfft",), (3, 40), 2**31 - 1,
+                    lambda: rfft_model(3, 40, 48, schema.TensorType.INT32), int32_io=True),
+        signal_spec("op_signal_irfft_int32_64_round_trip", "MUL by 2^20, SignalRfft then SignalIrfft int32: "
+                    "2 frames, fft_length 64 (radices 4, 2)", ("MUL", "SignalRfft", "SignalIrfft"), (2, 64), 2000,
+                    lambda: irfft_model(2, 64, True, schema.TensorType.INT32), int32_io=True),
+        signal_spec("op_signal_rfft_float_48", "SignalRfft float32: 3 frames of 40 samples, fft_length 48 "
+                    "(radices 4, 2, 3)", ("SignalRfft",), (3, 40), 0,
+                    lambda: rfft_model(3, 40, 48, schema.TensorType.FLOAT32), float_io=True),
+        signal_spec("op_signal_irfft_float_48_round_trip", "SignalRfft then SignalIrfft float32: 3 frames, "
+                    "fft_length 48", ("SignalRfft", "SignalIrfft"), (3, 48), 0,
+                    lambda: irfft_model(3, 48, True, schema.TensorType.FLOAT32), float_io=True),
         signal_spec("signal_front_end_stages", "micro-speech front end's integer stages: SignalEnergy of "
                     "129 bins, SignalFilterBank of 40 channels, SignalFilterBankSquareRoot, SignalPCAN, "
                     "SignalFilterBankLog", ("SignalEnergy", "SignalFilterBank", "SignalFilterBankSquareRoot",

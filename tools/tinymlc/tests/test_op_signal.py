@@ -49,6 +49,10 @@ SIGNAL_MODELS = (
     "op_signal_fft_auto_scale",
     "op_signal_irfft_512",
     "op_signal_irfft_48_round_trip",
+    "op_signal_rfft_int32_48",
+    "op_signal_irfft_int32_64_round_trip",
+    "op_signal_rfft_float_48",
+    "op_signal_irfft_float_48_round_trip",
 )
 STREAMING_MODELS = (
     "op_signal_framer_prefill",
@@ -171,6 +175,18 @@ def test_two_output_operators_are_lowered_to_single_output_steps() -> None:
 )
 def test_state_carries_over_and_resets_as_in_tflm(name: str) -> None:
     assert_sequence_matches(model_bytes(name), samples=14, reset_every=5)
+
+
+def test_int32_and_float_plans_are_q31_and_float32_twiddles() -> None:
+    _, fixed = prepared(model_bytes("op_signal_rfft_int32_48"))
+    _, floating = prepared(model_bytes("op_signal_rfft_float_48"))
+    assert isinstance(fixed, SignalRfftParams)
+    assert isinstance(floating, SignalRfftParams)
+    assert (fixed.dtype, floating.dtype) == (DType.INT32, DType.FLOAT32)
+    assert fixed.twiddles[:2] == (2147483647, 0)
+    assert fixed.super_twiddles[0] == math.floor(0.5 + 2147483647 * math.cos(-math.pi * (1 / 24 + 0.5)))
+    assert floating.super_twiddles[0] == float(np.float32(math.cos(-math.pi * (1 / 24 + 0.5))))
+    assert (fixed.scratch_bytes, floating.scratch_bytes) == (4 * 2 * 48, 4 * 2 * 48)
 
 
 def test_irfft_plan_is_the_conjugate_of_the_rfft_plan() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tinymlc.codegen import rust
-from tinymlc.ir import OpKind
+from tinymlc.ir import DType, OpKind
 from tinymlc.ops.signal import delay, overlap_add
 from tinymlc.ops.signal._streaming import COUNTERS_INPUT, SAMPLES_INPUT
 from tinymlc.ops.signal.energy import SignalEnergyParams
@@ -21,7 +21,7 @@ from tinymlc.ops.signal.stacker import SignalStackerParams
 from tinymlc.ops.signal.window import SignalWindowParams
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from tinymlc.codegen.steps import StepBuilder
     from tinymlc.ops import PreparedParams
@@ -108,17 +108,18 @@ def _pcan(b: StepBuilder, params: PreparedParams) -> None:
 
 def _rfft(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, SignalRfftParams)
+    element = rust.element_type(params.dtype)
     plan = (
         "kernels::signal::rfft::RfftPlan { "
         f"fft_length: {params.fft_length}, "
         f"inverse: {'true' if params.inverse else 'false'}, "
-        f"twiddles: &{b.int_array('TWIDDLES', 'i16', params.twiddles)}, "
-        f"super_twiddles: &{b.int_array('SUPER_TWIDDLES', 'i16', params.super_twiddles)}, "
+        f"twiddles: &{_samples(b, 'TWIDDLES', params.dtype, params.twiddles)}, "
+        f"super_twiddles: &{_samples(b, 'SUPER_TWIDDLES', params.dtype, params.super_twiddles)}, "
         f"factors: &{b.int_array('FACTORS', 'usize', params.factors)} }}"
     )
     b.step.body.append(f"let plan = {plan};")
     if params.inverse:
-        b.call("signal::rfft::irfft", "&plan", b.input(0), b.output(), b.scratch(), b.whole())
+        b.call("signal::rfft::irfft", "&plan", b.input(0), b.output(), b.scratch(element), b.whole())
         return
     b.call(
         "signal::rfft::rfft",
@@ -126,9 +127,17 @@ def _rfft(b: StepBuilder, params: PreparedParams) -> None:
         b.input(0),
         str(params.input_length),
         b.output(),
-        b.scratch(),
+        b.scratch(element),
         b.whole(),
     )
+
+
+def _samples(b: StepBuilder, suffix: str, dtype: DType, values: Sequence[float]) -> str:
+    """A table of the transform's sample type: integers, or float32 with their exact bits."""
+    if dtype is DType.FLOAT32:
+        literal = "[" + ", ".join(rust.f32(v) for v in values) + "]"
+        return b.item(suffix, f"[f32; {len(values)}]", literal, 4 * len(values))
+    return b.int_array(suffix, rust.element_type(dtype), [int(v) for v in values])
 
 
 def _fft_auto_scale(b: StepBuilder, params: PreparedParams) -> None:

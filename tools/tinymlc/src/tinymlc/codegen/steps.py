@@ -167,12 +167,12 @@ class StepBuilder:
         self.step.space = PartSpace(rows, channels, ("rows", "channels"))
         return "part"
 
-    def scratch(self) -> str:
-        """The kernel's `&mut [i16]` scratch: the calling core's planned region."""
+    def scratch(self, element: str = "i16") -> str:
+        """The kernel's `&mut [element]` scratch: the calling core's planned region."""
         if not self.step.uses_scratch:
             self.step.uses_scratch = True
             self.step.body.append(
-                "let scratch: &mut [i16] = tinyml_arena::cast_mut(scratch).map_err(arena_error)?;"
+                f"let scratch: &mut [{element}] = tinyml_arena::cast_mut(scratch).map_err(arena_error)?;"
             )
         return "scratch"
 

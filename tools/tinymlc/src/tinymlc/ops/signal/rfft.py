@@ -1,12 +1,15 @@
 """SignalRfft and SignalIrfft: the real FFT of each frame and its inverse
-(signal/micro/kernels/rfft.cc, irfft.cc), int16 in TFLM's fixed-point KISS FFT (v130).
-Prepare computes what `kiss_fftr_alloc` does: the twiddles, the super-twiddles of the
-real split (both conjugated for the inverse), and the radix factorization."""
+(signal/micro/kernels/rfft.cc, irfft.cc), int16 and int32 in TFLM's fixed-point KISS FFT
+(v130, Q15 and Q31) and float32 in its float build. Prepare computes what
+`kiss_fftr_alloc` does: the twiddles, the super-twiddles of the real split (both
+conjugated for the inverse), and the radix factorization."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from tinymlc.ir import DType
 from tinymlc.ops._common import OpView, require, require_arity, require_dtype
@@ -18,28 +21,34 @@ SUPPORTED_RADICES = (2, 3, 4)
 # KISS FFT's double-precision pi literals (kiss_fft.c and tools/kiss_fftr.c).
 _PI = 3.141592653589793238462643383279502884197169399375105820974944
 _PI_FFTR = 3.14159265358979323846264338327
-_Q15_MAX = 32767
+_SAMP_MAX = {DType.INT16: 32767, DType.INT32: 2147483647}
+"""KISS FFT's SAMP_MAX of each fixed-point build; float twiddles are unscaled."""
+_TYPES = {t.value: t for t in (DType.INT16, DType.INT32, DType.FLOAT32)}
 
 
 @dataclass(frozen=True)
 class SignalRfftParams:
+    dtype: DType
+    """The samples' type (option 'T'): int16, int32 or float32."""
     fft_length: int
     input_length: int
     """Samples per frame (the input's last dimension), zero-padded to fft_length; for
     the inverse, complex bins per frame (fft_length / 2 + 1)."""
     inverse: bool
-    twiddles: tuple[int, ...]
-    """fft_length / 2 Q15 twiddles of the complex FFT, interleaved (re, im)."""
-    super_twiddles: tuple[int, ...]
-    """fft_length / 4 Q15 twiddles of the real split, interleaved."""
+    twiddles: tuple[float, ...]
+    """fft_length / 2 twiddles of the complex FFT, interleaved (re, im): Q15 or Q31
+    integers, or float32 values."""
+    super_twiddles: tuple[float, ...]
+    """fft_length / 4 twiddles of the real split, interleaved, likewise."""
     factors: tuple[int, ...]
     """(radix, remaining length) pairs of the complex FFT (`kf_factor`)."""
 
     @property
     def scratch_bytes(self) -> int:
         """Forward: the zero-padded frame and the complex FFT's result, 2 * fft_length
-        int16; inverse: the split spectrum, fft_length int16."""
-        return 2 * self.fft_length if self.inverse else 4 * self.fft_length
+        samples; inverse: the split spectrum, fft_length samples."""
+        samples = self.fft_length if self.inverse else 2 * self.fft_length
+        return samples * (self.dtype.itemsize or 0)
 
 
 def factorize(n: int) -> tuple[int, ...]:
@@ -57,12 +66,16 @@ def factorize(n: int) -> tuple[int, ...]:
     return tuple(factors)
 
 
-def _q15(phase: float) -> tuple[int, int]:
-    """`kf_cexp` in fixed point: floor(0.5 + 32767 * cos), floor(0.5 + 32767 * sin)."""
-    return math.floor(0.5 + _Q15_MAX * math.cos(phase)), math.floor(0.5 + _Q15_MAX * math.sin(phase))
+def _cexp(phase: float, dtype: DType) -> tuple[float, float]:
+    """`kf_cexp`: in fixed point floor(0.5 + SAMP_MAX * cos), floor(0.5 + SAMP_MAX * sin);
+    in float the double cosine and sine rounded to float32."""
+    if dtype is DType.FLOAT32:
+        return float(np.float32(math.cos(phase))), float(np.float32(math.sin(phase)))
+    limit = _SAMP_MAX[dtype]
+    return math.floor(0.5 + limit * math.cos(phase)), math.floor(0.5 + limit * math.sin(phase))
 
 
-def _plan(fft_length: int, input_length: int, inverse: bool) -> SignalRfftParams:
+def _plan(dtype: DType, fft_length: int, input_length: int, inverse: bool) -> SignalRfftParams:
     half = fft_length // 2
     factors = factorize(half)
     radices = sorted(set(factors[0::2]))
@@ -72,9 +85,12 @@ def _plan(fft_length: int, input_length: int, inverse: bool) -> SignalRfftParams
         "use an fft_length of the form 2^a * 3^b",
     )
     sign = 1 if inverse else -1
-    twiddles = [v for i in range(half) for v in _q15(-sign * (-2 * _PI * i / half))]
-    super_twiddles = [v for i in range(half // 2) for v in _q15(-sign * (-_PI_FFTR * ((i + 1) / half + 0.5)))]
+    twiddles = [v for i in range(half) for v in _cexp(-sign * (-2 * _PI * i / half), dtype)]
+    super_twiddles = [
+        v for i in range(half // 2) for v in _cexp(-sign * (-_PI_FFTR * ((i + 1) / half + 0.5)), dtype)
+    ]
     return SignalRfftParams(
+        dtype=dtype,
         fft_length=fft_length,
         input_length=input_length,
         inverse=inverse,
@@ -84,31 +100,29 @@ def _plan(fft_length: int, input_length: int, inverse: bool) -> SignalRfftParams
     )
 
 
-def _common(view: OpView, name: str) -> int:
-    """Checks what SignalRfft and SignalIrfft share; returns fft_length."""
+def _common(view: OpView, name: str) -> tuple[DType, int]:
+    """Checks what SignalRfft and SignalIrfft share; returns (type, fft_length)."""
     require_arity(view, (1,))
     input_, output = view.input(0), view.output()
     element = option_int32_by_key(view, "T")
-    require(
-        element == DType.INT16.value,
-        f"{name} of type {element} is not supported yet (only int16, T = {DType.INT16.value})",
-        "use the int16 front end",
-    )
+    dtype = _TYPES.get(element if element is not None else -1)
+    require(dtype is not None, f"{name} of type {element}: TFLM supports int16, int32 and float32", "")
+    assert dtype is not None
     ranks = (len(input_.shape), len(output.shape))
     require(ranks[0] >= 1 and ranks[0] == ranks[1], f"input and output ranks {ranks} differ", "")
-    require_dtype(input_, [DType.INT16], "input")
-    require_dtype(output, [DType.INT16], "output")
+    require_dtype(input_, [dtype], "input")
+    require_dtype(output, [dtype], "output")
     fft_length = option_int32(view, FFT_LENGTH)
     require(
         fft_length >= 4 and fft_length % 2 == 0,
         f"fft_length {fft_length} is not an even number of at least 4",
         "",
     )
-    return fft_length
+    return dtype, fft_length
 
 
 def prepare(view: OpView) -> SignalRfftParams:
-    fft_length = _common(view, "SignalRfft")
+    dtype, fft_length = _common(view, "SignalRfft")
     input_, output = view.input(0), view.output()
     half = fft_length // 2
     input_length = input_.shape[-1]
@@ -127,11 +141,11 @@ def prepare(view: OpView) -> SignalRfftParams:
         "",
         output,
     )
-    return _plan(fft_length, input_length, inverse=False)
+    return _plan(dtype, fft_length, input_length, inverse=False)
 
 
 def prepare_inverse(view: OpView) -> SignalRfftParams:
-    fft_length = _common(view, "SignalIrfft")
+    dtype, fft_length = _common(view, "SignalIrfft")
     input_, output = view.input(0), view.output()
     bins = fft_length // 2 + 1
     # TFLM reads fft_length / 2 + 1 bins from each frame's offset and writes fft_length
@@ -144,4 +158,4 @@ def prepare_inverse(view: OpView) -> SignalRfftParams:
         "",
         output,
     )
-    return _plan(fft_length, bins, inverse=True)
+    return _plan(dtype, fft_length, bins, inverse=True)
