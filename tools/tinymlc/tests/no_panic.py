@@ -98,17 +98,20 @@ def _call(compiled: CompiledModel, crate: str) -> tuple[list[str], str]:
 
 
 def entry_point(models: list[tuple[str, CompiledModel]]) -> str:
-    """`_start`: every model's `predict_tensors` and `predict_tensors_on` (crates named as
-    given) in turn."""
+    """`_start`: every model's `predict_tensors` and `predict_tensors_on` in turn, each model's
+    crate a module (`<name>.rs` beside the entry's source)."""
     statics, calls = [], []
+    modules = [f'#[path = "{crate}.rs"]\nmod {crate};' for crate, _ in models]
     for crate, compiled in models:
         model_statics, call = _call(compiled, crate)
         statics += model_statics
         calls.append(call)
     return f"""#![no_std]
 #![no_main]
-#![allow(static_mut_refs)]
+#![allow(static_mut_refs, unused_attributes)]
 use core::hint::black_box;
+
+{chr(10).join(modules)}
 
 extern "C" {{
     fn {PANIC_SYMBOL}() -> !;
@@ -156,34 +159,28 @@ def batch_panic_paths(
 ) -> Counter[str]:
     """The source lines (with how many panic calls) from which the `predict_tensors` of one
     of `models` can panic; empty when the link with the undefined panic handler succeeds.
-    One link for all: one entry calls every model's `predict_tensors` (each model's crate is
-    compiled on its own, as a user's build does). `first_statement` goes first into every
-    `predict_tensors` (the test's control)."""
+    One rustc run for all: each model's generated crate is a module of the binary (the
+    kernels' generic code is then compiled once per batch, not once per model), and the entry
+    calls every model. `first_statement` goes first into every `predict_tensors` (the test's
+    control)."""
     externs = [a for crate, _ in _CRATES for a in ("--extern", f"{crate}={runtime / f'lib{crate}.rlib'}")]
     crates = []
     for index, compiled in enumerate(models):
         crate = f"model_{index}"
-        source = work / f"{crate}.rs"
         lib_rs = generate_crate(compiled, crate).lib_rs
         if first_statement:
             assert _PREDICT in lib_rs
             lib_rs = lib_rs.replace(_PREDICT, _PREDICT.replace("{\n", "{\n    " + first_statement + "\n"), 1)
-        source.write_text(lib_rs)
-        run = _rustc("--crate-type", "rlib", "--crate-name", crate, "-L", runtime, *externs,
-                     source, "-o", work / f"lib{crate}.rlib")  # fmt: skip
-        if run.returncode != 0:
-            raise hostbuild.BuildError(run.stderr)
+        (work / f"{crate}.rs").write_text(lib_rs)
         crates.append((crate, compiled))
     (work / "main.rs").write_text(entry_point(crates))
     # No C library: the memory functions core calls are given address 0 (the binary only has
     # to link, never to run), so the panic handler's symbol is the only one left undefined.
     memory = [a for symbol in _MEMORY_FUNCTIONS for a in ("-C", f"link-arg=-Wl,--defsym={symbol}=0")]
     link = ("-C", "link-arg=-nostartfiles", "-C", "link-arg=-static", *memory)
-    model_externs = [a for crate, _ in crates for a in ("--extern", f"{crate}={work / f'lib{crate}.rlib'}")]
 
     def link_binary(*extra: str) -> subprocess.CompletedProcess[str]:
-        return _rustc("--crate-type", "bin", "--crate-name", "no_panic", "-L", runtime, *model_externs,
-                      "--extern", f"tinyml_executor={runtime / 'libtinyml_executor.rlib'}",
+        return _rustc("--crate-type", "bin", "--crate-name", "no_panic", "-L", runtime, *externs,
                       *link, *extra, work / "main.rs", "-o", work / "no_panic")  # fmt: skip
 
     strict = link_binary()

@@ -16,7 +16,7 @@ from typing import Any
 import onnx
 from hypothesis import strategies as st
 
-from tests.structural_fuzz import _FLOATS, _INTS, MODELS_DIR, _int_list, _pick
+from tests.structural_fuzz import _FLOATS, _INTS, BYTE_MUTATIONS, MODELS_DIR, _int_list, _pick, mutated_bytes
 
 # The zoo's operators and their neighbours, so that a changed op type often names one the
 # frontend lowers (with the wrong inputs or attributes) rather than only unknown ones.
@@ -125,21 +125,7 @@ def _initializer_data(model: onnx.ModelProto, data: st.DataObject) -> None:
     if not tensor.HasField("raw_data"):
         tensor.raw_data = onnx.numpy_helper.to_array(tensor).tobytes()
         del tensor.int32_data[:], tensor.int64_data[:], tensor.float_data[:]
-    content = tensor.raw_data
-    kind = data.draw(st.sampled_from(["truncate", "extend", "empty", "flip", "extreme"]))
-    if kind == "truncate" and content:
-        content = content[: data.draw(st.integers(0, len(content) - 1))]
-    elif kind == "extend":
-        content += bytes(data.draw(st.integers(1, 64)))
-    elif kind == "empty":
-        content = b""
-    elif content:
-        at = data.draw(st.integers(0, len(content) - 1))
-        # `extreme` fills a stretch with 0xff: NaN scales, -1 zero points, huge indices.
-        width = 1 if kind == "flip" else min(8, len(content) - at)
-        value = bytes([data.draw(st.integers(0, 255))]) if kind == "flip" else b"\xff" * width
-        content = content[:at] + value + content[at + width :]
-    tensor.raw_data = content
+    tensor.raw_data = mutated_bytes(tensor.raw_data, data, (*BYTE_MUTATIONS, "extreme"))
 
 
 def _value_info(model: onnx.ModelProto, data: st.DataObject) -> Any:

@@ -36,6 +36,9 @@ _FLOATS = st.one_of(
 )
 
 
+BYTE_MUTATIONS = ("truncate", "extend", "empty", "flip")
+
+
 def seed_models() -> list[str]:
     return sorted(p.stem for p in MODELS_DIR.glob("*.tflite"))
 
@@ -126,21 +129,29 @@ def _buffer_index(model: Any, data: st.DataObject) -> None:
         )
 
 
+def mutated_bytes(content: bytes, data: st.DataObject, kinds: tuple[str, ...] = BYTE_MUTATIONS) -> bytes:
+    """`content` truncated, extended with zeros, emptied, one byte changed (`flip`) or, with
+    `extreme` among `kinds`, up to 8 bytes set to 0xff (NaN scales, -1 zero points, huge
+    indices)."""
+    kind = data.draw(st.sampled_from(kinds))
+    if kind == "truncate" and content:
+        return content[: data.draw(st.integers(0, len(content) - 1))]
+    if kind == "extend":
+        return content + bytes(data.draw(st.integers(1, 64)))
+    if kind == "empty" or not content:
+        return b"" if kind == "empty" else content
+    at = data.draw(st.integers(0, len(content) - 1))
+    width = 1 if kind == "flip" else min(8, len(content) - at)
+    value = bytes([data.draw(st.integers(0, 255))]) if kind == "flip" else b"\xff" * width
+    return content[:at] + value + content[at + width :]
+
+
 def _buffer_data(model: Any, data: st.DataObject) -> None:
     buffer = _pick(data, model.buffers)
     if buffer is None:
         return
     content = bytes(np.asarray(buffer.data, dtype=np.uint8).tobytes()) if buffer.data is not None else b""
-    kind = data.draw(st.sampled_from(["truncate", "extend", "empty", "flip"]))
-    if kind == "truncate" and content:
-        content = content[: data.draw(st.integers(0, len(content) - 1))]
-    elif kind == "extend":
-        content += bytes(data.draw(st.integers(1, 64)))
-    elif kind == "empty":
-        content = b""
-    elif content:
-        at = data.draw(st.integers(0, len(content) - 1))
-        content = content[:at] + bytes([data.draw(st.integers(0, 255))]) + content[at + 1 :]
+    content = mutated_bytes(content, data)
     buffer.data = np.frombuffer(content, dtype=np.uint8) if content else None
 
 

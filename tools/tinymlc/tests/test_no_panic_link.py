@@ -3,9 +3,8 @@
 undefined symbol, twice: with the kernels as generic targets build them and with the Armv7E-M
 DSP fast paths taken (`portable_dsp_paths`).
 
-Models are linked in batches (one binary calls every model of a batch), so the zoo costs one
-rustc run per model crate and one link per batch. A failing batch names the source lines of
-the panics that remain.
+Models are linked in batches: each batch is one binary whose modules are the models' generated
+crates, one rustc run. A failing batch names the source lines of the panics that remain.
 """
 
 from __future__ import annotations

@@ -467,7 +467,9 @@ fn compute_pairs(
     while block_start < tile.channels.end {
         let block_end = tile.channels.end.min(block_start + BLOCK);
         let mut outputs = [ChannelOutput::unused(); BLOCK];
-        let outputs = &mut outputs[..block_end - block_start];
+        let outputs = outputs
+            .get_mut(..block_end - block_start)
+            .ok_or(KernelError::InvalidParameter)?;
         for (prepared, oc) in outputs.iter_mut().zip(block_start..) {
             *prepared = ChannelOutput::new(quant, bias, oc);
         }
@@ -498,7 +500,9 @@ fn compute_pairs(
             } else {
                 // Per channel pair: filter a with pixels a and b, filter b with a and b.
                 let mut sums = [[0i32; 4]; BLOCK / 2];
-                let sums = &mut sums[..outputs.len().div_ceil(2)];
+                let sums = sums
+                    .get_mut(..outputs.len().div_ceil(2))
+                    .ok_or(KernelError::InvalidParameter)?;
                 let mut terms = (0i32, 0i32);
                 let mut from = 0;
                 while from < patch_len {
