@@ -379,7 +379,8 @@ class Lowerer:
             or node.op_type not in DIRECT
         ):
             raise UnsupportedNodeError(
-                "a float operator on float tensors: quantize the model (QDQ or QOperator) first"
+                "a float operator on float tensors: quantize the model (QDQ or QOperator) first, "
+                "or give tinymlc a calibration set (--calibration=DIR of .npy samples)"
             )
         first = acts[0].tensor
         unsigned = first in self.uint8
