@@ -160,6 +160,16 @@ def _resize(
     return build
 
 
+def _hard_sigmoid(g: QdqGraph, x: str) -> str:
+    """onnxruntime's quantizer's output range [0, 1]: the int8 range itself clips."""
+    return g.quantize(g.node("HardSigmoid", [x], alpha=0.3, beta=0.4), 1 / 255, 0 if g.unsigned else -128)
+
+
+def _hard_sigmoid_wide_output(g: QdqGraph, x: str) -> str:
+    """An output range [0, 1.275]: the clip at 1 is the fused RELU_N1_TO_1; alpha < 0."""
+    return g.quantize(g.node("HardSigmoid", [x], alpha=-0.25), 0.005, 0 if g.unsigned else -128)
+
+
 FAMILIES: dict[str, Builder] = {
     "conv_strided_pytorch_pads": _conv,
     "depthwise_multiplier_2": _depthwise,
@@ -175,6 +185,8 @@ FAMILIES: dict[str, Builder] = {
     "slice_split_pad_concat": _slices,
     "shape_computed_reshape": _shape_computed_reshape,
     "attention_scores": _attention_scores,
+    "hard_sigmoid": _hard_sigmoid,
+    "hard_sigmoid_wide_output": _hard_sigmoid_wide_output,
     "gather_channels": _gather_channels,
     "gather_2d_indices": _gather_2d_indices,
     "resize_nearest_pytorch": _resize("nearest", "asymmetric", [1, 1, 2, 2], None, nearest_mode="floor"),

@@ -18,7 +18,17 @@ import onnx
 from onnx import numpy_helper
 
 from tinymlc.errors import CompileError
-from tinymlc.frontend.onnx import activation, conv, elementwise, gather, gemm, pool, resize, shape
+from tinymlc.frontend.onnx import (
+    activation,
+    conv,
+    elementwise,
+    gather,
+    gemm,
+    hard_sigmoid,
+    pool,
+    resize,
+    shape,
+)
 from tinymlc.frontend.onnx.builder import Act, Builder, Const, Operand, QParams, UnsupportedNodeError
 from tinymlc.frontend.onnx.node import Node
 from tinymlc.frontend.onnx.qlinear import DIRECT, SPECS
@@ -39,9 +49,9 @@ LOWERINGS: dict[str, Lowering] = {
     **shape.LOWERINGS,
     **gather.LOWERINGS,
     **resize.LOWERINGS,
+    **hard_sigmoid.LOWERINGS,
 }
 _NO_KERNEL = {
-    "HardSigmoid": "no integer hard-sigmoid kernel in the runtime yet (HardSwish is supported)",
     "ConvInteger": "its int32 accumulator output has no int8 kernel (use QLinearConv or QDQ)",
     "MatMulInteger": "its int32 accumulator output has no int8 kernel (use QLinearMatMul or QDQ)",
     "DynamicQuantizeLinear": "dynamic (run-time) quantization is not supported: quantize statically",
