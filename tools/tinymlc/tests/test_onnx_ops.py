@@ -272,3 +272,21 @@ def test_nhwc_input_transposed_by_the_model_costs_no_transpose(tmp_path: Path) -
     assert lowered.layouts[lowered.model.main.inputs[0]] == (0, 1, 2, 3)  # the model's own NHWC
     result = check_onnx(path, 6, 0, hostbuild.default_runtime_dir())
     assert result.passed, result
+
+
+def test_tf2onnx_patterns_match_onnxruntime(tmp_path: Path) -> None:
+    """tf2onnx's export of a TFLite model: an unused ai.onnx.ml import, an int8 input
+    reshaped before its DequantizeLinear, a fused ReLU as its own node before the
+    QuantizeLinear."""
+    g = QdqGraph(unsigned=False)
+    scale, zero_point = g.const(np.float32(0.05)), g.zero_point(3)
+    image = g.node("Reshape", ["input", g.const(np.array([1, 4, 6, 6], np.int64))])
+    x = g.node("DequantizeLinear", [image, scale, zero_point])
+    values, scales = conv_weights(np.random.default_rng(6), (5, 4, 3, 3))
+    y = g.node("Conv", [x, g.weights(values, scales)], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    model = g.model([1, 144], [g.quantize(g.node("Relu", [y]), 0.1, -128)], input_type=onnx.TensorProto.INT8)
+    model.opset_import.append(onnx.helper.make_opsetid("ai.onnx.ml", 2))
+    path = tmp_path / "tf2onnx.onnx"
+    onnx.save(model, path)
+    result = check_onnx(path, 6, 0, hostbuild.default_runtime_dir())
+    assert result.passed, result
