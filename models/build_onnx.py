@@ -5,7 +5,8 @@ seeded calibration data in both formats (QDQ, QOperator) and both activation typ
 
     python models/build_onnx.py [--only REGEX] [--out DIR]
 
-Writes <family>_<qdq|qop>_<u8|s8>.onnx; the float models are not kept.
+Writes <family>_<qdq|qop>_<u8|s8>.onnx, and one float model with its calibration set for
+`tinymlc --calibration` (FLOAT_MODEL.onnx and FLOAT_MODEL_calibration/NNN.npy).
 """
 
 from __future__ import annotations
@@ -229,6 +230,23 @@ def quantized_variants(family: str) -> Iterator[tuple[str, onnx.ModelProto]]:
                 yield f"{family}_{fmt_name}_{act_name}", onnx.load(out)
 
 
+# The float model kept for tinymlc's own quantization, with its calibration samples.
+FLOAT_MODEL = ("ds_cnn", "ds_cnn_float")
+FLOAT_CALIBRATION_SAMPLES = 8
+
+
+def write_float_model(out: Path) -> None:
+    family, name = FLOAT_MODEL
+    model, shape = FAMILIES[family]()
+    onnx.save(model, out / f"{name}.onnx")
+    calibration = out / f"{name}_calibration"
+    calibration.mkdir(exist_ok=True)
+    rng = np.random.default_rng(4321)
+    for index in range(FLOAT_CALIBRATION_SAMPLES):
+        np.save(calibration / f"{index:03d}.npy", rng.normal(0, 1, size=shape).astype(np.float32))
+    print(f"wrote {name}.onnx and {FLOAT_CALIBRATION_SAMPLES} calibration samples")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", default="", help="regex over model names")
@@ -239,6 +257,8 @@ def main() -> None:
             if re.search(args.only, name):
                 onnx.save(model, Path(args.out) / f"{name}.onnx")
                 print(f"wrote {name}.onnx")
+    if re.search(args.only, FLOAT_MODEL[1]):
+        write_float_model(Path(args.out))
 
 
 if __name__ == "__main__":

@@ -26,11 +26,14 @@ def _tinyml_model_codegen_impl(ctx):
         args.add_joined("--core_mhz", ctx.attr.core_mhz, join_with = ",")
     if ctx.attr.split_every_layer:
         args.add("--split_every_layer")
+    if ctx.files.calibration:
+        args.add_joined(ctx.files.calibration, join_with = ",", format_joined = "--calibration=%s")
+        args.add("--calibration_method=" + ctx.attr.calibration_method)
     use_worker_params_file(args)
     ctx.actions.run(
         executable = ctx.attr._compiler[DefaultInfo].files_to_run,
         arguments = [args],
-        inputs = [ctx.file.src],
+        inputs = [ctx.file.src] + ctx.files.calibration,
         outputs = [lib_rs, report],
         execution_requirements = WORKER_EXECUTION_REQUIREMENTS,
         mnemonic = "TinymlCompile",
@@ -49,6 +52,16 @@ tinyml_model_codegen = rule(
           "serves every configuration.",
     cfg = host_platform_transition,
     attrs = {
+        "calibration": attr.label_list(
+            allow_files = [".npy"],
+            doc = "A float .onnx model's calibration samples (one .npy per sample of its input): " +
+                  "tinymlc quantizes the model itself.",
+        ),
+        "calibration_method": attr.string(
+            default = "minmax",
+            values = ["minmax", "percentile"],
+            doc = "How activation ranges come from the calibration samples.",
+        ),
         "core_mhz": attr.int_list(
             doc = "Clock of each core in MHz (empty: one core). The compiler partitions every " +
                   "layer across them in proportion to their clocks.",
@@ -98,7 +111,16 @@ def rust_crate_name(name):
         crate = "_" + crate
     return crate
 
-def tinyml_model(name, src, crate_name = None, core_mhz = [], split_every_layer = False, report_board = None, **kwargs):
+def tinyml_model(
+        name,
+        src,
+        crate_name = None,
+        core_mhz = [],
+        split_every_layer = False,
+        report_board = None,
+        calibration = [],
+        calibration_method = "minmax",
+        **kwargs):
     """A quantized model as a no_std Rust library for the selected platform.
 
     Creates `name`, a rust_library with the model's API (`predict_quantized`, `predict`,
@@ -118,6 +140,10 @@ def tinyml_model(name, src, crate_name = None, core_mhz = [], split_every_layer 
       report_board: a board of //platforms:boards.bzl the feasibility report judges the model
         against (flash, RAM, latency from its clocks); its cores must be `core_mhz`'s.
         None: the report gives the model's needs and latency on `core_mhz`, without a verdict.
+      calibration: for a float `.onnx` model, its calibration samples (`.npy` files, one
+        sample of the model's input each): tinymlc quantizes the model (per-channel int8
+        weights, per-tensor int8 activations) with ranges from them; report.json lists them.
+      calibration_method: "minmax" or "percentile" (99.99th) activation ranges.
       **kwargs: passed to the rust_library (visibility, tags, ...).
     """
     crate_name = crate_name or rust_crate_name(name)
@@ -128,6 +154,8 @@ def tinyml_model(name, src, crate_name = None, core_mhz = [], split_every_layer 
         crate_name = crate_name,
         core_mhz = core_mhz,
         split_every_layer = split_every_layer,
+        calibration = calibration,
+        calibration_method = calibration_method,
         visibility = ["//visibility:private"],
         tags = kwargs.get("tags", []),
     )

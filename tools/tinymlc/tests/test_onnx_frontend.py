@@ -140,14 +140,14 @@ def test_every_unsupported_node_is_listed_at_once() -> None:
     g = QdqGraph(unsigned=False)
     x = g.quantize("input", 0.05, 0)
     cubic = g.node("Resize", [x, "", g.const(np.array([1, 1, 2, 2], np.float32))], mode="cubic")
-    hard = g.node("HardSigmoid", [x])
+    hard = g.node("Hardmax", [x])
     erf = g.node("Erf", [x])
     model = g.model([1, 3, 4, 4], [cubic, hard, erf])
     with pytest.raises(CompileError) as error:
         lower(model)
     message = str(error.value)
     assert "3 unsupported nodes" in message
-    for name, op in ((cubic, "Resize"), (hard, "HardSigmoid"), (erf, "Erf")):
+    for name, op in ((cubic, "Resize"), (hard, "Hardmax"), (erf, "Erf")):
         assert f"{name!r} ({op}, domain ai.onnx, opset 13)" in message
 
 

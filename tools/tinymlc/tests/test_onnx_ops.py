@@ -160,6 +160,16 @@ def _resize(
     return build
 
 
+def _hard_sigmoid(g: QdqGraph, x: str) -> str:
+    """onnxruntime's quantizer's output range [0, 1]: the int8 range itself clips."""
+    return g.quantize(g.node("HardSigmoid", [x], alpha=0.3, beta=0.4), 1 / 255, 0 if g.unsigned else -128)
+
+
+def _hard_sigmoid_wide_output(g: QdqGraph, x: str) -> str:
+    """An output range [0, 1.275]: the clip at 1 is the fused RELU_N1_TO_1; alpha < 0."""
+    return g.quantize(g.node("HardSigmoid", [x], alpha=-0.25), 0.005, 0 if g.unsigned else -128)
+
+
 FAMILIES: dict[str, Builder] = {
     "conv_strided_pytorch_pads": _conv,
     "depthwise_multiplier_2": _depthwise,
@@ -175,6 +185,8 @@ FAMILIES: dict[str, Builder] = {
     "slice_split_pad_concat": _slices,
     "shape_computed_reshape": _shape_computed_reshape,
     "attention_scores": _attention_scores,
+    "hard_sigmoid": _hard_sigmoid,
+    "hard_sigmoid_wide_output": _hard_sigmoid_wide_output,
     "gather_channels": _gather_channels,
     "gather_2d_indices": _gather_2d_indices,
     "resize_nearest_pytorch": _resize("nearest", "asymmetric", [1, 1, 2, 2], None, nearest_mode="floor"),
@@ -258,5 +270,23 @@ def test_nhwc_input_transposed_by_the_model_costs_no_transpose(tmp_path: Path) -
     lowered = load_onnx(path)
     assert OpKind.TRANSPOSE not in [op.kind for op in lowered.model.main.operators]
     assert lowered.layouts[lowered.model.main.inputs[0]] == (0, 1, 2, 3)  # the model's own NHWC
+    result = check_onnx(path, 6, 0, hostbuild.default_runtime_dir())
+    assert result.passed, result
+
+
+def test_tf2onnx_patterns_match_onnxruntime(tmp_path: Path) -> None:
+    """tf2onnx's export of a TFLite model: an unused ai.onnx.ml import, an int8 input
+    reshaped before its DequantizeLinear, a fused ReLU as its own node before the
+    QuantizeLinear."""
+    g = QdqGraph(unsigned=False)
+    scale, zero_point = g.const(np.float32(0.05)), g.zero_point(3)
+    image = g.node("Reshape", ["input", g.const(np.array([1, 4, 6, 6], np.int64))])
+    x = g.node("DequantizeLinear", [image, scale, zero_point])
+    values, scales = conv_weights(np.random.default_rng(6), (5, 4, 3, 3))
+    y = g.node("Conv", [x, g.weights(values, scales)], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    model = g.model([1, 144], [g.quantize(g.node("Relu", [y]), 0.1, -128)], input_type=onnx.TensorProto.INT8)
+    model.opset_import.append(onnx.helper.make_opsetid("ai.onnx.ml", 2))
+    path = tmp_path / "tf2onnx.onnx"
+    onnx.save(model, path)
     result = check_onnx(path, 6, 0, hostbuild.default_runtime_dir())
     assert result.passed, result

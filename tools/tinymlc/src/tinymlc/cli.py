@@ -10,6 +10,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +26,7 @@ from tinymlc.codegen import CompiledModel, Target, compile_model, generate_crate
 from tinymlc.commands import dispatch
 from tinymlc.errors import CompileError
 from tinymlc.frontend import is_onnx_model, load_model
+from tinymlc.frontend.onnx.calibrate import METHODS, Calibrated, calibrate_file
 from tinymlc.frontend.onnx.reader import parse_input_shapes
 from tinymlc.onnx_check import check_onnx
 from tinymlc.passes.partition import parse_core_mhz
@@ -42,6 +44,17 @@ flags.DEFINE_multi_string(
     "input_shape",
     [],
     "ONNX: pin a dynamic input's shape, NAME:D1,D2,... (e.g. input:1,3,32,32); repeatable.",
+)
+flags.DEFINE_string(
+    "calibration",
+    None,
+    "ONNX: quantize a float model with this directory of .npy samples of its input.",
+)
+flags.DEFINE_enum(
+    "calibration_method",
+    "minmax",
+    list(METHODS),
+    "ONNX --calibration: activation ranges from min/max or percentiles.",
 )
 flags.DEFINE_string(
     "out",
@@ -111,16 +124,39 @@ def _required(name: str) -> str:
     return str(value)
 
 
+def _calibrated() -> Calibrated | None:
+    if not FLAGS.calibration:
+        return None
+    return calibrate_file(_required("model"), FLAGS.calibration, FLAGS.calibration_method)
+
+
+def _model_path(calibrated: Calibrated | None, work: str) -> Path:
+    """--model, or with --calibration the QDQ model our calibration made of it."""
+    if calibrated is None:
+        return Path(_required("model"))
+    path = Path(work) / "calibrated.onnx"
+    path.write_bytes(calibrated.model.SerializeToString())
+    return path
+
+
+def _calibration_report(calibrated: Calibrated) -> dict[str, Any]:
+    return {"method": calibrated.method, "ranges": {k: list(v) for k, v in calibrated.ranges.items()}}
+
+
 def _target() -> Target:
     return Target(parse_core_mhz(FLAGS.core_mhz), FLAGS.split_every_layer)
 
 
 def compile_command() -> int:
-    model = load_model(_required("model"), parse_input_shapes(FLAGS.input_shape))
+    calibrated = _calibrated()
+    with tempfile.TemporaryDirectory(prefix="tinymlc-") as work:
+        model = load_model(_model_path(calibrated, work), parse_input_shapes(FLAGS.input_shape))
     out = Path(_required("out"))
     if out.exists() and not out.is_dir():
         raise CompileError("--out exists and is not a directory", str(out))
     crate = generate_crate(compile_model(model, _target()), FLAGS.crate_name)
+    if calibrated is not None:
+        crate.report["calibration"] = _calibration_report(calibrated)
     out.mkdir(parents=True, exist_ok=True)
     (out / "lib.rs").write_text(crate.lib_rs)
     (out / "report.json").write_text(json.dumps(crate.report, indent=2) + "\n")
@@ -132,15 +168,17 @@ def compile_command() -> int:
 
 
 def onnx_check_command() -> int:
-    result = check_onnx(
-        Path(_required("model")),
-        FLAGS.inputs,
-        FLAGS.seed,
-        _runtime_dir(),
-        parse_input_shapes(FLAGS.input_shape),
-        _target(),
-        Path(FLAGS.harness) if FLAGS.harness else None,
-    )
+    calibrated = _calibrated()
+    with tempfile.TemporaryDirectory(prefix="tinymlc-") as work:
+        result = check_onnx(
+            _model_path(calibrated, work),
+            FLAGS.inputs,
+            FLAGS.seed,
+            _runtime_dir(),
+            parse_input_shapes(FLAGS.input_shape),
+            _target(),
+            Path(FLAGS.harness) if FLAGS.harness else None,
+        )
     if FLAGS.json:
         print(json.dumps(result.to_json()))
     else:
@@ -200,6 +238,15 @@ def check_command() -> int:
     return 0 if result.passed else EXIT_MISMATCH
 
 
+def _calibration_text(calibration: dict[str, Any] | None) -> str:
+    """The activation ranges a --calibration chose, one line each."""
+    if not calibration:
+        return ""
+    lines = [f"\nCalibration ({calibration['method']}): int8 range of each activation"]
+    lines += [f"  {name}: [{low:.6g}, {high:.6g}]" for name, (low, high) in calibration["ranges"].items()]
+    return "\n".join(lines) + "\n"
+
+
 def _report_target(compiled_for: tuple[int, ...] | None) -> feasibility.Target:
     """The --board, else the --core_mhz clocks, else those report.json was compiled for."""
     if FLAGS.board:
@@ -227,16 +274,21 @@ def report_command() -> int:
     report = _read_report(Path(FLAGS.report_json)) if FLAGS.report_json else None
     target = _report_target(tuple(report["schedule"]["core_mhz"]) if report else None)
     if report is None:
-        model = load_model(_required("model"))
+        calibrated = _calibrated()
+        with tempfile.TemporaryDirectory(prefix="tinymlc-") as work:
+            model = load_model(_model_path(calibrated, work))
         compiled = compile_model(model, Target(target.core_mhz, FLAGS.split_every_layer))
         report = generate_crate(compiled, "model").report
+        if calibrated is not None:
+            report["calibration"] = _calibration_report(calibrated)
     result = feasibility.feasibility(report, target, FLAGS.stack_bytes)
+    calibration = report.get("calibration")
     if FLAGS.format == "json":
-        text = json.dumps(result, indent=2) + "\n"
+        text = json.dumps({**result, "calibration": calibration} if calibration else result, indent=2) + "\n"
     elif FLAGS.format == "html":
         text = feasibility_html.render_html(result)
     else:
-        text = feasibility.render_text(result)
+        text = feasibility.render_text(result) + _calibration_text(calibration)
     if FLAGS.out:
         Path(FLAGS.out).write_text(text)
     else:

@@ -18,7 +18,17 @@ import onnx
 from onnx import numpy_helper
 
 from tinymlc.errors import CompileError
-from tinymlc.frontend.onnx import activation, conv, elementwise, gather, gemm, pool, resize, shape
+from tinymlc.frontend.onnx import (
+    activation,
+    conv,
+    elementwise,
+    gather,
+    gemm,
+    hard_sigmoid,
+    pool,
+    resize,
+    shape,
+)
 from tinymlc.frontend.onnx.builder import Act, Builder, Const, Operand, QParams, UnsupportedNodeError
 from tinymlc.frontend.onnx.node import Node
 from tinymlc.frontend.onnx.qlinear import DIRECT, SPECS
@@ -39,13 +49,15 @@ LOWERINGS: dict[str, Lowering] = {
     **shape.LOWERINGS,
     **gather.LOWERINGS,
     **resize.LOWERINGS,
+    **hard_sigmoid.LOWERINGS,
 }
 _NO_KERNEL = {
-    "HardSigmoid": "no integer hard-sigmoid kernel in the runtime yet (HardSwish is supported)",
     "ConvInteger": "its int32 accumulator output has no int8 kernel (use QLinearConv or QDQ)",
     "MatMulInteger": "its int32 accumulator output has no int8 kernel (use QLinearMatMul or QDQ)",
     "DynamicQuantizeLinear": "dynamic (run-time) quantization is not supported: quantize statically",
 }
+# Activations that only clamp: quantizing before or after them gives the same integers.
+_CLAMPS = frozenset({"Relu", "Clip"})
 _QUANTIZED_TYPES: dict[int, bool] = {onnx.TensorProto.INT8: False, onnx.TensorProto.UINT8: True}
 
 
@@ -137,11 +149,16 @@ class Lowerer:
         if tensor_type.elem_type == onnx.TensorProto.FLOAT:
             tensor_id = self.builder.activation(value.name, shape, None, layout)
         elif tensor_type.elem_type in _QUANTIZED_TYPES:
+            unsigned = _QUANTIZED_TYPES[tensor_type.elem_type]
+            # tf2onnx reshapes an integer input before dequantizing it: its quantization is
+            # that of the DequantizeLinear past operators that only move values.
+            ahead = self.dequantized_as(value.name, unsigned)
             tensor_id = self.builder.activation(
-                value.name, shape, QParams((1.0,), (0,), unsigned=False), layout
+                value.name, shape, ahead or QParams((1.0,), (0,), unsigned=False), layout
             )
-            self.unquantized.add(tensor_id)
-            if _QUANTIZED_TYPES[tensor_type.elem_type]:
+            if ahead is None:
+                self.unquantized.add(tensor_id)
+            if unsigned:
                 self.uint8.add(tensor_id)
         else:
             name = onnx.TensorProto.DataType.Name(tensor_type.elem_type)
@@ -151,6 +168,24 @@ class Lowerer:
             )
         self.env[value.name] = Act(tensor_id)
         return tensor_id
+
+    def dequantized_as(self, name: str, unsigned: bool) -> QParams | None:
+        """The per-tensor quantization a DequantizeLinear gives `name` past readers that only
+        move values (Reshape, Transpose, ...), or None if no such reader dequantizes it."""
+        for reader in self.graph.node:
+            if not reader.input or reader.input[0] != name:
+                continue
+            if reader.op_type == "DequantizeLinear":
+                try:
+                    found = self.qparams(Node(reader, -1, self.opsets.get("ai.onnx", 0)), 1, 2, unsigned)
+                except UnsupportedNodeError:
+                    return None
+                return found if len(found.scales) == 1 else None
+            if reader.op_type in shape.VALUE_PRESERVING and reader.op_type != "Concat":
+                ahead = self.dequantized_as(reader.output[0], unsigned)
+                if ahead is not None:
+                    return ahead
+        return None
 
     def only_transposed(self, name: str) -> bool:
         """Whether every reader of `name`, past QuantizeLinear/DequantizeLinear, is a Transpose."""
@@ -379,7 +414,8 @@ class Lowerer:
             or node.op_type not in DIRECT
         ):
             raise UnsupportedNodeError(
-                "a float operator on float tensors: quantize the model (QDQ or QOperator) first"
+                "a float operator on float tensors: quantize the model (QDQ or QOperator) first, "
+                "or give tinymlc a calibration set (--calibration=DIR of .npy samples)"
             )
         first = acts[0].tensor
         unsigned = first in self.uint8
@@ -408,6 +444,13 @@ class Lowerer:
             return self.qparams(proto_node, 1, 2, unsigned_default=_QUANTIZED_TYPES.get(output_type, True))
         if node.op_type in shape.VALUE_PRESERVING:
             return input_qparams
+        # tf2onnx writes a fused activation as its own node: Conv -> Relu -> QuantizeLinear.
+        # Rounding commutes with the clamp (Q(0) and Q(6) are exact), so the operator may
+        # quantize to the clamp's output quantization and the clamp then clamps in it.
+        readers = [n for n in self.graph.node if name in n.input]
+        if len(readers) == 1 and readers[0].op_type in _CLAMPS and readers[0].input[0] == name:
+            reader = Node(readers[0], -1, self.opsets.get("ai.onnx", 0))
+            return self.output_qparams(reader, reader.output_name(), input_qparams)
         raise UnsupportedNodeError(
             f"output {name!r} is not quantized (no QuantizeLinear reads it): a float operator"
         )

@@ -16,7 +16,6 @@ from tinymlc.errors import CompileError
 
 MIN_OPSET = 10
 MICROSOFT_DOMAIN = "com.microsoft"
-_DOMAINS = ("", "ai.onnx", MICROSOFT_DOMAIN)
 _MISSING_SHAPE = "Field 'shape' of 'type' is required but missing"
 
 
@@ -106,9 +105,8 @@ def read_model(data: bytes, source: str, input_shapes: Mapping[str, tuple[int, .
             f"default-domain opset {opset or 'missing'} is outside the supported {MIN_OPSET}..{max_opset()}",
             source,
         )
-    for entry in model.opset_import:
-        if entry.domain not in _DOMAINS:
-            raise CompileError(f"operator domain {entry.domain!r} is not supported", source)
+    # Exporters import domains they do not use (tf2onnx: ai.onnx.ml and more); a node of an
+    # unsupported domain is reported with the other unsupported nodes.
     for tensor in model.graph.initializer:
         if tensor.data_location == onnx.TensorProto.EXTERNAL:
             raise CompileError(
