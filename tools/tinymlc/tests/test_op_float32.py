@@ -161,14 +161,27 @@ def test_float_only_operator_on_int8_is_rejected() -> None:
         prepare_operator(parse_model(mb.build([x], [y])).main, 0)
 
 
-def test_float_operands_must_all_be_float() -> None:
+def test_hybrid_layer_is_rejected_as_tflm_does() -> None:
+    """Float activations with int8 weights (dynamic-range quantization): TFLM refuses them."""
     mb = ModelBuilder()
     x = mb.tensor("x", (1, 4), F32)
     w = mb.tensor("w", (2, 4), scale=0.1, data=np.ones((2, 4)))
     y = mb.tensor("y", (1, 2), F32)
     mb.op("FULLY_CONNECTED", [x, w, -1], [y], "FullyConnectedOptions")
-    with pytest.raises(OpError, match="filter has type INT8, expected FLOAT32"):
+    with pytest.raises(OpError, match=r"hybrid .* int8 weights, which TFLite Micro does not run"):
         prepare_operator(parse_model(mb.build([x], [y])).main, 0)
+
+
+def test_float_operands_must_all_be_float() -> None:
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 4), F32)
+    w = mb.tensor("w", (2, 4), F32, data=np.ones((2, 4)))
+    y = mb.tensor("y", (1, 2), F32)
+    a = mb.tensor("a", (1, 2), scale=0.1)
+    mb.op("FULLY_CONNECTED", [x, w, -1], [y], "FullyConnectedOptions")
+    mb.op("ADD", [y, a], [y], "AddOptions")
+    with pytest.raises(OpError, match="has type INT8, expected FLOAT32"):
+        prepare_operator(parse_model(mb.build([x, a], [y])).main, 1)
 
 
 def test_ulps_count_representable_floats() -> None:

@@ -475,8 +475,39 @@ def is_float_layer(view: OpView) -> bool:
     )
 
 
+# Layers with weights: a float one whose weights are int8 is a hybrid (dynamic-range
+# quantized) layer, which TFLM refuses ("Hybrid models are not supported").
+WEIGHTED_KINDS = frozenset(
+    {
+        OpKind.CONV_2D,
+        OpKind.DEPTHWISE_CONV_2D,
+        OpKind.FULLY_CONNECTED,
+        OpKind.TRANSPOSE_CONV,
+        OpKind.BATCH_MATMUL,
+        OpKind.SVDF,
+        OpKind.UNIDIRECTIONAL_SEQUENCE_LSTM,
+    }
+)
+
+
+def _require_not_hybrid(view: OpView) -> None:
+    if view.op.kind not in WEIGHTED_KINDS:
+        return
+    for index in range(1, view.num_inputs):
+        weights = view.optional_input(index)
+        require(
+            weights is None or weights.dtype not in (DType.INT8, DType.INT4),
+            "a hybrid (dynamic-range quantized) layer: float activations with int8 weights, "
+            "which TFLite Micro does not run either",
+            "convert with full integer quantization (a representative dataset), or without "
+            "quantization as a float model",
+            weights,
+        )
+
+
 def prepare(view: OpView) -> FloatParams:
     """The float layer's parameters; OpError where TFLM's float Prepare would fail."""
+    _require_not_hybrid(view)
     require(
         view.op.kind not in FLOAT_ONLY_KINDS or is_float_layer(view),
         f"{view.op.opcode_name} runs only on FLOAT32 tensors (as in TFLite Micro)",
