@@ -191,15 +191,49 @@ pub fn lstm<A: QuantElement, B: Accumulator>(
     output: &mut [A],
     part: SplitRange,
 ) -> KernelResult {
+    for gate in [&gates.input, &gates.forget, &gates.cell, &gates.output] {
+        check_gate(gate, &dims)?;
+    }
+    run_sequence(
+        dims,
+        input,
+        hidden,
+        cell,
+        output,
+        part,
+        |input_rows, hidden_rows, cell_rows, output_rows| {
+            step(
+                quant,
+                &dims,
+                gates,
+                input_rows,
+                hidden_rows,
+                cell_rows,
+                output_rows,
+            )
+        },
+    )
+}
+
+/// Walks the sequence as TFLM's `LstmStepManager` does, for the integer and the float
+/// LSTM: validates the lengths, calls `step(input_rows, hidden_rows, cell_rows,
+/// output_rows)` per time step (the new hidden rows go to `output_rows`), then copies
+/// each step's output rows into the hidden state.
+pub(crate) fn run_sequence<A: Copy, C>(
+    dims: LstmDims,
+    input: &[A],
+    hidden: &mut [A],
+    cell: &mut [C],
+    output: &mut [A],
+    part: SplitRange,
+    mut step: impl FnMut(&[A], &[A], &mut [C], &mut [A]) -> KernelResult,
+) -> KernelResult {
     let product = |a: usize, b: usize| a.checked_mul(b).ok_or(KernelError::InvalidParameter);
     let steps = product(dims.batches, dims.time_steps)?;
     expect_len(input.len(), product(steps, dims.input_size)?)?;
     expect_len(output.len(), product(steps, dims.units)?)?;
     expect_len(hidden.len(), product(dims.batches, dims.units)?)?;
     expect_len(cell.len(), product(dims.batches, dims.units)?)?;
-    for gate in [&gates.input, &gates.forget, &gates.cell, &gates.output] {
-        check_gate(gate, &dims)?;
-    }
     part.check_within(1)?;
     if part.is_empty() {
         return Ok(());
@@ -231,15 +265,7 @@ pub fn lstm<A: QuantElement, B: Accumulator>(
             let cell_rows = cell
                 .get_mut(state.clone())
                 .ok_or(KernelError::ShapeMismatch)?;
-            step(
-                quant,
-                &dims,
-                gates,
-                input_rows,
-                hidden_rows,
-                cell_rows,
-                output_rows,
-            )?;
+            step(input_rows, hidden_rows, cell_rows, output_rows)?;
             for (kept, &new) in hidden_rows.iter_mut().zip(output_rows.iter()) {
                 *kept = new;
             }
