@@ -20,10 +20,10 @@ import pytest
 
 from tests.codegen_support import build
 from tests.model_builder import ModelBuilder
-from tests.test_op_svdf import random_inputs, tflm_sequence
+from tests.test_op_svdf import tflm_sequence
 from tests.tflm import prepared
 from tinymlc import hostbuild
-from tinymlc.check import float_ulps
+from tinymlc.check import float_ulps, random_inputs
 from tinymlc.errors import OpError
 from tinymlc.ir import DType
 from tinymlc.ops.lstm import FloatLstmParams
@@ -53,11 +53,22 @@ def float_lstm_model(
             columns = width if position <= 4 else units
             data = rng.normal(0, 1 / np.sqrt(columns), (units, columns))
             if weights_dtype is DType.INT8:
-                inputs.append(mb.tensor(f"l{index}/w{position}", (units, columns), DType.INT8, 0.01, 0,
-                                        data=np.round(data * 100)))
+                inputs.append(
+                    mb.tensor(
+                        f"l{index}/w{position}",
+                        (units, columns),
+                        DType.INT8,
+                        0.01,
+                        0,
+                        data=np.round(data * 100),
+                    )
+                )
             else:
-                inputs.append(mb.tensor(f"l{index}/w{position}", (units, columns), DType.FLOAT32,
-                                        data=data.astype(np.float32)))
+                inputs.append(
+                    mb.tensor(
+                        f"l{index}/w{position}", (units, columns), DType.FLOAT32, data=data.astype(np.float32)
+                    )
+                )
         inputs += [-1, -1, -1]
         for gate in range(4):
             bias = rng.normal(1.0 if gate == 1 else 0.0, 0.3, units).astype(np.float32)
