@@ -107,48 +107,38 @@ pub fn lstm(
         cell,
         output,
         part,
-        |input, hidden, cell, output| step(&dims, gates, cell_clip, input, hidden, cell, output),
+        |input_row, hidden_row, unit, cell_value| {
+            unit_step(
+                &dims, gates, cell_clip, input_row, hidden_row, unit, cell_value,
+            )
+        },
     )
 }
 
-/// One time step of the state rows in `hidden` and `cell`: updates `cell`, writes the
-/// new hidden rows to `output` (lengths validated by the caller).
-fn step(
+/// One state unit's time step: updates its cell value, returns its new hidden value.
+fn unit_step(
     dims: &LstmDims,
     gates: &FloatLstmGates<'_>,
     cell_clip: Option<f32>,
-    input: &[f32],
-    hidden: &[f32],
-    cell: &mut [f32],
-    output: &mut [f32],
-) -> KernelResult {
-    // `max(1)`: without units there are no state rows to step.
-    let units = dims.units.max(1);
-    let rows = input
-        .chunks_exact(dims.input_size.max(1))
-        .zip(hidden.chunks_exact(units))
-        .zip(cell.chunks_exact_mut(units))
-        .zip(output.chunks_exact_mut(units));
+    input_row: &[f32],
+    hidden_row: &[f32],
+    unit: usize,
+    cell_value: &mut f32,
+) -> Result<f32, KernelError> {
     let none = FloatActivation::NONE;
-    for (((input_row, hidden_row), cell_row), output_row) in rows {
-        for (unit, (cell_value, out)) in cell_row.iter_mut().zip(output_row.iter_mut()).enumerate()
-        {
-            let sum = |gate| gate_sum(gate, dims, unit, input_row, hidden_row);
-            let forget = logistic(sum(&gates.forget)?);
-            let input_gate = logistic(sum(&gates.input)?);
-            let cell_gate = math::tanh(sum(&gates.cell)?);
-            let kept = none.apply(forget * *cell_value);
-            let added = none.apply(input_gate * cell_gate);
-            let mut new_cell = kept + added;
-            if let Some(limit) = cell_clip {
-                new_cell = clip(new_cell, limit);
-            }
-            *cell_value = new_cell;
-            let output_gate = logistic(sum(&gates.output)?);
-            *out = none.apply(math::tanh(new_cell) * output_gate);
-        }
+    let sum = |gate| gate_sum(gate, dims, unit, input_row, hidden_row);
+    let forget = logistic(sum(&gates.forget)?);
+    let input_gate = logistic(sum(&gates.input)?);
+    let cell_gate = math::tanh(sum(&gates.cell)?);
+    let kept = none.apply(forget * *cell_value);
+    let added = none.apply(input_gate * cell_gate);
+    let mut new_cell = kept + added;
+    if let Some(limit) = cell_clip {
+        new_cell = clip(new_cell, limit);
     }
-    Ok(())
+    *cell_value = new_cell;
+    let output_gate = logistic(sum(&gates.output)?);
+    Ok(none.apply(math::tanh(new_cell) * output_gate))
 }
 
 #[cfg(test)]
