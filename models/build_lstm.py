@@ -44,6 +44,7 @@ class LstmNet:
     int16: bool = False
     cell_clip: float = 0.0
     classes: int = 0
+    float32: bool = False
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -69,8 +70,7 @@ def _index_tensor(writer: _Writer, name: str, values: list[int]) -> int:
     return tensor
 
 
-def build_lstm(net: LstmNet, rng: np.random.Generator) -> bytes:
-    """The quantized flatbuffer of `net` with seeded weights, calibrated on seeded sequences."""
+def _seeded_layers(net: LstmNet, rng: np.random.Generator) -> list[dict[str, list[np.ndarray]]]:
     layers = []
     width = net.inputs
     for units in net.units:
@@ -81,6 +81,54 @@ def build_lstm(net: LstmNet, rng: np.random.Generator) -> bytes:
             "bias": [rng.normal(1.0 if gate == "forget" else 0.0, 0.1, units) for gate in GATES],
         })
         width = units
+    return layers
+
+
+def _float_tensor(writer: _Writer, name: str, shape: tuple[int, ...], data: np.ndarray | None = None,
+                  variable: bool = False) -> int:
+    """A FLOAT32 tensor without quantization."""
+    tensor = writer.tensor(name, shape, schema.TensorType.FLOAT32, 1.0, variable=variable,
+                           data=None if data is None else data.astype(np.float32))
+    writer.graph.tensors[tensor].quantization = None
+    return tensor
+
+
+def build_float_lstm(net: LstmNet, rng: np.random.Generator) -> bytes:
+    """The float32 flatbuffer of `net` (LSTM layers only) with seeded weights."""
+    assert not net.classes
+    writer = _Writer()
+    current = _float_tensor(writer, "input", net.input_shape)
+    for index, layer in enumerate(_seeded_layers(net, rng)):
+        prefix, units = f"lstm{index}", len(layer["bias"][0])
+        inputs = [current]
+        for role in ("input", "recurrent"):
+            inputs += [_float_tensor(writer, f"{prefix}/{role}_to_{gate}", weights.shape, weights)
+                       for gate, weights in zip(GATES, layer[role])]
+        inputs += [-1, -1, -1]  # no peephole
+        inputs += [_float_tensor(writer, f"{prefix}/{gate}_bias", (units,), bias)
+                   for gate, bias in zip(GATES, layer["bias"])]
+        inputs += [-1, -1]  # no projection
+        inputs += [_float_tensor(writer, f"{prefix}/{state}_state", (net.batches, units), variable=True)
+                   for state in ("hidden", "cell")]
+        inputs += [-1, -1, -1, -1]  # no layer norm
+        current = _float_tensor(writer, f"{prefix}/output", (*net.input_shape[:2], units))
+        writer.op(schema.BuiltinOperator.UNIDIRECTIONAL_SEQUENCE_LSTM, inputs, [current],
+                  schema.BuiltinOptions.UnidirectionalSequenceLSTMOptions, _options(net))
+    return writer.finish([0], [current])
+
+
+def _options(net: LstmNet) -> schema.UnidirectionalSequenceLSTMOptionsT:
+    options = schema.UnidirectionalSequenceLSTMOptionsT()
+    options.fusedActivationFunction = schema.ActivationFunctionType.TANH
+    options.cellClip = net.cell_clip
+    options.timeMajor = net.time_major
+    return options
+
+
+def build_lstm(net: LstmNet, rng: np.random.Generator) -> bytes:
+    """The quantized flatbuffer of `net` with seeded weights, calibrated on seeded sequences."""
+    layers = _seeded_layers(net, rng)
+    width = net.units[-1]
     head = (rng.normal(0, 1 / np.sqrt(width), (net.classes, width)), rng.normal(0, 0.1, net.classes))
 
     ranges: dict[str, list[float]] = {}
@@ -149,12 +197,8 @@ def build_lstm(net: LstmNet, rng: np.random.Generator) -> bytes:
         inputs += [-1, -1, -1, -1]  # no layer norm
         output_shape = (*net.input_shape[:2], units)
         output = writer.tensor(f"{prefix}/output", output_shape, dtype, hidden_scale, hidden_zero)
-        options = schema.UnidirectionalSequenceLSTMOptionsT()
-        options.fusedActivationFunction = schema.ActivationFunctionType.TANH
-        options.cellClip = net.cell_clip
-        options.timeMajor = net.time_major
         writer.op(schema.BuiltinOperator.UNIDIRECTIONAL_SEQUENCE_LSTM, inputs, [output],
-                  schema.BuiltinOptions.UnidirectionalSequenceLSTMOptions, options)
+                  schema.BuiltinOptions.UnidirectionalSequenceLSTMOptions, _options(net))
         # TFLite requires the five (TFLM's kernel reads none); empty, as TFLM allocates none.
         writer.graph.operators[-1].intermediates = [
             writer.tensor(f"{prefix}/intermediate_{gate}", (0,), schema.TensorType.INT16, 2.0**-12)
@@ -198,14 +242,14 @@ def lstm_spec(name: str, description: str, net: LstmNet) -> ModelSpec:
     if net.classes:
         required += [OpExpectation(op) for op in ("STRIDED_SLICE", "FULLY_CONNECTED", "SOFTMAX")]
     shape = net.input_shape
-    dtype = "INT16" if net.int16 else "INT8"
+    dtype = "FLOAT32" if net.float32 else "INT16" if net.int16 else "INT8"
     build: Callable[[np.random.Generator], Graph] = lambda _rng: Graph(
         forward=lambda x: x, inputs=[GraphInput(shape, frame_sampler(shape))])
     return ModelSpec(
         name, description, build,
         ModelExpectations(required_ops=tuple(required), only_required_ops=not net.classes,
-                          input_dtype=dtype, output_dtype=dtype),
-        flatbuffer=lambda rng: build_lstm(net, rng),
+                          input_dtype=dtype, output_dtype=dtype, integer_only=not net.float32),
+        flatbuffer=lambda rng: (build_float_lstm if net.float32 else build_lstm)(net, rng),
         tflite_unsupported="TFLite runs no 16x8 LSTM; checked against TFLM" if net.int16 else None)
 
 
@@ -222,4 +266,6 @@ def lstm_models() -> list[ModelSpec]:
                   "cell clip 0.75", LstmNet(2, 3, 4, (4,), time_major=True, int16=True, cell_clip=0.75)),
         lstm_spec("lstm_kws", "LSTM keyword spotting: 49 frames of 10 features, two 64-unit LSTMs, "
                   "the last step through FC 12 and softmax", LstmNet(1, 49, 10, (64, 64), classes=12)),
+        lstm_spec("op_lstm_float", "LSTM float32: 2 sequences of 5 steps, 3 features, 4 units, cell clip 0.5, "
+                  "then a second LSTM of 3 units", LstmNet(2, 5, 3, (4, 3), cell_clip=0.5, float32=True)),
     ]

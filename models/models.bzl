@@ -173,6 +173,7 @@ CHECKED_MODELS = [
     "op_lstm_int8",
     "op_lstm_int8_batch3",
     "op_lstm_int8_time_major_batch2_clip",
+    "op_lstm_float",
     "op_max_pool_2d_2x2_stride2_valid",
     "op_max_pool_2d_3x3_stride1_same",
     "op_max_pool_2d_3x3_stride2_same",
@@ -346,6 +347,10 @@ KNOWN_TFLM_MISMATCHES = {}
 # always (docs/operators.md, "Float32 models"). Measured on 100 inputs: cos 1 ULP (99 of
 # 100 inputs), expm1 1 (100), exp 1 (21), log 1 (89), 1 / (1 + exp(-x)) 2 (12), sin 1 (100),
 # softmax's exp 1 (1), tanh 2 (100). Every other output, and every integer, is bit-exact.
+# A float LSTM carries its gates' and tanh's 1-ULP differences through its state, and a
+# hidden value near zero (the tanh of a cell that cancels) differs by many of its own ULPs:
+# op_lstm_float 12020 (100 inputs; its layers alone, in TFLM's order with glibc's expf and
+# tanhf, are bit-exact with TFLM).
 FLOAT_ULP_TOLERANCES = {
     "op_float_cos": 1,
     "op_float_elu": 1,
@@ -355,6 +360,7 @@ FLOAT_ULP_TOLERANCES = {
     "op_float_sin": 1,
     "op_float_softmax": 1,
     "op_float_tanh": 2,
+    "op_lstm_float": 12288,
 }
 
 def is_operator_model(model):

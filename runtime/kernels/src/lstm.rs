@@ -14,7 +14,8 @@
 //!
 //! Each state unit depends only on its own cell value and on the previous hidden
 //! state, so a unit is computed whole (no gate buffers): the new hidden row goes to
-//! the output's slot for the step first, then is copied into the hidden state.
+//! the output's slot for the step first, then is copied into the hidden state
+//! ([`run_sequence`], which the float LSTM shares).
 //! The state is updated as a whole, so the layer is one part: `part` is `0..1` (the
 //! whole layer) or empty (nothing to do).
 
@@ -191,15 +192,45 @@ pub fn lstm<A: QuantElement, B: Accumulator>(
     output: &mut [A],
     part: SplitRange,
 ) -> KernelResult {
+    for gate in [&gates.input, &gates.forget, &gates.cell, &gates.output] {
+        check_gate(gate, &dims)?;
+    }
+    run_sequence(
+        dims,
+        input,
+        hidden,
+        cell,
+        output,
+        part,
+        |input_row, hidden_row, unit, cell_value| {
+            unit_step(quant, &dims, gates, input_row, hidden_row, unit, cell_value)
+        },
+    )
+}
+
+/// Walks the sequence as TFLM's `LstmStepManager` does, for the integer and the float
+/// LSTM: validates the lengths and, every time step, calls `unit_step(input_row,
+/// hidden_row, unit, cell_value)` for each state unit of each state row, which updates
+/// the cell value and returns the new hidden value (written to the step's output), then
+/// copies the step's output rows into the hidden state.
+///
+/// Each state unit depends only on its own cell value and on the previous hidden state,
+/// so a unit is computed whole (no gate buffers).
+pub(crate) fn run_sequence<A: Copy, C>(
+    dims: LstmDims,
+    input: &[A],
+    hidden: &mut [A],
+    cell: &mut [C],
+    output: &mut [A],
+    part: SplitRange,
+    mut unit_step: impl FnMut(&[A], &[A], usize, &mut C) -> Result<A, KernelError>,
+) -> KernelResult {
     let product = |a: usize, b: usize| a.checked_mul(b).ok_or(KernelError::InvalidParameter);
     let steps = product(dims.batches, dims.time_steps)?;
     expect_len(input.len(), product(steps, dims.input_size)?)?;
     expect_len(output.len(), product(steps, dims.units)?)?;
     expect_len(hidden.len(), product(dims.batches, dims.units)?)?;
     expect_len(cell.len(), product(dims.batches, dims.units)?)?;
-    for gate in [&gates.input, &gates.forget, &gates.cell, &gates.output] {
-        check_gate(gate, &dims)?;
-    }
     part.check_within(1)?;
     if part.is_empty() {
         return Ok(());
@@ -231,15 +262,20 @@ pub fn lstm<A: QuantElement, B: Accumulator>(
             let cell_rows = cell
                 .get_mut(state.clone())
                 .ok_or(KernelError::ShapeMismatch)?;
-            step(
-                quant,
-                &dims,
-                gates,
-                input_rows,
-                hidden_rows,
-                cell_rows,
-                output_rows,
-            )?;
+            // `max(1)`: without units there are no state rows to step.
+            let units = dims.units.max(1);
+            let rows = input_rows
+                .chunks_exact(dims.input_size.max(1))
+                .zip(hidden_rows.chunks_exact(units))
+                .zip(cell_rows.chunks_exact_mut(units))
+                .zip(output_rows.chunks_exact_mut(units));
+            for (((input_row, hidden_row), cell_row), output_row) in rows {
+                for (unit, (cell_value, out)) in
+                    cell_row.iter_mut().zip(output_row.iter_mut()).enumerate()
+                {
+                    *out = unit_step(input_row, hidden_row, unit, cell_value)?;
+                }
+            }
             for (kept, &new) in hidden_rows.iter_mut().zip(output_rows.iter()) {
                 *kept = new;
             }
@@ -248,49 +284,37 @@ pub fn lstm<A: QuantElement, B: Accumulator>(
     Ok(())
 }
 
-/// One time step of `rows` state rows: updates `cell`, writes the new hidden rows to
-/// `output` (lengths validated by the caller).
-fn step<A: QuantElement, B: Accumulator>(
+/// One state unit's time step: updates its cell value, returns its new hidden value.
+fn unit_step<A: QuantElement, B: Accumulator>(
     quant: &LstmQuant,
     dims: &LstmDims,
     gates: &LstmGates<'_, B>,
-    input: &[A],
-    hidden: &[A],
-    cell: &mut [i16],
-    output: &mut [A],
-) -> KernelResult {
-    // `max(1)`: without units there are no state rows to step.
-    let units = dims.units.max(1);
-    let rows = input
-        .chunks_exact(dims.input_size.max(1))
-        .zip(hidden.chunks_exact(units))
-        .zip(cell.chunks_exact_mut(units))
-        .zip(output.chunks_exact_mut(units));
-    for (((input_row, hidden_row), cell_row), output_row) in rows {
-        for (unit, (cell_value, out)) in cell_row.iter_mut().zip(output_row.iter_mut()).enumerate()
-        {
-            let sum = |gate| gate_sum(gate, quant, dims, unit, input_row, hidden_row);
-            let forget = logistic_element(&Q3_12, sum(&gates.forget)?);
-            let input_gate = logistic_element(&Q3_12, sum(&gates.input)?);
-            let cell_gate = tanh_element(&Q3_12, sum(&gates.cell)?);
-            let kept = i16::saturate(multiply(forget, *cell_value, quant.forget_cell));
-            let added = i16::saturate(multiply(input_gate, cell_gate, quant.input_cell));
-            let mut new_cell = saturating_add(kept, added);
-            if let Some(clip) = quant.cell_clip {
-                // TFLM's `max(min(clip, cell), -clip)`, also for a clip rounded to 0.
-                new_cell = new_cell.min(clip).max(clip.wrapping_neg());
-            }
-            *cell_value = new_cell;
-            let output_gate = logistic_element(&Q3_12, sum(&gates.output)?);
-            let hidden_value = multiply(
-                tanh_element(&quant.cell_tanh, new_cell),
-                output_gate,
-                quant.output_hidden,
-            );
-            *out = A::saturate(hidden_value.wrapping_add(quant.hidden_zero_point));
-        }
+    input_row: &[A],
+    hidden_row: &[A],
+    unit: usize,
+    cell_value: &mut i16,
+) -> Result<A, KernelError> {
+    let sum = |gate| gate_sum(gate, quant, dims, unit, input_row, hidden_row);
+    let forget = logistic_element(&Q3_12, sum(&gates.forget)?);
+    let input_gate = logistic_element(&Q3_12, sum(&gates.input)?);
+    let cell_gate = tanh_element(&Q3_12, sum(&gates.cell)?);
+    let kept = i16::saturate(multiply(forget, *cell_value, quant.forget_cell));
+    let added = i16::saturate(multiply(input_gate, cell_gate, quant.input_cell));
+    let mut new_cell = saturating_add(kept, added);
+    if let Some(clip) = quant.cell_clip {
+        // TFLM's `max(min(clip, cell), -clip)`, also for a clip rounded to 0.
+        new_cell = new_cell.min(clip).max(clip.wrapping_neg());
     }
-    Ok(())
+    *cell_value = new_cell;
+    let output_gate = logistic_element(&Q3_12, sum(&gates.output)?);
+    let hidden_value = multiply(
+        tanh_element(&quant.cell_tanh, new_cell),
+        output_gate,
+        quant.output_hidden,
+    );
+    Ok(A::saturate(
+        hidden_value.wrapping_add(quant.hidden_zero_point),
+    ))
 }
 
 #[cfg(test)]

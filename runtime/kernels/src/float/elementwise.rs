@@ -126,7 +126,7 @@ fn clamp_like_tflm(x: f32, low: f32, high: f32) -> f32 {
 }
 
 /// TFLM's float `Logistic`: the cut-offs keep `exp` from overflowing.
-fn logistic(x: f32) -> f32 {
+pub(crate) fn logistic(x: f32) -> f32 {
     const CUTOFF_UPPER: f32 = 16.619_047;
     const CUTOFF_LOWER: f32 = -9.0;
     if x > CUTOFF_UPPER {

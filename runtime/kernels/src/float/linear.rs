@@ -41,11 +41,11 @@ fn window_fold(
 }
 
 /// `total + sum(a[i] * b[i])`, one product at a time.
-fn dot_onto(total: f32, a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot_onto(total: f32, a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).fold(total, |sum, (x, w)| sum + x * w)
 }
 
-fn bias_at(bias: Option<&[f32]>, channel: usize) -> f32 {
+pub(crate) fn bias_at(bias: Option<&[f32]>, channel: usize) -> f32 {
     bias.and_then(|b| b.get(channel).copied()).unwrap_or(0.0)
 }
 

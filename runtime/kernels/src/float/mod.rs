@@ -12,6 +12,7 @@
 
 pub mod elementwise;
 pub mod linear;
+pub mod lstm;
 pub mod math;
 pub mod pooling;
 pub mod reduce;

@@ -21,7 +21,7 @@ from tinymlc.ops.batch_matmul import BatchMatMulParams
 from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
 from tinymlc.ops.fully_connected import FullyConnectedParams
-from tinymlc.ops.lstm import LstmParams
+from tinymlc.ops.lstm import FloatLstmParams, LstmParams
 from tinymlc.ops.svdf import SvdfParams
 from tinymlc.ops.transpose_conv import TransposeConvParams
 from tinymlc.passes.memory_planner import STATE_HEADER_BYTES
@@ -200,7 +200,7 @@ def layer_macs(kind: OpKind, params: PreparedParams) -> int:
         # The feature matmul and the time-weighted sum over each filter's memory.
         macs = params.batches * params.filters * (params.input_size + params.memory_size)
     elif kind is OpKind.UNIDIRECTIONAL_SEQUENCE_LSTM:
-        assert isinstance(params, LstmParams)
+        assert isinstance(params, LstmParams | FloatLstmParams)
         # Four gates, each an input and a recurrent product, every step of every sequence.
         macs = params.batches * params.time_steps * 4 * params.units * (params.input_size + params.units)
     elif kind is OpKind.BATCH_MATMUL:

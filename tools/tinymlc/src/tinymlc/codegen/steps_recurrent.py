@@ -16,6 +16,7 @@ from tinymlc.ops.lstm import (
     HIDDEN_STATE,
     INPUT_WEIGHTS,
     RECURRENT_WEIGHTS,
+    FloatLstmParams,
     LstmGateParams,
     LstmParams,
 )
@@ -34,7 +35,56 @@ def _lstm_gate(b: StepBuilder, gate: int, params: LstmGateParams) -> str:
     )
 
 
+def _lstm_dims(params: LstmParams | FloatLstmParams) -> str:
+    return _struct(
+        "kernels::lstm::LstmDims",
+        batches=params.batches,
+        time_steps=params.time_steps,
+        input_size=params.input_size,
+        units=params.units,
+        time_major=rust.boolean(params.time_major),
+    )
+
+
+def _float_lstm(b: StepBuilder, params: FloatLstmParams) -> None:
+    gates = [
+        _struct_block(
+            "kernels::float::lstm::FloatLstmGate",
+            input_weights=b.input(INPUT_WEIGHTS[gate]),
+            recurrent_weights=b.input(RECURRENT_WEIGHTS[gate]),
+            bias=b.input(BIASES[gate]),
+        )
+        for gate in range(4)
+    ]
+    b.step.body.append(
+        "let gates = "
+        + _struct_block(
+            "kernels::float::lstm::FloatLstmGates",
+            input=gates[0],
+            forget=gates[1],
+            cell=gates[2],
+            output=gates[3],
+        )
+        + ";"
+    )
+    hidden, cell = b.states(HIDDEN_STATE, CELL_STATE)
+    b.call(
+        "float::lstm::lstm",
+        _lstm_dims(params),
+        "&gates",
+        "None" if params.cell_clip is None else f"Some({rust.f32(params.cell_clip)})",
+        b.input(0),
+        hidden,
+        cell,
+        b.output(),
+        b.whole(),
+    )
+
+
 def _lstm(b: StepBuilder, params: PreparedParams) -> None:
+    if isinstance(params, FloatLstmParams):
+        _float_lstm(b, params)
+        return
     assert isinstance(params, LstmParams)
     quant = _struct_block(
         "kernels::lstm::LstmQuant",
@@ -50,14 +100,7 @@ def _lstm(b: StepBuilder, params: PreparedParams) -> None:
             input_left_shift=params.cell_tanh_input_left_shift,
         ),
     )
-    dims = _struct(
-        "kernels::lstm::LstmDims",
-        batches=params.batches,
-        time_steps=params.time_steps,
-        input_size=params.input_size,
-        units=params.units,
-        time_major=rust.boolean(params.time_major),
-    )
+    dims = _lstm_dims(params)
     gates = [_lstm_gate(b, gate, gate_params) for gate, gate_params in enumerate(params.gates)]
     b.step.body.append(
         "let gates = "

@@ -156,6 +156,7 @@ PreparedParams: TypeAlias = (
     | arg_min_max.ArgMinMaxParams
     | resize_bilinear.ResizeBilinearParams
     | lstm.LstmParams
+    | lstm.FloatLstmParams
     | signal_window.SignalWindowParams
     | signal_energy.SignalEnergyParams
     | signal_filter_bank_log.SignalFilterBankLogParams
@@ -306,7 +307,7 @@ def state_inputs(params: PreparedParams) -> tuple[int, ...]:
     tensors): codegen lends them mutably and the partition pass counts them as written."""
     if isinstance(params, svdf.SvdfParams):
         return (svdf.STATE_INPUT,)
-    if isinstance(params, lstm.LstmParams):
+    if isinstance(params, lstm.LstmParams | lstm.FloatLstmParams):
         return (lstm.HIDDEN_STATE, lstm.CELL_STATE)
     if isinstance(params, signal_spectral_subtraction.SignalSpectralSubtractionParams):
         return (signal_spectral_subtraction.STATE_INPUT,)

@@ -1,5 +1,7 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM: TFLM's integer LSTM, int8 activations with int32 bias
-(8x8->16) or int16 activations with int64 bias (16x8->16); int8 weights, int16 cell.
+(8x8->16) or int16 activations with int64 bias (16x8->16); int8 weights, int16 cell;
+and its float LSTM, everything FLOAT32 (`FloatLstmParams`: nothing to derive but the
+sizes and the cell clip).
 
 TFLM's micro kernel (`UnidirectionalSequenceLstmPrepare`, lstm_eval_common.cc) supports
 the plain LSTM only: all four gates (no CIFG), no peephole, no projection, no layer
@@ -101,16 +103,17 @@ def _mul_multiplier(scale_1: float, scale_2: float, output_scale: float) -> quan
     )
 
 
-def _weights(view: OpView, position: int, rows: int, columns: int, role: str) -> Tensor:
-    weights = view.input(position)
-    require_dtype(weights, [DType.INT8], role)
+def _gate_tensor(view: OpView, position: int, shape: tuple[int, ...], dtype: DType, role: str) -> Tensor:
+    """A gate's weights or bias, of `dtype` and `shape`."""
+    tensor = view.input(position)
+    require_dtype(tensor, [dtype], role)
     require(
-        weights.shape == (rows, columns),
-        f"{role} shape {list(weights.shape)} is not [{rows}, {columns}]",
+        tensor.shape == shape,
+        f"{role} shape {list(tensor.shape)} is not {list(shape)}",
         "re-export the model",
-        weights,
+        tensor,
     )
-    return weights
+    return tensor
 
 
 def _fc_multiplier(input_scale: float, weights: Tensor, role: str) -> quant.QuantizedMultiplier:
@@ -129,7 +132,38 @@ def _fc_multiplier(input_scale: float, weights: Tensor, role: str) -> quant.Quan
     )
 
 
-def prepare(view: OpView) -> LstmParams:
+def _gate_weights(
+    view: OpView, gate: int, sizes: tuple[int, int], weights_dtype: DType, bias_dtype: DType
+) -> tuple[Tensor, Tensor]:
+    """A gate's input and recurrent weights, its bias checked alongside (`sizes`: units
+    and input size)."""
+    units, input_size = sizes
+    name = ("input", "forget", "cell", "output")[gate]
+    _gate_tensor(view, BIASES[gate], (units,), bias_dtype, f"{name} gate bias")
+    return (
+        _gate_tensor(
+            view, INPUT_WEIGHTS[gate], (units, input_size), weights_dtype, f"input-to-{name} weights"
+        ),
+        _gate_tensor(
+            view, RECURRENT_WEIGHTS[gate], (units, units), weights_dtype, f"recurrent-to-{name} weights"
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class FloatLstmParams:
+    """TFLM's float LSTM (`EvalLstm<float, ...>`): no quantization, the cell clip as is."""
+
+    batches: int
+    time_steps: int
+    input_size: int
+    units: int
+    time_major: bool
+    cell_clip: float | None
+    """`cell_clip` when it is positive, else None (no clipping)."""
+
+
+def prepare(view: OpView) -> LstmParams | FloatLstmParams:
     attrs = view.op.attrs
     require(
         isinstance(attrs, LstmAttrs), "LSTM has no UnidirectionalSequenceLSTMOptions", "re-export the model"
@@ -143,8 +177,7 @@ def prepare(view: OpView) -> LstmParams:
         view.input(CELL_STATE),
         view.output(),
     )
-    require_dtype(input_, [DType.INT8, DType.INT16], "input")
-    int16 = input_.dtype is DType.INT16
+    require_dtype(input_, [DType.INT8, DType.INT16, DType.FLOAT32], "input")
     for position, role in (
         *((p, "the peephole (cell-to-gate) weights") for p in PEEPHOLE_WEIGHTS),
         *((p, "a projection") for p in PROJECTION),
@@ -165,8 +198,11 @@ def prepare(view: OpView) -> LstmParams:
         f"TFLM's LSTM computes the cell gate with TANH (or sigmoid), not {attrs.activation.name}",
         "use activation='tanh' for the LSTM",
     )
+    float32 = input_.dtype is DType.FLOAT32
+    cell_dtype = DType.FLOAT32 if float32 else DType.INT16
     require(
-        cell.dtype is DType.INT16, f"cell state has type {cell.dtype.name}, TFLM's integer LSTM needs INT16"
+        cell.dtype is cell_dtype,
+        f"cell state has type {cell.dtype.name}, TFLM's {input_.dtype.name} LSTM needs {cell_dtype.name}",
     )
     require(
         hidden.is_variable and cell.is_variable, "the hidden and cell states must be variable tensors", ""
@@ -188,17 +224,27 @@ def prepare(view: OpView) -> LstmParams:
         "re-export the model",
         output,
     )
+    if float32:
+        # TFLM's float LSTM reads float32 weights and biases only (no hybrid int8 weights).
+        for gate in range(4):
+            _gate_weights(view, gate, (units, input_size), DType.FLOAT32, DType.FLOAT32)
+        clip = float(quant.f32(attrs.cell_clip))
+        return FloatLstmParams(
+            batches=batches,
+            time_steps=time_steps,
+            input_size=input_size,
+            units=units,
+            time_major=attrs.time_major,
+            cell_clip=clip if clip > 0 else None,
+        )
+    int16 = input_.dtype is DType.INT16
     input_quant, hidden_quant, cell_quant = per_tensor(input_), per_tensor(hidden), per_tensor(cell)
     bias_dtype = DType.INT64 if int16 else DType.INT32
     gates = []
     for gate, name in enumerate(("input", "forget", "cell", "output")):
-        input_weights = _weights(view, INPUT_WEIGHTS[gate], units, input_size, f"input-to-{name} weights")
-        recurrent_weights = _weights(
-            view, RECURRENT_WEIGHTS[gate], units, units, f"recurrent-to-{name} weights"
+        input_weights, recurrent_weights = _gate_weights(
+            view, gate, (units, input_size), DType.INT8, bias_dtype
         )
-        bias = view.input(BIASES[gate])
-        require_dtype(bias, [bias_dtype], f"{name} gate bias")
-        require(bias.shape == (units,), f"{name} gate bias must have {units} values", "", bias)
         from_input = _fc_multiplier(input_quant.scale, input_weights, f"input-to-{name} weights")
         from_hidden = _fc_multiplier(hidden_quant.scale, recurrent_weights, f"recurrent-to-{name} weights")
         gates.append(
