@@ -26,7 +26,7 @@ pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::error::{elements, KernelError, KernelResult};
 use crate::optimized::dsp::FAST_PATHS;
 use crate::optimized::mat_mult::{dot_2x2, pack};
-use crate::quant::{ActivationRange, QuantizedMultiplier, Requantizer};
+use crate::quant::{ActivationRange, OffsetRequantizer, QuantizedMultiplier, Requantizer};
 use crate::shape::Nhwc;
 use crate::spatial::WindowAxis;
 use crate::split::OutputTile;
@@ -570,11 +570,11 @@ fn finish_pair(
 pub(crate) struct ChannelOutput {
     bias: i32,
     multiplier: Requantizer,
-    /// Whether [`Self::finish_plain`] applies: a multiplier that cannot saturate
-    /// and no activation narrower than int8 (every layer without a fused
-    /// activation, and most RELU/RELU6 layers, whose range starts at the zero point
-    /// `-128`).
-    plain: bool,
+    /// The multiplier with the output offset folded in, where it applies and the
+    /// activation is the whole int8 range (every layer without a fused activation,
+    /// and most RELU/RELU6 layers, whose range starts at the zero point `-128`): then
+    /// [`Self::finish`] is the folded multiply-add and one SSAT.
+    folded: Option<OffsetRequantizer>,
 }
 
 impl ChannelOutput {
@@ -583,43 +583,33 @@ impl ChannelOutput {
         Self {
             bias: 0,
             multiplier: Requantizer::new(QuantizedMultiplier::ONE),
-            plain: false,
+            folded: None,
         }
     }
 
     pub(crate) fn new(quant: &LinearQuantParams, bias: Option<&[i32]>, channel: usize) -> Self {
-        let multiplier = Requantizer::new(quant.output_multipliers.get(channel));
+        let multiplier = quant.output_multipliers.get(channel);
         Self {
             // `check` bounded `channel`; `get` keeps the kernels free of panic paths.
             bias: bias
                 .and_then(|bias| bias.get(channel))
                 .copied()
                 .unwrap_or(0),
-            multiplier,
-            plain: !multiplier.may_saturate() && quant.activation == ActivationRange::full::<i8>(),
+            multiplier: Requantizer::new(multiplier),
+            folded: OffsetRequantizer::new(multiplier, quant.output_offset)
+                .filter(|_| quant.activation == ActivationRange::full::<i8>()),
         }
     }
 
     /// [`LinearQuantParams::finish_with`] of `acc` (adding no bias is adding 0).
     #[inline(always)]
     pub(crate) fn finish(&self, quant: &LinearQuantParams, acc: i32) -> i8 {
-        if self.plain {
-            self.finish_plain(quant.output_offset, acc)
-        } else {
-            quant.finish_with(acc.wrapping_add(self.bias), None, 0, self.multiplier)
+        match self.folded {
+            Some(folded) => folded
+                .apply(acc.wrapping_add(self.bias))
+                .clamp(i8::MIN.into(), i8::MAX.into()) as i8,
+            None => quant.finish_with(acc.wrapping_add(self.bias), None, 0, self.multiplier),
         }
-    }
-
-    /// [`Self::finish`] for a `plain` channel: no saturation test, and the
-    /// activation is the int8 saturation (one SSAT on Arm).
-    #[inline(always)]
-    fn finish_plain(&self, output_offset: i32, acc: i32) -> i8 {
-        let scaled = self
-            .multiplier
-            .apply_unsaturated(acc.wrapping_add(self.bias));
-        scaled
-            .wrapping_add(output_offset)
-            .clamp(i8::MIN.into(), i8::MAX.into()) as i8
     }
 }
 
@@ -823,7 +813,7 @@ mod tests {
                 multipliers: &multipliers,
                 shifts: &shifts,
             },
-            // Half the cases with the full int8 range (`ChannelOutput::finish_plain`).
+            // Half the cases with the full int8 range (`ChannelOutput`'s folded requantization).
             activation: if seed % 4 < 2 {
                 ActivationRange::full::<i8>()
             } else {

@@ -404,7 +404,7 @@ mod tests {
                         shifts: &shifts,
                     },
                     // A third of the cases with the full int8 range
-                    // (`ChannelOutput::finish_plain`).
+                    // (`ChannelOutput`'s folded requantization).
                     activation: if seed % 3 == 1 {
                         ActivationRange::full::<i8>()
                     } else {
