@@ -419,6 +419,7 @@ fn pair_chunk(patch_len: usize, scratch_len: usize) -> Option<usize> {
 /// read before either pixel's outputs are written, which keeps
 /// [`conv_2d_overlapped`]'s order for ungrouped convolutions (the caller's
 /// condition).
+#[inline(never)]
 fn compute_pairs(
     layout: &ConvLayout,
     quant: &LinearQuantParams,
