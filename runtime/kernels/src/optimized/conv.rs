@@ -311,6 +311,7 @@ fn compute(
     let one_block = tile.channels.len() <= BLOCK;
     if FAST_PATHS
         && one_group
+        && patch_len > 0
         && pair_chunk(patch_len, patch.len()).is_some()
         && (one_block || buffers.input_stays())
     {
@@ -473,6 +474,7 @@ fn compute_pairs(
             *prepared = ChannelOutput::new(quant, bias, oc);
         }
         let outputs = &*outputs;
+        let block_filters = elements(filter, block_start * patch_len, outputs.len() * patch_len)?;
         for pixel_a in (first..end).step_by(2) {
             let pixel_b = (pixel_a + 1).min(end - 1);
             // Both pixels' outputs of the block, computed into the stack and then
@@ -490,10 +492,15 @@ fn compute_pairs(
                 );
                 pack(patch_a);
                 pack(patch_b);
-                let filter_row = |oc: usize| elements(filter, oc * patch_len, patch_len);
-                for ((pair, result), oc_a) in pairs.zip((block_start..).step_by(2)) {
-                    let oc_b = oc_a + pair.len() - 1;
-                    let sums = dot_2x2(filter_row(oc_a)?, filter_row(oc_b)?, patch_a, patch_b);
+                // The filters of each channel pair (the last one alone for an odd
+                // block), taken from the block's filters without an index check.
+                let filter_pairs = block_filters.chunks(2 * patch_len);
+                for ((pair, result), filters) in pairs.zip(filter_pairs) {
+                    let (row_a, row_b) = filters
+                        .split_at_checked(patch_len)
+                        .unwrap_or((filters, &[]));
+                    let row_b = if row_b.is_empty() { row_a } else { row_b };
+                    let sums = dot_2x2(row_a, row_b, patch_a, patch_b);
                     finish_pair(quant, pair, result, sums, terms);
                 }
             } else {
