@@ -469,7 +469,9 @@ fn compute_pairs(
     while block_start < tile.channels.end {
         let block_end = tile.channels.end.min(block_start + BLOCK);
         let mut outputs = [ChannelOutput::unused(); BLOCK];
-        let outputs = &mut outputs[..block_end - block_start];
+        let outputs = outputs
+            .get_mut(..block_end - block_start)
+            .ok_or(KernelError::InvalidParameter)?;
         for (prepared, oc) in outputs.iter_mut().zip(block_start..) {
             *prepared = ChannelOutput::new(quant, bias, oc);
         }
@@ -494,7 +496,9 @@ fn compute_pairs(
                 pack(patch_b);
                 // The filters of each channel pair (the last one alone for an odd
                 // block), taken from the block's filters without an index check.
-                let filter_pairs = block_filters.chunks(2 * patch_len);
+                // `max(1)`: the caller takes this kernel only for windows of one
+                // element or more; it keeps `chunks` free of its zero-size panic.
+                let filter_pairs = block_filters.chunks(patch_len.saturating_mul(2).max(1));
                 for ((pair, result), filters) in pairs.zip(filter_pairs) {
                     let (row_a, row_b) = filters
                         .split_at_checked(patch_len)
@@ -506,7 +510,9 @@ fn compute_pairs(
             } else {
                 // Per channel pair: filter a with pixels a and b, filter b with a and b.
                 let mut sums = [[0i32; 4]; BLOCK / 2];
-                let sums = &mut sums[..outputs.len().div_ceil(2)];
+                let sums = sums
+                    .get_mut(..outputs.len().div_ceil(2))
+                    .ok_or(KernelError::InvalidParameter)?;
                 let mut terms = (0i32, 0i32);
                 let mut from = 0;
                 while from < patch_len {
