@@ -8,7 +8,7 @@
 //! reference's bits. Each unit's multiplier is prepared once per call.
 
 use crate::conv::LinearQuantParams;
-use crate::error::KernelResult;
+use crate::error::{elements, KernelError, KernelResult};
 pub use crate::fully_connected::FullyConnectedDims;
 use crate::fully_connected::{self as reference, check};
 use crate::optimized::conv::offset_fits_i16;
@@ -42,10 +42,12 @@ pub fn fully_connected(
     let offsets = lanes(&[offset, offset]);
     let depth = dims.input_depth;
     for unit in tile.channels.indices() {
-        let weights = &filter[unit * depth..][..depth];
+        // `check` bounded every index; `elements` and `get_mut` keep the kernel free of
+        // panic paths where the optimizer does not see that.
+        let weights = elements(filter, unit * depth, depth)?;
         let multiplier = Requantizer::new(quant.output_multipliers.get(unit));
         for batch in tile.rows.indices() {
-            let row = &input[batch * depth..][..depth];
+            let row = elements(input, batch * depth, depth)?;
             let weights_term = if quant.weights_offset == 0 {
                 0
             } else {
@@ -56,7 +58,9 @@ pub fn fully_connected(
             };
             let acc =
                 dot_offset(row, weights, offsets, quant.input_offset).wrapping_add(weights_term);
-            output[batch * dims.output_depth + unit] =
+            *output
+                .get_mut(batch * dims.output_depth + unit)
+                .ok_or(KernelError::RangeOutOfBounds)? =
                 quant.finish_with(acc, bias, unit, multiplier);
         }
     }
