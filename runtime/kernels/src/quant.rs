@@ -159,26 +159,58 @@ impl Requantizer {
         self.rounding_divide(high)
     }
 
-    /// Whether the doubling high multiply can saturate: only for the multiplier
-    /// `i32::MIN` (times `i32::MIN`), which `QuantizeMultiplier` never makes.
-    pub fn may_saturate(&self) -> bool {
-        self.multiplier == i32::MIN
-    }
-
-    /// [`Self::apply`] without the saturation test, for a multiplier that
-    /// [`Self::may_saturate`] clears (the caller's condition; otherwise the one
-    /// saturating product wraps to `i32::MIN`).
-    #[inline(always)]
-    pub fn apply_unsaturated(&self, x: i32) -> i32 {
-        let product = i64::from(x.wrapping_shl(self.left_shift)) * i64::from(self.multiplier);
-        self.rounding_divide(((product + (1 << 30)) >> 31) as i32)
-    }
-
     /// gemmlowp's `RoundingDivideByPOT(high, right_shift)`.
     #[inline(always)]
     fn rounding_divide(&self, high: i32) -> i32 {
         let threshold = self.threshold + i32::from(high < 0);
         (high >> self.right_shift) + i32::from(high & self.mask > threshold)
+    }
+}
+
+/// [`multiply_by_quantized_multiplier`] plus an output offset as one 64-bit
+/// multiply-add and one shift of its high word (four instructions on Armv7E-M: a
+/// shift for the sign, SUBS/SBC, SMLAL, ASR), for a non-negative multiplier with a
+/// right shift `e` of 1 to 20 (every CONV_2D and DEPTHWISE_CONV_2D channel of the
+/// benchmark models) and an offset within `[-256, 256]`.
+///
+/// gemmlowp's two roundings are one: the high multiply is `h = floor((x*m + 2^30) /
+/// 2^31)` and `RoundingDivideByPOT(h, e)` is `floor((h + 2^(e-1) - [h < 0]) / 2^e)`,
+/// so (nested floors of integer quotients) the result plus the offset is
+/// `floor((x*m + 2^30 + 2^(30+e) + offset*2^(31+e) - 2^31*[h < 0]) / 2^(31+e))`. With
+/// `m >= 0`, `[h < 0]` may be read as `[x < 0]`: they differ only where `h` is 0,
+/// whose quotient is 0 with either. The bounds keep the sum within `i64` (`|x*m| <
+/// 2^62`, the constant below `2^60`) and the result within `i32`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OffsetRequantizer {
+    multiplier: i32,
+    /// `2^30 + 2^(30+e) + offset * 2^(31+e)`.
+    rounding: i64,
+    /// `e - 1`: the shift of the high word (`2^(31+e)` is `2^32 * 2^(e-1)`).
+    high_shift: u32,
+}
+
+impl OffsetRequantizer {
+    /// `None` outside the multipliers and offsets described above.
+    pub fn new(m: QuantizedMultiplier, offset: i32) -> Option<Self> {
+        let right_shift = u32::try_from(m.shift.checked_neg()?).ok()?;
+        if m.multiplier < 0 || !(1..=20).contains(&right_shift) || !(-256..=256).contains(&offset) {
+            return None;
+        }
+        Some(Self {
+            multiplier: m.multiplier,
+            rounding: (1i64 << 30)
+                + (1i64 << (30 + right_shift))
+                + (i64::from(offset) << (31 + right_shift)),
+            high_shift: right_shift - 1,
+        })
+    }
+
+    /// `MultiplyByQuantizedMultiplier(x, multiplier, shift) + offset`.
+    #[inline(always)]
+    pub fn apply(&self, x: i32) -> i32 {
+        let rounding = self.rounding - (i64::from(x < 0) << 31);
+        let sum = i64::from(x) * i64::from(self.multiplier) + rounding;
+        ((sum >> 32) as i32) >> self.high_shift
     }
 }
 
@@ -604,16 +636,47 @@ mod tests {
                         expected,
                         "x {x} multiplier {multiplier} shift {shift}"
                     );
-                    if !fast.may_saturate() {
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn offset_requantizer_equals_multiply_by_quantized_multiplier_plus_offset() {
+        let values = edge_and_random_values(0x0fed_cba9_8765_4321, 400);
+        let mut multipliers = vec![0, 1, 2, 1 << 30, (1 << 30) + 1, i32::MAX, 1_500_000_000];
+        multipliers.extend(values.iter().step_by(29).copied());
+        // Exact ties of the second rounding, of both signs, for every shift.
+        let mut xs = values.clone();
+        for e in 1..=20 {
+            for k in -3i32..=3 {
+                xs.push((2 * k + 1) << (e - 1));
+                xs.push(((2 * k + 1) << (e - 1)).wrapping_neg());
+            }
+        }
+        let mut applicable = 0;
+        for &multiplier in &multipliers {
+            for shift in -31..=3 {
+                for offset in [-257, -256, -128, -1, 0, 1, 5, 127, 256, 257] {
+                    let m = QuantizedMultiplier { multiplier, shift };
+                    let Some(folded) = OffsetRequantizer::new(m, offset) else {
+                        assert!(
+                            multiplier < 0 || !(-20..=-1).contains(&shift) || offset.abs() > 256
+                        );
+                        continue;
+                    };
+                    applicable += 1;
+                    for &x in &xs {
                         assert_eq!(
-                            fast.apply_unsaturated(x),
-                            expected,
-                            "x {x} multiplier {multiplier}"
+                            folded.apply(x),
+                            multiply_by_quantized_multiplier(x, multiplier, shift) + offset,
+                            "x {x} multiplier {multiplier} shift {shift} offset {offset}"
                         );
                     }
                 }
             }
         }
+        assert!(applicable > 1000);
     }
 
     #[test]

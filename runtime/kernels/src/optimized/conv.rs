@@ -26,7 +26,7 @@ pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::error::{elements, KernelError, KernelResult};
 use crate::optimized::dsp::FAST_PATHS;
 use crate::optimized::mat_mult::{dot_2x2, pack};
-use crate::quant::{ActivationRange, QuantizedMultiplier, Requantizer};
+use crate::quant::{ActivationRange, OffsetRequantizer, QuantizedMultiplier, Requantizer};
 use crate::shape::Nhwc;
 use crate::spatial::WindowAxis;
 use crate::split::OutputTile;
@@ -311,6 +311,7 @@ fn compute(
     let one_block = tile.channels.len() <= BLOCK;
     if FAST_PATHS
         && one_group
+        && patch_len > 0
         && pair_chunk(patch_len, patch.len()).is_some()
         && (one_block || buffers.input_stays())
     {
@@ -419,6 +420,7 @@ fn pair_chunk(patch_len: usize, scratch_len: usize) -> Option<usize> {
 /// read before either pixel's outputs are written, which keeps
 /// [`conv_2d_overlapped`]'s order for ungrouped convolutions (the caller's
 /// condition).
+#[inline(never)]
 fn compute_pairs(
     layout: &ConvLayout,
     quant: &LinearQuantParams,
@@ -474,6 +476,7 @@ fn compute_pairs(
             *prepared = ChannelOutput::new(quant, bias, oc);
         }
         let outputs = &*outputs;
+        let block_filters = elements(filter, block_start * patch_len, outputs.len() * patch_len)?;
         for pixel_a in (first..end).step_by(2) {
             let pixel_b = (pixel_a + 1).min(end - 1);
             // Both pixels' outputs of the block, computed into the stack and then
@@ -491,10 +494,17 @@ fn compute_pairs(
                 );
                 pack(patch_a);
                 pack(patch_b);
-                let filter_row = |oc: usize| elements(filter, oc * patch_len, patch_len);
-                for ((pair, result), oc_a) in pairs.zip((block_start..).step_by(2)) {
-                    let oc_b = oc_a + pair.len() - 1;
-                    let sums = dot_2x2(filter_row(oc_a)?, filter_row(oc_b)?, patch_a, patch_b);
+                // The filters of each channel pair (the last one alone for an odd
+                // block), taken from the block's filters without an index check.
+                // `max(1)`: the caller takes this kernel only for windows of one
+                // element or more; it keeps `chunks` free of its zero-size panic.
+                let filter_pairs = block_filters.chunks(patch_len.saturating_mul(2).max(1));
+                for ((pair, result), filters) in pairs.zip(filter_pairs) {
+                    let (row_a, row_b) = filters
+                        .split_at_checked(patch_len)
+                        .unwrap_or((filters, &[]));
+                    let row_b = if row_b.is_empty() { row_a } else { row_b };
+                    let sums = dot_2x2(row_a, row_b, patch_a, patch_b);
                     finish_pair(quant, pair, result, sums, terms);
                 }
             } else {
@@ -574,11 +584,11 @@ fn finish_pair(
 pub(crate) struct ChannelOutput {
     bias: i32,
     multiplier: Requantizer,
-    /// Whether [`Self::finish_plain`] applies: a multiplier that cannot saturate
-    /// and no activation narrower than int8 (every layer without a fused
-    /// activation, and most RELU/RELU6 layers, whose range starts at the zero point
-    /// `-128`).
-    plain: bool,
+    /// The multiplier with the output offset folded in, where it applies and the
+    /// activation is the whole int8 range (every layer without a fused activation,
+    /// and most RELU/RELU6 layers, whose range starts at the zero point `-128`): then
+    /// [`Self::finish`] is the folded multiply-add and one SSAT.
+    folded: Option<OffsetRequantizer>,
 }
 
 impl ChannelOutput {
@@ -587,43 +597,33 @@ impl ChannelOutput {
         Self {
             bias: 0,
             multiplier: Requantizer::new(QuantizedMultiplier::ONE),
-            plain: false,
+            folded: None,
         }
     }
 
     pub(crate) fn new(quant: &LinearQuantParams, bias: Option<&[i32]>, channel: usize) -> Self {
-        let multiplier = Requantizer::new(quant.output_multipliers.get(channel));
+        let multiplier = quant.output_multipliers.get(channel);
         Self {
             // `check` bounded `channel`; `get` keeps the kernels free of panic paths.
             bias: bias
                 .and_then(|bias| bias.get(channel))
                 .copied()
                 .unwrap_or(0),
-            multiplier,
-            plain: !multiplier.may_saturate() && quant.activation == ActivationRange::full::<i8>(),
+            multiplier: Requantizer::new(multiplier),
+            folded: OffsetRequantizer::new(multiplier, quant.output_offset)
+                .filter(|_| quant.activation == ActivationRange::full::<i8>()),
         }
     }
 
     /// [`LinearQuantParams::finish_with`] of `acc` (adding no bias is adding 0).
     #[inline(always)]
     pub(crate) fn finish(&self, quant: &LinearQuantParams, acc: i32) -> i8 {
-        if self.plain {
-            self.finish_plain(quant.output_offset, acc)
-        } else {
-            quant.finish_with(acc.wrapping_add(self.bias), None, 0, self.multiplier)
+        match self.folded {
+            Some(folded) => folded
+                .apply(acc.wrapping_add(self.bias))
+                .clamp(i8::MIN.into(), i8::MAX.into()) as i8,
+            None => quant.finish_with(acc.wrapping_add(self.bias), None, 0, self.multiplier),
         }
-    }
-
-    /// [`Self::finish`] for a `plain` channel: no saturation test, and the
-    /// activation is the int8 saturation (one SSAT on Arm).
-    #[inline(always)]
-    fn finish_plain(&self, output_offset: i32, acc: i32) -> i8 {
-        let scaled = self
-            .multiplier
-            .apply_unsaturated(acc.wrapping_add(self.bias));
-        scaled
-            .wrapping_add(output_offset)
-            .clamp(i8::MIN.into(), i8::MAX.into()) as i8
     }
 }
 
@@ -827,7 +827,7 @@ mod tests {
                 multipliers: &multipliers,
                 shifts: &shifts,
             },
-            // Half the cases with the full int8 range (`ChannelOutput::finish_plain`).
+            // Half the cases with the full int8 range (`ChannelOutput`'s folded requantization).
             activation: if seed % 4 < 2 {
                 ActivationRange::full::<i8>()
             } else {

@@ -231,8 +231,10 @@ fn depthwise_tap_lists(
                 }
             }
         }
+        // `max(1)`: zero only for an empty tile.
+        let height = output_shape.height.max(1);
         for row in tile.rows.indices() {
-            let (batch, out_y) = (row / output_shape.height, row % output_shape.height);
+            let (batch, out_y) = (row / height, row % height);
             let y_origin = y_axis.origin(out_y);
             for out_x in 0..output_shape.width {
                 let x_origin = x_axis.origin(out_x);
@@ -404,7 +406,7 @@ mod tests {
                         shifts: &shifts,
                     },
                     // A third of the cases with the full int8 range
-                    // (`ChannelOutput::finish_plain`).
+                    // (`ChannelOutput`'s folded requantization).
                     activation: if seed % 3 == 1 {
                         ActivationRange::full::<i8>()
                     } else {

@@ -42,6 +42,8 @@ pub fn fully_connected(
     let offsets = lanes(&[offset, offset]);
     let depth = dims.input_depth;
     for unit in tile.channels.indices() {
+        // `check` bounded every index; `elements` and `get_mut` keep the kernel free of
+        // panic paths where the optimizer does not see that.
         let weights = elements(filter, unit * depth, depth)?;
         let multiplier = Requantizer::new(quant.output_multipliers.get(unit));
         for batch in tile.rows.indices() {

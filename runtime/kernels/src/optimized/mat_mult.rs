@@ -37,7 +37,7 @@ fn lane_pairs(group: &[i16]) -> (u32, u32) {
 /// `[a.pa, a.pb, b.pa, b.pb]`: the wrapping dot products of filters `a`, `b` with
 /// packed patches `pa`, `pb` (all four of one length; the caller passes the same
 /// filter or patch twice for an odd one out).
-#[inline]
+#[inline(always)]
 pub(crate) fn dot_2x2(a: &[i8], b: &[i8], pa: &[i16], pb: &[i16]) -> [i32; 4] {
     let len = a.len().min(b.len()).min(pa.len()).min(pb.len());
     let (a, b, pa, pb) = (&a[..len], &b[..len], &pa[..len], &pb[..len]);
