@@ -10,7 +10,7 @@
 //! Split axis: rows (all dimensions but the last, flattened), since each row needs
 //! all of its elements.
 
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::{elements, expect_len, KernelError, KernelResult};
 use crate::fixed_point::{
     exp_on_negative_values, mul, one_over_one_plus_x_for_x_in_0_1, rescale, rounding_half_sum,
     saturating_rounding_multiply_by_pot,
@@ -122,7 +122,7 @@ pub fn log_softmax(
         multiply_by_quantized_multiplier(diff, params.input_multiplier, params.input_left_shift)
     };
     for row in range.indices() {
-        let values = &input[row * depth..(row + 1) * depth];
+        let values = elements(input, row * depth, depth)?;
         let max_in_row = values.iter().copied().fold(i8::MIN, i8::max);
         let diff_of = |x: i8| i32::from(x) - i32::from(max_in_row);
         let sum_of_exps = values

@@ -303,6 +303,8 @@ pub fn fmod(x: f32, y: f32) -> f32 {
     };
     let (mut remainder, x_exponent) = split(x);
     let (divisor, y_exponent) = split(y);
+    // y != 0 (above), so its significand is too; `max(1)` tells the optimizer.
+    let divisor = divisor.max(1);
     // |x| >= |y|, so x's exponent is at least y's once both are written this way.
     let mut excess = x_exponent - y_exponent;
     remainder %= divisor;

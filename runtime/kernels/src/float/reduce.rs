@@ -46,7 +46,9 @@ pub fn reduce(
         if axis >= rank {
             return Err(KernelError::InvalidParameter);
         }
-        reduced[lead + axis] = true;
+        *reduced
+            .get_mut(lead + axis)
+            .ok_or(KernelError::InvalidParameter)? = true;
     }
     let kept_dims: [usize; MAX_RANK] =
         core::array::from_fn(|a| if reduced[a] { 1 } else { in_dims[a] });

@@ -15,7 +15,7 @@
 use crate::error::{KernelError, KernelResult};
 use crate::split::SplitRange;
 
-use super::streaming::write_valid;
+use super::streaming::{shift_out, write_valid};
 
 /// The framing TFLM's Init and Prepare configure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,8 +119,7 @@ pub fn framer(
             if count >= size {
                 let oldest = buffer.get(..size).ok_or(KernelError::ShapeMismatch)?;
                 frame.copy_from_slice(oldest);
-                // count <= capacity == buffer.len(): the slot above was in bounds.
-                buffer.copy_within(step..count, 0);
+                shift_out(buffer, step, count)?;
                 count -= step;
             }
         }

@@ -13,7 +13,7 @@
 use crate::error::{KernelError, KernelResult};
 use crate::split::SplitRange;
 
-use super::streaming::write_valid;
+use super::streaming::{shift_out, write_valid};
 
 /// The stacking TFLM's Init configures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,8 +104,7 @@ pub fn stacker(
     if held >= stack {
         output.copy_from_slice(buffer);
         let dropped = config.channels * config.step;
-        // dropped <= stack == held == buffer.len() (checked in `state`).
-        buffer.copy_within(dropped..held, 0);
+        shift_out(buffer, dropped, held)?;
         held -= dropped;
     }
     let held = i32::try_from(held).map_err(|_| KernelError::InvalidParameter)?;

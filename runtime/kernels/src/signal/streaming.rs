@@ -20,3 +20,14 @@ pub(crate) fn write_valid(
     *byte = u8::from(flag);
     Ok(())
 }
+
+/// Drops the first `dropped` of the `held` values at the start of `buffer`, moving the
+/// others to its front (the oldest samples of a circular buffer leave it).
+pub(crate) fn shift_out<T: Copy>(buffer: &mut [T], dropped: usize, held: usize) -> KernelResult {
+    let live = buffer.get_mut(..held).ok_or(KernelError::ShapeMismatch)?;
+    if dropped > live.len() {
+        return Err(KernelError::ShapeMismatch);
+    }
+    live.copy_within(dropped.., 0);
+    Ok(())
+}
