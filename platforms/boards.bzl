@@ -186,7 +186,6 @@ BOARDS = {
         ram = _region(0x80400000, 4 * MIB),
         emulator = _qemu_riscv32_virt(4),
     ),
-
     "xtensa_sim": _board(
         board = "xtensa_sim",
         description = "QEMU Xtensa sim, generic LX core (sample_controller): ESP32-S3's ISA without MUL32_HIGH",

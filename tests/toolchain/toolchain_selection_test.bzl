@@ -29,6 +29,7 @@ selected_toolchains = rule(
 def _toolchain_selection_test_impl(ctx):
     selected = ctx.attr.selected[0][SelectedToolchainsInfo]
     problems = []
+
     # A JSON target spec (Xtensa) is passed to rustc as `<target>.target.json`.
     if selected.rust_triple != ctx.attr.expected_triple and not selected.rust_triple.endswith("/%s.target.json" % ctx.attr.expected_triple):
         problems.append("Rust target triple is %s, expected %s" % (selected.rust_triple, ctx.attr.expected_triple))

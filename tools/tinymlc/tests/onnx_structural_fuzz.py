@@ -32,8 +32,13 @@ _ATTRIBUTE_NAMES = ["axis", "perm", "group", "kernel_shape", "pads", "strides", 
 _AUTO_PADS = ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", ""]
 
 
+# Float models that need a calibration set to compile are no seeds: every mutant of theirs
+# fails the same way, before the frontend's lowering.
+CALIBRATION_ONLY = {"ds_cnn_float"}
+
+
 def seed_models() -> list[str]:
-    return sorted(p.stem for p in MODELS_DIR.glob("*.onnx"))
+    return sorted(p.stem for p in MODELS_DIR.glob("*.onnx") if p.stem not in CALIBRATION_ONLY)
 
 
 def _names(model: onnx.ModelProto) -> list[str]:

@@ -523,13 +523,14 @@ pub fn irfft<T: FftSample>(
         return Ok(());
     }
     let n = check_plan(plan, true)?;
-    let bins = n + 1;
-    if input.len() % (2 * bins) != 0 || output.len() != input.len() / (2 * bins) * plan.fft_length {
+    let bins = n.checked_add(1).ok_or(KernelError::InvalidParameter)?;
+    let row = bins.checked_mul(2).unwrap_or(0);
+    if row == 0 || input.len() % row != 0 || output.len() != input.len() / row * plan.fft_length {
         return Err(KernelError::ShapeMismatch);
     }
     let spectrum = scratch.get_mut(..2 * n).ok_or(KernelError::EmptyScratch)?;
     for (frame, samples) in input
-        .chunks_exact(2 * bins)
+        .chunks_exact(row)
         .zip(output.chunks_exact_mut(plan.fft_length))
     {
         let first = table(frame, 0);
