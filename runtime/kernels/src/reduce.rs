@@ -57,17 +57,13 @@ impl Bounded for u8 {
     const HIGHEST: Self = 1;
 }
 
-/// Writes outputs `range` of the maximum or minimum of `input` over `axes`
-/// (non-negative axis indices of `input_shape`; duplicates are ignored).
-pub fn reduce_extreme<T: Bounded>(
-    extreme: Extreme,
-    input: &[T],
+/// The extended (MAX_RANK) dimensions an output keeps (1 on a reduced axis) and those a
+/// reduction runs over (1 on a kept axis), for non-negative `axes` of `input_shape`
+/// (duplicates ignored).
+pub(crate) fn reduction_dims(
     input_shape: &Shape,
     axes: &[usize],
-    output: &mut [T],
-    range: SplitRange,
-) -> KernelResult {
-    expect_len(input.len(), input_shape.element_count()?)?;
+) -> Result<([usize; MAX_RANK], [usize; MAX_RANK]), KernelError> {
     let rank = input_shape.rank();
     let lead = MAX_RANK - rank;
     let in_dims = input_shape.extended();
@@ -80,8 +76,24 @@ pub fn reduce_extreme<T: Bounded>(
             .get_mut(lead + axis)
             .ok_or(KernelError::InvalidParameter)? = true;
     }
-    let kept_dims: [usize; MAX_RANK] =
-        core::array::from_fn(|a| if reduced[a] { 1 } else { in_dims[a] });
+    let kept = core::array::from_fn(|a| if reduced[a] { 1 } else { in_dims[a] });
+    let over = core::array::from_fn(|a| if reduced[a] { in_dims[a] } else { 1 });
+    Ok((kept, over))
+}
+
+/// Writes outputs `range` of the maximum or minimum of `input` over `axes`
+/// (non-negative axis indices of `input_shape`; duplicates are ignored).
+pub fn reduce_extreme<T: Bounded>(
+    extreme: Extreme,
+    input: &[T],
+    input_shape: &Shape,
+    axes: &[usize],
+    output: &mut [T],
+    range: SplitRange,
+) -> KernelResult {
+    expect_len(input.len(), input_shape.element_count()?)?;
+    let (kept_dims, reduced_dims) = reduction_dims(input_shape, axes)?;
+    let in_dims = input_shape.extended();
     expect_len(output.len(), Shape::new(&kept_dims)?.element_count()?)?;
     range.check_within(output.len())?;
     let start = match extreme {
@@ -95,7 +107,7 @@ pub fn reduce_extreme<T: Bounded>(
     let out_strides = row_major_strides(&kept_dims);
     for (flat, &value) in input.iter().enumerate() {
         let target: usize = (0..MAX_RANK)
-            .filter(|&a| !reduced[a])
+            .filter(|&a| reduced_dims[a] == 1)
             // `max(1)`: with a zero dimension there is no element to place.
             .map(|a| (flat / in_strides[a].max(1)) % in_dims[a].max(1) * out_strides[a])
             .sum();

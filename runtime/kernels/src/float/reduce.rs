@@ -10,7 +10,8 @@
 //! layout, so it is not a parameter.
 
 use crate::error::{expect_len, KernelError, KernelResult};
-use crate::shape::{row_major_strides, Shape, MAX_RANK};
+use crate::reduce::reduction_dims;
+use crate::shape::{row_major_strides, Shape};
 use crate::split::SplitRange;
 use crate::walk::{AffineMap, StridedWalk};
 
@@ -38,22 +39,8 @@ pub fn reduce(
     range: SplitRange,
 ) -> KernelResult {
     expect_len(input.len(), input_shape.element_count()?)?;
-    let rank = input_shape.rank();
-    let lead = MAX_RANK - rank;
+    let (kept_dims, reduced_dims) = reduction_dims(input_shape, axes)?;
     let in_dims = input_shape.extended();
-    let mut reduced = [false; MAX_RANK];
-    for &axis in axes {
-        if axis >= rank {
-            return Err(KernelError::InvalidParameter);
-        }
-        *reduced
-            .get_mut(lead + axis)
-            .ok_or(KernelError::InvalidParameter)? = true;
-    }
-    let kept_dims: [usize; MAX_RANK] =
-        core::array::from_fn(|a| if reduced[a] { 1 } else { in_dims[a] });
-    let reduced_dims: [usize; MAX_RANK] =
-        core::array::from_fn(|a| if reduced[a] { in_dims[a] } else { 1 });
     expect_len(output.len(), Shape::new(&kept_dims)?.element_count()?)?;
     range.check_within(output.len())?;
     let count = Shape::new(&reduced_dims)?.element_count()?;
