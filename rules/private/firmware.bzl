@@ -255,7 +255,7 @@ def tinyml_firmware(name, srcs, deps = [], compile_data = [], stack_bytes = DEFA
         firmware = ":" + name,
         target_compatible_with = select(dict(
             [(Label("//platforms/constraints:board_" + board), []) for board in APP_IMAGE_BOARDS],
-            **{"//conditions:default": ["@platforms//:incompatible"]}
+            **{"//conditions:default": [Label("@platforms//:incompatible")]}
         )),
         visibility = kwargs.get("visibility"),
         tags = tags,
