@@ -88,13 +88,18 @@ def test_one_run_writes_every_format_as_each_format_alone(tmp_path: Path) -> Non
     compiled.write_text(json.dumps(_kws_report((64,))))
     together = {format: tmp_path / f"together.{format}" for format in ("html", "json", "text")}
     run = _tinymlc(
-        "report", f"--report_json={compiled}", "--board=nrf52840", *(f"--out_{f}={p}" for f, p in together.items())
+        "report",
+        f"--report_json={compiled}",
+        "--board=nrf52840",
+        *(f"--out_{f}={p}" for f, p in together.items()),
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout == ""
     for format, path in together.items():
         alone = tmp_path / f"alone.{format}"
-        single = _tinymlc("report", f"--report_json={compiled}", "--board=nrf52840", f"--format={format}", f"--out={alone}")
+        single = _tinymlc(
+            "report", f"--report_json={compiled}", "--board=nrf52840", f"--format={format}", f"--out={alone}"
+        )
         assert single.returncode == 0, single.stderr
         assert path.read_text() == alone.read_text(), format
 
