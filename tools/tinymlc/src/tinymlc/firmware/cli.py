@@ -31,6 +31,12 @@ flags.DEFINE_string("elf", None, "size: the linked firmware image.")
 flags.DEFINE_string("model", None, "vectors: the .tflite model.")
 flags.DEFINE_string("harness", None, "vectors: the host harness binary of the model's generated crate.")
 flags.DEFINE_string("crate", None, "vectors: the crate name of the model's generated crate.")
+flags.DEFINE_string(
+    "crate_source",
+    None,
+    "vectors: the model's generated lib.rs, compiled into the check as module `--crate` (the "
+    "firmware then links no model crate: one compile for all of its models).",
+)
 flags.DEFINE_string("name", None, "vectors: the model's name in the lines the firmware prints.")
 flags.DEFINE_integer("samples", 4, "vectors: number of seeded random inputs.", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "vectors: random seed.")
@@ -94,6 +100,7 @@ def vectors_command() -> int:
         Path(_required("model")),
         Path(_required("harness")),
         _required("crate"),
+        Path(_required("crate_source")).read_text(),
         _required("name"),
         FLAGS.samples,
         FLAGS.seed,
