@@ -278,19 +278,63 @@ def _firmware_checks(name, models, platforms, samples, multicore, test_kwargs):
             **dict(test_kwargs, tags = tags + BOARD_TEST_TAGS.get(board, []))
         )
 
+def _tinyml_harness_source_impl(ctx):
+    source = ctx.actions.declare_file(ctx.label.name + ".rs")
+    crate_root = ctx.attr.model[rust_common.crate_info].root
+    args = ctx.actions.args()
+    args.add("harness")
+    args.add("--harness_source", ctx.file._harness_template)
+    args.add("--crate_source", crate_root)
+    args.add("--out", source)
+    use_worker_params_file(args)
+    ctx.actions.run(
+        executable = ctx.attr._tool[DefaultInfo].files_to_run,
+        arguments = [args],
+        inputs = [ctx.file._harness_template, crate_root],
+        outputs = [source],
+        execution_requirements = WORKER_EXECUTION_REQUIREMENTS,
+        mnemonic = "TinymlHarnessSource",
+        progress_message = "Writing the host harness of %{label}",
+    )
+    return [DefaultInfo(files = depset([source]))]
+
+tinyml_harness_source = rule(
+    implementation = _tinyml_harness_source_impl,
+    doc = """The crate root of a model's host harness: templates/harness.rs with the model's
+generated lib.rs appended as module `model`, so the harness compiles the model itself and
+tests need no separate compile of the model's crate.""",
+    attrs = {
+        "model": attr.label(
+            mandatory = True,
+            providers = [rust_common.crate_info],
+            doc = "The tinyml_model whose generated lib.rs the harness embeds.",
+        ),
+        "_harness_template": attr.label(
+            default = Label("//tools/tinymlc:src/tinymlc/codegen/templates/harness.rs"),
+            allow_single_file = True,
+        ),
+        "_tool": attr.label(default = Label("//tools/tinymlc:firmware"), executable = True, cfg = "exec"),
+    },
+)
+
 def _harness(name, model, visibility):
-    """The host harness (templates/harness.rs) around a tinyml_model library."""
+    """The host harness (templates/harness.rs) around a tinyml_model's generated code."""
+    tinyml_harness_source(
+        name = name + "_source",
+        model = model,
+        testonly = True,
+    )
     rust_binary(
         name = name,
-        srcs = [Label("//tools/tinymlc:src/tinymlc/codegen/templates/harness.rs")],
-        aliases = {model: "model"},
-        crate_root = Label("//tools/tinymlc:src/tinymlc/codegen/templates/harness.rs"),
+        srcs = [":%s_source" % name],
+        crate_root = ":%s_source" % name,
         testonly = True,
         # Benchmarks time this same binary (harness bench N [WORKERS]).
         visibility = visibility,
         deps = [
-            model,
+            Label("//runtime/arena"),
             Label("//runtime/executor"),
+            Label("//runtime/kernels"),
         ],
     )
 

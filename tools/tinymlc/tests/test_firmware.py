@@ -1,4 +1,5 @@
-"""Firmware tools: ELF accounting, board budgets and size reports."""
+"""Firmware tools: ELF accounting, board budgets, size reports, and the generated code embedded
+in harnesses and firmware checks."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from typing import Any
 
 import pytest
 
+from tinymlc.codegen import compile_model, generate_crate
 from tinymlc.errors import CompileError
-from tinymlc.firmware import budget, elf, size_report
+from tinymlc.firmware import budget, elf, embed, size_report
+from tinymlc.frontend import load_model
 
 SRC = Path(__file__).resolve().parent.parent / "src"
+MODELS = Path(__file__).resolve().parents[3] / "models"
 
 # name, sh_type, address, size, contents (None for NOBITS)
 _PROGBITS, _NOBITS, _SHF_ALLOC = 1, 8, 0x2
@@ -229,3 +233,41 @@ def test_fused_tensor_names_are_shortened_to_their_producer() -> None:
     fused = report(10_000, 14_000)
     fused["layers"][0]["tensors"][1]["name"] = "model/conv/Conv2D;model/bn/mul;model/bn/add"
     assert "tensor 'model/conv/Conv2D;...' (9,990 B)" in budget.largest_constant(fused)
+
+
+def test_embedded_crate_keeps_all_but_no_std() -> None:
+    crate = generate_crate(compile_model(load_model(str(MODELS / "sine.tflite"))), "sine").lib_rs
+    module = embed.as_module(crate)
+    assert "#![no_std]" not in module.splitlines()
+    assert [line for line in crate.splitlines() if line != "#![no_std]"] == module.split("\n")
+    harness = embed.harness_with_model((SRC / "tinymlc/codegen/templates/harness.rs").read_text(), crate)
+    assert harness.count("mod model {") == 1
+    assert harness.rstrip().endswith("}")
+
+
+def test_embedding_what_is_no_generated_crate_is_a_clear_error() -> None:
+    with pytest.raises(CompileError, match="not a tinymlc crate"):
+        embed.as_module("fn main() {}\n")
+
+
+def test_cli_harness_with_a_missing_file_exits_2_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "lib.rs"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tinymlc.firmware",
+            "harness",
+            f"--harness_source={SRC / 'tinymlc/codegen/templates/harness.rs'}",
+            f"--crate_source={missing}",
+            f"--out={tmp_path / 'harness.rs'}",
+        ],
+        cwd=SRC,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--crate_source: cannot read it" in result.stderr
+    assert str(missing) in result.stderr
+    assert "Traceback" not in result.stderr

@@ -17,6 +17,7 @@ from tinymlc.check import random_inputs
 from tinymlc.codegen import compile_model, rust
 from tinymlc.codegen.generate import template_environment
 from tinymlc.errors import CompileError
+from tinymlc.firmware.embed import as_module
 from tinymlc.frontend import load_model
 from tinymlc.ir import DType, Tensor
 
@@ -98,12 +99,3 @@ def render(
             multicore=multicore,
         )
     )
-
-
-def as_module(crate_source: str) -> str:
-    """A generated crate root as the body of an inline module: without `#![no_std]`, which
-    only a crate root may carry (the firmware's root has it)."""
-    lines = crate_source.splitlines()
-    if "#![no_std]" not in lines:
-        raise CompileError("not a tinymlc crate: no #![no_std] line", "crate_source")
-    return "\n".join(line for line in lines if line != "#![no_std]")
