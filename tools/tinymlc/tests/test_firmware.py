@@ -24,6 +24,16 @@ MODELS = Path(__file__).resolve().parents[3] / "models"
 _PROGBITS, _NOBITS, _SHF_ALLOC = 1, 8, 0x2
 
 
+def _firmware_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tinymlc.firmware", *args],
+        cwd=SRC,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def make_elf(sections: list[tuple[str, int, int, int]], data_load: int) -> bytes:
     """A minimal little-endian ELF32: the given allocated sections, one PT_LOAD per section
     with contents (`.data` loaded at `data_load`), a .shstrtab."""
@@ -181,22 +191,13 @@ def test_only_the_exceeded_budget_is_reported() -> None:
 
 
 def test_cli_reports_unreadable_report_without_traceback(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tinymlc.firmware",
-            "budget",
-            "--board=b",
-            "--flash_bytes=1",
-            "--ram_bytes=1",
-            f"--report=//m:m={tmp_path / 'missing.json'}",
-            f"--out={tmp_path / 'out.txt'}",
-        ],
-        cwd=SRC,
-        capture_output=True,
-        text=True,
-        check=False,
+    result = _firmware_cli(
+        "budget",
+        "--board=b",
+        "--flash_bytes=1",
+        "--ram_bytes=1",
+        f"--report=//m:m={tmp_path / 'missing.json'}",
+        f"--out={tmp_path / 'out.txt'}",
     )
     assert result.returncode == 2
     assert "cannot read the compiler report of //m:m" in result.stderr
@@ -206,23 +207,14 @@ def test_cli_reports_unreadable_report_without_traceback(tmp_path: Path) -> None
 def test_cli_budget_failure_exits_2_with_the_message(tmp_path: Path) -> None:
     path = tmp_path / "report.json"
     path.write_text(json.dumps(report(10_000, 14_000)))
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tinymlc.firmware",
-            "budget",
-            "--board=tiny_board",
-            "--flash_bytes=8192",
-            "--ram_bytes=16384",
-            "--stack_bytes=4096",
-            f"--report=//m:big={path}",
-            f"--out={tmp_path / 'out.txt'}",
-        ],
-        cwd=SRC,
-        capture_output=True,
-        text=True,
-        check=False,
+    result = _firmware_cli(
+        "budget",
+        "--board=tiny_board",
+        "--flash_bytes=8192",
+        "--ram_bytes=16384",
+        "--stack_bytes=4096",
+        f"--report=//m:big={path}",
+        f"--out={tmp_path / 'out.txt'}",
     )
     assert result.returncode == 2
     assert "error: //m:big (models/m.tflite) does not fit board tiny_board" in result.stderr
@@ -252,20 +244,11 @@ def test_embedding_what_is_no_generated_crate_is_a_clear_error() -> None:
 
 def test_cli_harness_with_a_missing_file_exits_2_naming_it(tmp_path: Path) -> None:
     missing = tmp_path / "lib.rs"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tinymlc.firmware",
-            "harness",
-            f"--harness_source={SRC / 'tinymlc/codegen/templates/harness.rs'}",
-            f"--crate_source={missing}",
-            f"--out={tmp_path / 'harness.rs'}",
-        ],
-        cwd=SRC,
-        capture_output=True,
-        text=True,
-        check=False,
+    result = _firmware_cli(
+        "harness",
+        f"--harness_source={SRC / 'tinymlc/codegen/templates/harness.rs'}",
+        f"--crate_source={missing}",
+        f"--out={tmp_path / 'harness.rs'}",
     )
     assert result.returncode == 2
     assert "--crate_source: cannot read it" in result.stderr
