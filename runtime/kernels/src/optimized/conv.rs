@@ -25,7 +25,7 @@ use crate::conv::ConvLayout;
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::error::{elements, KernelError, KernelResult};
 use crate::optimized::dsp::FAST_PATHS;
-use crate::optimized::mat_mult::{dot_2x2, pack};
+use crate::optimized::mat_mult::{dot_2x2, interleave};
 use crate::quant::{ActivationRange, OffsetRequantizer, QuantizedMultiplier, Requantizer};
 use crate::shape::Nhwc;
 use crate::spatial::WindowAxis;
@@ -412,8 +412,9 @@ fn pair_chunk(patch_len: usize, scratch_len: usize) -> Option<usize> {
 }
 
 /// [`compute`] two output pixels at a time with [`dot_2x2`] (CMSIS-NN's im2col
-/// and matrix-product scheme): both pixels' windows are gathered, in packed order,
-/// one into `scratch`, the other on the stack, then every pair of output channels is
+/// and matrix-product scheme): both pixels' windows are gathered, one into
+/// `scratch`, the other on the stack, and interleaved into pair order on the stack
+/// ([`interleave`]), then every pair of output channels is
 /// one pass over the two filters. A window longer than [`pair_chunk`] is gathered
 /// and summed chunk by chunk, the sums of each channel pair kept on the stack. One
 /// group only. An odd pixel or channel out is paired with itself. Both windows are
@@ -446,6 +447,8 @@ fn compute_pairs(
     let patch_b = patch_b
         .get_mut(..chunk)
         .ok_or(KernelError::InvalidParameter)?;
+    let mut both = [0u32; PAIR_WINDOW];
+    let both = both.get_mut(..chunk).ok_or(KernelError::InvalidParameter)?;
     let width = output_shape.width;
     // `max(1)`: zero only for an empty tile.
     let (divisor_width, height) = (width.max(1), output_shape.height.max(1));
@@ -484,7 +487,7 @@ fn compute_pairs(
             let mut results = [[0i8; 2]; BLOCK];
             let results = &mut results[..outputs.len()];
             let pairs = outputs.chunks(2).zip(results.chunks_mut(2));
-            let (patch_a, patch_b) = (&mut *patch_a, &mut *patch_b);
+            let (patch_a, patch_b, both) = (&mut *patch_a, &mut *patch_b, &mut *both);
             if chunk == patch_len {
                 window(pixel_a).gather(buffers.input(), axes, 0, patch_a)?;
                 window(pixel_b).gather(buffers.input(), axes, 0, patch_b)?;
@@ -492,8 +495,8 @@ fn compute_pairs(
                     weights_offset_term(quant.weights_offset, patch_a),
                     weights_offset_term(quant.weights_offset, patch_b),
                 );
-                pack(patch_a);
-                pack(patch_b);
+                interleave(patch_a, patch_b, both);
+                let both = &*both;
                 // The filters of each channel pair (the last one alone for an odd
                 // block), taken from the block's filters without an index check.
                 // `max(1)`: the caller takes this kernel only for windows of one
@@ -504,7 +507,7 @@ fn compute_pairs(
                         .split_at_checked(patch_len)
                         .unwrap_or((filters, &[]));
                     let row_b = if row_b.is_empty() { row_a } else { row_b };
-                    let sums = dot_2x2(row_a, row_b, patch_a, patch_b);
+                    let sums = dot_2x2(row_a, row_b, both);
                     finish_pair(quant, pair, result, sums, terms);
                 }
             } else {
@@ -528,13 +531,14 @@ fn compute_pairs(
                             .1
                             .wrapping_add(weights_offset_term(quant.weights_offset, patch_b)),
                     );
-                    pack(patch_a);
-                    pack(patch_b);
+                    let both = &mut both[..len];
+                    interleave(patch_a, patch_b, both);
+                    let both = &*both;
                     let filter_part = |oc: usize| elements(filter, oc * patch_len + from, len);
                     for (pair_sums, oc_a) in sums.iter_mut().zip((block_start..).step_by(2)) {
                         let oc_b = (oc_a + 1).min(block_end - 1);
                         let part =
-                            dot_2x2(filter_part(oc_a)?, filter_part(oc_b)?, patch_a, patch_b);
+                            dot_2x2(filter_part(oc_a)?, filter_part(oc_b)?, both);
                         for (sum, part) in pair_sums.iter_mut().zip(part) {
                             *sum = sum.wrapping_add(part);
                         }

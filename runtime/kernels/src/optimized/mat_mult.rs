@@ -2,59 +2,79 @@
 //! per pass, so each weight word loaded feeds two pixels and each patch word two
 //! output channels.
 //!
-//! A patch is `input + input_offset` as `i16`, in *packed order*: every full group of
-//! four elements `x0 x1 x2 x3` is stored `x0 x2 x1 x3` (see [`pack`]), the order in
-//! which SXTB16 widens four `i8` weights (`w0 w2`, then `w1 w3`). One four-weight
-//! step is then one word load per filter, two widenings per filter, one word load per
-//! patch lane pair and eight SMLADs for 16 multiply-adds (on Armv7E-M the `asm!` loop
-//! `dsp::dot_2x2_groups`, which loads each weight word twice to fit 12 registers).
-//! Elements past the last full group stay in order and are summed one by one.
+//! A patch is `input + input_offset` as `i16`. The two pixels' patches of a pass are
+//! stored together in *pair order* (see [`interleave`]), as words of two 16-bit
+//! lanes: for every full group of four elements `x0 x1 x2 x3`, the words `(a0, a2)`,
+//! `(a1, a3)` of patch `a`, then `(b0, b2)`, `(b1, b3)` of patch `b`, the lane order in
+//! which SXTB16 widens four `i8` weights (`w0 w2`, then `w1 w3`), so that one
+//! four-weight step loads the group's four patch words at once. On Armv7E-M that is
+//! the `asm!` loop `dsp::dot_2x2_groups`: one LDM of the four patch words, one word
+//! load and two widenings per filter and eight SMLADs for 16 multiply-adds. Elements
+//! past the last full group follow as one `(a, b)` word each, summed one by one.
 //! [`dot_offset`] is the one-row dot product of FULLY_CONNECTED.
 
 use super::dsp::{sadd16, smlad, sxtb16, sxtb16_ror8, word};
 
-/// Reorders `patch` into packed order (swaps the middle two of every full group of
-/// four); applying it twice restores the order.
-pub(crate) fn pack(patch: &mut [i16]) {
-    for group in patch.chunks_exact_mut(4) {
-        group.swap(1, 2);
-    }
+/// `low` in lane 0, `high` in lane 1.
+#[inline(always)]
+fn lane_word(low: i16, high: i16) -> u32 {
+    u32::from(low as u16) | u32::from(high as u16) << 16
 }
 
-/// The two lane pairs of a group of four patch elements.
-#[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+/// The low and high lanes of `word`.
 #[inline(always)]
-fn lane_pairs(group: &[i16]) -> (u32, u32) {
-    use super::dsp::lanes;
-    let (low, high) = group.split_at(2);
-    match (<&[i16; 2]>::try_from(low), <&[i16; 2]>::try_from(high)) {
-        (Ok(low), Ok(high)) => (lanes(low), lanes(high)),
-        // Unreachable: groups are four long.
-        _ => (0, 0),
+fn lanes_of(word: u32) -> (i32, i32) {
+    (i32::from(word as u16 as i16), i32::from((word >> 16) as u16 as i16))
+}
+
+/// Writes patches `pa` and `pb` (the shorter length `len`) into `pair` in pair
+/// order: two words per pixel for each full group, then one word per remaining
+/// element (`len` words in all, as many as `pair` holds).
+pub(crate) fn interleave(pa: &[i16], pb: &[i16], pair: &mut [u32]) {
+    let len = pa.len().min(pb.len());
+    let tail = len - len % 4;
+    let (pa, pb) = (&pa[..len], &pb[..len]);
+    let (groups, rest) = pair.split_at_mut(pair.len().min(tail));
+    for ((out, a), b) in groups
+        .chunks_exact_mut(4)
+        .zip(pa.chunks_exact(4))
+        .zip(pb.chunks_exact(4))
+    {
+        if let ([o0, o1, o2, o3], &[a0, a1, a2, a3], &[b0, b1, b2, b3]) = (out, a, b) {
+            *o0 = lane_word(a0, a2);
+            *o1 = lane_word(a1, a3);
+            *o2 = lane_word(b0, b2);
+            *o3 = lane_word(b1, b3);
+        }
+    }
+    for ((out, &a), &b) in rest.iter_mut().zip(&pa[tail..]).zip(&pb[tail..]) {
+        *out = lane_word(a, b);
     }
 }
 
 /// `[a.pa, a.pb, b.pa, b.pb]`: the wrapping dot products of filters `a`, `b` with
-/// packed patches `pa`, `pb` (all four of one length; the caller passes the same
-/// filter or patch twice for an odd one out).
+/// the patches `pa`, `pb` that `pair` holds in pair order ([`interleave`] of `len`
+/// elements each, `len` the filters' length; the caller passes the same filter or
+/// patch twice for an odd one out).
 #[inline(always)]
-pub(crate) fn dot_2x2(a: &[i8], b: &[i8], pa: &[i16], pb: &[i16]) -> [i32; 4] {
-    let len = a.len().min(b.len()).min(pa.len()).min(pb.len());
-    let (a, b, pa, pb) = (&a[..len], &b[..len], &pa[..len], &pb[..len]);
+pub(crate) fn dot_2x2(a: &[i8], b: &[i8], pair: &[u32]) -> [i32; 4] {
+    let len = a.len().min(b.len()).min(pair.len());
+    let (a, b, pair) = (&a[..len], &b[..len], &pair[..len]);
     #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
-    let mut sums = super::dsp::dot_2x2_groups(a, b, pa, pb);
+    let mut sums = super::dsp::dot_2x2_groups(a, b, pair);
     #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
     let mut sums = {
         let mut sums = [0i32; 4];
         let groups = a
             .chunks_exact(4)
             .zip(b.chunks_exact(4))
-            .zip(pa.chunks_exact(4).zip(pb.chunks_exact(4)));
-        for ((a, b), (pa, pb)) in groups {
+            .zip(pair.chunks_exact(4));
+        for ((a, b), group) in groups {
+            let &[pa02, pa13, pb02, pb13] = group else {
+                continue;
+            };
             let (a, b) = (word(a), word(b));
             let (a02, a13, b02, b13) = (sxtb16(a), sxtb16_ror8(a), sxtb16(b), sxtb16_ror8(b));
-            let (pa02, pa13) = lane_pairs(pa);
-            let (pb02, pb13) = lane_pairs(pb);
             sums[0] = smlad(a13, pa13, smlad(a02, pa02, sums[0]));
             sums[1] = smlad(a13, pb13, smlad(a02, pb02, sums[1]));
             sums[2] = smlad(b13, pa13, smlad(b02, pa02, sums[2]));
@@ -63,13 +83,9 @@ pub(crate) fn dot_2x2(a: &[i8], b: &[i8], pa: &[i16], pb: &[i16]) -> [i32; 4] {
         sums
     };
     let tail = len - len % 4;
-    for (((&a, &b), &pa), &pb) in a[tail..]
-        .iter()
-        .zip(&b[tail..])
-        .zip(&pa[tail..])
-        .zip(&pb[tail..])
-    {
-        let (a, b, pa, pb) = (i32::from(a), i32::from(b), i32::from(pa), i32::from(pb));
+    for ((&a, &b), &pixels) in a[tail..].iter().zip(&b[tail..]).zip(&pair[tail..]) {
+        let (a, b) = (i32::from(a), i32::from(b));
+        let (pa, pb) = lanes_of(pixels);
         sums[0] = sums[0].wrapping_add(a * pa);
         sums[1] = sums[1].wrapping_add(a * pb);
         sums[2] = sums[2].wrapping_add(b * pa);
@@ -128,10 +144,9 @@ mod tests {
                 .collect();
             xb.iter_mut().take(1).for_each(|x| *x = i16::MIN);
             let expected = [dot(&a, &xa), dot(&a, &xb), dot(&b, &xa), dot(&b, &xb)];
-            let (mut pa, mut pb) = (xa.clone(), xb.clone());
-            pack(&mut pa);
-            pack(&mut pb);
-            assert_eq!(dot_2x2(&a, &b, &pa, &pb), expected, "len {len}");
+            let mut pair = vec![0u32; len];
+            interleave(&xa, &xb, &mut pair);
+            assert_eq!(dot_2x2(&a, &b, &pair), expected, "len {len}");
         }
     }
 
