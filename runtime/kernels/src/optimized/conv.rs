@@ -607,15 +607,33 @@ impl ChannelOutput {
 
     pub(crate) fn new(quant: &LinearQuantParams, bias: Option<&[i32]>, channel: usize) -> Self {
         let multiplier = quant.output_multipliers.get(channel);
+        let folded = OffsetRequantizer::new(multiplier, quant.output_offset)
+            .filter(|_| quant.activation == ActivationRange::full::<i8>());
         Self {
             // `check` bounded `channel`; `get` keeps the kernels free of panic paths.
             bias: bias
                 .and_then(|bias| bias.get(channel))
                 .copied()
                 .unwrap_or(0),
-            multiplier: Requantizer::new(multiplier),
-            folded: OffsetRequantizer::new(multiplier, quant.output_offset)
-                .filter(|_| quant.activation == ActivationRange::full::<i8>()),
+            // Unused when folded: not decoded then.
+            multiplier: Requantizer::new(match folded {
+                Some(_) => QuantizedMultiplier::ONE,
+                None => multiplier,
+            }),
+            folded,
+        }
+    }
+
+    /// This output with `channel`'s bias: the whole output of a channel whose
+    /// multiplier is this one's (every channel of a per-tensor layer), without
+    /// preparing the multiplier again.
+    pub(crate) fn with_bias_of(self, bias: Option<&[i32]>, channel: usize) -> Self {
+        Self {
+            bias: bias
+                .and_then(|bias| bias.get(channel))
+                .copied()
+                .unwrap_or(0),
+            ..self
         }
     }
 

@@ -47,6 +47,37 @@ macro_rules! dot_2x2_group {
     };
 }
 
+/// One group of four of `imp::dot_4x1_groups`' loop: 21 instructions for 16
+/// multiply-adds (registers in its doc).
+#[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+macro_rules! dot_4x1_group {
+    () => {
+        concat!(
+            "ldm r10!, {{r4, r5}}\n",
+            "ldr r12, [r8], #4\n",
+            "sxtb16 lr, r12\n",
+            "smlad r0, lr, r4, r0\n",
+            "sxtb16 lr, r12, ror #8\n",
+            "smlad r0, lr, r5, r0\n",
+            "ldr r12, [r9], #4\n",
+            "sxtb16 lr, r12\n",
+            "smlad r1, lr, r4, r1\n",
+            "sxtb16 lr, r12, ror #8\n",
+            "smlad r1, lr, r5, r1\n",
+            "ldr r12, [r11], #4\n",
+            "sxtb16 lr, r12\n",
+            "smlad r2, lr, r4, r2\n",
+            "sxtb16 lr, r12, ror #8\n",
+            "smlad r2, lr, r5, r2\n",
+            "ldr r12, [r6], #4\n",
+            "sxtb16 lr, r12\n",
+            "smlad r3, lr, r4, r3\n",
+            "sxtb16 lr, r12, ror #8\n",
+            "smlad r3, lr, r5, r3",
+        )
+    };
+}
+
 /// The implementation: one instruction each. This is the crate's only `unsafe`:
 /// every `asm!` block reads and writes only the registers it names (no memory, no
 /// stack), and every instruction is defined for every input, so no input can make
@@ -182,16 +213,65 @@ mod imp {
         sums
     }
 
+    /// [`super::super::mat_mult::dot_4x1`]'s full groups as one loop of 43
+    /// instructions per 32 multiply-adds (two groups per pass) in 14 registers:
+    /// the sums `r0`..`r3`, the input words `r4`, `r5` (one LDM), the rows `r6`,
+    /// `r8`, `r9`, `r11`, the input `r10`, the pass counter `r7`, the weight word
+    /// `r12` and its widened lanes `lr`; `r6` and `r7` saved on the stack around it.
     #[inline(always)]
-    pub fn smlad(x: u32, y: u32, acc: i32) -> i32 {
-        let out: i32;
-        // SAFETY: register-only instruction, defined for every input (module docs).
-        // It may set the sticky Q flag, so no `preserves_flags`.
-        unsafe {
-            asm!("smlad {0}, {1}, {2}, {3}", lateout(reg) out, in(reg) x, in(reg) y,
-                 in(reg) acc, options(pure, nomem, nostack));
+    pub fn dot_4x1_groups(rows: [&[i8]; 4], x: &[u32], sums: [i32; 4]) -> [i32; 4] {
+        let groups = rows
+            .iter()
+            .fold(x.len() / 2, |groups, row| groups.min(row.len() / 4));
+        if groups == 0 {
+            return sums;
         }
-        out
+        let [mut s0, mut s1, mut s2, mut s3] = sums;
+        let [r0, r1, r2, r3] = rows;
+        // SAFETY: the code runs the group `groups` >= 1 times (an odd one, then
+        // pairs); each group reads 4 bytes at each row and 8 bytes at `x`, advancing
+        // each past what it read, so it reads the first `4 * groups` elements of
+        // each row and `2 * groups` of `x`, all within them (`groups` is at most
+        // each row's length / 4 and `x.len() / 2`). LDR needs no alignment on
+        // Armv7-M; LDM needs word alignment, which `x`, a `u32` slice, has. It writes
+        // only its register operands, the flags (SUBS; no `preserves_flags`) and
+        // `r6`, `r7`, which it pushes first and pops last, restoring them and the
+        // stack pointer. `r6` and `r7` cannot be operands: the fourth row and the
+        // count arrive in `r12` and `lr` and are moved there.
+        unsafe {
+            asm!(
+                "push {{r6, r7}}",
+                "mov r6, r12",
+                "mov r7, lr",
+                "lsrs r7, r7, #1",
+                "bcc 3f",
+                dot_4x1_group!(),
+                "3:",
+                "cmp r7, #0",
+                "beq 4f",
+                "2:",
+                dot_4x1_group!(),
+                dot_4x1_group!(),
+                "subs r7, r7, #1",
+                "bne 2b",
+                "4:",
+                "pop {{r6, r7}}",
+                inout("r8") r0.as_ptr() => _,
+                inout("r9") r1.as_ptr() => _,
+                inout("r11") r2.as_ptr() => _,
+                inout("r12") r3.as_ptr() => _,
+                inout("lr") groups => _,
+                inout("r10") x.as_ptr() => _,
+                inout("r0") s0,
+                inout("r1") s1,
+                inout("r2") s2,
+                inout("r3") s3,
+                out("r4") _,
+                out("r5") _,
+                options(readonly),
+            );
+        }
+        [s0, s1, s2, s3]
     }
 
     /// [`super::TapList::sums4`]'s loop: per tap one LDRD of its two offsets, one
@@ -305,12 +385,16 @@ mod imp {
     }
 }
 
-pub(crate) use imp::{lanes, sadd16, smlabb, smlad, smlatt, sxtb16, sxtb16_ror8};
+pub(crate) use imp::{lanes, sadd16, smlabb, smlatt, sxtb16, sxtb16_ror8};
+
+/// SMLAD, which only the portable twins of the `asm!` loops call.
+#[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+pub(crate) use imp::smlad;
 
 /// The full groups of four of [`super::mat_mult::dot_2x2`] as one `asm!` loop (its
 /// portable twin is the loop in `dot_2x2` itself, which the host tests run).
 #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
-pub(crate) use imp::dot_2x2_groups;
+pub(crate) use imp::{dot_2x2_groups, dot_4x1_groups};
 
 /// Most taps a [`TapList`] holds (a 5x5 window).
 pub(crate) const MAX_TAPS: usize = 25;

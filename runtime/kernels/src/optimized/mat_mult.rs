@@ -11,9 +11,11 @@
 //! the `asm!` loop `dsp::dot_2x2_groups`: one LDM of the four patch words, one word
 //! load and two widenings per filter and eight SMLADs for 16 multiply-adds. Elements
 //! past the last full group follow as one `(a, b)` word each, summed one by one.
-//! [`dot_offset`] is the one-row dot product of FULLY_CONNECTED.
+//! [`dot_4x1`] is FULLY_CONNECTED's: four filter rows against one widened input row.
 
-use super::dsp::{sadd16, smlad, sxtb16, sxtb16_ror8, word};
+#[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+use super::dsp::smlad;
+use super::dsp::{sadd16, sxtb16, sxtb16_ror8, word};
 
 /// `low` in lane 0, `high` in lane 1.
 #[inline(always)]
@@ -94,27 +96,74 @@ pub(crate) fn dot_2x2(a: &[i8], b: &[i8], pair: &[u32]) -> [i32; 4] {
     sums
 }
 
-/// `sum((x + input_offset) * w)` over `inputs` and `weights` (the shorter length),
-/// wrapping, `offsets` holding the input offset (which must fit an `i16` lane with
-/// every `i8`) in both lanes. Each four elements are one input word widened by SXTB16
-/// into lanes (0, 2) and (1, 3) with the offset added by SADD16, one weight word
-/// widened the same way, and two SMLADs.
-pub(crate) fn dot_offset(inputs: &[i8], weights: &[i8], offsets: u32, input_offset: i32) -> i32 {
-    let len = inputs.len().min(weights.len());
-    let (inputs, weights) = (&inputs[..len], &weights[..len]);
-    let mut sum = 0i32;
-    for (x, w) in inputs.chunks_exact(4).zip(weights.chunks_exact(4)) {
-        let (x, w) = (word(x), word(w));
-        let (x02, x13) = (sadd16(sxtb16(x), offsets), sadd16(sxtb16_ror8(x), offsets));
-        sum = smlad(x13, sxtb16_ror8(w), smlad(x02, sxtb16(w), sum));
+/// Writes `x + input_offset` for every `x` of `inputs` into `words` in packed
+/// order, `offsets` holding the input offset (which must fit an `i16` lane with
+/// every `i8`) in both lanes: per full group of four, the words `(x0, x2)`, `(x1, x3)`
+/// (the lanes SXTB16 widens a weight word into); then one word per remaining
+/// element, its value in lane 0. Returns the words written, `None` (writing nothing)
+/// if `words` is shorter than `inputs.len() / 2 + 3`, which always suffices.
+pub(crate) fn widen_packed<'w>(
+    inputs: &[i8],
+    offsets: u32,
+    words: &'w mut [u32],
+) -> Option<&'w [u32]> {
+    let tail = inputs.len() - inputs.len() % 4;
+    let rest_inputs = inputs.get(tail..)?;
+    let words = words.get_mut(..tail / 2 + rest_inputs.len())?;
+    let (groups, rest) = words.split_at_mut(tail / 2);
+    for (out, x) in groups.chunks_exact_mut(2).zip(inputs.chunks_exact(4)) {
+        if let [x02, x13] = out {
+            let x = word(x);
+            (*x02, *x13) = (sadd16(sxtb16(x), offsets), sadd16(sxtb16_ror8(x), offsets));
+        }
     }
+    for (out, &x) in rest.iter_mut().zip(rest_inputs) {
+        *out = sadd16(sxtb16(u32::from(x as u8)), offsets);
+    }
+    Some(words)
+}
+
+/// `sums[i] + rows[i] . x` for the four filter rows, `x` being [`widen_packed`]'s
+/// words of as many inputs as the shortest row is long (the caller passes a row
+/// again for fewer than four), wrapping. On Armv7E-M the full groups are the `asm!`
+/// loop `dsp::dot_4x1_groups`: one LDM of the group's two input words, then per row
+/// one weight word load, two widenings and two SMLADs (21 instructions for 16
+/// multiply-adds).
+#[inline(always)]
+pub(crate) fn dot_4x1(rows: [&[i8]; 4], x: &[u32], sums: [i32; 4]) -> [i32; 4] {
+    let len = rows.iter().fold(usize::MAX, |len, row| len.min(row.len()));
     let tail = len - len % 4;
-    inputs[tail..]
-        .iter()
-        .zip(&weights[tail..])
-        .fold(sum, |sum, (&x, &w)| {
-            sum.wrapping_add((i32::from(x) + input_offset) * i32::from(w))
-        })
+    let (groups, rest) = x.split_at(x.len().min(tail / 2));
+    let groups_len = tail.min(groups.len() * 2);
+    let full_rows = rows;
+    let rows = full_rows.map(|row| row.get(..groups_len).unwrap_or_default());
+    #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+    let mut sums = super::dsp::dot_4x1_groups(rows, groups, sums);
+    #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+    let mut sums = {
+        let mut sums = sums;
+        for (group, words) in groups.chunks_exact(2).enumerate() {
+            let &[x02, x13] = words else { continue };
+            for (sum, row) in sums.iter_mut().zip(rows) {
+                let Some(w) = row.get(4 * group..4 * group + 4) else {
+                    continue;
+                };
+                let w = word(w);
+                *sum = smlad(sxtb16_ror8(w), x13, smlad(sxtb16(w), x02, *sum));
+            }
+        }
+        sums
+    };
+    let rows = full_rows.map(|row| row.get(tail..len).unwrap_or_default());
+    for (i, &x) in rest.iter().enumerate() {
+        let x = lanes_of(x).0;
+        for (sum, row) in sums.iter_mut().zip(rows) {
+            if let Some(&w) = row.get(i) {
+                *sum = sum.wrapping_add(x * i32::from(w));
+            }
+        }
+    }
+    sums
 }
 
 #[cfg(test)]
@@ -151,15 +200,23 @@ mod tests {
     }
 
     #[test]
-    fn offset_dot_equals_plain_dot_product() {
+    fn four_row_sums_equal_plain_dot_products() {
         for len in [0, 1, 3, 4, 5, 8, 13, 64] {
             let x = pseudo_random_i8(len, 5);
-            let w = pseudo_random_i8(len, 6);
+            let rows: Vec<Vec<i8>> = (0..4).map(|r| pseudo_random_i8(len, 6 + r)).collect();
             for offset in [-127i16, 0, 128] {
                 let shifted: Vec<i16> = x.iter().map(|&x| i16::from(x) + offset).collect();
-                let offsets = lanes(&[offset, offset]);
-                let got = dot_offset(&x, &w, offsets, i32::from(offset));
-                assert_eq!(got, dot(&w, &shifted), "len {len} offset {offset}");
+                let mut words = vec![0u32; len / 2 + 3];
+                let widened = widen_packed(&x, lanes(&[offset, offset]), &mut words);
+                let rows = [&rows[0][..], &rows[1], &rows[2], &rows[3]];
+                let start = [1, -2, 3, i32::MAX];
+                let got = dot_4x1(rows, widened.unwrap(), start);
+                let expected: Vec<i32> = start
+                    .iter()
+                    .zip(rows)
+                    .map(|(&s, row)| s.wrapping_add(dot(row, &shifted)))
+                    .collect();
+                assert_eq!(got.to_vec(), expected, "len {len} offset {offset}");
             }
         }
     }
