@@ -537,8 +537,7 @@ fn compute_pairs(
                     let filter_part = |oc: usize| elements(filter, oc * patch_len + from, len);
                     for (pair_sums, oc_a) in sums.iter_mut().zip((block_start..).step_by(2)) {
                         let oc_b = (oc_a + 1).min(block_end - 1);
-                        let part =
-                            dot_2x2(filter_part(oc_a)?, filter_part(oc_b)?, both);
+                        let part = dot_2x2(filter_part(oc_a)?, filter_part(oc_b)?, both);
                         for (sum, part) in pair_sums.iter_mut().zip(part) {
                             *sum = sum.wrapping_add(part);
                         }

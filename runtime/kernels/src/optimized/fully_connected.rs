@@ -131,8 +131,14 @@ mod tests {
         let multipliers: Vec<i32> = (0..70).map(|c| 1_200_000_000 + 9_000_000 * c).collect();
         let shifts: Vec<i32> = (0..70).map(|c| -5 - c % 3).collect();
         let mut seed = 3;
-        for (batches, depth, units) in [(1, 1, 1), (3, 7, 5), (2, 64, 9), (1, 4000, 4), (4, 13, 2), (2, 259, 70)]
-        {
+        for (batches, depth, units) in [
+            (1, 1, 1),
+            (3, 7, 5),
+            (2, 64, 9),
+            (1, 4000, 4),
+            (4, 13, 2),
+            (2, 259, 70),
+        ] {
             for (input_offset, weights_offset, per_channel) in [
                 (11, 0, true),
                 (-128, 0, false),

@@ -26,7 +26,10 @@ fn lane_word(low: i16, high: i16) -> u32 {
 /// The low and high lanes of `word`.
 #[inline(always)]
 fn lanes_of(word: u32) -> (i32, i32) {
-    (i32::from(word as u16 as i16), i32::from((word >> 16) as u16 as i16))
+    (
+        i32::from(word as u16 as i16),
+        i32::from((word >> 16) as u16 as i16),
+    )
 }
 
 /// Writes patches `pa` and `pb` (the shorter length `len`) into `pair` in pair
