@@ -37,8 +37,7 @@ def streaming_wakeword_models() -> list[ModelSpec]:
         app_model(
             "streaming_wakeword",
             "MLPerf Tiny streaming wake word DS-TCN, 30x1x40 log-mel -> 3 logits",
-            trained_classifier(streaming_wakeword, (FRAMES, 1, FEATURES), CLASSES,
-                               samples=512, epochs=3),
+            trained_classifier(streaming_wakeword, (FRAMES, 1, FEATURES), CLASSES, samples=512, epochs=3),
             expect("DEPTHWISE_CONV_2D"),
             expect("CONV_2D", fusedActivationFunction="RELU"),
             expect("FULLY_CONNECTED"),
