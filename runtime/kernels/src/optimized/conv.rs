@@ -24,8 +24,8 @@ use core::ops::Range;
 use crate::conv::ConvLayout;
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::error::{elements, KernelError, KernelResult};
-use crate::optimized::dsp::FAST_PATHS;
-use crate::optimized::mat_mult::{dot_2x2, interleave};
+use crate::optimized::dsp::{lanes, FAST_PATHS};
+use crate::optimized::mat_mult::{dot_2x2, interleave, widen_pair};
 use crate::quant::{ActivationRange, OffsetRequantizer, QuantizedMultiplier, Requantizer};
 use crate::shape::Nhwc;
 use crate::spatial::WindowAxis;
@@ -466,6 +466,13 @@ fn compute_pairs(
         }
     };
     let (first, end) = (tile.rows.start * width, tile.rows.end * width);
+    // A 1x1 window without a weights offset is one input run, widened straight into
+    // pair order (no gather, no interleave) wherever it lies inside the input.
+    let pointwise =
+        filter_shape.height == 1 && filter_shape.width == 1 && quant.weights_offset == 0;
+    // In range: the caller checked offset_fits_i16.
+    let offset = quant.input_offset as i16;
+    let offsets = lanes(&[offset, offset]);
     // Blocks of channels outermost, so that each channel's bias and multiplier are
     // prepared once per call; every pixel pair's windows are gathered once per block.
     let mut block_start = tile.channels.start;
@@ -489,13 +496,29 @@ fn compute_pairs(
             let pairs = outputs.chunks(2).zip(results.chunks_mut(2));
             let (patch_a, patch_b, both) = (&mut *patch_a, &mut *patch_b, &mut *both);
             if chunk == patch_len {
-                window(pixel_a).gather(buffers.input(), axes, 0, patch_a)?;
-                window(pixel_b).gather(buffers.input(), axes, 0, patch_b)?;
-                let terms = (
-                    weights_offset_term(quant.weights_offset, patch_a),
-                    weights_offset_term(quant.weights_offset, patch_b),
-                );
-                interleave(patch_a, patch_b, both);
+                let runs = pointwise.then(|| {
+                    let run = |pixel: usize| {
+                        let window = window(pixel);
+                        let in_y = layout.y_axis.input_at(window.origin.0, 0)?;
+                        let in_x = layout.x_axis.input_at(window.origin.1, 0)?;
+                        let base = input_shape.offset(window.batch, in_y, in_x, 0);
+                        elements(buffers.input(), base, patch_len).ok()
+                    };
+                    Some((run(pixel_a)?, run(pixel_b)?))
+                });
+                let terms = if let Some(Some((run_a, run_b))) = runs {
+                    widen_pair(run_a, run_b, offsets, both);
+                    // `pointwise`: no weights offset.
+                    (0, 0)
+                } else {
+                    window(pixel_a).gather(buffers.input(), axes, 0, patch_a)?;
+                    window(pixel_b).gather(buffers.input(), axes, 0, patch_b)?;
+                    interleave(patch_a, patch_b, both);
+                    (
+                        weights_offset_term(quant.weights_offset, patch_a),
+                        weights_offset_term(quant.weights_offset, patch_b),
+                    )
+                };
                 let both = &*both;
                 // The filters of each channel pair (the last one alone for an odd
                 // block), taken from the block's filters without an index check.
@@ -993,6 +1016,8 @@ mod tests {
             for groups in [1, 2] {
                 for (taps, stride, dilation, pad) in [
                     ((1, 1), (1, 1), (1, 1), (0, 0)),
+                    // 1x1 windows in the padding: the pointwise path's fallback.
+                    ((1, 1), (2, 2), (1, 1), (1, 1)),
                     ((3, 3), (1, 1), (1, 1), (1, 1)),
                     ((3, 3), (2, 2), (1, 1), (1, 1)),
                     ((3, 5), (2, 1), (1, 1), (1, 2)),

@@ -57,6 +57,35 @@ pub(crate) fn interleave(pa: &[i16], pb: &[i16], pair: &mut [u32]) {
     }
 }
 
+/// [`interleave`] of the patches `x + input_offset` of the input runs `a` and `b`
+/// (the shorter length), widened straight from `i8` (the window of a 1x1
+/// convolution is one run): per four elements one word load and two SXTB16 and two
+/// SADD16 per pixel, `offsets` holding the input offset (which must fit an `i16`
+/// lane with every `i8`) in both lanes.
+pub(crate) fn widen_pair(a: &[i8], b: &[i8], offsets: u32, pair: &mut [u32]) {
+    let len = a.len().min(b.len());
+    let tail = len - len % 4;
+    let (a, b) = (&a[..len], &b[..len]);
+    let (groups, rest) = pair.split_at_mut(pair.len().min(tail));
+    for ((out, a), b) in groups
+        .chunks_exact_mut(4)
+        .zip(a.chunks_exact(4))
+        .zip(b.chunks_exact(4))
+    {
+        if let [a02, a13, b02, b13] = out {
+            let (a, b) = (word(a), word(b));
+            *a02 = sadd16(sxtb16(a), offsets);
+            *a13 = sadd16(sxtb16_ror8(a), offsets);
+            *b02 = sadd16(sxtb16(b), offsets);
+            *b13 = sadd16(sxtb16_ror8(b), offsets);
+        }
+    }
+    let widen = |x: i8| sadd16(u32::from(i16::from(x) as u16), offsets) as u16 as i16;
+    for ((out, &a), &b) in rest.iter_mut().zip(&a[tail..]).zip(&b[tail..]) {
+        *out = lane_word(widen(a), widen(b));
+    }
+}
+
 /// `[a.pa, a.pb, b.pa, b.pb]`: the wrapping dot products of filters `a`, `b` with
 /// the patches `pa`, `pb` that `pair` holds in pair order ([`interleave`] of `len`
 /// elements each, `len` the filters' length; the caller passes the same filter or
@@ -199,6 +228,23 @@ mod tests {
             let mut pair = vec![0u32; len];
             interleave(&xa, &xb, &mut pair);
             assert_eq!(dot_2x2(&a, &b, &pair), expected, "len {len}");
+        }
+    }
+
+    #[test]
+    fn widened_pairs_equal_interleaved_patches() {
+        for len in [0, 1, 3, 4, 5, 8, 13] {
+            let a = pseudo_random_i8(len, 7);
+            let b = pseudo_random_i8(len, 8);
+            for offset in [-127i16, 0, 128] {
+                let patch =
+                    |x: &[i8]| -> Vec<i16> { x.iter().map(|&x| i16::from(x) + offset).collect() };
+                let mut expected = vec![0u32; len];
+                interleave(&patch(&a), &patch(&b), &mut expected);
+                let mut got = vec![0u32; len];
+                widen_pair(&a, &b, lanes(&[offset, offset]), &mut got);
+                assert_eq!(got, expected, "len {len} offset {offset}");
+            }
         }
     }
 
