@@ -19,6 +19,42 @@ pub(crate) const FAST_PATHS: bool = cfg!(any(
     all(feature = "arm_dsp", target_arch = "arm")
 ));
 
+/// The loop around a group's instructions (`$group`, a macro naming them): `$n`
+/// groups, an odd one first, then two per pass with one SUBS and BNE for both; `$n`
+/// is the counter's register and is consumed.
+#[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+macro_rules! groups_two_per_pass {
+    ($group:ident, $n:literal) => {
+        concat!(
+            "lsrs ",
+            $n,
+            ", ",
+            $n,
+            ", #1\n",
+            "bcc 3f\n",
+            $group!(),
+            "\n",
+            "3:\n",
+            "cmp ",
+            $n,
+            ", #0\n",
+            "beq 4f\n",
+            "2:\n",
+            $group!(),
+            "\n",
+            $group!(),
+            "\n",
+            "subs ",
+            $n,
+            ", ",
+            $n,
+            ", #1\n",
+            "bne 2b\n",
+            "4:",
+        )
+    };
+}
+
 /// One group of four of `imp::dot_2x2_groups`' loop: 15 instructions for 16
 /// multiply-adds. `r4`..`r7` receive the group's four patch words (`pa` lanes 0 2,
 /// `pa` 1 3, `pb` 0 2, `pb` 1 3), LDM filling ascending registers from ascending
@@ -177,19 +213,7 @@ mod imp {
         unsafe {
             asm!(
                 "push {{r6, r7}}",
-                // Two groups per pass, one SUBS and BNE for both; an odd group first.
-                "lsrs r11, r11, #1",
-                "bcc 3f",
-                dot_2x2_group!(),
-                "3:",
-                "cmp r11, #0",
-                "beq 4f",
-                "2:",
-                dot_2x2_group!(),
-                dot_2x2_group!(),
-                "subs r11, r11, #1",
-                "bne 2b",
-                "4:",
+                groups_two_per_pass!(dot_2x2_group, "r11"),
                 "pop {{r6, r7}}",
                 // Every register named (the group's `asm!` names them): the loop uses
                 // all but `r6`, `r7` (saved above), and the LDM needs its four in
@@ -243,18 +267,7 @@ mod imp {
                 "push {{r6, r7}}",
                 "mov r6, r12",
                 "mov r7, lr",
-                "lsrs r7, r7, #1",
-                "bcc 3f",
-                dot_4x1_group!(),
-                "3:",
-                "cmp r7, #0",
-                "beq 4f",
-                "2:",
-                dot_4x1_group!(),
-                dot_4x1_group!(),
-                "subs r7, r7, #1",
-                "bne 2b",
-                "4:",
+                groups_two_per_pass!(dot_4x1_group, "r7"),
                 "pop {{r6, r7}}",
                 inout("r8") r0.as_ptr() => _,
                 inout("r9") r1.as_ptr() => _,

@@ -36,25 +36,20 @@ fn lanes_of(word: u32) -> (i32, i32) {
 /// order: two words per pixel for each full group, then one word per remaining
 /// element (`len` words in all, as many as `pair` holds).
 pub(crate) fn interleave(pa: &[i16], pb: &[i16], pair: &mut [u32]) {
-    let len = pa.len().min(pb.len());
-    let tail = len - len % 4;
-    let (pa, pb) = (&pa[..len], &pb[..len]);
-    let (groups, rest) = pair.split_at_mut(pair.len().min(tail));
-    for ((out, a), b) in groups
-        .chunks_exact_mut(4)
-        .zip(pa.chunks_exact(4))
-        .zip(pb.chunks_exact(4))
-    {
-        if let ([o0, o1, o2, o3], &[a0, a1, a2, a3], &[b0, b1, b2, b3]) = (out, a, b) {
-            *o0 = lane_word(a0, a2);
-            *o1 = lane_word(a1, a3);
-            *o2 = lane_word(b0, b2);
-            *o3 = lane_word(b1, b3);
-        }
-    }
-    for ((out, &a), &b) in rest.iter_mut().zip(&pa[tail..]).zip(&pb[tail..]) {
-        *out = lane_word(a, b);
-    }
+    fill_pair(
+        pa,
+        pb,
+        pair,
+        |&[a0, a1, a2, a3], &[b0, b1, b2, b3]| {
+            [
+                lane_word(a0, a2),
+                lane_word(a1, a3),
+                lane_word(b0, b2),
+                lane_word(b1, b3),
+            ]
+        },
+        lane_word,
+    );
 }
 
 /// [`interleave`] of the patches `x + input_offset` of the input runs `a` and `b`
@@ -63,6 +58,34 @@ pub(crate) fn interleave(pa: &[i16], pb: &[i16], pair: &mut [u32]) {
 /// SADD16 per pixel, `offsets` holding the input offset (which must fit an `i16`
 /// lane with every `i8`) in both lanes.
 pub(crate) fn widen_pair(a: &[i8], b: &[i8], offsets: u32, pair: &mut [u32]) {
+    let widen = |x: i8| sadd16(u32::from(i16::from(x) as u16), offsets) as u16 as i16;
+    fill_pair(
+        a,
+        b,
+        pair,
+        |a, b| {
+            let (a, b) = (word(a), word(b));
+            [
+                sadd16(sxtb16(a), offsets),
+                sadd16(sxtb16_ror8(a), offsets),
+                sadd16(sxtb16(b), offsets),
+                sadd16(sxtb16_ror8(b), offsets),
+            ]
+        },
+        |a, b| lane_word(widen(a), widen(b)),
+    );
+}
+
+/// The walk of [`interleave`] and [`widen_pair`]: the four words of each full group
+/// of `a` and `b` from `group`, then one word per remaining element pair from `single`.
+#[inline(always)]
+fn fill_pair<T: Copy>(
+    a: &[T],
+    b: &[T],
+    pair: &mut [u32],
+    group: impl Fn(&[T; 4], &[T; 4]) -> [u32; 4],
+    single: impl Fn(T, T) -> u32,
+) {
     let len = a.len().min(b.len());
     let tail = len - len % 4;
     let (a, b) = (&a[..len], &b[..len]);
@@ -72,17 +95,16 @@ pub(crate) fn widen_pair(a: &[i8], b: &[i8], offsets: u32, pair: &mut [u32]) {
         .zip(a.chunks_exact(4))
         .zip(b.chunks_exact(4))
     {
-        if let [a02, a13, b02, b13] = out {
-            let (a, b) = (word(a), word(b));
-            *a02 = sadd16(sxtb16(a), offsets);
-            *a13 = sadd16(sxtb16_ror8(a), offsets);
-            *b02 = sadd16(sxtb16(b), offsets);
-            *b13 = sadd16(sxtb16_ror8(b), offsets);
+        if let (Ok(out), Ok(a), Ok(b)) = (
+            <&mut [u32; 4]>::try_from(out),
+            <&[T; 4]>::try_from(a),
+            <&[T; 4]>::try_from(b),
+        ) {
+            *out = group(a, b);
         }
     }
-    let widen = |x: i8| sadd16(u32::from(i16::from(x) as u16), offsets) as u16 as i16;
     for ((out, &a), &b) in rest.iter_mut().zip(&a[tail..]).zip(&b[tail..]) {
-        *out = lane_word(widen(a), widen(b));
+        *out = single(a, b);
     }
 }
 
