@@ -318,6 +318,7 @@ CHECKED_MODELS = [
     "signal_micro_speech_front_end",
     "signal_micro_speech_preprocessor",
     "sine",
+    "streaming_wakeword",
     "svdf_kws",
     "transformer_block",
 ]
