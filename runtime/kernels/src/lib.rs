@@ -30,6 +30,7 @@ pub mod comparisons;
 pub mod concatenation;
 pub mod conv;
 pub mod cumsum;
+pub mod detection_postprocess;
 pub mod depthwise_conv;
 pub mod dynamic_update_slice;
 pub mod elu;
