@@ -23,8 +23,8 @@ from tflite.utils import BUILTIN_OPCODE2NAME
 
 from tinymlc.errors import CompileError
 from tinymlc.ir import (
+    CUSTOM_KINDS,
     NO_TENSOR,
-    SIGNAL_CUSTOM_KINDS,
     Activation,
     BatchMatMulAttrs,
     CallOnceAttrs,
@@ -311,7 +311,7 @@ class _Parser:
             if t != NO_TENSOR and not 0 <= t < tensor_count:
                 raise self.fail(f"refers to tensor {t}, but the subgraph has {tensor_count}")
         if name.startswith("CUSTOM:"):
-            kind = SIGNAL_CUSTOM_KINDS.get(name.removeprefix("CUSTOM:"), OpKind.OTHER)
+            kind = CUSTOM_KINDS.get(name.removeprefix("CUSTOM:"), OpKind.OTHER)
         else:
             try:
                 kind = OpKind(builtin)
@@ -322,7 +322,7 @@ class _Parser:
             opcode_name=name,
             inputs=inputs,
             outputs=outputs,
-            attrs=self.custom_options(op) if kind in SIGNAL_CUSTOM_KINDS.values() else self.attrs(op, kind),
+            attrs=self.custom_options(op) if kind in CUSTOM_KINDS.values() else self.attrs(op, kind),
             intermediates=intermediates,
         )
 
