@@ -367,7 +367,11 @@ def _flex_value(value: flexbuffers.Ref) -> int | float | bool | tuple[int, ...]:
         return float(value.AsFloat)
     # Not `IsAnyVector`: flatbuffers' own implementation of it calls a property.
     if value.IsVector or value.IsTypedVector or value.IsFixedTypedVector:
-        return tuple(int(element.AsInt) for element in value.Value)
+        # A typed vector's `Value` is already a list of numbers, an untyped one's of refs.
+        return tuple(
+            int(element.AsInt) if isinstance(element, flexbuffers.Ref) else int(element)
+            for element in value.Value
+        )
     return int(value.AsInt)
 
 
