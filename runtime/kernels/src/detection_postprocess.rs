@@ -12,6 +12,8 @@
 //! top-k selections (classes of an anchor, detections across classes) order by
 //! decreasing score, ties by increasing position.
 
+use core::cmp::Ordering;
+
 use crate::error::{element, elements, elements_mut, KernelError, KernelResult};
 use crate::float::math::exp_f64;
 
@@ -96,7 +98,12 @@ impl DetectionPostProcessParams {
 fn before(values: &[f32], a: usize, b: usize) -> bool {
     let (va, vb) = (values.get(a), values.get(b));
     match (va, vb) {
-        (Some(va), Some(vb)) => va > vb || (!(vb > va) && a < b),
+        // Values that neither exceeds (equal, or NaN) tie.
+        (Some(va), Some(vb)) => match va.partial_cmp(vb) {
+            Some(Ordering::Greater) => true,
+            Some(Ordering::Less) => false,
+            _ => a < b,
+        },
         _ => false,
     }
 }
@@ -152,7 +159,8 @@ fn merge_sort(values: &[f32], order: &mut [i32], buffer: &mut [i32]) -> KernelRe
     let merged = elements_mut(buffer, 0, count)?;
     let (mut l, mut r) = (0, half);
     for slot in merged.iter_mut() {
-        let take_right = l >= half || (r < count && greater(element(order, r)?, element(order, l)?));
+        let take_right =
+            l >= half || (r < count && greater(element(order, r)?, element(order, l)?));
         if take_right {
             *slot = element(order, r)?;
             r += 1;
@@ -259,8 +267,14 @@ fn suppress(
     let mut kept = 0;
     for (index, &score) in scores.iter().enumerate().take(params.num_boxes) {
         if score >= params.score_threshold {
-            *scratch.keep_scores.get_mut(kept).ok_or(KernelError::EmptyScratch)? = score;
-            *scratch.keep_indices.get_mut(kept).ok_or(KernelError::EmptyScratch)? = index as i32;
+            *scratch
+                .keep_scores
+                .get_mut(kept)
+                .ok_or(KernelError::EmptyScratch)? = score;
+            *scratch
+                .keep_indices
+                .get_mut(kept)
+                .ok_or(KernelError::EmptyScratch)? = index as i32;
             kept += 1;
         }
     }
@@ -268,7 +282,11 @@ fn suppress(
     for (position, slot) in sorted.iter_mut().enumerate() {
         *slot = position as i32;
     }
-    merge_sort(elements(scratch.keep_scores, 0, kept)?, sorted, scratch.merge_buffer)?;
+    merge_sort(
+        elements(scratch.keep_scores, 0, kept)?,
+        sorted,
+        scratch.merge_buffer,
+    )?;
     let active = elements_mut(scratch.active, 0, kept)?;
     active.fill(1);
     let output_size = kept.min(limit);
@@ -286,7 +304,9 @@ fn suppress(
             continue;
         }
         let anchor = anchor_of(i)?;
-        *selected.get_mut(selected_count).ok_or(KernelError::EmptyScratch)? = anchor as i32;
+        *selected
+            .get_mut(selected_count)
+            .ok_or(KernelError::EmptyScratch)? = anchor as i32;
         selected_count += 1;
         *active.get_mut(i).ok_or(KernelError::EmptyScratch)? = 0;
         active_count -= 1;
@@ -304,7 +324,9 @@ fn suppress(
 
 /// Splits `slice` at `at`, or fails as a too small scratch.
 fn take<T>(slice: &mut [T], at: usize) -> Result<(&mut [T], &mut [T]), KernelError> {
-    slice.split_at_mut_checked(at).ok_or(KernelError::EmptyScratch)
+    slice
+        .split_at_mut_checked(at)
+        .ok_or(KernelError::EmptyScratch)
 }
 
 /// Writes detection `slot` of `output`: the decoded box of `anchor`, `class`, `score`.
@@ -362,7 +384,9 @@ pub fn detection_postprocess(
     {
         return Err(KernelError::InvalidParameter);
     }
-    let code_len = n.checked_mul(params.box_code_size).ok_or(KernelError::InvalidParameter)?;
+    let code_len = n
+        .checked_mul(params.box_code_size)
+        .ok_or(KernelError::InvalidParameter)?;
     let scores_len = n
         .checked_mul(params.num_classes_with_background)
         .ok_or(KernelError::InvalidParameter)?;
@@ -379,11 +403,23 @@ pub fn detection_postprocess(
     let (merge_buffer, ints) = take(ints, n)?;
     let (active, ints) = take(ints, n)?;
     let (selected, ints) = take(ints, n)?;
-    let mut scratch = SuppressionScratch { keep_scores, keep_indices, sorted, merge_buffer, active };
+    let mut scratch = SuppressionScratch {
+        keep_scores,
+        keep_indices,
+        sorted,
+        merge_buffer,
+        active,
+    };
     decode_boxes(params, box_encodings, anchors, decoded)?;
     let label_offset = params.num_classes_with_background - params.num_classes;
     let stride = params.num_classes_with_background;
-    let class_scores = |anchor: usize| elements(class_predictions, anchor * stride + label_offset, params.num_classes);
+    let class_scores = |anchor: usize| {
+        elements(
+            class_predictions,
+            anchor * stride + label_offset,
+            params.num_classes,
+        )
+    };
 
     if params.use_regular_nms {
         let candidates = params.candidates();
@@ -396,27 +432,49 @@ pub fn detection_postprocess(
             for (anchor, score) in anchor_scores.iter_mut().enumerate() {
                 *score = element(class_predictions, anchor * stride + class + label_offset)?;
             }
-            let count =
-                suppress(params, decoded, anchor_scores, params.detections_per_class, selected, &mut scratch)?;
+            let count = suppress(
+                params,
+                decoded,
+                anchor_scores,
+                params.detections_per_class,
+                selected,
+                &mut scratch,
+            )?;
             let mut total = kept;
             for &anchor in elements(selected, 0, count)? {
                 let anchor = anchor as usize;
-                *candidate_entries.get_mut(total).ok_or(KernelError::EmptyScratch)? =
+                *candidate_entries
+                    .get_mut(total)
+                    .ok_or(KernelError::EmptyScratch)? =
                     (anchor * stride + class + label_offset) as i32;
-                *candidate_scores.get_mut(total).ok_or(KernelError::EmptyScratch)? =
-                    element(anchor_scores, anchor)?;
+                *candidate_scores
+                    .get_mut(total)
+                    .ok_or(KernelError::EmptyScratch)? = element(anchor_scores, anchor)?;
                 total += 1;
             }
             kept = total.min(params.max_detections);
             let mut previous = None;
             for rank in 0..kept {
-                let best = next_best(candidate_scores, total, previous).ok_or(KernelError::InvalidParameter)?;
-                *sorted_entries.get_mut(rank).ok_or(KernelError::EmptyScratch)? = element(candidate_entries, best)?;
-                *sorted_scores.get_mut(rank).ok_or(KernelError::EmptyScratch)? = element(candidate_scores, best)?;
+                let best = next_best(candidate_scores, total, previous)
+                    .ok_or(KernelError::InvalidParameter)?;
+                *sorted_entries
+                    .get_mut(rank)
+                    .ok_or(KernelError::EmptyScratch)? = element(candidate_entries, best)?;
+                *sorted_scores
+                    .get_mut(rank)
+                    .ok_or(KernelError::EmptyScratch)? = element(candidate_scores, best)?;
                 previous = Some(best);
             }
-            elements_mut(candidate_entries, 0, kept)?.copy_from_slice(elements(sorted_entries, 0, kept)?);
-            elements_mut(candidate_scores, 0, kept)?.copy_from_slice(elements(sorted_scores, 0, kept)?);
+            elements_mut(candidate_entries, 0, kept)?.copy_from_slice(elements(
+                sorted_entries,
+                0,
+                kept,
+            )?);
+            elements_mut(candidate_scores, 0, kept)?.copy_from_slice(elements(
+                sorted_scores,
+                0,
+                kept,
+            )?);
         }
         if output == DetectionOutput::Count {
             *out.first_mut().ok_or(KernelError::RangeOutOfBounds)? = kept as f32;
@@ -442,10 +500,18 @@ pub fn detection_postprocess(
     }
     for (anchor, best_score) in anchor_scores.iter_mut().enumerate() {
         let scores = class_scores(anchor)?;
-        let best = next_best(scores, params.num_classes, None).ok_or(KernelError::InvalidParameter)?;
+        let best =
+            next_best(scores, params.num_classes, None).ok_or(KernelError::InvalidParameter)?;
         *best_score = element(scores, best)?;
     }
-    let count = suppress(params, decoded, anchor_scores, params.max_detections, selected, &mut scratch)?;
+    let count = suppress(
+        params,
+        decoded,
+        anchor_scores,
+        params.max_detections,
+        selected,
+        &mut scratch,
+    )?;
     if output == DetectionOutput::Count {
         *out.first_mut().ok_or(KernelError::RangeOutOfBounds)? = (count * per_anchor) as f32;
         return Ok(());
@@ -456,12 +522,19 @@ pub fn detection_postprocess(
         let scores = class_scores(anchor)?;
         let mut previous = None;
         for column in 0..per_anchor {
-            let class = next_best(scores, params.num_classes, previous).ok_or(KernelError::InvalidParameter)?;
+            let class = next_best(scores, params.num_classes, previous)
+                .ok_or(KernelError::InvalidParameter)?;
             previous = Some(class);
             // TFLM advances its output index per class and also scales it by the
             // classes per anchor: with more than one, slots are spread out this way.
             let slot = per_anchor * written + column;
-            write_slot(output, out, slot, decoded, Some((anchor, class, element(scores, class)?)))?;
+            write_slot(
+                output,
+                out,
+                slot,
+                decoded,
+                Some((anchor, class, element(scores, class)?)),
+            )?;
             written += 1;
         }
     }
@@ -576,7 +649,10 @@ mod tests {
             &mut out,
         );
         assert_eq!(short, Err(KernelError::EmptyScratch));
-        assert_eq!(run(true, DetectionOutput::Scores, 2), Err(KernelError::RangeOutOfBounds));
+        assert_eq!(
+            run(true, DetectionOutput::Scores, 2),
+            Err(KernelError::RangeOutOfBounds)
+        );
     }
 
     #[test]
@@ -586,7 +662,8 @@ mod tests {
         let mut buffer = [0; 25];
         merge_sort(&values, &mut order, &mut buffer).unwrap();
         let expected: [i32; 25] = [
-            2, 5, 8, 11, 14, 17, 20, 23, 1, 4, 7, 10, 13, 16, 19, 22, 0, 3, 6, 9, 12, 15, 18, 21, 24,
+            2, 5, 8, 11, 14, 17, 20, 23, 1, 4, 7, 10, 13, 16, 19, 22, 0, 3, 6, 9, 12, 15, 18, 21,
+            24,
         ];
         assert_eq!(order, expected);
     }
