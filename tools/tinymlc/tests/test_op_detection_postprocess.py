@@ -154,7 +154,10 @@ def test_quantized_inputs_are_rejected_as_tflm_fails_on_them() -> None:
     encodings = mb.tensor("box_encodings", (1, 2, 4), DType.INT8, scale=0.1, zero_point=0)
     scores = mb.tensor("class_predictions", (1, 2, 3), DType.FLOAT32)
     anchors = mb.tensor("anchors", (2, 4), DType.FLOAT32, data=np.full((2, 4), 0.5, np.float32))
-    outputs = [mb.tensor(n, s, DType.FLOAT32) for n, s in (("b", (1, 3, 4)), ("c", (1, 3)), ("s", (1, 3)), ("n", (1,)))]
+    outputs = [
+        mb.tensor(n, s, DType.FLOAT32)
+        for n, s in (("b", (1, 3, 4)), ("c", (1, 3)), ("s", (1, 3)), ("n", (1,)))
+    ]
     mb.custom(OPERATOR, [encodings, scores, anchors], outputs, _options())
     with pytest.raises(CompileError, match="float32 only: dequantize first"):
         compile_model(parse_model(mb.build([encodings, scores], outputs), "m"))
@@ -200,8 +203,12 @@ def test_spread_out_slots_match_tflm_where_it_writes() -> None:
     # anchors selected, their two classes at slots 0, 3, 4 and 7; the rest of TFLM's
     # outputs hold whatever its arena held.
     data = _model(
-        _options(max_detections=2, max_classes_per_detection=2, nms_score_threshold=-1.0, nms_iou_threshold=1.0),
+        _options(
+            max_detections=2, max_classes_per_detection=2, nms_score_threshold=-1.0, nms_iou_threshold=1.0
+        ),
         rows=8,
     )
     written = np.isin(np.arange(8), [0, 3, 4, 7])
-    assert_sequence_matches(data, samples=6, slots=[np.repeat(written, 4), written, written, np.ones(1, bool)])
+    assert_sequence_matches(
+        data, samples=6, slots=[np.repeat(written, 4), written, written, np.ones(1, bool)]
+    )
