@@ -222,6 +222,8 @@ class OpKind(enum.Enum):
     DETECTION_POSTPROCESS_CLASSES = -142
     DETECTION_POSTPROCESS_SCORES = -143
     DETECTION_POSTPROCESS_COUNT = -144
+    DECODE = -145
+    """TFLM_DECODE: compressed constants expanded (passes.decode does it at compile time)."""
     OTHER = -1
 
 
@@ -246,6 +248,7 @@ SIGNAL_CUSTOM_KINDS: dict[str, OpKind] = {
 CUSTOM_KINDS: dict[str, OpKind] = {
     **SIGNAL_CUSTOM_KINDS,
     "TFLite_Detection_PostProcess": OpKind.DETECTION_POSTPROCESS,
+    "TFLM_DECODE": OpKind.DECODE,
 }
 """Every custom operator tinymlc reads (its options: a flexbuffer map) -> kind."""
 

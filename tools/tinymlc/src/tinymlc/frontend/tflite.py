@@ -166,8 +166,11 @@ class _Parser:
 
     def opcode(self, code: Any) -> tuple[int, str]:
         builtin = max(int(code.BuiltinCode()), int(code.DeprecatedBuiltinCode()))
-        if builtin == _CUSTOM_OPCODE:
-            custom = code.CustomCode()
+        custom = code.CustomCode()
+        # TFLM's compression tool writes its TFLM_DECODE operators with the builtin code
+        # left at 0 and the custom code set; TFLM runs them as custom operators.
+        if builtin == _CUSTOM_OPCODE or (builtin == 0 and custom):
+            builtin = _CUSTOM_OPCODE
             name = custom.decode("utf-8", "replace") if custom else "<unnamed>"
             return builtin, f"CUSTOM:{name}"
         return builtin, BUILTIN_OPCODE2NAME.get(builtin, f"BUILTIN_{builtin}")
