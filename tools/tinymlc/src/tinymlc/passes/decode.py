@@ -62,7 +62,9 @@ def decode_lut(encoded: bytes, ancillary: bytes, output: Tensor, op_index: int) 
     if channels == 0 or count % channels:
         raise _fail(op_index, f"{count} values do not split into {channels} channels")
     if len(encoded) * 8 < count * bit_width:
-        raise _fail(op_index, f"{len(encoded)} bytes of indices hold fewer than {count} {bit_width}-bit indices")
+        raise _fail(
+            op_index, f"{len(encoded)} bytes of indices hold fewer than {count} {bit_width}-bit indices"
+        )
     bits = np.unpackbits(np.frombuffer(encoded, np.uint8))[: count * bit_width].reshape(count, bit_width)
     indices = bits.astype(np.int64) @ (1 << np.arange(bit_width - 1, -1, -1, dtype=np.int64))
     position = np.arange(count)
@@ -79,7 +81,9 @@ def decode_lut(encoded: bytes, ancillary: bytes, output: Tensor, op_index: int) 
 def _decode(graph: Graph, op: Operator, op_index: int) -> dict[int, np.ndarray]:
     """Output tensor id -> decoded values, for one DECODE operator."""
     if not op.outputs or len(op.inputs) != 2 * len(op.outputs):
-        raise _fail(op_index, f"has {len(op.inputs)} inputs for {len(op.outputs)} outputs (TFLM needs two each)")
+        raise _fail(
+            op_index, f"has {len(op.inputs)} inputs for {len(op.outputs)} outputs (TFLM needs two each)"
+        )
     decoded = {}
     for position, output_id in enumerate(op.outputs):
         encoded, ancillary = (graph.tensors[t] for t in op.inputs[2 * position : 2 * position + 2])
