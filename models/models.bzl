@@ -85,6 +85,8 @@ CHECKED_MODELS = [
     "op_decode_lut_conv_2d_per_tensor",
     "op_decode_lut_depthwise_last_axis",
     "op_decode_lut_float_fully_connected",
+    "op_decode_prune_conv_2d",
+    "op_decode_prune_float_fully_connected",
     "op_depth_to_space_block2",
     "op_depthwise_conv_2d_3x3_dilation2_same",
     "op_depthwise_conv_2d_3x3_dilation2_valid_mult2",

@@ -1,4 +1,4 @@
-"""TFLM_DECODE: look-up-table compressed constants decoded at compile time as TFLM's
+"""TFLM_DECODE: look-up-table and pruned constants decoded at compile time as TFLM's
 decoder does, what TFLM cannot decode rejected naming the operator, and the zoo's
 compressed models (made by TFLM's compression tool, models/build_compressed.py)
 bit-exact with TFLM."""
@@ -15,7 +15,7 @@ from tests.model_builder import ModelBuilder
 from tinymlc.errors import CompileError
 from tinymlc.frontend.tflite import parse_model
 from tinymlc.ir import DType, OpKind, Quantization, Tensor
-from tinymlc.passes.decode import decode_constants, decode_lut
+from tinymlc.passes.decode import decode_constants, decode_lut, decode_pruned
 
 MODELS = Path(__file__).absolute().parents[3] / "models"
 ZOO_MODELS = (
@@ -23,6 +23,8 @@ ZOO_MODELS = (
     "op_decode_lut_conv_2d_per_tensor",
     "op_decode_lut_depthwise_last_axis",
     "op_decode_lut_float_fully_connected",
+    "op_decode_prune_conv_2d",
+    "op_decode_prune_float_fully_connected",
 )
 
 
@@ -68,6 +70,41 @@ def test_lut_decoding_recovers_what_the_compressor_packed(
     np.testing.assert_array_equal(decode_lut(encoded, ancillary, output, 0), original)
 
 
+@pytest.mark.parametrize(
+    ("dtype", "zero_points", "axis", "fill"),
+    [
+        # int8 with several channels and a non-zero zero point: each channel's own.
+        (DType.INT8, (3, -2), 0, [3, 3, 3, -2, -2, -2]),
+        (DType.INT8, (3, -2, 5), 1, [3, -2, 5, 3, -2, 5]),
+        # One zero point, truncated to int8 as TFLM holds it.
+        (DType.INT8, (300,), 0, [44] * 6),
+        (DType.INT32, (0, 0), 0, [0] * 6),
+        (DType.FLOAT32, None, 0, [0] * 6),
+    ],
+)
+def test_pruned_values_fill_in_order_between_zero_points(
+    dtype: DType, zero_points: tuple[int, ...] | None, axis: int, fill: list[int]
+) -> None:
+    shape = (2, 3)
+    numpy_dtype = dtype.numpy_dtype
+    assert numpy_dtype is not None
+    kept = np.array([1, 0, 1, 1, 0, 0], bool)
+    values = np.array([7, 8, 9], numpy_dtype)
+    quantization = None if zero_points is None else Quantization((1.0,) * len(zero_points), zero_points, axis)
+    ancillary = _header(2, 0, 0) + values.tobytes()
+    output = Tensor("decoded", shape, dtype, quantization)
+    expected = np.array(fill, numpy_dtype)
+    expected[kept] = values
+    decoded = decode_pruned(np.packbits(kept).tobytes(), ancillary, output, 0)
+    np.testing.assert_array_equal(decoded.reshape(-1), expected)
+
+
+def test_pruned_tensors_of_other_types_need_zero_zero_points() -> None:
+    output = Tensor("decoded", (2,), DType.INT16, Quantization((1.0,), (4,)))
+    with pytest.raises(CompileError, match=r"TFLM_DECODE.*non-zero zero points only if they are int8"):
+        decode_pruned(bytes([0]), _header(2, 0, 0), output, 0)
+
+
 def _decode_model(ancillary: bytes, encoded: bytes, output_scales: int, constant: bool = True) -> bytes:
     mb = ModelBuilder()
     indices = np.frombuffer(encoded, np.uint8)
@@ -95,7 +132,7 @@ def test_decoded_outputs_become_constants_and_the_operator_goes() -> None:
         # One table for a tensor TFLM decodes in 4 channels: it reads past the tables.
         (_header(0, 3, 8) + bytes(8), 4, True, "reads value 2. of 8"),
         (_header(1, 3, 8) + bytes(32), 1, True, "Huffman decoding is not supported"),
-        (_header(2, 3, 8) + bytes(32), 1, True, "Prune decoding is not supported"),
+        (bytes([127, 1]) + bytes(14), 1, True, "custom decoding is not supported"),
         (bytes([0, 2]) + bytes(14), 1, True, "metadata version 2 is not 1"),
         (_header(0, 3, 8)[:10], 1, True, "shorter than its 16-byte header"),
         (_header(0, 3, 8) + bytes(8), 1, False, "must be constant"),
