@@ -148,12 +148,17 @@ fn merge_sort(values: &[f32], order: &mut [i32], buffer: &mut [i32]) -> KernelRe
                     len -= half + 1;
                 }
             }
-            elements_mut(order, first, i + 1 - first)?.rotate_right(1);
+            for at in (first..i).rev() {
+                *order.get_mut(at + 1).ok_or(KernelError::ShapeMismatch)? = element(order, at)?;
+            }
+            *order.get_mut(first).ok_or(KernelError::ShapeMismatch)? = value;
         }
         return Ok(());
     }
     let half = count / 2;
-    let (left, right) = order.split_at_mut(half);
+    let (left, right) = order
+        .split_at_mut_checked(half)
+        .ok_or(KernelError::ShapeMismatch)?;
     merge_sort(values, left, buffer)?;
     merge_sort(values, right, buffer)?;
     let merged = elements_mut(buffer, 0, count)?;
@@ -169,7 +174,7 @@ fn merge_sort(values: &[f32], order: &mut [i32], buffer: &mut [i32]) -> KernelRe
             l += 1;
         }
     }
-    order.copy_from_slice(merged);
+    copy(order, merged);
     Ok(())
 }
 
@@ -192,12 +197,15 @@ fn decode_boxes(
         let x_center = (x / x_scale * anchor_w + anchor_x) as f32;
         let half_h = (0.5 * exp_f64(h / h_scale) * anchor_h) as f32;
         let half_w = (0.5 * exp_f64(w / w_scale) * anchor_w) as f32;
-        elements_mut(decoded, index * 4, 4)?.copy_from_slice(&[
-            y_center - half_h,
-            x_center - half_w,
-            y_center + half_h,
-            x_center + half_w,
-        ]);
+        copy(
+            elements_mut(decoded, index * 4, 4)?,
+            &[
+                y_center - half_h,
+                x_center - half_w,
+                y_center + half_h,
+                x_center + half_w,
+            ],
+        );
     }
     Ok(())
 }
@@ -322,6 +330,13 @@ fn suppress(
     Ok(selected_count)
 }
 
+/// `target.copy_from_slice(source)` for slices of equal length, without its panic.
+fn copy<T: Copy>(target: &mut [T], source: &[T]) {
+    for (to, &from) in target.iter_mut().zip(source) {
+        *to = from;
+    }
+}
+
 /// Splits `slice` at `at`, or fails as a too small scratch.
 fn take<T>(slice: &mut [T], at: usize) -> Result<(&mut [T], &mut [T]), KernelError> {
     slice
@@ -341,7 +356,7 @@ fn write_slot(
         DetectionOutput::Boxes => {
             let target = elements_mut(out, slot * 4, 4)?;
             match detection {
-                Some((anchor, _, _)) => target.copy_from_slice(elements(decoded, anchor * 4, 4)?),
+                Some((anchor, _, _)) => copy(target, elements(decoded, anchor * 4, 4)?),
                 None => target.fill(0.0),
             }
         }
@@ -465,16 +480,14 @@ pub fn detection_postprocess(
                     .ok_or(KernelError::EmptyScratch)? = element(candidate_scores, best)?;
                 previous = Some(best);
             }
-            elements_mut(candidate_entries, 0, kept)?.copy_from_slice(elements(
-                sorted_entries,
-                0,
-                kept,
-            )?);
-            elements_mut(candidate_scores, 0, kept)?.copy_from_slice(elements(
-                sorted_scores,
-                0,
-                kept,
-            )?);
+            copy(
+                elements_mut(candidate_entries, 0, kept)?,
+                elements(sorted_entries, 0, kept)?,
+            );
+            copy(
+                elements_mut(candidate_scores, 0, kept)?,
+                elements(sorted_scores, 0, kept)?,
+            );
         }
         if output == DetectionOutput::Count {
             *out.first_mut().ok_or(KernelError::RangeOutOfBounds)? = kept as f32;
@@ -483,7 +496,9 @@ pub fn detection_postprocess(
         for slot in 0..params.max_detections {
             let detection = if slot < kept {
                 let entry = element(candidate_entries, slot)? as usize;
-                let anchor = entry / stride;
+                let anchor = entry
+                    .checked_div(stride)
+                    .ok_or(KernelError::InvalidParameter)?;
                 let class = entry - anchor * stride - label_offset;
                 Some((anchor, class, element(candidate_scores, slot)?))
             } else {
