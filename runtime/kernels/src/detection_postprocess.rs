@@ -1,15 +1,17 @@
 //! TFLite_Detection_PostProcess: SSD box decoding and non-max suppression, in TFLM's
 //! float order (`detection_postprocess.cc`), so that every output is bit-identical.
 //!
-//! The operator has four float outputs (boxes, classes, scores, the number of
-//! detections). tinymlc computes each as its own layer: every call decodes the boxes and
-//! runs the suppression again (deterministically, so the four agree) and writes only the
-//! output it is asked for. Like TFLM, it writes only the slots TFLM writes: in fast mode
-//! the rest keep their previous values (tinymlc plans the outputs in the state region).
+//! tinymlc computes the operator as five layers: [`select`] decodes the boxes and runs
+//! the suppression once, writing the detections as a small `i32` selection (their
+//! count, then anchor, class and score bits of each, in TFLM's output order); four
+//! [`write_output`] layers then write the boxes, classes, scores and count from it,
+//! decoding each selected anchor's box again (the same arithmetic, the same bits). Like
+//! TFLM, they write only the slots TFLM writes: in fast mode the rest keep their
+//! previous values (tinymlc plans the outputs in the state region).
 //!
 //! Orderings reproduce TFLM's exactly: candidates for suppression are sorted by
-//! decreasing score with a stable merge sort (ties keep increasing anchor order), and the
-//! top-k selections (classes of an anchor, detections across classes) order by
+//! decreasing score with TFLM's stable merge sort (ties keep increasing anchor order),
+//! and the top-k selections (classes of an anchor, detections across classes) order by
 //! decreasing score, ties by increasing position.
 
 use core::cmp::Ordering;
@@ -90,6 +92,33 @@ impl DetectionPostProcessParams {
     /// Classes written per selected anchor in fast mode.
     fn classes_per_anchor(&self) -> usize {
         self.max_classes_per_detection.min(self.num_classes)
+    }
+
+    /// The most detections TFLM can write.
+    fn detections(&self) -> usize {
+        if self.use_regular_nms {
+            self.max_detections
+        } else {
+            self.num_boxes.min(self.max_detections) * self.classes_per_anchor()
+        }
+    }
+
+    /// `i32` elements of the selection [`select`] writes: the count, then anchor, class
+    /// and score bits of each detection.
+    pub fn selection_len(&self) -> usize {
+        1 + 3 * self.detections()
+    }
+
+    /// The output slot of detection `index` (in TFLM's output order): in fast mode TFLM
+    /// advances its output index per class and also scales it by the classes per
+    /// anchor, which spreads the slots out when that is above one.
+    fn slot(&self, index: usize) -> usize {
+        if self.use_regular_nms {
+            index
+        } else {
+            let per_anchor = self.classes_per_anchor();
+            per_anchor * index + index % per_anchor.max(1)
+        }
     }
 }
 
@@ -178,42 +207,39 @@ fn merge_sort(values: &[f32], order: &mut [i32], buffer: &mut [i32]) -> KernelRe
     Ok(())
 }
 
-/// Decodes every anchor's box encoding into `[ymin, xmin, ymax, xmax]` (TFLM's
+/// Anchor `index`'s box encoding decoded into `[ymin, xmin, ymax, xmax]` (TFLM's
 /// `DecodeCenterSizeBoxes`, in double precision rounded to float as it does).
-fn decode_boxes(
+fn decode_box(
     params: &DetectionPostProcessParams,
     box_encodings: &[f32],
     anchors: &[f32],
-    decoded: &mut [f32],
-) -> KernelResult {
+    index: usize,
+) -> Result<[f32; 4], KernelError> {
     let [y_scale, x_scale, h_scale, w_scale] = params.scales.map(f64::from);
-    for index in 0..params.num_boxes {
-        let code = elements(box_encodings, index * params.box_code_size, 4)?;
-        let anchor = elements(anchors, index * 4, 4)?;
-        let [y, x, h, w] = [code[0], code[1], code[2], code[3]].map(f64::from);
-        let [anchor_y, anchor_x, anchor_h, anchor_w] =
-            [anchor[0], anchor[1], anchor[2], anchor[3]].map(f64::from);
-        let y_center = (y / y_scale * anchor_h + anchor_y) as f32;
-        let x_center = (x / x_scale * anchor_w + anchor_x) as f32;
-        let half_h = (0.5 * exp_f64(h / h_scale) * anchor_h) as f32;
-        let half_w = (0.5 * exp_f64(w / w_scale) * anchor_w) as f32;
-        copy(
-            elements_mut(decoded, index * 4, 4)?,
-            &[
-                y_center - half_h,
-                x_center - half_w,
-                y_center + half_h,
-                x_center + half_w,
-            ],
-        );
-    }
-    Ok(())
+    let [y, x, h, w] = quad(box_encodings, index * params.box_code_size)?.map(f64::from);
+    let [anchor_y, anchor_x, anchor_h, anchor_w] = quad(anchors, index * 4)?.map(f64::from);
+    let y_center = (y / y_scale * anchor_h + anchor_y) as f32;
+    let x_center = (x / x_scale * anchor_w + anchor_x) as f32;
+    let half_h = (0.5 * exp_f64(h / h_scale) * anchor_h) as f32;
+    let half_w = (0.5 * exp_f64(w / w_scale) * anchor_w) as f32;
+    Ok([
+        y_center - half_h,
+        x_center - half_w,
+        y_center + half_h,
+        x_center + half_w,
+    ])
+}
+
+/// The four values of `slice` from `start`.
+fn quad(slice: &[f32], start: usize) -> Result<[f32; 4], KernelError> {
+    let values = elements(slice, start, 4)?;
+    values.try_into().map_err(|_| KernelError::ShapeMismatch)
 }
 
 /// TFLM's `ComputeIntersectionOverUnion` of decoded boxes `i` and `j`.
 fn intersection_over_union(decoded: &[f32], i: usize, j: usize) -> Result<f32, KernelError> {
-    let a = elements(decoded, i * 4, 4)?;
-    let b = elements(decoded, j * 4, 4)?;
+    let a = quad(decoded, i * 4)?;
+    let b = quad(decoded, j * 4)?;
     let area_a = (a[2] - a[0]) * (a[3] - a[1]);
     let area_b = (b[2] - b[0]) * (b[3] - b[1]);
     if area_a <= 0.0 || area_b <= 0.0 {
@@ -267,8 +293,8 @@ fn suppress(
 ) -> Result<usize, KernelError> {
     // TFLM validates every decoded box on each pass and fails the invocation.
     for index in 0..params.num_boxes {
-        let b = elements(decoded, index * 4, 4)?;
-        if b[0] >= b[2] || b[1] >= b[3] {
+        let [ymin, xmin, ymax, xmax] = quad(decoded, index * 4)?;
+        if ymin >= ymax || xmin >= xmax {
             return Err(KernelError::InvalidParameter);
         }
     }
@@ -344,53 +370,39 @@ fn take<T>(slice: &mut [T], at: usize) -> Result<(&mut [T], &mut [T]), KernelErr
         .ok_or(KernelError::EmptyScratch)
 }
 
-/// Writes detection `slot` of `output`: the decoded box of `anchor`, `class`, `score`.
-fn write_slot(
-    output: DetectionOutput,
-    out: &mut [f32],
-    slot: usize,
-    decoded: &[f32],
-    detection: Option<(usize, usize, f32)>,
+/// Appends detection `anchor`, `class`, `score` to `selection` (after its count).
+fn record(
+    selection: &mut [i32],
+    index: usize,
+    anchor: usize,
+    class: usize,
+    score: f32,
 ) -> KernelResult {
-    match output {
-        DetectionOutput::Boxes => {
-            let target = elements_mut(out, slot * 4, 4)?;
-            match detection {
-                Some((anchor, _, _)) => copy(target, elements(decoded, anchor * 4, 4)?),
-                None => target.fill(0.0),
-            }
-        }
-        DetectionOutput::Classes => {
-            *out.get_mut(slot).ok_or(KernelError::RangeOutOfBounds)? =
-                detection.map_or(0.0, |(_, class, _)| class as f32);
-        }
-        DetectionOutput::Scores => {
-            *out.get_mut(slot).ok_or(KernelError::RangeOutOfBounds)? =
-                detection.map_or(0.0, |(_, _, score)| score);
-        }
-        DetectionOutput::Count => {}
-    }
+    let entry = elements_mut(selection, 1 + 3 * index, 3)?;
+    copy(
+        entry,
+        &[anchor as i32, class as i32, score.to_bits() as i32],
+    );
     Ok(())
 }
 
-/// Computes `output` of TFLite_Detection_PostProcess: `box_encodings` `[1, num_boxes,
-/// box_code_size]`, `class_predictions` `[1, num_boxes, num_classes_with_background]`,
-/// `anchors` `num_boxes` x `[y, x, h, w]`; `floats` and `ints` at least
-/// [`DetectionPostProcessParams::float_scratch`] and
+/// Runs TFLite_Detection_PostProcess's decoding and suppression and writes the
+/// detections to `selection` ([`DetectionPostProcessParams::selection_len`] long):
+/// `box_encodings` `[1, num_boxes, box_code_size]`, `class_predictions` `[1,
+/// num_boxes, num_classes_with_background]`, `anchors` `num_boxes` x `[y, x, h, w]`;
+/// `floats` and `ints` at least [`DetectionPostProcessParams::float_scratch`] and
 /// [`DetectionPostProcessParams::int_scratch`] long.
 ///
 /// Fails with [`KernelError::InvalidParameter`] where TFLM's invocation fails: a
 /// decoded box with `ymin >= ymax` or `xmin >= xmax`.
-#[allow(clippy::too_many_arguments)]
-pub fn detection_postprocess(
+pub fn select(
     params: &DetectionPostProcessParams,
     box_encodings: &[f32],
     class_predictions: &[f32],
     anchors: &[f32],
     floats: &mut [f32],
     ints: &mut [i32],
-    output: DetectionOutput,
-    out: &mut [f32],
+    selection: &mut [i32],
 ) -> KernelResult {
     let n = params.num_boxes;
     if params.box_code_size < 4
@@ -399,16 +411,15 @@ pub fn detection_postprocess(
     {
         return Err(KernelError::InvalidParameter);
     }
-    let code_len = n
-        .checked_mul(params.box_code_size)
-        .ok_or(KernelError::InvalidParameter)?;
     let scores_len = n
         .checked_mul(params.num_classes_with_background)
         .ok_or(KernelError::InvalidParameter)?;
-    let box_encodings = elements(box_encodings, 0, code_len)?;
     let class_predictions = elements(class_predictions, 0, scores_len)?;
     if floats.len() < params.float_scratch() || ints.len() < params.int_scratch() {
         return Err(KernelError::EmptyScratch);
+    }
+    if selection.len() < params.selection_len() {
+        return Err(KernelError::ShapeMismatch);
     }
     let (decoded, floats) = take(floats, 4 * n)?;
     let (anchor_scores, floats) = take(floats, n)?;
@@ -425,7 +436,12 @@ pub fn detection_postprocess(
         merge_buffer,
         active,
     };
-    decode_boxes(params, box_encodings, anchors, decoded)?;
+    for index in 0..n {
+        copy(
+            elements_mut(decoded, index * 4, 4)?,
+            &decode_box(params, box_encodings, anchors, index)?,
+        );
+    }
     let label_offset = params.num_classes_with_background - params.num_classes;
     let stride = params.num_classes_with_background;
     let class_scores = |anchor: usize| {
@@ -436,12 +452,12 @@ pub fn detection_postprocess(
         )
     };
 
-    if params.use_regular_nms {
+    let count = if params.use_regular_nms {
         let candidates = params.candidates();
         let (candidate_scores, floats) = take(floats, candidates)?;
         let (sorted_scores, _) = take(floats, params.max_detections)?;
-        let (candidate_entries, ints) = take(ints, candidates)?;
-        let (sorted_entries, _) = take(ints, params.max_detections)?;
+        let (candidate_classes, ints) = take(ints, candidates)?;
+        let (sorted_classes, _) = take(ints, params.max_detections)?;
         let mut kept = 0;
         for class in 0..params.num_classes {
             for (anchor, score) in anchor_scores.iter_mut().enumerate() {
@@ -455,10 +471,11 @@ pub fn detection_postprocess(
                 selected,
                 &mut scratch,
             )?;
+            // Candidates as TFLM keeps them: the flat index of anchor and class.
             let mut total = kept;
             for &anchor in elements(selected, 0, count)? {
                 let anchor = anchor as usize;
-                *candidate_entries
+                *candidate_classes
                     .get_mut(total)
                     .ok_or(KernelError::EmptyScratch)? =
                     (anchor * stride + class + label_offset) as i32;
@@ -472,85 +489,130 @@ pub fn detection_postprocess(
             for rank in 0..kept {
                 let best = next_best(candidate_scores, total, previous)
                     .ok_or(KernelError::InvalidParameter)?;
-                *sorted_entries
+                *sorted_classes
                     .get_mut(rank)
-                    .ok_or(KernelError::EmptyScratch)? = element(candidate_entries, best)?;
+                    .ok_or(KernelError::EmptyScratch)? = element(candidate_classes, best)?;
                 *sorted_scores
                     .get_mut(rank)
                     .ok_or(KernelError::EmptyScratch)? = element(candidate_scores, best)?;
                 previous = Some(best);
             }
             copy(
-                elements_mut(candidate_entries, 0, kept)?,
-                elements(sorted_entries, 0, kept)?,
+                elements_mut(candidate_classes, 0, kept)?,
+                elements(sorted_classes, 0, kept)?,
             );
             copy(
                 elements_mut(candidate_scores, 0, kept)?,
                 elements(sorted_scores, 0, kept)?,
             );
         }
-        if output == DetectionOutput::Count {
-            *out.first_mut().ok_or(KernelError::RangeOutOfBounds)? = kept as f32;
-            return Ok(());
-        }
-        for slot in 0..params.max_detections {
-            let detection = if slot < kept {
-                let entry = element(candidate_entries, slot)? as usize;
-                let anchor = entry
-                    .checked_div(stride)
-                    .ok_or(KernelError::InvalidParameter)?;
-                let class = entry - anchor * stride - label_offset;
-                Some((anchor, class, element(candidate_scores, slot)?))
-            } else {
-                None
-            };
-            write_slot(output, out, slot, decoded, detection)?;
-        }
-        return Ok(());
-    }
-
-    let per_anchor = params.classes_per_anchor();
-    if per_anchor == 0 {
-        return Err(KernelError::InvalidParameter);
-    }
-    for (anchor, best_score) in anchor_scores.iter_mut().enumerate() {
-        let scores = class_scores(anchor)?;
-        let best =
-            next_best(scores, params.num_classes, None).ok_or(KernelError::InvalidParameter)?;
-        *best_score = element(scores, best)?;
-    }
-    let count = suppress(
-        params,
-        decoded,
-        anchor_scores,
-        params.max_detections,
-        selected,
-        &mut scratch,
-    )?;
-    if output == DetectionOutput::Count {
-        *out.first_mut().ok_or(KernelError::RangeOutOfBounds)? = (count * per_anchor) as f32;
-        return Ok(());
-    }
-    let mut written = 0;
-    for &anchor in elements(selected, 0, count)? {
-        let anchor = anchor as usize;
-        let scores = class_scores(anchor)?;
-        let mut previous = None;
-        for column in 0..per_anchor {
-            let class = next_best(scores, params.num_classes, previous)
+        for index in 0..kept {
+            let entry = element(candidate_classes, index)? as usize;
+            let anchor = entry
+                .checked_div(stride)
                 .ok_or(KernelError::InvalidParameter)?;
-            previous = Some(class);
-            // TFLM advances its output index per class and also scales it by the
-            // classes per anchor: with more than one, slots are spread out this way.
-            let slot = per_anchor * written + column;
-            write_slot(
-                output,
-                out,
-                slot,
-                decoded,
-                Some((anchor, class, element(scores, class)?)),
+            let class = entry - anchor * stride - label_offset;
+            record(
+                selection,
+                index,
+                anchor,
+                class,
+                element(candidate_scores, index)?,
             )?;
-            written += 1;
+        }
+        kept
+    } else {
+        let per_anchor = params.classes_per_anchor();
+        if per_anchor == 0 {
+            return Err(KernelError::InvalidParameter);
+        }
+        for (anchor, best_score) in anchor_scores.iter_mut().enumerate() {
+            let scores = class_scores(anchor)?;
+            let best =
+                next_best(scores, params.num_classes, None).ok_or(KernelError::InvalidParameter)?;
+            *best_score = element(scores, best)?;
+        }
+        let count = suppress(
+            params,
+            decoded,
+            anchor_scores,
+            params.max_detections,
+            selected,
+            &mut scratch,
+        )?;
+        let mut written = 0;
+        for &anchor in elements(selected, 0, count)? {
+            let anchor = anchor as usize;
+            let scores = class_scores(anchor)?;
+            let mut previous = None;
+            for _ in 0..per_anchor {
+                let class = next_best(scores, params.num_classes, previous)
+                    .ok_or(KernelError::InvalidParameter)?;
+                previous = Some(class);
+                record(selection, written, anchor, class, element(scores, class)?)?;
+                written += 1;
+            }
+        }
+        written
+    };
+    *selection.first_mut().ok_or(KernelError::ShapeMismatch)? = count as i32;
+    Ok(())
+}
+
+/// Writes `output` from the detections [`select`] chose (`selection`): each to its
+/// slot, the box decoded again from `box_encodings` and `anchors`. Regular mode also
+/// zeroes the slots up to `max_detections` past the detections, as TFLM does; fast mode
+/// leaves them.
+pub fn write_output(
+    params: &DetectionPostProcessParams,
+    box_encodings: &[f32],
+    anchors: &[f32],
+    selection: &[i32],
+    output: DetectionOutput,
+    out: &mut [f32],
+) -> KernelResult {
+    let count = usize::try_from(element(selection, 0)?).map_err(|_| KernelError::ShapeMismatch)?;
+    if output == DetectionOutput::Count {
+        *out.first_mut().ok_or(KernelError::RangeOutOfBounds)? = count as f32;
+        return Ok(());
+    }
+    let blanks = if params.use_regular_nms {
+        params.max_detections.max(count)
+    } else {
+        count
+    };
+    for index in 0..blanks {
+        let slot = params.slot(index);
+        let detection = if index < count {
+            let [anchor, class, score] =
+                [0, 1, 2].map(|field| element(selection, 1 + 3 * index + field));
+            Some((
+                anchor? as usize,
+                class? as f32,
+                f32::from_bits(score? as u32),
+            ))
+        } else {
+            None
+        };
+        match output {
+            DetectionOutput::Boxes => {
+                let value = match detection {
+                    Some((anchor, _, _)) => decode_box(params, box_encodings, anchors, anchor)?,
+                    None => [0.0; 4],
+                };
+                copy(elements_mut(out, slot * 4, 4)?, &value);
+            }
+            DetectionOutput::Classes | DetectionOutput::Scores => {
+                let value = detection.map_or(0.0, |(_, class, score)| {
+                    if output == DetectionOutput::Classes {
+                        class
+                    } else {
+                        score
+                    }
+                });
+                *out.get_mut(slot).ok_or(KernelError::RangeOutOfBounds)? = value;
+            }
+            DetectionOutput::Count => {}
         }
     }
     Ok(())
@@ -583,21 +645,32 @@ mod tests {
     /// Background first; anchor 0 and 1 tie on class 0.
     const SCORES: [f32; 9] = [0.0, 0.9, 0.1, 0.0, 0.9, 0.8, 0.0, 0.2, 0.7];
 
-    fn run(regular: bool, output: DetectionOutput, len: usize) -> Result<[f32; 12], KernelError> {
-        let p = params(regular);
-        let mut floats = [0.0; 64];
+    /// `select` into a fresh selection, with `floats` f32 scratch elements.
+    fn selection(
+        p: &DetectionPostProcessParams,
+        anchors: &[f32],
+        floats: usize,
+    ) -> Result<[i32; 32], KernelError> {
+        let mut float_scratch = [0.0; 64];
         let mut ints = [0; 64];
-        let mut out = [-1.0; 12];
-        detection_postprocess(
-            &p,
+        let mut selection = [-1; 32];
+        select(
+            p,
             &ENCODINGS,
             &SCORES,
-            &ANCHORS,
-            &mut floats,
+            anchors,
+            &mut float_scratch[..floats],
             &mut ints,
-            output,
-            &mut out[..len],
+            &mut selection,
         )?;
+        Ok(selection)
+    }
+
+    fn run(regular: bool, output: DetectionOutput, len: usize) -> Result<[f32; 12], KernelError> {
+        let p = params(regular);
+        let selected = selection(&p, &ANCHORS, 64)?;
+        let mut out = [-1.0; 12];
+        write_output(&p, &ENCODINGS, &ANCHORS, &selected, output, &mut out[..len])?;
         Ok(out)
     }
 
@@ -627,47 +700,45 @@ mod tests {
 
     #[test]
     fn an_empty_decoded_box_fails_as_tflm_does() {
-        let mut p = params(false);
-        p.scales[2] = 1e-30; // exp(0 / 1e-30) = 1: still valid
         let mut anchors = ANCHORS;
         anchors[2] = 0.0; // anchor 0 has no height: ymin == ymax
-        let mut floats = [0.0; 64];
-        let mut ints = [0; 64];
-        let mut out = [0.0; 3];
-        let result = detection_postprocess(
-            &p,
-            &ENCODINGS,
-            &SCORES,
-            &anchors,
-            &mut floats,
-            &mut ints,
-            DetectionOutput::Scores,
-            &mut out,
+        assert_eq!(
+            selection(&params(false), &anchors, 64),
+            Err(KernelError::InvalidParameter)
         );
-        assert_eq!(result, Err(KernelError::InvalidParameter));
     }
 
     #[test]
     fn short_scratch_and_outputs_are_errors() {
-        let p = params(true);
-        let mut floats = [0.0; 4];
-        let mut ints = [0; 64];
-        let mut out = [0.0; 3];
-        let short = detection_postprocess(
-            &p,
-            &ENCODINGS,
-            &SCORES,
-            &ANCHORS,
-            &mut floats,
-            &mut ints,
-            DetectionOutput::Scores,
-            &mut out,
+        assert_eq!(
+            selection(&params(true), &ANCHORS, 4),
+            Err(KernelError::EmptyScratch)
         );
-        assert_eq!(short, Err(KernelError::EmptyScratch));
         assert_eq!(
             run(true, DetectionOutput::Scores, 2),
             Err(KernelError::RangeOutOfBounds)
         );
+    }
+
+    #[test]
+    fn several_classes_per_anchor_take_tflm_spread_out_slots() {
+        // Two classes per anchor: anchors 0 and 2 selected, their classes at slots
+        // 0, 3 (anchor 0) and 4, 7 (anchor 2).
+        let mut p = params(false);
+        p.max_classes_per_detection = 2;
+        let selected = selection(&p, &ANCHORS, 64).unwrap();
+        assert_eq!(selected[0], 4);
+        let mut classes = [-1.0; 8];
+        write_output(
+            &p,
+            &ENCODINGS,
+            &ANCHORS,
+            &selected,
+            DetectionOutput::Classes,
+            &mut classes,
+        )
+        .unwrap();
+        assert_eq!(classes, [0.0, -1.0, -1.0, 1.0, 1.0, -1.0, -1.0, 0.0]);
     }
 
     #[test]

@@ -5,6 +5,7 @@ bit-exact with TFLM over sequences of inferences (models/build_detection.py)."""
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -95,17 +96,21 @@ def test_flexbuffer_values_convert_as_tflm_reads_them() -> None:
     assert (options.max_detections, options.scales[0], options.use_regular_nms) == (3, 10.0, True)
 
 
-def test_four_outputs_become_four_layers_in_the_state_region() -> None:
+def test_selection_then_four_output_layers_in_the_state_region() -> None:
     data = _model(_options())
     lowered = lower_detection_postprocess(parse_model(data, "m")).main
     assert [op.kind for op in lowered.operators] == [
+        OpKind.DETECTION_POSTPROCESS_SELECT,
         OpKind.DETECTION_POSTPROCESS_BOXES,
         OpKind.DETECTION_POSTPROCESS_CLASSES,
         OpKind.DETECTION_POSTPROCESS_SCORES,
         OpKind.DETECTION_POSTPROCESS_COUNT,
     ]
+    selection = lowered.operators[0].outputs[0]
+    assert lowered.tensors[selection].shape == (1 + 3 * 3,)
+    assert all(op.inputs[0] == selection for op in lowered.operators[1:])
     assert all(lowered.tensors[t].is_variable for t in lowered.outputs)
-    boxes, *_ = _layers(data)
+    select, boxes, *_ = _layers(data)
     assert boxes == DetectionPostProcessParams(
         output="Boxes",
         num_boxes=6,
@@ -120,7 +125,8 @@ def test_four_outputs_become_four_layers_in_the_state_region() -> None:
         iou_threshold=0.5,
         scales=(10.0, 10.0, 5.0, 5.0),
     )
-    assert boxes.scratch_bytes == 4 * (6 * 6 + 5 * 6)
+    assert select == replace(boxes, output=None)
+    assert (select.scratch_bytes, boxes.scratch_bytes) == (4 * (6 * 6 + 5 * 6), 0)
 
 
 def test_fast_suppression_with_several_classes_needs_tflm_spread_out_slots() -> None:

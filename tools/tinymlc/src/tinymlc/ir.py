@@ -222,6 +222,9 @@ class OpKind(enum.Enum):
     DETECTION_POSTPROCESS_CLASSES = -142
     DETECTION_POSTPROCESS_SCORES = -143
     DETECTION_POSTPROCESS_COUNT = -144
+    DETECTION_POSTPROCESS_SELECT = -146
+    """TFLite_Detection_PostProcess's suppression, writing the detections its four output
+    layers (-141..-144) write out."""
     DECODE = -145
     """TFLM_DECODE: compressed constants expanded (passes.decode does it at compile time)."""
     OTHER = -1

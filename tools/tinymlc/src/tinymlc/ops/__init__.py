@@ -280,6 +280,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SIGNAL_STACKER: signal_stacker.prepare,
     OpKind.SIGNAL_STACKER_VALID: signal_stacker.prepare,
     OpKind.DETECTION_POSTPROCESS: detection_postprocess.prepare_unlowered,
+    OpKind.DETECTION_POSTPROCESS_SELECT: detection_postprocess.prepare,
     **dict.fromkeys(detection_postprocess.OUTPUT_NAMES, detection_postprocess.prepare),
 }
 

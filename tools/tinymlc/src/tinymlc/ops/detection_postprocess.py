@@ -1,9 +1,10 @@
 """TFLite_Detection_PostProcess: SSD box decoding and non-max suppression
 (tensorflow/lite/micro/kernels/detection_postprocess.cc).
 
-The custom operator's options are a flexbuffer map that TFLM's Init reads by key. Its
-four outputs (boxes, classes, scores, number of detections) become four layers
-(`passes.detection_postprocess`), each running the whole kernel and writing one output.
+The custom operator's options are a flexbuffer map that TFLM's Init reads by key. It
+becomes five layers (`passes.detection_postprocess`): one decoding the boxes and running
+the suppression into an int32 selection of detections, and one per output (boxes,
+classes, scores, number of detections) writing it from the selection.
 TFLM's kernel reads every input as float32 and writes float32; it checks shapes partly
 in Prepare and partly in Eval, and writes past the end of an output that is too small:
 everything static that would make TFLM fail or write out of bounds is rejected here.
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinymlc.errors import OpError
-from tinymlc.ir import CustomOptionsAttrs, DType, OpKind
+from tinymlc.ir import CustomOptionsAttrs, DType, OpKind, Tensor
 from tinymlc.ops._common import OpView, require, require_arity, require_dtype
 
 OUTPUT_NAMES: dict[OpKind, str] = {
@@ -99,10 +100,12 @@ def read_options(attrs: object) -> DetectionOptions:
 
 @dataclass(frozen=True)
 class DetectionPostProcessParams:
-    """One output's layer: the kernel's `DetectionPostProcessParams` and `DetectionOutput`."""
+    """One of the operator's layers: the kernel's `DetectionPostProcessParams`, and
+    which output the layer writes."""
 
-    output: str
-    """Which output the layer writes (`OUTPUT_NAMES`)."""
+    output: str | None
+    """The kernel's `DetectionOutput` the layer writes (`OUTPUT_NAMES`), or None for the
+    layer selecting the detections."""
     num_boxes: int
     """Box encodings' dims[1] (anchors)."""
     box_code_size: int
@@ -137,7 +140,20 @@ class DetectionPostProcessParams:
 
     @property
     def scratch_bytes(self) -> int:
-        return 4 * (self.float_scratch + self.int_scratch)
+        """The selecting layer's scratch (the output layers take none)."""
+        return 4 * (self.float_scratch + self.int_scratch) if self.output is None else 0
+
+    @property
+    def selection_length(self) -> int:
+        """int32 elements of the selection (the kernel's `selection_len`): the count,
+        then anchor, class and score bits of each detection TFLM can write."""
+        return _selection_length(
+            self.num_boxes,
+            self.max_detections,
+            self.max_classes_per_detection,
+            self.num_classes,
+            self.use_regular_nms,
+        )
 
     @property
     def slots(self) -> int:
@@ -154,6 +170,31 @@ class DetectionPostProcessParams:
         return last + 1
 
 
+def selection_length(box_encodings: Tensor, attrs: object) -> int:
+    """The selection's length for the operator's options and box encodings, or 1 where
+    they are malformed (the selecting layer's prepare then says why)."""
+    try:
+        options = read_options(attrs)
+    except OpError:
+        return 1
+    boxes = box_encodings.shape[1] if len(box_encodings.shape) == 3 else 0
+    return _selection_length(
+        boxes,
+        options.max_detections,
+        options.max_classes_per_detection,
+        options.num_classes,
+        options.use_regular_nms,
+    )
+
+
+def _selection_length(
+    boxes: int, max_detections: int, classes_per_detection: int, classes: int, regular: bool
+) -> int:
+    """1 (the count) + 3 (anchor, class, score) x the most detections TFLM can write."""
+    most = max_detections if regular else min(boxes, max_detections) * min(classes_per_detection, classes)
+    return 1 + 3 * max(most, 0)
+
+
 def prepare_unlowered(view: OpView) -> DetectionPostProcessParams:
     """The operator as parsed: only reached when it is malformed (the lowering splits
     every operator of 3 inputs and 4 outputs)."""
@@ -162,12 +203,20 @@ def prepare_unlowered(view: OpView) -> DetectionPostProcessParams:
 
 
 def prepare(view: OpView) -> DetectionPostProcessParams:
-    require_arity(view, (3,))
+    """The selecting layer (inputs: box encodings, class predictions, anchors) or an
+    output layer (inputs: the selection, then those three)."""
+    selecting = view.op.kind is OpKind.DETECTION_POSTPROCESS_SELECT
+    first = 0 if selecting else 1
+    require_arity(view, (first + 3,))
     options = read_options(view.op.attrs)
-    boxes, classes, anchors, output = view.input(0), view.input(1), view.input(2), view.output()
+    boxes, classes, anchors = view.input(first), view.input(first + 1), view.input(first + 2)
+    output = view.output()
     for tensor, role in ((boxes, "box encodings"), (classes, "class predictions"), (anchors, "anchors")):
         require_dtype(tensor, [DType.FLOAT32], f"{role} (TFLM's kernel reads float32 only: dequantize first)")
-    require_dtype(output, [DType.FLOAT32], "output (TFLM writes float32)")
+    selection = output if selecting else view.input(0)
+    require_dtype(selection, [DType.INT32], "selection")
+    if not selecting:
+        require_dtype(output, [DType.FLOAT32], "output (TFLM writes float32)")
     require(len(boxes.shape) == 3, f"box encodings must be 3-D, are {len(boxes.shape)}-D", "", boxes)
     require(
         len(classes.shape) == 3, f"class predictions must be 3-D, are {len(classes.shape)}-D", "", classes
@@ -219,7 +268,7 @@ def prepare(view: OpView) -> DetectionPostProcessParams:
             "make both positive",
         )
     params = DetectionPostProcessParams(
-        output=OUTPUT_NAMES[view.op.kind],
+        output=None if selecting else OUTPUT_NAMES[view.op.kind],
         num_boxes=num_boxes,
         box_code_size=boxes.shape[2],
         num_classes=options.num_classes,
@@ -232,6 +281,14 @@ def prepare(view: OpView) -> DetectionPostProcessParams:
         iou_threshold=iou,
         scales=options.scales,
     )
+    require(
+        selection.num_elements == params.selection_length,
+        f"selection holds {selection.num_elements} values, expected {params.selection_length}",
+        "",
+        selection,
+    )
+    if params.output is None:
+        return params
     needed = {"Boxes": 4 * params.slots, "Count": 1}.get(params.output, params.slots)
     require(
         output.num_elements >= needed,

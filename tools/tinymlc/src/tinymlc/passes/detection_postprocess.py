@@ -1,21 +1,24 @@
-"""TFLite_Detection_PostProcess's four outputs as four single-output layers.
+"""TFLite_Detection_PostProcess's four outputs as single-output layers.
 
-Each layer (boxes, classes, scores, number of detections) runs the whole kernel and
-writes its own output. TFLM writes only the slots holding detections in fast mode
-(and never those past `max_detections` in either mode): the rest keep what the last
-invocation left, zero at first. The outputs are therefore variable tensors, held in
-the state region, so they keep their values between invocations as TFLM's do.
+The operator becomes a DETECTION_POSTPROCESS_SELECT layer, which decodes the boxes and
+runs the suppression into a new int32 tensor of the detections (count, then anchor,
+class and score bits of each), and one layer per output writing it from them (inputs:
+that selection, then the operator's own three). TFLM writes only the slots holding
+detections in fast mode (and never those past `max_detections` in either mode): the
+rest keep what the last invocation left, zero at first. The outputs are therefore
+variable tensors, held in the state region, so they keep their values between
+invocations as TFLM's do.
 
-Operators of another arity are left for their prepare to reject. Tensor ids are
-unchanged.
+Operators of another arity are left for their prepare to reject. New tensors are
+appended, so the model's tensor ids keep their meaning.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from tinymlc.ir import NO_TENSOR, Model, Operator, OpKind
-from tinymlc.ops.detection_postprocess import OUTPUT_NAMES
+from tinymlc.ir import NO_TENSOR, DType, Model, Operator, OpKind, Tensor
+from tinymlc.ops.detection_postprocess import OUTPUT_NAMES, selection_length
 
 
 def _lowered(op: Operator) -> bool:
@@ -37,8 +40,13 @@ def lower_detection_postprocess(model: Model) -> Model:
         if not _lowered(op):
             operators.append(op)
             continue
+        boxes = tensors[op.inputs[0]]
+        length = selection_length(boxes, op.attrs)
+        tensors.append(Tensor(f"{boxes.name} (detections)", (length,), DType.INT32))
+        selection = len(tensors) - 1
+        operators.append(replace(op, kind=OpKind.DETECTION_POSTPROCESS_SELECT, outputs=(selection,)))
         for kind, output in zip(OUTPUT_NAMES, op.outputs, strict=True):
             tensors[output] = replace(tensors[output], is_variable=True)
-            operators.append(replace(op, kind=kind, outputs=(output,)))
+            operators.append(replace(op, kind=kind, inputs=(selection, *op.inputs), outputs=(output,)))
     graph = replace(main, tensors=tuple(tensors), operators=tuple(operators))
     return replace(model, subgraphs=(graph, *model.subgraphs[1:]))
