@@ -30,12 +30,7 @@ from tinymlc.passes.detection_postprocess import lower_detection_postprocess
 from tinymlc.tflm_reference import REFERENCE_ARENA_BYTES
 
 MODELS = Path(__file__).absolute().parents[3] / "models"
-ZOO_MODELS = (
-    "op_detection_postprocess_fast",
-    "op_detection_postprocess_fast_int8",
-    "op_detection_postprocess_regular",
-    "op_detection_postprocess_regular_int8",
-)
+ZOO_MODELS = sorted(path.stem for path in MODELS.glob("op_detection_postprocess_*.tflite"))
 OPERATOR = "TFLite_Detection_PostProcess"
 
 

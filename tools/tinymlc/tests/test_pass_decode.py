@@ -18,14 +18,7 @@ from tinymlc.ir import DType, OpKind, Quantization, Tensor
 from tinymlc.passes.decode import decode_constants, decode_lut, decode_pruned
 
 MODELS = Path(__file__).absolute().parents[3] / "models"
-ZOO_MODELS = (
-    "op_decode_lut_conv_2d_per_channel",
-    "op_decode_lut_conv_2d_per_tensor",
-    "op_decode_lut_depthwise_last_axis",
-    "op_decode_lut_float_fully_connected",
-    "op_decode_prune_conv_2d",
-    "op_decode_prune_float_fully_connected",
-)
+ZOO_MODELS = sorted(path.stem for path in MODELS.glob("op_decode_*.tflite"))
 
 
 def _header(decode_type: int, bit_width: int, stride: int) -> bytes:
