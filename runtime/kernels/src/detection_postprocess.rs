@@ -9,6 +9,11 @@
 //! TFLM, they write only the slots TFLM writes: in fast mode the rest keep their
 //! previous values (tinymlc plans the outputs in the state region).
 //!
+//! Box decoding is TFLM's double-precision arithmetic, rounded to float where it rounds;
+//! its `std::exp` is [`crate::float::math`]'s double-precision `exp` (error below 2^-52
+//! relative), so a decoded coordinate could differ from the C library's only when the
+//! exact value lies within that distance of a float rounding boundary.
+//!
 //! Orderings reproduce TFLM's exactly: candidates for suppression are sorted by
 //! decreasing score with TFLM's stable merge sort (ties keep increasing anchor order),
 //! and the top-k selections (classes of an anchor, detections across classes) order by
