@@ -18,6 +18,8 @@ from tinymlc.passes import (
     plan_graph_memory,
     split_outputs,
 )
+from tinymlc.passes.decode import decode_constants
+from tinymlc.passes.detection_postprocess import lower_detection_postprocess
 from tinymlc.passes.resource_variables import lower_resource_variables
 from tinymlc.passes.signal_operators import lower_signal_operators
 from tinymlc.quant import single_rounding_requantization
@@ -76,6 +78,7 @@ def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
 
 def _compile_model(model: Model, target: Target) -> CompiledModel:
     model = lower_signal_operators(lower_resource_variables(model))
+    model = lower_detection_postprocess(decode_constants(model))
     warnings = check_model(model)
     graph, io = fold_io_conversions(
         alias_reshapes(fold_constants(fuse_activations(split_outputs(model.main))))

@@ -1151,3 +1151,7 @@ EMITTERS.update(DATA_EMITTERS)
 from tinymlc.codegen.steps_float import FLOAT_EMITTERS  # noqa: E402
 
 EMITTERS.update(FLOAT_EMITTERS)
+
+from tinymlc.codegen.steps_detection import DETECTION_EMITTERS  # noqa: E402
+
+EMITTERS.update(DETECTION_EMITTERS)
