@@ -404,14 +404,16 @@ ONNX_KNOWN_MISMATCHES = {
 }
 
 # ONNX models built by models/build_onnx.py (<family>_<qdq|qop>_<u8|s8>): quantized by
-# onnxruntime's static quantizer, checked against onnxruntime with graph optimizations
-# disabled (`tinymlc check`: at most 1 LSB on every output element, the same argmax), and as
-# firmware against the host build (all of them).
+# onnxruntime's static quantizer (integer_cnn_u8: ConvInteger and MatMulInteger, written
+# directly), checked against onnxruntime with graph optimizations disabled (`tinymlc check`:
+# at most 1 LSB on every output element, the same argmax), and as firmware against the host
+# build (all of them).
 ONNX_MODELS = [
     "ds_cnn_qdq_s8",
     "ds_cnn_qdq_u8",
     "ds_cnn_qop_s8",
     "ds_cnn_qop_u8",
+    "integer_cnn_u8",
     "mlp_autoencoder_qdq_s8",
     "mlp_autoencoder_qdq_u8",
     "mlp_autoencoder_qop_s8",

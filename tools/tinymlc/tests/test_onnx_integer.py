@@ -124,3 +124,11 @@ def test_accumulators_beyond_float32_integers_are_rejected() -> None:
     )
     with pytest.raises(CompileError, match="2\\^24"):
         parse_onnx(model.SerializeToString(), "big.onnx")
+
+
+def test_zoo_integer_model_matches_onnxruntime_bit_for_bit(tmp_path: Path) -> None:
+    """models/integer_cnn_u8.onnx: ConvInteger and MatMulInteger with their Cast, Mul, Add,
+    a QuantizeLinear, MaxPool and Flatten between; float logits equal to onnxruntime's."""
+    model = onnx.load(Path(__file__).absolute().parents[3] / "models" / "integer_cnn_u8.onnx")
+    rng = np.random.default_rng(5)
+    _run_both(model, [rng.integers(0, 256, (1, 1, 12, 12)).astype(np.uint8) for _ in range(20)], tmp_path)
