@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinymlc.frontend.onnx.builder import NCHW_TO_NHWC, Builder, Const, UnsupportedNodeError
+from tinymlc.frontend.onnx.conv import conv_dimensions
 from tinymlc.frontend.onnx.node import Node
 from tinymlc.frontend.onnx.spatial import spatial
 from tinymlc.ir import (
@@ -117,16 +118,9 @@ def lower_conv_integer(
 ) -> tuple[int, int]:
     """(float accumulator, int32 output) of ConvInteger: padding is the zero point, i.e.
     integer 0, as the float kernels pad."""
-    shape = builder.onnx_shape[x]
-    if len(shape) != 4 or weights.data.ndim != 4:
-        raise UnsupportedNodeError(f"only 2-D convolutions are supported (input shape {list(shape)})")
-    batch, channels, height, width = shape
-    out_channels, group_channels, kh, kw = weights.data.shape
-    group = int(node.attr("group", 1))
-    if group < 1 or channels != group * group_channels or out_channels % group:
-        raise UnsupportedNodeError(
-            f"group {group} does not divide {channels} input / {out_channels} output channels"
-        )
+    (batch, channels, height, width), (out_channels, _, kh, kw), _ = conv_dimensions(
+        builder.onnx_shape[x], node, weights.data.shape
+    )
     values = _weight_integers(weights, weight_zero_point, 0, weights_unsigned)
     bound = int(np.abs(values).reshape(out_channels, -1).sum(axis=1).max(initial=0))
     _require_exact(bound * largest_integer(x_zero_point))
