@@ -290,6 +290,13 @@ def _element(b: StepBuilder, position: int | None = None) -> str:
     return rust.element_type(b.graph.tensors[tensor_id].dtype)
 
 
+def _output_literal(b: StepBuilder, value: float) -> str:
+    """`value` as a literal of the output's element type."""
+    if b.graph.tensors[b.op.outputs[0]].dtype is DType.FLOAT32:
+        return rust.f32(float(value))
+    return str(value)
+
+
 def _elements(b: StepBuilder, tensor: Tensor) -> str:
     return b.range(tensor.num_elements)
 
@@ -808,7 +815,7 @@ def _pad(b: StepBuilder, params: PreparedParams) -> None:
         params.input_shape,
         params.output_shape,
         f"&{padding}",
-        rust.f32(params.pad_value) if isinstance(params.pad_value, float) else str(params.pad_value),
+        _output_literal(b, params.pad_value),
     )
 
 
@@ -885,7 +892,7 @@ def _remap(b: StepBuilder, params: PreparedParams) -> None:
         b.shape("input_shape", params.input_shape),
         b.shape("output_shape", params.output_shape),
         f"&{table}",
-        str(params.pad_value),
+        _output_literal(b, params.pad_value),
         b.output(),
         _output_range(b, params.output_shape),
     )

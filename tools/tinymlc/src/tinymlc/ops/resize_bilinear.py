@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinymlc.ir import ResizeAttrs
+from tinymlc.ir import DType, ResizeAttrs
 from tinymlc.ops._common import OpView, constant_int32_values, require
 from tinymlc.ops._remap import checked_output, copy_operands
 
@@ -53,7 +53,7 @@ def samples(in_size: int, out_size: int, align_corners: bool, half_pixel_centers
 
 
 def prepare(view: OpView) -> ResizeBilinearParams:
-    input_, _ = copy_operands(view, (2,))
+    input_, _ = copy_operands(view, (2,), (DType.INT8,))
     attrs = view.op.attrs
     align, half = (
         (attrs.align_corners, attrs.half_pixel_centers) if isinstance(attrs, ResizeAttrs) else (False, False)
