@@ -1,7 +1,8 @@
 """Float32 micro-models of the operators whose float32 mode TFLite Micro runs besides
 its float arithmetic (build_float.py): the data-movement operators (SLICE, SPLIT,
 GATHER, the remapping ones, ...), which copy float32 values as they copy int8 ones,
-and the float forms of ARG_MAX / ARG_MIN.
+the float forms of ARG_MAX / ARG_MIN, and TRANSPOSE_CONV, RESIZE_BILINEAR and
+L2_NORMALIZATION on TFLite Micro's float reference kernels.
 
 Imported by build_models.py into `all_models()`. Inputs are drawn from N(0, 1).
 """
@@ -15,6 +16,7 @@ import tensorflow as tf
 
 import build_models as bm
 from build_data_ops import mul_by_ones_to_broadcast_to
+from build_i16 import transpose_conv_graph
 
 FEATURE_MAP = (1, 6, 8, 6)
 
@@ -79,6 +81,37 @@ def data_movement_models() -> list[bm.ModelSpec]:
     ]
 
 
+def arithmetic_models() -> list[bm.ModelSpec]:
+    def transpose_conv(name: str, input_shape: tuple[int, int, int], filters: int, padding: str,
+                       use_bias: bool, activation: str = "NONE") -> bm.ModelSpec:
+        expectations = bm.ModelExpectations(
+            required_ops=(bm.expect("TRANSPOSE_CONV", padding=padding, strideH=2, strideW=2),),
+            only_required_ops=True, input_dtype="FLOAT32", output_dtype="FLOAT32", integer_only=False)
+        bias = "bias" if use_bias else "no bias"
+        return bm.ModelSpec(
+            f"op_float_transpose_conv_{name}",
+            f"float32 3x3 TRANSPOSE_CONV, stride 2, {padding}, {bias}, {activation} on {list(input_shape)}",
+            transpose_conv_graph(input_shape, filters, 3, 2, padding, use_bias, activation),
+            expectations, quantize=False)
+
+    return [
+        transpose_conv("3x3_stride2_same_bias_relu", (5, 5, 4), 6, "SAME", True, "RELU"),
+        transpose_conv("3x3_stride2_valid_no_bias", (4, 5, 3), 4, "VALID", False),
+        float_op("resize_bilinear_half_pixel", "tf.image.resize bilinear [1, 5, 7, 3] -> 9x4",
+                 [(1, 5, 7, 3)], lambda x: tf.image.resize(x, (9, 4), method="bilinear"),
+                 "RESIZE_BILINEAR", halfPixelCenters=True),
+        float_op("resize_bilinear_align_corners", "align_corners [1, 4, 6, 2] -> 7x11", [(1, 4, 6, 2)],
+                 lambda x: tf.compat.v1.image.resize_bilinear(x, (7, 11), align_corners=True),
+                 "RESIZE_BILINEAR", alignCorners=True),
+        float_op("resize_bilinear_legacy", "neither option, [2, 6, 5, 2] -> 4x8", [(2, 6, 5, 2)],
+                 lambda x: tf.raw_ops.ResizeBilinear(images=x, size=(4, 8), align_corners=False,
+                                                     half_pixel_centers=False),
+                 "RESIZE_BILINEAR", alignCorners=False, halfPixelCenters=False),
+        float_op("l2_normalization", "x / ||x|| over the last axis of [1, 4, 6]", [(1, 4, 6)],
+                 lambda x: tf.math.l2_normalize(x, axis=-1), "L2_NORMALIZATION"),
+    ]
+
+
 def float_op_models() -> list[bm.ModelSpec]:
-    return data_movement_models()
+    return data_movement_models() + arithmetic_models()
 

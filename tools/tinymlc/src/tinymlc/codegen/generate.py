@@ -20,6 +20,7 @@ from tinymlc.ops import PreparedParams, float32
 from tinymlc.ops.batch_matmul import BatchMatMulParams
 from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
+from tinymlc.ops.float32_ops import FloatTransposeConvParams
 from tinymlc.ops.fully_connected import FullyConnectedParams
 from tinymlc.ops.lstm import FloatLstmParams, LstmParams
 from tinymlc.ops.svdf import SvdfParams
@@ -192,7 +193,7 @@ def layer_macs(kind: OpKind, params: PreparedParams) -> int:
         assert isinstance(params, FullyConnectedParams)
         macs = params.batches * params.accum_depth * params.output_depth
     elif kind is OpKind.TRANSPOSE_CONV:
-        assert isinstance(params, TransposeConvParams)
+        assert isinstance(params, TransposeConvParams | FloatTransposeConvParams)
         out_channels, filter_h, filter_w, _ = params.filter_shape
         macs = math.prod(params.input_shape) * filter_h * filter_w * out_channels
     elif kind is OpKind.SVDF:

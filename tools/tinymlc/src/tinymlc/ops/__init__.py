@@ -35,6 +35,7 @@ from tinymlc.ops import (
     expand_dims,
     fill,
     float32,
+    float32_ops,
     fully_connected,
     gather,
     gather_nd,
@@ -169,6 +170,7 @@ PreparedParams: TypeAlias = (
     | signal_delay.SignalDelayParams
     | signal_overlap_add.SignalOverlapAddParams
     | float32.FloatParams
+    | float32_ops.FloatOpParams
     | signal_framer.SignalFramerParams
     | signal_stacker.SignalStackerParams
 )
@@ -289,6 +291,10 @@ for _kind in integer_binary.KINDS:
 for _kind in float32.FLOAT_PREPARERS:
     _quantized = PREPARERS.get(_kind)
     PREPARERS[_kind] = float32.prepare if _quantized is None else float32.with_float_path(_quantized)
+
+# FLOAT32 TRANSPOSE_CONV, RESIZE_BILINEAR, L2_NORMALIZATION: chosen by their data input's type.
+for _kind, (_data_input, _float_prepare) in float32_ops.FLOAT_OP_PREPARERS.items():
+    PREPARERS[_kind] = float32_ops.with_float_data(PREPARERS[_kind], _data_input, _float_prepare)
 
 SUPPORTED_KINDS = frozenset(PREPARERS)
 
