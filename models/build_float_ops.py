@@ -1,8 +1,8 @@
 """Float32 micro-models of the operators whose float32 mode TFLite Micro runs besides
 its float arithmetic (build_float.py): the data-movement operators (SLICE, SPLIT,
 GATHER, the remapping ones, ...), which copy float32 values as they copy int8 ones,
-the float forms of ARG_MAX / ARG_MIN, and TRANSPOSE_CONV, RESIZE_BILINEAR and
-L2_NORMALIZATION on TFLite Micro's float reference kernels.
+the float forms of ARG_MAX / ARG_MIN, and TRANSPOSE_CONV, RESIZE_BILINEAR, ADD_N, CUMSUM
+and L2_NORMALIZATION on TFLite Micro's float reference kernels.
 
 Imported by build_models.py into `all_models()`. Inputs are drawn from N(0, 1).
 """
@@ -16,6 +16,7 @@ import tensorflow as tf
 
 import build_models as bm
 from build_data_ops import mul_by_ones_to_broadcast_to
+from build_float import NO_TFLITE_REFERENCE
 from build_i16 import transpose_conv_graph
 
 FEATURE_MAP = (1, 6, 8, 6)
@@ -26,6 +27,7 @@ def float_op(name: str, description: str, shapes: list[tuple[int, ...]],
              **options: Any) -> bm.ModelSpec:
     """`op_float_<name>`: `fn` of float32 inputs, converted without quantization."""
     patch = options.pop("patch", None)
+    tflite_unsupported = options.pop("tflite_unsupported", None)
     expectations = bm.ModelExpectations(
         required_ops=(bm.expect(op, **options),),
         only_required_ops=True,
@@ -34,7 +36,7 @@ def float_op(name: str, description: str, shapes: list[tuple[int, ...]],
         integer_only=False,
     )
     return bm.ModelSpec(f"op_float_{name}", f"float32 {description}", bm.single_op(shapes, fn),
-                        expectations, quantize=False, patch=patch)
+                        expectations, quantize=False, patch=patch, tflite_unsupported=tflite_unsupported)
 
 
 def data_movement_models() -> list[bm.ModelSpec]:
@@ -107,6 +109,13 @@ def arithmetic_models() -> list[bm.ModelSpec]:
                  lambda x: tf.raw_ops.ResizeBilinear(images=x, size=(4, 8), align_corners=False,
                                                      half_pixel_centers=False),
                  "RESIZE_BILINEAR", alignCorners=False, halfPixelCenters=False),
+        float_op("add_n_three", "tf.math.add_n of 3 [1, 4, 6]", [(1, 4, 6)] * 3,
+                 lambda *xs: tf.math.add_n(xs), "ADD_N"),
+        float_op("cumsum_axis1", "tf.math.cumsum over H of [1, 6, 4, 3]", [(1, 6, 4, 3)],
+                 lambda x: tf.math.cumsum(x, axis=1), "CUMSUM", tflite_unsupported=NO_TFLITE_REFERENCE),
+        float_op("cumsum_exclusive_reverse", "exclusive, reverse tf.math.cumsum, last axis of [2, 3, 8]",
+                 [(2, 3, 8)], lambda x: tf.math.cumsum(x, axis=-1, exclusive=True, reverse=True),
+                 "CUMSUM", exclusive=True, reverse=True, tflite_unsupported=NO_TFLITE_REFERENCE),
         float_op("l2_normalization", "x / ||x|| over the last axis of [1, 4, 6]", [(1, 4, 6)],
                  lambda x: tf.math.l2_normalize(x, axis=-1), "L2_NORMALIZATION"),
     ]

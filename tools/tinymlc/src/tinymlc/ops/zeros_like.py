@@ -1,4 +1,4 @@
-"""ZEROS_LIKE (int8, int32, float32, as TFLM): zeros in the input's shape. Its value never depends
+"""ZEROS_LIKE (int32, as TFLM): zeros in the input's shape. Its value never depends
 on the input, so constant folding replaces it; as a graph output it runs on the
 `remap` kernel with every coordinate outside the input, which writes the pad value 0."""
 
@@ -12,8 +12,8 @@ from tinymlc.ops._remap import RemapParams, remap_params
 def prepare(view: OpView) -> RemapParams:
     require_arity(view, (1,))
     input_, output = view.input(0), view.output()
-    require_dtype(input_, [DType.INT8, DType.INT32, DType.FLOAT32], "input")
-    require_dtype(output, [input_.dtype], "output")
+    require_dtype(input_, [DType.INT32], "input")
+    require_dtype(output, [DType.INT32], "output")
     require_output_shape(view, input_.shape)
     count = input_.num_elements
     return remap_params((count,), (count,), [lambda _: (count,)], pad_value=0)
