@@ -10,11 +10,11 @@
 //!
 //! Split axes: output rows (`N*H`) and output channels, via [`OutputTile`].
 
-use super::linear::dot_onto;
+use super::linear::{check_window_operands, dot_onto};
 use super::FloatActivation;
 use crate::error::{element, elements, expect_len, KernelError, KernelResult};
 use crate::shape::Nhwc;
-use crate::spatial::{check_feature_maps, for_each_tile_element};
+use crate::spatial::for_each_tile_element;
 use crate::split::OutputTile;
 use crate::transpose_conv::{source, TransposeConvGeometry};
 
@@ -35,13 +35,15 @@ pub fn transpose_conv(
     output_shape: Nhwc,
     tile: OutputTile,
 ) -> KernelResult {
-    check_feature_maps(input.len(), input_shape, output.len(), output_shape, tile)?;
-    expect_len(filter.len(), filter_shape.element_count()?)?;
+    check_window_operands(
+        (input.len(), input_shape),
+        (filter.len(), filter_shape),
+        bias,
+        (output.len(), output_shape),
+        tile,
+    )?;
     expect_len(filter_shape.batches, output_shape.channels)?;
     expect_len(filter_shape.channels, input_shape.channels)?;
-    if let Some(bias) = bias {
-        expect_len(bias.len(), output_shape.channels)?;
-    }
     if geometry.stride_height == 0 || geometry.stride_width == 0 {
         return Err(KernelError::InvalidParameter);
     }
