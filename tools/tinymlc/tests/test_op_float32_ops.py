@@ -59,15 +59,20 @@ def _fill_of_a_run_time_value() -> bytes:
 
 
 def _int32_split_and_pack() -> bytes:
-    """SPLIT of an int32 tensor, its halves stacked back by PACK on a new axis."""
+    """SPLIT of an int32 tensor, its halves stacked back by PACK on a new axis, then
+    SLICE."""
     mb = ModelBuilder()
     x = mb.tensor("x", (2, 6), DType.INT32)
     axis = mb.tensor("axis", (), DType.INT32, data=np.array(1))
     left = mb.tensor("left", (2, 3), DType.INT32)
     right = mb.tensor("right", (2, 3), DType.INT32)
-    y = mb.tensor("y", (2, 2, 3), DType.INT32)
+    packed = mb.tensor("packed", (2, 2, 3), DType.INT32)
+    begin = mb.tensor("begin", (3,), DType.INT32, data=np.array([1, 0, 1]))
+    size = mb.tensor("size", (3,), DType.INT32, data=np.array([1, -1, 2]))
+    y = mb.tensor("y", (1, 2, 2), DType.INT32)
     mb.op("SPLIT", [axis, x], [left, right], "SplitOptions", NumSplits=2)
-    mb.op("PACK", [left, right], [y], "PackOptions", ValuesCount=2, Axis=1)
+    mb.op("PACK", [left, right], [packed], "PackOptions", ValuesCount=2, Axis=1)
+    mb.op("SLICE", [packed, begin, size], [y])
     return mb.build([x], [y])
 
 
@@ -76,7 +81,7 @@ def _int32_split_and_pack() -> bytes:
     [
         pytest.param(_transpose_conv, id="transpose_conv_weights_at_run_time"),
         pytest.param(_fill_of_a_run_time_value, id="fill"),
-        pytest.param(_int32_split_and_pack, id="int32_split_pack"),
+        pytest.param(_int32_split_and_pack, id="int32_split_pack_slice"),
     ],
 )
 def test_generated_code_is_bit_exact_with_tflm(model: object) -> None:
