@@ -39,6 +39,33 @@ pub struct SvdfDims {
     pub memory_size: usize,
 }
 
+impl SvdfDims {
+    /// Checks the lengths of the input, weights_feature, weights_time, state and output
+    /// (in that order) and of the bias, if there is one; the units and each batch's
+    /// state length (`filters * memory_size`).
+    pub(crate) fn check(
+        self,
+        [input, weights_feature, weights_time, state, output]: [usize; 5],
+        bias: Option<usize>,
+    ) -> Result<(usize, usize), KernelError> {
+        let product = |a: usize, b: usize| a.checked_mul(b).ok_or(KernelError::InvalidParameter);
+        if self.rank == 0 || self.memory_size == 0 || self.filters % self.rank != 0 {
+            return Err(KernelError::InvalidParameter);
+        }
+        let units = self.filters / self.rank;
+        let history = product(self.filters, self.memory_size)?;
+        expect_len(input, product(self.batches, self.input_size)?)?;
+        expect_len(weights_feature, product(self.filters, self.input_size)?)?;
+        expect_len(weights_time, history)?;
+        if let Some(bias) = bias {
+            expect_len(bias, units)?;
+        }
+        expect_len(state, product(self.batches, history)?)?;
+        expect_len(output, product(self.batches, units)?)?;
+        Ok((units, history))
+    }
+}
+
 /// TFLM's `OpDataSvdf` quantization fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SvdfQuant {
@@ -68,21 +95,16 @@ pub fn svdf<S: QuantElement>(
     output: &mut [i8],
     part: SplitRange,
 ) -> KernelResult {
-    let product = |a: usize, b: usize| a.checked_mul(b).ok_or(KernelError::InvalidParameter);
-    if dims.rank == 0 || dims.memory_size == 0 || dims.filters % dims.rank != 0 {
-        return Err(KernelError::InvalidParameter);
-    }
-    let units = dims.filters / dims.rank;
-    let history = product(dims.filters, dims.memory_size)?;
-    expect_len(input.len(), product(dims.batches, dims.input_size)?)?;
-    expect_len(
-        weights_feature.len(),
-        product(dims.filters, dims.input_size)?,
+    let (units, history) = dims.check(
+        [
+            input.len(),
+            weights_feature.len(),
+            weights_time.len(),
+            state.len(),
+            output.len(),
+        ],
+        Some(bias.len()),
     )?;
-    expect_len(weights_time.len(), history)?;
-    expect_len(bias.len(), units)?;
-    expect_len(state.len(), product(dims.batches, history)?)?;
-    expect_len(output.len(), product(dims.batches, units)?)?;
     part.check_within(1)?;
     if part.is_empty() {
         return Ok(());

@@ -11,16 +11,18 @@ import pytest
 
 from tests.codegen_support import assert_bit_exact
 from tests.model_builder import ModelBuilder
+from tests.test_op_svdf import assert_sequence_matches
 from tinymlc.errors import OpError
 from tinymlc.frontend import parse_model
 from tinymlc.ir import Activation, DType
 from tinymlc.ops import prepare_operator
 from tinymlc.ops.float32 import activation_range
 from tinymlc.ops.float32_ops import FloatSample, FloatTransposeConvParams, float_samples
+from tinymlc.ops.svdf import FloatSvdfParams, SvdfDims
 
 F32 = DType.FLOAT32
 SAME, VALID = 0, 1
-RELU6 = 3
+RELU_N1_TO_1, RELU6 = 2, 3
 
 
 def _transpose_conv(filter_dtype: DType = F32, weights_at_run_time: bool = True) -> bytes:
@@ -122,3 +124,41 @@ def test_float_samples_extrapolate_with_half_pixel_centers() -> None:
     )
     # align_corners 3 -> 5: scale (3 - 1) / (5 - 1), the last row exactly on the last input.
     assert float_samples(3, 5, align_corners=True, half_pixel_centers=False)[-1] == FloatSample(2, 2, 0.0)
+
+
+def _float_svdf(batches: int, rank: int, activation: int, with_bias: bool = True) -> bytes:
+    """A float SVDF: 6 inputs, 3 units, memory 4; the state carries over."""
+    rng = np.random.default_rng(rank)
+    units, memory, inputs = 3, 4, 6
+    filters = units * rank
+    mb = ModelBuilder()
+    x = mb.tensor("x", (batches, inputs), F32)
+    feature = mb.tensor("feature", (filters, inputs), F32, data=rng.standard_normal((filters, inputs)))
+    time = mb.tensor("time", (filters, memory), F32, data=rng.standard_normal((filters, memory)))
+    bias = mb.tensor("bias", (units,), F32, data=rng.standard_normal(units)) if with_bias else -1
+    state = mb.tensor("state", (batches, memory * filters), F32, variable=True)
+    y = mb.tensor("y", (batches, units), F32)
+    mb.op(
+        "SVDF",
+        [x, feature, time, bias, state],
+        [y],
+        "SVDFOptions",
+        Rank=rank,
+        FusedActivationFunction=activation,
+    )
+    return mb.build([x], [y])
+
+
+@pytest.mark.parametrize(
+    ("batches", "rank", "activation"),
+    # TANH is left out: `tanhf` of glibc differs from the correctly rounded one by an ULP.
+    [(1, 1, 0), (2, 2, RELU6), (1, 2, RELU_N1_TO_1)],
+    ids=["rank1", "rank2_batch2_relu6", "rank2_relu_n1_to_1"],
+)
+def test_float_svdf_state_evolves_as_in_tflm(batches: int, rank: int, activation: int) -> None:
+    assert_sequence_matches(_float_svdf(batches, rank, activation), samples=8, reset_every=5)
+
+
+def test_float_svdf_parameters() -> None:
+    params = prepare_operator(parse_model(_float_svdf(2, 2, RELU6, with_bias=False)).main, 0)
+    assert params == FloatSvdfParams(SvdfDims(2, 6, 6, 2, 4), Activation.RELU6, has_bias=False)

@@ -19,6 +19,7 @@ pub mod pooling;
 pub mod reduce;
 pub mod resize_bilinear;
 pub mod softmax;
+pub mod svdf;
 pub mod transpose_conv;
 
 /// TFLM's float `[output_activation_min, output_activation_max]`

@@ -138,6 +138,7 @@ PreparedParams: TypeAlias = (
     | rsqrt.RsqrtParams
     | transpose_conv.TransposeConvParams
     | svdf.SvdfParams
+    | svdf.FloatSvdfParams
     | Int16SigmoidParams
     | comparisons.ComparisonParams
     | logical.LogicalParams
@@ -311,7 +312,7 @@ def scratch_bytes(params: PreparedParams) -> int:
 def state_inputs(params: PreparedParams) -> tuple[int, ...]:
     """Positions of the inputs holding state the layer's kernel updates in place (variable
     tensors): codegen lends them mutably and the partition pass counts them as written."""
-    if isinstance(params, svdf.SvdfParams):
+    if isinstance(params, svdf.SvdfParams | svdf.FloatSvdfParams):
         return (svdf.STATE_INPUT,)
     if isinstance(params, lstm.LstmParams | lstm.FloatLstmParams):
         return (lstm.HIDDEN_STATE, lstm.CELL_STATE)
