@@ -1,8 +1,8 @@
 """Float32 micro-models of the operators whose float32 mode TFLite Micro runs besides
 its float arithmetic (build_float.py): the data-movement operators (SLICE, SPLIT,
 GATHER, the remapping ones, ...), which copy float32 values as they copy int8 ones,
-the float forms of ARG_MAX / ARG_MIN, and TRANSPOSE_CONV, RESIZE_BILINEAR, ADD_N, CUMSUM
-and L2_NORMALIZATION on TFLite Micro's float reference kernels.
+the float forms of ARG_MAX / ARG_MIN, and TRANSPOSE_CONV, RESIZE_BILINEAR, ADD_N, CUMSUM,
+L2_NORMALIZATION and SVDF (written directly: no converter emits SVDF) on TFLite Micro's float reference kernels.
 
 Imported by build_models.py into `all_models()`. Inputs are drawn from N(0, 1).
 """
@@ -12,12 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
+from tensorflow.lite.python import schema_py_generated as schema
 
 import build_models as bm
 from build_data_ops import mul_by_ones_to_broadcast_to
 from build_float import NO_TFLITE_REFERENCE
 from build_i16 import transpose_conv_graph
+from build_stateful import SvdfLayer, frame_sampler
+from build_stateful import _Writer as Writer  # the flatbuffer writer of the SVDF models
 
 FEATURE_MAP = (1, 6, 8, 6)
 
@@ -121,6 +125,59 @@ def arithmetic_models() -> list[bm.ModelSpec]:
     ]
 
 
+def float_svdf(rng: np.random.Generator, batches: int, inputs: int, layer: SvdfLayer,
+               activation: int) -> bytes:
+    """One float32 SVDF layer (no converter emits SVDF): seeded weights, a bias, the
+    state a variable tensor."""
+    writer = Writer()
+    filters = layer.units * layer.rank
+
+    def tensor(name: str, shape: tuple[int, ...], data: np.ndarray | None = None,
+               variable: bool = False) -> int:
+        values = None if data is None else data.astype(np.float32)
+        index = writer.tensor(name, shape, schema.TensorType.FLOAT32, 1.0, data=values, variable=variable)
+        writer.graph.tensors[index].quantization = None
+        return index
+
+    x = tensor("input", (batches, inputs))
+    operands = [
+        x,
+        tensor("svdf/weights_feature", (filters, inputs),
+               rng.normal(0, 1 / np.sqrt(inputs), (filters, inputs))),
+        tensor("svdf/weights_time", (filters, layer.memory),
+               rng.normal(0, 1 / np.sqrt(layer.memory * layer.rank), (filters, layer.memory))),
+        tensor("svdf/bias", (layer.units,), rng.normal(0, 0.1, layer.units)),
+        tensor("svdf/state", (batches, layer.memory * filters), variable=True),
+    ]
+    output = tensor("svdf/output", (batches, layer.units))
+    options = schema.SVDFOptionsT()
+    options.rank = layer.rank
+    options.fusedActivationFunction = activation
+    writer.op(schema.BuiltinOperator.SVDF, operands, [output], schema.BuiltinOptions.SVDFOptions, options)
+    return writer.finish([x], [output])
+
+
+def svdf_models() -> list[bm.ModelSpec]:
+    def svdf(name: str, description: str, batches: int, inputs: int, layer: SvdfLayer,
+             activation: int) -> bm.ModelSpec:
+        shape = (batches, inputs)
+        expectations = bm.ModelExpectations(
+            required_ops=(bm.expect("SVDF"),), only_required_ops=True, input_dtype="FLOAT32",
+            output_dtype="FLOAT32", integer_only=False)
+        return bm.ModelSpec(
+            f"op_float_svdf_{name}", f"float32 SVDF {description}",
+            lambda _rng: bm.Graph(forward=lambda x: x, inputs=[bm.GraphInput(shape, frame_sampler(shape))]),
+            expectations, quantize=False,
+            flatbuffer=lambda rng: float_svdf(rng, batches, inputs, layer, activation))
+
+    activations = schema.ActivationFunctionType
+    return [
+        svdf("rank1", "rank 1, 8 units, memory 10", 1, 16, SvdfLayer(8, 1, 10), activations.NONE),
+        svdf("rank2_batch2_relu", "rank 2, 2 batches, 6 units, memory 5, RELU", 2, 12, SvdfLayer(6, 2, 5),
+             activations.RELU),
+    ]
+
+
 def float_op_models() -> list[bm.ModelSpec]:
-    return data_movement_models() + arithmetic_models()
+    return data_movement_models() + arithmetic_models() + svdf_models()
 

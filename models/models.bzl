@@ -164,6 +164,8 @@ CHECKED_MODELS = [
     "op_float_add_n_three",
     "op_float_cumsum_axis1",
     "op_float_cumsum_exclusive_reverse",
+    "op_float_svdf_rank1",
+    "op_float_svdf_rank2_batch2_relu",
     "op_fully_connected_batch4",
     "op_fully_connected_bias_relu",
     "op_fully_connected_bias_relu_16x8",
