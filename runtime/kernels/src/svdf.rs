@@ -110,18 +110,14 @@ pub fn svdf<S: QuantElement>(
         return Ok(());
     }
 
-    // Every filter's newest slot is overwritten below, so shifting the whole buffer
-    // by one element is the same as shifting each filter's history.
-    if !state.is_empty() {
-        state.copy_within(1.., 0);
-    }
     let memory = dims.memory_size;
-    for batch in 0..dims.batches {
-        let row = elements(input, batch * dims.input_size, dims.input_size)?;
-        let batch_state = state
-            .get_mut(batch * history..(batch + 1) * history)
-            .ok_or(KernelError::ShapeMismatch)?;
-        for (filter, newest) in batch_state.chunks_exact_mut(memory).enumerate() {
+    step(
+        dims,
+        (units, history),
+        input,
+        state,
+        output,
+        |filter, row| {
             let features = elements(weights_feature, filter * dims.input_size, dims.input_size)?;
             let dot = features.iter().zip(row).fold(0i32, |acc, (&w, &x)| {
                 acc.wrapping_add(i32::from(w).wrapping_mul(i32::from(x) - quant.input_zero_point))
@@ -129,11 +125,9 @@ pub fn svdf<S: QuantElement>(
             // As TFLM (at the version tinymlc follows) does: clamped to the state's
             // type first, then offset by the zero point and narrowed, which wraps.
             let clamped = S::saturate(quant.feature.apply(dot)).widen();
-            if let Some(slot) = newest.last_mut() {
-                *slot = S::wrap(clamped.wrapping_add(quant.state_zero_point));
-            }
-        }
-        for unit in 0..units {
+            Ok(S::wrap(clamped.wrapping_add(quant.state_zero_point)))
+        },
+        |unit, batch_state| {
             let mut acc = element(bias, unit)?;
             for filter in unit * dims.rank..(unit + 1) * dims.rank {
                 let steps = elements(batch_state, filter * memory, memory)?;
@@ -147,9 +141,42 @@ pub fn svdf<S: QuantElement>(
                 .output
                 .apply(acc)
                 .wrapping_add(quant.output_zero_point);
+            Ok(i8::saturate(value))
+        },
+    )
+}
+
+/// One SVDF step, the walk every type shares: the whole state moved one step back,
+/// then per batch each filter's newest step set to `newest(filter, input_row)`, and
+/// each output unit to `unit_output(unit, batch_state)`.
+pub(crate) fn step<I, S: Copy, O>(
+    dims: SvdfDims,
+    (units, history): (usize, usize),
+    input: &[I],
+    state: &mut [S],
+    output: &mut [O],
+    newest: impl Fn(usize, &[I]) -> Result<S, KernelError>,
+    unit_output: impl Fn(usize, &[S]) -> Result<O, KernelError>,
+) -> KernelResult {
+    // Every filter's newest slot is overwritten below, so shifting the whole buffer
+    // by one element is the same as shifting each filter's history.
+    if !state.is_empty() {
+        state.copy_within(1.., 0);
+    }
+    for batch in 0..dims.batches {
+        let row = elements(input, batch * dims.input_size, dims.input_size)?;
+        let batch_state = state
+            .get_mut(batch * history..(batch + 1) * history)
+            .ok_or(KernelError::ShapeMismatch)?;
+        for (filter, steps) in batch_state.chunks_exact_mut(dims.memory_size).enumerate() {
+            if let Some(slot) = steps.last_mut() {
+                *slot = newest(filter, row)?;
+            }
+        }
+        for unit in 0..units {
             *output
                 .get_mut(batch * units + unit)
-                .ok_or(KernelError::ShapeMismatch)? = i8::saturate(value);
+                .ok_or(KernelError::ShapeMismatch)? = unit_output(unit, batch_state)?;
         }
     }
     Ok(())

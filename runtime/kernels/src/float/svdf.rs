@@ -12,9 +12,9 @@
 
 use super::linear::dot_onto;
 use super::math;
-use crate::error::{element, elements, KernelError, KernelResult};
+use crate::error::{element, elements, KernelResult};
 use crate::split::SplitRange;
-use crate::svdf::SvdfDims;
+use crate::svdf::{step, SvdfDims};
 
 /// The fused activation as TFLM's `ActivationValFloat` applies it (a flatbuffer has no
 /// sigmoid). Its clamps are `std::max(lo, std::min(x, hi))`, which turn a NaN into
@@ -79,34 +79,27 @@ pub fn svdf(
     if part.is_empty() {
         return Ok(());
     }
-    if !state.is_empty() {
-        state.copy_within(1.., 0);
-    }
     let memory = dims.memory_size;
-    for batch in 0..dims.batches {
-        let row = elements(input, batch * dims.input_size, dims.input_size)?;
-        let batch_state = state
-            .get_mut(batch * history..(batch + 1) * history)
-            .ok_or(KernelError::ShapeMismatch)?;
-        for (filter, steps) in batch_state.chunks_exact_mut(memory).enumerate() {
+    step(
+        dims,
+        (units, history),
+        input,
+        state,
+        output,
+        |filter, row| {
             let features = elements(weights_feature, filter * dims.input_size, dims.input_size)?;
-            if let Some(newest) = steps.last_mut() {
-                *newest = dot_onto(0.0, features, row);
-            }
-        }
-        for unit in 0..units {
+            Ok(dot_onto(0.0, features, row))
+        },
+        |unit, batch_state| {
             let mut total = bias.map_or(Ok(0.0), |bias| element(bias, unit))?;
             for filter in unit * dims.rank..(unit + 1) * dims.rank {
                 let steps = elements(batch_state, filter * memory, memory)?;
                 let weights = elements(weights_time, filter * memory, memory)?;
                 total += dot_onto(0.0, weights, steps);
             }
-            *output
-                .get_mut(batch * units + unit)
-                .ok_or(KernelError::ShapeMismatch)? = activation.apply(total);
-        }
-    }
-    Ok(())
+            Ok(activation.apply(total))
+        },
+    )
 }
 
 #[cfg(test)]

@@ -19,7 +19,6 @@ from tinymlc.ir import DType, OpKind, TransposeConvAttrs
 from tinymlc.ops._common import (
     OpView,
     PaddingValues,
-    compute_padding,
     require,
     require_arity,
     require_dtype,
@@ -27,7 +26,7 @@ from tinymlc.ops._common import (
 from tinymlc.ops.float32 import FloatActivationRange, activation_range
 from tinymlc.ops.l2_normalization import check_rank_and_activation
 from tinymlc.ops.resize_bilinear import resize_geometry
-from tinymlc.ops.transpose_conv import BIAS, FILTER, INPUT
+from tinymlc.ops.transpose_conv import BIAS, FILTER, INPUT, transpose_conv_geometry
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ def transpose_conv(view: OpView) -> FloatTransposeConvParams:
     )
     assert isinstance(attrs, TransposeConvAttrs)
     require_arity(view, (3, 4))
-    input_, filter_, output = view.input(INPUT), view.input(FILTER), view.output()
+    filter_, output = view.input(FILTER), view.output()
     # TFLM's float kernel reads its filter and bias whether constant or computed.
     require_dtype(
         filter_,
@@ -88,33 +87,19 @@ def transpose_conv(view: OpView) -> FloatTransposeConvParams:
         "filter (float activations with int8 weights are a hybrid layer TFLM refuses)",
     )
     require_dtype(output, [DType.FLOAT32], "output")
+    geometry = transpose_conv_geometry(view, attrs)
     bias = view.optional_input(BIAS)
-    for tensor, role in ((input_, "input"), (filter_, "filter"), (output, "output")):
-        require(len(tensor.shape) == 4, f"{role} must be 4-D, is {list(tensor.shape)}", "", tensor)
-    batches, in_h, in_w, in_depth = input_.shape
-    out_channels, filter_h, filter_w, filter_depth = filter_.shape
-    out_batches, out_h, out_w, output_depth = output.shape
-    require(
-        filter_depth == in_depth and out_channels == output_depth and out_batches == batches,
-        f"filter {list(filter_.shape)} does not connect input {list(input_.shape)} to output "
-        f"{list(output.shape)}",
-        "re-export the model",
-        filter_,
-    )
     if bias is not None:
         require_dtype(bias, [DType.FLOAT32], "bias")
-        require(bias.num_elements == out_channels, "bias size != output channels", "", bias)
-    padding, _ = compute_padding(
-        attrs.padding, (attrs.stride_h, attrs.stride_w), (1, 1), (out_h, out_w), (filter_h, filter_w)
-    )
+        require(bias.num_elements == geometry.filter_shape[0], "bias size != output channels", "", bias)
     return FloatTransposeConvParams(
-        padding=padding,
+        padding=geometry.padding,
         stride_h=attrs.stride_h,
         stride_w=attrs.stride_w,
         activation=activation_range(attrs.activation),
-        input_shape=(batches, in_h, in_w, in_depth),
-        filter_shape=(out_channels, filter_h, filter_w, filter_depth),
-        output_shape=(out_batches, out_h, out_w, output_depth),
+        input_shape=geometry.input_shape,
+        filter_shape=geometry.filter_shape,
+        output_shape=geometry.output_shape,
         has_bias=bias is not None,
     )
 
