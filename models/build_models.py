@@ -1111,6 +1111,7 @@ def all_models() -> list[ModelSpec]:
     import build_stateful  # noqa: PLC0415 -- it imports this module
     from build_data_ops import data_op_models  # imports this module's helpers
     from build_float import float_models  # imports this module's helpers
+    from build_float_ops import float_op_models  # imports this module's helpers
     from build_i16 import i16_models  # imports this module's helpers
     from build_i16_elementwise import i16_elementwise_models  # imports this module's helpers
     from build_more_ops import more_op_models  # imports this module's helpers
@@ -1124,7 +1125,8 @@ def all_models() -> list[ModelSpec]:
               + build_stateful.stateful_models() + i16_models() + i16_elementwise_models()
               + build_math_ops.math_models() + data_op_models() + build_lstm.lstm_models()
               + more_op_models() + signal_models() + float_models() + more_builtin_models()
-              + streaming_wakeword_models() + detection_models() + compressed_models())
+              + streaming_wakeword_models() + detection_models() + compressed_models()
+              + float_op_models())
     names = [m.name for m in models]
     assert len(names) == len(set(names)), "duplicate model names"
     return models

@@ -45,6 +45,7 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "BATCH_TO_SPACE_ND", "MIRROR_PAD", "RESIZE_NEAREST_NEIGHBOR", "BROADCAST_TO", "GATHER", "PACK",
     "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX", "ARG_MIN", "SUM", "SPACE_TO_DEPTH", "RESIZE_BILINEAR", "GATHER_ND",
     "REVERSE_V2", "LOG_SOFTMAX",
+    "ADD_N", "CUMSUM",
     "CUSTOM(SignalWindow)", "CUSTOM(SignalEnergy)", "CUSTOM(SignalFilterBankLog)",
     "CUSTOM(SignalFilterBank)", "CUSTOM(SignalFilterBankSquareRoot)", "CUSTOM(SignalPCAN)",
     "CUSTOM(SignalRfft)", "CUSTOM(SignalFftAutoScale)", "CUSTOM(SignalFilterBankSpectralSubtraction)",

@@ -6,9 +6,10 @@
 //! (`left_shift` 20, multiplier `s / 2s`), the rescaled values summed, and the sum
 //! scaled to the output. TFLM's accumulator starts at the rescaled input offset
 //! (its `x = input1_offset` term), so every output carries that extra term; this
-//! kernel adds it too. Split axis: flat elements.
+//! kernel adds it too. FLOAT32 ([`FloatSum`]) sums plainly, from `0.0`, as TFLM's
+//! float `AddN`. Split axis: flat elements.
 
-use crate::error::{expect_len, KernelResult};
+use crate::error::{element, expect_len, KernelError, KernelResult};
 use crate::quant::{ActivationRange, QuantizedMultiplier};
 use crate::split::SplitRange;
 
@@ -34,22 +35,44 @@ pub struct SumParams {
 impl SumParams {
     /// `(value + offset) << left_shift`, then the input multiplier: one summand.
     #[inline]
-    pub(crate) fn summand(&self, value: i32) -> i32 {
+    fn summand(&self, value: i32) -> i32 {
         let shift = 1i32.wrapping_shl(self.left_shift.clamp(0, 31) as u32);
         self.input_multiplier
             .apply(self.input_offset.wrapping_add(value).wrapping_mul(shift))
     }
+}
+
+/// How ADD_N and CUMSUM sum elements of type `T`: a running sum from `start`, each
+/// element added in turn, the sum turned into an output element.
+pub trait Summation<T> {
+    /// The running sum's type.
+    type Sum: Copy;
+    /// The sum before the first element.
+    fn start(&self) -> Self::Sum;
+    /// `sum` with `value` added.
+    fn add(&self, sum: Self::Sum, value: T) -> Self::Sum;
+    /// The output element of `sum`.
+    fn finish(&self, sum: Self::Sum) -> T;
+}
+
+impl Summation<i8> for SumParams {
+    type Sum = i32;
 
     /// TFLM's initial accumulator, the summand of a stored 0 (its
     /// `x = input1_offset` term): every sum starts from it.
     #[inline]
-    pub(crate) fn initial(&self) -> i32 {
+    fn start(&self) -> i32 {
         self.summand(0)
+    }
+
+    #[inline]
+    fn add(&self, sum: i32, value: i8) -> i32 {
+        sum.wrapping_add(self.summand(i32::from(value)))
     }
 
     /// The sum rescaled to the output, offset and clamped.
     #[inline]
-    pub(crate) fn output(&self, sum: i32) -> i8 {
+    fn finish(&self, sum: i32) -> i8 {
         let raw = self
             .output_multiplier
             .apply(sum)
@@ -58,11 +81,35 @@ impl SumParams {
     }
 }
 
+/// TFLM's float ADD_N and CUMSUM (`reference_ops::AddN<float>`, `CumSum<float>`):
+/// single-precision additions in order, from `0.0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FloatSum;
+
+impl Summation<f32> for FloatSum {
+    type Sum = f32;
+
+    #[inline]
+    fn start(&self) -> f32 {
+        0.0
+    }
+
+    #[inline]
+    fn add(&self, sum: f32, value: f32) -> f32 {
+        sum + value
+    }
+
+    #[inline]
+    fn finish(&self, sum: f32) -> f32 {
+        sum
+    }
+}
+
 /// ADD_N over `range`: every input and the output have the same length.
-pub fn add_n(
-    params: &SumParams,
-    inputs: &[&[i8]],
-    output: &mut [i8],
+pub fn add_n<T: Copy>(
+    summation: &impl Summation<T>,
+    inputs: &[&[T]],
+    output: &mut [T],
     range: SplitRange,
 ) -> KernelResult {
     for input in inputs {
@@ -70,10 +117,10 @@ pub fn add_n(
     }
     range.check_within(output.len())?;
     for index in range.indices() {
-        let sum = inputs.iter().fold(params.initial(), |sum, input| {
-            sum.wrapping_add(params.summand(i32::from(input[index])))
-        });
-        output[index] = params.output(sum);
+        let sum = inputs.iter().try_fold(summation.start(), |sum, input| {
+            Ok::<_, KernelError>(summation.add(sum, element(input, index)?))
+        })?;
+        *output.get_mut(index).ok_or(KernelError::RangeOutOfBounds)? = summation.finish(sum);
     }
     Ok(())
 }
@@ -135,5 +182,16 @@ mod tests {
         };
         let mut out = [0i8; 2];
         assert!(add_n(&params, &[&[1, 2], &[1]], &mut out, SplitRange::full(2)).is_err());
+    }
+
+    #[test]
+    fn float_sums_start_from_positive_zero() {
+        // 0.0 + -0.0 + -0.0 is 0.0; 1e8 + 1.0 rounds back to 1e8 before -1e8 cancels it.
+        let (a, b) = ([-0.0f32, 1.0e8], [-0.0f32, 1.0]);
+        let c = [-0.0f32, -1.0e8];
+        let mut output = [7.0f32; 2];
+        add_n(&FloatSum, &[&a, &b, &c], &mut output, SplitRange::full(2)).unwrap();
+        assert_eq!(output[0].to_bits(), 0);
+        assert_eq!(output[1], 0.0);
     }
 }

@@ -1,13 +1,15 @@
 //! CUMSUM for INT8 along one axis, inclusive or exclusive, forward or reversed.
 //!
 //! Mirrors `reference_ops::CumSum` for `int8_t` (reference/cumsum.h) via
-//! tensorflow/lite/micro/kernels/cumsum.cc: the ADD_N rescaling ([`SumParams`]),
+//! tensorflow/lite/micro/kernels/cumsum.cc: the ADD_N rescaling ([`crate::add_n::SumParams`]),
 //! each running sum starting from TFLM's rescaled input-offset term. The tensor is
 //! viewed as `[before, depth, after]` around the axis; each of the `before * after`
-//! lines is scanned independently. Split axis: lines (`before * after`).
+//! lines is scanned independently. FLOAT32 sums plainly from `0.0`
+//! ([`crate::add_n::FloatSum`]), as TFLM's float `CumSum`. Split axis: lines
+//! (`before * after`).
 
-use crate::add_n::SumParams;
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::add_n::Summation;
+use crate::error::{element, expect_len, KernelError, KernelResult};
 use crate::split::SplitRange;
 
 /// How the tensor lies around the summed axis, and which sum is taken.
@@ -27,11 +29,11 @@ pub struct CumSumLayout {
 
 /// CUMSUM of the lines in `range` (line `l` is `before` index `l / after`,
 /// `after` index `l % after`).
-pub fn cumsum(
-    params: &SumParams,
+pub fn cumsum<T: Copy>(
+    summation: &impl Summation<T>,
     layout: &CumSumLayout,
-    input: &[i8],
-    output: &mut [i8],
+    input: &[T],
+    output: &mut [T],
     range: SplitRange,
 ) -> KernelResult {
     let lines = layout
@@ -47,7 +49,7 @@ pub fn cumsum(
     for line in range.indices() {
         let (before, after) = (line / layout.after, line % layout.after);
         let base = before * layout.depth * layout.after + after;
-        let mut accumulator = params.initial();
+        let mut accumulator = summation.start();
         for step in 0..layout.depth {
             let position = if layout.reverse {
                 layout.depth - 1 - step
@@ -55,16 +57,14 @@ pub fn cumsum(
                 step
             };
             let index = base + position * layout.after;
-            let summand = params.summand(i32::from(input[index]));
+            let before_this = accumulator;
+            accumulator = summation.add(accumulator, element(input, index)?);
             let sum = if layout.exclusive {
-                let before_this = accumulator;
-                accumulator = accumulator.wrapping_add(summand);
                 before_this
             } else {
-                accumulator = accumulator.wrapping_add(summand);
                 accumulator
             };
-            output[index] = params.output(sum);
+            *output.get_mut(index).ok_or(KernelError::RangeOutOfBounds)? = summation.finish(sum);
         }
     }
     Ok(())
@@ -73,6 +73,7 @@ pub fn cumsum(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::add_n::{FloatSum, SumParams};
     use crate::quant::{quantize_multiplier, ActivationRange};
     use crate::test_util::check_flat_split;
 
@@ -149,5 +150,34 @@ mod tests {
             SplitRange::full(2)
         )
         .is_err());
+    }
+
+    #[test]
+    fn float_sums_run_in_order_from_zero() {
+        let layout = CumSumLayout {
+            before: 1,
+            depth: 3,
+            after: 1,
+            exclusive: true,
+            reverse: true,
+        };
+        // Reversed: 1e8 first, then 1.0 is lost to rounding, then -1e8: 0.0 and not 1.0.
+        let input = [-1.0e8f32, 1.0, 1.0e8];
+        let mut output = [7.0f32; 3];
+        cumsum(&FloatSum, &layout, &input, &mut output, SplitRange::full(1)).unwrap();
+        assert_eq!(output, [1.0e8, 1.0e8, 0.0]);
+        let inclusive = CumSumLayout {
+            exclusive: false,
+            ..layout
+        };
+        cumsum(
+            &FloatSum,
+            &inclusive,
+            &input,
+            &mut output,
+            SplitRange::full(1),
+        )
+        .unwrap();
+        assert_eq!(output, [0.0, 1.0e8, 1.0e8]);
     }
 }

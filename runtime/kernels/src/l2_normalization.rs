@@ -23,16 +23,7 @@ pub fn l2_normalization(
     output: &mut [i8],
     range: SplitRange,
 ) -> KernelResult {
-    expect_len(input.len(), output.len())?;
-    if depth == 0 || input.len() % depth != 0 {
-        return Err(KernelError::ShapeMismatch);
-    }
-    range.check_within(input.len() / depth)?;
-    // Indexed rather than zipped chunks: the optimizer proves these bounds, not a zip's
-    // division by the chunk length.
-    for row in range.indices() {
-        let values = elements(input, row * depth, depth)?;
-        let out_row = elements_mut(output, row * depth, depth)?;
+    for_each_row(depth, input, output, range, |values, out_row| {
         let centered = |x: i8| i32::from(x).wrapping_sub(input_zero_point);
         let sum_of_squares = values.iter().fold(0i32, |acc, &x| {
             acc.wrapping_add(centered(x).wrapping_mul(centered(x)))
@@ -46,6 +37,29 @@ pub fn l2_normalization(
             );
             *out = scaled.clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8;
         }
+    })
+}
+
+/// Runs `normalize(row, out_row)` on the rows of `depth` elements in `range`.
+pub(crate) fn for_each_row<T>(
+    depth: usize,
+    input: &[T],
+    output: &mut [T],
+    range: SplitRange,
+    mut normalize: impl FnMut(&[T], &mut [T]),
+) -> KernelResult {
+    expect_len(input.len(), output.len())?;
+    if depth == 0 || input.len() % depth != 0 {
+        return Err(KernelError::ShapeMismatch);
+    }
+    range.check_within(input.len() / depth)?;
+    // Indexed rather than zipped chunks: the optimizer proves these bounds, not a zip's
+    // division by the chunk length.
+    for row in range.indices() {
+        normalize(
+            elements(input, row * depth, depth)?,
+            elements_mut(output, row * depth, depth)?,
+        );
     }
     Ok(())
 }

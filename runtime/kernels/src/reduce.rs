@@ -6,7 +6,8 @@
 //! lowest (max) or highest (min) value and takes each input element of its reduced
 //! set. TFLM requires equal input and output quantization, so values are not
 //! rescaled. ARG_MAX/MIN mirror `reference_ops::ArgMinMax`: the first index whose
-//! value is strictly greater (smaller) than every earlier one.
+//! value is strictly greater (smaller) than every earlier one. A float NaN compares
+//! neither way: a NaN first element stays the result, as in TFLM's plain comparison.
 //!
 //! Split axis: flat output elements. `keep_dims` does not change the output's flat
 //! layout, so it is not a parameter.
@@ -238,6 +239,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(min, [1, 1, 0, 1]);
+    }
+
+    #[test]
+    fn arg_keeps_a_leading_nan() {
+        // Rows: NaN first (never replaced), NaN among values (never taken), all NaN.
+        let nan = f32::NAN;
+        let input = [nan, -3.0, 2.0, 1.0, nan, 5.0, nan, nan, nan];
+        for (extreme, expected) in [(Extreme::Max, [0, 2, 0]), (Extreme::Min, [0, 0, 0])] {
+            let indices = check_flat_split(3, -1i32, |range, out| {
+                arg_extreme(extreme, &input, &shape(&[3, 3]), 1, out, range).unwrap()
+            });
+            assert_eq!(indices, expected);
+        }
     }
 
     #[test]

@@ -9,21 +9,24 @@
 //! of the four neighbours in 1/2^20ths, rounded half away from zero and truncated to
 //! the element type as TFLM's `static_cast` does.
 //!
+//! The float kernel (`float::resize_bilinear`) shares the walk over the output.
+//!
 //! Split axis: flat output elements.
 
 use crate::error::{element, expect_len, KernelError, KernelResult};
 use crate::shape::Nhwc;
 use crate::split::SplitRange;
 
-/// One output row's (or column's) source: `ComputeInterpolationValuesInteger`.
+/// One output row's (or column's) source: `ComputeInterpolationValuesInteger`
+/// (`F = i32`), or the float `ComputeInterpolationValues` (`F = f32`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Sample {
-    /// `lower_bound`: the input index weighted by `1024 - fraction`.
+pub struct Sample<F = i32> {
+    /// `lower_bound`: the input index weighted by `1024 - fraction` (`1 - fraction`).
     pub lower: usize,
     /// `upper_bound`: the input index weighted by `fraction`.
     pub upper: usize,
-    /// `scaled_value - 1024 * lower_bound`.
-    pub fraction: i32,
+    /// `scaled_value - 1024 * lower_bound` (float: `scaled_value - lower_bound`).
+    pub fraction: F,
 }
 
 const ONE: i64 = 1 << 10;
@@ -38,6 +41,36 @@ pub fn resize_bilinear(
     output: &mut [i8],
     range: SplitRange,
 ) -> KernelResult {
+    resize_with(
+        input,
+        input_shape,
+        (rows, columns),
+        output,
+        range,
+        |[top_left, bottom_left, top_right, bottom_right], dy, dx| {
+            let (dy, dx) = (i64::from(dy), i64::from(dx));
+            let sum = i64::from(top_left) * (ONE - dy) * (ONE - dx)
+                + i64::from(bottom_left) * dy * (ONE - dx)
+                + i64::from(top_right) * (ONE - dy) * dx
+                + i64::from(bottom_right) * dy * dx;
+            let round = if sum > 0 { 1 << 19 } else { -(1 << 19) };
+            // Division truncates toward zero and the cast wraps, as in C++.
+            ((sum + round) / (1 << 20)) as i8
+        },
+    )
+}
+
+/// Writes the `range` part of the output: each element is `interpolate` of its four
+/// neighbours (upper-left, lower-left, upper-right, lower-right, as TFLM sums them)
+/// and its row's and column's fractions.
+pub(crate) fn resize_with<T: Copy, F: Copy>(
+    input: &[T],
+    input_shape: &Nhwc,
+    (rows, columns): (&[Sample<F>], &[Sample<F>]),
+    output: &mut [T],
+    range: SplitRange,
+    interpolate: impl Fn([T; 4], F, F) -> T,
+) -> KernelResult {
     expect_len(input.len(), input_shape.element_count()?)?;
     let Nhwc {
         batches,
@@ -45,7 +78,7 @@ pub fn resize_bilinear(
         width,
         channels,
     } = *input_shape;
-    let samples_inside = |samples: &[Sample], extent: usize| {
+    let samples_inside = |samples: &[Sample<F>], extent: usize| {
         samples.iter().all(|s| s.lower < extent && s.upper < extent)
     };
     if !samples_inside(rows, height) || !samples_inside(columns, width) {
@@ -59,7 +92,7 @@ pub fn resize_bilinear(
     expect_len(output.len(), out_count)?;
     range.check_within(output.len())?;
     let at = |b: usize, y: usize, x: usize, c: usize| {
-        element(input, ((b * height + y) * width + x) * channels + c).map(i64::from)
+        element(input, ((b * height + y) * width + x) * channels + c)
     };
     // `max(1)`: an empty extent leaves no output to compute.
     let (depth, out_width, out_height) = (channels.max(1), columns.len().max(1), rows.len().max(1));
@@ -69,15 +102,14 @@ pub fn resize_bilinear(
         let y = (flat / depth / out_width) % out_height;
         let b = flat / depth / out_width / out_height;
         let (row, column) = (element(rows, y)?, element(columns, x)?);
-        let (dy, dx) = (i64::from(row.fraction), i64::from(column.fraction));
-        let sum = at(b, row.lower, column.lower, c)? * (ONE - dy) * (ONE - dx)
-            + at(b, row.upper, column.lower, c)? * dy * (ONE - dx)
-            + at(b, row.lower, column.upper, c)? * (ONE - dy) * dx
-            + at(b, row.upper, column.upper, c)? * dy * dx;
-        let round = if sum > 0 { 1 << 19 } else { -(1 << 19) };
-        // Division truncates toward zero and the cast wraps, as in C++.
+        let neighbours = [
+            at(b, row.lower, column.lower, c)?,
+            at(b, row.upper, column.lower, c)?,
+            at(b, row.lower, column.upper, c)?,
+            at(b, row.upper, column.upper, c)?,
+        ];
         *output.get_mut(flat).ok_or(KernelError::RangeOutOfBounds)? =
-            ((sum + round) / (1 << 20)) as i8;
+            interpolate(neighbours, row.fraction, column.fraction);
     }
     Ok(())
 }

@@ -39,6 +39,33 @@ pub struct SvdfDims {
     pub memory_size: usize,
 }
 
+impl SvdfDims {
+    /// Checks the lengths of the input, weights_feature, weights_time, state and output
+    /// (in that order) and of the bias, if there is one; the units and each batch's
+    /// state length (`filters * memory_size`).
+    pub(crate) fn check(
+        self,
+        [input, weights_feature, weights_time, state, output]: [usize; 5],
+        bias: Option<usize>,
+    ) -> Result<(usize, usize), KernelError> {
+        let product = |a: usize, b: usize| a.checked_mul(b).ok_or(KernelError::InvalidParameter);
+        if self.rank == 0 || self.memory_size == 0 || self.filters % self.rank != 0 {
+            return Err(KernelError::InvalidParameter);
+        }
+        let units = self.filters / self.rank;
+        let history = product(self.filters, self.memory_size)?;
+        expect_len(input, product(self.batches, self.input_size)?)?;
+        expect_len(weights_feature, product(self.filters, self.input_size)?)?;
+        expect_len(weights_time, history)?;
+        if let Some(bias) = bias {
+            expect_len(bias, units)?;
+        }
+        expect_len(state, product(self.batches, history)?)?;
+        expect_len(output, product(self.batches, units)?)?;
+        Ok((units, history))
+    }
+}
+
 /// TFLM's `OpDataSvdf` quantization fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SvdfQuant {
@@ -68,38 +95,29 @@ pub fn svdf<S: QuantElement>(
     output: &mut [i8],
     part: SplitRange,
 ) -> KernelResult {
-    let product = |a: usize, b: usize| a.checked_mul(b).ok_or(KernelError::InvalidParameter);
-    if dims.rank == 0 || dims.memory_size == 0 || dims.filters % dims.rank != 0 {
-        return Err(KernelError::InvalidParameter);
-    }
-    let units = dims.filters / dims.rank;
-    let history = product(dims.filters, dims.memory_size)?;
-    expect_len(input.len(), product(dims.batches, dims.input_size)?)?;
-    expect_len(
-        weights_feature.len(),
-        product(dims.filters, dims.input_size)?,
+    let (units, history) = dims.check(
+        [
+            input.len(),
+            weights_feature.len(),
+            weights_time.len(),
+            state.len(),
+            output.len(),
+        ],
+        Some(bias.len()),
     )?;
-    expect_len(weights_time.len(), history)?;
-    expect_len(bias.len(), units)?;
-    expect_len(state.len(), product(dims.batches, history)?)?;
-    expect_len(output.len(), product(dims.batches, units)?)?;
     part.check_within(1)?;
     if part.is_empty() {
         return Ok(());
     }
 
-    // Every filter's newest slot is overwritten below, so shifting the whole buffer
-    // by one element is the same as shifting each filter's history.
-    if !state.is_empty() {
-        state.copy_within(1.., 0);
-    }
     let memory = dims.memory_size;
-    for batch in 0..dims.batches {
-        let row = elements(input, batch * dims.input_size, dims.input_size)?;
-        let batch_state = state
-            .get_mut(batch * history..(batch + 1) * history)
-            .ok_or(KernelError::ShapeMismatch)?;
-        for (filter, newest) in batch_state.chunks_exact_mut(memory).enumerate() {
+    step(
+        dims,
+        (units, history),
+        input,
+        state,
+        output,
+        |filter, row| {
             let features = elements(weights_feature, filter * dims.input_size, dims.input_size)?;
             let dot = features.iter().zip(row).fold(0i32, |acc, (&w, &x)| {
                 acc.wrapping_add(i32::from(w).wrapping_mul(i32::from(x) - quant.input_zero_point))
@@ -107,11 +125,9 @@ pub fn svdf<S: QuantElement>(
             // As TFLM (at the version tinymlc follows) does: clamped to the state's
             // type first, then offset by the zero point and narrowed, which wraps.
             let clamped = S::saturate(quant.feature.apply(dot)).widen();
-            if let Some(slot) = newest.last_mut() {
-                *slot = S::wrap(clamped.wrapping_add(quant.state_zero_point));
-            }
-        }
-        for unit in 0..units {
+            Ok(S::wrap(clamped.wrapping_add(quant.state_zero_point)))
+        },
+        |unit, batch_state| {
             let mut acc = element(bias, unit)?;
             for filter in unit * dims.rank..(unit + 1) * dims.rank {
                 let steps = elements(batch_state, filter * memory, memory)?;
@@ -125,9 +141,42 @@ pub fn svdf<S: QuantElement>(
                 .output
                 .apply(acc)
                 .wrapping_add(quant.output_zero_point);
+            Ok(i8::saturate(value))
+        },
+    )
+}
+
+/// One SVDF step, the walk every type shares: the whole state moved one step back,
+/// then per batch each filter's newest step set to `newest(filter, input_row)`, and
+/// each output unit to `unit_output(unit, batch_state)`.
+pub(crate) fn step<I, S: Copy, O>(
+    dims: SvdfDims,
+    (units, history): (usize, usize),
+    input: &[I],
+    state: &mut [S],
+    output: &mut [O],
+    newest: impl Fn(usize, &[I]) -> Result<S, KernelError>,
+    unit_output: impl Fn(usize, &[S]) -> Result<O, KernelError>,
+) -> KernelResult {
+    // Every filter's newest slot is overwritten below, so shifting the whole buffer
+    // by one element is the same as shifting each filter's history.
+    if !state.is_empty() {
+        state.copy_within(1.., 0);
+    }
+    for batch in 0..dims.batches {
+        let row = elements(input, batch * dims.input_size, dims.input_size)?;
+        let batch_state = state
+            .get_mut(batch * history..(batch + 1) * history)
+            .ok_or(KernelError::ShapeMismatch)?;
+        for (filter, steps) in batch_state.chunks_exact_mut(dims.memory_size).enumerate() {
+            if let Some(slot) = steps.last_mut() {
+                *slot = newest(filter, row)?;
+            }
+        }
+        for unit in 0..units {
             *output
                 .get_mut(batch * units + unit)
-                .ok_or(KernelError::ShapeMismatch)? = i8::saturate(value);
+                .ok_or(KernelError::ShapeMismatch)? = unit_output(unit, batch_state)?;
         }
     }
     Ok(())

@@ -37,7 +37,13 @@ pub struct TransposeConvGeometry {
 
 /// The input coordinate whose filter tap `tap` lands on output coordinate `out`
 /// (`out = in * stride - pad + tap`), if there is one inside the input.
-fn source(out: usize, tap: usize, pad: usize, stride: usize, input_len: usize) -> Option<usize> {
+pub(crate) fn source(
+    out: usize,
+    tap: usize,
+    pad: usize,
+    stride: usize,
+    input_len: usize,
+) -> Option<usize> {
     let scaled = out.checked_add(pad)?.checked_sub(tap)?;
     let input = scaled.checked_div(stride)?;
     (scaled.checked_rem(stride)? == 0 && input < input_len).then_some(input)

@@ -22,7 +22,7 @@ def _model(
     start: np.ndarray | None = None,
 ) -> bytes:
     mb = ModelBuilder()
-    scale = None if dtype is DType.INT32 else 0.1
+    scale = None if dtype in (DType.INT32, DType.FLOAT32) else 0.1
     x = mb.tensor("x", operand, dtype, scale=scale)
     u = mb.tensor("u", update, dtype, scale=scale)
     if start is None:
@@ -55,7 +55,7 @@ def test_rejects_run_time_int64_start_indices() -> None:
         prepare_operator(parse_model(mb.build([x, u, s], [y])).main, 0)
 
 
-@pytest.mark.parametrize("dtype", [DType.INT8, DType.INT16, DType.INT32])
+@pytest.mark.parametrize("dtype", [DType.INT8, DType.INT16, DType.INT32, DType.FLOAT32])
 def test_run_time_start_indices_are_bit_exact(dtype: DType) -> None:
     # Random int32 start indices: mostly far outside, so clamping is exercised.
     assert_bit_exact(_model((3, 4, 5), (2, 1, 3), dtype), samples=8)

@@ -25,7 +25,7 @@ ROWS = 7
 
 def _model(dtype: DType, row_shape: tuple[int, ...] = (2, 3), ids: int = 5) -> bytes:
     mb = ModelBuilder()
-    scale = None if dtype is DType.INT32 else 0.05
+    scale = None if dtype in (DType.INT32, DType.FLOAT32) else 0.05
     np_dtype = dtype.numpy_dtype
     assert np_dtype is not None
     values = RNG.integers(-100, 100, (ROWS, *row_shape)).astype(np_dtype)
@@ -56,9 +56,11 @@ def test_rejects_a_vector_table() -> None:
         prepare_operator(parse_model(mb.build([lookup], [out])).main, 0)
 
 
-@pytest.mark.parametrize("row_shape", [(2, 3), (4,)])
-def test_lookup_is_bit_exact_with_tflm(row_shape: tuple[int, ...]) -> None:
-    model = _model(DType.INT8, row_shape)
+@pytest.mark.parametrize(
+    ("dtype", "row_shape"), [(DType.INT8, (2, 3)), (DType.INT8, (4,)), (DType.FLOAT32, (2, 3))]
+)
+def test_lookup_is_bit_exact_with_tflm(dtype: DType, row_shape: tuple[int, ...]) -> None:
+    model = _model(dtype, row_shape)
     samples = [[RNG.integers(0, ROWS, 5).astype(np.int32)] for _ in range(6)]
     with tempfile.TemporaryDirectory() as work:
         _, binary = build(model, Path(work))
@@ -66,7 +68,9 @@ def test_lookup_is_bit_exact_with_tflm(row_shape: tuple[int, ...]) -> None:
     for sample, ours in zip(samples, results, strict=True):
         assert ours.error is None, ours.error
         expected, _ = run(model, sample, 1)
-        np.testing.assert_array_equal(np.frombuffer(ours.outputs[0], np.int8), expected[0].reshape(-1))
+        np.testing.assert_array_equal(
+            np.frombuffer(ours.outputs[0], dtype.numpy_dtype), expected[0].reshape(-1)
+        )
 
 
 def test_an_id_outside_the_table_is_an_error_as_in_tflm() -> None:

@@ -308,6 +308,7 @@ def _add_n_model(zero_points: tuple[int, int, int] = (-7, -7, -7)) -> bytes:
 def test_add_n_requires_one_quantization() -> None:
     _, params = prepared(_add_n_model())
     assert isinstance(params, AddNParams)
+    assert params.sum is not None
     assert (params.inputs, params.sum.input_offset, params.sum.output_offset) == (3, 7, 4)
     with pytest.raises(OpError, match="quantized unlike input 0"):
         prepared(_add_n_model((-7, -7, 3)))

@@ -55,7 +55,7 @@ fn check_bias(bias: Option<&[f32]>, channels: usize) -> KernelResult {
 
 /// The checks both convolutions share: feature maps and tile, the filter's length, one
 /// bias per output channel.
-fn check_window_operands(
+pub(crate) fn check_window_operands(
     (input_len, input_shape): (usize, Nhwc),
     (filter_len, filter_shape): (usize, Nhwc),
     bias: Option<&[f32]>,

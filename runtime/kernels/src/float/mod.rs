@@ -11,12 +11,16 @@
 //! Every kernel computes a caller-given part of its output (see [`crate::split`]).
 
 pub mod elementwise;
+pub mod l2_normalization;
 pub mod linear;
 pub mod lstm;
 pub mod math;
 pub mod pooling;
 pub mod reduce;
+pub mod resize_bilinear;
 pub mod softmax;
+pub mod svdf;
+pub mod transpose_conv;
 
 /// TFLM's float `[output_activation_min, output_activation_max]`
 /// (`CalculateActivationRange<float>`: `lowest()..max()` without an activation, so

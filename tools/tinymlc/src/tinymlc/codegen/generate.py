@@ -20,9 +20,10 @@ from tinymlc.ops import PreparedParams, float32
 from tinymlc.ops.batch_matmul import BatchMatMulParams
 from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
+from tinymlc.ops.float32_ops import FloatTransposeConvParams
 from tinymlc.ops.fully_connected import FullyConnectedParams
 from tinymlc.ops.lstm import FloatLstmParams, LstmParams
-from tinymlc.ops.svdf import SvdfParams
+from tinymlc.ops.svdf import FloatSvdfParams, SvdfParams
 from tinymlc.ops.transpose_conv import TransposeConvParams
 from tinymlc.passes.memory_planner import STATE_HEADER_BYTES
 from tinymlc.passes.partition import LayerCost, Schedule, partition
@@ -192,13 +193,14 @@ def layer_macs(kind: OpKind, params: PreparedParams) -> int:
         assert isinstance(params, FullyConnectedParams)
         macs = params.batches * params.accum_depth * params.output_depth
     elif kind is OpKind.TRANSPOSE_CONV:
-        assert isinstance(params, TransposeConvParams)
+        assert isinstance(params, TransposeConvParams | FloatTransposeConvParams)
         out_channels, filter_h, filter_w, _ = params.filter_shape
         macs = math.prod(params.input_shape) * filter_h * filter_w * out_channels
     elif kind is OpKind.SVDF:
-        assert isinstance(params, SvdfParams)
+        assert isinstance(params, SvdfParams | FloatSvdfParams)
+        dims = params.dims if isinstance(params, FloatSvdfParams) else params
         # The feature matmul and the time-weighted sum over each filter's memory.
-        macs = params.batches * params.filters * (params.input_size + params.memory_size)
+        macs = dims.batches * dims.filters * (dims.input_size + dims.memory_size)
     elif kind is OpKind.UNIDIRECTIONAL_SEQUENCE_LSTM:
         assert isinstance(params, LstmParams | FloatLstmParams)
         # Four gates, each an input and a recurrent product, every step of every sequence.

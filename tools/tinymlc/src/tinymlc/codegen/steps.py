@@ -39,6 +39,7 @@ from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
 from tinymlc.ops.dequantize import DequantizeParams
 from tinymlc.ops.float32 import FloatConv2DParams
+from tinymlc.ops.float32_ops import FloatResizeBilinearParams, FloatSample, FloatTransposeConvParams
 from tinymlc.ops.fully_connected import FullyConnectedParams
 from tinymlc.ops.gelu import GeluParams
 from tinymlc.ops.hard_swish import HardSwishParams
@@ -290,6 +291,13 @@ def _element(b: StepBuilder, position: int | None = None) -> str:
     return rust.element_type(b.graph.tensors[tensor_id].dtype)
 
 
+def _output_literal(b: StepBuilder, value: float) -> str:
+    """`value` as a literal of the output's element type."""
+    if b.graph.tensors[b.op.outputs[0]].dtype is DType.FLOAT32:
+        return rust.f32(float(value))
+    return str(value)
+
+
 def _elements(b: StepBuilder, tensor: Tensor) -> str:
     return b.range(tensor.num_elements)
 
@@ -452,8 +460,7 @@ def _depthwise_conv_2d(b: StepBuilder, params: PreparedParams) -> None:
     )
 
 
-def _transpose_conv(b: StepBuilder, params: PreparedParams) -> None:
-    assert isinstance(params, TransposeConvParams)
+def _transpose_conv_geometry(b: StepBuilder, params: TransposeConvParams | FloatTransposeConvParams) -> str:
     geometry = _struct(
         "kernels::transpose_conv::TransposeConvGeometry",
         stride_height=params.stride_h,
@@ -461,6 +468,11 @@ def _transpose_conv(b: StepBuilder, params: PreparedParams) -> None:
         pad_top=params.padding.height,
         pad_left=params.padding.width,
     )
+    return "&" + b.item("GEOMETRY", "kernels::transpose_conv::TransposeConvGeometry", geometry, 4 * 4)
+
+
+def _transpose_conv(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, TransposeConvParams)
     if params.widened_bias is not None:
         # TFLM widens an int16 bias to int64 before its 16x8 kernel; so does the compiler.
         count = len(params.widened_bias)
@@ -471,7 +483,7 @@ def _transpose_conv(b: StepBuilder, params: PreparedParams) -> None:
     out_shape = params.output_shape
     b.call(
         f"transpose_conv::transpose_conv::<{params.mode.rust_generics}>",
-        "&" + b.item("GEOMETRY", "kernels::transpose_conv::TransposeConvGeometry", geometry, 4 * 4),
+        _transpose_conv_geometry(b, params),
         _conv_quant(b, params.quantization),
         b.input(2),
         _nhwc(params.input_shape),
@@ -808,7 +820,7 @@ def _pad(b: StepBuilder, params: PreparedParams) -> None:
         params.input_shape,
         params.output_shape,
         f"&{padding}",
-        rust.f32(params.pad_value) if isinstance(params.pad_value, float) else str(params.pad_value),
+        _output_literal(b, params.pad_value),
     )
 
 
@@ -885,7 +897,7 @@ def _remap(b: StepBuilder, params: PreparedParams) -> None:
         b.shape("input_shape", params.input_shape),
         b.shape("output_shape", params.output_shape),
         f"&{table}",
-        str(params.pad_value),
+        _output_literal(b, params.pad_value),
         b.output(),
         _output_range(b, params.output_shape),
     )
@@ -923,18 +935,25 @@ def _arg_min_max(b: StepBuilder, params: PreparedParams) -> None:
 
 
 def _resize_bilinear(b: StepBuilder, params: PreparedParams) -> None:
-    assert isinstance(params, ResizeBilinearParams)
-
+    assert isinstance(params, ResizeBilinearParams | FloatResizeBilinearParams)
+    is_float = isinstance(params, FloatResizeBilinearParams)
     sample = "kernels::resize_bilinear::Sample"  # not among the template's imports
+    table_type = f"{sample}<f32>" if is_float else sample  # a literal infers the fraction type
 
-    def table(suffix: str, samples: tuple[Sample, ...]) -> str:
+    def table(suffix: str, samples: tuple[Sample | FloatSample, ...]) -> str:
         values = ", ".join(
-            _struct(sample, lower=s.lower, upper=s.upper, fraction=s.fraction) for s in samples
+            _struct(
+                sample,
+                lower=s.lower,
+                upper=s.upper,
+                fraction=rust.f32(s.fraction) if is_float else s.fraction,
+            )
+            for s in samples
         )
-        return "&" + b.item(suffix, f"[{sample}; {len(samples)}]", f"[{values}]", 12 * len(samples))
+        return "&" + b.item(suffix, f"[{table_type}; {len(samples)}]", f"[{values}]", 12 * len(samples))
 
     b.call(
-        "resize_bilinear::resize_bilinear",
+        "float::resize_bilinear::resize_bilinear" if is_float else "resize_bilinear::resize_bilinear",
         b.input(0),
         f"&{_nhwc(params.input_shape)}",
         table("ROWS", params.rows),
@@ -1155,3 +1174,6 @@ EMITTERS.update(FLOAT_EMITTERS)
 from tinymlc.codegen.steps_detection import DETECTION_EMITTERS  # noqa: E402
 
 EMITTERS.update(DETECTION_EMITTERS)
+from tinymlc.codegen.steps_float_ops import FLOAT_OP_EMITTERS  # noqa: E402
+
+EMITTERS.update(FLOAT_OP_EMITTERS)

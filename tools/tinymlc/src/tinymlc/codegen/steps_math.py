@@ -134,7 +134,9 @@ def _elu(b: StepBuilder, params: PreparedParams) -> None:
     _elementwise(b, "elu::elu", f"&{lut}")
 
 
-def _sum_params(b: StepBuilder, params: SumParams) -> str:
+def _sum_params(b: StepBuilder, params: SumParams | None) -> str:
+    if params is None:
+        return "&kernels::add_n::FloatSum"
     return _params_ref(
         b,
         "kernels::add_n::SumParams",

@@ -36,6 +36,7 @@ from tinymlc.ops import (
     expand_dims,
     fill,
     float32,
+    float32_ops,
     fully_connected,
     gather,
     gather_nd,
@@ -138,6 +139,7 @@ PreparedParams: TypeAlias = (
     | rsqrt.RsqrtParams
     | transpose_conv.TransposeConvParams
     | svdf.SvdfParams
+    | svdf.FloatSvdfParams
     | Int16SigmoidParams
     | comparisons.ComparisonParams
     | logical.LogicalParams
@@ -170,6 +172,7 @@ PreparedParams: TypeAlias = (
     | signal_delay.SignalDelayParams
     | signal_overlap_add.SignalOverlapAddParams
     | float32.FloatParams
+    | float32_ops.FloatOpParams
     | signal_framer.SignalFramerParams
     | signal_stacker.SignalStackerParams
     | detection_postprocess.DetectionPostProcessParams
@@ -295,6 +298,10 @@ for _kind in float32.FLOAT_PREPARERS:
     _quantized = PREPARERS.get(_kind)
     PREPARERS[_kind] = float32.prepare if _quantized is None else float32.with_float_path(_quantized)
 
+# FLOAT32 TRANSPOSE_CONV, RESIZE_BILINEAR, L2_NORMALIZATION: chosen by their data input's type.
+for _kind, (_data_input, _float_prepare) in float32_ops.FLOAT_OP_PREPARERS.items():
+    PREPARERS[_kind] = float32_ops.with_float_data(PREPARERS[_kind], _data_input, _float_prepare)
+
 SUPPORTED_KINDS = frozenset(PREPARERS)
 
 
@@ -314,7 +321,7 @@ def scratch_bytes(params: PreparedParams) -> int:
 def state_inputs(params: PreparedParams) -> tuple[int, ...]:
     """Positions of the inputs holding state the layer's kernel updates in place (variable
     tensors): codegen lends them mutably and the partition pass counts them as written."""
-    if isinstance(params, svdf.SvdfParams):
+    if isinstance(params, svdf.SvdfParams | svdf.FloatSvdfParams):
         return (svdf.STATE_INPUT,)
     if isinstance(params, lstm.LstmParams | lstm.FloatLstmParams):
         return (lstm.HIDDEN_STATE, lstm.CELL_STATE)

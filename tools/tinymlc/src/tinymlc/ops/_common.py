@@ -110,6 +110,15 @@ def require_quantized_operands(
     return input_, output
 
 
+def check_raw_copy_quantization(*tensors: Tensor) -> None:
+    """The per-tensor quantization an int8 or int16 tensor of a copying operator must
+    carry (TFLM copies raw values whatever it says: the validator warns); unquantized
+    types (float32, int32, bool) carry none."""
+    for tensor in tensors:
+        if tensor.dtype in QUANTIZED_ACTIVATION_TYPES:
+            per_tensor(tensor)
+
+
 def require_symmetric(tensor: Tensor, role: str) -> Quantization:
     """Per-tensor quantization with zero point 0, which TFLM's int16 kernels require."""
     quant = per_tensor(tensor)

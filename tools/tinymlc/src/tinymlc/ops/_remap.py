@@ -14,7 +14,7 @@ import numpy as np
 from tinymlc.ir import DType, Tensor
 from tinymlc.ops._common import (
     OpView,
-    per_tensor,
+    check_raw_copy_quantization,
     require,
     require_arity,
     require_dtype,
@@ -78,8 +78,12 @@ def unit(rank: int, axis: int, value: int) -> tuple[int, ...]:
     return tuple(value if a == axis else 0 for a in range(rank))
 
 
+INT8_AND_FLOAT32 = (DType.INT8, DType.FLOAT32)
+"""The types most of TFLM's data-movement kernels copy."""
+
+
 def copy_operands(
-    view: OpView, inputs: Sequence[int], dtypes: Sequence[DType] = (DType.INT8,)
+    view: OpView, inputs: Sequence[int], dtypes: Sequence[DType] = INT8_AND_FLOAT32
 ) -> tuple[Tensor, Tensor]:
     """Input 0 and the output of an operator copying raw values of one of `dtypes` (the
     types its TFLM kernel copies; TFLM does not rescale them, whatever the quantization:
@@ -88,8 +92,7 @@ def copy_operands(
     input_, output = view.input(0), view.output()
     require_dtype(input_, dtypes, "input")
     require_dtype(output, [input_.dtype], "output")
-    per_tensor(input_)
-    per_tensor(output)
+    check_raw_copy_quantization(input_, output)
     return input_, output
 
 

@@ -1,7 +1,7 @@
-"""ADD_N (int8): TFLM add_n.cc CalculateOpData.
+"""ADD_N (int8, float32): TFLM add_n.cc CalculateOpData.
 
-All inputs share the first input's shape, type, scale and zero point (TFLM checks
-each). TFLite Micro's FLOAT32 ADD_N is not supported (float layers are rejected).
+All inputs share the first input's shape and type; int8 ones also its scale and zero
+point (TFLM checks each). Float32 is summed plainly, no parameters (`sum` None).
 `sum_params` is also CUMSUM's Prepare.
 """
 
@@ -63,7 +63,8 @@ def sum_params(input_quant: Quantization, output_quant: Quantization) -> SumPara
 class AddNParams:
     inputs: int
     elements: int
-    sum: SumParams
+    sum: SumParams | None
+    """None for float32."""
 
 
 def prepare(view: OpView) -> AddNParams:
@@ -72,13 +73,18 @@ def prepare(view: OpView) -> AddNParams:
     )
     require(len(view.op.outputs) == 1, f"expects 1 output, has {len(view.op.outputs)}", "re-export the model")
     first, output = view.input(0), view.output()
-    require_dtype(first, [DType.INT8], "input 0")
-    require_dtype(output, [DType.INT8], "output")
-    first_quant = per_tensor(first)
+    require_dtype(first, [DType.INT8, DType.FLOAT32], "input 0")
+    require_dtype(output, [first.dtype], "output")
     for index in range(1, view.num_inputs):
         tensor = view.input(index)
         require(tensor.shape == first.shape, f"input {index} has another shape than input 0", "", tensor)
-        require_dtype(tensor, [DType.INT8], f"input {index}")
+        require_dtype(tensor, [first.dtype], f"input {index}")
+    require_output_shape(view, first.shape)
+    if first.dtype is DType.FLOAT32:
+        return AddNParams(inputs=view.num_inputs, elements=first.num_elements, sum=None)
+    first_quant = per_tensor(first)
+    for index in range(1, view.num_inputs):
+        tensor = view.input(index)
         tensor_quant = per_tensor(tensor)
         require(
             (tensor_quant.scale, tensor_quant.zero_point) == (first_quant.scale, first_quant.zero_point),
@@ -86,7 +92,6 @@ def prepare(view: OpView) -> AddNParams:
             "requantize the inputs to one scale",
             tensor,
         )
-    require_output_shape(view, first.shape)
     return AddNParams(
         inputs=view.num_inputs, elements=first.num_elements, sum=sum_params(first_quant, per_tensor(output))
     )

@@ -1,5 +1,6 @@
 """ARG_MAX and ARG_MIN: the index of the first maximum (minimum) along a constant
-axis. TFLM supports int8 input, an int32 axis and int32 output only."""
+axis. TFLM supports int8 and float32 input (compared plainly: a leading NaN stays the
+result), an int32 axis and int32 output only."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ class ArgMinMaxParams:
 def prepare(view: OpView) -> ArgMinMaxParams:
     require_arity(view, (2,))
     input_, output = view.input(0), view.output()
-    require_dtype(input_, [DType.INT8], "input")
+    require_dtype(input_, [DType.INT8, DType.FLOAT32], "input")
     require_dtype(output, [DType.INT32], "output")
     values = constant_int32_values(view.input(1), "axis")
     require(len(values) >= 1, "axis is empty", "", view.input(1))

@@ -1,4 +1,4 @@
-"""BATCH_TO_SPACE_ND (int8): output[n, oh, ow, c] comes from input batch
+"""BATCH_TO_SPACE_ND (int8 or float32): output[n, oh, ow, c] comes from input batch
 `(sh * bw + sw) * N + n` at row `(oh + top) // bh` (sh = (oh + top) % bh) and
 column likewise, TFLM's reference loop turned around."""
 

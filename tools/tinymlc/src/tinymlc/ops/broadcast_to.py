@@ -1,17 +1,16 @@
-"""BROADCAST_TO (int8, int16): the input right-aligned against the constant shape; axes of
+"""BROADCAST_TO (int8, int16, float32): the input right-aligned against the constant shape; axes of
 extent 1 repeat (at most 5 dimensions, TFLM's kMaxDims)."""
 
 from __future__ import annotations
 
-from tinymlc.ir import DType
-from tinymlc.ops._common import OpView, constant_int32_values, require
+from tinymlc.ops._common import RAW_COPY_TYPES, OpView, constant_int32_values, require
 from tinymlc.ops._remap import AxisTerms, RemapParams, checked_output, copy_operands, remap_params, unit
 
 MAX_DIMENSIONS = 5
 
 
 def prepare(view: OpView) -> RemapParams:
-    input_, _ = copy_operands(view, (2,), (DType.INT8, DType.INT16))
+    input_, _ = copy_operands(view, (2,), RAW_COPY_TYPES)
     shape = constant_int32_values(view.input(1), "shape")
     rank = len(shape)
     require(rank <= MAX_DIMENSIONS, f"output rank {rank} exceeds {MAX_DIMENSIONS}", "", view.input(1))

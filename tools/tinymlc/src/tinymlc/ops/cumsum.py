@@ -1,7 +1,7 @@
-"""CUMSUM (int8): TFLM cumsum.cc CalculateOpData, the rescaling of ADD_N.
+"""CUMSUM (int8, float32): TFLM cumsum.cc CalculateOpData, the rescaling of ADD_N
+(float32: plain sums, `sum` None).
 
-The axis is read at Eval in TFLM; the compiler needs it constant. TFLite Micro's
-FLOAT32 CUMSUM is not supported (float layers are rejected).
+The axis is read at Eval in TFLM; the compiler needs it constant.
 """
 
 from __future__ import annotations
@@ -9,22 +9,23 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from tinymlc.ir import CumsumAttrs
+from tinymlc.ir import CumsumAttrs, DType
 from tinymlc.ops._common import (
     OpView,
     constant_int32_values,
     normalize_axis,
     per_tensor,
     require,
-    require_int8_operands,
     require_output_shape,
+    require_quantized_operands,
 )
 from tinymlc.ops.add_n import SumParams, sum_params
 
 
 @dataclass(frozen=True)
 class CumsumParams:
-    sum: SumParams
+    sum: SumParams | None
+    """None for float32."""
     before: int
     """Product of the dimensions before the axis (TFLM's `inner`)."""
     depth: int
@@ -35,7 +36,7 @@ class CumsumParams:
 
 
 def prepare(view: OpView) -> CumsumParams:
-    input_, output = require_int8_operands(view, (2,))
+    input_, output = require_quantized_operands(view, (2,), (DType.INT8, DType.FLOAT32))
     require(len(input_.shape) >= 1, "CUMSUM of a scalar", "reshape the input")
     require_output_shape(view, input_.shape)
     axis_values = constant_int32_values(view.input(1), "axis")
@@ -47,7 +48,7 @@ def prepare(view: OpView) -> CumsumParams:
         (attrs.exclusive, attrs.reverse) if isinstance(attrs, CumsumAttrs) else (False, False)
     )
     return CumsumParams(
-        sum=sum_params(per_tensor(input_), per_tensor(output)),
+        sum=None if input_.dtype is DType.FLOAT32 else sum_params(per_tensor(input_), per_tensor(output)),
         before=math.prod(input_.shape[:axis]),
         depth=input_.shape[axis],
         after=math.prod(input_.shape[axis + 1 :]),

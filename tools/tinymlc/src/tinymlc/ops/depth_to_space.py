@@ -1,4 +1,4 @@
-"""DEPTH_TO_SPACE (int8): output[n, h * b + i, w * b + j, c] =
+"""DEPTH_TO_SPACE (int8 or float32): output[n, h * b + i, w * b + j, c] =
 input[n, h, w, (i * b + j) * C_out + c], TFLM's reference loop."""
 
 from __future__ import annotations

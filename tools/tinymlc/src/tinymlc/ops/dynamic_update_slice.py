@@ -1,4 +1,4 @@
-"""DYNAMIC_UPDATE_SLICE (int8, int16, int32 operand; int32 or int64 start indices):
+"""DYNAMIC_UPDATE_SLICE (int8, int16, int32, float32 operand; int32 or int64 start indices):
 the operand with the update written at start indices the kernel reads at run time
 and clamps into the operand, as TFLM does. Values are copied raw."""
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from tinymlc.ir import DType
 from tinymlc.ops._common import OpView, Shape, require, require_arity, require_dtype, require_output_shape
 
-ELEMENT_TYPES = [DType.INT8, DType.INT16, DType.INT32]
+ELEMENT_TYPES = [DType.INT8, DType.INT16, DType.INT32, DType.FLOAT32]
 KERNEL_RANK = 6
 """The runtime's `MAX_RANK`."""
 

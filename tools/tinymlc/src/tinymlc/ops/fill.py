@@ -1,4 +1,4 @@
-"""FILL: a scalar value (int8 or int32, as TFLM) repeated over constant dims; the
+"""FILL: a scalar value (int8, int32 or float32, as TFLM) repeated over constant dims; the
 `remap` kernel broadcasting the value, or folded when the value is constant."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from tinymlc.ir import DType
 from tinymlc.ops._common import OpView, int_values, require, require_arity, require_constant, require_dtype
 from tinymlc.ops._remap import RemapParams, checked_output, remap_params
 
-VALUE_TYPES = [DType.INT8, DType.INT32]
+VALUE_TYPES = [DType.INT8, DType.INT32, DType.FLOAT32]
 
 
 @dataclass(frozen=True)

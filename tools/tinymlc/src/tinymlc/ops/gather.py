@@ -1,4 +1,4 @@
-"""GATHER (int8 params, constant int32/int64 indices): output[batch, outer, i, inner]
+"""GATHER (int8 or float32 params, constant int32/int64 indices): output[batch, outer, i, inner]
 = params[batch, outer, indices[batch, i], inner], TFLM's loop with `axis` and
 `batch_dims`. Indices computed at run time are not supported."""
 

@@ -1,4 +1,4 @@
-"""GATHER_ND (int8 params, constant int32 indices): each index row selects a slice
+"""GATHER_ND (int8 or float32 params, constant int32 indices): each index row selects a slice
 of params. TFLM only checks that the flat start `sum(index[j] * stride[j])` keeps
 the slice inside params (an index may leave its own axis), so the row is resolved
 from that flat position, on params viewed as [rows, slice]."""

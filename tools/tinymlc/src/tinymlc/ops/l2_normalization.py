@@ -1,7 +1,7 @@
 """L2_NORMALIZATION (int8) along the last axis: TFLM L2NormPrepare (micro/kernels/l2norm.cc).
 
 The output is in units of 1/128 (TFLM writes it so whatever the output tensor's
-quantization says). TFLM's FLOAT32 path is not supported (float layers are rejected).
+quantization says). The FLOAT32 path is `float32_ops`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ class L2NormalizationParams:
     outer_size: int
 
 
-def prepare(view: OpView) -> L2NormalizationParams:
-    input_quant, _ = check_unary_int8(view)
+def check_rank_and_activation(view: OpView) -> tuple[int, ...]:
+    """TFLM's Prepare checks of every type; the input shape."""
     shape = view.input(0).shape
     require(len(shape) <= MAX_RANK, f"rank {len(shape)} exceeds TFLM's {MAX_RANK}", "reshape the input")
     require(len(shape) >= 1, "L2_NORMALIZATION of a scalar", "reshape the input")
@@ -37,9 +37,14 @@ def prepare(view: OpView) -> L2NormalizationParams:
         f"fused activation {activation.name} (TFLM accepts only NONE)",
         "re-export the model without a fused activation",
     )
-    depth = shape[-1]
+    return shape
+
+
+def prepare(view: OpView) -> L2NormalizationParams:
+    input_quant, _ = check_unary_int8(view)
+    shape = check_rank_and_activation(view)
     return L2NormalizationParams(
         input_zero_point=input_quant.zero_point,
-        depth=depth,
+        depth=shape[-1],
         outer_size=math.prod(shape[:-1]),
     )

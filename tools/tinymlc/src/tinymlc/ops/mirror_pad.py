@@ -1,4 +1,4 @@
-"""MIRROR_PAD (int8), REFLECT (the edge is not repeated) or SYMMETRIC (it is):
+"""MIRROR_PAD (int8 or float32), REFLECT (the edge is not repeated) or SYMMETRIC (it is):
 each output index maps to one input index per axis, as TFLM's GetInputDimension."""
 
 from __future__ import annotations

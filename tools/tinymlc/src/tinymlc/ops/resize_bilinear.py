@@ -1,12 +1,13 @@
 """RESIZE_BILINEAR (int8): TFLM's ResizeBilinearInteger, whose per-row and
 per-column 10-bit fixed-point positions are computed here
-(ComputeInterpolationValuesInteger, C++ integer division truncating toward zero)."""
+(ComputeInterpolationValuesInteger, C++ integer division truncating toward zero). The
+FLOAT32 path is `float32_ops`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinymlc.ir import ResizeAttrs
+from tinymlc.ir import DType, ResizeAttrs
 from tinymlc.ops._common import OpView, constant_int32_values, require
 from tinymlc.ops._remap import checked_output, copy_operands
 
@@ -52,8 +53,18 @@ def samples(in_size: int, out_size: int, align_corners: bool, half_pixel_centers
     return tuple(result)
 
 
-def prepare(view: OpView) -> ResizeBilinearParams:
-    input_, _ = copy_operands(view, (2,))
+@dataclass(frozen=True)
+class ResizeGeometry:
+    """What TFLM's Prepare checks and the kernels share: shapes and options."""
+
+    input_shape: tuple[int, int, int, int]
+    output_shape: tuple[int, int, int, int]
+    align_corners: bool
+    half_pixel_centers: bool
+
+
+def resize_geometry(view: OpView, dtype: DType) -> ResizeGeometry:
+    input_, _ = copy_operands(view, (2,), (dtype,))
     attrs = view.op.attrs
     align, half = (
         (attrs.align_corners, attrs.half_pixel_centers) if isinstance(attrs, ResizeAttrs) else (False, False)
@@ -67,9 +78,17 @@ def prepare(view: OpView) -> ResizeBilinearParams:
     out_h, out_w = size
     output_shape = (batches, out_h, out_w, channels)
     checked_output(view, output_shape)
+    return ResizeGeometry((batches, in_h, in_w, channels), output_shape, align, half)
+
+
+def prepare(view: OpView) -> ResizeBilinearParams:
+    geometry = resize_geometry(view, DType.INT8)
+    _, in_h, in_w, _ = geometry.input_shape
+    _, out_h, out_w, _ = geometry.output_shape
+    align, half = geometry.align_corners, geometry.half_pixel_centers
     return ResizeBilinearParams(
-        (batches, in_h, in_w, channels),
+        geometry.input_shape,
         samples(in_h, out_h, align, half),
         samples(in_w, out_w, align, half),
-        output_shape,
+        geometry.output_shape,
     )

@@ -1,4 +1,4 @@
-"""RESIZE_NEAREST_NEIGHBOR (int8, int16): per output row and column, the input index
+"""RESIZE_NEAREST_NEIGHBOR (int8, int16, float32): per output row and column, the input index
 TFLM's GetNearestNeighbor computes in float32 (align_corners rounds half away from
 zero, otherwise floors; half_pixel_centers adds 0.5)."""
 
@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from tinymlc.ir import DType, ResizeAttrs
-from tinymlc.ops._common import OpView, constant_int32_values, require
+from tinymlc.ir import ResizeAttrs
+from tinymlc.ops._common import RAW_COPY_TYPES, OpView, constant_int32_values, require
 from tinymlc.ops._remap import RemapParams, checked_output, copy_operands, remap_params
 
 
@@ -27,7 +27,7 @@ def nearest(index: int, in_size: int, out_size: int, align_corners: bool, half_p
 
 
 def prepare(view: OpView) -> RemapParams:
-    input_, _ = copy_operands(view, (2,), (DType.INT8, DType.INT16))
+    input_, _ = copy_operands(view, (2,), RAW_COPY_TYPES)
     attrs = view.op.attrs
     align, half = (
         (attrs.align_corners, attrs.half_pixel_centers) if isinstance(attrs, ResizeAttrs) else (False, False)

@@ -1,4 +1,4 @@
-"""REVERSE_V2 (int8, int16, int32): the input with constant axes reversed, on the
+"""REVERSE_V2 (int8, int16, int32, float32): the input with constant axes reversed, on the
 `remap` kernel. Values are copied raw, as TFLM does, whatever the quantization.
 TFLM itself reverses only contiguous axes; any set of axes works here."""
 
@@ -8,7 +8,7 @@ from tinymlc.ir import DType
 from tinymlc.ops._common import OpView, constant_int32_values, require, require_arity, require_dtype
 from tinymlc.ops._remap import AxisTerms, RemapParams, checked_output, remap_params, unit
 
-ELEMENT_TYPES = [DType.INT8, DType.INT16, DType.INT32]
+ELEMENT_TYPES = [DType.INT8, DType.INT16, DType.INT32, DType.FLOAT32]
 MAX_DIMENSIONS = 8
 """TFLM's Prepare bound on the input rank."""
 KERNEL_RANK = 6

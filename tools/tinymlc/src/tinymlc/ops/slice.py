@@ -7,19 +7,19 @@ from __future__ import annotations
 from tinymlc.ir import DType
 from tinymlc.ops._common import (
     OpView,
+    check_raw_copy_quantization,
     int_values,
-    per_tensor,
     require,
     require_constant,
     require_dtype,
     require_output_shape,
     require_quantized_operands,
 )
-from tinymlc.ops.strided_slice import KERNEL_DIMENSIONS, StridedSliceParams
+from tinymlc.ops.strided_slice import ELEMENT_TYPES, KERNEL_DIMENSIONS, StridedSliceParams
 
 
 def prepare(view: OpView) -> StridedSliceParams:
-    input_, output = require_quantized_operands(view, (3,))
+    input_, output = require_quantized_operands(view, (3,), ELEMENT_TYPES)
     rank = len(input_.shape)
     require(rank <= KERNEL_DIMENSIONS, f"input rank {rank} exceeds {KERNEL_DIMENSIONS}", "", input_)
     vectors = []
@@ -41,9 +41,7 @@ def prepare(view: OpView) -> StridedSliceParams:
             view.input(2),
         )
         stops.append(stop)
-    # TFLM copies raw values whatever the quantization (the validator warns).
-    per_tensor(input_)
-    per_tensor(output)
+    check_raw_copy_quantization(input_, output)
     expected = tuple(stop - start for start, stop in zip(begin, stops, strict=True))
     require_output_shape(view, expected)
     pad = KERNEL_DIMENSIONS - rank

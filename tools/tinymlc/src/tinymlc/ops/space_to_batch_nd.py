@@ -1,4 +1,4 @@
-"""SPACE_TO_BATCH_ND (int8): output batch `(sh * bw + sw) * N + n` holds input
+"""SPACE_TO_BATCH_ND (int8 or float32): output batch `(sh * bw + sw) * N + n` holds input
 rows `oh * bh + sh - top` (and columns likewise), padding outside the input.
 
 TFLM pads with its `SpaceToBatchParams.output_offset`, which its Prepare never sets

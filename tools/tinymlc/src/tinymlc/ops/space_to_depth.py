@@ -1,4 +1,4 @@
-"""SPACE_TO_DEPTH (int8): output[n, h, w, (i * b + j) * C + c] =
+"""SPACE_TO_DEPTH (int8 or float32): output[n, h, w, (i * b + j) * C + c] =
 input[n, h * b + i, w * b + j, c], TFLM's reference loop."""
 
 from __future__ import annotations

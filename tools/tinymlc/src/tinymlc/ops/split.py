@@ -1,4 +1,4 @@
-"""SPLIT, SPLIT_V and UNPACK (int8, int16): one input cut along an axis into several
+"""SPLIT, SPLIT_V and UNPACK (int8, int16, float32, int32): one input cut along an axis into several
 outputs. Each output is a STRIDED_SLICE of the input (UNPACK's shrinking its
 axis); `passes.split_outputs` rewrites the operator into those slices, so the
 IR keeps one output per layer. `prepare` checks what TFLM's Prepare and Eval
@@ -10,14 +10,18 @@ from dataclasses import dataclass
 
 from tinymlc.ir import DType, OpKind, UnpackAttrs
 from tinymlc.ops._common import (
+    RAW_COPY_TYPES,
     OpView,
+    check_raw_copy_quantization,
     constant_int32_values,
     normalize_axis,
-    per_tensor,
     require,
     require_dtype,
 )
 from tinymlc.ops.strided_slice import MAX_DIMENSIONS
+
+ELEMENT_TYPES = (*RAW_COPY_TYPES, DType.INT32)
+"""The types TFLM's SPLIT, SPLIT_V and UNPACK copy."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ def prepare(view: OpView) -> SplitParams:
     kind = view.op.kind
     data_index = 1 if kind is OpKind.SPLIT else 0
     input_ = view.input(data_index)
-    require_dtype(input_, [DType.INT8, DType.INT16], "input")
+    require_dtype(input_, ELEMENT_TYPES, "input")
     rank = len(input_.shape)
     require(
         rank <= MAX_DIMENSIONS,
@@ -91,14 +95,13 @@ def prepare(view: OpView) -> SplitParams:
         "re-export the model",
         input_,
     )
-    per_tensor(input_)
+    check_raw_copy_quantization(input_)
     slices = []
     start = 0
     for index, size in enumerate(sizes):
         output = view.output(index)
         require_dtype(output, [input_.dtype], "output")
-        # TFLM copies raw values whatever the quantization.
-        per_tensor(output)
+        check_raw_copy_quantization(output)
         shape = (*input_.shape[:axis], size, *input_.shape[axis + 1 :])
         expected = shape if not shrink else (*shape[:axis], *shape[axis + 1 :])
         require(

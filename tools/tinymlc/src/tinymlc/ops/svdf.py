@@ -1,5 +1,6 @@
 """SVDF: TFLM's full-integer SVDF (int8 input, weights_feature and output; int16 or
-int8 weights_time and activation state; int32 bias).
+int8 weights_time and activation state; int32 bias), and its float SVDF (everything
+float32, the bias optional; `FloatSvdfParams`).
 
 The activation state (input 4) is a variable tensor the kernel updates every
 inference: shifted one step back in time, with the newest feature column
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinymlc import quant
-from tinymlc.ir import DType, SvdfAttrs
+from tinymlc.ir import Activation, DType, SvdfAttrs
 from tinymlc.ops._common import OpView, per_tensor, require, require_arity, require_dtype
 
 STATE_INPUT = 4
@@ -56,25 +57,33 @@ class SvdfParams:
         return self.filters // self.rank
 
 
-def prepare(view: OpView) -> SvdfParams:
+@dataclass(frozen=True)
+class SvdfDims:
+    batches: int
+    input_size: int
+    filters: int
+    rank: int
+    memory_size: int
+
+
+@dataclass(frozen=True)
+class FloatSvdfParams:
+    """TFLM's EvalFloatSvdfReference: float32 input, weights, bias, state and output."""
+
+    dims: SvdfDims
+    activation: Activation
+    """Applied as TFLM's ActivationValFloat."""
+    has_bias: bool
+
+
+def _dims(view: OpView) -> SvdfDims:
+    """TFLM's PrepareSvdf checks of every type."""
     attrs = view.op.attrs
     require(isinstance(attrs, SvdfAttrs), "SVDF has no SVDFOptions", "re-export the model")
     assert isinstance(attrs, SvdfAttrs)
     require_arity(view, (5,))
     input_, weights_feature, weights_time = view.input(0), view.input(1), view.input(2)
     bias, state, output = view.optional_input(3), view.input(4), view.output()
-    require_dtype(input_, [DType.INT8], "input")
-    require_dtype(weights_feature, [DType.INT8], "weights_feature")
-    require_dtype(weights_time, [DType.INT16, DType.INT8], "weights_time")
-    require_dtype(state, [DType.INT16, DType.INT8], "activation state")
-    require_dtype(output, [DType.INT8], "output")
-    # TFLM's kernel reads weights_time as the state's element type.
-    require(
-        weights_time.dtype is state.dtype,
-        f"weights_time is {weights_time.dtype.name} but the state is {state.dtype.name}",
-        "quantize weights_time and the state to the same type",
-        weights_time,
-    )
     require(state.is_variable, "the activation state must be a variable tensor", "re-export the model", state)
     require(
         not weights_feature.is_variable and not weights_time.is_variable,
@@ -111,11 +120,48 @@ def prepare(view: OpView) -> SvdfParams:
         "re-export the model",
         state,
     )
+    if bias is not None:
+        require(
+            bias.num_elements == units and len(bias.shape) == 1, f"bias must have {units} values", "", bias
+        )
+    return SvdfDims(batches, input_size, filters, attrs.rank, memory_size)
+
+
+def _prepare_float(view: OpView) -> FloatSvdfParams:
+    dims = _dims(view)
+    for index, role in ((1, "weights_feature"), (2, "weights_time"), (4, "activation state")):
+        require_dtype(view.input(index), [DType.FLOAT32], role)
+    require_dtype(view.output(), [DType.FLOAT32], "output")
+    bias = view.optional_input(3)
+    if bias is not None:
+        require_dtype(bias, [DType.FLOAT32], "bias")
+    attrs = view.op.attrs
+    assert isinstance(attrs, SvdfAttrs)
+    return FloatSvdfParams(dims, attrs.activation, bias is not None)
+
+
+def prepare(view: OpView) -> SvdfParams | FloatSvdfParams:
+    if view.input(0).dtype is DType.FLOAT32:
+        return _prepare_float(view)
+    dims = _dims(view)
+    input_, weights_feature, weights_time = view.input(0), view.input(1), view.input(2)
+    bias, state, output = view.optional_input(3), view.input(4), view.output()
+    require_dtype(input_, [DType.INT8], "input")
+    require_dtype(weights_feature, [DType.INT8], "weights_feature")
+    require_dtype(weights_time, [DType.INT16, DType.INT8], "weights_time")
+    require_dtype(state, [DType.INT16, DType.INT8], "activation state")
+    require_dtype(output, [DType.INT8], "output")
+    # TFLM's kernel reads weights_time as the state's element type.
+    require(
+        weights_time.dtype is state.dtype,
+        f"weights_time is {weights_time.dtype.name} but the state is {state.dtype.name}",
+        "quantize weights_time and the state to the same type",
+        weights_time,
+    )
     # TFLM's integer Prepare reads the bias scale unconditionally: it needs a bias.
     require(bias is not None, "integer SVDF needs a bias (TFLM reads its scale)", "export with a bias")
     assert bias is not None
     require_dtype(bias, [DType.INT32], "bias")
-    require(bias.num_elements == units and len(bias.shape) == 1, f"bias must have {units} values", "", bias)
     input_quant, output_quant = per_tensor(input_), per_tensor(output)
     feature_quant, time_quant = per_tensor(weights_feature), per_tensor(weights_time)
     state_quant, bias_quant = per_tensor(state), per_tensor(bias)
@@ -134,11 +180,11 @@ def prepare(view: OpView) -> SvdfParams:
     feature = quant.quantize_multiplier(float(feature_scale))
     rescale = quant.quantize_multiplier(float(output_scale))
     return SvdfParams(
-        batches=batches,
-        input_size=input_size,
-        filters=filters,
-        rank=attrs.rank,
-        memory_size=memory_size,
+        batches=dims.batches,
+        input_size=dims.input_size,
+        filters=dims.filters,
+        rank=dims.rank,
+        memory_size=dims.memory_size,
         state_dtype=state.dtype,
         input_zero_point=input_quant.zero_point,
         state_zero_point=state_quant.zero_point,

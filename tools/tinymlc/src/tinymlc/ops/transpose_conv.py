@@ -48,6 +48,43 @@ class TransposeConvParams:
     """An int16 bias as the int64 values TFLM converts it to in Eval (else None)."""
 
 
+@dataclass(frozen=True)
+class TransposeConvGeometry:
+    """What every type's TRANSPOSE_CONV shares: its shapes and padding."""
+
+    padding: PaddingValues
+    input_shape: tuple[int, int, int, int]
+    filter_shape: tuple[int, int, int, int]
+    output_shape: tuple[int, int, int, int]
+
+
+def transpose_conv_geometry(view: OpView, attrs: TransposeConvAttrs) -> TransposeConvGeometry:
+    """The 4-D shapes connected by the filter; the padding TFLM computes over the
+    output size."""
+    input_, filter_, output = view.input(INPUT), view.input(FILTER), view.output()
+    for tensor, role in ((input_, "input"), (filter_, "filter"), (output, "output")):
+        require(len(tensor.shape) == 4, f"{role} must be 4-D, is {list(tensor.shape)}", "", tensor)
+    batches, in_h, in_w, in_depth = input_.shape
+    out_channels, filter_h, filter_w, filter_depth = filter_.shape
+    out_batches, out_h, out_w, output_depth = output.shape
+    require(
+        filter_depth == in_depth and out_channels == output_depth and out_batches == batches,
+        f"filter {list(filter_.shape)} does not connect input {list(input_.shape)} to output "
+        f"{list(output.shape)}",
+        "re-export the model",
+        filter_,
+    )
+    padding, _ = compute_padding(
+        attrs.padding, (attrs.stride_h, attrs.stride_w), (1, 1), (out_h, out_w), (filter_h, filter_w)
+    )
+    return TransposeConvGeometry(
+        padding,
+        (batches, in_h, in_w, in_depth),
+        (out_channels, filter_h, filter_w, filter_depth),
+        (out_batches, out_h, out_w, output_depth),
+    )
+
+
 def prepare(view: OpView) -> TransposeConvParams:
     attrs = view.op.attrs
     require(
@@ -63,18 +100,8 @@ def prepare(view: OpView) -> TransposeConvParams:
     require_dtype(filter_, [DType.INT8], "filter")
     require_dtype(output, [input_.dtype], "output")
     require(filter_.is_constant, "filter must be constant", "freeze the weights", filter_)
-    for tensor, role in ((input_, "input"), (filter_, "filter"), (output, "output")):
-        require(len(tensor.shape) == 4, f"{role} must be 4-D, is {list(tensor.shape)}", "", tensor)
-    batches, in_h, in_w, in_depth = input_.shape
-    out_channels, filter_h, filter_w, filter_depth = filter_.shape
-    out_batches, out_h, out_w, output_depth = output.shape
-    require(
-        filter_depth == in_depth and out_channels == output_depth and out_batches == batches,
-        f"filter {list(filter_.shape)} does not connect input {list(input_.shape)} to output "
-        f"{list(output.shape)}",
-        "re-export the model",
-        filter_,
-    )
+    geometry = transpose_conv_geometry(view, attrs)
+    out_channels = geometry.filter_shape[0]
     per_tensor(input_)
     per_tensor(output)
     filter_quant = quantization(filter_)
@@ -94,18 +121,15 @@ def prepare(view: OpView) -> TransposeConvParams:
         require(bias.num_elements == out_channels, "bias size != output channels", "", bias)
         if bias.dtype is DType.INT16:
             widened_bias = int_values(bias)
-    padding, _ = compute_padding(
-        attrs.padding, (attrs.stride_h, attrs.stride_w), (1, 1), (out_h, out_w), (filter_h, filter_w)
-    )
     quant = conv_quantization(input_, filter_, output, attrs.activation, out_channels, mode)
     return TransposeConvParams(
-        padding=padding,
+        padding=geometry.padding,
         stride_h=attrs.stride_h,
         stride_w=attrs.stride_w,
         quantization=dataclasses.replace(quant, weights_offset=0),
-        input_shape=(batches, in_h, in_w, in_depth),
-        filter_shape=(out_channels, filter_h, filter_w, filter_depth),
-        output_shape=(out_batches, out_h, out_w, output_depth),
+        input_shape=geometry.input_shape,
+        filter_shape=geometry.filter_shape,
+        output_shape=geometry.output_shape,
         has_bias=bias is not None,
         mode=mode,
         widened_bias=widened_bias,
