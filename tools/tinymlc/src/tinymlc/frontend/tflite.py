@@ -28,6 +28,8 @@ from tinymlc.ir import (
     Activation,
     BatchMatMulAttrs,
     CallOnceAttrs,
+    IfAttrs,
+    WhileAttrs,
     ConcatenationAttrs,
     Conv2DAttrs,
     CumsumAttrs,
@@ -621,6 +623,16 @@ _DECODERS: dict[OpKind, _Decoder] = {
         tflite.CallOnceOptions,
         _OPTIONS.CallOnceOptions,
         lambda o: CallOnceAttrs(init_subgraph_index=int(o.InitSubgraphIndex())),
+    ),
+    OpKind.IF: (
+        tflite.IfOptions,
+        _OPTIONS.IfOptions,
+        lambda o: IfAttrs(int(o.ThenSubgraphIndex()), int(o.ElseSubgraphIndex())),
+    ),
+    OpKind.WHILE: (
+        tflite.WhileOptions,
+        _OPTIONS.WhileOptions,
+        lambda o: WhileAttrs(int(o.CondSubgraphIndex()), int(o.BodySubgraphIndex())),
     ),
     OpKind.SVDF: (
         tflite.SVDFOptions,

@@ -25,6 +25,7 @@ from tinymlc.ops import (
     comparisons,
     concatenation,
     conv_2d,
+    control_flow,
     cumsum,
     depth_to_space,
     depthwise_conv_2d,
@@ -150,6 +151,8 @@ PreparedParams: TypeAlias = (
     | add_n.AddNParams
     | l2_normalization.L2NormalizationParams
     | cumsum.CumsumParams
+    | control_flow.ControlFlowParams
+    | control_flow.SubgraphOutputParams
     | split.SplitParams
     | RemapParams
     | reduce_extreme.ReduceExtremeParams
@@ -230,6 +233,9 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.L2_NORMALIZATION: l2_normalization.prepare,
     OpKind.DIV: integer_binary.prepare,
     OpKind.CUMSUM: cumsum.prepare,
+    OpKind.IF: control_flow.prepare,
+    OpKind.WHILE: control_flow.prepare,
+    OpKind.SUBGRAPH_OUTPUT: control_flow.prepare_output,
     OpKind.SLICE: slice.prepare,
     OpKind.EXPAND_DIMS: expand_dims.prepare,
     OpKind.FILL: fill.prepare,
@@ -299,6 +305,8 @@ def scratch_bytes(params: PreparedParams) -> int:
         params, conv_2d.Conv2DParams | batch_matmul.BatchMatMulParams | signal_rfft.SignalRfftParams
     ):
         return params.scratch_bytes
+    if isinstance(params, control_flow.ControlFlowParams):
+        return params.arena_bytes
     return 0
 
 
