@@ -1151,3 +1151,7 @@ EMITTERS.update(DATA_EMITTERS)
 from tinymlc.codegen.steps_float import FLOAT_EMITTERS  # noqa: E402
 
 EMITTERS.update(FLOAT_EMITTERS)
+
+from tinymlc.codegen.steps_control_flow import CONTROL_FLOW_EMITTERS  # noqa: E402
+
+EMITTERS.update(CONTROL_FLOW_EMITTERS)

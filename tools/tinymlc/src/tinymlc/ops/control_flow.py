@@ -30,6 +30,8 @@ class ControlFlowParams:
     """IF or WHILE."""
     subgraphs: tuple[int, int]
     """IF: (then, else); WHILE: (cond, body) (TFLM's OpData subgraph indices)."""
+    output_bytes: tuple[int, ...] = ()
+    """Bytes of each output."""
     output_offsets: tuple[int, ...] = ()
     """Byte offset of each output in the layer's output (0 alone: one output, unpacked)."""
     arena_bytes: int = 0

@@ -96,9 +96,11 @@ def bind_control_flow(
     for layer in params:
         if isinstance(layer, ControlFlowParams):
             results = subgraphs[layer.subgraphs[0 if layer.kind is OpKind.IF else 1]]
+            sizes = tuple(results.tensors[t].byte_size for t in results.outputs)
             layer = replace(
                 layer,
-                output_offsets=packed_offsets([results.tensors[t].byte_size for t in results.outputs]),
+                output_bytes=sizes,
+                output_offsets=packed_offsets(sizes),
                 arena_bytes=max(arena_bytes[i] for i in layer.subgraphs),
             )
         bound.append(layer)
