@@ -1,22 +1,28 @@
 """Control-flow micro-models: IF (tf.cond) and WHILE (tf.while_loop), int8 and float32,
 and the two nested.
 
-The converter keeps a tf.function's tf.cond and tf.while_loop as IF and WHILE over
-subgraphs (control-flow lowering happens only for TF1 graphs). Conditions depend on the
-data, so the checks' inputs take both branches, and loops run different numbers of
-times (at most their maximum_iterations).
+Float32: the converter keeps a tf.function's tf.cond and tf.while_loop as IF and WHILE
+over subgraphs. Int8: the converter quantizes around control flow but not through it
+(it dequantizes into a float IF or WHILE), so each subgraph is converted to int8 on its
+own and the pieces are joined into one flatbuffer (`_join`): the subgraphs' boundary
+tensors get the quantization of the tensors they are copied from, as TFLM copies raw
+bytes. Conditions depend on the data, so the checks' inputs take both branches, and
+loops run different numbers of times.
 
 Imported by build_models.py into `all_models()`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+import flatbuffers
 import numpy as np
 import tensorflow as tf
+from tensorflow.lite.python import schema_py_generated as schema
 
 import build_models as bm
+import inspect_models as inspect
 
 VECTOR = (1, 8)
 
@@ -83,6 +89,133 @@ def _nested_graph(rng: np.random.Generator) -> bm.Graph:
     return bm.Graph(forward, [bm.GraphInput(VECTOR, bm.normal(VECTOR))])
 
 
+def _int8_piece(
+    fn: Callable[..., object], inputs: Sequence[bm.GraphInput], rng: np.random.Generator
+) -> schema.ModelT:
+    """`fn` converted to int8 on its own (int8 in and out; int32 and bool stay)."""
+    expectations = bm.ModelExpectations(input_dtype="INT8", output_dtype="INT8")
+    spec = bm.ModelSpec("piece", "", lambda _: bm.Graph(fn, list(inputs)), expectations)
+    return inspect.load_model_object(bm.convert(spec, bm.Graph(fn, list(inputs)), rng))
+
+
+def _join(main: schema.ModelT, pieces: Sequence[schema.ModelT]) -> None:
+    """Appends each piece's subgraph to `main` (subgraphs 1, 2, ...), with its buffers and
+    operator codes."""
+    codes = [(c.builtinCode, c.deprecatedBuiltinCode, c.version) for c in main.operatorCodes]
+    for piece in pieces:
+        buffers = {0: 0}
+        for index, buffer in enumerate(piece.buffers[1:], 1):
+            main.buffers.append(buffer)
+            buffers[index] = len(main.buffers) - 1
+        (graph,) = piece.subgraphs
+        for tensor in graph.tensors:
+            tensor.buffer = buffers[tensor.buffer]
+        for op in graph.operators:
+            code = piece.operatorCodes[op.opcodeIndex]
+            key = (code.builtinCode, code.deprecatedBuiltinCode, code.version)
+            if key not in codes:
+                main.operatorCodes.append(code)
+                codes.append(key)
+            op.opcodeIndex = codes.index(key)
+        main.subgraphs.append(graph)
+
+
+def _quantization_of(tensor: schema.TensorT, source: schema.TensorT) -> None:
+    tensor.quantization = source.quantization
+
+
+def _add_op(model: schema.ModelT, builtin: int, options_type: int, options: object,
+            inputs: list[int], outputs: list[int]) -> None:
+    codes = [c.builtinCode for c in model.operatorCodes]
+    if builtin not in codes:
+        code = schema.OperatorCodeT()
+        code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), 1
+        model.operatorCodes.append(code)
+        codes.append(builtin)
+    op = schema.OperatorT()
+    op.opcodeIndex, op.inputs, op.outputs = codes.index(builtin), inputs, outputs
+    op.builtinOptionsType, op.builtinOptions = options_type, options
+    model.subgraphs[0].operators.append(op)
+
+
+def _new_tensor(graph: schema.SubGraphT, like: schema.TensorT, name: str) -> int:
+    tensor = schema.TensorT()
+    tensor.name, tensor.shape, tensor.type = name, list(like.shape), like.type
+    tensor.quantization, tensor.buffer = like.quantization, 0
+    graph.tensors.append(tensor)
+    return len(graph.tensors) - 1
+
+
+def _bytes(model: schema.ModelT) -> bytes:
+    builder = flatbuffers.Builder(1 << 16)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _int8_if(rng: np.random.Generator) -> bytes:
+    """Main: the condition (the input's largest value passes 2) and IF; then: dense + relu; else:
+    a scaled relu. The else branch writes the then branch's output quantization."""
+    weights, bias = _dense(np.random.default_rng(int(rng.integers(1 << 31))), VECTOR[1])
+    x = [bm.GraphInput(VECTOR, bm.normal(VECTOR))]
+    main = _int8_piece(lambda v: tf.reduce_max(v) > 2.0, x, rng)
+    then = _int8_piece(lambda v: tf.nn.relu(tf.matmul(v, weights) + bias), x, rng)
+    otherwise = _int8_piece(lambda v: tf.nn.relu(v) * 0.5 - 0.25, x, rng)
+    graph = main.subgraphs[0]
+    (source,), (condition,) = graph.inputs, graph.outputs
+    _join(main, [then, otherwise])
+    for branch in (then, otherwise):
+        branch_graph = branch.subgraphs[0]
+        _quantization_of(branch_graph.tensors[branch_graph.inputs[0]], graph.tensors[source])
+    results = otherwise.subgraphs[0]
+    then_output = then.subgraphs[0].tensors[then.subgraphs[0].outputs[0]]
+    _quantization_of(results.tensors[results.outputs[0]], then_output)
+    output = _new_tensor(graph, then_output, "if_output")
+    options = schema.IfOptionsT()
+    options.thenSubgraphIndex, options.elseSubgraphIndex = 1, 2
+    _add_op(main, schema.BuiltinOperator.IF, schema.BuiltinOptions.IfOptions, options,
+            [condition, source], [output])
+    graph.outputs = [output]
+    return _bytes(main)
+
+
+def _int8_while(rng: np.random.Generator) -> bytes:
+    """WHILE over (step, x): cond is step < 6 and max |x| < 4, body counts the step and
+    grows x by a dense layer. Every loop tensor has the body output's quantization."""
+    weights, _ = _dense(np.random.default_rng(int(rng.integers(1 << 31))), VECTOR[1])
+    step = bm.GraphInput((), lambda r: np.array(r.integers(0, 6), np.int32), dtype=tf.int32)
+    wide = bm.GraphInput(VECTOR, bm.normal(VECTOR, std=3.0))
+    cond = _int8_piece(
+        lambda i, v: tf.logical_and(i < 6, tf.reduce_max(tf.abs(v)) < 4.0), [step, wide], rng
+    )
+    body = _int8_piece(
+        lambda i, v: (i + 1, v * 1.5 + tf.matmul(v, weights) * 0.25), [step, wide], rng
+    )
+    body_graph = body.subgraphs[0]
+    loop_quantization = body_graph.tensors[body_graph.outputs[1]]
+    main = _int8_piece(lambda v: tf.nn.relu(v) - 1.0, [bm.GraphInput(VECTOR, bm.normal(VECTOR))], rng)
+    graph = main.subgraphs[0]
+    (start,) = graph.outputs
+    _quantization_of(graph.tensors[start], loop_quantization)
+    _join(main, [cond, body])
+    for piece in (cond, body):
+        piece_graph = piece.subgraphs[0]
+        _quantization_of(piece_graph.tensors[piece_graph.inputs[1]], loop_quantization)
+    zero = schema.BufferT()
+    zero.data = np.zeros(4, np.uint8)
+    main.buffers.append(zero)
+    counter = _new_tensor(graph, body_graph.tensors[body_graph.inputs[0]], "step0")
+    graph.tensors[counter].buffer = len(main.buffers) - 1
+    steps = _new_tensor(graph, graph.tensors[counter], "steps")
+    graph.tensors[steps].buffer = 0
+    output = _new_tensor(graph, loop_quantization, "while_output")
+    options = schema.WhileOptionsT()
+    options.condSubgraphIndex, options.bodySubgraphIndex = 1, 2
+    _add_op(main, schema.BuiltinOperator.WHILE, schema.BuiltinOptions.WhileOptions, options,
+            [counter, start], [steps, output])
+    graph.outputs = [output]
+    return _bytes(main)
+
+
 def _spec(
     name: str,
     description: str,
@@ -132,4 +265,12 @@ def control_flow_models() -> list[bm.ModelSpec]:
                 quantize,
             ),
         ]
+    for name, description, builder, op in (
+        ("op_if", "int8 IF: dense+relu or scaled relu branch by the input's maximum", _int8_if, "IF"),
+        ("op_while", "int8 WHILE over (step, x): grow x until max |x| passes 4, at most 6 times",
+         _int8_while, "WHILE"),
+    ):
+        expectations = bm.ModelExpectations(required_ops=(bm.expect(op),), subgraphs=3)
+        models.append(bm.ModelSpec(name, description, bm.single_op([VECTOR], tf.identity),
+                                   expectations, flatbuffer=builder))
     return models
