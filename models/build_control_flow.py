@@ -267,7 +267,7 @@ def control_flow_models() -> list[bm.ModelSpec]:
         ]
     for name, description, builder, op in (
         ("op_if", "int8 IF: dense+relu or scaled relu branch by the input's maximum", _int8_if, "IF"),
-        ("op_while", "int8 WHILE over (step, x): grow x until max |x| passes 4, at most 6 times",
+        ("op_while", "int8 WHILE over (step, x): grow x until its largest magnitude passes 4, at most 6 times",
          _int8_while, "WHILE"),
     ):
         expectations = bm.ModelExpectations(required_ops=(bm.expect(op),), subgraphs=3)
