@@ -45,7 +45,9 @@ def _assert_bit_exact_on(name: str, samples: list[list[np.ndarray]]) -> list[np.
         for tensor_id, actual, expected in zip(graph.outputs, ours.outputs, reference, strict=True):
             dtype = graph.tensors[tensor_id].dtype.numpy_dtype
             assert dtype is not None
-            np.testing.assert_array_equal(np.frombuffer(actual, dtype), np.asarray(expected, dtype).reshape(-1))
+            np.testing.assert_array_equal(
+                np.frombuffer(actual, dtype), np.asarray(expected, dtype).reshape(-1)
+            )
     return first_outputs
 
 
@@ -55,7 +57,7 @@ def _filled(values: list[float], dtype: type = np.float32) -> list[list[np.ndarr
 
 def test_if_takes_each_branch_as_tflm() -> None:
     # The input's sum passes -1 (then: dense + relu) or not (else: scaled relu).
-    samples = _filled([-1.0, -0.2, 0.0, 0.5]) + [[np.linspace(-1, 1, 8, dtype=np.float32).reshape(1, 8)]]
+    samples = [*_filled([-1.0, -0.2, 0.0, 0.5]), [np.linspace(-1, 1, 8, dtype=np.float32).reshape(1, 8)]]
     _assert_bit_exact_on("op_if_float", samples)
 
 
@@ -122,7 +124,8 @@ def test_multiple_outputs_are_packed_and_only_used_ones_copied_out() -> None:
     assert loop.output_bytes == (4, 8)
     assert loop.output_offsets == (0, 16)
     packed = graph.tensors[graph.operators[compiled.params.index(loop)].outputs[0]]
-    assert packed.dtype is DType.UINT8 and packed.shape == (24,)
+    assert packed.dtype is DType.UINT8
+    assert packed.shape == (24,)
     # The step count is read by nothing: only x is copied out.
     copies = [p for p in compiled.params if isinstance(p, SubgraphOutputParams)]
     assert copies == [SubgraphOutputParams(offset=16, elements=8)]

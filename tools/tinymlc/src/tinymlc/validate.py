@@ -94,9 +94,7 @@ def _check_graph(model: Model, graph: Graph) -> list[Diagnostic]:
             try:
                 check_call(model.subgraphs, graph, op)
             except OpError as exc:
-                diagnostics.append(
-                    Diagnostic(Severity.ERROR, exc.reason, exc.suggestion, index, op.opcode_name, exc.tensor_name)
-                )
+                diagnostics.append(_op_error(exc, index, op.opcode_name))
     return diagnostics
 
 
@@ -264,15 +262,17 @@ def _unpreparable(graph: Graph, index: int) -> list[Diagnostic] | None:
     return None
 
 
+def _op_error(exc: OpError, index: int, op_name: str) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, exc.reason, exc.suggestion, index, op_name, exc.tensor_name)
+
+
 def _prepare_problems(graph: Graph, index: int) -> list[Diagnostic]:
     """Operator `index`'s prepare step, its failures as diagnostics."""
     op = graph.operators[index]
     try:
         prepare_operator(graph, index)
     except OpError as exc:
-        return [
-            Diagnostic(Severity.ERROR, exc.reason, exc.suggestion, index, op.opcode_name, exc.tensor_name)
-        ]
+        return [_op_error(exc, index, op.opcode_name)]
     except ArithmeticError as exc:
         # Parameters no prepare check anticipated (a zero or overflowing value TFLM would
         # also fail on): still the operator and the reason, never a traceback.

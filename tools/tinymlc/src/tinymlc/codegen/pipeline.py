@@ -109,7 +109,9 @@ def _compile_model(model: Model, target: Target) -> CompiledModel:
     )
 
 
-def _prepare(model: Model, graph: Graph, subgraphs: Mapping[int, CompiledModel]) -> tuple[PreparedParams, ...]:
+def _prepare(
+    model: Model, graph: Graph, subgraphs: Mapping[int, CompiledModel]
+) -> tuple[PreparedParams, ...]:
     arena_bytes = {index: compiled.plan.arena_bytes for index, compiled in subgraphs.items()}
     return bind_control_flow(prepare_graph(graph), model.subgraphs, arena_bytes)
 

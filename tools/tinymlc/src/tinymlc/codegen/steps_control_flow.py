@@ -52,7 +52,8 @@ def _run(index: int, sources: list[str]) -> list[str]:
     """Copy `sources` into subgraph `index`'s inputs and run it."""
     module = _module(index)
     lines = [
-        _copy(source, f"{module}::input_{i}(scratch).map_err(arena_error)?") for i, source in enumerate(sources)
+        _copy(source, f"{module}::input_{i}(scratch).map_err(arena_error)?")
+        for i, source in enumerate(sources)
     ]
     return [*lines, f"{module}::run(scratch)?;"]
 
@@ -160,15 +161,14 @@ def _subgraph_fields(index: int, compiled: CompiledModel) -> dict[str, Any]:
         else:
             view = f"tinyml_arena::region(arena, {region(tensor_id)})"
         outputs.append({"element": rust.element_type(tensor.dtype), "view": view})
+    # Only a cond subgraph's `condition` is called, and its output 0 has a first byte.
     first = graph.tensors[graph.outputs[0]] if graph.outputs else None
     if first is None or first.is_constant:
-        condition = rust.boolean(first is not None and constant_condition(first))
-        condition = f"Ok({condition})"
+        condition = f"Ok({rust.boolean(first is not None and constant_condition(first))})"
     else:
-        condition = (
-            f"Ok(tinyml_arena::region::<u8>(arena, {region_literal(plan.tensor_offsets[graph.outputs[0]], 1)})?"
-            ".first().is_some_and(|&value| value != 0))"
-        )
+        first_byte = region_literal(plan.tensor_offsets[graph.outputs[0]], 1)
+        first_byte_set = ".first().is_some_and(|&value| value != 0)"
+        condition = f"Ok(tinyml_arena::region::<u8>(arena, {first_byte})?{first_byte_set})"
     return {
         "index": index,
         "name": graph.name,

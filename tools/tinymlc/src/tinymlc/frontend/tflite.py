@@ -28,8 +28,6 @@ from tinymlc.ir import (
     Activation,
     BatchMatMulAttrs,
     CallOnceAttrs,
-    IfAttrs,
-    WhileAttrs,
     ConcatenationAttrs,
     Conv2DAttrs,
     CumsumAttrs,
@@ -42,6 +40,7 @@ from tinymlc.ir import (
     GatherAttrs,
     GeluAttrs,
     Graph,
+    IfAttrs,
     LeakyReluAttrs,
     LstmAttrs,
     MirrorPadAttrs,
@@ -65,6 +64,7 @@ from tinymlc.ir import (
     TransposeConvAttrs,
     UnpackAttrs,
     VarHandleAttrs,
+    WhileAttrs,
 )
 
 FILE_IDENTIFIER = b"TFL3"

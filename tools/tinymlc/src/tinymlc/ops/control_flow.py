@@ -92,14 +92,14 @@ def _tensors(graph: Graph, ids: Sequence[int]) -> list[Tensor]:
     return [graph.tensors[t] for t in ids]
 
 
-def _check_inputs(graph: Graph, callee: Graph, index: int, sources: Sequence[Tensor]) -> None:
+def _check_inputs(callee: Graph, index: int, sources: Sequence[Tensor]) -> None:
     _same_count(f"subgraph {index}'s inputs", len(sources), len(callee.inputs))
     for source, target in zip(sources, _tensors(callee, callee.inputs), strict=True):
         require(not target.is_constant, f"subgraph {index}'s input {target.name!r} is a constant")
         _same_storage(f"subgraph {index}'s input", source, target)
 
 
-def _check_outputs(graph: Graph, callee: Graph, index: int, targets: Sequence[Tensor]) -> None:
+def _check_outputs(callee: Graph, index: int, targets: Sequence[Tensor]) -> None:
     _same_count(f"subgraph {index}'s outputs", len(targets), len(callee.outputs))
     for target, source in zip(targets, _tensors(callee, callee.outputs), strict=True):
         _same_storage(f"subgraph {index}'s output", target, source)
@@ -112,16 +112,16 @@ def check_call(subgraphs: Sequence[Graph], graph: Graph, op: Operator) -> None:
     inputs, outputs = _tensors(graph, op.inputs), _tensors(graph, op.outputs)
     if op.kind is OpKind.IF:
         for branch in (first, second):
-            _check_inputs(graph, subgraphs[branch], branch, inputs[1:])
-            _check_outputs(graph, subgraphs[branch], branch, outputs)
+            _check_inputs(subgraphs[branch], branch, inputs[1:])
+            _check_outputs(subgraphs[branch], branch, outputs)
         return
     cond, body = subgraphs[first], subgraphs[second]
     require(len(inputs) == len(outputs), f"has {len(inputs)} inputs but {len(outputs)} outputs")
     for source, target in zip(inputs, outputs, strict=True):
         _same_storage("output", source, target)
-    _check_inputs(graph, cond, first, outputs)
-    _check_inputs(graph, body, second, outputs)
-    _check_outputs(graph, body, second, outputs)
+    _check_inputs(cond, first, outputs)
+    _check_inputs(body, second, outputs)
+    _check_outputs(body, second, outputs)
     condition = _tensors(cond, cond.outputs)
     require(
         bool(condition) and condition[0].byte_size > 0,

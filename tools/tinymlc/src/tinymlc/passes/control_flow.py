@@ -80,7 +80,9 @@ def pack_control_flow_outputs(graph: Graph) -> Graph:
         packed = len(tensors) - 1
         operators.append(replace(op, outputs=(packed,)))
         operators += [
-            Operator(OpKind.SUBGRAPH_OUTPUT, op.opcode_name, (packed,), (output,), SubgraphOutputAttrs(offset))
+            Operator(
+                OpKind.SUBGRAPH_OUTPUT, op.opcode_name, (packed,), (output,), SubgraphOutputAttrs(offset)
+            )
             for output, offset in zip(op.outputs, offsets, strict=True)
             if output in read
         ]
@@ -92,19 +94,20 @@ def bind_control_flow(
 ) -> tuple[PreparedParams, ...]:
     """`params` with each control-flow layer's packed output offsets and the arena its
     subgraphs (planned, `arena_bytes` by subgraph) run in."""
-    bound = []
-    for layer in params:
-        if isinstance(layer, ControlFlowParams):
-            results = subgraphs[layer.subgraphs[0 if layer.kind is OpKind.IF else 1]]
-            sizes = tuple(results.tensors[t].byte_size for t in results.outputs)
-            layer = replace(
-                layer,
-                output_bytes=sizes,
-                output_offsets=packed_offsets(sizes),
-                arena_bytes=max(arena_bytes[i] for i in layer.subgraphs),
-            )
-        bound.append(layer)
-    return tuple(bound)
+
+    def bound(layer: PreparedParams) -> PreparedParams:
+        if not isinstance(layer, ControlFlowParams):
+            return layer
+        results = subgraphs[layer.subgraphs[0 if layer.kind is OpKind.IF else 1]]
+        sizes = tuple(results.tensors[t].byte_size for t in results.outputs)
+        return replace(
+            layer,
+            output_bytes=sizes,
+            output_offsets=packed_offsets(sizes),
+            arena_bytes=max(arena_bytes[i] for i in layer.subgraphs),
+        )
+
+    return tuple(bound(layer) for layer in params)
 
 
 def constant_condition(tensor: Tensor) -> bool:
