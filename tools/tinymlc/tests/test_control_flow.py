@@ -4,14 +4,13 @@ each branch and run loops for different numbers of trips (one core and several).
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.codegen_support import build
+from tests.codegen_support import assert_bit_exact_on
 from tinymlc import hostbuild
 from tinymlc.check import check
 from tinymlc.codegen import Target, compile_model, generate_crate
@@ -20,7 +19,6 @@ from tinymlc.frontend import load_model
 from tinymlc.ir import DType, IfAttrs, Model, OpKind, WhileAttrs
 from tinymlc.ops.control_flow import ControlFlowParams, SubgraphOutputParams
 from tinymlc.passes.control_flow import packed_offsets
-from tinymlc.tflm_reference import run
 from tinymlc.validate import validate
 
 MODELS_DIR = Path(__file__).absolute().parents[3] / "models"
@@ -33,22 +31,8 @@ def _model(name: str) -> Model:
 def _assert_bit_exact_on(name: str, samples: list[list[np.ndarray]]) -> list[np.ndarray]:
     """Every output of every sample equals TFLM's, byte for byte; TFLM's first outputs."""
     model_bytes = (MODELS_DIR / f"{name}.tflite").read_bytes()
-    with tempfile.TemporaryDirectory() as work:
-        compiled, binary = build(model_bytes, Path(work))
-        results = hostbuild.run_harness(binary, samples)
-    graph = compiled.graph
-    first_outputs = []
-    for sample, ours in zip(samples, results, strict=True):
-        assert ours.error is None, ours.error
-        reference, _ = run(model_bytes, sample, len(graph.outputs))
-        first_outputs.append(np.asarray(reference[0]))
-        for tensor_id, actual, expected in zip(graph.outputs, ours.outputs, reference, strict=True):
-            dtype = graph.tensors[tensor_id].dtype.numpy_dtype
-            assert dtype is not None
-            np.testing.assert_array_equal(
-                np.frombuffer(actual, dtype), np.asarray(expected, dtype).reshape(-1)
-            )
-    return first_outputs
+    _, references = assert_bit_exact_on(model_bytes, lambda _: samples)
+    return [np.asarray(reference[0]) for reference in references]
 
 
 def _filled(values: list[float], dtype: type = np.float32) -> list[list[np.ndarray]]:
