@@ -4,6 +4,7 @@ each branch and run loops for different numbers of trips (one core and several).
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tinymlc.frontend import load_model
 from tinymlc.ir import DType, IfAttrs, Model, OpKind, WhileAttrs
 from tinymlc.ops.control_flow import ControlFlowParams, SubgraphOutputParams
 from tinymlc.passes.control_flow import packed_offsets
+from tinymlc.tflm_reference import run
 from tinymlc.validate import validate
 
 MODELS_DIR = Path(__file__).absolute().parents[3] / "models"
@@ -180,3 +182,36 @@ def test_subgraph_tensors_must_match_the_operators() -> None:
     index = next(i for i, op in enumerate(model.main.operators) if op.kind is OpKind.WHILE)
     swapped = _with_main_op(model, index, attrs=WhileAttrs(2, 1))
     assert "subgraph 1's outputs" in _errors(swapped)
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_a_constant_condition_runs_its_branch_alone(taken: bool) -> None:
+    """A condition known at compile time: only the branch it takes is emitted, and it
+    computes what TFLM computes when the model's own condition takes that branch."""
+    model_bytes = (MODELS_DIR / "op_if_float.tflite").read_bytes()
+    model = _model("op_if_float")
+    index = next(i for i, op in enumerate(model.main.operators) if op.kind is OpKind.IF)
+    condition = model.main.operators[index].inputs[0]
+    tensors = list(model.main.tensors)
+    tensors[condition] = replace(tensors[condition], data=np.array(taken))
+    # The condition's producers go: only the IF remains.
+    main = replace(model.main, tensors=tuple(tensors), operators=(model.main.operators[index],))
+    constant = replace(model, subgraphs=(main, *model.subgraphs[1:]))
+    compiled = compile_model(constant)
+    lib_rs = generate_crate(compiled, "model").lib_rs
+    attrs = model.main.operators[index].attrs
+    assert isinstance(attrs, IfAttrs)
+    skipped = attrs.else_subgraph_index if taken else attrs.then_subgraph_index
+    assert f"subgraph_{skipped}::run" not in lib_rs
+    # Sums of 0 take the then branch, of -8 the else branch, in the model as converted.
+    samples = _filled([0.0 if taken else -1.0, 0.25 if taken else -2.0])
+    with tempfile.TemporaryDirectory() as work:
+        (Path(work) / "lib.rs").write_text(lib_rs)
+        binary = hostbuild.build_harness(Path(work) / "lib.rs", hostbuild.default_runtime_dir(), Path(work))
+        results = hostbuild.run_harness(binary, samples)
+    for sample, ours in zip(samples, results, strict=True):
+        assert ours.error is None, ours.error
+        reference, _ = run(model_bytes, sample, 1)
+        np.testing.assert_array_equal(
+            np.frombuffer(ours.outputs[0], np.float32), np.asarray(reference[0]).reshape(-1)
+        )
