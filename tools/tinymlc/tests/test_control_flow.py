@@ -19,7 +19,7 @@ from tinymlc.errors import CompileError
 from tinymlc.frontend import load_model
 from tinymlc.ir import DType, IfAttrs, Model, OpKind, WhileAttrs
 from tinymlc.ops.control_flow import ControlFlowParams, SubgraphOutputParams
-from tinymlc.passes.control_flow import packed_offsets
+from tinymlc.passes.control_flow import packed_offsets, renumber_called_subgraphs
 from tinymlc.tflm_reference import run
 from tinymlc.validate import validate
 
@@ -215,3 +215,12 @@ def test_a_constant_condition_runs_its_branch_alone(taken: bool) -> None:
         np.testing.assert_array_equal(
             np.frombuffer(ours.outputs[0], np.float32), np.asarray(reference[0]).reshape(-1)
         )
+
+
+def test_dropping_subgraphs_renumbers_the_ones_control_flow_runs() -> None:
+    graph = _model("op_while_float").main
+    renumbered = renumber_called_subgraphs(graph, {1: 3, 2: 1})
+    loop = next(op for op in renumbered.operators if op.kind is OpKind.WHILE)
+    assert loop.attrs == WhileAttrs(3, 1)
+    dropped = next(op for op in renumber_called_subgraphs(graph, {1: 1}).operators if op.kind is OpKind.WHILE)
+    assert dropped.attrs == WhileAttrs(1, -1)

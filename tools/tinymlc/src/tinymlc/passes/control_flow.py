@@ -20,7 +20,17 @@ from itertools import accumulate
 import numpy as np
 
 from tinymlc.errors import CompileError
-from tinymlc.ir import DType, Graph, Model, Operator, OpKind, SubgraphOutputAttrs, Tensor
+from tinymlc.ir import (
+    DType,
+    Graph,
+    IfAttrs,
+    Model,
+    Operator,
+    OpKind,
+    SubgraphOutputAttrs,
+    Tensor,
+    WhileAttrs,
+)
 from tinymlc.ops import PreparedParams
 from tinymlc.ops.control_flow import ControlFlowParams, called_subgraphs
 from tinymlc.passes.memory_planner import align
@@ -58,6 +68,31 @@ def called_in_order(model: Model, graph: Graph) -> list[int]:
     for callee in _callees(graph):
         visit(callee)
     return order
+
+
+def renumber_called_subgraphs(graph: Graph, numbers: Mapping[int, int]) -> Graph:
+    """`graph` with its IF and WHILE naming subgraphs by `numbers` (old index -> new), for
+    passes that drop subgraphs (a dropped one becomes -1: refused if still run)."""
+
+    def renumbered(op: Operator) -> Operator:
+        attrs = op.attrs
+        if isinstance(attrs, IfAttrs):
+            return replace(
+                op,
+                attrs=IfAttrs(
+                    numbers.get(attrs.then_subgraph_index, -1), numbers.get(attrs.else_subgraph_index, -1)
+                ),
+            )
+        if isinstance(attrs, WhileAttrs):
+            return replace(
+                op,
+                attrs=WhileAttrs(
+                    numbers.get(attrs.cond_subgraph_index, -1), numbers.get(attrs.body_subgraph_index, -1)
+                ),
+            )
+        return op
+
+    return replace(graph, operators=tuple(renumbered(op) for op in graph.operators))
 
 
 def packed_offsets(byte_sizes: Sequence[int]) -> tuple[int, ...]:
