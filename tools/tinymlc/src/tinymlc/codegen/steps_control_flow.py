@@ -33,7 +33,9 @@ from tinymlc.passes.control_flow import constant_condition
 
 
 def _module(index: int) -> str:
-    return f"crate::subgraph_{index}"
+    """The path of subgraph `index`'s module, from the crate root and from every subgraph
+    module (which imports its parent's items): relative, as the crate may be a module."""
+    return f"subgraph_{index}"
 
 
 def _copy(source: str, target: str) -> str:
