@@ -134,6 +134,9 @@ def test_nested_subgraphs_are_compiled_callees_first() -> None:
         assert f"mod subgraph_{index} {{" in lib_rs
     # The body's arena holds the IF's branches' arena as that layer's scratch.
     assert body.plan.arena_bytes >= branch.arena_bytes
+    report = generate_crate(compiled, "nested").report["subgraphs"]
+    assert [entry["index"] for entry in report] == order
+    assert report[order.index(loop.subgraphs[1])]["arena_bytes"] == body.plan.arena_bytes
 
 
 def _with_main_op(model: Model, index: int, **changes: object) -> Model:

@@ -403,6 +403,15 @@ def build_report(compiled: CompiledModel, steps: list[Step], schedule: Schedule)
         "outputs": [_tensor_entry(graph, compiled, t) for t in graph.outputs],
         "layers": layers,
         "schedule": schedule_report(schedule),
+        "subgraphs": [
+            {
+                "index": index,
+                "name": subgraph.graph.name,
+                "arena_bytes": subgraph.plan.arena_bytes,
+                "layers": [op.opcode_name for op in subgraph.graph.operators],
+            }
+            for index, subgraph in compiled.subgraphs.items()
+        ],
         "warnings": [str(w) for w in compiled.warnings],
     }
 
