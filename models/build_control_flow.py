@@ -134,7 +134,8 @@ def _quantization_of(tensor: schema.TensorT, source: schema.TensorT) -> None:
 
 
 def _add_op(model: schema.ModelT, builtin: int, options_type: int, options: object,
-            inputs: list[int], outputs: list[int]) -> None:
+            inputs: list[int], outputs: list[int], graph: schema.SubGraphT | None = None) -> None:
+    """Appends an operator to `graph` (the main graph if None)."""
     codes = [c.builtinCode for c in model.operatorCodes]
     if builtin not in codes:
         code = schema.OperatorCodeT()
@@ -144,7 +145,7 @@ def _add_op(model: schema.ModelT, builtin: int, options_type: int, options: obje
     op = schema.OperatorT()
     op.opcodeIndex, op.inputs, op.outputs = codes.index(builtin), inputs, outputs
     op.builtinOptionsType, op.builtinOptions = options_type, options
-    model.subgraphs[0].operators.append(op)
+    (graph or model.subgraphs[0]).operators.append(op)
 
 
 def _new_tensor(graph: schema.SubGraphT, like: schema.TensorT, name: str) -> int:
@@ -225,6 +226,54 @@ def _int8_while(rng: np.random.Generator) -> bytes:
     return _bytes(main)
 
 
+def _int8_while_if(rng: np.random.Generator) -> bytes:
+    """WHILE over (step, x) whose body chooses x's update by the sign of its first element
+    (IF nested in the body): cond is step < 5 and max |x| below 2.5."""
+    weights, bias = _scale_and_shift(rng)
+    step = bm.GraphInput((), lambda r: np.array(r.integers(0, 5), np.int32), dtype=tf.int32)
+    wide = bm.GraphInput(VECTOR, bm.normal(VECTOR, std=3.0))
+    cond = _int8_piece(
+        lambda i, v: tf.logical_and(i < 5, tf.reduce_max(tf.abs(v)) < 2.5), [step, wide], rng
+    )
+    body = _int8_piece(lambda i, v: (i + 1, v[0, 0] > 0.0), [step, wide], rng)
+    then = _int8_piece(lambda v: tf.nn.relu6(v * weights + bias) - 2.0, [wide], rng)
+    otherwise = _int8_piece(lambda v: v * 1.75 + 0.5, [wide], rng)
+    loop_quantization = otherwise.subgraphs[0].tensors[otherwise.subgraphs[0].outputs[0]]
+    main = _int8_piece(lambda v: tf.nn.relu(v) - 1.0, [bm.GraphInput(VECTOR, bm.normal(VECTOR))], rng)
+    graph = main.subgraphs[0]
+    (start,) = graph.outputs
+    _quantization_of(graph.tensors[start], loop_quantization)
+    _join(main, [cond, body, then, otherwise])
+    for piece, position in ((cond, 1), (body, 1), (then, 0), (otherwise, 0)):
+        piece_graph = piece.subgraphs[0]
+        _quantization_of(piece_graph.tensors[piece_graph.inputs[position]], loop_quantization)
+    then_graph = then.subgraphs[0]
+    _quantization_of(then_graph.tensors[then_graph.outputs[0]], loop_quantization)
+    # The body: IF (sign of x's first element) -> then or else, x's update.
+    body_graph = body.subgraphs[0]
+    counted, sign = body_graph.outputs
+    updated = _new_tensor(body_graph, loop_quantization, "body/updated")
+    options = schema.IfOptionsT()
+    options.thenSubgraphIndex, options.elseSubgraphIndex = 3, 4
+    _add_op(main, schema.BuiltinOperator.IF, schema.BuiltinOptions.IfOptions, options,
+            [sign, body_graph.inputs[1]], [updated], body_graph)
+    body_graph.outputs = [counted, updated]
+    zero = schema.BufferT()
+    zero.data = np.zeros(4, np.uint8)
+    main.buffers.append(zero)
+    counter = _new_tensor(graph, body_graph.tensors[body_graph.inputs[0]], "step0")
+    graph.tensors[counter].buffer = len(main.buffers) - 1
+    steps = _new_tensor(graph, graph.tensors[counter], "steps")
+    graph.tensors[steps].buffer = 0
+    output = _new_tensor(graph, loop_quantization, "while_output")
+    options = schema.WhileOptionsT()
+    options.condSubgraphIndex, options.bodySubgraphIndex = 1, 2
+    _add_op(main, schema.BuiltinOperator.WHILE, schema.BuiltinOptions.WhileOptions, options,
+            [counter, start], [steps, output])
+    graph.outputs = [output]
+    return _bytes(main)
+
+
 def _spec(
     name: str,
     description: str,
@@ -274,12 +323,14 @@ def control_flow_models() -> list[bm.ModelSpec]:
                 quantize,
             ),
         ]
-    for name, description, builder, op in (
-        ("op_if", "int8 IF: dense+relu or scaled relu branch by the input's maximum", _int8_if, "IF"),
+    for name, description, builder, op, subgraphs in (
+        ("op_if", "int8 IF: dense+relu or scaled relu branch by the input's maximum", _int8_if, "IF", 3),
         ("op_while", "int8 WHILE over (step, x): grow x until its largest magnitude passes 4, at most 6 times",
-         _int8_while, "WHILE"),
+         _int8_while, "WHILE", 3),
+        ("op_while_if", "int8 WHILE whose body holds an IF (nested control flow)", _int8_while_if,
+         "WHILE", 5),
     ):
-        expectations = bm.ModelExpectations(required_ops=(bm.expect(op),), subgraphs=3)
+        expectations = bm.ModelExpectations(required_ops=(bm.expect(op),), subgraphs=subgraphs)
         models.append(bm.ModelSpec(name, description, bm.single_op([VECTOR], tf.identity),
                                    expectations, flatbuffer=builder))
     return models

@@ -310,6 +310,7 @@ CHECKED_MODELS = [
     "op_unpack_last_axis",
     "op_while",
     "op_while_float",
+    "op_while_if",
     "op_while_if_float",
     "person_detect",
     "quirk_maximum_rescaled_output",

@@ -75,6 +75,10 @@ def test_nested_if_in_while_as_tflm() -> None:
     _assert_bit_exact_on("op_while_if_float", samples)
 
 
+def test_int8_nested_if_in_while_as_tflm() -> None:
+    _assert_bit_exact_on("op_while_if", _filled([-128, -40, 0, 30, 90, 127], np.int8))
+
+
 @pytest.mark.parametrize("name", ["op_while_if_float", "op_if"])
 def test_several_cores_are_bit_identical_to_one(name: str) -> None:
     result = check(
