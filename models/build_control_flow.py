@@ -188,6 +188,27 @@ def _int8_if(rng: np.random.Generator) -> bytes:
     return _bytes(main)
 
 
+def _finish_counted_while(main: schema.ModelT, counter_like: schema.TensorT, start: int,
+                          loop_quantization: schema.TensorT) -> bytes:
+    """The main graph's WHILE over (a step counter from 0, `start`), cond subgraph 1 and
+    body 2; its x output is the model's output."""
+    graph = main.subgraphs[0]
+    zero = schema.BufferT()
+    zero.data = np.zeros(4, np.uint8)
+    main.buffers.append(zero)
+    counter = _new_tensor(graph, counter_like, "step0")
+    graph.tensors[counter].buffer = len(main.buffers) - 1
+    steps = _new_tensor(graph, graph.tensors[counter], "steps")
+    graph.tensors[steps].buffer = 0
+    output = _new_tensor(graph, loop_quantization, "while_output")
+    options = schema.WhileOptionsT()
+    options.condSubgraphIndex, options.bodySubgraphIndex = 1, 2
+    _add_op(main, schema.BuiltinOperator.WHILE, schema.BuiltinOptions.WhileOptions, options,
+            [counter, start], [steps, output])
+    graph.outputs = [output]
+    return _bytes(main)
+
+
 def _int8_while(rng: np.random.Generator) -> bytes:
     """WHILE over (step, x): cond is step < 6 and max |x| < 4, body counts the step and
     grows x by a dense layer. Every loop tensor has the body output's quantization."""
@@ -210,20 +231,7 @@ def _int8_while(rng: np.random.Generator) -> bytes:
     for piece in (cond, body):
         piece_graph = piece.subgraphs[0]
         _quantization_of(piece_graph.tensors[piece_graph.inputs[1]], loop_quantization)
-    zero = schema.BufferT()
-    zero.data = np.zeros(4, np.uint8)
-    main.buffers.append(zero)
-    counter = _new_tensor(graph, body_graph.tensors[body_graph.inputs[0]], "step0")
-    graph.tensors[counter].buffer = len(main.buffers) - 1
-    steps = _new_tensor(graph, graph.tensors[counter], "steps")
-    graph.tensors[steps].buffer = 0
-    output = _new_tensor(graph, loop_quantization, "while_output")
-    options = schema.WhileOptionsT()
-    options.condSubgraphIndex, options.bodySubgraphIndex = 1, 2
-    _add_op(main, schema.BuiltinOperator.WHILE, schema.BuiltinOptions.WhileOptions, options,
-            [counter, start], [steps, output])
-    graph.outputs = [output]
-    return _bytes(main)
+    return _finish_counted_while(main, body_graph.tensors[body_graph.inputs[0]], start, loop_quantization)
 
 
 def _int8_while_if(rng: np.random.Generator) -> bytes:
@@ -258,20 +266,7 @@ def _int8_while_if(rng: np.random.Generator) -> bytes:
     _add_op(main, schema.BuiltinOperator.IF, schema.BuiltinOptions.IfOptions, options,
             [sign, body_graph.inputs[1]], [updated], body_graph)
     body_graph.outputs = [counted, updated]
-    zero = schema.BufferT()
-    zero.data = np.zeros(4, np.uint8)
-    main.buffers.append(zero)
-    counter = _new_tensor(graph, body_graph.tensors[body_graph.inputs[0]], "step0")
-    graph.tensors[counter].buffer = len(main.buffers) - 1
-    steps = _new_tensor(graph, graph.tensors[counter], "steps")
-    graph.tensors[steps].buffer = 0
-    output = _new_tensor(graph, loop_quantization, "while_output")
-    options = schema.WhileOptionsT()
-    options.condSubgraphIndex, options.bodySubgraphIndex = 1, 2
-    _add_op(main, schema.BuiltinOperator.WHILE, schema.BuiltinOptions.WhileOptions, options,
-            [counter, start], [steps, output])
-    graph.outputs = [output]
-    return _bytes(main)
+    return _finish_counted_while(main, body_graph.tensors[body_graph.inputs[0]], start, loop_quantization)
 
 
 def _spec(
