@@ -5,8 +5,11 @@ seeded calibration data in both formats (QDQ, QOperator) and both activation typ
 
     python models/build_onnx.py [--only REGEX] [--out DIR]
 
-Writes <family>_<qdq|qop>_<u8|s8>.onnx, and one float model with its calibration set for
-`tinymlc --calibration` (FLOAT_MODEL.onnx and FLOAT_MODEL_calibration/NNN.npy).
+Writes <family>_<qdq|qop>_<u8|s8>.onnx, one float model with its calibration set for
+`tinymlc --calibration` (FLOAT_MODEL.onnx and FLOAT_MODEL_calibration/NNN.npy), and
+INTEGER_MODEL.onnx: ConvInteger and MatMulInteger as dynamic-quantization graphs use them
+(int32 accumulator, Cast, Mul by the scale, Add the bias), written directly since no
+quantizer emits them with static input quantization.
 """
 
 from __future__ import annotations
@@ -247,6 +250,55 @@ def write_float_model(out: Path) -> None:
     print(f"wrote {name}.onnx and {FLOAT_CALIBRATION_SAMPLES} calibration samples")
 
 
+INTEGER_MODEL = "integer_cnn_u8"
+
+
+def integer_cnn() -> onnx.ModelProto:
+    """uint8 [1, 1, 12, 12] -> ConvInteger (uint8 weights) -> Cast
+    -> Mul -> Add -> QuantizeLinear -> MaxPool -> Flatten -> MatMulInteger (int8 weights)
+    -> Cast -> Mul -> Add: float logits [1, 10]."""
+    rng = np.random.default_rng(77)
+    channels, classes = 8, 10
+    constants = {
+        "conv_w": rng.integers(90, 166, (channels, 1, 3, 3)).astype(np.uint8),
+        # onnxruntime's ConvInteger takes a per-tensor weight zero point only.
+        "conv_w_zero": np.array(127, np.uint8),
+        "x_zero": np.array(128, np.uint8),
+        "conv_scale": rng.uniform(2e-4, 4e-4, (channels, 1, 1)).astype(np.float32),
+        "conv_bias": rng.normal(0, 0.1, (channels, 1, 1)).astype(np.float32),
+        "hidden_scale": np.array(0.02, np.float32),
+        "hidden_zero": np.array(0, np.uint8),
+        "fc_w": rng.integers(-127, 128, (channels * 36, classes)).astype(np.int8),
+        "fc_scale": rng.uniform(1e-4, 2e-4, classes).astype(np.float32),
+        "fc_bias": rng.normal(0, 0.1, classes).astype(np.float32),
+    }
+    nodes = [
+        helper.make_node(
+            "ConvInteger", ["input", "conv_w", "x_zero", "conv_w_zero"], ["conv"], pads=[1, 1, 1, 1]
+        ),
+        helper.make_node("Cast", ["conv"], ["conv_real"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["conv_real", "conv_scale"], ["conv_scaled"]),
+        helper.make_node("Add", ["conv_scaled", "conv_bias"], ["conv_out"]),
+        helper.make_node("QuantizeLinear", ["conv_out", "hidden_scale", "hidden_zero"], ["hidden"]),
+        helper.make_node("MaxPool", ["hidden"], ["pooled"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["pooled"], ["flat"]),
+        helper.make_node("MatMulInteger", ["flat", "fc_w", "hidden_zero"], ["fc"]),
+        helper.make_node("Cast", ["fc"], ["fc_real"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["fc_real", "fc_scale"], ["fc_scaled"]),
+        helper.make_node("Add", ["fc_scaled", "fc_bias"], ["logits"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        INTEGER_MODEL,
+        [helper.make_tensor_value_info("input", TensorProto.UINT8, [1, 1, 12, 12])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, classes])],
+        [numpy_helper.from_array(value, name) for name, value in constants.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    onnx.checker.check_model(model)
+    return model
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", default="", help="regex over model names")
@@ -259,6 +311,9 @@ def main() -> None:
                 print(f"wrote {name}.onnx")
     if re.search(args.only, FLOAT_MODEL[1]):
         write_float_model(Path(args.out))
+    if re.search(args.only, INTEGER_MODEL):
+        onnx.save(integer_cnn(), Path(args.out) / f"{INTEGER_MODEL}.onnx")
+        print(f"wrote {INTEGER_MODEL}.onnx")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "CUSTOM(SignalRfft)", "CUSTOM(SignalFftAutoScale)", "CUSTOM(SignalFilterBankSpectralSubtraction)",
     "CUSTOM(SignalDelay)", "CUSTOM(SignalOverlapAdd)", "CUSTOM(SignalIrfft)",
     "CUSTOM(SignalFramer)", "CUSTOM(SignalStacker)",
+    "CUSTOM(TFLite_Detection_PostProcess)", "CUSTOM(TFLM_DECODE)",
 })
 
 

@@ -7,6 +7,7 @@ load(":app_image.bzl", "tinyml_app_image")
 load(":board.bzl", "BoardInfo", "platform_transition")
 load(":model.bzl", "TinymlModelInfo")
 load(":shell.bzl", "shell_quote")
+load(":worker.bzl", "WORKER_EXECUTION_REQUIREMENTS", "use_worker_params_file")
 
 DEFAULT_STACK_BYTES = 16 * 1024
 
@@ -125,12 +126,14 @@ def _tinyml_budget_impl(ctx):
     args = ctx.actions.args()
     args.add_all(_budget_arguments(ctx.attr._board[BoardInfo], ctx.attr.stack_bytes, _models(ctx), lambda file: file.path))
     args.add("--out", summary)
+    use_worker_params_file(args)
     ctx.actions.run(
         executable = ctx.attr._tool[DefaultInfo].files_to_run,
         arguments = [args],
         inputs = [model.report for model in _models(ctx)],
         outputs = [summary],
         mnemonic = "TinymlBudget",
+        execution_requirements = WORKER_EXECUTION_REQUIREMENTS,
         progress_message = "Checking that the models of %{label} fit the board",
     )
     return [DefaultInfo(files = depset([summary]))]
@@ -166,12 +169,14 @@ def _tinyml_size_report_impl(ctx):
     args.add("--elf", ctx.file.firmware)
     args.add("--out", json_report)
     args.add("--out_text", text_report)
+    use_worker_params_file(args)
     ctx.actions.run(
         executable = ctx.attr._tool[DefaultInfo].files_to_run,
         arguments = [args],
         inputs = [model.report for model in models] + [ctx.file.firmware],
         outputs = [json_report, text_report],
         mnemonic = "TinymlSizeReport",
+        execution_requirements = WORKER_EXECUTION_REQUIREMENTS,
         progress_message = "Measuring flash and RAM of %{label}",
     )
     return [

@@ -14,7 +14,9 @@ def _tinyml_firmware_vectors_impl(ctx):
     args.add("vectors")
     args.add("--model", ctx.file.src)
     args.add("--harness", ctx.executable.harness)
-    args.add("--crate", ctx.attr.model[rust_common.crate_info].name)
+    crate = ctx.attr.model[rust_common.crate_info]
+    args.add("--crate", crate.name)
+    args.add("--crate_source", crate.root)
     args.add("--name", ctx.attr.model.label.name)
     args.add("--samples", ctx.attr.samples)
     args.add("--seed", ctx.attr.seed)
@@ -26,7 +28,7 @@ def _tinyml_firmware_vectors_impl(ctx):
         executable = ctx.attr._tool[DefaultInfo].files_to_run,
         arguments = [args],
         # The harness is an input, not a tool: a worker serves actions with the same tools.
-        inputs = [ctx.file.src, ctx.executable.harness],
+        inputs = [ctx.file.src, ctx.executable.harness, crate.root],
         outputs = [module],
         execution_requirements = WORKER_EXECUTION_REQUIREMENTS,
         mnemonic = "TinymlFirmwareVectors",
@@ -38,7 +40,8 @@ tinyml_firmware_vectors = rule(
     implementation = _tinyml_firmware_vectors_impl,
     doc = """A firmware module (`<name>.rs`) that runs the crate of `model` on `samples` seeded
 random inputs and compares its outputs bit for bit with the host build's (run here, at build
-time, by `harness`); each inference runs in `tinyml_rt::measure`. Its `run(arena, runs)`
+time, by `harness`); each inference runs in `tinyml_rt::measure`. The crate's generated
+lib.rs is compiled into the module: the firmware needs the runtime crates, not the model's. Its `run(arena, runs)`
 prints a line per sample, starting with the model's target name, and returns (equal, total);
 `tinyml_firmware_check_main` calls it. Built for the host platform whatever the
 dependent's platform: one host run serves every board's firmware.""",
@@ -56,7 +59,7 @@ dependent's platform: one host run serves every board's firmware.""",
         "model": attr.label(
             mandatory = True,
             providers = [rust_common.crate_info],
-            doc = "The tinyml_model whose crate the module calls (only its name and crate name are read).",
+            doc = "The tinyml_model whose generated crate the module embeds (its name, crate name and lib.rs are read).",
         ),
         "multicore": attr.bool(
             default = False,
@@ -257,7 +260,8 @@ def _firmware_checks(name, models, platforms, samples, multicore, test_kwargs):
         srcs = [":" + firmware_main] + checks,
         crate_root = ":" + firmware_main,
         testonly = True,
-        deps = [model.model for model in models] + ([Label("//runtime/executor")] if multicore else []),
+        # The checks embed their models' generated code; it calls only the runtime crates.
+        deps = [Label("//runtime/arena"), Label("//runtime/executor"), Label("//runtime/kernels")],
         tags = tags,
     )
     for platform in platforms:
@@ -274,19 +278,63 @@ def _firmware_checks(name, models, platforms, samples, multicore, test_kwargs):
             **dict(test_kwargs, tags = tags + BOARD_TEST_TAGS.get(board, []))
         )
 
+def _tinyml_harness_source_impl(ctx):
+    source = ctx.actions.declare_file(ctx.label.name + ".rs")
+    crate_root = ctx.attr.model[rust_common.crate_info].root
+    args = ctx.actions.args()
+    args.add("harness")
+    args.add("--harness_source", ctx.file._harness_template)
+    args.add("--crate_source", crate_root)
+    args.add("--out", source)
+    use_worker_params_file(args)
+    ctx.actions.run(
+        executable = ctx.attr._tool[DefaultInfo].files_to_run,
+        arguments = [args],
+        inputs = [ctx.file._harness_template, crate_root],
+        outputs = [source],
+        execution_requirements = WORKER_EXECUTION_REQUIREMENTS,
+        mnemonic = "TinymlHarnessSource",
+        progress_message = "Writing the host harness of %{label}",
+    )
+    return [DefaultInfo(files = depset([source]))]
+
+tinyml_harness_source = rule(
+    implementation = _tinyml_harness_source_impl,
+    doc = """The crate root of a model's host harness: templates/harness.rs with the model's
+generated lib.rs appended as module `model`, so the harness compiles the model itself and
+tests need no separate compile of the model's crate.""",
+    attrs = {
+        "model": attr.label(
+            mandatory = True,
+            providers = [rust_common.crate_info],
+            doc = "The tinyml_model whose generated lib.rs the harness embeds.",
+        ),
+        "_harness_template": attr.label(
+            default = Label("//tools/tinymlc:src/tinymlc/codegen/templates/harness.rs"),
+            allow_single_file = True,
+        ),
+        "_tool": attr.label(default = Label("//tools/tinymlc:firmware"), executable = True, cfg = "exec"),
+    },
+)
+
 def _harness(name, model, visibility):
-    """The host harness (templates/harness.rs) around a tinyml_model library."""
+    """The host harness (templates/harness.rs) around a tinyml_model's generated code."""
+    tinyml_harness_source(
+        name = name + "_source",
+        model = model,
+        testonly = True,
+    )
     rust_binary(
         name = name,
-        srcs = [Label("//tools/tinymlc:src/tinymlc/codegen/templates/harness.rs")],
-        aliases = {model: "model"},
-        crate_root = Label("//tools/tinymlc:src/tinymlc/codegen/templates/harness.rs"),
+        srcs = [":%s_source" % name],
+        crate_root = ":%s_source" % name,
         testonly = True,
         # Benchmarks time this same binary (harness bench N [WORKERS]).
         visibility = visibility,
         deps = [
-            model,
+            Label("//runtime/arena"),
             Label("//runtime/executor"),
+            Label("//runtime/kernels"),
         ],
     )
 

@@ -1,26 +1,33 @@
 """tinyml_feasibility_report: a compiled model's feasibility report (HTML, JSON, text) for a board."""
 
+load(":worker.bzl", "WORKER_EXECUTION_REQUIREMENTS", "use_worker_params_file")
+
 def _tinyml_feasibility_report_impl(ctx):
-    outputs = {}
-    for format, extension in [("html", "html"), ("json", "json"), ("text", "txt")]:
-        out = ctx.actions.declare_file("%s.%s" % (ctx.attr.basename or ctx.label.name, extension))
-        args = ctx.actions.args()
-        args.add("report")
-        args.add("--report_json", ctx.file.report)
-        args.add("--format", format)
-        args.add("--out", out)
-        if ctx.attr.board:
-            args.add("--board", ctx.attr.board)
-            args.add("--boards_bzl", ctx.file._boards_bzl)
-        ctx.actions.run(
-            executable = ctx.attr._compiler[DefaultInfo].files_to_run,
-            arguments = [args],
-            inputs = [ctx.file.report, ctx.file._boards_bzl],
-            outputs = [out],
-            mnemonic = "TinymlReport",
-            progress_message = "Writing the %s feasibility report of %%{label}" % format,
-        )
-        outputs[format] = out
+    basename = ctx.attr.basename or ctx.label.name
+    outputs = {
+        format: ctx.actions.declare_file("%s.%s" % (basename, extension))
+        for format, extension in [("html", "html"), ("json", "json"), ("text", "txt")]
+    }
+    args = ctx.actions.args()
+    args.add("report")
+    args.add("--report_json", ctx.file.report)
+    for format, out in outputs.items():
+        args.add("--out_" + format, out)
+    if ctx.attr.board:
+        args.add("--board", ctx.attr.board)
+        args.add("--boards_bzl", ctx.file._boards_bzl)
+    use_worker_params_file(args)
+
+    # One action renders all three formats from one reading of the report.
+    ctx.actions.run(
+        executable = ctx.attr._compiler[DefaultInfo].files_to_run,
+        arguments = [args],
+        inputs = [ctx.file.report, ctx.file._boards_bzl],
+        outputs = outputs.values(),
+        mnemonic = "TinymlReport",
+        progress_message = "Writing the feasibility report of %{label}",
+        execution_requirements = WORKER_EXECUTION_REQUIREMENTS,
+    )
     return [
         DefaultInfo(files = depset([outputs["html"]])),
         OutputGroupInfo(

@@ -29,6 +29,24 @@ def _codegen_action_test_impl(ctx):
 
 codegen_action_test = analysistest.make(_codegen_action_test_impl)
 
+def _feasibility_report_action_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    actions = [a for a in analysistest.target_actions(env) if a.mnemonic == "TinymlReport"]
+    asserts.equals(env, 1, len(actions), "one TinymlReport action renders every format")
+    action = actions[0]
+    asserts.equals(
+        env,
+        ["tiny_model_report.html", "tiny_model_report.json", "tiny_model_report.txt"],
+        sorted([f.basename for f in action.outputs.to_list()]),
+        "the HTML, JSON and text reports",
+    )
+    for flag in ["report", "--report_json", "--out_html", "--out_json", "--out_text"]:
+        asserts.true(env, flag in action.argv, "argv has %s: %s" % (flag, action.argv))
+    asserts.true(env, "report.json" in [f.basename for f in action.inputs.to_list()], "reads the compiler's report.json")
+    return analysistest.end(env)
+
+feasibility_report_action_test = analysistest.make(_feasibility_report_action_test_impl)
+
 def _multicore_codegen_action_test_impl(ctx):
     env = analysistest.begin(ctx)
     (action,) = [a for a in analysistest.target_actions(env) if a.mnemonic == "TinymlCompile"]

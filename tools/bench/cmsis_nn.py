@@ -7,7 +7,8 @@ arm-none-eabi-gcc 12.2 at -O2 for Cortex-M4F (`-mcpu=cortex-m4 -mfpu=fpv4-sp-d16
 -mfloat-abi=hard`, CMSIS-NN's DSP paths on), on the published MLPerf Tiny and TFLite Micro
 models. Measured once outside this repository (TFLite Micro cannot be built here: see
 firmware_bench.py) and recorded in issue 12; the models in models/ are those models or ones
-of the same architecture (our DS-CNN: the MLPerf Tiny layer shapes, its own weights).
+of the same architecture (our DS-CNN: the MLPerf Tiny layer shapes, its own weights; our
+streaming wake word: the reference DS-TCN's layers, models/build_streaming_ww.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ CMSIS_NN_M4_INSTRUCTIONS: dict[str, int] = {
     "person_detect": 22_928_407,
     "fc_autoencoder": 582_958,
     "micro_speech": 1_495_354,
+    "streaming_wakeword": 2_227_049,
 }
 """Model name in models/ -> TFLM + CMSIS-NN instructions per inference on `mps2-an386`."""
 

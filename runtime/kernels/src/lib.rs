@@ -31,6 +31,7 @@ pub mod concatenation;
 pub mod conv;
 pub mod cumsum;
 pub mod depthwise_conv;
+pub mod detection_postprocess;
 pub mod dynamic_update_slice;
 pub mod elu;
 pub mod embedding_lookup;

@@ -198,9 +198,9 @@ impl OffsetRequantizer {
         }
         Some(Self {
             multiplier: m.multiplier,
-            rounding: (1i64 << 30)
-                + (1i64 << (30 + right_shift))
-                + (i64::from(offset) << (31 + right_shift)),
+            // `2^30 * (1 + (1 + 2 * offset) * 2^e)`: the factor fits an `i32` (at most
+            // `513 * 2^20 + 1`), so only the constant shift is 64 bits wide.
+            rounding: i64::from(1 + ((1 + 2 * offset) << right_shift)) << 30,
             high_shift: right_shift - 1,
         })
     }

@@ -1,4 +1,5 @@
-"""Firmware tools: ELF accounting, board budgets and size reports."""
+"""Firmware tools: ELF accounting, board budgets, size reports, and the generated code embedded
+in harnesses and firmware checks."""
 
 from __future__ import annotations
 
@@ -11,13 +12,26 @@ from typing import Any
 
 import pytest
 
+from tinymlc.codegen import compile_model, generate_crate
 from tinymlc.errors import CompileError
-from tinymlc.firmware import budget, elf, size_report
+from tinymlc.firmware import budget, elf, embed, size_report
+from tinymlc.frontend import load_model
 
 SRC = Path(__file__).resolve().parent.parent / "src"
+MODELS = Path(__file__).resolve().parents[3] / "models"
 
 # name, sh_type, address, size, contents (None for NOBITS)
 _PROGBITS, _NOBITS, _SHF_ALLOC = 1, 8, 0x2
+
+
+def _firmware_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tinymlc.firmware", *args],
+        cwd=SRC,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def make_elf(sections: list[tuple[str, int, int, int]], data_load: int) -> bytes:
@@ -177,22 +191,13 @@ def test_only_the_exceeded_budget_is_reported() -> None:
 
 
 def test_cli_reports_unreadable_report_without_traceback(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tinymlc.firmware",
-            "budget",
-            "--board=b",
-            "--flash_bytes=1",
-            "--ram_bytes=1",
-            f"--report=//m:m={tmp_path / 'missing.json'}",
-            f"--out={tmp_path / 'out.txt'}",
-        ],
-        cwd=SRC,
-        capture_output=True,
-        text=True,
-        check=False,
+    result = _firmware_cli(
+        "budget",
+        "--board=b",
+        "--flash_bytes=1",
+        "--ram_bytes=1",
+        f"--report=//m:m={tmp_path / 'missing.json'}",
+        f"--out={tmp_path / 'out.txt'}",
     )
     assert result.returncode == 2
     assert "cannot read the compiler report of //m:m" in result.stderr
@@ -202,23 +207,14 @@ def test_cli_reports_unreadable_report_without_traceback(tmp_path: Path) -> None
 def test_cli_budget_failure_exits_2_with_the_message(tmp_path: Path) -> None:
     path = tmp_path / "report.json"
     path.write_text(json.dumps(report(10_000, 14_000)))
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tinymlc.firmware",
-            "budget",
-            "--board=tiny_board",
-            "--flash_bytes=8192",
-            "--ram_bytes=16384",
-            "--stack_bytes=4096",
-            f"--report=//m:big={path}",
-            f"--out={tmp_path / 'out.txt'}",
-        ],
-        cwd=SRC,
-        capture_output=True,
-        text=True,
-        check=False,
+    result = _firmware_cli(
+        "budget",
+        "--board=tiny_board",
+        "--flash_bytes=8192",
+        "--ram_bytes=16384",
+        "--stack_bytes=4096",
+        f"--report=//m:big={path}",
+        f"--out={tmp_path / 'out.txt'}",
     )
     assert result.returncode == 2
     assert "error: //m:big (models/m.tflite) does not fit board tiny_board" in result.stderr
@@ -229,3 +225,32 @@ def test_fused_tensor_names_are_shortened_to_their_producer() -> None:
     fused = report(10_000, 14_000)
     fused["layers"][0]["tensors"][1]["name"] = "model/conv/Conv2D;model/bn/mul;model/bn/add"
     assert "tensor 'model/conv/Conv2D;...' (9,990 B)" in budget.largest_constant(fused)
+
+
+def test_embedded_crate_keeps_all_but_no_std() -> None:
+    crate = generate_crate(compile_model(load_model(str(MODELS / "sine.tflite"))), "sine").lib_rs
+    module = embed.as_module(crate)
+    assert "#![no_std]" not in module.splitlines()
+    assert [line for line in crate.splitlines() if line != "#![no_std]"] == module.split("\n")
+    harness = embed.harness_with_model((SRC / "tinymlc/codegen/templates/harness.rs").read_text(), crate)
+    assert harness.count("mod model {") == 1
+    assert harness.rstrip().endswith("}")
+
+
+def test_embedding_what_is_no_generated_crate_is_a_clear_error() -> None:
+    with pytest.raises(CompileError, match="not a tinymlc crate"):
+        embed.as_module("fn main() {}\n")
+
+
+def test_cli_harness_with_a_missing_file_exits_2_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "lib.rs"
+    result = _firmware_cli(
+        "harness",
+        f"--harness_source={SRC / 'tinymlc/codegen/templates/harness.rs'}",
+        f"--crate_source={missing}",
+        f"--out={tmp_path / 'harness.rs'}",
+    )
+    assert result.returncode == 2
+    assert "--crate_source: cannot read it" in result.stderr
+    assert str(missing) in result.stderr
+    assert "Traceback" not in result.stderr

@@ -83,6 +83,27 @@ def test_cli_text_json_and_errors(tmp_path: Path) -> None:
     assert "--core_mhz=480,240" in wrong.stderr
 
 
+def test_one_run_writes_every_format_as_each_format_alone(tmp_path: Path) -> None:
+    compiled = tmp_path / "report.json"
+    compiled.write_text(json.dumps(_kws_report((64,))))
+    together = {format: tmp_path / f"together.{format}" for format in ("html", "json", "text")}
+    run = _tinymlc(
+        "report",
+        f"--report_json={compiled}",
+        "--board=nrf52840",
+        *(f"--out_{f}={p}" for f, p in together.items()),
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == ""
+    for format, path in together.items():
+        alone = tmp_path / f"alone.{format}"
+        single = _tinymlc(
+            "report", f"--report_json={compiled}", "--board=nrf52840", f"--format={format}", f"--out={alone}"
+        )
+        assert single.returncode == 0, single.stderr
+        assert path.read_text() == alone.read_text(), format
+
+
 def _png_pixels(png: bytes) -> bytes:
     """The decompressed (still filtered) image data of a PNG."""
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -61,7 +61,7 @@ fn expm1_f64(x: f64) -> f64 {
 }
 
 /// `e^x` in double precision for any `x` of `f32` range.
-fn exp_f64(x: f64) -> f64 {
+pub(crate) fn exp_f64(x: f64) -> f64 {
     if x > 300.0 {
         return f64::INFINITY;
     }

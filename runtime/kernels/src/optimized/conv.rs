@@ -24,8 +24,8 @@ use core::ops::Range;
 use crate::conv::ConvLayout;
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::error::{elements, KernelError, KernelResult};
-use crate::optimized::dsp::FAST_PATHS;
-use crate::optimized::mat_mult::{dot_2x2, pack};
+use crate::optimized::dsp::{lanes, FAST_PATHS};
+use crate::optimized::mat_mult::{dot_2x2, interleave, widen_pair};
 use crate::quant::{ActivationRange, OffsetRequantizer, QuantizedMultiplier, Requantizer};
 use crate::shape::Nhwc;
 use crate::spatial::WindowAxis;
@@ -412,8 +412,9 @@ fn pair_chunk(patch_len: usize, scratch_len: usize) -> Option<usize> {
 }
 
 /// [`compute`] two output pixels at a time with [`dot_2x2`] (CMSIS-NN's im2col
-/// and matrix-product scheme): both pixels' windows are gathered, in packed order,
-/// one into `scratch`, the other on the stack, then every pair of output channels is
+/// and matrix-product scheme): both pixels' windows are gathered, one into
+/// `scratch`, the other on the stack, and interleaved into pair order on the stack
+/// ([`interleave`]), then every pair of output channels is
 /// one pass over the two filters. A window longer than [`pair_chunk`] is gathered
 /// and summed chunk by chunk, the sums of each channel pair kept on the stack. One
 /// group only. An odd pixel or channel out is paired with itself. Both windows are
@@ -446,6 +447,8 @@ fn compute_pairs(
     let patch_b = patch_b
         .get_mut(..chunk)
         .ok_or(KernelError::InvalidParameter)?;
+    let mut both = [0u32; PAIR_WINDOW];
+    let both = both.get_mut(..chunk).ok_or(KernelError::InvalidParameter)?;
     let width = output_shape.width;
     // `max(1)`: zero only for an empty tile.
     let (divisor_width, height) = (width.max(1), output_shape.height.max(1));
@@ -463,6 +466,13 @@ fn compute_pairs(
         }
     };
     let (first, end) = (tile.rows.start * width, tile.rows.end * width);
+    // A 1x1 window without a weights offset is one input run, widened straight into
+    // pair order (no gather, no interleave) wherever it lies inside the input.
+    let pointwise =
+        filter_shape.height == 1 && filter_shape.width == 1 && quant.weights_offset == 0;
+    // In range: the caller checked offset_fits_i16.
+    let offset = quant.input_offset as i16;
+    let offsets = lanes(&[offset, offset]);
     // Blocks of channels outermost, so that each channel's bias and multiplier are
     // prepared once per call; every pixel pair's windows are gathered once per block.
     let mut block_start = tile.channels.start;
@@ -484,16 +494,32 @@ fn compute_pairs(
             let mut results = [[0i8; 2]; BLOCK];
             let results = &mut results[..outputs.len()];
             let pairs = outputs.chunks(2).zip(results.chunks_mut(2));
-            let (patch_a, patch_b) = (&mut *patch_a, &mut *patch_b);
+            let (patch_a, patch_b, both) = (&mut *patch_a, &mut *patch_b, &mut *both);
             if chunk == patch_len {
-                window(pixel_a).gather(buffers.input(), axes, 0, patch_a)?;
-                window(pixel_b).gather(buffers.input(), axes, 0, patch_b)?;
-                let terms = (
-                    weights_offset_term(quant.weights_offset, patch_a),
-                    weights_offset_term(quant.weights_offset, patch_b),
-                );
-                pack(patch_a);
-                pack(patch_b);
+                let runs = pointwise.then(|| {
+                    let run = |pixel: usize| {
+                        let window = window(pixel);
+                        let in_y = layout.y_axis.input_at(window.origin.0, 0)?;
+                        let in_x = layout.x_axis.input_at(window.origin.1, 0)?;
+                        let base = input_shape.offset(window.batch, in_y, in_x, 0);
+                        elements(buffers.input(), base, patch_len).ok()
+                    };
+                    Some((run(pixel_a)?, run(pixel_b)?))
+                });
+                let terms = if let Some(Some((run_a, run_b))) = runs {
+                    widen_pair(run_a, run_b, offsets, both);
+                    // `pointwise`: no weights offset.
+                    (0, 0)
+                } else {
+                    window(pixel_a).gather(buffers.input(), axes, 0, patch_a)?;
+                    window(pixel_b).gather(buffers.input(), axes, 0, patch_b)?;
+                    interleave(patch_a, patch_b, both);
+                    (
+                        weights_offset_term(quant.weights_offset, patch_a),
+                        weights_offset_term(quant.weights_offset, patch_b),
+                    )
+                };
+                let both = &*both;
                 // The filters of each channel pair (the last one alone for an odd
                 // block), taken from the block's filters without an index check.
                 // `max(1)`: the caller takes this kernel only for windows of one
@@ -504,7 +530,7 @@ fn compute_pairs(
                         .split_at_checked(patch_len)
                         .unwrap_or((filters, &[]));
                     let row_b = if row_b.is_empty() { row_a } else { row_b };
-                    let sums = dot_2x2(row_a, row_b, patch_a, patch_b);
+                    let sums = dot_2x2(row_a, row_b, both);
                     finish_pair(quant, pair, result, sums, terms);
                 }
             } else {
@@ -528,13 +554,13 @@ fn compute_pairs(
                             .1
                             .wrapping_add(weights_offset_term(quant.weights_offset, patch_b)),
                     );
-                    pack(patch_a);
-                    pack(patch_b);
+                    let both = &mut both[..len];
+                    interleave(patch_a, patch_b, both);
+                    let both = &*both;
                     let filter_part = |oc: usize| elements(filter, oc * patch_len + from, len);
                     for (pair_sums, oc_a) in sums.iter_mut().zip((block_start..).step_by(2)) {
                         let oc_b = (oc_a + 1).min(block_end - 1);
-                        let part =
-                            dot_2x2(filter_part(oc_a)?, filter_part(oc_b)?, patch_a, patch_b);
+                        let part = dot_2x2(filter_part(oc_a)?, filter_part(oc_b)?, both);
                         for (sum, part) in pair_sums.iter_mut().zip(part) {
                             *sum = sum.wrapping_add(part);
                         }
@@ -603,15 +629,33 @@ impl ChannelOutput {
 
     pub(crate) fn new(quant: &LinearQuantParams, bias: Option<&[i32]>, channel: usize) -> Self {
         let multiplier = quant.output_multipliers.get(channel);
+        let folded = OffsetRequantizer::new(multiplier, quant.output_offset)
+            .filter(|_| quant.activation == ActivationRange::full::<i8>());
         Self {
             // `check` bounded `channel`; `get` keeps the kernels free of panic paths.
             bias: bias
                 .and_then(|bias| bias.get(channel))
                 .copied()
                 .unwrap_or(0),
-            multiplier: Requantizer::new(multiplier),
-            folded: OffsetRequantizer::new(multiplier, quant.output_offset)
-                .filter(|_| quant.activation == ActivationRange::full::<i8>()),
+            // Unused when folded: not decoded then.
+            multiplier: Requantizer::new(match folded {
+                Some(_) => QuantizedMultiplier::ONE,
+                None => multiplier,
+            }),
+            folded,
+        }
+    }
+
+    /// This output with `channel`'s bias: the whole output of a channel whose
+    /// multiplier is this one's (every channel of a per-tensor layer), without
+    /// preparing the multiplier again.
+    pub(crate) fn with_bias_of(self, bias: Option<&[i32]>, channel: usize) -> Self {
+        Self {
+            bias: bias
+                .and_then(|bias| bias.get(channel))
+                .copied()
+                .unwrap_or(0),
+            ..self
         }
     }
 
@@ -972,6 +1016,8 @@ mod tests {
             for groups in [1, 2] {
                 for (taps, stride, dilation, pad) in [
                     ((1, 1), (1, 1), (1, 1), (0, 0)),
+                    // 1x1 windows in the padding: the pointwise path's fallback.
+                    ((1, 1), (2, 2), (1, 1), (1, 1)),
                     ((3, 3), (1, 1), (1, 1), (1, 1)),
                     ((3, 3), (2, 2), (1, 1), (1, 1)),
                     ((3, 5), (2, 1), (1, 1), (1, 2)),

@@ -19,32 +19,97 @@ pub(crate) const FAST_PATHS: bool = cfg!(any(
     all(feature = "arm_dsp", target_arch = "arm")
 ));
 
-/// One group of four of `imp::dot_2x2_groups`' loop: 20 instructions for 16
-/// multiply-adds.
+/// The loop around a group's instructions (`$group`, a macro naming them): `$n`
+/// groups, an odd one first, then two per pass with one SUBS and BNE for both; `$n`
+/// is the counter's register and is consumed.
+#[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+macro_rules! groups_two_per_pass {
+    ($group:ident, $n:literal) => {
+        concat!(
+            "lsrs ",
+            $n,
+            ", ",
+            $n,
+            ", #1\n",
+            "bcc 3f\n",
+            $group!(),
+            "\n",
+            "3:\n",
+            "cmp ",
+            $n,
+            ", #0\n",
+            "beq 4f\n",
+            "2:\n",
+            $group!(),
+            "\n",
+            $group!(),
+            "\n",
+            "subs ",
+            $n,
+            ", ",
+            $n,
+            ", #1\n",
+            "bne 2b\n",
+            "4:",
+        )
+    };
+}
+
+/// One group of four of `imp::dot_2x2_groups`' loop: 15 instructions for 16
+/// multiply-adds. `r4`..`r7` receive the group's four patch words (`pa` lanes 0 2,
+/// `pa` 1 3, `pb` 0 2, `pb` 1 3), LDM filling ascending registers from ascending
+/// addresses. Registers: sums `r0`..`r3`, filters `r8`, `r9`, patches `r10`, weight
+/// word `r12`, widened weights `lr`.
 #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
 macro_rules! dot_2x2_group {
     () => {
         concat!(
-            "ldr {xa}, [{pa}], #4\n",
-            "ldr {xb}, [{pb}], #4\n",
-            "ldr {t}, [{a}]\n",
-            "sxtb16 {t}, {t}\n",
-            "smlad {s0}, {t}, {xa}, {s0}\n",
-            "smlad {s1}, {t}, {xb}, {s1}\n",
-            "ldr {t}, [{b}]\n",
-            "sxtb16 {t}, {t}\n",
-            "smlad {s2}, {t}, {xa}, {s2}\n",
-            "smlad {s3}, {t}, {xb}, {s3}\n",
-            "ldr {xa}, [{pa}], #4\n",
-            "ldr {xb}, [{pb}], #4\n",
-            "ldr {t}, [{a}], #4\n",
-            "sxtb16 {t}, {t}, ror #8\n",
-            "smlad {s0}, {t}, {xa}, {s0}\n",
-            "smlad {s1}, {t}, {xb}, {s1}\n",
-            "ldr {t}, [{b}], #4\n",
-            "sxtb16 {t}, {t}, ror #8\n",
-            "smlad {s2}, {t}, {xa}, {s2}\n",
-            "smlad {s3}, {t}, {xb}, {s3}",
+            "ldm r10!, {{r4, r5, r6, r7}}\n",
+            "ldr r12, [r8], #4\n",
+            "sxtb16 lr, r12\n",
+            "smlad r0, lr, r4, r0\n",
+            "smlad r1, lr, r6, r1\n",
+            "sxtb16 lr, r12, ror #8\n",
+            "smlad r0, lr, r5, r0\n",
+            "smlad r1, lr, r7, r1\n",
+            "ldr r12, [r9], #4\n",
+            "sxtb16 lr, r12\n",
+            "smlad r2, lr, r4, r2\n",
+            "smlad r3, lr, r6, r3\n",
+            "sxtb16 lr, r12, ror #8\n",
+            "smlad r2, lr, r5, r2\n",
+            "smlad r3, lr, r7, r3",
+        )
+    };
+}
+
+/// One group of four of `imp::dot_4x1_groups`' loop: 21 instructions for 16
+/// multiply-adds (registers in its doc).
+#[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+macro_rules! dot_4x1_group {
+    () => {
+        concat!(
+            "ldm r10!, {{r4, r5}}\n",
+            "ldr r12, [r8], #4\n",
+            "sxtb16 lr, r12\n",
+            "smlad r0, lr, r4, r0\n",
+            "sxtb16 lr, r12, ror #8\n",
+            "smlad r0, lr, r5, r0\n",
+            "ldr r12, [r9], #4\n",
+            "sxtb16 lr, r12\n",
+            "smlad r1, lr, r4, r1\n",
+            "sxtb16 lr, r12, ror #8\n",
+            "smlad r1, lr, r5, r1\n",
+            "ldr r12, [r11], #4\n",
+            "sxtb16 lr, r12\n",
+            "smlad r2, lr, r4, r2\n",
+            "sxtb16 lr, r12, ror #8\n",
+            "smlad r2, lr, r5, r2\n",
+            "ldr r12, [r6], #4\n",
+            "sxtb16 lr, r12\n",
+            "smlad r3, lr, r4, r3\n",
+            "sxtb16 lr, r12, ror #8\n",
+            "smlad r3, lr, r5, r3",
         )
     };
 }
@@ -53,7 +118,7 @@ macro_rules! dot_2x2_group {
 /// every `asm!` block reads and writes only the registers it names (no memory, no
 /// stack), and every instruction is defined for every input, so no input can make
 /// them unsound; [`imp::lanes`] reads the 4 bytes of a borrowed array, and
-/// `imp::dot_2x2_groups` reads within four borrowed slices (its own argument).
+/// `imp::dot_2x2_groups` reads within three borrowed slices (its own argument).
 #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
 #[allow(unsafe_code)]
 mod imp {
@@ -124,72 +189,102 @@ mod imp {
         out
     }
 
-    /// [`super::super::mat_mult::dot_2x2`]'s full groups as one loop of 21
-    /// instructions per 16 multiply-adds (two groups per pass) in 12 registers,
-    /// which LLVM does not find for the same loop written with the one-instruction
-    /// functions (it keeps both weight words and spills sums: 27). Each weight word
-    /// is loaded twice, once per SXTB16, so that three temporaries suffice.
+    /// [`super::super::mat_mult::dot_2x2`]'s full groups as one loop of 31
+    /// instructions per 32 multiply-adds (two groups per pass), which needs 14
+    /// registers: the 12 `asm!` may name, and `r6` and `r7` (LLVM's base and frame
+    /// pointers, which no operand may name), saved on the stack around the loop.
     #[inline(always)]
-    pub fn dot_2x2_groups(a: &[i8], b: &[i8], pa: &[i16], pb: &[i16]) -> [i32; 4] {
-        let groups = (a.len() / 4)
-            .min(b.len() / 4)
-            .min(pa.len() / 4)
-            .min(pb.len() / 4);
+    pub fn dot_2x2_groups(a: &[i8], b: &[i8], pair: &[u32]) -> [i32; 4] {
+        let groups = (a.len() / 4).min(b.len() / 4).min(pair.len() / 4);
         let mut sums = [0i32; 4];
         if groups == 0 {
             return sums;
         }
         let [mut s0, mut s1, mut s2, mut s3] = sums;
         // SAFETY: the code runs the group `groups` >= 1 times (an odd one, then
-        // pairs) and each group reads 4 bytes at `a` and at `b` and 8 bytes at `pa`
-        // and at `pb`, advancing each past what it read, so it reads the first
-        // `4 * groups` elements of each slice, all within them (`groups` is at most each length / 4). LDR needs no alignment
-        // on Armv7-M. It writes only its register operands and the flags (SUBS; no
-        // `preserves_flags`), and touches no stack.
+        // pairs) and each group reads 4 bytes at `a` and at `b` and 16 bytes at `p`,
+        // advancing each past what it read, so it reads the first `4 * groups`
+        // elements of `a`, `b` and `pair`, all within them (`groups` is at most each
+        // length / 4). LDR needs no alignment on Armv7-M; LDM needs word alignment,
+        // which `pair`, a `u32` slice, has (each group advances it by 16 bytes). It writes only
+        // its register operands, the flags (SUBS; no `preserves_flags`) and `r6`,
+        // `r7`, which it pushes first and pops last, restoring them and the stack
+        // pointer.
         unsafe {
             asm!(
-                // Two groups per pass, one SUBS and BNE for both; an odd group first.
-                "lsrs {n}, {n}, #1",
-                "bcc 3f",
-                dot_2x2_group!(),
-                "3:",
-                "cmp {n}, #0",
-                "beq 4f",
-                "2:",
-                dot_2x2_group!(),
-                dot_2x2_group!(),
-                "subs {n}, {n}, #1",
-                "bne 2b",
-                "4:",
-                a = inout(reg) a.as_ptr() => _,
-                b = inout(reg) b.as_ptr() => _,
-                pa = inout(reg) pa.as_ptr() => _,
-                pb = inout(reg) pb.as_ptr() => _,
-                n = inout(reg) groups => _,
-                s0 = inout(reg) s0,
-                s1 = inout(reg) s1,
-                s2 = inout(reg) s2,
-                s3 = inout(reg) s3,
-                xa = out(reg) _,
-                xb = out(reg) _,
-                t = out(reg) _,
-                options(readonly, nostack),
+                "push {{r6, r7}}",
+                groups_two_per_pass!(dot_2x2_group, "r11"),
+                "pop {{r6, r7}}",
+                // Every register named (the group's `asm!` names them): the loop uses
+                // all but `r6`, `r7` (saved above), and the LDM needs its four in
+                // ascending order; the pass counter is `r11`.
+                inout("r8") a.as_ptr() => _,
+                inout("r9") b.as_ptr() => _,
+                inout("r10") pair.as_ptr() => _,
+                inout("r11") groups => _,
+                inout("r0") s0,
+                inout("r1") s1,
+                inout("r2") s2,
+                inout("r3") s3,
+                out("r12") _,
+                out("lr") _,
+                out("r4") _,
+                out("r5") _,
+                options(readonly),
             );
         }
         sums = [s0, s1, s2, s3];
         sums
     }
 
+    /// [`super::super::mat_mult::dot_4x1`]'s full groups as one loop of 43
+    /// instructions per 32 multiply-adds (two groups per pass) in 14 registers:
+    /// the sums `r0`..`r3`, the input words `r4`, `r5` (one LDM), the rows `r6`,
+    /// `r8`, `r9`, `r11`, the input `r10`, the pass counter `r7`, the weight word
+    /// `r12` and its widened lanes `lr`; `r6` and `r7` saved on the stack around it.
     #[inline(always)]
-    pub fn smlad(x: u32, y: u32, acc: i32) -> i32 {
-        let out: i32;
-        // SAFETY: register-only instruction, defined for every input (module docs).
-        // It may set the sticky Q flag, so no `preserves_flags`.
-        unsafe {
-            asm!("smlad {0}, {1}, {2}, {3}", lateout(reg) out, in(reg) x, in(reg) y,
-                 in(reg) acc, options(pure, nomem, nostack));
+    pub fn dot_4x1_groups(rows: [&[i8]; 4], x: &[u32], sums: [i32; 4]) -> [i32; 4] {
+        let groups = rows
+            .iter()
+            .fold(x.len() / 2, |groups, row| groups.min(row.len() / 4));
+        if groups == 0 {
+            return sums;
         }
-        out
+        let [mut s0, mut s1, mut s2, mut s3] = sums;
+        let [r0, r1, r2, r3] = rows;
+        // SAFETY: the code runs the group `groups` >= 1 times (an odd one, then
+        // pairs); each group reads 4 bytes at each row and 8 bytes at `x`, advancing
+        // each past what it read, so it reads the first `4 * groups` elements of
+        // each row and `2 * groups` of `x`, all within them (`groups` is at most
+        // each row's length / 4 and `x.len() / 2`). LDR needs no alignment on
+        // Armv7-M; LDM needs word alignment, which `x`, a `u32` slice, has. It writes
+        // only its register operands, the flags (SUBS; no `preserves_flags`) and
+        // `r6`, `r7`, which it pushes first and pops last, restoring them and the
+        // stack pointer. `r6` and `r7` cannot be operands: the fourth row and the
+        // count arrive in `r12` and `lr` and are moved there.
+        unsafe {
+            asm!(
+                "push {{r6, r7}}",
+                "mov r6, r12",
+                "mov r7, lr",
+                groups_two_per_pass!(dot_4x1_group, "r7"),
+                "pop {{r6, r7}}",
+                inout("r8") r0.as_ptr() => _,
+                inout("r9") r1.as_ptr() => _,
+                inout("r11") r2.as_ptr() => _,
+                inout("r12") r3.as_ptr() => _,
+                inout("lr") groups => _,
+                inout("r10") x.as_ptr() => _,
+                inout("r0") s0,
+                inout("r1") s1,
+                inout("r2") s2,
+                inout("r3") s3,
+                out("r4") _,
+                out("r5") _,
+                options(readonly),
+            );
+        }
+        [s0, s1, s2, s3]
     }
 
     /// [`super::TapList::sums4`]'s loop: per tap one LDRD of its two offsets, one
@@ -303,12 +398,16 @@ mod imp {
     }
 }
 
-pub(crate) use imp::{lanes, sadd16, smlabb, smlad, smlatt, sxtb16, sxtb16_ror8};
+pub(crate) use imp::{lanes, sadd16, smlabb, smlatt, sxtb16, sxtb16_ror8};
+
+/// SMLAD, which only the portable twins of the `asm!` loops call.
+#[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
+pub(crate) use imp::smlad;
 
 /// The full groups of four of [`super::mat_mult::dot_2x2`] as one `asm!` loop (its
 /// portable twin is the loop in `dot_2x2` itself, which the host tests run).
 #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
-pub(crate) use imp::dot_2x2_groups;
+pub(crate) use imp::{dot_2x2_groups, dot_4x1_groups};
 
 /// Most taps a [`TapList`] holds (a 5x5 window).
 pub(crate) const MAX_TAPS: usize = 25;

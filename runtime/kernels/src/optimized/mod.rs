@@ -39,6 +39,7 @@ pub use crate::add_n;
 pub use crate::cast;
 pub use crate::comparisons;
 pub use crate::cumsum;
+pub use crate::detection_postprocess;
 pub use crate::dynamic_update_slice;
 pub use crate::elu;
 pub use crate::embedding_lookup;

@@ -31,6 +31,7 @@ from tinymlc.frontend.onnx.reader import parse_input_shapes
 from tinymlc.onnx_check import check_onnx
 from tinymlc.passes.partition import parse_core_mhz
 
+REPORT_FORMATS = ("text", "json", "html")
 EXIT_MISMATCH = 1
 USAGE = (
     "usage: tinymlc compile --model=PATH --out=DIR | tinymlc check --model=PATH | "
@@ -93,7 +94,14 @@ flags.DEFINE_string("input", None, "dump: the input as .npy (several inputs: com
 flags.DEFINE_string(
     "board", None, "report: a board of platforms/boards.bzl (its cores, clocks, flash and RAM)."
 )
-flags.DEFINE_enum("format", "text", ["text", "json", "html"], "report: output format.")
+flags.DEFINE_enum("format", "text", list(REPORT_FORMATS), "report: output format.")
+for _format in REPORT_FORMATS:
+    flags.DEFINE_string(
+        f"out_{_format}",
+        None,
+        f"report: write the {_format} report to this file; any of --out_html, --out_json and "
+        "--out_text together render the report once for all of them (then --format and --out are unused).",
+    )
 flags.DEFINE_string(
     "report_json", None, "report: read this compiler report.json instead of compiling --model."
 )
@@ -283,17 +291,26 @@ def report_command() -> int:
             report["calibration"] = _calibration_report(calibrated)
     result = feasibility.feasibility(report, target, FLAGS.stack_bytes)
     calibration = report.get("calibration")
-    if FLAGS.format == "json":
-        text = json.dumps({**result, "calibration": calibration} if calibration else result, indent=2) + "\n"
-    elif FLAGS.format == "html":
-        text = feasibility_html.render_html(result)
-    else:
-        text = feasibility.render_text(result) + _calibration_text(calibration)
+    outputs = {format: FLAGS[f"out_{format}"].value for format in REPORT_FORMATS}
+    requested = {format: Path(path) for format, path in outputs.items() if path}
+    if requested:
+        for format, path in requested.items():
+            path.write_text(_render_report(format, result, calibration))
+        return 0
+    text = _render_report(FLAGS.format, result, calibration)
     if FLAGS.out:
         Path(FLAGS.out).write_text(text)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _render_report(format: str, result: dict[str, Any], calibration: dict[str, Any] | None) -> str:
+    if format == "json":
+        return json.dumps({**result, "calibration": calibration} if calibration else result, indent=2) + "\n"
+    if format == "html":
+        return feasibility_html.render_html(result)
+    return feasibility.render_text(result) + _calibration_text(calibration)
 
 
 def _load_inputs(paths: str, compiled: CompiledModel) -> list[np.ndarray]:

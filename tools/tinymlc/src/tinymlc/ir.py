@@ -218,6 +218,17 @@ class OpKind(enum.Enum):
     SIGNAL_STACKER = -115
     SIGNAL_STACKER_VALID = -116
     """SignalStacker's 'valid' output alone (passes.signal_operators splits the two)."""
+    DETECTION_POSTPROCESS = -140
+    """TFLite_Detection_PostProcess (four outputs, passes.detection_postprocess splits them)."""
+    DETECTION_POSTPROCESS_BOXES = -141
+    DETECTION_POSTPROCESS_CLASSES = -142
+    DETECTION_POSTPROCESS_SCORES = -143
+    DETECTION_POSTPROCESS_COUNT = -144
+    DETECTION_POSTPROCESS_SELECT = -146
+    """TFLite_Detection_PostProcess's suppression, writing the detections its four output
+    layers (-141..-144) write out."""
+    DECODE = -145
+    """TFLM_DECODE: compressed constants expanded (passes.decode does it at compile time)."""
     SUBGRAPH_OUTPUT = -200
     """Not in .tflite files: one output of a multi-output IF or WHILE, copied out of the
     packed tensor the control-flow layer writes (`passes.control_flow`)."""
@@ -241,6 +252,13 @@ SIGNAL_CUSTOM_KINDS: dict[str, OpKind] = {
     "SignalStacker": OpKind.SIGNAL_STACKER,
 }
 """Custom operator name (as TFLM's op resolver registers it) -> kind."""
+
+CUSTOM_KINDS: dict[str, OpKind] = {
+    **SIGNAL_CUSTOM_KINDS,
+    "TFLite_Detection_PostProcess": OpKind.DETECTION_POSTPROCESS,
+    "TFLM_DECODE": OpKind.DECODE,
+}
+"""Every custom operator tinymlc reads (its options: a flexbuffer map) -> kind."""
 
 
 class Activation(enum.Enum):

@@ -140,7 +140,10 @@ def check_onnx(
             name: to_model_layout(lowered, t, value)
             for name, t, value in zip(input_names, graph.inputs, sample, strict=True)
         }
-        reference = session.run(None, feed)
+        try:
+            reference = session.run(None, feed)
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise CompileError(f"onnxruntime cannot run the model: {exc}", str(model_path)) from exc
         for index, (tensor_id, expected) in enumerate(zip(graph.outputs, reference, strict=True)):
             actual = to_model_layout(
                 lowered, tensor_id, caller_output(compiled, tensor_id, ours.outputs[index])

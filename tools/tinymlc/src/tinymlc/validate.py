@@ -292,7 +292,10 @@ def _check_operator(graph: Graph, index: int) -> list[Diagnostic]:
     op = graph.operators[index]
     if op.kind not in SUPPORTED_KINDS:
         if op.opcode_name.startswith("CUSTOM:"):
-            suggestion = "custom operators cannot be compiled; replace it with builtin operators"
+            suggestion = (
+                "of custom operators only TFLM's signal library, TFLite_Detection_PostProcess and "
+                "TFLM_DECODE compile; replace it with builtin operators"
+            )
         else:
             suggestion = _REPLACEMENTS.get(op.opcode_name, "replace it with supported operators or remove it")
         return [

@@ -21,6 +21,8 @@ from tinymlc.passes import (
     split_outputs,
 )
 from tinymlc.passes.control_flow import bind_control_flow, called_in_order, pack_control_flow_outputs
+from tinymlc.passes.decode import decode_constants
+from tinymlc.passes.detection_postprocess import lower_detection_postprocess
 from tinymlc.passes.resource_variables import lower_resource_variables
 from tinymlc.passes.signal_operators import lower_signal_operators
 from tinymlc.quant import single_rounding_requantization
@@ -88,6 +90,7 @@ def _rewrite(graph: Graph) -> Graph:
 
 def _compile_model(model: Model, target: Target) -> CompiledModel:
     model = lower_signal_operators(lower_resource_variables(model))
+    model = lower_detection_postprocess(decode_constants(model))
     warnings = check_model(model)
     subgraphs: dict[int, CompiledModel] = {}
     for index in called_in_order(model, model.main):

@@ -1152,6 +1152,10 @@ from tinymlc.codegen.steps_float import FLOAT_EMITTERS  # noqa: E402
 
 EMITTERS.update(FLOAT_EMITTERS)
 
+from tinymlc.codegen.steps_detection import DETECTION_EMITTERS  # noqa: E402
+
+EMITTERS.update(DETECTION_EMITTERS)
+
 from tinymlc.codegen.steps_control_flow import CONTROL_FLOW_EMITTERS  # noqa: E402
 
 EMITTERS.update(CONTROL_FLOW_EMITTERS)

@@ -1,4 +1,5 @@
-"""`python -m tinymlc.firmware budget|size|vectors ...`: the firmware rules' build actions.
+"""`python -m tinymlc.firmware budget|size|vectors|harness ...`: the firmware and test rules'
+build actions.
 
 Exit status: 0 success, 2 a problem (the message says what), never a traceback.
 """
@@ -14,9 +15,9 @@ from absl import flags
 from tinymlc import worker
 from tinymlc.commands import dispatch
 from tinymlc.errors import CompileError
-from tinymlc.firmware import budget, elf, size_report
+from tinymlc.firmware import budget, elf, embed, size_report
 
-USAGE = "usage: python -m tinymlc.firmware budget|size|vectors ... (see --helpfull)"
+USAGE = "usage: python -m tinymlc.firmware budget|size|vectors|harness ... (see --helpfull)"
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("board", None, "Board configuration name.")
@@ -31,11 +32,20 @@ flags.DEFINE_string("elf", None, "size: the linked firmware image.")
 flags.DEFINE_string("model", None, "vectors: the .tflite model.")
 flags.DEFINE_string("harness", None, "vectors: the host harness binary of the model's generated crate.")
 flags.DEFINE_string("crate", None, "vectors: the crate name of the model's generated crate.")
+flags.DEFINE_string(
+    "crate_source",
+    None,
+    "vectors, harness: the model's generated lib.rs, compiled in as a module (the firmware check's "
+    "`--crate`, the harness's `model`) instead of linking the model's crate.",
+)
 flags.DEFINE_string("name", None, "vectors: the model's name in the lines the firmware prints.")
+flags.DEFINE_string("harness_source", None, "harness: templates/harness.rs.")
 flags.DEFINE_integer("samples", 4, "vectors: number of seeded random inputs.", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "vectors: random seed.")
 flags.DEFINE_boolean("multicore", False, "vectors: run the model on every core of the board.")
-flags.DEFINE_string("out", None, "Output: budget summary, size report as JSON, or firmware check module.")
+flags.DEFINE_string(
+    "out", None, "Output: budget summary, size report as JSON, firmware check module or harness source."
+)
 flags.DEFINE_string("out_text", None, "size: the size report as text.")
 
 
@@ -44,6 +54,15 @@ def _required(name: str) -> str:
     if value is None or value == "":
         raise CompileError(f"--{name} is required")
     return str(value)
+
+
+def _read_required(name: str) -> str:
+    """The text of the file that flag `--name` names."""
+    path = _required(name)
+    try:
+        return Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise CompileError(f"--{name}: cannot read it: {error}", path) from None
 
 
 def _board() -> budget.Board:
@@ -94,6 +113,7 @@ def vectors_command() -> int:
         Path(_required("model")),
         Path(_required("harness")),
         _required("crate"),
+        _read_required("crate_source"),
         _required("name"),
         FLAGS.samples,
         FLAGS.seed,
@@ -103,7 +123,18 @@ def vectors_command() -> int:
     return 0
 
 
-COMMANDS = {"budget": budget_command, "size": size_command, "vectors": vectors_command}
+def harness_command() -> int:
+    source = embed.harness_with_model(_read_required("harness_source"), _read_required("crate_source"))
+    Path(_required("out")).write_text(source)
+    return 0
+
+
+COMMANDS = {
+    "budget": budget_command,
+    "size": size_command,
+    "vectors": vectors_command,
+    "harness": harness_command,
+}
 
 
 def main(argv: Sequence[str]) -> int:

@@ -17,6 +17,7 @@ from tinymlc.check import random_inputs
 from tinymlc.codegen import compile_model, rust
 from tinymlc.codegen.generate import template_environment
 from tinymlc.errors import CompileError
+from tinymlc.firmware.embed import as_module
 from tinymlc.frontend import load_model
 from tinymlc.ir import DType, Tensor
 
@@ -57,12 +58,20 @@ def _output(tensor: Tensor, data: bytes) -> dict[str, Any]:
 
 
 def render(
-    model_path: Path, harness: Path, crate: str, name: str, count: int, seed: int, multicore: bool = False
+    model_path: Path,
+    harness: Path,
+    crate: str,
+    crate_source: str,
+    name: str,
+    count: int,
+    seed: int,
+    multicore: bool = False,
 ) -> str:
-    """The firmware module checking crate `crate` (printed as `name`) on `count` inputs drawn
-    with `seed`; with
-    `multicore`, the model runs on every core of the board (`predict_tensors_on`, through the
-    firmware's `EXECUTOR`). Its `run` is called by the firmware's main (see model_test.bzl)."""
+    """The firmware module checking the generated crate `crate` (its lib.rs `crate_source`,
+    compiled in as a module of that name; printed as `name`) on `count` inputs drawn with
+    `seed`; with `multicore`, the model runs on every core of the board
+    (`predict_tensors_on`, through the firmware's `EXECUTOR`). Its `run` is called by the
+    firmware's main (see model_test.bzl)."""
     compiled = compile_model(load_model(model_path))
     graph = compiled.graph
     samples = random_inputs(compiled, count, seed)
@@ -81,5 +90,12 @@ def render(
     return (
         template_environment()
         .get_template("firmware_model_check.rs.j2")
-        .render(source=model_path.name, crate=crate, name=name, samples=samples_rendered, multicore=multicore)
+        .render(
+            source=model_path.name,
+            crate=crate,
+            crate_module=as_module(crate_source),
+            name=name,
+            samples=samples_rendered,
+            multicore=multicore,
+        )
     )

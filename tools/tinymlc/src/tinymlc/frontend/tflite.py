@@ -23,8 +23,8 @@ from tflite.utils import BUILTIN_OPCODE2NAME
 
 from tinymlc.errors import CompileError
 from tinymlc.ir import (
+    CUSTOM_KINDS,
     NO_TENSOR,
-    SIGNAL_CUSTOM_KINDS,
     Activation,
     BatchMatMulAttrs,
     CallOnceAttrs,
@@ -168,8 +168,11 @@ class _Parser:
 
     def opcode(self, code: Any) -> tuple[int, str]:
         builtin = max(int(code.BuiltinCode()), int(code.DeprecatedBuiltinCode()))
-        if builtin == _CUSTOM_OPCODE:
-            custom = code.CustomCode()
+        custom = code.CustomCode()
+        # TFLM's compression tool writes its TFLM_DECODE operators with the builtin code
+        # left at 0 and the custom code set; TFLM runs them as custom operators.
+        if builtin == _CUSTOM_OPCODE or (builtin == 0 and custom):
+            builtin = _CUSTOM_OPCODE
             name = custom.decode("utf-8", "replace") if custom else "<unnamed>"
             return builtin, f"CUSTOM:{name}"
         return builtin, BUILTIN_OPCODE2NAME.get(builtin, f"BUILTIN_{builtin}")
@@ -313,7 +316,7 @@ class _Parser:
             if t != NO_TENSOR and not 0 <= t < tensor_count:
                 raise self.fail(f"refers to tensor {t}, but the subgraph has {tensor_count}")
         if name.startswith("CUSTOM:"):
-            kind = SIGNAL_CUSTOM_KINDS.get(name.removeprefix("CUSTOM:"), OpKind.OTHER)
+            kind = CUSTOM_KINDS.get(name.removeprefix("CUSTOM:"), OpKind.OTHER)
         else:
             try:
                 kind = OpKind(builtin)
@@ -324,7 +327,7 @@ class _Parser:
             opcode_name=name,
             inputs=inputs,
             outputs=outputs,
-            attrs=self.custom_options(op) if kind in SIGNAL_CUSTOM_KINDS.values() else self.attrs(op, kind),
+            attrs=self.custom_options(op) if kind in CUSTOM_KINDS.values() else self.attrs(op, kind),
             intermediates=intermediates,
         )
 
@@ -369,7 +372,11 @@ def _flex_value(value: flexbuffers.Ref) -> int | float | bool | tuple[int, ...]:
         return float(value.AsFloat)
     # Not `IsAnyVector`: flatbuffers' own implementation of it calls a property.
     if value.IsVector or value.IsTypedVector or value.IsFixedTypedVector:
-        return tuple(int(element.AsInt) for element in value.Value)
+        # A typed vector's `Value` is already a list of numbers, an untyped one's of refs.
+        return tuple(
+            int(element.AsInt) if isinstance(element, flexbuffers.Ref) else int(element)
+            for element in value.Value
+        )
     return int(value.AsInt)
 
 

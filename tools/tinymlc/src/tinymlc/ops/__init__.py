@@ -30,6 +30,7 @@ from tinymlc.ops import (
     depth_to_space,
     depthwise_conv_2d,
     dequantize,
+    detection_postprocess,
     dynamic_update_slice,
     elu,
     embedding_lookup,
@@ -174,6 +175,7 @@ PreparedParams: TypeAlias = (
     | float32.FloatParams
     | signal_framer.SignalFramerParams
     | signal_stacker.SignalStackerParams
+    | detection_postprocess.DetectionPostProcessParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -283,6 +285,9 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.SIGNAL_FRAMER_VALID: signal_framer.prepare,
     OpKind.SIGNAL_STACKER: signal_stacker.prepare,
     OpKind.SIGNAL_STACKER_VALID: signal_stacker.prepare,
+    OpKind.DETECTION_POSTPROCESS: detection_postprocess.prepare_unlowered,
+    OpKind.DETECTION_POSTPROCESS_SELECT: detection_postprocess.prepare,
+    **dict.fromkeys(detection_postprocess.OUTPUT_NAMES, detection_postprocess.prepare),
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each
@@ -302,7 +307,11 @@ SUPPORTED_KINDS = frozenset(PREPARERS)
 def scratch_bytes(params: PreparedParams) -> int:
     """Bytes of arena scratch each core running the layer gives its kernel (0: none)."""
     if isinstance(
-        params, conv_2d.Conv2DParams | batch_matmul.BatchMatMulParams | signal_rfft.SignalRfftParams
+        params,
+        conv_2d.Conv2DParams
+        | batch_matmul.BatchMatMulParams
+        | signal_rfft.SignalRfftParams
+        | detection_postprocess.DetectionPostProcessParams,
     ):
         return params.scratch_bytes
     if isinstance(params, control_flow.ControlFlowParams):

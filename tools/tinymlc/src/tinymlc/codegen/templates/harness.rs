@@ -1,5 +1,5 @@
-//! Host harness for `tinymlc check` and the golden tests (std; links the
-//! generated crate as `model`).
+//! Host harness for `tinymlc check` and the golden tests (std; the generated crate is
+//! `model`: linked as a crate by hostbuild.py, appended as a module by the Bazel rules).
 //!
 //! `harness run N [RESET_EVERY]`: reads N samples from stdin (each input's little-endian
 //! bytes in `INPUTS` order) and writes records to stdout:

@@ -2,8 +2,8 @@
 QLinearLeakyRelu, QLinearSoftmax -> RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH,
 HARD_SWISH, SOFTMAX.
 
-LOGISTIC, TANH and SOFTMAX produce TFLM's fixed output quantization; a model asking for
-another one gets a requantize after them.
+LOGISTIC and TANH produce TFLM's fixed output quantization; a model asking for another
+one gets a requantize after them. SOFTMAX produces the model's own.
 """
 
 from __future__ import annotations
@@ -14,16 +14,14 @@ import numpy as np
 
 from tinymlc.frontend.onnx.builder import NO_ATTRS, Builder, Operand, QParams, UnsupportedNodeError
 from tinymlc.frontend.onnx.node import Node, act, optional_const, scalar
-from tinymlc.ir import DType, LeakyReluAttrs, OpAttrs, OpKind, Quantization, SoftmaxAttrs, Tensor
+from tinymlc.ir import LeakyReluAttrs, OpAttrs, OpKind, Quantization, SoftmaxAttrs
 
 _FIXED = {
     OpKind.LOGISTIC: Quantization((1.0 / 256,), (-128,)),
     OpKind.TANH: Quantization((1.0 / 128,), (0,)),
-    OpKind.SOFTMAX: Quantization((1.0 / 256,), (-128,)),
 }
-
-# TFLM's int8 -> int16 SOFTMAX output: scale 1/65536, zero point -32768.
-_INT16_SOFTMAX_STEPS = 65536
+# TFLM's int8 SOFTMAX output quantization.
+_TFLM_SOFTMAX = Quantization((1.0 / 256,), (-128,))
 
 
 def _unary(
@@ -108,23 +106,23 @@ def lower_softmax(
             )
         source = builder.onnx_ordered(source)
     attrs = SoftmaxAttrs(1.0)
-    if out[0].quantization() == _FIXED[OpKind.SOFTMAX]:
-        return _unary(builder, node, source, OpKind.SOFTMAX, out[0], attrs)
-    # Another output scale (onnxruntime's quantizer picks 1/255): SOFTMAX to TFLM's int16
-    # output, 256 times finer, then one requantize, so the two roundings rarely disagree
-    # with the single one of the ONNX definition (int8 at 1/256 would on 7% of elements).
-    fine = builder.add_tensor(
-        Tensor(
-            f"{node.output_name()}/int16",
-            builder.tensor(source).shape,
-            DType.INT16,
-            Quantization((1.0 / _INT16_SOFTMAX_STEPS,), (-_INT16_SOFTMAX_STEPS // 2,)),
-        )
-    )
-    builder.op(OpKind.SOFTMAX, [source], [fine], attrs)
-    output = builder.requantize(fine, out[0].quantization(), node.output_name())
-    builder.onnx_shape[output] = builder.onnx_shape[source]
-    builder.layout[output] = builder.layout[source]
+    shape, layout = builder.onnx_shape[source], builder.layout[source]
+    if out[0].quantization() == _TFLM_SOFTMAX:
+        output = builder.activation(node.output_name(), shape, out[0], layout)
+        builder.op(OpKind.SOFTMAX, [source], [output], attrs)
+        return [output]
+    # Another output quantization (onnxruntime's quantizer picks 1/255): the float
+    # SOFTMAX between a DEQUANTIZE and a QUANTIZE. TFLM's fixed-point exponential is
+    # accurate to about 1e-5 relative, so probabilities within 1e-3 LSB of a rounding
+    # boundary of the output land on its other side (through TFLM's int16 output and a
+    # requantize, one element in 500; in a transformer block's attention that difference
+    # grew to 2 LSB two layers later); in float32 they round as onnxruntime's do.
+    real = builder.activation(f"{node.output_name()}/dequantized", shape, None, layout)
+    builder.op(OpKind.DEQUANTIZE, [source], [real])
+    probabilities = builder.activation(f"{node.output_name()}/float", shape, None, layout)
+    builder.op(OpKind.SOFTMAX, [real], [probabilities], attrs)
+    output = builder.activation(node.output_name(), shape, out[0], layout)
+    builder.op(OpKind.QUANTIZE, [probabilities], [output])
     return [output]
 
 

@@ -12,20 +12,30 @@ from tinymlc.frontend.onnx.weights import bias_tensor, per_channel_weights
 from tinymlc.ir import Activation, Conv2DAttrs, DepthwiseConv2DAttrs, DType, OpKind, Padding, Quantization
 
 
-def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
-    x = act(inputs, 0)
-    weights = const(inputs, 1, "weights")
-    bias = optional_const(inputs, 2, "bias")
-    shape = builder.onnx_shape[x.tensor]
-    if len(shape) != 4 or weights.data.ndim != 4:
+def conv_dimensions(
+    shape: tuple[int, ...], node: Node, weight_shape: tuple[int, ...]
+) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int], int]:
+    """(N, C, H, W) of the input, (M, C / group, kh, kw) of the weights and the group of a
+    2-D convolution, validated."""
+    if len(shape) != 4 or len(weight_shape) != 4:
         raise UnsupportedNodeError(f"only 2-D convolutions are supported (input shape {list(shape)})")
     batch, channels, height, width = shape
-    out_channels, group_channels, kh, kw = weights.data.shape
+    out_channels, group_channels, kh, kw = weight_shape
     group = int(node.attr("group", 1))
     if group < 1 or channels != group * group_channels or out_channels % group:
         raise UnsupportedNodeError(
             f"group {group} does not divide {channels} input / {out_channels} output channels"
         )
+    return (batch, channels, height, width), (out_channels, group_channels, kh, kw), group
+
+
+def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    x = act(inputs, 0)
+    weights = const(inputs, 1, "weights")
+    bias = optional_const(inputs, 2, "bias")
+    (batch, channels, height, width), (out_channels, group_channels, kh, kw), group = conv_dimensions(
+        builder.onnx_shape[x.tensor], node, weights.data.shape
+    )
     geometry = spatial(node, (height, width), (kh, kw))
     values, scales = per_channel_weights(weights, 0)
     input_quant = builder.quantization(x.tensor)

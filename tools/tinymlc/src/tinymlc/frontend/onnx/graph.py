@@ -25,6 +25,7 @@ from tinymlc.frontend.onnx import (
     gather,
     gemm,
     hard_sigmoid,
+    integer,
     pool,
     resize,
     shape,
@@ -33,7 +34,7 @@ from tinymlc.frontend.onnx.builder import Act, Builder, Const, Operand, QParams,
 from tinymlc.frontend.onnx.node import Node
 from tinymlc.frontend.onnx.qlinear import DIRECT, SPECS
 from tinymlc.frontend.onnx.reader import MICROSOFT_DOMAIN
-from tinymlc.ir import DType, Model, OpKind
+from tinymlc.ir import DType, Model, OpKind, Quantization
 
 Lowering = Callable[[Builder, Node, list[Operand | None], list[QParams]], list[int]]
 # Operators reading activations in any layout (the rest get the default layout).
@@ -52,8 +53,6 @@ LOWERINGS: dict[str, Lowering] = {
     **hard_sigmoid.LOWERINGS,
 }
 _NO_KERNEL = {
-    "ConvInteger": "its int32 accumulator output has no int8 kernel (use QLinearConv or QDQ)",
-    "MatMulInteger": "its int32 accumulator output has no int8 kernel (use QLinearMatMul or QDQ)",
     "DynamicQuantizeLinear": "dynamic (run-time) quantization is not supported: quantize statically",
 }
 # Activations that only clamp: quantizing before or after them gives the same integers.
@@ -93,6 +92,10 @@ class Lowerer:
         self.poisoned: set[str] = set()
         self.problems: list[str] = []
         self.quantizers: dict[str, list[onnx.NodeProto]] = {}
+        # MatMulInteger/ConvInteger outputs (int32) -> the float32 accumulator they are cast from.
+        self.accumulators: dict[int, int] = {}
+        # Float32 activations computed from integer accumulators (graph outputs may be these).
+        self.float_results: set[int] = set()
         for node in self.graph.node:
             if node.op_type == "QuantizeLinear" and node.input:
                 self.quantizers.setdefault(node.input[0], []).append(node)
@@ -201,7 +204,11 @@ class Lowerer:
 
     def graph_output(self, name: str) -> int:
         value = self.env.get(name)
-        if isinstance(value, Act) and self.builder.tensor(value.tensor).quantization is not None:
+        if isinstance(value, Act) and (
+            self.builder.tensor(value.tensor).quantization is not None
+            or value.tensor in self.accumulators
+            or value.tensor in self.float_results
+        ):
             return self.builder.standard(value.tensor)
         if isinstance(value, FloatView) and isinstance(value.operand, Act):
             source = self.builder.standard(value.operand.tensor)
@@ -276,10 +283,90 @@ class Lowerer:
             self.dequantize(node)
         elif op in SPECS:
             self.qlinear(node)
+        elif op in ("MatMulInteger", "ConvInteger"):
+            self.integer_accumulator(node)
+        elif op == "Cast" and self.accumulator_of(proto.input[0]) is not None:
+            self.cast_accumulator(node)
+        elif op in ("Mul", "Add") and self.float_result_operands(node) is not None:
+            self.float_arithmetic(node)
         elif op in LOWERINGS and node.domain == "ai.onnx":
             self.operator(node)
         else:
             raise UnsupportedNodeError(_NO_KERNEL.get(op, "operator is not supported"))
+
+    def integer_accumulator(self, node: Node) -> None:
+        """MatMulInteger / ConvInteger: A (x) an int8/uint8 activation, B (w) constant, zero
+        points constant (A's per tensor, B's per tensor or per output column/channel)."""
+        inputs = list(node.proto.input)
+        a = self.env[inputs[0]]
+        if not isinstance(a, Act) or self.builder.tensor(a.tensor).quantization is None:
+            raise UnsupportedNodeError("input 0 must be an int8 or uint8 activation")
+        unsigned = a.tensor in self.uint8
+        a_zero = self.zero_point(inputs, 2, unsigned)
+        if a_zero.size != 1:
+            raise UnsupportedNodeError("a per-row zero point of input 0 is not supported")
+        zero_point = int(a_zero.reshape(-1)[0]) - (128 if unsigned else 0)
+        if a.tensor in self.unquantized:
+            self.builder.set_quantization(a.tensor, Quantization((1.0,), (zero_point,)))
+            self.unquantized.discard(a.tensor)
+        weights = self.constant(inputs[1], "input 1")
+        weights_unsigned = weights.data.dtype == np.uint8
+        b_zero = self.zero_point(inputs, 3, weights_unsigned)
+        lower = (
+            integer.lower_matmul_integer if node.op_type == "MatMulInteger" else integer.lower_conv_integer
+        )
+        accumulator, output = lower(
+            self.builder, node, a.tensor, zero_point, weights, b_zero.reshape(-1), weights_unsigned
+        )
+        self.accumulators[output] = accumulator
+        self.env[node.output_name()] = Act(output)
+
+    def zero_point(self, inputs: list[str], index: int, unsigned: bool) -> np.ndarray:
+        """Constant zero point `index` of an integer operator (0 when absent), of the
+        operand's type."""
+        if index >= len(inputs) or not inputs[index]:
+            return np.zeros(1, np.int64)
+        data = self.constant(inputs[index], "zero point").data
+        if data.dtype != (np.uint8 if unsigned else np.int8):
+            raise UnsupportedNodeError(f"zero point of type {data.dtype} does not match its operand")
+        return np.asarray(data, dtype=np.int64)
+
+    def cast_accumulator(self, node: Node) -> None:
+        """Cast of an integer accumulator to float: the float32 accumulator itself."""
+        if int(node.attr("to", 0)) != onnx.TensorProto.FLOAT:
+            raise UnsupportedNodeError("an integer accumulator can only be cast to float")
+        accumulator = self.accumulator_of(node.proto.input[0])
+        assert accumulator is not None
+        self.float_results.add(accumulator)
+        self.env[node.output_name()] = Act(accumulator)
+
+    def accumulator_of(self, name: str) -> int | None:
+        """The float32 accumulator of value `name` when it is an integer accumulator."""
+        value = self.env.get(name)
+        return self.accumulators.get(value.tensor) if isinstance(value, Act) else None
+
+    def float_result_operands(self, node: Node) -> tuple[int, Const] | None:
+        """(activation, constant) when `node` combines a float result of an integer
+        accumulator with a float constant."""
+        values = [self.env.get(name) for name in node.proto.input]
+        if len(values) != 2:
+            return None
+        for act_value, other in (values, values[::-1]):
+            if (
+                isinstance(act_value, Act)
+                and act_value.tensor in self.float_results
+                and isinstance(other, Const)
+                and other.qparams is None
+            ):
+                return act_value.tensor, other
+        return None
+
+    def float_arithmetic(self, node: Node) -> None:
+        operands = self.float_result_operands(node)
+        assert operands is not None
+        output = integer.lower_float_arithmetic(self.builder, node, *operands)
+        self.float_results.add(output)
+        self.env[node.output_name()] = Act(output)
 
     def shape_of(self, node: Node) -> None:
         """Shape of an activation: a constant (every shape is static here)."""

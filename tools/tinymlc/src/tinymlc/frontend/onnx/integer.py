@@ -1,0 +1,171 @@
+"""MatMulInteger and ConvInteger: int32 accumulators of integer operands with zero points.
+
+Both are computed by the float32 kernels on the operands' integers (`q - zero_point`,
+exact in float32) and CAST to int32: every product and partial sum is an integer below
+2^24 in magnitude (checked here from the weights and the input type's range), where
+float32 addition is exact in any order, so the result is the integer accumulator bit for
+bit. Dynamic-quantization graphs follow them with Cast to float and Mul by a scale: that
+Cast reads the float accumulator directly (no int32 round trip), and Mul/Add with
+constants stay float32 operators (`lower_float_arithmetic`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinymlc.frontend.onnx.builder import NCHW_TO_NHWC, Builder, Const, UnsupportedNodeError
+from tinymlc.frontend.onnx.conv import conv_dimensions
+from tinymlc.frontend.onnx.node import Node
+from tinymlc.frontend.onnx.spatial import spatial
+from tinymlc.ir import (
+    Activation,
+    BatchMatMulAttrs,
+    Conv2DAttrs,
+    DType,
+    ElementwiseAttrs,
+    OpKind,
+    Padding,
+    Quantization,
+    Tensor,
+)
+
+# Integers up to this magnitude are exact in float32, and so are their sums.
+FLOAT32_EXACT_INTEGERS = 1 << 24
+
+
+def integers(builder: Builder, source: int, zero_point: int, name: str) -> int:
+    """Float32 activation of `source`'s stored int8 values minus `zero_point` (the int8
+    zero point: a uint8 one moved by -128)."""
+    view = builder.reshape(source, builder.tensor(source).shape, f"{name}/stored")
+    builder.set_quantization(view, Quantization((1.0,), (zero_point,)))
+    real = builder.activation(name, builder.onnx_shape[source], None, builder.layout[source])
+    builder.op(OpKind.DEQUANTIZE, [view], [real])
+    return real
+
+
+def largest_integer(zero_point: int) -> int:
+    """The largest |q - zero_point| of an int8 q."""
+    return max(zero_point + 128, 127 - zero_point)
+
+
+def _require_exact(bound: int) -> None:
+    if bound >= FLOAT32_EXACT_INTEGERS:
+        raise UnsupportedNodeError(
+            f"its accumulators may reach {bound}, beyond 2^24 where the float32 kernels "
+            "computing them stop being exact"
+        )
+
+
+def _weight_integers(weights: Const, zero_point: np.ndarray, axis: int, unsigned: bool) -> np.ndarray:
+    """`weights - zero_point` as int64; a 1-D zero point runs along `axis`."""
+    values = weights.data.astype(np.int64)
+    if weights.data.dtype != (np.uint8 if unsigned else np.int8):
+        raise UnsupportedNodeError(f"weights of type {weights.data.dtype} do not match their zero point")
+    shape = [1] * values.ndim
+    if zero_point.size > 1:
+        if zero_point.size != values.shape[axis]:
+            raise UnsupportedNodeError(
+                f"weight zero point of {zero_point.size} values for {values.shape[axis]} channels"
+            )
+        shape[axis] = -1
+    return values - zero_point.astype(np.int64).reshape(shape if zero_point.size > 1 else [1])
+
+
+def _accumulate_to_int32(builder: Builder, accumulator: int, name: str) -> int:
+    output = builder.add_tensor(Tensor(name, builder.tensor(accumulator).shape, DType.INT32, None))
+    builder.onnx_shape[output] = builder.onnx_shape[accumulator]
+    builder.layout[output] = builder.layout[accumulator]
+    builder.op(OpKind.CAST, [accumulator], [output])
+    return output
+
+
+def lower_matmul_integer(
+    builder: Builder,
+    node: Node,
+    lhs: int,
+    lhs_zero_point: int,
+    rhs: Const,
+    rhs_zero_point: np.ndarray,
+    rhs_unsigned: bool,
+) -> tuple[int, int]:
+    """(float accumulator, int32 output) of lhs @ rhs with constant `rhs`."""
+    if rhs.data.ndim != 2:
+        raise UnsupportedNodeError(f"B must be a 2-D constant, is {list(rhs.data.shape)}")
+    shape = builder.onnx_shape[lhs]
+    if len(shape) < 2 or shape[-1] != rhs.data.shape[0]:
+        raise UnsupportedNodeError(f"A {list(shape)} and B {list(rhs.data.shape)} do not multiply")
+    weights = _weight_integers(rhs, rhs_zero_point, 1, rhs_unsigned)
+    _require_exact(int(np.abs(weights).sum(axis=0).max(initial=0)) * largest_integer(lhs_zero_point))
+    ordered = builder.onnx_ordered(integers(builder, lhs, lhs_zero_point, f"{node.name}/a"))
+    rhs_id = builder.constant(f"{node.name}/b", weights, DType.FLOAT32)
+    out_shape = (*shape[:-1], int(rhs.data.shape[1]))
+    accumulator = builder.activation(
+        f"{node.name}/accumulator", out_shape, None, tuple(range(len(out_shape)))
+    )
+    attrs = BatchMatMulAttrs(adj_x=False, adj_y=False, asymmetric_quantize_inputs=False)
+    builder.op(OpKind.BATCH_MATMUL, [ordered, rhs_id], [accumulator], attrs)
+    return accumulator, _accumulate_to_int32(builder, accumulator, node.output_name())
+
+
+def lower_conv_integer(
+    builder: Builder,
+    node: Node,
+    x: int,
+    x_zero_point: int,
+    weights: Const,
+    weight_zero_point: np.ndarray,
+    weights_unsigned: bool,
+) -> tuple[int, int]:
+    """(float accumulator, int32 output) of ConvInteger: padding is the zero point, i.e.
+    integer 0, as the float kernels pad."""
+    (batch, channels, height, width), (out_channels, _, kh, kw), _ = conv_dimensions(
+        builder.onnx_shape[x], node, weights.data.shape
+    )
+    values = _weight_integers(weights, weight_zero_point, 0, weights_unsigned)
+    bound = int(np.abs(values).reshape(out_channels, -1).sum(axis=1).max(initial=0))
+    _require_exact(bound * largest_integer(x_zero_point))
+    geometry = spatial(node, (height, width), (kh, kw))
+    source = integers(builder, builder.standard(x), x_zero_point, f"{node.name}/x")
+    padding = geometry.tflite_padding((height, width), (kh, kw))
+    if padding is None:
+        top, left, bottom, right = geometry.pads
+        padded = builder.activation(
+            f"{node.name}/padded", (batch, channels, height + top + bottom, width + left + right), None
+        )
+        paddings = builder.constant(
+            f"{node.name}/paddings", np.array([[0, 0], [top, bottom], [left, right], [0, 0]]), DType.INT32
+        )
+        builder.op(OpKind.PAD, [source, paddings], [padded])
+        source, padding = padded, Padding.VALID
+    filter_id = builder.constant(f"{node.name}/filter", values.transpose(NCHW_TO_NHWC), DType.FLOAT32)
+    accumulator = builder.activation(
+        f"{node.name}/accumulator", (batch, out_channels, *geometry.output), None
+    )
+    (stride_h, stride_w), (dilation_h, dilation_w) = geometry.strides, geometry.dilations
+    attrs = Conv2DAttrs(padding, stride_h, stride_w, dilation_h, dilation_w, Activation.NONE)
+    builder.op(OpKind.CONV_2D, [source, filter_id], [accumulator], attrs)
+    return accumulator, _accumulate_to_int32(builder, accumulator, node.output_name())
+
+
+def lower_float_arithmetic(builder: Builder, node: Node, x: int, constant: Const) -> int:
+    """Mul or Add of a float32 activation and a float constant (a dynamic-quantization
+    graph's scale and bias after its integer accumulator), as float32 MUL / ADD."""
+    if node.op_type not in ("Mul", "Add"):
+        raise UnsupportedNodeError("only Mul and Add by constants follow an integer accumulator here")
+    shape = builder.onnx_shape[x]
+    data = np.asarray(constant.data, dtype=np.float32)
+    try:
+        out_shape = tuple(int(d) for d in np.broadcast_shapes(shape, data.shape))
+    except ValueError as exc:
+        raise UnsupportedNodeError(f"{list(data.shape)} does not broadcast to {list(shape)}") from exc
+    if out_shape != shape:
+        raise UnsupportedNodeError(f"the constant {list(data.shape)} would broadcast the activation")
+    source = builder.onnx_ordered(x)
+    # The constant in ONNX element order, with the activation's rank.
+    operand = builder.constant(
+        f"{node.name}/constant", data.reshape((1,) * (len(shape) - data.ndim) + data.shape), DType.FLOAT32
+    )
+    output = builder.activation(node.output_name(), shape, None, tuple(range(len(shape))))
+    kind = OpKind.MUL if node.op_type == "Mul" else OpKind.ADD
+    builder.op(kind, [source, operand], [output], ElementwiseAttrs(Activation.NONE))
+    return output
