@@ -7,6 +7,7 @@ hash), so each test only compiles its generated crate and the harness.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +30,21 @@ def build(model_bytes: bytes, work: Path) -> tuple[CompiledModel, Path]:
 
 def assert_bit_exact(model_bytes: bytes, samples: int = 40, seed: int = 0) -> CompiledModel:
     """Every output of every sample equals TFLM's, byte for byte."""
+    compiled, _ = assert_bit_exact_on(model_bytes, lambda compiled: random_inputs(compiled, samples, seed))
+    return compiled
+
+
+def assert_bit_exact_on(
+    model_bytes: bytes, inputs_of: Callable[[CompiledModel], list[list[np.ndarray]]]
+) -> tuple[CompiledModel, list[list[np.ndarray]]]:
+    """Every output equals TFLM's, byte for byte, for the samples `inputs_of` gives the
+    compiled model; TFLM's outputs of each sample."""
     with tempfile.TemporaryDirectory() as work:
         compiled, binary = build(model_bytes, Path(work))
-        inputs = random_inputs(compiled, samples, seed)
+        inputs = inputs_of(compiled)
         results = hostbuild.run_harness(binary, inputs)
     graph = compiled.graph
+    references = []
     for sample, ours in zip(inputs, results, strict=True):
         assert ours.error is None, ours.error
         reference, _ = run(model_bytes, sample, len(graph.outputs))
@@ -43,7 +54,8 @@ def assert_bit_exact(model_bytes: bytes, samples: int = 40, seed: int = 0) -> Co
             np.testing.assert_array_equal(
                 np.frombuffer(actual, dtype), np.asarray(expected, dtype).reshape(-1)
             )
-    return compiled
+        references.append(reference)
+    return compiled, references
 
 
 def conv_softmax_model() -> bytes:

@@ -146,6 +146,8 @@ class OpKind(enum.Enum):
     BATCH_MATMUL = 126
     CUMSUM = 128
     CALL_ONCE = 129
+    IF = 118
+    WHILE = 119
     VAR_HANDLE = 142
     READ_VARIABLE = 143
     ASSIGN_VARIABLE = 144
@@ -227,6 +229,9 @@ class OpKind(enum.Enum):
     layers (-141..-144) write out."""
     DECODE = -145
     """TFLM_DECODE: compressed constants expanded (passes.decode does it at compile time)."""
+    SUBGRAPH_OUTPUT = -200
+    """Not in .tflite files: one output of a multi-output IF or WHILE, copied out of the
+    packed tensor the control-flow layer writes (`passes.control_flow`)."""
     OTHER = -1
 
 
@@ -405,6 +410,24 @@ class CallOnceAttrs:
 
 
 @dataclass(frozen=True)
+class IfAttrs:
+    then_subgraph_index: int
+    else_subgraph_index: int
+
+
+@dataclass(frozen=True)
+class WhileAttrs:
+    cond_subgraph_index: int
+    body_subgraph_index: int
+
+
+@dataclass(frozen=True)
+class SubgraphOutputAttrs:
+    offset: int
+    """Byte offset of the output in the packed tensor."""
+
+
+@dataclass(frozen=True)
 class SvdfAttrs:
     rank: int
     activation: Activation
@@ -497,6 +520,9 @@ OpAttrs: TypeAlias = (
     | LstmAttrs
     | VarHandleAttrs
     | CallOnceAttrs
+    | IfAttrs
+    | WhileAttrs
+    | SubgraphOutputAttrs
     | CumsumAttrs
     | UnpackAttrs
     | PackAttrs

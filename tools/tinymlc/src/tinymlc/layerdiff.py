@@ -104,9 +104,13 @@ def compare(
     depends on them); TFLM runs them first on the same interpreter."""
     graph = compiled.graph
     produced = tuple(op.outputs[0] for op in graph.operators)
-    # An ASSIGN_VARIABLE writes a resource variable, which is no tensor of TFLM's.
+    # An ASSIGN_VARIABLE writes a resource variable, which is no tensor of TFLM's; nor is a
+    # tensor the compiler added (a multi-output IF's or WHILE's packed outputs).
+    parsed = len(compiled.model.main.tensors)
     compared = tuple(
-        t for op, t in zip(graph.operators, produced, strict=True) if op.kind is not OpKind.ASSIGN_VARIABLE
+        t
+        for op, t in zip(graph.operators, produced, strict=True)
+        if op.kind is not OpKind.ASSIGN_VARIABLE and t < parsed
     )
     _, reference = tflm_reference.run(model_bytes, sample, len(graph.outputs), compared, earlier or [])
     comparisons = []

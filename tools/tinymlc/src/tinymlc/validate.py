@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tinymlc.errors import CompileError, OpError
 from tinymlc.ir import NO_TENSOR, DType, Graph, Model, OpKind, Tensor
 from tinymlc.ops import SUPPORTED_KINDS, prepare_operator
+from tinymlc.ops.control_flow import check_call
+from tinymlc.passes.control_flow import CONTROL_FLOW_KINDS, called_in_order
 
 # Fixed output quantization the int8 sigmoid-like kernels produce regardless of
 # what the output tensor claims.
@@ -50,6 +52,8 @@ class Diagnostic:
             where.append(f"operator {self.op_index} ({self.op_name})")
         if self.tensor_name is not None:
             where.append(f"tensor {self.tensor_name!r}")
+        if self.subgraph:
+            where.insert(0, f"subgraph {self.subgraph}")
         location = ", ".join(where) or "model"
         text = f"{self.severity.value}: {location}: {self.reason}"
         return f"{text}\n    fix: {self.suggestion}" if self.suggestion else text
@@ -58,13 +62,17 @@ class Diagnostic:
 def validate(model: Model) -> list[Diagnostic]:
     """All problems that stop (errors) or endanger (warnings) compilation."""
     diagnostics: list[Diagnostic] = []
-    if len(model.subgraphs) > 1:
+    try:
+        called = called_in_order(model, model.main)
+    except CompileError as exc:
+        return [Diagnostic(Severity.ERROR, exc.message, "re-export the model")]
+    if len(model.subgraphs) > 1 + len(called):
         diagnostics.append(
             Diagnostic(
                 Severity.ERROR,
-                f"model has {len(model.subgraphs)} subgraphs; only single-subgraph models "
-                "(no control flow, one signature) are supported",
-                "export a single inference function without tf.cond/tf.while_loop",
+                f"model has {len(model.subgraphs)} subgraphs, {len(called)} of them run by IF or "
+                "WHILE; only one signature is supported",
+                "export a single inference function",
             )
         )
     graph = model.main
@@ -73,10 +81,20 @@ def validate(model: Model) -> list[Diagnostic]:
         if accelerator is not None:
             # Nothing else about such a graph is meaningful to report.
             return [Diagnostic(Severity.ERROR, *accelerator)]
-    diagnostics += _check_tensors(graph)
-    diagnostics += _check_schedule(graph)
-    for index in range(len(graph.operators)):
+    for index in (0, *called):
+        diagnostics += [replace(d, subgraph=index) for d in _check_graph(model, model.subgraphs[index])]
+    return diagnostics
+
+
+def _check_graph(model: Model, graph: Graph) -> list[Diagnostic]:
+    diagnostics = _check_tensors(graph) + _check_schedule(graph)
+    for index, op in enumerate(graph.operators):
         diagnostics += _check_operator(graph, index)
+        if op.kind in CONTROL_FLOW_KINDS and not diagnostics:
+            try:
+                check_call(model.subgraphs, graph, op)
+            except OpError as exc:
+                diagnostics.append(_op_error(exc, index, op.opcode_name))
     return diagnostics
 
 
@@ -244,15 +262,17 @@ def _unpreparable(graph: Graph, index: int) -> list[Diagnostic] | None:
     return None
 
 
+def _op_error(exc: OpError, index: int, op_name: str) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, exc.reason, exc.suggestion, index, op_name, exc.tensor_name)
+
+
 def _prepare_problems(graph: Graph, index: int) -> list[Diagnostic]:
     """Operator `index`'s prepare step, its failures as diagnostics."""
     op = graph.operators[index]
     try:
         prepare_operator(graph, index)
     except OpError as exc:
-        return [
-            Diagnostic(Severity.ERROR, exc.reason, exc.suggestion, index, op.opcode_name, exc.tensor_name)
-        ]
+        return [_op_error(exc, index, op.opcode_name)]
     except ArithmeticError as exc:
         # Parameters no prepare check anticipated (a zero or overflowing value TFLM would
         # also fail on): still the operator and the reason, never a traceback.

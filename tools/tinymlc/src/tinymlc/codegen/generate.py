@@ -14,6 +14,7 @@ import jinja2
 from tinymlc.codegen import rust
 from tinymlc.codegen.pipeline import CompiledModel
 from tinymlc.codegen.steps import Step, build_steps, constant_item, region_literal
+from tinymlc.codegen.steps_control_flow import subgraph_modules
 from tinymlc.errors import CompileError
 from tinymlc.ir import NO_TENSOR, DType, Graph, OpKind, Tensor
 from tinymlc.ops import PreparedParams, float32
@@ -171,6 +172,7 @@ def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step], s
             schedule_rows=_schedule_rows(schedule),
             single_io=single_io,
             single_quantized=single_io and inputs[0]["dtype"] == outputs[0]["dtype"] == "Int8",
+            subgraphs=subgraph_modules(compiled),
         )
     )
 
@@ -403,6 +405,15 @@ def build_report(compiled: CompiledModel, steps: list[Step], schedule: Schedule)
         "outputs": [_tensor_entry(graph, compiled, t) for t in graph.outputs],
         "layers": layers,
         "schedule": schedule_report(schedule),
+        "subgraphs": [
+            {
+                "index": index,
+                "name": subgraph.graph.name,
+                "arena_bytes": subgraph.plan.arena_bytes,
+                "layers": [op.opcode_name for op in subgraph.graph.operators],
+            }
+            for index, subgraph in compiled.subgraphs.items()
+        ],
         "warnings": [str(w) for w in compiled.warnings],
     }
 

@@ -3,8 +3,10 @@ prepared and memory-planned for the target's cores."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
+from tinymlc.errors import CompileError
 from tinymlc.ir import Graph, Model
 from tinymlc.ops import PreparedParams, overlap_distance, prepare_graph, scratch_bytes
 from tinymlc.passes import (
@@ -18,6 +20,7 @@ from tinymlc.passes import (
     plan_graph_memory,
     split_outputs,
 )
+from tinymlc.passes.control_flow import bind_control_flow, called_in_order, pack_control_flow_outputs
 from tinymlc.passes.decode import decode_constants
 from tinymlc.passes.detection_postprocess import lower_detection_postprocess
 from tinymlc.passes.resource_variables import lower_resource_variables
@@ -63,6 +66,10 @@ class CompiledModel:
     warnings: tuple[Diagnostic, ...]
     overlap_saved_bytes: int = 0
     """Arena bytes writing convolutions over their inputs saves (`plan.overlapped`)."""
+    subgraphs: Mapping[int, CompiledModel] = field(default_factory=dict)
+    """Every subgraph the graph runs through IF and WHILE (nested ones too), by index in
+    `model.subgraphs`, compiled for one core on an arena of its own (see
+    `ops.control_flow`), callees first."""
 
 
 def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
@@ -76,14 +83,73 @@ def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
         return _compile_model(model, target)
 
 
+def _rewrite(graph: Graph) -> Graph:
+    """The rewrites every graph gets (the main graph and the subgraphs it runs)."""
+    return alias_reshapes(fold_constants(fuse_activations(split_outputs(pack_control_flow_outputs(graph)))))
+
+
 def _compile_model(model: Model, target: Target) -> CompiledModel:
     model = lower_signal_operators(lower_resource_variables(model))
     model = lower_detection_postprocess(decode_constants(model))
     warnings = check_model(model)
-    graph, io = fold_io_conversions(
-        alias_reshapes(fold_constants(fuse_activations(split_outputs(model.main))))
+    subgraphs: dict[int, CompiledModel] = {}
+    for index in called_in_order(model, model.main):
+        subgraphs[index] = _compile_subgraph(model, index, subgraphs)
+    graph, io = fold_io_conversions(_rewrite(model.main))
+    params = _prepare(model, graph, subgraphs)
+    plan, scratch, saved = _plan_memory(io.arena_view(graph), params, target)
+    return CompiledModel(
+        model=model,
+        graph=graph,
+        io=io,
+        params=params,
+        plan=plan,
+        target=target,
+        scratch=scratch,
+        warnings=tuple(warnings),
+        overlap_saved_bytes=saved,
+        subgraphs=subgraphs,
     )
-    params = prepare_graph(graph)
+
+
+def _prepare(
+    model: Model, graph: Graph, subgraphs: Mapping[int, CompiledModel]
+) -> tuple[PreparedParams, ...]:
+    arena_bytes = {index: compiled.plan.arena_bytes for index, compiled in subgraphs.items()}
+    return bind_control_flow(prepare_graph(graph), model.subgraphs, arena_bytes)
+
+
+def _compile_subgraph(model: Model, index: int, compiled: Mapping[int, CompiledModel]) -> CompiledModel:
+    """Subgraph `index`, run by control flow on one core in an arena of its own; the
+    subgraphs it runs are in `compiled` already."""
+    graph = _rewrite(model.subgraphs[index])
+    params = _prepare(model, graph, compiled)
+    plan, scratch, saved = _plan_memory(graph, params, ONE_CORE)
+    if plan.state_bytes:
+        raise CompileError(
+            f"subgraph {index} ({graph.name!r}), run by IF or WHILE, keeps state (variable "
+            "tensors); only the main graph may",
+            model.source,
+        )
+    return CompiledModel(
+        model=model,
+        graph=graph,
+        io=IoConversions(),
+        params=params,
+        plan=plan,
+        target=ONE_CORE,
+        scratch=scratch,
+        warnings=(),
+        overlap_saved_bytes=saved,
+        subgraphs={i: compiled[i] for i in called_in_order(model, graph)},
+    )
+
+
+def _plan_memory(
+    arena_view: Graph, params: tuple[PreparedParams, ...], target: Target
+) -> tuple[MemoryPlan, dict[tuple[int, int], tuple[int, int]], int]:
+    """The arena plan of a graph (`arena_view`: its inputs and outputs as the arena holds
+    them), each (layer, core)'s scratch region in it and the bytes overlapped layers save."""
     # Each core running a layer whose kernel takes scratch gets its own buffer, live
     # for that layer only. Every core of the target gets one: which cores share a
     # layer is decided later, from this plan (the partition pass). Negative keys
@@ -106,20 +172,9 @@ def _compile_model(model: Model, target: Target) -> CompiledModel:
         if target.cores == 1 and (distance := overlap_distance(layer_params)) is not None
     }
     plans = [
-        plan_graph_memory(
-            io.arena_view(graph), list(requests.values()), allow_in_place=True, overlap_distances=d
-        )
+        plan_graph_memory(arena_view, list(requests.values()), allow_in_place=True, overlap_distances=d)
         for d in ([{}, distances] if distances else [{}])
     ]
     plan = min(plans, key=lambda candidate: candidate.arena_bytes)
-    return CompiledModel(
-        model=model,
-        graph=graph,
-        io=io,
-        params=params,
-        plan=plan,
-        target=target,
-        scratch={place: (plan.offsets[r.key], r.size) for place, r in requests.items()},
-        warnings=tuple(warnings),
-        overlap_saved_bytes=plans[0].arena_bytes - plan.arena_bytes,
-    )
+    scratch = {place: (plan.offsets[r.key], r.size) for place, r in requests.items()}
+    return plan, scratch, plans[0].arena_bytes - plan.arena_bytes

@@ -1177,3 +1177,7 @@ EMITTERS.update(DETECTION_EMITTERS)
 from tinymlc.codegen.steps_float_ops import FLOAT_OP_EMITTERS  # noqa: E402
 
 EMITTERS.update(FLOAT_OP_EMITTERS)
+
+from tinymlc.codegen.steps_control_flow import CONTROL_FLOW_EMITTERS  # noqa: E402
+
+EMITTERS.update(CONTROL_FLOW_EMITTERS)

@@ -40,6 +40,7 @@ from tinymlc.ir import (
     GatherAttrs,
     GeluAttrs,
     Graph,
+    IfAttrs,
     LeakyReluAttrs,
     LstmAttrs,
     MirrorPadAttrs,
@@ -63,6 +64,7 @@ from tinymlc.ir import (
     TransposeConvAttrs,
     UnpackAttrs,
     VarHandleAttrs,
+    WhileAttrs,
 )
 
 FILE_IDENTIFIER = b"TFL3"
@@ -628,6 +630,16 @@ _DECODERS: dict[OpKind, _Decoder] = {
         tflite.CallOnceOptions,
         _OPTIONS.CallOnceOptions,
         lambda o: CallOnceAttrs(init_subgraph_index=int(o.InitSubgraphIndex())),
+    ),
+    OpKind.IF: (
+        tflite.IfOptions,
+        _OPTIONS.IfOptions,
+        lambda o: IfAttrs(int(o.ThenSubgraphIndex()), int(o.ElseSubgraphIndex())),
+    ),
+    OpKind.WHILE: (
+        tflite.WhileOptions,
+        _OPTIONS.WhileOptions,
+        lambda o: WhileAttrs(int(o.CondSubgraphIndex()), int(o.BodySubgraphIndex())),
     ),
     OpKind.SVDF: (
         tflite.SVDFOptions,

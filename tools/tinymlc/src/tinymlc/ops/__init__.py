@@ -24,6 +24,7 @@ from tinymlc.ops import (
     cast,
     comparisons,
     concatenation,
+    control_flow,
     conv_2d,
     cumsum,
     depth_to_space,
@@ -153,6 +154,8 @@ PreparedParams: TypeAlias = (
     | add_n.AddNParams
     | l2_normalization.L2NormalizationParams
     | cumsum.CumsumParams
+    | control_flow.ControlFlowParams
+    | control_flow.SubgraphOutputParams
     | split.SplitParams
     | RemapParams
     | reduce_extreme.ReduceExtremeParams
@@ -235,6 +238,9 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.L2_NORMALIZATION: l2_normalization.prepare,
     OpKind.DIV: integer_binary.prepare,
     OpKind.CUMSUM: cumsum.prepare,
+    OpKind.IF: control_flow.prepare,
+    OpKind.WHILE: control_flow.prepare,
+    OpKind.SUBGRAPH_OUTPUT: control_flow.prepare_output,
     OpKind.SLICE: slice.prepare,
     OpKind.EXPAND_DIMS: expand_dims.prepare,
     OpKind.FILL: fill.prepare,
@@ -315,6 +321,8 @@ def scratch_bytes(params: PreparedParams) -> int:
         | detection_postprocess.DetectionPostProcessParams,
     ):
         return params.scratch_bytes
+    if isinstance(params, control_flow.ControlFlowParams):
+        return params.arena_bytes
     return 0
 
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from tinymlc.errors import CompileError
 from tinymlc.ir import NO_TENSOR, CallOnceAttrs, DType, Graph, Model, Operator, OpKind, Tensor, VarHandleAttrs
+from tinymlc.passes.control_flow import renumber_called_subgraphs
 
 RESOURCE_KINDS = frozenset(
     {OpKind.VAR_HANDLE, OpKind.READ_VARIABLE, OpKind.ASSIGN_VARIABLE, OpKind.CALL_ONCE}
@@ -143,5 +144,8 @@ def lower_resource_variables(model: Model) -> Model:
         elif op.kind not in (OpKind.VAR_HANDLE, OpKind.CALL_ONCE):
             operators.append(op)
     lowered = replace(main, tensors=tuple(tensors), operators=tuple(operators), state_initial=state_initial)
-    others = tuple(g for i, g in enumerate(model.subgraphs[1:], 1) if i not in init_subgraphs)
-    return replace(model, subgraphs=(lowered, *others))
+    # The init subgraphs go; IF and WHILE name the others by their new numbers.
+    kept = [0, *(i for i in range(1, len(model.subgraphs)) if i not in init_subgraphs)]
+    numbers = {old: new for new, old in enumerate(kept)}
+    graphs = (lowered, *(model.subgraphs[i] for i in kept[1:]))
+    return replace(model, subgraphs=tuple(renumber_called_subgraphs(g, numbers) for g in graphs))

@@ -1,0 +1,200 @@
+"""Steps of IF and WHILE, and the Rust module of each subgraph they run.
+
+A subgraph becomes `mod subgraph_<index>`: its layers (emitted as the main graph's
+are), planned in an arena of its own, `run` executing them in order on the calling
+core, `input_<i>` / `output_<i>` views of its inputs and outputs (an output may be a
+constant) and `condition`, the first byte of output 0 as TFLM's WHILE reads it.
+
+The control-flow step runs whole on one core: it lends the subgraphs the layer's
+scratch as their arena, copies its inputs into the subgraph's, runs it and copies the
+outputs to its own, as TFLM's IF and WHILE do. Splitting each inner layer across cores
+would need a barrier per inner layer and iteration inside one step of the schedule;
+the cores that do not run the layer go on to the layers after it as the partition
+pass allows. Nothing recurses (recursion is refused), nothing allocates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tinymlc.codegen import rust
+from tinymlc.codegen.pipeline import CompiledModel
+from tinymlc.codegen.steps import (
+    StepBuilder,
+    build_steps,
+    constant_item,
+    constant_name,
+    region_literal,
+)
+from tinymlc.ir import OpKind
+from tinymlc.ops import PreparedParams
+from tinymlc.ops.control_flow import ControlFlowParams, SubgraphOutputParams
+from tinymlc.passes.control_flow import constant_condition
+
+
+def _module(index: int) -> str:
+    """The path of subgraph `index`'s module, from the crate root and from every subgraph
+    module (which imports its parent's items): relative, as the crate may be a module."""
+    return f"subgraph_{index}"
+
+
+def _copy(source: str, target: str) -> str:
+    return f"copy_elements({source}, {target}).map_err(kernel_error)?;"
+
+
+def _loop_variable(params: ControlFlowParams, position: int, mutable: bool) -> str:
+    """The view of output `position` in `out`: all of it, or its part of the packed outputs."""
+    if len(params.output_offsets) == 1:
+        return "out"
+    region = region_literal(params.output_offsets[position], params.output_bytes[position])
+    return f"tinyml_arena::region{'_mut' if mutable else ''}(out, {region}).map_err(arena_error)?"
+
+
+def _run(index: int, sources: list[str]) -> list[str]:
+    """Copy `sources` into subgraph `index`'s inputs and run it."""
+    module = _module(index)
+    lines = [
+        _copy(source, f"{module}::input_{i}(scratch).map_err(arena_error)?")
+        for i, source in enumerate(sources)
+    ]
+    return [*lines, f"{module}::run(scratch)?;"]
+
+
+def _copy_outputs(params: ControlFlowParams, index: int) -> list[str]:
+    module = _module(index)
+    return [
+        _copy(f"{module}::output_{i}(scratch).map_err(arena_error)?", _loop_variable(params, i, mutable=True))
+        for i in range(len(params.output_offsets))
+    ]
+
+
+def _subgraph_arena(b: StepBuilder, params: ControlFlowParams) -> None:
+    """`scratch`: the region the subgraphs run in (none if they need no arena)."""
+    b.whole()
+    b.step.body.append("if part.rows.is_empty() {\n        return Ok(());\n    }")
+    if params.arena_bytes:
+        b.scratch("u8")
+    else:
+        b.step.body.append("let scratch: &mut [u8] = &mut [];")
+
+
+def _indented(lines: list[str]) -> list[str]:
+    return ["    " + line for line in lines]
+
+
+def _if(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, ControlFlowParams)
+    _subgraph_arena(b, params)
+    sources = [b.input(position) for position in range(1, len(b.op.inputs))]
+    branches = [[*_run(index, sources), *_copy_outputs(params, index)] for index in params.subgraphs]
+    condition = b.tensor(0)
+    if condition.is_constant:
+        # Known at compile time: only the branch taken is emitted.
+        b.step.body += branches[0 if constant_condition(condition) else 1]
+    else:
+        taken = b.input(0)
+        b.step.body += [
+            f"if {taken}.first().is_some_and(|&value| value != 0) {{",
+            *_indented(branches[0]),
+            "} else {",
+            *_indented(branches[1]),
+            "}",
+        ]
+    b.step.body.append("Ok(())")
+
+
+def _while(b: StepBuilder, params: ControlFlowParams) -> None:
+    _subgraph_arena(b, params)
+    cond, body = params.subgraphs
+    count = len(params.output_offsets)
+    variables = [_loop_variable(params, i, mutable=False) for i in range(count)]
+    b.step.body += [_copy(b.input(i), _loop_variable(params, i, mutable=True)) for i in range(count)]
+    b.step.body += [
+        "loop {",
+        *_indented(_run(cond, variables)),
+        f"    if !{_module(cond)}::condition(scratch).map_err(arena_error)? {{",
+        "        break;",
+        "    }",
+        *_indented(_run(body, variables)),
+        *_indented(_copy_outputs(params, body)),
+        "}",
+        "Ok(())",
+    ]
+
+
+def _while_step(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, ControlFlowParams)
+    _while(b, params)
+
+
+def _subgraph_output(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, SubgraphOutputParams)
+    packed = b.op.inputs[0]
+    output = b.graph.tensors[b.op.outputs[0]]
+    region = region_literal(b.plan.tensor_offsets[packed] + params.offset, output.byte_size)
+    b.step.body.append(
+        f"let packed: &[{rust.element_type(output.dtype)}] = inputs.get({region}).map_err(arena_error)?;"
+    )
+    b.call("reshape::reshape", "packed", b.output(), b.range(params.elements))
+
+
+CONTROL_FLOW_EMITTERS = {
+    OpKind.IF: _if,
+    OpKind.WHILE: _while_step,
+    OpKind.SUBGRAPH_OUTPUT: _subgraph_output,
+}
+
+
+def _subgraph_fields(index: int, compiled: CompiledModel) -> dict[str, Any]:
+    """Template fields of `mod subgraph_<index>`."""
+    graph, plan = compiled.graph, compiled.plan
+    steps = build_steps(compiled)
+    constant_ids = set().union(*(step.constants for step in steps))
+
+    def region(tensor_id: int) -> str:
+        return region_literal(plan.tensor_offsets[tensor_id], graph.tensors[tensor_id].byte_size)
+
+    outputs = []
+    for tensor_id in graph.outputs:
+        tensor = graph.tensors[tensor_id]
+        if tensor.is_constant:
+            constant_ids.add(tensor_id)
+            view = f"Ok(&{constant_name(tensor_id)}.0)"
+        else:
+            view = f"tinyml_arena::region(arena, {region(tensor_id)})"
+        outputs.append({"element": rust.element_type(tensor.dtype), "view": view})
+    # Only a cond subgraph's `condition` is called, and its output 0 has a first byte.
+    first = graph.tensors[graph.outputs[0]] if graph.outputs else None
+    if first is None or first.is_constant:
+        condition = f"Ok({rust.boolean(first is not None and constant_condition(first))})"
+    else:
+        first_byte = region_literal(plan.tensor_offsets[graph.outputs[0]], 1)
+        first_byte_set = ".first().is_some_and(|&value| value != 0)"
+        condition = f"Ok(tinyml_arena::region::<u8>(arena, {first_byte})?{first_byte_set})"
+    return {
+        "index": index,
+        "name": graph.name,
+        "arena_bytes": plan.arena_bytes,
+        "steps": steps,
+        "tensor_names": [t.name for t in graph.tensors],
+        "constants": [constant_item(t, graph.tensors[t]) for t in sorted(constant_ids)],
+        "layer_regions": [
+            {
+                "output": step.in_place_region or region(step.output_tensor),
+                "in_place": f"Some({step.in_place_region})" if step.in_place_region else "None",
+                "scratch": region_literal(*compiled.scratch.get((step.index, 0), (0, 0))),
+                "part": f"tile((0, {step.space.rows}), (0, {step.space.channels}))" if step.space else "",
+            }
+            for step in steps
+        ],
+        "inputs": [
+            {"element": rust.element_type(graph.tensors[t].dtype), "region": region(t)} for t in graph.inputs
+        ],
+        "outputs": outputs,
+        "condition": condition,
+    }
+
+
+def subgraph_modules(compiled: CompiledModel) -> list[dict[str, Any]]:
+    """Template fields of the module of every subgraph the model runs."""
+    return [_subgraph_fields(index, subgraph) for index, subgraph in compiled.subgraphs.items()]

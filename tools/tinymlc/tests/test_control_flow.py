@@ -1,0 +1,233 @@
+"""IF and WHILE: their parameters and validation against the subgraphs they run, the
+packing of several outputs, and the generated code against TFLM on inputs that take
+each branch and run loops for different numbers of trips (one core and several)."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.codegen_support import assert_bit_exact_on
+from tinymlc import hostbuild
+from tinymlc.check import check
+from tinymlc.codegen import Target, compile_model, generate_crate
+from tinymlc.errors import CompileError
+from tinymlc.frontend import load_model
+from tinymlc.ir import DType, IfAttrs, Model, OpKind, WhileAttrs
+from tinymlc.ops.control_flow import ControlFlowParams, SubgraphOutputParams
+from tinymlc.passes.control_flow import packed_offsets, renumber_called_subgraphs
+from tinymlc.tflm_reference import run
+from tinymlc.validate import validate
+
+MODELS_DIR = Path(__file__).absolute().parents[3] / "models"
+
+
+def _model(name: str) -> Model:
+    return load_model(MODELS_DIR / f"{name}.tflite")
+
+
+def _assert_bit_exact_on(name: str, samples: list[list[np.ndarray]]) -> list[np.ndarray]:
+    """Every output of every sample equals TFLM's, byte for byte; TFLM's first outputs."""
+    model_bytes = (MODELS_DIR / f"{name}.tflite").read_bytes()
+    _, references = assert_bit_exact_on(model_bytes, lambda _: samples)
+    return [np.asarray(reference[0]) for reference in references]
+
+
+def _filled(values: list[float], dtype: type = np.float32) -> list[list[np.ndarray]]:
+    return [[np.full((1, 8), value, dtype)] for value in values]
+
+
+def test_if_takes_each_branch_as_tflm() -> None:
+    # The input's sum passes -1 (then: dense + relu) or not (else: scaled relu).
+    samples = [*_filled([-1.0, -0.2, 0.0, 0.5]), [np.linspace(-1, 1, 8, dtype=np.float32).reshape(1, 8)]]
+    _assert_bit_exact_on("op_if_float", samples)
+
+
+def test_int8_if_takes_each_branch_as_tflm() -> None:
+    # The largest input passes 2.0 (76 at its scale) or not.
+    samples = _filled([-128, 0, 60, 77, 127], np.int8)
+    _assert_bit_exact_on("op_if", samples)
+
+
+def test_while_runs_data_dependent_trip_counts_as_tflm() -> None:
+    starts = [5.0, 3.5, 2.0, 0.6, 0.01, 0.0]
+    outputs = _assert_bit_exact_on("op_while_float", _filled(starts))
+    # Already past 4: no trip, the input comes back; 3.5: at least one trip; 0 stays 0
+    # through all 6 (maximum_iterations).
+    np.testing.assert_array_equal(outputs[0], np.full((1, 8), 5.0, np.float32))
+    assert not np.array_equal(outputs[1], np.full((1, 8), 3.5, np.float32))
+    np.testing.assert_array_equal(outputs[5], np.zeros((1, 8), np.float32))
+    # Different trip counts leave different magnitudes behind.
+    assert len({float(np.max(np.abs(o))) for o in outputs[:5]}) == 5
+
+
+def test_int8_while_with_two_loop_variables_as_tflm() -> None:
+    _assert_bit_exact_on("op_while", _filled([-128, -20, 0, 20, 60, 127], np.int8))
+
+
+def test_nested_if_in_while_as_tflm() -> None:
+    samples = _filled([-2.0, -0.3, 0.0, 0.3, 2.0, 13.0])
+    samples.append([np.linspace(-1, 1, 8, dtype=np.float32).reshape(1, 8)])
+    _assert_bit_exact_on("op_while_if_float", samples)
+
+
+def test_int8_nested_if_in_while_as_tflm() -> None:
+    _assert_bit_exact_on("op_while_if", _filled([-128, -40, 0, 30, 90, 127], np.int8))
+
+
+@pytest.mark.parametrize("name", ["op_while_if_float", "op_if"])
+def test_several_cores_are_bit_identical_to_one(name: str) -> None:
+    result = check(
+        MODELS_DIR / f"{name}.tflite",
+        inputs=6,
+        seed=3,
+        runtime_dir=hostbuild.default_runtime_dir(),
+        measure_tflm_arena=False,
+        target=Target((100, 50), split_every_layer=True),
+    )
+    assert result.bit_exact
+    assert "bit-identical to one core" in result.multicore
+
+
+def test_parameters_name_the_subgraphs_and_their_arena() -> None:
+    compiled = compile_model(_model("op_if_float"))
+    (layer,) = [p for p in compiled.params if isinstance(p, ControlFlowParams)]
+    assert layer.kind is OpKind.IF
+    assert layer.subgraphs == (2, 1)
+    assert layer.output_offsets == (0,)
+    assert layer.output_bytes == (32,)
+    assert layer.arena_bytes == max(compiled.subgraphs[i].plan.arena_bytes for i in (1, 2))
+    # The layer's scratch is the subgraphs' arena, live for that layer only.
+    index = compiled.params.index(layer)
+    assert compiled.scratch[(index, 0)][1] == layer.arena_bytes
+
+
+def test_multiple_outputs_are_packed_and_only_used_ones_copied_out() -> None:
+    compiled = compile_model(_model("op_while"))
+    graph = compiled.graph
+    loop = next(p for p in compiled.params if isinstance(p, ControlFlowParams))
+    # (step: int32 scalar, x: int8 [1, 8]), each at an aligned offset.
+    assert loop.output_bytes == (4, 8)
+    assert loop.output_offsets == (0, 16)
+    packed = graph.tensors[graph.operators[compiled.params.index(loop)].outputs[0]]
+    assert packed.dtype is DType.UINT8
+    assert packed.shape == (24,)
+    # The step count is read by nothing: only x is copied out.
+    copies = [p for p in compiled.params if isinstance(p, SubgraphOutputParams)]
+    assert copies == [SubgraphOutputParams(offset=16, elements=8)]
+
+
+def test_packed_offsets_align_each_output() -> None:
+    assert packed_offsets([4, 32, 1, 17]) == (0, 16, 48, 64)
+    assert packed_offsets([5]) == (0,)
+
+
+def test_nested_subgraphs_are_compiled_callees_first() -> None:
+    compiled = compile_model(_model("op_while_if_float"))
+    order = list(compiled.subgraphs)
+    loop = next(p for p in compiled.params if isinstance(p, ControlFlowParams))
+    body = compiled.subgraphs[loop.subgraphs[1]]
+    (branch,) = [p for p in body.params if isinstance(p, ControlFlowParams)]
+    assert all(order.index(i) < order.index(loop.subgraphs[1]) for i in branch.subgraphs)
+    lib_rs = generate_crate(compiled, "nested").lib_rs
+    for index in compiled.subgraphs:
+        assert f"mod subgraph_{index} {{" in lib_rs
+    # The body's arena holds the IF's branches' arena as that layer's scratch.
+    assert body.plan.arena_bytes >= branch.arena_bytes
+    report = generate_crate(compiled, "nested").report["subgraphs"]
+    assert [entry["index"] for entry in report] == order
+    assert report[order.index(loop.subgraphs[1])]["arena_bytes"] == body.plan.arena_bytes
+
+
+def _with_main_op(model: Model, index: int, **changes: object) -> Model:
+    main = model.main
+    operators = list(main.operators)
+    operators[index] = replace(operators[index], **changes)  # type: ignore[arg-type]
+    return replace(model, subgraphs=(replace(main, operators=tuple(operators)), *model.subgraphs[1:]))
+
+
+def _errors(model: Model) -> str:
+    return "\n".join(str(d) for d in validate(model) if d.severity.value == "error")
+
+
+def test_recursion_and_missing_subgraphs_are_refused() -> None:
+    model = _model("op_if_float")
+    index = next(i for i, op in enumerate(model.main.operators) if op.kind is OpKind.IF)
+    assert "runs subgraph 7" in _errors(_with_main_op(model, index, attrs=IfAttrs(7, 1)))
+    assert "runs subgraph 0" in _errors(_with_main_op(model, index, attrs=IfAttrs(0, 1)))
+    # Subgraph 1 running itself.
+    branch = model.subgraphs[1]
+    recursive_op = replace(model.main.operators[index], attrs=IfAttrs(1, 1))
+    looping = replace(branch, operators=(*branch.operators, recursive_op))
+    recursive = replace(model, subgraphs=(model.main, looping, model.subgraphs[2]))
+    assert "recursively (1 -> 1)" in _errors(recursive)
+    with pytest.raises(CompileError, match="recursively"):
+        compile_model(recursive)
+
+
+def test_a_condition_other_than_one_bool_is_refused() -> None:
+    model = _model("op_if_float")
+    index = next(i for i, op in enumerate(model.main.operators) if op.kind is OpKind.IF)
+    condition = model.main.operators[index].inputs[0]
+    tensors = list(model.main.tensors)
+    tensors[condition] = replace(tensors[condition], dtype=DType.INT32)
+    bad = replace(model, subgraphs=(replace(model.main, tensors=tuple(tensors)), *model.subgraphs[1:]))
+    assert "condition is not bool" in _errors(bad)
+
+
+def test_subgraph_tensors_must_match_the_operators() -> None:
+    model = _model("op_while_float")
+    body = model.subgraphs[2]
+    tensors = list(body.tensors)
+    tensors[body.inputs[0]] = replace(tensors[body.inputs[0]], shape=(1, 9))
+    bad = replace(model, subgraphs=(*model.subgraphs[:2], replace(body, tensors=tuple(tensors))))
+    assert "subgraph 2's input" in _errors(bad)
+    index = next(i for i, op in enumerate(model.main.operators) if op.kind is OpKind.WHILE)
+    swapped = _with_main_op(model, index, attrs=WhileAttrs(2, 1))
+    assert "subgraph 1's outputs" in _errors(swapped)
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_a_constant_condition_runs_its_branch_alone(taken: bool) -> None:
+    """A condition known at compile time: only the branch it takes is emitted, and it
+    computes what TFLM computes when the model's own condition takes that branch."""
+    model_bytes = (MODELS_DIR / "op_if_float.tflite").read_bytes()
+    model = _model("op_if_float")
+    index = next(i for i, op in enumerate(model.main.operators) if op.kind is OpKind.IF)
+    condition = model.main.operators[index].inputs[0]
+    tensors = list(model.main.tensors)
+    tensors[condition] = replace(tensors[condition], data=np.array(taken))
+    # The condition's producers go: only the IF remains.
+    main = replace(model.main, tensors=tuple(tensors), operators=(model.main.operators[index],))
+    constant = replace(model, subgraphs=(main, *model.subgraphs[1:]))
+    compiled = compile_model(constant)
+    lib_rs = generate_crate(compiled, "model").lib_rs
+    attrs = model.main.operators[index].attrs
+    assert isinstance(attrs, IfAttrs)
+    skipped = attrs.else_subgraph_index if taken else attrs.then_subgraph_index
+    assert f"subgraph_{skipped}::run" not in lib_rs
+    # Sums of 0 take the then branch, of -8 the else branch, in the model as converted.
+    samples = _filled([0.0 if taken else -1.0, 0.25 if taken else -2.0])
+    with tempfile.TemporaryDirectory() as work:
+        (Path(work) / "lib.rs").write_text(lib_rs)
+        binary = hostbuild.build_harness(Path(work) / "lib.rs", hostbuild.default_runtime_dir(), Path(work))
+        results = hostbuild.run_harness(binary, samples)
+    for sample, ours in zip(samples, results, strict=True):
+        assert ours.error is None, ours.error
+        reference, _ = run(model_bytes, sample, 1)
+        np.testing.assert_array_equal(
+            np.frombuffer(ours.outputs[0], np.float32), np.asarray(reference[0]).reshape(-1)
+        )
+
+
+def test_dropping_subgraphs_renumbers_the_ones_control_flow_runs() -> None:
+    graph = _model("op_while_float").main
+    renumbered = renumber_called_subgraphs(graph, {1: 3, 2: 1})
+    loop = next(op for op in renumbered.operators if op.kind is OpKind.WHILE)
+    assert loop.attrs == WhileAttrs(3, 1)
+    dropped = next(op for op in renumber_called_subgraphs(graph, {1: 1}).operators if op.kind is OpKind.WHILE)
+    assert dropped.attrs == WhileAttrs(1, -1)
