@@ -9,11 +9,10 @@
 //! Split axis: flat output elements. `keep_dims` does not change the output's flat
 //! layout, so it is not a parameter.
 
-use crate::error::{expect_len, KernelError, KernelResult};
-use crate::reduce::reduction_dims;
-use crate::shape::{row_major_strides, Shape};
+use crate::error::KernelResult;
+use crate::reduce::Reduction;
+use crate::shape::Shape;
 use crate::split::SplitRange;
-use crate::walk::{AffineMap, StridedWalk};
 
 /// The reduction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,63 +37,42 @@ pub fn reduce(
     output: &mut [f32],
     range: SplitRange,
 ) -> KernelResult {
-    expect_len(input.len(), input_shape.element_count()?)?;
-    let (kept_dims, reduced_dims) = reduction_dims(input_shape, axes)?;
-    let in_dims = input_shape.extended();
-    expect_len(output.len(), Shape::new(&kept_dims)?.element_count()?)?;
-    range.check_within(output.len())?;
-    let count = Shape::new(&reduced_dims)?.element_count()?;
-    if range.is_empty() {
-        return Ok(());
-    }
-    let strides = row_major_strides(&in_dims).map(|s| s as isize);
-    let map = AffineMap { base: 0, strides };
-    let mut outputs = StridedWalk::starting_at(kept_dims, [map], range.start);
+    let reduction = Reduction::checked(input.len(), input_shape, axes, output.len(), range)?;
+    let count = reduction.count()?;
     let start = match op {
         FloatReduce::Mean | FloatReduce::Sum => 0.0,
         FloatReduce::Max => f32::MIN,
         FloatReduce::Min => f32::MAX,
     };
-    for out in &mut output[range.indices()] {
-        let origin = AffineMap {
-            base: outputs.offset(0) as isize,
-            strides,
-        };
-        let mut taps = StridedWalk::starting_at(reduced_dims, [origin], 0);
-        let mut value = start;
-        for _ in 0..count {
-            let x = input
-                .get(taps.offset(0))
-                .copied()
-                .ok_or(KernelError::ShapeMismatch)?;
-            value = match op {
-                FloatReduce::Mean | FloatReduce::Sum => value + x,
-                FloatReduce::Max => {
-                    if x > value {
-                        x
-                    } else {
-                        value
-                    }
+    reduction.fold_each(
+        input,
+        output,
+        range,
+        start,
+        |value, x| match op {
+            FloatReduce::Mean | FloatReduce::Sum => value + x,
+            FloatReduce::Max => {
+                if x > value {
+                    x
+                } else {
+                    value
                 }
-                FloatReduce::Min => {
-                    if x < value {
-                        x
-                    } else {
-                        value
-                    }
+            }
+            FloatReduce::Min => {
+                if x < value {
+                    x
+                } else {
+                    value
                 }
-            };
-            taps.advance();
-        }
-        *out = match op {
+            }
+        },
+        |value| match op {
             // TFLM leaves an empty reduction's output at zero.
             FloatReduce::Mean if count > 0 => value / count as f32,
             FloatReduce::Mean => 0.0,
             _ => value,
-        };
-        outputs.advance();
-    }
-    Ok(())
+        },
+    )
 }
 
 #[cfg(test)]
