@@ -7,10 +7,10 @@
 //! (`GetInvSqrtQuantizedMultiplierExp`), and every element rescaled to the fixed
 //! output scale 1/128 (zero point 0). Split axis: rows (all axes but the last).
 
-use crate::error::{elements, elements_mut, expect_len, KernelError, KernelResult};
+use crate::error::KernelResult;
 use crate::fixed_point::inv_sqrt_quantized_multiplier_exp;
 use crate::quant::multiply_by_quantized_multiplier;
-use crate::split::SplitRange;
+use crate::split::{for_each_row, SplitRange};
 
 /// TFLM's `kOutputScale`: the output is in units of 2^-7.
 const OUTPUT_SCALE_BITS: i32 = 7;
@@ -23,16 +23,7 @@ pub fn l2_normalization(
     output: &mut [i8],
     range: SplitRange,
 ) -> KernelResult {
-    expect_len(input.len(), output.len())?;
-    if depth == 0 || input.len() % depth != 0 {
-        return Err(KernelError::ShapeMismatch);
-    }
-    range.check_within(input.len() / depth)?;
-    // Indexed rather than zipped chunks: the optimizer proves these bounds, not a zip's
-    // division by the chunk length.
-    for row in range.indices() {
-        let values = elements(input, row * depth, depth)?;
-        let out_row = elements_mut(output, row * depth, depth)?;
+    for_each_row(depth, input, output, range, |values, out_row| {
         let centered = |x: i8| i32::from(x).wrapping_sub(input_zero_point);
         let sum_of_squares = values.iter().fold(0i32, |acc, &x| {
             acc.wrapping_add(centered(x).wrapping_mul(centered(x)))
@@ -46,8 +37,8 @@ pub fn l2_normalization(
             );
             *out = scaled.clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8;
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 #[cfg(test)]

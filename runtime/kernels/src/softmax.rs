@@ -10,10 +10,10 @@
 //! all of its elements.
 
 use crate::element::QuantElement;
-use crate::error::{elements, elements_mut, expect_len, KernelError, KernelResult};
+use crate::error::KernelResult;
 use crate::fixed_point::{exp_on_negative_values, get_reciprocal, mul, rescale};
 use crate::quant::{multiply_by_quantized_multiplier, rounding_divide_by_pot};
-use crate::split::SplitRange;
+use crate::split::{for_each_row, SplitRange};
 
 /// TFLM `SoftmaxParams` for INT8 input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,11 +40,6 @@ pub fn softmax<O: QuantElement>(
     output: &mut [O],
     range: SplitRange,
 ) -> KernelResult {
-    expect_len(input.len(), output.len())?;
-    if depth == 0 || input.len() % depth != 0 {
-        return Err(KernelError::ShapeMismatch);
-    }
-    range.check_within(input.len() / depth)?;
     let exp_of_diff = |diff: i32| {
         let scaled = multiply_by_quantized_multiplier(
             diff,
@@ -53,11 +48,7 @@ pub fn softmax<O: QuantElement>(
         );
         exp_on_negative_values(scaled, SCALED_DIFF_INTEGER_BITS)
     };
-    // Indexed rather than zipped chunks: the optimizer proves these bounds, not a zip's
-    // division by the chunk length.
-    for row in range.indices() {
-        let values = elements(input, row * depth, depth)?;
-        let out_row = elements_mut(output, row * depth, depth)?;
+    for_each_row(depth, input, output, range, |values, out_row| {
         let max_in_row = values.iter().copied().fold(i8::MIN, i8::max);
         let diff_of = |x: i8| i32::from(x) - i32::from(max_in_row);
         let sum_of_exps = values
@@ -80,8 +71,8 @@ pub fn softmax<O: QuantElement>(
                 O::saturate(O::MIN)
             };
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 #[cfg(test)]
