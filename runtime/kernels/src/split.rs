@@ -69,6 +69,13 @@ impl SplitRange {
     pub(crate) fn indices(&self) -> core::ops::Range<usize> {
         self.start..self.end
     }
+
+    /// For a kernel that computes its whole layer at once (`part` is `0..1` or empty):
+    /// checks the range and says whether this call is the one to compute it.
+    pub(crate) fn owns_whole_layer(&self) -> Result<bool, KernelError> {
+        self.check_within(1)?;
+        Ok(!self.is_empty())
+    }
 }
 
 /// Runs `row_op(input_row, output_row)` over the rows `rows` of an input and an output
