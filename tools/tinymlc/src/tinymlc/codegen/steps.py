@@ -30,9 +30,10 @@ from tinymlc.errors import CompileError
 from tinymlc.ir import NO_TENSOR, DType, OpKind, Tensor
 from tinymlc.ops import PreparedParams, scratch_bytes, state_inputs
 from tinymlc.ops._binary import BinaryShapes
+from tinymlc.ops._pooling import Pool2DParams
 from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
-from tinymlc.ops.float32 import FloatConv2DParams
+from tinymlc.ops.float32 import FloatConv2DParams, FloatPoolParams
 from tinymlc.passes.partition import PartSpace
 
 
@@ -314,6 +315,69 @@ def _geometry(b: StepBuilder, params: Conv2DParams | DepthwiseConv2DParams | Flo
 def _nhwc_tile(b: StepBuilder, output_shape: Sequence[int]) -> str:
     """A part of an NHWC output: rows are `N*H`, channels `C`."""
     return b.tile(output_shape[0] * output_shape[1], output_shape[3])
+
+
+def _fully_connected_call(
+    b: StepBuilder,
+    kernel: str,
+    arithmetic: str,
+    dims: tuple[int, int, int],
+    has_bias: bool,
+) -> None:
+    """A FULLY_CONNECTED kernel's call, quantized or float: `arithmetic` (its quantization
+    or float activation), `FullyConnectedDims` of (batches, input depth, output depth),
+    input, filter, bias, the output and this call's tile of batches x output units."""
+    batches, input_depth, output_depth = dims
+    b.call(
+        kernel,
+        arithmetic,
+        _struct("FullyConnectedDims", batches=batches, input_depth=input_depth, output_depth=output_depth),
+        b.input(0),
+        b.input(1),
+        _bias(b, has_bias),
+        b.output(),
+        b.tile(batches, output_depth),
+    )
+
+
+def _pool_call(
+    b: StepBuilder,
+    kernel: str,
+    leading: tuple[str, ...],
+    params: Pool2DParams | FloatPoolParams,
+    params_item: tuple[str, str],
+    activation: str,
+) -> None:
+    """A pool kernel's call, quantized or float: `leading` arguments, then a static
+    (`params_item`: suffix, struct type) of the window and `activation`, input 0, the
+    output and this call's NHWC tile."""
+    suffix, struct = params_item
+    value = _struct(
+        struct,
+        stride_height=params.stride_h,
+        stride_width=params.stride_w,
+        filter_height=params.filter_h,
+        filter_width=params.filter_w,
+        pad_top=params.padding.height,
+        pad_left=params.padding.width,
+        activation=activation,
+    )
+    b.call(
+        kernel,
+        *leading,
+        "&" + b.item(suffix, struct, value, 8 * 4),
+        b.input(0),
+        _nhwc(params.input_shape),
+        b.output(),
+        _nhwc(params.output_shape),
+        _nhwc_tile(b, params.output_shape),
+    )
+
+
+def _rows_call(b: StepBuilder, kernel: str, param: str, depth: int, rows: int) -> None:
+    """Call of a kernel over `rows` rows of `depth` elements (the innermost axis: SOFTMAX
+    and its kin): its parameter, the row length, input 0, the output and this call's rows."""
+    b.call(kernel, param, str(depth), b.input(0), b.output(), b.range(rows, "rows"))
 
 
 def _binary_call(b: StepBuilder, kernel: str, shapes: BinaryShapes, *params: str) -> None:

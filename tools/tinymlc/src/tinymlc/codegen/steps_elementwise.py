@@ -18,6 +18,7 @@ from tinymlc.codegen.steps import (
     _Emitter,
     _multiplier,
     _params_ref,
+    _rows_call,
     _struct,
     _struct_block,
     _unary,
@@ -85,7 +86,6 @@ def _min_max(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
 
 def _softmax(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, SoftmaxParams)
-    rows = b.range(params.outer_size, "rows")
     if params.input_dtype is DType.INT16:
         exp_lut = b.int_array("EXP_LUT", "i16", params.exp_lut)
         reciprocal_lut = b.int_array("RECIPROCAL_LUT", "i16", params.one_over_one_plus_x_lut)
@@ -97,7 +97,7 @@ def _softmax(b: StepBuilder, params: PreparedParams) -> None:
             one_over_one_plus_x_lut=f"&{reciprocal_lut}",
         )
         param = "&" + b.item("PARAMS", "kernels::softmax16::SoftmaxInt16Params<'static>", value, 4 * 4)
-        b.call("softmax16::softmax_int16", param, str(params.depth), b.input(0), b.output(), rows)
+        _rows_call(b, "softmax16::softmax_int16", param, params.depth, params.outer_size)
         return
     param = _params_ref(
         b,
@@ -107,14 +107,8 @@ def _softmax(b: StepBuilder, params: PreparedParams) -> None:
         input_left_shift=params.input_left_shift,
         diff_min=params.diff_min,
     )
-    b.call(
-        f"softmax::softmax::<{rust.element_type(params.output_dtype)}>",
-        param,
-        str(params.depth),
-        b.input(0),
-        b.output(),
-        rows,
-    )
+    kernel = f"softmax::softmax::<{rust.element_type(params.output_dtype)}>"
+    _rows_call(b, kernel, param, params.depth, params.outer_size)
 
 
 def _sigmoid_like(function: str) -> Callable[[StepBuilder, PreparedParams], None]:

@@ -14,10 +14,12 @@ from tinymlc.codegen.steps import (
     _activation,
     _bias,
     _Emitter,
+    _fully_connected_call,
     _geometry,
     _multiplier,
     _nhwc,
     _nhwc_tile,
+    _pool_call,
     _struct,
     _struct_block,
 )
@@ -173,52 +175,26 @@ def _fully_connected(b: StepBuilder, params: PreparedParams) -> None:
         shifts,
         (params.output_activation_min, params.output_activation_max),
     )
-    dims = _struct(
-        "FullyConnectedDims",
-        batches=params.batches,
-        input_depth=params.accum_depth,
-        output_depth=params.output_depth,
-    )
     # The optimized kernel is int8's; 16x8 runs the generic reference.
     kernel = (
         f"reference::fully_connected::fully_connected::<{params.mode.rust_generics}>"
         if params.mode.is_16x8
         else "fully_connected::fully_connected"
     )
-    b.call(
-        kernel,
-        quant,
-        dims,
-        b.input(0),
-        b.input(1),
-        _bias(b, params.has_bias),
-        b.output(),
-        b.tile(params.batches, params.output_depth),
-    )
+    dims = (params.batches, params.accum_depth, params.output_depth)
+    _fully_connected_call(b, kernel, quant, dims, params.has_bias)
 
 
 def _pool(kernel: str) -> Callable[[StepBuilder, PreparedParams], None]:
     def emit(b: StepBuilder, params: PreparedParams) -> None:
         assert isinstance(params, Pool2DParams)
-        value = _struct(
-            "PoolParams",
-            stride_height=params.stride_h,
-            stride_width=params.stride_w,
-            filter_height=params.filter_h,
-            filter_width=params.filter_w,
-            pad_top=params.padding.height,
-            pad_left=params.padding.width,
-            activation=_activation(params.activation_min, params.activation_max),
-        )
-        out_shape = params.output_shape
-        b.call(
+        _pool_call(
+            b,
             f"pooling::{kernel}::<{rust.element_type(params.element)}>",
-            "&" + b.item("POOL", "PoolParams", value, 8 * 4),
-            b.input(0),
-            _nhwc(params.input_shape),
-            b.output(),
-            _nhwc(out_shape),
-            _nhwc_tile(b, out_shape),
+            (),
+            params,
+            ("POOL", "PoolParams"),
+            _activation(params.activation_min, params.activation_max),
         )
 
     return emit
