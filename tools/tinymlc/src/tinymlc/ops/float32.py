@@ -381,11 +381,17 @@ def _binary(view: OpView) -> FloatBinaryParams:
     )
 
 
-def _unary(view: OpView) -> FloatUnaryParams:
+def _same_shape_operand(view: OpView) -> Tensor:
+    """The one float input of an operator whose output has its shape."""
     input_, output = _float_operands(view, (1,))
     require(
         output.shape == input_.shape, "output shape differs from the input's", "re-export the model", output
     )
+    return input_
+
+
+def _unary(view: OpView) -> FloatUnaryParams:
+    input_ = _same_shape_operand(view)
     alpha = None
     if view.op.kind is OpKind.LEAKY_RELU:
         attrs = view.op.attrs
@@ -396,11 +402,8 @@ def _unary(view: OpView) -> FloatUnaryParams:
 
 
 def _softmax(view: OpView) -> FloatSoftmaxParams:
-    input_, output = _float_operands(view, (1,))
+    input_ = _same_shape_operand(view)
     require(len(input_.shape) >= 1, "input must have at least one dimension", "", input_)
-    require(
-        output.shape == input_.shape, "output shape differs from the input's", "re-export the model", output
-    )
     beta = None
     if view.op.kind is OpKind.SOFTMAX:
         attrs = view.op.attrs
