@@ -16,6 +16,7 @@ use crate::fixed_point::{
     saturating_rounding_multiply_by_pot,
 };
 use crate::quant::{multiply_by_quantized_multiplier, rounding_divide_by_pot};
+use crate::softmax::max_and_sum_of_exps;
 use crate::split::{for_each_row, SplitRange};
 
 /// TFLM `SoftmaxParams` as LOG_SOFTMAX fills them.
@@ -117,16 +118,10 @@ pub fn log_softmax(
         multiply_by_quantized_multiplier(diff, params.input_multiplier, params.input_left_shift)
     };
     for_each_row(depth, input, output, range, |values, out_row| {
-        let max_in_row = values.iter().copied().fold(i8::MIN, i8::max);
+        let (max_in_row, sum_of_exps) = max_and_sum_of_exps(values, params.diff_min, |diff| {
+            exp_on_negative_values(scaled(diff), INPUT_INTEGER_BITS)
+        });
         let diff_of = |x: i8| i32::from(x) - i32::from(max_in_row);
-        let sum_of_exps = values
-            .iter()
-            .map(|&x| diff_of(x))
-            .filter(|&diff| diff >= params.diff_min)
-            .fold(0i32, |sum, diff| {
-                let exp = exp_on_negative_values(scaled(diff), INPUT_INTEGER_BITS);
-                sum.wrapping_add(rescale(exp, 0, ACCUMULATION_INTEGER_BITS))
-            });
         let log_sum_of_exps = log_x_for_x_at_least_one(sum_of_exps);
         // The smallest Q5.26 value plus the log, rescaled back into input differences.
         let adjusted_diff_min =

@@ -32,6 +32,25 @@ const SCALED_DIFF_INTEGER_BITS: i32 = 5;
 /// Integer bits of the sum of exponentials (`kAccumulationIntegerBits`).
 const ACCUMULATION_INTEGER_BITS: i32 = 12;
 
+/// An int8 row's maximum and its sum of exponentials in Q12.19 (TFLM's `sum_of_exps`,
+/// also LOG_SOFTMAX's): `exp_of_diff` (Q0.31) of every difference from the maximum of
+/// at least `diff_min`, rescaled and summed wrapping.
+pub(crate) fn max_and_sum_of_exps(
+    values: &[i8],
+    diff_min: i32,
+    exp_of_diff: impl Fn(i32) -> i32,
+) -> (i8, i32) {
+    let max_in_row = values.iter().copied().fold(i8::MIN, i8::max);
+    let sum_of_exps = values
+        .iter()
+        .map(|&x| i32::from(x) - i32::from(max_in_row))
+        .filter(|&diff| diff >= diff_min)
+        .fold(0i32, |sum, diff| {
+            sum.wrapping_add(rescale(exp_of_diff(diff), 0, ACCUMULATION_INTEGER_BITS))
+        });
+    (max_in_row, sum_of_exps)
+}
+
 /// Computes rows `range` of SOFTMAX over the last axis of a `rows x depth` tensor.
 pub fn softmax<O: QuantElement>(
     params: &SoftmaxParams,
@@ -49,15 +68,8 @@ pub fn softmax<O: QuantElement>(
         exp_on_negative_values(scaled, SCALED_DIFF_INTEGER_BITS)
     };
     for_each_row(depth, input, output, range, |values, out_row| {
-        let max_in_row = values.iter().copied().fold(i8::MIN, i8::max);
+        let (max_in_row, sum_of_exps) = max_and_sum_of_exps(values, params.diff_min, exp_of_diff);
         let diff_of = |x: i8| i32::from(x) - i32::from(max_in_row);
-        let sum_of_exps = values
-            .iter()
-            .map(|&x| diff_of(x))
-            .filter(|&diff| diff >= params.diff_min)
-            .fold(0i32, |sum, diff| {
-                sum.wrapping_add(rescale(exp_of_diff(diff), 0, ACCUMULATION_INTEGER_BITS))
-            });
         let (shifted_scale, num_bits_over_unit) =
             get_reciprocal(sum_of_exps, ACCUMULATION_INTEGER_BITS);
         let exponent = (num_bits_over_unit + 31 - O::BITS).clamp(0, 31);
