@@ -189,8 +189,20 @@ impl ConvLayout {
     ) -> Result<Self, KernelError> {
         check_feature_maps(input_len, input_shape, output_len, output_shape, tile)?;
         expect_len(filter_len, filter_shape.element_count()?)?;
-        expect_len(filter_shape.batches, output_shape.channels)?;
         quant.check::<T, A>(bias, output_shape.channels)?;
+        Self::grouped(geometry, input_shape, filter_shape, output_shape)
+    }
+
+    /// The window axes and grouping of a CONV_2D of these shapes (quantized or float),
+    /// checked: one filter per output channel, input channels a multiple of the
+    /// filters' depth, output channels a multiple of the groups.
+    pub(crate) fn grouped(
+        geometry: &ConvGeometry,
+        input_shape: Nhwc,
+        filter_shape: Nhwc,
+        output_shape: Nhwc,
+    ) -> Result<Self, KernelError> {
+        expect_len(filter_shape.batches, output_shape.channels)?;
         let filter_depth = filter_shape.channels;
         if filter_depth == 0 || input_shape.channels % filter_depth != 0 {
             return Err(KernelError::ShapeMismatch);

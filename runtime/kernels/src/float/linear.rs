@@ -11,7 +11,8 @@
 //! BATCH_MATMUL: flat output elements.
 
 use super::FloatActivation;
-use crate::conv::ConvGeometry;
+use crate::conv::{ConvGeometry, ConvLayout};
+use crate::depthwise_conv::depthwise_axes;
 use crate::error::{element, elements, expect_len, KernelError, KernelResult};
 use crate::fully_connected::FullyConnectedDims;
 use crate::shape::{Nhwc, Shape};
@@ -68,17 +69,12 @@ pub fn conv_2d(
         (output.len(), output_shape),
         tile,
     )?;
-    expect_len(filter_shape.batches, output_shape.channels)?;
-    let depth = filter_shape.channels;
-    if depth == 0 || input_shape.channels % depth != 0 {
-        return Err(KernelError::ShapeMismatch);
-    }
-    let groups = input_shape.channels / depth;
-    let filters_per_group = match output_shape.channels.checked_div(groups) {
-        Some(filters) if filters * groups == output_shape.channels => filters,
-        _ => return Err(KernelError::ShapeMismatch),
-    };
-    let (y_axis, x_axis) = geometry.checked_axes(input_shape, filter_shape, output_shape)?;
+    let ConvLayout {
+        y_axis,
+        x_axis,
+        filter_depth: depth,
+        filters_per_group,
+    } = ConvLayout::grouped(geometry, input_shape, filter_shape, output_shape)?;
     for_each_tile_element(
         output,
         output_shape,
@@ -132,14 +128,13 @@ pub fn depthwise_conv_2d(
         (output.len(), output_shape),
         tile,
     )?;
-    expect_len(filter_shape.channels, output_shape.channels)?;
-    if depth_multiplier == 0
-        || input_shape.channels.checked_mul(depth_multiplier) != Some(output_shape.channels)
-        || filter_shape.batches != 1
-    {
-        return Err(KernelError::ShapeMismatch);
-    }
-    let (y_axis, x_axis) = geometry.checked_axes(input_shape, filter_shape, output_shape)?;
+    let (y_axis, x_axis) = depthwise_axes(
+        geometry,
+        depth_multiplier,
+        input_shape,
+        filter_shape,
+        output_shape,
+    )?;
     for_each_tile_element(
         output,
         output_shape,
