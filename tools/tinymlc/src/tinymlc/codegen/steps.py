@@ -317,6 +317,23 @@ def _nhwc_tile(b: StepBuilder, output_shape: Sequence[int]) -> str:
     return b.tile(output_shape[0] * output_shape[1], output_shape[3])
 
 
+def _window_operands(
+    b: StepBuilder, params: Conv2DParams | DepthwiseConv2DParams | FloatConv2DParams
+) -> tuple[str, ...]:
+    """The operands a convolution kernel takes after its parameters: input and filter
+    with their NHWC shapes, the bias, the output with its shape and this call's tile."""
+    return (
+        b.input(0),
+        _nhwc(params.input_shape),
+        b.input(1),
+        _nhwc(params.filter_shape),
+        _bias(b, params.has_bias),
+        b.output(),
+        _nhwc(params.output_shape),
+        _nhwc_tile(b, params.output_shape),
+    )
+
+
 def _fully_connected_call(
     b: StepBuilder,
     kernel: str,

@@ -15,17 +15,15 @@ from tinymlc.codegen import rust
 from tinymlc.codegen.steps import (
     EMITTERS,
     StepBuilder,
-    _bias,
     _binary_call,
     _elementwise,
     _Emitter,
     _fully_connected_call,
     _geometry,
-    _nhwc,
-    _nhwc_tile,
     _pool_call,
     _rows_call,
     _struct,
+    _window_operands,
 )
 from tinymlc.ir import OpKind
 from tinymlc.ops import PreparedParams
@@ -53,17 +51,7 @@ def _activation(activation: FloatActivationRange) -> str:
 
 def _convolution(b: StepBuilder, params: FloatConv2DParams) -> None:
     geometry_ref = _geometry(b, params)
-    operands = (
-        _activation(params.activation),
-        b.input(0),
-        _nhwc(params.input_shape),
-        b.input(1),
-        _nhwc(params.filter_shape),
-        _bias(b, params.has_bias),
-        b.output(),
-        _nhwc(params.output_shape),
-        _nhwc_tile(b, params.output_shape),
-    )
+    operands = (_activation(params.activation), *_window_operands(b, params))
     if params.depth_multiplier is None:
         b.call(f"{_KERNELS}::linear::conv_2d", geometry_ref, *operands)
     else:

@@ -22,6 +22,7 @@ from tinymlc.codegen.steps import (
     _pool_call,
     _struct,
     _struct_block,
+    _window_operands,
 )
 from tinymlc.ir import DType, OpKind
 from tinymlc.ops import PreparedParams
@@ -96,21 +97,13 @@ def _conv_2d(b: StepBuilder, params: PreparedParams) -> None:
         kernel,
         _geometry(b, params),
         _conv_quant(b, params.quantization),
-        b.input(0),
-        _nhwc(params.input_shape),
-        b.input(1),
-        _nhwc(params.filter_shape),
-        _bias(b, params.has_bias),
-        b.output(),
-        _nhwc(out_shape),
-        _nhwc_tile(b, out_shape),
+        *_window_operands(b, params),
         *scratch,
     )
 
 
 def _depthwise_conv_2d(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, DepthwiseConv2DParams)
-    out_shape = params.output_shape
     kernel = (
         f"reference::depthwise_conv::depthwise_conv_2d::<{params.mode.rust_generics}>"
         if params.mode.is_16x8
@@ -121,14 +114,7 @@ def _depthwise_conv_2d(b: StepBuilder, params: PreparedParams) -> None:
         _geometry(b, params),
         str(params.depth_multiplier),
         _conv_quant(b, params.quantization),
-        b.input(0),
-        _nhwc(params.input_shape),
-        b.input(1),
-        _nhwc(params.filter_shape),
-        _bias(b, params.has_bias),
-        b.output(),
-        _nhwc(out_shape),
-        _nhwc_tile(b, out_shape),
+        *_window_operands(b, params),
     )
 
 
