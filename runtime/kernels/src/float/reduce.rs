@@ -83,46 +83,17 @@ mod tests {
     fn reduces_the_middle_axes() {
         let input: Vec<f32> = (0..12).map(|v| v as f32).collect();
         let shape = Shape::new(&[1, 2, 3, 2]).unwrap();
-        let mut out = [0.0f32; 2];
-        reduce(
-            FloatReduce::Mean,
-            &input,
-            &shape,
-            &[1, 2],
-            &mut out,
-            SplitRange::full(2),
-        )
-        .unwrap();
-        assert_eq!(out, [5.0, 6.0]);
-        reduce(
-            FloatReduce::Sum,
-            &input,
-            &shape,
-            &[1, 2],
-            &mut out,
-            SplitRange::full(2),
-        )
-        .unwrap();
-        assert_eq!(out, [30.0, 36.0]);
-        reduce(
-            FloatReduce::Max,
-            &input,
-            &shape,
-            &[2, 1],
-            &mut out,
-            SplitRange::full(2),
-        )
-        .unwrap();
-        assert_eq!(out, [10.0, 11.0]);
-        reduce(
-            FloatReduce::Min,
-            &input,
-            &shape,
-            &[1, 2],
-            &mut out,
-            SplitRange::full(2),
-        )
-        .unwrap();
-        assert_eq!(out, [0.0, 1.0]);
+        // MAX names its axes out of order and once more: a set, as TFLM resolves it.
+        let cases: [(FloatReduce, &[usize], [f32; 2]); 4] = [
+            (FloatReduce::Mean, &[1, 2], [5.0, 6.0]),
+            (FloatReduce::Sum, &[1, 2], [30.0, 36.0]),
+            (FloatReduce::Max, &[2, 1, 2], [10.0, 11.0]),
+            (FloatReduce::Min, &[1, 2], [0.0, 1.0]),
+        ];
+        for (op, axes, expected) in cases {
+            let mut out = [0.0f32; 2];
+            reduce(op, &input, &shape, axes, &mut out, SplitRange::full(2)).unwrap();
+            assert_eq!(out, expected, "{op:?}");
+        }
     }
 }
