@@ -138,20 +138,15 @@ pub(crate) struct PoolWindow {
 impl PoolWindow {
     /// The window's (y, x) axes (undilated) over `input`, checked for `output`.
     pub fn axes(&self, input: Nhwc, output: Nhwc) -> Result<(WindowAxis, WindowAxis), KernelError> {
-        let y = WindowAxis {
-            stride: self.stride.0,
+        let axis = |stride, taps, pad, input_len| WindowAxis {
+            stride,
             dilation: 1,
-            pad: self.pad.0,
-            taps: self.filter.0,
-            input_len: input.height,
+            pad,
+            taps,
+            input_len,
         };
-        let x = WindowAxis {
-            stride: self.stride.1,
-            dilation: 1,
-            pad: self.pad.1,
-            taps: self.filter.1,
-            input_len: input.width,
-        };
+        let y = axis(self.stride.0, self.filter.0, self.pad.0, input.height);
+        let x = axis(self.stride.1, self.filter.1, self.pad.1, input.width);
         y.check(output.height)?;
         x.check(output.width)?;
         Ok((y, x))
