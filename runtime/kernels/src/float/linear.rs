@@ -69,24 +69,17 @@ pub fn conv_2d(
         (output.len(), output_shape),
         tile,
     )?;
-    let ConvLayout {
-        y_axis,
-        x_axis,
-        filter_depth: depth,
-        filters_per_group,
-    } = ConvLayout::grouped(geometry, input_shape, filter_shape, output_shape)?;
+    let layout = ConvLayout::grouped(geometry, input_shape, filter_shape, output_shape)?;
+    let depth = layout.filter_depth;
     for_each_tile_element(
         output,
         output_shape,
         tile,
         |batch, out_y, out_x, channel| {
-            let group = channel
-                .checked_div(filters_per_group)
-                .ok_or(KernelError::ShapeMismatch)?;
-            let first_input = group * depth;
+            let first_input = layout.first_input_channel(channel)?;
             let total = fold_window(
-                &y_axis,
-                &x_axis,
+                &layout.y_axis,
+                &layout.x_axis,
                 (out_y, out_x),
                 0.0f32,
                 |total, (filter_y, filter_x), (in_y, in_x)| {
