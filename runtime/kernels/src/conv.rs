@@ -189,8 +189,20 @@ impl ConvLayout {
     ) -> Result<Self, KernelError> {
         check_feature_maps(input_len, input_shape, output_len, output_shape, tile)?;
         expect_len(filter_len, filter_shape.element_count()?)?;
-        expect_len(filter_shape.batches, output_shape.channels)?;
         quant.check::<T, A>(bias, output_shape.channels)?;
+        Self::grouped(geometry, input_shape, filter_shape, output_shape)
+    }
+
+    /// The window axes and grouping of a CONV_2D of these shapes (quantized or float),
+    /// checked: one filter per output channel, input channels a multiple of the
+    /// filters' depth, output channels a multiple of the groups.
+    pub(crate) fn grouped(
+        geometry: &ConvGeometry,
+        input_shape: Nhwc,
+        filter_shape: Nhwc,
+        output_shape: Nhwc,
+    ) -> Result<Self, KernelError> {
+        expect_len(filter_shape.batches, output_shape.channels)?;
         let filter_depth = filter_shape.channels;
         if filter_depth == 0 || input_shape.channels % filter_depth != 0 {
             return Err(KernelError::ShapeMismatch);
@@ -206,6 +218,14 @@ impl ConvLayout {
             filter_depth,
             filters_per_group: output_shape.channels / groups,
         })
+    }
+
+    /// The first input channel the filter of `out_channel` reads: its group's.
+    pub(crate) fn first_input_channel(&self, out_channel: usize) -> Result<usize, KernelError> {
+        let group = out_channel
+            .checked_div(self.filters_per_group)
+            .ok_or(KernelError::InvalidParameter)?;
+        Ok(group * self.filter_depth)
     }
 }
 
@@ -226,12 +246,7 @@ pub fn conv_2d<T: QuantElement, A: Accumulator>(
     output_shape: Nhwc,
     tile: OutputTile,
 ) -> KernelResult {
-    let ConvLayout {
-        y_axis,
-        x_axis,
-        filter_depth,
-        filters_per_group,
-    } = ConvLayout::new::<T, A>(
+    let layout = ConvLayout::new::<T, A>(
         geometry,
         quant,
         (input.len(), input_shape),
@@ -246,13 +261,11 @@ pub fn conv_2d<T: QuantElement, A: Accumulator>(
         output_shape,
         tile,
         |batch, out_y, out_x, out_channel| {
-            let group = out_channel
-                .checked_div(filters_per_group)
-                .ok_or(KernelError::InvalidParameter)?;
-            let input_channel_base = group * filter_depth;
+            let input_channel_base = layout.first_input_channel(out_channel)?;
+            let filter_depth = layout.filter_depth;
             let acc = accumulate_window(
-                &y_axis,
-                &x_axis,
+                &layout.y_axis,
+                &layout.x_axis,
                 (out_y, out_x),
                 |acc, (filter_y, filter_x), (in_y, in_x)| {
                     let input_base = input_shape.offset(batch, in_y, in_x, input_channel_base);

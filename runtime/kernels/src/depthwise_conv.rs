@@ -29,6 +29,26 @@ pub(crate) fn checked_depthwise_axes<T: QuantElement, A>(
 ) -> Result<(WindowAxis, WindowAxis), KernelError> {
     check_feature_maps(input_len, input_shape, output_len, output_shape, tile)?;
     expect_len(filter_len, filter_shape.element_count()?)?;
+    quant.check::<T, A>(bias, output_shape.channels)?;
+    depthwise_axes(
+        geometry,
+        depth_multiplier,
+        input_shape,
+        filter_shape,
+        output_shape,
+    )
+}
+
+/// The window axes of a DEPTHWISE_CONV_2D of these shapes (quantized or float),
+/// checked: one `[1, height, width, output_channels]` filter, and `depth_multiplier`
+/// output channels per input channel.
+pub(crate) fn depthwise_axes(
+    geometry: &ConvGeometry,
+    depth_multiplier: usize,
+    input_shape: Nhwc,
+    filter_shape: Nhwc,
+    output_shape: Nhwc,
+) -> Result<(WindowAxis, WindowAxis), KernelError> {
     expect_len(filter_shape.batches, 1)?;
     expect_len(filter_shape.channels, output_shape.channels)?;
     if depth_multiplier == 0 {
@@ -41,7 +61,6 @@ pub(crate) fn checked_depthwise_axes<T: QuantElement, A>(
             .ok_or(KernelError::InvalidParameter)?,
         output_shape.channels,
     )?;
-    quant.check::<T, A>(bias, output_shape.channels)?;
     geometry.checked_axes(input_shape, filter_shape, output_shape)
 }
 

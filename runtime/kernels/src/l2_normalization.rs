@@ -7,10 +7,10 @@
 //! (`GetInvSqrtQuantizedMultiplierExp`), and every element rescaled to the fixed
 //! output scale 1/128 (zero point 0). Split axis: rows (all axes but the last).
 
-use crate::error::{elements, elements_mut, expect_len, KernelError, KernelResult};
+use crate::error::KernelResult;
 use crate::fixed_point::inv_sqrt_quantized_multiplier_exp;
 use crate::quant::multiply_by_quantized_multiplier;
-use crate::split::SplitRange;
+use crate::split::{for_each_row, SplitRange};
 
 /// TFLM's `kOutputScale`: the output is in units of 2^-7.
 const OUTPUT_SCALE_BITS: i32 = 7;
@@ -37,31 +37,8 @@ pub fn l2_normalization(
             );
             *out = scaled.clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8;
         }
+        Ok(())
     })
-}
-
-/// Runs `normalize(row, out_row)` on the rows of `depth` elements in `range`.
-pub(crate) fn for_each_row<T>(
-    depth: usize,
-    input: &[T],
-    output: &mut [T],
-    range: SplitRange,
-    mut normalize: impl FnMut(&[T], &mut [T]),
-) -> KernelResult {
-    expect_len(input.len(), output.len())?;
-    if depth == 0 || input.len() % depth != 0 {
-        return Err(KernelError::ShapeMismatch);
-    }
-    range.check_within(input.len() / depth)?;
-    // Indexed rather than zipped chunks: the optimizer proves these bounds, not a zip's
-    // division by the chunk length.
-    for row in range.indices() {
-        normalize(
-            elements(input, row * depth, depth)?,
-            elements_mut(output, row * depth, depth)?,
-        );
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -10,13 +10,14 @@
 //! Split axis: rows (all dimensions but the last, flattened), since each row needs
 //! all of its elements.
 
-use crate::error::{elements, expect_len, KernelError, KernelResult};
+use crate::error::KernelResult;
 use crate::fixed_point::{
     exp_on_negative_values, mul, one_over_one_plus_x_for_x_in_0_1, rescale, rounding_half_sum,
     saturating_rounding_multiply_by_pot,
 };
 use crate::quant::{multiply_by_quantized_multiplier, rounding_divide_by_pot};
-use crate::split::SplitRange;
+use crate::softmax::max_and_sum_of_exps;
+use crate::split::{for_each_row, SplitRange};
 
 /// TFLM `SoftmaxParams` as LOG_SOFTMAX fills them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,26 +114,14 @@ pub fn log_softmax(
     output: &mut [i8],
     range: SplitRange,
 ) -> KernelResult {
-    expect_len(input.len(), output.len())?;
-    if depth == 0 || input.len() % depth != 0 {
-        return Err(KernelError::ShapeMismatch);
-    }
-    range.check_within(input.len() / depth)?;
     let scaled = |diff: i32| {
         multiply_by_quantized_multiplier(diff, params.input_multiplier, params.input_left_shift)
     };
-    for row in range.indices() {
-        let values = elements(input, row * depth, depth)?;
-        let max_in_row = values.iter().copied().fold(i8::MIN, i8::max);
+    for_each_row(depth, input, output, range, |values, out_row| {
+        let (max_in_row, sum_of_exps) = max_and_sum_of_exps(values, params.diff_min, |diff| {
+            exp_on_negative_values(scaled(diff), INPUT_INTEGER_BITS)
+        });
         let diff_of = |x: i8| i32::from(x) - i32::from(max_in_row);
-        let sum_of_exps = values
-            .iter()
-            .map(|&x| diff_of(x))
-            .filter(|&diff| diff >= params.diff_min)
-            .fold(0i32, |sum, diff| {
-                let exp = exp_on_negative_values(scaled(diff), INPUT_INTEGER_BITS);
-                sum.wrapping_add(rescale(exp, 0, ACCUMULATION_INTEGER_BITS))
-            });
         let log_sum_of_exps = log_x_for_x_at_least_one(sum_of_exps);
         // The smallest Q5.26 value plus the log, rescaled back into input differences.
         let adjusted_diff_min =
@@ -144,10 +133,7 @@ pub fn log_softmax(
                     params.reverse_scaling_divisor,
                     params.reverse_scaling_right_shift.wrapping_neg(),
                 ));
-        for (out, &x) in output[row * depth..(row + 1) * depth]
-            .iter_mut()
-            .zip(values)
-        {
+        for (out, &x) in out_row.iter_mut().zip(values) {
             let diff = diff_of(x);
             *out = if diff > adjusted_diff_min {
                 let shifted = rounding_divide_by_pot(
@@ -161,8 +147,8 @@ pub fn log_softmax(
                 i8::MIN
             };
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -231,8 +231,7 @@ pub(crate) fn run_sequence<A: Copy, C>(
     expect_len(output.len(), product(steps, dims.units)?)?;
     expect_len(hidden.len(), product(dims.batches, dims.units)?)?;
     expect_len(cell.len(), product(dims.batches, dims.units)?)?;
-    part.check_within(1)?;
-    if part.is_empty() {
+    if !part.owns_whole_layer()? {
         return Ok(());
     }
     // Each call of `step` advances `rows` state rows by one time step.

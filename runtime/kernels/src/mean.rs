@@ -10,12 +10,11 @@
 //! layout, so it is not a parameter.
 
 use crate::element::QuantElement;
-use crate::error::{expect_len, KernelError, KernelResult};
+use crate::error::KernelResult;
 use crate::quant::QuantizedMultiplier;
-use crate::reduce::reduction_dims;
-use crate::shape::{row_major_strides, Shape};
+use crate::reduce::Reduction;
+use crate::shape::Shape;
 use crate::split::SplitRange;
-use crate::walk::{AffineMap, StridedWalk};
 
 /// TFLM `OpDataReduce` fields used by quantized MEAN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,19 +77,11 @@ fn mean_or_sum<T: QuantElement>(
     output: &mut [T],
     range: SplitRange,
 ) -> KernelResult {
-    expect_len(input.len(), input_shape.element_count()?)?;
-    let (kept_dims, reduced_dims) = reduction_dims(input_shape, axes)?;
-    let in_dims = input_shape.extended();
-    let output_count = Shape::new(&kept_dims)?.element_count()?;
-    expect_len(output.len(), output_count)?;
-    range.check_within(output.len())?;
-    let count = Shape::new(&reduced_dims)?.element_count()?;
+    let reduction = Reduction::checked(input.len(), input_shape, axes, output.len(), range)?;
+    let count = reduction.count()?;
     if count == 0 || input.is_empty() {
         // TFLM value-initialises the output (zeros, not the zero point) and stops.
         output[range.indices()].fill(T::saturate(0));
-        return Ok(());
-    }
-    if range.is_empty() {
         return Ok(());
     }
     let multiplier = if compute_sum {
@@ -98,34 +89,23 @@ fn mean_or_sum<T: QuantElement>(
     } else {
         mean_multiplier(params.multiplier, count as u64)
     };
-    let strides = row_major_strides(&in_dims).map(|s| s as isize);
-    let map = AffineMap { base: 0, strides };
-    let mut outputs = StridedWalk::starting_at(kept_dims, [map], range.start);
-    for out in &mut output[range.indices()] {
-        let origin = AffineMap {
-            base: outputs.offset(0) as isize,
-            strides,
-        };
-        let mut taps = StridedWalk::starting_at(reduced_dims, [origin], 0);
-        let mut sum = 0i32;
-        for _ in 0..count {
-            let tap = input
-                .get(taps.offset(0))
-                .ok_or(KernelError::ShapeMismatch)?;
-            sum = sum.wrapping_add(tap.widen());
-            taps.advance();
-        }
-        // C++ evaluates `temp_sum - zp * count` in int64 and narrows to int32.
-        let shifted_sum =
-            (i64::from(sum) - i64::from(params.input_zero_point) * count as i64) as i32;
-        *out = T::saturate(
-            multiplier
-                .apply(shifted_sum)
-                .wrapping_add(params.output_zero_point),
-        );
-        outputs.advance();
-    }
-    Ok(())
+    reduction.fold_each(
+        input,
+        output,
+        range,
+        0i32,
+        |sum, tap| sum.wrapping_add(tap.widen()),
+        |sum| {
+            // C++ evaluates `temp_sum - zp * count` in int64 and narrows to int32.
+            let shifted_sum =
+                (i64::from(sum) - i64::from(params.input_zero_point) * count as i64) as i32;
+            T::saturate(
+                multiplier
+                    .apply(shifted_sum)
+                    .wrapping_add(params.output_zero_point),
+            )
+        },
+    )
 }
 
 #[cfg(test)]

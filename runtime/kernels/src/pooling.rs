@@ -11,7 +11,10 @@ use crate::element::QuantElement;
 use crate::error::{KernelError, KernelResult};
 use crate::quant::ActivationRange;
 use crate::shape::Nhwc;
-use crate::spatial::{check_feature_maps, for_each_tile_element, WindowAxis};
+use crate::spatial::{
+    check_feature_maps, clipped_window, every_window_has_taps, for_each_tile_element, PoolWindow,
+    WindowAxis,
+};
 use crate::split::OutputTile;
 
 /// TFLM `PoolParams`.
@@ -39,23 +42,12 @@ impl PoolParams {
         input: Nhwc,
         output: Nhwc,
     ) -> Result<(WindowAxis, WindowAxis), KernelError> {
-        let y = WindowAxis {
-            stride: self.stride_height,
-            dilation: 1,
-            pad: self.pad_top,
-            taps: self.filter_height,
-            input_len: input.height,
+        let window = PoolWindow {
+            stride: (self.stride_height, self.stride_width),
+            filter: (self.filter_height, self.filter_width),
+            pad: (self.pad_top, self.pad_left),
         };
-        let x = WindowAxis {
-            stride: self.stride_width,
-            dilation: 1,
-            pad: self.pad_left,
-            taps: self.filter_width,
-            input_len: input.width,
-        };
-        y.check(output.height)?;
-        x.check(output.width)?;
-        Ok((y, x))
+        window.axes(input, output)
     }
 }
 
@@ -77,10 +69,7 @@ pub(crate) fn checked_pool_axes(
 ) -> Result<(WindowAxis, WindowAxis), KernelError> {
     if kind == PoolKind::Average {
         let (y_axis, x_axis) = params.axes(input_shape, output_shape)?;
-        let every_window_nonempty = (0..output_shape.height)
-            .all(|y| !y_axis.clipped_taps(y_axis.origin(y)).is_empty())
-            && (0..output_shape.width).all(|x| !x_axis.clipped_taps(x_axis.origin(x)).is_empty());
-        if !every_window_nonempty {
+        if !every_window_has_taps(&y_axis, &x_axis, output_shape) {
             return Err(KernelError::InvalidParameter);
         }
     }
@@ -127,19 +116,13 @@ fn pool<T: QuantElement>(
         output_shape,
         tile,
         |batch, out_y, out_x, channel| {
-            let ys = y_axis.clipped_taps(y_axis.origin(out_y));
-            let xs = x_axis.clipped_taps(x_axis.origin(out_x));
-            let (y_origin, x_origin) = (y_axis.origin(out_y), x_axis.origin(out_x));
-            let mut window = ys.flat_map(|fy| {
-                xs.clone().map(move |fx| {
-                    let in_y = (y_origin + fy as isize) as usize;
-                    let in_x = (x_origin + fx as isize) as usize;
-                    // `clipped_taps` keeps every tap inside the validated input.
-                    input
-                        .get(input_shape.offset(batch, in_y, in_x, channel))
-                        .copied()
-                        .unwrap_or(T::saturate(T::MIN))
-                })
+            let (taps, _) = clipped_window(&y_axis, &x_axis, (out_y, out_x));
+            let mut window = taps.map(|(in_y, in_x)| {
+                // `clipped_window` keeps every tap inside the validated input.
+                input
+                    .get(input_shape.offset(batch, in_y, in_x, channel))
+                    .copied()
+                    .unwrap_or(T::saturate(T::MIN))
             });
             Ok(T::saturate(params.activation.apply(reduce(&mut window))))
         },

@@ -15,6 +15,7 @@
 use crate::error::{expect_len, KernelError, KernelResult};
 use crate::shape::{row_major_strides, Shape, MAX_RANK};
 use crate::split::SplitRange;
+use crate::walk::{AffineMap, StridedWalk};
 
 /// Which extreme a reduction keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,28 +59,97 @@ impl Bounded for u8 {
     const HIGHEST: Self = 1;
 }
 
-/// The extended (MAX_RANK) dimensions an output keeps (1 on a reduced axis) and those a
-/// reduction runs over (1 on a kept axis), for non-negative `axes` of `input_shape`
-/// (duplicates ignored).
-pub(crate) fn reduction_dims(
-    input_shape: &Shape,
-    axes: &[usize],
-) -> Result<([usize; MAX_RANK], [usize; MAX_RANK]), KernelError> {
-    let rank = input_shape.rank();
-    let lead = MAX_RANK - rank;
-    let in_dims = input_shape.extended();
-    let mut reduced = [false; MAX_RANK];
-    for &axis in axes {
-        if axis >= rank {
-            return Err(KernelError::InvalidParameter);
+/// A reduction of an input over some of its axes, its operands checked: the extended
+/// (MAX_RANK) dimensions of the input, of the output (1 on a reduced axis) and of each
+/// output's reduced set (1 on a kept axis).
+pub(crate) struct Reduction {
+    in_dims: [usize; MAX_RANK],
+    kept_dims: [usize; MAX_RANK],
+    reduced_dims: [usize; MAX_RANK],
+}
+
+impl Reduction {
+    /// The reduction of `input_shape` over `axes` (non-negative, duplicates ignored),
+    /// after checking the input's and output's lengths and `range` against the output.
+    pub(crate) fn checked(
+        input_len: usize,
+        input_shape: &Shape,
+        axes: &[usize],
+        output_len: usize,
+        range: SplitRange,
+    ) -> Result<Self, KernelError> {
+        expect_len(input_len, input_shape.element_count()?)?;
+        let rank = input_shape.rank();
+        let lead = MAX_RANK - rank;
+        let in_dims = input_shape.extended();
+        let mut reduced = [false; MAX_RANK];
+        for &axis in axes {
+            if axis >= rank {
+                return Err(KernelError::InvalidParameter);
+            }
+            *reduced
+                .get_mut(lead + axis)
+                .ok_or(KernelError::InvalidParameter)? = true;
         }
-        *reduced
-            .get_mut(lead + axis)
-            .ok_or(KernelError::InvalidParameter)? = true;
+        let reduction = Self {
+            in_dims,
+            kept_dims: core::array::from_fn(|a| if reduced[a] { 1 } else { in_dims[a] }),
+            reduced_dims: core::array::from_fn(|a| if reduced[a] { in_dims[a] } else { 1 }),
+        };
+        expect_len(
+            output_len,
+            Shape::new(&reduction.kept_dims)?.element_count()?,
+        )?;
+        range.check_within(output_len)?;
+        Ok(reduction)
     }
-    let kept = core::array::from_fn(|a| if reduced[a] { 1 } else { in_dims[a] });
-    let over = core::array::from_fn(|a| if reduced[a] { in_dims[a] } else { 1 });
-    Ok((kept, over))
+
+    /// Input elements per output.
+    pub(crate) fn count(&self) -> Result<usize, KernelError> {
+        Shape::new(&self.reduced_dims)?.element_count()
+    }
+
+    /// Folds `step` over each output's input elements of `range` in row-major order,
+    /// from `start`, and writes `finish` of the total.
+    pub(crate) fn fold_each<T: Copy, A: Copy, O>(
+        &self,
+        input: &[T],
+        output: &mut [O],
+        range: SplitRange,
+        start: A,
+        mut step: impl FnMut(A, T) -> A,
+        mut finish: impl FnMut(A) -> O,
+    ) -> KernelResult {
+        if range.is_empty() {
+            return Ok(());
+        }
+        let count = self.count()?;
+        let strides = row_major_strides(&self.in_dims).map(|s| s as isize);
+        let map = AffineMap { base: 0, strides };
+        let mut outputs = StridedWalk::starting_at(self.kept_dims, [map], range.start);
+        let part = output
+            .get_mut(range.indices())
+            .ok_or(KernelError::RangeOutOfBounds)?;
+        for out in part {
+            let origin = AffineMap {
+                base: outputs.offset(0) as isize,
+                strides,
+            };
+            let mut taps = StridedWalk::starting_at(self.reduced_dims, [origin], 0);
+            let mut total = start;
+            for _ in 0..count {
+                let tap = input
+                    .get(taps.offset(0))
+                    .copied()
+                    .ok_or(KernelError::ShapeMismatch)?;
+                total = step(total, tap);
+                taps.advance();
+            }
+            *out = finish(total);
+            outputs.advance();
+        }
+        Ok(())
+    }
 }
 
 /// Writes outputs `range` of the maximum or minimum of `input` over `axes`
@@ -92,11 +162,11 @@ pub fn reduce_extreme<T: Bounded>(
     output: &mut [T],
     range: SplitRange,
 ) -> KernelResult {
-    expect_len(input.len(), input_shape.element_count()?)?;
-    let (kept_dims, reduced_dims) = reduction_dims(input_shape, axes)?;
-    let in_dims = input_shape.extended();
-    expect_len(output.len(), Shape::new(&kept_dims)?.element_count()?)?;
-    range.check_within(output.len())?;
+    let Reduction {
+        in_dims,
+        kept_dims,
+        reduced_dims,
+    } = Reduction::checked(input.len(), input_shape, axes, output.len(), range)?;
     let start = match extreme {
         Extreme::Max => T::LOWEST,
         Extreme::Min => T::HIGHEST,

@@ -10,10 +10,10 @@
 //! all of its elements.
 
 use crate::element::QuantElement;
-use crate::error::{elements, elements_mut, expect_len, KernelError, KernelResult};
+use crate::error::KernelResult;
 use crate::fixed_point::{exp_on_negative_values, get_reciprocal, mul, rescale};
 use crate::quant::{multiply_by_quantized_multiplier, rounding_divide_by_pot};
-use crate::split::SplitRange;
+use crate::split::{for_each_row, SplitRange};
 
 /// TFLM `SoftmaxParams` for INT8 input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +32,25 @@ const SCALED_DIFF_INTEGER_BITS: i32 = 5;
 /// Integer bits of the sum of exponentials (`kAccumulationIntegerBits`).
 const ACCUMULATION_INTEGER_BITS: i32 = 12;
 
+/// An int8 row's maximum and its sum of exponentials in Q12.19 (TFLM's `sum_of_exps`,
+/// also LOG_SOFTMAX's): `exp_of_diff` (Q0.31) of every difference from the maximum of
+/// at least `diff_min`, rescaled and summed wrapping.
+pub(crate) fn max_and_sum_of_exps(
+    values: &[i8],
+    diff_min: i32,
+    exp_of_diff: impl Fn(i32) -> i32,
+) -> (i8, i32) {
+    let max_in_row = values.iter().copied().fold(i8::MIN, i8::max);
+    let sum_of_exps = values
+        .iter()
+        .map(|&x| i32::from(x) - i32::from(max_in_row))
+        .filter(|&diff| diff >= diff_min)
+        .fold(0i32, |sum, diff| {
+            sum.wrapping_add(rescale(exp_of_diff(diff), 0, ACCUMULATION_INTEGER_BITS))
+        });
+    (max_in_row, sum_of_exps)
+}
+
 /// Computes rows `range` of SOFTMAX over the last axis of a `rows x depth` tensor.
 pub fn softmax<O: QuantElement>(
     params: &SoftmaxParams,
@@ -40,11 +59,6 @@ pub fn softmax<O: QuantElement>(
     output: &mut [O],
     range: SplitRange,
 ) -> KernelResult {
-    expect_len(input.len(), output.len())?;
-    if depth == 0 || input.len() % depth != 0 {
-        return Err(KernelError::ShapeMismatch);
-    }
-    range.check_within(input.len() / depth)?;
     let exp_of_diff = |diff: i32| {
         let scaled = multiply_by_quantized_multiplier(
             diff,
@@ -53,20 +67,9 @@ pub fn softmax<O: QuantElement>(
         );
         exp_on_negative_values(scaled, SCALED_DIFF_INTEGER_BITS)
     };
-    // Indexed rather than zipped chunks: the optimizer proves these bounds, not a zip's
-    // division by the chunk length.
-    for row in range.indices() {
-        let values = elements(input, row * depth, depth)?;
-        let out_row = elements_mut(output, row * depth, depth)?;
-        let max_in_row = values.iter().copied().fold(i8::MIN, i8::max);
+    for_each_row(depth, input, output, range, |values, out_row| {
+        let (max_in_row, sum_of_exps) = max_and_sum_of_exps(values, params.diff_min, exp_of_diff);
         let diff_of = |x: i8| i32::from(x) - i32::from(max_in_row);
-        let sum_of_exps = values
-            .iter()
-            .map(|&x| diff_of(x))
-            .filter(|&diff| diff >= params.diff_min)
-            .fold(0i32, |sum, diff| {
-                sum.wrapping_add(rescale(exp_of_diff(diff), 0, ACCUMULATION_INTEGER_BITS))
-            });
         let (shifted_scale, num_bits_over_unit) =
             get_reciprocal(sum_of_exps, ACCUMULATION_INTEGER_BITS);
         let exponent = (num_bits_over_unit + 31 - O::BITS).clamp(0, 31);
@@ -80,8 +83,8 @@ pub fn softmax<O: QuantElement>(
                 O::saturate(O::MIN)
             };
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 #[cfg(test)]

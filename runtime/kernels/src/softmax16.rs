@@ -10,9 +10,9 @@
 //!
 //! Split axis: rows (all dimensions but the last, flattened).
 
-use crate::error::{elements, elements_mut, expect_len, KernelError, KernelResult};
+use crate::error::KernelResult;
 use crate::quant::multiply_by_quantized_multiplier;
-use crate::split::SplitRange;
+use crate::split::{for_each_row, SplitRange};
 
 /// Entries of an INT16 lookup table (`LUTSize<int16_t>()`): 512 steps and the end.
 pub const LUT_LEN: usize = 513;
@@ -50,16 +50,7 @@ pub fn softmax_int16(
     output: &mut [i16],
     range: SplitRange,
 ) -> KernelResult {
-    expect_len(input.len(), output.len())?;
-    if depth == 0 || input.len() % depth != 0 {
-        return Err(KernelError::ShapeMismatch);
-    }
-    range.check_within(input.len() / depth)?;
-    // Indexed rather than zipped chunks: the optimizer proves these bounds, not a zip's
-    // division by the chunk length.
-    for row in range.indices() {
-        let values = elements(input, row * depth, depth)?;
-        let out = elements_mut(output, row * depth, depth)?;
+    for_each_row(depth, input, output, range, |values, out| {
         let max_in_row = values.iter().copied().fold(i16::MIN, i16::max);
         // The exponentials are cached in the output row, as TFLM does.
         let mut sum_of_exps = 0i32;
@@ -91,14 +82,15 @@ pub fn softmax_int16(
             let result = ((i64::from(*value) * reciprocal + round) >> right_shift) as i32;
             *value = result.clamp(0, 32767) as i16;
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::test_util::check_flat_split;
+    use crate::KernelError;
 
     /// A linear table from -32768 to 32767 in steps of 128: the lookup is then the
     /// identity (up to the interpolation's rounding).

@@ -92,16 +92,17 @@ impl WindowAxis {
 }
 
 /// Folds `tap(acc, (filter_y, filter_x), (in_y, in_x))` over the taps of the window
-/// at output `(out_y, out_x)` that lie inside the input, from 0 (TFLM's convolutions
-/// skip padding taps rather than reading zeros).
-pub(crate) fn accumulate_window<A: Accumulator>(
+/// at output `(out_y, out_x)` that lie inside the input, from `start`, row by row
+/// (TFLM's convolutions skip padding taps rather than reading zeros).
+pub(crate) fn fold_window<A>(
     y_axis: &WindowAxis,
     x_axis: &WindowAxis,
     (out_y, out_x): (usize, usize),
+    start: A,
     mut tap: impl FnMut(A, (usize, usize), (usize, usize)) -> Result<A, KernelError>,
 ) -> Result<A, KernelError> {
     let (y_origin, x_origin) = (y_axis.origin(out_y), x_axis.origin(out_x));
-    let mut acc = A::ZERO;
+    let mut acc = start;
     for filter_y in 0..y_axis.taps {
         let Some(in_y) = y_axis.input_at(y_origin, filter_y) else {
             continue;
@@ -114,6 +115,73 @@ pub(crate) fn accumulate_window<A: Accumulator>(
         }
     }
     Ok(acc)
+}
+
+/// [`fold_window`] from the accumulator's zero.
+pub(crate) fn accumulate_window<A: Accumulator>(
+    y_axis: &WindowAxis,
+    x_axis: &WindowAxis,
+    out: (usize, usize),
+    tap: impl FnMut(A, (usize, usize), (usize, usize)) -> Result<A, KernelError>,
+) -> Result<A, KernelError> {
+    fold_window(y_axis, x_axis, out, A::ZERO, tap)
+}
+
+/// A pool's window: strides, filter size and padding, each as (height, width).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PoolWindow {
+    pub stride: (usize, usize),
+    pub filter: (usize, usize),
+    pub pad: (usize, usize),
+}
+
+impl PoolWindow {
+    /// The window's (y, x) axes (undilated) over `input`, checked for `output`.
+    pub fn axes(&self, input: Nhwc, output: Nhwc) -> Result<(WindowAxis, WindowAxis), KernelError> {
+        let axis = |stride, taps, pad, input_len| WindowAxis {
+            stride,
+            dilation: 1,
+            pad,
+            taps,
+            input_len,
+        };
+        let y = axis(self.stride.0, self.filter.0, self.pad.0, input.height);
+        let x = axis(self.stride.1, self.filter.1, self.pad.1, input.width);
+        y.check(output.height)?;
+        x.check(output.width)?;
+        Ok((y, x))
+    }
+}
+
+/// Whether every output of `output` has a pool window with a tap inside the input
+/// (TFLM fails an operator that averages an empty window).
+pub(crate) fn every_window_has_taps(
+    y_axis: &WindowAxis,
+    x_axis: &WindowAxis,
+    output: Nhwc,
+) -> bool {
+    (0..output.height).all(|y| !y_axis.clipped_taps(y_axis.origin(y)).is_empty())
+        && (0..output.width).all(|x| !x_axis.clipped_taps(x_axis.origin(x)).is_empty())
+}
+
+/// The input `(in_y, in_x)` of every tap of the pool window at output `(out_y, out_x)`
+/// inside the input (TFLM's clipped window), row by row, and their count.
+pub(crate) fn clipped_window(
+    y_axis: &WindowAxis,
+    x_axis: &WindowAxis,
+    (out_y, out_x): (usize, usize),
+) -> (impl Iterator<Item = (usize, usize)>, usize) {
+    let (y_origin, x_origin) = (y_axis.origin(out_y), x_axis.origin(out_x));
+    let (rows, columns) = (y_axis.clipped_taps(y_origin), x_axis.clipped_taps(x_origin));
+    let count = rows.len() * columns.len();
+    // `clipped_taps` keeps every tap inside the input: the sums are non-negative.
+    let taps = rows.flat_map(move |filter_y| {
+        let in_y = (y_origin + filter_y as isize) as usize;
+        columns
+            .clone()
+            .map(move |filter_x| (in_y, (x_origin + filter_x as isize) as usize))
+    });
+    (taps, count)
 }
 
 /// Checks that a convolution-like op's tensors agree: `input`/`output` lengths match

@@ -6,7 +6,7 @@
 //! a kernel once over the full range gives the same bytes as running it over any
 //! partition of that range, in any order.
 
-use crate::error::KernelError;
+use crate::error::{elements, elements_mut, expect_len, KernelError, KernelResult};
 
 /// A half-open range `start..end` along one split axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +69,40 @@ impl SplitRange {
     pub(crate) fn indices(&self) -> core::ops::Range<usize> {
         self.start..self.end
     }
+
+    /// For a kernel that computes its whole layer at once (`part` is `0..1` or empty):
+    /// checks the range and says whether this call is the one to compute it.
+    pub(crate) fn owns_whole_layer(&self) -> Result<bool, KernelError> {
+        self.check_within(1)?;
+        Ok(!self.is_empty())
+    }
+}
+
+/// Runs `row_op(input_row, output_row)` over the rows `rows` of an input and an output
+/// of `depth`-element rows (same length), after checking both and the range.
+///
+/// Indexed rather than zipped chunks: the optimizer proves these bounds, not a zip's
+/// division by the chunk length.
+pub(crate) fn for_each_row<I, O>(
+    depth: usize,
+    input: &[I],
+    output: &mut [O],
+    rows: SplitRange,
+    mut row_op: impl FnMut(&[I], &mut [O]) -> KernelResult,
+) -> KernelResult {
+    expect_len(input.len(), output.len())?;
+    if depth == 0 || input.len() % depth != 0 {
+        return Err(KernelError::ShapeMismatch);
+    }
+    rows.check_within(input.len() / depth)?;
+    for row in rows.indices() {
+        let start = row * depth;
+        row_op(
+            elements(input, start, depth)?,
+            elements_mut(output, start, depth)?,
+        )?;
+    }
+    Ok(())
 }
 
 /// A rectangular part of a two-level output: a range of *rows* (everything outside

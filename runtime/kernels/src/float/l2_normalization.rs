@@ -7,8 +7,7 @@
 
 use super::math;
 use crate::error::KernelResult;
-use crate::l2_normalization::for_each_row;
-use crate::split::SplitRange;
+use crate::split::{for_each_row, SplitRange};
 
 /// TFLM's `epsilon` (l2norm.cc): the smallest norm divided by.
 const EPSILON: f32 = 1e-6;
@@ -28,6 +27,7 @@ pub fn l2_normalization(
         for (out, &x) in out_row.iter_mut().zip(values) {
             *out = x / norm;
         }
+        Ok(())
     })
 }
 

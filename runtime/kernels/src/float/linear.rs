@@ -11,34 +11,13 @@
 //! BATCH_MATMUL: flat output elements.
 
 use super::FloatActivation;
-use crate::conv::ConvGeometry;
+use crate::conv::{ConvGeometry, ConvLayout};
+use crate::depthwise_conv::depthwise_axes;
 use crate::error::{element, elements, expect_len, KernelError, KernelResult};
 use crate::fully_connected::FullyConnectedDims;
 use crate::shape::{Nhwc, Shape};
-use crate::spatial::{check_feature_maps, for_each_tile_element, WindowAxis};
+use crate::spatial::{check_feature_maps, fold_window, for_each_tile_element};
 use crate::split::{OutputTile, SplitRange};
-
-/// Folds `tap(total, filter_y, filter_x, in_y, in_x)` over the window taps at
-/// `(out_y, out_x)` inside the input, from `0.0`, row by row: one running sum, as TFLM.
-fn window_fold(
-    (y_axis, x_axis): (&WindowAxis, &WindowAxis),
-    (out_y, out_x): (usize, usize),
-    mut tap: impl FnMut(f32, usize, usize, usize, usize) -> Result<f32, KernelError>,
-) -> Result<f32, KernelError> {
-    let (y_origin, x_origin) = (y_axis.origin(out_y), x_axis.origin(out_x));
-    let mut total = 0.0f32;
-    for filter_y in 0..y_axis.taps {
-        let Some(in_y) = y_axis.input_at(y_origin, filter_y) else {
-            continue;
-        };
-        for filter_x in 0..x_axis.taps {
-            if let Some(in_x) = x_axis.input_at(x_origin, filter_x) {
-                total = tap(total, filter_y, filter_x, in_y, in_x)?;
-            }
-        }
-    }
-    Ok(total)
-}
 
 /// `total + sum(a[i] * b[i])`, one product at a time.
 pub(crate) fn dot_onto(total: f32, a: &[f32], b: &[f32]) -> f32 {
@@ -90,30 +69,20 @@ pub fn conv_2d(
         (output.len(), output_shape),
         tile,
     )?;
-    expect_len(filter_shape.batches, output_shape.channels)?;
-    let depth = filter_shape.channels;
-    if depth == 0 || input_shape.channels % depth != 0 {
-        return Err(KernelError::ShapeMismatch);
-    }
-    let groups = input_shape.channels / depth;
-    let filters_per_group = match output_shape.channels.checked_div(groups) {
-        Some(filters) if filters * groups == output_shape.channels => filters,
-        _ => return Err(KernelError::ShapeMismatch),
-    };
-    let (y_axis, x_axis) = geometry.checked_axes(input_shape, filter_shape, output_shape)?;
+    let layout = ConvLayout::grouped(geometry, input_shape, filter_shape, output_shape)?;
+    let depth = layout.filter_depth;
     for_each_tile_element(
         output,
         output_shape,
         tile,
         |batch, out_y, out_x, channel| {
-            let group = channel
-                .checked_div(filters_per_group)
-                .ok_or(KernelError::ShapeMismatch)?;
-            let first_input = group * depth;
-            let total = window_fold(
-                (&y_axis, &x_axis),
+            let first_input = layout.first_input_channel(channel)?;
+            let total = fold_window(
+                &layout.y_axis,
+                &layout.x_axis,
                 (out_y, out_x),
-                |total, filter_y, filter_x, in_y, in_x| {
+                0.0f32,
+                |total, (filter_y, filter_x), (in_y, in_x)| {
                     let inputs = input_shape.offset(batch, in_y, in_x, first_input);
                     let weights = filter_shape.offset(channel, filter_y, filter_x, 0);
                     Ok(dot_onto(
@@ -152,14 +121,13 @@ pub fn depthwise_conv_2d(
         (output.len(), output_shape),
         tile,
     )?;
-    expect_len(filter_shape.channels, output_shape.channels)?;
-    if depth_multiplier == 0
-        || input_shape.channels.checked_mul(depth_multiplier) != Some(output_shape.channels)
-        || filter_shape.batches != 1
-    {
-        return Err(KernelError::ShapeMismatch);
-    }
-    let (y_axis, x_axis) = geometry.checked_axes(input_shape, filter_shape, output_shape)?;
+    let (y_axis, x_axis) = depthwise_axes(
+        geometry,
+        depth_multiplier,
+        input_shape,
+        filter_shape,
+        output_shape,
+    )?;
     for_each_tile_element(
         output,
         output_shape,
@@ -168,10 +136,12 @@ pub fn depthwise_conv_2d(
             let input_channel = channel
                 .checked_div(depth_multiplier)
                 .ok_or(KernelError::ShapeMismatch)?;
-            let total = window_fold(
-                (&y_axis, &x_axis),
+            let total = fold_window(
+                &y_axis,
+                &x_axis,
                 (out_y, out_x),
-                |total, filter_y, filter_x, in_y, in_x| {
+                0.0f32,
+                |total, (filter_y, filter_x), (in_y, in_x)| {
                     Ok(total
                         + element(input, input_shape.offset(batch, in_y, in_x, input_channel))?
                             * element(filter, filter_shape.offset(0, filter_y, filter_x, channel))?)

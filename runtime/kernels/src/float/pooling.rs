@@ -10,7 +10,9 @@
 use super::{math, FloatActivation};
 use crate::error::{element, expect_len, KernelError, KernelResult};
 use crate::shape::Nhwc;
-use crate::spatial::{check_feature_maps, for_each_tile_element, WindowAxis};
+use crate::spatial::{
+    check_feature_maps, clipped_window, every_window_has_taps, for_each_tile_element, PoolWindow,
+};
 use crate::split::OutputTile;
 
 /// TFLM `PoolParams` of a float pool.
@@ -56,31 +58,13 @@ pub fn pool_2d(
 ) -> KernelResult {
     check_feature_maps(input.len(), input_shape, output.len(), output_shape, tile)?;
     expect_len(input_shape.channels, output_shape.channels)?;
-    let axis = |stride, pad, taps, input_len| WindowAxis {
-        stride,
-        dilation: 1,
-        pad,
-        taps,
-        input_len,
+    let window = PoolWindow {
+        stride: (params.stride_height, params.stride_width),
+        filter: (params.filter_height, params.filter_width),
+        pad: (params.pad_top, params.pad_left),
     };
-    let y_axis = axis(
-        params.stride_height,
-        params.pad_top,
-        params.filter_height,
-        input_shape.height,
-    );
-    let x_axis = axis(
-        params.stride_width,
-        params.pad_left,
-        params.filter_width,
-        input_shape.width,
-    );
-    y_axis.check(output_shape.height)?;
-    x_axis.check(output_shape.width)?;
-    let empty = |axis: &WindowAxis, len: usize| {
-        (0..len).any(|o| axis.clipped_taps(axis.origin(o)).is_empty())
-    };
-    if empty(&y_axis, output_shape.height) || empty(&x_axis, output_shape.width) {
+    let (y_axis, x_axis) = window.axes(input_shape, output_shape)?;
+    if !every_window_has_taps(&y_axis, &x_axis, output_shape) {
         return Err(KernelError::InvalidParameter);
     }
     for_each_tile_element(
@@ -88,31 +72,25 @@ pub fn pool_2d(
         output_shape,
         tile,
         |batch, out_y, out_x, channel| {
-            let rows = y_axis.clipped_taps(y_axis.origin(out_y));
-            let columns = x_axis.clipped_taps(x_axis.origin(out_x));
-            let (y_origin, x_origin) = (y_axis.origin(out_y), x_axis.origin(out_x));
-            let count = (rows.len() * columns.len()) as f32;
+            let (taps, count) = clipped_window(&y_axis, &x_axis, (out_y, out_x));
+            let count = count as f32;
             let mut total = match kind {
                 FloatPoolKind::Max => f32::MIN,
                 FloatPoolKind::Average | FloatPoolKind::L2 => 0.0,
             };
-            for filter_y in rows {
-                let in_y = (y_origin + filter_y as isize) as usize;
-                for filter_x in columns.clone() {
-                    let in_x = (x_origin + filter_x as isize) as usize;
-                    let value = element(input, input_shape.offset(batch, in_y, in_x, channel))?;
-                    total = match kind {
-                        FloatPoolKind::Average => total + value,
-                        FloatPoolKind::Max => {
-                            if total < value {
-                                value
-                            } else {
-                                total
-                            }
+            for (in_y, in_x) in taps {
+                let value = element(input, input_shape.offset(batch, in_y, in_x, channel))?;
+                total = match kind {
+                    FloatPoolKind::Average => total + value,
+                    FloatPoolKind::Max => {
+                        if total < value {
+                            value
+                        } else {
+                            total
                         }
-                        FloatPoolKind::L2 => total + value * value,
-                    };
-                }
+                    }
+                    FloatPoolKind::L2 => total + value * value,
+                };
             }
             let pooled = match kind {
                 FloatPoolKind::Average => total / count,

@@ -9,11 +9,10 @@
 //! Split axis: flat output elements. `keep_dims` does not change the output's flat
 //! layout, so it is not a parameter.
 
-use crate::error::{expect_len, KernelError, KernelResult};
-use crate::reduce::reduction_dims;
-use crate::shape::{row_major_strides, Shape};
+use crate::error::KernelResult;
+use crate::reduce::Reduction;
+use crate::shape::Shape;
 use crate::split::SplitRange;
-use crate::walk::{AffineMap, StridedWalk};
 
 /// The reduction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,63 +37,42 @@ pub fn reduce(
     output: &mut [f32],
     range: SplitRange,
 ) -> KernelResult {
-    expect_len(input.len(), input_shape.element_count()?)?;
-    let (kept_dims, reduced_dims) = reduction_dims(input_shape, axes)?;
-    let in_dims = input_shape.extended();
-    expect_len(output.len(), Shape::new(&kept_dims)?.element_count()?)?;
-    range.check_within(output.len())?;
-    let count = Shape::new(&reduced_dims)?.element_count()?;
-    if range.is_empty() {
-        return Ok(());
-    }
-    let strides = row_major_strides(&in_dims).map(|s| s as isize);
-    let map = AffineMap { base: 0, strides };
-    let mut outputs = StridedWalk::starting_at(kept_dims, [map], range.start);
+    let reduction = Reduction::checked(input.len(), input_shape, axes, output.len(), range)?;
+    let count = reduction.count()?;
     let start = match op {
         FloatReduce::Mean | FloatReduce::Sum => 0.0,
         FloatReduce::Max => f32::MIN,
         FloatReduce::Min => f32::MAX,
     };
-    for out in &mut output[range.indices()] {
-        let origin = AffineMap {
-            base: outputs.offset(0) as isize,
-            strides,
-        };
-        let mut taps = StridedWalk::starting_at(reduced_dims, [origin], 0);
-        let mut value = start;
-        for _ in 0..count {
-            let x = input
-                .get(taps.offset(0))
-                .copied()
-                .ok_or(KernelError::ShapeMismatch)?;
-            value = match op {
-                FloatReduce::Mean | FloatReduce::Sum => value + x,
-                FloatReduce::Max => {
-                    if x > value {
-                        x
-                    } else {
-                        value
-                    }
+    reduction.fold_each(
+        input,
+        output,
+        range,
+        start,
+        |value, x| match op {
+            FloatReduce::Mean | FloatReduce::Sum => value + x,
+            FloatReduce::Max => {
+                if x > value {
+                    x
+                } else {
+                    value
                 }
-                FloatReduce::Min => {
-                    if x < value {
-                        x
-                    } else {
-                        value
-                    }
+            }
+            FloatReduce::Min => {
+                if x < value {
+                    x
+                } else {
+                    value
                 }
-            };
-            taps.advance();
-        }
-        *out = match op {
+            }
+        },
+        |value| match op {
             // TFLM leaves an empty reduction's output at zero.
             FloatReduce::Mean if count > 0 => value / count as f32,
             FloatReduce::Mean => 0.0,
             _ => value,
-        };
-        outputs.advance();
-    }
-    Ok(())
+        },
+    )
 }
 
 #[cfg(test)]
@@ -105,46 +83,17 @@ mod tests {
     fn reduces_the_middle_axes() {
         let input: Vec<f32> = (0..12).map(|v| v as f32).collect();
         let shape = Shape::new(&[1, 2, 3, 2]).unwrap();
-        let mut out = [0.0f32; 2];
-        reduce(
-            FloatReduce::Mean,
-            &input,
-            &shape,
-            &[1, 2],
-            &mut out,
-            SplitRange::full(2),
-        )
-        .unwrap();
-        assert_eq!(out, [5.0, 6.0]);
-        reduce(
-            FloatReduce::Sum,
-            &input,
-            &shape,
-            &[1, 2],
-            &mut out,
-            SplitRange::full(2),
-        )
-        .unwrap();
-        assert_eq!(out, [30.0, 36.0]);
-        reduce(
-            FloatReduce::Max,
-            &input,
-            &shape,
-            &[2, 1],
-            &mut out,
-            SplitRange::full(2),
-        )
-        .unwrap();
-        assert_eq!(out, [10.0, 11.0]);
-        reduce(
-            FloatReduce::Min,
-            &input,
-            &shape,
-            &[1, 2],
-            &mut out,
-            SplitRange::full(2),
-        )
-        .unwrap();
-        assert_eq!(out, [0.0, 1.0]);
+        // MAX names its axes out of order and once more: a set, as TFLM resolves it.
+        let cases: [(FloatReduce, &[usize], [f32; 2]); 4] = [
+            (FloatReduce::Mean, &[1, 2], [5.0, 6.0]),
+            (FloatReduce::Sum, &[1, 2], [30.0, 36.0]),
+            (FloatReduce::Max, &[2, 1, 2], [10.0, 11.0]),
+            (FloatReduce::Min, &[1, 2], [0.0, 1.0]),
+        ];
+        for (op, axes, expected) in cases {
+            let mut out = [0.0f32; 2];
+            reduce(op, &input, &shape, axes, &mut out, SplitRange::full(2)).unwrap();
+            assert_eq!(out, expected, "{op:?}");
+        }
     }
 }

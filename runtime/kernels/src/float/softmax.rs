@@ -8,8 +8,8 @@
 //! Split axis: rows (every axis but the innermost, flattened).
 
 use super::math;
-use crate::error::{elements, elements_mut, expect_len, KernelError, KernelResult};
-use crate::split::SplitRange;
+use crate::error::KernelResult;
+use crate::split::{for_each_row, SplitRange};
 
 /// Which of the two operators.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -32,15 +32,7 @@ pub fn softmax(
     output: &mut [f32],
     rows: SplitRange,
 ) -> KernelResult {
-    expect_len(input.len(), output.len())?;
-    if depth == 0 || input.len() % depth != 0 {
-        return Err(KernelError::ShapeMismatch);
-    }
-    rows.check_within(input.len() / depth)?;
-    for row in rows.indices() {
-        let start = row.wrapping_mul(depth);
-        let values = elements(input, start, depth)?;
-        let out = elements_mut(output, start, depth)?;
+    for_each_row(depth, input, output, rows, |values, out| {
         let max = values
             .iter()
             .fold(f32::MIN, |max, &v| if max < v { v } else { max });
@@ -65,8 +57,8 @@ pub fn softmax(
                 }
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 #[cfg(test)]

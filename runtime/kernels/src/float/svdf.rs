@@ -75,8 +75,7 @@ pub fn svdf(
         ],
         bias.map(<[f32]>::len),
     )?;
-    part.check_within(1)?;
-    if part.is_empty() {
+    if !part.owns_whole_layer()? {
         return Ok(());
     }
     let memory = dims.memory_size;

@@ -8,19 +8,22 @@ as `ops.float32.with_float_path` does for preparation.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 from tinymlc.codegen import rust
 from tinymlc.codegen.steps import (
     EMITTERS,
     StepBuilder,
-    _bias,
     _binary_call,
     _elementwise,
     _Emitter,
+    _fully_connected_call,
     _geometry,
-    _nhwc,
-    _nhwc_tile,
+    _pool_call,
+    _rows_call,
     _struct,
+    _window_operands,
 )
 from tinymlc.ir import OpKind
 from tinymlc.ops import PreparedParams
@@ -31,7 +34,6 @@ from tinymlc.ops.float32 import (
     FloatBinaryParams,
     FloatConv2DParams,
     FloatFullyConnectedParams,
-    FloatParams,
     FloatPoolParams,
     FloatReduceParams,
     FloatSoftmaxParams,
@@ -49,17 +51,7 @@ def _activation(activation: FloatActivationRange) -> str:
 
 def _convolution(b: StepBuilder, params: FloatConv2DParams) -> None:
     geometry_ref = _geometry(b, params)
-    operands = (
-        _activation(params.activation),
-        b.input(0),
-        _nhwc(params.input_shape),
-        b.input(1),
-        _nhwc(params.filter_shape),
-        _bias(b, params.has_bias),
-        b.output(),
-        _nhwc(params.output_shape),
-        _nhwc_tile(b, params.output_shape),
-    )
+    operands = (_activation(params.activation), *_window_operands(b, params))
     if params.depth_multiplier is None:
         b.call(f"{_KERNELS}::linear::conv_2d", geometry_ref, *operands)
     else:
@@ -69,44 +61,23 @@ def _convolution(b: StepBuilder, params: FloatConv2DParams) -> None:
 
 
 def _fully_connected(b: StepBuilder, params: FloatFullyConnectedParams) -> None:
-    dims = _struct(
-        "FullyConnectedDims",
-        batches=params.batches,
-        input_depth=params.input_depth,
-        output_depth=params.output_depth,
-    )
-    b.call(
+    _fully_connected_call(
+        b,
         f"{_KERNELS}::linear::fully_connected",
         _activation(params.activation),
-        dims,
-        b.input(0),
-        b.input(1),
-        _bias(b, params.has_bias),
-        b.output(),
-        b.tile(params.batches, params.output_depth),
+        (params.batches, params.input_depth, params.output_depth),
+        params.has_bias,
     )
 
 
 def _pool(b: StepBuilder, params: FloatPoolParams) -> None:
-    value = _struct(
-        "kernels::float::pooling::FloatPoolParams",
-        stride_height=params.stride_h,
-        stride_width=params.stride_w,
-        filter_height=params.filter_h,
-        filter_width=params.filter_w,
-        pad_top=params.padding.height,
-        pad_left=params.padding.width,
-        activation=_activation(params.activation),
-    )
-    b.call(
+    _pool_call(
+        b,
         f"{_KERNELS}::pooling::pool_2d",
-        f"kernels::float::pooling::FloatPoolKind::{params.kind.value}",
-        "&" + b.item("PARAMS", "kernels::float::pooling::FloatPoolParams", value, 8 * 4),
-        b.input(0),
-        _nhwc(params.input_shape),
-        b.output(),
-        _nhwc(params.output_shape),
-        _nhwc_tile(b, params.output_shape),
+        (f"kernels::float::pooling::FloatPoolKind::{params.kind.value}",),
+        params,
+        ("PARAMS", "kernels::float::pooling::FloatPoolParams"),
+        _activation(params.activation),
     )
 
 
@@ -130,14 +101,7 @@ def _softmax(b: StepBuilder, params: FloatSoftmaxParams) -> None:
         if params.beta is None
         else f"kernels::float::softmax::FloatSoftmaxKind::Softmax {{ beta: {rust.f32(params.beta)} }}"
     )
-    b.call(
-        f"{_KERNELS}::softmax::softmax",
-        kind,
-        str(params.depth),
-        b.input(0),
-        b.output(),
-        b.range(params.rows, "rows"),
-    )
+    _rows_call(b, f"{_KERNELS}::softmax::softmax", kind, params.depth, params.rows)
 
 
 def _reduce(b: StepBuilder, params: FloatReduceParams) -> None:
@@ -168,43 +132,26 @@ def _batch_matmul(b: StepBuilder, params: FloatBatchMatMulParams) -> None:
     )
 
 
-def _float(b: StepBuilder, params: FloatParams) -> None:
-    if isinstance(params, FloatConv2DParams):
-        _convolution(b, params)
-    elif isinstance(params, FloatFullyConnectedParams):
-        _fully_connected(b, params)
-    elif isinstance(params, FloatPoolParams):
-        _pool(b, params)
-    elif isinstance(params, FloatBinaryParams):
-        _binary(b, params)
-    elif isinstance(params, FloatUnaryParams):
-        _unary(b, params)
-    elif isinstance(params, FloatReduceParams):
-        _reduce(b, params)
-    elif isinstance(params, FloatBatchMatMulParams):
-        _batch_matmul(b, params)
-    else:
-        _softmax(b, params)
-
-
-_FLOAT_PARAMS = (
-    FloatConv2DParams,
-    FloatFullyConnectedParams,
-    FloatPoolParams,
-    FloatBinaryParams,
-    FloatUnaryParams,
-    FloatSoftmaxParams,
-    FloatReduceParams,
-    FloatBatchMatMulParams,
-)
+# The float emitter of each prepared float layer kind.
+_FLOAT_STEPS: dict[type[object], Callable[[StepBuilder, Any], None]] = {
+    FloatConv2DParams: _convolution,
+    FloatFullyConnectedParams: _fully_connected,
+    FloatPoolParams: _pool,
+    FloatBinaryParams: _binary,
+    FloatUnaryParams: _unary,
+    FloatSoftmaxParams: _softmax,
+    FloatReduceParams: _reduce,
+    FloatBatchMatMulParams: _batch_matmul,
+}
 
 
 def wrap_float_path(quantized: _Emitter | None) -> _Emitter:
     """`quantized`, except for layers prepared for TFLM's float path."""
 
     def emit(b: StepBuilder, params: PreparedParams) -> None:
-        if isinstance(params, _FLOAT_PARAMS):
-            _float(b, params)
+        float_step = _FLOAT_STEPS.get(type(params))
+        if float_step is not None:
+            float_step(b, params)
         else:
             assert quantized is not None, "a float-only operator is always prepared for float"
             quantized(b, params)

@@ -11,9 +11,9 @@ from tinymlc.codegen.steps import (
     _nhwc,
     _nhwc_tile,
     _struct,
-    _transpose_conv_geometry,
 )
 from tinymlc.codegen.steps_float import _activation
+from tinymlc.codegen.steps_linear import _transpose_conv_geometry
 from tinymlc.ir import Activation, OpKind
 from tinymlc.ops import PreparedParams
 from tinymlc.ops.float32_ops import FloatL2NormalizationParams, FloatTransposeConvParams

@@ -18,6 +18,7 @@ from tinymlc.codegen.steps import (
     _multiplier,
     _output_range,
     _params_ref,
+    _rows_call,
     _struct,
 )
 from tinymlc.ir import OpKind
@@ -179,14 +180,8 @@ def _cumsum(b: StepBuilder, params: PreparedParams) -> None:
 
 def _l2_normalization(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, L2NormalizationParams)
-    b.call(
-        "l2_normalization::l2_normalization",
-        str(params.input_zero_point),
-        str(params.depth),
-        b.input(0),
-        b.output(),
-        b.range(params.outer_size, "rows"),
-    )
+    kernel = "l2_normalization::l2_normalization"
+    _rows_call(b, kernel, str(params.input_zero_point), params.depth, params.outer_size)
 
 
 def _log_softmax(b: StepBuilder, params: PreparedParams) -> None:
@@ -201,14 +196,7 @@ def _log_softmax(b: StepBuilder, params: PreparedParams) -> None:
         reverse_scaling_right_shift=params.reverse_scaling_right_shift,
         diff_min=params.diff_min,
     )
-    b.call(
-        "log_softmax::log_softmax",
-        param,
-        str(params.depth),
-        b.input(0),
-        b.output(),
-        b.range(params.outer_size, "rows"),
-    )
+    _rows_call(b, "log_softmax::log_softmax", param, params.depth, params.outer_size)
 
 
 def _integer_binary(b: StepBuilder, params: PreparedParams) -> None:

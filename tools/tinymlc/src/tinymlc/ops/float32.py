@@ -233,6 +233,17 @@ _POOLS: dict[OpKind, FloatPoolKind] = {
 }
 
 
+_Attrs = TypeVar("_Attrs")
+
+
+def _options(view: OpView, kind: type[_Attrs], missing: str) -> _Attrs:
+    """The operator's options, of `kind` (a model without them is rejected: `missing`)."""
+    attrs = view.op.attrs
+    require(isinstance(attrs, kind), missing, "re-export the model")
+    assert isinstance(attrs, kind)
+    return attrs
+
+
 def _float_operands(view: OpView, arities: tuple[int, ...]) -> tuple[Tensor, Tensor]:
     require_arity(view, arities)
     input_, output = view.input(0), view.output()
@@ -307,9 +318,7 @@ def _convolution(view: OpView) -> FloatConv2DParams:
 
 
 def _fully_connected(view: OpView) -> FloatFullyConnectedParams:
-    attrs = view.op.attrs
-    require(isinstance(attrs, FullyConnectedAttrs), "has no FullyConnectedOptions", "re-export the model")
-    assert isinstance(attrs, FullyConnectedAttrs)
+    attrs = _options(view, FullyConnectedAttrs, "has no FullyConnectedOptions")
     require(attrs.weights_format == 0, "shuffled weights are not supported by TFLM", "re-export the model")
     input_, _ = _float_operands(view, (2, 3))
     filter_, bias = _weights(view, 2)
@@ -335,9 +344,7 @@ def _fully_connected(view: OpView) -> FloatFullyConnectedParams:
 
 
 def _pool(view: OpView) -> FloatPoolParams:
-    attrs = view.op.attrs
-    require(isinstance(attrs, Pool2DAttrs), "pooling op has no Pool2DOptions", "re-export the model")
-    assert isinstance(attrs, Pool2DAttrs)
+    attrs = _options(view, Pool2DAttrs, "pooling op has no Pool2DOptions")
     input_, _ = _float_operands(view, (1,))
     require(len(input_.shape) == 4, f"input must be 4-D NHWC, is {list(input_.shape)}", "", input_)
     padding, output_shape = pool_window_output(view, attrs, input_.shape)
@@ -381,31 +388,30 @@ def _binary(view: OpView) -> FloatBinaryParams:
     )
 
 
-def _unary(view: OpView) -> FloatUnaryParams:
+def _same_shape_operand(view: OpView) -> Tensor:
+    """The one float input of an operator whose output has its shape."""
     input_, output = _float_operands(view, (1,))
     require(
         output.shape == input_.shape, "output shape differs from the input's", "re-export the model", output
     )
+    return input_
+
+
+def _unary(view: OpView) -> FloatUnaryParams:
+    input_ = _same_shape_operand(view)
     alpha = None
     if view.op.kind is OpKind.LEAKY_RELU:
-        attrs = view.op.attrs
-        require(isinstance(attrs, LeakyReluAttrs), "LEAKY_RELU has no options", "re-export the model")
-        assert isinstance(attrs, LeakyReluAttrs)
+        attrs = _options(view, LeakyReluAttrs, "LEAKY_RELU has no options")
         alpha = attrs.alpha
     return FloatUnaryParams(operation=_UNARY[view.op.kind], alpha=alpha, elements=input_.num_elements)
 
 
 def _softmax(view: OpView) -> FloatSoftmaxParams:
-    input_, output = _float_operands(view, (1,))
+    input_ = _same_shape_operand(view)
     require(len(input_.shape) >= 1, "input must have at least one dimension", "", input_)
-    require(
-        output.shape == input_.shape, "output shape differs from the input's", "re-export the model", output
-    )
     beta = None
     if view.op.kind is OpKind.SOFTMAX:
-        attrs = view.op.attrs
-        require(isinstance(attrs, SoftmaxAttrs), "SOFTMAX has no SoftmaxOptions", "re-export the model")
-        assert isinstance(attrs, SoftmaxAttrs)
+        attrs = _options(view, SoftmaxAttrs, "SOFTMAX has no SoftmaxOptions")
         beta = attrs.beta
     depth = input_.shape[-1]
     return FloatSoftmaxParams(beta=beta, depth=depth, rows=math.prod(input_.shape[:-1]))
@@ -420,9 +426,7 @@ def _reduce(view: OpView) -> FloatReduceParams:
 
 
 def _batch_matmul(view: OpView) -> FloatBatchMatMulParams:
-    attrs = view.op.attrs
-    require(isinstance(attrs, BatchMatMulAttrs), "BATCH_MATMUL has no options", "re-export the model")
-    assert isinstance(attrs, BatchMatMulAttrs)
+    attrs = _options(view, BatchMatMulAttrs, "BATCH_MATMUL has no options")
     _float_operands(view, (2,))
     for tensor, role in ((view.input(0), "lhs"), (view.input(1), "rhs")):
         require_dtype(tensor, [DType.FLOAT32], role)

@@ -17,11 +17,9 @@ from tinymlc.ops._common import (
     require,
     require_arity,
     require_dtype,
-    require_output_shape,
 )
+from tinymlc.ops.softmax import SCALED_DIFF_INTEGER_BITS, last_axis_rows
 
-SCALED_DIFF_INTEGER_BITS = 5
-"""kScaledDiffIntegerBits: input differences are rescaled to Q5.26."""
 OUTPUT_SCALE = 16.0 / 256
 OUTPUT_ZERO_POINT = 127
 
@@ -47,8 +45,7 @@ def prepare(view: OpView) -> LogSoftmaxParams:
     input_, output = view.input(0), view.output()
     require_dtype(input_, [DType.INT8], "input")
     require_dtype(output, [DType.INT8], "output")
-    require(len(input_.shape) >= 1, "log-softmax input must have at least one dimension", "", input_)
-    require_output_shape(view, input_.shape)
+    outer_size, depth = last_axis_rows(view, input_, "log-softmax")
     output_quant = per_tensor(output)
     require(
         quant.f32(output_quant.scale) == quant.f32(OUTPUT_SCALE)
@@ -63,13 +60,12 @@ def prepare(view: OpView) -> LogSoftmaxParams:
     reverse = quant.quantize_multiplier_smaller_than_one_exp(
         float(1 << (31 - scaling.shift)) / float(scaling.multiplier)
     )
-    depth = input_.shape[-1]
     return LogSoftmaxParams(
         input_multiplier=scaling.multiplier,
         input_left_shift=scaling.shift,
         reverse_scaling_divisor=reverse.multiplier,
         reverse_scaling_right_shift=-reverse.shift,
         diff_min=-quant.calculate_input_radius(SCALED_DIFF_INTEGER_BITS, scaling.shift),
-        outer_size=input_.num_elements // depth if depth else 0,
+        outer_size=outer_size,
         depth=depth,
     )

@@ -65,6 +65,15 @@ def _require_scale_near(output: Tensor, scale: float, denominator: int, what: st
     )
 
 
+def last_axis_rows(view: OpView, input_: Tensor, what: str) -> tuple[int, int]:
+    """(rows, depth) of a SOFTMAX-like operator over the innermost axis of `input_`,
+    after checking that axis exists and the output has the input's shape."""
+    require(len(input_.shape) >= 1, f"{what} input must have at least one dimension", "", input_)
+    require_output_shape(view, input_.shape)
+    depth = input_.shape[-1]
+    return (input_.num_elements // depth if depth else 0), depth
+
+
 def prepare(view: OpView) -> SoftmaxParams:
     attrs = view.op.attrs
     require(isinstance(attrs, SoftmaxAttrs), "SOFTMAX has no SoftmaxOptions", "re-export the model")
@@ -75,11 +84,8 @@ def prepare(view: OpView) -> SoftmaxParams:
     require_dtype(
         output, [DType.INT8, DType.INT16] if input_.dtype is DType.INT8 else [DType.INT16], "output"
     )
-    require(len(input_.shape) >= 1, "softmax input must have at least one dimension", "", input_)
-    require_output_shape(view, input_.shape)
+    outer_size, depth = last_axis_rows(view, input_, "softmax")
     input_quant, output_quant = per_tensor(input_), per_tensor(output)
-    depth = input_.shape[-1]
-    outer_size = input_.num_elements // depth if depth else 0
     if input_.dtype is DType.INT16:
         require(
             input_quant.zero_point == 0 and output_quant.zero_point == 0,
