@@ -10,7 +10,7 @@
 //! Split axis: rows (all dimensions but the last, flattened), since each row needs
 //! all of its elements.
 
-use crate::error::{elements, expect_len, KernelError, KernelResult};
+use crate::error::{elements, elements_mut, expect_len, KernelError, KernelResult};
 use crate::fixed_point::{
     exp_on_negative_values, mul, one_over_one_plus_x_for_x_in_0_1, rescale, rounding_half_sum,
     saturating_rounding_multiply_by_pot,
@@ -144,7 +144,7 @@ pub fn log_softmax(
                     params.reverse_scaling_divisor,
                     params.reverse_scaling_right_shift.wrapping_neg(),
                 ));
-        for (out, &x) in output[row * depth..(row + 1) * depth]
+        for (out, &x) in elements_mut(output, row * depth, depth)?
             .iter_mut()
             .zip(values)
         {
