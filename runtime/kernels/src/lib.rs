@@ -17,6 +17,7 @@ pub mod signal;
 pub mod split;
 
 mod element;
+mod rows;
 mod unary;
 mod walk;
 

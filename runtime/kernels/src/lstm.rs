@@ -21,7 +21,7 @@
 
 use crate::accumulator::Accumulator;
 use crate::element::QuantElement;
-use crate::error::{elements, expect_len, KernelError, KernelResult};
+use crate::error::{elements, elements_mut, expect_len, KernelError, KernelResult};
 use crate::quant::QuantizedMultiplier;
 use crate::sigmoid16::{logistic_element, tanh_element, Int16SigmoidParams};
 use crate::split::SplitRange;
@@ -234,13 +234,13 @@ pub(crate) fn run_sequence<A: Copy, C>(
     if !part.owns_whole_layer()? {
         return Ok(());
     }
-    // Each call of `step` advances `rows` state rows by one time step.
-    let (rows, sequences) = if dims.time_major {
+    // Each time step advances `state_rows` state rows.
+    let (state_rows, sequences) = if dims.time_major {
         (dims.batches, 1)
     } else {
         (1, dims.batches)
     };
-    let state_len = rows * dims.units;
+    let state_len = state_rows * dims.units;
     for sequence in 0..sequences {
         let state = sequence * dims.units..sequence * dims.units + state_len;
         for time in 0..dims.time_steps {
@@ -250,7 +250,11 @@ pub(crate) fn run_sequence<A: Copy, C>(
             } else {
                 sequence * dims.time_steps + time
             };
-            let input_rows = elements(input, first_row * dims.input_size, rows * dims.input_size)?;
+            let input_rows = elements(
+                input,
+                first_row * dims.input_size,
+                state_rows * dims.input_size,
+            )?;
             let output_rows = output
                 .get_mut(first_row * dims.units..)
                 .and_then(|rest| rest.get_mut(..state_len))
@@ -261,14 +265,11 @@ pub(crate) fn run_sequence<A: Copy, C>(
             let cell_rows = cell
                 .get_mut(state.clone())
                 .ok_or(KernelError::ShapeMismatch)?;
-            // `max(1)`: without units there are no state rows to step.
-            let units = dims.units.max(1);
-            let rows = input_rows
-                .chunks_exact(dims.input_size.max(1))
-                .zip(hidden_rows.chunks_exact(units))
-                .zip(cell_rows.chunks_exact_mut(units))
-                .zip(output_rows.chunks_exact_mut(units));
-            for (((input_row, hidden_row), cell_row), output_row) in rows {
+            for row in 0..state_rows {
+                let input_row = elements(input_rows, row * dims.input_size, dims.input_size)?;
+                let hidden_row = elements(hidden_rows, row * dims.units, dims.units)?;
+                let cell_row = elements_mut(cell_rows, row * dims.units, dims.units)?;
+                let output_row = elements_mut(output_rows, row * dims.units, dims.units)?;
                 for (unit, (cell_value, out)) in
                     cell_row.iter_mut().zip(output_row.iter_mut()).enumerate()
                 {

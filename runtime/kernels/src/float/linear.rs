@@ -10,6 +10,8 @@
 //! Split axes: output rows (`N*H`, or FULLY_CONNECTED's batch rows) and channels;
 //! BATCH_MATMUL: flat output elements.
 
+use core::num::NonZeroUsize;
+
 use super::FloatActivation;
 use crate::conv::{ConvGeometry, ConvLayout};
 use crate::depthwise_conv::depthwise_axes;
@@ -214,46 +216,67 @@ pub fn batch_matmul(
     expect_len(rhs.len(), rhs_shape.element_count()?)?;
     expect_len(output.len(), output_shape.element_count()?)?;
     range.check_within(output.len())?;
-    let matrix = |dims: &[usize], adjoint: bool| {
-        let (a, b) = (dims[rank - 2], dims[rank - 1]);
-        if adjoint {
-            (b, a)
-        } else {
-            (a, b)
-        }
-    };
-    let (rows, depth) = matrix(lhs_dims, adj_x);
-    let (rhs_depth, cols) = matrix(rhs_dims, adj_y);
     let batch_axes = rank - 2;
-    let broadcasts =
-        |dims: &[usize]| (0..batch_axes).all(|a| dims[a] == out_dims[a] || dims[a] == 1);
-    if rows != out_dims[rank - 2]
-        || cols != out_dims[rank - 1]
+    // Each operand's matrix (rows, columns) as multiplied: its last two axes, swapped by
+    // its adjoint flag.
+    let matrix = |dims: &[usize], adjoint: bool| match dims.get(batch_axes..) {
+        Some(&[a, b]) if adjoint => Ok((b, a)),
+        Some(&[a, b]) => Ok((a, b)),
+        _ => Err(KernelError::ShapeMismatch),
+    };
+    let (rows, depth) = matrix(lhs_dims, adj_x)?;
+    let (rhs_depth, cols) = matrix(rhs_dims, adj_y)?;
+    let broadcasts = |dims: &[usize]| {
+        dims.iter()
+            .zip(out_dims)
+            .take(batch_axes)
+            .all(|(&dim, &out)| dim == out || dim == 1)
+    };
+    if (rows, cols) != matrix(out_dims, false)?
         || depth != rhs_depth
         || !broadcasts(lhs_dims)
         || !broadcasts(rhs_dims)
     {
         return Err(KernelError::ShapeMismatch);
     }
+    let (Some(nonzero_rows), Some(nonzero_cols)) =
+        (NonZeroUsize::new(rows), NonZeroUsize::new(cols))
+    else {
+        // No output element to compute (`range` is within the empty output).
+        return Ok(());
+    };
+    let matrix_len = nonzero_rows
+        .checked_mul(nonzero_cols)
+        .ok_or(KernelError::InvalidParameter)?;
+    let batch_dims = || {
+        out_dims
+            .iter()
+            .zip(lhs_dims)
+            .zip(rhs_dims)
+            .take(batch_axes)
+            .rev()
+    };
     for index in range.indices() {
-        let (mut batch, i, j) = (index / (rows * cols), index / cols % rows, index % cols);
+        let (mut batch, i, j) = (
+            index / matrix_len,
+            index / nonzero_cols % nonzero_rows,
+            index % nonzero_cols,
+        );
         // The batch's first element in each operand (broadcast axes do not advance).
         let (mut lhs_base, mut rhs_base) = (0, 0);
-        let (mut lhs_step, mut rhs_step) = (
-            lhs_dims[rank - 2] * lhs_dims[rank - 1],
-            rhs_dims[rank - 2] * rhs_dims[rank - 1],
-        );
-        for axis in (0..batch_axes).rev() {
-            let coordinate = batch % out_dims[axis];
-            batch /= out_dims[axis];
-            if lhs_dims[axis] != 1 {
+        let (mut lhs_step, mut rhs_step) = (rows * depth, depth * cols);
+        for ((&out, &lhs_dim), &rhs_dim) in batch_dims() {
+            let out = NonZeroUsize::new(out).ok_or(KernelError::ShapeMismatch)?;
+            let coordinate = batch % out;
+            batch /= out;
+            if lhs_dim != 1 {
                 lhs_base += coordinate * lhs_step;
             }
-            if rhs_dims[axis] != 1 {
+            if rhs_dim != 1 {
                 rhs_base += coordinate * rhs_step;
             }
-            lhs_step *= lhs_dims[axis];
-            rhs_step *= rhs_dims[axis];
+            lhs_step *= lhs_dim;
+            rhs_step *= rhs_dim;
         }
         let mut total = 0.0f32;
         for k in 0..depth {

@@ -13,6 +13,7 @@
 //! layer: `part` is `0..1`.
 
 use crate::error::{KernelError, KernelResult};
+use crate::rows::{rows, rows_mut};
 use crate::split::SplitRange;
 
 use super::streaming::{shift_out, write_valid};
@@ -100,16 +101,12 @@ pub fn framer(
         return Err(KernelError::ShapeMismatch);
     }
     let mut after = held;
-    let rows = input
-        .chunks_exact(row_in)
-        .zip(output.chunks_exact_mut(row_out))
-        .zip(buffers.chunks_exact_mut(capacity));
-    for ((samples, frames), buffer) in rows {
+    let row_parts = rows(input, row_in)
+        .zip(rows_mut(output, row_out))
+        .zip(rows_mut(buffers, capacity));
+    for ((samples, frames), buffer) in row_parts {
         let mut count = held;
-        for (fresh, frame) in samples
-            .chunks_exact(step)
-            .zip(frames.chunks_exact_mut(size))
-        {
+        for (fresh, frame) in rows(samples, step).zip(rows_mut(frames, size)) {
             let slot = buffer
                 .get_mut(count..count + step)
                 .ok_or(KernelError::ShapeMismatch)?;

@@ -8,6 +8,7 @@
 //! filling with zeros. Whole layer: `part` is `0..1`.
 
 use crate::error::{KernelError, KernelResult};
+use crate::rows::{rows, rows_mut};
 use crate::split::SplitRange;
 
 /// A sample type TFLM's overlap-add supports.
@@ -50,19 +51,15 @@ pub fn overlap_add<T: OverlapSample>(
     if input.len() % row_in != 0 {
         return Err(KernelError::ShapeMismatch);
     }
-    let rows = input.len() / row_in;
-    if state.len() != rows * frame_size || output.len() != rows * row_out {
+    let row_count = input.len() / row_in;
+    if state.len() != row_count * frame_size || output.len() != row_count * row_out {
         return Err(KernelError::ShapeMismatch);
     }
-    let rows = input
-        .chunks_exact(row_in)
-        .zip(output.chunks_exact_mut(row_out))
-        .zip(state.chunks_exact_mut(frame_size));
-    for ((row_input, row_output), buffer) in rows {
-        for (frame, out) in row_input
-            .chunks_exact(frame_size)
-            .zip(row_output.chunks_exact_mut(frame_step))
-        {
+    let row_parts = rows(input, row_in)
+        .zip(rows_mut(output, row_out))
+        .zip(rows_mut(state, frame_size));
+    for ((row_input, row_output), buffer) in row_parts {
+        for (frame, out) in rows(row_input, frame_size).zip(rows_mut(row_output, frame_step)) {
             for (slot, &value) in buffer.iter_mut().zip(frame) {
                 *slot = T::accumulate(*slot, value);
             }

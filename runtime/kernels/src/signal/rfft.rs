@@ -15,6 +15,7 @@
 //! `0..1` (or empty).
 
 use crate::error::{KernelError, KernelResult};
+use crate::rows::{rows, rows_mut};
 use crate::split::SplitRange;
 
 /// A sample type of KISS FFT (`kiss_fft_scalar`) with its arithmetic.
@@ -454,10 +455,7 @@ pub fn rfft<T: FftSample>(
         .split_at_mut_checked(plan.fft_length)
         .ok_or(KernelError::EmptyScratch)?;
     let spectrum = rest.get_mut(..2 * n).ok_or(KernelError::EmptyScratch)?;
-    for (samples, bins_out) in input
-        .chunks_exact(input_length)
-        .zip(output.chunks_exact_mut(2 * bins))
-    {
+    for (samples, bins_out) in rows(input, input_length).zip(rows_mut(output, 2 * bins)) {
         frame.fill(T::default());
         if let Some(head) = frame.get_mut(..input_length) {
             head.copy_from_slice(samples);
@@ -527,10 +525,7 @@ pub fn irfft<T: FftSample>(
         return Err(KernelError::ShapeMismatch);
     }
     let spectrum = scratch.get_mut(..2 * n).ok_or(KernelError::EmptyScratch)?;
-    for (frame, samples) in input
-        .chunks_exact(row)
-        .zip(output.chunks_exact_mut(plan.fft_length))
-    {
+    for (frame, samples) in rows(input, row).zip(rows_mut(output, plan.fft_length)) {
         let first = table(frame, 0);
         let last = table(frame, n);
         let mut split = Complexes(spectrum);
