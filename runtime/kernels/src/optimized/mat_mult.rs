@@ -12,10 +12,15 @@
 //! [`dot_offset`] is the one-row dot product of FULLY_CONNECTED.
 
 use super::dsp::{sadd16, smlad, sxtb16, sxtb16_ror8, word};
+use super::mve::MVE_PATHS;
 
 /// Reorders `patch` into packed order (swaps the middle two of every full group of
 /// four); applying it twice restores the order.
 pub(crate) fn pack(patch: &mut [i16]) {
+    // The MVE loop widens weights in order.
+    if MVE_PATHS {
+        return;
+    }
     for group in patch.chunks_exact_mut(4) {
         group.swap(1, 2);
     }
@@ -39,6 +44,9 @@ fn lane_pairs(group: &[i16]) -> (u32, u32) {
 /// filter or patch twice for an odd one out).
 #[inline(always)]
 pub(crate) fn dot_2x2(a: &[i8], b: &[i8], pa: &[i16], pb: &[i16]) -> [i32; 4] {
+    if MVE_PATHS {
+        return super::mve::dot_2x2(a, b, pa, pb);
+    }
     let len = a.len().min(b.len()).min(pa.len()).min(pb.len());
     let (a, b, pa, pb) = (&a[..len], &b[..len], &pa[..len], &pb[..len]);
     #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
@@ -84,6 +92,9 @@ pub(crate) fn dot_2x2(a: &[i8], b: &[i8], pa: &[i16], pb: &[i16]) -> [i32; 4] {
 /// into lanes (0, 2) and (1, 3) with the offset added by SADD16, one weight word
 /// widened the same way, and two SMLADs.
 pub(crate) fn dot_offset(inputs: &[i8], weights: &[i8], offsets: u32, input_offset: i32) -> i32 {
+    if MVE_PATHS {
+        return super::mve::dot_offset(inputs, weights, input_offset);
+    }
     let len = inputs.len().min(weights.len());
     let (inputs, weights) = (&inputs[..len], &weights[..len]);
     let mut sum = 0i32;
