@@ -26,6 +26,7 @@ pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::error::{elements, KernelError, KernelResult};
 use crate::optimized::dsp::FAST_PATHS;
 use crate::optimized::mat_mult::{dot_2x2, pack};
+use crate::optimized::mve;
 use crate::quant::{ActivationRange, OffsetRequantizer, QuantizedMultiplier, Requantizer};
 use crate::shape::Nhwc;
 use crate::spatial::WindowAxis;
@@ -199,6 +200,19 @@ pub fn conv_2d(
     )?;
     if scratch.is_empty() {
         return Err(KernelError::EmptyScratch);
+    }
+    let conv = mve::conv::Conv {
+        layout: &layout,
+        quant,
+        input,
+        input_shape,
+        filter,
+        filter_shape,
+        bias,
+        output_shape,
+    };
+    if let Some(done) = mve::conv::conv_2d(&conv, output, tile) {
+        return done;
     }
     if !offset_fits_i16(quant.input_offset) {
         return crate::conv::conv_2d(
