@@ -19,14 +19,13 @@
 //! (every TFLite int8 model), an input zero point within int8 and windows of at most
 //! [`MAX_WINDOW`] elements; the other convolutions keep the DSP path.
 
-use super::{dot_2x2_i8, requantize, Requantization, MVE_PATHS};
+use core::ops::Range;
+
+use super::{dot_2x2_i8, requantize, BlockRequantization, BLOCK, MVE_PATHS};
 use crate::conv::{ConvLayout, LinearQuantParams};
 use crate::error::{elements, elements_mut, KernelError, KernelResult};
 use crate::shape::Nhwc;
 use crate::split::OutputTile;
-
-/// Output channels whose parameters and sums are kept on the stack together.
-const BLOCK: usize = 64;
 
 /// The longest window gathered (two on the stack: 2 KiB); ResNet-8's 3x3x64 is 576.
 pub(crate) const MAX_WINDOW: usize = 1024;
@@ -66,48 +65,24 @@ pub(crate) fn conv_2d(
     applies.then(|| compute(conv, output, tile, zero_point, window))
 }
 
-/// One block's per-channel constants: the sums' start (bias plus the input offset
-/// term) and the requantization.
-struct ChannelBlock {
-    starts: [i32; BLOCK],
-    multipliers: [i32; BLOCK],
-    left_shifts: [i32; BLOCK],
-    right_shifts: [i32; BLOCK],
-}
-
-impl ChannelBlock {
-    fn new(
-        conv: &Conv<'_>,
-        channels: core::ops::Range<usize>,
-        window: usize,
-    ) -> Result<Self, KernelError> {
-        let mut block = Self {
-            starts: [0; BLOCK],
-            multipliers: [0; BLOCK],
-            left_shifts: [0; BLOCK],
-            right_shifts: [0; BLOCK],
-        };
-        let constants = block
-            .starts
-            .iter_mut()
-            .zip(&mut block.multipliers)
-            .zip(block.left_shifts.iter_mut().zip(&mut block.right_shifts));
-        for (((start, multiplier), (left, right)), channel) in constants.zip(channels) {
-            let weights = elements(conv.filter, channel * window, window)?;
-            let weight_sum = weights.iter().fold(0i32, |s, &w| s.wrapping_add(w.into()));
-            let bias = conv
-                .bias
-                .and_then(|bias| bias.get(channel))
-                .copied()
-                .unwrap_or(0);
-            *start = bias.wrapping_add(weight_sum.wrapping_mul(conv.quant.input_offset));
-            let quantized = conv.quant.output_multipliers.get(channel);
-            *multiplier = quantized.multiplier;
-            *left = quantized.shift.clamp(0, 31);
-            *right = -quantized.shift.saturating_neg().clamp(0, 31);
-        }
-        Ok(block)
+/// The sums' starts of a block's channels: bias plus the input offset term.
+fn channel_starts(
+    conv: &Conv<'_>,
+    channels: Range<usize>,
+    window: usize,
+) -> Result<[i32; BLOCK], KernelError> {
+    let mut starts = [0i32; BLOCK];
+    for (start, channel) in starts.iter_mut().zip(channels) {
+        let weights = elements(conv.filter, channel * window, window)?;
+        let weight_sum = weights.iter().fold(0i32, |s, &w| s.wrapping_add(w.into()));
+        let bias = conv
+            .bias
+            .and_then(|bias| bias.get(channel))
+            .copied()
+            .unwrap_or(0);
+        *start = bias.wrapping_add(weight_sum.wrapping_mul(conv.quant.input_offset));
     }
+    Ok(starts)
 }
 
 /// The window of one output pixel: where it lies in the input, read in place when
@@ -203,15 +178,9 @@ fn compute(
     while block_start < tile.channels.end {
         let block_end = tile.channels.end.min(block_start + BLOCK);
         let n = block_end - block_start;
-        let block = ChannelBlock::new(conv, block_start..block_end, window)?;
-        let requantization = Requantization {
-            multipliers: &block.multipliers[..n],
-            left_shifts: &block.left_shifts[..n],
-            right_shifts: &block.right_shifts[..n],
-            output_offset: quant.output_offset,
-            min: quant.activation.min,
-            max: quant.activation.max,
-        };
+        let starts = channel_starts(conv, block_start..block_end, window)?;
+        let requantization = BlockRequantization::new(quant, block_start..block_end);
+        let requantization = requantization.params(quant);
         let filters = elements(conv.filter, block_start * window, n * window)?;
         for pixel_a in (first..end).step_by(2) {
             let pixel_b = (pixel_a + 1).min(end - 1);
@@ -221,7 +190,7 @@ fn compute(
             let [sums_a, sums_b] = &mut sums;
             let pairs = filters
                 .chunks(2 * window)
-                .zip(block.starts[..n].chunks(2))
+                .zip(starts[..n].chunks(2))
                 .zip(sums_a[..n].chunks_mut(2).zip(sums_b[..n].chunks_mut(2)));
             for ((filters, starts), (sums_a, sums_b)) in pairs {
                 let (fa, fb) = filters.split_at_checked(window).unwrap_or((filters, &[]));

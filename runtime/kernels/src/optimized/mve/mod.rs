@@ -17,6 +17,10 @@
 
 pub(crate) mod conv;
 
+use core::ops::Range;
+
+use crate::conv::LinearQuantParams;
+
 /// Whether the kernels take the MVE loops: on cores with MVE, and with the portable
 /// loops under `portable_mve_paths`.
 pub(crate) const MVE_PATHS: bool = cfg!(any(
@@ -71,6 +75,54 @@ pub(crate) struct Requantization<'a> {
     /// The activation range, within int8.
     pub min: i32,
     pub max: i32,
+}
+
+/// Output channels whose constants and sums the MVE kernels keep on the stack
+/// together.
+pub(crate) const BLOCK: usize = 64;
+
+/// A block's multipliers decoded into [`Requantization`]'s lanes, once per call.
+pub(crate) struct BlockRequantization {
+    multipliers: [i32; BLOCK],
+    left_shifts: [i32; BLOCK],
+    right_shifts: [i32; BLOCK],
+    len: usize,
+}
+
+impl BlockRequantization {
+    /// The multipliers of `channels` (at most [`BLOCK`] of them are kept).
+    pub(crate) fn new(quant: &LinearQuantParams, channels: Range<usize>) -> Self {
+        let mut block = Self {
+            multipliers: [0; BLOCK],
+            left_shifts: [0; BLOCK],
+            right_shifts: [0; BLOCK],
+            len: channels.len().min(BLOCK),
+        };
+        let lanes = block
+            .multipliers
+            .iter_mut()
+            .zip(block.left_shifts.iter_mut().zip(&mut block.right_shifts));
+        for ((multiplier, (left, right)), channel) in lanes.zip(channels) {
+            let quantized = quant.output_multipliers.get(channel);
+            *multiplier = quantized.multiplier;
+            *left = quantized.shift.clamp(0, 31);
+            *right = -quantized.shift.saturating_neg().clamp(0, 31);
+        }
+        block
+    }
+
+    /// The parameters of [`requantize`], with `quant`'s output offset and activation.
+    pub(crate) fn params(&self, quant: &LinearQuantParams) -> Requantization<'_> {
+        let len = self.len;
+        Requantization {
+            multipliers: self.multipliers.get(..len).unwrap_or_default(),
+            left_shifts: self.left_shifts.get(..len).unwrap_or_default(),
+            right_shifts: self.right_shifts.get(..len).unwrap_or_default(),
+            output_offset: quant.output_offset,
+            min: quant.activation.min,
+            max: quant.activation.max,
+        }
+    }
 }
 
 /// `out[c] = clamp(MultiplyByQuantizedMultiplier(sums[c], m[c], shift[c]) +
