@@ -24,6 +24,7 @@ use core::ops::Range;
 use super::{dot_2x2_i8, requantize, BlockRequantization, BLOCK, MVE_PATHS};
 use crate::conv::{ConvLayout, LinearQuantParams};
 use crate::error::{elements, elements_mut, KernelError, KernelResult};
+use crate::optimized::conv::Buffers;
 use crate::shape::Nhwc;
 use crate::split::OutputTile;
 
@@ -34,7 +35,6 @@ pub(crate) const MAX_WINDOW: usize = 1024;
 pub(crate) struct Conv<'a> {
     pub layout: &'a ConvLayout,
     pub quant: &'a LinearQuantParams<'a>,
-    pub input: &'a [i8],
     pub input_shape: Nhwc,
     pub filter: &'a [i8],
     pub filter_shape: Nhwc,
@@ -42,11 +42,13 @@ pub(crate) struct Conv<'a> {
     pub output_shape: Nhwc,
 }
 
-/// [`crate::optimized::conv::conv_2d`] on Helium, if it applies to `conv` (else
-/// `None`, and nothing was written).
+/// [`crate::optimized::conv::conv_2d`] and `conv_2d_overlapped` on Helium, if it
+/// applies to `conv` (else `None`, and nothing was written). Each pixel pair's
+/// windows are read before its outputs are written, and with one block of channels
+/// every pixel's window is read once, which keeps an overlapped output's order.
 pub(crate) fn conv_2d(
     conv: &Conv<'_>,
-    output: &mut [i8],
+    buffers: &mut impl Buffers,
     tile: OutputTile,
 ) -> Option<KernelResult> {
     let Conv {
@@ -61,8 +63,9 @@ pub(crate) fn conv_2d(
     let applies = MVE_PATHS
         && quant.weights_offset == 0
         && layout.filter_depth == input_shape.channels
-        && (1..=MAX_WINDOW).contains(&window);
-    applies.then(|| compute(conv, output, tile, zero_point, window))
+        && (1..=MAX_WINDOW).contains(&window)
+        && (tile.channels.len() <= BLOCK || buffers.input_stays());
+    applies.then(|| compute(conv, buffers, tile, zero_point, window))
 }
 
 /// The sums' starts of a block's channels: bias plus the input offset term.
@@ -88,14 +91,14 @@ fn channel_starts(
 /// The window of one output pixel: where it lies in the input, read in place when
 /// it is one contiguous run, else gathered into `patch`.
 fn window_of<'a>(
-    conv: &Conv<'a>,
+    conv: &Conv<'_>,
+    input: &'a [i8],
     pixel: usize,
     zero_point: i8,
     patch: &'a mut [i8; MAX_WINDOW],
 ) -> Result<&'a [i8], KernelError> {
     let Conv {
         layout,
-        input,
         input_shape,
         output_shape,
         ..
@@ -165,7 +168,7 @@ fn window_of<'a>(
 /// paired with itself).
 fn compute(
     conv: &Conv<'_>,
-    output: &mut [i8],
+    buffers: &mut impl Buffers,
     tile: OutputTile,
     zero_point: i8,
     window: usize,
@@ -184,8 +187,8 @@ fn compute(
         let filters = elements(conv.filter, block_start * window, n * window)?;
         for pixel_a in (first..end).step_by(2) {
             let pixel_b = (pixel_a + 1).min(end - 1);
-            let xa = window_of(conv, pixel_a, zero_point, &mut patch_a)?;
-            let xb = window_of(conv, pixel_b, zero_point, &mut patch_b)?;
+            let xa = window_of(conv, buffers.input(), pixel_a, zero_point, &mut patch_a)?;
+            let xb = window_of(conv, buffers.input(), pixel_b, zero_point, &mut patch_b)?;
             let mut sums = [[0i32; BLOCK]; 2];
             let [sums_a, sums_b] = &mut sums;
             let pairs = filters
@@ -207,7 +210,7 @@ fn compute(
             }
             let channels = conv.output_shape.channels;
             for (pixel, sums) in [(pixel_a, &sums[0]), (pixel_b, &sums[1])] {
-                let out = elements_mut(output, pixel * channels + block_start, n)?;
+                let out = elements_mut(buffers.output(), pixel * channels + block_start, n)?;
                 requantize(&sums[..n], &requantization, out);
             }
         }
