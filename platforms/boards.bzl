@@ -309,8 +309,9 @@ def board_constraints(name):
         triple_constraints = RUST_TRIPLES[info.triple]
     else:
         triple_constraints = XTENSA_TARGETS[info.triple]
-    mve = [Label("//platforms/constraints:arm_mve")] if [c for c in info.cores if c.name in MVE_CORES] else []
-    return triple_constraints + mve + [
+    mve_cores = [core for core in info.cores if core.name in MVE_CORES]
+    vector_extension = [Label("//platforms/constraints:arm_mve")] if mve_cores else []
+    return triple_constraints + vector_extension + [
         Label("//platforms/constraints:board_" + info.board),
         Label("//platforms/constraints:core_count_%d" % len(info.cores)),
     ]
