@@ -16,10 +16,13 @@
 //! ([`super::mat_mult::pack`] leaves them): VLDRB.S16 widens eight weights in order.
 
 pub(crate) mod conv;
+pub(crate) mod depthwise_conv;
 
 use core::ops::Range;
 
 use crate::conv::LinearQuantParams;
+use crate::error::{elements, KernelError, KernelResult};
+use depthwise_conv::MAX_TAPS;
 
 /// Whether the kernels take the MVE loops: on cores with MVE, and with the portable
 /// loops under `portable_mve_paths`.
@@ -159,12 +162,137 @@ pub(crate) fn requantize(sums: &[i32], params: &Requantization<'_>, out: &mut [i
     );
 }
 
+/// A depthwise block's taps: per tap, the run of the block's channels in the input
+/// (or in the padding: the input zero point, for a tap outside the input) and in the
+/// filter, as indices and, where the `asm!` loops read them, addresses.
+pub(crate) struct TapRuns<'a> {
+    input: &'a [i8],
+    filter: &'a [i8],
+    /// The zero point, one per channel of the block.
+    padding: &'a [i8],
+    /// Per tap: the input run's first index (`None`: the padding), the weights'.
+    runs: [(Option<usize>, usize); MAX_TAPS],
+    /// Per tap: the input run's address and the weights'.
+    #[cfg(all(feature = "arm_mve", target_arch = "arm"))]
+    addresses: [[usize; 2]; MAX_TAPS],
+    len: usize,
+}
+
+impl<'a> TapRuns<'a> {
+    /// An empty list for runs of `padding.len()` channels.
+    pub(crate) fn new(input: &'a [i8], filter: &'a [i8], padding: &'a [i8]) -> Self {
+        Self {
+            input,
+            filter,
+            padding,
+            runs: [(None, 0); MAX_TAPS],
+            #[cfg(all(feature = "arm_mve", target_arch = "arm"))]
+            addresses: [[0; 2]; MAX_TAPS],
+            len: 0,
+        }
+    }
+
+    /// Appends a tap whose weights start at `weights_at`, its input in the padding.
+    pub(crate) fn push(&mut self, weights_at: usize) -> KernelResult {
+        elements(self.filter, weights_at, self.padding.len())?;
+        let tap = self.len;
+        *self
+            .runs
+            .get_mut(tap)
+            .ok_or(KernelError::InvalidParameter)? = (None, weights_at);
+        #[cfg(all(feature = "arm_mve", target_arch = "arm"))]
+        if let Some(addresses) = self.addresses.get_mut(tap) {
+            let weights = self.filter.as_ptr().wrapping_add(weights_at);
+            *addresses = [self.padding.as_ptr() as usize, weights as usize];
+        }
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Sets where `tap`'s input run starts (`None`: the padding).
+    #[inline(always)]
+    pub(crate) fn set_input(&mut self, tap: usize, input_at: Option<usize>) -> KernelResult {
+        if tap >= self.len {
+            return Err(KernelError::InvalidParameter);
+        }
+        let run = match input_at {
+            Some(at) => elements(self.input, at, self.padding.len())?,
+            None => self.padding,
+        };
+        #[cfg(all(feature = "arm_mve", target_arch = "arm"))]
+        if let Some([address, _]) = self.addresses.get_mut(tap) {
+            *address = run.as_ptr() as usize;
+        }
+        #[cfg(not(all(feature = "arm_mve", target_arch = "arm")))]
+        let _ = run;
+        if let Some((input, _)) = self.runs.get_mut(tap) {
+            *input = input_at;
+        }
+        Ok(())
+    }
+
+    /// `starts[c] + sum(x * w)` over the taps, for channel `c` of the block.
+    fn sum(&self, c: usize, start: i32) -> Option<i32> {
+        let mut sum = start;
+        for &(input_at, weights_at) in self.runs.get(..self.len)? {
+            let x = match input_at {
+                Some(at) => self.input.get(at.checked_add(c)?)?,
+                None => self.padding.get(c)?,
+            };
+            let w = self.filter.get(weights_at.checked_add(c)?)?;
+            sum = sum.wrapping_add(i32::from(*x) * i32::from(*w));
+        }
+        Some(sum)
+    }
+}
+
+/// `sums[c] = starts[c] + sum(x * w)` over the taps of `runs` for every channel `c`
+/// of the block (`sums` as long as the runs): sixteen channels per pass over the
+/// taps, each tap two widening VLDRB, VMUL and VADD per four channels (16
+/// multiply-adds in 21 instructions with the tap's LDRD, two ADDs, SUBS and BNE),
+/// then four per pass (4 in 9), then the last `n % 4` one by one.
+pub(crate) fn depthwise_sums(
+    runs: &TapRuns<'_>,
+    starts: &[i32; BLOCK],
+    sums: &mut [i32],
+) -> KernelResult {
+    let inconsistent = KernelError::InvalidParameter;
+    if sums.len() != runs.padding.len() {
+        return Err(inconsistent);
+    }
+    let mut channel = 0;
+    for (sums, starts) in sums.chunks_exact_mut(16).zip(starts.chunks_exact(16)) {
+        let sums: &mut [i32; 16] = sums.try_into().map_err(|_| inconsistent)?;
+        let starts: &[i32; 16] = starts.try_into().map_err(|_| inconsistent)?;
+        imp::tap_sums(runs, channel, starts, sums).ok_or(inconsistent)?;
+        channel += 16;
+    }
+    let rest = sums.get_mut(channel..).unwrap_or_default();
+    let rest_starts = starts.get(channel..).unwrap_or_default();
+    for (sums, starts) in rest.chunks_exact_mut(4).zip(rest_starts.chunks_exact(4)) {
+        let sums: &mut [i32; 4] = sums.try_into().map_err(|_| inconsistent)?;
+        let starts: &[i32; 4] = starts.try_into().map_err(|_| inconsistent)?;
+        imp::tap_sums(runs, channel, starts, sums).ok_or(inconsistent)?;
+        channel += 4;
+    }
+    let last = sums.get_mut(channel..).unwrap_or_default();
+    for ((sum, &start), c) in last
+        .iter_mut()
+        .zip(starts.get(channel..).unwrap_or_default())
+        .zip(channel..)
+    {
+        *sum = runs.sum(c, start).ok_or(inconsistent)?;
+    }
+    Ok(())
+}
+
 /// The loops as `asm!`. This module's `unsafe`: every block reads only within the
 /// slices it is given (below), writes only the registers it names and the flags,
 /// and touches no stack.
 #[cfg(all(feature = "arm_mve", target_arch = "arm"))]
 #[allow(unsafe_code)]
 mod imp {
+    use super::TapRuns;
     use core::arch::asm;
 
     /// All four slices have one length (the caller's).
@@ -292,6 +420,112 @@ mod imp {
         [s0, s1, s2, s3]
     }
 
+    /// `sums[i] = starts[i] + sum(x * w)` for channels `channel..channel + W` of the
+    /// block (within it: the caller's), `W` 16 or 4.
+    #[inline(always)]
+    pub fn tap_sums<const W: usize>(
+        runs: &TapRuns<'_>,
+        channel: usize,
+        starts: &[i32; W],
+        sums: &mut [i32; W],
+    ) -> Option<()> {
+        let taps = runs.addresses.get(..runs.len).unwrap_or_default();
+        if taps.is_empty() {
+            *sums = *starts;
+            return Some(());
+        }
+        if W == 16 {
+            // SAFETY: each tap's two addresses start runs of the block's channels
+            // (`TapRuns` checked them: the input run within the input, or the
+            // padding, and the weights within the filter); the loop reads bytes
+            // `channel..channel + 16` of both runs of every tap (within them: the
+            // caller's), through r4 and r5 (the widening VLDRB takes low base
+            // registers), once per tap (at least one), and `taps` is read through its
+            // slice. It reads the 16 words of `starts` and writes the 16 of `sums`
+            // (VLDRW/VSTRW: `i32` arrays are word aligned), writes q0, q1, q4-q7
+            // (declared), the named registers and the flags, and touches no stack.
+            unsafe {
+                asm!(
+                    "vldrw.u32 q4, [{starts}]",
+                    "vldrw.u32 q5, [{starts}, #16]",
+                    "vldrw.u32 q6, [{starts}, #32]",
+                    "vldrw.u32 q7, [{starts}, #48]",
+                    "2:",
+                    "ldrd r4, r5, [{taps}], #8",
+                    "add r4, {channel}",
+                    "add r5, {channel}",
+                    "vldrb.s32 q0, [r4]",
+                    "vldrb.s32 q1, [r5]",
+                    "vmul.i32 q0, q0, q1",
+                    "vadd.i32 q4, q4, q0",
+                    "vldrb.s32 q0, [r4, #4]",
+                    "vldrb.s32 q1, [r5, #4]",
+                    "vmul.i32 q0, q0, q1",
+                    "vadd.i32 q5, q5, q0",
+                    "vldrb.s32 q0, [r4, #8]",
+                    "vldrb.s32 q1, [r5, #8]",
+                    "vmul.i32 q0, q0, q1",
+                    "vadd.i32 q6, q6, q0",
+                    "vldrb.s32 q0, [r4, #12]",
+                    "vldrb.s32 q1, [r5, #12]",
+                    "vmul.i32 q0, q0, q1",
+                    "vadd.i32 q7, q7, q0",
+                    "subs {n}, #1",
+                    "bne 2b",
+                    "vstrw.32 q4, [{sums}]",
+                    "vstrw.32 q5, [{sums}, #16]",
+                    "vstrw.32 q6, [{sums}, #32]",
+                    "vstrw.32 q7, [{sums}, #48]",
+                    starts = in(reg) starts.as_ptr(),
+                    sums = in(reg) sums.as_mut_ptr(),
+                    taps = inout(reg) taps.as_ptr() => _,
+                    n = inout(reg) taps.len() => _,
+                    channel = in(reg) channel,
+                    out("r4") _,
+                    out("r5") _,
+                    out("s0") _, out("s1") _, out("s2") _, out("s3") _,
+                    out("s4") _, out("s5") _, out("s6") _, out("s7") _,
+                    out("s16") _, out("s17") _, out("s18") _, out("s19") _,
+                    out("s20") _, out("s21") _, out("s22") _, out("s23") _,
+                    out("s24") _, out("s25") _, out("s26") _, out("s27") _,
+                    out("s28") _, out("s29") _, out("s30") _, out("s31") _,
+                    options(nostack),
+                );
+            }
+        } else {
+            // SAFETY: as above, for bytes `channel..channel + 4` of each run and 4
+            // words of `starts` and `sums`; it writes q0, q1, q4 (declared).
+            unsafe {
+                asm!(
+                    "vldrw.u32 q4, [{starts}]",
+                    "2:",
+                    "ldrd r4, r5, [{taps}], #8",
+                    "add r4, {channel}",
+                    "add r5, {channel}",
+                    "vldrb.s32 q0, [r4]",
+                    "vldrb.s32 q1, [r5]",
+                    "vmul.i32 q0, q0, q1",
+                    "vadd.i32 q4, q4, q0",
+                    "subs {n}, #1",
+                    "bne 2b",
+                    "vstrw.32 q4, [{sums}]",
+                    starts = in(reg) starts.as_ptr(),
+                    sums = in(reg) sums.as_mut_ptr(),
+                    taps = inout(reg) taps.as_ptr() => _,
+                    n = inout(reg) taps.len() => _,
+                    channel = in(reg) channel,
+                    out("r4") _,
+                    out("r5") _,
+                    out("s0") _, out("s1") _, out("s2") _, out("s3") _,
+                    out("s4") _, out("s5") _, out("s6") _, out("s7") _,
+                    out("s16") _, out("s17") _, out("s18") _, out("s19") _,
+                    options(nostack),
+                );
+            }
+        }
+        Some(())
+    }
+
     /// All slices have one length (the caller's).
     #[inline(always)]
     pub fn requantize(
@@ -354,6 +588,19 @@ mod imp {
 /// last), as the predicated instructions do.
 #[cfg(not(all(feature = "arm_mve", target_arch = "arm")))]
 mod imp {
+    use super::TapRuns;
+    pub fn tap_sums<const W: usize>(
+        runs: &TapRuns<'_>,
+        channel: usize,
+        starts: &[i32; W],
+        sums: &mut [i32; W],
+    ) -> Option<()> {
+        for ((c, sum), &start) in (channel..).zip(sums).zip(starts) {
+            *sum = runs.sum(c, start)?;
+        }
+        Some(())
+    }
+
     /// The lanes of a vector (VLDRB.S16, VLDRH), widened.
     fn widen<T: Copy + Into<i32>>(lanes: &[T]) -> impl Iterator<Item = i32> + '_ {
         lanes.iter().map(|&x| x.into())
