@@ -1,5 +1,6 @@
 //! The Helium (M-profile Vector Extension, MVE) fast paths on the Cortex-M55: the
-//! int8 CONV_2D kernel of [`conv`], and the DSP pair kernel's [`dot_2x2`] and
+//! int8 CONV_2D kernel of [`conv`], the DEPTHWISE_CONV_2D kernel of
+//! [`depthwise_conv`], and the DSP pair kernel's [`dot_2x2`] and
 //! FULLY_CONNECTED's [`dot_offset`] (the convolutions [`conv`] leaves to the DSP
 //! path), each inner loop one tail-predicated low-overhead loop over 128-bit vectors.
 //!
