@@ -16,9 +16,8 @@
 //! reference's bits.
 //!
 //! Taken where the MVE paths are, for ungrouped convolutions with weights offset 0
-//! (every TFLite int8 model), an input zero point within int8, windows of at most
-//! [`MAX_WINDOW`] elements, and not both few input and few output channels
-//! ([`SHALLOW_DEPTH`]); the other convolutions keep the DSP path.
+//! (every TFLite int8 model), an input zero point within int8 and windows of at most
+//! [`MAX_WINDOW`] elements; the other convolutions keep the DSP path.
 
 use core::ops::Range;
 
@@ -28,17 +27,6 @@ use crate::error::{elements, elements_mut, KernelError, KernelResult};
 use crate::optimized::conv::Buffers;
 use crate::shape::Nhwc;
 use crate::split::OutputTile;
-
-/// Windows of fewer input channels than this (a first layer of one channel: runs of
-/// one element per tap) are gathered tap by tap near the borders, which pays only
-/// over at least [`SHALLOW_CHANNELS`] output channels; below, the DSP pair kernel
-/// takes them (measured: micro speech's 10x8x1 layer with 8 channels, 1.03 M
-/// instructions for the model here, 0.91 M there; person detection's 3x3x1 with 8
-/// was a little faster here, 12.96 M against 13.04 M; DS-CNN's 10x4x1 with 64 stays).
-const SHALLOW_DEPTH: usize = 4;
-
-/// See [`SHALLOW_DEPTH`].
-const SHALLOW_CHANNELS: usize = 16;
 
 /// The longest window gathered (two on the stack: 2 KiB); ResNet-8's 3x3x64 is 576.
 pub(crate) const MAX_WINDOW: usize = 1024;
@@ -75,7 +63,6 @@ pub(crate) fn conv_2d(
     let applies = MVE_PATHS
         && quant.weights_offset == 0
         && layout.filter_depth == input_shape.channels
-        && (layout.filter_depth >= SHALLOW_DEPTH || tile.channels.len() >= SHALLOW_CHANNELS)
         && (1..=MAX_WINDOW).contains(&window)
         && (tile.channels.len() <= BLOCK || buffers.input_stays());
     applies.then(|| compute(conv, buffers, tile, zero_point, window))

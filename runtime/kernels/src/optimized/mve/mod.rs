@@ -2,7 +2,8 @@
 //! int8 CONV_2D kernel of [`conv`], the DEPTHWISE_CONV_2D kernel of
 //! [`depthwise_conv`], and the DSP pair kernel's [`dot_2x2`] and
 //! FULLY_CONNECTED's [`dot_offset`] (the convolutions [`conv`] leaves to the DSP
-//! path), each inner loop one tail-predicated low-overhead loop over 128-bit vectors.
+//! path), their inner loops over 128-bit vectors (most tail-predicated low-overhead
+//! loops).
 //!
 //! With the crate feature `arm_mve` on an Arm target (Bazel sets it, with `arm_dsp`,
 //! for platforms whose cores have MVE, see `BUILD.bazel`, and builds the crate with
