@@ -12,6 +12,7 @@ models/BUILD.bazel fails to load if a .tflite file is in neither list.
 FIRMWARE_TEST_BOARDS = [
     "mps2_an386",
     "mps2_an521",
+    "mps3_an547",
     "riscv32_virt",
     "xtensa_sim",
 ]

@@ -290,6 +290,10 @@ APP_IMAGE_BOARDS = sorted({info.board: None for info in BOARDS.values() if info.
 # Core counts that some board configuration has; each is a value of //platforms/constraints:core_count.
 CORE_COUNTS = sorted({len(b.cores): None for b in BOARDS.values()}.keys())
 
+# Cores with the M-profile Vector Extension (Helium), whose boards get
+# //platforms/constraints:arm_mve.
+MVE_CORES = ["cortex-m55", "cortex-m85"]
+
 def board_constraints(name):
     """The constraint values of the platform of a board configuration.
 
@@ -297,14 +301,17 @@ def board_constraints(name):
       name: a key of BOARDS.
 
     Returns:
-      List of constraint value Labels: cpu, os, float ABI, atomics, board and core count.
+      List of constraint value Labels: cpu, os, float ABI, atomics, vector extension (where the
+      cores have one), board and core count.
     """
     info = BOARDS[name]
     if info.triple in RUST_TRIPLES:
         triple_constraints = RUST_TRIPLES[info.triple]
     else:
         triple_constraints = XTENSA_TARGETS[info.triple]
-    return triple_constraints + [
+    mve_cores = [core for core in info.cores if core.name in MVE_CORES]
+    vector_extension = [Label("//platforms/constraints:arm_mve")] if mve_cores else []
+    return triple_constraints + vector_extension + [
         Label("//platforms/constraints:board_" + info.board),
         Label("//platforms/constraints:core_count_%d" % len(info.cores)),
     ]

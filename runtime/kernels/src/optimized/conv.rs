@@ -26,6 +26,7 @@ pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::error::{elements, KernelError, KernelResult};
 use crate::optimized::dsp::{lanes, FAST_PATHS};
 use crate::optimized::mat_mult::{dot_2x2, interleave, widen_pair};
+use crate::optimized::mve;
 use crate::quant::{ActivationRange, OffsetRequantizer, QuantizedMultiplier, Requantizer};
 use crate::shape::Nhwc;
 use crate::spatial::WindowAxis;
@@ -200,6 +201,16 @@ pub fn conv_2d(
     if scratch.is_empty() {
         return Err(KernelError::EmptyScratch);
     }
+    let mut buffers = Apart { input, output };
+    let weights = Weights {
+        filter,
+        shape: filter_shape,
+        bias,
+    };
+    let shapes = (input_shape, output_shape);
+    if let Some(done) = helium(&layout, quant, &weights, &mut buffers, shapes, tile) {
+        return done;
+    }
     if !offset_fits_i16(quant.input_offset) {
         return crate::conv::conv_2d(
             geometry,
@@ -214,12 +225,6 @@ pub fn conv_2d(
             tile,
         );
     }
-    let mut buffers = Apart { input, output };
-    let weights = Weights {
-        filter,
-        shape: filter_shape,
-        bias,
-    };
     compute(
         &layout,
         quant,
@@ -231,9 +236,30 @@ pub fn conv_2d(
     )
 }
 
+/// The convolution on Helium ([`mve::conv`]), if it applies.
+fn helium(
+    layout: &ConvLayout,
+    quant: &LinearQuantParams,
+    weights: &Weights<'_>,
+    buffers: &mut impl Buffers,
+    (input_shape, output_shape): (Nhwc, Nhwc),
+    tile: OutputTile,
+) -> Option<KernelResult> {
+    let conv = mve::conv::Conv {
+        layout,
+        quant,
+        input_shape,
+        filter: weights.filter,
+        filter_shape: weights.shape,
+        bias: weights.bias,
+        output_shape,
+    };
+    mve::conv::conv_2d(&conv, buffers, tile)
+}
+
 /// Where a convolution reads its input and writes its output: two slices, or one
 /// buffer in which the output overwrites input already read.
-trait Buffers {
+pub(crate) trait Buffers {
     fn input(&self) -> &[i8];
     fn output(&mut self) -> &mut [i8];
     /// Whether writing the output leaves the input as it was.
@@ -764,6 +790,10 @@ pub fn conv_2d_overlapped(
         input,
         output,
     };
+    let shapes = (input_shape, output_shape);
+    if let Some(done) = helium(&layout, quant, &weights, &mut buffers, shapes, tile) {
+        return done;
+    }
     compute(
         &layout,
         quant,

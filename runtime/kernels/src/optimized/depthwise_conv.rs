@@ -20,6 +20,7 @@ use crate::optimized::conv::{offset_fits_i16, ChannelOutput};
 use crate::optimized::dsp::{
     lanes, sadd16, smlabb, smlatt, sxtb16, sxtb16_ror8, word, TapList, FAST_PATHS, MAX_TAPS,
 };
+use crate::optimized::mve;
 use crate::shape::Nhwc;
 use crate::spatial::{accumulate_window, WindowAxis};
 use crate::split::OutputTile;
@@ -52,6 +53,22 @@ pub fn depthwise_conv_2d(
         (output.len(), output_shape),
         tile,
     )?;
+    let conv = mve::depthwise_conv::Depthwise {
+        y_axis: &y_axis,
+        x_axis: &x_axis,
+        quant,
+        input,
+        input_shape,
+        filter,
+        filter_shape,
+        bias,
+        output_shape,
+    };
+    if let Some(done) =
+        mve::depthwise_conv::depthwise_conv_2d(&conv, depth_multiplier, output, tile)
+    {
+        return done;
+    }
     let taps = y_axis.taps * x_axis.taps;
     // The input zero point (`-input_offset`) as an int8 padding value, if the
     // tap-list path applies.

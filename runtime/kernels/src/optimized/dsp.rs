@@ -10,9 +10,9 @@
 //!
 //! A word holds two 16-bit lanes, lane 0 in the low half.
 
-/// Whether the kernels take their DSP fast paths: on Armv7E-M, and in the host
-/// tests and the no-panic link check (with the portable definitions). Elsewhere the
-/// portable kernels are faster.
+/// Whether the kernels take their DSP fast paths: on Armv7E-M, and with the
+/// portable definitions on RV32 (feature `portable_dsp_paths`: the blocking pays
+/// without SIMD), in the host tests and the no-panic link check.
 pub(crate) const FAST_PATHS: bool = cfg!(any(
     test,
     feature = "portable_dsp_paths",

@@ -18,6 +18,7 @@ use crate::fully_connected::{self as reference, check};
 use crate::optimized::conv::{offset_fits_i16, ChannelOutput};
 use crate::optimized::dsp::{lanes, FAST_PATHS};
 use crate::optimized::mat_mult::{dot_4x1, widen_packed};
+use crate::optimized::mve::{self, MVE_PATHS};
 use crate::split::OutputTile;
 
 /// Input elements widened at a time (a multiple of four), into a stack buffer of
@@ -79,8 +80,12 @@ pub fn fully_connected(
                 .get_mut(..(block_end - block_start).div_ceil(4))
                 .ok_or(KernelError::InvalidParameter)?;
             for (chunk_start, chunk) in (0..).step_by(CHUNK).zip(row.chunks(CHUNK)) {
-                let x = widen_packed(chunk, offsets, &mut words)
-                    .ok_or(KernelError::InvalidParameter)?;
+                // Helium reads the inputs as they are (mve::dot_offset): nothing to widen.
+                let x: &[u32] = if MVE_PATHS {
+                    &[]
+                } else {
+                    widen_packed(chunk, offsets, &mut words).ok_or(KernelError::InvalidParameter)?
+                };
                 let weights = |unit: usize| {
                     elements(
                         filter,
@@ -95,7 +100,16 @@ pub fn fully_connected(
                         weights(first + 2)?,
                         weights(first + 3)?,
                     ];
-                    *quad = dot_4x1(rows, x, *quad);
+                    *quad = if MVE_PATHS {
+                        let mut sums = *quad;
+                        for (sum, row) in sums.iter_mut().zip(rows) {
+                            *sum =
+                                sum.wrapping_add(mve::dot_offset(chunk, row, quant.input_offset));
+                        }
+                        sums
+                    } else {
+                        dot_4x1(rows, x, *quad)
+                    };
                 }
             }
             let row_out = output

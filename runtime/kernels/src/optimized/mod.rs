@@ -21,6 +21,7 @@ mod dsp;
 pub mod fully_connected;
 pub mod leaky_relu;
 mod mat_mult;
+mod mve;
 pub mod pad;
 pub mod pooling;
 pub mod strided_slice;
