@@ -26,7 +26,6 @@ from tinymlc import tflm_reference
 from tinymlc.codegen import compile_model
 from tinymlc.frontend import load_model
 
-
 # The Cortex-M4 board every other board's count is compared with.
 M4_BOARD = "mps2_an386"
 
@@ -57,8 +56,8 @@ def main(argv: list[str]) -> int:
     ):
         by_model.setdefault(Path(model_arg), []).append(run_on_board(board, Path(runner), Path(size_json)))
     header = (
-        f"{'model':<40} {'board':<13} {'insns/inference':>15} {'/CMSIS-NN':>9} {'/our M4':>8} {'flash':>9} {'RAM':>9} "
-        f"{'arena':>8} {'TFLM arena':>10} {'.tflite':>9}"
+        f"{'model':<40} {'board':<13} {'insns/inference':>15} {'/CMSIS-NN':>9} {'/our M4':>8} "
+        f"{'flash':>9} {'RAM':>9} {'arena':>8} {'TFLM arena':>10} {'.tflite':>9}"
     )
     print(header)
     print("-" * len(header))
