@@ -533,8 +533,9 @@ impl<'a> TapPairs<'a> {
             } else {
                 second
             };
+            // `max(4)`, wrapping: `pairs` is 1 to 13 here; no zero-size chunks.
             let words = weights
-                .chunks_exact_mut(4 * pairs)
+                .chunks_exact_mut(pairs.wrapping_mul(4).max(4))
                 .map(|group| group.get_mut(4 * pair..4 * pair + 4));
             for ((group, x), y) in words.zip(first.chunks_exact(4)).zip(second.chunks_exact(4)) {
                 let (x, y) = (word(x), word(y));
@@ -640,8 +641,8 @@ impl<'a> TapPairs<'a> {
         #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
         {
             let runs = self.runs.get(..2 * self.pairs)?;
-            // `max(1)`: `pairs` is at least 1 (`new`).
-            let group_weights = self.weights.chunks_exact(4 * self.pairs.max(1));
+            // `max(4)`, wrapping: `pairs` is 1 to 13 (`new`); no zero-size chunks.
+            let group_weights = self.weights.chunks_exact(self.pairs.wrapping_mul(4).max(4));
             for (((sums, inits), weights), channel) in sums
                 .chunks_exact_mut(4)
                 .zip(inits.chunks_exact(4))
