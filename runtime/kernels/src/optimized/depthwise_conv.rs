@@ -9,7 +9,7 @@
 //!
 //! On Armv7E-M the common case (depth multiplier 1, weights offset 0, an int8 input
 //! zero point, at most 25 taps) sums four channels over a pixel's whole
-//! window in registers per `asm!` pass (`depthwise_tap_lists`); the other layers of
+//! window in registers per `asm!` pass, two taps per SMLAD (`depthwise_tap_lists`); the other layers of
 //! depth multiplier 1 and weights offset 0 multiply-add four channels per step with
 //! the DSP instructions (`accumulate_packed`).
 
@@ -18,7 +18,8 @@ use crate::depthwise_conv::checked_depthwise_axes;
 use crate::error::{element, elements, KernelError, KernelResult};
 use crate::optimized::conv::{offset_fits_i16, ChannelOutput};
 use crate::optimized::dsp::{
-    lanes, sadd16, smlabb, smlatt, sxtb16, sxtb16_ror8, word, TapList, FAST_PATHS, MAX_TAPS,
+    lanes, sadd16, smlabb, smlatt, sxtb16, sxtb16_ror8, word, TapPairs, FAST_PATHS, MAX_TAPS,
+    MAX_TAP_WIDTH, TAP_PAIR_WORDS,
 };
 use crate::optimized::mve;
 use crate::shape::Nhwc;
@@ -27,6 +28,9 @@ use crate::split::OutputTile;
 
 /// Output channels accumulated together on the stack.
 const BLOCK: usize = 64;
+
+// A block's runs fit a tap list.
+const _: () = assert!(BLOCK <= MAX_TAP_WIDTH);
 
 /// [`crate::depthwise_conv::depthwise_conv_2d`], same results and errors.
 #[allow(clippy::too_many_arguments)]
@@ -189,9 +193,11 @@ struct Window {
 /// over the taps inside the input equals `sum(x' * w) + offset * sum(w)` over all
 /// taps, with `x'` the input inside and the zero point (`-offset`) outside, whose
 /// products cancel; the second term is a per-channel constant made once per block.
-/// Each output pixel lists its taps once per block of channels ([`TapList`]), and
-/// every four channels of the block are one pass over the list with the sums in
-/// registers ([`TapList::sums4`]); the last `n % 4` take the reference formula.
+/// Each block of channels lists its taps in pairs with their weights widened once
+/// ([`TapPairs`]), each output pixel sets the taps' input runs, and every four
+/// channels of the block are one pass over the pairs with the sums in registers
+/// ([`TapPairs::group_sums`], one SMLAD per channel and pair of taps); the last `n % 4`
+/// take the reference formula.
 #[allow(clippy::too_many_arguments)]
 fn depthwise_tap_lists(
     window: &Window,
@@ -214,6 +220,9 @@ fn depthwise_tap_lists(
     // the checks missed: reported, not a panic.
     let inconsistent = KernelError::ShapeMismatch;
     let padding = [padding_value; BLOCK];
+    let mut widened = [0; TAP_PAIR_WORDS];
+    // Each pixel's sums of a block, before the requantization.
+    let mut sums = [0; BLOCK];
     let mut start = tile.channels.start;
     while start < tile.channels.end {
         let n = (tile.channels.end - start).min(BLOCK);
@@ -240,14 +249,11 @@ fn depthwise_tap_lists(
             .and_then(|outputs| outputs.split_at_checked(whole))
             .ok_or(inconsistent)?;
         let padding = padding.get(..n).ok_or(inconsistent)?;
-        let mut taps = TapList::new(input, filter, padding);
-        for filter_y in 0..y_axis.taps {
-            for filter_x in 0..x_axis.taps {
-                if !taps.push(filter_shape.offset(0, filter_y, filter_x, start)) {
-                    return Err(inconsistent);
-                }
-            }
-        }
+        let weight_runs = (0..y_axis.taps).flat_map(|filter_y| {
+            (0..x_axis.taps).map(move |filter_x| filter_shape.offset(0, filter_y, filter_x, start))
+        });
+        let mut taps =
+            TapPairs::new(input, padding, filter, weight_runs, &mut widened).ok_or(inconsistent)?;
         // `max(1)`: zero only for an empty tile.
         let height = output_shape.height.max(1);
         for row in tile.rows.indices() {
@@ -275,7 +281,14 @@ fn depthwise_tap_lists(
                     .get_mut(out_base..out_base + n)
                     .and_then(|out| out.split_at_mut_checked(whole))
                     .ok_or(inconsistent)?;
-                pixel_groups(quant, &taps, whole_outputs, &offset_terms, out_whole)?;
+                pixel_groups(
+                    quant,
+                    &taps,
+                    whole_outputs,
+                    &offset_terms,
+                    &mut sums,
+                    out_whole,
+                )?;
                 for (o, (c, channel)) in
                     out_tail.iter_mut().zip((start + whole..).zip(tail_outputs))
                 {
@@ -303,29 +316,24 @@ fn depthwise_tap_lists(
     Ok(())
 }
 
-/// One pixel's outputs of the whole groups of four channels of a block: per group
-/// one pass over the tap list from the offset terms, then the requantization. Out
-/// of line: inside the pixel loop the requantization ran short of registers and
-/// reloaded its operands.
+/// One pixel's outputs of the whole groups of four channels of a block: the sums
+/// of all groups from the offset terms (one `asm!` call on Armv7E-M), then the
+/// requantization. Out of line: inside the pixel loop the requantization ran short
+/// of registers and reloaded its operands.
 #[inline(never)]
 fn pixel_groups(
     quant: &LinearQuantParams,
-    taps: &TapList<'_>,
+    taps: &TapPairs<'_>,
     channels: &[ChannelOutput],
     offset_terms: &[i32],
+    sums: &mut [i32],
     out: &mut [i8],
 ) -> KernelResult {
-    for (((out, channels), terms), group) in out
-        .chunks_exact_mut(4)
-        .zip(channels.chunks_exact(4))
-        .zip(offset_terms.chunks_exact(4))
-        .zip((0..).step_by(4))
-    {
-        let init = [terms[0], terms[1], terms[2], terms[3]];
-        let sums = taps.sums4(group, init).ok_or(KernelError::ShapeMismatch)?;
-        for ((o, channel), sum) in out.iter_mut().zip(channels).zip(sums) {
-            *o = channel.finish(quant, sum);
-        }
+    if out.len() % 4 != 0 || taps.group_sums(offset_terms, sums) != Some(out.len() / 4) {
+        return Err(KernelError::ShapeMismatch);
+    }
+    for ((o, channel), &sum) in out.iter_mut().zip(channels).zip(&*sums) {
+        *o = channel.finish(quant, sum);
     }
     Ok(())
 }
@@ -383,6 +391,9 @@ mod tests {
                 ((3, 3), (2, 2), (1, 1), (1, 1)),
                 ((5, 3), (1, 2), (1, 1), (2, 1)),
                 ((3, 3), (1, 1), (2, 2), (2, 2)),
+                // An even number of taps, and the most a tap list holds.
+                ((2, 2), (1, 1), (1, 1), (0, 1)),
+                ((5, 5), (1, 2), (1, 1), (2, 2)),
             ] {
                 seed += 4;
                 let channels = in_channels * multiplier;

@@ -287,57 +287,102 @@ mod imp {
         [s0, s1, s2, s3]
     }
 
-    /// [`super::TapList::sums4`]'s loop: per tap one LDRD of its two offsets, one
-    /// input and one weight LDR, 4 SXTB16, 2 SMLABB, 2 SMLATT, SUBS, BNE (13
-    /// instructions per 4 multiply-adds), the sums in registers.
+    /// [`super::TapPairs::group_sums`]' loops: per group of four channels the four
+    /// sums loaded from `inits`, then per pair of taps one LDRD of their two input
+    /// offsets, two input LDRs, 4 SXTB16, 4 PKHBT/PKHTB (each channel's two taps
+    /// into one word), two LDRDs of the four widened weight words, 4 SMLADs, SUBS,
+    /// BNE (19 instructions per 8 multiply-adds), then the sums stored to `sums`. It needs 14 registers: the 12 `asm!` may name and `r6`,
+    /// `r7` (LLVM's base and frame pointers), saved on the stack around the loops,
+    /// with the per-group constants.
     ///
     /// # Safety
     ///
-    /// `offsets` is not empty, and for each `[x, w]` in it, `base + x` and `base + w`
-    /// (wrapping address arithmetic) are each the start of 4 readable bytes.
+    /// `groups >= 1`, `pairs >= 1`, `inits.len()` and `sums.len()` at least `4 *
+    /// groups`, `offsets.len() >=
+    /// 2 * pairs`, `weights.len() >= 4 * pairs * groups`, and for each `x` in
+    /// `offsets[..2 * pairs]`, `base + x` (wrapping address arithmetic) is the start
+    /// of `4 * groups` readable bytes.
     #[inline(always)]
-    pub unsafe fn depthwise_sums4(
+    pub unsafe fn depthwise_pair_sums(
         base: *const i8,
-        offsets: &[[u32; 2]],
-        sums: [i32; 4],
-    ) -> [i32; 4] {
-        let [mut s0, mut s1, mut s2, mut s3] = sums;
-        // SAFETY: the loop runs `offsets.len()` >= 1 times, each pass reading one
-        // element of `offsets` (LDRD, 8-byte elements, 4-byte aligned as LDRD needs)
-        // and the 4 bytes at `base + x` and at `base + w` (the caller's contract;
-        // LDR needs no alignment on Armv7-M). It writes only its register operands
-        // and the flags (SUBS; no `preserves_flags`), and touches no stack.
+        offsets: &[u32],
+        weights: &[u32],
+        pairs: usize,
+        groups: usize,
+        inits: &[i32],
+        sums: &mut [i32],
+    ) {
+        // SAFETY: the outer loop runs `groups` >= 1 times: it loads the four words
+        // at `inits + 16 * g` and stores four at `sums + 16 * g` (LDM/STM,
+        // word-aligned: `i32` slices), and
+        // its inner loop runs `pairs` >= 1 times, each pass reading two elements of
+        // `offsets` (one LDRD, 4-byte aligned as LDRD needs: a `u32` slice) from
+        // its start, the 4 bytes at `base + 4 * g + x` for each (the caller's
+        // contract; LDR needs no alignment on Armv7-M) and four elements of
+        // `weights` (two LDRDs), the weight pointer running on across groups, so it
+        // reads within every slice (the caller's lengths). It writes only `sums`,
+        // its register operands, the flags (SUBS; no `preserves_flags`) and `r6`,
+        // `r7` and 20 bytes below them on the stack, which it pushes first and pops
+        // last, restoring them and the stack pointer.
         unsafe {
             asm!(
+                "push {{r6, r7}}",
+                // [sp]: sums, [sp + 4]: groups left, [sp + 8]: offsets, [sp + 12]:
+                // pairs, [sp + 16]: inits.
+                "push {{r0, r1, r2, r3, r4}}",
+                "1:",
+                "ldr r12, [sp, #16]",
+                "ldm r12!, {{r0, r1, r2, r3}}",
+                "str r12, [sp, #16]",
+                "ldr r8, [sp, #8]",
+                "ldr r11, [sp, #12]",
                 "2:",
-                "ldrd {x}, {w}, [{taps}], #8",
-                "ldr {x}, [{base}, {x}]",
-                "ldr {w}, [{base}, {w}]",
-                "sxtb16 {t}, {x}",
-                "sxtb16 {u}, {w}",
-                "smlabb {s0}, {t}, {u}, {s0}",
-                "smlatt {s2}, {t}, {u}, {s2}",
-                "sxtb16 {t}, {x}, ror #8",
-                "sxtb16 {u}, {w}, ror #8",
-                "smlabb {s1}, {t}, {u}, {s1}",
-                "smlatt {s3}, {t}, {u}, {s3}",
-                "subs {n}, {n}, #1",
+                "ldrd r4, r5, [r8], #8",
+                "ldr r4, [r10, r4]",
+                "ldr r5, [r10, r5]",
+                // Channels 0 and 2 of both taps, then (tap 0, tap 1) per channel.
+                "sxtb16 r6, r4",
+                "sxtb16 r7, r5",
+                "pkhbt r12, r6, r7, lsl #16",
+                "pkhtb r7, r7, r6, asr #16",
+                "ldrd r6, lr, [r9], #8",
+                "smlad r0, r12, r6, r0",
+                "smlad r2, r7, lr, r2",
+                // Channels 1 and 3.
+                "sxtb16 r4, r4, ror #8",
+                "sxtb16 r5, r5, ror #8",
+                "pkhbt r12, r4, r5, lsl #16",
+                "pkhtb r5, r5, r4, asr #16",
+                "ldrd r6, lr, [r9], #8",
+                "smlad r1, r12, r6, r1",
+                "smlad r3, r5, lr, r3",
+                "subs r11, r11, #1",
                 "bne 2b",
-                taps = inout(reg) offsets.as_ptr() => _,
-                base = in(reg) base,
-                n = inout(reg) offsets.len() => _,
-                s0 = inout(reg) s0,
-                s1 = inout(reg) s1,
-                s2 = inout(reg) s2,
-                s3 = inout(reg) s3,
-                x = out(reg) _,
-                w = out(reg) _,
-                t = out(reg) _,
-                u = out(reg) _,
-                options(readonly, nostack),
+                // The group's sums, then the next group.
+                "ldr r12, [sp]",
+                "stm r12!, {{r0, r1, r2, r3}}",
+                "str r12, [sp]",
+                "add r10, r10, #4",
+                "ldr r12, [sp, #4]",
+                "subs r12, r12, #1",
+                "str r12, [sp, #4]",
+                "bne 1b",
+                "add sp, sp, #20",
+                "pop {{r6, r7}}",
+                inout("r0") sums.as_mut_ptr() => _,
+                inout("r1") groups => _,
+                inout("r2") offsets.as_ptr() => _,
+                inout("r3") pairs => _,
+                out("r8") _,
+                inout("r9") weights.as_ptr() => _,
+                inout("r10") base => _,
+                out("r11") _,
+                inout("r4") inits.as_ptr() => _,
+                out("r5") _,
+                out("r12") _,
+                out("lr") _,
             );
         }
-        [s0, s1, s2, s3]
     }
 }
 
@@ -409,157 +454,238 @@ pub(crate) use imp::smlad;
 #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
 pub(crate) use imp::{dot_2x2_groups, dot_4x1_groups};
 
-/// Most taps a [`TapList`] holds (a 5x5 window).
+/// Most taps a [`TapPairs`] holds (a 5x5 window).
 pub(crate) const MAX_TAPS: usize = 25;
 
-/// One output pixel's depthwise window over a run of `width` channels: per tap, the
-/// run of inputs it reads (or the padding run, for a tap outside the input) and the
-/// run of weights it multiplies them with. [`TapList::sums4`] then sums the products
-/// of any four channels of the run over all taps in one `asm!` loop on Armv7E-M.
-/// The weight runs are pushed once per block of channels, the input runs set again
-/// for every pixel ([`TapList::set_input`]).
+/// Most channels a [`TapPairs`] run holds.
+pub(crate) const MAX_TAP_WIDTH: usize = 64;
+
+/// Pairs of taps of the largest window, an odd tap paired with the padding.
+const MAX_PAIRS: usize = MAX_TAPS.div_ceil(2);
+
+/// The words of widened weights a [`TapPairs`] needs at most (its `weights`).
+pub(crate) const TAP_PAIR_WORDS: usize = MAX_PAIRS * MAX_TAP_WIDTH;
+
+/// One output pixel's depthwise window over a run of `width` channels, its taps
+/// taken in pairs: per tap, the run of inputs it reads (or the padding run, for a
+/// tap outside the input), and per group of four channels and pair of taps the four
+/// words of widened weights, each one channel's weights of both taps in its two
+/// lanes (channels 0, 2, 1, 3 of the group: the order SXTB16 widens inputs in). An
+/// odd last tap is paired with a tap of zero weights that reads the padding.
+/// [`TapPairs::group_sums`] then sums the products of each group over all taps in
+/// one `asm!` loop on Armv7E-M, one SMLAD per channel and pair of taps. The
+/// weights are widened once per block of channels ([`TapPairs::new`]), the input
+/// runs set again for every pixel ([`TapPairs::set_input`]).
 ///
 /// Every run is checked to lie in its slice when it is set, which is what makes
-/// the loop's reads sound; on Arm a tap is stored as the two runs' byte offsets from
-/// the input's start (wrapping), so that one base register serves both.
-pub(crate) struct TapList<'a> {
+/// the loop's reads sound; on Arm an input run is stored as its byte offset from
+/// the input's start (wrapping), so that one base register serves the padding too.
+pub(crate) struct TapPairs<'a> {
     input: &'a [i8],
-    filter: &'a [i8],
     padding: &'a [i8],
     #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
-    offsets: [[u32; 2]; MAX_TAPS],
+    offsets: [u32; 2 * MAX_PAIRS],
     #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
-    runs: [(Option<usize>, usize); MAX_TAPS],
-    len: usize,
+    runs: [Option<usize>; 2 * MAX_PAIRS],
+    /// Per whole group of four channels, per pair, the four weight words.
+    weights: &'a [u32],
+    taps: usize,
+    pairs: usize,
 }
 
-impl<'a> TapList<'a> {
-    /// An empty list whose runs are `padding.len()` channels long.
-    pub(crate) fn new(input: &'a [i8], filter: &'a [i8], padding: &'a [i8]) -> Self {
-        Self {
+impl<'a> TapPairs<'a> {
+    /// The taps multiplying the runs of `filter` starting at `weight_runs` (one per
+    /// tap, in order), `padding.len()` channels long, with the padding run (until
+    /// [`Self::set_input`]), their weights widened into `weights`; `None` if a run
+    /// does not fit the filter, there are no taps or more than [`MAX_TAPS`], or the
+    /// runs are wider than [`MAX_TAP_WIDTH`].
+    pub(crate) fn new(
+        input: &'a [i8],
+        padding: &'a [i8],
+        filter: &[i8],
+        weight_runs: impl IntoIterator<Item = usize>,
+        weights: &'a mut [u32; TAP_PAIR_WORDS],
+    ) -> Option<Self> {
+        let width = padding.len();
+        if width > MAX_TAP_WIDTH {
+            return None;
+        }
+        let mut runs: [&[i8]; 2 * MAX_PAIRS] = [&[]; 2 * MAX_PAIRS];
+        let mut taps = 0;
+        for at in weight_runs {
+            *runs.get_mut(taps)? = filter.get(at..at.checked_add(width)?)?;
+            taps += 1;
+        }
+        if taps == 0 || taps > MAX_TAPS {
+            return None;
+        }
+        let pairs = taps.div_ceil(2);
+        let groups = width / 4;
+        let weights = weights.get_mut(..groups * pairs * 4)?;
+        // The zero weights of the padding tap.
+        let zeros = [0i8; MAX_TAP_WIDTH];
+        for (pair, runs) in runs.get(..2 * pairs)?.chunks_exact(2).enumerate() {
+            let &[first, second] = runs else {
+                return None;
+            };
+            let second = if second.is_empty() {
+                &zeros[..]
+            } else {
+                second
+            };
+            // `max(4)`, wrapping: `pairs` is 1 to 13 here; no zero-size chunks.
+            let words = weights
+                .chunks_exact_mut(pairs.wrapping_mul(4).max(4))
+                .map(|group| group.get_mut(4 * pair..4 * pair + 4));
+            for ((group, x), y) in words.zip(first.chunks_exact(4)).zip(second.chunks_exact(4)) {
+                let (x, y) = (word(x), word(y));
+                let (x02, y02, x13, y13) = (sxtb16(x), sxtb16(y), sxtb16_ror8(x), sxtb16_ror8(y));
+                let lanes = [
+                    pack_low(x02, y02),
+                    pack_high(x02, y02),
+                    pack_low(x13, y13),
+                    pack_high(x13, y13),
+                ];
+                for (word, lanes) in group.into_iter().flatten().zip(lanes) {
+                    *word = lanes;
+                }
+            }
+        }
+        Some(Self {
             input,
-            filter,
             padding,
             #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
-            offsets: [[0; 2]; MAX_TAPS],
+            offsets: [Self::padding_offset(input, padding); 2 * MAX_PAIRS],
             #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
-            runs: [(None, 0); MAX_TAPS],
-            len: 0,
-        }
+            runs: [None; 2 * MAX_PAIRS],
+            weights,
+            taps,
+            pairs,
+        })
     }
 
-    /// Whether a run of `width` from `at` lies in a slice of `len`.
-    #[inline(always)]
-    fn fits(&self, at: usize, len: usize) -> bool {
-        at.checked_add(self.padding.len())
-            .is_some_and(|end| end <= len)
-    }
-
-    /// Appends a tap multiplying `filter[weights_at..]` with the padding run (until
-    /// [`Self::set_input`]); `false`, adding nothing, if the run does not fit the
-    /// filter or the list is full.
-    pub(crate) fn push(&mut self, weights_at: usize) -> bool {
-        if !self.fits(weights_at, self.filter.len()) {
-            return false;
-        }
-        #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
-        let (slot, tap) = {
-            let origin = self.input.as_ptr() as usize;
-            let weight_run = self.filter.as_ptr() as usize + weights_at;
-            // Addresses are 32 bits wide on Arm: the offsets are exact modulo 2^32.
-            let tap = [
-                (self.padding.as_ptr() as usize).wrapping_sub(origin) as u32,
-                weight_run.wrapping_sub(origin) as u32,
-            ];
-            (self.offsets.get_mut(self.len), tap)
-        };
-        #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
-        let (slot, tap) = (self.runs.get_mut(self.len), (None, weights_at));
-        // A full list has no slot left.
-        let Some(slot) = slot else {
-            return false;
-        };
-        *slot = tap;
-        self.len += 1;
-        true
+    /// The padding run's byte offset from the input's start (exact modulo 2^32:
+    /// addresses are 32 bits wide on Arm).
+    #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+    fn padding_offset(input: &[i8], padding: &[i8]) -> u32 {
+        (padding.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize) as u32
     }
 
     /// Makes tap `tap` read `input[input_at..]` (the padding if `None`); `false`,
     /// changing nothing, if there is no such tap or the run does not fit the input.
     #[inline(always)]
     pub(crate) fn set_input(&mut self, tap: usize, input_at: Option<usize>) -> bool {
-        if tap >= self.len {
+        if tap >= self.taps
+            || input_at.is_some_and(|at| {
+                at.checked_add(self.padding.len())
+                    .is_none_or(|end| end > self.input.len())
+            })
+        {
             return false;
         }
         #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
-        {
-            let offset = match input_at {
-                // Indices within the input are its offsets from the start.
-                Some(at) if self.fits(at, self.input.len()) => at as u32,
-                Some(_) => return false,
-                None => (self.padding.as_ptr() as usize).wrapping_sub(self.input.as_ptr() as usize)
-                    as u32,
-            };
-            if let Some([input_offset, _]) = self.offsets.get_mut(tap) {
-                *input_offset = offset;
-            }
-        }
+        let (slot, run) = (
+            self.offsets.get_mut(tap),
+            // Indices within the input are its offsets from the start.
+            input_at.map_or(Self::padding_offset(self.input, self.padding), |at| {
+                at as u32
+            }),
+        );
         #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
-        {
-            if input_at.is_some_and(|at| !self.fits(at, self.input.len())) {
-                return false;
-            }
-            if let Some((run, _)) = self.runs.get_mut(tap) {
-                *run = input_at;
-            }
+        let (slot, run) = (self.runs.get_mut(tap), input_at);
+        if let Some(slot) = slot {
+            *slot = run;
         }
         true
     }
 
-    /// `sums[i] + sum over taps of x[channel + i] * w[channel + i]` for `i` in
-    /// 0..4, wrapping, `x` being each tap's input (or padding) run and `w` its
-    /// weight run; `None` if the four channels are not all in the runs.
-    #[inline(always)]
-    pub(crate) fn sums4(&self, channel: usize, sums: [i32; 4]) -> Option<[i32; 4]> {
-        if channel.checked_add(4)? > self.padding.len() {
-            return None;
-        }
+    /// For every whole group of four channels of the runs, in order, while `inits`
+    /// and `sums` have four more: `sums[c] = inits[c] + sum over taps of x[c] *
+    /// w[c]` for the group's
+    /// channels `c`, wrapping, `x` being each tap's input (or padding) run and `w`
+    /// its weight run. The number of groups summed; `None` if a run was not where
+    /// `set_input` checked it to be.
+    pub(crate) fn group_sums(&self, inits: &[i32], sums: &mut [i32]) -> Option<usize> {
+        let groups = (self.weights.len() / 4)
+            .checked_div(self.pairs)
+            .unwrap_or(0)
+            .min(inits.len() / 4)
+            .min(sums.len() / 4)
+            .min(self.padding.len() / 4);
         #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
         {
-            let offsets = self.offsets.get(..self.len)?;
-            if offsets.is_empty() {
-                return Some(sums);
+            let offsets = self.offsets.get(..2 * self.pairs)?;
+            if groups == 0 || self.pairs == 0 {
+                return Some(0);
             }
-            let base = self.input.as_ptr().wrapping_add(channel);
-            // SAFETY: `push` admitted each tap only with both runs, `width` long, in
-            // their slices, which the list borrows; `channel + 4 <= width`, so `base +
-            // x` and `base + w` start 4 bytes inside those runs.
+            // SAFETY: `groups` and `pairs` are at least 1 and at most what `sums`,
+            // `offsets` (`2 * pairs` words) and `weights` (`4 * pairs` words per
+            // group) hold; `set_input` admitted each input run only inside the
+            // input, the others are the padding run, each `width` long, in slices
+            // the list borrows, and `4 * groups <= width`, so `base + x` starts `4 *
+            // groups` bytes inside a run.
             #[allow(unsafe_code)]
-            Some(unsafe { imp::depthwise_sums4(base, offsets, sums) })
+            unsafe {
+                imp::depthwise_pair_sums(
+                    self.input.as_ptr(),
+                    offsets,
+                    self.weights,
+                    self.pairs,
+                    groups,
+                    inits,
+                    sums,
+                );
+            }
+            Some(groups)
         }
         #[cfg(not(all(feature = "arm_dsp", target_arch = "arm")))]
         {
-            let mut sums = sums;
-            for &(input_at, weights_at) in self.runs.get(..self.len)? {
-                let x = match input_at {
-                    Some(at) => self.input.get(at + channel..at + channel + 4)?,
-                    None => self.padding.get(channel..channel + 4)?,
+            let runs = self.runs.get(..2 * self.pairs)?;
+            // `max(4)`, wrapping: `pairs` is 1 to 13 (`new`); no zero-size chunks.
+            let group_weights = self.weights.chunks_exact(self.pairs.wrapping_mul(4).max(4));
+            for (((sums, inits), weights), channel) in sums
+                .chunks_exact_mut(4)
+                .zip(inits.chunks_exact(4))
+                .zip(group_weights)
+                .zip((0..groups).map(|group| 4 * group))
+            {
+                let run = |input_at: Option<usize>| match input_at {
+                    Some(at) => self.input.get(at + channel..at + channel + 4).map(word),
+                    None => self.padding.get(channel..channel + 4).map(word),
                 };
-                let w = self
-                    .filter
-                    .get(weights_at + channel..weights_at + channel + 4)?;
-                let (x, w) = (word(x), word(w));
-                let (x02, x13, w02, w13) = (sxtb16(x), sxtb16_ror8(x), sxtb16(w), sxtb16_ror8(w));
-                sums = [
-                    smlabb(x02, w02, sums[0]),
-                    smlabb(x13, w13, sums[1]),
-                    smlatt(x02, w02, sums[2]),
-                    smlatt(x13, w13, sums[3]),
-                ];
+                for (sum, &init) in sums.iter_mut().zip(inits) {
+                    *sum = init;
+                }
+                for (runs, weights) in runs.chunks_exact(2).zip(weights.chunks_exact(4)) {
+                    let (&[first, second], &[w0, w2, w1, w3], [s0, s1, s2, s3]) =
+                        (runs, weights, &mut *sums)
+                    else {
+                        return None;
+                    };
+                    let (x, y) = (run(first)?, run(second)?);
+                    let (x02, y02, x13, y13) =
+                        (sxtb16(x), sxtb16(y), sxtb16_ror8(x), sxtb16_ror8(y));
+                    *s0 = smlad(pack_low(x02, y02), w0, *s0);
+                    *s1 = smlad(pack_low(x13, y13), w1, *s1);
+                    *s2 = smlad(pack_high(x02, y02), w2, *s2);
+                    *s3 = smlad(pack_high(x13, y13), w3, *s3);
+                }
             }
-            Some(sums)
+            Some(groups)
         }
     }
+}
+
+/// (lane 0 of `a`, lane 0 of `b`): PKHBT with `lsl #16`.
+#[inline(always)]
+fn pack_low(a: u32, b: u32) -> u32 {
+    (a & 0xffff) | (b << 16)
+}
+
+/// (lane 1 of `a`, lane 1 of `b`): PKHTB with `asr #16`.
+#[inline(always)]
+fn pack_high(a: u32, b: u32) -> u32 {
+    (a >> 16) | (b & 0xffff_0000)
 }
 
 /// Four `i8` in one word, element 0 in the low byte (one LDR).
@@ -595,27 +721,54 @@ mod tests {
     }
 
     #[test]
-    fn tap_list_admits_only_runs_inside_its_slices() {
-        let input = [1i8, 2, 3, 4, 5, 6];
-        let filter = [1i8, -1, 2, -2, 3];
+    fn tap_pairs_admit_only_runs_inside_their_slices() {
+        let input = [1i8, 2, 3, 4, 5, 6, -7, 8, 9];
+        let filter = [1i8, -1, 2, -2, 3, 4, -5];
         let padding = [7i8; 4];
-        let mut taps = TapList::new(&input, &filter, &padding);
-        assert!(!taps.push(2), "weights 2..6 pass the filter's end");
-        assert!(taps.push(1));
+        assert!(
+            TapPairs::new(&input, &padding, &filter, [1, 4], &mut [0; TAP_PAIR_WORDS]).is_none(),
+            "weights 4..8 pass the filter's end"
+        );
+        let mut weights = [0; TAP_PAIR_WORDS];
+        assert!(
+            TapPairs::new(&input, &padding, &filter, [0; MAX_TAPS + 1], &mut weights).is_none()
+        );
+        assert!(TapPairs::new(&input, &padding, &filter, [], &mut weights).is_none());
+        let wide = [0; MAX_TAP_WIDTH + 4];
+        assert!(TapPairs::new(&input, &wide, &filter, [0], &mut weights).is_none());
+        let mut taps = TapPairs::new(&input, &padding, &filter, [1], &mut weights).unwrap();
         assert!(!taps.set_input(1, Some(0)), "no tap 1");
         assert!(
-            !taps.set_input(0, Some(3)),
-            "inputs 3..7 pass the input's end"
+            !taps.set_input(0, Some(6)),
+            "inputs 6..10 pass the input's end"
         );
         assert!(taps.set_input(0, Some(2)));
         // Inputs 3 4 5 6 times weights -1 2 -2 3, from sums 10 20 30 40.
-        assert_eq!(taps.sums4(0, [10, 20, 30, 40]), Some([7, 28, 20, 58]));
-        assert_eq!(taps.sums4(1, [0; 4]), None);
+        let sums = |taps: &TapPairs, inits: &[i32]| {
+            let mut sums = vec![1; inits.len()];
+            let groups = taps.group_sums(inits, &mut sums);
+            (groups, sums)
+        };
+        assert_eq!(
+            sums(&taps, &[10, 20, 30, 40]),
+            (Some(1), vec![7, 28, 20, 58])
+        );
+        // One group only (the runs are 4 wide), and only while the sums last.
+        assert_eq!(
+            sums(&taps, &[0; 8]),
+            (Some(1), vec![-3, 8, -10, 18, 1, 1, 1, 1])
+        );
+        assert_eq!(sums(&taps, &[5; 3]), (Some(0), vec![1; 3]));
         assert!(taps.set_input(0, None));
-        assert_eq!(taps.sums4(0, [0; 4]), Some([-7, 14, -14, 21]));
-        for _ in 1..MAX_TAPS {
-            assert!(taps.push(0));
-        }
-        assert!(!taps.push(0), "full");
+        assert_eq!(sums(&taps, &[0; 4]), (Some(1), vec![-7, 14, -14, 21]));
+        // Three taps: a pair, then the third with the zero-weight padding tap.
+        let mut taps = TapPairs::new(&input, &padding, &filter, [0, 3, 1], &mut weights).unwrap();
+        assert!(taps.set_input(0, Some(0)));
+        assert!(taps.set_input(2, Some(5)));
+        assert!(!taps.set_input(3, None), "the padding tap is not settable");
+        // Tap 0: 1 2 3 4 * 1 -1 2 -2; tap 1: padding 7 * -2 3 4 -5;
+        // tap 2: 6 -7 8 9 * -1 2 -2 3.
+        let expected = [1 - 14 - 6, -2 + 21 - 14, 6 + 28 - 16, -8 - 35 + 27];
+        assert_eq!(sums(&taps, &[0; 4]), (Some(1), expected.to_vec()));
     }
 }
