@@ -12,11 +12,11 @@
 
 use super::linear::{check_window_operands, dot_onto};
 use super::FloatActivation;
-use crate::error::{element, elements, expect_len, KernelError, KernelResult};
+use crate::error::{element, elements, KernelResult};
 use crate::shape::Nhwc;
 use crate::spatial::for_each_tile_element;
 use crate::split::OutputTile;
-use crate::transpose_conv::{source, TransposeConvGeometry};
+use crate::transpose_conv::TransposeConvGeometry;
 
 /// Computes the `tile` part of a float TRANSPOSE_CONV output.
 ///
@@ -42,39 +42,20 @@ pub fn transpose_conv(
         (output.len(), output_shape),
         tile,
     )?;
-    expect_len(filter_shape.batches, output_shape.channels)?;
-    expect_len(filter_shape.channels, input_shape.channels)?;
-    if geometry.stride_height == 0 || geometry.stride_width == 0 {
-        return Err(KernelError::InvalidParameter);
-    }
+    geometry.check_filter(input_shape, filter_shape, output_shape)?;
     let depth = input_shape.channels;
     for_each_tile_element(
         output,
         output_shape,
         tile,
         |batch, out_y, out_x, out_channel| {
-            let mut total = 0.0f32;
-            for filter_y in (0..filter_shape.height).rev() {
-                let Some(in_y) = source(
-                    out_y,
-                    filter_y,
-                    geometry.pad_top,
-                    geometry.stride_height,
-                    input_shape.height,
-                ) else {
-                    continue;
-                };
-                for filter_x in (0..filter_shape.width).rev() {
-                    let Some(in_x) = source(
-                        out_x,
-                        filter_x,
-                        geometry.pad_left,
-                        geometry.stride_width,
-                        input_shape.width,
-                    ) else {
-                        continue;
-                    };
-                    total = dot_onto(
+            let mut total = geometry.fold_taps(
+                input_shape,
+                filter_shape,
+                (out_y, out_x),
+                0.0f32,
+                |total, (filter_y, filter_x), (in_y, in_x)| {
+                    Ok(dot_onto(
                         total,
                         elements(input, input_shape.offset(batch, in_y, in_x, 0), depth)?,
                         elements(
@@ -82,9 +63,9 @@ pub fn transpose_conv(
                             filter_shape.offset(out_channel, filter_y, filter_x, 0),
                             depth,
                         )?,
-                    );
-                }
-            }
+                    ))
+                },
+            )?;
             if let Some(bias) = bias {
                 total += element(bias, out_channel)?;
             }
