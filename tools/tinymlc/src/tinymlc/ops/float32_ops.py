@@ -118,14 +118,8 @@ def float_samples(
 
 def resize_bilinear(view: OpView) -> FloatResizeBilinearParams:
     geometry = resize_geometry(view, DType.FLOAT32)
-    _, in_h, in_w, _ = geometry.input_shape
-    _, out_h, out_w, _ = geometry.output_shape
-    align, half = geometry.align_corners, geometry.half_pixel_centers
     return FloatResizeBilinearParams(
-        geometry.input_shape,
-        float_samples(in_h, out_h, align, half),
-        float_samples(in_w, out_w, align, half),
-        geometry.output_shape,
+        geometry.input_shape, *geometry.sampled(float_samples), geometry.output_shape
     )
 
 
