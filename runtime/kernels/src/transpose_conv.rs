@@ -150,26 +150,22 @@ pub fn transpose_conv<T: QuantElement, A: Accumulator>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::conv::tests::quant;
     use crate::quant::{ActivationRange, QuantizedMultiplier};
     use crate::test_util::{check_tile_split, pseudo_random_i8};
 
-    /// TFLM's scatter, literally: every input pixel times every tap added into an
-    /// accumulator per output element, then requantized.
-    #[allow(clippy::too_many_arguments)]
-    fn scatter<T: QuantElement, A: Accumulator>(
+    /// TFLM's scatter order, literally: `add(output_at, input_at, filter_at)` for every
+    /// input pixel and channel times every filter tap and output channel that lands
+    /// inside the output.
+    pub(crate) fn scatter_walk(
         geometry: &TransposeConvGeometry,
-        quant: &LinearQuantParams,
-        input: &[T],
         input_shape: Nhwc,
-        filter: &[i8],
         filter_shape: Nhwc,
-        bias: Option<&[A]>,
         output_shape: Nhwc,
-    ) -> Vec<T> {
-        let mut sums = vec![A::ZERO; output_shape.element_count().unwrap()];
+        mut add: impl FnMut(usize, usize, usize),
+    ) {
         for batch in 0..input_shape.batches {
             for in_y in 0..input_shape.height {
                 for in_x in 0..input_shape.width {
@@ -188,16 +184,15 @@ mod tests {
                                     {
                                         continue;
                                     }
-                                    let at = output_shape.offset(
-                                        batch,
-                                        out_y as usize,
-                                        out_x as usize,
-                                        oc,
-                                    );
-                                    sums[at] = quant.accumulate(
-                                        sums[at],
-                                        filter[filter_shape.offset(oc, fy, fx, c)],
-                                        input[input_shape.offset(batch, in_y, in_x, c)],
+                                    add(
+                                        output_shape.offset(
+                                            batch,
+                                            out_y as usize,
+                                            out_x as usize,
+                                            oc,
+                                        ),
+                                        input_shape.offset(batch, in_y, in_x, c),
+                                        filter_shape.offset(oc, fy, fx, c),
                                     );
                                 }
                             }
@@ -206,6 +201,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// TFLM's scatter: every input pixel times every tap added into an accumulator
+    /// per output element, then requantized.
+    #[allow(clippy::too_many_arguments)]
+    fn scatter<T: QuantElement, A: Accumulator>(
+        geometry: &TransposeConvGeometry,
+        quant: &LinearQuantParams,
+        input: &[T],
+        input_shape: Nhwc,
+        filter: &[i8],
+        filter_shape: Nhwc,
+        bias: Option<&[A]>,
+        output_shape: Nhwc,
+    ) -> Vec<T> {
+        let mut sums = vec![A::ZERO; output_shape.element_count().unwrap()];
+        scatter_walk(
+            geometry,
+            input_shape,
+            filter_shape,
+            output_shape,
+            |out_at, in_at, filter_at| {
+                sums[out_at] = quant.accumulate(sums[out_at], filter[filter_at], input[in_at]);
+            },
+        );
         sums.iter()
             .enumerate()
             .map(|(i, &acc)| quant.finish(acc, bias, i % output_shape.channels))

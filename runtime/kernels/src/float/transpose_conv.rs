@@ -78,8 +78,9 @@ pub fn transpose_conv(
 mod tests {
     use super::*;
     use crate::test_util::check_tile_split;
+    use crate::transpose_conv::tests::scatter_walk;
 
-    /// TFLM's scatter, literally.
+    /// TFLM's scatter: every product added onto its output element, then the bias.
     fn scatter(
         geometry: &TransposeConvGeometry,
         input: &[f32],
@@ -90,35 +91,13 @@ mod tests {
         output_shape: Nhwc,
     ) -> Vec<f32> {
         let mut output = vec![0.0f32; output_shape.element_count().unwrap()];
-        for b in 0..input_shape.batches {
-            for in_y in 0..input_shape.height {
-                for in_x in 0..input_shape.width {
-                    for c in 0..input_shape.channels {
-                        for fy in 0..filter_shape.height {
-                            for fx in 0..filter_shape.width {
-                                for oc in 0..output_shape.channels {
-                                    let out_y = (in_y * geometry.stride_height + fy) as isize
-                                        - geometry.pad_top as isize;
-                                    let out_x = (in_x * geometry.stride_width + fx) as isize
-                                        - geometry.pad_left as isize;
-                                    if out_y < 0
-                                        || out_x < 0
-                                        || out_y as usize >= output_shape.height
-                                        || out_x as usize >= output_shape.width
-                                    {
-                                        continue;
-                                    }
-                                    let at =
-                                        output_shape.offset(b, out_y as usize, out_x as usize, oc);
-                                    output[at] += input[input_shape.offset(b, in_y, in_x, c)]
-                                        * filter[filter_shape.offset(oc, fy, fx, c)];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        scatter_walk(
+            geometry,
+            input_shape,
+            filter_shape,
+            output_shape,
+            |out_at, in_at, filter_at| output[out_at] += input[in_at] * filter[filter_at],
+        );
         for (at, value) in output.iter_mut().enumerate() {
             if let Some(bias) = bias {
                 *value += bias[at % output_shape.channels];
