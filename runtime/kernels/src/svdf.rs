@@ -95,29 +95,12 @@ pub fn svdf<S: QuantElement>(
     output: &mut [i8],
     part: SplitRange,
 ) -> KernelResult {
-    let (units, history) = dims.check(
-        [
-            input.len(),
-            weights_feature.len(),
-            weights_time.len(),
-            state.len(),
-            output.len(),
-        ],
-        Some(bias.len()),
-    )?;
-    if !part.owns_whole_layer()? {
-        return Ok(());
-    }
-
-    let memory = dims.memory_size;
     step(
         dims,
-        (units, history),
-        input,
-        state,
-        output,
-        |filter, row| {
-            let features = elements(weights_feature, filter * dims.input_size, dims.input_size)?;
+        part,
+        (input, weights_feature, weights_time, Some(bias.len())),
+        (state, output),
+        |features, row| {
             let dot = features.iter().zip(row).fold(0i32, |acc, (&w, &x)| {
                 acc.wrapping_add(i32::from(w).wrapping_mul(i32::from(x) - quant.input_zero_point))
             });
@@ -126,11 +109,9 @@ pub fn svdf<S: QuantElement>(
             let clamped = S::saturate(quant.feature.apply(dot)).widen();
             Ok(S::wrap(clamped.wrapping_add(quant.state_zero_point)))
         },
-        |unit, batch_state| {
+        |unit, filters| {
             let mut acc = element(bias, unit)?;
-            for filter in unit * dims.rank..(unit + 1) * dims.rank {
-                let steps = elements(batch_state, filter * memory, memory)?;
-                let weights = elements(weights_time, filter * memory, memory)?;
+            for (weights, steps) in filters {
                 let dot = weights.iter().zip(steps).fold(0i32, |acc, (&w, &s)| {
                     acc.wrapping_add(w.widen().wrapping_mul(s.widen() - quant.state_zero_point))
                 });
@@ -145,18 +126,35 @@ pub fn svdf<S: QuantElement>(
     )
 }
 
-/// One SVDF step, the walk every type shares: the whole state moved one step back,
-/// then per batch each filter's newest step set to `newest(filter, input_row)`, and
-/// each output unit to `unit_output(unit, batch_state)`.
-pub(crate) fn step<I, S: Copy, O>(
+/// One SVDF step, the walk every type shares: the operands checked (`bias_len`, if
+/// there is a bias) and nothing done unless `part` owns the layer; then the whole
+/// state moved one step back, and per batch each filter's newest step set to
+/// `newest(filter_features, input_row)`, and each output unit to
+/// `unit_output(unit, filters)`, where `filters` yields the (time weights, history)
+/// of the unit's `rank` filters in order.
+pub(crate) fn step<I, F, W, S: Copy, O>(
     dims: SvdfDims,
-    (units, history): (usize, usize),
-    input: &[I],
-    state: &mut [S],
-    output: &mut [O],
-    newest: impl Fn(usize, &[I]) -> Result<S, KernelError>,
-    unit_output: impl Fn(usize, &[S]) -> Result<O, KernelError>,
+    part: SplitRange,
+    (input, weights_feature, weights_time, bias_len): (&[I], &[F], &[W], Option<usize>),
+    (state, output): (&mut [S], &mut [O]),
+    newest: impl Fn(&[F], &[I]) -> Result<S, KernelError>,
+    unit_output: impl Fn(usize, UnitFilters<'_, W, S>) -> Result<O, KernelError>,
 ) -> KernelResult {
+    let (units, history) = dims.check(
+        [
+            input.len(),
+            weights_feature.len(),
+            weights_time.len(),
+            state.len(),
+            output.len(),
+        ],
+        bias_len,
+    )?;
+    if !part.owns_whole_layer()? {
+        return Ok(());
+    }
+    // `max(1)`: the check refused 0; this lets the compiler see it.
+    let memory = dims.memory_size.max(1);
     // Every filter's newest slot is overwritten below, so shifting the whole buffer
     // by one element is the same as shifting each filter's history.
     if !state.is_empty() {
@@ -167,18 +165,50 @@ pub(crate) fn step<I, S: Copy, O>(
         let batch_state = state
             .get_mut(batch * history..(batch + 1) * history)
             .ok_or(KernelError::ShapeMismatch)?;
-        for (filter, steps) in batch_state.chunks_exact_mut(dims.memory_size).enumerate() {
+        for (filter, steps) in batch_state.chunks_exact_mut(memory).enumerate() {
             if let Some(slot) = steps.last_mut() {
-                *slot = newest(filter, row)?;
+                let features =
+                    elements(weights_feature, filter * dims.input_size, dims.input_size)?;
+                *slot = newest(features, row)?;
             }
         }
         for unit in 0..units {
+            // Within `history`: a unit's filters are `rank` of the `filters`.
+            let unit_history = dims.rank * memory;
+            let at = unit * unit_history;
+            let weights = elements(weights_time, at, unit_history)?;
+            let steps = elements(batch_state, at, unit_history)?;
+            let filters = UnitFilters {
+                weights,
+                steps,
+                memory,
+            };
             *output
                 .get_mut(batch * units + unit)
-                .ok_or(KernelError::ShapeMismatch)? = unit_output(unit, batch_state)?;
+                .ok_or(KernelError::ShapeMismatch)? = unit_output(unit, filters)?;
         }
     }
     Ok(())
+}
+
+/// The (time weights, history) pairs, `memory` values each, of one unit's filters in
+/// order. (Splitting rather than `chunks_exact`, whose zipped length divides by
+/// `memory`, keeps a panic path out of the kernels.)
+pub(crate) struct UnitFilters<'a, W, S> {
+    weights: &'a [W],
+    steps: &'a [S],
+    memory: usize,
+}
+
+impl<'a, W, S> Iterator for UnitFilters<'a, W, S> {
+    type Item = (&'a [W], &'a [S]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (weights, later_weights) = self.weights.split_at_checked(self.memory)?;
+        let (steps, later_steps) = self.steps.split_at_checked(self.memory)?;
+        (self.weights, self.steps) = (later_weights, later_steps);
+        Some((weights, steps))
+    }
 }
 
 #[cfg(test)]

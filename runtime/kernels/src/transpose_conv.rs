@@ -35,15 +35,68 @@ pub struct TransposeConvGeometry {
     pub pad_left: usize,
 }
 
+impl TransposeConvGeometry {
+    /// Checks what both the integer and the float kernel need beyond the feature
+    /// maps: an OHWI filter from the input's channels to the output's, and
+    /// non-zero strides.
+    pub(crate) fn check_filter(
+        &self,
+        input_shape: Nhwc,
+        filter_shape: Nhwc,
+        output_shape: Nhwc,
+    ) -> KernelResult {
+        expect_len(filter_shape.batches, output_shape.channels)?;
+        expect_len(filter_shape.channels, input_shape.channels)?;
+        if self.stride_height == 0 || self.stride_width == 0 {
+            return Err(KernelError::InvalidParameter);
+        }
+        Ok(())
+    }
+
+    /// Folds `step` over the filter taps that TFLM's scatter lands on output
+    /// pixel `(out_y, out_x)`, passing each tap `(filter_y, filter_x)` with the
+    /// input pixel `(in_y, in_x)` it multiplies. Filter rows, then columns, run
+    /// from last to first, so input rows, then columns, ascend: the order in
+    /// which the scatter adds them (which the float kernel must keep).
+    pub(crate) fn fold_taps<S>(
+        &self,
+        input_shape: Nhwc,
+        filter_shape: Nhwc,
+        (out_y, out_x): (usize, usize),
+        init: S,
+        mut step: impl FnMut(S, (usize, usize), (usize, usize)) -> Result<S, KernelError>,
+    ) -> Result<S, KernelError> {
+        let mut state = init;
+        for filter_y in (0..filter_shape.height).rev() {
+            let Some(in_y) = source(
+                out_y,
+                filter_y,
+                self.pad_top,
+                self.stride_height,
+                input_shape.height,
+            ) else {
+                continue;
+            };
+            for filter_x in (0..filter_shape.width).rev() {
+                let Some(in_x) = source(
+                    out_x,
+                    filter_x,
+                    self.pad_left,
+                    self.stride_width,
+                    input_shape.width,
+                ) else {
+                    continue;
+                };
+                state = step(state, (filter_y, filter_x), (in_y, in_x))?;
+            }
+        }
+        Ok(state)
+    }
+}
+
 /// The input coordinate whose filter tap `tap` lands on output coordinate `out`
 /// (`out = in * stride - pad + tap`), if there is one inside the input.
-pub(crate) fn source(
-    out: usize,
-    tap: usize,
-    pad: usize,
-    stride: usize,
-    input_len: usize,
-) -> Option<usize> {
+fn source(out: usize, tap: usize, pad: usize, stride: usize, input_len: usize) -> Option<usize> {
     let scaled = out.checked_add(pad)?.checked_sub(tap)?;
     let input = scaled.checked_div(stride)?;
     (scaled.checked_rem(stride)? == 0 && input < input_len).then_some(input)
@@ -68,73 +121,51 @@ pub fn transpose_conv<T: QuantElement, A: Accumulator>(
 ) -> KernelResult {
     check_feature_maps(input.len(), input_shape, output.len(), output_shape, tile)?;
     expect_len(filter.len(), filter_shape.element_count()?)?;
-    expect_len(filter_shape.batches, output_shape.channels)?;
-    expect_len(filter_shape.channels, input_shape.channels)?;
     quant.check::<T, A>(bias, output_shape.channels)?;
-    if geometry.stride_height == 0 || geometry.stride_width == 0 {
-        return Err(KernelError::InvalidParameter);
-    }
+    geometry.check_filter(input_shape, filter_shape, output_shape)?;
     let depth = input_shape.channels;
     for_each_tile_element(
         output,
         output_shape,
         tile,
         |batch, out_y, out_x, out_channel| {
-            let mut acc = A::ZERO;
-            for filter_y in 0..filter_shape.height {
-                let Some(in_y) = source(
-                    out_y,
-                    filter_y,
-                    geometry.pad_top,
-                    geometry.stride_height,
-                    input_shape.height,
-                ) else {
-                    continue;
-                };
-                for filter_x in 0..filter_shape.width {
-                    let Some(in_x) = source(
-                        out_x,
-                        filter_x,
-                        geometry.pad_left,
-                        geometry.stride_width,
-                        input_shape.width,
-                    ) else {
-                        continue;
-                    };
+            // Wrapping accumulation makes the order of the taps immaterial here.
+            let acc = geometry.fold_taps(
+                input_shape,
+                filter_shape,
+                (out_y, out_x),
+                A::ZERO,
+                |acc, (filter_y, filter_x), (in_y, in_x)| {
                     let input_base = input_shape.offset(batch, in_y, in_x, 0);
                     let filter_base = filter_shape.offset(out_channel, filter_y, filter_x, 0);
-                    acc = elements(filter, filter_base, depth)?
+                    Ok(elements(filter, filter_base, depth)?
                         .iter()
                         .zip(elements(input, input_base, depth)?)
-                        .fold(acc, |acc, (&w, &x)| quant.accumulate(acc, w, x));
-                }
-            }
+                        .fold(acc, |acc, (&w, &x)| quant.accumulate(acc, w, x)))
+                },
+            )?;
             Ok(quant.finish(acc, bias, out_channel))
         },
     )
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::conv::tests::quant;
     use crate::quant::{ActivationRange, QuantizedMultiplier};
     use crate::test_util::{check_tile_split, pseudo_random_i8};
 
-    /// TFLM's scatter, literally: every input pixel times every tap added into an
-    /// accumulator per output element, then requantized.
-    #[allow(clippy::too_many_arguments)]
-    fn scatter<T: QuantElement, A: Accumulator>(
+    /// TFLM's scatter order, literally: `add(output_at, input_at, filter_at)` for every
+    /// input pixel and channel times every filter tap and output channel that lands
+    /// inside the output.
+    pub(crate) fn scatter_walk(
         geometry: &TransposeConvGeometry,
-        quant: &LinearQuantParams,
-        input: &[T],
         input_shape: Nhwc,
-        filter: &[i8],
         filter_shape: Nhwc,
-        bias: Option<&[A]>,
         output_shape: Nhwc,
-    ) -> Vec<T> {
-        let mut sums = vec![A::ZERO; output_shape.element_count().unwrap()];
+        mut add: impl FnMut(usize, usize, usize),
+    ) {
         for batch in 0..input_shape.batches {
             for in_y in 0..input_shape.height {
                 for in_x in 0..input_shape.width {
@@ -153,16 +184,15 @@ mod tests {
                                     {
                                         continue;
                                     }
-                                    let at = output_shape.offset(
-                                        batch,
-                                        out_y as usize,
-                                        out_x as usize,
-                                        oc,
-                                    );
-                                    sums[at] = quant.accumulate(
-                                        sums[at],
-                                        filter[filter_shape.offset(oc, fy, fx, c)],
-                                        input[input_shape.offset(batch, in_y, in_x, c)],
+                                    add(
+                                        output_shape.offset(
+                                            batch,
+                                            out_y as usize,
+                                            out_x as usize,
+                                            oc,
+                                        ),
+                                        input_shape.offset(batch, in_y, in_x, c),
+                                        filter_shape.offset(oc, fy, fx, c),
                                     );
                                 }
                             }
@@ -171,6 +201,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// TFLM's scatter: every input pixel times every tap added into an accumulator
+    /// per output element, then requantized.
+    #[allow(clippy::too_many_arguments)]
+    fn scatter<T: QuantElement, A: Accumulator>(
+        geometry: &TransposeConvGeometry,
+        quant: &LinearQuantParams,
+        input: &[T],
+        input_shape: Nhwc,
+        filter: &[i8],
+        filter_shape: Nhwc,
+        bias: Option<&[A]>,
+        output_shape: Nhwc,
+    ) -> Vec<T> {
+        let mut sums = vec![A::ZERO; output_shape.element_count().unwrap()];
+        scatter_walk(
+            geometry,
+            input_shape,
+            filter_shape,
+            output_shape,
+            |out_at, in_at, filter_at| {
+                sums[out_at] = quant.accumulate(sums[out_at], filter[filter_at], input[in_at]);
+            },
+        );
         sums.iter()
             .enumerate()
             .map(|(i, &acc)| quant.finish(acc, bias, i % output_shape.channels))

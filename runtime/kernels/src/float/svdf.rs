@@ -12,7 +12,7 @@
 
 use super::linear::dot_onto;
 use super::math;
-use crate::error::{element, elements, KernelResult};
+use crate::error::{element, KernelResult};
 use crate::split::SplitRange;
 use crate::svdf::{step, SvdfDims};
 
@@ -65,35 +65,15 @@ pub fn svdf(
     output: &mut [f32],
     part: SplitRange,
 ) -> KernelResult {
-    let (units, history) = dims.check(
-        [
-            input.len(),
-            weights_feature.len(),
-            weights_time.len(),
-            state.len(),
-            output.len(),
-        ],
-        bias.map(<[f32]>::len),
-    )?;
-    if !part.owns_whole_layer()? {
-        return Ok(());
-    }
-    let memory = dims.memory_size;
     step(
         dims,
-        (units, history),
-        input,
-        state,
-        output,
-        |filter, row| {
-            let features = elements(weights_feature, filter * dims.input_size, dims.input_size)?;
-            Ok(dot_onto(0.0, features, row))
-        },
-        |unit, batch_state| {
+        part,
+        (input, weights_feature, weights_time, bias.map(<[f32]>::len)),
+        (state, output),
+        |features, row| Ok(dot_onto(0.0, features, row)),
+        |unit, filters| {
             let mut total = bias.map_or(Ok(0.0), |bias| element(bias, unit))?;
-            for filter in unit * dims.rank..(unit + 1) * dims.rank {
-                let steps = elements(batch_state, filter * memory, memory)?;
-                let weights = elements(weights_time, filter * memory, memory)?;
+            for (weights, steps) in filters {
                 total += dot_onto(0.0, weights, steps);
             }
             Ok(activation.apply(total))

@@ -12,11 +12,11 @@
 
 use super::linear::{check_window_operands, dot_onto};
 use super::FloatActivation;
-use crate::error::{element, elements, expect_len, KernelError, KernelResult};
+use crate::error::{element, elements, KernelResult};
 use crate::shape::Nhwc;
 use crate::spatial::for_each_tile_element;
 use crate::split::OutputTile;
-use crate::transpose_conv::{source, TransposeConvGeometry};
+use crate::transpose_conv::TransposeConvGeometry;
 
 /// Computes the `tile` part of a float TRANSPOSE_CONV output.
 ///
@@ -42,39 +42,20 @@ pub fn transpose_conv(
         (output.len(), output_shape),
         tile,
     )?;
-    expect_len(filter_shape.batches, output_shape.channels)?;
-    expect_len(filter_shape.channels, input_shape.channels)?;
-    if geometry.stride_height == 0 || geometry.stride_width == 0 {
-        return Err(KernelError::InvalidParameter);
-    }
+    geometry.check_filter(input_shape, filter_shape, output_shape)?;
     let depth = input_shape.channels;
     for_each_tile_element(
         output,
         output_shape,
         tile,
         |batch, out_y, out_x, out_channel| {
-            let mut total = 0.0f32;
-            for filter_y in (0..filter_shape.height).rev() {
-                let Some(in_y) = source(
-                    out_y,
-                    filter_y,
-                    geometry.pad_top,
-                    geometry.stride_height,
-                    input_shape.height,
-                ) else {
-                    continue;
-                };
-                for filter_x in (0..filter_shape.width).rev() {
-                    let Some(in_x) = source(
-                        out_x,
-                        filter_x,
-                        geometry.pad_left,
-                        geometry.stride_width,
-                        input_shape.width,
-                    ) else {
-                        continue;
-                    };
-                    total = dot_onto(
+            let mut total = geometry.fold_taps(
+                input_shape,
+                filter_shape,
+                (out_y, out_x),
+                0.0f32,
+                |total, (filter_y, filter_x), (in_y, in_x)| {
+                    Ok(dot_onto(
                         total,
                         elements(input, input_shape.offset(batch, in_y, in_x, 0), depth)?,
                         elements(
@@ -82,9 +63,9 @@ pub fn transpose_conv(
                             filter_shape.offset(out_channel, filter_y, filter_x, 0),
                             depth,
                         )?,
-                    );
-                }
-            }
+                    ))
+                },
+            )?;
             if let Some(bias) = bias {
                 total += element(bias, out_channel)?;
             }
@@ -97,8 +78,9 @@ pub fn transpose_conv(
 mod tests {
     use super::*;
     use crate::test_util::check_tile_split;
+    use crate::transpose_conv::tests::scatter_walk;
 
-    /// TFLM's scatter, literally.
+    /// TFLM's scatter: every product added onto its output element, then the bias.
     fn scatter(
         geometry: &TransposeConvGeometry,
         input: &[f32],
@@ -109,35 +91,13 @@ mod tests {
         output_shape: Nhwc,
     ) -> Vec<f32> {
         let mut output = vec![0.0f32; output_shape.element_count().unwrap()];
-        for b in 0..input_shape.batches {
-            for in_y in 0..input_shape.height {
-                for in_x in 0..input_shape.width {
-                    for c in 0..input_shape.channels {
-                        for fy in 0..filter_shape.height {
-                            for fx in 0..filter_shape.width {
-                                for oc in 0..output_shape.channels {
-                                    let out_y = (in_y * geometry.stride_height + fy) as isize
-                                        - geometry.pad_top as isize;
-                                    let out_x = (in_x * geometry.stride_width + fx) as isize
-                                        - geometry.pad_left as isize;
-                                    if out_y < 0
-                                        || out_x < 0
-                                        || out_y as usize >= output_shape.height
-                                        || out_x as usize >= output_shape.width
-                                    {
-                                        continue;
-                                    }
-                                    let at =
-                                        output_shape.offset(b, out_y as usize, out_x as usize, oc);
-                                    output[at] += input[input_shape.offset(b, in_y, in_x, c)]
-                                        * filter[filter_shape.offset(oc, fy, fx, c)];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        scatter_walk(
+            geometry,
+            input_shape,
+            filter_shape,
+            output_shape,
+            |out_at, in_at, filter_at| output[out_at] += input[in_at] * filter[filter_at],
+        );
         for (at, value) in output.iter_mut().enumerate() {
             if let Some(bias) = bias {
                 *value += bias[at % output_shape.channels];

@@ -258,24 +258,20 @@ fn depthwise_tap_lists(
         let height = output_shape.height.max(1);
         for row in tile.rows.indices() {
             let (batch, out_y) = (row / height, row % height);
-            let y_origin = y_axis.origin(out_y);
             for out_x in 0..output_shape.width {
-                let x_origin = x_axis.origin(out_x);
-                let mut tap = 0;
-                for filter_y in 0..y_axis.taps {
-                    let row_at = y_axis
-                        .input_at(y_origin, filter_y)
-                        .map(|in_y| input_shape.offset(batch, in_y, 0, start));
-                    for filter_x in 0..x_axis.taps {
-                        let input_at = row_at.zip(x_axis.input_at(x_origin, filter_x));
-                        let input_at =
-                            input_at.map(|(row_at, in_x)| row_at + in_x * input_shape.channels);
-                        if !taps.set_input(tap, input_at) {
-                            return Err(inconsistent);
+                for_each_tap_input(
+                    (y_axis, x_axis),
+                    *input_shape,
+                    (batch, out_y, out_x),
+                    start,
+                    |tap, input_at| {
+                        if taps.set_input(tap, input_at) {
+                            Ok(())
+                        } else {
+                            Err(inconsistent)
                         }
-                        tap += 1;
-                    }
-                }
+                    },
+                )?;
                 let out_base = output_shape.offset(batch, out_y, out_x, start);
                 let (out_whole, out_tail) = output
                     .get_mut(out_base..out_base + n)
@@ -368,6 +364,31 @@ fn accumulate_packed(
     for ((a, &w), &x) in acc.iter_mut().zip(weights).zip(inputs).skip(tail) {
         *a = quant.accumulate(*a, w, x);
     }
+}
+
+/// Calls `set(tap, input_at)` for every filter tap of output pixel
+/// `(batch, out_y, out_x)`, row-major: `input_at` is the offset of input channel
+/// `channel` under the tap, or `None` where the tap lies in the padding.
+pub(crate) fn for_each_tap_input(
+    (y_axis, x_axis): (&WindowAxis, &WindowAxis),
+    input_shape: Nhwc,
+    (batch, out_y, out_x): (usize, usize, usize),
+    channel: usize,
+    mut set: impl FnMut(usize, Option<usize>) -> KernelResult,
+) -> KernelResult {
+    let (y_origin, x_origin) = (y_axis.origin(out_y), x_axis.origin(out_x));
+    let mut tap = 0;
+    for filter_y in 0..y_axis.taps {
+        let in_y = y_axis.input_at(y_origin, filter_y);
+        for filter_x in 0..x_axis.taps {
+            let input_at = in_y
+                .zip(x_axis.input_at(x_origin, filter_x))
+                .map(|(in_y, in_x)| input_shape.offset(batch, in_y, in_x, channel));
+            set(tap, input_at)?;
+            tap += 1;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

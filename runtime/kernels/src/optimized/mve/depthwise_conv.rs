@@ -17,6 +17,7 @@
 use super::{depthwise_sums, requantize, BlockRequantization, TapRuns, BLOCK, MVE_PATHS};
 use crate::conv::LinearQuantParams;
 use crate::error::{elements, elements_mut, KernelError, KernelResult};
+use crate::optimized::depthwise_conv::for_each_tap_input;
 use crate::shape::Nhwc;
 use crate::spatial::WindowAxis;
 use crate::split::OutputTile;
@@ -102,20 +103,14 @@ fn compute(
         let height = output_shape.height.max(1);
         for row in tile.rows.indices() {
             let (batch, out_y) = (row / height, row % height);
-            let y_origin = y_axis.origin(out_y);
             for out_x in 0..output_shape.width {
-                let x_origin = x_axis.origin(out_x);
-                let mut tap = 0;
-                for filter_y in 0..y_axis.taps {
-                    let in_y = y_axis.input_at(y_origin, filter_y);
-                    for filter_x in 0..x_axis.taps {
-                        let at = in_y
-                            .zip(x_axis.input_at(x_origin, filter_x))
-                            .map(|(in_y, in_x)| input_shape.offset(batch, in_y, in_x, block_start));
-                        runs.set_input(tap, at)?;
-                        tap += 1;
-                    }
-                }
+                for_each_tap_input(
+                    (y_axis, x_axis),
+                    input_shape,
+                    (batch, out_y, out_x),
+                    block_start,
+                    |tap, at| runs.set_input(tap, at),
+                )?;
                 let sums = all_sums.get_mut(..n).ok_or(KernelError::InvalidParameter)?;
                 depthwise_sums(&runs, &starts, sums)?;
                 let at = output_shape.offset(batch, out_y, out_x, block_start);

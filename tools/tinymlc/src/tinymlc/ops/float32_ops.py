@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from tinymlc.ir import DType, OpKind, TransposeConvAttrs
+from tinymlc.ir import DType, OpKind
 from tinymlc.ops._common import (
     OpView,
     PaddingValues,
@@ -26,7 +26,7 @@ from tinymlc.ops._common import (
 from tinymlc.ops.float32 import FloatActivationRange, activation_range
 from tinymlc.ops.l2_normalization import check_rank_and_activation
 from tinymlc.ops.resize_bilinear import resize_geometry
-from tinymlc.ops.transpose_conv import BIAS, FILTER, INPUT, transpose_conv_geometry
+from tinymlc.ops.transpose_conv import BIAS, FILTER, INPUT, transpose_conv_attrs, transpose_conv_geometry
 
 
 @dataclass(frozen=True)
@@ -71,14 +71,7 @@ FloatOpParams = FloatTransposeConvParams | FloatResizeBilinearParams | FloatL2No
 
 
 def transpose_conv(view: OpView) -> FloatTransposeConvParams:
-    attrs = view.op.attrs
-    require(
-        isinstance(attrs, TransposeConvAttrs),
-        "TRANSPOSE_CONV has no TransposeConvOptions",
-        "re-export the model",
-    )
-    assert isinstance(attrs, TransposeConvAttrs)
-    require_arity(view, (3, 4))
+    attrs = transpose_conv_attrs(view)
     filter_, output = view.input(FILTER), view.output()
     # TFLM's float kernel reads its filter and bias whether constant or computed.
     require_dtype(
@@ -125,14 +118,8 @@ def float_samples(
 
 def resize_bilinear(view: OpView) -> FloatResizeBilinearParams:
     geometry = resize_geometry(view, DType.FLOAT32)
-    _, in_h, in_w, _ = geometry.input_shape
-    _, out_h, out_w, _ = geometry.output_shape
-    align, half = geometry.align_corners, geometry.half_pixel_centers
     return FloatResizeBilinearParams(
-        geometry.input_shape,
-        float_samples(in_h, out_h, align, half),
-        float_samples(in_w, out_w, align, half),
-        geometry.output_shape,
+        geometry.input_shape, *geometry.sampled(float_samples), geometry.output_shape
     )
 
 

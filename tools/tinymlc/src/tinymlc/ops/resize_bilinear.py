@@ -5,7 +5,9 @@ FLOAT32 path is `float32_ops`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from tinymlc.ir import DType, ResizeAttrs
 from tinymlc.ops._common import OpView, constant_int32_values, require
@@ -53,6 +55,9 @@ def samples(in_size: int, out_size: int, align_corners: bool, half_pixel_centers
     return tuple(result)
 
 
+SampleT = TypeVar("SampleT")
+
+
 @dataclass(frozen=True)
 class ResizeGeometry:
     """What TFLM's Prepare checks and the kernels share: shapes and options."""
@@ -61,6 +66,16 @@ class ResizeGeometry:
     output_shape: tuple[int, int, int, int]
     align_corners: bool
     half_pixel_centers: bool
+
+    def sampled(
+        self, sample: Callable[[int, int, bool, bool], tuple[SampleT, ...]]
+    ) -> tuple[tuple[SampleT, ...], tuple[SampleT, ...]]:
+        """Every output row's and column's source by `sample` (the integer or the float
+        `ComputeInterpolationValues`)."""
+        _, in_h, in_w, _ = self.input_shape
+        _, out_h, out_w, _ = self.output_shape
+        align, half = self.align_corners, self.half_pixel_centers
+        return sample(in_h, out_h, align, half), sample(in_w, out_w, align, half)
 
 
 def resize_geometry(view: OpView, dtype: DType) -> ResizeGeometry:
@@ -83,12 +98,4 @@ def resize_geometry(view: OpView, dtype: DType) -> ResizeGeometry:
 
 def prepare(view: OpView) -> ResizeBilinearParams:
     geometry = resize_geometry(view, DType.INT8)
-    _, in_h, in_w, _ = geometry.input_shape
-    _, out_h, out_w, _ = geometry.output_shape
-    align, half = geometry.align_corners, geometry.half_pixel_centers
-    return ResizeBilinearParams(
-        geometry.input_shape,
-        samples(in_h, out_h, align, half),
-        samples(in_w, out_w, align, half),
-        geometry.output_shape,
-    )
+    return ResizeBilinearParams(geometry.input_shape, *geometry.sampled(samples), geometry.output_shape)

@@ -58,6 +58,19 @@ class TransposeConvGeometry:
     output_shape: tuple[int, int, int, int]
 
 
+def transpose_conv_attrs(view: OpView) -> TransposeConvAttrs:
+    """The options and operand count every type's TRANSPOSE_CONV requires."""
+    attrs = view.op.attrs
+    require(
+        isinstance(attrs, TransposeConvAttrs),
+        "TRANSPOSE_CONV has no TransposeConvOptions",
+        "re-export the model",
+    )
+    assert isinstance(attrs, TransposeConvAttrs)
+    require_arity(view, (3, 4))
+    return attrs
+
+
 def transpose_conv_geometry(view: OpView, attrs: TransposeConvAttrs) -> TransposeConvGeometry:
     """The 4-D shapes connected by the filter; the padding TFLM computes over the
     output size."""
@@ -86,14 +99,7 @@ def transpose_conv_geometry(view: OpView, attrs: TransposeConvAttrs) -> Transpos
 
 
 def prepare(view: OpView) -> TransposeConvParams:
-    attrs = view.op.attrs
-    require(
-        isinstance(attrs, TransposeConvAttrs),
-        "TRANSPOSE_CONV has no TransposeConvOptions",
-        "re-export the model",
-    )
-    assert isinstance(attrs, TransposeConvAttrs)
-    require_arity(view, (3, 4))
+    attrs = transpose_conv_attrs(view)
     input_, filter_, output = view.input(INPUT), view.input(FILTER), view.output()
     bias = view.optional_input(BIAS)
     require_dtype(input_, [DType.INT8, DType.INT16], "input")
