@@ -3,12 +3,14 @@
 models/BUILD.bazel fails to load if a .tflite file is in neither list.
 """
 
+load("//platforms:boards.bzl", "BOARDS")
+
 # Models that are not meant to compile (error-path tests, checked by
 # //tools/tinymlc:test_zoo_errors), or that TFLite Micro cannot run (it has no GELU kernel),
 # so there is no reference to match.
 # Emulated boards every checked model runs on as firmware (Cortex-M4, Cortex-M33 core 0,
-# RISC-V rv32imac, Xtensa LX with the ESP32-S3's instruction set but MUL32_HIGH): one per
-# instruction set family the kernels are compiled for.
+# Cortex-M55 with Helium, RISC-V rv32imac, Xtensa LX with the ESP32-S3's instruction set but
+# MUL32_HIGH): one per instruction set family the kernels are compiled for.
 FIRMWARE_TEST_BOARDS = [
     "mps2_an386",
     "mps2_an521",
@@ -16,6 +18,26 @@ FIRMWARE_TEST_BOARDS = [
     "riscv32_virt",
     "xtensa_sim",
 ]
+
+# Flash a firmware image of several whole models may fill. Boards with less (the M55's
+# 512 KiB ITCM) check such models one image each.
+GROUPED_WHOLE_MODELS_FLASH_BYTES = 2 * 1024 * 1024
+
+def boards_fitting_grouped_whole_models(boards, fits):
+    """`boards` whose flash holds (`fits` True) or does not hold (False) grouped whole models.
+
+    Args:
+      boards: board names of //platforms:boards.bzl.
+      fits: which of the two sets to return.
+
+    Returns:
+      The boards of that set, in order.
+    """
+    return [
+        board
+        for board in boards
+        if (BOARDS[board].flash.length >= GROUPED_WHOLE_MODELS_FLASH_BYTES) == fits
+    ]
 
 # Multi-core emulated boards every checked model runs on with all cores (2 Cortex-M33; 2 and 4
 # RISC-V harts).
