@@ -31,6 +31,13 @@ from tinymlc.tflm_reference import REFERENCE_ARENA_BYTES
 
 MODELS = Path(__file__).absolute().parents[3] / "models"
 ZOO_MODELS = sorted(path.stem for path in MODELS.glob("op_detection_postprocess_*.tflite"))
+
+
+def test_the_zoo_models_are_here() -> None:
+    # The parametrized tests below run over these: none found would make them pass vacuously.
+    assert ZOO_MODELS, f"no op_detection_postprocess_*.tflite in {MODELS}"
+
+
 OPERATOR = "TFLite_Detection_PostProcess"
 
 

@@ -21,6 +21,11 @@ MODELS = Path(__file__).absolute().parents[3] / "models"
 ZOO_MODELS = sorted(path.stem for path in MODELS.glob("op_decode_*.tflite"))
 
 
+def test_the_zoo_models_are_here() -> None:
+    # The parametrized tests below run over these: none found would make them pass vacuously.
+    assert ZOO_MODELS, f"no op_decode_*.tflite in {MODELS}"
+
+
 def _header(decode_type: int, bit_width: int, stride: int) -> bytes:
     """The 16-byte decode metadata: type, version 1, then LUT version 1, bit width, stride."""
     return bytes([decode_type, 1, 0, 0, 1, bit_width, stride]) + bytes(9)
