@@ -8,6 +8,8 @@
 //! ([`crate::add_n::FloatSum`]), as TFLM's float `CumSum`. Split axis: lines
 //! (`before * after`).
 
+use core::num::NonZeroUsize;
+
 use crate::add_n::Summation;
 use crate::error::{element, expect_len, KernelError, KernelResult};
 use crate::split::SplitRange;
@@ -46,8 +48,12 @@ pub fn cumsum<T: Copy>(
     expect_len(input.len(), elements)?;
     expect_len(output.len(), elements)?;
     range.check_within(lines)?;
+    // No lines without an `after` extent; `NonZeroUsize`: the divisions cannot panic.
+    let Some(after_extent) = NonZeroUsize::new(layout.after) else {
+        return Ok(());
+    };
     for line in range.indices() {
-        let (before, after) = (line / layout.after, line % layout.after);
+        let (before, after) = (line / after_extent, line % after_extent);
         let base = before * layout.depth * layout.after + after;
         let mut accumulator = summation.start();
         for step in 0..layout.depth {

@@ -10,7 +10,7 @@
 //! layout, so it is not a parameter.
 
 use crate::element::QuantElement;
-use crate::error::KernelResult;
+use crate::error::{KernelError, KernelResult};
 use crate::quant::QuantizedMultiplier;
 use crate::reduce::Reduction;
 use crate::shape::Shape;
@@ -81,7 +81,11 @@ fn mean_or_sum<T: QuantElement>(
     let count = reduction.count()?;
     if count == 0 || input.is_empty() {
         // TFLM value-initialises the output (zeros, not the zero point) and stops.
-        output[range.indices()].fill(T::saturate(0));
+        // `get_mut`: checked above, but the optimizer does not see it (no panic path).
+        output
+            .get_mut(range.indices())
+            .ok_or(KernelError::RangeOutOfBounds)?
+            .fill(T::saturate(0));
         return Ok(());
     }
     let multiplier = if compute_sum {

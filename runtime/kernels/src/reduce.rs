@@ -171,9 +171,11 @@ pub fn reduce_extreme<T: Bounded>(
         Extreme::Max => T::LOWEST,
         Extreme::Min => T::HIGHEST,
     };
-    for slot in &mut output[range.indices()] {
-        *slot = start;
-    }
+    // `get_mut`: checked above, but the optimizer does not see it (no panic path).
+    output
+        .get_mut(range.indices())
+        .ok_or(KernelError::RangeOutOfBounds)?
+        .fill(start);
     let in_strides = row_major_strides(&in_dims);
     let out_strides = row_major_strides(&kept_dims);
     for (flat, &value) in input.iter().enumerate() {

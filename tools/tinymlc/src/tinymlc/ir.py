@@ -17,6 +17,8 @@ from typing import TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from tinymlc.errors import CompileError
+
 NO_TENSOR = -1
 
 
@@ -588,7 +590,7 @@ class Tensor:
             return (self.num_elements + 1) // 2
         itemsize = self.dtype.itemsize
         if itemsize is None:
-            raise ValueError(f"tensor {self.name!r} of type {self.dtype.name} has no fixed size")
+            raise CompileError(f"tensor {self.name!r} of type {self.dtype.name} has no fixed size")
         return self.num_elements * itemsize
 
     @property

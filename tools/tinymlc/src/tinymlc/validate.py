@@ -66,6 +66,8 @@ def validate(model: Model) -> list[Diagnostic]:
         called = called_in_order(model, model.main)
     except CompileError as exc:
         return [Diagnostic(Severity.ERROR, exc.message, "re-export the model")]
+    except OpError as exc:  # an IF or WHILE without its subgraph options
+        return [Diagnostic(Severity.ERROR, exc.reason, exc.suggestion or "re-export the model")]
     if len(model.subgraphs) > 1 + len(called):
         diagnostics.append(
             Diagnostic(

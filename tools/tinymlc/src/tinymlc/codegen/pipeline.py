@@ -80,7 +80,14 @@ def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
     tensors by id.
     """
     with single_rounding_requantization(model.single_rounding):
-        return _compile_model(model, target)
+        try:
+            return _compile_model(model, target)
+        except CompileError as error:
+            # Problems found past validation (a type no arena can hold, ...) name the tensor;
+            # the model file is said here, once for all of them.
+            if error.source is not None:
+                raise
+            raise CompileError(error.message, model.source) from None
 
 
 def _rewrite(graph: Graph) -> Graph:
