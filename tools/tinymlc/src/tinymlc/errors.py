@@ -6,6 +6,9 @@ Every failure the user can cause (bad file, unsupported model) surfaces as a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class CompileError(Exception):
     """A problem with the user's model or input file.
@@ -33,3 +36,15 @@ class OpError(Exception):
         self.suggestion = suggestion
         self.tensor_name = tensor_name
         super().__init__(reason)
+
+
+@contextmanager
+def naming_source(source: str | None) -> Iterator[None]:
+    """Gives `source` to the `CompileError`s raised inside that name no file: problems found
+    past validation (a type no arena holds, ...) name their tensor, the caller the model."""
+    try:
+        yield
+    except CompileError as error:
+        if error.source is not None or source is None:
+            raise
+        raise CompileError(error.message, source) from None

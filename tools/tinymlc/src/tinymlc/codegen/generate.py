@@ -15,7 +15,7 @@ from tinymlc.codegen import rust
 from tinymlc.codegen.pipeline import CompiledModel
 from tinymlc.codegen.steps import Step, build_steps, constant_item, region_literal
 from tinymlc.codegen.steps_control_flow import subgraph_modules
-from tinymlc.errors import CompileError
+from tinymlc.errors import CompileError, naming_source
 from tinymlc.ir import NO_TENSOR, DType, Graph, OpKind, Tensor
 from tinymlc.ops import PreparedParams, float32
 from tinymlc.ops.batch_matmul import BatchMatMulParams
@@ -420,13 +420,14 @@ def build_report(compiled: CompiledModel, steps: list[Step], schedule: Schedule)
 
 def generate_crate(compiled: CompiledModel, crate_name: str) -> GeneratedCrate:
     """The crate for the target `compiled` was planned for."""
-    steps = build_steps(compiled)
-    target = compiled.target
-    schedule = partition(layer_costs(compiled, steps), target.core_mhz, target.split_every_layer)
-    return GeneratedCrate(
-        lib_rs=render_lib_rs(compiled, check_crate_name(crate_name), steps, schedule),
-        report=build_report(compiled, steps, schedule),
-    )
+    with naming_source(compiled.model.source):
+        steps = build_steps(compiled)
+        target = compiled.target
+        schedule = partition(layer_costs(compiled, steps), target.core_mhz, target.split_every_layer)
+        return GeneratedCrate(
+            lib_rs=render_lib_rs(compiled, check_crate_name(crate_name), steps, schedule),
+            report=build_report(compiled, steps, schedule),
+        )
 
 
 def render_cargo_toml(crate_name: str, runtime_dir: Path) -> str:

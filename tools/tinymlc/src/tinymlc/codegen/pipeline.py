@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tinymlc.errors import CompileError
+from tinymlc.errors import CompileError, naming_source
 from tinymlc.ir import Graph, Model
 from tinymlc.ops import PreparedParams, overlap_distance, prepare_graph, scratch_bytes
 from tinymlc.passes import (
@@ -79,15 +79,8 @@ def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
     those of the parsed model, so layer outputs can be matched against TFLM's
     tensors by id.
     """
-    with single_rounding_requantization(model.single_rounding):
-        try:
-            return _compile_model(model, target)
-        except CompileError as error:
-            # Problems found past validation (a type no arena can hold, ...) name the tensor;
-            # the model file is said here, once for all of them.
-            if error.source is not None:
-                raise
-            raise CompileError(error.message, model.source) from None
+    with single_rounding_requantization(model.single_rounding), naming_source(model.source):
+        return _compile_model(model, target)
 
 
 def _rewrite(graph: Graph) -> Graph:
