@@ -53,6 +53,7 @@ pub mod prelu;
 pub mod quantize;
 pub mod reduce;
 pub mod remap;
+pub mod requantize_float;
 pub mod reshape;
 pub mod resize_bilinear;
 pub mod rsqrt;

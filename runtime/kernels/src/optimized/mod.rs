@@ -56,3 +56,4 @@ pub use crate::{
     softmax16, svdf, tanh, transpose_conv,
 };
 pub use crate::{reduce, remap, resize_bilinear};
+pub use crate::requantize_float;

@@ -231,6 +231,9 @@ class OpKind(enum.Enum):
     layers (-141..-144) write out."""
     DECODE = -145
     """TFLM_DECODE: compressed constants expanded (passes.decode does it at compile time)."""
+    REQUANTIZE_FLOAT = -150
+    """Not in .tflite files: float32 -> int8 as onnxruntime requantizes (`--onnx_exact`):
+    `saturate(round_half_even((x * multiplier[c]) / divisor) + zero_point)`."""
     SUBGRAPH_OUTPUT = -200
     """Not in .tflite files: one output of a multi-output IF or WHILE, copied out of the
     packed tensor the control-flow layer writes (`passes.control_flow`)."""
@@ -500,6 +503,15 @@ class CustomOptionsAttrs:
     """The map's keys, in the same order (for the options TFLM looks up by key)."""
 
 
+@dataclass(frozen=True)
+class FloatRequantizeAttrs:
+    """REQUANTIZE_FLOAT's float32 constants (exact float32 values)."""
+
+    multipliers: tuple[float, ...]
+    """One per channel of the last axis, or one for the whole tensor."""
+    divisor: float
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
     | CustomOptionsAttrs
@@ -532,6 +544,7 @@ OpAttrs: TypeAlias = (
     | MirrorPadAttrs
     | ResizeAttrs
     | GatherAttrs
+    | FloatRequantizeAttrs
 )
 
 

@@ -5,7 +5,9 @@ it then runs the ONNX definition of each quantized operator (dequantize, float
 operator, quantize with round half to even). Our kernels requantize in TFLite's
 fixed point, so outputs may differ by a least significant bit; the check passes
 when no output element differs by more than `MAX_LSB_DIFF` and every sample's
-argmax (of the first output) agrees. See tools/tinymlc/README.md, "ONNX exactness".
+argmax (of the first output) agrees. With `onnx_exact` (the model compiled with
+`--onnx_exact`) it passes only when every element is bit-exact. See
+tools/tinymlc/README.md, "ONNX exactness".
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ MAX_LSB_DIFF = 1
 @dataclass(frozen=True)
 class OnnxCheckResult:
     passed: bool
-    """At most MAX_LSB_DIFF on every element and the same argmax on every sample."""
+    """At most MAX_LSB_DIFF on every element and the same argmax on every sample
+    (`onnx_exact`: every element bit-exact)."""
     bit_exact: bool
     inputs: int
     max_abs_diff: int
@@ -44,6 +47,7 @@ class OnnxCheckResult:
     arena_bytes: int
     multicore: str
     reference: str = "onnxruntime (ORT_DISABLE_ALL)"
+    onnx_exact: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,10 +116,12 @@ def check_onnx(
     input_shapes: Mapping[str, tuple[int, ...]] | None = None,
     target: Target = ONE_CORE,
     harness: Path | None = None,
+    onnx_exact: bool = False,
 ) -> OnnxCheckResult:
     """`harness`: an already built harness binary of this model (as Bazel builds it);
-    without it, one is built with rustc for `target`."""
-    lowered = load_onnx(model_path, input_shapes)
+    without it, one is built with rustc for `target`. `onnx_exact`: compile with
+    `--onnx_exact` and demand bit-exactness."""
+    lowered = load_onnx(model_path, input_shapes, onnx_exact)
     compiled = compile_model(lowered.model, target)
     graph = compiled.graph
     samples = [
@@ -158,7 +164,7 @@ def check_onnx(
                 agreeing += int(np.argmax(actual) == np.argmax(expected))
     agreement = agreeing / len(samples)
     return OnnxCheckResult(
-        passed=worst <= MAX_LSB_DIFF and agreeing == len(samples),
+        passed=worst == 0 if onnx_exact else worst <= MAX_LSB_DIFF and agreeing == len(samples),
         bit_exact=worst == 0,
         inputs=inputs,
         max_abs_diff=worst,
@@ -166,4 +172,5 @@ def check_onnx(
         argmax_agreement=agreement,
         arena_bytes=compiled.plan.arena_bytes,
         multicore=multicore,
+        onnx_exact=onnx_exact,
     )

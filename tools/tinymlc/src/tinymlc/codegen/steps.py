@@ -532,3 +532,7 @@ from tinymlc.codegen.steps_float_ops import FLOAT_OP_EMITTERS  # noqa: E402
 EMITTERS.update(DETECTION_EMITTERS)
 EMITTERS.update(FLOAT_OP_EMITTERS)
 EMITTERS.update(CONTROL_FLOW_EMITTERS)
+
+from tinymlc.codegen.steps_exact import EXACT_EMITTERS  # noqa: E402
+
+EMITTERS.update(EXACT_EMITTERS)

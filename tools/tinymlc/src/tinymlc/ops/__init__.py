@@ -63,6 +63,7 @@ from tinymlc.ops import (
     reduce_extreme,
     relu,
     relu6,
+    requantize_float,
     reshape,
     resize_bilinear,
     resize_nearest_neighbor,
@@ -179,6 +180,7 @@ PreparedParams: TypeAlias = (
     | signal_framer.SignalFramerParams
     | signal_stacker.SignalStackerParams
     | detection_postprocess.DetectionPostProcessParams
+    | requantize_float.FloatRequantizeParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -291,6 +293,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.DETECTION_POSTPROCESS: detection_postprocess.prepare_unlowered,
     OpKind.DETECTION_POSTPROCESS_SELECT: detection_postprocess.prepare,
     **dict.fromkeys(detection_postprocess.OUTPUT_NAMES, detection_postprocess.prepare),
+    OpKind.REQUANTIZE_FLOAT: requantize_float.prepare,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each

@@ -27,12 +27,16 @@ def is_onnx(path: str | os.PathLike[str]) -> bool:
 
 
 def parse_onnx(
-    data: bytes, source: str = "<memory>", input_shapes: Mapping[str, tuple[int, ...]] | None = None
+    data: bytes,
+    source: str = "<memory>",
+    input_shapes: Mapping[str, tuple[int, ...]] | None = None,
+    onnx_exact: bool = False,
 ) -> Lowered:
-    """Parse and lower `.onnx` bytes; every failure is a `CompileError` naming `source`."""
+    """Parse and lower `.onnx` bytes; every failure is a `CompileError` naming `source`.
+    `onnx_exact`: requantize as onnxruntime does (`frontend/onnx/exact.py`)."""
     model = read_model(data, source, input_shapes or {})
     try:
-        return Lowerer(model, source).run()
+        return Lowerer(model, source, onnx_exact).run()
     except CompileError:
         raise
     except (Exception, RecursionError) as exc:  # a mutated model can break any assumption
@@ -40,7 +44,9 @@ def parse_onnx(
 
 
 def load_onnx(
-    path: str | os.PathLike[str], input_shapes: Mapping[str, tuple[int, ...]] | None = None
+    path: str | os.PathLike[str],
+    input_shapes: Mapping[str, tuple[int, ...]] | None = None,
+    onnx_exact: bool = False,
 ) -> Lowered:
     source = os.fspath(path)
     file = Path(source)
@@ -50,7 +56,7 @@ def load_onnx(
         data = file.read_bytes()
     except OSError as exc:
         raise CompileError(f"cannot read file: {exc.strerror or exc}", source) from exc
-    return parse_onnx(data, source, input_shapes)
+    return parse_onnx(data, source, input_shapes, onnx_exact)
 
 
 def load_model(

@@ -50,7 +50,8 @@ def _fully_connected(
     return [output]
 
 
-def lower_gemm(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+def gemm_operands(node: Node, inputs: list[Operand | None]) -> tuple[int, Const, bool, Const | None]:
+    """(input, weights, whether the weights are [N, K], bias) of a Gemm, validated."""
     x = act(inputs, 0)
     if int(node.attr("transA", 0)):
         raise UnsupportedNodeError("transA=1 (a transposed activation) is not supported")
@@ -62,9 +63,14 @@ def lower_gemm(builder: Builder, node: Node, inputs: list[Operand | None], out: 
     bias = optional_const(inputs, 2, "C")
     if bias is not None and float(node.attr("beta", 1.0)) != 1.0:
         raise UnsupportedNodeError("beta != 1 is not supported")
-    if len(builder.onnx_shape[x.tensor]) != 2:
+    return x.tensor, weights, bool(node.attr("transB", 0)), bias
+
+
+def lower_gemm(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    x, weights, transposed, bias = gemm_operands(node, inputs)
+    if len(builder.onnx_shape[x]) != 2:
         raise UnsupportedNodeError("Gemm input must be 2-D")
-    return _fully_connected(builder, node, x.tensor, weights, bool(node.attr("transB", 0)), bias, out[0])
+    return _fully_connected(builder, node, x, weights, transposed, bias, out[0])
 
 
 def _batch_matmul(builder: Builder, node: Node, lhs: int, rhs: Operand | None, out: QParams) -> list[int]:

@@ -22,6 +22,7 @@ from tinymlc.frontend.onnx import (
     activation,
     conv,
     elementwise,
+    exact,
     gather,
     gemm,
     hard_sigmoid,
@@ -81,9 +82,12 @@ class Lowered:
 
 
 class Lowerer:
-    def __init__(self, model: onnx.ModelProto, source: str) -> None:
+    def __init__(self, model: onnx.ModelProto, source: str, onnx_exact: bool = False) -> None:
         self.graph = model.graph
         self.source = source
+        # `--onnx_exact`: integer-accumulating operators requantize as onnxruntime does.
+        self.lowerings = {**LOWERINGS, **exact.LOWERINGS} if onnx_exact else LOWERINGS
+        self.onnx_exact = onnx_exact
         self.opsets = {(e.domain or "ai.onnx"): int(e.version) for e in model.opset_import}
         self.builder = Builder()
         self.env: dict[str, Value] = {}
@@ -425,7 +429,11 @@ class Lowerer:
                 raise UnsupportedNodeError("per-axis quantization of an activation is not supported")
             shape_ = self.builder.onnx_shape[value.tensor]
             quantized = self.builder.activation(out_name, shape_, qparams, self.builder.layout[value.tensor])
-            self.builder.op(OpKind.QUANTIZE, [value.tensor], [quantized])
+            if self.onnx_exact:
+                attrs = exact.quantize_linear(qparams.scale)
+                self.builder.op(OpKind.REQUANTIZE_FLOAT, [value.tensor], [quantized], attrs)
+            else:
+                self.builder.op(OpKind.QUANTIZE, [value.tensor], [quantized])
             result = Act(quantized)
         elif isinstance(value, (Const, FloatView)):
             result = _quantize_constant(_real(value), qparams)
@@ -473,7 +481,7 @@ class Lowerer:
         if spec.output is None or spec.output[0] >= len(inputs) or not inputs[spec.output[0]]:
             raise UnsupportedNodeError("a float output (no output scale) is not supported")
         out = self.qparams(node, spec.output[0], spec.output[1], unsigned_default=False)
-        (tensor_id,) = LOWERINGS[spec.float_op](
+        (tensor_id,) = self.lowerings[spec.float_op](
             self.builder, node, self.laid_out(spec.float_op, operands), [out]
         )
         if out.unsigned:
@@ -490,7 +498,7 @@ class Lowerer:
                 raise UnsupportedNodeError("mixes quantized and float activations")
             operands: list[Operand | None] = [v.operand if isinstance(v, FloatView) else v for v in values]
             out = [self.output_qparams(node, name, views[0].qparams) for name in outputs]
-            results = LOWERINGS[node.op_type](self.builder, node, self.laid_out(node.op_type, operands), out)
+            results = self.lowerings[node.op_type](self.builder, node, self.laid_out(node.op_type, operands), out)
             for name, tensor_id, qparams in zip(outputs, results, out, strict=True):
                 self.env[name] = FloatView(Act(tensor_id), qparams)
             return

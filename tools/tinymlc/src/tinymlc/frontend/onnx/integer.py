@@ -23,6 +23,7 @@ from tinymlc.ir import (
     Conv2DAttrs,
     DType,
     ElementwiseAttrs,
+    FullyConnectedAttrs,
     OpKind,
     Padding,
     Quantization,
@@ -48,7 +49,7 @@ def largest_integer(zero_point: int) -> int:
     return max(zero_point + 128, 127 - zero_point)
 
 
-def _require_exact(bound: int) -> None:
+def require_exact(bound: int) -> None:
     if bound >= FLOAT32_EXACT_INTEGERS:
         raise UnsupportedNodeError(
             f"its accumulators may reach {bound}, beyond 2^24 where the float32 kernels "
@@ -79,6 +80,46 @@ def _accumulate_to_int32(builder: Builder, accumulator: int, name: str) -> int:
     return output
 
 
+def matmul_accumulator(
+    builder: Builder,
+    node: Node,
+    lhs: int,
+    lhs_zero_point: int,
+    rhs: Const,
+    rhs_zero_point: np.ndarray,
+    rhs_unsigned: bool,
+    bias: np.ndarray | None = None,
+) -> int:
+    """Float accumulator of lhs @ rhs (+ an integer `bias` per column) with constant `rhs`:
+    FULLY_CONNECTED over lhs's last axis when there is a bias, else BATCH_MATMUL."""
+    if rhs.data.ndim != 2:
+        raise UnsupportedNodeError(f"B must be a 2-D constant, is {list(rhs.data.shape)}")
+    shape = builder.onnx_shape[lhs]
+    if len(shape) < 2 or shape[-1] != rhs.data.shape[0]:
+        raise UnsupportedNodeError(f"A {list(shape)} and B {list(rhs.data.shape)} do not multiply")
+    weights = _weight_integers(rhs, rhs_zero_point, 1, rhs_unsigned)
+    largest_bias = 0 if bias is None else int(np.abs(bias.astype(np.int64)).max(initial=0))
+    bound = int(np.abs(weights).sum(axis=0).max(initial=0)) * largest_integer(lhs_zero_point)
+    require_exact(bound + largest_bias)
+    ordered = builder.onnx_ordered(integers(builder, lhs, lhs_zero_point, f"{node.name}/a"))
+    out_shape = (*shape[:-1], int(rhs.data.shape[1]))
+    accumulator = builder.activation(
+        f"{node.name}/accumulator", out_shape, None, tuple(range(len(out_shape)))
+    )
+    if bias is None:
+        rhs_id = builder.constant(f"{node.name}/b", weights, DType.FLOAT32)
+        attrs = BatchMatMulAttrs(adj_x=False, adj_y=False, asymmetric_quantize_inputs=False)
+        builder.op(OpKind.BATCH_MATMUL, [ordered, rhs_id], [accumulator], attrs)
+        return accumulator
+    filter_id = builder.constant(f"{node.name}/filter", weights.T, DType.FLOAT32)
+    bias_id = builder.constant(f"{node.name}/bias", bias.reshape(-1), DType.FLOAT32)
+    fc_attrs = FullyConnectedAttrs(
+        Activation.NONE, 0, keep_num_dims=len(shape) > 2, asymmetric_quantize_inputs=False
+    )
+    builder.op(OpKind.FULLY_CONNECTED, [ordered, filter_id, bias_id], [accumulator], fc_attrs)
+    return accumulator
+
+
 def lower_matmul_integer(
     builder: Builder,
     node: Node,
@@ -89,25 +130,11 @@ def lower_matmul_integer(
     rhs_unsigned: bool,
 ) -> tuple[int, int]:
     """(float accumulator, int32 output) of lhs @ rhs with constant `rhs`."""
-    if rhs.data.ndim != 2:
-        raise UnsupportedNodeError(f"B must be a 2-D constant, is {list(rhs.data.shape)}")
-    shape = builder.onnx_shape[lhs]
-    if len(shape) < 2 or shape[-1] != rhs.data.shape[0]:
-        raise UnsupportedNodeError(f"A {list(shape)} and B {list(rhs.data.shape)} do not multiply")
-    weights = _weight_integers(rhs, rhs_zero_point, 1, rhs_unsigned)
-    _require_exact(int(np.abs(weights).sum(axis=0).max(initial=0)) * largest_integer(lhs_zero_point))
-    ordered = builder.onnx_ordered(integers(builder, lhs, lhs_zero_point, f"{node.name}/a"))
-    rhs_id = builder.constant(f"{node.name}/b", weights, DType.FLOAT32)
-    out_shape = (*shape[:-1], int(rhs.data.shape[1]))
-    accumulator = builder.activation(
-        f"{node.name}/accumulator", out_shape, None, tuple(range(len(out_shape)))
-    )
-    attrs = BatchMatMulAttrs(adj_x=False, adj_y=False, asymmetric_quantize_inputs=False)
-    builder.op(OpKind.BATCH_MATMUL, [ordered, rhs_id], [accumulator], attrs)
+    accumulator = matmul_accumulator(builder, node, lhs, lhs_zero_point, rhs, rhs_zero_point, rhs_unsigned)
     return accumulator, _accumulate_to_int32(builder, accumulator, node.output_name())
 
 
-def lower_conv_integer(
+def conv_accumulator(
     builder: Builder,
     node: Node,
     x: int,
@@ -115,15 +142,17 @@ def lower_conv_integer(
     weights: Const,
     weight_zero_point: np.ndarray,
     weights_unsigned: bool,
-) -> tuple[int, int]:
-    """(float accumulator, int32 output) of ConvInteger: padding is the zero point, i.e.
-    integer 0, as the float kernels pad."""
+    bias: np.ndarray | None = None,
+) -> int:
+    """Float accumulator of a convolution of integers (+ an integer `bias` per output
+    channel): padding is the zero point, i.e. integer 0, as the float kernels pad."""
     (batch, channels, height, width), (out_channels, _, kh, kw), _ = conv_dimensions(
         builder.onnx_shape[x], node, weights.data.shape
     )
     values = _weight_integers(weights, weight_zero_point, 0, weights_unsigned)
     bound = int(np.abs(values).reshape(out_channels, -1).sum(axis=1).max(initial=0))
-    _require_exact(bound * largest_integer(x_zero_point))
+    largest_bias = 0 if bias is None else int(np.abs(bias.astype(np.int64)).max(initial=0))
+    require_exact(bound * largest_integer(x_zero_point) + largest_bias)
     geometry = spatial(node, (height, width), (kh, kw))
     source = integers(builder, builder.standard(x), x_zero_point, f"{node.name}/x")
     padding = geometry.tflite_padding((height, width), (kh, kw))
@@ -138,12 +167,31 @@ def lower_conv_integer(
         builder.op(OpKind.PAD, [source, paddings], [padded])
         source, padding = padded, Padding.VALID
     filter_id = builder.constant(f"{node.name}/filter", values.transpose(NCHW_TO_NHWC), DType.FLOAT32)
+    operands = [source, filter_id]
+    if bias is not None:
+        operands.append(builder.constant(f"{node.name}/bias", bias.reshape(-1), DType.FLOAT32))
     accumulator = builder.activation(
         f"{node.name}/accumulator", (batch, out_channels, *geometry.output), None
     )
     (stride_h, stride_w), (dilation_h, dilation_w) = geometry.strides, geometry.dilations
     attrs = Conv2DAttrs(padding, stride_h, stride_w, dilation_h, dilation_w, Activation.NONE)
-    builder.op(OpKind.CONV_2D, [source, filter_id], [accumulator], attrs)
+    builder.op(OpKind.CONV_2D, operands, [accumulator], attrs)
+    return accumulator
+
+
+def lower_conv_integer(
+    builder: Builder,
+    node: Node,
+    x: int,
+    x_zero_point: int,
+    weights: Const,
+    weight_zero_point: np.ndarray,
+    weights_unsigned: bool,
+) -> tuple[int, int]:
+    """(float accumulator, int32 output) of ConvInteger."""
+    accumulator = conv_accumulator(
+        builder, node, x, x_zero_point, weights, weight_zero_point, weights_unsigned
+    )
     return accumulator, _accumulate_to_int32(builder, accumulator, node.output_name())
 
 

@@ -45,11 +45,11 @@ def per_channel_weights(weights: Const, channel_axis: int) -> tuple[npt.NDArray[
     return values.astype(np.int8), tuple(scales)
 
 
-def bias_tensor(
-    builder: Builder, name: str, bias: Const | None, input_scale: float, weight_scales: tuple[float, ...]
-) -> int:
-    """int32 bias at scale input_scale * weight_scale per channel (a float bias is quantized
-    to it, round half to even as ONNX's quantizers do)."""
+def bias_values(
+    name: str, bias: Const | None, input_scale: float, weight_scales: tuple[float, ...]
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
+    """(int32 bias, its float32 scales input_scale * weight_scale per channel): a float
+    bias is quantized to them, round half to even as ONNX's quantizers do."""
     channels = len(weight_scales)
     scales = np.array([np.float32(input_scale) * np.float32(s) for s in weight_scales], dtype=np.float64)
     if bias is None:
@@ -64,6 +64,15 @@ def bias_tensor(
         if not np.issubdtype(data.dtype, np.integer):
             raise UnsupportedNodeError(f"quantized bias {name!r} must hold integers, not {data.dtype}")
         values = np.broadcast_to(data.reshape(-1), (channels,)).astype(np.int32)
+    return values, scales
+
+
+def bias_tensor(
+    builder: Builder, name: str, bias: Const | None, input_scale: float, weight_scales: tuple[float, ...]
+) -> int:
+    """int32 bias at scale input_scale * weight_scale per channel (`bias_values`)."""
+    values, scales = bias_values(name, bias, input_scale, weight_scales)
+    channels = len(weight_scales)
     quantization = Quantization(tuple(float(s) for s in scales.astype(np.float32)), (0,) * channels)
     return builder.constant(name, values, DType.INT32, quantization)
 

@@ -1,0 +1,156 @@
+//! REQUANTIZE_FLOAT: a float32 value (an exact integer accumulator, or a float graph
+//! input) to int8 as onnxruntime's CPU kernels requantize, for `tinymlc --onnx_exact`.
+//!
+//! onnxruntime (MLAS `MlasRequantizeOutput`, `MlasQuantizeLinear`) multiplies the
+//! accumulator converted to `float` by a per-channel `float` scale, or divides a float by
+//! the output scale, then rounds half to even, adds the zero point and saturates. Here
+//! one formula serves both, `(x * multiplier[c]) / divisor`: a multiplier of 1 or a
+//! divisor of 1 leaves the value unchanged bit for bit, so the compiler chooses which of
+//! the two roundings happen, in onnxruntime's order.
+//!
+//! Split axis: flat elements ([`SplitRange`]); the channel of element `i` is
+//! `i % multipliers.len()` (the last axis).
+
+use crate::element::QuantElement;
+use crate::error::{expect_len, KernelError, KernelResult};
+use crate::split::SplitRange;
+
+/// `1.5 * 2^23`: adding it to a float of magnitude at most 2^22 leaves no fraction bits,
+/// so the addition itself rounds half to even (IEEE's default), and subtracting it back
+/// is exact.
+const ROUNDING_BIAS: f32 = 12_582_912.0;
+
+/// Largest magnitude the rounding trick handles; anything beyond saturates any 8- or
+/// 16-bit output anyway.
+const ROUNDING_LIMIT: f32 = 4_194_304.0;
+
+/// The per-layer constants of [`requantize_float`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FloatRequantizeParams<'a> {
+    /// One multiplier per channel of the last axis, or one for the whole tensor.
+    pub multipliers: &'a [f32],
+    /// Divides every product (1 when onnxruntime only multiplies).
+    pub divisor: f32,
+    /// The output zero point.
+    pub zero_point: i32,
+}
+
+/// `x` rounded to the nearest integer, ties to even, after clamping to
+/// [`ROUNDING_LIMIT`] (NaN becomes 0).
+fn round_half_even_clamped(x: f32) -> i32 {
+    let clamped = x.clamp(-ROUNDING_LIMIT, ROUNDING_LIMIT);
+    ((clamped + ROUNDING_BIAS) - ROUNDING_BIAS) as i32
+}
+
+/// `output[i] = saturate(round_half_even((input[i] * multipliers[c]) / divisor) +
+/// zero_point)` for `i` in `range`.
+pub fn requantize_float<T: QuantElement>(
+    params: &FloatRequantizeParams<'_>,
+    input: &[f32],
+    output: &mut [T],
+    range: SplitRange,
+) -> KernelResult {
+    expect_len(input.len(), output.len())?;
+    range.check_within(output.len())?;
+    let channels = params.multipliers.len();
+    if channels == 0 || output.len() % channels != 0 {
+        return Err(KernelError::InvalidParameter);
+    }
+    for index in range.indices() {
+        let (Some(out), Some(&value), Some(&multiplier)) = (
+            output.get_mut(index),
+            input.get(index),
+            params.multipliers.get(index % channels),
+        ) else {
+            return Err(KernelError::RangeOutOfBounds);
+        };
+        let scaled = (value * multiplier) / params.divisor;
+        *out = T::saturate(round_half_even_clamped(scaled).saturating_add(params.zero_point));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(multipliers: &[f32], divisor: f32, zero_point: i32, input: &[f32]) -> Vec<i8> {
+        let params = FloatRequantizeParams {
+            multipliers,
+            divisor,
+            zero_point,
+        };
+        let mut output = vec![0i8; input.len()];
+        requantize_float(&params, input, &mut output, SplitRange::full(input.len())).unwrap();
+        output
+    }
+
+    #[test]
+    fn ties_round_to_even() {
+        let input = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999998, 2.5000002];
+        assert_eq!(run(&[1.0], 1.0, 0, &input), [0, 2, 2, 0, -2, -2, 2, 3]);
+    }
+
+    #[test]
+    fn saturates_after_the_zero_point() {
+        let input = [1.0e9, -1.0e9, 127.0, 128.0, -129.0, f32::NAN];
+        assert_eq!(run(&[1.0], 1.0, -3, &input), [127, -128, 124, 125, -128, -3]);
+    }
+
+    #[test]
+    fn multiplies_per_channel_then_divides() {
+        // Channel 0 multiplies by 0.5, channel 1 by 0.25; both then divide by 0.5.
+        let input = [3.0, 3.0, 5.0, 6.0];
+        assert_eq!(run(&[0.5, 0.25], 0.5, 1, &input), [4, 3, 6, 4]);
+    }
+
+    #[test]
+    fn large_accumulators_convert_like_onnxruntime() {
+        // 2^24 + 1 is not a float: the caller's float accumulator already rounded it,
+        // as onnxruntime's int32 -> float conversion does; the product rounds once more.
+        let accumulator = 16_777_217i32 as f32;
+        assert_eq!(run(&[1.0 / 262_144.0], 1.0, 0, &[accumulator]), [64]);
+    }
+
+    #[test]
+    fn computes_only_its_range() {
+        let params = FloatRequantizeParams {
+            multipliers: &[1.0],
+            divisor: 1.0,
+            zero_point: 0,
+        };
+        let mut output = [9i8; 4];
+        requantize_float(&params, &[1.0, 2.0, 3.0, 4.0], &mut output, SplitRange::new(1, 3)).unwrap();
+        assert_eq!(output, [9, 2, 3, 9]);
+    }
+
+    #[test]
+    fn rejects_bad_parameters_without_panicking() {
+        let mut output = [0i8; 3];
+        let empty = FloatRequantizeParams {
+            multipliers: &[],
+            divisor: 1.0,
+            zero_point: 0,
+        };
+        assert_eq!(
+            requantize_float(&empty, &[0.0; 3], &mut output, SplitRange::full(3)),
+            Err(KernelError::InvalidParameter)
+        );
+        let two = FloatRequantizeParams {
+            multipliers: &[1.0, 1.0],
+            ..empty
+        };
+        assert_eq!(
+            requantize_float(&two, &[0.0; 3], &mut output, SplitRange::full(3)),
+            Err(KernelError::InvalidParameter)
+        );
+        assert_eq!(
+            requantize_float(&two, &[0.0; 2], &mut output, SplitRange::full(3)),
+            Err(KernelError::ShapeMismatch)
+        );
+        assert_eq!(
+            requantize_float(&empty, &[0.0; 3], &mut output, SplitRange::new(2, 5)),
+            Err(KernelError::RangeOutOfBounds)
+        );
+    }
+}

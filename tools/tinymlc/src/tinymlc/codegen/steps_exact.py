@@ -1,0 +1,30 @@
+"""Steps of the `--onnx_exact` operators: REQUANTIZE_FLOAT; registered into `steps.EMITTERS`."""
+
+from __future__ import annotations
+
+from tinymlc.codegen import rust
+from tinymlc.codegen.steps import StepBuilder, _element, _elementwise, _Emitter, _struct
+from tinymlc.ir import OpKind
+from tinymlc.ops import PreparedParams
+from tinymlc.ops.requantize_float import FloatRequantizeParams
+
+
+def _requantize_float(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, FloatRequantizeParams)
+    count = len(params.multipliers)
+    multipliers = b.item(
+        "MULTIPLIERS", f"[f32; {count}]", "[" + ", ".join(rust.f32(m) for m in params.multipliers) + "]", 4 * count
+    )
+    value = _struct(
+        "kernels::requantize_float::FloatRequantizeParams",
+        multipliers=f"&{multipliers}",
+        divisor=rust.f32(params.divisor),
+        zero_point=params.zero_point,
+    )
+    param = "&" + b.item(
+        "PARAMS", "kernels::requantize_float::FloatRequantizeParams<'static>", value, 4 * 4
+    )
+    _elementwise(b, f"requantize_float::requantize_float::<{_element(b)}>", param)
+
+
+EXACT_EMITTERS: dict[OpKind, _Emitter] = {OpKind.REQUANTIZE_FLOAT: _requantize_float}

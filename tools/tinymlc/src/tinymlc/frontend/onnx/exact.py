@@ -1,0 +1,191 @@
+"""`--onnx_exact`: integer-accumulating operators requantized in float32 as onnxruntime
+(optimizations disabled) requantizes them, instead of TFLite's fixed-point multiplier.
+
+onnxruntime's QOperator kernels (QLinearConv, QLinearMatMul, QGemm,
+QLinearGlobalAveragePool) compute the exact int32 accumulator (bias included), convert
+it to float32 and multiply it by one float32 scale per output channel (MLAS
+`MlasRequantizeOutput`), rounding half to even before adding the output zero point and
+saturating. The scale is `(x_scale * w_scale) / y_scale` in float32, in that order
+(QGemm: `alpha * x_scale * w_scale`, then `/ y_scale`; alpha is 1 here);
+QLinearGlobalAveragePool's is `x_scale / (y_scale * pixels)` on the sum of `q - zero_point`.
+Here the accumulator is computed by the float32 kernels on the operands' integers
+(`integer.py`: exact while every partial sum stays below 2^24, checked per node), and a
+REQUANTIZE_FLOAT layer applies the same float32 operations.
+
+QDQ operators are, in onnxruntime, DequantizeLinear -> float32 operator (MLAS's
+summation order) -> QuantizeLinear (`real / y_scale`, round half to even). The exact
+integer accumulator times `x_scale * w_scale`, divided by `y_scale`, reproduces that
+except where onnxruntime's float summation rounds a result across a rounding boundary.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinymlc.frontend.onnx.builder import Act, Builder, Const, Operand, QParams, UnsupportedNodeError
+from tinymlc.frontend.onnx.gemm import gemm_operands
+from tinymlc.frontend.onnx.integer import (
+    conv_accumulator,
+    integers,
+    largest_integer,
+    matmul_accumulator,
+    require_exact,
+)
+from tinymlc.frontend.onnx.node import Node, act, const, optional_const
+from tinymlc.frontend.onnx.weights import bias_values
+from tinymlc.ir import BatchMatMulAttrs, FloatRequantizeAttrs, OpKind, ReducerAttrs
+
+# QOperator nodes whose onnxruntime kernel multiplies the accumulator by one combined scale.
+_COMBINED_SCALE = frozenset({"QLinearConv", "QLinearMatMul", "QGemm", "QLinearGlobalAveragePool"})
+
+
+def requantization(
+    node: Node, input_scale: float, weight_scales: tuple[float, ...], output_scale: float
+) -> FloatRequantizeAttrs:
+    """The float32 multipliers and divisor onnxruntime applies to `node`'s accumulator
+    (weight scales: one per output channel, or one)."""
+    f32 = np.float32
+    products = [f32(input_scale) * f32(scale) for scale in weight_scales]
+    if node.op_type in _COMBINED_SCALE:
+        multipliers = [product / f32(output_scale) for product in products]
+        divisor = f32(1.0)
+    else:
+        multipliers, divisor = products, f32(output_scale)
+    if len(set(multipliers)) == 1:
+        multipliers = multipliers[:1]
+    return FloatRequantizeAttrs(tuple(float(m) for m in multipliers), float(divisor))
+
+
+def quantize_linear(scale: float) -> FloatRequantizeAttrs:
+    """QuantizeLinear of a float: onnxruntime divides by the scale (MLAS `MlasQuantizeLinear`)."""
+    return FloatRequantizeAttrs((1.0,), float(np.float32(scale)))
+
+
+def _requantized(builder: Builder, node: Node, accumulator: int, attrs: FloatRequantizeAttrs, out: QParams) -> int:
+    if len(out.scales) != 1:
+        raise UnsupportedNodeError("per-axis output quantization is not supported")
+    output = builder.activation(
+        node.output_name(), builder.onnx_shape[accumulator], out, builder.layout[accumulator]
+    )
+    builder.op(OpKind.REQUANTIZE_FLOAT, [accumulator], [output], attrs)
+    return output
+
+
+def _input(builder: Builder, x: int) -> tuple[float, int]:
+    """(scale, int8 zero point) of a per-tensor quantized activation."""
+    quantization = builder.quantization(x)
+    return quantization.scales[0], quantization.zero_points[0]
+
+
+def _weight_parameters(weights: Const, channels: int) -> tuple[QParams, tuple[float, ...]]:
+    qparams = weights.qparams
+    if qparams is None:
+        raise UnsupportedNodeError("weights are float: quantize the model (QDQ or QOperator) first")
+    if len(qparams.scales) not in (1, channels):
+        raise UnsupportedNodeError(f"weights have {len(qparams.scales)} scales for {channels} channels")
+    scales = qparams.scales if len(qparams.scales) == channels else qparams.scales * channels
+    return qparams, tuple(scales)
+
+
+def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    x = act(inputs, 0).tensor
+    weights = const(inputs, 1, "weights")
+    qparams, weight_scales = _weight_parameters(weights, weights.data.shape[0])
+    input_scale, input_zero_point = _input(builder, x)
+    bias, _ = bias_values(f"{node.name}/bias", optional_const(inputs, 2, "bias"), input_scale, weight_scales)
+    accumulator = conv_accumulator(
+        builder, node, x, input_zero_point, weights, np.array(qparams.zero_points), qparams.unsigned, bias
+    )
+    attrs = requantization(node, input_scale, weight_scales, out[0].scale)
+    return [_requantized(builder, node, accumulator, attrs, out[0])]
+
+
+def lower_gemm(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    x, weights, transposed, bias_operand = gemm_operands(node, inputs)
+    if transposed:
+        weights = Const(weights.data.T, weights.qparams)
+    return [_matmul(builder, node, x, weights, bias_operand, out[0])]
+
+
+def _matmul(builder: Builder, node: Node, x: int, weights: Const, bias_operand: Const | None, out: QParams) -> int:
+    """x @ weights ([K, N], constant) + bias, requantized."""
+    if weights.data.ndim != 2:
+        raise UnsupportedNodeError(f"weights must be 2-D, are {list(weights.data.shape)}")
+    qparams, weight_scales = _weight_parameters(weights, weights.data.shape[1])
+    input_scale, input_zero_point = _input(builder, x)
+    bias = None
+    if bias_operand is not None:
+        bias, _ = bias_values(f"{node.name}/bias", bias_operand, input_scale, weight_scales)
+    accumulator = matmul_accumulator(
+        builder, node, x, input_zero_point, weights, np.array(qparams.zero_points), qparams.unsigned, bias
+    )
+    attrs = requantization(node, input_scale, weight_scales, out.scale)
+    return _requantized(builder, node, accumulator, attrs, out)
+
+
+def lower_matmul(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    x = act(inputs, 0).tensor
+    rhs = inputs[1] if len(inputs) > 1 else None
+    if isinstance(rhs, Const) and rhs.data.ndim == 2:
+        return [_matmul(builder, node, x, rhs, None, out[0])]
+    if not isinstance(rhs, Act):
+        raise UnsupportedNodeError("batched constant weights are not supported in exact mode")
+    return [_activation_matmul(builder, node, x, rhs.tensor, out[0])]
+
+
+def _activation_matmul(builder: Builder, node: Node, lhs: int, rhs: int, out: QParams) -> int:
+    """The product of two activations: BATCH_MATMUL of their integers."""
+    lhs_shape, rhs_shape = builder.onnx_shape[lhs], builder.onnx_shape[rhs]
+    if min(len(lhs_shape), len(rhs_shape)) < 2:
+        raise UnsupportedNodeError("1-D MatMul operands are not supported")
+    try:
+        batch = np.broadcast_shapes(lhs_shape[:-2], rhs_shape[:-2])
+    except ValueError as exc:
+        raise UnsupportedNodeError(
+            f"batch dimensions of {list(lhs_shape)} and {list(rhs_shape)} do not broadcast"
+        ) from exc
+    (lhs_scale, lhs_zero_point), (rhs_scale, rhs_zero_point) = _input(builder, lhs), _input(builder, rhs)
+    require_exact(lhs_shape[-1] * largest_integer(lhs_zero_point) * largest_integer(rhs_zero_point))
+    operands = [
+        builder.onnx_ordered(integers(builder, tensor, zero_point, f"{node.name}/{role}"))
+        for tensor, zero_point, role in ((lhs, lhs_zero_point, "a"), (rhs, rhs_zero_point, "b"))
+    ]
+    out_shape = (*(int(d) for d in batch), lhs_shape[-2], rhs_shape[-1])
+    accumulator = builder.activation(f"{node.name}/accumulator", out_shape, None, tuple(range(len(out_shape))))
+    attrs = BatchMatMulAttrs(adj_x=False, adj_y=False, asymmetric_quantize_inputs=False)
+    builder.op(OpKind.BATCH_MATMUL, operands, [accumulator], attrs)
+    return _requantized(builder, node, accumulator, requantization(node, lhs_scale, (rhs_scale,), out.scale), out)
+
+
+def lower_global_average_pool(
+    builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]
+) -> list[int]:
+    """The sum of `q - zero_point` over H and W (float32 SUM of integers, exact), times
+    `x_scale / (y_scale * pixels)`."""
+    x = builder.standard(act(inputs, 0).tensor)
+    if int(node.attr("channels_last", 0)):
+        raise UnsupportedNodeError("channels_last=1 is not supported")
+    shape = builder.onnx_shape[x]
+    if len(shape) != 4:
+        raise UnsupportedNodeError("only 2-D global average pooling is supported in exact mode")
+    pixels = shape[2] * shape[3]
+    input_scale, input_zero_point = _input(builder, x)
+    require_exact(pixels * largest_integer(input_zero_point))
+    source = integers(builder, x, input_zero_point, f"{node.name}/x")
+    accumulator = builder.activation(f"{node.name}/accumulator", (shape[0], shape[1], 1, 1), None)
+    axes = builder.int32_vector(f"{node.name}/axes", [1, 2])
+    builder.op(OpKind.SUM, [source, axes], [accumulator], ReducerAttrs(True))
+    f32 = np.float32
+    multiplier = f32(input_scale) / (f32(out[0].scale) * f32(pixels))
+    attrs = FloatRequantizeAttrs((float(multiplier),), 1.0)
+    return [_requantized(builder, node, accumulator, attrs, out[0])]
+
+
+LOWERINGS = {
+    "Conv": lower_conv,
+    "Gemm": lower_gemm,
+    "MatMul": lower_matmul,
+    "GlobalAveragePool": lower_global_average_pool,
+}
+"""The operators whose exact-mode lowering replaces the default one."""
+

@@ -1,0 +1,46 @@
+"""REQUANTIZE_FLOAT (`--onnx_exact` only): a float32 tensor holding exact integer
+accumulators (or a float graph input) -> int8, as onnxruntime's CPU kernels requantize:
+`saturate(round_half_even((x * multiplier[c]) / divisor) + zero_point)` in float32, the
+channel along the last axis (`runtime/kernels/src/requantize_float.rs`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tinymlc.ir import DType, FloatRequantizeAttrs
+from tinymlc.ops._common import OpView, per_tensor, require, require_arity, require_dtype, require_output_shape
+
+
+@dataclass(frozen=True)
+class FloatRequantizeParams:
+    multipliers: tuple[float, ...]
+    divisor: float
+    zero_point: int
+
+
+def _is_float32(value: float) -> bool:
+    return float(np.float32(value)) == value
+
+
+def prepare(view: OpView) -> FloatRequantizeParams:
+    require_arity(view, (1,))
+    input_, output = view.input(0), view.output()
+    require_dtype(input_, [DType.FLOAT32], "input")
+    require_dtype(output, [DType.INT8], "output")
+    require_output_shape(view, input_.shape)
+    attrs = view.op.attrs
+    require(isinstance(attrs, FloatRequantizeAttrs), "REQUANTIZE_FLOAT without its multipliers")
+    assert isinstance(attrs, FloatRequantizeAttrs)
+    channels = len(attrs.multipliers)
+    require(
+        channels == 1 or (len(output.shape) > 0 and output.shape[-1] == channels),
+        f"{channels} multipliers for a last axis of {output.shape[-1:]}",
+    )
+    require(
+        all(_is_float32(m) for m in (*attrs.multipliers, attrs.divisor)),
+        "multipliers and divisor must be float32 values",
+    )
+    require(attrs.divisor != 0.0, "the divisor must not be zero")
+    return FloatRequantizeParams(attrs.multipliers, attrs.divisor, per_tensor(output).zero_point)
