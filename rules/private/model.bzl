@@ -29,6 +29,8 @@ def _tinyml_model_codegen_impl(ctx):
     if ctx.files.calibration:
         args.add_joined(ctx.files.calibration, join_with = ",", format_joined = "--calibration=%s")
         args.add("--calibration_method=" + ctx.attr.calibration_method)
+    if ctx.attr.onnx_exact:
+        args.add("--onnx_exact")
     use_worker_params_file(args)
     ctx.actions.run(
         executable = ctx.attr._compiler[DefaultInfo].files_to_run,
@@ -67,6 +69,10 @@ tinyml_model_codegen = rule(
                   "layer across them in proportion to their clocks.",
         ),
         "crate_name": attr.string(mandatory = True, doc = "Name of the Rust crate the code is for."),
+        "onnx_exact": attr.bool(
+            doc = "An .onnx model requantizes in float32 as onnxruntime does (bit for bit with it) " +
+                  "instead of in TFLite's fixed point (within 1 LSB).",
+        ),
         "split_every_layer": attr.bool(
             doc = "Split every layer across the cores even where the cost model would not (tests).",
         ),
@@ -120,6 +126,7 @@ def tinyml_model(
         report_board = None,
         calibration = [],
         calibration_method = "minmax",
+        onnx_exact = False,
         **kwargs):
     """A quantized model as a no_std Rust library for the selected platform.
 
@@ -144,6 +151,10 @@ def tinyml_model(
         sample of the model's input each): tinymlc quantizes the model (per-channel int8
         weights, per-tensor int8 activations) with ranges from them; report.json lists them.
       calibration_method: "minmax" or "percentile" (99.99th) activation ranges.
+      onnx_exact: for an `.onnx` model, requantize every integer-accumulating operator in
+        float32 exactly as onnxruntime does (`tinymlc --onnx_exact`, tools/tinymlc/README.md
+        "ONNX exactness"): bit for bit with onnxruntime where TFLite's fixed point is within
+        1 LSB, at the cost of float32 accumulators in the arena and float kernels.
       **kwargs: passed to the rust_library (visibility, tags, ...).
     """
     crate_name = crate_name or rust_crate_name(name)
@@ -156,6 +167,7 @@ def tinyml_model(
         split_every_layer = split_every_layer,
         calibration = calibration,
         calibration_method = calibration_method,
+        onnx_exact = onnx_exact,
         visibility = ["//visibility:private"],
         tags = kwargs.get("tags", []),
     )

@@ -171,7 +171,7 @@ def _firmware_expected_output(names, samples, multicore):
     lines.append("%d of %d samples bit-equal to the host build" % (total, total))
     return "\n".join(lines) + "\n"
 
-def tinyml_model_test(name, model, src, inputs = 100, max_ulp = 0, firmware_platforms = [], firmware_samples = 4, **kwargs):
+def tinyml_model_test(name, model, src, inputs = 100, max_ulp = 0, firmware_platforms = [], firmware_samples = 4, onnx_exact = False, **kwargs):
     """Checks that a tinyml_model is bit-exact with TensorFlow Lite Micro, on the host and on boards.
 
     Builds a host harness around the `model` library, then runs it and TFLite Micro (the
@@ -193,6 +193,8 @@ def tinyml_model_test(name, model, src, inputs = 100, max_ulp = 0, firmware_plat
         Integer outputs are always compared bit for bit.
       firmware_platforms: emulated boards' platforms, e.g. //platforms:mps2_an386.
       firmware_samples: how many inputs each firmware check runs.
+      onnx_exact: `model` was compiled with `onnx_exact = True`: the check compiles the
+        `.onnx` the same way and demands bit-exactness with onnxruntime.
       **kwargs: passed to the tests (size, tags, ...).
     """
     harness = name + "_harness"
@@ -206,7 +208,7 @@ def tinyml_model_test(name, model, src, inputs = 100, max_ulp = 0, firmware_plat
             "$(rootpath :%s)" % harness,
             str(inputs),
             str(max_ulp),
-        ],
+        ] + (["--onnx_exact"] if onnx_exact else []),
         data = [
             Label("//tools/tinymlc"),
             src,

@@ -17,6 +17,7 @@ def _codegen_action_test_impl(ctx):
     for flag in ["compile", "--model", "--out", "--crate_name", "--no_cargo"]:
         asserts.true(env, flag in argv, "argv has %s: %s" % (flag, argv))
     asserts.false(env, "--core_mhz" in argv, "one core unless core_mhz is set")
+    asserts.false(env, "--onnx_exact" in argv, "TFLite's fixed-point requantization by default")
     asserts.equals(env, "tiny_model", argv[argv.index("--crate_name") + 1])
     target = analysistest.target_under_test(env)
     asserts.equals(
@@ -57,6 +58,16 @@ def _multicore_codegen_action_test_impl(ctx):
     return analysistest.end(env)
 
 multicore_codegen_action_test = analysistest.make(_multicore_codegen_action_test_impl)
+
+def _onnx_exact_codegen_action_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    (action,) = [a for a in analysistest.target_actions(env) if a.mnemonic == "TinymlCompile"]
+    asserts.true(env, "--onnx_exact" in action.argv, "argv has --onnx_exact: %s" % action.argv)
+    inputs = [f.short_path for f in action.inputs.to_list()]
+    asserts.true(env, "models/mlp_autoencoder_qop_s8.onnx" in inputs, "the .onnx model is an input: %s" % inputs)
+    return analysistest.end(env)
+
+onnx_exact_codegen_action_test = analysistest.make(_onnx_exact_codegen_action_test_impl)
 
 def _library_test_impl(ctx):
     env = analysistest.begin(ctx)

@@ -57,6 +57,12 @@ flags.DEFINE_enum(
     list(METHODS),
     "ONNX --calibration: activation ranges from min/max or percentiles.",
 )
+flags.DEFINE_boolean(
+    "onnx_exact",
+    False,
+    "ONNX: requantize in float32 as onnxruntime does (bit for bit with it on every QOperator "
+    "model of the zoo; costs float accumulators in the arena); check then demands bit-exactness.",
+)
 flags.DEFINE_string(
     "out",
     None,
@@ -158,7 +164,9 @@ def _target() -> Target:
 def compile_command() -> int:
     calibrated = _calibrated()
     with tempfile.TemporaryDirectory(prefix="tinymlc-") as work:
-        model = load_model(_model_path(calibrated, work), parse_input_shapes(FLAGS.input_shape))
+        model = load_model(
+            _model_path(calibrated, work), parse_input_shapes(FLAGS.input_shape), FLAGS.onnx_exact
+        )
     out = Path(_required("out"))
     if out.exists() and not out.is_dir():
         raise CompileError("--out exists and is not a directory", str(out))
@@ -186,6 +194,7 @@ def onnx_check_command() -> int:
             parse_input_shapes(FLAGS.input_shape),
             _target(),
             Path(FLAGS.harness) if FLAGS.harness else None,
+            FLAGS.onnx_exact,
         )
     if FLAGS.json:
         print(json.dumps(result.to_json()))
@@ -203,6 +212,8 @@ def onnx_check_command() -> int:
 def check_command() -> int:
     if is_onnx_model(_required("model")):
         return onnx_check_command()
+    if FLAGS.onnx_exact:
+        raise CompileError("--onnx_exact applies to .onnx models only", _required("model"))
     harness = Path(FLAGS.harness) if FLAGS.harness else None
     result = check_module.check(
         Path(_required("model")),
@@ -284,7 +295,7 @@ def report_command() -> int:
     if report is None:
         calibrated = _calibrated()
         with tempfile.TemporaryDirectory(prefix="tinymlc-") as work:
-            model = load_model(_model_path(calibrated, work))
+            model = load_model(_model_path(calibrated, work), onnx_exact=FLAGS.onnx_exact)
         compiled = compile_model(model, Target(target.core_mhz, FLAGS.split_every_layer))
         report = generate_crate(compiled, "model").report
         if calibrated is not None:

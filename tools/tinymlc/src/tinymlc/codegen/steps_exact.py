@@ -13,7 +13,10 @@ def _requantize_float(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, FloatRequantizeParams)
     count = len(params.multipliers)
     multipliers = b.item(
-        "MULTIPLIERS", f"[f32; {count}]", "[" + ", ".join(rust.f32(m) for m in params.multipliers) + "]", 4 * count
+        "MULTIPLIERS",
+        f"[f32; {count}]",
+        "[" + ", ".join(rust.f32(m) for m in params.multipliers) + "]",
+        4 * count,
     )
     value = _struct(
         "kernels::requantize_float::FloatRequantizeParams",
@@ -21,9 +24,7 @@ def _requantize_float(b: StepBuilder, params: PreparedParams) -> None:
         divisor=rust.f32(params.divisor),
         zero_point=params.zero_point,
     )
-    param = "&" + b.item(
-        "PARAMS", "kernels::requantize_float::FloatRequantizeParams<'static>", value, 4 * 4
-    )
+    param = "&" + b.item("PARAMS", "kernels::requantize_float::FloatRequantizeParams<'static>", value, 4 * 4)
     _elementwise(b, f"requantize_float::requantize_float::<{_element(b)}>", param)
 
 

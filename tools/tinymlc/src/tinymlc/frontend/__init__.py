@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from tinymlc.errors import CompileError
 from tinymlc.frontend import onnx as onnx_frontend
 from tinymlc.frontend import tflite as tflite_frontend
 from tinymlc.frontend.tflite import FILE_IDENTIFIER, parse_model
@@ -34,11 +35,16 @@ def is_onnx_model(path: str | os.PathLike[str]) -> bool:
 
 
 def load_model(
-    path: str | os.PathLike[str], input_shapes: Mapping[str, tuple[int, ...]] | None = None
+    path: str | os.PathLike[str],
+    input_shapes: Mapping[str, tuple[int, ...]] | None = None,
+    onnx_exact: bool = False,
 ) -> Model:
     """Read and parse a `.tflite` or `.onnx` model; every failure is a `CompileError`.
 
-    `input_shapes` pins dynamic ONNX input dimensions (`--input_shape`)."""
+    `input_shapes` pins dynamic ONNX input dimensions (`--input_shape`); `onnx_exact`
+    requantizes ONNX models as onnxruntime does (`--onnx_exact`)."""
     if is_onnx_model(path):
-        return onnx_frontend.load_model(path, input_shapes)
+        return onnx_frontend.load_onnx(path, input_shapes, onnx_exact).model
+    if onnx_exact:
+        raise CompileError("--onnx_exact applies to .onnx models only", os.fspath(path))
     return tflite_frontend.load_model(path)

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinymlc.ir import DType, FloatRequantizeAttrs
-from tinymlc.ops._common import OpView, per_tensor, require, require_arity, require_dtype, require_output_shape
+from tinymlc.ops._common import (
+    OpView,
+    per_tensor,
+    require,
+    require_arity,
+    require_dtype,
+    require_output_shape,
+)
 
 
 @dataclass(frozen=True)

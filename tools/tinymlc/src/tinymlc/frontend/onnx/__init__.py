@@ -14,7 +14,6 @@ from pathlib import Path
 from tinymlc.errors import CompileError
 from tinymlc.frontend.onnx.graph import Lowered, Lowerer
 from tinymlc.frontend.onnx.reader import read_model
-from tinymlc.ir import Model
 
 __all__ = ["UNEXPECTED_LOWERING_FAILURE", "Lowered", "is_onnx", "load_onnx", "parse_onnx"]
 
@@ -57,9 +56,3 @@ def load_onnx(
     except OSError as exc:
         raise CompileError(f"cannot read file: {exc.strerror or exc}", source) from exc
     return parse_onnx(data, source, input_shapes, onnx_exact)
-
-
-def load_model(
-    path: str | os.PathLike[str], input_shapes: Mapping[str, tuple[int, ...]] | None = None
-) -> Model:
-    return load_onnx(path, input_shapes).model

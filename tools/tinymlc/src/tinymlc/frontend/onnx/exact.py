@@ -61,7 +61,9 @@ def quantize_linear(scale: float) -> FloatRequantizeAttrs:
     return FloatRequantizeAttrs((1.0,), float(np.float32(scale)))
 
 
-def _requantized(builder: Builder, node: Node, accumulator: int, attrs: FloatRequantizeAttrs, out: QParams) -> int:
+def _requantized(
+    builder: Builder, node: Node, accumulator: int, attrs: FloatRequantizeAttrs, out: QParams
+) -> int:
     if len(out.scales) != 1:
         raise UnsupportedNodeError("per-axis output quantization is not supported")
     output = builder.activation(
@@ -107,7 +109,9 @@ def lower_gemm(builder: Builder, node: Node, inputs: list[Operand | None], out: 
     return [_matmul(builder, node, x, weights, bias_operand, out[0])]
 
 
-def _matmul(builder: Builder, node: Node, x: int, weights: Const, bias_operand: Const | None, out: QParams) -> int:
+def _matmul(
+    builder: Builder, node: Node, x: int, weights: Const, bias_operand: Const | None, out: QParams
+) -> int:
     """x @ weights ([K, N], constant) + bias, requantized."""
     if weights.data.ndim != 2:
         raise UnsupportedNodeError(f"weights must be 2-D, are {list(weights.data.shape)}")
@@ -151,10 +155,14 @@ def _activation_matmul(builder: Builder, node: Node, lhs: int, rhs: int, out: QP
         for tensor, zero_point, role in ((lhs, lhs_zero_point, "a"), (rhs, rhs_zero_point, "b"))
     ]
     out_shape = (*(int(d) for d in batch), lhs_shape[-2], rhs_shape[-1])
-    accumulator = builder.activation(f"{node.name}/accumulator", out_shape, None, tuple(range(len(out_shape))))
+    accumulator = builder.activation(
+        f"{node.name}/accumulator", out_shape, None, tuple(range(len(out_shape)))
+    )
     attrs = BatchMatMulAttrs(adj_x=False, adj_y=False, asymmetric_quantize_inputs=False)
     builder.op(OpKind.BATCH_MATMUL, operands, [accumulator], attrs)
-    return _requantized(builder, node, accumulator, requantization(node, lhs_scale, (rhs_scale,), out.scale), out)
+    return _requantized(
+        builder, node, accumulator, requantization(node, lhs_scale, (rhs_scale,), out.scale), out
+    )
 
 
 def lower_global_average_pool(
@@ -188,4 +196,3 @@ LOWERINGS = {
     "GlobalAveragePool": lower_global_average_pool,
 }
 """The operators whose exact-mode lowering replaces the default one."""
-

@@ -498,7 +498,9 @@ class Lowerer:
                 raise UnsupportedNodeError("mixes quantized and float activations")
             operands: list[Operand | None] = [v.operand if isinstance(v, FloatView) else v for v in values]
             out = [self.output_qparams(node, name, views[0].qparams) for name in outputs]
-            results = self.lowerings[node.op_type](self.builder, node, self.laid_out(node.op_type, operands), out)
+            results = self.lowerings[node.op_type](
+                self.builder, node, self.laid_out(node.op_type, operands), out
+            )
             for name, tensor_id, qparams in zip(outputs, results, out, strict=True):
                 self.env[name] = FloatView(Act(tensor_id), qparams)
             return
