@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+from tinymlc import hostbuild
+from tinymlc.codegen import compile_model, generate_crate
+from tinymlc.frontend.onnx import parse_onnx
+from tinymlc.onnx_check import caller_output, from_model_layout, to_model_layout
 
 
 @dataclass
@@ -72,3 +78,33 @@ class QdqGraph:
 
 def conv_weights(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     return rng.integers(-127, 128, size=shape), rng.uniform(0.002, 0.01, size=shape[0])
+
+
+def run_against_onnxruntime(
+    model: onnx.ModelProto, samples: list[np.ndarray], tmp_path: Path, onnx_exact: bool = False
+) -> None:
+    """Every output of the generated code (compiled with `onnx_exact` or not) equals
+    onnxruntime's (ORT_DISABLE_ALL), bit for bit."""
+    import onnxruntime  # type: ignore[import-untyped]  # noqa: PLC0415 -- optional dependency
+
+    data = model.SerializeToString()
+    lowered = parse_onnx(data, "model.onnx", onnx_exact=onnx_exact)
+    compiled = compile_model(lowered.model)
+    lib_rs = tmp_path / "lib.rs"
+    lib_rs.write_text(generate_crate(compiled, "model").lib_rs)
+    binary = hostbuild.build_harness(lib_rs, hostbuild.default_runtime_dir(), tmp_path)
+    graph = compiled.graph
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    arena_samples = [[from_model_layout(lowered, graph.inputs[0], s)] for s in samples]
+    results = hostbuild.run_harness(binary, arena_samples)
+    for sample, result in zip(samples, results, strict=True):
+        assert result.error is None
+        expected = session.run(None, {session.get_inputs()[0].name: sample})
+        for index, (tensor_id, want) in enumerate(zip(graph.outputs, expected, strict=True)):
+            got = to_model_layout(
+                lowered, tensor_id, caller_output(compiled, tensor_id, result.outputs[index])
+            )
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)

@@ -11,11 +11,9 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from tinymlc import hostbuild
-from tinymlc.codegen import compile_model, generate_crate
+from tests.onnx_builder import run_against_onnxruntime
 from tinymlc.errors import CompileError
 from tinymlc.frontend.onnx import parse_onnx
-from tinymlc.onnx_check import caller_output, from_model_layout, to_model_layout
 
 
 def _model(
@@ -27,33 +25,6 @@ def _model(
     initializers = [numpy_helper.from_array(value, name) for name, value in constants.items()]
     graph = helper.make_graph(nodes, "integer", [x], outputs, initializers)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-
-
-def _run_both(model: onnx.ModelProto, samples: list[np.ndarray], tmp_path: Path) -> None:
-    """Every output of the generated code equals onnxruntime's (ORT_DISABLE_ALL), bit for bit."""
-    import onnxruntime  # type: ignore[import-untyped]  # noqa: PLC0415 -- optional dependency
-
-    data = model.SerializeToString()
-    lowered = parse_onnx(data, "integer.onnx")
-    compiled = compile_model(lowered.model)
-    lib_rs = tmp_path / "lib.rs"
-    lib_rs.write_text(generate_crate(compiled, "model").lib_rs)
-    binary = hostbuild.build_harness(lib_rs, hostbuild.default_runtime_dir(), tmp_path)
-    graph = compiled.graph
-    options = onnxruntime.SessionOptions()
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
-    arena_samples = [[from_model_layout(lowered, graph.inputs[0], s)] for s in samples]
-    results = hostbuild.run_harness(binary, arena_samples)
-    for sample, result in zip(samples, results, strict=True):
-        assert result.error is None
-        expected = session.run(None, {session.get_inputs()[0].name: sample})
-        for index, (tensor_id, want) in enumerate(zip(graph.outputs, expected, strict=True)):
-            got = to_model_layout(
-                lowered, tensor_id, caller_output(compiled, tensor_id, result.outputs[index])
-            )
-            assert got.dtype == want.dtype
-            np.testing.assert_array_equal(got, want)
 
 
 def test_matmul_integer_then_cast_mul_add_matches_onnxruntime(tmp_path: Path) -> None:
@@ -81,7 +52,7 @@ def test_matmul_integer_then_cast_mul_add_matches_onnxruntime(tmp_path: Path) ->
         constants,
     )
     samples = [rng.integers(0, 256, (2, 5, 64)).astype(np.uint8) for _ in range(4)]
-    _run_both(model, samples, tmp_path)
+    run_against_onnxruntime(model, samples, tmp_path)
 
 
 @pytest.mark.parametrize("unsigned", [True, False], ids=["u8", "s8"])
@@ -107,7 +78,7 @@ def test_conv_integer_grouped_strided_padded_matches_onnxruntime(unsigned: bool,
     )
     samples = [rng.integers(low, high, (1, 4, 9, 9)).astype(dtype) for _ in range(3)]
     try:
-        _run_both(model, samples, tmp_path)
+        run_against_onnxruntime(model, samples, tmp_path)
     except Exception as exc:  # onnxruntime's ConvInteger takes uint8 only
         if unsigned or "NOT_IMPLEMENTED" not in str(exc):
             raise
@@ -131,4 +102,4 @@ def test_zoo_integer_model_matches_onnxruntime_bit_for_bit(tmp_path: Path) -> No
     a QuantizeLinear, MaxPool and Flatten between; float logits equal to onnxruntime's."""
     model = onnx.load(Path(__file__).absolute().parents[3] / "models" / "integer_cnn_u8.onnx")
     rng = np.random.default_rng(5)
-    _run_both(model, [rng.integers(0, 256, (1, 1, 12, 12)).astype(np.uint8) for _ in range(20)], tmp_path)
+    run_against_onnxruntime(model, [rng.integers(0, 256, (1, 1, 12, 12)).astype(np.uint8) for _ in range(20)], tmp_path)

@@ -1,0 +1,182 @@
+"""`--onnx_exact`: integer-accumulating operators requantized in float32 as onnxruntime
+does, the generated Rust bit for bit against onnxruntime (ORT_DISABLE_ALL): edge values
+of the requantization (ties, saturation, accumulators near 2^24, per-channel scales),
+QuantizeLinear of float inputs, and every QOperator model of the zoo."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from tests.onnx_builder import run_against_onnxruntime
+from tinymlc import hostbuild
+from tinymlc.errors import CompileError
+from tinymlc.frontend.onnx import parse_onnx
+from tinymlc.ir import OpKind
+from tinymlc.onnx_check import check_onnx
+
+MODELS = Path(__file__).absolute().parents[3] / "models"
+QOPERATOR_MODELS = sorted(path.stem for path in MODELS.glob("*_qop_*.onnx"))
+
+
+def _model(
+    nodes: list[onnx.NodeProto],
+    x: onnx.ValueInfoProto,
+    y: onnx.ValueInfoProto,
+    constants: dict[str, np.ndarray],
+    opsets: tuple[tuple[str, int], ...] = (("", 13),),
+) -> onnx.ModelProto:
+    initializers = [numpy_helper.from_array(value, name) for name, value in constants.items()]
+    graph = helper.make_graph(nodes, "exact", [x], [y], initializers)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets])
+
+
+def _qlinear_matmul_ties() -> onnx.ModelProto:
+    """QLinearMatMul whose combined scale is 1/2: every odd accumulator is an exact tie
+    (TFLite's fixed point rounds it away from zero, onnxruntime to even), and the output
+    zero point leaves both ends to saturate."""
+    constants = {
+        "a_scale": np.array(1.0, np.float32),
+        "a_zero": np.array(3, np.uint8),
+        "b": np.array([[1, 2, -3, 0], [0, 1, 1, -1]], np.int8),
+        "b_scale": np.array(0.5, np.float32),
+        "b_zero": np.array(0, np.int8),
+        "y_scale": np.array(1.0, np.float32),
+        "y_zero": np.array(100, np.uint8),
+    }
+    node = helper.make_node(
+        "QLinearMatMul", ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "y_scale", "y_zero"], ["y"]
+    )
+    return _model(
+        [node],
+        helper.make_tensor_value_info("a", TensorProto.UINT8, [256, 2]),
+        helper.make_tensor_value_info("y", TensorProto.UINT8, [256, 4]),
+        constants,
+    )
+
+
+def test_ties_round_to_even_and_saturate_as_onnxruntime(tmp_path: Path) -> None:
+    every = np.arange(256, dtype=np.uint8)
+    samples = [np.stack([every, every[::-1]], axis=1), np.stack([every[::-1], every], axis=1)]
+    run_against_onnxruntime(_qlinear_matmul_ties(), samples, tmp_path, onnx_exact=True)
+
+
+def test_default_mode_rounds_those_ties_away_from_zero() -> None:
+    """The same ties are where TFLite's fixed point and onnxruntime part: the default
+    lowering keeps FULLY_CONNECTED's integer requantization, exact mode replaces it."""
+    data = _qlinear_matmul_ties().SerializeToString()
+    default = {op.kind for op in parse_onnx(data).model.main.operators}
+    exact = {op.kind for op in parse_onnx(data, onnx_exact=True).model.main.operators}
+    assert OpKind.REQUANTIZE_FLOAT not in default
+    assert OpKind.REQUANTIZE_FLOAT in exact
+
+
+def test_accumulators_near_two_to_the_24_with_per_column_scales(tmp_path: Path) -> None:
+    """QGemm (com.microsoft) over K = 512 with every weight 127 or -127 and a bias: the
+    largest accumulator is 16 771 120, just below 2^24; per-column weight scales."""
+    rng = np.random.default_rng(11)
+    signs = np.where(rng.integers(0, 2, (512, 6)) == 1, 127, -127).astype(np.int8)
+    constants = {
+        "a_scale": np.array(0.0123, np.float32),
+        "a_zero": np.array(0, np.uint8),
+        "b": signs,
+        "b_scale": rng.uniform(0.002, 0.004, 6).astype(np.float32),
+        "b_zero": np.zeros(6, np.int8),
+        "c": np.array([190000, -190000, 7, 0, -5, 1], np.int32),
+        "y_scale": np.array(163.7, np.float32),
+        "y_zero": np.array(3, np.uint8),
+    }
+    node = helper.make_node(
+        "QGemm",
+        ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "c", "y_scale", "y_zero"],
+        ["y"],
+        domain="com.microsoft",
+    )
+    model = _model(
+        [node],
+        helper.make_tensor_value_info("a", TensorProto.UINT8, [2, 512]),
+        helper.make_tensor_value_info("y", TensorProto.UINT8, [2, 6]),
+        constants,
+        (("", 13), ("com.microsoft", 1)),
+    )
+    samples = [np.full((2, 512), 255, np.uint8), *(rng.integers(0, 256, (2, 512)).astype(np.uint8) for _ in range(4))]
+    run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
+
+
+def test_quantize_linear_of_a_float_input_rounds_half_to_even(tmp_path: Path) -> None:
+    constants = {"scale": np.array(0.5, np.float32), "zero": np.array(-1, np.int8)}
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "scale", "zero"], ["q"]),
+        helper.make_node("DequantizeLinear", ["q", "scale", "zero"], ["y"]),
+    ]
+    model = _model(
+        nodes,
+        helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 10]),
+        helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10]),
+        constants,
+    )
+    ties = np.array([[0.25, 0.75, 1.25, -0.25, -0.75, -1.25, 63.75, 64.25, 100.0, -100.0]], np.float32)
+    run_against_onnxruntime(model, [ties, -ties], tmp_path, onnx_exact=True)
+
+
+def test_accumulators_beyond_float32_integers_are_rejected() -> None:
+    constants = {
+        "a_scale": np.array(0.01, np.float32),
+        "a_zero": np.array(0, np.uint8),
+        "b": np.full((600, 2), 127, np.int8),
+        "b_scale": np.array(0.01, np.float32),
+        "b_zero": np.array(0, np.int8),
+        "y_scale": np.array(1.0, np.float32),
+        "y_zero": np.array(0, np.uint8),
+    }
+    node = helper.make_node(
+        "QLinearMatMul", ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "y_scale", "y_zero"], ["y"]
+    )
+    model = _model(
+        [node],
+        helper.make_tensor_value_info("a", TensorProto.UINT8, [1, 600]),
+        helper.make_tensor_value_info("y", TensorProto.UINT8, [1, 2]),
+        constants,
+    )
+    parse_onnx(model.SerializeToString())  # TFLite's int32 accumulators take it
+    with pytest.raises(CompileError, match="2\\^24"):
+        parse_onnx(model.SerializeToString(), "big.onnx", onnx_exact=True)
+
+
+@pytest.mark.parametrize("name", QOPERATOR_MODELS)
+def test_zoo_qoperator_model_bit_exact_with_onnxruntime(name: str) -> None:
+    result = check_onnx(MODELS / f"{name}.onnx", 20, 0, hostbuild.default_runtime_dir(), onnx_exact=True)
+    assert result.bit_exact, result
+    assert result.passed
+
+
+def test_every_qoperator_model_of_the_zoo_is_checked() -> None:
+    assert len(QOPERATOR_MODELS) == 10, QOPERATOR_MODELS
+
+
+def test_cli_onnx_exact_check_and_tflite_refusal() -> None:
+    def tinymlc(*args: str) -> subprocess.CompletedProcess[str]:
+        src = Path(__file__).absolute().parents[1] / "src"
+        python_path = os.pathsep.join(p for p in (str(src), os.environ.get("PYTHONPATH", "")) if p)
+        return subprocess.run(
+            [sys.executable, "-m", "tinymlc", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONPATH": python_path},
+        )
+
+    exact = tinymlc("check", f"--model={MODELS / 'mlp_autoencoder_qop_u8.onnx'}", "--inputs=3", "--onnx_exact")
+    assert exact.returncode == 0, exact.stderr
+    assert exact.stdout.startswith("bit-exact"), exact.stdout
+    refused = tinymlc("check", f"--model={MODELS / 'ds_cnn_kws.tflite'}", "--onnx_exact")
+    assert refused.returncode == 2, refused.stderr
+    assert "--onnx_exact applies to .onnx models only" in refused.stderr
+    assert "Traceback" not in refused.stderr
