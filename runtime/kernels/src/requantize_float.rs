@@ -94,7 +94,10 @@ mod tests {
     #[test]
     fn saturates_after_the_zero_point() {
         let input = [1.0e9, -1.0e9, 127.0, 128.0, -129.0, f32::NAN];
-        assert_eq!(run(&[1.0], 1.0, -3, &input), [127, -128, 124, 125, -128, -3]);
+        assert_eq!(
+            run(&[1.0], 1.0, -3, &input),
+            [127, -128, 124, 125, -128, -3]
+        );
     }
 
     #[test]
@@ -120,7 +123,13 @@ mod tests {
             zero_point: 0,
         };
         let mut output = [9i8; 4];
-        requantize_float(&params, &[1.0, 2.0, 3.0, 4.0], &mut output, SplitRange::new(1, 3)).unwrap();
+        requantize_float(
+            &params,
+            &[1.0, 2.0, 3.0, 4.0],
+            &mut output,
+            SplitRange::new(1, 3),
+        )
+        .unwrap();
         assert_eq!(output, [9, 2, 3, 9]);
     }
 

@@ -42,7 +42,7 @@ def _qlinear_matmul_ties() -> onnx.ModelProto:
     """QLinearMatMul whose combined scale is 1/2: every odd accumulator is an exact tie
     (TFLite's fixed point rounds it away from zero, onnxruntime to even), and the output
     zero point leaves both ends to saturate."""
-    constants = {
+    constants: dict[str, np.ndarray] = {
         "a_scale": np.array(1.0, np.float32),
         "a_zero": np.array(3, np.uint8),
         "b": np.array([[1, 2, -3, 0], [0, 1, 1, -1]], np.int8),
@@ -83,7 +83,7 @@ def test_accumulators_near_two_to_the_24_with_per_column_scales(tmp_path: Path) 
     largest accumulator is 16 771 120, just below 2^24; per-column weight scales."""
     rng = np.random.default_rng(11)
     signs = np.where(rng.integers(0, 2, (512, 6)) == 1, 127, -127).astype(np.int8)
-    constants = {
+    constants: dict[str, np.ndarray] = {
         "a_scale": np.array(0.0123, np.float32),
         "a_zero": np.array(0, np.uint8),
         "b": signs,
@@ -106,12 +106,15 @@ def test_accumulators_near_two_to_the_24_with_per_column_scales(tmp_path: Path) 
         constants,
         (("", 13), ("com.microsoft", 1)),
     )
-    samples = [np.full((2, 512), 255, np.uint8), *(rng.integers(0, 256, (2, 512)).astype(np.uint8) for _ in range(4))]
+    samples = [
+        np.full((2, 512), 255, np.uint8),
+        *(rng.integers(0, 256, (2, 512)).astype(np.uint8) for _ in range(4)),
+    ]
     run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
 
 
 def test_quantize_linear_of_a_float_input_rounds_half_to_even(tmp_path: Path) -> None:
-    constants = {"scale": np.array(0.5, np.float32), "zero": np.array(-1, np.int8)}
+    constants: dict[str, np.ndarray] = {"scale": np.array(0.5, np.float32), "zero": np.array(-1, np.int8)}
     nodes = [
         helper.make_node("QuantizeLinear", ["x", "scale", "zero"], ["q"]),
         helper.make_node("DequantizeLinear", ["q", "scale", "zero"], ["y"]),
@@ -127,7 +130,7 @@ def test_quantize_linear_of_a_float_input_rounds_half_to_even(tmp_path: Path) ->
 
 
 def test_accumulators_beyond_float32_integers_are_rejected() -> None:
-    constants = {
+    constants: dict[str, np.ndarray] = {
         "a_scale": np.array(0.01, np.float32),
         "a_zero": np.array(0, np.uint8),
         "b": np.full((600, 2), 127, np.int8),
@@ -173,7 +176,9 @@ def test_cli_onnx_exact_check_and_tflite_refusal() -> None:
             env={**os.environ, "PYTHONPATH": python_path},
         )
 
-    exact = tinymlc("check", f"--model={MODELS / 'mlp_autoencoder_qop_u8.onnx'}", "--inputs=3", "--onnx_exact")
+    exact = tinymlc(
+        "check", f"--model={MODELS / 'mlp_autoencoder_qop_u8.onnx'}", "--inputs=3", "--onnx_exact"
+    )
     assert exact.returncode == 0, exact.stderr
     assert exact.stdout.startswith("bit-exact"), exact.stdout
     refused = tinymlc("check", f"--model={MODELS / 'ds_cnn_kws.tflite'}", "--onnx_exact")

@@ -102,4 +102,6 @@ def test_zoo_integer_model_matches_onnxruntime_bit_for_bit(tmp_path: Path) -> No
     a QuantizeLinear, MaxPool and Flatten between; float logits equal to onnxruntime's."""
     model = onnx.load(Path(__file__).absolute().parents[3] / "models" / "integer_cnn_u8.onnx")
     rng = np.random.default_rng(5)
-    run_against_onnxruntime(model, [rng.integers(0, 256, (1, 1, 12, 12)).astype(np.uint8) for _ in range(20)], tmp_path)
+    run_against_onnxruntime(
+        model, [rng.integers(0, 256, (1, 1, 12, 12)).astype(np.uint8) for _ in range(20)], tmp_path
+    )

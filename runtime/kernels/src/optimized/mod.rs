@@ -49,6 +49,7 @@ pub use crate::integer_binary;
 pub use crate::l2_normalization;
 pub use crate::log_softmax;
 pub use crate::prelu;
+pub use crate::requantize_float;
 pub use crate::select;
 pub use crate::signal;
 pub use crate::{
@@ -56,4 +57,3 @@ pub use crate::{
     softmax16, svdf, tanh, transpose_conv,
 };
 pub use crate::{reduce, remap, resize_bilinear};
-pub use crate::requantize_float;
