@@ -5,9 +5,6 @@ QuantizeLinear of float inputs, and every QOperator model of the zoo."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +13,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from tests.onnx_builder import run_against_onnxruntime
+from tests.test_onnx_check import _tinymlc
 from tinymlc import hostbuild
 from tinymlc.errors import CompileError
 from tinymlc.frontend.onnx import parse_onnx
@@ -113,6 +111,31 @@ def test_accumulators_near_two_to_the_24_with_per_column_scales(tmp_path: Path) 
     run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
 
 
+def test_batched_constant_weights(tmp_path: Path) -> None:
+    """QLinearMatMul with 3-D constant weights and a non-zero weight zero point."""
+    rng = np.random.default_rng(12)
+    constants: dict[str, np.ndarray] = {
+        "a_scale": np.array(0.037, np.float32),
+        "a_zero": np.array(131, np.uint8),
+        "b": rng.integers(0, 256, (2, 16, 3)).astype(np.uint8),
+        "b_scale": np.array(0.0061, np.float32),
+        "b_zero": np.array(120, np.uint8),
+        "y_scale": np.array(0.05, np.float32),
+        "y_zero": np.array(128, np.uint8),
+    }
+    node = helper.make_node(
+        "QLinearMatMul", ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "y_scale", "y_zero"], ["y"]
+    )
+    model = _model(
+        [node],
+        helper.make_tensor_value_info("a", TensorProto.UINT8, [2, 5, 16]),
+        helper.make_tensor_value_info("y", TensorProto.UINT8, [2, 5, 3]),
+        constants,
+    )
+    samples = [rng.integers(0, 256, (2, 5, 16)).astype(np.uint8) for _ in range(4)]
+    run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
+
+
 def test_quantize_linear_of_a_float_input_rounds_half_to_even(tmp_path: Path) -> None:
     constants: dict[str, np.ndarray] = {"scale": np.array(0.5, np.float32), "zero": np.array(-1, np.int8)}
     nodes = [
@@ -165,23 +188,12 @@ def test_every_qoperator_model_of_the_zoo_is_checked() -> None:
 
 
 def test_cli_onnx_exact_check_and_tflite_refusal() -> None:
-    def tinymlc(*args: str) -> subprocess.CompletedProcess[str]:
-        src = Path(__file__).absolute().parents[1] / "src"
-        python_path = os.pathsep.join(p for p in (str(src), os.environ.get("PYTHONPATH", "")) if p)
-        return subprocess.run(
-            [sys.executable, "-m", "tinymlc", *args],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "PYTHONPATH": python_path},
-        )
-
-    exact = tinymlc(
+    exact = _tinymlc(
         "check", f"--model={MODELS / 'mlp_autoencoder_qop_u8.onnx'}", "--inputs=3", "--onnx_exact"
     )
     assert exact.returncode == 0, exact.stderr
     assert exact.stdout.startswith("bit-exact"), exact.stdout
-    refused = tinymlc("check", f"--model={MODELS / 'ds_cnn_kws.tflite'}", "--onnx_exact")
+    refused = _tinymlc("check", f"--model={MODELS / 'ds_cnn_kws.tflite'}", "--onnx_exact")
     assert refused.returncode == 2, refused.stderr
     assert "--onnx_exact applies to .onnx models only" in refused.stderr
     assert "Traceback" not in refused.stderr

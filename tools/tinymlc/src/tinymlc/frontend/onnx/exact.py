@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinymlc.frontend.onnx.builder import Act, Builder, Const, Operand, QParams, UnsupportedNodeError
-from tinymlc.frontend.onnx.gemm import gemm_operands
+from tinymlc.frontend.onnx.builder import Builder, Const, Operand, QParams, UnsupportedNodeError
+from tinymlc.frontend.onnx.gemm import gemm_operands, matmul_output_shape
 from tinymlc.frontend.onnx.integer import (
     conv_accumulator,
     integers,
@@ -33,7 +33,7 @@ from tinymlc.frontend.onnx.integer import (
 )
 from tinymlc.frontend.onnx.node import Node, act, const, optional_const
 from tinymlc.frontend.onnx.weights import bias_values
-from tinymlc.ir import BatchMatMulAttrs, FloatRequantizeAttrs, OpKind, ReducerAttrs
+from tinymlc.ir import BatchMatMulAttrs, DType, FloatRequantizeAttrs, OpKind, ReducerAttrs
 
 # QOperator nodes whose onnxruntime kernel multiplies the accumulator by one combined scale.
 _COMBINED_SCALE = frozenset({"QLinearConv", "QLinearMatMul", "QGemm", "QLinearGlobalAveragePool"})
@@ -132,34 +132,35 @@ def lower_matmul(builder: Builder, node: Node, inputs: list[Operand | None], out
     rhs = inputs[1] if len(inputs) > 1 else None
     if isinstance(rhs, Const) and rhs.data.ndim == 2:
         return [_matmul(builder, node, x, rhs, None, out[0])]
-    if not isinstance(rhs, Act):
-        raise UnsupportedNodeError("batched constant weights are not supported in exact mode")
-    return [_activation_matmul(builder, node, x, rhs.tensor, out[0])]
+    if rhs is None:
+        raise UnsupportedNodeError("the second operand is missing")
+    return [_batched_matmul(builder, node, x, rhs, out[0])]
 
 
-def _activation_matmul(builder: Builder, node: Node, lhs: int, rhs: int, out: QParams) -> int:
-    """The product of two activations: BATCH_MATMUL of their integers."""
-    lhs_shape, rhs_shape = builder.onnx_shape[lhs], builder.onnx_shape[rhs]
-    if min(len(lhs_shape), len(rhs_shape)) < 2:
-        raise UnsupportedNodeError("1-D MatMul operands are not supported")
-    try:
-        batch = np.broadcast_shapes(lhs_shape[:-2], rhs_shape[:-2])
-    except ValueError as exc:
-        raise UnsupportedNodeError(
-            f"batch dimensions of {list(lhs_shape)} and {list(rhs_shape)} do not broadcast"
-        ) from exc
-    (lhs_scale, lhs_zero_point), (rhs_scale, rhs_zero_point) = _input(builder, lhs), _input(builder, rhs)
-    require_exact(lhs_shape[-1] * largest_integer(lhs_zero_point) * largest_integer(rhs_zero_point))
-    operands = [
-        builder.onnx_ordered(integers(builder, tensor, zero_point, f"{node.name}/{role}"))
-        for tensor, zero_point, role in ((lhs, lhs_zero_point, "a"), (rhs, rhs_zero_point, "b"))
-    ]
-    out_shape = (*(int(d) for d in batch), lhs_shape[-2], rhs_shape[-1])
+def _batched_matmul(builder: Builder, node: Node, lhs: int, rhs: Operand, out: QParams) -> int:
+    """lhs @ rhs, rhs an activation or batched constant weights (per tensor): BATCH_MATMUL
+    of their integers."""
+    lhs_scale, lhs_zero_point = _input(builder, lhs)
+    lhs_integers = builder.onnx_ordered(integers(builder, lhs, lhs_zero_point, f"{node.name}/a"))
+    if isinstance(rhs, Const):
+        qparams, (rhs_scale,) = _weight_parameters(rhs, 1)
+        values = rhs.data.astype(np.int64) - qparams.zero_points[0]
+        rhs_shape = tuple(int(d) for d in rhs.data.shape)
+        largest_rhs = int(np.abs(values).max(initial=0))
+        rhs_integers = builder.constant(f"{node.name}/b", values, DType.FLOAT32)
+    else:
+        rhs_scale, rhs_zero_point = _input(builder, rhs.tensor)
+        rhs_shape = builder.onnx_shape[rhs.tensor]
+        largest_rhs = largest_integer(rhs_zero_point)
+        rhs_integers = builder.onnx_ordered(integers(builder, rhs.tensor, rhs_zero_point, f"{node.name}/b"))
+    lhs_shape = builder.onnx_shape[lhs]
+    out_shape = matmul_output_shape(lhs_shape, rhs_shape)
+    require_exact(lhs_shape[-1] * largest_integer(lhs_zero_point) * largest_rhs)
     accumulator = builder.activation(
         f"{node.name}/accumulator", out_shape, None, tuple(range(len(out_shape)))
     )
     attrs = BatchMatMulAttrs(adj_x=False, adj_y=False, asymmetric_quantize_inputs=False)
-    builder.op(OpKind.BATCH_MATMUL, operands, [accumulator], attrs)
+    builder.op(OpKind.BATCH_MATMUL, [lhs_integers, rhs_integers], [accumulator], attrs)
     return _requantized(
         builder, node, accumulator, requantization(node, lhs_scale, (rhs_scale,), out.scale), out
     )

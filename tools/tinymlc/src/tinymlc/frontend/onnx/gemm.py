@@ -73,6 +73,19 @@ def lower_gemm(builder: Builder, node: Node, inputs: list[Operand | None], out: 
     return _fully_connected(builder, node, x, weights, transposed, bias, out[0])
 
 
+def matmul_output_shape(lhs_shape: tuple[int, ...], rhs_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of lhs @ rhs, both at least 2-D, batch dimensions broadcast."""
+    if min(len(lhs_shape), len(rhs_shape)) < 2:
+        raise UnsupportedNodeError("1-D MatMul operands are not supported")
+    try:
+        batch = np.broadcast_shapes(lhs_shape[:-2], rhs_shape[:-2])
+    except ValueError as exc:
+        raise UnsupportedNodeError(
+            f"batch dimensions of {list(lhs_shape)} and {list(rhs_shape)} do not broadcast"
+        ) from exc
+    return (*(int(d) for d in batch), lhs_shape[-2], rhs_shape[-1])
+
+
 def _batch_matmul(builder: Builder, node: Node, lhs: int, rhs: Operand | None, out: QParams) -> list[int]:
     """y = lhs @ rhs with per-tensor zero points on both sides (BATCH_MATMUL): activation
     products, batched weights, and weights whose zero point does not fold into int8."""
@@ -86,16 +99,7 @@ def _batch_matmul(builder: Builder, node: Node, lhs: int, rhs: Operand | None, o
         rhs_id, rhs_shape = builder.onnx_ordered(rhs.tensor), builder.onnx_shape[rhs.tensor]
     else:
         raise UnsupportedNodeError("the second operand is missing")
-    lhs_shape = builder.onnx_shape[lhs]
-    if min(len(lhs_shape), len(rhs_shape)) < 2:
-        raise UnsupportedNodeError("1-D MatMul operands are not supported")
-    try:
-        batch = np.broadcast_shapes(lhs_shape[:-2], rhs_shape[:-2])
-    except ValueError as exc:
-        raise UnsupportedNodeError(
-            f"batch dimensions of {list(lhs_shape)} and {list(rhs_shape)} do not broadcast"
-        ) from exc
-    out_shape = (*(int(d) for d in batch), lhs_shape[-2], rhs_shape[-1])
+    out_shape = matmul_output_shape(builder.onnx_shape[lhs], rhs_shape)
     output = builder.activation(node.output_name(), out_shape, out, tuple(range(len(out_shape))))
     attrs = BatchMatMulAttrs(adj_x=False, adj_y=False, asymmetric_quantize_inputs=False)
     builder.op(OpKind.BATCH_MATMUL, [builder.onnx_ordered(lhs), rhs_id], [output], attrs)
