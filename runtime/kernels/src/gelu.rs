@@ -13,23 +13,19 @@
 //! Split axis: flat elements.
 
 use crate::error::KernelResult;
+use crate::lookup::{lookup_int8, lookup_int8_in_place};
 use crate::quant::round_half_away_f32;
 use crate::split::SplitRange;
-use crate::unary::ElementwiseIo;
 
 /// Looks every input of `range` up in `lut`, indexed by the input's bit pattern as
 /// `u8` (TFLM `LUTLookup`: `lut[(uint8_t)value]`).
 pub fn gelu(lut: &[i8; 256], input: &[i8], output: &mut [i8], range: SplitRange) -> KernelResult {
-    gelu_io(lut, (input, output), range)
+    lookup_int8(lut, input, output, range)
 }
 
 /// [`gelu`] in place over `data` (input and output); only `range` is touched.
 pub fn gelu_in_place(lut: &[i8; 256], data: &mut [i8], range: SplitRange) -> KernelResult {
-    gelu_io(lut, data, range)
-}
-
-fn gelu_io(lut: &[i8; 256], io: impl ElementwiseIo<i8, i8>, range: SplitRange) -> KernelResult {
-    io.map_range(range, |x| lut[usize::from(x as u8)])
+    lookup_int8_in_place(lut, data, range)
 }
 
 /// TFLM `LUTPopulateInt8`: entry `(u8)v` for every `v` in `-128..=127` is

@@ -45,6 +45,7 @@ pub mod l2_normalization;
 pub mod leaky_relu;
 pub mod log_softmax;
 pub mod logistic;
+pub mod lookup;
 pub mod lstm;
 pub mod mean;
 pub mod pad;

@@ -136,6 +136,58 @@ def test_batched_constant_weights(tmp_path: Path) -> None:
     run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
 
 
+# (operator, attributes, output scale, output zero point as int8): every unary operator
+# --onnx_exact tabulates, QOperator (com.microsoft) and QDQ.
+_TABULATED = (
+    ("QLinearSigmoid", {}, 1 / 256, -128),
+    ("QLinearLeakyRelu", {"alpha": 0.1}, 0.043, -40),
+    ("Sigmoid", {}, 1 / 255, -128),
+    ("Tanh", {}, 2 / 255, 0),
+    ("LeakyRelu", {"alpha": 0.2}, 0.037, -20),
+    ("HardSigmoid", {"alpha": 0.25, "beta": 0.4}, 1 / 255, -128),
+    ("HardSwish", {}, 0.031, -100),
+)
+
+
+@pytest.mark.parametrize("unsigned", [True, False], ids=["u8", "s8"])
+def test_unary_operators_take_onnxruntimes_table(unsigned: bool, tmp_path: Path) -> None:
+    """One input, every tabulated operator on it, each its own output; all 256 inputs."""
+    storage, element = (np.uint8, TensorProto.UINT8) if unsigned else (np.int8, TensorProto.INT8)
+    shift = 128 if unsigned else 0
+    constants: dict[str, np.ndarray] = {
+        "x_scale": np.array(0.047, np.float32),
+        "x_zero": np.array(-9 + shift, storage),
+    }
+    nodes, outputs = [], []
+    for index, (op_type, attributes, scale, zero_point) in enumerate(_TABULATED):
+        y_scale, y_zero, y = f"y{index}_scale", f"y{index}_zero", f"y{index}"
+        constants[y_scale] = np.array(scale, np.float32)
+        constants[y_zero] = np.array(zero_point + shift, storage)
+        if op_type.startswith("QLinear"):
+            inputs = ["x", "x_scale", "x_zero", y_scale, y_zero]
+            nodes.append(helper.make_node(op_type, inputs, [y], domain="com.microsoft", **attributes))
+        else:
+            nodes += [
+                helper.make_node("DequantizeLinear", ["x", "x_scale", "x_zero"], [f"real{index}"]),
+                helper.make_node(op_type, [f"real{index}"], [f"result{index}"], **attributes),
+                helper.make_node("QuantizeLinear", [f"result{index}", y_scale, y_zero], [y]),
+            ]
+        outputs.append(helper.make_tensor_value_info(y, element, [2, 128]))
+    graph = helper.make_graph(
+        nodes,
+        "tabulated",
+        [helper.make_tensor_value_info("x", element, [2, 128])],
+        outputs,
+        [numpy_helper.from_array(value, name) for name, value in constants.items()],
+    )
+    opsets = [helper.make_opsetid("", 14), helper.make_opsetid("com.microsoft", 1)]
+    every = np.arange(-128, 128).astype(np.int16) + shift
+    samples = [every.astype(storage).reshape(2, 128)]
+    run_against_onnxruntime(
+        helper.make_model(graph, opset_imports=opsets), samples, tmp_path, onnx_exact=True
+    )
+
+
 def test_quantize_linear_of_a_float_input_rounds_half_to_even(tmp_path: Path) -> None:
     constants: dict[str, np.ndarray] = {"scale": np.array(0.5, np.float32), "zero": np.array(-1, np.int8)}
     nodes = [

@@ -48,6 +48,7 @@ pub use crate::float;
 pub use crate::integer_binary;
 pub use crate::l2_normalization;
 pub use crate::log_softmax;
+pub use crate::lookup;
 pub use crate::prelu;
 pub use crate::requantize_float;
 pub use crate::select;

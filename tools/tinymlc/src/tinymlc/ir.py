@@ -234,6 +234,9 @@ class OpKind(enum.Enum):
     REQUANTIZE_FLOAT = -150
     """Not in .tflite files: float32 -> int8 as onnxruntime requantizes (`--onnx_exact`):
     `saturate(round_half_even((x * multiplier[c]) / divisor) + zero_point)`."""
+    LOOKUP_TABLE = -151
+    """Not in .tflite files: int8 -> int8 through a 256-entry table (`--onnx_exact`: the
+    unary operators whose table onnxruntime computes)."""
     SUBGRAPH_OUTPUT = -200
     """Not in .tflite files: one output of a multi-output IF or WHILE, copied out of the
     packed tensor the control-flow layer writes (`passes.control_flow`)."""
@@ -512,6 +515,13 @@ class FloatRequantizeAttrs:
     divisor: float
 
 
+@dataclass(frozen=True)
+class LookupTableAttrs:
+    """LOOKUP_TABLE's 256 int8 entries, indexed by the input's bit pattern as uint8."""
+
+    table: tuple[int, ...]
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
     | CustomOptionsAttrs
@@ -545,6 +555,7 @@ OpAttrs: TypeAlias = (
     | ResizeAttrs
     | GatherAttrs
     | FloatRequantizeAttrs
+    | LookupTableAttrs
 )
 
 

@@ -1,4 +1,5 @@
-"""Steps of the `--onnx_exact` operators: REQUANTIZE_FLOAT; registered into `steps.EMITTERS`."""
+"""Steps of the `--onnx_exact` operators: REQUANTIZE_FLOAT and LOOKUP_TABLE; registered into
+`steps.EMITTERS`."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from tinymlc.codegen import rust
 from tinymlc.codegen.steps import StepBuilder, _element, _elementwise, _Emitter, _struct
 from tinymlc.ir import OpKind
 from tinymlc.ops import PreparedParams
+from tinymlc.ops.lookup_table import LookupTableParams
 from tinymlc.ops.requantize_float import FloatRequantizeParams
 
 
@@ -28,4 +30,13 @@ def _requantize_float(b: StepBuilder, params: PreparedParams) -> None:
     _elementwise(b, f"requantize_float::requantize_float::<{_element(b)}>", param)
 
 
-EXACT_EMITTERS: dict[OpKind, _Emitter] = {OpKind.REQUANTIZE_FLOAT: _requantize_float}
+def _lookup_table(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, LookupTableParams)
+    table = b.int_array("LUT", "i8", params.table)
+    _elementwise(b, "lookup::lookup_int8", f"&{table}")
+
+
+EXACT_EMITTERS: dict[OpKind, _Emitter] = {
+    OpKind.REQUANTIZE_FLOAT: _requantize_float,
+    OpKind.LOOKUP_TABLE: _lookup_table,
+}

@@ -49,6 +49,7 @@ from tinymlc.ops import (
     log_softmax,
     logical,
     logistic,
+    lookup_table,
     lstm,
     max_pool_2d,
     maximum,
@@ -181,6 +182,7 @@ PreparedParams: TypeAlias = (
     | signal_stacker.SignalStackerParams
     | detection_postprocess.DetectionPostProcessParams
     | requantize_float.FloatRequantizeParams
+    | lookup_table.LookupTableParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -294,6 +296,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.DETECTION_POSTPROCESS_SELECT: detection_postprocess.prepare,
     **dict.fromkeys(detection_postprocess.OUTPUT_NAMES, detection_postprocess.prepare),
     OpKind.REQUANTIZE_FLOAT: requantize_float.prepare,
+    OpKind.LOOKUP_TABLE: lookup_table.prepare,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinymlc.frontend.onnx import tabulate
 from tinymlc.frontend.onnx.builder import Builder, Const, Operand, QParams, UnsupportedNodeError
 from tinymlc.frontend.onnx.gemm import gemm_operands, matmul_output_shape
 from tinymlc.frontend.onnx.integer import (
@@ -191,6 +192,7 @@ def lower_global_average_pool(
 
 
 LOWERINGS = {
+    **tabulate.LOWERINGS,
     "Conv": lower_conv,
     "Gemm": lower_gemm,
     "MatMul": lower_matmul,
