@@ -6,6 +6,7 @@ QuantizeLinear of float inputs, and every QOperator model of the zoo."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -138,7 +139,7 @@ def test_batched_constant_weights(tmp_path: Path) -> None:
 
 # (operator, attributes, output scale, output zero point as int8): every unary operator
 # --onnx_exact tabulates, QOperator (com.microsoft) and QDQ.
-_TABULATED = (
+_TABULATED: tuple[tuple[str, dict[str, Any], float, int], ...] = (
     ("QLinearSigmoid", {}, 1 / 256, -128),
     ("QLinearLeakyRelu", {"alpha": 0.1}, 0.043, -40),
     ("Sigmoid", {}, 1 / 255, -128),
@@ -183,6 +184,50 @@ def test_unary_operators_take_onnxruntimes_table(unsigned: bool, tmp_path: Path)
     opsets = [helper.make_opsetid("", 14), helper.make_opsetid("com.microsoft", 1)]
     every = np.arange(-128, 128).astype(np.int16) + shift
     samples = [every.astype(storage).reshape(2, 128)]
+    run_against_onnxruntime(
+        helper.make_model(graph, opset_imports=opsets), samples, tmp_path, onnx_exact=True
+    )
+
+
+def test_requantizations_take_onnxruntimes_dequantize_quantize(tmp_path: Path) -> None:
+    """QLinearConcat of inputs at other scales than its output's (onnxruntime requantizes
+    each through a DequantizeLinear -> QuantizeLinear table) and a QDQ requantization."""
+    constants: dict[str, np.ndarray] = {
+        "x_scale": np.array(0.047, np.float32),
+        "x_zero": np.array(119, np.uint8),
+        "s_scale": np.array(1 / 256, np.float32),
+        "s_zero": np.array(0, np.uint8),
+        "c_scale": np.array(0.0213, np.float32),
+        "c_zero": np.array(77, np.uint8),
+        "r_scale": np.array(0.1, np.float32),
+        "r_zero": np.array(128, np.uint8),
+    }
+    nodes = [
+        helper.make_node(
+            "QLinearSigmoid", ["x", "x_scale", "x_zero", "s_scale", "s_zero"], ["s"], domain="com.microsoft"
+        ),
+        helper.make_node(
+            "QLinearConcat",
+            ["c_scale", "c_zero", "x", "x_scale", "x_zero", "s", "s_scale", "s_zero"],
+            ["c"],
+            domain="com.microsoft",
+            axis=1,
+        ),
+        helper.make_node("DequantizeLinear", ["x", "x_scale", "x_zero"], ["real"]),
+        helper.make_node("QuantizeLinear", ["real", "r_scale", "r_zero"], ["r"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "requantized",
+        [helper.make_tensor_value_info("x", TensorProto.UINT8, [2, 128])],
+        [
+            helper.make_tensor_value_info("c", TensorProto.UINT8, [2, 256]),
+            helper.make_tensor_value_info("r", TensorProto.UINT8, [2, 128]),
+        ],
+        [numpy_helper.from_array(value, name) for name, value in constants.items()],
+    )
+    opsets = [helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)]
+    samples = [np.arange(256, dtype=np.uint8).reshape(2, 128)]
     run_against_onnxruntime(
         helper.make_model(graph, opset_imports=opsets), samples, tmp_path, onnx_exact=True
     )

@@ -20,6 +20,8 @@ except where onnxruntime's float summation rounds a result across a rounding bou
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from tinymlc.frontend.onnx import tabulate
@@ -34,7 +36,7 @@ from tinymlc.frontend.onnx.integer import (
 )
 from tinymlc.frontend.onnx.node import Node, act, const, optional_const
 from tinymlc.frontend.onnx.weights import bias_values
-from tinymlc.ir import BatchMatMulAttrs, DType, FloatRequantizeAttrs, OpKind, ReducerAttrs
+from tinymlc.ir import BatchMatMulAttrs, DType, FloatRequantizeAttrs, LookupTableAttrs, OpKind, ReducerAttrs
 
 # QOperator nodes whose onnxruntime kernel multiplies the accumulator by one combined scale.
 _COMBINED_SCALE = frozenset({"QLinearConv", "QLinearMatMul", "QGemm", "QLinearGlobalAveragePool"})
@@ -189,6 +191,31 @@ def lower_global_average_pool(
     multiplier = f32(input_scale) / (f32(out[0].scale) * f32(pixels))
     attrs = FloatRequantizeAttrs((float(multiplier),), 1.0)
     return [_requantized(builder, node, accumulator, attrs, out[0])]
+
+
+def onnxruntime_conversions(builder: Builder) -> None:
+    """Every QUANTIZE the lowering left, as onnxruntime converts: from float32 a
+    REQUANTIZE_FLOAT dividing by the scale (QuantizeLinear), between int8 tensors
+    onnxruntime's DequantizeLinear -> QuantizeLinear as a LOOKUP_TABLE (QLinearConcat's
+    own tables are those too)."""
+    for index, op in enumerate(builder.operators):
+        if op.kind is not OpKind.QUANTIZE:
+            continue
+        source, target = builder.tensor(op.inputs[0]), builder.tensor(op.outputs[0])
+        if target.dtype is not DType.INT8 or target.quantization is None:
+            continue
+        if source.dtype is DType.FLOAT32:
+            attrs: FloatRequantizeAttrs | LookupTableAttrs = quantize_linear(target.quantization.scale)
+            kind = OpKind.REQUANTIZE_FLOAT
+        elif source.dtype is DType.INT8 and source.quantization is not None:
+            out = QParams(target.quantization.scales, target.quantization.zero_points, unsigned=False)
+            table = tabulate.onnxruntime_table(
+                None, source.quantization.scale, source.quantization.zero_point, out
+            )
+            attrs, kind = LookupTableAttrs(table), OpKind.LOOKUP_TABLE
+        else:
+            continue
+        builder.operators[index] = replace(op, kind=kind, opcode_name=kind.name, attrs=attrs)
 
 
 LOWERINGS = {

@@ -133,6 +133,11 @@ class Lowerer:
             self.problems.append(
                 f"integer input {self.builder.tensor(tensor_id).name!r} is never dequantized"
             )
+        if self.onnx_exact and not self.problems:
+            try:
+                exact.onnxruntime_conversions(self.builder)
+            except UnsupportedNodeError as exc:
+                self.problems.append(f"--onnx_exact: {exc}")
         if self.problems:
             count = len(self.problems)
             raise CompileError(
@@ -429,11 +434,7 @@ class Lowerer:
                 raise UnsupportedNodeError("per-axis quantization of an activation is not supported")
             shape_ = self.builder.onnx_shape[value.tensor]
             quantized = self.builder.activation(out_name, shape_, qparams, self.builder.layout[value.tensor])
-            if self.onnx_exact:
-                attrs = exact.quantize_linear(qparams.scale)
-                self.builder.op(OpKind.REQUANTIZE_FLOAT, [value.tensor], [quantized], attrs)
-            else:
-                self.builder.op(OpKind.QUANTIZE, [value.tensor], [quantized])
+            self.builder.op(OpKind.QUANTIZE, [value.tensor], [quantized])
             result = Act(quantized)
         elif isinstance(value, (Const, FloatView)):
             result = _quantize_constant(_real(value), qparams)

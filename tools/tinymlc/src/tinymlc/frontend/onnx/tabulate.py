@@ -42,9 +42,12 @@ def _session(model: onnx.ModelProto) -> Any:
         raise UnsupportedNodeError(f"onnxruntime cannot run it alone: {exc}") from exc
 
 
-def onnxruntime_table(node: Node, input_scale: float, input_zero_point: int, out: QParams) -> tuple[int, ...]:
+def onnxruntime_table(
+    node: Node | None, input_scale: float, input_zero_point: int, out: QParams
+) -> tuple[int, ...]:
     """onnxruntime's output for every int8 input (an int8 zero point; a uint8 output runs
-    the node on uint8 values with the same reals), indexed by the input's bit pattern."""
+    the node on uint8 values with the same reals), indexed by the input's bit pattern.
+    `node` None: DequantizeLinear -> QuantizeLinear, a requantization."""
     unsigned = out.unsigned
     shift = UINT8_SHIFT if unsigned else 0
     storage, element = (np.uint8, TensorProto.UINT8) if unsigned else (np.int8, TensorProto.INT8)
@@ -55,20 +58,26 @@ def onnxruntime_table(node: Node, input_scale: float, input_zero_point: int, out
         "y_scale": np.array(out.scale, np.float32),
         "y_zero": np.array(out.zero_points[0], storage),
     }
-    if node.domain == "com.microsoft":
+    opsets = [helper.make_opsetid("", 13 if node is None else max(node.opset, 13))]
+    if node is None:
+        nodes = [
+            helper.make_node("DequantizeLinear", ["x", "x_scale", "x_zero"], ["real"]),
+            helper.make_node("QuantizeLinear", ["real", "y_scale", "y_zero"], ["y"]),
+        ]
+    elif node.domain == "com.microsoft":
         function = helper.make_node(
             node.op_type, ["x", "x_scale", "x_zero", "y_scale", "y_zero"], ["y"], domain="com.microsoft"
         )
+        function.attribute.extend(node.proto.attribute)
         nodes, opsets = [function], [helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)]
     else:
         function = helper.make_node(node.op_type, ["real"], ["result"])
+        function.attribute.extend(node.proto.attribute)
         nodes = [
             helper.make_node("DequantizeLinear", ["x", "x_scale", "x_zero"], ["real"]),
             function,
             helper.make_node("QuantizeLinear", ["result", "y_scale", "y_zero"], ["y"]),
         ]
-        opsets = [helper.make_opsetid("", max(node.opset, 13))]
-    function.attribute.extend(node.proto.attribute)
     graph = helper.make_graph(
         nodes,
         "table",
