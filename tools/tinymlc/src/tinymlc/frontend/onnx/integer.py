@@ -26,7 +26,6 @@ from tinymlc.ir import (
     FullyConnectedAttrs,
     OpKind,
     Padding,
-    Quantization,
     Tensor,
 )
 
@@ -36,11 +35,16 @@ FLOAT32_EXACT_INTEGERS = 1 << 24
 
 def integers(builder: Builder, source: int, zero_point: int, name: str) -> int:
     """Float32 activation of `source`'s stored int8 values minus `zero_point` (the int8
-    zero point: a uint8 one moved by -128)."""
-    view = builder.reshape(source, builder.tensor(source).shape, f"{name}/stored")
-    builder.set_quantization(view, Quantization((1.0,), (zero_point,)))
-    real = builder.activation(name, builder.onnx_shape[source], None, builder.layout[source])
-    builder.op(OpKind.DEQUANTIZE, [view], [real])
+    zero point: a uint8 one moved by -128): a CAST, then an ADD of `-zero_point` (both
+    exact: small integers)."""
+    onnx_shape, layout = builder.onnx_shape[source], builder.layout[source]
+    stored = builder.activation(f"{name}/stored", onnx_shape, None, layout)
+    builder.op(OpKind.CAST, [source], [stored])
+    if zero_point == 0:
+        return stored
+    real = builder.activation(name, onnx_shape, None, layout)
+    offset = builder.constant(f"{name}/offset", np.full((1,) * len(onnx_shape), -zero_point), DType.FLOAT32)
+    builder.op(OpKind.ADD, [stored, offset], [real], ElementwiseAttrs(Activation.NONE))
     return real
 
 
