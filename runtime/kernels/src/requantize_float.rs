@@ -3,10 +3,11 @@
 //!
 //! onnxruntime (MLAS `MlasRequantizeOutput`, `MlasQuantizeLinear`) multiplies the
 //! accumulator converted to `float` by a per-channel `float` scale, or divides a float by
-//! the output scale, then rounds half to even, adds the zero point and saturates. Here
-//! one formula serves both, `(x * multiplier[c]) / divisor`: a multiplier of 1 or a
-//! divisor of 1 leaves the value unchanged bit for bit, so the compiler chooses which of
-//! the two roundings happen, in onnxruntime's order.
+//! the output scale, then rounds half to even, adds the zero point and saturates
+//! (QLinearMul adds its zero point as a float before rounding). Here one formula serves
+//! them all, `(x * multiplier[c]) / divisor + offset`: a multiplier or divisor of 1 and an
+//! offset of 0 leave the value unchanged bit for bit, so the compiler chooses which of the
+//! roundings happen, in onnxruntime's order.
 //!
 //! Split axis: flat elements ([`SplitRange`]); the channel of element `i` is
 //! `i % multipliers.len()` (the last axis).
@@ -31,7 +32,10 @@ pub struct FloatRequantizeParams<'a> {
     pub multipliers: &'a [f32],
     /// Divides every product (1 when onnxruntime only multiplies).
     pub divisor: f32,
-    /// The output zero point.
+    /// Added in float before rounding (QLinearMul's zero point; 0 elsewhere).
+    pub offset: f32,
+    /// Added to the rounded integer: the output zero point (minus 128 for a uint8 output
+    /// whose zero point is `offset`).
     pub zero_point: i32,
 }
 
@@ -42,8 +46,8 @@ fn round_half_even_clamped(x: f32) -> i32 {
     ((clamped + ROUNDING_BIAS) - ROUNDING_BIAS) as i32
 }
 
-/// `output[i] = saturate(round_half_even((input[i] * multipliers[c]) / divisor) +
-/// zero_point)` for `i` in `range`.
+/// `output[i] = saturate(round_half_even((input[i] * multipliers[c]) / divisor + offset)
+/// + zero_point)` for `i` in `range`.
 pub fn requantize_float<T: QuantElement>(
     params: &FloatRequantizeParams<'_>,
     input: &[f32],
@@ -64,7 +68,7 @@ pub fn requantize_float<T: QuantElement>(
         ) else {
             return Err(KernelError::RangeOutOfBounds);
         };
-        let scaled = (value * multiplier) / params.divisor;
+        let scaled = (value * multiplier) / params.divisor + params.offset;
         *out = T::saturate(round_half_even_clamped(scaled).saturating_add(params.zero_point));
     }
     Ok(())
@@ -78,6 +82,7 @@ mod tests {
         let params = FloatRequantizeParams {
             multipliers,
             divisor,
+            offset: 0.0,
             zero_point,
         };
         let mut output = vec![0i8; input.len()];
@@ -116,10 +121,27 @@ mod tests {
     }
 
     #[test]
+    fn a_float_offset_rounds_with_the_value() {
+        // 0.5 + 2^-20 rounds up alone; plus 100 in float it is 100.5, a tie, rounding to
+        // 100 (QLinearMul adds its zero point before rounding).
+        let params = FloatRequantizeParams {
+            multipliers: &[1.0],
+            divisor: 1.0,
+            offset: 100.0,
+            zero_point: -128,
+        };
+        let mut output = [0i8; 2];
+        let input = [0.5 + 1.0 / 1_048_576.0, 200.0];
+        requantize_float(&params, &input, &mut output, SplitRange::full(2)).unwrap();
+        assert_eq!(output, [-28, 127]);
+    }
+
+    #[test]
     fn computes_only_its_range() {
         let params = FloatRequantizeParams {
             multipliers: &[1.0],
             divisor: 1.0,
+            offset: 0.0,
             zero_point: 0,
         };
         let mut output = [9i8; 4];
@@ -139,6 +161,7 @@ mod tests {
         let empty = FloatRequantizeParams {
             multipliers: &[],
             divisor: 1.0,
+            offset: 0.0,
             zero_point: 0,
         };
         assert_eq!(

@@ -233,6 +233,56 @@ def test_requantizations_take_onnxruntimes_dequantize_quantize(tmp_path: Path) -
     )
 
 
+@pytest.mark.parametrize("unsigned", [True, False], ids=["u8", "s8"])
+def test_qlinear_mul_adds_its_zero_point_before_rounding(unsigned: bool, tmp_path: Path) -> None:
+    """QLinearMul of an activation by itself and by a per-channel constant (odd integers):
+    a combined scale of 1/2 makes every odd product a tie, and the odd output zero point added in
+    float32 before rounding (MLAS) moves it to the other even neighbour."""
+    storage, element = (np.uint8, TensorProto.UINT8) if unsigned else (np.int8, TensorProto.INT8)
+    shift = 128 if unsigned else 0
+    constants: dict[str, np.ndarray] = {
+        "x_scale": np.array(1.0, np.float32),
+        "x_zero": np.array(5 + shift, storage),
+        "c": (np.array([-2, 0, 2, 8]) + shift).astype(storage).reshape(1, 4, 1, 1),
+        "c_scale": np.array(0.5, np.float32),
+        "c_zero": np.array(-3 + shift, storage),
+        "y_scale": np.array(1.0, np.float32),
+        "y_zero": np.array(-27 + shift, storage),
+        "z_scale": np.array(32.0, np.float32),
+        "z_zero": np.array(1 + shift, storage),
+    }
+    nodes = [
+        helper.make_node(
+            "QLinearMul",
+            ["x", "x_scale", "x_zero", "c", "c_scale", "c_zero", "y_scale", "y_zero"],
+            ["y"],
+            domain="com.microsoft",
+        ),
+        helper.make_node(
+            "QLinearMul",
+            ["x", "x_scale", "x_zero", "x", "x_scale", "x_zero", "z_scale", "z_zero"],
+            ["z"],
+            domain="com.microsoft",
+        ),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "mul",
+        [helper.make_tensor_value_info("x", element, [1, 4, 8, 8])],
+        [
+            helper.make_tensor_value_info("y", element, [1, 4, 8, 8]),
+            helper.make_tensor_value_info("z", element, [1, 4, 8, 8]),
+        ],
+        [numpy_helper.from_array(value, name) for name, value in constants.items()],
+    )
+    opsets = [helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)]
+    every = (np.arange(256) - 128 + shift).astype(storage)
+    samples = [every.reshape(1, 4, 8, 8), every[::-1].copy().reshape(1, 4, 8, 8)]
+    run_against_onnxruntime(
+        helper.make_model(graph, opset_imports=opsets), samples, tmp_path, onnx_exact=True
+    )
+
+
 def test_quantize_linear_of_a_float_input_rounds_half_to_even(tmp_path: Path) -> None:
     constants: dict[str, np.ndarray] = {"scale": np.array(0.5, np.float32), "zero": np.array(-1, np.int8)}
     nodes = [

@@ -233,7 +233,7 @@ class OpKind(enum.Enum):
     """TFLM_DECODE: compressed constants expanded (passes.decode does it at compile time)."""
     REQUANTIZE_FLOAT = -150
     """Not in .tflite files: float32 -> int8 as onnxruntime requantizes (`--onnx_exact`):
-    `saturate(round_half_even((x * multiplier[c]) / divisor) + zero_point)`."""
+    `saturate(round_half_even((x * multiplier[c]) / divisor + offset) + zero_point)`."""
     LOOKUP_TABLE = -151
     """Not in .tflite files: int8 -> int8 through a 256-entry table (`--onnx_exact`: the
     unary operators whose table onnxruntime computes)."""
@@ -513,6 +513,9 @@ class FloatRequantizeAttrs:
     multipliers: tuple[float, ...]
     """One per channel of the last axis, or one for the whole tensor."""
     divisor: float
+    offset: int = 0
+    """The part of the output zero point added in float before rounding (QLinearMul adds
+    its whole zero point so); the rest is added to the rounded integer."""
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,10 @@ def _requantize_float(b: StepBuilder, params: PreparedParams) -> None:
         "kernels::requantize_float::FloatRequantizeParams",
         multipliers=f"&{multipliers}",
         divisor=rust.f32(params.divisor),
+        offset=rust.f32(float(params.offset)),
         zero_point=params.zero_point,
     )
-    param = "&" + b.item("PARAMS", "kernels::requantize_float::FloatRequantizeParams<'static>", value, 4 * 4)
+    param = "&" + b.item("PARAMS", "kernels::requantize_float::FloatRequantizeParams<'static>", value, 5 * 4)
     _elementwise(b, f"requantize_float::requantize_float::<{_element(b)}>", param)
 
 

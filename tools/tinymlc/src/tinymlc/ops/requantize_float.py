@@ -1,7 +1,7 @@
 """REQUANTIZE_FLOAT (`--onnx_exact` only): a float32 tensor holding exact integer
 accumulators (or a float graph input) -> int8, as onnxruntime's CPU kernels requantize:
-`saturate(round_half_even((x * multiplier[c]) / divisor) + zero_point)` in float32, the
-channel along the last axis (`runtime/kernels/src/requantize_float.rs`)."""
+`saturate(round_half_even((x * multiplier[c]) / divisor + offset) + zero_point - offset)`
+in float32, the channel along the last axis (`runtime/kernels/src/requantize_float.rs`)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ from tinymlc.ops._common import (
 class FloatRequantizeParams:
     multipliers: tuple[float, ...]
     divisor: float
+    offset: int
+    """Added in float before rounding."""
     zero_point: int
+    """Added to the rounded integer: the output zero point minus `offset`."""
 
 
 def _is_float32(value: float) -> bool:
@@ -50,4 +53,6 @@ def prepare(view: OpView) -> FloatRequantizeParams:
         "multipliers and divisor must be float32 values",
     )
     require(attrs.divisor != 0.0, "the divisor must not be zero")
-    return FloatRequantizeParams(attrs.multipliers, attrs.divisor, per_tensor(output).zero_point)
+    require(abs(attrs.offset) <= 255, f"offset {attrs.offset} is no 8-bit zero point")
+    zero_point = per_tensor(output).zero_point - attrs.offset
+    return FloatRequantizeParams(attrs.multipliers, attrs.divisor, attrs.offset, zero_point)

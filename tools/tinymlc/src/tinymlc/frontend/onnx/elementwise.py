@@ -32,15 +32,19 @@ def _operand(
     if not isinstance(operand, Const):
         raise UnsupportedNodeError(f"input {index} is missing")
     shape = tuple(int(d) for d in operand.data.shape)
-    data = operand.data.reshape((1,) * (rank - len(shape)) + shape)
-    if rank == 4:
-        data = data.transpose(NCHW_TO_NHWC)
-    return constant_operand(
-        builder, f"{node.name}/operand{index}", Const(np.ascontiguousarray(data), operand.qparams)
-    ), shape
+    data = broadcast_layout(operand.data, rank)
+    return constant_operand(builder, f"{node.name}/operand{index}", Const(data, operand.qparams)), shape
 
 
-def lower_binary(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+def broadcast_layout(data: np.ndarray, rank: int) -> np.ndarray:
+    """A constant operand with `rank` axes (leading 1s), laid out as activations of that
+    rank are (NHWC for rank 4)."""
+    shaped = data.reshape((1,) * (rank - data.ndim) + data.shape)
+    return np.ascontiguousarray(shaped.transpose(NCHW_TO_NHWC) if rank == 4 else shaped)
+
+
+def broadcast_shape(builder: Builder, inputs: list[Operand | None]) -> tuple[int, ...]:
+    """The ONNX shape two operands broadcast to."""
     if len(inputs) != 2:
         raise UnsupportedNodeError("expected two inputs")
     shapes = [
@@ -57,6 +61,11 @@ def lower_binary(builder: Builder, node: Node, inputs: list[Operand | None], out
         raise UnsupportedNodeError(f"shapes {[list(s) for s in shapes]} do not broadcast") from exc
     if not any(isinstance(o, Act) for o in inputs):
         raise UnsupportedNodeError("both operands are constants")
+    return out_shape
+
+
+def lower_binary(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    out_shape = broadcast_shape(builder, inputs)
     operands = [_operand(builder, node, o, i, len(out_shape))[0] for i, o in enumerate(inputs)]
     output = builder.activation(node.output_name(), out_shape, out[0])
     builder.op(

@@ -24,8 +24,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from tinymlc.frontend.onnx import tabulate
-from tinymlc.frontend.onnx.builder import Builder, Const, Operand, QParams, UnsupportedNodeError
+from tinymlc.frontend.onnx import elementwise, tabulate
+from tinymlc.frontend.onnx.builder import Act, Builder, Const, Operand, QParams, UnsupportedNodeError
 from tinymlc.frontend.onnx.gemm import gemm_operands, matmul_output_shape
 from tinymlc.frontend.onnx.integer import (
     conv_accumulator,
@@ -36,7 +36,16 @@ from tinymlc.frontend.onnx.integer import (
 )
 from tinymlc.frontend.onnx.node import Node, act, const, optional_const
 from tinymlc.frontend.onnx.weights import bias_values
-from tinymlc.ir import BatchMatMulAttrs, DType, FloatRequantizeAttrs, LookupTableAttrs, OpKind, ReducerAttrs
+from tinymlc.ir import (
+    Activation,
+    BatchMatMulAttrs,
+    DType,
+    ElementwiseAttrs,
+    FloatRequantizeAttrs,
+    LookupTableAttrs,
+    OpKind,
+    ReducerAttrs,
+)
 
 # QOperator nodes whose onnxruntime kernel multiplies the accumulator by one combined scale.
 _COMBINED_SCALE = frozenset({"QLinearConv", "QLinearMatMul", "QGemm", "QLinearGlobalAveragePool"})
@@ -193,6 +202,39 @@ def lower_global_average_pool(
     return [_requantized(builder, node, accumulator, attrs, out[0])]
 
 
+def lower_mul(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    """QLinearMul as MLAS computes it on x86 (`MlasQLinearMul`): the integer product
+    `(a - zp_a) * (b - zp_b)` in float32 times `(s_a * s_b) / s_c`, plus the output zero point
+    in float32, rounded half to even and saturated. Here a float32 MUL of the operands'
+    integers (exact: below 2^16) and REQUANTIZE_FLOAT. A QDQ Mul keeps the default MUL."""
+    if node.op_type != "QLinearMul":
+        return elementwise.lower_binary(builder, node, inputs, out)
+    out_shape = elementwise.broadcast_shape(builder, inputs)
+    rank = len(out_shape)
+    operands, scales = [], []
+    for index, operand in enumerate(inputs):
+        if isinstance(operand, Act):
+            shape = builder.onnx_shape[operand.tensor]
+            if rank == 4 and len(shape) != 4:
+                raise UnsupportedNodeError(f"a rank-{len(shape)} activation broadcast against a 4-D tensor")
+            scale, zero_point = _input(builder, operand.tensor)
+            operands.append(integers(builder, operand.tensor, zero_point, f"{node.name}/operand{index}"))
+        elif isinstance(operand, Const):
+            qparams, (scale,) = _weight_parameters(operand, 1)
+            values = operand.data.astype(np.int64) - qparams.zero_points[0]
+            data = elementwise.broadcast_layout(values, rank)
+            operands.append(builder.constant(f"{node.name}/operand{index}", data, DType.FLOAT32))
+        else:
+            raise UnsupportedNodeError(f"input {index} is missing")
+        scales.append(scale)
+    product = builder.activation(f"{node.name}/product", out_shape, None)
+    builder.op(OpKind.MUL, operands, [product], ElementwiseAttrs(Activation.NONE))
+    f32 = np.float32
+    ratio = f32(scales[0]) * f32(scales[1]) / f32(out[0].scale)
+    attrs = FloatRequantizeAttrs((float(ratio),), 1.0, out[0].zero_points[0])
+    return [_requantized(builder, node, product, attrs, out[0])]
+
+
 def onnxruntime_conversions(builder: Builder) -> None:
     """Every QUANTIZE the lowering left, as onnxruntime converts: from float32 a
     REQUANTIZE_FLOAT dividing by the scale (QuantizeLinear), between int8 tensors
@@ -223,6 +265,7 @@ LOWERINGS = {
     "Conv": lower_conv,
     "Gemm": lower_gemm,
     "MatMul": lower_matmul,
+    "Mul": lower_mul,
     "GlobalAveragePool": lower_global_average_pool,
 }
 """The operators whose exact-mode lowering replaces the default one."""
