@@ -283,6 +283,59 @@ def test_qlinear_mul_adds_its_zero_point_before_rounding(unsigned: bool, tmp_pat
     )
 
 
+@pytest.mark.parametrize("unsigned", [True, False], ids=["u8", "s8"])
+def test_qlinear_average_pool_averages_the_dequantized_floats(unsigned: bool, tmp_path: Path) -> None:
+    """QLinearAveragePool over SAME-padded 3x3 windows (edge windows count fewer inputs)
+    and over VALID 2x2 windows, into output scales unlike the input's."""
+    storage, element = (np.uint8, TensorProto.UINT8) if unsigned else (np.int8, TensorProto.INT8)
+    shift = 128 if unsigned else 0
+    rng = np.random.default_rng(14)
+    constants: dict[str, np.ndarray] = {
+        "x_scale": np.array(0.031, np.float32),
+        "x_zero": np.array(-7 + shift, storage),
+        "y_scale": np.array(0.0173, np.float32),
+        "y_zero": np.array(3 + shift, storage),
+        "z_scale": np.array(0.05, np.float32),
+        "z_zero": np.array(-1 + shift, storage),
+    }
+    pool_inputs = ["x", "x_scale", "x_zero"]
+    nodes = [
+        helper.make_node(
+            "QLinearAveragePool",
+            [*pool_inputs, "y_scale", "y_zero"],
+            ["y"],
+            domain="com.microsoft",
+            kernel_shape=[3, 3],
+            strides=[2, 2],
+            auto_pad="SAME_UPPER",
+        ),
+        helper.make_node(
+            "QLinearAveragePool",
+            [*pool_inputs, "z_scale", "z_zero"],
+            ["z"],
+            domain="com.microsoft",
+            kernel_shape=[2, 2],
+            strides=[2, 2],
+        ),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "pool",
+        [helper.make_tensor_value_info("x", element, [1, 3, 9, 9])],
+        [
+            helper.make_tensor_value_info("y", element, [1, 3, 5, 5]),
+            helper.make_tensor_value_info("z", element, [1, 3, 4, 4]),
+        ],
+        [numpy_helper.from_array(value, name) for name, value in constants.items()],
+    )
+    opsets = [helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)]
+    low, high = (0, 256) if unsigned else (-128, 128)
+    samples = [rng.integers(low, high, (1, 3, 9, 9)).astype(storage) for _ in range(4)]
+    run_against_onnxruntime(
+        helper.make_model(graph, opset_imports=opsets), samples, tmp_path, onnx_exact=True
+    )
+
+
 def test_quantize_linear_of_a_float_input_rounds_half_to_even(tmp_path: Path) -> None:
     constants: dict[str, np.ndarray] = {"scale": np.array(0.5, np.float32), "zero": np.array(-1, np.int8)}
     nodes = [

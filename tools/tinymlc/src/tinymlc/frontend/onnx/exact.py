@@ -24,7 +24,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from tinymlc.frontend.onnx import elementwise, tabulate
+from tinymlc.frontend.onnx import elementwise, pool, tabulate
 from tinymlc.frontend.onnx.builder import Act, Builder, Const, Operand, QParams, UnsupportedNodeError
 from tinymlc.frontend.onnx.gemm import gemm_operands, matmul_output_shape
 from tinymlc.frontend.onnx.integer import (
@@ -202,6 +202,27 @@ def lower_global_average_pool(
     return [_requantized(builder, node, accumulator, attrs, out[0])]
 
 
+def lower_average_pool(
+    builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]
+) -> list[int]:
+    """QLinearAveragePool as onnxruntime computes it: the dequantized floats
+    (`s_x * (q - zp_x)`) summed over the window in row order, divided by the window's
+    count, then `y / s_y + zp_y` in float32, rounded half to even, saturated. Here
+    DEQUANTIZE, TFLM's float AVERAGE_POOL_2D (the same sum, order and division) and
+    REQUANTIZE_FLOAT. QDQ AveragePool and MaxPool keep the default lowering."""
+    if node.op_type != "QLinearAveragePool":
+        return pool.lower_pool(builder, node, inputs, out)
+    x = act(inputs, 0).tensor
+    out_shape, attrs, _ = pool.pool_window(builder, node, x)
+    real = builder.activation(f"{node.name}/real", builder.onnx_shape[x], None)
+    builder.op(OpKind.DEQUANTIZE, [x], [real])
+    pooled = builder.activation(f"{node.name}/pooled", out_shape, None)
+    builder.op(OpKind.AVERAGE_POOL_2D, [real], [pooled], attrs)
+    divisor = float(np.float32(out[0].scale))
+    requantize = FloatRequantizeAttrs((1.0,), divisor, out[0].zero_points[0])
+    return [_requantized(builder, node, pooled, requantize, out[0])]
+
+
 def lower_mul(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
     """QLinearMul as MLAS computes it on x86 (`MlasQLinearMul`): the integer product
     `(a - zp_a) * (b - zp_b)` in float32 times `(s_a * s_b) / s_c`, plus the output zero point
@@ -266,6 +287,7 @@ LOWERINGS = {
     "Gemm": lower_gemm,
     "MatMul": lower_matmul,
     "Mul": lower_mul,
+    "AveragePool": lower_average_pool,
     "GlobalAveragePool": lower_global_average_pool,
 }
 """The operators whose exact-mode lowering replaces the default one."""

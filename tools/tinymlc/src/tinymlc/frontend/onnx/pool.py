@@ -9,9 +9,10 @@ from tinymlc.frontend.onnx.spatial import spatial
 from tinymlc.ir import Activation, OpKind, Pool2DAttrs, ReducerAttrs
 
 
-def lower_pool(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
-    x = act(inputs, 0)
-    shape = builder.onnx_shape[x.tensor]
+def pool_window(builder: Builder, node: Node, x: int) -> tuple[tuple[int, int, int, int], Pool2DAttrs, bool]:
+    """(ONNX output shape, the pooling's attributes, whether it averages) of a 2-D pool
+    whose window TFLite's SAME/VALID padding reproduces, validated."""
+    shape = builder.onnx_shape[x]
     kernel = [int(k) for k in node.attr("kernel_shape") or []]
     if len(shape) != 4 or len(kernel) != 2:
         raise UnsupportedNodeError(f"only 2-D pooling is supported (input shape {list(shape)})")
@@ -29,10 +30,15 @@ def lower_pool(builder: Builder, node: Node, inputs: list[Operand | None], out: 
         )
     if int(node.attr("channels_last", 0)):
         raise UnsupportedNodeError("channels_last=1 is not supported")
-    # TFLM pools keep the input's quantization; a different output scale is a requantize.
-    pooled_params = builder.qparams(x.tensor)
-    output = builder.activation(node.output_name(), (shape[0], shape[1], *geometry.output), pooled_params)
     attrs = Pool2DAttrs(padding, *geometry.strides, kernel[0], kernel[1], Activation.NONE)
+    return (shape[0], shape[1], *geometry.output), attrs, average
+
+
+def lower_pool(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    x = act(inputs, 0)
+    out_shape, attrs, average = pool_window(builder, node, x.tensor)
+    # TFLM pools keep the input's quantization; a different output scale is a requantize.
+    output = builder.activation(node.output_name(), out_shape, builder.qparams(x.tensor))
     builder.op(OpKind.AVERAGE_POOL_2D if average else OpKind.MAX_POOL_2D, [x.tensor], [output], attrs)
     return [builder.requantize(output, out[0].quantization(), f"{node.output_name()}/requantized")]
 
