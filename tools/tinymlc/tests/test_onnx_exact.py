@@ -25,15 +25,18 @@ MODELS = Path(__file__).absolute().parents[3] / "models"
 QOPERATOR_MODELS = sorted(path.stem for path in MODELS.glob("*_qop_*.onnx"))
 
 
+_MICROSOFT = (("", 13), ("com.microsoft", 1))
+
+
 def _model(
     nodes: list[onnx.NodeProto],
     x: onnx.ValueInfoProto,
-    y: onnx.ValueInfoProto,
+    y: onnx.ValueInfoProto | list[onnx.ValueInfoProto],
     constants: dict[str, np.ndarray],
     opsets: tuple[tuple[str, int], ...] = (("", 13),),
 ) -> onnx.ModelProto:
     initializers = [numpy_helper.from_array(value, name) for name, value in constants.items()]
-    graph = helper.make_graph(nodes, "exact", [x], [y], initializers)
+    graph = helper.make_graph(nodes, "exact", [x], y if isinstance(y, list) else [y], initializers)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets])
 
 
@@ -103,7 +106,7 @@ def test_accumulators_near_two_to_the_24_with_per_column_scales(tmp_path: Path) 
         helper.make_tensor_value_info("a", TensorProto.UINT8, [2, 512]),
         helper.make_tensor_value_info("y", TensorProto.UINT8, [2, 6]),
         constants,
-        (("", 13), ("com.microsoft", 1)),
+        _MICROSOFT,
     )
     samples = [
         np.full((2, 512), 255, np.uint8),
@@ -174,19 +177,16 @@ def test_unary_operators_take_onnxruntimes_table(unsigned: bool, tmp_path: Path)
                 helper.make_node("QuantizeLinear", [f"result{index}", y_scale, y_zero], [y]),
             ]
         outputs.append(helper.make_tensor_value_info(y, element, [2, 128]))
-    graph = helper.make_graph(
+    model = _model(
         nodes,
-        "tabulated",
-        [helper.make_tensor_value_info("x", element, [2, 128])],
+        helper.make_tensor_value_info("x", element, [2, 128]),
         outputs,
-        [numpy_helper.from_array(value, name) for name, value in constants.items()],
+        constants,
+        (("", 14), ("com.microsoft", 1)),
     )
-    opsets = [helper.make_opsetid("", 14), helper.make_opsetid("com.microsoft", 1)]
     every = np.arange(-128, 128).astype(np.int16) + shift
     samples = [every.astype(storage).reshape(2, 128)]
-    run_against_onnxruntime(
-        helper.make_model(graph, opset_imports=opsets), samples, tmp_path, onnx_exact=True
-    )
+    run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
 
 
 def test_requantizations_take_onnxruntimes_dequantize_quantize(tmp_path: Path) -> None:
@@ -216,21 +216,18 @@ def test_requantizations_take_onnxruntimes_dequantize_quantize(tmp_path: Path) -
         helper.make_node("DequantizeLinear", ["x", "x_scale", "x_zero"], ["real"]),
         helper.make_node("QuantizeLinear", ["real", "r_scale", "r_zero"], ["r"]),
     ]
-    graph = helper.make_graph(
+    model = _model(
         nodes,
-        "requantized",
-        [helper.make_tensor_value_info("x", TensorProto.UINT8, [2, 128])],
+        helper.make_tensor_value_info("x", TensorProto.UINT8, [2, 128]),
         [
             helper.make_tensor_value_info("c", TensorProto.UINT8, [2, 256]),
             helper.make_tensor_value_info("r", TensorProto.UINT8, [2, 128]),
         ],
-        [numpy_helper.from_array(value, name) for name, value in constants.items()],
+        constants,
+        _MICROSOFT,
     )
-    opsets = [helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)]
     samples = [np.arange(256, dtype=np.uint8).reshape(2, 128)]
-    run_against_onnxruntime(
-        helper.make_model(graph, opset_imports=opsets), samples, tmp_path, onnx_exact=True
-    )
+    run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
 
 
 @pytest.mark.parametrize("unsigned", [True, False], ids=["u8", "s8"])
@@ -265,22 +262,19 @@ def test_qlinear_mul_adds_its_zero_point_before_rounding(unsigned: bool, tmp_pat
             domain="com.microsoft",
         ),
     ]
-    graph = helper.make_graph(
+    model = _model(
         nodes,
-        "mul",
-        [helper.make_tensor_value_info("x", element, [1, 4, 8, 8])],
+        helper.make_tensor_value_info("x", element, [1, 4, 8, 8]),
         [
             helper.make_tensor_value_info("y", element, [1, 4, 8, 8]),
             helper.make_tensor_value_info("z", element, [1, 4, 8, 8]),
         ],
-        [numpy_helper.from_array(value, name) for name, value in constants.items()],
+        constants,
+        _MICROSOFT,
     )
-    opsets = [helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)]
     every = (np.arange(256) - 128 + shift).astype(storage)
     samples = [every.reshape(1, 4, 8, 8), every[::-1].copy().reshape(1, 4, 8, 8)]
-    run_against_onnxruntime(
-        helper.make_model(graph, opset_imports=opsets), samples, tmp_path, onnx_exact=True
-    )
+    run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
 
 
 @pytest.mark.parametrize("unsigned", [True, False], ids=["u8", "s8"])
@@ -318,22 +312,19 @@ def test_qlinear_average_pool_averages_the_dequantized_floats(unsigned: bool, tm
             strides=[2, 2],
         ),
     ]
-    graph = helper.make_graph(
+    model = _model(
         nodes,
-        "pool",
-        [helper.make_tensor_value_info("x", element, [1, 3, 9, 9])],
+        helper.make_tensor_value_info("x", element, [1, 3, 9, 9]),
         [
             helper.make_tensor_value_info("y", element, [1, 3, 5, 5]),
             helper.make_tensor_value_info("z", element, [1, 3, 4, 4]),
         ],
-        [numpy_helper.from_array(value, name) for name, value in constants.items()],
+        constants,
+        _MICROSOFT,
     )
-    opsets = [helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)]
     low, high = (0, 256) if unsigned else (-128, 128)
     samples = [rng.integers(low, high, (1, 3, 9, 9)).astype(storage) for _ in range(4)]
-    run_against_onnxruntime(
-        helper.make_model(graph, opset_imports=opsets), samples, tmp_path, onnx_exact=True
-    )
+    run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
 
 
 def test_quantize_linear_of_a_float_input_rounds_half_to_even(tmp_path: Path) -> None:
