@@ -327,6 +327,39 @@ def test_qlinear_average_pool_averages_the_dequantized_floats(unsigned: bool, tm
     run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
 
 
+@pytest.mark.parametrize("op_type", ["Add", "Sub", "Mul"])
+def test_qdq_binary_operators_compute_in_float(op_type: str, tmp_path: Path) -> None:
+    """QDQ Add, Sub, Mul of an activation and a per-channel quantized constant, and of the
+    activation with itself: DequantizeLinear, the float32 operator, QuantizeLinear."""
+    rng = np.random.default_rng(15)
+    constants: dict[str, np.ndarray] = {
+        "x_scale": np.array(0.0371, np.float32),
+        "x_zero": np.array(131, np.uint8),
+        "c": rng.integers(0, 256, (1, 4, 1, 1)).astype(np.uint8),
+        "c_scale": np.array(0.0219, np.float32),
+        "c_zero": np.array(117, np.uint8),
+        "y_scale": np.array(0.043, np.float32),
+        "y_zero": np.array(125, np.uint8),
+    }
+    nodes = [
+        helper.make_node("DequantizeLinear", ["x", "x_scale", "x_zero"], ["real"]),
+        helper.make_node("DequantizeLinear", ["c", "c_scale", "c_zero"], ["constant"]),
+        helper.make_node(op_type, ["real", "constant"], ["mixed"]),
+        helper.make_node(op_type, ["real", "real"], ["own"]),
+        helper.make_node("QuantizeLinear", ["mixed", "y_scale", "y_zero"], ["y"]),
+        helper.make_node("QuantizeLinear", ["own", "y_scale", "y_zero"], ["z"]),
+    ]
+    outputs = [helper.make_tensor_value_info(name, TensorProto.UINT8, [1, 4, 8, 8]) for name in "yz"]
+    model = _model(
+        nodes, helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 4, 8, 8]), outputs, constants
+    )
+    samples = [
+        np.arange(256, dtype=np.uint8).reshape(1, 4, 8, 8),
+        rng.integers(0, 256, (1, 4, 8, 8)).astype(np.uint8),
+    ]
+    run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
+
+
 def test_quantize_linear_of_a_float_input_rounds_half_to_even(tmp_path: Path) -> None:
     constants: dict[str, np.ndarray] = {"scale": np.array(0.5, np.float32), "zero": np.array(-1, np.int8)}
     nodes = [

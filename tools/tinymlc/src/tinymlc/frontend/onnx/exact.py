@@ -223,13 +223,54 @@ def lower_average_pool(
     return [_requantized(builder, node, pooled, requantize, out[0])]
 
 
-def lower_mul(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+def lower_binary(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    """QDQ Add, Sub, Mul (onnxruntime: DequantizeLinear, the float32 operator,
+    QuantizeLinear) as DEQUANTIZE, the float32 operator and a QUANTIZE that
+    `onnxruntime_conversions` turns into QuantizeLinear's division; QLinearMul as MLAS
+    computes it (`_qlinear_mul`). QLinearAdd keeps the default ADD: MLAS's arithmetic for it
+    depends on the host's instruction set."""
+    if node.op_type == "QLinearMul":
+        return [_qlinear_mul(builder, node, inputs, out[0])]
+    if node.op_type == "QLinearAdd":
+        return elementwise.lower_binary(builder, node, inputs, out)
+    out_shape = elementwise.broadcast_shape(builder, inputs)
+    operands = []
+    for index, operand in enumerate(inputs):
+        name = f"{node.name}/real{index}"
+        if isinstance(operand, Act):
+            real = builder.activation(name, builder.onnx_shape[operand.tensor], None)
+            builder.op(OpKind.DEQUANTIZE, [operand.tensor], [real])
+            operands.append(real)
+        elif isinstance(operand, Const):
+            values = _dequantized(operand)
+            layout = elementwise.broadcast_layout(values, len(out_shape))
+            operands.append(builder.constant(name, layout, DType.FLOAT32))
+        else:
+            raise UnsupportedNodeError(f"input {index} is missing")
+    result = builder.activation(f"{node.name}/result", out_shape, None)
+    kind = {"Add": OpKind.ADD, "Sub": OpKind.SUB, "Mul": OpKind.MUL}[node.op_type]
+    builder.op(kind, operands, [result], ElementwiseAttrs(Activation.NONE))
+    output = builder.activation(node.output_name(), out_shape, out[0])
+    builder.op(OpKind.QUANTIZE, [result], [output])
+    return [output]
+
+
+def _dequantized(operand: Const) -> np.ndarray:
+    """A constant's float32 values as DequantizeLinear gives them (float ones as they are)."""
+    qparams = operand.qparams
+    if qparams is None:
+        return np.asarray(operand.data, dtype=np.float32)
+    if len(qparams.scales) != 1:
+        raise UnsupportedNodeError("a per-axis quantized constant operand is not supported")
+    integers_ = operand.data.astype(np.int64) - qparams.zero_points[0]
+    return (np.float32(qparams.scale) * integers_.astype(np.float32)).astype(np.float32)
+
+
+def _qlinear_mul(builder: Builder, node: Node, inputs: list[Operand | None], out: QParams) -> int:
     """QLinearMul as MLAS computes it on x86 (`MlasQLinearMul`): the integer product
     `(a - zp_a) * (b - zp_b)` in float32 times `(s_a * s_b) / s_c`, plus the output zero point
     in float32, rounded half to even and saturated. Here a float32 MUL of the operands'
-    integers (exact: below 2^16) and REQUANTIZE_FLOAT. A QDQ Mul keeps the default MUL."""
-    if node.op_type != "QLinearMul":
-        return elementwise.lower_binary(builder, node, inputs, out)
+    integers (exact: below 2^16) and REQUANTIZE_FLOAT."""
     out_shape = elementwise.broadcast_shape(builder, inputs)
     rank = len(out_shape)
     operands, scales = [], []
@@ -251,9 +292,9 @@ def lower_mul(builder: Builder, node: Node, inputs: list[Operand | None], out: l
     product = builder.activation(f"{node.name}/product", out_shape, None)
     builder.op(OpKind.MUL, operands, [product], ElementwiseAttrs(Activation.NONE))
     f32 = np.float32
-    ratio = f32(scales[0]) * f32(scales[1]) / f32(out[0].scale)
-    attrs = FloatRequantizeAttrs((float(ratio),), 1.0, out[0].zero_points[0])
-    return [_requantized(builder, node, product, attrs, out[0])]
+    ratio = f32(scales[0]) * f32(scales[1]) / f32(out.scale)
+    attrs = FloatRequantizeAttrs((float(ratio),), 1.0, out.zero_points[0])
+    return _requantized(builder, node, product, attrs, out)
 
 
 def onnxruntime_conversions(builder: Builder) -> None:
@@ -286,7 +327,7 @@ LOWERINGS = {
     "Conv": lower_conv,
     "Gemm": lower_gemm,
     "MatMul": lower_matmul,
-    "Mul": lower_mul,
+    **dict.fromkeys(("Add", "Sub", "Mul"), lower_binary),
     "AveragePool": lower_average_pool,
     "GlobalAveragePool": lower_global_average_pool,
 }
