@@ -51,6 +51,7 @@ pub mod mean;
 pub mod pad;
 pub mod pooling;
 pub mod prelu;
+pub mod qlinear_add;
 pub mod quantize;
 pub mod reduce;
 pub mod remap;

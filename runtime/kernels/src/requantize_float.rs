@@ -41,7 +41,7 @@ pub struct FloatRequantizeParams<'a> {
 
 /// `x` rounded to the nearest integer, ties to even, after clamping to
 /// [`ROUNDING_LIMIT`] (NaN becomes 0).
-fn round_half_even_clamped(x: f32) -> i32 {
+pub(crate) fn round_half_even_clamped(x: f32) -> i32 {
     let clamped = x.clamp(-ROUNDING_LIMIT, ROUNDING_LIMIT);
     ((clamped + ROUNDING_BIAS) - ROUNDING_BIAS) as i32
 }

@@ -360,6 +360,42 @@ def test_qdq_binary_operators_compute_in_float(op_type: str, tmp_path: Path) -> 
     run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
 
 
+@pytest.mark.parametrize("seed", [5, 16])
+@pytest.mark.parametrize("unsigned", [True, False], ids=["u8", "s8"])
+def test_qlinear_add_on_every_pair_of_values(unsigned: bool, seed: int, tmp_path: Path) -> None:
+    """QLinearAdd over all 65536 value pairs: element by element, and with either operand
+    one value per row (onnxruntime folds it into the constant part first)."""
+    storage, element = (np.uint8, TensorProto.UINT8) if unsigned else (np.int8, TensorProto.INT8)
+    rng = np.random.default_rng(seed)
+    every = np.arange(256).astype(np.int16) + (0 if unsigned else -128)
+    constants: dict[str, np.ndarray] = {
+        "pairs": np.tile(every, (256, 1)).T.astype(storage).copy(),
+        "rows": every.reshape(256, 1).astype(storage),
+    }
+    for name in ("x", "c", "y"):
+        constants[f"{name}_scale"] = np.array(rng.uniform(0.002, 0.2), np.float32)
+        constants[f"{name}_zero"] = np.array(rng.integers(0, 256), np.int16).astype(storage)
+
+    def add(first: str, second: str, output: str) -> onnx.NodeProto:
+        def quantized(name: str) -> list[str]:
+            prefix = "x" if name == "x" else "c"
+            return [name, f"{prefix}_scale", f"{prefix}_zero"]
+
+        inputs = [*quantized(first), *quantized(second), "y_scale", "y_zero"]
+        return helper.make_node("QLinearAdd", inputs, [output], domain="com.microsoft")
+
+    nodes = [add("x", "pairs", "elementwise"), add("x", "rows", "second"), add("rows", "x", "first")]
+    outputs = [
+        helper.make_tensor_value_info(name, element, [256, 256])
+        for name in ("elementwise", "second", "first")
+    ]
+    model = _model(
+        nodes, helper.make_tensor_value_info("x", element, [256, 256]), outputs, constants, _MICROSOFT
+    )
+    samples = [np.tile(every, (256, 1)).astype(storage)]
+    run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
+
+
 def test_quantize_linear_of_a_float_input_rounds_half_to_even(tmp_path: Path) -> None:
     constants: dict[str, np.ndarray] = {"scale": np.array(0.5, np.float32), "zero": np.array(-1, np.int8)}
     nodes = [

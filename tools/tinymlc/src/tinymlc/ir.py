@@ -237,6 +237,9 @@ class OpKind(enum.Enum):
     LOOKUP_TABLE = -151
     """Not in .tflite files: int8 -> int8 through a 256-entry table (`--onnx_exact`: the
     unary operators whose table onnxruntime computes)."""
+    QLINEAR_ADD = -152
+    """Not in .tflite files: ONNX QLinearAdd as onnxruntime computes it on x86-64 with AVX2
+    (`--onnx_exact`)."""
     SUBGRAPH_OUTPUT = -200
     """Not in .tflite files: one output of a multi-output IF or WHILE, copied out of the
     packed tensor the control-flow layer writes (`passes.control_flow`)."""
@@ -525,6 +528,19 @@ class LookupTableAttrs:
     table: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class QLinearAddAttrs:
+    """QLINEAR_ADD's float32 constants as onnxruntime derives them (exact float32 values)."""
+
+    ratio_a: float
+    ratio_b: float
+    fixed: float
+    unsigned: bool
+    """The model stores the operands and the output as uint8."""
+    scalar: int
+    """0: neither operand, 1: the first, 2: the second is a single value per innermost run."""
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
     | CustomOptionsAttrs
@@ -559,6 +575,7 @@ OpAttrs: TypeAlias = (
     | GatherAttrs
     | FloatRequantizeAttrs
     | LookupTableAttrs
+    | QLinearAddAttrs
 )
 
 

@@ -1,13 +1,14 @@
-"""Steps of the `--onnx_exact` operators: REQUANTIZE_FLOAT and LOOKUP_TABLE; registered into
-`steps.EMITTERS`."""
+"""Steps of the `--onnx_exact` operators: REQUANTIZE_FLOAT, LOOKUP_TABLE and QLINEAR_ADD;
+registered into `steps.EMITTERS`."""
 
 from __future__ import annotations
 
 from tinymlc.codegen import rust
-from tinymlc.codegen.steps import StepBuilder, _element, _elementwise, _Emitter, _struct
+from tinymlc.codegen.steps import StepBuilder, _binary_call, _element, _elementwise, _Emitter, _struct
 from tinymlc.ir import OpKind
 from tinymlc.ops import PreparedParams
 from tinymlc.ops.lookup_table import LookupTableParams
+from tinymlc.ops.qlinear_add import QLinearAddParams
 from tinymlc.ops.requantize_float import FloatRequantizeParams
 
 
@@ -37,7 +38,23 @@ def _lookup_table(b: StepBuilder, params: PreparedParams) -> None:
     _elementwise(b, "lookup::lookup_int8", f"&{table}")
 
 
+def _qlinear_add(b: StepBuilder, params: PreparedParams) -> None:
+    assert isinstance(params, QLinearAddParams)
+    value = _struct(
+        "kernels::qlinear_add::QLinearAddParams",
+        ratio_a=rust.f32(params.ratio_a),
+        ratio_b=rust.f32(params.ratio_b),
+        fixed=rust.f32(params.fixed),
+        stored_offset=params.stored_offset,
+        output_offset=params.output_offset,
+        scalar=f"kernels::qlinear_add::ScalarOperand::{params.scalar}",
+    )
+    param = "&" + b.item("PARAMS", "kernels::qlinear_add::QLinearAddParams", value, 6 * 4)
+    _binary_call(b, "qlinear_add::qlinear_add", params.shapes, param)
+
+
 EXACT_EMITTERS: dict[OpKind, _Emitter] = {
     OpKind.REQUANTIZE_FLOAT: _requantize_float,
     OpKind.LOOKUP_TABLE: _lookup_table,
+    OpKind.QLINEAR_ADD: _qlinear_add,
 }

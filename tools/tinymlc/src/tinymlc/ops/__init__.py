@@ -60,6 +60,7 @@ from tinymlc.ops import (
     pack,
     pad,
     prelu,
+    qlinear_add,
     quantize,
     reduce_extreme,
     relu,
@@ -183,6 +184,7 @@ PreparedParams: TypeAlias = (
     | detection_postprocess.DetectionPostProcessParams
     | requantize_float.FloatRequantizeParams
     | lookup_table.LookupTableParams
+    | qlinear_add.QLinearAddParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -297,6 +299,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     **dict.fromkeys(detection_postprocess.OUTPUT_NAMES, detection_postprocess.prepare),
     OpKind.REQUANTIZE_FLOAT: requantize_float.prepare,
     OpKind.LOOKUP_TABLE: lookup_table.prepare,
+    OpKind.QLINEAR_ADD: qlinear_add.prepare,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each

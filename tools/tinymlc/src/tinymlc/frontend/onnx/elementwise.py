@@ -20,7 +20,7 @@ from tinymlc.ir import Activation, ElementwiseAttrs, OpKind
 _KINDS = {"Add": OpKind.ADD, "Sub": OpKind.SUB, "Mul": OpKind.MUL}
 
 
-def _operand(
+def operand_tensor(
     builder: Builder, node: Node, operand: Operand | None, index: int, rank: int
 ) -> tuple[int, tuple[int, ...]]:
     """IR tensor of an operand broadcast against an output of rank `rank`, and its ONNX shape."""
@@ -66,7 +66,7 @@ def broadcast_shape(builder: Builder, inputs: list[Operand | None]) -> tuple[int
 
 def lower_binary(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
     out_shape = broadcast_shape(builder, inputs)
-    operands = [_operand(builder, node, o, i, len(out_shape))[0] for i, o in enumerate(inputs)]
+    operands = [operand_tensor(builder, node, o, i, len(out_shape))[0] for i, o in enumerate(inputs)]
     output = builder.activation(node.output_name(), out_shape, out[0])
     builder.op(
         _KINDS[node.op_type.removeprefix("QLinear")], operands, [output], ElementwiseAttrs(Activation.NONE)

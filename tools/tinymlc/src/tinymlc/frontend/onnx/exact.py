@@ -21,6 +21,7 @@ except where onnxruntime's float summation rounds a result across a rounding bou
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 
 import numpy as np
 
@@ -44,6 +45,7 @@ from tinymlc.ir import (
     FloatRequantizeAttrs,
     LookupTableAttrs,
     OpKind,
+    QLinearAddAttrs,
     ReducerAttrs,
 )
 
@@ -227,12 +229,11 @@ def lower_binary(builder: Builder, node: Node, inputs: list[Operand | None], out
     """QDQ Add, Sub, Mul (onnxruntime: DequantizeLinear, the float32 operator,
     QuantizeLinear) as DEQUANTIZE, the float32 operator and a QUANTIZE that
     `onnxruntime_conversions` turns into QuantizeLinear's division; QLinearMul as MLAS
-    computes it (`_qlinear_mul`). QLinearAdd keeps the default ADD: MLAS's arithmetic for it
-    depends on the host's instruction set."""
+    computes it (`_qlinear_mul`), QLinearAdd as it does on x86-64 with AVX2 (`_qlinear_add`)."""
     if node.op_type == "QLinearMul":
         return [_qlinear_mul(builder, node, inputs, out[0])]
     if node.op_type == "QLinearAdd":
-        return elementwise.lower_binary(builder, node, inputs, out)
+        return [_qlinear_add(builder, node, inputs, out[0])]
     out_shape = elementwise.broadcast_shape(builder, inputs)
     operands = []
     for index, operand in enumerate(inputs):
@@ -264,6 +265,59 @@ def _dequantized(operand: Const) -> np.ndarray:
         raise UnsupportedNodeError("a per-axis quantized constant operand is not supported")
     integers_ = operand.data.astype(np.int64) - qparams.zero_points[0]
     return (np.float32(qparams.scale) * integers_.astype(np.float32)).astype(np.float32)
+
+
+def _nearest_float32(exact: Fraction) -> np.float32:
+    """`exact` rounded to the nearest float32, ties to even."""
+    guess = np.float32(float(exact))
+    neighbours = (np.nextafter(guess, np.float32(-np.inf)), guess, np.nextafter(guess, np.float32(np.inf)))
+    return min(neighbours, key=lambda v: (abs(Fraction(float(v)) - exact), int(v.view(np.uint32)) & 1))
+
+
+def _scalar_operand(shapes: list[tuple[int, ...]], out_shape: tuple[int, ...]) -> int:
+    """Which operand onnxruntime's broadcasting hands its QLinearAdd kernel as one value per
+    run (1: the first, 2: the second, 0: neither): the one of size 1 along the innermost
+    output axis longer than 1 (a single-element output: the first)."""
+    longer = [axis for axis, size in enumerate(out_shape) if size > 1]
+    if not longer:
+        return 1
+    axis = longer[-1] - len(out_shape)
+    for index, shape in enumerate(shapes, start=1):
+        if -axis > len(shape) or shape[axis] == 1:
+            return index
+    return 0
+
+
+def _qlinear_add(builder: Builder, node: Node, inputs: list[Operand | None], out: QParams) -> int:
+    """QLinearAdd as MLAS computes it on x86-64 with AVX2 and FMA
+    (`MlasQLinearAddKernelAvx2Helper`, see `runtime/kernels/src/qlinear_add.rs`): float32
+    ratios `s_a / s_c`, `s_b / s_c` and `zp_c - fma(ratio_a, zp_a, ratio_b * zp_b)` (the
+    compiler contracts that expression into one fused multiply-add: measured), on the
+    stored uint8 or int8 values."""
+    out_shape = elementwise.broadcast_shape(builder, inputs)
+    rank = len(out_shape)
+    operands, shapes, scales, zero_points = [], [], [], []
+    for index, operand in enumerate(inputs):
+        tensor, shape = elementwise.operand_tensor(builder, node, operand, index, rank)
+        shapes.append(shape)
+        quantization = builder.quantization(tensor)
+        scales.append(quantization.scales[0])
+        zero_points.append(quantization.zero_points[0])
+        operands.append(tensor)
+    shift = 128 if out.unsigned else 0
+    f32 = np.float32
+    ratio_a, ratio_b = f32(scales[0]) / f32(out.scale), f32(scales[1]) / f32(out.scale)
+    zero_a, zero_b = f32(zero_points[0] + shift), f32(zero_points[1] + shift)
+    folded = _nearest_float32(
+        Fraction(float(ratio_a)) * Fraction(float(zero_a)) + Fraction(float(ratio_b * zero_b))
+    )
+    fixed = f32(out.zero_points[0]) - folded
+    attrs = QLinearAddAttrs(
+        float(ratio_a), float(ratio_b), float(fixed), out.unsigned, _scalar_operand(shapes, out_shape)
+    )
+    output = builder.activation(node.output_name(), out_shape, out)
+    builder.op(OpKind.QLINEAR_ADD, operands, [output], attrs)
+    return output
 
 
 def _qlinear_mul(builder: Builder, node: Node, inputs: list[Operand | None], out: QParams) -> int:
