@@ -40,6 +40,19 @@ def _model(
     return helper.make_model(graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets])
 
 
+def _qlinear_matmul(
+    constants: dict[str, np.ndarray], a_shape: list[int], y_shape: list[int]
+) -> onnx.ModelProto:
+    """QLinearMatMul of a uint8 input `a` by the constants' `b`, all parameters constants."""
+    inputs = ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "y_scale", "y_zero"]
+    return _model(
+        [helper.make_node("QLinearMatMul", inputs, ["y"])],
+        helper.make_tensor_value_info("a", TensorProto.UINT8, a_shape),
+        helper.make_tensor_value_info("y", TensorProto.UINT8, y_shape),
+        constants,
+    )
+
+
 def _qlinear_matmul_ties() -> onnx.ModelProto:
     """QLinearMatMul whose combined scale is 1/2: every odd accumulator is an exact tie
     (TFLite's fixed point rounds it away from zero, onnxruntime to even), and the output
@@ -53,15 +66,7 @@ def _qlinear_matmul_ties() -> onnx.ModelProto:
         "y_scale": np.array(1.0, np.float32),
         "y_zero": np.array(100, np.uint8),
     }
-    node = helper.make_node(
-        "QLinearMatMul", ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "y_scale", "y_zero"], ["y"]
-    )
-    return _model(
-        [node],
-        helper.make_tensor_value_info("a", TensorProto.UINT8, [256, 2]),
-        helper.make_tensor_value_info("y", TensorProto.UINT8, [256, 4]),
-        constants,
-    )
+    return _qlinear_matmul(constants, [256, 2], [256, 4])
 
 
 def test_ties_round_to_even_and_saturate_as_onnxruntime(tmp_path: Path) -> None:
@@ -127,15 +132,7 @@ def test_batched_constant_weights(tmp_path: Path) -> None:
         "y_scale": np.array(0.05, np.float32),
         "y_zero": np.array(128, np.uint8),
     }
-    node = helper.make_node(
-        "QLinearMatMul", ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "y_scale", "y_zero"], ["y"]
-    )
-    model = _model(
-        [node],
-        helper.make_tensor_value_info("a", TensorProto.UINT8, [2, 5, 16]),
-        helper.make_tensor_value_info("y", TensorProto.UINT8, [2, 5, 3]),
-        constants,
-    )
+    model = _qlinear_matmul(constants, [2, 5, 16], [2, 5, 3])
     samples = [rng.integers(0, 256, (2, 5, 16)).astype(np.uint8) for _ in range(4)]
     run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
 
@@ -422,15 +419,7 @@ def test_accumulators_beyond_float32_integers_are_rejected() -> None:
         "y_scale": np.array(1.0, np.float32),
         "y_zero": np.array(0, np.uint8),
     }
-    node = helper.make_node(
-        "QLinearMatMul", ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "y_scale", "y_zero"], ["y"]
-    )
-    model = _model(
-        [node],
-        helper.make_tensor_value_info("a", TensorProto.UINT8, [1, 600]),
-        helper.make_tensor_value_info("y", TensorProto.UINT8, [1, 2]),
-        constants,
-    )
+    model = _qlinear_matmul(constants, [1, 600], [1, 2])
     parse_onnx(model.SerializeToString())  # TFLite's int32 accumulators take it
     with pytest.raises(CompileError, match="2\\^24"):
         parse_onnx(model.SerializeToString(), "big.onnx", onnx_exact=True)
