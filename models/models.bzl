@@ -471,14 +471,6 @@ ONNX_KNOWN_MISMATCHES = {
     # a Softmax at another output quantization than TFLM's is now computed in float32)
 }
 
-# ONNX models left out of the firmware checks, with why: a known bug of the check being
-# worked on. Their host check against onnxruntime still runs.
-ONNX_FIRMWARE_KNOWN_FAILURES = {
-    "integer_cnn_u8": "the firmware check passes its uint8 input as int8 (firmware/vectors.py " +
-                      "takes the compiled graph's input type where the API takes the caller's), " +
-                      "so the model refuses it with InputType on every board",
-}
-
 # ONNX models built by models/build_onnx.py (<family>_<qdq|qop>_<u8|s8>): quantized by
 # onnxruntime's static quantizer (integer_cnn_u8: ConvInteger and MatMulInteger, written
 # directly), checked against onnxruntime with graph optimizations disabled (`tinymlc check`:

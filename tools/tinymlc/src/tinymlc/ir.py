@@ -661,3 +661,7 @@ class Model:
     @property
     def main(self) -> Graph:
         return self.subgraphs[0]
+
+    def caller_dtype(self, tensor_id: int) -> DType:
+        """The type the caller passes main graph input/output `tensor_id` in."""
+        return self.caller_dtypes.get(tensor_id, self.main.tensors[tensor_id].dtype)

@@ -72,7 +72,7 @@ def _io_tensor(compiled: CompiledModel, tensor_id: int) -> dict[str, Any]:
     )
     conversion = compiled.io.of(tensor_id)
     arena_id = tensor_id if conversion is None else conversion.arena
-    caller_dtype = compiled.model.caller_dtypes.get(tensor_id, tensor.dtype)
+    caller_dtype = compiled.model.caller_dtype(tensor_id)
     # uint8 at the API, int8 in the arena: the same reals with the zero point 128 higher.
     zero_point_shift = 128 if caller_dtype is DType.UINT8 and tensor.dtype is DType.INT8 else 0
     if zero_point_shift:
