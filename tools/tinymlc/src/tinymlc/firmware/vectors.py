@@ -40,14 +40,22 @@ def _integer_zero(dtype: DType) -> str:
     return "false" if dtype is DType.BOOL else f"0_{rust.element_type(dtype)}"
 
 
+def _output_buffer(tensor: Tensor) -> dict[str, Any]:
+    """The caller's buffer of an output: every sample passes one, compared or not."""
+    is_float = tensor.dtype is DType.FLOAT32
+    return {
+        "variant": rust.dtype_variant(tensor.dtype),
+        "zero": "0.0_f32" if is_float else _integer_zero(tensor.dtype),
+        "len": tensor.num_elements,
+    }
+
+
 def _output(tensor: Tensor, data: bytes) -> dict[str, Any]:
     dtype = tensor.dtype.numpy_dtype
     assert dtype is not None
     values = np.frombuffer(data, dtype=dtype)
     is_float = tensor.dtype is DType.FLOAT32
     return {
-        "variant": rust.dtype_variant(tensor.dtype),
-        "zero": "0.0_f32" if is_float else _integer_zero(tensor.dtype),
         # Floats are compared as bit patterns: NaN == NaN, and -0.0 != 0.0.
         "compared": "u32" if is_float else rust.api_element_type(tensor.dtype),
         "as_compared": ".map(|value| value.to_bits())" if is_float else ".copied()",
@@ -79,12 +87,15 @@ def render(
     for sample, result in zip(samples, hostbuild.run_harness(harness, samples), strict=True):
         if result.error is not None:
             raise CompileError(f"the host build failed on a test input: {result.error}", str(model_path))
+        # An inference the model ended early (Invocation::Aborted) has no outputs to compare.
+        ended_early = result.aborted_at is not None
         samples_rendered.append(
             {
                 "inputs": [_input(graph.tensors[t], v) for t, v in zip(graph.inputs, sample, strict=True)],
-                "outputs": [
-                    _output(graph.tensors[t], d) for t, d in zip(graph.outputs, result.outputs, strict=True)
-                ],
+                "outputs": []
+                if ended_early
+                else [_output(graph.tensors[t], d) for t, d in zip(graph.outputs, result.outputs, strict=True)],
+                "invocation": f"Aborted {{ layer: {result.aborted_at} }}" if ended_early else "Complete",
             }
         )
     return (
@@ -96,6 +107,7 @@ def render(
             crate_module=as_module(crate_source),
             name=name,
             samples=samples_rendered,
+            output_buffers=[_output_buffer(graph.tensors[t]) for t in graph.outputs],
             multicore=multicore,
         )
     )
