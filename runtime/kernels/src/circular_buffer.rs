@@ -39,8 +39,12 @@ pub fn circular_buffer(
     if slots == 0 || cycles_max < 1 {
         return Err(KernelError::InvalidParameter);
     }
-    let kept = (slots - 1).checked_mul(depth).ok_or(KernelError::InvalidParameter)?;
-    let total = kept.checked_add(depth).ok_or(KernelError::InvalidParameter)?;
+    let kept = (slots - 1)
+        .checked_mul(depth)
+        .ok_or(KernelError::InvalidParameter)?;
+    let total = kept
+        .checked_add(depth)
+        .ok_or(KernelError::InvalidParameter)?;
     let history = frames.get_mut(..total).ok_or(KernelError::ShapeMismatch)?;
     let frame = input.get(..depth).ok_or(KernelError::ShapeMismatch)?;
     // Ascending: each value moves to a lower index, read before anything overwrites it.
@@ -118,7 +122,16 @@ mod tests {
     fn other_cores_leave_everything_alone() {
         let mut frames = [1i8; 2];
         let mut state = [1, 0];
-        circular_buffer(&[5], 1, &mut frames, 2, &mut state, 1, SplitRange::new(1, 1)).unwrap();
+        circular_buffer(
+            &[5],
+            1,
+            &mut frames,
+            2,
+            &mut state,
+            1,
+            SplitRange::new(1, 1),
+        )
+        .unwrap();
         assert_eq!((frames, state), ([1, 1], [1, 0]));
     }
 
@@ -127,13 +140,31 @@ mod tests {
         let mut frames = [0i8; 4];
         let mut state = [1, 0];
         let shape = Err(KernelError::ShapeMismatch);
-        assert_eq!(circular_buffer(&[1], 2, &mut frames, 2, &mut state, 1, whole()), shape);
-        assert_eq!(circular_buffer(&[1, 2], 2, &mut frames, 3, &mut state, 1, whole()), shape);
-        assert_eq!(circular_buffer(&[1, 2], 2, &mut frames, 2, &mut [1], 1, whole()), shape);
+        assert_eq!(
+            circular_buffer(&[1], 2, &mut frames, 2, &mut state, 1, whole()),
+            shape
+        );
+        assert_eq!(
+            circular_buffer(&[1, 2], 2, &mut frames, 3, &mut state, 1, whole()),
+            shape
+        );
+        assert_eq!(
+            circular_buffer(&[1, 2], 2, &mut frames, 2, &mut [1], 1, whole()),
+            shape
+        );
         let invalid = Err(KernelError::InvalidParameter);
-        assert_eq!(circular_buffer(&[1, 2], 2, &mut frames, 0, &mut state, 1, whole()), invalid);
-        assert_eq!(circular_buffer(&[1, 2], 2, &mut frames, 2, &mut state, 0, whole()), invalid);
-        assert_eq!(circular_buffer(&[1], usize::MAX, &mut frames, 3, &mut state, 1, whole()), invalid);
+        assert_eq!(
+            circular_buffer(&[1, 2], 2, &mut frames, 0, &mut state, 1, whole()),
+            invalid
+        );
+        assert_eq!(
+            circular_buffer(&[1, 2], 2, &mut frames, 2, &mut state, 0, whole()),
+            invalid
+        );
+        assert_eq!(
+            circular_buffer(&[1], usize::MAX, &mut frames, 3, &mut state, 1, whole()),
+            invalid
+        );
     }
 
     #[test]

@@ -47,9 +47,13 @@ def _dense(mb: ModelBuilder, source: int, width: int, units: int, name: str, see
     """FULLY_CONNECTED of a flattened tensor: the layers after a buffer in TFLM's streaming models."""
     rng = np.random.default_rng(seed)
     weights = mb.tensor(f"{name}_w", (units, width), scale=0.01, data=rng.integers(-127, 128, (units, width)))
-    bias = mb.tensor(f"{name}_b", (units,), DType.INT32, scale=SCALE * 0.01, data=rng.integers(-500, 500, units))
+    bias = mb.tensor(
+        f"{name}_b", (units,), DType.INT32, scale=SCALE * 0.01, data=rng.integers(-500, 500, units)
+    )
     out = mb.tensor(name, (1, units), scale=0.2, zero_point=3)
-    mb.op("FULLY_CONNECTED", [source, weights, bias], [out], "FullyConnectedOptions", FusedActivationFunction=0)
+    mb.op(
+        "FULLY_CONNECTED", [source, weights, bias], [out], "FullyConnectedOptions", FusedActivationFunction=0
+    )
     return out
 
 
@@ -65,7 +69,9 @@ def streaming_model(cycles: tuple[int, ...] = (3,), slots: int = 4, variable: bo
             reshaped = mb.tensor(f"frame{index}", (1, 1, 1, width), scale=SCALE, zero_point=ZERO_POINT)
             mb.op("RESHAPE", [source], [reshaped])
             source = reshaped
-        history = _buffer(mb, source, slots, (1, width), {"cycles_max": cycles_max}, f"history{index}", variable)
+        history = _buffer(
+            mb, source, slots, (1, width), {"cycles_max": cycles_max}, f"history{index}", variable
+        )
         flat = mb.tensor(f"flat{index}", (1, slots * width), scale=SCALE, zero_point=ZERO_POINT)
         mb.op("RESHAPE", [history], [flat])
         source, width = _dense(mb, flat, slots * width, 5, f"dense{index}", index), 5
@@ -81,8 +87,12 @@ def _prepared(model_bytes: bytes) -> CircularBufferParams:
     return params
 
 
-def _single(shape_in: tuple[int, ...], shape_out: tuple[int, ...], options: dict[str, Any] | None,
-            dtype: DType = DType.INT8) -> bytes:
+def _single(
+    shape_in: tuple[int, ...],
+    shape_out: tuple[int, ...],
+    options: dict[str, Any] | None,
+    dtype: DType = DType.INT8,
+) -> bytes:
     mb = ModelBuilder()
     scale = None if dtype is DType.FLOAT32 else SCALE
     x = mb.tensor("x", shape_in, dtype, scale=scale)
@@ -142,7 +152,9 @@ def test_the_fifth_default_buffer_of_2x96_frames_runs_every_inference() -> None:
         ((1, 1, 1, 3), (1, 0, 1, 3), "at least one frame"),
     ],
 )
-def test_rejects_shapes_tflm_rejects(shape_in: tuple[int, ...], shape_out: tuple[int, ...], reason: str) -> None:
+def test_rejects_shapes_tflm_rejects(
+    shape_in: tuple[int, ...], shape_out: tuple[int, ...], reason: str
+) -> None:
     with pytest.raises(OpError, match=reason):
         _prepared(_single(shape_in, shape_out, {"cycles_max": 2}))
 
@@ -157,8 +169,10 @@ def test_the_lowering_keeps_the_frames_and_the_count_as_state() -> None:
     model = lower_circular_buffers(parse_model(streaming_model((3,), variable=False)))
     op = next(op for op in model.main.operators if op.kind is OpKind.CIRCULAR_BUFFER)
     history, state = model.main.tensors[op.outputs[0]], model.main.tensors[op.inputs[1]]
-    assert history.is_variable and state.is_variable
-    assert state.dtype is DType.INT32 and state.shape == (2,)
+    assert history.is_variable
+    assert state.is_variable
+    assert state.dtype is DType.INT32
+    assert state.shape == (2,)
     assert np.frombuffer(model.main.state_initial[op.inputs[1]], "<i4").tolist() == [3, 0]
 
 

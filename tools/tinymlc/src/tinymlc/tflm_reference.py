@@ -76,13 +76,14 @@ def run(
     output_count: int,
     tensors: tuple[int, ...] = (),
     earlier: list[list[np.ndarray]] | None = None,
-) -> tuple[list[np.ndarray] | None, dict[int, np.ndarray]]:
-    """TFLM's outputs for one sample (None: the inference ended early), plus the intermediate tensors `tensors` by id;
-    the `earlier` samples are run first on the same interpreter (they set its state)."""
+) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
+    """TFLM's outputs for one sample (none when the inference ended early), plus the
+    intermediate tensors `tensors` by id; the `earlier` samples are run first on the same
+    interpreter (they set its state)."""
     interpreter = _interpreter(model, preserve_all_tensors=bool(tensors))
     for sample in earlier or []:
         _invoke(interpreter, sample, output_count)
-    outputs = _invoke(interpreter, inputs, output_count)
+    outputs = _invoke(interpreter, inputs, output_count) or []
     return outputs, {t: np.array(interpreter.GetTensor(t, 0)["tensor_data"]) for t in tensors}
 
 

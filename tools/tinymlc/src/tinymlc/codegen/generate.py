@@ -173,7 +173,9 @@ def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step], s
             single_io=single_io,
             single_quantized=single_io and inputs[0]["dtype"] == outputs[0]["dtype"] == "Int8",
             subgraphs=subgraph_modules(compiled),
-            abort_flags=[(layer, region_literal(start, end - start)) for layer, (start, end) in abort_flags(compiled)],
+            abort_flags=[
+                (layer, region_literal(start, end - start)) for layer, (start, end) in abort_flags(compiled)
+            ],
         )
     )
 

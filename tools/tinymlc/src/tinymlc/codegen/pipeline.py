@@ -20,8 +20,8 @@ from tinymlc.passes import (
     plan_graph_memory,
     split_outputs,
 )
-from tinymlc.passes.control_flow import bind_control_flow, called_in_order, pack_control_flow_outputs
 from tinymlc.passes.circular_buffer import lower_circular_buffers
+from tinymlc.passes.control_flow import bind_control_flow, called_in_order, pack_control_flow_outputs
 from tinymlc.passes.decode import decode_constants
 from tinymlc.passes.detection_postprocess import lower_detection_postprocess
 from tinymlc.passes.resource_variables import lower_resource_variables

@@ -94,7 +94,9 @@ def render(
                 "inputs": [_input(graph.tensors[t], v) for t, v in zip(graph.inputs, sample, strict=True)],
                 "outputs": []
                 if ended_early
-                else [_output(graph.tensors[t], d) for t, d in zip(graph.outputs, result.outputs, strict=True)],
+                else [
+                    _output(graph.tensors[t], d) for t, d in zip(graph.outputs, result.outputs, strict=True)
+                ],
                 "invocation": f"Aborted {{ layer: {result.aborted_at} }}" if ended_early else "Complete",
             }
         )

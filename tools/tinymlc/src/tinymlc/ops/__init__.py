@@ -342,10 +342,13 @@ def state_inputs(params: PreparedParams) -> tuple[int, ...]:
         return (signal_delay.STATE_INPUT,)
     if isinstance(params, signal_overlap_add.SignalOverlapAddParams):
         return (signal_overlap_add.STATE_INPUT,)
-    if isinstance(params, circular_buffer.CircularBufferParams):
-        return (circular_buffer.STATE_INPUT,)
-    streaming = params if isinstance(params, signal_streaming.StreamingStep) else None
-    return streaming.state_inputs if streaming is not None else ()
+    # The operators whose params say which inputs are their state.
+    owner = (
+        params
+        if isinstance(params, signal_streaming.StreamingStep | circular_buffer.CircularBufferParams)
+        else None
+    )
+    return owner.state_inputs if owner is not None else ()
 
 
 def abort_flag(params: PreparedParams) -> tuple[int, int] | None:

@@ -41,6 +41,10 @@ class CircularBufferParams:
     cycles_max: int
     """Inferences per completed one (TFLM's OpData::cycles_max after Prepare, >= 1)."""
 
+    @property
+    def state_inputs(self) -> tuple[int, ...]:
+        return (STATE_INPUT,)
+
 
 def _rank4_shape(tensor: Tensor) -> tuple[int, int, int, int]:
     # TFLM's Prepare and Eval read dims[0..3] of both tensors without checking the rank.

@@ -24,7 +24,9 @@ from tinymlc.ops.circular_buffer import STATE_ELEMENTS, resolved_cycles_max
 def lower_circular_buffers(model: Model) -> Model:
     main = model.main
     cycles_max = resolved_cycles_max(main)
-    lowerable = {i for i in cycles_max if len(main.operators[i].inputs) == 1 and len(main.operators[i].outputs) == 1}
+    lowerable = {
+        i for i in cycles_max if len(main.operators[i].inputs) == 1 and len(main.operators[i].outputs) == 1
+    }
     if not lowerable:
         return model
     tensors = list(main.tensors)
@@ -42,7 +44,12 @@ def lower_circular_buffers(model: Model) -> Model:
             state_initial[history] = bytes(tensors[history].byte_size)
             tensors[history] = replace(tensors[history], is_variable=True)
         tensors.append(
-            Tensor(f"{tensors[history].name} (cycles left, ended)", (STATE_ELEMENTS,), DType.INT32, is_variable=True)
+            Tensor(
+                f"{tensors[history].name} (cycles left, ended)",
+                (STATE_ELEMENTS,),
+                DType.INT32,
+                is_variable=True,
+            )
         )
         state = len(tensors) - 1
         state_initial[state] = np.array([cycles_max[index], 0], dtype="<i4").tobytes()
