@@ -230,6 +230,9 @@ class OpKind(enum.Enum):
     """TFLite_Detection_PostProcess's suppression, writing the detections its four output
     layers (-141..-144) write out."""
     DECODE = -145
+    CIRCULAR_BUFFER = -150
+    """TFLM's CIRCULAR_BUFFER custom operator: a history of input frames that ends the
+    inference early (kTfLiteAbort) until it has taken `cycles_max` new frames."""
     """TFLM_DECODE: compressed constants expanded (passes.decode does it at compile time)."""
     SUBGRAPH_OUTPUT = -200
     """Not in .tflite files: one output of a multi-output IF or WHILE, copied out of the
@@ -259,6 +262,7 @@ CUSTOM_KINDS: dict[str, OpKind] = {
     **SIGNAL_CUSTOM_KINDS,
     "TFLite_Detection_PostProcess": OpKind.DETECTION_POSTPROCESS,
     "TFLM_DECODE": OpKind.DECODE,
+    "CIRCULAR_BUFFER": OpKind.CIRCULAR_BUFFER,
 }
 """Every custom operator tinymlc reads (its options: a flexbuffer map) -> kind."""
 

@@ -532,3 +532,7 @@ from tinymlc.codegen.steps_float_ops import FLOAT_OP_EMITTERS  # noqa: E402
 EMITTERS.update(DETECTION_EMITTERS)
 EMITTERS.update(FLOAT_OP_EMITTERS)
 EMITTERS.update(CONTROL_FLOW_EMITTERS)
+
+from tinymlc.codegen.steps_circular_buffer import CIRCULAR_BUFFER_EMITTERS  # noqa: E402
+
+EMITTERS.update(CIRCULAR_BUFFER_EMITTERS)

@@ -49,6 +49,17 @@ def _integer_zero(dtype: DType) -> str:
     return "false" if dtype is DType.BOOL else f"0_{rust.element_type(dtype)}"
 
 
+def _output_buffer(dtype: DType, length: int) -> dict[str, Any]:
+    """The caller's buffer of an output (of the caller's type `dtype`): every sample passes
+    one, compared or not."""
+    is_float = dtype is DType.FLOAT32
+    return {
+        "variant": rust.dtype_variant(dtype),
+        "zero": "0.0_f32" if is_float else _integer_zero(dtype),
+        "len": length,
+    }
+
+
 def _output(dtype: DType, data: bytes) -> dict[str, Any]:
     """An output as the harness wrote it: in the caller's type `dtype`."""
     numpy_dtype = dtype.numpy_dtype
@@ -56,8 +67,6 @@ def _output(dtype: DType, data: bytes) -> dict[str, Any]:
     values = np.frombuffer(data, dtype=numpy_dtype)
     is_float = dtype is DType.FLOAT32
     return {
-        "variant": rust.dtype_variant(dtype),
-        "zero": "0.0_f32" if is_float else _integer_zero(dtype),
         # Floats are compared as bit patterns: NaN == NaN, and -0.0 != 0.0.
         "compared": "u32" if is_float else rust.api_element_type(dtype),
         "as_compared": ".map(|value| value.to_bits())" if is_float else ".copied()",
@@ -89,16 +98,21 @@ def render(
     for sample, result in zip(samples, hostbuild.run_harness(harness, samples), strict=True):
         if result.error is not None:
             raise CompileError(f"the host build failed on a test input: {result.error}", str(model_path))
+        # An inference the model ended early (Invocation::Aborted) has no outputs to compare.
+        ended_early = result.aborted_at is not None
         samples_rendered.append(
             {
                 "inputs": [
                     _input(compiled.model.caller_dtype(t), v)
                     for t, v in zip(graph.inputs, sample, strict=True)
                 ],
-                "outputs": [
+                "outputs": []
+                if ended_early
+                else [
                     _output(compiled.model.caller_dtype(t), d)
                     for t, d in zip(graph.outputs, result.outputs, strict=True)
                 ],
+                "invocation": f"Aborted {{ layer: {result.aborted_at} }}" if ended_early else "Complete",
             }
         )
     return (
@@ -110,6 +124,9 @@ def render(
             crate_module=as_module(crate_source),
             name=name,
             samples=samples_rendered,
+            output_buffers=[
+                _output_buffer(compiled.model.caller_dtype(t), graph.tensors[t].num_elements) for t in graph.outputs
+            ],
             multicore=multicore,
         )
     )
