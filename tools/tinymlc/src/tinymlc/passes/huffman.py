@@ -72,8 +72,10 @@ def huffman_symbols(
     encoded: bytes, tables: bytes, entry_format: EntryFormat, initial_width: int, count: int
 ) -> npt.NDArray[np.int64]:
     """The first `count` symbols of `encoded` (the whole table entries that decode them)."""
-    entries = np.frombuffer(tables[: len(tables) // entry_format.entry_bytes * entry_format.entry_bytes],
-                            np.dtype(f"<u{entry_format.entry_bytes}")).astype(np.int64)
+    entries = np.frombuffer(
+        tables[: len(tables) // entry_format.entry_bytes * entry_format.entry_bytes],
+        np.dtype(f"<u{entry_format.entry_bytes}"),
+    ).astype(np.int64)
     stream = _Stream(encoded)
     symbols = np.empty(count, np.int64)
     position = 0
