@@ -29,7 +29,8 @@ _NUMPY_TYPES = {schema.TensorType.INT8: np.int8, schema.TensorType.INT16: np.int
                 schema.TensorType.INT32: np.int32, schema.TensorType.FLOAT32: np.float32}
 
 
-def _int8_step(step: int, low: int = -128, high: int = 127) -> Binning:
+def binned_to_step(step: int, low: int = -128, high: int = 127) -> Binning:
+    """Values rounded to multiples of `step`, clipped to [low, high] (int8 by default)."""
     return lambda values: np.clip(np.round(values / step) * step, low, high).astype(values.dtype)
 
 
@@ -145,15 +146,15 @@ def compressed_models() -> list[ModelSpec]:
         compressed_spec("op_decode_lut_conv_2d_per_channel", f"TFLM_DECODE of {conv}'s weights (per "
                         "output channel, 4-bit indices: TFLM's 16-at-a-time path) and bias (per channel, "
                         "3-bit)", "CONV_2D", (1, 10, 10, 4),
-                        lambda: compressed_model(conv, {2: (_int8_step(32), 4, 0), 1: (None, 3, 0)})),
+                        lambda: compressed_model(conv, {2: (binned_to_step(32), 4, 0), 1: (None, 3, 0)})),
         compressed_spec("op_decode_lut_depthwise_last_axis", f"TFLM_DECODE of {depthwise}'s weights (per "
                         "channel along the last dimension, 3-bit) and bias (2-bit, per channel)",
                         "DEPTHWISE_CONV_2D", (1, 10, 10, 8),
-                        lambda: compressed_model(depthwise, {2: (_int8_step(40), 3, 3),
+                        lambda: compressed_model(depthwise, {2: (binned_to_step(40), 3, 3),
                                                              1: (lambda b: (b // 4096 * 4096) % 16384, 2, 0)})),
         compressed_spec("op_decode_lut_conv_2d_per_tensor", f"TFLM_DECODE of {conv_per_tensor}'s weights "
                         "(one 32-entry table, 5-bit) and bias (3-bit)", "CONV_2D", (1, 10, 10, 4),
-                        lambda: compressed_model(conv_per_tensor, {2: (_int8_step(8, -128, 120), 5, None),
+                        lambda: compressed_model(conv_per_tensor, {2: (binned_to_step(8, -128, 120), 5, None),
                                                                    1: (None, 3, None)})),
         compressed_spec("op_decode_lut_float_fully_connected", f"TFLM_DECODE of {float_fc}'s float weights "
                         "(quarters in [-1, 0.75], 3-bit) and bias (4-bit)", "FULLY_CONNECTED", (1, 48),

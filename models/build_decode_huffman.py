@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from build_compressed import Encoding, compressed_spec, decoded_model
+from build_compressed import Binning, Encoding, binned_to_step, compressed_spec, decoded_model
 from build_models import ModelSpec
 
 MAX_WIDTH = 15
@@ -102,12 +102,9 @@ class HuffmanTables:
         return stream, header + np.array(self.entries(code), entry_type).tobytes()
 
 
-def _binned(step: int, tables: HuffmanTables) -> Encoding:
-    """Values rounded to multiples of `step` (few distinct values, unevenly common), then
-    Huffman-coded."""
-    return lambda values: tables.encode(
-        np.clip(np.round(values / step) * step, np.iinfo(values.dtype).min, np.iinfo(values.dtype).max)
-        .astype(values.dtype))
+def _binned(binning: Binning, tables: HuffmanTables) -> Encoding:
+    """`binning` (few distinct values, unevenly common), then Huffman-coded."""
+    return lambda values: tables.encode(binning(values))
 
 
 def _huffman_model(base: str, encodings: dict[int, Encoding]) -> bytes:
@@ -117,11 +114,12 @@ def _huffman_model(base: str, encodings: dict[int, Encoding]) -> bytes:
 def decode_huffman_models() -> list[ModelSpec]:
     conv, depthwise = "op_conv_2d_3x3_same_relu", "op_depthwise_conv_2d_3x3_same_relu"
     svdf, window = "op_svdf_rank2_batch2", "op_signal_window"
+    int16_by_64 = binned_to_step(64, -32768, 32767)
     return [
         compressed_spec("op_decode_huffman_conv_2d", f"TFLM_DECODE (Huffman) of {conv}'s weights, binned to "
                         "multiples of 16: 16-bit table entries, 4-bit first lookup, sub-tables of up to "
                         "3 bits", "CONV_2D", (1, 10, 10, 4),
-                        lambda: _huffman_model(conv, {2: _binned(16, HuffmanTables(16, 4, 3))})),
+                        lambda: _huffman_model(conv, {2: _binned(binned_to_step(16), HuffmanTables(16, 4, 3))})),
         compressed_spec("op_decode_huffman_depthwise_bitwise", f"TFLM_DECODE (Huffman) of {depthwise}'s "
                         "weights, all 72 distinct: 32-bit entries, one bit per lookup (a binary tree)",
                         "DEPTHWISE_CONV_2D", (1, 10, 10, 8),
@@ -130,9 +128,9 @@ def decode_huffman_models() -> list[ModelSpec]:
                         "weights (32-bit entries: one 12-bit lookup, longer than every code; 2-bit "
                         "lookups) and int8 feature weights (16-bit entries: 7-bit first lookup and 2-bit "
                         "sub-tables; 3-bit and 4-bit): four streams in one operator", "SVDF", (2, 12),
-                        lambda: _huffman_model(svdf, {2: _binned(64, HuffmanTables(32, 12, 12)),
+                        lambda: _huffman_model(svdf, {2: _binned(int16_by_64, HuffmanTables(32, 12, 12)),
                                                       7: HuffmanTables(32, 2, 2).encode,
-                                                      1: _binned(8, HuffmanTables(16, 7, 2)),
+                                                      1: _binned(binned_to_step(8), HuffmanTables(16, 7, 2)),
                                                       6: HuffmanTables(16, 3, 4).encode})),
         compressed_spec("op_decode_huffman_signal_window", f"TFLM_DECODE (Huffman) of {window}'s int16 Hann "
                         "window, 64 values, 33 distinct: 32-bit entries, 3-bit first lookup, sub-tables of up "
