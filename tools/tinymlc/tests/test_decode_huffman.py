@@ -82,6 +82,15 @@ def test_a_single_value_reads_no_bits() -> None:
     np.testing.assert_array_equal(decode_huffman(bytes(4), ancillary, _output(9), 0), [42] * 9)
 
 
+def test_a_code_of_no_bits_after_others_repeats_to_the_end() -> None:
+    # a = 0 (1 bit), then entries 2 and 3 hold b using none of the 2 bits read: once the
+    # stream reaches a 1, every value left is b.
+    ancillary = _header(2, 16) + _tables(16, [_symbol(16, 1, 1)] * 2 + [_symbol(16, 2, 0)] * 2)
+    decoded = decode_huffman(bytes([0b0010_0000]), ancillary, _output(1_000_000), 0)
+    np.testing.assert_array_equal(decoded[:3], [1, 1, 2])
+    assert (decoded[3:] == 2).all()
+
+
 def test_lookahead_past_a_stream_not_padded_to_a_word_is_ignored() -> None:
     # b c b a = 10 110 10 0: a starts at the stream's last bit, and its 2-bit lookup reads
     # one bit past the end, which both entries it can reach (0 and 1) ignore.

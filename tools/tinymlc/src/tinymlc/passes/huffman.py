@@ -80,7 +80,7 @@ def huffman_symbols(
     symbols = np.empty(count, np.int64)
     position = 0
     for symbol_index in range(count):
-        table_start, width = 0, initial_width
+        table_start, width, value_start = 0, initial_width, position
         while True:
             if position >= stream.bits:
                 raise HuffmanError(f"the stream ends after {symbol_index} of {count} values")
@@ -98,8 +98,13 @@ def huffman_symbols(
                     f"value {symbol_index} depends on {missing} bits past the end of the stream"
                 )
             if entry & entry_format.found_flag:
+                used = min(width, entry_format.count(entry))
+                if position + used == value_start:
+                    # A code of no bits leaves the reader where it was: every value to come is this one.
+                    symbols[symbol_index:] = entry
+                    return symbols
                 symbols[symbol_index] = entry
-                position += min(width, entry_format.count(entry))
+                position += used
                 break
             if missing:
                 raise HuffmanError(f"value {symbol_index} needs bits past the end of the stream")
