@@ -1,7 +1,8 @@
-"""TFLM_DECODE Huffman streams: hand-computed decodes, a second decoder that keeps
-TFLM's word-by-word reader state (written apart from passes.huffman's bit positions)
-agreeing on random tables and streams, and what TFLM refuses or cannot decode
-without reading past its buffers rejected naming the operator and the tensor. The zoo's
+"""TFLM_DECODE Huffman streams: hand-computed decodes, the edge cases TFLM's decoder
+(the tflite-micro wheel) decodes as the pass does, a second decoder that keeps TFLM's
+word-by-word reader state (written apart from passes.huffman's bit positions) agreeing
+on random tables and streams, and what TFLM refuses or cannot decode without reading
+past its buffers rejected naming the operator and the tensor. The zoo's
 Huffman models (models/build_decode_huffman.py) are checked against TFLM in
 test_pass_decode.py."""
 
@@ -17,6 +18,7 @@ from tinymlc.errors import CompileError
 from tinymlc.frontend.tflite import parse_model
 from tinymlc.ir import DType, Tensor
 from tinymlc.passes.decode import decode_constants, decode_huffman
+from tinymlc.tflm_reference import run
 
 
 def _header(initial_width: int, entry_bits: int, decode_type: int = 1, version: int = 1) -> bytes:
@@ -193,13 +195,57 @@ def test_the_word_reader_decodes_every_accepted_stream_alike_whatever_follows_it
         np.testing.assert_array_equal(decoded.astype(np.int64) & mask, [entry & mask for entry in reference])
 
 
-def _huffman_model(ancillary: bytes, stream: bytes, dtype: DType = DType.INT8, count: int = 8) -> bytes:
+def _huffman_model(
+    ancillary: bytes, stream: bytes, dtype: DType = DType.INT8, count: int = 8, through_maximum: bool = False
+) -> bytes:
+    """One TFLM_DECODE of `weights`, the graph's output, or with `through_maximum` the
+    maximum of an input and `weights` (TFLM's interpreter runs graphs with an input)."""
     mb = ModelBuilder()
     encoded = mb.tensor("stream", (len(stream),), DType.UINT8, data=np.frombuffer(stream, np.uint8))
     tables = mb.tensor("ancillary", (len(ancillary),), DType.UINT8, data=np.frombuffer(ancillary, np.uint8))
     decoded = mb.tensor("weights", (count,), dtype)
     mb.custom("TFLM_DECODE", [encoded, tables], [decoded], {})
-    return mb.build([], [decoded])
+    if not through_maximum:
+        return mb.build([], [decoded])
+    source, maximum = mb.tensor("x", (count,), dtype), mb.tensor("y", (count,), dtype)
+    mb.op("MAXIMUM", [source, decoded], [maximum])
+    return mb.build([source], [maximum])
+
+
+@pytest.mark.parametrize(
+    ("ancillary", "stream", "dtype", "count"),
+    [
+        (_header(2, 16) + _abcd_table(16, 1, -2, 3, -128), ABCD_STREAM, DType.INT8, 8),
+        (_header(2, 32) + _abcd_table(32, 1000, -300, 32767, -32768), ABCD_STREAM, DType.INT8, 8),
+        (_header(2, 32) + _abcd_table(32, 1000, -300, 32767, -32768), ABCD_STREAM, DType.INT16, 8),
+        # Lookahead past an unpadded stream.
+        (_header(2, 16) + _abcd_table(16, 1, 2, 3, 4), bytes([0b1011_0100]), DType.INT8, 4),
+        # A code of no bits after others.
+        (
+            _header(2, 16) + _tables(16, [_symbol(16, 1, 1)] * 2 + [_symbol(16, 2, 0)] * 2),
+            bytes([0x20]),
+            DType.INT8,
+            9,
+        ),
+        # Symbol counts above the lookup's width: TFLM puts nothing back.
+        (
+            _header(3, 32) + _tables(32, [_symbol(32, -5, 15)] * 4 + [_symbol(32, 6, 9)] * 4),
+            bytes([0x9F, 0]),
+            DType.INT16,
+            5,
+        ),
+    ],
+)
+def test_tflm_decodes_what_the_pass_decodes(
+    ancillary: bytes, stream: bytes, dtype: DType, count: int
+) -> None:
+    model = _huffman_model(ancillary, stream, dtype, count, through_maximum=True)
+    ours = next(t for t in decode_constants(parse_model(model, "m")).main.tensors if t.name == "weights")
+    numpy_dtype = dtype.numpy_dtype
+    assert numpy_dtype is not None
+    assert ours.data is not None
+    (reference,), _ = run(model, [np.full(count, np.iinfo(numpy_dtype).min, numpy_dtype)], 1)
+    np.testing.assert_array_equal(ours.data, np.asarray(reference).reshape(-1))
 
 
 @pytest.mark.parametrize(
