@@ -25,11 +25,12 @@ MODELS = Path(__file__).absolute().parent
 
 Binning = Callable[[np.ndarray], np.ndarray]
 
-_NUMPY_TYPES = {schema.TensorType.INT8: np.int8, schema.TensorType.INT32: np.int32,
-                schema.TensorType.FLOAT32: np.float32}
+_NUMPY_TYPES = {schema.TensorType.INT8: np.int8, schema.TensorType.INT16: np.int16,
+                schema.TensorType.INT32: np.int32, schema.TensorType.FLOAT32: np.float32}
 
 
-def _int8_step(step: int, low: int = -128, high: int = 127) -> Binning:
+def binned_to_step(step: int, low: int = -128, high: int = 127) -> Binning:
+    """Values rounded to multiples of `step`, clipped to [low, high] (int8 by default)."""
     return lambda values: np.clip(np.round(values / step) * step, low, high).astype(values.dtype)
 
 
@@ -59,12 +60,13 @@ def compressed_model(base: str, tensors: dict[int, tuple[Binning | None, int, in
     return bytes(compress(bytes(builder.Output()), specs))
 
 
-def pruned_model(base: str, tensor_ids: tuple[int, ...], threshold: float) -> bytes:
-    """`base` with its int8/int32/float32 constants `tensor_ids` pruned (values within
-    `threshold` of zero set to zero) and stored in TFLM's pruning format, which TFLM's
-    tool cannot write yet: a bitmap of the values kept (most significant bit first) as
-    the encoded tensor and, after the 16-byte header, those values as the ancillary
-    tensor, expanded by one TFLM_DECODE operator in front of the graph."""
+Encoding = Callable[[np.ndarray], tuple[bytes, bytes]]
+"""A tensor's values -> (encoded tensor, ancillary tensor) for TFLM_DECODE."""
+
+
+def decoded_model(base: str, encodings: dict[int, Encoding], encoded_suffix: str) -> bytes:
+    """`base` with its constants `encodings` names stored as their encoding's pair of
+    uint8 tensors, expanded by one TFLM_DECODE operator in front of the graph."""
     data = (MODELS / f"{base}.tflite").read_bytes()
     model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(data, 0))
     graph = model.subgraphs[0]
@@ -85,15 +87,12 @@ def pruned_model(base: str, tensor_ids: tuple[int, ...], threshold: float) -> by
         graph.tensors.append(tensor)
         return len(graph.tensors) - 1
 
-    for tensor_id in tensor_ids:
+    for tensor_id, encoding in encodings.items():
         tensor = graph.tensors[tensor_id]
         dtype = _NUMPY_TYPES[tensor.type]
-        values = np.frombuffer(bytes(model.buffers[tensor.buffer].data), dtype).copy()
-        values[np.abs(values.astype(np.float64)) <= threshold] = 0
-        kept = values != 0
-        header = bytes([2, 1, 0, 0, 1]) + bytes(11)  # Prune, version 1; pruning version 1
-        decode.inputs += [uint8_tensor(f"{tensor.name}_bitmap", np.packbits(kept).tobytes()),
-                          uint8_tensor(f"{tensor.name}_ancillary", header + values[kept].tobytes())]
+        encoded, ancillary = encoding(np.frombuffer(bytes(model.buffers[tensor.buffer].data), dtype).copy())
+        decode.inputs += [uint8_tensor(f"{tensor.name}_{encoded_suffix}", encoded),
+                          uint8_tensor(f"{tensor.name}_ancillary", ancillary)]
         # The tensor itself becomes the decoded output, its data gone from the model.
         model.buffers[tensor.buffer].data = None
         tensor.buffer = 0
@@ -104,16 +103,35 @@ def pruned_model(base: str, tensor_ids: tuple[int, ...], threshold: float) -> by
     return bytes(builder.Output())
 
 
+def pruned_model(base: str, tensor_ids: tuple[int, ...], threshold: float) -> bytes:
+    """`base` with its int8/int32/float32 constants `tensor_ids` pruned (values within
+    `threshold` of zero set to zero) and stored in TFLM's pruning format, which TFLM's
+    tool cannot write yet: a bitmap of the values kept (most significant bit first) as
+    the encoded tensor and, after the 16-byte header, those values as the ancillary
+    tensor."""
+
+    def prune(values: np.ndarray) -> tuple[bytes, bytes]:
+        values[np.abs(values.astype(np.float64)) <= threshold] = 0
+        kept = values != 0
+        header = bytes([2, 1, 0, 0, 1]) + bytes(11)  # Prune, version 1; pruning version 1
+        return np.packbits(kept).tobytes(), header + values[kept].tobytes()
+
+    return decoded_model(base, dict.fromkeys(tensor_ids, prune), "bitmap")
+
+
 def compressed_spec(name: str, description: str, op: str, input_shape: tuple[int, ...],
-                    flatbuffer: Callable[[], bytes], float_io: bool = False) -> ModelSpec:
+                    flatbuffer: Callable[[], bytes], float_io: bool = False, io: str = "INT8") -> ModelSpec:
+    """`io` is the input and output type (FLOAT32 also by `float_io`)."""
+    io = "FLOAT32" if float_io else io
+
     def sample(rng: np.random.Generator) -> np.ndarray:
-        if float_io:
+        if io == "FLOAT32":
             return rng.uniform(-1, 1, input_shape).astype(np.float32)
-        return rng.integers(-128, 128, input_shape).astype(np.int8)
+        limits = np.iinfo(np.int16 if io == "INT16" else np.int8)
+        return rng.integers(limits.min, limits.max, input_shape, endpoint=True).astype(limits.dtype)
 
     build: Callable[[np.random.Generator], Graph] = lambda _rng: Graph(
         forward=lambda x: x, inputs=[GraphInput(input_shape, sample)])
-    io = "FLOAT32" if float_io else "INT8"
     return ModelSpec(
         name, description, build,
         ModelExpectations(required_ops=(OpExpectation("CUSTOM(TFLM_DECODE)"), OpExpectation(op)),
@@ -128,15 +146,15 @@ def compressed_models() -> list[ModelSpec]:
         compressed_spec("op_decode_lut_conv_2d_per_channel", f"TFLM_DECODE of {conv}'s weights (per "
                         "output channel, 4-bit indices: TFLM's 16-at-a-time path) and bias (per channel, "
                         "3-bit)", "CONV_2D", (1, 10, 10, 4),
-                        lambda: compressed_model(conv, {2: (_int8_step(32), 4, 0), 1: (None, 3, 0)})),
+                        lambda: compressed_model(conv, {2: (binned_to_step(32), 4, 0), 1: (None, 3, 0)})),
         compressed_spec("op_decode_lut_depthwise_last_axis", f"TFLM_DECODE of {depthwise}'s weights (per "
                         "channel along the last dimension, 3-bit) and bias (2-bit, per channel)",
                         "DEPTHWISE_CONV_2D", (1, 10, 10, 8),
-                        lambda: compressed_model(depthwise, {2: (_int8_step(40), 3, 3),
+                        lambda: compressed_model(depthwise, {2: (binned_to_step(40), 3, 3),
                                                              1: (lambda b: (b // 4096 * 4096) % 16384, 2, 0)})),
         compressed_spec("op_decode_lut_conv_2d_per_tensor", f"TFLM_DECODE of {conv_per_tensor}'s weights "
                         "(one 32-entry table, 5-bit) and bias (3-bit)", "CONV_2D", (1, 10, 10, 4),
-                        lambda: compressed_model(conv_per_tensor, {2: (_int8_step(8, -128, 120), 5, None),
+                        lambda: compressed_model(conv_per_tensor, {2: (binned_to_step(8, -128, 120), 5, None),
                                                                    1: (None, 3, None)})),
         compressed_spec("op_decode_lut_float_fully_connected", f"TFLM_DECODE of {float_fc}'s float weights "
                         "(quarters in [-1, 0.75], 3-bit) and bias (4-bit)", "FULLY_CONNECTED", (1, 48),

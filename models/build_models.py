@@ -637,7 +637,10 @@ def run_tflm(model_bytes: bytes, inputs: list[np.ndarray], arena_bytes: int,
     interpreter = tflm_runtime.Interpreter.from_bytes(model_bytes, arena_size=arena_bytes)
     for index, value in enumerate(inputs):
         interpreter.set_input(value, index)
-    interpreter.invoke()
+    # A CIRCULAR_BUFFER ends a fresh interpreter's first inferences early (invoke returns
+    # kTfLiteAbort, the outputs unwritten) until it has taken enough frames: feed it again.
+    while interpreter.invoke():
+        pass
     return [interpreter.get_output(i).copy() for i in range(num_outputs)]
 
 
@@ -1121,13 +1124,16 @@ def all_models() -> list[ModelSpec]:
     from build_detection import detection_models  # noqa: PLC0415 -- it imports this module
     from build_compressed import compressed_models  # noqa: PLC0415 -- it imports this module
     from build_control_flow import control_flow_models  # imports this module's helpers
+    from build_circular_buffer import circular_buffer_models  # noqa: PLC0415 -- it imports this module
+    from build_decode_huffman import decode_huffman_models  # noqa: PLC0415 -- it imports this module
     models = (app_models() + conv_models() + dense_and_pool_models() + activation_models()
               + binary_models() + shape_models() + quantization_models() + error_models()
               + build_stateful.stateful_models() + i16_models() + i16_elementwise_models()
               + build_math_ops.math_models() + data_op_models() + build_lstm.lstm_models()
               + more_op_models() + signal_models() + float_models() + more_builtin_models()
               + streaming_wakeword_models() + detection_models() + compressed_models()
-              + float_op_models() + control_flow_models())
+              + float_op_models() + control_flow_models() + circular_buffer_models()
+              + decode_huffman_models())
     names = [m.name for m in models]
     assert len(names) == len(set(names)), "duplicate model names"
     return models

@@ -53,6 +53,7 @@ SUPPORTED_OPS: frozenset[str] = frozenset({
     "CUSTOM(SignalDelay)", "CUSTOM(SignalOverlapAdd)", "CUSTOM(SignalIrfft)",
     "CUSTOM(SignalFramer)", "CUSTOM(SignalStacker)",
     "CUSTOM(TFLite_Detection_PostProcess)", "CUSTOM(TFLM_DECODE)",
+    "CUSTOM(CIRCULAR_BUFFER)", "ZEROS_LIKE",
 })
 
 

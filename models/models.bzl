@@ -88,6 +88,7 @@ CHECKED_MODELS = [
     "op_cast_bool_to_int32",
     "op_cast_int32_to_int16",
     "op_cast_int32_to_int8",
+    "op_circular_buffer",
     "op_concatenation_axis1_three_inputs",
     "op_concatenation_axis2",
     "op_concatenation_axis3",
@@ -104,6 +105,10 @@ CHECKED_MODELS = [
     "op_conv_2d_3x3_stride2_valid_16x8",
     "op_conv_2d_5x5_valid_relu",
     "op_conv_2d_nonsquare_3x5_stride2x1_same",
+    "op_decode_huffman_conv_2d",
+    "op_decode_huffman_depthwise_bitwise",
+    "op_decode_huffman_signal_window",
+    "op_decode_huffman_svdf_int16",
     "op_decode_lut_conv_2d_per_channel",
     "op_decode_lut_conv_2d_per_tensor",
     "op_decode_lut_depthwise_last_axis",
@@ -188,6 +193,7 @@ CHECKED_MODELS = [
     "op_float_split_axis3",
     "op_float_split_v_axis2",
     "op_float_unpack_axis1",
+    "op_float_zeros_like",
     "op_float_l2_normalization",
     "op_float_resize_bilinear_align_corners",
     "op_float_resize_bilinear_half_pixel",
@@ -469,14 +475,6 @@ def check_every_model_listed(files):
 ONNX_KNOWN_MISMATCHES = {
     # (none: the transformer block's 2 LSB came from TFLM's fixed-point Softmax exponential;
     # a Softmax at another output quantization than TFLM's is now computed in float32)
-}
-
-# ONNX models left out of the firmware checks, with why: a known bug of the check being
-# worked on. Their host check against onnxruntime still runs.
-ONNX_FIRMWARE_KNOWN_FAILURES = {
-    "integer_cnn_u8": "the firmware check passes its uint8 input as int8 (firmware/vectors.py " +
-                      "takes the compiled graph's input type where the API takes the caller's), " +
-                      "so the model refuses it with InputType on every board",
 }
 
 # ONNX models built by models/build_onnx.py (<family>_<qdq|qop>_<u8|s8>): quantized by

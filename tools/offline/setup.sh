@@ -159,33 +159,41 @@ ensure_packages() {
   fi
 }
 
-# core + alloc for each bare-metal triple, built once with cargo's build-std from Debian's
-# Rust sources into /opt/tinyml/rust/lib/rustlib/<triple>/lib inside the root.
-# A stamp records the rustc version, so a new Debian rustc rebuilds them and nothing else does.
+# core + alloc for each bare-metal triple, built with cargo's build-std from Debian's Rust
+# sources into /opt/tinyml/rust/lib/rustlib/<triple>/lib inside the root. A stamp records the
+# rustc version, so a new Debian rustc rebuilds them and nothing else does. One cargo run
+# builds every missing triple: it overlaps one target's single-threaded front end with
+# another's code generation, where one run per triple left a core idle.
 ensure_bare_metal_sysroots() {
   local rustc_version triple stamp
   rustc_version="$(tinyml_in_root / rustc --version)"
   local sysroot=/opt/tinyml/rust
   local build=/opt/tinyml/build-std
+  local -a missing=() target_flags=()
   for triple in "${bare_metal_triples[@]}"; do
     stamp="${TINYML_ROOT}${sysroot}/lib/rustlib/${triple}/.built-by"
     if [[ -f "${stamp}" && "$(cat "${stamp}")" == "${rustc_version}" ]]; then continue; fi
-    log "building core and alloc for ${triple} (${rustc_version})"
-    mkdir -p "${TINYML_ROOT}${build}/src" "${TINYML_ROOT}${build}/.cargo"
-    cp "${here}/build_std/Cargo.toml" "${TINYML_ROOT}${build}/Cargo.toml"
-    cp "${here}/build_std/lib.rs" "${TINYML_ROOT}${build}/src/lib.rs"
-    cp "${here}/build_std/config.toml" "${TINYML_ROOT}${build}/.cargo/config.toml"
-    tinyml_in_root "${build}" env RUSTC_BOOTSTRAP=1 CARGO_HOME="${build}/cargo-home" \
-      cargo build --offline --release --quiet -Zbuild-std=core,alloc \
-      -Zbuild-std-features=compiler-builtins-mem \
-      --target "${triple}" --target-dir "${build}/target"
+    missing+=("${triple}")
+    target_flags+=(--target "${triple}")
+  done
+  if (( ${#missing[@]} == 0 )); then return; fi
+  log "building core and alloc for ${missing[*]} (${rustc_version})"
+  mkdir -p "${TINYML_ROOT}${build}/src" "${TINYML_ROOT}${build}/.cargo"
+  cp "${here}/build_std/Cargo.toml" "${TINYML_ROOT}${build}/Cargo.toml"
+  cp "${here}/build_std/lib.rs" "${TINYML_ROOT}${build}/src/lib.rs"
+  cp "${here}/build_std/config.toml" "${TINYML_ROOT}${build}/.cargo/config.toml"
+  tinyml_in_root "${build}" env RUSTC_BOOTSTRAP=1 CARGO_HOME="${build}/cargo-home" \
+    cargo build --offline --release --quiet -Zbuild-std=core,alloc \
+    -Zbuild-std-features=compiler-builtins-mem \
+    "${target_flags[@]}" --target-dir "${build}/target"
+  for triple in "${missing[@]}"; do
     local out="${TINYML_ROOT}${sysroot}/lib/rustlib/${triple}/lib"
     rm -rf "${out}"
     mkdir -p "${out}"
     cp "${TINYML_ROOT}${build}/target/${triple}/release/deps/"*.rlib "${out}/"
     # The probe crate itself is not part of the sysroot.
     rm -f "${out}"/libtinyml_build_std_probe-*.rlib
-    printf '%s' "${rustc_version}" >"${stamp}"
+    printf '%s' "${rustc_version}" >"${TINYML_ROOT}${sysroot}/lib/rustlib/${triple}/.built-by"
   done
 }
 

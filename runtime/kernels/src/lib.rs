@@ -27,6 +27,7 @@ pub mod add_n;
 pub mod batch_matmul;
 pub mod binary;
 pub mod cast;
+pub mod circular_buffer;
 pub mod comparisons;
 pub mod concatenation;
 pub mod conv;

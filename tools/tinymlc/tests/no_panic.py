@@ -151,7 +151,7 @@ pub extern "C" fn _start() -> ! {{
 """
 
 
-_PREDICT = ") -> Result<(), Error> {\n    predict_tensors_with_hook("
+_PREDICT = ") -> Result<Invocation, Error> {\n    predict_tensors_with_hook("
 
 
 def batch_panic_paths(

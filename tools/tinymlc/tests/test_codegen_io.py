@@ -35,7 +35,7 @@ def test_wrong_arguments_are_errors() -> None:
         "Err(OutputCount { expected: 1, actual: 0 })",
         "Err(InputLength { index: 0, expected: 32, actual: 31 })",
         "Err(InputType { index: 0, expected: Int8 })",
-        "Ok(())",
+        "Ok(Complete)",
     ]
 
 
@@ -46,7 +46,7 @@ def test_converted_float_input_takes_floats_only() -> None:
         "Err(OutputCount { expected: 2, actual: 1 })",
         "Err(InputLength { index: 0, expected: 48, actual: 47 })",
         "Err(InputType { index: 0, expected: Float32 })",
-        "Ok(())",
+        "Ok(Complete)",
     ]
 
 

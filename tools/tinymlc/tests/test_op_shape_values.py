@@ -61,24 +61,81 @@ def test_fill_rejects_a_non_scalar_value() -> None:
         _prepare(mb, [value], [out])
 
 
-def test_zeros_like_writes_only_the_pad_value() -> None:
+@pytest.mark.parametrize("dtype", [DType.INT32, DType.INT64, DType.FLOAT32])
+def test_zeros_like_writes_only_the_pad_value(dtype: DType) -> None:
     mb = ModelBuilder()
-    x = mb.tensor("x", (2, 5), DType.INT32)
-    out = mb.tensor("out", (2, 5), DType.INT32)
+    x = mb.tensor("x", (2, 5), dtype)
+    out = mb.tensor("out", (2, 5), dtype)
     mb.op("ZEROS_LIKE", [x], [out])
     params = _prepare(mb, [x], [out])
     assert isinstance(params, RemapParams)
-    data = np.arange(1, 11, dtype=np.int32)
-    np.testing.assert_array_equal(apply_remap(params, data), np.zeros(10, dtype=np.int32))
+    np_dtype = dtype.numpy_dtype
+    assert np_dtype is not None
+    data = np.arange(1, 11).astype(np_dtype)
+    zeros = apply_remap(params, data)
+    np.testing.assert_array_equal(zeros, np.zeros(10, dtype=np_dtype))
+    assert not np.signbit(zeros).any()  # +0.0, all bits zero, as TFLM's memset
 
 
-def test_zeros_like_takes_int32_only_as_tflm() -> None:
+@pytest.mark.parametrize("dtype", [DType.INT8, DType.INT16])
+def test_zeros_like_takes_int32_int64_and_float32_only_as_tflm(dtype: DType) -> None:
     mb = ModelBuilder()
-    x = mb.tensor("x", (4,), scale=0.1)
-    out = mb.tensor("out", (4,), scale=0.1)
+    x = mb.tensor("x", (4,), dtype, scale=0.1)
+    out = mb.tensor("out", (4,), dtype, scale=0.1)
     mb.op("ZEROS_LIKE", [x], [out])
     with pytest.raises(OpError, match="input"):
         _prepare(mb, [x], [out])
+
+
+def test_zeros_like_rejects_an_output_of_another_type() -> None:
+    mb = ModelBuilder()
+    x = mb.tensor("x", (4,), DType.FLOAT32)
+    out = mb.tensor("out", (4,), DType.INT32)
+    mb.op("ZEROS_LIKE", [x], [out])
+    with pytest.raises(OpError, match="output"):
+        _prepare(mb, [x], [out])
+
+
+@pytest.mark.parametrize("dtype", [DType.INT64, DType.FLOAT32])
+def test_zeros_like_folds_a_run_time_or_constant_input_of_any_type(dtype: DType) -> None:
+    np_dtype = dtype.numpy_dtype
+    assert np_dtype is not None
+    mb = ModelBuilder()
+    run_time = mb.tensor("run_time", (3, 2), DType.FLOAT32)
+    constant = mb.tensor("constant", (3, 2), dtype, data=np.arange(6).reshape(3, 2).astype(np_dtype))
+    zeros_of_run_time = mb.tensor("zeros_of_run_time", (3, 2), DType.FLOAT32)
+    zeros_of_constant = mb.tensor("zeros_of_constant", (3, 2), dtype)
+    mb.op("ZEROS_LIKE", [run_time], [zeros_of_run_time])
+    mb.op("ZEROS_LIKE", [constant], [zeros_of_constant])
+    out = mb.tensor("out", (3, 2), DType.FLOAT32)
+    mb.op("ADD", [zeros_of_run_time, run_time], [out], "AddOptions")
+    graph = fold_constants(parse_model(mb.build([run_time], [out])).main)
+    assert [op.kind for op in graph.operators] == [OpKind.ADD]
+    for tensor, folded_dtype in ((zeros_of_run_time, np.float32), (zeros_of_constant, np_dtype)):
+        folded = graph.tensors[tensor].data
+        assert folded is not None
+        assert folded.dtype == folded_dtype
+        np.testing.assert_array_equal(folded, np.zeros((3, 2)))
+
+
+def _float_zeros_like() -> bytes:
+    """Float32 ZEROS_LIKE of a run-time input: as a graph output (its kernel) and folded
+    into a float ADD (`-0.0 + 0.0` shows a zero of the wrong sign)."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (2, 3, 4), DType.FLOAT32)
+    zeros = mb.tensor("zeros", (2, 3, 4), DType.FLOAT32)
+    mb.op("ZEROS_LIKE", [x], [zeros])
+    folded = mb.tensor("folded_zeros", (2, 3, 4), DType.FLOAT32)
+    mb.op("ZEROS_LIKE", [x], [folded])
+    negated = mb.tensor("negated", (2, 3, 4), DType.FLOAT32)
+    mb.op("NEG", [x], [negated])
+    total = mb.tensor("total", (2, 3, 4), DType.FLOAT32)
+    mb.op("ADD", [folded, negated], [total], "AddOptions")
+    return mb.build([x], [zeros, total])
+
+
+def test_float_zeros_like_is_bit_exact() -> None:
+    assert_bit_exact(_float_zeros_like(), samples=10)
 
 
 def test_shape_gives_the_input_dims() -> None:

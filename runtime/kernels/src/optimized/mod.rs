@@ -38,6 +38,7 @@ pub mod reference {
 pub use crate::abs;
 pub use crate::add_n;
 pub use crate::cast;
+pub use crate::circular_buffer;
 pub use crate::comparisons;
 pub use crate::cumsum;
 pub use crate::detection_postprocess;

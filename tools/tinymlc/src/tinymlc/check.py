@@ -75,7 +75,8 @@ class CheckResult:
     bit_exact: bool
     inputs: int
     mismatches: int
-    """Samples whose outputs differ (or on which the generated code failed)."""
+    """Samples whose outputs differ (or on which the generated code failed, or ended the
+    inference early where TFLM did not, or the other way round)."""
     passed: bool
     """Bit-exact, or every difference is a float32 output element within `max_ulp_allowed`
     ULPs of TFLM's (integer outputs and failures never pass)."""
@@ -89,6 +90,9 @@ class CheckResult:
     first_divergence: Divergence | None
     multicore: str
     """The multi-core run's summary: every input on 1 to 4 host threads, identical to one core."""
+    aborted: int = 0
+    """Inferences that ended early (a CIRCULAR_BUFFER's kTfLiteAbort) in both, at the same
+    positions of the sequence: their outputs are not compared (neither writes them)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -215,7 +219,15 @@ def check(
     references = tflm_reference.outputs_of_each(model_bytes, samples, len(graph.outputs))
     # Both run the samples in sequence, TFLM on one interpreter and ours on one arena,
     # so a model's state evolves alike and is compared after every inference.
+    aborted = 0
     for index, (sample, ours, reference) in enumerate(zip(samples, results, references, strict=True)):
+        if reference is None or ours.aborted_at is not None:
+            # An inference that ended early has no outputs: only that both ended it counts.
+            both = reference is None and ours.aborted_at is not None and ours.error is None
+            aborted += int(both)
+            mismatches += int(not both)
+            failed = failed or not both
+            continue
         expected = [_to_bytes(graph.tensors[t], r) for t, r in zip(graph.outputs, reference, strict=True)]
         if ours.error is None and ours.outputs == expected:
             continue
@@ -245,4 +257,5 @@ def check(
         ),
         first_divergence=divergence,
         multicore=multicore,
+        aborted=aborted,
     )

@@ -237,6 +237,8 @@ def check_command() -> int:
         tflm = "not measured" if result.tflm_arena_bytes is None else f"{result.tflm_arena_bytes} B"
         arena = f"arena {result.arena_bytes} B (TFLM {tflm})"
         print(f"{verdict} on {result.inputs} inputs; {arena}")
+        if result.aborted:
+            print(f"{result.aborted} inference(s) ended early (kTfLiteAbort) in both, at the same positions")
         print(result.multicore)
         if result.max_ulp is not None:
             print(

@@ -137,6 +137,8 @@ class SampleResult:
     """Layer index -> bytes of the tensor it wrote."""
     outputs: list[bytes]
     error: str | None
+    aborted_at: int | None = None
+    """The layer that ended the inference early (`Invocation::Aborted`: no outputs)."""
 
 
 def _sample_bytes(samples: list[list[np.ndarray]]) -> bytes:
@@ -188,6 +190,10 @@ def _parse_records(data: bytes) -> list[SampleResult]:
         if tag == b"D":
             results.append(current)
             current = SampleResult({}, [], None)
+            continue
+        if tag == b"A":
+            current.aborted_at = _u32(data, at)
+            at += _RECORD_HEADER
             continue
         layer = None
         if tag == b"L":

@@ -230,14 +230,17 @@ class OpKind(enum.Enum):
     """TFLite_Detection_PostProcess's suppression, writing the detections its four output
     layers (-141..-144) write out."""
     DECODE = -145
+    CIRCULAR_BUFFER = -150
+    """TFLM's CIRCULAR_BUFFER custom operator: a history of input frames that ends the
+    inference early (kTfLiteAbort) until it has taken `cycles_max` new frames."""
     """TFLM_DECODE: compressed constants expanded (passes.decode does it at compile time)."""
-    REQUANTIZE_FLOAT = -150
+    REQUANTIZE_FLOAT = -160
     """Not in .tflite files: float32 -> int8 as onnxruntime requantizes (`--onnx_exact`):
     `saturate(round_half_even((x * multiplier[c]) / divisor + offset) + zero_point)`."""
-    LOOKUP_TABLE = -151
+    LOOKUP_TABLE = -161
     """Not in .tflite files: int8 -> int8 through a 256-entry table (`--onnx_exact`: the
     unary operators whose table onnxruntime computes)."""
-    QLINEAR_ADD = -152
+    QLINEAR_ADD = -162
     """Not in .tflite files: ONNX QLinearAdd as onnxruntime computes it on x86-64 with AVX2
     (`--onnx_exact`)."""
     SUBGRAPH_OUTPUT = -200
@@ -268,6 +271,7 @@ CUSTOM_KINDS: dict[str, OpKind] = {
     **SIGNAL_CUSTOM_KINDS,
     "TFLite_Detection_PostProcess": OpKind.DETECTION_POSTPROCESS,
     "TFLM_DECODE": OpKind.DECODE,
+    "CIRCULAR_BUFFER": OpKind.CIRCULAR_BUFFER,
 }
 """Every custom operator tinymlc reads (its options: a flexbuffer map) -> kind."""
 
@@ -705,3 +709,7 @@ class Model:
     @property
     def main(self) -> Graph:
         return self.subgraphs[0]
+
+    def caller_dtype(self, tensor_id: int) -> DType:
+        """The type the caller passes main graph input/output `tensor_id` in."""
+        return self.caller_dtypes.get(tensor_id, self.main.tensors[tensor_id].dtype)

@@ -103,7 +103,7 @@ def _output_step(compiled: CompiledModel, tensor_id: int) -> float:
 def caller_output(compiled: CompiledModel, tensor_id: int, data: bytes) -> np.ndarray:
     """A graph output's bytes from the harness, in the caller's type and the IR shape."""
     tensor = compiled.graph.tensors[tensor_id]
-    dtype = compiled.model.caller_dtypes.get(tensor_id, tensor.dtype).numpy_dtype
+    dtype = compiled.model.caller_dtype(tensor_id).numpy_dtype
     assert dtype is not None
     return np.frombuffer(data, dtype=dtype).reshape(tensor.shape)
 

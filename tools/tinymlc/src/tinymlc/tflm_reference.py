@@ -55,13 +55,18 @@ def _interpreter(model: bytes, preserve_all_tensors: bool) -> Any:
         raise CompileError(f"TFLM rejected the model: {exc}") from exc
 
 
-def _invoke(interpreter: Any, inputs: list[np.ndarray], output_count: int) -> list[np.ndarray]:
+def _invoke(interpreter: Any, inputs: list[np.ndarray], output_count: int) -> list[np.ndarray] | None:
+    """TFLM's outputs, or None when an operator ended the inference early: the wheel's
+    `invoke` returns the operator's status (CIRCULAR_BUFFER's kTfLiteAbort) instead of
+    raising, and the operators after it, those writing the outputs among them, did not run."""
     for index, value in enumerate(inputs):
         interpreter.set_input(value, index)
     try:
-        interpreter.invoke()
+        status = interpreter.invoke()
     except RuntimeError as exc:
         raise CompileError(f"TFLM failed to run the model: {exc}") from exc
+    if status:
+        return None
     return [np.array(interpreter.get_output(index)) for index in range(output_count)]
 
 
@@ -72,19 +77,21 @@ def run(
     tensors: tuple[int, ...] = (),
     earlier: list[list[np.ndarray]] | None = None,
 ) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
-    """TFLM's outputs for one sample, plus the intermediate tensors `tensors` by id;
-    the `earlier` samples are run first on the same interpreter (they set its state)."""
+    """TFLM's outputs for one sample (none when the inference ended early), plus the
+    intermediate tensors `tensors` by id; the `earlier` samples are run first on the same
+    interpreter (they set its state)."""
     interpreter = _interpreter(model, preserve_all_tensors=bool(tensors))
     for sample in earlier or []:
         _invoke(interpreter, sample, output_count)
-    outputs = _invoke(interpreter, inputs, output_count)
+    outputs = _invoke(interpreter, inputs, output_count) or []
     return outputs, {t: np.array(interpreter.GetTensor(t, 0)["tensor_data"]) for t in tensors}
 
 
 def outputs_of_each(
     model: bytes, samples: list[list[np.ndarray]], output_count: int
-) -> list[list[np.ndarray]]:
-    """TFLM's outputs for every sample, from one interpreter (setting it up dominates small models)."""
+) -> list[list[np.ndarray] | None]:
+    """TFLM's outputs for every sample (None: the inference ended early), from one
+    interpreter (setting it up dominates small models)."""
     interpreter = _interpreter(model, preserve_all_tensors=False)
     return [_invoke(interpreter, sample, output_count) for sample in samples]
 

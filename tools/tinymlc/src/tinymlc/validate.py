@@ -295,8 +295,8 @@ def _check_operator(graph: Graph, index: int) -> list[Diagnostic]:
     if op.kind not in SUPPORTED_KINDS:
         if op.opcode_name.startswith("CUSTOM:"):
             suggestion = (
-                "of custom operators only TFLM's signal library, TFLite_Detection_PostProcess and "
-                "TFLM_DECODE compile; replace it with builtin operators"
+                "of custom operators only TFLM's signal library, TFLite_Detection_PostProcess, "
+                "TFLM_DECODE and CIRCULAR_BUFFER compile; replace it with builtin operators"
             )
         else:
             suggestion = _REPLACEMENTS.get(op.opcode_name, "replace it with supported operators or remove it")

@@ -17,7 +17,7 @@ from tinymlc.codegen.steps import Step, build_steps, constant_item, region_liter
 from tinymlc.codegen.steps_control_flow import subgraph_modules
 from tinymlc.errors import CompileError, naming_source
 from tinymlc.ir import NO_TENSOR, DType, Graph, OpKind, Tensor
-from tinymlc.ops import PreparedParams, float32
+from tinymlc.ops import PreparedParams, abort_flag, float32
 from tinymlc.ops.batch_matmul import BatchMatMulParams
 from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
@@ -72,7 +72,7 @@ def _io_tensor(compiled: CompiledModel, tensor_id: int) -> dict[str, Any]:
     )
     conversion = compiled.io.of(tensor_id)
     arena_id = tensor_id if conversion is None else conversion.arena
-    caller_dtype = compiled.model.caller_dtypes.get(tensor_id, tensor.dtype)
+    caller_dtype = compiled.model.caller_dtype(tensor_id)
     # uint8 at the API, int8 in the arena: the same reals with the zero point 128 higher.
     zero_point_shift = 128 if caller_dtype is DType.UINT8 and tensor.dtype is DType.INT8 else 0
     if zero_point_shift:
@@ -173,6 +173,9 @@ def render_lib_rs(compiled: CompiledModel, crate_name: str, steps: list[Step], s
             single_io=single_io,
             single_quantized=single_io and inputs[0]["dtype"] == outputs[0]["dtype"] == "Int8",
             subgraphs=subgraph_modules(compiled),
+            abort_flags=[
+                (layer, region_literal(start, end - start)) for layer, (start, end) in abort_flags(compiled)
+            ],
         )
     )
 
@@ -249,6 +252,19 @@ def _state_ranges(step: Step) -> tuple[tuple[int, int], ...]:
     return ((offset, offset + size),)
 
 
+def abort_flags(compiled: CompiledModel) -> list[tuple[int, tuple[int, int]]]:
+    """(layer, arena byte range of its int32 flag) of each layer that can end the inference
+    early (`ops.abort_flag`), in schedule order."""
+    flags = []
+    for index, (op, params) in enumerate(zip(compiled.graph.operators, compiled.params, strict=True)):
+        flag = abort_flag(params)
+        if flag is not None:
+            position, element = flag
+            start = compiled.plan.tensor_offsets[op.inputs[position]] + 4 * element
+            flags.append((index, (start, start + 4)))
+    return flags
+
+
 def _state_literals(compiled: CompiledModel) -> dict[str, Any]:
     """What lib.rs needs of the state region: its size, its marker and each tensor's reset
     (a fill byte, then its initial bytes if it has any)."""
@@ -290,8 +306,12 @@ def state_reset_byte(tensor: Tensor) -> int:
 def layer_costs(compiled: CompiledModel, steps: list[Step]) -> list[LayerCost]:
     """What the partition pass needs of each layer."""
     graph = compiled.graph
+    flags = abort_flags(compiled)
     costs = []
     for step, op, params in zip(steps, graph.operators, compiled.params, strict=True):
+        # Every core checks the flags of the layers before a step before computing its part:
+        # a step on another core than such a layer's waits for a barrier after it.
+        flags_read = tuple(flag for layer, flag in flags if layer < step.index)
         assert step.space is not None
         output = graph.tensors[step.output_tensor]
         inputs = sorted({t for t in op.inputs if t != NO_TENSOR})
@@ -306,7 +326,7 @@ def layer_costs(compiled: CompiledModel, steps: list[Step]) -> list[LayerCost]:
                 constant_bytes=sum(
                     graph.tensors[t].byte_size for t in inputs if graph.tensors[t].is_constant
                 ),
-                reads=tuple(_region(compiled, t) for t in arena_inputs),
+                reads=(*(_region(compiled, t) for t in arena_inputs), *flags_read),
                 writes=(
                     _region(compiled, step.output_tensor),
                     *_scratch_ranges(compiled, step.index),

@@ -20,6 +20,7 @@ from tinymlc.passes import (
     plan_graph_memory,
     split_outputs,
 )
+from tinymlc.passes.circular_buffer import lower_circular_buffers
 from tinymlc.passes.control_flow import bind_control_flow, called_in_order, pack_control_flow_outputs
 from tinymlc.passes.decode import decode_constants
 from tinymlc.passes.detection_postprocess import lower_detection_postprocess
@@ -90,7 +91,7 @@ def _rewrite(graph: Graph) -> Graph:
 
 def _compile_model(model: Model, target: Target) -> CompiledModel:
     model = lower_signal_operators(lower_resource_variables(model))
-    model = lower_detection_postprocess(decode_constants(model))
+    model = lower_circular_buffers(lower_detection_postprocess(decode_constants(model)))
     warnings = check_model(model)
     subgraphs: dict[int, CompiledModel] = {}
     for index in called_in_order(model, model.main):

@@ -533,6 +533,10 @@ EMITTERS.update(DETECTION_EMITTERS)
 EMITTERS.update(FLOAT_OP_EMITTERS)
 EMITTERS.update(CONTROL_FLOW_EMITTERS)
 
+from tinymlc.codegen.steps_circular_buffer import CIRCULAR_BUFFER_EMITTERS  # noqa: E402
+
+EMITTERS.update(CIRCULAR_BUFFER_EMITTERS)
+
 from tinymlc.codegen.steps_exact import EXACT_EMITTERS  # noqa: E402
 
 EMITTERS.update(EXACT_EMITTERS)

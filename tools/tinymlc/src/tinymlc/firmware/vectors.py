@@ -19,20 +19,29 @@ from tinymlc.codegen.generate import template_environment
 from tinymlc.errors import CompileError
 from tinymlc.firmware.embed import as_module
 from tinymlc.frontend import load_model
-from tinymlc.ir import DType, Tensor
+from tinymlc.ir import DType
 
 
-def _literals(tensor: Tensor, values: np.ndarray) -> list[str]:
-    if tensor.dtype is DType.FLOAT32:
+def _literals(dtype: DType, values: np.ndarray) -> list[str]:
+    if dtype is DType.FLOAT32:
         return [f"f32::from_bits({bits:#010x})" for bits in values.astype("<f4").view("<u4").ravel()]
-    return [rust.api_literal(tensor.dtype, int(v)) for v in values.ravel()]
+    return [rust.api_literal(dtype, int(v)) for v in values.ravel()]
 
 
-def _input(tensor: Tensor, values: np.ndarray) -> dict[str, Any]:
+def _as_caller_values(dtype: DType, values: np.ndarray) -> np.ndarray:
+    """`values` (drawn in the arena's type) as the caller's type sees the same bytes, which is
+    what the host harness received: an int8 tensor that the API takes as uint8 (ONNX uint8
+    models) gets each byte with its sign bit read as a value bit."""
+    numpy_dtype = dtype.numpy_dtype
+    assert numpy_dtype is not None
+    return np.ascontiguousarray(values).view(numpy_dtype)
+
+
+def _input(dtype: DType, values: np.ndarray) -> dict[str, Any]:
     return {
-        "element": rust.api_element_type(tensor.dtype),
-        "variant": rust.dtype_variant(tensor.dtype),
-        "literals": _literals(tensor, values),
+        "element": rust.api_element_type(dtype),
+        "variant": rust.dtype_variant(dtype),
+        "literals": _literals(dtype, _as_caller_values(dtype, values)),
     }
 
 
@@ -40,20 +49,30 @@ def _integer_zero(dtype: DType) -> str:
     return "false" if dtype is DType.BOOL else f"0_{rust.element_type(dtype)}"
 
 
-def _output(tensor: Tensor, data: bytes) -> dict[str, Any]:
-    dtype = tensor.dtype.numpy_dtype
-    assert dtype is not None
-    values = np.frombuffer(data, dtype=dtype)
-    is_float = tensor.dtype is DType.FLOAT32
+def _output_buffer(dtype: DType, length: int) -> dict[str, Any]:
+    """The caller's buffer of an output (of the caller's type `dtype`): every sample passes
+    one, compared or not."""
+    is_float = dtype is DType.FLOAT32
     return {
-        "variant": rust.dtype_variant(tensor.dtype),
-        "zero": "0.0_f32" if is_float else _integer_zero(tensor.dtype),
+        "variant": rust.dtype_variant(dtype),
+        "zero": "0.0_f32" if is_float else _integer_zero(dtype),
+        "len": length,
+    }
+
+
+def _output(dtype: DType, data: bytes) -> dict[str, Any]:
+    """An output as the harness wrote it: in the caller's type `dtype`."""
+    numpy_dtype = dtype.numpy_dtype
+    assert numpy_dtype is not None
+    values = np.frombuffer(data, dtype=numpy_dtype)
+    is_float = dtype is DType.FLOAT32
+    return {
         # Floats are compared as bit patterns: NaN == NaN, and -0.0 != 0.0.
-        "compared": "u32" if is_float else rust.api_element_type(tensor.dtype),
+        "compared": "u32" if is_float else rust.api_element_type(dtype),
         "as_compared": ".map(|value| value.to_bits())" if is_float else ".copied()",
         "literals": [f"{int(v):#010x}" for v in values.view("<u4")]
         if is_float
-        else [rust.api_literal(tensor.dtype, int(v)) for v in values],
+        else [rust.api_literal(dtype, int(v)) for v in values],
     }
 
 
@@ -79,12 +98,21 @@ def render(
     for sample, result in zip(samples, hostbuild.run_harness(harness, samples), strict=True):
         if result.error is not None:
             raise CompileError(f"the host build failed on a test input: {result.error}", str(model_path))
+        # An inference the model ended early (Invocation::Aborted) has no outputs to compare.
+        ended_early = result.aborted_at is not None
         samples_rendered.append(
             {
-                "inputs": [_input(graph.tensors[t], v) for t, v in zip(graph.inputs, sample, strict=True)],
-                "outputs": [
-                    _output(graph.tensors[t], d) for t, d in zip(graph.outputs, result.outputs, strict=True)
+                "inputs": [
+                    _input(compiled.model.caller_dtype(t), v)
+                    for t, v in zip(graph.inputs, sample, strict=True)
                 ],
+                "outputs": []
+                if ended_early
+                else [
+                    _output(compiled.model.caller_dtype(t), d)
+                    for t, d in zip(graph.outputs, result.outputs, strict=True)
+                ],
+                "invocation": f"Aborted {{ layer: {result.aborted_at} }}" if ended_early else "Complete",
             }
         )
     return (
@@ -96,6 +124,9 @@ def render(
             crate_module=as_module(crate_source),
             name=name,
             samples=samples_rendered,
+            output_buffers=[
+                _output_buffer(compiled.model.caller_dtype(t), graph.tensors[t].num_elements) for t in graph.outputs
+            ],
             multicore=multicore,
         )
     )

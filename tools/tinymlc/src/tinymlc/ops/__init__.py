@@ -22,6 +22,7 @@ from tinymlc.ops import (
     batch_to_space_nd,
     broadcast_to,
     cast,
+    circular_buffer,
     comparisons,
     concatenation,
     control_flow,
@@ -185,6 +186,7 @@ PreparedParams: TypeAlias = (
     | requantize_float.FloatRequantizeParams
     | lookup_table.LookupTableParams
     | qlinear_add.QLinearAddParams
+    | circular_buffer.CircularBufferParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -251,6 +253,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.EXPAND_DIMS: expand_dims.prepare,
     OpKind.FILL: fill.prepare,
     OpKind.ZEROS_LIKE: zeros_like.prepare,
+    OpKind.CIRCULAR_BUFFER: circular_buffer.prepare,
     OpKind.SHAPE: shape.prepare_shape,
     OpKind.BROADCAST_ARGS: shape.prepare_broadcast_args,
     OpKind.REVERSE_V2: reverse_v2.prepare,
@@ -348,8 +351,22 @@ def state_inputs(params: PreparedParams) -> tuple[int, ...]:
         return (signal_delay.STATE_INPUT,)
     if isinstance(params, signal_overlap_add.SignalOverlapAddParams):
         return (signal_overlap_add.STATE_INPUT,)
-    streaming = params if isinstance(params, signal_streaming.StreamingStep) else None
-    return streaming.state_inputs if streaming is not None else ()
+    # The operators whose params say which inputs are their state.
+    owner = (
+        params
+        if isinstance(params, signal_streaming.StreamingStep | circular_buffer.CircularBufferParams)
+        else None
+    )
+    return owner.state_inputs if owner is not None else ()
+
+
+def abort_flag(params: PreparedParams) -> tuple[int, int] | None:
+    """For a layer that can end the inference early (TFLM's kTfLiteAbort), its flag: (state
+    input position, int32 element index), nonzero when it ended this inference; None for
+    every other layer."""
+    if isinstance(params, circular_buffer.CircularBufferParams):
+        return (circular_buffer.STATE_INPUT, circular_buffer.ENDED_FLAG)
+    return None
 
 
 def overlap_distance(params: PreparedParams) -> int | None:

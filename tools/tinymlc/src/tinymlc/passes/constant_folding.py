@@ -50,7 +50,7 @@ def _shape_value(params: PreparedParams, inputs: list[_Array], output: Tensor) -
 
 
 def _zeros(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:
-    return np.zeros(output.shape, dtype=np.int32)
+    return np.zeros(output.shape, dtype=output.dtype.numpy_dtype)
 
 
 def _reduce_extreme(params: PreparedParams, inputs: list[_Array], output: Tensor) -> _Array:

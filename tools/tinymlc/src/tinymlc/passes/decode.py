@@ -14,8 +14,9 @@ is the quantized dimension. The LUT decoder has one value table per channel and 
 packed most significant bit first, each `bit width` wide; the pruning decoder
 (micro/kernels/decode_state_prune.cc) a bitmap, most significant bit first, of the
 values kept, which follow in order, every other value being its channel's zero point.
-Whatever would make TFLM fail or read past its buffers is rejected. Huffman decoding
-(Xtensa-format tables) is not supported.
+The Huffman decoder (micro/kernels/decode_state_huffman.cc, read by passes.huffman)
+decodes one stream for the whole tensor, to int8 or int16 only.
+Whatever would make TFLM fail or read past its buffers is rejected.
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ import numpy.typing as npt
 
 from tinymlc.errors import CompileError
 from tinymlc.ir import DType, Graph, Model, Operator, OpKind, Tensor
+from tinymlc.passes.huffman import EntryFormat, HuffmanError, huffman_symbols
 
 HEADER_BYTES = 16
 """TFLM's `kDcmSizeInBytes`: the decode common metadata before the value tables."""
 DECODE_TYPES = {0: "LUT", 1: "Huffman", 2: "Prune", 127: "custom"}
-"""Header byte 0 -> TFLM's decode type."""
+"""Header byte 0 -> TFLM's decode type (128 to 255 are custom types whose decoders the
+application registers with TFLM; 3 to 126 are reserved)."""
 DECODED_TYPES = frozenset({DType.BOOL, DType.FLOAT32, DType.INT8, DType.INT16, DType.INT32, DType.INT64})
 """Output types TFLM's decoders write."""
 
@@ -125,8 +128,39 @@ def decode_pruned(encoded: bytes, ancillary: bytes, output: Tensor, op_index: in
     return decoded.reshape(output.shape)
 
 
-_DECODERS = {0: decode_lut, 2: decode_pruned}
+def decode_huffman(encoded: bytes, ancillary: bytes, output: Tensor, op_index: int) -> np.ndarray:
+    """The values TFLM's Huffman decoder writes to `output`."""
+    if ancillary[4] != 1:
+        raise _fail(op_index, f"Huffman decoder version {ancillary[4]} is not 1")
+    entry_format = EntryFormat(4 if ancillary[5] & 0x01 else 2)
+    written = (DType.INT8,) if entry_format.entry_bytes == 2 else (DType.INT8, DType.INT16)
+    if output.dtype not in written:
+        names = " or ".join(dtype.name for dtype in written)
+        raise _fail(
+            op_index,
+            f"TFLM's Huffman decoder writes {output.dtype.name} tensor {output.name!r} "
+            f"from {entry_format.entry_bytes * 8}-bit tables only as {names}",
+        )
+    try:
+        symbols = huffman_symbols(
+            encoded, ancillary[HEADER_BYTES:], entry_format, (ancillary[5] >> 4) + 1, output.num_elements
+        )
+    except HuffmanError as exc:
+        raise _fail(op_index, f"Huffman stream of {output.name!r}: {exc}") from None
+    # TFLM stores the low bits of the symbol's table entry.
+    return symbols.astype(output.dtype.numpy_dtype).reshape(output.shape)
+
+
+_DECODERS = {0: decode_lut, 1: decode_huffman, 2: decode_pruned}
 """Header byte 0 -> the decoder of that type."""
+
+
+def _type_name(decode_type: int) -> str:
+    if decode_type in DECODE_TYPES:
+        return DECODE_TYPES[decode_type]
+    if decode_type >= 128:
+        return f"custom (type {decode_type}, an application-registered decoder)"
+    return f"reserved type {decode_type}"
 
 
 def _decode(graph: Graph, op: Operator, op_index: int) -> dict[int, np.ndarray]:
@@ -147,8 +181,11 @@ def _decode(graph: Graph, op: Operator, op_index: int) -> dict[int, np.ndarray]:
             raise _fail(op_index, f"decode metadata version {header[1]} is not 1")
         decoder = _DECODERS.get(header[0])
         if decoder is None:
-            kind = DECODE_TYPES.get(header[0], f"unknown ({header[0]})")
-            raise _fail(op_index, f"{kind} decoding is not supported (tinymlc decodes LUT and Prune)")
+            raise _fail(
+                op_index,
+                f"{_type_name(header[0])} decoding of {graph.tensors[output_id].name!r} is not supported "
+                "(tinymlc decodes LUT, Huffman and Prune)",
+            )
         decoded[output_id] = decoder(encoded.data.tobytes(), header, graph.tensors[output_id], op_index)
     return decoded
 

@@ -4,7 +4,8 @@
 //! `harness run N [RESET_EVERY]`: reads N samples from stdin (each input's little-endian
 //! bytes in `INPUTS` order) and writes records to stdout:
 //! `L` u32 layer, u32 len, bytes (after every layer); `O` u32 len, bytes (every
-//! output); `E` u32 len, message (on error); `D` (sample done).
+//! output); `A` u32 layer (the layer that ended the inference early, instead of the
+//! outputs); `E` u32 len, message (on error); `D` (sample done).
 //! `harness errors`: calls the API with wrong arguments, one `Debug` line each.
 //! `harness bench N [W]`: reads one sample, runs it N times per round, and prints the best
 //! round's nanoseconds per inference (the benchmark's host latency); with `W`, on `W`
@@ -15,7 +16,7 @@
 //! next, as in TFLite Micro); `run` likewise.
 use std::io::{Read, Write};
 
-use model::{DType, TensorMut, TensorRef, INPUTS, OUTPUTS};
+use model::{DType, Invocation, TensorMut, TensorRef, INPUTS, OUTPUTS};
 use tinyml_executor::host::{with_threads, HostThreads};
 use tinyml_executor::Executor;
 
@@ -120,10 +121,14 @@ fn run(samples: usize, reset_every: Option<usize>) {
         let result = model::predict_tensors_with_hook(&mut arena[1..], &refs, &mut muts, &mut hook);
         drop(muts);
         match result {
-            Ok(()) => {
+            Ok(Invocation::Complete) => {
                 for output in &outputs {
                     record(&mut out, b'O', &[], &output.to_bytes());
                 }
+            }
+            Ok(Invocation::Aborted { layer }) => {
+                out.write_all(b"A").unwrap();
+                out.write_all(&(layer as u32).to_le_bytes()).unwrap();
             }
             Err(error) => record(&mut out, b'E', &[], format!("{error:?}").as_bytes()),
         }
@@ -144,8 +149,8 @@ fn read_sample(stdin: &mut impl Read) -> Vec<Owned> {
 }
 
 /// Runs `f` with an executor of `workers` host threads (1 to 4).
-fn on_threads(workers: usize, f: &mut dyn FnMut(&dyn Fn(&[TensorRef<'_>], &mut [TensorMut<'_>], &mut [u8]) -> Result<(), model::Error>)) {
-    fn with<const N: usize>(f: &mut dyn FnMut(&dyn Fn(&[TensorRef<'_>], &mut [TensorMut<'_>], &mut [u8]) -> Result<(), model::Error>)) {
+fn on_threads(workers: usize, f: &mut dyn FnMut(&dyn Fn(&[TensorRef<'_>], &mut [TensorMut<'_>], &mut [u8]) -> Result<Invocation, model::Error>)) {
+    fn with<const N: usize>(f: &mut dyn FnMut(&dyn Fn(&[TensorRef<'_>], &mut [TensorMut<'_>], &mut [u8]) -> Result<Invocation, model::Error>)) {
         with_threads::<N, _>(|executor: &Executor<HostThreads<N>, N>| {
             f(&|inputs, outputs, arena| model::predict_tensors_on(executor, arena, inputs, outputs))
         });
@@ -168,7 +173,7 @@ fn bench(iterations: u32, workers: Option<usize>) {
     let mut muts: Vec<TensorMut<'_>> = outputs.iter_mut().map(Owned::as_mut).collect();
     let mut arena = vec![0u8; model::ARENA_BYTES + model::ARENA_ALIGN];
     let mut best = u128::MAX;
-    let mut measure = |predict: &dyn Fn(&[TensorRef<'_>], &mut [TensorMut<'_>], &mut [u8]) -> Result<(), model::Error>| {
+    let mut measure = |predict: &dyn Fn(&[TensorRef<'_>], &mut [TensorMut<'_>], &mut [u8]) -> Result<Invocation, model::Error>| {
         for _ in 0..ROUNDS {
             let start = std::time::Instant::now();
             for _ in 0..iterations {
@@ -207,13 +212,14 @@ fn random_sample(state: &mut u64) -> Vec<Owned> {
         .collect()
 }
 
-fn outputs_of(predict: &dyn Fn(&[TensorRef<'_>], &mut [TensorMut<'_>], &mut [u8]) -> Result<(), model::Error>, inputs: &[Owned], arena: &mut [u8]) -> Result<Vec<Vec<u8>>, model::Error> {
+/// How the inference went, and the outputs (as they were before it, zeros, if it ended early).
+fn outputs_of(predict: &dyn Fn(&[TensorRef<'_>], &mut [TensorMut<'_>], &mut [u8]) -> Result<Invocation, model::Error>, inputs: &[Owned], arena: &mut [u8]) -> Result<(Invocation, Vec<Vec<u8>>), model::Error> {
     let mut outputs: Vec<Owned> = OUTPUTS.iter().map(|info| Owned::zeros(info.dtype, info.len)).collect();
     let refs: Vec<TensorRef<'_>> = inputs.iter().map(Owned::as_ref).collect();
     let mut muts: Vec<TensorMut<'_>> = outputs.iter_mut().map(Owned::as_mut).collect();
-    predict(&refs, &mut muts, arena)?;
+    let invocation = predict(&refs, &mut muts, arena)?;
     drop(muts);
-    Ok(outputs.iter().map(Owned::to_bytes).collect())
+    Ok((invocation, outputs.iter().map(Owned::to_bytes).collect()))
 }
 
 fn multicore(samples: usize, repeats: usize, seed: u64) {
@@ -237,7 +243,7 @@ fn multicore(samples: usize, repeats: usize, seed: u64) {
                     arena[state_end..].fill((repeat * 31 + index) as u8);
                     let actual = outputs_of(predict, sample, &mut arena).unwrap();
                     if &actual != expected {
-                        println!("sample {index}, {workers} worker(s), run {repeat}: outputs differ from one core");
+                        println!("sample {index}, {workers} worker(s), run {repeat}: outputs or early end differ from one core");
                         std::process::exit(1);
                     }
                 }

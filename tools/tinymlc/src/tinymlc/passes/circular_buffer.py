@@ -1,0 +1,59 @@
+"""CIRCULAR_BUFFER's state in the state region (`ops.circular_buffer`).
+
+Each CIRCULAR_BUFFER of the main graph gets a new variable int32 pair as input 1 (the
+cycles left until it lets an inference complete, starting at `cycles_max`, and whether
+it ended the current inference), its output becomes a variable tensor (TFLM keeps the
+frames in the output tensor from one inference to the next; reset to the zero point as
+TFLM's ResetVariableTensors does), and its options hold `cycles_max` as TFLM's Prepare
+resolves it. Operators of other shapes are left for prepare to reject; a
+CIRCULAR_BUFFER in a subgraph run by IF or WHILE is left as it is, and prepare names
+it (state is the main graph's only). New tensors are appended, so tensor ids keep
+their meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from tinymlc.ir import CustomOptionsAttrs, DType, Model, Operator, OpKind, Tensor
+from tinymlc.ops.circular_buffer import STATE_ELEMENTS, resolved_cycles_max
+
+
+def lower_circular_buffers(model: Model) -> Model:
+    main = model.main
+    cycles_max = resolved_cycles_max(main)
+    lowerable = {
+        i for i in cycles_max if len(main.operators[i].inputs) == 1 and len(main.operators[i].outputs) == 1
+    }
+    if not lowerable:
+        return model
+    tensors = list(main.tensors)
+    state_initial = dict(main.state_initial)
+    operators: list[Operator] = []
+    for index, op in enumerate(main.operators):
+        if index not in lowerable:
+            operators.append(op)
+            continue
+        assert op.kind is OpKind.CIRCULAR_BUFFER
+        history = op.outputs[0]
+        if not tensors[history].is_variable:
+            # A plain output starts as TFLM's arena left it: zeros, in a fresh interpreter
+            # (its ResetVariableTensors would write the zero point into a variable one).
+            state_initial[history] = bytes(tensors[history].byte_size)
+            tensors[history] = replace(tensors[history], is_variable=True)
+        tensors.append(
+            Tensor(
+                f"{tensors[history].name} (cycles left, ended)",
+                (STATE_ELEMENTS,),
+                DType.INT32,
+                is_variable=True,
+            )
+        )
+        state = len(tensors) - 1
+        state_initial[state] = np.array([cycles_max[index], 0], dtype="<i4").tobytes()
+        attrs = CustomOptionsAttrs(values=(cycles_max[index],), keys=("cycles_max",))
+        operators.append(replace(op, inputs=(op.inputs[0], state), attrs=attrs))
+    lowered = replace(main, tensors=tuple(tensors), operators=tuple(operators), state_initial=state_initial)
+    return replace(model, subgraphs=(lowered, *model.subgraphs[1:]))
