@@ -230,10 +230,10 @@ class OpKind(enum.Enum):
     """TFLite_Detection_PostProcess's suppression, writing the detections its four output
     layers (-141..-144) write out."""
     DECODE = -145
+    """TFLM_DECODE: compressed constants expanded (passes.decode does it at compile time)."""
     CIRCULAR_BUFFER = -150
     """TFLM's CIRCULAR_BUFFER custom operator: a history of input frames that ends the
     inference early (kTfLiteAbort) until it has taken `cycles_max` new frames."""
-    """TFLM_DECODE: compressed constants expanded (passes.decode does it at compile time)."""
     REQUANTIZE_FLOAT = -160
     """Not in .tflite files: float32 -> int8 as onnxruntime requantizes (`--onnx_exact`):
     `saturate(round_half_even((x * multiplier[c]) / divisor + offset) + zero_point)`."""

@@ -125,7 +125,8 @@ def render(
             name=name,
             samples=samples_rendered,
             output_buffers=[
-                _output_buffer(compiled.model.caller_dtype(t), graph.tensors[t].num_elements) for t in graph.outputs
+                _output_buffer(compiled.model.caller_dtype(t), graph.tensors[t].num_elements)
+                for t in graph.outputs
             ],
             multicore=multicore,
         )
