@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.model_builder import ModelBuilder
+from tests.tflm import tflm_sequence
 from tinymlc import hostbuild
 from tinymlc.check import random_inputs
 from tinymlc.codegen import CompiledModel, compile_model, generate_crate
@@ -133,3 +134,16 @@ def conv_chain_model(rng: np.random.Generator) -> bytes:
         mb.conv_2d([tensor, w, bias], [out], padding=padding, stride=stride, dilation=dilation, activation=1)
         tensor = out
     return mb.build([0], [tensor])
+
+
+def assert_sequence_matches(model_bytes: bytes, samples: int = 12, reset_every: int = 0) -> None:
+    """Our host build and TFLM, each running `samples` seeded inputs in sequence on one
+    model instance (state carried over; reset every `reset_every`), give the same bytes."""
+    with tempfile.TemporaryDirectory() as work:
+        compiled, binary = build(model_bytes, Path(work))
+        inputs = random_inputs(compiled, samples, seed=samples)
+        ours = hostbuild.run_harness(binary, inputs, reset_every)
+    expected = tflm_sequence(model_bytes, inputs, reset_every)
+    for index, (result, reference) in enumerate(zip(ours, expected, strict=True)):
+        assert result.error is None, result.error
+        assert result.outputs == [reference], f"inference {index} differs"

@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.codegen_support import assert_bit_exact
+from tests.codegen_support import assert_bit_exact, assert_sequence_matches
 from tests.model_builder import ModelBuilder
-from tests.test_op_svdf import assert_sequence_matches
 from tinymlc.errors import OpError
 from tinymlc.frontend import parse_model
 from tinymlc.ir import Activation, DType

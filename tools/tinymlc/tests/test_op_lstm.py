@@ -11,9 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.codegen_support import build
+from tests.codegen_support import assert_sequence_matches, build
 from tests.model_builder import ModelBuilder
-from tests.test_op_svdf import assert_sequence_matches
 from tests.tflm import prepared
 from tinymlc import hostbuild, quant
 from tinymlc.check import check

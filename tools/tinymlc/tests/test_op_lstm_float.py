@@ -20,8 +20,7 @@ import pytest
 
 from tests.codegen_support import build
 from tests.model_builder import ModelBuilder
-from tests.test_op_svdf import tflm_sequence
-from tests.tflm import prepared
+from tests.tflm import prepared, tflm_sequence
 from tinymlc import hostbuild
 from tinymlc.check import float_ulps, random_inputs
 from tinymlc.errors import OpError

@@ -10,16 +10,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.codegen_support import build
+from tests.codegen_support import assert_sequence_matches, build
 from tests.model_builder import ModelBuilder
 from tests.tflm import prepared
 from tinymlc import hostbuild
-from tinymlc.check import check, random_inputs
+from tinymlc.check import check
 from tinymlc.codegen import Target, generate_crate
 from tinymlc.errors import OpError
 from tinymlc.ir import DType
 from tinymlc.ops.svdf import SvdfParams
-from tinymlc.tflm_reference import REFERENCE_ARENA_BYTES
 
 
 def svdf_layer(
@@ -104,32 +103,6 @@ def svdf_model(
         current = svdf_layer(mb, rng, current, (batches, width), name=f"svdf{index}", **settings)
         width = settings["units"]
     return mb.build([x], [current])
-
-
-def tflm_sequence(model_bytes: bytes, samples: list[list[np.ndarray]], reset_every: int = 0) -> list[bytes]:
-    """TFLM's output bytes for `samples` run in sequence on one interpreter."""
-    from tflite_micro.python.tflite_micro import runtime  # noqa: PLC0415 -- test dependency
-
-    interpreter: Any = runtime.Interpreter.from_bytes(model_bytes, arena_size=REFERENCE_ARENA_BYTES)
-    outputs = []
-    for index, sample in enumerate(samples):
-        if reset_every and index % reset_every == 0:
-            interpreter.reset()
-        interpreter.set_input(sample[0], 0)
-        interpreter.invoke()
-        outputs.append(np.asarray(interpreter.get_output(0)).tobytes())
-    return outputs
-
-
-def assert_sequence_matches(model_bytes: bytes, samples: int = 12, reset_every: int = 0) -> None:
-    with tempfile.TemporaryDirectory() as work:
-        compiled, binary = build(model_bytes, Path(work))
-        inputs = random_inputs(compiled, samples, seed=samples)
-        ours = hostbuild.run_harness(binary, inputs, reset_every)
-    expected = tflm_sequence(model_bytes, inputs, reset_every)
-    for index, (result, reference) in enumerate(zip(ours, expected, strict=True)):
-        assert result.error is None, result.error
-        assert result.outputs == [reference], f"inference {index} differs"
 
 
 def test_prepare_mirrors_tflm() -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.codegen_support import assert_sequence_matches
 from tests.model_builder import ModelBuilder
-from tests.test_op_svdf import assert_sequence_matches
 from tinymlc.errors import CompileError
 from tinymlc.frontend.tflite import parse_model
 from tinymlc.ir import DType, OpKind, Quantization, Tensor

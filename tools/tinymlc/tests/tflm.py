@@ -11,6 +11,7 @@ from tflite_micro.python.tflite_micro import runtime
 from tinymlc.frontend import parse_model
 from tinymlc.ir import Model
 from tinymlc.ops import PreparedParams, prepare_operator
+from tinymlc.tflm_reference import REFERENCE_ARENA_BYTES
 
 
 def run_tflm(model_bytes: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -38,3 +39,16 @@ def prepared(model_bytes: bytes, op_index: int = 0) -> tuple[Model, PreparedPara
 
 def random_int8(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.integers(-128, 128, size=shape, dtype=np.int8)
+
+
+def tflm_sequence(model_bytes: bytes, samples: list[list[np.ndarray]], reset_every: int = 0) -> list[bytes]:
+    """TFLM's output bytes for `samples` run in sequence on one interpreter."""
+    interpreter: Any = runtime.Interpreter.from_bytes(model_bytes, arena_size=REFERENCE_ARENA_BYTES)
+    outputs = []
+    for index, sample in enumerate(samples):
+        if reset_every and index % reset_every == 0:
+            interpreter.reset()
+        interpreter.set_input(sample[0], 0)
+        interpreter.invoke()
+        outputs.append(np.asarray(interpreter.get_output(0)).tobytes())
+    return outputs
