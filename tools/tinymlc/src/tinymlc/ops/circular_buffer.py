@@ -85,8 +85,8 @@ def is_lowered(op: Operator) -> bool:
 def prepare(view: OpView) -> CircularBufferParams:
     require(
         len(view.op.outputs) == 1,
-        f"has {len(view.op.outputs)} outputs; the optional second ('valid') output, which TFLM "
-        "never writes, is not supported",
+        f"has {len(view.op.outputs)} outputs; the second ('valid') output, with which newer TFLM "
+        "runs every inference whole and flags the complete ones, is not supported",
         "drop the second output",
     )
     require(
