@@ -79,13 +79,20 @@ for _ in $(seq 60); do
   sleep 1
 done
 
+# Runs `./bazelw "$@"` in work tree $1, with output base $2 unless it is empty.
+bazelw_at() {
+  local work_tree="$1" output_base="$2"
+  shift 2
+  local -a startup=()
+  if [[ -n "${output_base}" ]]; then startup=(--output_base="${output_base}"); fi
+  (cd "${work_tree}" && ./bazelw "${startup[@]}" "$@")
+}
+
 # Runs `./bazelw "$@"` in work tree $1 (its output base $2 if not empty), its output in $3.
 bazel_in() {
   local work_tree="$1" output_base="$2" log="$3"
   shift 3
-  local -a startup=()
-  if [[ -n "${output_base}" ]]; then startup=(--output_base="${output_base}"); fi
-  (cd "${work_tree}" && ./bazelw "${startup[@]}" "$@" >"${log}" 2>&1) || {
+  bazelw_at "${work_tree}" "${output_base}" "$@" >"${log}" 2>&1 || {
     cat "${log}" >&2
     return 1
   }
@@ -95,10 +102,8 @@ bazel_in() {
 # Its files are symlinks, absolute inside the build root.
 firmware_sha256() {
   local work_tree="$1" output_base="$2" execroot file path link
-  local -a startup=()
-  if [[ -n "${output_base}" ]]; then startup=(--output_base="${output_base}"); fi
-  execroot="$(cd "${work_tree}" && ./bazelw "${startup[@]}" info execution_root 2>/dev/null)"
-  (cd "${work_tree}" && ./bazelw "${startup[@]}" cquery "${firmware}" --output=files 2>/dev/null) |
+  execroot="$(bazelw_at "${work_tree}" "${output_base}" info execution_root 2>/dev/null)"
+  bazelw_at "${work_tree}" "${output_base}" cquery "${firmware}" --output=files 2>/dev/null |
     while read -r file; do
       path="${TINYML_ROOT}${execroot}/${file}"
       while [[ -L "${path}" ]]; do
