@@ -148,7 +148,21 @@ class ModelBuilder:
             FusedActivationFunction=activation,
         )
 
-    def build(self, inputs: list[int], outputs: list[int], subgraphs: int = 1) -> bytes:
+    def sharing_model(self) -> ModelBuilder:
+        """A builder of another subgraph of the same model: it shares this one's buffers and
+        operator codes, so `build(..., called=...)` can write both into one file."""
+        return ModelBuilder(buffers=self.buffers, opcodes=self.opcodes)
+
+    def build(
+        self,
+        inputs: list[int],
+        outputs: list[int],
+        subgraphs: int = 1,
+        called: tuple[tuple[ModelBuilder, list[int], list[int]], ...] = (),
+    ) -> bytes:
+        """The model: this builder's graph as the main graph (`subgraphs` copies of it),
+        then each of `called` (builders from `sharing_model`, with their inputs and
+        outputs) as the next subgraphs, in order."""
         b = flatbuffers.Builder(1024)
         buffer_offsets = []
         for payload in self.buffers:
@@ -158,6 +172,7 @@ class ModelBuilder:
                 tflite.BufferAddData(b, data)
             buffer_offsets.append(tflite.BufferEnd(b))
         subgraph_offsets = [self._subgraph(b, inputs, outputs) for _ in range(subgraphs)]
+        subgraph_offsets += [graph._subgraph(b, ins, outs) for graph, ins, outs in called]
         opcode_offsets = []
         for code, custom in self.opcodes:
             custom_offset = b.CreateString(custom) if custom else None

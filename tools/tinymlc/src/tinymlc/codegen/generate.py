@@ -19,6 +19,7 @@ from tinymlc.errors import CompileError, naming_source
 from tinymlc.ir import NO_TENSOR, DType, Graph, OpKind, Tensor
 from tinymlc.ops import PreparedParams, abort_flag, float32
 from tinymlc.ops.batch_matmul import BatchMatMulParams
+from tinymlc.ops.control_flow import ControlFlowParams
 from tinymlc.ops.conv_2d import Conv2DParams
 from tinymlc.ops.depthwise_conv_2d import DepthwiseConv2DParams
 from tinymlc.ops.float32_ops import FloatTransposeConvParams
@@ -265,27 +266,47 @@ def abort_flags(compiled: CompiledModel) -> list[tuple[int, tuple[int, int]]]:
     return flags
 
 
+def state_tensors(compiled: CompiledModel) -> list[tuple[int, Tensor, bytes]]:
+    """(offset in the arena, tensor, initial bytes) of every variable tensor of the state
+    region: the graph's own, and in the block of each control-flow layer running stateful
+    subgraphs (`ops.control_flow`), theirs, each subgraph's at its arena's offset there."""
+    graph = compiled.graph
+    blocks = {
+        op.inputs[params.state_input]: params
+        for op, params in zip(graph.operators, compiled.params, strict=True)
+        if isinstance(params, ControlFlowParams) and params.state_input is not None
+    }
+    entries = []
+    for tensor_id, offset in compiled.plan.state.items():
+        layer = blocks.get(tensor_id)
+        if layer is None:
+            entries.append((offset, graph.tensors[tensor_id], graph.state_initial.get(tensor_id, b"")))
+            continue
+        arenas = dict(zip(layer.subgraphs, layer.subgraph_arenas, strict=True))
+        for index, (start, _) in arenas.items():
+            entries += [
+                (offset + start + inner, tensor, initial)
+                for inner, tensor, initial in state_tensors(compiled.subgraphs[index])
+            ]
+    return entries
+
+
 def _state_literals(compiled: CompiledModel) -> dict[str, Any]:
     """What lib.rs needs of the state region: its size, its marker and each tensor's reset
     (a fill byte, then its initial bytes if it has any)."""
-    graph, plan = compiled.graph, compiled.plan
-    tensors = []
-    for tensor_id, offset in plan.state.items():
-        tensor = graph.tensors[tensor_id]
-        initial = graph.state_initial.get(tensor_id, b"")
-        tensors.append(
-            {
-                "region": region_literal(offset, tensor.byte_size),
-                "fill": state_reset_byte(tensor),
-                "initial": rust.ints(initial),
-            }
-        )
+    plan = compiled.plan
+    entries = state_tensors(compiled)
+    tensors = [
+        {
+            "region": region_literal(offset, tensor.byte_size),
+            "fill": state_reset_byte(tensor),
+            "initial": rust.ints(initial),
+        }
+        for offset, tensor, initial in entries
+    ]
     # The marker names this model's state layout (not the file's path: builds stay
     # reproducible), so an arena last used by another model's state reads as fresh.
-    layout = [
-        (offset, graph.tensors[t].name, graph.tensors[t].dtype.name, graph.tensors[t].shape)
-        for t, offset in plan.state.items()
-    ]
+    layout = [(offset, tensor.name, tensor.dtype.name, tensor.shape) for offset, tensor, _ in entries]
     digest = hashlib.sha256(repr((plan.arena_bytes, layout)).encode()).digest()
     return {
         "bytes": plan.state_bytes,

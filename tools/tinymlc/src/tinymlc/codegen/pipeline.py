@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tinymlc.errors import CompileError, naming_source
+from tinymlc.errors import naming_source
 from tinymlc.ir import Graph, Model
 from tinymlc.ops import PreparedParams, overlap_distance, prepare_graph, scratch_bytes
 from tinymlc.passes import (
@@ -21,7 +21,13 @@ from tinymlc.passes import (
     split_outputs,
 )
 from tinymlc.passes.circular_buffer import lower_circular_buffers
-from tinymlc.passes.control_flow import bind_control_flow, called_in_order, pack_control_flow_outputs
+from tinymlc.passes.control_flow import (
+    bind_control_flow,
+    called_in_order,
+    check_state_owners,
+    keep_called_state,
+    pack_control_flow_outputs,
+)
 from tinymlc.passes.decode import decode_constants
 from tinymlc.passes.detection_postprocess import lower_detection_postprocess
 from tinymlc.passes.resource_variables import lower_resource_variables
@@ -96,8 +102,10 @@ def _compile_model(model: Model, target: Target) -> CompiledModel:
     subgraphs: dict[int, CompiledModel] = {}
     for index in called_in_order(model, model.main):
         subgraphs[index] = _compile_subgraph(model, index, subgraphs)
+    stateful = {index for index, compiled in subgraphs.items() if compiled.plan.state_bytes}
+    check_state_owners([model.main, *(model.subgraphs[i] for i in subgraphs)], stateful, model.source)
     graph, io = fold_io_conversions(_rewrite(model.main))
-    params = _prepare(model, graph, subgraphs)
+    graph, params = _prepare(model, graph, subgraphs)
     plan, scratch, saved = _plan_memory(io.arena_view(graph), params, target)
     return CompiledModel(
         model=model,
@@ -115,23 +123,21 @@ def _compile_model(model: Model, target: Target) -> CompiledModel:
 
 def _prepare(
     model: Model, graph: Graph, subgraphs: Mapping[int, CompiledModel]
-) -> tuple[PreparedParams, ...]:
+) -> tuple[Graph, tuple[PreparedParams, ...]]:
+    """The graph's layers' parameters; the graph gains the persistent blocks its
+    control-flow layers running stateful subgraphs need (`keep_called_state`)."""
     arena_bytes = {index: compiled.plan.arena_bytes for index, compiled in subgraphs.items()}
-    return bind_control_flow(prepare_graph(graph), model.subgraphs, arena_bytes)
+    state_bytes = {index: compiled.plan.state_bytes for index, compiled in subgraphs.items()}
+    params = bind_control_flow(prepare_graph(graph), model.subgraphs, arena_bytes)
+    return keep_called_state(graph, params, state_bytes, arena_bytes)
 
 
 def _compile_subgraph(model: Model, index: int, compiled: Mapping[int, CompiledModel]) -> CompiledModel:
-    """Subgraph `index`, run by control flow on one core in an arena of its own; the
-    subgraphs it runs are in `compiled` already."""
-    graph = _rewrite(model.subgraphs[index])
-    params = _prepare(model, graph, compiled)
+    """Subgraph `index`, run by control flow on one core in an arena of its own (its state,
+    if any, at the arena's start: `keep_called_state` makes its caller keep that arena);
+    the subgraphs it runs are in `compiled` already."""
+    graph, params = _prepare(model, _rewrite(model.subgraphs[index]), compiled)
     plan, scratch, saved = _plan_memory(graph, params, ONE_CORE)
-    if plan.state_bytes:
-        raise CompileError(
-            f"subgraph {index} ({graph.name!r}), run by IF or WHILE, keeps state (variable "
-            "tensors); only the main graph may",
-            model.source,
-        )
     return CompiledModel(
         model=model,
         graph=graph,

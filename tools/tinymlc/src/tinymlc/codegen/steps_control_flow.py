@@ -6,8 +6,9 @@ core, `input_<i>` / `output_<i>` views of its inputs and outputs (an output may 
 constant) and `condition`, the first byte of output 0 as TFLM's WHILE reads it.
 
 The control-flow step runs whole on one core: it lends the subgraphs the layer's
-scratch as their arena, copies its inputs into the subgraph's, runs it and copies the
-outputs to its own, as TFLM's IF and WHILE do. Splitting each inner layer across cores
+scratch as their arena (or, when one keeps state, the layer's persistent block, which
+holds each subgraph's arena, state first: `ops.control_flow`), copies its inputs into the
+subgraph's, runs it and copies the outputs to its own, as TFLM's IF and WHILE do. Splitting each inner layer across cores
 would need a barrier per inner layer and iteration inside one step of the schedule;
 the cores that do not run the layer go on to the layers after it as the partition
 pass allows. Nothing recurses (recursion is refused), nothing allocates.
@@ -50,47 +51,66 @@ def _loop_variable(params: ControlFlowParams, position: int, mutable: bool) -> s
     return f"tinyml_arena::region{'_mut' if mutable else ''}(out, {region}).map_err(arena_error)?"
 
 
-def _run(index: int, sources: list[str]) -> list[str]:
-    """Copy `sources` into subgraph `index`'s inputs and run it."""
-    module = _module(index)
+def _arena(params: ControlFlowParams, position: int) -> str:
+    """`let arena`: the arena of subgraph `params.subgraphs[position]`, in the region the layer
+    is lent (`lent`: its scratch, or its persistent block when a subgraph keeps state)."""
+    offset, size = params.subgraph_arenas[position]
+    return (
+        f"let arena = tinyml_arena::region_mut::<u8>(lent, {region_literal(offset, size)})"
+        ".map_err(arena_error)?;"
+    )
+
+
+def _run(params: ControlFlowParams, position: int, sources: list[str]) -> list[str]:
+    """`let arena` of the subgraph at `position`, `sources` copied into its inputs, and its run."""
+    module = _module(params.subgraphs[position])
     lines = [
-        _copy(source, f"{module}::input_{i}(scratch).map_err(arena_error)?")
-        for i, source in enumerate(sources)
+        _copy(source, f"{module}::input_{i}(arena).map_err(arena_error)?") for i, source in enumerate(sources)
     ]
-    return [*lines, f"{module}::run(scratch)?;"]
+    return [_arena(params, position), *lines, f"{module}::run(arena)?;"]
 
 
-def _copy_outputs(params: ControlFlowParams, index: int) -> list[str]:
-    module = _module(index)
+def _copy_outputs(params: ControlFlowParams, position: int) -> list[str]:
+    module = _module(params.subgraphs[position])
     return [
-        _copy(f"{module}::output_{i}(scratch).map_err(arena_error)?", _loop_variable(params, i, mutable=True))
+        _copy(f"{module}::output_{i}(arena).map_err(arena_error)?", _loop_variable(params, i, mutable=True))
         for i in range(len(params.output_offsets))
     ]
 
 
-def _subgraph_arena(b: StepBuilder, params: ControlFlowParams) -> None:
-    """`scratch`: the region the subgraphs run in (none if they need no arena)."""
+def _lent_region(b: StepBuilder, params: ControlFlowParams) -> None:
+    """`lent`: the region the subgraphs run in, the layer's scratch or, when a subgraph keeps
+    state, the persistent block holding their arenas (lent as the layer's state)."""
     b.whole()
     b.step.body.append("if part.rows.is_empty() {\n        return Ok(());\n    }")
-    if params.arena_bytes:
-        b.scratch("u8")
+    if params.state_input is not None:
+        b.step.body.append(f"let lent: &mut [u8] = {b.state(params.state_input)};")
+    elif params.arena_bytes:
+        b.step.body.append(f"let lent: &mut [u8] = {b.scratch('u8')};")
     else:
-        b.step.body.append("let scratch: &mut [u8] = &mut [];")
+        b.step.body.append("let lent: &mut [u8] = &mut [];")
 
 
 def _indented(lines: list[str]) -> list[str]:
     return ["    " + line for line in lines]
 
 
+def _block(lines: list[str]) -> list[str]:
+    """`lines` in a block of their own (each subgraph's `arena` borrows `lent` there)."""
+    return ["{", *_indented(lines), "}"]
+
+
 def _if(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, ControlFlowParams)
-    _subgraph_arena(b, params)
-    sources = [b.input(position) for position in range(1, len(b.op.inputs))]
-    branches = [[*_run(index, sources), *_copy_outputs(params, index)] for index in params.subgraphs]
+    _lent_region(b, params)
+    # The operator's inputs after the condition (the persistent block, if any, is last).
+    operands = len(b.op.inputs) - (params.state_input is not None)
+    sources = [b.input(position) for position in range(1, operands)]
+    branches = [[*_run(params, position, sources), *_copy_outputs(params, position)] for position in (0, 1)]
     condition = b.tensor(0)
     if condition.is_constant:
         # Known at compile time: only the branch taken is emitted.
-        b.step.body += branches[0 if constant_condition(condition) else 1]
+        b.step.body += _block(branches[0 if constant_condition(condition) else 1])
     else:
         taken = b.input(0)
         b.step.body += [
@@ -104,19 +124,25 @@ def _if(b: StepBuilder, params: PreparedParams) -> None:
 
 
 def _while(b: StepBuilder, params: ControlFlowParams) -> None:
-    _subgraph_arena(b, params)
-    cond, body = params.subgraphs
+    _lent_region(b, params)
+    cond = _module(params.subgraphs[0])
     count = len(params.output_offsets)
     variables = [_loop_variable(params, i, mutable=False) for i in range(count)]
     b.step.body += [_copy(b.input(i), _loop_variable(params, i, mutable=True)) for i in range(count)]
     b.step.body += [
         "loop {",
-        *_indented(_run(cond, variables)),
-        f"    if !{_module(cond)}::condition(scratch).map_err(arena_error)? {{",
-        "        break;",
-        "    }",
-        *_indented(_run(body, variables)),
-        *_indented(_copy_outputs(params, body)),
+        *_indented(
+            [
+                "let more = {",
+                *_indented(_run(params, 0, variables)),
+                f"    {cond}::condition(arena).map_err(arena_error)?",
+                "};",
+                "if !more {",
+                "    break;",
+                "}",
+                *_block([*_run(params, 1, variables), *_copy_outputs(params, 1)]),
+            ]
+        ),
         "}",
         "Ok(())",
     ]
@@ -182,7 +208,10 @@ def _subgraph_fields(index: int, compiled: CompiledModel) -> dict[str, Any]:
             {
                 "output": step.in_place_region or region(step.output_tensor),
                 "in_place": f"Some({step.in_place_region})" if step.in_place_region else "None",
-                "scratch": region_literal(*compiled.scratch.get((step.index, 0), (0, 0))),
+                # A layer updating state is lent it as its scratch, as in the main graph.
+                "scratch": region_literal(
+                    *(step.state_region or compiled.scratch.get((step.index, 0), (0, 0)))
+                ),
                 "part": f"tile((0, {step.space.rows}), (0, {step.space.channels}))" if step.space else "",
             }
             for step in steps

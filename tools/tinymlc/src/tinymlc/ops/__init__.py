@@ -345,6 +345,8 @@ def state_inputs(params: PreparedParams) -> tuple[int, ...]:
         return (svdf.STATE_INPUT,)
     if isinstance(params, lstm.LstmParams | lstm.FloatLstmParams):
         return (lstm.HIDDEN_STATE, lstm.CELL_STATE)
+    if isinstance(params, control_flow.ControlFlowParams) and params.state_input is not None:
+        return (params.state_input,)
     if isinstance(params, signal_spectral_subtraction.SignalSpectralSubtractionParams):
         return (signal_spectral_subtraction.STATE_INPUT,)
     if isinstance(params, signal_delay.SignalDelayParams) and params.stateful:

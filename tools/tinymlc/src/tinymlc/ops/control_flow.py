@@ -9,7 +9,11 @@ the tensors must agree in type too (converters never emit otherwise).
 
 Each called subgraph runs on an arena of its own: the control-flow layer's scratch
 (`ControlFlowParams.arena_bytes`, the largest plan of its subgraphs), live only while
-the layer runs. A multi-output layer writes its outputs packed into one tensor, each at
+the layer runs. A subgraph that keeps state (variable tensors, its own or those of the
+subgraphs it runs) needs its arena to persist, as TFLM allocates every subgraph's variable
+tensors persistently: the layer then runs its subgraphs in a block of the caller's state
+region instead, one arena per subgraph (`state_input`, `subgraph_arenas`;
+`passes.control_flow.keep_called_state`). A multi-output layer writes its outputs packed into one tensor, each at
 an aligned offset (`output_offsets`), which SUBGRAPH_OUTPUT layers copy out
 (`passes.control_flow`).
 """
@@ -35,7 +39,13 @@ class ControlFlowParams:
     output_offsets: tuple[int, ...] = ()
     """Byte offset of each output in the layer's output (0 alone: one output, unpacked)."""
     arena_bytes: int = 0
-    """Bytes of the region the called subgraphs run in (the layer's scratch)."""
+    """Bytes of the region the called subgraphs run in (the layer's scratch; 0 when they
+    run in `state_input`'s block)."""
+    subgraph_arenas: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0))
+    """(offset, bytes) of each of `subgraphs`' arenas in the region the layer is lent."""
+    state_input: int | None = None
+    """Position of the input holding the persistent block the subgraphs run in, when one
+    of them keeps state (a variable tensor the layer is lent as its state); else None."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,15 @@
   anyway: they are its loop variables).
 * `bind_control_flow`: each control-flow layer's parameters learn their subgraphs'
   planned arena size and the packed offsets.
+* `keep_called_state`: a layer running a subgraph that keeps state (variable tensors, its
+  own or nested ones) runs its subgraphs in a persistent block instead of its scratch: a
+  new variable tensor (one arena per subgraph, each laid out as that subgraph's plan, its
+  state at its start) that the graph's state planning places with the graph's own state,
+  so that state survives between calls, each WHILE iteration and each inference, as in
+  TFLM (whose allocator allocates every subgraph's variable tensors persistently), and the
+  generated `reset` resets it. TFLM keeps one copy of a subgraph's variables whichever
+  operator runs it: a stateful subgraph run by two control-flow operators is refused
+  (`check_state_owners`).
 """
 
 from __future__ import annotations
@@ -135,14 +144,62 @@ def bind_control_flow(
             return layer
         results = subgraphs[layer.subgraphs[0 if layer.kind is OpKind.IF else 1]]
         sizes = tuple(results.tensors[t].byte_size for t in results.outputs)
+        first, second = (arena_bytes[i] for i in layer.subgraphs)
         return replace(
             layer,
             output_bytes=sizes,
             output_offsets=packed_offsets(sizes),
-            arena_bytes=max(arena_bytes[i] for i in layer.subgraphs),
+            arena_bytes=max(first, second),
+            subgraph_arenas=((0, first), (0, second)),
         )
 
     return tuple(bound(layer) for layer in params)
+
+
+def keep_called_state(
+    graph: Graph, params: Sequence[PreparedParams], state_bytes: Mapping[int, int], arena_bytes: Mapping[int, int]
+) -> tuple[Graph, tuple[PreparedParams, ...]]:
+    """`graph` and `params` with each control-flow layer that runs a subgraph keeping state
+    (`state_bytes` by subgraph, nonzero) given a persistent block for its subgraphs' arenas
+    (`arena_bytes` by subgraph), a variable tensor appended to its inputs."""
+    tensors = list(graph.tensors)
+    operators = list(graph.operators)
+    bound = list(params)
+    for index, (op, layer) in enumerate(zip(graph.operators, params, strict=True)):
+        if not isinstance(layer, ControlFlowParams) or not any(state_bytes[i] for i in layer.subgraphs):
+            continue
+        # One arena per distinct subgraph (IF's branches or WHILE's cond and body may be one).
+        distinct = list(dict.fromkeys(layer.subgraphs))
+        offsets = dict(zip(distinct, packed_offsets([arena_bytes[i] for i in distinct]), strict=True))
+        size = offsets[distinct[-1]] + arena_bytes[distinct[-1]]
+        tensors.append(
+            Tensor(f"{graph.tensors[op.outputs[0]].name}/subgraph state", (size,), DType.UINT8, is_variable=True)
+        )
+        operators[index] = replace(op, inputs=(*op.inputs, len(tensors) - 1))
+        first, second = ((offsets[i], arena_bytes[i]) for i in layer.subgraphs)
+        bound[index] = replace(
+            layer, arena_bytes=0, subgraph_arenas=(first, second), state_input=len(op.inputs)
+        )
+    return replace(graph, tensors=tuple(tensors), operators=tuple(operators)), tuple(bound)
+
+
+def check_state_owners(graphs: Sequence[Graph], stateful: set[int], source: str) -> None:
+    """Refuses a subgraph keeping state that two control-flow operators run (TFLM shares its
+    variables between them; here each operator keeps its subgraphs' state in its own block)."""
+    callers: dict[int, int] = {}
+    for graph in graphs:
+        for op in graph.operators:
+            if op.kind in CONTROL_FLOW_KINDS:
+                for index in set(called_subgraphs(op)) & stateful:
+                    callers[index] = callers.get(index, 0) + 1
+    shared = sorted(index for index, count in callers.items() if count > 1)
+    if shared:
+        raise CompileError(
+            f"subgraph {shared[0]} keeps state (variable tensors) and is run by "
+            f"{callers[shared[0]]} control-flow operators, which would share that state; "
+            "not supported (give each operator its own copy of the subgraph)",
+            source,
+        )
 
 
 def constant_condition(tensor: Tensor) -> bool:
