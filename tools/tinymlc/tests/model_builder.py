@@ -263,6 +263,76 @@ class ModelBuilder:
         return int(tflite.OperatorEnd(b))
 
 
+def svdf_layer(
+    mb: ModelBuilder,
+    rng: np.random.Generator,
+    source: int,
+    shape: tuple[int, int],
+    *,
+    units: int,
+    rank: int,
+    memory: int,
+    state_dtype: DType = DType.INT16,
+    activation: int = 0,
+    name: str = "svdf",
+) -> int:
+    """One SVDF layer reading tensor `source` (`shape` = batches x inputs, scale
+    `input_scale`); returns its int8 output tensor."""
+    batches, inputs = shape
+    filters = units * rank
+    input_scale = mb.tensors[source].scales
+    assert input_scale is not None
+    feature_scale = float(rng.uniform(0.002, 0.01))
+    # The newest state value typically uses a good part of the state type's range.
+    state_range = 8000 if state_dtype is DType.INT16 else 60
+    state_scale = float(input_scale[0] * feature_scale * 64 * 64 * np.sqrt(inputs) / state_range)
+    time_range = 2000 if state_dtype is DType.INT16 else 100
+    time_scale = float(rng.uniform(0.5, 2.0) / time_range)
+    output_scale = float(state_scale * time_scale * time_range * state_range * np.sqrt(memory * rank) / 60)
+    state_zero_point = 0 if state_dtype is DType.INT16 else int(rng.integers(-5, 5))
+    low, high = state_dtype.integer_range
+    w_feature = mb.tensor(
+        f"{name}/weights_feature",
+        (filters, inputs),
+        scale=feature_scale,
+        data=rng.integers(-127, 128, (filters, inputs)),
+    )
+    w_time = mb.tensor(
+        f"{name}/weights_time",
+        (filters, memory),
+        state_dtype,
+        scale=time_scale,
+        data=rng.integers(max(low, -time_range), min(high, time_range) + 1, (filters, memory)),
+    )
+    bias = mb.tensor(
+        f"{name}/bias",
+        (units,),
+        DType.INT32,
+        scale=float(np.float32(state_scale) * np.float32(time_scale)),
+        data=rng.integers(-50_000, 50_000, units),
+    )
+    state = mb.tensor(
+        f"{name}/state",
+        (batches, memory * filters),
+        state_dtype,
+        scale=state_scale,
+        zero_point=state_zero_point,
+        variable=True,
+    )
+    output = mb.tensor(
+        f"{name}/output", (batches, units), scale=output_scale, zero_point=int(rng.integers(-10, 10))
+    )
+    mb.op(
+        "SVDF",
+        [source, w_feature, w_time, bias, state],
+        [output],
+        "SVDFOptions",
+        Rank=rank,
+        FusedActivationFunction=activation,
+    )
+    return output
+
+
 def _vector(b: flatbuffers.Builder, values: list[Any], size: int, prepend: Any) -> int:
     b.StartVector(size, len(values), size)
     for value in reversed(values):

@@ -5,18 +5,20 @@ each branch and run loops for different numbers of trips (one core and several).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.codegen_support import assert_bit_exact_on
+from tests.codegen_support import assert_bit_exact_on, assert_sequence_matches
+from tests.model_builder import ModelBuilder, svdf_layer
 from tinymlc import hostbuild
 from tinymlc.check import check
 from tinymlc.codegen import Target, compile_model, generate_crate
 from tinymlc.errors import CompileError
-from tinymlc.frontend import load_model
+from tinymlc.frontend import load_model, parse_model
 from tinymlc.ir import DType, IfAttrs, Model, OpKind, WhileAttrs
 from tinymlc.ops.control_flow import ControlFlowParams, SubgraphOutputParams
 from tinymlc.passes.control_flow import packed_offsets, renumber_called_subgraphs
@@ -231,3 +233,141 @@ def test_dropping_subgraphs_renumbers_the_ones_control_flow_runs() -> None:
     assert loop.attrs == WhileAttrs(3, 1)
     dropped = next(op for op in renumber_called_subgraphs(graph, {1: 1}).operators if op.kind is OpKind.WHILE)
     assert dropped.attrs == WhileAttrs(1, -1)
+
+
+# Subgraphs keeping state: built as flatbuffers, each compared with TFLM over sequences of
+# inferences (the state carried from one to the next, through every WHILE iteration) and
+# with `reset`.
+
+_BodyStep = Callable[[ModelBuilder, int, int], int]
+_Called = tuple[tuple[ModelBuilder, list[int], list[int]], ...]
+
+
+def _counted_while(
+    mb: ModelBuilder, x: int, trips: int, body_step: _BodyStep, more_subgraphs: _Called = ()
+) -> bytes:
+    """Main: WHILE over (i from 0, x) while i < `trips`; the body (subgraph 2) counts i and
+    updates x by `body_step(body, i, x)`, which returns the tensor of x's new bytes;
+    `more_subgraphs` follow as subgraphs 3, 4, ..."""
+    shape, dtype = mb.tensors[x].shape, mb.tensors[x].dtype
+    quantization = {
+        "scale": (mb.tensors[x].scales or (1.0,))[0],
+        "zero_point": (mb.tensors[x].zero_points or (0,))[0],
+    }
+    start = mb.tensor("start", (), DType.INT32, data=np.array(0, np.int32))
+    steps = mb.tensor("steps", (), DType.INT32)
+    y = mb.tensor("y", shape, dtype, **quantization)
+    mb.op("WHILE", [start, x], [steps, y], "WhileOptions", CondSubgraphIndex=1, BodySubgraphIndex=2)
+    cond = mb.sharing_model()
+    i, v = cond.tensor("i", (), DType.INT32), cond.tensor("v", shape, dtype, **quantization)
+    limit = cond.tensor("limit", (), DType.INT32, data=np.array(trips, np.int32))
+    more = cond.tensor("more", (), DType.BOOL)
+    cond.op("LESS", [i, limit], [more])
+    body = mb.sharing_model()
+    bi, bv = body.tensor("i", (), DType.INT32), body.tensor("v", shape, dtype, **quantization)
+    one = body.tensor("one", (), DType.INT32, data=np.array(1, np.int32))
+    counted = body.tensor("i_next", (), DType.INT32)
+    body.op("ADD", [bi, one], [counted], "AddOptions")
+    updated = body_step(body, bi, bv)
+    loop = ((cond, [i, v], [more]), (body, [bi, bv], [counted, updated]))
+    return mb.build([x], [y], called=(*loop, *more_subgraphs))
+
+
+def _svdf_branch(
+    mb: ModelBuilder, rng: np.random.Generator, name: str
+) -> tuple[ModelBuilder, list[int], list[int]]:
+    """A subgraph running one SVDF over a [1, 4] int8 input."""
+    branch = mb.sharing_model()
+    v = branch.tensor("v", (1, 4), scale=0.05, zero_point=3)
+    return branch, [v], [svdf_layer(branch, rng, v, (1, 4), units=4, rank=1, memory=4, name=name)]
+
+
+@pytest.mark.parametrize("trips", [1, 3])
+def test_while_body_with_svdf_keeps_its_state_as_tflm(trips: int) -> None:
+    # The SVDF's state moves on every iteration and carries over to the next inference.
+    rng = np.random.default_rng(trips)
+
+    def svdf(body: ModelBuilder, _: int, v: int) -> int:
+        return svdf_layer(body, rng, v, (1, 4), units=4, rank=1, memory=3)
+
+    mb = ModelBuilder()
+    model = _counted_while(mb, mb.tensor("x", (1, 4), scale=0.05, zero_point=3), trips, svdf)
+    assert_sequence_matches(model, samples=8)
+    assert_sequence_matches(model, samples=8, reset_every=3)
+
+
+def test_while_body_with_signal_delay_keeps_its_history_as_tflm() -> None:
+    def delayed(body: ModelBuilder, _: int, v: int) -> int:
+        out = body.tensor("delayed", (2, 6), DType.INT16)
+        body.custom("SignalDelay", [v], [out], {"delay_length": 4})
+        return out
+
+    mb = ModelBuilder()
+    model = _counted_while(mb, mb.tensor("x", (2, 6), DType.INT16), 2, delayed)
+    assert_sequence_matches(model, samples=7)
+    assert_sequence_matches(model, samples=7, reset_every=4)
+
+
+def _svdf_branches(seed: int, shared: bool = False) -> bytes:
+    """Main: IF (a bool input) over x: then and else each an SVDF of their own (subgraphs 1
+    and 2), or both subgraph 1 (`shared`)."""
+    rng = np.random.default_rng(seed)
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 4), scale=0.05, zero_point=3)
+    take = mb.tensor("take", (1,), DType.BOOL)
+    y = mb.tensor("y", (1, 4), scale=0.05, zero_point=3)
+    mb.op("IF", [take, x], [y], "IfOptions", ThenSubgraphIndex=1, ElseSubgraphIndex=1 if shared else 2)
+    branches = [_svdf_branch(mb, rng, name) for name in (("then",) if shared else ("then", "else"))]
+    return mb.build([x, take], [y], called=tuple(branches))
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_if_branches_with_state_keep_it_as_tflm(shared: bool) -> None:
+    # Each branch's SVDF moves on only when its branch is taken (a random condition each time).
+    assert_sequence_matches(_svdf_branches(5, shared), samples=12)
+    assert_sequence_matches(_svdf_branches(5, shared), samples=12, reset_every=5)
+
+
+def test_state_nested_in_if_in_while_as_tflm() -> None:
+    # The body's IF runs one SVDF on the first iteration, another on the later ones: state
+    # two subgraphs deep, in the block of the body's IF inside the block of the WHILE.
+    rng = np.random.default_rng(9)
+
+    def branching(body: ModelBuilder, step: int, v: int) -> int:
+        first = body.tensor("first", (), DType.BOOL)
+        zero = body.tensor("zero", (), DType.INT32, data=np.array(0, np.int32))
+        body.op("EQUAL", [step, zero], [first])
+        out = body.tensor("branched", (1, 4), scale=0.05, zero_point=3)
+        body.op("IF", [first, v], [out], "IfOptions", ThenSubgraphIndex=3, ElseSubgraphIndex=4)
+        return out
+
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 4), scale=0.05, zero_point=3)
+    branches = (_svdf_branch(mb, rng, "first"), _svdf_branch(mb, rng, "later"))
+    model = _counted_while(mb, x, 3, branching, branches)
+    compiled = compile_model(parse_model(model, "nested.tflite"))
+    loop = next(p for p in compiled.params if isinstance(p, ControlFlowParams))
+    # The WHILE runs its subgraphs in a persistent block, the body its IF's likewise.
+    assert loop.state_input is not None
+    assert loop.arena_bytes == 0
+    body = compiled.subgraphs[loop.subgraphs[1]]
+    (branch,) = [p for p in body.params if isinstance(p, ControlFlowParams)]
+    assert branch.state_input is not None
+    assert body.plan.state_bytes >= sum(size for _, size in branch.subgraph_arenas)
+    assert_sequence_matches(model, samples=8)
+    assert_sequence_matches(model, samples=8, reset_every=3)
+
+
+def test_a_stateful_subgraph_run_by_two_operators_is_refused() -> None:
+    # TFLM would share the subgraph's variables between the two IFs.
+    rng = np.random.default_rng(2)
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 4), scale=0.05, zero_point=3)
+    take = mb.tensor("take", (1,), DType.BOOL)
+    middle = mb.tensor("middle", (1, 4), scale=0.05, zero_point=3)
+    y = mb.tensor("y", (1, 4), scale=0.05, zero_point=3)
+    mb.op("IF", [take, x], [middle], "IfOptions", ThenSubgraphIndex=1, ElseSubgraphIndex=1)
+    mb.op("IF", [take, middle], [y], "IfOptions", ThenSubgraphIndex=1, ElseSubgraphIndex=1)
+    model = mb.build([x, take], [y], called=(_svdf_branch(mb, rng, "svdf"),))
+    with pytest.raises(CompileError, match=r"subgraph 1 keeps state .* run by 2 control-flow operators"):
+        compile_model(parse_model(model, "shared.tflite"))

@@ -48,7 +48,8 @@ def tflm_sequence(model_bytes: bytes, samples: list[list[np.ndarray]], reset_eve
     for index, sample in enumerate(samples):
         if reset_every and index % reset_every == 0:
             interpreter.reset()
-        interpreter.set_input(sample[0], 0)
+        for position, value in enumerate(sample):
+            interpreter.set_input(value, position)
         interpreter.invoke()
         outputs.append(np.asarray(interpreter.get_output(0)).tobytes())
     return outputs

@@ -8,10 +8,10 @@ constant) and `condition`, the first byte of output 0 as TFLM's WHILE reads it.
 The control-flow step runs whole on one core: it lends the subgraphs the layer's
 scratch as their arena (or, when one keeps state, the layer's persistent block, which
 holds each subgraph's arena, state first: `ops.control_flow`), copies its inputs into the
-subgraph's, runs it and copies the outputs to its own, as TFLM's IF and WHILE do. Splitting each inner layer across cores
-would need a barrier per inner layer and iteration inside one step of the schedule;
-the cores that do not run the layer go on to the layers after it as the partition
-pass allows. Nothing recurses (recursion is refused), nothing allocates.
+subgraph's, runs it and copies the outputs to its own, as TFLM's IF and WHILE do.
+Splitting each inner layer across cores would need a barrier per inner layer and
+iteration inside one step of the schedule; the cores that do not run the layer go on to
+the layers after it as the partition pass allows. Nothing recurses (recursion is refused), nothing allocates.
 """
 
 from __future__ import annotations

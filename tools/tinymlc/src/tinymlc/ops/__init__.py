@@ -345,8 +345,6 @@ def state_inputs(params: PreparedParams) -> tuple[int, ...]:
         return (svdf.STATE_INPUT,)
     if isinstance(params, lstm.LstmParams | lstm.FloatLstmParams):
         return (lstm.HIDDEN_STATE, lstm.CELL_STATE)
-    if isinstance(params, control_flow.ControlFlowParams) and params.state_input is not None:
-        return (params.state_input,)
     if isinstance(params, signal_spectral_subtraction.SignalSpectralSubtractionParams):
         return (signal_spectral_subtraction.STATE_INPUT,)
     if isinstance(params, signal_delay.SignalDelayParams) and params.stateful:
@@ -356,7 +354,12 @@ def state_inputs(params: PreparedParams) -> tuple[int, ...]:
     # The operators whose params say which inputs are their state.
     owner = (
         params
-        if isinstance(params, signal_streaming.StreamingStep | circular_buffer.CircularBufferParams)
+        if isinstance(
+            params,
+            signal_streaming.StreamingStep
+            | circular_buffer.CircularBufferParams
+            | control_flow.ControlFlowParams,
+        )
         else None
     )
     return owner.state_inputs if owner is not None else ()

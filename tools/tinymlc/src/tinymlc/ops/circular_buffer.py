@@ -91,8 +91,9 @@ def prepare(view: OpView) -> CircularBufferParams:
     )
     require(
         is_lowered(view.op),
-        "expects 1 input, and keeps state across inferences, which only the main graph may "
-        "(not a subgraph run by IF or WHILE)",
+        "expects 1 input and must be in the main graph: from a subgraph run by IF or WHILE it "
+        "would end the whole inference early (kTfLiteAbort), which only the main graph's "
+        "CIRCULAR_BUFFER may",
         "",
     )
     input_, output, state = view.input(0), view.output(), view.input(STATE_INPUT)

@@ -13,8 +13,8 @@ the layer runs. A subgraph that keeps state (variable tensors, its own or those 
 subgraphs it runs) needs its arena to persist, as TFLM allocates every subgraph's variable
 tensors persistently: the layer then runs its subgraphs in a block of the caller's state
 region instead, one arena per subgraph (`state_input`, `subgraph_arenas`;
-`passes.control_flow.keep_called_state`). A multi-output layer writes its outputs packed into one tensor, each at
-an aligned offset (`output_offsets`), which SUBGRAPH_OUTPUT layers copy out
+`passes.control_flow.keep_called_state`). A multi-output layer writes its outputs
+packed into one tensor, each at an aligned offset (`output_offsets`), which SUBGRAPH_OUTPUT layers copy out
 (`passes.control_flow`).
 """
 
@@ -46,6 +46,10 @@ class ControlFlowParams:
     state_input: int | None = None
     """Position of the input holding the persistent block the subgraphs run in, when one
     of them keeps state (a variable tensor the layer is lent as its state); else None."""
+
+    @property
+    def state_inputs(self) -> tuple[int, ...]:
+        return () if self.state_input is None else (self.state_input,)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ frames in the output tensor from one inference to the next; reset to the zero po
 TFLM's ResetVariableTensors does), and its options hold `cycles_max` as TFLM's Prepare
 resolves it. Operators of other shapes are left for prepare to reject; a
 CIRCULAR_BUFFER in a subgraph run by IF or WHILE is left as it is, and prepare names
-it (state is the main graph's only). New tensors are appended, so tensor ids keep
-their meaning.
+it (ending the inference early from inside a subgraph is not supported). New tensors
+are appended, so tensor ids keep their meaning.
 """
 
 from __future__ import annotations

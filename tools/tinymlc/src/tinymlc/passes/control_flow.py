@@ -157,7 +157,10 @@ def bind_control_flow(
 
 
 def keep_called_state(
-    graph: Graph, params: Sequence[PreparedParams], state_bytes: Mapping[int, int], arena_bytes: Mapping[int, int]
+    graph: Graph,
+    params: Sequence[PreparedParams],
+    state_bytes: Mapping[int, int],
+    arena_bytes: Mapping[int, int],
 ) -> tuple[Graph, tuple[PreparedParams, ...]]:
     """`graph` and `params` with each control-flow layer that runs a subgraph keeping state
     (`state_bytes` by subgraph, nonzero) given a persistent block for its subgraphs' arenas
@@ -173,7 +176,9 @@ def keep_called_state(
         offsets = dict(zip(distinct, packed_offsets([arena_bytes[i] for i in distinct]), strict=True))
         size = offsets[distinct[-1]] + arena_bytes[distinct[-1]]
         tensors.append(
-            Tensor(f"{graph.tensors[op.outputs[0]].name}/subgraph state", (size,), DType.UINT8, is_variable=True)
+            Tensor(
+                f"{graph.tensors[op.outputs[0]].name}/subgraph state", (size,), DType.UINT8, is_variable=True
+            )
         )
         operators[index] = replace(op, inputs=(*op.inputs, len(tensors) - 1))
         first, second = ((offsets[i], arena_bytes[i]) for i in layer.subgraphs)

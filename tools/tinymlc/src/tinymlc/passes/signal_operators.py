@@ -4,7 +4,7 @@
   scale bits (SIGNAL_FFT_AUTO_SCALE_BITS) and one shifting the frame by them.
 * SignalFilterBankSpectralSubtraction keeps its noise estimate in a persistent buffer
   (TFLM's AllocatePersistentBuffer, zeroed on reset) and copies it to its second output:
-  the buffer becomes a variable tensor of the main graph (planned in the state region,
+  the buffer becomes a variable tensor of its graph (planned in the state region,
   reset to zero), updated in place by the operator, and the copy a READ_VARIABLE.
 * SignalOverlapAdd keeps a frame-long accumulation buffer per row (zeros after reset):
   a variable tensor of them becomes its second input.
@@ -94,9 +94,14 @@ def _lowered(graph: Graph, op: Operator) -> bool:
 
 
 def lower_signal_operators(model: Model) -> Model:
-    main = model.main
+    """Every graph's signal operators lowered (a subgraph's state is kept by the
+    control-flow layer running it, `passes.control_flow.keep_called_state`)."""
+    return replace(model, subgraphs=tuple(_lower_graph(graph) for graph in model.subgraphs))
+
+
+def _lower_graph(main: Graph) -> Graph:
     if not any(_lowered(main, op) for op in main.operators):
-        return model
+        return main
     tensors = list(main.tensors)
     operators: list[Operator] = []
     for op in main.operators:
@@ -147,5 +152,4 @@ def lower_signal_operators(model: Model) -> Model:
                     op, kind=OpKind.READ_VARIABLE, inputs=(state,), outputs=(noise_estimate,), attrs=NoAttrs()
                 )
             )
-    lowered = replace(main, tensors=tuple(tensors), operators=tuple(operators))
-    return replace(model, subgraphs=(lowered, *model.subgraphs[1:]))
+    return replace(main, tensors=tuple(tensors), operators=tuple(operators))
