@@ -249,22 +249,28 @@ def _counted_while(
     """Main: WHILE over (i from 0, x) while i < `trips`; the body (subgraph 2) counts i and
     updates x by `body_step(body, i, x)`, which returns the tensor of x's new bytes;
     `more_subgraphs` follow as subgraphs 3, 4, ..."""
-    shape, dtype = mb.tensors[x].shape, mb.tensors[x].dtype
-    quantization = {
-        "scale": (mb.tensors[x].scales or (1.0,))[0],
-        "zero_point": (mb.tensors[x].zero_points or (0,))[0],
-    }
+    loop_variable = mb.tensors[x]
+
+    def like_x(graph: ModelBuilder, name: str) -> int:
+        return graph.tensor(
+            name,
+            loop_variable.shape,
+            loop_variable.dtype,
+            scale=loop_variable.scales,
+            zero_point=loop_variable.zero_points,
+        )
+
     start = mb.tensor("start", (), DType.INT32, data=np.array(0, np.int32))
     steps = mb.tensor("steps", (), DType.INT32)
-    y = mb.tensor("y", shape, dtype, **quantization)
+    y = like_x(mb, "y")
     mb.op("WHILE", [start, x], [steps, y], "WhileOptions", CondSubgraphIndex=1, BodySubgraphIndex=2)
     cond = mb.sharing_model()
-    i, v = cond.tensor("i", (), DType.INT32), cond.tensor("v", shape, dtype, **quantization)
+    i, v = cond.tensor("i", (), DType.INT32), like_x(cond, "v")
     limit = cond.tensor("limit", (), DType.INT32, data=np.array(trips, np.int32))
     more = cond.tensor("more", (), DType.BOOL)
     cond.op("LESS", [i, limit], [more])
     body = mb.sharing_model()
-    bi, bv = body.tensor("i", (), DType.INT32), body.tensor("v", shape, dtype, **quantization)
+    bi, bv = body.tensor("i", (), DType.INT32), like_x(body, "v")
     one = body.tensor("one", (), DType.INT32, data=np.array(1, np.int32))
     counted = body.tensor("i_next", (), DType.INT32)
     body.op("ADD", [bi, one], [counted], "AddOptions")
