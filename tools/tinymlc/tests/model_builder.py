@@ -242,7 +242,9 @@ class ModelBuilder:
         options = None
         if op.options_name is not None:
             vectors = {
-                k: _int_vector(b, list(v)) for k, v in op.options.items() if isinstance(v, (list, tuple))
+                k: _int_vector(b, list(v)) if isinstance(v, (list, tuple)) else b.CreateString(v)
+                for k, v in op.options.items()
+                if isinstance(v, (list, tuple, str))
             }
             getattr(tflite, f"{op.options_name}Start")(b)
             for key, value in op.options.items():

@@ -13,6 +13,10 @@ of the main graph, which the planner places in the persistent state region:
   (`Graph.state_initial`), which the generated `reset` writes. An init subgraph
   computing anything else is rejected.
 
+TFLM keeps one buffer per (container, shared name) for every subgraph: a variable read or
+assigned in two graphs is refused (each graph's state is its own here); CALL_ONCE may run
+in any graph, its init subgraph's values are the variable's wherever it is used.
+
 A variable no init subgraph assigns starts as TFLM allocates it: every byte the low
 byte of the zero point of the first tensor assigned to it (0 without quantization).
 """
@@ -25,16 +29,15 @@ import numpy as np
 
 from tinymlc.errors import CompileError
 from tinymlc.ir import NO_TENSOR, CallOnceAttrs, DType, Graph, Model, Operator, OpKind, Tensor, VarHandleAttrs
+from tinymlc.passes.carried_variables import Key, carried_keys, carry_variables, variable_tensor
 from tinymlc.passes.control_flow import renumber_called_subgraphs
 
 RESOURCE_KINDS = frozenset(
     {OpKind.VAR_HANDLE, OpKind.READ_VARIABLE, OpKind.ASSIGN_VARIABLE, OpKind.CALL_ONCE}
 )
 
-_Key = tuple[str, str]
 
-
-def _handles(graph: Graph) -> dict[int, _Key]:
+def _handles(graph: Graph) -> dict[int, Key]:
     """Resource tensor id -> variable key, for every VAR_HANDLE of `graph`."""
     return {
         op.outputs[0]: (op.attrs.container, op.attrs.shared_name)
@@ -43,21 +46,21 @@ def _handles(graph: Graph) -> dict[int, _Key]:
     }
 
 
-def _key(handles: dict[int, _Key], op: Operator, source: str, where: str) -> _Key:
+def _key(handles: dict[int, Key], op: Operator, source: str, where: str) -> Key:
     handle = op.inputs[0] if op.inputs else NO_TENSOR
     if handle not in handles:
         raise CompileError(f"{where}: {op.opcode_name} reads a resource no VAR_HANDLE defines", source)
     return handles[handle]
 
 
-def _initial_values(model: Model, init_subgraph: int) -> dict[_Key, Tensor]:
+def _initial_values(model: Model, init_subgraph: int) -> dict[Key, Tensor]:
     """The constants the init subgraph assigns, by variable."""
     where = f"subgraph {init_subgraph} (CALL_ONCE's init subgraph)"
     if not 0 < init_subgraph < len(model.subgraphs):
         raise CompileError(f"CALL_ONCE names subgraph {init_subgraph}, which the model lacks", model.source)
     graph = model.subgraphs[init_subgraph]
     handles = _handles(graph)
-    values: dict[_Key, Tensor] = {}
+    values: dict[Key, Tensor] = {}
     for index, op in enumerate(graph.operators):
         if op.kind is OpKind.VAR_HANDLE:
             continue
@@ -81,43 +84,87 @@ def _state_bytes(value: Tensor) -> bytes:
 
 
 def lower_resource_variables(model: Model) -> Model:
-    """`model` with its main graph's resource variables as variable tensors, and the init
-    subgraphs CALL_ONCE runs folded into their initial values (and dropped)."""
-    main = model.main
-    if not any(op.kind in RESOURCE_KINDS for op in main.operators):
+    """`model` with every graph's resource variables as variable tensors of that graph (a
+    variable used in several graphs carried between them, `passes.carried_variables`), and
+    the init subgraphs CALL_ONCE runs folded into their initial values (and dropped)."""
+    if not any(op.kind in RESOURCE_KINDS for graph in model.subgraphs for op in graph.operators):
         return model
-    handles = _handles(main)
-    initial: dict[_Key, Tensor] = {}
-    init_subgraphs = set()
-    for op in main.operators:
-        if op.kind is OpKind.CALL_ONCE and isinstance(op.attrs, CallOnceAttrs):
-            init_subgraphs.add(op.attrs.init_subgraph_index)
-            initial.update(_initial_values(model, op.attrs.init_subgraph_index))
-    # Each variable's tensor takes the type, shape and quantization of the first tensor
-    # assigned to it (TFLM allocates the buffer from it), else of the value read.
-    templates: dict[_Key, Tensor] = {}
-    for op in main.operators:
-        if op.kind is OpKind.ASSIGN_VARIABLE and len(op.inputs) == 2:
-            templates.setdefault(_key(handles, op, model.source, "main graph"), main.tensors[op.inputs[1]])
-    for key, value in initial.items():
-        templates.setdefault(key, value)
-    for op in main.operators:
-        if op.kind is OpKind.READ_VARIABLE and op.outputs:
-            templates.setdefault(_key(handles, op, model.source, "main graph"), main.tensors[op.outputs[0]])
-    tensors = list(main.tensors)
-    variables: dict[_Key, int] = {}
-    state_initial: dict[int, bytes] = dict(main.state_initial)
-    for key, template in templates.items():
+    init_subgraphs = {
+        op.attrs.init_subgraph_index
+        for graph in model.subgraphs
+        for op in graph.operators
+        if op.kind is OpKind.CALL_ONCE and isinstance(op.attrs, CallOnceAttrs)
+    }
+    initial: dict[Key, Tensor] = {}
+    for index in sorted(init_subgraphs):
+        initial.update(_initial_values(model, index))
+    run = [i for i in range(len(model.subgraphs)) if i not in init_subgraphs]
+    uses = {i: _used_keys(model, i) for i in run}
+    templates = _templates(model, run, initial)
+    carried = carried_keys(model.subgraphs, uses)
+    lowered = {i: _lower_graph(model, i, uses[i] | carried.get(i, set()), templates, initial) for i in run}
+    graphs = carry_variables(
+        {i: graph for i, (graph, _) in lowered.items()},
+        {i: variables for i, (_, variables) in lowered.items()},
+        carried,
+        templates,
+        model.source,
+    )
+    # The init subgraphs go; IF and WHILE name the others by their new numbers.
+    numbers = {old: new for new, old in enumerate(run)}
+    return replace(model, subgraphs=tuple(renumber_called_subgraphs(graphs[i], numbers) for i in run))
+
+
+def _where(index: int) -> str:
+    return "main graph" if index == 0 else f"subgraph {index}"
+
+
+def _used_keys(model: Model, index: int) -> set[Key]:
+    """The variables graph `index` reads or assigns."""
+    graph = model.subgraphs[index]
+    handles = _handles(graph)
+    return {
+        _key(handles, op, model.source, _where(index))
+        for op in graph.operators
+        if op.kind in (OpKind.READ_VARIABLE, OpKind.ASSIGN_VARIABLE)
+    }
+
+
+def _templates(model: Model, run: list[int], initial: dict[Key, Tensor]) -> dict[Key, Tensor]:
+    """Each variable's type, shape and quantization: those of the first tensor assigned to
+    it (TFLM allocates the buffer from it), else of its initial value, else of the first
+    value read from it."""
+    templates: dict[Key, Tensor] = {}
+    for kind in (OpKind.ASSIGN_VARIABLE, None, OpKind.READ_VARIABLE):
+        if kind is None:
+            for key, value in initial.items():
+                templates.setdefault(key, value)
+            continue
+        for index in run:
+            graph = model.subgraphs[index]
+            handles = _handles(graph)
+            for op in graph.operators:
+                if op.kind is kind and (op.outputs if kind is OpKind.READ_VARIABLE else len(op.inputs) == 2):
+                    value = op.outputs[0] if kind is OpKind.READ_VARIABLE else op.inputs[1]
+                    templates.setdefault(_key(handles, op, model.source, _where(index)), graph.tensors[value])
+    return templates
+
+
+def _lower_graph(
+    model: Model, index: int, keys: set[Key], templates: dict[Key, Tensor], initial: dict[Key, Tensor]
+) -> tuple[Graph, dict[Key, int]]:
+    """Graph `index` with a variable tensor for each of `keys` (the variables it uses or
+    carries), read and assigned by its READ_VARIABLE and ASSIGN_VARIABLE; those tensors."""
+    graph = model.subgraphs[index]
+    where = _where(index)
+    handles = _handles(graph)
+    tensors = list(graph.tensors)
+    variables: dict[Key, int] = {}
+    state_initial: dict[int, bytes] = dict(graph.state_initial)
+    for key in sorted(keys):
+        template = templates[key]
         variables[key] = len(tensors)
-        tensors.append(
-            Tensor(
-                name=f"variable {key[1] or key[0]!r}",
-                shape=template.shape,
-                dtype=template.dtype,
-                quantization=template.quantization,
-                is_variable=True,
-            )
-        )
+        tensors.append(variable_tensor(key, template))
         if key in initial:
             data = _state_bytes(initial[key])
             if len(data) != tensors[-1].byte_size:
@@ -134,18 +181,14 @@ def lower_resource_variables(model: Model) -> Model:
             if fill:
                 state_initial[variables[key]] = bytes([fill]) * tensors[-1].byte_size
     operators = []
-    for op in main.operators:
+    for op in graph.operators:
         if op.kind is OpKind.READ_VARIABLE:
-            variable = variables[_key(handles, op, model.source, "main graph")]
+            variable = variables[_key(handles, op, model.source, where)]
             operators.append(replace(op, inputs=(variable,)))
         elif op.kind is OpKind.ASSIGN_VARIABLE:
-            variable = variables[_key(handles, op, model.source, "main graph")]
+            variable = variables[_key(handles, op, model.source, where)]
             operators.append(replace(op, inputs=op.inputs[1:], outputs=(variable,)))
         elif op.kind not in (OpKind.VAR_HANDLE, OpKind.CALL_ONCE):
             operators.append(op)
-    lowered = replace(main, tensors=tuple(tensors), operators=tuple(operators), state_initial=state_initial)
-    # The init subgraphs go; IF and WHILE name the others by their new numbers.
-    kept = [0, *(i for i in range(1, len(model.subgraphs)) if i not in init_subgraphs)]
-    numbers = {old: new for new, old in enumerate(kept)}
-    graphs = (lowered, *(model.subgraphs[i] for i in kept[1:]))
-    return replace(model, subgraphs=tuple(renumber_called_subgraphs(g, numbers) for g in graphs))
+    lowered = replace(graph, tensors=tuple(tensors), operators=tuple(operators), state_initial=state_initial)
+    return lowered, variables
