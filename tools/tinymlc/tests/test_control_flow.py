@@ -243,12 +243,23 @@ _BodyStep = Callable[[ModelBuilder, int, int], int]
 _Called = tuple[tuple[ModelBuilder, list[int], list[int]], ...]
 
 
+def _same(_: ModelBuilder, tensor: int) -> int:
+    return tensor
+
+
 def _counted_while(
-    mb: ModelBuilder, x: int, trips: int, body_step: _BodyStep, more_subgraphs: _Called = ()
+    mb: ModelBuilder,
+    x: int,
+    trips: int,
+    body_step: _BodyStep,
+    more_subgraphs: _Called = (),
+    condition: Callable[[ModelBuilder, int], int] = _same,
+    result: Callable[[ModelBuilder, int], int] = _same,
 ) -> bytes:
-    """Main: WHILE over (i from 0, x) while i < `trips`; the body (subgraph 2) counts i and
-    updates x by `body_step(body, i, x)`, which returns the tensor of x's new bytes;
-    `more_subgraphs` follow as subgraphs 3, 4, ..."""
+    """Main: WHILE over (i from 0, x) while `condition(cond, i < trips)`; the body (subgraph
+    2) counts i and updates x by `body_step(body, i, x)`, which returns the tensor of x's new
+    bytes; the model's output is `result(main, the loop's x)`. `more_subgraphs` follow as
+    subgraphs 3, 4, ..."""
     loop_variable = mb.tensors[x]
 
     def like_x(graph: ModelBuilder, name: str) -> int:
@@ -269,6 +280,7 @@ def _counted_while(
     limit = cond.tensor("limit", (), DType.INT32, data=np.array(trips, np.int32))
     more = cond.tensor("more", (), DType.BOOL)
     cond.op("LESS", [i, limit], [more])
+    more = condition(cond, more)
     body = mb.sharing_model()
     bi, bv = body.tensor("i", (), DType.INT32), like_x(body, "v")
     one = body.tensor("one", (), DType.INT32, data=np.array(1, np.int32))
@@ -276,7 +288,7 @@ def _counted_while(
     body.op("ADD", [bi, one], [counted], "AddOptions")
     updated = body_step(body, bi, bv)
     loop = ((cond, [i, v], [more]), (body, [bi, bv], [counted, updated]))
-    return mb.build([x], [y], called=(*loop, *more_subgraphs))
+    return mb.build([x], [result(mb, y)], called=(*loop, *more_subgraphs))
 
 
 def _svdf_branch(
@@ -377,3 +389,96 @@ def test_a_stateful_subgraph_run_by_two_operators_is_refused() -> None:
     model = mb.build([x, take], [y], called=(_svdf_branch(mb, rng, "svdf"),))
     with pytest.raises(CompileError, match=r"subgraph 1 keeps state .* run by 2 control-flow operators"):
         compile_model(parse_model(model, "shared.tflite"))
+
+
+def _variable(graph: ModelBuilder, name: str = "acc") -> int:
+    """A VAR_HANDLE of resource variable `name` in `graph`."""
+    handle = graph.tensor(f"{name}/handle", (), DType.RESOURCE)
+    graph.op("VAR_HANDLE", [], [handle], "VarHandleOptions", Container="", SharedName=name)
+    return handle
+
+
+def _read(graph: ModelBuilder, name: str = "acc") -> int:
+    value = graph.tensor(f"{name}/value", (1, 4), scale=0.05, zero_point=3)
+    graph.op("READ_VARIABLE", [_variable(graph, name)], [value])
+    return value
+
+
+def _accumulate(graph: ModelBuilder, v: int) -> int:
+    """Adds `v` to variable `acc`, and returns the sum (also assigned to it)."""
+    total = graph.tensor("acc/total", (1, 4), scale=0.05, zero_point=3)
+    graph.op("ADD", [_read(graph), v], [total], "AddOptions")
+    graph.op("ASSIGN_VARIABLE", [_variable(graph), total], [])
+    return total
+
+
+def _plus_variable(graph: ModelBuilder, tensor: int) -> int:
+    """`tensor` plus variable `acc` as the graph holds it."""
+    total = graph.tensor("plus_acc", (1, 4), scale=0.05, zero_point=3)
+    graph.op("ADD", [tensor, _read(graph)], [total], "AddOptions")
+    return total
+
+
+@pytest.mark.parametrize("main_reads", [False, True])
+def test_while_body_accumulating_a_resource_variable_as_tflm(main_reads: bool) -> None:
+    # The body adds x to `acc` on every iteration; the main graph reads the same variable
+    # after the loop (TFLM's one buffer per shared name) or not at all.
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 4), scale=0.05, zero_point=3)
+    result = _plus_variable if main_reads else _same
+    model = _counted_while(mb, x, 2, lambda body, _, v: _accumulate(body, v), result=result)
+    compiled = compile_model(parse_model(model, "accumulate.tflite"))
+    loop = next(p for p in compiled.params if isinstance(p, ControlFlowParams))
+    # Shared with the main graph: carried as a third loop variable; else the body's own.
+    assert len(loop.output_offsets) == (3 if main_reads else 2)
+    assert_sequence_matches(model, samples=7)
+    assert_sequence_matches(model, samples=7, reset_every=3)
+
+
+def test_variable_shared_by_cond_body_and_init_subgraph_as_tflm() -> None:
+    # CALL_ONCE's init subgraph (3) sets `acc`, the body accumulates into it and the cond
+    # loops while its first element stays below 1.0 (and at most 4 times).
+    mb = ModelBuilder()
+    init = mb.sharing_model()
+    start = init.tensor("start", (1, 4), scale=0.05, zero_point=3, data=np.array([[-40, 3, 20, 7]], np.int8))
+    init.op("ASSIGN_VARIABLE", [_variable(init), start], [])
+    mb.op("CALL_ONCE", [], [], "CallOnceOptions", InitSubgraphIndex=3)
+    x = mb.tensor("x", (1, 4), scale=0.05, zero_point=3)
+
+    def below_one(cond: ModelBuilder, more: int) -> int:
+        threshold = cond.tensor(
+            "threshold", (1, 4), scale=0.05, zero_point=3, data=np.full((1, 4), 23, np.int8)
+        )
+        below = cond.tensor("below", (1, 4), DType.BOOL)
+        cond.op("LESS", [_read(cond), threshold], [below])
+        both = cond.tensor("both", (1, 4), DType.BOOL)
+        cond.op("LOGICAL_AND", [more, below], [both])
+        return both
+
+    model = _counted_while(
+        mb, x, 4, lambda body, _, v: _accumulate(body, v), ((init, [], []),), below_one, _plus_variable
+    )
+    assert_sequence_matches(model, samples=8)
+
+
+def test_if_branch_updating_a_variable_the_main_graph_reads_as_tflm() -> None:
+    # The then branch accumulates into `acc`, the else branch leaves it (passes it through).
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 4), scale=0.05, zero_point=3)
+    take = mb.tensor("take", (1,), DType.BOOL)
+    y = mb.tensor("y", (1, 4), scale=0.05, zero_point=3)
+    mb.op("IF", [take, x], [y], "IfOptions", ThenSubgraphIndex=1, ElseSubgraphIndex=2)
+    output = _plus_variable(mb, y)
+    then, otherwise = mb.sharing_model(), mb.sharing_model()
+    then_input, else_input = (
+        graph.tensor("v", (1, 4), scale=0.05, zero_point=3) for graph in (then, otherwise)
+    )
+    doubled = otherwise.tensor("doubled", (1, 4), scale=0.05, zero_point=3)
+    otherwise.op("ADD", [else_input, else_input], [doubled], "AddOptions")
+    branches = (
+        (then, [then_input], [_accumulate(then, then_input)]),
+        (otherwise, [else_input], [doubled]),
+    )
+    model = mb.build([x, take], [output], called=branches)
+    assert_sequence_matches(model, samples=12)
+    assert_sequence_matches(model, samples=12, reset_every=5)
