@@ -346,9 +346,9 @@ def test_if_branches_with_state_keep_it_as_tflm(shared: bool) -> None:
     assert_sequence_matches(_svdf_branches(5, shared), samples=12, reset_every=5)
 
 
-def test_state_nested_in_if_in_while_as_tflm() -> None:
-    # The body's IF runs one SVDF on the first iteration, another on the later ones: state
-    # two subgraphs deep, in the block of the body's IF inside the block of the WHILE.
+def _state_in_if_in_while() -> bytes:
+    """A WHILE (3 trips) whose body's IF runs one SVDF on the first iteration and another
+    on the later ones: state two subgraphs deep."""
     rng = np.random.default_rng(9)
 
     def branching(body: ModelBuilder, step: int, v: int) -> int:
@@ -362,7 +362,11 @@ def test_state_nested_in_if_in_while_as_tflm() -> None:
     mb = ModelBuilder()
     x = mb.tensor("x", (1, 4), scale=0.05, zero_point=3)
     branches = (_svdf_branch(mb, rng, "first"), _svdf_branch(mb, rng, "later"))
-    model = _counted_while(mb, x, 3, branching, branches)
+    return _counted_while(mb, x, 3, branching, branches)
+
+
+def test_state_nested_in_if_in_while_as_tflm() -> None:
+    model = _state_in_if_in_while()
     compiled = compile_model(parse_model(model, "nested.tflite"))
     loop = next(p for p in compiled.params if isinstance(p, ControlFlowParams))
     # The WHILE runs its subgraphs in a persistent block, the body its IF's likewise.
@@ -372,8 +376,33 @@ def test_state_nested_in_if_in_while_as_tflm() -> None:
     (branch,) = [p for p in body.params if isinstance(p, ControlFlowParams)]
     assert branch.state_input is not None
     assert body.plan.state_bytes >= sum(size for _, size in branch.subgraph_arenas)
+    # `reset` writes the SVDF states where the blocks put them: both branches', and
+    # nothing else than the main graph's one block holds state.
+    state = generate_crate(compiled, "nested").report["state"]
+    assert [t["name"] for t in state["tensors"]] == ["steps/packed/subgraph state"]
+    (block,) = state["tensors"]
+    svdf_states = [entry for entry in state["reset"] if entry["name"].endswith("/state")]
+    assert [entry["name"] for entry in svdf_states] == ["first/state", "later/state"]
+    for entry in svdf_states:
+        assert block["offset"] < entry["offset"] < block["offset"] + block["bytes"]
     assert_sequence_matches(model, samples=8)
     assert_sequence_matches(model, samples=8, reset_every=3)
+
+
+def test_state_in_subgraphs_on_several_cores_is_bit_identical(tmp_path: Path) -> None:
+    # The control-flow layer updating the state runs on one core; the others wait for it.
+    path = tmp_path / "nested.tflite"
+    path.write_bytes(_state_in_if_in_while())
+    result = check(
+        path,
+        inputs=8,
+        seed=1,
+        runtime_dir=hostbuild.default_runtime_dir(),
+        measure_tflm_arena=False,
+        target=Target((100, 50, 50), split_every_layer=True),
+    )
+    assert result.bit_exact, result.first_divergence
+    assert "bit-identical to one core" in result.multicore
 
 
 def test_a_stateful_subgraph_run_by_two_operators_is_refused() -> None:

@@ -434,6 +434,18 @@ def build_report(compiled: CompiledModel, steps: list[Step], schedule: Schedule)
                 }
                 for t in compiled.plan.state
             ],
+            # What `reset` writes: the tensors above, and the subgraphs' state inside the
+            # persistent blocks of the control-flow layers running them.
+            "reset": [
+                {
+                    "name": tensor.name,
+                    "offset": offset,
+                    "bytes": tensor.byte_size,
+                    "reset_byte": state_reset_byte(tensor),
+                    "initial_value": bool(initial),
+                }
+                for offset, tensor, initial in state_tensors(compiled)
+            ],
         },
         "overlapped": [
             {"layer": steps_by_output[output], "input": source, "output": output}
