@@ -134,20 +134,24 @@ def _templates(model: Model, run: list[int], initial: dict[Key, Tensor]) -> dict
     """Each variable's type, shape and quantization: those of the first tensor assigned to
     it (TFLM allocates the buffer from it), else of its initial value, else of the first
     value read from it."""
-    templates: dict[Key, Tensor] = {}
-    for kind in (OpKind.ASSIGN_VARIABLE, None, OpKind.READ_VARIABLE):
-        if kind is None:
-            for key, value in initial.items():
-                templates.setdefault(key, value)
-            continue
-        for index in run:
-            graph = model.subgraphs[index]
-            handles = _handles(graph)
-            for op in graph.operators:
-                if op.kind is kind and (op.outputs if kind is OpKind.READ_VARIABLE else len(op.inputs) == 2):
-                    value = op.outputs[0] if kind is OpKind.READ_VARIABLE else op.inputs[1]
-                    templates.setdefault(_key(handles, op, model.source, _where(index)), graph.tensors[value])
-    return templates
+    read = _first_values(model, run, OpKind.READ_VARIABLE)
+    return {**read, **initial, **_first_values(model, run, OpKind.ASSIGN_VARIABLE)}
+
+
+def _first_values(model: Model, run: list[int], kind: OpKind) -> dict[Key, Tensor]:
+    """The first tensor each variable is assigned (ASSIGN_VARIABLE) or read into
+    (READ_VARIABLE), in the order of the graphs in `run`."""
+    values: dict[Key, Tensor] = {}
+    for index in run:
+        graph = model.subgraphs[index]
+        handles = _handles(graph)
+        for op in graph.operators:
+            value = (
+                (op.inputs[1:] if kind is OpKind.ASSIGN_VARIABLE else op.outputs) if op.kind is kind else ()
+            )
+            if value:
+                values.setdefault(_key(handles, op, model.source, _where(index)), graph.tensors[value[0]])
+    return values
 
 
 def _lower_graph(
