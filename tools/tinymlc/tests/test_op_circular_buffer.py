@@ -256,9 +256,7 @@ def tflm_sequence(
         interpreter.set_input(sample[0], 0)
         ended_early = interpreter.invoke() != 0
         outputs.append(
-            None
-            if ended_early
-            else [np.asarray(interpreter.get_output(i)).tobytes() for i in range(count)]
+            None if ended_early else [np.asarray(interpreter.get_output(i)).tobytes() for i in range(count)]
         )
     return outputs
 
@@ -333,8 +331,9 @@ def test_one_buffer_matches_tflm_over_a_sequence() -> None:
     assert ended == [0, 0, None] * 4 + [0]
 
 
-def test_a_non_variable_history_keeps_its_frames_as_tflms_arena_does_here() -> None:
-    assert_sequence_matches(streaming_model((2,), variable=False), samples=10)
+@pytest.mark.parametrize("valid", [False, True])
+def test_a_non_variable_history_keeps_its_frames_as_tflms_arena_does_here(valid: bool) -> None:
+    assert_sequence_matches(streaming_model((2,), variable=False, valid=(valid,)), samples=10)
 
 
 @pytest.mark.parametrize("cycles", [(2, 3), (1, 2), (4, 1)])

@@ -96,13 +96,18 @@ def resolved_cycles_max(graph: Graph) -> dict[int, int]:
     return resolved
 
 
+def has_tflm_outputs(op: Operator) -> bool:
+    """The outputs TFLM's Prepare takes: the frames, and optionally 'valid'."""
+    return len(op.outputs) in (1, 2) and NO_TENSOR not in op.outputs
+
+
 def is_lowered(op: Operator) -> bool:
     return op.kind is OpKind.CIRCULAR_BUFFER and len(op.inputs) == STATE_INPUT + 1
 
 
 def prepare(view: OpView) -> CircularBufferParams:
     require(
-        len(view.op.outputs) in (1, 2) and NO_TENSOR not in view.op.outputs,
+        has_tflm_outputs(view.op),
         f"has outputs {list(view.op.outputs)}; TFLM takes the frames and optionally 'valid'",
         "",
     )

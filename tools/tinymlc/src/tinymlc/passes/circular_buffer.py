@@ -20,19 +20,15 @@ from dataclasses import replace
 
 import numpy as np
 
-from tinymlc.ir import NO_TENSOR, CustomOptionsAttrs, DType, Model, NoAttrs, Operator, OpKind, Tensor
-from tinymlc.ops.circular_buffer import STATE_ELEMENTS, resolved_cycles_max
+from tinymlc.ir import CustomOptionsAttrs, DType, Model, NoAttrs, Operator, OpKind, Tensor
+from tinymlc.ops.circular_buffer import STATE_ELEMENTS, has_tflm_outputs, resolved_cycles_max
 
 
 def lower_circular_buffers(model: Model) -> Model:
     main = model.main
     cycles_max = resolved_cycles_max(main)
     lowerable = {
-        i
-        for i in cycles_max
-        if len(main.operators[i].inputs) == 1
-        and len(main.operators[i].outputs) in (1, 2)
-        and NO_TENSOR not in main.operators[i].outputs
+        i for i in cycles_max if len(main.operators[i].inputs) == 1 and has_tflm_outputs(main.operators[i])
     }
     if not lowerable:
         return model
@@ -68,7 +64,11 @@ def lower_circular_buffers(model: Model) -> Model:
         if not ends_inference:
             operators.append(
                 replace(
-                    op, kind=OpKind.CIRCULAR_BUFFER_VALID, inputs=(state,), outputs=op.outputs[1:], attrs=NoAttrs()
+                    op,
+                    kind=OpKind.CIRCULAR_BUFFER_VALID,
+                    inputs=(state,),
+                    outputs=op.outputs[1:],
+                    attrs=NoAttrs(),
                 )
             )
     lowered = replace(main, tensors=tuple(tensors), operators=tuple(operators), state_initial=state_initial)
