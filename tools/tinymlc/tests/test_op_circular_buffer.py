@@ -347,9 +347,20 @@ def test_reset_starts_the_frames_and_the_count_again() -> None:
     assert_sequence_matches(streaming_model((2, 3), slots=3), samples=15, reset_every=4)
 
 
-def test_check_compares_early_ends_and_multicore_schedules(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("valid", "aborted"),
+    [
+        # (2, 3): inferences 2, 6 and ... complete (every sixth from the second).
+        ((False, False), 10),
+        # Both buffers flag instead, each in a bool output `check` compares as a byte.
+        ((True, True), 0),
+    ],
+)
+def test_check_compares_early_ends_valid_flags_and_multicore_schedules(
+    tmp_path: Path, valid: tuple[bool, bool], aborted: int
+) -> None:
     path = tmp_path / "circular_buffer.tflite"
-    path.write_bytes(streaming_model((2, 3), slots=3))
+    path.write_bytes(streaming_model((2, 3), slots=3, valid=valid))
     result = check(
         path,
         inputs=12,
@@ -359,23 +370,7 @@ def test_check_compares_early_ends_and_multicore_schedules(tmp_path: Path) -> No
         target=Target((480, 240, 240, 160), split_every_layer=True),
     )
     assert result.bit_exact, result.first_divergence
-    assert result.aborted == 10  # (2, 3): inferences 2, 6 and ... complete (every sixth from the second)
-    assert "1, 2, 3, 4 workers" in result.multicore
-
-
-def test_check_compares_valid_outputs_on_several_cores(tmp_path: Path) -> None:
-    path = tmp_path / "circular_buffer_valid.tflite"
-    path.write_bytes(streaming_model((2, 3), slots=3, valid=(True, True)))
-    result = check(
-        path,
-        inputs=12,
-        seed=5,
-        runtime_dir=hostbuild.default_runtime_dir(),
-        measure_tflm_arena=False,
-        target=Target((480, 240, 240, 160), split_every_layer=True),
-    )
-    assert result.bit_exact, result.first_divergence
-    assert result.aborted == 0
+    assert result.aborted == aborted
     assert "1, 2, 3, 4 workers" in result.multicore
 
 
