@@ -234,6 +234,9 @@ class OpKind(enum.Enum):
     CIRCULAR_BUFFER = -150
     """TFLM's CIRCULAR_BUFFER custom operator: a history of input frames that ends the
     inference early (kTfLiteAbort) until it has taken `cycles_max` new frames."""
+    CIRCULAR_BUFFER_VALID = -151
+    """CIRCULAR_BUFFER's 'valid' output alone (passes.circular_buffer splits the two):
+    whether the buffer completed its count in this inference."""
     REQUANTIZE_FLOAT = -160
     """Not in .tflite files: float32 -> int8 as onnxruntime requantizes (`--onnx_exact`):
     `saturate(round_half_even((x * multiplier[c]) / divisor + offset) + zero_point)`."""

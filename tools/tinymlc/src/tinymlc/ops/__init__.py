@@ -187,6 +187,7 @@ PreparedParams: TypeAlias = (
     | lookup_table.LookupTableParams
     | qlinear_add.QLinearAddParams
     | circular_buffer.CircularBufferParams
+    | circular_buffer.CircularBufferValidParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -254,6 +255,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.FILL: fill.prepare,
     OpKind.ZEROS_LIKE: zeros_like.prepare,
     OpKind.CIRCULAR_BUFFER: circular_buffer.prepare,
+    OpKind.CIRCULAR_BUFFER_VALID: circular_buffer.prepare_valid,
     OpKind.SHAPE: shape.prepare_shape,
     OpKind.BROADCAST_ARGS: shape.prepare_broadcast_args,
     OpKind.REVERSE_V2: reverse_v2.prepare,
@@ -369,7 +371,7 @@ def abort_flag(params: PreparedParams) -> tuple[int, int] | None:
     """For a layer that can end the inference early (TFLM's kTfLiteAbort), its flag: (state
     input position, int32 element index), nonzero when it ended this inference; None for
     every other layer."""
-    if isinstance(params, circular_buffer.CircularBufferParams):
+    if isinstance(params, circular_buffer.CircularBufferParams) and params.ends_inference:
         return (circular_buffer.STATE_INPUT, circular_buffer.ENDED_FLAG)
     return None
 
