@@ -511,3 +511,26 @@ def test_if_branch_updating_a_variable_the_main_graph_reads_as_tflm() -> None:
     model = mb.build([x, take], [output], called=branches)
     assert_sequence_matches(model, samples=12)
     assert_sequence_matches(model, samples=12, reset_every=5)
+
+
+def test_while_body_with_a_circular_buffer_and_its_valid_output_as_tflm() -> None:
+    # The buffer keeps two frames across iterations and inferences; every second call it is
+    # valid, and the body then takes its older frame instead of x.
+    def older_frame_when_valid(body: ModelBuilder, _: int, v: int) -> int:
+        frames = body.tensor("frames", (1, 2, 1, 4), scale=0.05, zero_point=3)
+        valid = body.tensor("valid", (1,), DType.BOOL)
+        body.custom("CIRCULAR_BUFFER", [v], [frames, valid], {"cycles_max": 2})
+        begin = body.tensor("begin", (4,), DType.INT32, data=np.zeros(4, np.int32))
+        size = body.tensor("size", (4,), DType.INT32, data=np.array([1, 1, 1, 4], np.int32))
+        older = body.tensor("older", (1, 1, 1, 4), scale=0.05, zero_point=3)
+        body.op("SLICE", [frames, begin, size], [older])
+        chosen = body.tensor("chosen", (1, 1, 1, 4), scale=0.05, zero_point=3)
+        body.op("SELECT_V2", [valid, older, v], [chosen])
+        return chosen
+
+    mb = ModelBuilder()
+    model = _counted_while(
+        mb, mb.tensor("x", (1, 1, 1, 4), scale=0.05, zero_point=3), 3, older_frame_when_valid
+    )
+    assert_sequence_matches(model, samples=7)
+    assert_sequence_matches(model, samples=7, reset_every=3)

@@ -1,6 +1,6 @@
 """CIRCULAR_BUFFER's state in the state region (`ops.circular_buffer`).
 
-Each CIRCULAR_BUFFER of the main graph gets a new variable int32 pair as input 1 (the
+Each CIRCULAR_BUFFER gets a new variable int32 pair as input 1 (the
 cycles left until it lets an inference complete, starting at `cycles_max`, and whether
 it ended the current inference), its output becomes a variable tensor (TFLM keeps the
 frames in the output tensor from one inference to the next; reset to the zero point as
@@ -8,9 +8,9 @@ TFLM's ResetVariableTensors does), and its options hold `cycles_max` as TFLM's P
 resolves it and whether the buffer ends inferences (the one-output form). The
 two-output form becomes the buffer's layer, writing the frames, and after it a
 CIRCULAR_BUFFER_VALID layer reading the pair into 'valid', so the count advances once
-per inference. Operators of other shapes are left for prepare to reject; a
-CIRCULAR_BUFFER in a subgraph run by IF or WHILE is left as it is, and prepare names
-it (ending the inference early from inside a subgraph is not supported). New tensors
+per inference. Operators of other shapes are left for prepare to reject, and so is a
+one-output CIRCULAR_BUFFER in a subgraph run by IF or WHILE (ending the inference early
+from inside a subgraph is not supported); the two-output form is lowered in every graph. New tensors
 are appended, so tensor ids keep their meaning.
 """
 
@@ -20,18 +20,29 @@ from dataclasses import replace
 
 import numpy as np
 
-from tinymlc.ir import CustomOptionsAttrs, DType, Model, NoAttrs, Operator, OpKind, Tensor
+from tinymlc.ir import CustomOptionsAttrs, DType, Graph, Model, NoAttrs, Operator, OpKind, Tensor
 from tinymlc.ops.circular_buffer import STATE_ELEMENTS, has_tflm_outputs, resolved_cycles_max
 
 
 def lower_circular_buffers(model: Model) -> Model:
-    main = model.main
+    """Every graph's CIRCULAR_BUFFERs lowered; in a subgraph only the two-output form (its
+    state is kept by the control-flow layer running the subgraph, `passes.control_flow`)."""
+    return replace(
+        model, subgraphs=tuple(_lower_graph(graph, index == 0) for index, graph in enumerate(model.subgraphs))
+    )
+
+
+def _lower_graph(main: Graph, may_end_inference: bool) -> Graph:
     cycles_max = resolved_cycles_max(main)
     lowerable = {
-        i for i in cycles_max if len(main.operators[i].inputs) == 1 and has_tflm_outputs(main.operators[i])
+        i
+        for i in cycles_max
+        if len(main.operators[i].inputs) == 1
+        and has_tflm_outputs(main.operators[i])
+        and (may_end_inference or len(main.operators[i].outputs) == 2)
     }
     if not lowerable:
-        return model
+        return main
     tensors = list(main.tensors)
     state_initial = dict(main.state_initial)
     operators: list[Operator] = []
@@ -71,5 +82,4 @@ def lower_circular_buffers(model: Model) -> Model:
                     attrs=NoAttrs(),
                 )
             )
-    lowered = replace(main, tensors=tuple(tensors), operators=tuple(operators), state_initial=state_initial)
-    return replace(model, subgraphs=(lowered, *model.subgraphs[1:]))
+    return replace(main, tensors=tuple(tensors), operators=tuple(operators), state_initial=state_initial)
