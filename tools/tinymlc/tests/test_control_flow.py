@@ -534,3 +534,39 @@ def test_while_body_with_a_circular_buffer_and_its_valid_output_as_tflm() -> Non
     )
     assert_sequence_matches(model, samples=7)
     assert_sequence_matches(model, samples=7, reset_every=3)
+
+
+def _ending_buffer_in_if() -> bytes:
+    """IF (a bool input) whose then branch holds a one-output CIRCULAR_BUFFER (cycles_max 2),
+    which ends every other inference it runs in; the else branch doubles x."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 1, 1, 4), scale=0.05, zero_point=3)
+    take = mb.tensor("take", (1,), DType.BOOL)
+    y = mb.tensor("y", (1, 2, 1, 4), scale=0.05, zero_point=3)
+    mb.op("IF", [take, x], [y], "IfOptions", ThenSubgraphIndex=1, ElseSubgraphIndex=2)
+    then, otherwise = mb.sharing_model(), mb.sharing_model()
+    then_input = then.tensor("v", (1, 1, 1, 4), scale=0.05, zero_point=3)
+    frames = then.tensor("frames", (1, 2, 1, 4), scale=0.05, zero_point=3)
+    then.custom("CIRCULAR_BUFFER", [then_input], [frames], {"cycles_max": 2})
+    else_input = otherwise.tensor("v", (1, 1, 1, 4), scale=0.05, zero_point=3)
+    both = otherwise.tensor("both", (1, 2, 1, 4), scale=0.05, zero_point=3)
+    otherwise.op("CONCATENATION", [else_input, else_input], [both], "ConcatenationOptions", Axis=1)
+    branches = ((then, [then_input], [frames]), (otherwise, [else_input], [both]))
+    return mb.build([x, take], [y], called=branches)
+
+
+def test_a_circular_buffer_in_a_subgraph_ends_the_inference_as_tflm(tmp_path: Path) -> None:
+    # TFLM's IF passes the buffer's kTfLiteAbort on: the inference ends, its outputs unwritten.
+    path = tmp_path / "ending.tflite"
+    path.write_bytes(_ending_buffer_in_if())
+    result = check(
+        path,
+        inputs=12,
+        seed=4,
+        runtime_dir=hostbuild.default_runtime_dir(),
+        measure_tflm_arena=False,
+        target=Target((100, 50), split_every_layer=True),
+    )
+    assert result.bit_exact, result.first_divergence
+    assert 0 < result.aborted < 12
+    assert "bit-identical to one core" in result.multicore

@@ -12,12 +12,12 @@ from typing import Any
 import jinja2
 
 from tinymlc.codegen import rust
-from tinymlc.codegen.pipeline import CompiledModel
+from tinymlc.codegen.pipeline import CompiledModel, abort_flags
 from tinymlc.codegen.steps import Step, build_steps, constant_item, region_literal
 from tinymlc.codegen.steps_control_flow import subgraph_modules
 from tinymlc.errors import CompileError, naming_source
 from tinymlc.ir import NO_TENSOR, DType, Graph, OpKind, Tensor
-from tinymlc.ops import PreparedParams, abort_flag, float32
+from tinymlc.ops import PreparedParams, float32
 from tinymlc.ops.batch_matmul import BatchMatMulParams
 from tinymlc.ops.control_flow import ControlFlowParams
 from tinymlc.ops.conv_2d import Conv2DParams
@@ -251,19 +251,6 @@ def _state_ranges(step: Step) -> tuple[tuple[int, int], ...]:
         return ()
     offset, size = step.state_region
     return ((offset, offset + size),)
-
-
-def abort_flags(compiled: CompiledModel) -> list[tuple[int, tuple[int, int]]]:
-    """(layer, arena byte range of its int32 flag) of each layer that can end the inference
-    early (`ops.abort_flag`), in schedule order."""
-    flags = []
-    for index, (op, params) in enumerate(zip(compiled.graph.operators, compiled.params, strict=True)):
-        flag = abort_flag(params)
-        if flag is not None:
-            position, element = flag
-            start = compiled.plan.tensor_offsets[op.inputs[position]] + 4 * element
-            flags.append((index, (start, start + 4)))
-    return flags
 
 
 def state_tensors(compiled: CompiledModel) -> list[tuple[int, Tensor, bytes]]:

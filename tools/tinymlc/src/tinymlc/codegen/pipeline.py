@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from tinymlc.errors import naming_source
 from tinymlc.ir import Graph, Model
-from tinymlc.ops import PreparedParams, overlap_distance, prepare_graph, scratch_bytes
+from tinymlc.ops import PreparedParams, abort_flag, overlap_distance, prepare_graph, scratch_bytes
 from tinymlc.passes import (
     BufferRequest,
     IoConversions,
@@ -79,6 +79,19 @@ class CompiledModel:
     `ops.control_flow`), callees first."""
 
 
+def abort_flags(compiled: CompiledModel) -> list[tuple[int, tuple[int, int]]]:
+    """(layer, arena byte range of its int32 flag) of each layer that can end the inference
+    early (`ops.abort_flag`), in schedule order."""
+    flags = []
+    for index, (op, params) in enumerate(zip(compiled.graph.operators, compiled.params, strict=True)):
+        flag = abort_flag(params)
+        if flag is not None:
+            position, element = flag
+            start = compiled.plan.tensor_offsets[op.inputs[position]] + 4 * element
+            flags.append((index, (start, start + 4)))
+    return flags
+
+
 def compile_model(model: Model, target: Target = ONE_CORE) -> CompiledModel:
     """Validate (raising one CompileError listing every problem), rewrite, plan.
 
@@ -128,8 +141,12 @@ def _prepare(
     control-flow layers running stateful subgraphs need (`keep_called_state`)."""
     arena_bytes = {index: compiled.plan.arena_bytes for index, compiled in subgraphs.items()}
     state_bytes = {index: compiled.plan.state_bytes for index, compiled in subgraphs.items()}
+    ends_inference = {
+        index: any(abort_flag(layer) is not None for layer in compiled.params)
+        for index, compiled in subgraphs.items()
+    }
     params = bind_control_flow(prepare_graph(graph), model.subgraphs, arena_bytes)
-    return keep_called_state(graph, params, state_bytes, arena_bytes)
+    return keep_called_state(graph, params, state_bytes, arena_bytes, ends_inference)
 
 
 def _compile_subgraph(model: Model, index: int, compiled: Mapping[int, CompiledModel]) -> CompiledModel:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinymlc.codegen import rust
-from tinymlc.codegen.pipeline import CompiledModel
+from tinymlc.codegen.pipeline import CompiledModel, abort_flags
 from tinymlc.codegen.steps import (
     StepBuilder,
     build_steps,
@@ -67,7 +67,16 @@ def _run(params: ControlFlowParams, position: int, sources: list[str]) -> list[s
     lines = [
         _copy(source, f"{module}::input_{i}(arena).map_err(arena_error)?") for i, source in enumerate(sources)
     ]
-    return [_arena(params, position), *lines, f"{module}::run(arena)?;"]
+    if not params.ends_inference[position]:
+        return [_arena(params, position), *lines, f"{module}::run(arena)?;"]
+    # The subgraph ended the inference: so does the layer (its flag set, nothing copied out).
+    return [
+        _arena(params, position),
+        *lines,
+        f"if {module}::run(arena)? {{",
+        "    return set_ended(lent, true).map_err(arena_error);",
+        "}",
+    ]
 
 
 def _copy_outputs(params: ControlFlowParams, position: int) -> list[str]:
@@ -85,6 +94,8 @@ def _lent_region(b: StepBuilder, params: ControlFlowParams) -> None:
     b.step.body.append("if part.rows.is_empty() {\n        return Ok(());\n    }")
     if params.state_input is not None:
         b.step.body.append(f"let lent: &mut [u8] = {b.state(params.state_input)};")
+        if any(params.ends_inference):
+            b.step.body.append("set_ended(lent, false).map_err(arena_error)?;")
     elif params.arena_bytes:
         b.step.body.append(f"let lent: &mut [u8] = {b.scratch('u8')};")
     else:
@@ -221,6 +232,9 @@ def _subgraph_fields(index: int, compiled: CompiledModel) -> dict[str, Any]:
         ],
         "outputs": outputs,
         "condition": condition,
+        "abort_flags": [
+            (layer, region_literal(start, end - start)) for layer, (start, end) in abort_flags(compiled)
+        ],
     }
 
 

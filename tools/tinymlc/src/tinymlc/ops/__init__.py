@@ -373,6 +373,9 @@ def abort_flag(params: PreparedParams) -> tuple[int, int] | None:
     every other layer."""
     if isinstance(params, circular_buffer.CircularBufferParams) and params.ends_inference:
         return (circular_buffer.STATE_INPUT, circular_buffer.ENDED_FLAG)
+    if isinstance(params, control_flow.ControlFlowParams) and any(params.ends_inference):
+        assert params.state_input is not None, "its subgraphs keep the CIRCULAR_BUFFER's state"
+        return (params.state_input, 0)
     return None
 
 

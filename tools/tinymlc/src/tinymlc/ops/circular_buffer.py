@@ -113,10 +113,8 @@ def prepare(view: OpView) -> CircularBufferParams:
     )
     require(
         is_lowered(view.op),
-        "expects 1 input, and without the 'valid' output must be in the main graph: from a "
-        "subgraph run by IF or WHILE it would end the whole inference early (kTfLiteAbort), "
-        "which only the main graph's CIRCULAR_BUFFER may",
-        "give it the 'valid' output",
+        "expects 1 input",
+        "",
     )
     input_, output, state = view.input(0), view.output(), view.input(STATE_INPUT)
     require_dtype(input_, [DType.INT8], "input")

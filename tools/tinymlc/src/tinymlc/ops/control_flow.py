@@ -47,9 +47,20 @@ class ControlFlowParams:
     """Position of the input holding the persistent block the subgraphs run in, when one
     of them keeps state (a variable tensor the layer is lent as its state); else None."""
 
+    ends_inference: tuple[bool, bool] = (False, False)
+    """Whether each of `subgraphs` can end the inference early (a CIRCULAR_BUFFER in it, or
+    nested): the layer then keeps a flag at the start of its block (`ENDED_FLAG_BYTES`),
+    set when a subgraph ended this inference, and ends it too, as TFLM's IF and WHILE pass
+    the subgraph's kTfLiteAbort on."""
+
     @property
     def state_inputs(self) -> tuple[int, ...]:
         return () if self.state_input is None else (self.state_input,)
+
+
+ENDED_FLAG_BYTES = 16
+"""Bytes at the start of the block of a layer whose subgraphs can end the inference: its
+int32 ended flag, aligned."""
 
 
 @dataclass(frozen=True)

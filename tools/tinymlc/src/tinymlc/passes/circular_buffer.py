@@ -8,9 +8,7 @@ TFLM's ResetVariableTensors does), and its options hold `cycles_max` as TFLM's P
 resolves it and whether the buffer ends inferences (the one-output form). The
 two-output form becomes the buffer's layer, writing the frames, and after it a
 CIRCULAR_BUFFER_VALID layer reading the pair into 'valid', so the count advances once
-per inference. Operators of other shapes are left for prepare to reject, and so is a
-one-output CIRCULAR_BUFFER in a subgraph run by IF or WHILE (ending the inference early
-from inside a subgraph is not supported); the two-output form is lowered in every graph. New tensors
+per inference. Operators of other shapes are left for prepare to reject. New tensors
 are appended, so tensor ids keep their meaning.
 """
 
@@ -25,21 +23,15 @@ from tinymlc.ops.circular_buffer import STATE_ELEMENTS, has_tflm_outputs, resolv
 
 
 def lower_circular_buffers(model: Model) -> Model:
-    """Every graph's CIRCULAR_BUFFERs lowered; in a subgraph only the two-output form (its
-    state is kept by the control-flow layer running the subgraph, `passes.control_flow`)."""
-    return replace(
-        model, subgraphs=tuple(_lower_graph(graph, index == 0) for index, graph in enumerate(model.subgraphs))
-    )
+    """Every graph's CIRCULAR_BUFFERs lowered (a subgraph's state is kept, and its ending
+    the inference passed on, by the control-flow layer running it, `ops.control_flow`)."""
+    return replace(model, subgraphs=tuple(_lower_graph(graph) for graph in model.subgraphs))
 
 
-def _lower_graph(main: Graph, may_end_inference: bool) -> Graph:
+def _lower_graph(main: Graph) -> Graph:
     cycles_max = resolved_cycles_max(main)
     lowerable = {
-        i
-        for i in cycles_max
-        if len(main.operators[i].inputs) == 1
-        and has_tflm_outputs(main.operators[i])
-        and (may_end_inference or len(main.operators[i].outputs) == 2)
+        i for i in cycles_max if len(main.operators[i].inputs) == 1 and has_tflm_outputs(main.operators[i])
     }
     if not lowerable:
         return main

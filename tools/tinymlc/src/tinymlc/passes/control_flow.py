@@ -41,7 +41,7 @@ from tinymlc.ir import (
     WhileAttrs,
 )
 from tinymlc.ops import PreparedParams
-from tinymlc.ops.control_flow import ControlFlowParams, called_subgraphs
+from tinymlc.ops.control_flow import ENDED_FLAG_BYTES, ControlFlowParams, called_subgraphs
 from tinymlc.passes.memory_planner import align
 
 CONTROL_FLOW_KINDS = frozenset({OpKind.IF, OpKind.WHILE})
@@ -161,10 +161,12 @@ def keep_called_state(
     params: Sequence[PreparedParams],
     state_bytes: Mapping[int, int],
     arena_bytes: Mapping[int, int],
+    ends_inference: Mapping[int, bool],
 ) -> tuple[Graph, tuple[PreparedParams, ...]]:
     """`graph` and `params` with each control-flow layer that runs a subgraph keeping state
     (`state_bytes` by subgraph, nonzero) given a persistent block for its subgraphs' arenas
-    (`arena_bytes` by subgraph), a variable tensor appended to its inputs."""
+    (`arena_bytes` by subgraph), a variable tensor appended to its inputs; the block starts
+    with the layer's ended flag when a subgraph can end the inference (`ends_inference`)."""
     tensors = list(graph.tensors)
     operators = list(graph.operators)
     bound = list(params)
@@ -173,7 +175,10 @@ def keep_called_state(
             continue
         # One arena per distinct subgraph (IF's branches or WHILE's cond and body may be one).
         distinct = list(dict.fromkeys(layer.subgraphs))
-        offsets = dict(zip(distinct, packed_offsets([arena_bytes[i] for i in distinct]), strict=True))
+        ends = (ends_inference[layer.subgraphs[0]], ends_inference[layer.subgraphs[1]])
+        flag = ENDED_FLAG_BYTES if any(ends) else 0
+        packed = packed_offsets([arena_bytes[i] for i in distinct])
+        offsets = {subgraph: flag + offset for subgraph, offset in zip(distinct, packed, strict=True)}
         size = offsets[distinct[-1]] + arena_bytes[distinct[-1]]
         tensors.append(
             Tensor(
@@ -183,7 +188,11 @@ def keep_called_state(
         operators[index] = replace(op, inputs=(*op.inputs, len(tensors) - 1))
         first, second = ((offsets[i], arena_bytes[i]) for i in layer.subgraphs)
         bound[index] = replace(
-            layer, arena_bytes=0, subgraph_arenas=(first, second), state_input=len(op.inputs)
+            layer,
+            arena_bytes=0,
+            subgraph_arenas=(first, second),
+            state_input=len(op.inputs),
+            ends_inference=ends,
         )
     return replace(graph, tensors=tuple(tensors), operators=tuple(operators)), tuple(bound)
 
