@@ -570,3 +570,28 @@ def test_a_circular_buffer_in_a_subgraph_ends_the_inference_as_tflm(tmp_path: Pa
     assert result.bit_exact, result.first_divergence
     assert 0 < result.aborted < 12
     assert "bit-identical to one core" in result.multicore
+
+
+def test_if_branches_with_signal_framers_as_tflm() -> None:
+    # Each branch frames the samples with a framer of its own: counters and buffered
+    # samples, two state tensors per branch. Prefilled, so they write every frame on every
+    # call: rows a framer leaves unwritten hold, in TFLM, whatever its arena plan put there
+    # last, another subgraph's tensor included (docs/operators.md, "Control flow").
+    mb = ModelBuilder()
+    samples = mb.tensor("samples", (48,), DType.INT16)
+    take = mb.tensor("take", (1,), DType.BOOL)
+    frames = mb.tensor("frames", (3, 40), DType.INT16)
+    valid = mb.tensor("valid", (), DType.BOOL)
+    mb.op("IF", [take, samples], [frames, valid], "IfOptions", ThenSubgraphIndex=1, ElseSubgraphIndex=2)
+    branches = []
+    for _ in range(2):
+        branch = mb.sharing_model()
+        source = branch.tensor("samples", (48,), DType.INT16)
+        outputs = [branch.tensor("frames", (3, 40), DType.INT16), branch.tensor("valid", (), DType.BOOL)]
+        branch.custom(
+            "SignalFramer", [source], outputs, {"frame_size": 40, "frame_step": 16, "prefill": True}
+        )
+        branches.append((branch, [source], outputs))
+    model = mb.build([samples, take], [frames], called=tuple(branches))
+    assert_sequence_matches(model, samples=10)
+    assert_sequence_matches(model, samples=10, reset_every=4)
