@@ -595,3 +595,27 @@ def test_if_branches_with_signal_framers_as_tflm() -> None:
     model = mb.build([samples, take], [frames], called=tuple(branches))
     assert_sequence_matches(model, samples=10)
     assert_sequence_matches(model, samples=10, reset_every=4)
+
+
+def test_detection_postprocess_in_a_subgraph_is_refused_naming_why() -> None:
+    # The slots it leaves unwritten would hold what TFLM's memory plan put there.
+    mb = ModelBuilder()
+    take = mb.tensor("take", (1,), DType.BOOL)
+    encodings = mb.tensor("box_encodings", (1, 4, 4), DType.FLOAT32)
+    detections = mb.tensor("count", (1,), DType.FLOAT32)
+    mb.op("IF", [take, encodings], [detections], "IfOptions", ThenSubgraphIndex=1, ElseSubgraphIndex=1)
+    branch = mb.sharing_model()
+    source = branch.tensor("box_encodings", (1, 4, 4), DType.FLOAT32)
+    scores = branch.tensor("scores", (1, 4, 2), DType.FLOAT32, data=np.full((1, 4, 2), 0.5, np.float32))
+    anchors = branch.tensor("anchors", (4, 4), DType.FLOAT32, data=np.full((4, 4), 0.5, np.float32))
+    outputs = [
+        branch.tensor("boxes", (1, 2, 4), DType.FLOAT32),
+        branch.tensor("classes", (1, 2), DType.FLOAT32),
+        branch.tensor("scores_out", (1, 2), DType.FLOAT32),
+        branch.tensor("count", (1,), DType.FLOAT32),
+    ]
+    options = {"max_detections": 2, "max_classes_per_detection": 1, "num_classes": 1}
+    branch.custom("TFLite_Detection_PostProcess", [source, scores, anchors], outputs, options)
+    model = mb.build([take, encodings], [detections], called=((branch, [source], outputs[3:]),))
+    with pytest.raises(CompileError, match=r"subgraph run by IF or WHILE.*memory plan"):
+        compile_model(parse_model(model, "detection.tflite"))

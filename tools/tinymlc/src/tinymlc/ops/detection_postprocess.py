@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinymlc.errors import OpError
-from tinymlc.ir import CustomOptionsAttrs, DType, OpKind, Tensor
+from tinymlc.ir import NO_TENSOR, CustomOptionsAttrs, DType, OpKind, Tensor
 from tinymlc.ops._common import OpView, require, require_arity, require_dtype
 
 OUTPUT_NAMES: dict[OpKind, str] = {
@@ -196,10 +196,17 @@ def _selection_length(
 
 
 def prepare_unlowered(view: OpView) -> DetectionPostProcessParams:
-    """The operator as parsed: only reached when it is malformed (the lowering splits
-    every operator of 3 inputs and 4 outputs)."""
+    """The operator as parsed: only reached when it is malformed or in a subgraph (the
+    lowering splits every main-graph operator of 3 inputs and 4 present outputs)."""
     require_arity(view, (3,), outputs=4)
-    raise OpError("every output must be present", "re-export the model")
+    require(NO_TENSOR not in view.op.outputs, "every output must be present", "re-export the model")
+    # TFLM leaves the slots past the detections unwritten: in a subgraph they would hold
+    # whatever TFLM's memory plan put there last, which may be another subgraph's tensor.
+    raise OpError(
+        "is in a subgraph run by IF or WHILE, where the output slots TFLM leaves unwritten "
+        "depend on its memory plan; not supported",
+        "run it in the main graph",
+    )
 
 
 def prepare(view: OpView) -> DetectionPostProcessParams:
