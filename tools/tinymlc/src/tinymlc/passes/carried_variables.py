@@ -15,7 +15,7 @@ in between. The main graph holds every such variable (its state, reset by `reset
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from tinymlc.errors import CompileError
@@ -37,13 +37,13 @@ def variable_tensor(key: Key, template: Tensor, is_variable: bool = True) -> Ten
     )
 
 
-def _callees(graph: Graph, count: int) -> list[tuple[int, Operator]]:
-    """(position, operator) of each IF and WHILE of `graph` whose subgraphs exist (the
-    others are refused by validation)."""
+def _callees(graph: Graph, graphs: Container[int]) -> list[tuple[int, Operator]]:
+    """(position, operator) of each IF and WHILE of `graph` whose subgraphs are among
+    `graphs` (the others are refused by validation)."""
     return [
         (position, op)
         for position, op in enumerate(graph.operators)
-        if isinstance(op.attrs, IfAttrs | WhileAttrs) and all(0 < i < count for i in _subgraphs(op))
+        if isinstance(op.attrs, IfAttrs | WhileAttrs) and all(i > 0 and i in graphs for i in _subgraphs(op))
     ]
 
 
@@ -58,14 +58,13 @@ def _subgraphs(op: Operator) -> tuple[int, int]:
 def carried_keys(subgraphs: Sequence[Graph], uses: Mapping[int, set[Key]]) -> dict[int, set[Key]]:
     """Per graph (by index, those of `uses`), the variables used in several graphs that it or
     the subgraphs it runs (nested) use: the ones it holds and passes on."""
-    count = len(subgraphs)
     reached: dict[int, set[Key]] = {}
 
     def reach(index: int, active: frozenset[int]) -> set[Key]:
         if index in reached:
             return reached[index]
         keys = set(uses.get(index, set()))
-        for _, op in _callees(subgraphs[index], count):
+        for _, op in _callees(subgraphs[index], uses):
             # A recursive call is refused by validation; it reaches nothing more here.
             keys |= set().union(*(reach(i, active | {index}) for i in _subgraphs(op) if i not in active))
         reached[index] = keys
@@ -99,10 +98,9 @@ def carry_variables(
     `variables` (by graph, by key; `templates`: each variable's type and shape)."""
     signatures: dict[int, _Signature] = {}
     rewritten = {}
-    count = max(graphs) + 1
     for index, graph in graphs.items():
         rewritten[index] = graph
-        for position, op in reversed(_callees(graph, count)):
+        for position, op in reversed(_callees(graph, graphs)):
             subgraphs = _subgraphs(op)
             keys = tuple(sorted(set().union(*(carried.get(i, set()) for i in subgraphs))))
             if not keys:
