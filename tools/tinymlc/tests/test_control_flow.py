@@ -555,10 +555,32 @@ def _ending_buffer_in_if() -> bytes:
     return mb.build([x, take], [y], called=branches)
 
 
-def test_a_circular_buffer_in_a_subgraph_ends_the_inference_as_tflm(tmp_path: Path) -> None:
-    # TFLM's IF passes the buffer's kTfLiteAbort on: the inference ends, its outputs unwritten.
+def _ending_buffer_in_while() -> bytes:
+    """WHILE (one trip: with more, a buffer ending every other call would end every
+    inference) whose body holds a one-output CIRCULAR_BUFFER (cycles_max 2) and takes its
+    older frame."""
+
+    def older_frame(body: ModelBuilder, _: int, v: int) -> int:
+        frames = body.tensor("frames", (1, 2, 1, 4), scale=0.05, zero_point=3)
+        body.custom("CIRCULAR_BUFFER", [v], [frames], {"cycles_max": 2})
+        begin = body.tensor("begin", (4,), DType.INT32, data=np.zeros(4, np.int32))
+        size = body.tensor("size", (4,), DType.INT32, data=np.array([1, 1, 1, 4], np.int32))
+        older = body.tensor("older", (1, 1, 1, 4), scale=0.05, zero_point=3)
+        body.op("SLICE", [frames, begin, size], [older])
+        return older
+
+    mb = ModelBuilder()
+    return _counted_while(mb, mb.tensor("x", (1, 1, 1, 4), scale=0.05, zero_point=3), 1, older_frame)
+
+
+@pytest.mark.parametrize("build", [_ending_buffer_in_if, _ending_buffer_in_while])
+def test_a_circular_buffer_in_a_subgraph_ends_the_inference_as_tflm(
+    tmp_path: Path, build: Callable[[], bytes]
+) -> None:
+    # TFLM's IF and WHILE pass the buffer's kTfLiteAbort on: the inference ends, its
+    # outputs unwritten.
     path = tmp_path / "ending.tflite"
-    path.write_bytes(_ending_buffer_in_if())
+    path.write_bytes(build())
     result = check(
         path,
         inputs=12,

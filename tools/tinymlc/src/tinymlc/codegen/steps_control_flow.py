@@ -11,7 +11,9 @@ holds each subgraph's arena, state first: `ops.control_flow`), copies its inputs
 subgraph's, runs it and copies the outputs to its own, as TFLM's IF and WHILE do.
 Splitting each inner layer across cores would need a barrier per inner layer and
 iteration inside one step of the schedule; the cores that do not run the layer go on to
-the layers after it as the partition pass allows. Nothing recurses (recursion is refused), nothing allocates.
+the layers after it as the partition pass allows. Nothing recurses (recursion is
+refused), nothing allocates. A subgraph that can end the inference (a CIRCULAR_BUFFER in
+it) stops there; the layer then sets its ended flag and returns without copying out.
 """
 
 from __future__ import annotations
