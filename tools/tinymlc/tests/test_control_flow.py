@@ -15,7 +15,7 @@ import pytest
 from tests.codegen_support import assert_bit_exact_on, assert_sequence_matches
 from tests.model_builder import ModelBuilder, svdf_layer
 from tinymlc import hostbuild
-from tinymlc.check import check
+from tinymlc.check import CheckResult, check
 from tinymlc.codegen import Target, compile_model, generate_crate
 from tinymlc.errors import CompileError
 from tinymlc.frontend import load_model, parse_model
@@ -389,20 +389,26 @@ def test_state_nested_in_if_in_while_as_tflm() -> None:
     assert_sequence_matches(model, samples=8, reset_every=3)
 
 
-def test_state_in_subgraphs_on_several_cores_is_bit_identical(tmp_path: Path) -> None:
-    # The control-flow layer updating the state runs on one core; the others wait for it.
-    path = tmp_path / "nested.tflite"
-    path.write_bytes(_state_in_if_in_while())
+def _check_on_cores(model: bytes, path: Path, inputs: int, core_mhz: tuple[int, ...]) -> CheckResult:
+    """`tinymlc check` of `model` (written to `path`): a sequence of `inputs` against TFLM,
+    and on `core_mhz`'s cores, every layer split, against one core; both bit-exact."""
+    path.write_bytes(model)
     result = check(
         path,
-        inputs=8,
-        seed=1,
+        inputs=inputs,
+        seed=4,
         runtime_dir=hostbuild.default_runtime_dir(),
         measure_tflm_arena=False,
-        target=Target((100, 50, 50), split_every_layer=True),
+        target=Target(core_mhz, split_every_layer=True),
     )
     assert result.bit_exact, result.first_divergence
     assert "bit-identical to one core" in result.multicore
+    return result
+
+
+def test_state_in_subgraphs_on_several_cores_is_bit_identical(tmp_path: Path) -> None:
+    # The control-flow layer updating the state runs on one core; the others wait for it.
+    _check_on_cores(_state_in_if_in_while(), tmp_path / "nested.tflite", 8, (100, 50, 50))
 
 
 def test_a_stateful_subgraph_run_by_two_operators_is_refused() -> None:
@@ -579,19 +585,8 @@ def test_a_circular_buffer_in_a_subgraph_ends_the_inference_as_tflm(
 ) -> None:
     # TFLM's IF and WHILE pass the buffer's kTfLiteAbort on: the inference ends, its
     # outputs unwritten.
-    path = tmp_path / "ending.tflite"
-    path.write_bytes(build())
-    result = check(
-        path,
-        inputs=12,
-        seed=4,
-        runtime_dir=hostbuild.default_runtime_dir(),
-        measure_tflm_arena=False,
-        target=Target((100, 50), split_every_layer=True),
-    )
-    assert result.bit_exact, result.first_divergence
+    result = _check_on_cores(build(), tmp_path / "ending.tflite", 12, (100, 50))
     assert 0 < result.aborted < 12
-    assert "bit-identical to one core" in result.multicore
 
 
 def test_if_branches_with_signal_framers_as_tflm() -> None:
