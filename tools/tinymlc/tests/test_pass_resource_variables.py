@@ -6,19 +6,18 @@ from __future__ import annotations
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from tests.codegen_support import build
+from tests.tflm import tflm_sequence
 from tinymlc import hostbuild
 from tinymlc.check import random_inputs
 from tinymlc.errors import CompileError
 from tinymlc.frontend import load_model
 from tinymlc.ir import OpKind
 from tinymlc.passes.resource_variables import RESOURCE_KINDS, lower_resource_variables
-from tinymlc.tflm_reference import REFERENCE_ARENA_BYTES
 
 MODEL = Path(__file__).absolute().parents[3] / "models" / "resource_variable_running_mean.tflite"
 
@@ -45,30 +44,22 @@ def test_variables_become_state_tensors_with_their_initial_values() -> None:
     assert graph.state_initial[variable] == np.ascontiguousarray(constant, "<f4").tobytes()
 
 
-def _tflm_outputs(samples: list[list[np.ndarray]], fresh_every: int) -> list[bytes]:
-    """TFLM's outputs, with a new interpreter every `fresh_every` samples: a fresh one runs
-    CALL_ONCE's init subgraph again (TFLM's own `reset()` does not)."""
-    from tflite_micro.python.tflite_micro import runtime  # noqa: PLC0415 -- test dependency
-
-    outputs = []
-    interpreter: Any = None
-    for index, sample in enumerate(samples):
-        if index % fresh_every == 0:
-            interpreter = runtime.Interpreter.from_file(MODEL, arena_size=REFERENCE_ARENA_BYTES)
-        interpreter.set_input(sample[0], 0)
-        interpreter.invoke()
-        outputs.append(np.asarray(interpreter.get_output(0)).tobytes())
-    return outputs
-
-
 @pytest.mark.parametrize("reset_every", [0, 4])
 def test_sequences_and_reset_match_tflm(reset_every: int) -> None:
     with tempfile.TemporaryDirectory() as work:
         compiled, binary = build(MODEL.read_bytes(), Path(work))
         samples = random_inputs(compiled, 12, seed=7)
         ours = hostbuild.run_harness(binary, samples, reset_every)
-    expected = _tflm_outputs(samples, reset_every or len(samples))
+    # TFLM's Reset fills the variable as allocated and runs no CALL_ONCE again: after a
+    # reset the running mean starts from zero, not from the init subgraph's value.
+    expected = tflm_sequence(MODEL.read_bytes(), samples, reset_every)
     assert [result.outputs for result in ours] == [[e] for e in expected]
+
+
+def test_reset_leaves_the_init_subgraphs_values_undone() -> None:
+    graph = lower_resource_variables(load_model(MODEL)).main
+    (variable,) = graph.state_initial
+    assert graph.state_reset[variable] == b""
 
 
 def test_init_subgraph_computing_more_than_constants_is_rejected() -> None:

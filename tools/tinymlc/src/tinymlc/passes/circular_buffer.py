@@ -22,6 +22,7 @@ import numpy as np
 
 from tinymlc.ir import CustomOptionsAttrs, DType, Model, NoAttrs, Operator, OpKind, Tensor
 from tinymlc.ops.circular_buffer import STATE_ELEMENTS, has_tflm_outputs, resolved_cycles_max
+from tinymlc.passes.state import hold_in_state
 
 
 def lower_circular_buffers(model: Model) -> Model:
@@ -34,6 +35,7 @@ def lower_circular_buffers(model: Model) -> Model:
         return model
     tensors = list(main.tensors)
     state_initial = dict(main.state_initial)
+    state_reset = dict(main.state_reset)
     operators: list[Operator] = []
     for index, op in enumerate(main.operators):
         if index not in lowerable:
@@ -45,7 +47,7 @@ def lower_circular_buffers(model: Model) -> Model:
             # A plain output starts as TFLM's arena left it: zeros, in a fresh interpreter
             # (its ResetVariableTensors would write the zero point into a variable one).
             state_initial[history] = bytes(tensors[history].byte_size)
-            tensors[history] = replace(tensors[history], is_variable=True)
+            hold_in_state(tensors, state_reset, history)
         tensors.append(
             Tensor(
                 f"{tensors[history].name} (cycles left, ended)",
@@ -71,5 +73,11 @@ def lower_circular_buffers(model: Model) -> Model:
                     attrs=NoAttrs(),
                 )
             )
-    lowered = replace(main, tensors=tuple(tensors), operators=tuple(operators), state_initial=state_initial)
+    lowered = replace(
+        main,
+        tensors=tuple(tensors),
+        operators=tuple(operators),
+        state_initial=state_initial,
+        state_reset=state_reset,
+    )
     return replace(model, subgraphs=(lowered, *model.subgraphs[1:]))
