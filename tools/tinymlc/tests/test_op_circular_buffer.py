@@ -336,6 +336,13 @@ def test_a_non_variable_history_keeps_its_frames_as_tflms_arena_does_here(valid:
     assert_sequence_matches(streaming_model((2,), variable=False, valid=(valid,)), samples=10)
 
 
+@pytest.mark.parametrize("valid", [False, True])
+def test_reset_restarts_the_count_and_keeps_a_non_variable_historys_frames(valid: bool) -> None:
+    # TFLM's Reset: the buffer's own Reset restores the count, ResetVariableTensors only
+    # touches variable tensors (measured with the wheel: the frames carry over).
+    assert_sequence_matches(streaming_model((3,), variable=False, valid=(valid,)), samples=11, reset_every=4)
+
+
 @pytest.mark.parametrize("cycles", [(2, 3), (1, 2), (4, 1)])
 def test_two_buffers_end_inferences_where_tflm_does(cycles: tuple[int, int]) -> None:
     ended = assert_sequence_matches(streaming_model(cycles, slots=3), samples=16)
