@@ -171,23 +171,18 @@ def test_quantized_inputs_are_rejected_as_tflm_fails_on_them() -> None:
         compile_model(parse_model(mb.build([encodings, scores], outputs), "m"))
 
 
-def assert_sequence_matches(
-    data: bytes, samples: int, slots: list[np.ndarray] | None = None, reset_every: int = 0
-) -> None:
+def assert_sequence_matches(data: bytes, samples: int, slots: list[np.ndarray] | None = None) -> None:
     """Every output of every inference equals TFLM's, run in sequence on one arena and
-    one interpreter (outputs TFLM leaves unwritten keep the last values; each reset every
-    `reset_every` inferences). `slots`: per output, a mask of the values compared (others
-    are TFLM's arena leftovers)."""
+    one interpreter (outputs TFLM leaves unwritten keep the last values). `slots`: per
+    output, a mask of the values compared (others are TFLM's arena leftovers)."""
     from tflite_micro.python.tflite_micro import runtime  # noqa: PLC0415 -- test dependency
 
     with tempfile.TemporaryDirectory() as work:
         compiled, binary = build(data, Path(work))
         inputs = random_inputs(compiled, samples, seed=samples)
-        ours = hostbuild.run_harness(binary, inputs, reset_every)
+        ours = hostbuild.run_harness(binary, inputs)
     interpreter: Any = runtime.Interpreter.from_bytes(data, arena_size=REFERENCE_ARENA_BYTES)
     for index, (sample, result) in enumerate(zip(inputs, ours, strict=True)):
-        if reset_every and index % reset_every == 0:
-            interpreter.reset()
         for position, value in enumerate(sample):
             interpreter.set_input(value, position)
         interpreter.invoke()
@@ -209,12 +204,6 @@ def model_bytes(name: str) -> bytes:
 @pytest.mark.parametrize("name", ZOO_MODELS)
 def test_generated_code_matches_tflm_over_a_sequence(name: str) -> None:
     assert_sequence_matches(model_bytes(name), samples=12)
-
-
-def test_reset_leaves_the_outputs_as_tflms_reset_does() -> None:
-    # The outputs are no variable tensors to TFLM: its Reset leaves the slots it did not
-    # write as they were.
-    assert_sequence_matches(model_bytes(ZOO_MODELS[0]), samples=9, reset_every=4)
 
 
 def test_spread_out_slots_match_tflm_where_it_writes() -> None:
