@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 
 from tests.codegen_support import build
+from tests.model_builder import ModelBuilder
 from tests.tflm import tflm_sequence
 from tinymlc import hostbuild
 from tinymlc.check import random_inputs
 from tinymlc.errors import CompileError
 from tinymlc.frontend import load_model
-from tinymlc.ir import OpKind
+from tinymlc.ir import DType, OpKind
 from tinymlc.passes.resource_variables import RESOURCE_KINDS, lower_resource_variables
 
 MODEL = Path(__file__).absolute().parents[3] / "models" / "resource_variable_running_mean.tflite"
@@ -60,6 +61,42 @@ def test_reset_leaves_the_init_subgraphs_values_undone() -> None:
     graph = lower_resource_variables(load_model(MODEL)).main
     (variable,) = graph.state_initial
     assert graph.state_reset[variable] == b""
+
+
+def _delay_model(dtype: DType, zero_point: int) -> bytes:
+    """y = the variable, then variable = x (a one-inference delay); CALL_ONCE's init
+    subgraph assigns 1, 2, 3, 4 first."""
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 4), dtype, scale=0.5, zero_point=zero_point)
+    y = mb.tensor("y", (1, 4), dtype, scale=0.5, zero_point=zero_point)
+    handle = mb.tensor("handle", (), DType.RESOURCE)
+    init_handle = mb.tensor("init handle", (), DType.RESOURCE)
+    value = np.array([[1, 2, 3, 4]], dtype.numpy_dtype)
+    initial = mb.tensor("initial", (1, 4), dtype, scale=0.5, zero_point=zero_point, data=value)
+    mb.op("VAR_HANDLE", [], [init_handle], "VarHandleOptions", Container="", SharedName="delay")
+    mb.op("ASSIGN_VARIABLE", [init_handle, initial], [])
+    init = mb.take_ops(2)
+    mb.op("CALL_ONCE", [], [], "CallOnceOptions", InitSubgraphIndex=1)
+    mb.op("VAR_HANDLE", [], [handle], "VarHandleOptions", Container="", SharedName="delay")
+    mb.op("READ_VARIABLE", [handle], [y])
+    mb.op("ASSIGN_VARIABLE", [handle, x], [])
+    return mb.build([x], [y], called=(init,))
+
+
+@pytest.mark.parametrize(("dtype", "zero_point"), [(DType.INT8, 5), (DType.INT8, -3), (DType.INT32, 3)])
+def test_reset_fills_variables_as_allocated_as_tflm(dtype: DType, zero_point: int) -> None:
+    model = _delay_model(dtype, zero_point)
+    with tempfile.TemporaryDirectory() as work:
+        _, binary = build(model, Path(work))
+        samples = [[np.full((1, 4), i + 10, dtype.numpy_dtype)] for i in range(7)]
+        ours = hostbuild.run_harness(binary, samples, reset_every=3)
+    expected = tflm_sequence(model, samples, reset_every=3)
+    assert [result.outputs for result in ours] == [[e] for e in expected]
+    # Measured with the wheel: the init subgraph's value first, then after each reset
+    # every byte the zero point's low byte (whatever the type), not that value again.
+    allocated = bytes([zero_point & 0xFF]) * (4 * dtype.itemsize)
+    assert expected[0] == np.array([1, 2, 3, 4], dtype.numpy_dtype).tobytes()
+    assert expected[3] == expected[6] == allocated
 
 
 def test_init_subgraph_computing_more_than_constants_is_rejected() -> None:
