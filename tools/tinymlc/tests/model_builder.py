@@ -191,9 +191,11 @@ class ModelBuilder:
         b.Finish(tflite.ModelEnd(b), file_identifier=b"TFL3")
         return bytes(b.Output())
 
-    def _subgraph(self, b: flatbuffers.Builder, inputs: list[int], outputs: list[int], ops: list[_Op]) -> int:
+    def _subgraph(
+        self, b: flatbuffers.Builder, inputs: list[int], outputs: list[int], operators: list[_Op]
+    ) -> int:
         tensor_offsets = [self._tensor(b, t) for t in self.tensors]
-        op_offsets = [self._op(b, op) for op in ops]
+        op_offsets = [self._op(b, op) for op in operators]
         tensors = _table_vector(b, tensor_offsets)
         ops = _table_vector(b, op_offsets)
         ins = _int_vector(b, inputs)

@@ -94,7 +94,7 @@ def test_reset_fills_variables_as_allocated_as_tflm(dtype: DType, zero_point: in
     assert [result.outputs for result in ours] == [[e] for e in expected]
     # Measured with the wheel: the init subgraph's value first, then after each reset
     # every byte the zero point's low byte (whatever the type), not that value again.
-    allocated = bytes([zero_point & 0xFF]) * (4 * dtype.itemsize)
+    allocated = bytes([zero_point & 0xFF]) * len(expected[0])
     assert expected[0] == np.array([1, 2, 3, 4], dtype.numpy_dtype).tobytes()
     assert expected[3] == expected[6] == allocated
 
