@@ -22,7 +22,7 @@ import numpy as np
 
 from tinymlc.ir import CustomOptionsAttrs, DType, Model, NoAttrs, Operator, OpKind, Tensor
 from tinymlc.ops.circular_buffer import STATE_ELEMENTS, has_tflm_outputs, resolved_cycles_max
-from tinymlc.passes.state import hold_in_state
+from tinymlc.passes.state import hold_in_state, with_state
 
 
 def lower_circular_buffers(model: Model) -> Model:
@@ -73,11 +73,5 @@ def lower_circular_buffers(model: Model) -> Model:
                     attrs=NoAttrs(),
                 )
             )
-    lowered = replace(
-        main,
-        tensors=tuple(tensors),
-        operators=tuple(operators),
-        state_initial=state_initial,
-        state_reset=state_reset,
-    )
+    lowered = with_state(main, tensors, operators, state_initial, state_reset)
     return replace(model, subgraphs=(lowered, *model.subgraphs[1:]))

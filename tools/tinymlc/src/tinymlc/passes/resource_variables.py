@@ -29,6 +29,7 @@ import numpy as np
 from tinymlc.errors import CompileError
 from tinymlc.ir import NO_TENSOR, CallOnceAttrs, DType, Graph, Model, Operator, OpKind, Tensor, VarHandleAttrs
 from tinymlc.passes.control_flow import renumber_called_subgraphs
+from tinymlc.passes.state import with_state
 
 RESOURCE_KINDS = frozenset(
     {OpKind.VAR_HANDLE, OpKind.READ_VARIABLE, OpKind.ASSIGN_VARIABLE, OpKind.CALL_ONCE}
@@ -151,13 +152,7 @@ def lower_resource_variables(model: Model) -> Model:
             operators.append(replace(op, inputs=op.inputs[1:], outputs=(variable,)))
         elif op.kind not in (OpKind.VAR_HANDLE, OpKind.CALL_ONCE):
             operators.append(op)
-    lowered = replace(
-        main,
-        tensors=tuple(tensors),
-        operators=tuple(operators),
-        state_initial=state_initial,
-        state_reset=state_reset,
-    )
+    lowered = with_state(main, tensors, operators, state_initial, state_reset)
     # The init subgraphs go; IF and WHILE name the others by their new numbers.
     kept = [0, *(i for i in range(1, len(model.subgraphs)) if i not in init_subgraphs)]
     numbers = {old: new for new, old in enumerate(kept)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tinymlc.ir import Tensor
+from tinymlc.ir import Graph, Operator, Tensor
 
 
 def hold_in_state(tensors: list[Tensor], state_reset: dict[int, bytes | None], tensor_id: int) -> None:
@@ -23,3 +23,21 @@ def hold_in_state(tensors: list[Tensor], state_reset: dict[int, bytes | None], t
         return
     tensors[tensor_id] = replace(tensors[tensor_id], is_variable=True)
     state_reset[tensor_id] = None
+
+
+def with_state(
+    graph: Graph,
+    tensors: list[Tensor],
+    operators: list[Operator],
+    state_initial: dict[int, bytes],
+    state_reset: dict[int, bytes | None],
+) -> Graph:
+    """`graph` as a pass adding state left it: its tensors, operators, and the state's
+    initial bytes and reset."""
+    return replace(
+        graph,
+        tensors=tuple(tensors),
+        operators=tuple(operators),
+        state_initial=state_initial,
+        state_reset=state_reset,
+    )
