@@ -2,10 +2,12 @@
 
 Each CIRCULAR_BUFFER of the main graph gets a new variable int32 pair as input 1 (the
 cycles left until it lets an inference complete, starting at `cycles_max`, and whether
-it ended the current inference), its output becomes a variable tensor (TFLM keeps the
-frames in the output tensor from one inference to the next; reset to the zero point as
-TFLM's ResetVariableTensors does), and its options hold `cycles_max` as TFLM's Prepare
-resolves it and whether the buffer ends inferences (the one-output form). The
+it ended the current inference; `reset` restores it, as TFLM's Reset of the operator
+does), its output is held in the state region (TFLM keeps the frames in the output
+tensor from one inference to the next; its Reset sets a variable output to the zero
+point and leaves a plain one, `passes.state`), and its options hold `cycles_max` as
+TFLM's Prepare resolves it and whether the buffer ends inferences (the one-output
+form). The
 two-output form becomes the buffer's layer, writing the frames, and after it a
 CIRCULAR_BUFFER_VALID layer reading the pair into 'valid', so the count advances once
 per inference. Operators of other shapes are left for prepare to reject; a
