@@ -187,6 +187,9 @@ def test_the_lowering_keeps_the_frames_and_the_count_as_state() -> None:
     assert state.dtype is DType.INT32
     assert state.shape == (2,)
     assert np.frombuffer(model.main.state_initial[op.inputs[1]], "<i4").tolist() == [3, 0]
+    # TFLM's Reset restores the count (absent: reset writes the initial bytes) and leaves
+    # the plain history's frames.
+    assert model.main.state_reset == {op.outputs[0]: None}
 
 
 def test_a_buffer_in_a_subgraph_is_a_named_limitation() -> None:
