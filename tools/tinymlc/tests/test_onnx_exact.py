@@ -409,20 +409,43 @@ def test_quantize_linear_of_a_float_input_rounds_half_to_even(tmp_path: Path) ->
     run_against_onnxruntime(model, [ties, -ties], tmp_path, onnx_exact=True)
 
 
-def test_accumulators_beyond_float32_integers_are_rejected() -> None:
+def test_accumulators_beyond_two_to_the_24_stay_exact(tmp_path: Path) -> None:
+    """The int8 kernels' int32 accumulators are exact past 2^24 (up to 600 * 127 * 255 =
+    19 431 000 here), where onnxruntime's int32 -> float32 conversion rounds before the
+    multiply: REQUANTIZE_FLOAT converts as it does. Per-column scales, a bias."""
+    rng = np.random.default_rng(13)
+    signs = np.where(rng.integers(0, 2, (600, 4)) == 1, 127, -127).astype(np.int8)
+    signs[:, 0] = 127
     constants: dict[str, np.ndarray] = {
         "a_scale": np.array(0.01, np.float32),
         "a_zero": np.array(0, np.uint8),
-        "b": np.full((600, 2), 127, np.int8),
-        "b_scale": np.array(0.01, np.float32),
-        "b_zero": np.array(0, np.int8),
-        "y_scale": np.array(1.0, np.float32),
-        "y_zero": np.array(0, np.uint8),
+        "b": signs,
+        "b_scale": np.array([0.01, 0.013, 0.007, 0.011], np.float32),
+        "b_zero": np.zeros(4, np.int8),
+        "c": np.array([16_777_215, -3, 5_000_001, 0], np.int32),
+        "y_scale": np.array(17.3, np.float32),
+        "y_zero": np.array(1, np.uint8),
     }
-    model = _qlinear_matmul(constants, [1, 600], [1, 2])
-    parse_onnx(model.SerializeToString())  # TFLite's int32 accumulators take it
-    with pytest.raises(CompileError, match="2\\^24"):
-        parse_onnx(model.SerializeToString(), "big.onnx", onnx_exact=True)
+    node = helper.make_node(
+        "QGemm",
+        ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "c", "y_scale", "y_zero"],
+        ["y"],
+        domain="com.microsoft",
+    )
+    model = _model(
+        [node],
+        helper.make_tensor_value_info("a", TensorProto.UINT8, [2, 600]),
+        helper.make_tensor_value_info("y", TensorProto.UINT8, [2, 4]),
+        constants,
+        _MICROSOFT,
+    )
+    operators = parse_onnx(model.SerializeToString(), onnx_exact=True).model.main.operators
+    assert [op.kind for op in operators] == [OpKind.FULLY_CONNECTED, OpKind.REQUANTIZE_FLOAT]
+    samples = [
+        np.full((2, 600), 255, np.uint8),
+        *(rng.integers(0, 256, (2, 600)).astype(np.uint8) for _ in range(6)),
+    ]
+    run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
 
 
 @pytest.mark.parametrize("name", QOPERATOR_MODELS)

@@ -6,7 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinymlc import quant
-from tinymlc.ir import BatchMatMulAttrs, DType
+from tinymlc.ir import Activation, BatchMatMulAttrs, DType
+from tinymlc.ops._accumulator_output import (
+    IDENTITY_MULTIPLIER,
+    IDENTITY_SHIFT,
+    INT32_RANGE,
+    accumulates,
+    require_accumulator_output,
+)
 from tinymlc.ops._common import (
     OpView,
     gather_scratch_bytes,
@@ -41,6 +48,8 @@ class BatchMatMulParams:
     output_activation_max: int
     scratch_bytes: int
     """Per-core arena scratch the kernel gathers each LHS row into."""
+    accumulator_output: bool = False
+    """The output is the int32 accumulator, not requantized (`_accumulator_output.py`)."""
 
 
 def matmul_shapes(
@@ -74,11 +83,31 @@ def prepare(view: OpView) -> BatchMatMulParams:
     require_arity(view, (2,))
     lhs, rhs, output = view.input(0), view.input(1), view.output()
     require_dtype(lhs, [DType.INT8, DType.INT16], "lhs")
+    accumulator = accumulates(lhs, output)
     for tensor, role in ((lhs, "lhs"), (rhs, "rhs"), (output, "output")):
-        require_dtype(tensor, [lhs.dtype], role)
+        require_dtype(tensor, [DType.INT32 if accumulator and tensor is output else lhs.dtype], role)
         require(2 <= len(tensor.shape) <= 5, f"{role} rank must be 2..5", "", tensor)
     lhs_shape, rhs_shape, expected, accum_lhs = matmul_shapes(view, attrs)
-    lhs_quant, rhs_quant, output_quant = per_tensor(lhs), per_tensor(rhs), per_tensor(output)
+    lhs_quant, rhs_quant = per_tensor(lhs), per_tensor(rhs)
+    if accumulator:
+        require_accumulator_output(output, Activation.NONE)
+        return BatchMatMulParams(
+            adj_x=attrs.adj_x,
+            adj_y=attrs.adj_y,
+            lhs_shape=lhs_shape,
+            rhs_shape=rhs_shape,
+            output_shape=expected,
+            lhs_offset=-lhs_quant.zero_point,
+            rhs_offset=-rhs_quant.zero_point,
+            output_offset=0,
+            output_multiplier=IDENTITY_MULTIPLIER,
+            output_shift=IDENTITY_SHIFT,
+            output_activation_min=INT32_RANGE[0],
+            output_activation_max=INT32_RANGE[1],
+            scratch_bytes=gather_scratch_bytes(accum_lhs),
+            accumulator_output=True,
+        )
+    output_quant = per_tensor(output)
     multiplier = quant.quantize_multiplier(
         quant.product_multiplier(lhs_quant.scale, rhs_quant.scale, output_quant.scale)
     )

@@ -7,6 +7,13 @@ from dataclasses import dataclass
 
 from tinymlc import quant
 from tinymlc.ir import DType, FullyConnectedAttrs
+from tinymlc.ops._accumulator_output import (
+    IDENTITY_MULTIPLIER,
+    IDENTITY_SHIFT,
+    INT32_RANGE,
+    require_accumulator_output,
+    require_filter_zero_points,
+)
 from tinymlc.ops._common import (
     OpView,
     per_tensor,
@@ -69,9 +76,9 @@ def prepare(view: OpView) -> FullyConnectedParams:
         "export with full integer quantization",
     )
     input_, filter_, bias, output = require_weighted_operands(view)
-    mode = linear_mode(input_, bias, attrs.quantized_bias_type, int32_bias_in_16x8=True)
+    mode = linear_mode(input_, bias, output, attrs.quantized_bias_type, int32_bias_in_16x8=True)
     require(len(filter_.shape) == 2, f"filter must be 2-D, is {list(filter_.shape)}", "", filter_)
-    input_quant, output_quant = per_tensor(input_), per_tensor(output)
+    input_quant = per_tensor(input_)
     filter_quant = quantization(filter_)
     output_depth, accum_depth = filter_.shape
     input_size = input_.num_elements
@@ -84,14 +91,28 @@ def prepare(view: OpView) -> FullyConnectedParams:
     batches = input_size // accum_depth
     expected = (*input_.shape[:-1], output_depth) if attrs.keep_num_dims else (batches, output_depth)
     require_output_shape(view, expected)
-    require(
-        all(z == 0 for z in filter_quant.zero_points),
-        "filter zero points must be 0",
-        "use symmetric weight quantization",
-        filter_,
-    )
+    require_filter_zero_points(filter_, filter_quant.zero_points, mode.accumulator_output)
     if bias is not None:
         require(bias.num_elements == output_depth, "bias size != output depth", "", bias)
+    if mode.accumulator_output:
+        require_accumulator_output(output, attrs.activation)
+        return FullyConnectedParams(
+            input_offset=-input_quant.zero_point,
+            weights_offset=-filter_quant.zero_point,
+            output_offset=0,
+            output_multiplier=IDENTITY_MULTIPLIER,
+            output_shift=IDENTITY_SHIFT,
+            per_channel_output_multiplier=None,
+            per_channel_output_shift=None,
+            output_activation_min=INT32_RANGE[0],
+            output_activation_max=INT32_RANGE[1],
+            batches=batches,
+            accum_depth=accum_depth,
+            output_depth=output_depth,
+            has_bias=bias is not None,
+            mode=mode,
+        )
+    output_quant = per_tensor(output)
     act_min, act_max = quant.activation_range_quantized(
         attrs.activation, output_quant.scale, output_quant.zero_point, output.dtype
     )
