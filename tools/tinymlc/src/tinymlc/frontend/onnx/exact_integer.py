@@ -1,5 +1,6 @@
-"""`--onnx_exact`: the exact int32 accumulators of onnxruntime's integer operators
-(QLinearConv, QLinearMatMul, QGemm; QDQ Conv, Gemm, MatMul) from the int8 kernels.
+"""The exact int32 accumulators of integer operators from the int8 kernels: ConvInteger
+and MatMulInteger, and with `--onnx_exact` onnxruntime's QLinearConv, QLinearMatMul,
+QGemm and QDQ Conv, Gemm, MatMul.
 
 The layers are the default lowering's (`conv.py`, `gemm.py`: CONV_2D,
 DEPTHWISE_CONV_2D, FULLY_CONNECTED, BATCH_MATMUL with the same integer loops) with an
@@ -26,6 +27,10 @@ from tinymlc.frontend.onnx.weights import FilterWeights, WeightsNotInt8Error, fo
 from tinymlc.ir import DType
 
 
+class ZeroPointsNotFoldedError(UnsupportedNodeError):
+    """Weights minus their per-channel zero points leave int8."""
+
+
 def accumulator_weights(weights: Const, channel_axis: int) -> FilterWeights:
     """The weights as the default lowering folds them (zero points into the values), or,
     where the values then leave int8 (uint8 weights of an asymmetric quantizer), the
@@ -37,7 +42,7 @@ def accumulator_weights(weights: Const, channel_axis: int) -> FilterWeights:
         assert qparams is not None  # folded_weights rejects float weights
         zero_points = set(qparams.int8_zero_points())
         if len(zero_points) != 1:
-            raise UnsupportedNodeError(
+            raise ZeroPointsNotFoldedError(
                 "weights minus their per-channel zero points exceed int8 (the int8 kernels "
                 "take one zero point per tensor)"
             ) from None
@@ -46,26 +51,29 @@ def accumulator_weights(weights: Const, channel_axis: int) -> FilterWeights:
         return signed_data(weights).astype(np.int8), tuple(scales), zero_points.pop()
 
 
-def _accumulator_output(builder: Builder, node: Node) -> OutputOf:
-    """The node's int32 accumulator tensor."""
-    return lambda shape, layout: builder.activation(
-        f"{node.name}/accumulator", shape, None, layout, unquantized=DType.INT32
-    )
+def _accumulator_output(builder: Builder, node: Node, name: str | None) -> OutputOf:
+    """The int32 accumulator tensor `name` (default: the node's `accumulator`)."""
+    tensor_name = f"{node.name}/accumulator" if name is None else name
+    return lambda shape, layout: builder.activation(tensor_name, shape, None, layout, unquantized=DType.INT32)
 
 
-def conv_accumulator(builder: Builder, node: Node, inputs: list[Operand | None]) -> int:
+def conv_accumulator(
+    builder: Builder, node: Node, inputs: list[Operand | None], name: str | None = None
+) -> int:
     """The int32 accumulators of a Conv (NHWC), bias included."""
-    return conv.conv_layer(builder, node, inputs, _accumulator_output(builder, node), accumulator_weights)
+    output_of = _accumulator_output(builder, node, name)
+    return conv.conv_layer(builder, node, inputs, output_of, accumulator_weights)
 
 
 def gemm_accumulator(builder: Builder, node: Node, inputs: list[Operand | None]) -> int:
     """The int32 accumulators of a Gemm, bias included."""
     x, weights, transposed, bias = gemm.gemm_operands(node, inputs)
-    return gemm.fully_connected(
-        builder, node, x, weights, transposed, bias, _accumulator_output(builder, node), accumulator_weights
-    )
+    output_of = _accumulator_output(builder, node, None)
+    return gemm.fully_connected(builder, node, x, weights, transposed, bias, output_of, accumulator_weights)
 
 
-def matmul_accumulator(builder: Builder, node: Node, inputs: list[Operand | None]) -> int:
-    """The int32 accumulators of a MatMul."""
-    return gemm.matmul(builder, node, inputs, _accumulator_output(builder, node), accumulator_weights)
+def matmul_accumulator(
+    builder: Builder, node: Node, inputs: list[Operand | None], name: str | None = None
+) -> int:
+    """The int32 accumulators of a MatMul (in ONNX order)."""
+    return gemm.matmul(builder, node, inputs, _accumulator_output(builder, node, name), accumulator_weights)
