@@ -16,7 +16,6 @@ from onnx import TensorProto, helper, numpy_helper
 from tests.onnx_builder import run_against_onnxruntime
 from tests.test_onnx_check import _tinymlc
 from tinymlc import hostbuild
-from tinymlc.errors import CompileError
 from tinymlc.frontend.onnx import parse_onnx
 from tinymlc.ir import OpKind
 from tinymlc.onnx_check import check_onnx
