@@ -17,7 +17,7 @@ from tests.onnx_builder import run_against_onnxruntime
 from tests.test_onnx_check import _tinymlc
 from tinymlc import hostbuild
 from tinymlc.frontend.onnx import parse_onnx
-from tinymlc.ir import OpKind
+from tinymlc.ir import DType, OpKind
 from tinymlc.onnx_check import check_onnx
 
 MODELS = Path(__file__).absolute().parents[3] / "models"
@@ -444,6 +444,50 @@ def test_accumulators_beyond_two_to_the_24_stay_exact(tmp_path: Path) -> None:
         np.full((2, 600), 255, np.uint8),
         *(rng.integers(0, 256, (2, 600)).astype(np.uint8) for _ in range(6)),
     ]
+    run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
+
+
+@pytest.mark.parametrize("depthwise", [False, True], ids=["conv", "depthwise"])
+def test_qlinear_conv_runs_the_int8_kernels_into_int32_accumulators(depthwise: bool, tmp_path: Path) -> None:
+    """QLinearConv is the int8 CONV_2D / DEPTHWISE_CONV_2D (a PAD first for ONNX's
+    asymmetric pads) writing int32 accumulators, then REQUANTIZE_FLOAT: no float operand.
+    uint8 weights with zero point 0 do not fold into int8: their zero point stays the
+    kernels' weights offset."""
+    rng = np.random.default_rng(14)
+    channels, group = (4, 4) if depthwise else (3, 1)
+    out_channels = 8 if depthwise else 5
+    constants: dict[str, np.ndarray] = {
+        "x_scale": np.array(0.02, np.float32),
+        "x_zero": np.array(117, np.uint8),
+        "w": rng.integers(0, 256, (out_channels, channels // group, 3, 3)).astype(np.uint8),
+        "w_scale": np.array(0.0031, np.float32),
+        "w_zero": np.array(0, np.uint8),
+        "y_scale": np.array(0.9, np.float32),
+        "y_zero": np.array(131, np.uint8),
+        "b": rng.integers(-40_000, 40_000, out_channels).astype(np.int32),
+    }
+    node = helper.make_node(
+        "QLinearConv",
+        ["x", "x_scale", "x_zero", "w", "w_scale", "w_zero", "y_scale", "y_zero", "b"],
+        ["y"],
+        group=group,
+        pads=[2, 0, 1, 1],
+        strides=[2, 1],
+    )
+    model = _model(
+        [node],
+        helper.make_tensor_value_info("x", TensorProto.UINT8, [1, channels, 9, 8]),
+        helper.make_tensor_value_info("y", TensorProto.UINT8, [1, out_channels, 5, 7]),
+        constants,
+    )
+    main = parse_onnx(model.SerializeToString(), onnx_exact=True).model.main
+    kernel = OpKind.DEPTHWISE_CONV_2D if depthwise else OpKind.CONV_2D
+    assert [op.kind for op in main.operators] == [OpKind.PAD, kernel, OpKind.REQUANTIZE_FLOAT]
+    accumulator = main.tensors[main.operators[1].outputs[0]]
+    assert accumulator.dtype is DType.INT32
+    assert all(t.dtype is not DType.FLOAT32 for t in main.tensors)
+    samples = [np.full((1, channels, 9, 8), 255, np.uint8)]
+    samples += [rng.integers(0, 256, (1, channels, 9, 8)).astype(np.uint8) for _ in range(4)]
     run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
 
 
