@@ -123,11 +123,94 @@ impl Int8KernelOutput for i32 {
 mod tests {
     use crate::batch_matmul::BatchMatMulShapes;
     use crate::conv::{ConvGeometry, LinearQuantParams};
+    use crate::error::KernelResult;
     use crate::fully_connected::FullyConnectedDims;
     use crate::optimized;
     use crate::quant::{ActivationRange, ChannelMultipliers};
     use crate::shape::{Nhwc, Shape};
+    use crate::split::OutputTile;
     use crate::test_util::{check_tile_split, pseudo_random_i8};
+
+    type Conv = fn(
+        &ConvGeometry,
+        &LinearQuantParams,
+        &[i8],
+        Nhwc,
+        &[i8],
+        Nhwc,
+        Option<&[i32]>,
+        &mut [i32],
+        Nhwc,
+        OutputTile,
+        &mut [i16],
+    ) -> KernelResult;
+    /// The reference (which takes no scratch) and the optimized CONV_2D.
+    const CONVS: [Conv; 2] = [
+        |geometry, quant, input, input_shape, filter, filter_shape, bias, out, shape, tile, _| {
+            crate::conv::conv_2d(
+                geometry,
+                quant,
+                input,
+                input_shape,
+                filter,
+                filter_shape,
+                bias,
+                out,
+                shape,
+                tile,
+            )
+        },
+        optimized::conv::conv_2d,
+    ];
+
+    type Depthwise = fn(
+        &ConvGeometry,
+        usize,
+        &LinearQuantParams,
+        &[i8],
+        Nhwc,
+        &[i8],
+        Nhwc,
+        Option<&[i32]>,
+        &mut [i32],
+        Nhwc,
+        OutputTile,
+    ) -> KernelResult;
+    const DEPTHWISES: [Depthwise; 2] = [
+        crate::depthwise_conv::depthwise_conv_2d,
+        optimized::depthwise_conv::depthwise_conv_2d,
+    ];
+
+    type FullyConnected = fn(
+        &LinearQuantParams,
+        FullyConnectedDims,
+        &[i8],
+        &[i8],
+        Option<&[i32]>,
+        &mut [i32],
+        OutputTile,
+    ) -> KernelResult;
+    const FULLY_CONNECTEDS: [FullyConnected; 2] = [
+        crate::fully_connected::fully_connected,
+        optimized::fully_connected::fully_connected,
+    ];
+
+    type BatchMatMul = fn(
+        &LinearQuantParams,
+        &BatchMatMulShapes,
+        &[i8],
+        &[i8],
+        &mut [i32],
+        OutputTile,
+        &mut [i16],
+    ) -> KernelResult;
+    /// The reference (which takes no scratch) and the optimized BATCH_MATMUL.
+    const BATCH_MATMULS: [BatchMatMul; 2] = [
+        |quant, shapes, lhs, rhs, out, tile, _| {
+            crate::batch_matmul::batch_matmul(quant, shapes, lhs, rhs, out, tile)
+        },
+        optimized::batch_matmul::batch_matmul,
+    ];
 
     /// Offsets only: an int32 output ignores the multipliers and the activation range.
     fn quant(input_offset: i32, weights_offset: i32) -> LinearQuantParams<'static> {
@@ -235,44 +318,28 @@ mod tests {
                 |_| 0,
             );
             let quant = quant(input_offset, weights_offset);
-            let rows = output_shape.rows();
-            let run = |optimized_kernel: bool| {
-                check_tile_split(rows, 4, out_channels, 0i32, |tile, out| {
+            for (kernel, name) in CONVS.iter().zip(["reference", "optimized"]) {
+                let got = check_tile_split(output_shape.rows(), 4, out_channels, 0, |tile, out| {
                     let mut scratch = vec![0i16; scratch];
-                    let operands = (&input, input_shape, &filter, filter_shape, Some(&bias[..]));
-                    let result = if optimized_kernel {
-                        optimized::conv::conv_2d(
-                            &geometry,
-                            &quant,
-                            operands.0,
-                            operands.1,
-                            operands.2,
-                            operands.3,
-                            operands.4,
-                            out,
-                            output_shape,
-                            tile,
-                            &mut scratch,
-                        )
-                    } else {
-                        crate::conv::conv_2d(
-                            &geometry,
-                            &quant,
-                            operands.0,
-                            operands.1,
-                            operands.2,
-                            operands.3,
-                            operands.4,
-                            out,
-                            output_shape,
-                            tile,
-                        )
-                    };
-                    result.unwrap();
-                })
-            };
-            assert_eq!(run(false), expected, "reference, depth {depth}");
-            assert_eq!(run(true), expected, "optimized, depth {depth}");
+                    let shapes = (input_shape, filter_shape, output_shape);
+                    let bias = Some(&bias[..]);
+                    kernel(
+                        &geometry,
+                        &quant,
+                        &input,
+                        shapes.0,
+                        &filter,
+                        shapes.1,
+                        bias,
+                        out,
+                        shapes.2,
+                        tile,
+                        &mut scratch,
+                    )
+                    .unwrap();
+                });
+                assert_eq!(got, expected, "{name}, depth {depth}");
+            }
         }
     }
 
@@ -300,43 +367,25 @@ mod tests {
                 |oc| oc / multiplier,
             );
             let quant = quant(input_offset, 0);
-            for optimized_kernel in [false, true] {
-                let got = check_tile_split(4, 4, out_channels, 0i32, |tile, out| {
-                    let result = if optimized_kernel {
-                        optimized::depthwise_conv::depthwise_conv_2d(
-                            &geometry,
-                            multiplier,
-                            &quant,
-                            &input,
-                            input_shape,
-                            &filter,
-                            filter_shape,
-                            Some(&bias),
-                            out,
-                            output_shape,
-                            tile,
-                        )
-                    } else {
-                        crate::depthwise_conv::depthwise_conv_2d(
-                            &geometry,
-                            multiplier,
-                            &quant,
-                            &input,
-                            input_shape,
-                            &filter,
-                            filter_shape,
-                            Some(&bias),
-                            out,
-                            output_shape,
-                            tile,
-                        )
-                    };
-                    result.unwrap();
+            for (kernel, name) in DEPTHWISES.iter().zip(["reference", "optimized"]) {
+                let got = check_tile_split(4, 4, out_channels, 0, |tile, out| {
+                    let shapes = (input_shape, filter_shape, output_shape);
+                    kernel(
+                        &geometry,
+                        multiplier,
+                        &quant,
+                        &input,
+                        shapes.0,
+                        &filter,
+                        shapes.1,
+                        Some(&bias),
+                        out,
+                        shapes.2,
+                        tile,
+                    )
+                    .unwrap();
                 });
-                assert_eq!(
-                    got, expected,
-                    "{channels}x{multiplier}, optimized {optimized_kernel}"
-                );
+                assert_eq!(got, expected, "{name}, {channels}x{multiplier}");
             }
         }
     }
@@ -363,34 +412,12 @@ mod tests {
                 input_depth: depth,
                 output_depth: units,
             };
-            let fc = |optimized_kernel: bool| {
-                check_tile_split(batches, 1, units, 0i32, |tile, out| {
-                    let result = if optimized_kernel {
-                        optimized::fully_connected::fully_connected(
-                            &quant,
-                            dims,
-                            &input,
-                            &filter,
-                            Some(&bias),
-                            out,
-                            tile,
-                        )
-                    } else {
-                        crate::fully_connected::fully_connected(
-                            &quant,
-                            dims,
-                            &input,
-                            &filter,
-                            Some(&bias),
-                            out,
-                            tile,
-                        )
-                    };
-                    result.unwrap();
-                })
-            };
-            assert_eq!(fc(false), expected);
-            assert_eq!(fc(true), expected);
+            for (kernel, name) in FULLY_CONNECTEDS.iter().zip(["reference", "optimized"]) {
+                let got = check_tile_split(batches, 1, units, 0, |tile, out| {
+                    kernel(&quant, dims, &input, &filter, Some(&bias), out, tile).unwrap();
+                });
+                assert_eq!(got, expected, "fully connected, {name}");
+            }
             // The same product as a BATCH_MATMUL with `adj_y` (the filter's rows are
             // the RHS's columns), without the bias.
             let shapes = BatchMatMulShapes {
@@ -404,26 +431,11 @@ mod tests {
                 .enumerate()
                 .map(|(at, &acc)| acc - bias[at % units])
                 .collect();
-            for optimized_kernel in [false, true] {
-                let got = check_tile_split(batches, 1, units, 0i32, |tile, out| {
-                    let result = if optimized_kernel {
-                        optimized::batch_matmul::batch_matmul(
-                            &quant,
-                            &shapes,
-                            &input,
-                            &filter,
-                            out,
-                            tile,
-                            &mut [0i16; 64],
-                        )
-                    } else {
-                        crate::batch_matmul::batch_matmul(
-                            &quant, &shapes, &input, &filter, out, tile,
-                        )
-                    };
-                    result.unwrap();
+            for (kernel, name) in BATCH_MATMULS.iter().zip(["reference", "optimized"]) {
+                let got = check_tile_split(batches, 1, units, 0, |tile, out| {
+                    kernel(&quant, &shapes, &input, &filter, out, tile, &mut [0; 64]).unwrap();
                 });
-                assert_eq!(got, unbiased, "batch matmul, optimized {optimized_kernel}");
+                assert_eq!(got, unbiased, "batch matmul, {name}");
             }
         }
     }

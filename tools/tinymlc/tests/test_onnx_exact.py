@@ -52,6 +52,23 @@ def _qlinear_matmul(
     )
 
 
+def _qgemm(constants: dict[str, np.ndarray], a_shape: list[int], y_shape: list[int]) -> onnx.ModelProto:
+    """QGemm (com.microsoft) of a uint8 input `a` by the constants' `b` plus their `c`."""
+    node = helper.make_node(
+        "QGemm",
+        ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "c", "y_scale", "y_zero"],
+        ["y"],
+        domain="com.microsoft",
+    )
+    return _model(
+        [node],
+        helper.make_tensor_value_info("a", TensorProto.UINT8, a_shape),
+        helper.make_tensor_value_info("y", TensorProto.UINT8, y_shape),
+        constants,
+        _MICROSOFT,
+    )
+
+
 def _qlinear_matmul_ties() -> onnx.ModelProto:
     """QLinearMatMul whose combined scale is 1/2: every odd accumulator is an exact tie
     (TFLite's fixed point rounds it away from zero, onnxruntime to even), and the output
@@ -99,19 +116,7 @@ def test_accumulators_near_two_to_the_24_with_per_column_scales(tmp_path: Path) 
         "y_scale": np.array(163.7, np.float32),
         "y_zero": np.array(3, np.uint8),
     }
-    node = helper.make_node(
-        "QGemm",
-        ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "c", "y_scale", "y_zero"],
-        ["y"],
-        domain="com.microsoft",
-    )
-    model = _model(
-        [node],
-        helper.make_tensor_value_info("a", TensorProto.UINT8, [2, 512]),
-        helper.make_tensor_value_info("y", TensorProto.UINT8, [2, 6]),
-        constants,
-        _MICROSOFT,
-    )
+    model = _qgemm(constants, [2, 512], [2, 6])
     samples = [
         np.full((2, 512), 255, np.uint8),
         *(rng.integers(0, 256, (2, 512)).astype(np.uint8) for _ in range(4)),
@@ -425,19 +430,7 @@ def test_accumulators_beyond_two_to_the_24_stay_exact(tmp_path: Path) -> None:
         "y_scale": np.array(17.3, np.float32),
         "y_zero": np.array(1, np.uint8),
     }
-    node = helper.make_node(
-        "QGemm",
-        ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "c", "y_scale", "y_zero"],
-        ["y"],
-        domain="com.microsoft",
-    )
-    model = _model(
-        [node],
-        helper.make_tensor_value_info("a", TensorProto.UINT8, [2, 600]),
-        helper.make_tensor_value_info("y", TensorProto.UINT8, [2, 4]),
-        constants,
-        _MICROSOFT,
-    )
+    model = _qgemm(constants, [2, 600], [2, 4])
     operators = parse_onnx(model.SerializeToString(), onnx_exact=True).model.main.operators
     assert [op.kind for op in operators] == [OpKind.FULLY_CONNECTED, OpKind.REQUANTIZE_FLOAT]
     samples = [

@@ -89,39 +89,28 @@ def prepare(view: OpView) -> BatchMatMulParams:
         require(2 <= len(tensor.shape) <= 5, f"{role} rank must be 2..5", "", tensor)
     lhs_shape, rhs_shape, expected, accum_lhs = matmul_shapes(view, attrs)
     lhs_quant, rhs_quant = per_tensor(lhs), per_tensor(rhs)
+    int16 = lhs.dtype is DType.INT16
     if accumulator:
         require_accumulator_output(output, Activation.NONE)
-        return BatchMatMulParams(
-            adj_x=attrs.adj_x,
-            adj_y=attrs.adj_y,
-            lhs_shape=lhs_shape,
-            rhs_shape=rhs_shape,
-            output_shape=expected,
-            lhs_offset=-lhs_quant.zero_point,
-            rhs_offset=-rhs_quant.zero_point,
-            output_offset=0,
-            output_multiplier=IDENTITY_MULTIPLIER,
-            output_shift=IDENTITY_SHIFT,
-            output_activation_min=INT32_RANGE[0],
-            output_activation_max=INT32_RANGE[1],
-            scratch_bytes=gather_scratch_bytes(accum_lhs),
-            accumulator_output=True,
+        output_offset = 0
+        multiplier = quant.QuantizedMultiplier(IDENTITY_MULTIPLIER, IDENTITY_SHIFT)
+        low, high = INT32_RANGE
+    else:
+        output_quant = per_tensor(output)
+        output_offset = output_quant.zero_point
+        multiplier = quant.quantize_multiplier(
+            quant.product_multiplier(lhs_quant.scale, rhs_quant.scale, output_quant.scale)
         )
-    output_quant = per_tensor(output)
-    multiplier = quant.quantize_multiplier(
-        quant.product_multiplier(lhs_quant.scale, rhs_quant.scale, output_quant.scale)
-    )
-    int16 = lhs.dtype is DType.INT16
-    if int16:
-        for tensor, role in ((lhs, "lhs"), (rhs, "rhs"), (output, "output")):
-            require_symmetric(tensor, role)
-        require(
-            -31 <= multiplier.shift <= 7,
-            "the scales' ratio is out of the range TFLM's 64-bit requantization handles",
-            "re-quantize the model",
-            output,
-        )
-    low, high = lhs.dtype.integer_range
+        if int16:
+            for tensor, role in ((lhs, "lhs"), (rhs, "rhs"), (output, "output")):
+                require_symmetric(tensor, role)
+            require(
+                -31 <= multiplier.shift <= 7,
+                "the scales' ratio is out of the range TFLM's 64-bit requantization handles",
+                "re-quantize the model",
+                output,
+            )
+        low, high = lhs.dtype.integer_range
     return BatchMatMulParams(
         adj_x=attrs.adj_x,
         adj_y=attrs.adj_y,
@@ -130,11 +119,12 @@ def prepare(view: OpView) -> BatchMatMulParams:
         output_shape=expected,
         lhs_offset=-lhs_quant.zero_point,
         rhs_offset=-rhs_quant.zero_point,
-        output_offset=output_quant.zero_point,
+        output_offset=output_offset,
         output_multiplier=multiplier.multiplier,
         output_shift=multiplier.shift,
         output_activation_min=low,
         output_activation_max=high,
         # The 16x8 kernel (the reference) gathers nothing.
         scratch_bytes=0 if int16 else gather_scratch_bytes(accum_lhs),
+        accumulator_output=accumulator,
     )
