@@ -8,9 +8,10 @@ it to float32 and multiply it by one float32 scale per output channel (MLAS
 saturating. The scale is `(x_scale * w_scale) / y_scale` in float32, in that order
 (QGemm: `alpha * x_scale * w_scale`, then `/ y_scale`; alpha is 1 here);
 QLinearGlobalAveragePool's is `x_scale / (y_scale * pixels)` on the sum of `q - zero_point`.
-Here the accumulator is computed by the float32 kernels on the operands' integers
-(`integer.py`: exact while every partial sum stays below 2^24, checked per node), and a
-REQUANTIZE_FLOAT layer applies the same float32 operations.
+Here the int8 kernels write that exact int32 accumulator (`exact_integer.py`: the
+default lowering's layers with an int32 output), and a REQUANTIZE_FLOAT layer converts it
+to float32 and applies the same float32 operations. QLinearGlobalAveragePool sums the
+integers in float32 (`integer.py`: exact below 2^24, checked per node).
 
 QDQ operators are, in onnxruntime, DequantizeLinear -> float32 operator (MLAS's
 summation order) -> QuantizeLinear (`real / y_scale`, round half to even). The exact
