@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinymlc import quant
-from tinymlc.ir import DType, FullyConnectedAttrs
+from tinymlc.ir import DType, FullyConnectedAttrs, Tensor
 from tinymlc.ops._accumulator_output import (
     IDENTITY_MULTIPLIER,
     IDENTITY_SHIFT,
@@ -94,30 +94,46 @@ def prepare(view: OpView) -> FullyConnectedParams:
     require_filter_zero_points(filter_, filter_quant.zero_points, mode.accumulator_output)
     if bias is not None:
         require(bias.num_elements == output_depth, "bias size != output depth", "", bias)
+    per_channel: tuple[tuple[int, ...], tuple[int, ...]] | None = None
     if mode.accumulator_output:
         require_accumulator_output(output, attrs.activation)
-        return FullyConnectedParams(
-            input_offset=-input_quant.zero_point,
-            weights_offset=-filter_quant.zero_point,
-            output_offset=0,
-            output_multiplier=IDENTITY_MULTIPLIER,
-            output_shift=IDENTITY_SHIFT,
-            per_channel_output_multiplier=None,
-            per_channel_output_shift=None,
-            output_activation_min=INT32_RANGE[0],
-            output_activation_max=INT32_RANGE[1],
-            batches=batches,
-            accum_depth=accum_depth,
-            output_depth=output_depth,
-            has_bias=bias is not None,
-            mode=mode,
+        output_offset, (act_min, act_max) = 0, INT32_RANGE
+        multiplier = quant.QuantizedMultiplier(IDENTITY_MULTIPLIER, IDENTITY_SHIFT)
+    else:
+        output_offset, (act_min, act_max), multiplier, per_channel = _requantization(
+            attrs, input_, filter_, bias, output
         )
+    return FullyConnectedParams(
+        input_offset=-input_quant.zero_point,
+        weights_offset=-filter_quant.zero_point,
+        output_offset=output_offset,
+        output_multiplier=multiplier.multiplier,
+        output_shift=multiplier.shift,
+        per_channel_output_multiplier=per_channel[0] if per_channel else None,
+        per_channel_output_shift=per_channel[1] if per_channel else None,
+        output_activation_min=act_min,
+        output_activation_max=act_max,
+        batches=batches,
+        accum_depth=accum_depth,
+        output_depth=output_depth,
+        has_bias=bias is not None,
+        mode=mode,
+    )
+
+
+def _requantization(
+    attrs: FullyConnectedAttrs, input_: Tensor, filter_: Tensor, bias: Tensor | None, output: Tensor
+) -> tuple[int, tuple[int, int], quant.QuantizedMultiplier, tuple[tuple[int, ...], tuple[int, ...]] | None]:
+    """(output offset, activation range, per-tensor multiplier, per-channel multipliers and
+    shifts) of a requantizing FULLY_CONNECTED (OpDataFullyConnected)."""
+    input_quant, filter_quant = per_tensor(input_), quantization(filter_)
+    output_depth = filter_.shape[0]
+    per_channel: tuple[tuple[int, ...], tuple[int, ...]] | None = None
     output_quant = per_tensor(output)
     act_min, act_max = quant.activation_range_quantized(
         attrs.activation, output_quant.scale, output_quant.zero_point, output.dtype
     )
     multiplier = quant.QuantizedMultiplier(0, 0)
-    per_channel: tuple[tuple[int, ...], tuple[int, ...]] | None = None
     if filter_quant.is_per_channel:
         require(
             filter_.dtype is not DType.INT4,
@@ -152,19 +168,4 @@ def prepare(view: OpView) -> FullyConnectedParams:
         multiplier = quant.quantize_multiplier(
             quant.product_multiplier(input_quant.scale, filter_quant.scale, output_quant.scale)
         )
-    return FullyConnectedParams(
-        input_offset=-input_quant.zero_point,
-        weights_offset=-filter_quant.zero_point,
-        output_offset=output_quant.zero_point,
-        output_multiplier=multiplier.multiplier,
-        output_shift=multiplier.shift,
-        per_channel_output_multiplier=per_channel[0] if per_channel else None,
-        per_channel_output_shift=per_channel[1] if per_channel else None,
-        output_activation_min=act_min,
-        output_activation_max=act_max,
-        batches=batches,
-        accum_depth=accum_depth,
-        output_depth=output_depth,
-        has_bias=bias is not None,
-        mode=mode,
-    )
+    return output_quant.zero_point, (act_min, act_max), multiplier, per_channel
