@@ -246,6 +246,7 @@ class ModelBuilder:
                 for k, v in op.options.items()
                 if isinstance(v, (list, tuple, str))
             }
+            vectors.update({k: b.CreateString(v) for k, v in op.options.items() if isinstance(v, str)})
             getattr(tflite, f"{op.options_name}Start")(b)
             for key, value in op.options.items():
                 getattr(tflite, f"{op.options_name}Add{key}")(b, vectors.get(key, value))

@@ -1,6 +1,7 @@
 """hostbuild's runtime rlibs: prebuilt ones are used only when built from the same rustc,
 optimization level and sources; the level is validated."""
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ def test_prebuilt_runtime_of_another_level_is_not_used(
     prebuilt: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TINYMLC_HOST_OPT_LEVEL", "1")
-    monkeypatch.setattr(hostbuild.tempfile, "tempdir", str(prebuilt.parent))
+    monkeypatch.setattr(tempfile, "tempdir", str(prebuilt.parent))
     built = hostbuild.build_runtime(hostbuild.default_runtime_dir())
     assert built != prebuilt
     assert (built / "key").read_text() != (prebuilt / "key").read_text()
@@ -39,7 +40,7 @@ def test_prebuilt_runtime_with_a_stale_key_is_not_used(
     prebuilt: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (prebuilt / "key").write_text("built-from-other-sources")
-    monkeypatch.setattr(hostbuild.tempfile, "tempdir", str(prebuilt.parent))
+    monkeypatch.setattr(tempfile, "tempdir", str(prebuilt.parent))
     assert hostbuild.build_runtime(hostbuild.default_runtime_dir()) != prebuilt
 
 

@@ -187,6 +187,9 @@ def test_the_lowering_keeps_the_frames_and_the_count_as_state() -> None:
     assert state.dtype is DType.INT32
     assert state.shape == (2,)
     assert np.frombuffer(model.main.state_initial[op.inputs[1]], "<i4").tolist() == [3, 0]
+    # TFLM's Reset restores the count (absent: reset writes the initial bytes) and leaves
+    # the plain history's frames.
+    assert model.main.state_reset == {op.outputs[0]: None}
 
 
 def test_a_buffer_the_lowering_did_not_take_is_refused() -> None:
@@ -335,6 +338,13 @@ def test_one_buffer_matches_tflm_over_a_sequence() -> None:
 @pytest.mark.parametrize("valid", [False, True])
 def test_a_non_variable_history_keeps_its_frames_as_tflms_arena_does_here(valid: bool) -> None:
     assert_sequence_matches(streaming_model((2,), variable=False, valid=(valid,)), samples=10)
+
+
+@pytest.mark.parametrize("valid", [False, True])
+def test_reset_restarts_the_count_and_keeps_a_non_variable_historys_frames(valid: bool) -> None:
+    # TFLM's Reset: the buffer's own Reset restores the count, ResetVariableTensors only
+    # touches variable tensors (measured with the wheel: the frames carry over).
+    assert_sequence_matches(streaming_model((3,), variable=False, valid=(valid,)), samples=11, reset_every=4)
 
 
 @pytest.mark.parametrize("cycles", [(2, 3), (1, 2), (4, 1)])

@@ -674,6 +674,11 @@ class Graph:
     # variable tensor id -> its initial bytes (a resource variable's value from the
     # CALL_ONCE init subgraph); variables not listed start as TFLM resets them.
     state_initial: Mapping[int, bytes] = field(default_factory=dict, compare=False)
+    # variable tensor id -> what the generated `reset` writes over its reset byte, where
+    # TFLM's Reset leaves other than its initial bytes: a resource variable's allocation
+    # value (Reset runs no CALL_ONCE again); None: nothing, TFLM's Reset leaves it as it was
+    # (a plain tensor whose last value TFLM's arena keeps, `passes.state.hold_in_state`).
+    state_reset: Mapping[int, bytes | None] = field(default_factory=dict, compare=False)
 
     def producers(self) -> dict[int, int]:
         """tensor id -> index of the operator writing it."""

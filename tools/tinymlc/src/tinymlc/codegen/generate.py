@@ -253,10 +253,11 @@ def _state_ranges(step: Step) -> tuple[tuple[int, int], ...]:
     return ((offset, offset + size),)
 
 
-def state_tensors(compiled: CompiledModel) -> list[tuple[int, Tensor, bytes]]:
-    """(offset in the arena, tensor, initial bytes) of every variable tensor of the state
-    region: the graph's own, and in the block of each control-flow layer running stateful
-    subgraphs (`ops.control_flow`), theirs, each subgraph's at its arena's offset there."""
+def state_tensors(compiled: CompiledModel) -> list[tuple[int, Tensor, bytes, bytes | None]]:
+    """(offset in the arena, tensor, initial bytes, what `reset` writes over its reset byte:
+    None, nothing, `Graph.state_reset`) of every variable tensor of the state region: the
+    graph's own, and in the block of each control-flow layer running stateful subgraphs
+    (`ops.control_flow`), theirs, each subgraph's at its arena's offset there."""
     graph = compiled.graph
     blocks = {
         op.inputs[params.state_input]: params
@@ -267,39 +268,42 @@ def state_tensors(compiled: CompiledModel) -> list[tuple[int, Tensor, bytes]]:
     for tensor_id, offset in compiled.plan.state.items():
         layer = blocks.get(tensor_id)
         if layer is None:
-            entries.append((offset, graph.tensors[tensor_id], graph.state_initial.get(tensor_id, b"")))
+            initial = graph.state_initial.get(tensor_id, b"")
+            entries.append(
+                (offset, graph.tensors[tensor_id], initial, graph.state_reset.get(tensor_id, initial))
+            )
             continue
         arenas = dict(zip(layer.subgraphs, layer.subgraph_arenas, strict=True))
         for index, (start, _) in arenas.items():
             entries += [
-                (offset + start + inner, tensor, initial)
-                for inner, tensor, initial in state_tensors(compiled.subgraphs[index])
+                (offset + start + inner, tensor, initial, after_reset)
+                for inner, tensor, initial, after_reset in state_tensors(compiled.subgraphs[index])
             ]
     return entries
 
 
 def _state_literals(compiled: CompiledModel) -> dict[str, Any]:
-    """What lib.rs needs of the state region: its size, its marker and each tensor's reset
-    (a fill byte, then its initial bytes if it has any)."""
+    """What lib.rs needs of the state region: its size, its marker, each tensor's
+    initialisation (a fill byte, then its initial bytes if it has any) and what `reset`
+    writes (the same, unless `Graph.state_reset` says otherwise)."""
     plan = compiled.plan
     entries = state_tensors(compiled)
-    tensors = [
-        {
-            "region": region_literal(offset, tensor.byte_size),
-            "fill": state_reset_byte(tensor),
-            "initial": rust.ints(initial),
-        }
-        for offset, tensor, initial in entries
-    ]
+    tensors, reset = [], []
+    for offset, tensor, initial, after_reset in entries:
+        region, fill = region_literal(offset, tensor.byte_size), state_reset_byte(tensor)
+        tensors.append({"region": region, "fill": fill, "initial": rust.ints(initial)})
+        if after_reset is not None:
+            reset.append({"region": region, "fill": fill, "initial": rust.ints(after_reset)})
     # The marker names this model's state layout (not the file's path: builds stay
     # reproducible), so an arena last used by another model's state reads as fresh.
-    layout = [(offset, tensor.name, tensor.dtype.name, tensor.shape) for offset, tensor, _ in entries]
+    layout = [(offset, tensor.name, tensor.dtype.name, tensor.shape) for offset, tensor, _, _ in entries]
     digest = hashlib.sha256(repr((plan.arena_bytes, layout)).encode()).digest()
     return {
         "bytes": plan.state_bytes,
         "header_bytes": STATE_HEADER_BYTES,
         "marker": rust.ints(digest[:STATE_HEADER_BYTES]),
         "tensors": tensors,
+        "reset": reset,
     }
 
 
@@ -418,6 +422,7 @@ def build_report(compiled: CompiledModel, steps: list[Step], schedule: Schedule)
                     **_tensor_entry(graph, compiled, t),
                     "reset_byte": state_reset_byte(graph.tensors[t]),
                     "initial_value": t in graph.state_initial,
+                    "kept_on_reset": graph.state_reset.get(t, b"") is None,
                 }
                 for t in compiled.plan.state
             ],
@@ -430,8 +435,9 @@ def build_report(compiled: CompiledModel, steps: list[Step], schedule: Schedule)
                     "bytes": tensor.byte_size,
                     "reset_byte": state_reset_byte(tensor),
                     "initial_value": bool(initial),
+                    "kept_on_reset": after_reset is None,
                 }
-                for offset, tensor, initial in state_tensors(compiled)
+                for offset, tensor, initial, after_reset in state_tensors(compiled)
             ],
         },
         "overlapped": [

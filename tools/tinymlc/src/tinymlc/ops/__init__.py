@@ -383,7 +383,10 @@ def overlap_distance(params: PreparedParams) -> int | None:
     """For a layer whose kernel can write its output over the input it has read (in
     one buffer, whole output on one core), the bytes the output must start below the
     input; None for every other layer."""
-    if isinstance(params, conv_2d.Conv2DParams) and not params.mode.is_16x8:
+    # The overlapped kernel writes int8 outputs only (neither 16x8 nor int32 accumulators).
+    if isinstance(params, conv_2d.Conv2DParams) and not (
+        params.mode.is_16x8 or params.mode.accumulator_output
+    ):
         return conv_2d.overlap_distance(params)
     return None
 

@@ -2,10 +2,12 @@
 
 Each CIRCULAR_BUFFER gets a new variable int32 pair as input 1 (the
 cycles left until it lets an inference complete, starting at `cycles_max`, and whether
-it ended the current inference), its output becomes a variable tensor (TFLM keeps the
-frames in the output tensor from one inference to the next; reset to the zero point as
-TFLM's ResetVariableTensors does), and its options hold `cycles_max` as TFLM's Prepare
-resolves it and whether the buffer ends inferences (the one-output form). The
+it ended the current inference; `reset` restores it, as TFLM's Reset of the operator
+does), its output is held in the state region (TFLM keeps the frames in the output
+tensor from one inference to the next; its Reset sets a variable output to the zero
+point and leaves a plain one, `passes.state`), and its options hold `cycles_max` as
+TFLM's Prepare resolves it and whether the buffer ends inferences (the one-output
+form). The
 two-output form becomes the buffer's layer, writing the frames, and after it a
 CIRCULAR_BUFFER_VALID layer reading the pair into 'valid', so the count advances once
 per inference. Operators of other shapes are left for prepare to reject. New tensors
@@ -20,6 +22,7 @@ import numpy as np
 
 from tinymlc.ir import CustomOptionsAttrs, DType, Graph, Model, NoAttrs, Operator, OpKind, Tensor
 from tinymlc.ops.circular_buffer import STATE_ELEMENTS, has_tflm_outputs, resolved_cycles_max
+from tinymlc.passes.state import hold_in_state, with_state
 
 
 def lower_circular_buffers(model: Model) -> Model:
@@ -37,6 +40,7 @@ def _lower_graph(main: Graph) -> Graph:
         return main
     tensors = list(main.tensors)
     state_initial = dict(main.state_initial)
+    state_reset = dict(main.state_reset)
     operators: list[Operator] = []
     for index, op in enumerate(main.operators):
         if index not in lowerable:
@@ -48,7 +52,7 @@ def _lower_graph(main: Graph) -> Graph:
             # A plain output starts as TFLM's arena left it: zeros, in a fresh interpreter
             # (its ResetVariableTensors would write the zero point into a variable one).
             state_initial[history] = bytes(tensors[history].byte_size)
-            tensors[history] = replace(tensors[history], is_variable=True)
+            hold_in_state(tensors, state_reset, history)
         tensors.append(
             Tensor(
                 f"{tensors[history].name} (cycles left, ended)",
@@ -74,4 +78,4 @@ def _lower_graph(main: Graph) -> Graph:
                     attrs=NoAttrs(),
                 )
             )
-    return replace(main, tensors=tuple(tensors), operators=tuple(operators), state_initial=state_initial)
+    return with_state(main, tensors, operators, state_initial, state_reset)

@@ -10,15 +10,19 @@ of the main graph, which the planner places in the persistent state region:
 * READ_VARIABLE reads the variable tensor (its one input) into its output;
 * ASSIGN_VARIABLE reads its value and writes the variable tensor (its output);
 * the init subgraph's constant assignments become the variable's initial bytes
-  (`Graph.state_initial`), which the generated `reset` writes. An init subgraph
-  computing anything else is rejected.
+  (`Graph.state_initial`), which a fresh arena's first inference writes. An init
+  subgraph computing anything else is rejected.
 
 TFLM keeps one buffer per (container, shared name) for every subgraph: a variable read or
-assigned in two graphs is refused (each graph's state is its own here); CALL_ONCE may run
-in any graph, its init subgraph's values are the variable's wherever it is used.
+assigned in several graphs is carried between them through IF and WHILE
+(`passes.carried_variables`); CALL_ONCE may run in any graph, its init subgraph's values
+are the variable's wherever it is used.
 
 A variable no init subgraph assigns starts as TFLM allocates it: every byte the low
 byte of the zero point of the first tensor assigned to it (0 without quantization).
+TFLM's Reset sets every variable so (MicroResourceVariables::ResetAll) and leaves
+CALL_ONCE as having run, so the generated `reset` does too (`Graph.state_reset`): the
+init subgraph's values come back only with a fresh arena.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from tinymlc.errors import CompileError
 from tinymlc.ir import NO_TENSOR, CallOnceAttrs, DType, Graph, Model, Operator, OpKind, Tensor, VarHandleAttrs
 from tinymlc.passes.carried_variables import Key, carried_keys, carry_variables, variable_tensor
 from tinymlc.passes.control_flow import renumber_called_subgraphs
+from tinymlc.passes.state import with_state
 
 RESOURCE_KINDS = frozenset(
     {OpKind.VAR_HANDLE, OpKind.READ_VARIABLE, OpKind.ASSIGN_VARIABLE, OpKind.CALL_ONCE}
@@ -165,10 +170,17 @@ def _lower_graph(
     tensors = list(graph.tensors)
     variables: dict[Key, int] = {}
     state_initial: dict[int, bytes] = dict(graph.state_initial)
+    state_reset: dict[int, bytes | None] = dict(graph.state_reset)
     for key in sorted(keys):
         template = templates[key]
         variables[key] = len(tensors)
         tensors.append(variable_tensor(key, template))
+        allocated = b""
+        if template.dtype is not DType.INT8 and template.quantization is not None:
+            # TFLM fills a variable with the low byte of its zero point whatever its type;
+            # the generated reset fills only int8 state so (ResetVariableTensors' rule).
+            fill = template.quantization.zero_point & 0xFF
+            allocated = bytes([fill]) * tensors[-1].byte_size if fill else b""
         if key in initial:
             data = _state_bytes(initial[key])
             if len(data) != tensors[-1].byte_size:
@@ -178,12 +190,10 @@ def _lower_graph(
                     model.source,
                 )
             state_initial[variables[key]] = data
-        elif template.dtype is not DType.INT8 and template.quantization is not None:
-            # TFLM fills a variable with the low byte of its zero point whatever its type;
-            # the generated reset fills only int8 state so (ResetVariableTensors' rule).
-            fill = template.quantization.zero_point & 0xFF
-            if fill:
-                state_initial[variables[key]] = bytes([fill]) * tensors[-1].byte_size
+            # TFLM's Reset fills every variable as allocated and runs no CALL_ONCE again.
+            state_reset[variables[key]] = allocated
+        elif allocated:
+            state_initial[variables[key]] = allocated
     operators = []
     for op in graph.operators:
         if op.kind is OpKind.READ_VARIABLE:
@@ -194,5 +204,4 @@ def _lower_graph(
             operators.append(replace(op, inputs=op.inputs[1:], outputs=(variable,)))
         elif op.kind not in (OpKind.VAR_HANDLE, OpKind.CALL_ONCE):
             operators.append(op)
-    lowered = replace(graph, tensors=tuple(tensors), operators=tuple(operators), state_initial=state_initial)
-    return lowered, variables
+    return with_state(graph, tensors, operators, state_initial, state_reset), variables
