@@ -243,6 +243,9 @@ class OpKind(enum.Enum):
     QLINEAR_ADD = -162
     """Not in .tflite files: ONNX QLinearAdd as onnxruntime computes it on x86-64 with AVX2
     (`--onnx_exact`)."""
+    MLAS_CONV = -165
+    """Not in .tflite files: a float32 convolution (a matrix product as a 1x1 one) summed in
+    onnxruntime MLAS's order (`--onnx_exact`: QDQ Conv, Gemm, MatMul)."""
     SUBGRAPH_OUTPUT = -200
     """Not in .tflite files: one output of a multi-output IF or WHILE, copied out of the
     packed tensor the control-flow layer writes (`passes.control_flow`)."""
@@ -545,6 +548,27 @@ class QLinearAddAttrs:
     """0: neither operand, 1: the first, 2: the second is a single value per innermost run."""
 
 
+@dataclass(frozen=True)
+class MlasConvAttrs:
+    """MLAS_CONV's window and summation order. Inputs: float32 NHWC input, float32 filter
+    `[output_channels, k]` (k in MLAS's column order: channel, window row, window column),
+    optional float32 bias; output float32 NHWC."""
+
+    kernel: tuple[int, int]
+    strides: tuple[int, int]
+    dilations: tuple[int, int]
+    pads: tuple[int, int]
+    """Zero rows above and columns left of the input (MLAS pads the others by its output size)."""
+    groups: int
+    block: int
+    """Terms per K block: each block's sum is added to the output."""
+    unfused_groups: bool
+    """Products rounded and summed in groups of four (MLAS's single-filter kernel), else one
+    fused multiply-add per term."""
+    bias_first: bool
+    """The bias is the initial value (Gemm), else added after the sum (Conv)."""
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
     | CustomOptionsAttrs
@@ -580,6 +604,7 @@ OpAttrs: TypeAlias = (
     | FloatRequantizeAttrs
     | LookupTableAttrs
     | QLinearAddAttrs
+    | MlasConvAttrs
 )
 
 

@@ -1,0 +1,213 @@
+"""`--onnx_exact` for QDQ Conv, Gemm and MatMul: onnxruntime dequantizes their operands and
+runs its float32 operator, so the result depends on the order MLAS sums the products in.
+This lowers them to DEQUANTIZE -> MLAS_CONV (that order) -> QUANTIZE (which
+`exact.onnxruntime_conversions` turns into QuantizeLinear's division).
+
+The order, read from MLAS (`convolve.cpp`, `sgemm.cpp`, the x86-64 SGEMM kernels) and
+measured against onnxruntime 1.32 on random layers, with one intra-op thread (more threads
+split a convolution's output columns, and the K blocking follows the split):
+
+* Conv expands the input into columns, `k = (channel * kernel_h + row) * kernel_w + column`
+  per group. 1x1 stride-1 unpadded convolutions (and an input-wide kernel over one
+  channel) multiply the input directly, so does one with more filters than output pixels;
+  both through SGEMM over the whole K, blocked by `_sgemm_stride_k` of the output pixels.
+  Otherwise MlasConvOperation blocks K by the same rule itself. The bias is added after
+  the sum.
+* Gemm and MatMul with constant weights pack them once (MLAS's packed B): K blocks of 256;
+  Gemm's bias broadcast into the output first.
+* Inside a block the FMA3/AVX-512 kernels accumulate `fma(w, x, acc)` from zero and add the
+  block's sum to the output. A single filter row (a depthwise convolution, MLAS's `M = 1`
+  kernel) is summed unfused instead: rounded products in groups of four, then two, then one,
+  each group added to the output. x86-64 hosts without FMA round every product: not
+  reproduced here.
+* A single output column (`N = 1`) runs a transposed-B dot-product kernel whose lane order
+  is not reproduced: such layers keep the integer lowering (`exact.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tinymlc.frontend.onnx import exact
+from tinymlc.frontend.onnx.builder import Act, Builder, Const, Operand, QParams, UnsupportedNodeError
+from tinymlc.frontend.onnx.conv import conv_dimensions
+from tinymlc.frontend.onnx.gemm import gemm_operands
+from tinymlc.frontend.onnx.node import Node, act, const, optional_const
+from tinymlc.frontend.onnx.spatial import Spatial, spatial
+from tinymlc.ir import DType, MlasConvAttrs, OpKind
+
+# MLAS_SGEMM_STRIDEN and MLAS_SGEMM_STRIDEK.
+_STRIDE = 128
+# MLAS_SGEMM_PACKED_STRIDEK: the K block of a product by packed (constant) weights.
+_PACKED_STRIDE_K = 256
+
+
+@dataclass(frozen=True)
+class SummationOrder:
+    block: int
+    """Terms per K block."""
+    unfused_groups: bool
+    """MLAS's single-filter-row kernel: rounded products in groups of four."""
+
+
+def _sgemm_stride_k(columns: int, depth: int) -> int:
+    """The K stride MLAS's SGEMM (and MlasConvOperation) steps by for `columns` output
+    columns: halved towards K when the columns outnumber it, doubled while the N stride
+    can halve over few columns."""
+    stride_n, stride_k = _STRIDE, _STRIDE
+    if columns >= depth:
+        while stride_k // 2 >= depth:
+            stride_n, stride_k = stride_n * 2, stride_k // 2
+    else:
+        while stride_n > 16 and stride_n // 2 >= columns:
+            stride_n, stride_k = stride_n // 2, stride_k * 2
+    return stride_k
+
+
+def conv_order(
+    filters: int, channels: int, size: tuple[int, int], kernel: tuple[int, int], geometry: Spatial
+) -> SummationOrder | None:
+    """The order one group of a 2-D convolution is summed in (`filters` and `channels` per
+    group), or None where this module does not reproduce it."""
+    depth = channels * kernel[0] * kernel[1]
+    columns = geometry.output[0] * geometry.output[1]
+    direct = transposed = False
+    if geometry.strides == (1, 1) and geometry.pads == (0, 0, 0, 0):
+        if kernel == (1, 1):
+            direct = True
+        elif channels == 1 and geometry.dilations == (1, 1):
+            transposed = kernel[1] == size[1]
+            direct = transposed or kernel == (size[0], 1)
+    if filters == 1:
+        # MLAS's single-row kernel; the transposed-B one is not reproduced.
+        block = depth if direct else _sgemm_stride_k(columns, depth)
+        return None if transposed else SummationOrder(block, True)
+    if columns == 1:
+        return None
+    return SummationOrder(_sgemm_stride_k(columns, depth), False)
+
+
+def _dequantized(operand: Const, default_axis: int) -> np.ndarray:
+    """A constant's float32 values as DequantizeLinear gives them: `float(q - zp) * scale`,
+    rounded once; float constants as they are."""
+    qparams = operand.qparams
+    if qparams is None:
+        return np.asarray(operand.data, dtype=np.float32)
+    values = operand.data.astype(np.int64)
+    scales = np.array(qparams.scales, dtype=np.float32)
+    zero_points = np.array(qparams.zero_points, dtype=np.int64)
+    if scales.size > 1:
+        shape = [1] * values.ndim
+        axis = default_axis if qparams.axis is None else qparams.axis
+        shape[axis] = -1
+        scales, zero_points = scales.reshape(shape), zero_points.reshape(shape)
+    return ((values - zero_points).astype(np.float32) * scales).astype(np.float32)
+
+
+def _output_qparams(out: QParams) -> QParams:
+    if len(out.scales) != 1:
+        raise UnsupportedNodeError("per-axis output quantization is not supported")
+    return out
+
+
+def _summed(
+    builder: Builder,
+    node: Node,
+    source: int,
+    filter_values: np.ndarray,
+    bias: np.ndarray | None,
+    out_shape: tuple[int, ...],
+    attrs: MlasConvAttrs,
+    out: QParams,
+) -> int:
+    """DEQUANTIZE `source`, MLAS_CONV, QUANTIZE to `out` (layouts: `source`'s)."""
+    layout = builder.layout[source]
+    real = builder.activation(f"{node.name}/real", builder.onnx_shape[source], None, layout)
+    builder.op(OpKind.DEQUANTIZE, [source], [real])
+    operands = [real, builder.constant(f"{node.name}/filter", filter_values, DType.FLOAT32)]
+    if bias is not None:
+        operands.append(builder.constant(f"{node.name}/bias", bias, DType.FLOAT32))
+    result = builder.activation(f"{node.name}/result", out_shape, None, layout)
+    builder.op(OpKind.MLAS_CONV, operands, [result], attrs)
+    output = builder.activation(node.output_name(), out_shape, _output_qparams(out), layout)
+    builder.op(OpKind.QUANTIZE, [result], [output])
+    return output
+
+
+def _is_qdq(node: Node, inputs: list[Operand | None]) -> bool:
+    """A float operator on dequantized operands with quantized constant weights (not a
+    QLinear* node, whose onnxruntime kernel accumulates integers)."""
+    weights = inputs[1] if len(inputs) > 1 else None
+    return node.op_type in ("Conv", "Gemm", "MatMul") and isinstance(weights, Const) and weights.qparams is not None
+
+
+def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    if not _is_qdq(node, inputs):
+        return exact.lower_conv(builder, node, inputs, out)
+    x = builder.standard(act(inputs, 0).tensor)
+    weights = const(inputs, 1, "weights")
+    (batch, _, height, width), (out_channels, channels, kh, kw), group = conv_dimensions(
+        builder.onnx_shape[x], node, weights.data.shape
+    )
+    geometry = spatial(node, (height, width), (kh, kw))
+    order = conv_order(out_channels // group, channels, (height, width), (kh, kw), geometry)
+    if order is None:
+        return exact.lower_conv(builder, node, inputs, out)
+    bias_operand = optional_const(inputs, 2, "bias")
+    bias = None if bias_operand is None else _dequantized(bias_operand, 0).reshape(-1)
+    if bias is not None and bias.size != out_channels:
+        raise UnsupportedNodeError(f"bias of {bias.size} values for {out_channels} output channels")
+    attrs = MlasConvAttrs(
+        (kh, kw),
+        geometry.strides,
+        geometry.dilations,
+        geometry.pads[:2],
+        group,
+        order.block,
+        order.unfused_groups,
+        bias_first=False,
+    )
+    filter_values = _dequantized(weights, 0).reshape(out_channels, -1)
+    out_shape = (batch, out_channels, *geometry.output)
+    return [_summed(builder, node, x, filter_values, bias, out_shape, attrs, out[0])]
+
+
+def _product(
+    builder: Builder, node: Node, x: int, weights: np.ndarray, bias: np.ndarray | None, out: QParams
+) -> int:
+    """x @ weights ([K, N] float32) (+ bias first, per column) as a 1x1 convolution over
+    the last axis, in the packed-weights order."""
+    x = builder.onnx_ordered(x)
+    shape = builder.onnx_shape[x]
+    depth, columns = weights.shape
+    if len(shape) < 2 or shape[-1] != depth:
+        raise UnsupportedNodeError(f"A {list(shape)} and B {list(weights.shape)} do not multiply")
+    if bias is not None and bias.size != columns:
+        raise UnsupportedNodeError(f"C of {bias.size} values is not one per column of {columns}")
+    one = (1, 1)
+    attrs = MlasConvAttrs(one, one, one, (0, 0), 1, _PACKED_STRIDE_K, False, bias_first=bias is not None)
+    out_shape = (*shape[:-1], columns)
+    return _summed(builder, node, x, np.ascontiguousarray(weights.T), bias, out_shape, attrs, out)
+
+
+def lower_gemm(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    if not _is_qdq(node, inputs):
+        return exact.lower_gemm(builder, node, inputs, out)
+    x, weights, transposed, bias_operand = gemm_operands(node, inputs)
+    values = _dequantized(weights, 1)
+    bias = None if bias_operand is None else _dequantized(bias_operand, 0).reshape(-1)
+    return [_product(builder, node, x, values.T if transposed else values, bias, out[0])]
+
+
+def lower_matmul(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    rhs = inputs[1] if len(inputs) > 1 else None
+    lhs = inputs[0]
+    if not (_is_qdq(node, inputs) and isinstance(rhs, Const) and rhs.data.ndim == 2 and isinstance(lhs, Act)):
+        return exact.lower_matmul(builder, node, inputs, out)
+    return [_product(builder, node, lhs.tensor, _dequantized(rhs, 1), None, out[0])]
+
+
+LOWERINGS = {"Conv": lower_conv, "Gemm": lower_gemm, "MatMul": lower_matmul}
+"""`--onnx_exact` lowerings of QDQ Conv, Gemm, MatMul (the others: `exact.LOWERINGS`)."""
