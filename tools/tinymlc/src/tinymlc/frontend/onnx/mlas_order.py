@@ -8,20 +8,22 @@ measured against onnxruntime 1.32 on random layers, with one intra-op thread (mo
 split a convolution's output columns, and the K blocking follows the split):
 
 * Conv expands the input into columns, `k = (channel * kernel_h + row) * kernel_w + column`
-  per group. 1x1 stride-1 unpadded convolutions (and an input-wide kernel over one
-  channel) multiply the input directly, so does one with more filters than output pixels;
-  both through SGEMM over the whole K, blocked by `_sgemm_stride_k` of the output pixels.
-  Otherwise MlasConvOperation blocks K by the same rule itself. The bias is added after
-  the sum.
-* Gemm and MatMul with constant weights pack them once (MLAS's packed B): K blocks of 256;
-  Gemm's bias broadcast into the output first.
+  per group. 1x1 stride-1 unpadded convolutions (and an input-wide or input-tall window
+  over one channel) multiply the input directly, so does one with more filters than output
+  pixels: one SGEMM over the whole K (`_sgemm_order`, filters as rows, pixels as columns).
+  Otherwise MlasConvOperation blocks K itself (`_sgemm_stride_k` of the pixels) and runs
+  SGEMM per block. The bias is added after the sum.
+* Gemm and MatMul: to onnxruntime their weights are DequantizeLinear's output, not
+  constants, so SGEMM does not pack them: `_sgemm_order` with the product's rows and
+  columns (a MatMul's leading axes are rows); Gemm's bias broadcast into the output first.
 * Inside a block the FMA3/AVX-512 kernels accumulate `fma(w, x, acc)` from zero and add the
-  block's sum to the output. A single filter row (a depthwise convolution, MLAS's `M = 1`
-  kernel) is summed unfused instead: rounded products in groups of four, then two, then one,
-  each group added to the output. x86-64 hosts without FMA round every product: not
-  reproduced here.
-* A single output column (`N = 1`) runs a transposed-B dot-product kernel whose lane order
-  is not reproduced: such layers keep the integer lowering (`exact.py`).
+  block's sum to the output. A single row (one filter per group: a depthwise convolution,
+  or a one-row Gemm/MatMul; MLAS's `M = 1` kernel, over the whole K of its call) is summed
+  unfused: rounded products in groups of four, then two, then one, each group added to the
+  output. x86-64 hosts without FMA round every product: not reproduced here.
+* A single column (`N = 1`), and a single row by transposed weights (Gemm `transB=1`, an
+  input-wide window), run dot-product kernels whose lane order is not reproduced: such
+  layers keep the integer lowering (`exact.py`).
 """
 
 from __future__ import annotations
@@ -40,8 +42,6 @@ from tinymlc.ir import DType, MlasConvAttrs, OpKind
 
 # MLAS_SGEMM_STRIDEN and MLAS_SGEMM_STRIDEK.
 _STRIDE = 128
-# MLAS_SGEMM_PACKED_STRIDEK: the K block of a product by packed (constant) weights.
-_PACKED_STRIDE_K = 256
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,15 @@ def _sgemm_stride_k(columns: int, depth: int) -> int:
     return stride_k
 
 
+def _sgemm_order(rows: int, columns: int, depth: int, transposed: bool) -> SummationOrder | None:
+    """The order of one MLAS SGEMM call (unpacked weights, one thread)."""
+    if rows == 1:
+        return None if transposed else SummationOrder(depth, True)
+    if columns == 1:
+        return None
+    return SummationOrder(_sgemm_stride_k(columns, depth), False)
+
+
 def conv_order(
     filters: int, channels: int, size: tuple[int, int], kernel: tuple[int, int], geometry: Spatial
 ) -> SummationOrder | None:
@@ -80,10 +89,10 @@ def conv_order(
         elif channels == 1 and geometry.dilations == (1, 1):
             transposed = kernel[1] == size[1]
             direct = transposed or kernel == (size[0], 1)
+    if direct or filters > columns:
+        return _sgemm_order(filters, columns, depth, transposed)
     if filters == 1:
-        # MLAS's single-row kernel; the transposed-B one is not reproduced.
-        block = depth if direct else _sgemm_stride_k(columns, depth)
-        return None if transposed else SummationOrder(block, True)
+        return SummationOrder(_sgemm_stride_k(columns, depth), True)
     if columns == 1:
         return None
     return SummationOrder(_sgemm_stride_k(columns, depth), False)
@@ -175,21 +184,36 @@ def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: 
 
 
 def _product(
-    builder: Builder, node: Node, x: int, weights: np.ndarray, bias: np.ndarray | None, out: QParams
-) -> int:
-    """x @ weights ([K, N] float32) (+ bias first, per column) as a 1x1 convolution over
-    the last axis, in the packed-weights order."""
-    x = builder.onnx_ordered(x)
+    builder: Builder,
+    node: Node,
+    inputs: list[Operand | None],
+    x: int,
+    weights: np.ndarray,
+    transposed: bool,
+    bias: np.ndarray | None,
+    out: list[QParams],
+) -> list[int]:
+    """x @ weights ([K, N] float32; `transposed`: Gemm's `transB`) (+ bias first, per column)
+    as a 1x1 convolution over the last axis; the integer lowering where MLAS's order is not
+    reproduced."""
     shape = builder.onnx_shape[x]
     depth, columns = weights.shape
     if len(shape) < 2 or shape[-1] != depth:
         raise UnsupportedNodeError(f"A {list(shape)} and B {list(weights.shape)} do not multiply")
     if bias is not None and bias.size != columns:
         raise UnsupportedNodeError(f"C of {bias.size} values is not one per column of {columns}")
+    order = _sgemm_order(int(np.prod(shape[:-1])), columns, depth, transposed)
+    if order is None:
+        fallback = exact.lower_gemm if node.op_type == "Gemm" else exact.lower_matmul
+        return fallback(builder, node, inputs, out)
     one = (1, 1)
-    attrs = MlasConvAttrs(one, one, one, (0, 0), 1, _PACKED_STRIDE_K, False, bias_first=bias is not None)
+    attrs = MlasConvAttrs(
+        one, one, one, (0, 0), 1, order.block, order.unfused_groups, bias_first=bias is not None
+    )
     out_shape = (*shape[:-1], columns)
-    return _summed(builder, node, x, np.ascontiguousarray(weights.T), bias, out_shape, attrs, out)
+    filter_values = np.ascontiguousarray(weights.T)
+    source = builder.onnx_ordered(x)
+    return [_summed(builder, node, source, filter_values, bias, out_shape, attrs, out[0])]
 
 
 def lower_gemm(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
@@ -198,7 +222,7 @@ def lower_gemm(builder: Builder, node: Node, inputs: list[Operand | None], out: 
     x, weights, transposed, bias_operand = gemm_operands(node, inputs)
     values = _dequantized(weights, 1)
     bias = None if bias_operand is None else _dequantized(bias_operand, 0).reshape(-1)
-    return [_product(builder, node, x, values.T if transposed else values, bias, out[0])]
+    return _product(builder, node, inputs, x, values.T if transposed else values, transposed, bias, out)
 
 
 def lower_matmul(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
@@ -206,7 +230,7 @@ def lower_matmul(builder: Builder, node: Node, inputs: list[Operand | None], out
     lhs = inputs[0]
     if not (_is_qdq(node, inputs) and isinstance(rhs, Const) and rhs.data.ndim == 2 and isinstance(lhs, Act)):
         return exact.lower_matmul(builder, node, inputs, out)
-    return [_product(builder, node, lhs.tensor, _dequantized(rhs, 1), None, out[0])]
+    return _product(builder, node, inputs, lhs.tensor, _dequantized(rhs, 1), False, None, out)
 
 
 LOWERINGS = {"Conv": lower_conv, "Gemm": lower_gemm, "MatMul": lower_matmul}
