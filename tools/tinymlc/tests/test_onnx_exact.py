@@ -539,7 +539,12 @@ _QDQ_CONVS: tuple[tuple[str, tuple[int, ...], tuple[int, ...], dict[str, Any]], 
     ("more_filters_than_pixels", (1, 16, 3, 3), (32, 16, 3, 3), {"pads": [1, 1, 1, 1]}),
     ("dilated_asymmetric_pads", (1, 4, 10, 10), (6, 4, 3, 3), {"dilations": [2, 2], "pads": [0, 1, 2, 1]}),
     ("two_groups", (1, 8, 9, 9), (6, 4, 3, 3), {"group": 2, "pads": [1, 1, 1, 1]}),
-    ("depthwise_strided", (1, 8, 12, 12), (8, 1, 3, 3), {"group": 8, "strides": [2, 2], "pads": [2, 0, 1, 1]}),
+    (
+        "depthwise_strided",
+        (1, 8, 12, 12),
+        (8, 1, 3, 3),
+        {"group": 8, "strides": [2, 2], "pads": [2, 0, 1, 1]},
+    ),
     ("depthwise_k169_blocks", (1, 2, 16, 16), (2, 1, 13, 13), {"group": 2, "pads": [6, 6, 6, 6]}),
     ("depthwise_multiplier_2", (1, 3, 7, 7), (6, 1, 5, 5), {"group": 3, "pads": [2, 2, 2, 2]}),
 )
@@ -561,7 +566,8 @@ def test_qdq_conv_sums_in_mlas_order(
     """QDQ Conv is onnxruntime's float convolution: MLAS_CONV, bit for bit, in every
     blocking of K and both of MLAS's kernels (fused multiply-adds; unfused groups of four
     for a single filter per group)."""
-    model = _qdq_product("Conv", input_shape, weight_shape, unsigned, bias="dilated" not in str(attributes), **attributes)
+    without_bias = "dilations" in attributes  # one case without a bias
+    model = _qdq_product("Conv", input_shape, weight_shape, unsigned, not without_bias, **attributes)
     exact = parse_onnx(model.SerializeToString(), onnx_exact=True).model.main.operators
     assert OpKind.MLAS_CONV in {op.kind for op in exact}
     samples = _cancelling_samples(np.random.default_rng(7), input_shape, attributes.get("group", 1), 3)
@@ -596,16 +602,19 @@ def test_qdq_products_sum_like_sgemm(
 def test_orders_mlas_does_not_run_through_its_main_kernels_keep_the_integer_lowering() -> None:
     """A single output pixel (MLAS's transposed-B dot products) and a single filter over an
     input-wide window (the same kernel) have no MLAS_CONV order."""
-    one_pixel = spatial_of(kernel=(3, 3), size=(3, 3))
+    one_pixel = _spatial_of(kernel=(3, 3), size=(3, 3))
     assert conv_order(4, 2, (3, 3), (3, 3), one_pixel) is None
-    wide = spatial_of(kernel=(3, 5), size=(6, 5))
+    wide = _spatial_of(kernel=(3, 5), size=(6, 5))
     assert conv_order(1, 1, (6, 5), (3, 5), wide) is None
-    assert conv_order(2, 1, (6, 5), (3, 5), wide) == SummationOrder(1024, False)  # 4 pixels: K stride doubled 3 times
-    depthwise = spatial_of(kernel=(3, 3), size=(8, 8), pads=(1, 1, 1, 1))
-    assert conv_order(1, 1, (8, 8), (3, 3), depthwise) == SummationOrder(16, True)  # K stride halved to >= 9
+    # 4 pixels: the K stride doubles 3 times; 64 pixels over K = 9: it halves to 16.
+    assert conv_order(2, 1, (6, 5), (3, 5), wide) == SummationOrder(1024, False)
+    depthwise = _spatial_of(kernel=(3, 3), size=(8, 8), pads=(1, 1, 1, 1))
+    assert conv_order(1, 1, (8, 8), (3, 3), depthwise) == SummationOrder(16, True)
 
 
-def spatial_of(kernel: tuple[int, int], size: tuple[int, int], pads: tuple[int, int, int, int] = (0, 0, 0, 0)) -> Spatial:
+def _spatial_of(
+    kernel: tuple[int, int], size: tuple[int, int], pads: tuple[int, int, int, int] = (0, 0, 0, 0)
+) -> Spatial:
     output = tuple(n + p0 + p1 - k + 1 for n, k, p0, p1 in zip(size, kernel, pads[:2], pads[2:], strict=True))
     return Spatial((1, 1), (1, 1), pads, (output[0], output[1]))
 

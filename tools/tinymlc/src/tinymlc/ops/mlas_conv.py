@@ -49,7 +49,10 @@ def prepare(view: OpView) -> MlasConvParams:
         f"{attrs.groups} groups do not divide {channels} input / {out_channels} output channels",
     )
     depth = channels // attrs.groups * attrs.kernel[0] * attrs.kernel[1]
-    require(filter_.shape == (out_channels, depth), f"filter {list(filter_.shape)} is not [{out_channels}, {depth}]")
+    require(
+        filter_.shape == (out_channels, depth),
+        f"filter {list(filter_.shape)} is not [{out_channels}, {depth}]",
+    )
     require(input_shape[0] == output_shape[0], "input and output batches differ")
     require(min(output_shape) >= 1, f"output {list(output_shape)} is empty")
     bias = view.optional_input(2)

@@ -149,7 +149,11 @@ def _is_qdq(node: Node, inputs: list[Operand | None]) -> bool:
     """A float operator on dequantized operands with quantized constant weights (not a
     QLinear* node, whose onnxruntime kernel accumulates integers)."""
     weights = inputs[1] if len(inputs) > 1 else None
-    return node.op_type in ("Conv", "Gemm", "MatMul") and isinstance(weights, Const) and weights.qparams is not None
+    return (
+        node.op_type in ("Conv", "Gemm", "MatMul")
+        and isinstance(weights, Const)
+        and weights.qparams is not None
+    )
 
 
 def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
