@@ -27,6 +27,34 @@ pub enum BlockSum {
     /// Products rounded, added in groups of four (then two, then one) from the block's
     /// start; each group's sum is added to the output.
     UnfusedGroups,
+    /// MLAS's single-row kernel for transposed weights: eight lane sums (term `k` into
+    /// lane `k % 8`, rounded products added unfused), reduced by a tree that depends on
+    /// whether the output channel (within its group) falls in a run of four, two or one
+    /// channels; the reduction is added to the output.
+    EightLanes,
+}
+
+/// The eight lanes' sum as MLAS's transposed-weights kernel reduces them for a channel in
+/// a run of `run` (4, 2 or 1) channels.
+fn reduce_lanes(l: &[f32; 8], run: usize) -> f32 {
+    match run {
+        4 => (((l[0] + l[1]) + l[2]) + l[3]) + (((l[4] + l[5]) + l[6]) + l[7]),
+        2 => ((l[0] + l[2]) + (l[4] + l[6])) + ((l[1] + l[3]) + (l[5] + l[7])),
+        _ => ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])),
+    }
+}
+
+/// The run (4, 2 or 1 channels) MLAS's transposed-weights kernel puts `channel` of
+/// `channels` in: fours while four remain, then a two, then a one.
+fn lane_run(channel: usize, channels: usize) -> usize {
+    let fours = channels / 4 * 4;
+    if channel < fours {
+        4
+    } else if channel < fours + (channels % 4) / 2 * 2 {
+        2
+    } else {
+        1
+    }
 }
 
 /// The per-layer constants of [`mlas_conv`]. Input and output are NHWC, the filter is
@@ -177,6 +205,18 @@ pub fn mlas_conv(
                     }
                     total = Some(total.map_or(sum, |total| sum + total));
                 }
+                BlockSum::EightLanes => {
+                    let mut lanes = [0.0f32; 8];
+                    for k in start..end {
+                        let (weight, value) = term(k)?;
+                        let lane = lanes
+                            .get_mut((k - start) % 8)
+                            .ok_or(KernelError::ShapeMismatch)?;
+                        *lane += weight * value;
+                    }
+                    let sum = reduce_lanes(&lanes, lane_run(channel % filters, filters));
+                    total = Some(total.map_or(sum, |total| sum + total));
+                }
                 BlockSum::UnfusedGroups => {
                     let mut k = start;
                     while k < end {
@@ -285,6 +325,22 @@ mod tests {
         let input = [1.0, TINY, TINY, TINY, TINY, TINY, TINY];
         let result = run(&p, &input, &[1.0; 7], None);
         assert_eq!(result, [1.0 + 4.0 * TINY]);
+    }
+
+    #[test]
+    fn eight_lanes_reduce_by_the_channels_run() {
+        // Terms 1, then t in lanes 1..=3 and 4: a run of four adds l0 + l1 + l2 + l3 first
+        // (1 + t rounds to 1, three times) then l4..l7 (t): 1 + t rounds to 1. A run of two
+        // adds (l0 + l2) + (l4 + l6) = 1 + t -> 1 and (l1 + l3) + (l5 + l7) = 2t, then
+        // 1 + 2t exactly; a single channel: (l0 + l1) + (l2 + l3) = 1 + 2t, + t: a tie,
+        // to even 1 + 4t.
+        let mut p = params([1, 1, 1, 5], [1, 1, 1, 7], [1, 1]);
+        p.block_sum = BlockSum::EightLanes;
+        let input = [1.0, TINY, TINY, TINY, TINY];
+        let output = run(&p, &input, &[1.0; 35], None);
+        assert_eq!(output[..4], [1.0; 4]);
+        assert_eq!(output[4..6], [1.0 + 2.0 * TINY; 2]);
+        assert_eq!(output[6], 1.0 + 4.0 * TINY);
     }
 
     #[test]

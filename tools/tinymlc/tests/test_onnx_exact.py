@@ -20,7 +20,7 @@ from tinymlc.errors import CompileError
 from tinymlc.frontend.onnx import parse_onnx
 from tinymlc.frontend.onnx.mlas_order import SummationOrder, conv_order
 from tinymlc.frontend.onnx.spatial import Spatial
-from tinymlc.ir import OpKind
+from tinymlc.ir import BlockSum, OpKind
 from tinymlc.onnx_check import check_onnx
 
 MODELS = Path(__file__).absolute().parents[3] / "models"
@@ -547,6 +547,7 @@ _QDQ_CONVS: tuple[tuple[str, tuple[int, ...], tuple[int, ...], dict[str, Any]], 
     ),
     ("depthwise_k169_blocks", (1, 2, 16, 16), (2, 1, 13, 13), {"group": 2, "pads": [6, 6, 6, 6]}),
     ("depthwise_multiplier_2", (1, 3, 7, 7), (6, 1, 5, 5), {"group": 3, "pads": [2, 2, 2, 2]}),
+    ("one_pixel_eight_lanes", (1, 16, 3, 3), (7, 16, 3, 3), {}),
 )
 
 
@@ -578,9 +579,10 @@ def test_qdq_conv_sums_in_mlas_order(
     [
         ("Gemm", (8, 300), (64, 300), True, {"transB": 1}),
         ("Gemm", (1, 200), (200, 256), True, {}),
+        ("Gemm", (1, 300), (7, 300), True, {"transB": 1}),
         ("MatMul", (2, 8, 300), (300, 32), False, {}),
     ],
-    ids=["gemm_k300_transposed", "gemm_one_row_unfused", "matmul_3d_k300"],
+    ids=["gemm_k300_transposed", "gemm_one_row_unfused", "gemm_one_row_eight_lanes", "matmul_3d_k300"],
 )
 def test_qdq_products_sum_like_sgemm(
     op_type: str,
@@ -591,24 +593,25 @@ def test_qdq_products_sum_like_sgemm(
     tmp_path: Path,
 ) -> None:
     """QDQ Gemm and MatMul (weights DequantizeLinear's output, unpacked to MLAS): K blocks
-    by the column count, a single row through the unfused kernel, Gemm's bias first."""
+    by the column count, a single row through the unfused kernel (by transposed weights:
+    eight lanes, runs of 4, 2 and 1 columns), Gemm's bias first."""
     axis = 0 if attributes.get("transB") else 1
     model = _qdq_product(op_type, input_shape, weight_shape, True, bias, weight_axis=axis, **attributes)
     samples = _cancelling_samples(np.random.default_rng(8), input_shape, 1, 3)
     run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
 
 
-def test_orders_mlas_does_not_run_through_its_main_kernels_keep_the_integer_lowering() -> None:
-    """A single output pixel (MLAS's transposed-B dot products) and a single filter over an
-    input-wide window (the same kernel) have no MLAS_CONV order."""
+def test_conv_orders_where_mlas_leaves_its_main_kernels() -> None:
+    """A single filter over an input-wide window runs MLAS's transposed-weights kernel in
+    runs of pixels: no MLAS_CONV order. One output pixel runs it in runs of filters."""
     one_pixel = _spatial_of(kernel=(3, 3), size=(3, 3))
-    assert conv_order(4, 2, (3, 3), (3, 3), one_pixel) is None
+    assert conv_order(4, 2, (3, 3), (3, 3), one_pixel) == SummationOrder(18, BlockSum.EIGHT_LANES)
     wide = _spatial_of(kernel=(3, 5), size=(6, 5))
     assert conv_order(1, 1, (6, 5), (3, 5), wide) is None
     # 4 pixels: the K stride doubles 3 times; 64 pixels over K = 9: it halves to 16.
-    assert conv_order(2, 1, (6, 5), (3, 5), wide) == SummationOrder(1024, False)
+    assert conv_order(2, 1, (6, 5), (3, 5), wide) == SummationOrder(1024, BlockSum.FUSED)
     depthwise = _spatial_of(kernel=(3, 3), size=(8, 8), pads=(1, 1, 1, 1))
-    assert conv_order(1, 1, (8, 8), (3, 3), depthwise) == SummationOrder(16, True)
+    assert conv_order(1, 1, (8, 8), (3, 3), depthwise) == SummationOrder(16, BlockSum.UNFUSED_GROUPS)
 
 
 def _spatial_of(

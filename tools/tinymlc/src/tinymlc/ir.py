@@ -548,6 +548,18 @@ class QLinearAddAttrs:
     """0: neither operand, 1: the first, 2: the second is a single value per innermost run."""
 
 
+class BlockSum(enum.Enum):
+    """How MLAS sums one K block (values: `kernels::mlas_conv::BlockSum`'s variants)."""
+
+    FUSED = "Fused"
+    """One fused multiply-add per term from zero."""
+    UNFUSED_GROUPS = "UnfusedGroups"
+    """Rounded products in groups of four (MLAS's single-row kernel)."""
+    EIGHT_LANES = "EightLanes"
+    """Eight unfused lane sums reduced per output channel's run (MLAS's single-row kernel
+    for transposed weights)."""
+
+
 @dataclass(frozen=True)
 class MlasConvAttrs:
     """MLAS_CONV's window and summation order. Inputs: float32 NHWC input, float32 filter
@@ -562,9 +574,7 @@ class MlasConvAttrs:
     groups: int
     block: int
     """Terms per K block: each block's sum is added to the output."""
-    unfused_groups: bool
-    """Products rounded and summed in groups of four (MLAS's single-filter kernel), else one
-    fused multiply-add per term."""
+    block_sum: BlockSum
     bias_first: bool
     """The bias is the initial value (Gemm), else added after the sum (Conv)."""
 

@@ -17,7 +17,6 @@ _KERNEL = "kernels::mlas_conv"
 def _mlas_conv(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, MlasConvParams)
     attrs = params.attrs
-    block_sum = "UnfusedGroups" if attrs.unfused_groups else "Fused"
     value = _struct(
         f"{_KERNEL}::MlasConvParams",
         input=rust.usizes(params.input_shape),
@@ -28,7 +27,7 @@ def _mlas_conv(b: StepBuilder, params: PreparedParams) -> None:
         pad=rust.usizes(attrs.pads),
         groups=attrs.groups,
         block=attrs.block,
-        block_sum=f"{_KERNEL}::BlockSum::{block_sum}",
+        block_sum=f"{_KERNEL}::BlockSum::{attrs.block_sum.value}",
         bias_first=rust.boolean(attrs.bias_first),
     )
     param = "&" + b.item("PARAMS", f"{_KERNEL}::MlasConvParams", value, 19 * 4)

@@ -10,20 +10,23 @@ split a convolution's output columns, and the K blocking follows the split):
 * Conv expands the input into columns, `k = (channel * kernel_h + row) * kernel_w + column`
   per group. 1x1 stride-1 unpadded convolutions (and an input-wide or input-tall window
   over one channel) multiply the input directly, so does one with more filters than output
-  pixels: one SGEMM over the whole K (`_sgemm_order`, filters as rows, pixels as columns).
+  pixels: one SGEMM over the whole K (filters as rows, pixels as columns).
   Otherwise MlasConvOperation blocks K itself (`_sgemm_stride_k` of the pixels) and runs
   SGEMM per block. The bias is added after the sum.
 * Gemm and MatMul: to onnxruntime their weights are DequantizeLinear's output, not
-  constants, so SGEMM does not pack them: `_sgemm_order` with the product's rows and
-  columns (a MatMul's leading axes are rows); Gemm's bias broadcast into the output first.
+  constants, so SGEMM does not pack them: blocked by their column count (a MatMul's
+  leading axes are rows); Gemm's bias broadcast into the output first.
 * Inside a block the FMA3/AVX-512 kernels accumulate `fma(w, x, acc)` from zero and add the
   block's sum to the output. A single row (one filter per group: a depthwise convolution,
   or a one-row Gemm/MatMul; MLAS's `M = 1` kernel, over the whole K of its call) is summed
   unfused: rounded products in groups of four, then two, then one, each group added to the
   output. x86-64 hosts without FMA round every product: not reproduced here.
-* A single column (`N = 1`), and a single row by transposed weights (Gemm `transB=1`, an
-  input-wide window), run dot-product kernels whose lane order is not reproduced: such
-  layers keep the integer lowering (`exact.py`).
+* A single row by transposed weights (Gemm `transB=1`), and a single column (one output
+  pixel, filters and pixels swapped), go through MLAS's `M = 1` kernel for transposed
+  weights: eight lane sums of rounded products (`k % 8`), reduced by a tree that depends
+  on whether the channel is in a run of four, two or one channels. Where that kernel's runs
+  would be of pixels or rows (a single filter over an input-wide window, a single-column
+  product by untransposed weights) the layer keeps the integer lowering (`exact.py`).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from tinymlc.frontend.onnx.conv import conv_dimensions
 from tinymlc.frontend.onnx.gemm import gemm_operands
 from tinymlc.frontend.onnx.node import Node, act, const, optional_const
 from tinymlc.frontend.onnx.spatial import Spatial, spatial
-from tinymlc.ir import DType, MlasConvAttrs, OpKind
+from tinymlc.ir import BlockSum, DType, MlasConvAttrs, OpKind
 
 # MLAS_SGEMM_STRIDEN and MLAS_SGEMM_STRIDEK.
 _STRIDE = 128
@@ -48,8 +51,7 @@ _STRIDE = 128
 class SummationOrder:
     block: int
     """Terms per K block."""
-    unfused_groups: bool
-    """MLAS's single-filter-row kernel: rounded products in groups of four."""
+    block_sum: BlockSum
 
 
 def _sgemm_stride_k(columns: int, depth: int) -> int:
@@ -66,13 +68,14 @@ def _sgemm_stride_k(columns: int, depth: int) -> int:
     return stride_k
 
 
-def _sgemm_order(rows: int, columns: int, depth: int, transposed: bool) -> SummationOrder | None:
-    """The order of one MLAS SGEMM call (unpacked weights, one thread)."""
+def _product_order(rows: int, columns: int, depth: int, transposed: bool) -> SummationOrder | None:
+    """The order of a Gemm/MatMul (one MLAS SGEMM call, unpacked weights, one thread)."""
     if rows == 1:
-        return None if transposed else SummationOrder(depth, True)
-    if columns == 1:
+        return SummationOrder(depth, BlockSum.EIGHT_LANES if transposed else BlockSum.UNFUSED_GROUPS)
+    if columns == 1 and not transposed:
+        # Rows and columns swapped into the transposed-weights kernel: its runs are of rows.
         return None
-    return SummationOrder(_sgemm_stride_k(columns, depth), False)
+    return SummationOrder(_sgemm_stride_k(columns, depth), BlockSum.FUSED)
 
 
 def conv_order(
@@ -89,13 +92,15 @@ def conv_order(
         elif channels == 1 and geometry.dilations == (1, 1):
             transposed = kernel[1] == size[1]
             direct = transposed or kernel == (size[0], 1)
-    if direct or filters > columns:
-        return _sgemm_order(filters, columns, depth, transposed)
+    # One SGEMM over the whole K, or one per K block (MlasConvOperation).
+    block = depth if direct or filters > columns else _sgemm_stride_k(columns, depth)
     if filters == 1:
-        return SummationOrder(_sgemm_stride_k(columns, depth), True)
+        # The transposed single-row kernel's runs would be of pixels.
+        return None if transposed else SummationOrder(block, BlockSum.UNFUSED_GROUPS)
     if columns == 1:
-        return None
-    return SummationOrder(_sgemm_stride_k(columns, depth), False)
+        # One pixel: filters and pixels swapped into the transposed-weights kernel.
+        return None if transposed else SummationOrder(block, BlockSum.EIGHT_LANES)
+    return SummationOrder(_sgemm_stride_k(columns, depth), BlockSum.FUSED)
 
 
 def _dequantized(operand: Const, default_axis: int) -> np.ndarray:
@@ -179,7 +184,7 @@ def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: 
         geometry.pads[:2],
         group,
         order.block,
-        order.unfused_groups,
+        order.block_sum,
         bias_first=False,
     )
     filter_values = _dequantized(weights, 0).reshape(out_channels, -1)
@@ -206,14 +211,12 @@ def _product(
         raise UnsupportedNodeError(f"A {list(shape)} and B {list(weights.shape)} do not multiply")
     if bias is not None and bias.size != columns:
         raise UnsupportedNodeError(f"C of {bias.size} values is not one per column of {columns}")
-    order = _sgemm_order(int(np.prod(shape[:-1])), columns, depth, transposed)
+    order = _product_order(int(np.prod(shape[:-1])), columns, depth, transposed)
     if order is None:
         fallback = exact.lower_gemm if node.op_type == "Gemm" else exact.lower_matmul
         return fallback(builder, node, inputs, out)
     one = (1, 1)
-    attrs = MlasConvAttrs(
-        one, one, one, (0, 0), 1, order.block, order.unfused_groups, bias_first=bias is not None
-    )
+    attrs = MlasConvAttrs(one, one, one, (0, 0), 1, order.block, order.block_sum, bias_first=bias is not None)
     out_shape = (*shape[:-1], columns)
     filter_values = np.ascontiguousarray(weights.T)
     source = builder.onnx_ordered(x)
