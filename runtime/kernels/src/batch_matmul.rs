@@ -12,8 +12,8 @@
 
 use crate::accumulator::Accumulator;
 use crate::conv::LinearQuantParams;
-use crate::element::QuantElement;
 use crate::error::{element, expect_len, KernelError, KernelResult};
+use crate::linear_output::LinearOutput;
 use crate::shape::{Shape, MAX_RANK};
 use crate::split::OutputTile;
 
@@ -104,16 +104,17 @@ impl BatchMatMulShapes {
 /// Computes the `tile` part of `output[b, i, j] = sum_k lhs[b, i, k] * rhs[b, k, j]`
 /// (zero points removed through `quant.input_offset` = `-lhs_zp` and
 /// `quant.weights_offset` = `-rhs_zp`), requantized with the single multiplier
-/// `QuantizeMultiplier((double)s_lhs * (double)s_rhs / s_out)` (product in `f64`).
-pub fn batch_matmul(
+/// `QuantizeMultiplier((double)s_lhs * (double)s_rhs / s_out)` (product in `f64`), or
+/// the `i32` accumulators themselves ([`LinearOutput`]).
+pub fn batch_matmul<O: LinearOutput<i32>>(
     quant: &LinearQuantParams,
     shapes: &BatchMatMulShapes,
     lhs: &[i8],
     rhs: &[i8],
-    output: &mut [i8],
+    output: &mut [O],
     tile: OutputTile,
 ) -> KernelResult {
-    let plan = checked_plan::<i8, i32>(quant, shapes, lhs.len(), rhs.len(), output.len(), tile)?;
+    let plan = checked_plan::<O, i32>(quant, shapes, lhs.len(), rhs.len(), output.len(), tile)?;
     let (m, k, n) = (plan.rows, plan.depth, plan.columns);
     let lhs_at = |base: usize, i: usize, d: usize| {
         element(lhs, base + if shapes.adj_x { d * m + i } else { i * k + d })
@@ -133,7 +134,7 @@ pub fn batch_matmul(
             })?;
             *output
                 .get_mut(row * n + j)
-                .ok_or(KernelError::RangeOutOfBounds)? = quant.finish(acc, None, j);
+                .ok_or(KernelError::RangeOutOfBounds)? = O::finish(quant, acc, None, j);
         }
     }
     Ok(())
@@ -180,7 +181,7 @@ pub fn batch_matmul_int16(
 
 /// Checks a BATCH_MATMUL's operands, output and tile (of element type `T`, accumulated
 /// in `A`); returns its plan.
-pub(crate) fn checked_plan<T: QuantElement, A: Accumulator>(
+pub(crate) fn checked_plan<O: LinearOutput<A>, A: Accumulator>(
     quant: &LinearQuantParams,
     shapes: &BatchMatMulShapes,
     lhs_len: usize,
@@ -198,7 +199,7 @@ pub(crate) fn checked_plan<T: QuantElement, A: Accumulator>(
             .checked_mul(columns)
             .ok_or(KernelError::InvalidParameter)?,
     )?;
-    quant.check::<T, A>(None, columns)?;
+    quant.check_output::<O, A>(None, columns)?;
     if !A::can_rescale(quant.output_multipliers.get(0)) {
         return Err(KernelError::InvalidParameter);
     }

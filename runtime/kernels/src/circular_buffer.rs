@@ -7,9 +7,12 @@
 //! reach zero (then they start again from `cycles_max`), TFLM's Eval returns
 //! kTfLiteAbort and the interpreter runs no later operator. The count and whether this
 //! inference ended here are the layer's `state` (`[cycles left, ended]`), which the
-//! generated executor reads after the layer. Whole layer: `part` is `0..1`.
+//! generated executor reads after the layer. With TFLM's second output, `valid`, no
+//! inference ends early: `circular_buffer_valid` writes, after the layer, whether it
+//! completed the count. Whole layer: `part` is `0..1`.
 
 use crate::error::{KernelError, KernelResult};
+use crate::signal::streaming::write_valid;
 use crate::split::SplitRange;
 
 /// The layer's state: `[cycles left, ended]`, `ended` nonzero when the layer ended the
@@ -64,6 +67,15 @@ pub fn circular_buffer(
     }
     *ended = i32::from(!finished);
     Ok(())
+}
+
+/// Writes `valid` (one bool byte): whether the `circular_buffer` call that last
+/// updated `state` completed the count, i.e. did not set `ended`.
+pub fn circular_buffer_valid(state: &[i32], valid: &mut [u8], part: SplitRange) -> KernelResult {
+    write_valid(valid, part, || match state {
+        [_, ended] => Ok(*ended == 0),
+        _ => Err(KernelError::ShapeMismatch),
+    })
 }
 
 #[cfg(test)]
@@ -165,6 +177,30 @@ mod tests {
             circular_buffer(&[1], usize::MAX, &mut frames, 3, &mut state, 1, whole()),
             invalid
         );
+    }
+
+    #[test]
+    fn valid_is_set_by_the_inferences_completing_the_count() {
+        let mut frames = [0i8; 2];
+        let mut state = [3, 0];
+        let mut valid = [7u8];
+        let mut flags = Vec::new();
+        for step in 0..7 {
+            circular_buffer(&[step], 1, &mut frames, 2, &mut state, 3, whole()).unwrap();
+            circular_buffer_valid(&state, &mut valid, whole()).unwrap();
+            flags.push(valid[0]);
+        }
+        assert_eq!(flags, [0, 0, 1, 0, 0, 1, 0]);
+    }
+
+    #[test]
+    fn valid_leaves_other_cores_alone_and_rejects_bad_lengths() {
+        let mut valid = [7u8];
+        circular_buffer_valid(&[1, 0], &mut valid, SplitRange::new(1, 1)).unwrap();
+        assert_eq!(valid, [7]);
+        let shape = Err(KernelError::ShapeMismatch);
+        assert_eq!(circular_buffer_valid(&[1], &mut valid, whole()), shape);
+        assert_eq!(circular_buffer_valid(&[1, 0], &mut [], whole()), shape);
     }
 
     #[test]

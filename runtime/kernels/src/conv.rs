@@ -11,6 +11,7 @@
 use crate::accumulator::Accumulator;
 use crate::element::QuantElement;
 use crate::error::{elements, expect_len, KernelError, KernelResult};
+use crate::linear_output::LinearOutput;
 use crate::quant::{ActivationRange, ChannelMultipliers, Rescale};
 use crate::shape::Nhwc;
 use crate::spatial::{accumulate_window, check_feature_maps, for_each_tile_element, WindowAxis};
@@ -118,11 +119,30 @@ impl LinearQuantParams<'_> {
         bias: Option<&[A]>,
         channels: usize,
     ) -> KernelResult {
+        self.check_within(bias, channels, (T::MIN, T::MAX))
+    }
+
+    /// [`Self::check`] for a kernel writing `O` (an `i32` accumulator output takes any
+    /// activation range: it applies none).
+    pub(crate) fn check_output<O: LinearOutput<A>, A: Accumulator>(
+        &self,
+        bias: Option<&[A]>,
+        channels: usize,
+    ) -> KernelResult {
+        self.check_within(bias, channels, (O::MIN, O::MAX))
+    }
+
+    fn check_within<A>(
+        &self,
+        bias: Option<&[A]>,
+        channels: usize,
+        (min, max): (i32, i32),
+    ) -> KernelResult {
         self.output_multipliers.check(channels)?;
         if let Some(bias) = bias {
             expect_len(bias.len(), channels)?;
         }
-        if self.activation.min < T::MIN || self.activation.max > T::MAX {
+        if self.activation.min < min || self.activation.max > max {
             return Err(KernelError::InvalidParameter);
         }
         Ok(())
@@ -178,7 +198,7 @@ pub(crate) struct ConvLayout {
 impl ConvLayout {
     /// Checks a CONV_2D's tensors, parameters and tile.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new<T: QuantElement, A>(
+    pub(crate) fn new<O: LinearOutput<A>, A: Accumulator>(
         geometry: &ConvGeometry,
         quant: &LinearQuantParams,
         (input_len, input_shape): (usize, Nhwc),
@@ -189,7 +209,7 @@ impl ConvLayout {
     ) -> Result<Self, KernelError> {
         check_feature_maps(input_len, input_shape, output_len, output_shape, tile)?;
         expect_len(filter_len, filter_shape.element_count()?)?;
-        quant.check::<T, A>(bias, output_shape.channels)?;
+        quant.check_output::<O, A>(bias, output_shape.channels)?;
         Self::grouped(geometry, input_shape, filter_shape, output_shape)
     }
 
@@ -234,7 +254,7 @@ impl ConvLayout {
 /// `filter_shape` is `[output_channels, height, width, input_channels / groups]`
 /// (TFLite OHWI). `bias`, when present, has one INT32 per output channel.
 #[allow(clippy::too_many_arguments)]
-pub fn conv_2d<T: QuantElement, A: Accumulator>(
+pub fn conv_2d<T: QuantElement, A: Accumulator, O: LinearOutput<A>>(
     geometry: &ConvGeometry,
     quant: &LinearQuantParams,
     input: &[T],
@@ -242,11 +262,11 @@ pub fn conv_2d<T: QuantElement, A: Accumulator>(
     filter: &[i8],
     filter_shape: Nhwc,
     bias: Option<&[A]>,
-    output: &mut [T],
+    output: &mut [O],
     output_shape: Nhwc,
     tile: OutputTile,
 ) -> KernelResult {
-    let layout = ConvLayout::new::<T, A>(
+    let layout = ConvLayout::new::<O, A>(
         geometry,
         quant,
         (input.len(), input_shape),
@@ -278,7 +298,7 @@ pub fn conv_2d<T: QuantElement, A: Accumulator>(
                         .fold(acc, |acc, (&w, &x)| quant.accumulate(acc, w, x)))
                 },
             )?;
-            Ok(quant.finish(acc, bias, out_channel))
+            Ok(O::finish(quant, acc, bias, out_channel))
         },
     )
 }

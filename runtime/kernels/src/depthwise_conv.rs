@@ -11,13 +11,14 @@ use crate::accumulator::Accumulator;
 use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::element::QuantElement;
 use crate::error::{element, expect_len, KernelError, KernelResult};
+use crate::linear_output::LinearOutput;
 use crate::shape::Nhwc;
 use crate::spatial::{accumulate_window, check_feature_maps, for_each_tile_element, WindowAxis};
 use crate::split::OutputTile;
 
 /// Checks a DEPTHWISE_CONV_2D's tensors, parameters and tile; returns its window axes.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn checked_depthwise_axes<T: QuantElement, A>(
+pub(crate) fn checked_depthwise_axes<O: LinearOutput<A>, A: Accumulator>(
     geometry: &ConvGeometry,
     depth_multiplier: usize,
     quant: &LinearQuantParams,
@@ -29,7 +30,7 @@ pub(crate) fn checked_depthwise_axes<T: QuantElement, A>(
 ) -> Result<(WindowAxis, WindowAxis), KernelError> {
     check_feature_maps(input_len, input_shape, output_len, output_shape, tile)?;
     expect_len(filter_len, filter_shape.element_count()?)?;
-    quant.check::<T, A>(bias, output_shape.channels)?;
+    quant.check_output::<O, A>(bias, output_shape.channels)?;
     depthwise_axes(
         geometry,
         depth_multiplier,
@@ -69,7 +70,7 @@ pub(crate) fn depthwise_axes(
 /// `filter_shape` is `[1, height, width, output_channels]`; output channel `c` reads
 /// input channel `c / depth_multiplier` (TFLM's `m + in_channel * depth_multiplier`).
 #[allow(clippy::too_many_arguments)]
-pub fn depthwise_conv_2d<T: QuantElement, A: Accumulator>(
+pub fn depthwise_conv_2d<T: QuantElement, A: Accumulator, O: LinearOutput<A>>(
     geometry: &ConvGeometry,
     depth_multiplier: usize,
     quant: &LinearQuantParams,
@@ -78,11 +79,11 @@ pub fn depthwise_conv_2d<T: QuantElement, A: Accumulator>(
     filter: &[i8],
     filter_shape: Nhwc,
     bias: Option<&[A]>,
-    output: &mut [T],
+    output: &mut [O],
     output_shape: Nhwc,
     tile: OutputTile,
 ) -> KernelResult {
-    let (y_axis, x_axis) = checked_depthwise_axes::<T, A>(
+    let (y_axis, x_axis) = checked_depthwise_axes::<O, A>(
         geometry,
         depth_multiplier,
         quant,
@@ -112,7 +113,7 @@ pub fn depthwise_conv_2d<T: QuantElement, A: Accumulator>(
                     Ok(quant.accumulate(acc, w, x))
                 },
             )?;
-            Ok(quant.finish(acc, bias, out_channel))
+            Ok(O::finish(quant, acc, bias, out_channel))
         },
     )
 }

@@ -15,6 +15,7 @@ use crate::accumulator::Accumulator;
 use crate::conv::LinearQuantParams;
 use crate::element::QuantElement;
 use crate::error::{expect_len, KernelError, KernelResult};
+use crate::linear_output::LinearOutput;
 use crate::split::OutputTile;
 
 /// Sizes of a FULLY_CONNECTED layer.
@@ -32,16 +33,16 @@ pub struct FullyConnectedDims {
 ///
 /// `input` is `batches x input_depth`, `filter` is `output_depth x input_depth`,
 /// `output` is `batches x output_depth`, all row-major.
-pub fn fully_connected<T: QuantElement, A: Accumulator>(
+pub fn fully_connected<T: QuantElement, A: Accumulator, O: LinearOutput<A>>(
     quant: &LinearQuantParams,
     dims: FullyConnectedDims,
     input: &[T],
     filter: &[i8],
     bias: Option<&[A]>,
-    output: &mut [T],
+    output: &mut [O],
     tile: OutputTile,
 ) -> KernelResult {
-    check::<T, A>(
+    check::<O, A>(
         quant,
         dims,
         (input.len(), filter.len(), output.len()),
@@ -67,7 +68,7 @@ pub fn fully_connected<T: QuantElement, A: Accumulator>(
             let out = output
                 .get_mut(batch * dims.output_depth + unit)
                 .ok_or(KernelError::RangeOutOfBounds)?;
-            *out = quant.finish(acc, bias, unit);
+            *out = O::finish(quant, acc, bias, unit);
         }
     }
     Ok(())
@@ -75,7 +76,7 @@ pub fn fully_connected<T: QuantElement, A: Accumulator>(
 
 /// The argument checks of [`fully_connected`], shared with its optimized variant.
 /// The lengths are the input's, the filter's and the output's.
-pub(crate) fn check<T: QuantElement, A>(
+pub(crate) fn check<O: LinearOutput<A>, A: Accumulator>(
     quant: &LinearQuantParams,
     dims: FullyConnectedDims,
     (input, filter, output): (usize, usize, usize),
@@ -86,7 +87,7 @@ pub(crate) fn check<T: QuantElement, A>(
     expect_len(input, product(dims.batches, dims.input_depth)?)?;
     expect_len(filter, product(dims.output_depth, dims.input_depth)?)?;
     expect_len(output, product(dims.batches, dims.output_depth)?)?;
-    quant.check::<T, A>(bias, dims.output_depth)?;
+    quant.check_output::<O, A>(bias, dims.output_depth)?;
     tile.check_within(dims.batches, dims.output_depth)
 }
 

@@ -44,6 +44,7 @@ pub mod hard_swish;
 pub mod integer_binary;
 pub mod l2_normalization;
 pub mod leaky_relu;
+pub mod linear_output;
 pub mod log_softmax;
 pub mod logistic;
 pub mod lookup;

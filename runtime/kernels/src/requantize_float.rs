@@ -1,5 +1,7 @@
-//! REQUANTIZE_FLOAT: a float32 value (an exact integer accumulator, or a float graph
-//! input) to int8 as onnxruntime's CPU kernels requantize, for `tinymlc --onnx_exact`.
+//! REQUANTIZE_FLOAT: an int32 accumulator (the int8 linear kernels' exact sum, see
+//! [`crate::linear_output`]) or a float32 value (a float graph input, a float
+//! operator's result) to int8 as onnxruntime's CPU kernels requantize, for
+//! `tinymlc --onnx_exact`.
 //!
 //! onnxruntime (MLAS `MlasRequantizeOutput`, `MlasQuantizeLinear`) multiplies the
 //! accumulator converted to `float` by a per-channel `float` scale, or divides a float by
@@ -25,6 +27,28 @@ const ROUNDING_BIAS: f32 = 12_582_912.0;
 /// 16-bit output anyway.
 const ROUNDING_LIMIT: f32 = 4_194_304.0;
 
+/// What [`requantize_float`] reads: `f32` values, or `i32` accumulators, converted to
+/// the nearest `f32` (ties to even) as onnxruntime's `static_cast<float>` does.
+pub trait FloatSource: Copy {
+    /// The value as `f32`.
+    fn to_f32(self) -> f32;
+}
+
+impl FloatSource for f32 {
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        self
+    }
+}
+
+impl FloatSource for i32 {
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        // Rust's `as` rounds to nearest, ties to even, like C's conversion.
+        self as f32
+    }
+}
+
 /// The per-layer constants of [`requantize_float`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FloatRequantizeParams<'a> {
@@ -48,9 +72,9 @@ pub(crate) fn round_half_even_clamped(x: f32) -> i32 {
 
 /// `output[i] = saturate(round_half_even((input[i] * multipliers[c]) / divisor + offset)
 /// + zero_point)` for `i` in `range`.
-pub fn requantize_float<T: QuantElement>(
+pub fn requantize_float<S: FloatSource, T: QuantElement>(
     params: &FloatRequantizeParams<'_>,
-    input: &[f32],
+    input: &[S],
     output: &mut [T],
     range: SplitRange,
 ) -> KernelResult {
@@ -68,7 +92,7 @@ pub fn requantize_float<T: QuantElement>(
         ) else {
             return Err(KernelError::RangeOutOfBounds);
         };
-        let scaled = (value * multiplier) / params.divisor + params.offset;
+        let scaled = (value.to_f32() * multiplier) / params.divisor + params.offset;
         *out = T::saturate(round_half_even_clamped(scaled).saturating_add(params.zero_point));
     }
     Ok(())
@@ -113,11 +137,31 @@ mod tests {
     }
 
     #[test]
-    fn large_accumulators_convert_like_onnxruntime() {
-        // 2^24 + 1 is not a float: the caller's float accumulator already rounded it,
-        // as onnxruntime's int32 -> float conversion does; the product rounds once more.
-        let accumulator = 16_777_217i32 as f32;
-        assert_eq!(run(&[1.0 / 262_144.0], 1.0, 0, &[accumulator]), [64]);
+    fn int32_accumulators_convert_to_the_nearest_float_ties_to_even() {
+        // 2^24 + 1 and 2^24 + 3 are ties between floats: they round to 2^24 and
+        // 2^24 + 4 (even mantissas); times 2^-18 that is 64 and 64.0000153 -> 64;
+        // 2^31 - 1 becomes 2^31, times 2^-24 exactly 128, saturating.
+        let params = FloatRequantizeParams {
+            multipliers: &[1.0 / 262_144.0, 1.0 / 16_777_216.0],
+            divisor: 1.0,
+            offset: 0.0,
+            zero_point: 0,
+        };
+        let input = [16_777_217, i32::MAX, 16_777_219, -16_777_216 * 2 - 3];
+        let mut output = [0i8; 4];
+        requantize_float(&params, &input, &mut output, SplitRange::full(4)).unwrap();
+        assert_eq!(output, [64, 127, 64, -2]);
+        // 2^25 + 3 is odd: it becomes 2^25 + 4 (rounded, then the multiply is exact), so
+        // `(2^25 + 4) / 2^24` = 2.00000024 rounds to 2; the float the float kernels
+        // would have summed is the same.
+        let large = [33_554_435i32];
+        let mut one = [0i8; 1];
+        let single = FloatRequantizeParams {
+            multipliers: &[1.0 / 16_777_216.0],
+            ..params
+        };
+        requantize_float(&single, &large, &mut one, SplitRange::full(1)).unwrap();
+        assert_eq!(one, [2]);
     }
 
     #[test]

@@ -148,7 +148,16 @@ class ModelBuilder:
             FusedActivationFunction=activation,
         )
 
-    def build(self, inputs: list[int], outputs: list[int], subgraphs: int = 1) -> bytes:
+    def take_ops(self, count: int) -> list[_Op]:
+        """Removes the last `count` operators added, for a called subgraph of `build`."""
+        taken, self.ops = self.ops[len(self.ops) - count :], self.ops[: len(self.ops) - count]
+        return taken
+
+    def build(
+        self, inputs: list[int], outputs: list[int], subgraphs: int = 1, called: tuple[list[_Op], ...] = ()
+    ) -> bytes:
+        """The model: `subgraphs` copies of the graph, then a subgraph of each operator
+        list in `called` (sharing the tensors, without inputs or outputs)."""
         b = flatbuffers.Builder(1024)
         buffer_offsets = []
         for payload in self.buffers:
@@ -157,7 +166,8 @@ class ModelBuilder:
             if data is not None:
                 tflite.BufferAddData(b, data)
             buffer_offsets.append(tflite.BufferEnd(b))
-        subgraph_offsets = [self._subgraph(b, inputs, outputs) for _ in range(subgraphs)]
+        subgraph_offsets = [self._subgraph(b, inputs, outputs, self.ops) for _ in range(subgraphs)]
+        subgraph_offsets += [self._subgraph(b, [], [], ops) for ops in called]
         opcode_offsets = []
         for code, custom in self.opcodes:
             custom_offset = b.CreateString(custom) if custom else None
@@ -181,9 +191,11 @@ class ModelBuilder:
         b.Finish(tflite.ModelEnd(b), file_identifier=b"TFL3")
         return bytes(b.Output())
 
-    def _subgraph(self, b: flatbuffers.Builder, inputs: list[int], outputs: list[int]) -> int:
+    def _subgraph(
+        self, b: flatbuffers.Builder, inputs: list[int], outputs: list[int], operators: list[_Op]
+    ) -> int:
         tensor_offsets = [self._tensor(b, t) for t in self.tensors]
-        op_offsets = [self._op(b, op) for op in self.ops]
+        op_offsets = [self._op(b, op) for op in operators]
         tensors = _table_vector(b, tensor_offsets)
         ops = _table_vector(b, op_offsets)
         ins = _int_vector(b, inputs)
@@ -229,6 +241,7 @@ class ModelBuilder:
             vectors = {
                 k: _int_vector(b, list(v)) for k, v in op.options.items() if isinstance(v, (list, tuple))
             }
+            vectors.update({k: b.CreateString(v) for k, v in op.options.items() if isinstance(v, str)})
             getattr(tflite, f"{op.options_name}Start")(b)
             for key, value in op.options.items():
                 getattr(tflite, f"{op.options_name}Add{key}")(b, vectors.get(key, value))

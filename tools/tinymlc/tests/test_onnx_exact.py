@@ -16,11 +16,10 @@ from onnx import TensorProto, helper, numpy_helper
 from tests.onnx_builder import QdqGraph, run_against_onnxruntime
 from tests.test_onnx_check import _tinymlc
 from tinymlc import hostbuild
-from tinymlc.errors import CompileError
 from tinymlc.frontend.onnx import parse_onnx
 from tinymlc.frontend.onnx.mlas_order import SummationOrder, conv_order
 from tinymlc.frontend.onnx.spatial import Spatial
-from tinymlc.ir import BlockSum, OpKind
+from tinymlc.ir import BlockSum, DType, OpKind
 from tinymlc.onnx_check import check_onnx
 
 MODELS = Path(__file__).absolute().parents[3] / "models"
@@ -52,6 +51,23 @@ def _qlinear_matmul(
         helper.make_tensor_value_info("a", TensorProto.UINT8, a_shape),
         helper.make_tensor_value_info("y", TensorProto.UINT8, y_shape),
         constants,
+    )
+
+
+def _qgemm(constants: dict[str, np.ndarray], a_shape: list[int], y_shape: list[int]) -> onnx.ModelProto:
+    """QGemm (com.microsoft) of a uint8 input `a` by the constants' `b` plus their `c`."""
+    node = helper.make_node(
+        "QGemm",
+        ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "c", "y_scale", "y_zero"],
+        ["y"],
+        domain="com.microsoft",
+    )
+    return _model(
+        [node],
+        helper.make_tensor_value_info("a", TensorProto.UINT8, a_shape),
+        helper.make_tensor_value_info("y", TensorProto.UINT8, y_shape),
+        constants,
+        _MICROSOFT,
     )
 
 
@@ -102,19 +118,7 @@ def test_accumulators_near_two_to_the_24_with_per_column_scales(tmp_path: Path) 
         "y_scale": np.array(163.7, np.float32),
         "y_zero": np.array(3, np.uint8),
     }
-    node = helper.make_node(
-        "QGemm",
-        ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "c", "y_scale", "y_zero"],
-        ["y"],
-        domain="com.microsoft",
-    )
-    model = _model(
-        [node],
-        helper.make_tensor_value_info("a", TensorProto.UINT8, [2, 512]),
-        helper.make_tensor_value_info("y", TensorProto.UINT8, [2, 6]),
-        constants,
-        _MICROSOFT,
-    )
+    model = _qgemm(constants, [2, 512], [2, 6])
     samples = [
         np.full((2, 512), 255, np.uint8),
         *(rng.integers(0, 256, (2, 512)).astype(np.uint8) for _ in range(4)),
@@ -411,20 +415,75 @@ def test_quantize_linear_of_a_float_input_rounds_half_to_even(tmp_path: Path) ->
     run_against_onnxruntime(model, [ties, -ties], tmp_path, onnx_exact=True)
 
 
-def test_accumulators_beyond_float32_integers_are_rejected() -> None:
+def test_accumulators_beyond_two_to_the_24_stay_exact(tmp_path: Path) -> None:
+    """The int8 kernels' int32 accumulators are exact past 2^24 (up to 600 * 127 * 255 =
+    19 431 000 here), where onnxruntime's int32 -> float32 conversion rounds before the
+    multiply: REQUANTIZE_FLOAT converts as it does. Per-column scales, a bias."""
+    rng = np.random.default_rng(13)
+    signs = np.where(rng.integers(0, 2, (600, 4)) == 1, 127, -127).astype(np.int8)
+    signs[:, 0] = 127
     constants: dict[str, np.ndarray] = {
         "a_scale": np.array(0.01, np.float32),
         "a_zero": np.array(0, np.uint8),
-        "b": np.full((600, 2), 127, np.int8),
-        "b_scale": np.array(0.01, np.float32),
-        "b_zero": np.array(0, np.int8),
-        "y_scale": np.array(1.0, np.float32),
-        "y_zero": np.array(0, np.uint8),
+        "b": signs,
+        "b_scale": np.array([0.01, 0.013, 0.007, 0.011], np.float32),
+        "b_zero": np.zeros(4, np.int8),
+        "c": np.array([16_777_215, -3, 5_000_001, 0], np.int32),
+        "y_scale": np.array(17.3, np.float32),
+        "y_zero": np.array(1, np.uint8),
     }
-    model = _qlinear_matmul(constants, [1, 600], [1, 2])
-    parse_onnx(model.SerializeToString())  # TFLite's int32 accumulators take it
-    with pytest.raises(CompileError, match="2\\^24"):
-        parse_onnx(model.SerializeToString(), "big.onnx", onnx_exact=True)
+    model = _qgemm(constants, [2, 600], [2, 4])
+    operators = parse_onnx(model.SerializeToString(), onnx_exact=True).model.main.operators
+    assert [op.kind for op in operators] == [OpKind.FULLY_CONNECTED, OpKind.REQUANTIZE_FLOAT]
+    samples = [
+        np.full((2, 600), 255, np.uint8),
+        *(rng.integers(0, 256, (2, 600)).astype(np.uint8) for _ in range(6)),
+    ]
+    run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
+
+
+@pytest.mark.parametrize("depthwise", [False, True], ids=["conv", "depthwise"])
+def test_qlinear_conv_runs_the_int8_kernels_into_int32_accumulators(depthwise: bool, tmp_path: Path) -> None:
+    """QLinearConv is the int8 CONV_2D / DEPTHWISE_CONV_2D (a PAD first for ONNX's
+    asymmetric pads) writing int32 accumulators, then REQUANTIZE_FLOAT: no float operand.
+    uint8 weights with zero point 0 do not fold into int8: their zero point stays the
+    kernels' weights offset."""
+    rng = np.random.default_rng(14)
+    channels, group = (4, 4) if depthwise else (3, 1)
+    out_channels = 8 if depthwise else 5
+    constants: dict[str, np.ndarray] = {
+        "x_scale": np.array(0.02, np.float32),
+        "x_zero": np.array(117, np.uint8),
+        "w": rng.integers(0, 256, (out_channels, channels // group, 3, 3)).astype(np.uint8),
+        "w_scale": np.array(0.0031, np.float32),
+        "w_zero": np.array(0, np.uint8),
+        "y_scale": np.array(0.9, np.float32),
+        "y_zero": np.array(131, np.uint8),
+        "b": rng.integers(-40_000, 40_000, out_channels).astype(np.int32),
+    }
+    node = helper.make_node(
+        "QLinearConv",
+        ["x", "x_scale", "x_zero", "w", "w_scale", "w_zero", "y_scale", "y_zero", "b"],
+        ["y"],
+        group=group,
+        pads=[2, 0, 1, 1],
+        strides=[2, 1],
+    )
+    model = _model(
+        [node],
+        helper.make_tensor_value_info("x", TensorProto.UINT8, [1, channels, 9, 8]),
+        helper.make_tensor_value_info("y", TensorProto.UINT8, [1, out_channels, 5, 7]),
+        constants,
+    )
+    main = parse_onnx(model.SerializeToString(), onnx_exact=True).model.main
+    kernel = OpKind.DEPTHWISE_CONV_2D if depthwise else OpKind.CONV_2D
+    assert [op.kind for op in main.operators] == [OpKind.PAD, kernel, OpKind.REQUANTIZE_FLOAT]
+    accumulator = main.tensors[main.operators[1].outputs[0]]
+    assert accumulator.dtype is DType.INT32
+    assert all(t.dtype is not DType.FLOAT32 for t in main.tensors)
+    samples = [np.full((1, channels, 9, 8), 255, np.uint8)]
+    samples += [rng.integers(0, 256, (1, channels, 9, 8)).astype(np.uint8) for _ in range(4)]
+    run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
 
 
 @pytest.mark.parametrize("name", QOPERATOR_MODELS)

@@ -1,4 +1,5 @@
-"""MatMulInteger and ConvInteger (int32 accumulators) and the Cast/Mul/Add that
+"""MatMulInteger and ConvInteger (int32 accumulators: the int8 kernels' accumulator
+output, or the float32 kernels for unfolded per-channel zero points) and the Cast/Mul/Add that
 dynamic-quantization graphs put after them: the generated Rust bit for bit against
 onnxruntime (the accumulators are integers, the float steps single roundings)."""
 
@@ -14,6 +15,7 @@ from onnx import TensorProto, helper, numpy_helper
 from tests.onnx_builder import run_against_onnxruntime
 from tinymlc.errors import CompileError
 from tinymlc.frontend.onnx import parse_onnx
+from tinymlc.ir import OpKind
 
 
 def _model(
@@ -85,10 +87,30 @@ def test_conv_integer_grouped_strided_padded_matches_onnxruntime(unsigned: bool,
         pytest.skip(f"onnxruntime has no int8 ConvInteger: {exc}")
 
 
-def test_accumulators_beyond_float32_integers_are_rejected() -> None:
-    constants = {"B": np.full((600, 2), 127, np.int8)}
+def test_int8_kernel_accumulators_beyond_two_to_the_24(tmp_path: Path) -> None:
+    """Folded or per-tensor zero points run the int8 kernels' int32 accumulator output:
+    exact past 2^24 (600 * 127 * 255 here) with uint8 weights whose zero point stays
+    their weights offset."""
+    constants = {"B": np.full((600, 2), 255, np.uint8), "b_zero": np.array(0, np.uint8)}
     model = _model(
-        [helper.make_node("MatMulInteger", ["A", "B"], ["y"])],
+        [helper.make_node("MatMulInteger", ["A", "B", "", "b_zero"], ["y"])],
+        helper.make_tensor_value_info("A", TensorProto.UINT8, [1, 600]),
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 2])],
+        constants,
+    )
+    kinds = [op.kind for op in parse_onnx(model.SerializeToString()).model.main.operators]
+    assert kinds == [OpKind.FULLY_CONNECTED]
+    rng = np.random.default_rng(6)
+    samples = [np.full((1, 600), 255, np.uint8), rng.integers(0, 256, (1, 600)).astype(np.uint8)]
+    run_against_onnxruntime(model, samples, tmp_path)
+
+
+def test_unfolded_per_channel_zero_points_beyond_float32_integers_are_rejected() -> None:
+    """Per-column zero points that leave the weights beyond int8 take the float32
+    kernels, exact below 2^24 only."""
+    constants = {"B": np.full((600, 2), 127, np.int8), "b_zero": np.array([-3, 2], np.int8)}
+    model = _model(
+        [helper.make_node("MatMulInteger", ["A", "B", "", "b_zero"], ["y"])],
         helper.make_tensor_value_info("A", TensorProto.UINT8, [1, 600]),
         [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 2])],
         constants,

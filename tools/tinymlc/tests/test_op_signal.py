@@ -291,7 +291,10 @@ def test_streaming_operators_become_a_valid_step_and_a_stateful_step() -> None:
 
 @pytest.mark.parametrize("name", STREAMING_MODELS)
 def test_streaming_state_resets_as_in_tflm(name: str) -> None:
-    assert_sequence_matches(model_bytes(name), samples=12, reset_every=5, gated=True)
+    # Ungated: TFLM's Reset restarts the buffers and counters but leaves the samples
+    # output, unwritten while not valid, as it was (measured: op_signal_framer's
+    # inference 5 shows it).
+    assert_sequence_matches(model_bytes(name), samples=12, reset_every=5)
 
 
 @pytest.mark.parametrize(

@@ -128,8 +128,10 @@ def test_state_evolves_as_in_tflm(layers: tuple[dict[str, Any], ...]) -> None:
     assert_sequence_matches(svdf_model(5, batches=1, layers=layers))
 
 
-def test_batches_and_reset_match_tflm() -> None:
-    model = svdf_model(9, batches=3, layers=({"rank": 2, "memory": 6},))
+@pytest.mark.parametrize("state_dtype", [DType.INT16, DType.INT8])
+def test_batches_and_reset_match_tflm(state_dtype: DType) -> None:
+    # TFLM's Reset fills an int8 state with its zero point (nonzero here), else zeros.
+    model = svdf_model(9, batches=3, layers=({"rank": 2, "memory": 6, "state_dtype": state_dtype},))
     assert_sequence_matches(model, samples=14, reset_every=5)
 
 

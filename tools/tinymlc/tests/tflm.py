@@ -42,7 +42,9 @@ def random_int8(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def tflm_sequence(model_bytes: bytes, samples: list[list[np.ndarray]], reset_every: int = 0) -> list[bytes]:
-    """TFLM's output bytes for `samples` run in sequence on one interpreter."""
+    """TFLM's output bytes for `samples` run in sequence on one interpreter, reset before
+    every `reset_every`-th (the wheel's `reset()` is MicroInterpreter::Reset, as an
+    application calls it; before the first inference it changes nothing)."""
     interpreter: Any = runtime.Interpreter.from_bytes(model_bytes, arena_size=REFERENCE_ARENA_BYTES)
     outputs = []
     for index, sample in enumerate(samples):

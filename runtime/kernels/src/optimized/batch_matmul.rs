@@ -13,24 +13,26 @@ use crate::batch_matmul::checked_plan;
 pub use crate::batch_matmul::BatchMatMulShapes;
 use crate::conv::LinearQuantParams;
 use crate::error::{element, elements, KernelError, KernelResult};
-use crate::optimized::conv::{dot, finish, offset_fits_i16};
+use crate::linear_output::Int8KernelOutput;
+use crate::optimized::conv::{dot, offset_fits_i16};
 use crate::split::OutputTile;
 
 /// Output columns accumulated together on the stack.
 const BLOCK: usize = 64;
 
 /// [`crate::batch_matmul::batch_matmul`], same results and errors, gathering LHS
-/// rows into `scratch` (any non-empty length; [`KernelError::EmptyScratch`] if empty).
-pub fn batch_matmul(
+/// rows into `scratch` (any non-empty length; [`KernelError::EmptyScratch`] if empty):
+/// int8 outputs, or the int32 accumulators ([`crate::linear_output`]).
+pub fn batch_matmul<O: Int8KernelOutput>(
     quant: &LinearQuantParams,
     shapes: &BatchMatMulShapes,
     lhs: &[i8],
     rhs: &[i8],
-    output: &mut [i8],
+    output: &mut [O],
     tile: OutputTile,
     scratch: &mut [i16],
 ) -> KernelResult {
-    let plan = checked_plan::<i8, i32>(quant, shapes, lhs.len(), rhs.len(), output.len(), tile)?;
+    let plan = checked_plan::<O, i32>(quant, shapes, lhs.len(), rhs.len(), output.len(), tile)?;
     if scratch.is_empty() {
         return Err(KernelError::EmptyScratch);
     }
@@ -86,7 +88,8 @@ pub fn batch_matmul(
             for (j, &a) in (j0..).zip(acc.iter()) {
                 *output
                     .get_mut(row * n + j)
-                    .ok_or(KernelError::RangeOutOfBounds)? = finish(quant, a, None, j);
+                    .ok_or(KernelError::RangeOutOfBounds)? =
+                    O::finish_unprepared(quant, a, None, j);
             }
             j0 += columns;
         }

@@ -24,6 +24,7 @@ use core::ops::Range;
 use crate::conv::ConvLayout;
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::error::{elements, KernelError, KernelResult};
+use crate::linear_output::Int8KernelOutput;
 use crate::optimized::dsp::{lanes, FAST_PATHS};
 use crate::optimized::mat_mult::{dot_2x2, interleave, widen_pair};
 use crate::optimized::mve;
@@ -174,9 +175,10 @@ impl Window {
 }
 
 /// [`crate::conv::conv_2d`], same results and errors, gathering windows into
-/// `scratch` (any non-empty length; [`KernelError::EmptyScratch`] if empty).
+/// `scratch` (any non-empty length; [`KernelError::EmptyScratch`] if empty): int8
+/// outputs, or the int32 accumulators ([`crate::linear_output`]).
 #[allow(clippy::too_many_arguments)]
-pub fn conv_2d(
+pub fn conv_2d<O: Int8KernelOutput>(
     geometry: &ConvGeometry,
     quant: &LinearQuantParams,
     input: &[i8],
@@ -184,12 +186,12 @@ pub fn conv_2d(
     filter: &[i8],
     filter_shape: Nhwc,
     bias: Option<&[i32]>,
-    output: &mut [i8],
+    output: &mut [O],
     output_shape: Nhwc,
     tile: OutputTile,
     scratch: &mut [i16],
 ) -> KernelResult {
-    let layout = ConvLayout::new::<i8, i32>(
+    let layout = ConvLayout::new::<O, i32>(
         geometry,
         quant,
         (input.len(), input_shape),
@@ -260,22 +262,25 @@ fn helium(
 /// Where a convolution reads its input and writes its output: two slices, or one
 /// buffer in which the output overwrites input already read.
 pub(crate) trait Buffers {
+    /// The output element: int8, or an int32 accumulator.
+    type Output: Int8KernelOutput;
     fn input(&self) -> &[i8];
-    fn output(&mut self) -> &mut [i8];
+    fn output(&mut self) -> &mut [Self::Output];
     /// Whether writing the output leaves the input as it was.
     fn input_stays(&self) -> bool;
 }
 
-struct Apart<'a> {
+struct Apart<'a, O> {
     input: &'a [i8],
-    output: &'a mut [i8],
+    output: &'a mut [O],
 }
 
-impl Buffers for Apart<'_> {
+impl<O: Int8KernelOutput> Buffers for Apart<'_, O> {
+    type Output = O;
     fn input(&self) -> &[i8] {
         self.input
     }
-    fn output(&mut self) -> &mut [i8] {
+    fn output(&mut self) -> &mut [O] {
         self.output
     }
     fn input_stays(&self) -> bool {
@@ -290,6 +295,7 @@ struct Overlapped<'a> {
 }
 
 impl Buffers for Overlapped<'_> {
+    type Output = i8;
     // Empty (the gathers and writes then fail) only if `span` had not checked the ranges.
     fn input(&self) -> &[i8] {
         self.data.get(self.input.clone()).unwrap_or_default()
@@ -386,7 +392,8 @@ fn compute(
                         let acc = dot(patch, weights).wrapping_add(weights_term);
                         *output
                             .get_mut(out_base + oc)
-                            .ok_or(KernelError::RangeOutOfBounds)? = finish(quant, acc, bias, oc);
+                            .ok_or(KernelError::RangeOutOfBounds)? =
+                            Int8KernelOutput::finish_unprepared(quant, acc, bias, oc);
                     }
                     channel = group_end;
                     continue;
@@ -415,7 +422,8 @@ fn compute(
                 for (oc, &a) in (channel..).zip(acc.iter()) {
                     *output
                         .get_mut(out_base + oc)
-                        .ok_or(KernelError::RangeOutOfBounds)? = finish(quant, a, bias, oc);
+                        .ok_or(KernelError::RangeOutOfBounds)? =
+                        Int8KernelOutput::finish_unprepared(quant, a, bias, oc);
                 }
                 channel = block_end;
             }
@@ -517,7 +525,7 @@ fn compute_pairs(
             let pixel_b = (pixel_a + 1).min(end - 1);
             // Both pixels' outputs of the block, computed into the stack and then
             // copied, so that the channel loop indexes nothing it must check.
-            let mut results = [[0i8; 2]; BLOCK];
+            let mut results = [[<_ as Default>::default(); 2]; BLOCK];
             let results = &mut results[..outputs.len()];
             let pairs = outputs.chunks(2).zip(results.chunks_mut(2));
             let (patch_a, patch_b, both) = (&mut *patch_a, &mut *patch_b, &mut *both);
@@ -616,24 +624,24 @@ fn compute_pairs(
 /// The outputs of a channel pair (or a last single channel) for two pixels from
 /// their [`dot_2x2`] sums, each pixel's weights offset term added.
 #[inline(always)]
-fn finish_pair(
+fn finish_pair<O: Int8KernelOutput>(
     quant: &LinearQuantParams,
     pair: &[ChannelOutput],
-    result: &mut [[i8; 2]],
+    result: &mut [[O; 2]],
     [a_a, a_b, b_a, b_b]: [i32; 4],
     (term_a, term_b): (i32, i32),
 ) {
     for ((channel, out), [sum_a, sum_b]) in pair.iter().zip(result).zip([[a_a, a_b], [b_a, b_b]]) {
         *out = [
-            channel.finish(quant, sum_a.wrapping_add(term_a)),
-            channel.finish(quant, sum_b.wrapping_add(term_b)),
+            O::finish_channel(channel, quant, sum_a.wrapping_add(term_a)),
+            O::finish_channel(channel, quant, sum_b.wrapping_add(term_b)),
         ];
     }
 }
 
 /// One output channel's bias and prepared multiplier.
 #[derive(Clone, Copy)]
-pub(crate) struct ChannelOutput {
+pub struct ChannelOutput {
     bias: i32,
     multiplier: Requantizer,
     /// The multiplier with the output offset folded in, where it applies and the
@@ -683,6 +691,11 @@ impl ChannelOutput {
                 .unwrap_or(0),
             ..self
         }
+    }
+
+    /// The channel's bias (0 without one).
+    pub(crate) fn bias(&self) -> i32 {
+        self.bias
     }
 
     /// [`LinearQuantParams::finish_with`] of `acc` (adding no bias is adding 0).

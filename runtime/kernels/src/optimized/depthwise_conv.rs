@@ -16,6 +16,7 @@
 pub use crate::conv::{ConvGeometry, LinearQuantParams};
 use crate::depthwise_conv::checked_depthwise_axes;
 use crate::error::{element, elements, KernelError, KernelResult};
+use crate::linear_output::Int8KernelOutput;
 use crate::optimized::conv::{offset_fits_i16, ChannelOutput};
 use crate::optimized::dsp::{
     lanes, sadd16, smlabb, smlatt, sxtb16, sxtb16_ror8, word, TapPairs, FAST_PATHS, MAX_TAPS,
@@ -32,9 +33,10 @@ const BLOCK: usize = 64;
 // A block's runs fit a tap list.
 const _: () = assert!(BLOCK <= MAX_TAP_WIDTH);
 
-/// [`crate::depthwise_conv::depthwise_conv_2d`], same results and errors.
+/// [`crate::depthwise_conv::depthwise_conv_2d`], same results and errors: int8
+/// outputs, or the int32 accumulators ([`crate::linear_output`]).
 #[allow(clippy::too_many_arguments)]
-pub fn depthwise_conv_2d(
+pub fn depthwise_conv_2d<O: Int8KernelOutput>(
     geometry: &ConvGeometry,
     depth_multiplier: usize,
     quant: &LinearQuantParams,
@@ -43,11 +45,11 @@ pub fn depthwise_conv_2d(
     filter: &[i8],
     filter_shape: Nhwc,
     bias: Option<&[i32]>,
-    output: &mut [i8],
+    output: &mut [O],
     output_shape: Nhwc,
     tile: OutputTile,
 ) -> KernelResult {
-    let (y_axis, x_axis) = checked_depthwise_axes::<i8, i32>(
+    let (y_axis, x_axis) = checked_depthwise_axes::<O, i32>(
         geometry,
         depth_multiplier,
         quant,
@@ -169,7 +171,7 @@ pub fn depthwise_conv_2d(
                     .get_mut(out_base + start..out_base + start + n)
                     .ok_or(KernelError::RangeOutOfBounds)?;
                 for ((o, &a), channel) in out.iter_mut().zip(acc.iter()).zip(outputs) {
-                    *o = channel.finish(quant, a);
+                    *o = O::finish_channel(channel, quant, a);
                 }
             }
         }
@@ -199,13 +201,13 @@ struct Window {
 /// ([`TapPairs::group_sums`], one SMLAD per channel and pair of taps); the last `n % 4`
 /// take the reference formula.
 #[allow(clippy::too_many_arguments)]
-fn depthwise_tap_lists(
+fn depthwise_tap_lists<O: Int8KernelOutput>(
     window: &Window,
     quant: &LinearQuantParams,
     input: &[i8],
     filter: &[i8],
     bias: Option<&[i32]>,
-    output: &mut [i8],
+    output: &mut [O],
     tile: OutputTile,
     padding_value: i8,
 ) -> KernelResult {
@@ -303,7 +305,7 @@ fn depthwise_tap_lists(
                                 .ok_or(inconsistent)
                         },
                     )?;
-                    *o = channel.finish(quant, acc);
+                    *o = O::finish_channel(channel, quant, acc);
                 }
             }
         }
@@ -317,19 +319,19 @@ fn depthwise_tap_lists(
 /// requantization. Out of line: inside the pixel loop the requantization ran short
 /// of registers and reloaded its operands.
 #[inline(never)]
-fn pixel_groups(
+fn pixel_groups<O: Int8KernelOutput>(
     quant: &LinearQuantParams,
     taps: &TapPairs<'_>,
     channels: &[ChannelOutput],
     offset_terms: &[i32],
     sums: &mut [i32],
-    out: &mut [i8],
+    out: &mut [O],
 ) -> KernelResult {
     if out.len() % 4 != 0 || taps.group_sums(offset_terms, sums) != Some(out.len() / 4) {
         return Err(KernelError::ShapeMismatch);
     }
     for ((o, channel), &sum) in out.iter_mut().zip(channels).zip(&*sums) {
-        *o = channel.finish(quant, sum);
+        *o = O::finish_channel(channel, quant, sum);
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use crate::conv::LinearQuantParams;
 use crate::error::{elements, KernelError, KernelResult};
 pub use crate::fully_connected::FullyConnectedDims;
 use crate::fully_connected::{self as reference, check};
+use crate::linear_output::Int8KernelOutput;
 use crate::optimized::conv::{offset_fits_i16, ChannelOutput};
 use crate::optimized::dsp::{lanes, FAST_PATHS};
 use crate::optimized::mat_mult::{dot_4x1, widen_packed};
@@ -31,20 +32,21 @@ const CHUNK_WORDS: usize = CHUNK / 2 + 3;
 /// chunk; each block widens the row once.
 const UNITS: usize = 64;
 
-/// [`crate::fully_connected::fully_connected`], same results and errors.
-pub fn fully_connected(
+/// [`crate::fully_connected::fully_connected`], same results and errors: int8
+/// outputs, or the int32 accumulators ([`crate::linear_output`]).
+pub fn fully_connected<O: Int8KernelOutput>(
     quant: &LinearQuantParams,
     dims: FullyConnectedDims,
     input: &[i8],
     filter: &[i8],
     bias: Option<&[i32]>,
-    output: &mut [i8],
+    output: &mut [O],
     tile: OutputTile,
 ) -> KernelResult {
     if !(FAST_PATHS && offset_fits_i16(quant.input_offset)) {
         return reference::fully_connected(quant, dims, input, filter, bias, output, tile);
     }
-    check::<i8, i32>(
+    check::<O, i32>(
         quant,
         dims,
         (input.len(), filter.len(), output.len()),
@@ -125,7 +127,7 @@ pub fn fully_connected(
                     Some(shared) => shared.with_bias_of(bias, unit),
                     None => ChannelOutput::new(quant, bias, unit),
                 };
-                *out = channel.finish(quant, acc.wrapping_add(weights_term));
+                *out = O::finish_channel(&channel, quant, acc.wrapping_add(weights_term));
             }
             block_start = block_end;
         }

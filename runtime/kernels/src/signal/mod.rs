@@ -14,5 +14,5 @@ pub mod pcan;
 pub mod rfft;
 pub mod spectral_subtraction;
 pub mod stacker;
-mod streaming;
+pub(crate) mod streaming;
 pub mod window;

@@ -1,13 +1,20 @@
 """Build a generated crate for the host with plain `rustc` (no cargo, no network)
 and run it through the host harness.
 
-The runtime crates are compiled once per (rustc version, runtime sources) and
-cached under the system temp directory, so repeated checks and tests only
-compile the generated crate and the harness.
+The runtime crates are compiled once per (rustc version, optimization level,
+runtime sources) and cached under the system temp directory, so repeated checks
+and tests only compile the generated crate and the harness.
+
+`$TINYMLC_HOST_OPT_LEVEL` sets rustc's optimization level for all of it (default
+2, rustc's `-O`). The test suite sets 0: its models are small, so compiling
+dominates, and level 0 compiles about three times faster with the same
+arithmetic (Rust's integer and IEEE float semantics do not depend on the level;
+overflow checks are on there, which is stricter).
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import shutil
@@ -26,6 +33,8 @@ _RUNTIME_SUBDIRS = {"tinyml_kernels": "kernels", "tinyml_arena": "arena", "tinym
 # The harness runs the executor's cores as host threads.
 _RUNTIME_FLAGS = {"tinyml_executor": ("--cfg", 'feature="std"')}
 _RECORD_HEADER = 4
+# Names what the rlibs beside it were built from (`_runtime_key`).
+_KEY_FILE = "key"
 
 
 class BuildError(CompileError):
@@ -47,8 +56,16 @@ def find_rustc() -> str:
     return rustc
 
 
+def opt_level() -> str:
+    """rustc's `-C opt-level` for host builds: `$TINYMLC_HOST_OPT_LEVEL`, else 2."""
+    level = os.environ.get("TINYMLC_HOST_OPT_LEVEL", "2")
+    if level not in ("0", "1", "2", "3"):
+        raise BuildError(f"TINYMLC_HOST_OPT_LEVEL is {level!r}; expected 0, 1, 2 or 3")
+    return level
+
+
 def _rustc(rustc: str, *args: str | Path) -> None:
-    command = [rustc, "--edition", "2021", "-O", *map(str, args)]
+    command = [rustc, "--edition", "2021", "-C", f"opt-level={opt_level()}", *map(str, args)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BuildError(f"rustc failed: {' '.join(command)}\n{result.stderr}")
@@ -57,6 +74,7 @@ def _rustc(rustc: str, *args: str | Path) -> None:
 def _runtime_key(rustc: str, runtime_dir: Path) -> str:
     digest = hashlib.sha256()
     digest.update(subprocess.run([rustc, "-vV"], capture_output=True, check=True).stdout)
+    digest.update(opt_level().encode())
     for crate in RUNTIME_CRATES:
         for source in sorted((runtime_dir / _RUNTIME_SUBDIRS[crate] / "src").rglob("*.rs")):
             digest.update(source.relative_to(runtime_dir).as_posix().encode())
@@ -64,18 +82,8 @@ def _runtime_key(rustc: str, runtime_dir: Path) -> str:
     return digest.hexdigest()[:20]
 
 
-def build_runtime(runtime_dir: Path, rustc: str | None = None) -> Path:
-    """Directory holding the runtime rlibs, built if not cached yet."""
-    rustc = rustc or find_rustc()
+def _compile_runtime(rustc: str, runtime_dir: Path, out_dir: Path, key: str) -> None:
     for crate in RUNTIME_CRATES:
-        if not (runtime_dir / _RUNTIME_SUBDIRS[crate] / "src" / "lib.rs").is_file():
-            raise BuildError(f"runtime crate {crate} not found under {runtime_dir} (set --runtime_dir)")
-    cache = Path(tempfile.gettempdir()) / f"tinymlc-runtime-{_runtime_key(rustc, runtime_dir)}"
-    if cache.is_dir():
-        return cache
-    staging = Path(tempfile.mkdtemp(prefix="tinymlc-runtime-"))
-    for crate in RUNTIME_CRATES:
-        source = runtime_dir / _RUNTIME_SUBDIRS[crate] / "src" / "lib.rs"
         _rustc(
             rustc,
             "--crate-type",
@@ -83,10 +91,39 @@ def build_runtime(runtime_dir: Path, rustc: str | None = None) -> Path:
             "--crate-name",
             crate,
             *_RUNTIME_FLAGS.get(crate, ()),
-            source,
+            runtime_dir / _RUNTIME_SUBDIRS[crate] / "src" / "lib.rs",
             "-o",
-            staging / f"lib{crate}.rlib",
+            out_dir / f"lib{crate}.rlib",
         )
+    (out_dir / _KEY_FILE).write_text(key)
+
+
+def _checked_runtime_key(runtime_dir: Path, rustc: str) -> str:
+    for crate in RUNTIME_CRATES:
+        if not (runtime_dir / _RUNTIME_SUBDIRS[crate] / "src" / "lib.rs").is_file():
+            raise BuildError(f"runtime crate {crate} not found under {runtime_dir} (set --runtime_dir)")
+    return _runtime_key(rustc, runtime_dir)
+
+
+def _holds_runtime(directory: Path, key: str) -> bool:
+    key_file = directory / _KEY_FILE
+    return key_file.is_file() and key_file.read_text() == key
+
+
+def build_runtime(runtime_dir: Path, rustc: str | None = None) -> Path:
+    """Directory holding the runtime rlibs: `$TINYMLC_HOST_RUNTIME` when it holds them for
+    this rustc, optimization level and runtime sources (the Bazel tests get them prebuilt,
+    by `main`), else a cache under the system temp directory, built if missing."""
+    rustc = rustc or find_rustc()
+    key = _checked_runtime_key(runtime_dir, rustc)
+    prebuilt = os.environ.get("TINYMLC_HOST_RUNTIME")
+    if prebuilt and _holds_runtime(Path(prebuilt), key):
+        return Path(prebuilt)
+    cache = Path(tempfile.gettempdir()) / f"tinymlc-runtime-{key}"
+    if cache.is_dir():
+        return cache
+    staging = Path(tempfile.mkdtemp(prefix="tinymlc-runtime-"))
+    _compile_runtime(rustc, runtime_dir, staging, key)
     try:
         staging.rename(cache)
     except OSError:  # another process cached it first
@@ -231,3 +268,18 @@ def run_error_cases(binary: Path) -> list[str]:
     if result.returncode != 0:
         raise BuildError(f"generated model panicked on bad arguments:\n{result.stderr}")
     return result.stdout.splitlines()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Builds the runtime rlibs into `--out`, for `$TINYMLC_HOST_RUNTIME`."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--runtime_dir", type=Path, required=True, help="the repository's runtime/ directory")
+    parser.add_argument("--out", type=Path, required=True, help="directory to write the rlibs into")
+    args = parser.parse_args(argv)
+    rustc = find_rustc()
+    args.out.mkdir(parents=True, exist_ok=True)
+    _compile_runtime(rustc, args.runtime_dir, args.out, _checked_runtime_key(args.runtime_dir, rustc))
+
+
+if __name__ == "__main__":
+    main()

@@ -234,6 +234,9 @@ class OpKind(enum.Enum):
     CIRCULAR_BUFFER = -150
     """TFLM's CIRCULAR_BUFFER custom operator: a history of input frames that ends the
     inference early (kTfLiteAbort) until it has taken `cycles_max` new frames."""
+    CIRCULAR_BUFFER_VALID = -151
+    """CIRCULAR_BUFFER's 'valid' output alone (passes.circular_buffer splits the two):
+    whether the buffer completed its count in this inference."""
     REQUANTIZE_FLOAT = -160
     """Not in .tflite files: float32 -> int8 as onnxruntime requantizes (`--onnx_exact`):
     `saturate(round_half_even((x * multiplier[c]) / divisor + offset) + zero_point)`."""
@@ -706,6 +709,11 @@ class Graph:
     # variable tensor id -> its initial bytes (a resource variable's value from the
     # CALL_ONCE init subgraph); variables not listed start as TFLM resets them.
     state_initial: Mapping[int, bytes] = field(default_factory=dict, compare=False)
+    # variable tensor id -> what the generated `reset` writes over its reset byte, where
+    # TFLM's Reset leaves other than its initial bytes: a resource variable's allocation
+    # value (Reset runs no CALL_ONCE again); None: nothing, TFLM's Reset leaves it as it was
+    # (a plain tensor whose last value TFLM's arena keeps, `passes.state.hold_in_state`).
+    state_reset: Mapping[int, bytes | None] = field(default_factory=dict, compare=False)
 
     def producers(self) -> dict[int, int]:
         """tensor id -> index of the operator writing it."""

@@ -24,6 +24,7 @@ use core::ops::Range;
 use super::{dot_2x2_i8, requantize, BlockRequantization, BLOCK, MVE_PATHS};
 use crate::conv::{ConvLayout, LinearQuantParams};
 use crate::error::{elements, elements_mut, KernelError, KernelResult};
+use crate::linear_output::Int8KernelOutput;
 use crate::optimized::conv::Buffers;
 use crate::shape::Nhwc;
 use crate::split::OutputTile;
@@ -211,7 +212,9 @@ fn compute(
             let channels = conv.output_shape.channels;
             for (pixel, sums) in [(pixel_a, &sums[0]), (pixel_b, &sums[1])] {
                 let out = elements_mut(buffers.output(), pixel * channels + block_start, n)?;
-                requantize(&sums[..n], &requantization, out);
+                Int8KernelOutput::store_sums(&sums[..n], out, |sums, out| {
+                    requantize(sums, &requantization, out)
+                });
             }
         }
         block_start = block_end;

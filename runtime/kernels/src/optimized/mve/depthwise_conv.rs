@@ -17,6 +17,7 @@
 use super::{depthwise_sums, requantize, BlockRequantization, TapRuns, BLOCK, MVE_PATHS};
 use crate::conv::LinearQuantParams;
 use crate::error::{elements, elements_mut, KernelError, KernelResult};
+use crate::linear_output::Int8KernelOutput;
 use crate::optimized::depthwise_conv::for_each_tap_input;
 use crate::shape::Nhwc;
 use crate::spatial::WindowAxis;
@@ -41,10 +42,10 @@ pub(crate) struct Depthwise<'a> {
 
 /// [`crate::optimized::depthwise_conv::depthwise_conv_2d`] on Helium, if it
 /// applies (else `None`, and nothing was written).
-pub(crate) fn depthwise_conv_2d(
+pub(crate) fn depthwise_conv_2d<O: Int8KernelOutput>(
     conv: &Depthwise<'_>,
     depth_multiplier: usize,
-    output: &mut [i8],
+    output: &mut [O],
     tile: OutputTile,
 ) -> Option<KernelResult> {
     let quant = conv.quant;
@@ -56,9 +57,9 @@ pub(crate) fn depthwise_conv_2d(
     applies.then(|| compute(conv, output, tile, zero_point))
 }
 
-fn compute(
+fn compute<O: Int8KernelOutput>(
     conv: &Depthwise<'_>,
-    output: &mut [i8],
+    output: &mut [O],
     tile: OutputTile,
     zero_point: i8,
 ) -> KernelResult {
@@ -114,7 +115,9 @@ fn compute(
                 let sums = all_sums.get_mut(..n).ok_or(KernelError::InvalidParameter)?;
                 depthwise_sums(&runs, &starts, sums)?;
                 let at = output_shape.offset(batch, out_y, out_x, block_start);
-                requantize(sums, &requantization, elements_mut(output, at, n)?);
+                Int8KernelOutput::store_sums(sums, elements_mut(output, at, n)?, |sums, out| {
+                    requantize(sums, &requantization, out)
+                });
             }
         }
         block_start = block_end;

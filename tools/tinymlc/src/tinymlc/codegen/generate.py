@@ -266,20 +266,19 @@ def abort_flags(compiled: CompiledModel) -> list[tuple[int, tuple[int, int]]]:
 
 
 def _state_literals(compiled: CompiledModel) -> dict[str, Any]:
-    """What lib.rs needs of the state region: its size, its marker and each tensor's reset
-    (a fill byte, then its initial bytes if it has any)."""
+    """What lib.rs needs of the state region: its size, its marker, each tensor's
+    initialisation (a fill byte, then its initial bytes if it has any) and what `reset`
+    writes (the same, unless `Graph.state_reset` says otherwise)."""
     graph, plan = compiled.graph, compiled.plan
-    tensors = []
+    tensors, reset = [], []
     for tensor_id, offset in plan.state.items():
         tensor = graph.tensors[tensor_id]
         initial = graph.state_initial.get(tensor_id, b"")
-        tensors.append(
-            {
-                "region": region_literal(offset, tensor.byte_size),
-                "fill": state_reset_byte(tensor),
-                "initial": rust.ints(initial),
-            }
-        )
+        region, fill = region_literal(offset, tensor.byte_size), state_reset_byte(tensor)
+        tensors.append({"region": region, "fill": fill, "initial": rust.ints(initial)})
+        after_reset = graph.state_reset.get(tensor_id, initial)
+        if after_reset is not None:
+            reset.append({"region": region, "fill": fill, "initial": rust.ints(after_reset)})
     # The marker names this model's state layout (not the file's path: builds stay
     # reproducible), so an arena last used by another model's state reads as fresh.
     layout = [
@@ -292,6 +291,7 @@ def _state_literals(compiled: CompiledModel) -> dict[str, Any]:
         "header_bytes": STATE_HEADER_BYTES,
         "marker": rust.ints(digest[:STATE_HEADER_BYTES]),
         "tensors": tensors,
+        "reset": reset,
     }
 
 
@@ -410,6 +410,7 @@ def build_report(compiled: CompiledModel, steps: list[Step], schedule: Schedule)
                     **_tensor_entry(graph, compiled, t),
                     "reset_byte": state_reset_byte(graph.tensors[t]),
                     "initial_value": t in graph.state_initial,
+                    "kept_on_reset": graph.state_reset.get(t, b"") is None,
                 }
                 for t in compiled.plan.state
             ],

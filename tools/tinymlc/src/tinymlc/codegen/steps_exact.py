@@ -29,7 +29,7 @@ def _requantize_float(b: StepBuilder, params: PreparedParams) -> None:
         zero_point=params.zero_point,
     )
     param = "&" + b.item("PARAMS", "kernels::requantize_float::FloatRequantizeParams<'static>", value, 5 * 4)
-    _elementwise(b, f"requantize_float::requantize_float::<{_element(b)}>", param)
+    _elementwise(b, f"requantize_float::requantize_float::<{_element(b, 0)}, {_element(b)}>", param)
 
 
 def _lookup_table(b: StepBuilder, params: PreparedParams) -> None:

@@ -90,7 +90,7 @@ def _conv_2d(b: StepBuilder, params: PreparedParams) -> None:
         return
     # The optimized kernel gathers int8 windows; 16x8 runs the generic reference.
     kernel, scratch = (
-        (f"reference::conv::conv_2d::<{params.mode.rust_generics}>", ())
+        (f"reference::conv::conv_2d::<{params.mode.rust_generics}, _>", ())
         if params.mode.is_16x8
         else ("conv::conv_2d", (b.scratch(),))
     )
@@ -106,7 +106,7 @@ def _conv_2d(b: StepBuilder, params: PreparedParams) -> None:
 def _depthwise_conv_2d(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, DepthwiseConv2DParams)
     kernel = (
-        f"reference::depthwise_conv::depthwise_conv_2d::<{params.mode.rust_generics}>"
+        f"reference::depthwise_conv::depthwise_conv_2d::<{params.mode.rust_generics}, _>"
         if params.mode.is_16x8
         else "depthwise_conv::depthwise_conv_2d"
     )
@@ -168,7 +168,7 @@ def _fully_connected(b: StepBuilder, params: PreparedParams) -> None:
     )
     # The optimized kernel is int8's; 16x8 runs the generic reference.
     kernel = (
-        f"reference::fully_connected::fully_connected::<{params.mode.rust_generics}>"
+        f"reference::fully_connected::fully_connected::<{params.mode.rust_generics}, _>"
         if params.mode.is_16x8
         else "fully_connected::fully_connected"
     )

@@ -189,6 +189,7 @@ PreparedParams: TypeAlias = (
     | qlinear_add.QLinearAddParams
     | mlas_conv.MlasConvParams
     | circular_buffer.CircularBufferParams
+    | circular_buffer.CircularBufferValidParams
 )
 
 Preparer: TypeAlias = Callable[[OpView], PreparedParams]
@@ -256,6 +257,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.FILL: fill.prepare,
     OpKind.ZEROS_LIKE: zeros_like.prepare,
     OpKind.CIRCULAR_BUFFER: circular_buffer.prepare,
+    OpKind.CIRCULAR_BUFFER_VALID: circular_buffer.prepare_valid,
     OpKind.SHAPE: shape.prepare_shape,
     OpKind.BROADCAST_ARGS: shape.prepare_broadcast_args,
     OpKind.REVERSE_V2: reverse_v2.prepare,
@@ -367,7 +369,7 @@ def abort_flag(params: PreparedParams) -> tuple[int, int] | None:
     """For a layer that can end the inference early (TFLM's kTfLiteAbort), its flag: (state
     input position, int32 element index), nonzero when it ended this inference; None for
     every other layer."""
-    if isinstance(params, circular_buffer.CircularBufferParams):
+    if isinstance(params, circular_buffer.CircularBufferParams) and params.ends_inference:
         return (circular_buffer.STATE_INPUT, circular_buffer.ENDED_FLAG)
     return None
 
@@ -376,7 +378,10 @@ def overlap_distance(params: PreparedParams) -> int | None:
     """For a layer whose kernel can write its output over the input it has read (in
     one buffer, whole output on one core), the bytes the output must start below the
     input; None for every other layer."""
-    if isinstance(params, conv_2d.Conv2DParams) and not params.mode.is_16x8:
+    # The overlapped kernel writes int8 outputs only (neither 16x8 nor int32 accumulators).
+    if isinstance(params, conv_2d.Conv2DParams) and not (
+        params.mode.is_16x8 or params.mode.accumulator_output
+    ):
         return conv_2d.overlap_distance(params)
     return None
 

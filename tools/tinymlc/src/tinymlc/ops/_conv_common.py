@@ -6,6 +6,13 @@ from dataclasses import dataclass
 
 from tinymlc import quant
 from tinymlc.ir import Activation, Conv2DAttrs, DepthwiseConv2DAttrs, DType, Tensor
+from tinymlc.ops._accumulator_output import (
+    IDENTITY_MULTIPLIER,
+    IDENTITY_SHIFT,
+    INT32_RANGE,
+    require_accumulator_output,
+    require_filter_zero_points,
+)
 from tinymlc.ops._common import (
     OpView,
     PaddingValues,
@@ -43,12 +50,13 @@ def check_conv_tensors(
 ) -> tuple[Tensor, Tensor, Tensor | None, Tensor, LinearMode]:
     """Type/quantization checks; returns (input, filter, bias, output, mode)."""
     input_, filter_, bias, output = require_weighted_operands(view)
-    mode = linear_mode(input_, bias, quantized_bias_type, int32_bias_in_16x8=int32_bias_in_16x8)
+    mode = linear_mode(input_, bias, output, quantized_bias_type, int32_bias_in_16x8=int32_bias_in_16x8)
     require(filter_.is_constant, "filter must be constant", "freeze the weights", filter_)
     require(len(input_.shape) == 4, f"input must be 4-D NHWC, is {list(input_.shape)}", "", input_)
     require(len(filter_.shape) == 4, f"filter must be 4-D, is {list(filter_.shape)}", "", filter_)
     per_tensor(input_)
-    per_tensor(output)
+    if not mode.accumulator_output:
+        per_tensor(output)
     filter_quant = quantization(filter_)
     channels = filter_.shape[quantized_dimension]
     if filter_quant.is_per_channel:
@@ -64,12 +72,7 @@ def check_conv_tensors(
             "re-export the model",
             filter_,
         )
-    require(
-        all(z == 0 for z in filter_quant.zero_points),
-        "filter zero points must be 0 (TFLM's int8 kernels ignore them)",
-        "use symmetric weight quantization",
-        filter_,
-    )
+    require_filter_zero_points(filter_, filter_quant.zero_points, mode.accumulator_output)
     if bias is not None:
         require(bias.is_constant, "bias must be constant", "freeze the weights", bias)
         require(
@@ -108,7 +111,19 @@ def conv_quantization(
 ) -> ConvQuantization:
     """`PopulateConvolutionQuantizationParams` plus the cached zero points. TFLM's
     16x8 convolution kernels ignore the activation zero points (the converter makes
-    them 0), so their offsets are 0 whatever the tensors say."""
+    them 0), so their offsets are 0 whatever the tensors say. An int32 accumulator
+    output has no requantization: identity parameters."""
+    if mode.accumulator_output:
+        require_accumulator_output(output, activation)
+        return ConvQuantization(
+            input_offset=-quantization(input_).zero_point,
+            weights_offset=-quantization(filter_).zero_point,
+            output_offset=0,
+            per_channel_output_multiplier=(IDENTITY_MULTIPLIER,),
+            per_channel_output_shift=(IDENTITY_SHIFT,),
+            output_activation_min=INT32_RANGE[0],
+            output_activation_max=INT32_RANGE[1],
+        )
     input_quant, filter_quant, output_quant = (
         quantization(input_),
         quantization(filter_),

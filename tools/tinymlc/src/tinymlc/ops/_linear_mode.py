@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinymlc.ir import DType, Tensor
+from tinymlc.ops._accumulator_output import accumulates
 from tinymlc.ops._common import OpView, require, require_arity, require_dtype
 
 _RUST_TYPES = {DType.INT8: "i8", DType.INT16: "i16", DType.INT32: "i32", DType.INT64: "i64"}
@@ -23,6 +24,8 @@ class LinearMode:
     """INT8 or INT16: input and output element type."""
     accumulator: DType
     """INT32 or INT64: TFLM's AccumScalar / BiasType (the bias's type)."""
+    accumulator_output: bool = False
+    """The output is the int32 accumulator, not requantized (`_accumulator_output.py`)."""
 
     @property
     def is_16x8(self) -> bool:
@@ -35,6 +38,7 @@ class LinearMode:
 
 
 INT8_MODE = LinearMode(DType.INT8, DType.INT32)
+ACCUMULATOR_MODE = LinearMode(DType.INT8, DType.INT32, accumulator_output=True)
 
 
 def require_weighted_operands(view: OpView) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
@@ -53,7 +57,7 @@ def require_weighted_operands(view: OpView) -> tuple[Tensor, Tensor, Tensor | No
         filter_,
     )
     require(
-        output.dtype is input_.dtype,
+        output.dtype is input_.dtype or accumulates(input_, output),
         f"output has type {output.dtype.name}, input {input_.dtype.name}: TFLM requires them equal",
         "quantize input and output alike",
         output,
@@ -62,7 +66,12 @@ def require_weighted_operands(view: OpView) -> tuple[Tensor, Tensor, Tensor | No
 
 
 def linear_mode(
-    input_: Tensor, bias: Tensor | None, quantized_bias_type: DType, *, int32_bias_in_16x8: bool
+    input_: Tensor,
+    bias: Tensor | None,
+    output: Tensor,
+    quantized_bias_type: DType,
+    *,
+    int32_bias_in_16x8: bool,
 ) -> LinearMode:
     """The mode TFLM's Eval dispatches on. `int32_bias_in_16x8`: whether the
     operator has a 16x8 kernel with 32-bit accumulation (CONV_2D and FULLY_CONNECTED
@@ -70,7 +79,7 @@ def linear_mode(
     if input_.dtype is DType.INT8:
         if bias is not None:
             require_dtype(bias, [DType.INT32], "bias")
-        return INT8_MODE
+        return ACCUMULATOR_MODE if accumulates(input_, output) else INT8_MODE
     allowed = [DType.INT64, DType.INT32] if int32_bias_in_16x8 else [DType.INT64]
     if bias is not None:
         require_dtype(bias, allowed, "16x8 bias")

@@ -6,7 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinymlc import quant
-from tinymlc.ir import BatchMatMulAttrs, DType
+from tinymlc.ir import Activation, BatchMatMulAttrs, DType
+from tinymlc.ops._accumulator_output import (
+    IDENTITY_MULTIPLIER,
+    IDENTITY_SHIFT,
+    INT32_RANGE,
+    accumulates,
+    require_accumulator_output,
+)
 from tinymlc.ops._common import (
     OpView,
     gather_scratch_bytes,
@@ -41,6 +48,8 @@ class BatchMatMulParams:
     output_activation_max: int
     scratch_bytes: int
     """Per-core arena scratch the kernel gathers each LHS row into."""
+    accumulator_output: bool = False
+    """The output is the int32 accumulator, not requantized (`_accumulator_output.py`)."""
 
 
 def matmul_shapes(
@@ -74,25 +83,34 @@ def prepare(view: OpView) -> BatchMatMulParams:
     require_arity(view, (2,))
     lhs, rhs, output = view.input(0), view.input(1), view.output()
     require_dtype(lhs, [DType.INT8, DType.INT16], "lhs")
+    accumulator = accumulates(lhs, output)
     for tensor, role in ((lhs, "lhs"), (rhs, "rhs"), (output, "output")):
-        require_dtype(tensor, [lhs.dtype], role)
+        require_dtype(tensor, [DType.INT32 if accumulator and tensor is output else lhs.dtype], role)
         require(2 <= len(tensor.shape) <= 5, f"{role} rank must be 2..5", "", tensor)
     lhs_shape, rhs_shape, expected, accum_lhs = matmul_shapes(view, attrs)
-    lhs_quant, rhs_quant, output_quant = per_tensor(lhs), per_tensor(rhs), per_tensor(output)
-    multiplier = quant.quantize_multiplier(
-        quant.product_multiplier(lhs_quant.scale, rhs_quant.scale, output_quant.scale)
-    )
+    lhs_quant, rhs_quant = per_tensor(lhs), per_tensor(rhs)
     int16 = lhs.dtype is DType.INT16
-    if int16:
-        for tensor, role in ((lhs, "lhs"), (rhs, "rhs"), (output, "output")):
-            require_symmetric(tensor, role)
-        require(
-            -31 <= multiplier.shift <= 7,
-            "the scales' ratio is out of the range TFLM's 64-bit requantization handles",
-            "re-quantize the model",
-            output,
+    if accumulator:
+        require_accumulator_output(output, Activation.NONE)
+        output_offset = 0
+        multiplier = quant.QuantizedMultiplier(IDENTITY_MULTIPLIER, IDENTITY_SHIFT)
+        low, high = INT32_RANGE
+    else:
+        output_quant = per_tensor(output)
+        output_offset = output_quant.zero_point
+        multiplier = quant.quantize_multiplier(
+            quant.product_multiplier(lhs_quant.scale, rhs_quant.scale, output_quant.scale)
         )
-    low, high = lhs.dtype.integer_range
+        if int16:
+            for tensor, role in ((lhs, "lhs"), (rhs, "rhs"), (output, "output")):
+                require_symmetric(tensor, role)
+            require(
+                -31 <= multiplier.shift <= 7,
+                "the scales' ratio is out of the range TFLM's 64-bit requantization handles",
+                "re-quantize the model",
+                output,
+            )
+        low, high = lhs.dtype.integer_range
     return BatchMatMulParams(
         adj_x=attrs.adj_x,
         adj_y=attrs.adj_y,
@@ -101,11 +119,12 @@ def prepare(view: OpView) -> BatchMatMulParams:
         output_shape=expected,
         lhs_offset=-lhs_quant.zero_point,
         rhs_offset=-rhs_quant.zero_point,
-        output_offset=output_quant.zero_point,
+        output_offset=output_offset,
         output_multiplier=multiplier.multiplier,
         output_shift=multiplier.shift,
         output_activation_min=low,
         output_activation_max=high,
         # The 16x8 kernel (the reference) gathers nothing.
         scratch_bytes=0 if int16 else gather_scratch_bytes(accum_lhs),
+        accumulator_output=accumulator,
     )

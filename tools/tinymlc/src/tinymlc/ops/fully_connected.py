@@ -6,7 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinymlc import quant
-from tinymlc.ir import DType, FullyConnectedAttrs
+from tinymlc.ir import DType, FullyConnectedAttrs, Tensor
+from tinymlc.ops._accumulator_output import (
+    IDENTITY_MULTIPLIER,
+    IDENTITY_SHIFT,
+    INT32_RANGE,
+    require_accumulator_output,
+    require_filter_zero_points,
+)
 from tinymlc.ops._common import (
     OpView,
     per_tensor,
@@ -69,9 +76,9 @@ def prepare(view: OpView) -> FullyConnectedParams:
         "export with full integer quantization",
     )
     input_, filter_, bias, output = require_weighted_operands(view)
-    mode = linear_mode(input_, bias, attrs.quantized_bias_type, int32_bias_in_16x8=True)
+    mode = linear_mode(input_, bias, output, attrs.quantized_bias_type, int32_bias_in_16x8=True)
     require(len(filter_.shape) == 2, f"filter must be 2-D, is {list(filter_.shape)}", "", filter_)
-    input_quant, output_quant = per_tensor(input_), per_tensor(output)
+    input_quant = per_tensor(input_)
     filter_quant = quantization(filter_)
     output_depth, accum_depth = filter_.shape
     input_size = input_.num_elements
@@ -84,19 +91,49 @@ def prepare(view: OpView) -> FullyConnectedParams:
     batches = input_size // accum_depth
     expected = (*input_.shape[:-1], output_depth) if attrs.keep_num_dims else (batches, output_depth)
     require_output_shape(view, expected)
-    require(
-        all(z == 0 for z in filter_quant.zero_points),
-        "filter zero points must be 0",
-        "use symmetric weight quantization",
-        filter_,
-    )
+    require_filter_zero_points(filter_, filter_quant.zero_points, mode.accumulator_output)
     if bias is not None:
         require(bias.num_elements == output_depth, "bias size != output depth", "", bias)
+    per_channel: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+    if mode.accumulator_output:
+        require_accumulator_output(output, attrs.activation)
+        output_offset, (act_min, act_max) = 0, INT32_RANGE
+        multiplier = quant.QuantizedMultiplier(IDENTITY_MULTIPLIER, IDENTITY_SHIFT)
+    else:
+        output_offset, (act_min, act_max), multiplier, per_channel = _requantization(
+            attrs, input_, filter_, bias, output
+        )
+    return FullyConnectedParams(
+        input_offset=-input_quant.zero_point,
+        weights_offset=-filter_quant.zero_point,
+        output_offset=output_offset,
+        output_multiplier=multiplier.multiplier,
+        output_shift=multiplier.shift,
+        per_channel_output_multiplier=per_channel[0] if per_channel else None,
+        per_channel_output_shift=per_channel[1] if per_channel else None,
+        output_activation_min=act_min,
+        output_activation_max=act_max,
+        batches=batches,
+        accum_depth=accum_depth,
+        output_depth=output_depth,
+        has_bias=bias is not None,
+        mode=mode,
+    )
+
+
+def _requantization(
+    attrs: FullyConnectedAttrs, input_: Tensor, filter_: Tensor, bias: Tensor | None, output: Tensor
+) -> tuple[int, tuple[int, int], quant.QuantizedMultiplier, tuple[tuple[int, ...], tuple[int, ...]] | None]:
+    """(output offset, activation range, per-tensor multiplier, per-channel multipliers and
+    shifts) of a requantizing FULLY_CONNECTED (OpDataFullyConnected)."""
+    input_quant, filter_quant = per_tensor(input_), quantization(filter_)
+    output_depth = filter_.shape[0]
+    per_channel: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+    output_quant = per_tensor(output)
     act_min, act_max = quant.activation_range_quantized(
         attrs.activation, output_quant.scale, output_quant.zero_point, output.dtype
     )
     multiplier = quant.QuantizedMultiplier(0, 0)
-    per_channel: tuple[tuple[int, ...], tuple[int, ...]] | None = None
     if filter_quant.is_per_channel:
         require(
             filter_.dtype is not DType.INT4,
@@ -131,19 +168,4 @@ def prepare(view: OpView) -> FullyConnectedParams:
         multiplier = quant.quantize_multiplier(
             quant.product_multiplier(input_quant.scale, filter_quant.scale, output_quant.scale)
         )
-    return FullyConnectedParams(
-        input_offset=-input_quant.zero_point,
-        weights_offset=-filter_quant.zero_point,
-        output_offset=output_quant.zero_point,
-        output_multiplier=multiplier.multiplier,
-        output_shift=multiplier.shift,
-        per_channel_output_multiplier=per_channel[0] if per_channel else None,
-        per_channel_output_shift=per_channel[1] if per_channel else None,
-        output_activation_min=act_min,
-        output_activation_max=act_max,
-        batches=batches,
-        accum_depth=accum_depth,
-        output_depth=output_depth,
-        has_bias=bias is not None,
-        mode=mode,
-    )
+    return output_quant.zero_point, (act_min, act_max), multiplier, per_channel

@@ -1,5 +1,7 @@
-"""REQUANTIZE_FLOAT (`--onnx_exact` only): a float32 tensor holding exact integer
-accumulators (or a float graph input) -> int8, as onnxruntime's CPU kernels requantize:
+"""REQUANTIZE_FLOAT (`--onnx_exact` only): an int32 tensor of exact accumulators (the
+int8 linear operators' accumulator output, `_accumulator_output.py`) or a float32 one (a
+float graph input, a float operator's result) -> int8, as onnxruntime's CPU kernels
+requantize (the int32 converted to the nearest float32 first):
 `saturate(round_half_even((x * multiplier[c]) / divisor + offset) + zero_point - offset)`
 in float32, the channel along the last axis (`runtime/kernels/src/requantize_float.rs`)."""
 
@@ -37,7 +39,7 @@ def _is_float32(value: float) -> bool:
 def prepare(view: OpView) -> FloatRequantizeParams:
     require_arity(view, (1,))
     input_, output = view.input(0), view.output()
-    require_dtype(input_, [DType.FLOAT32], "input")
+    require_dtype(input_, [DType.FLOAT32, DType.INT32], "input")
     require_dtype(output, [DType.INT8], "output")
     require_output_shape(view, input_.shape)
     attrs = view.op.attrs

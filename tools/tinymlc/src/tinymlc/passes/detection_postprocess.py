@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from tinymlc.ir import NO_TENSOR, DType, Model, Operator, OpKind, Tensor
 from tinymlc.ops.detection_postprocess import OUTPUT_NAMES, selection_length
+from tinymlc.passes.state import hold_in_state
 
 
 def _lowered(op: Operator) -> bool:
@@ -35,6 +36,7 @@ def lower_detection_postprocess(model: Model) -> Model:
     if not any(_lowered(op) for op in main.operators):
         return model
     tensors = list(main.tensors)
+    state_reset = dict(main.state_reset)
     operators: list[Operator] = []
     for op in main.operators:
         if not _lowered(op):
@@ -46,7 +48,7 @@ def lower_detection_postprocess(model: Model) -> Model:
         selection = len(tensors) - 1
         operators.append(replace(op, kind=OpKind.DETECTION_POSTPROCESS_SELECT, outputs=(selection,)))
         for kind, output in zip(OUTPUT_NAMES, op.outputs, strict=True):
-            tensors[output] = replace(tensors[output], is_variable=True)
+            hold_in_state(tensors, state_reset, output)
             operators.append(replace(op, kind=kind, inputs=(selection, *op.inputs), outputs=(output,)))
-    graph = replace(main, tensors=tuple(tensors), operators=tuple(operators))
+    graph = replace(main, tensors=tuple(tensors), operators=tuple(operators), state_reset=state_reset)
     return replace(model, subgraphs=(graph, *model.subgraphs[1:]))

@@ -10,11 +10,14 @@ of the main graph, which the planner places in the persistent state region:
 * READ_VARIABLE reads the variable tensor (its one input) into its output;
 * ASSIGN_VARIABLE reads its value and writes the variable tensor (its output);
 * the init subgraph's constant assignments become the variable's initial bytes
-  (`Graph.state_initial`), which the generated `reset` writes. An init subgraph
-  computing anything else is rejected.
+  (`Graph.state_initial`), which a fresh arena's first inference writes. An init
+  subgraph computing anything else is rejected.
 
 A variable no init subgraph assigns starts as TFLM allocates it: every byte the low
 byte of the zero point of the first tensor assigned to it (0 without quantization).
+TFLM's Reset sets every variable so (MicroResourceVariables::ResetAll) and leaves
+CALL_ONCE as having run, so the generated `reset` does too (`Graph.state_reset`): the
+init subgraph's values come back only with a fresh arena.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 from tinymlc.errors import CompileError
 from tinymlc.ir import NO_TENSOR, CallOnceAttrs, DType, Graph, Model, Operator, OpKind, Tensor, VarHandleAttrs
 from tinymlc.passes.control_flow import renumber_called_subgraphs
+from tinymlc.passes.state import with_state
 
 RESOURCE_KINDS = frozenset(
     {OpKind.VAR_HANDLE, OpKind.READ_VARIABLE, OpKind.ASSIGN_VARIABLE, OpKind.CALL_ONCE}
@@ -107,6 +111,7 @@ def lower_resource_variables(model: Model) -> Model:
     tensors = list(main.tensors)
     variables: dict[_Key, int] = {}
     state_initial: dict[int, bytes] = dict(main.state_initial)
+    state_reset: dict[int, bytes | None] = dict(main.state_reset)
     for key, template in templates.items():
         variables[key] = len(tensors)
         tensors.append(
@@ -118,6 +123,12 @@ def lower_resource_variables(model: Model) -> Model:
                 is_variable=True,
             )
         )
+        allocated = b""
+        if template.dtype is not DType.INT8 and template.quantization is not None:
+            # TFLM fills a variable with the low byte of its zero point whatever its type;
+            # the generated reset fills only int8 state so (ResetVariableTensors' rule).
+            fill = template.quantization.zero_point & 0xFF
+            allocated = bytes([fill]) * tensors[-1].byte_size if fill else b""
         if key in initial:
             data = _state_bytes(initial[key])
             if len(data) != tensors[-1].byte_size:
@@ -127,12 +138,10 @@ def lower_resource_variables(model: Model) -> Model:
                     model.source,
                 )
             state_initial[variables[key]] = data
-        elif template.dtype is not DType.INT8 and template.quantization is not None:
-            # TFLM fills a variable with the low byte of its zero point whatever its type;
-            # the generated reset fills only int8 state so (ResetVariableTensors' rule).
-            fill = template.quantization.zero_point & 0xFF
-            if fill:
-                state_initial[variables[key]] = bytes([fill]) * tensors[-1].byte_size
+            # TFLM's Reset fills every variable as allocated and runs no CALL_ONCE again.
+            state_reset[variables[key]] = allocated
+        elif allocated:
+            state_initial[variables[key]] = allocated
     operators = []
     for op in main.operators:
         if op.kind is OpKind.READ_VARIABLE:
@@ -143,7 +152,7 @@ def lower_resource_variables(model: Model) -> Model:
             operators.append(replace(op, inputs=op.inputs[1:], outputs=(variable,)))
         elif op.kind not in (OpKind.VAR_HANDLE, OpKind.CALL_ONCE):
             operators.append(op)
-    lowered = replace(main, tensors=tuple(tensors), operators=tuple(operators), state_initial=state_initial)
+    lowered = with_state(main, tensors, operators, state_initial, state_reset)
     # The init subgraphs go; IF and WHILE name the others by their new numbers.
     kept = [0, *(i for i in range(1, len(model.subgraphs)) if i not in init_subgraphs)]
     numbers = {old: new for new, old in enumerate(kept)}

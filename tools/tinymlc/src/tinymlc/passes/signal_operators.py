@@ -25,6 +25,7 @@ from dataclasses import replace
 
 from tinymlc.ir import CustomOptionsAttrs, DType, Graph, Model, NoAttrs, Operator, OpKind, Tensor
 from tinymlc.ops.signal import framer, stacker
+from tinymlc.passes.state import hold_in_state
 
 _TWO_OUTPUTS = frozenset({OpKind.SIGNAL_FFT_AUTO_SCALE, OpKind.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION})
 
@@ -98,6 +99,7 @@ def lower_signal_operators(model: Model) -> Model:
     if not any(_lowered(main, op) for op in main.operators):
         return model
     tensors = list(main.tensors)
+    state_reset = dict(main.state_reset)
     operators: list[Operator] = []
     for op in main.operators:
         if not _lowered(main, op):
@@ -118,9 +120,9 @@ def lower_signal_operators(model: Model) -> Model:
             counters_id, buffer_id = len(tensors) - 2, len(tensors) - 1
             samples, valid = op.outputs
             # TFLM leaves the samples unwritten while not valid: as its arena does for a
-            # tensor nothing else overwrites, they keep the last written values (zero
-            # after reset), held in the state region.
-            tensors[samples] = replace(tensors[samples], is_variable=True)
+            # tensor nothing else overwrites, they keep the last written values (zero at
+            # first; its Reset leaves them), held in the state region.
+            hold_in_state(tensors, state_reset, samples)
             operators.append(
                 replace(op, kind=valid_kind, inputs=(op.inputs[0], counters_id), outputs=(valid,))
             )
@@ -147,5 +149,5 @@ def lower_signal_operators(model: Model) -> Model:
                     op, kind=OpKind.READ_VARIABLE, inputs=(state,), outputs=(noise_estimate,), attrs=NoAttrs()
                 )
             )
-    lowered = replace(main, tensors=tuple(tensors), operators=tuple(operators))
+    lowered = replace(main, tensors=tuple(tensors), operators=tuple(operators), state_reset=state_reset)
     return replace(model, subgraphs=(lowered, *model.subgraphs[1:]))

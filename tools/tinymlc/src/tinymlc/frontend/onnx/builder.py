@@ -13,6 +13,7 @@ so one set of int8 kernels serves both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -129,10 +130,12 @@ class Builder:
         onnx_shape: tuple[int, ...],
         qparams: QParams | None,
         layout: tuple[int, ...] | None = None,
+        unquantized: DType = DType.FLOAT32,
     ) -> int:
         """A new activation of ONNX shape `onnx_shape` stored in `layout` (default: NHWC
-        when rank 4); int8 with `qparams`' quantization, or float32 without."""
-        dtype = DType.FLOAT32 if qparams is None else DType.INT8
+        when rank 4); int8 with `qparams`' quantization, or without it of type
+        `unquantized` (float32, or int32 accumulators)."""
+        dtype = unquantized if qparams is None else DType.INT8
         quantization = None if qparams is None else qparams.quantization()
         layout = default_layout(len(onnx_shape)) if layout is None else layout
         shape = tuple(onnx_shape[a] for a in layout)
@@ -248,3 +251,12 @@ class Builder:
     def model(self, inputs: list[int], outputs: list[int], name: str, source: str) -> Model:
         graph = Graph(tuple(self.tensors), tuple(self.operators), tuple(inputs), tuple(outputs), name)
         return Model(subgraphs=(graph,), source=source)
+
+
+OutputOf = Callable[[tuple[int, ...], tuple[int, ...] | None], int]
+"""A lowering's output activation of an ONNX shape in a layout (None: the default)."""
+
+
+def quantized_output(builder: Builder, node_output: str, out: QParams) -> OutputOf:
+    """The activation named `node_output`, int8 with `out`'s quantization."""
+    return lambda shape, layout: builder.activation(node_output, shape, out, layout)

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinymlc.frontend.onnx.builder import NCHW_TO_NHWC, Builder, Operand, QParams, UnsupportedNodeError
+from tinymlc.frontend.onnx.builder import (
+    NCHW_TO_NHWC,
+    Builder,
+    Operand,
+    OutputOf,
+    QParams,
+    UnsupportedNodeError,
+    quantized_output,
+)
 from tinymlc.frontend.onnx.node import Node, act, const, optional_const
 from tinymlc.frontend.onnx.spatial import spatial
-from tinymlc.frontend.onnx.weights import bias_tensor, per_channel_weights
+from tinymlc.frontend.onnx.weights import WeightsOf, bias_tensor, folded_weights
 from tinymlc.ir import Activation, Conv2DAttrs, DepthwiseConv2DAttrs, DType, OpKind, Padding, Quantization
 
 
@@ -30,6 +38,18 @@ def conv_dimensions(
 
 
 def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    return [conv_layer(builder, node, inputs, quantized_output(builder, node.output_name(), out[0]))]
+
+
+def conv_layer(
+    builder: Builder,
+    node: Node,
+    inputs: list[Operand | None],
+    output_of: OutputOf,
+    weights_of: WeightsOf = folded_weights,
+) -> int:
+    """The CONV_2D or DEPTHWISE_CONV_2D of a Conv (and the PAD before it): its output the
+    activation `output_of` makes for the ONNX output shape, its filter `weights_of`'s."""
     x = act(inputs, 0)
     weights = const(inputs, 1, "weights")
     bias = optional_const(inputs, 2, "bias")
@@ -37,7 +57,7 @@ def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: 
         builder.onnx_shape[x.tensor], node, weights.data.shape
     )
     geometry = spatial(node, (height, width), (kh, kw))
-    values, scales = per_channel_weights(weights, 0)
+    values, scales, zero_point = weights_of(weights, 0)
     input_quant = builder.quantization(x.tensor)
     bias_id = bias_tensor(builder, f"{node.name}/bias", bias, input_quant.scale, scales)
     source = x.tensor
@@ -53,7 +73,7 @@ def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: 
         )
         builder.op(OpKind.PAD, [source, paddings], [padded])
         source, padding = padded, Padding.VALID
-    output = builder.activation(node.output_name(), (batch, out_channels, *geometry.output), out[0])
+    output = output_of((batch, out_channels, *geometry.output), None)
     (stride_h, stride_w), (dilation_h, dilation_w) = geometry.strides, geometry.dilations
     depthwise = group == channels and group_channels == 1 and group > 1
     if depthwise:
@@ -61,7 +81,10 @@ def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: 
             values.reshape(out_channels, kh, kw).transpose(1, 2, 0).reshape(1, kh, kw, out_channels)
         )
         filter_id = builder.constant(
-            f"{node.name}/filter", filter_values, DType.INT8, Quantization(scales, (0,) * out_channels, 3)
+            f"{node.name}/filter",
+            filter_values,
+            DType.INT8,
+            Quantization(scales, (zero_point,) * out_channels, 3),
         )
         attrs_dw = DepthwiseConv2DAttrs(
             padding, stride_h, stride_w, dilation_h, dilation_w, out_channels // channels, Activation.NONE
@@ -72,11 +95,11 @@ def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: 
             f"{node.name}/filter",
             values.transpose(NCHW_TO_NHWC),
             DType.INT8,
-            Quantization(scales, (0,) * out_channels, 0),
+            Quantization(scales, (zero_point,) * out_channels, 0),
         )
         attrs = Conv2DAttrs(padding, stride_h, stride_w, dilation_h, dilation_w, Activation.NONE)
         builder.op(OpKind.CONV_2D, [source, filter_id, bias_id], [output], attrs)
-    return [output]
+    return output
 
 
 LOWERINGS = {"Conv": lower_conv}

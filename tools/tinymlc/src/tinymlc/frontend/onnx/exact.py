@@ -8,9 +8,10 @@ it to float32 and multiply it by one float32 scale per output channel (MLAS
 saturating. The scale is `(x_scale * w_scale) / y_scale` in float32, in that order
 (QGemm: `alpha * x_scale * w_scale`, then `/ y_scale`; alpha is 1 here);
 QLinearGlobalAveragePool's is `x_scale / (y_scale * pixels)` on the sum of `q - zero_point`.
-Here the accumulator is computed by the float32 kernels on the operands' integers
-(`integer.py`: exact while every partial sum stays below 2^24, checked per node), and a
-REQUANTIZE_FLOAT layer applies the same float32 operations.
+Here the int8 kernels write that exact int32 accumulator (`exact_integer.py`: the
+default lowering's layers with an int32 output), and a REQUANTIZE_FLOAT layer converts it
+to float32 and applies the same float32 operations. QLinearGlobalAveragePool sums the
+integers in float32 (`integer.py`: exact below 2^24, checked per node).
 
 QDQ operators are, in onnxruntime, DequantizeLinear -> float32 operator (MLAS's
 summation order) -> QuantizeLinear (`real / y_scale`, round half to even). The exact
@@ -25,21 +26,13 @@ from fractions import Fraction
 
 import numpy as np
 
-from tinymlc.frontend.onnx import elementwise, pool, tabulate
+from tinymlc.frontend.onnx import elementwise, exact_integer, pool, tabulate
 from tinymlc.frontend.onnx.builder import Act, Builder, Const, Operand, QParams, UnsupportedNodeError
-from tinymlc.frontend.onnx.gemm import gemm_operands, matmul_output_shape
-from tinymlc.frontend.onnx.integer import (
-    conv_accumulator,
-    integers,
-    largest_integer,
-    matmul_accumulator,
-    require_exact,
-)
-from tinymlc.frontend.onnx.node import Node, act, const, optional_const
-from tinymlc.frontend.onnx.weights import bias_values
+from tinymlc.frontend.onnx.gemm import gemm_operands
+from tinymlc.frontend.onnx.integer import integers, largest_integer, require_exact
+from tinymlc.frontend.onnx.node import Node, act, const
 from tinymlc.ir import (
     Activation,
-    BatchMatMulAttrs,
     DType,
     ElementwiseAttrs,
     FloatRequantizeAttrs,
@@ -104,80 +97,45 @@ def _weight_parameters(weights: Const, channels: int) -> tuple[QParams, tuple[fl
 
 
 def lower_conv(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
-    x = act(inputs, 0).tensor
     weights = const(inputs, 1, "weights")
-    qparams, weight_scales = _weight_parameters(weights, weights.data.shape[0])
-    input_scale, input_zero_point = _input(builder, x)
-    bias, _ = bias_values(f"{node.name}/bias", optional_const(inputs, 2, "bias"), input_scale, weight_scales)
-    accumulator = conv_accumulator(
-        builder, node, x, input_zero_point, weights, np.array(qparams.zero_points), qparams.unsigned, bias
-    )
-    attrs = requantization(node, input_scale, weight_scales, out[0].scale)
-    return [_requantized(builder, node, accumulator, attrs, out[0])]
+    _, weight_scales = _weight_parameters(weights, weights.data.shape[0])
+    accumulator = exact_integer.conv_accumulator(builder, node, inputs)
+    return [_requantized_product(builder, node, inputs, accumulator, weight_scales, out[0])]
 
 
 def lower_gemm(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
-    x, weights, transposed, bias_operand = gemm_operands(node, inputs)
-    if transposed:
-        weights = Const(weights.data.T, weights.qparams)
-    return [_matmul(builder, node, x, weights, bias_operand, out[0])]
-
-
-def _matmul(
-    builder: Builder, node: Node, x: int, weights: Const, bias_operand: Const | None, out: QParams
-) -> int:
-    """x @ weights ([K, N], constant) + bias, requantized."""
-    if weights.data.ndim != 2:
-        raise UnsupportedNodeError(f"weights must be 2-D, are {list(weights.data.shape)}")
-    qparams, weight_scales = _weight_parameters(weights, weights.data.shape[1])
-    input_scale, input_zero_point = _input(builder, x)
-    bias = None
-    if bias_operand is not None:
-        bias, _ = bias_values(f"{node.name}/bias", bias_operand, input_scale, weight_scales)
-    accumulator = matmul_accumulator(
-        builder, node, x, input_zero_point, weights, np.array(qparams.zero_points), qparams.unsigned, bias
-    )
-    attrs = requantization(node, input_scale, weight_scales, out.scale)
-    return _requantized(builder, node, accumulator, attrs, out)
+    _, weights, transposed, _ = gemm_operands(node, inputs)
+    _, weight_scales = _weight_parameters(weights, weights.data.shape[0 if transposed else 1])
+    accumulator = exact_integer.gemm_accumulator(builder, node, inputs)
+    return [_requantized_product(builder, node, inputs, accumulator, weight_scales, out[0])]
 
 
 def lower_matmul(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
-    x = act(inputs, 0).tensor
     rhs = inputs[1] if len(inputs) > 1 else None
-    if isinstance(rhs, Const) and rhs.data.ndim == 2:
-        return [_matmul(builder, node, x, rhs, None, out[0])]
-    if rhs is None:
-        raise UnsupportedNodeError("the second operand is missing")
-    return [_batched_matmul(builder, node, x, rhs, out[0])]
-
-
-def _batched_matmul(builder: Builder, node: Node, lhs: int, rhs: Operand, out: QParams) -> int:
-    """lhs @ rhs, rhs an activation or batched constant weights (per tensor): BATCH_MATMUL
-    of their integers."""
-    lhs_scale, lhs_zero_point = _input(builder, lhs)
-    lhs_integers = builder.onnx_ordered(integers(builder, lhs, lhs_zero_point, f"{node.name}/a"))
     if isinstance(rhs, Const):
-        qparams, (rhs_scale,) = _weight_parameters(rhs, 1)
-        values = rhs.data.astype(np.int64) - qparams.zero_points[0]
-        rhs_shape = tuple(int(d) for d in rhs.data.shape)
-        largest_rhs = int(np.abs(values).max(initial=0))
-        rhs_integers = builder.constant(f"{node.name}/b", values, DType.FLOAT32)
+        # Per column for 2-D weights, else one scale (BATCH_MATMUL's, checked there).
+        _, weight_scales = _weight_parameters(rhs, rhs.data.shape[-1] if rhs.data.ndim == 2 else 1)
+    elif isinstance(rhs, Act):
+        weight_scales = (_input(builder, rhs.tensor)[0],)
     else:
-        rhs_scale, rhs_zero_point = _input(builder, rhs.tensor)
-        rhs_shape = builder.onnx_shape[rhs.tensor]
-        largest_rhs = largest_integer(rhs_zero_point)
-        rhs_integers = builder.onnx_ordered(integers(builder, rhs.tensor, rhs_zero_point, f"{node.name}/b"))
-    lhs_shape = builder.onnx_shape[lhs]
-    out_shape = matmul_output_shape(lhs_shape, rhs_shape)
-    require_exact(lhs_shape[-1] * largest_integer(lhs_zero_point) * largest_rhs)
-    accumulator = builder.activation(
-        f"{node.name}/accumulator", out_shape, None, tuple(range(len(out_shape)))
-    )
-    attrs = BatchMatMulAttrs(adj_x=False, adj_y=False, asymmetric_quantize_inputs=False)
-    builder.op(OpKind.BATCH_MATMUL, [lhs_integers, rhs_integers], [accumulator], attrs)
-    return _requantized(
-        builder, node, accumulator, requantization(node, lhs_scale, (rhs_scale,), out.scale), out
-    )
+        raise UnsupportedNodeError("the second operand is missing")
+    accumulator = exact_integer.matmul_accumulator(builder, node, inputs)
+    return [_requantized_product(builder, node, inputs, accumulator, weight_scales, out[0])]
+
+
+def _requantized_product(
+    builder: Builder,
+    node: Node,
+    inputs: list[Operand | None],
+    accumulator: int,
+    weight_scales: tuple[float, ...],
+    out: QParams,
+) -> int:
+    """The int32 `accumulator` of x (input 0) times weights of `weight_scales`,
+    requantized as onnxruntime requantizes it."""
+    input_scale, _ = _input(builder, act(inputs, 0).tensor)
+    attrs = requantization(node, input_scale, weight_scales, out.scale)
+    return _requantized(builder, node, accumulator, attrs, out)
 
 
 def lower_global_average_pool(

@@ -11,22 +11,31 @@ from tinymlc.frontend.onnx.builder import (
     Builder,
     Const,
     Operand,
+    OutputOf,
     QParams,
     UnsupportedNodeError,
+    quantized_output,
     signed_data,
 )
 from tinymlc.frontend.onnx.node import Node, act, optional_const
-from tinymlc.frontend.onnx.weights import WeightsNotInt8Error, bias_tensor, per_channel_weights
+from tinymlc.frontend.onnx.weights import WeightsNotInt8Error, WeightsOf, bias_tensor, folded_weights
 from tinymlc.ir import Activation, BatchMatMulAttrs, DType, FullyConnectedAttrs, OpKind, Quantization
 
 
-def _fully_connected(
-    builder: Builder, node: Node, x: int, weights: Const, transposed: bool, bias: Const | None, out: QParams
-) -> list[int]:
+def fully_connected(
+    builder: Builder,
+    node: Node,
+    x: int,
+    weights: Const,
+    transposed: bool,
+    bias: Const | None,
+    output_of: OutputOf,
+    weights_of: WeightsOf = folded_weights,
+) -> int:
     """y = x @ W (+ bias) over x's last ONNX axis; W is [K, N], or [N, K] when `transposed`."""
     if weights.data.ndim != 2:
         raise UnsupportedNodeError(f"weights must be 2-D, are {list(weights.data.shape)}")
-    values, scales = per_channel_weights(weights, 0 if transposed else 1)
+    values, scales, zero_point = weights_of(weights, 0 if transposed else 1)
     filter_values = values if transposed else values.T
     units, depth = filter_values.shape
     ordered = builder.onnx_ordered(x)
@@ -35,19 +44,19 @@ def _fully_connected(
         raise UnsupportedNodeError(f"input's last dimension {shape[-1]} != weights' inner dimension {depth}")
     input_quant = builder.quantization(x)
     filter_id = builder.constant(
-        f"{node.name}/filter", filter_values, DType.INT8, Quantization(scales, (0,) * units, 0)
+        f"{node.name}/filter", filter_values, DType.INT8, Quantization(scales, (zero_point,) * units, 0)
     )
     bias_id = bias_tensor(builder, f"{node.name}/bias", bias, input_quant.scale, scales)
     out_shape = (*shape[:-1], units)
     # The product is in ONNX order; it stays so (operators needing NHWC relay it).
-    output = builder.activation(node.output_name(), out_shape, out, tuple(range(len(out_shape))))
+    output = output_of(out_shape, tuple(range(len(out_shape))))
     attrs = FullyConnectedAttrs(
         Activation.NONE, 0, keep_num_dims=len(shape) > 2, asymmetric_quantize_inputs=False
     )
     builder.op(OpKind.FULLY_CONNECTED, [ordered, filter_id, bias_id], [output], attrs)
     if len(shape) < 2 or math.prod(shape) == 0:
         raise UnsupportedNodeError(f"input shape {list(shape)} cannot be multiplied")
-    return [output]
+    return output
 
 
 def gemm_operands(node: Node, inputs: list[Operand | None]) -> tuple[int, Const, bool, Const | None]:
@@ -70,7 +79,11 @@ def lower_gemm(builder: Builder, node: Node, inputs: list[Operand | None], out: 
     x, weights, transposed, bias = gemm_operands(node, inputs)
     if len(builder.onnx_shape[x]) != 2:
         raise UnsupportedNodeError("Gemm input must be 2-D")
-    return _fully_connected(builder, node, x, weights, transposed, bias, out[0])
+    return [
+        fully_connected(
+            builder, node, x, weights, transposed, bias, quantized_output(builder, node.output_name(), out[0])
+        )
+    ]
 
 
 def matmul_output_shape(lhs_shape: tuple[int, ...], rhs_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -86,7 +99,7 @@ def matmul_output_shape(lhs_shape: tuple[int, ...], rhs_shape: tuple[int, ...]) 
     return (*(int(d) for d in batch), lhs_shape[-2], rhs_shape[-1])
 
 
-def _batch_matmul(builder: Builder, node: Node, lhs: int, rhs: Operand | None, out: QParams) -> list[int]:
+def batch_matmul(builder: Builder, node: Node, lhs: int, rhs: Operand | None, output_of: OutputOf) -> int:
     """y = lhs @ rhs with per-tensor zero points on both sides (BATCH_MATMUL): activation
     products, batched weights, and weights whose zero point does not fold into int8."""
     if isinstance(rhs, Const):
@@ -100,21 +113,32 @@ def _batch_matmul(builder: Builder, node: Node, lhs: int, rhs: Operand | None, o
     else:
         raise UnsupportedNodeError("the second operand is missing")
     out_shape = matmul_output_shape(builder.onnx_shape[lhs], rhs_shape)
-    output = builder.activation(node.output_name(), out_shape, out, tuple(range(len(out_shape))))
+    output = output_of(out_shape, tuple(range(len(out_shape))))
     attrs = BatchMatMulAttrs(adj_x=False, adj_y=False, asymmetric_quantize_inputs=False)
     builder.op(OpKind.BATCH_MATMUL, [builder.onnx_ordered(lhs), rhs_id], [output], attrs)
-    return [output]
+    return output
 
 
 def lower_matmul(builder: Builder, node: Node, inputs: list[Operand | None], out: list[QParams]) -> list[int]:
+    return [matmul(builder, node, inputs, quantized_output(builder, node.output_name(), out[0]))]
+
+
+def matmul(
+    builder: Builder,
+    node: Node,
+    inputs: list[Operand | None],
+    output_of: OutputOf,
+    weights_of: WeightsOf = folded_weights,
+) -> int:
+    """FULLY_CONNECTED for 2-D constant weights `weights_of` takes, else BATCH_MATMUL."""
     x = act(inputs, 0)
     weights = inputs[1] if len(inputs) > 1 else None
     if isinstance(weights, Const) and weights.data.ndim == 2:
         try:
-            return _fully_connected(builder, node, x.tensor, weights, False, None, out[0])
+            return fully_connected(builder, node, x.tensor, weights, False, None, output_of, weights_of)
         except WeightsNotInt8Error:
             pass
-    return _batch_matmul(builder, node, x.tensor, weights, out[0])
+    return batch_matmul(builder, node, x.tensor, weights, output_of)
 
 
 LOWERINGS = {"Gemm": lower_gemm, "MatMul": lower_matmul}

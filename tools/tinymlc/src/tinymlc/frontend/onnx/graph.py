@@ -97,8 +97,8 @@ class Lowerer:
         self.poisoned: set[str] = set()
         self.problems: list[str] = []
         self.quantizers: dict[str, list[onnx.NodeProto]] = {}
-        # MatMulInteger/ConvInteger outputs (int32) -> the float32 accumulator they are cast from.
-        self.accumulators: dict[int, int] = {}
+        # MatMulInteger/ConvInteger outputs (int32 accumulators).
+        self.accumulators: set[int] = set()
         # Float32 activations computed from integer accumulators (graph outputs may be these).
         self.float_results: set[int] = set()
         for node in self.graph.node:
@@ -319,16 +319,19 @@ class Lowerer:
         if a.tensor in self.unquantized:
             self.builder.set_quantization(a.tensor, Quantization((1.0,), (zero_point,)))
             self.unquantized.discard(a.tensor)
+        if self.builder.quantization(a.tensor).zero_point != zero_point:
+            # The int8 kernels take the input's zero point from its tensor.
+            raise UnsupportedNodeError(
+                "input 0's zero point differs from the one its producer quantized it with"
+            )
         weights = self.constant(inputs[1], "input 1")
         weights_unsigned = weights.data.dtype == np.uint8
         b_zero = self.zero_point(inputs, 3, weights_unsigned)
         lower = (
             integer.lower_matmul_integer if node.op_type == "MatMulInteger" else integer.lower_conv_integer
         )
-        accumulator, output = lower(
-            self.builder, node, a.tensor, zero_point, weights, b_zero.reshape(-1), weights_unsigned
-        )
-        self.accumulators[output] = accumulator
+        output = lower(self.builder, node, a.tensor, weights, b_zero.reshape(-1), weights_unsigned)
+        self.accumulators.add(output)
         self.env[node.output_name()] = Act(output)
 
     def zero_point(self, inputs: list[str], index: int, unsigned: bool) -> np.ndarray:
@@ -342,18 +345,21 @@ class Lowerer:
         return np.asarray(data, dtype=np.int64)
 
     def cast_accumulator(self, node: Node) -> None:
-        """Cast of an integer accumulator to float: the float32 accumulator itself."""
+        """Cast of an integer accumulator to float: a CAST to float32."""
         if int(node.attr("to", 0)) != onnx.TensorProto.FLOAT:
             raise UnsupportedNodeError("an integer accumulator can only be cast to float")
         accumulator = self.accumulator_of(node.proto.input[0])
         assert accumulator is not None
-        self.float_results.add(accumulator)
-        self.env[node.output_name()] = Act(accumulator)
+        shape, layout = self.builder.onnx_shape[accumulator], self.builder.layout[accumulator]
+        real = self.builder.activation(node.output_name(), shape, None, layout)
+        self.builder.op(OpKind.CAST, [accumulator], [real])
+        self.float_results.add(real)
+        self.env[node.output_name()] = Act(real)
 
     def accumulator_of(self, name: str) -> int | None:
-        """The float32 accumulator of value `name` when it is an integer accumulator."""
+        """Value `name` when it is an integer accumulator."""
         value = self.env.get(name)
-        return self.accumulators.get(value.tensor) if isinstance(value, Act) else None
+        return value.tensor if isinstance(value, Act) and value.tensor in self.accumulators else None
 
     def float_result_operands(self, node: Node) -> tuple[int, Const] | None:
         """(activation, constant) when `node` combines a float result of an integer

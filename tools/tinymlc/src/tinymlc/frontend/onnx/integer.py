@@ -1,20 +1,25 @@
-"""MatMulInteger and ConvInteger: int32 accumulators of integer operands with zero points.
-
-Both are computed by the float32 kernels on the operands' integers (`q - zero_point`,
-exact in float32) and CAST to int32: every product and partial sum is an integer below
-2^24 in magnitude (checked here from the weights and the input type's range), where
-float32 addition is exact in any order, so the result is the integer accumulator bit for
-bit. Dynamic-quantization graphs follow them with Cast to float and Mul by a scale: that
-Cast reads the float accumulator directly (no int32 round trip), and Mul/Add with
+"""MatMulInteger and ConvInteger: int32 accumulators of integer operands with zero points,
+the int8 kernels' accumulator output (`exact_integer.py`). The int8 kernels take one
+weight zero point per tensor, or per-channel ones folded into int8 weights; per-channel
+zero points that leave the weights beyond int8 take the float32 kernels on the operands'
+integers (`q - zero_point`, exact in float32) instead, CAST to int32: every product and
+partial sum is an integer below 2^24 in magnitude (checked here from the weights and the
+input type's range), where float32 addition is exact in any order. Dynamic-quantization
+graphs follow them with Cast to float (a CAST) and Mul by a scale: Mul/Add with
 constants stay float32 operators (`lower_float_arithmetic`).
+
+`integers` and `require_exact`: the float32 integers of an activation (`q - zero_point`)
+and the bound below which float32 sums of them are exact, for `--onnx_exact`'s
+QLinearGlobalAveragePool and QLinearMul.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tinymlc.frontend.onnx.builder import NCHW_TO_NHWC, Builder, Const, UnsupportedNodeError
+from tinymlc.frontend.onnx.builder import NCHW_TO_NHWC, Act, Builder, Const, QParams, UnsupportedNodeError
 from tinymlc.frontend.onnx.conv import conv_dimensions
+from tinymlc.frontend.onnx.exact_integer import ZeroPointsNotFoldedError, conv_accumulator, matmul_accumulator
 from tinymlc.frontend.onnx.node import Node
 from tinymlc.frontend.onnx.spatial import spatial
 from tinymlc.ir import (
@@ -61,6 +66,60 @@ def require_exact(bound: int) -> None:
         )
 
 
+def _integer_weights(weights: Const, zero_point: np.ndarray, unsigned: bool, axis: int) -> Const:
+    """`weights` as quantized weights (scale 1) with their zero point, one per tensor or
+    one per channel along `axis`."""
+    if weights.data.dtype != (np.uint8 if unsigned else np.int8):
+        raise UnsupportedNodeError(f"weights of type {weights.data.dtype} do not match their zero point")
+    zero_points = tuple(int(z) for z in zero_point.reshape(-1))
+    per_channel = len(zero_points) > 1
+    qparams = QParams((1.0,) * len(zero_points), zero_points, unsigned, axis if per_channel else None)
+    return Const(weights.data, qparams)
+
+
+def lower_matmul_integer(
+    builder: Builder, node: Node, lhs: int, rhs: Const, rhs_zero_point: np.ndarray, rhs_unsigned: bool
+) -> int:
+    """The int32 output of lhs @ rhs with constant 2-D `rhs`: the int8 kernels'
+    accumulator output, or the float32 one for per-column zero points that leave the
+    weights beyond int8."""
+    if rhs.data.ndim != 2:
+        raise UnsupportedNodeError(f"B must be a 2-D constant, is {list(rhs.data.shape)}")
+    weights = _integer_weights(rhs, rhs_zero_point, rhs_unsigned, 1)
+    try:
+        return matmul_accumulator(builder, node, [Act(lhs), weights], node.output_name())
+    except ZeroPointsNotFoldedError:
+        zero_point = builder.quantization(lhs).zero_point
+        accumulator = _float_matmul_accumulator(
+            builder, node, lhs, zero_point, rhs, rhs_zero_point, rhs_unsigned
+        )
+        return _accumulate_to_int32(builder, accumulator, node.output_name())
+
+
+def lower_conv_integer(
+    builder: Builder,
+    node: Node,
+    x: int,
+    weights: Const,
+    weight_zero_point: np.ndarray,
+    weights_unsigned: bool,
+) -> int:
+    """The int32 output of ConvInteger (padding is the input's zero point, i.e. integer
+    0): the int8 kernels' accumulator output, or the float32 one for per-channel zero
+    points that leave the weights beyond int8."""
+    integer_weights = _integer_weights(weights, weight_zero_point, weights_unsigned, 0)
+    try:
+        return conv_accumulator(
+            builder, node, [Act(builder.standard(x)), integer_weights], node.output_name()
+        )
+    except ZeroPointsNotFoldedError:
+        zero_point = builder.quantization(x).zero_point
+        accumulator = _float_conv_accumulator(
+            builder, node, x, zero_point, weights, weight_zero_point, weights_unsigned
+        )
+        return _accumulate_to_int32(builder, accumulator, node.output_name())
+
+
 def _weight_integers(weights: Const, zero_point: np.ndarray, axis: int, unsigned: bool) -> np.ndarray:
     """`weights - zero_point` as int64; a 1-D zero point runs along `axis`."""
     values = weights.data.astype(np.int64)
@@ -77,6 +136,7 @@ def _weight_integers(weights: Const, zero_point: np.ndarray, axis: int, unsigned
 
 
 def _accumulate_to_int32(builder: Builder, accumulator: int, name: str) -> int:
+    """The float32 accumulator CAST to int32."""
     output = builder.add_tensor(Tensor(name, builder.tensor(accumulator).shape, DType.INT32, None))
     builder.onnx_shape[output] = builder.onnx_shape[accumulator]
     builder.layout[output] = builder.layout[accumulator]
@@ -84,7 +144,7 @@ def _accumulate_to_int32(builder: Builder, accumulator: int, name: str) -> int:
     return output
 
 
-def matmul_accumulator(
+def _float_matmul_accumulator(
     builder: Builder,
     node: Node,
     lhs: int,
@@ -124,21 +184,7 @@ def matmul_accumulator(
     return accumulator
 
 
-def lower_matmul_integer(
-    builder: Builder,
-    node: Node,
-    lhs: int,
-    lhs_zero_point: int,
-    rhs: Const,
-    rhs_zero_point: np.ndarray,
-    rhs_unsigned: bool,
-) -> tuple[int, int]:
-    """(float accumulator, int32 output) of lhs @ rhs with constant `rhs`."""
-    accumulator = matmul_accumulator(builder, node, lhs, lhs_zero_point, rhs, rhs_zero_point, rhs_unsigned)
-    return accumulator, _accumulate_to_int32(builder, accumulator, node.output_name())
-
-
-def conv_accumulator(
+def _float_conv_accumulator(
     builder: Builder,
     node: Node,
     x: int,
@@ -181,22 +227,6 @@ def conv_accumulator(
     attrs = Conv2DAttrs(padding, stride_h, stride_w, dilation_h, dilation_w, Activation.NONE)
     builder.op(OpKind.CONV_2D, operands, [accumulator], attrs)
     return accumulator
-
-
-def lower_conv_integer(
-    builder: Builder,
-    node: Node,
-    x: int,
-    x_zero_point: int,
-    weights: Const,
-    weight_zero_point: np.ndarray,
-    weights_unsigned: bool,
-) -> tuple[int, int]:
-    """(float accumulator, int32 output) of ConvInteger."""
-    accumulator = conv_accumulator(
-        builder, node, x, x_zero_point, weights, weight_zero_point, weights_unsigned
-    )
-    return accumulator, _accumulate_to_int32(builder, accumulator, node.output_name())
 
 
 def lower_float_arithmetic(builder: Builder, node: Node, x: int, constant: Const) -> int:

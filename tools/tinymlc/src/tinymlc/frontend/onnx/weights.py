@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -43,6 +45,19 @@ def per_channel_weights(weights: Const, channel_axis: int) -> tuple[npt.NDArray[
         )
     scales = qparams.scales if len(qparams.scales) == channels else qparams.scales * channels
     return values.astype(np.int8), tuple(scales)
+
+
+FilterWeights = tuple[npt.NDArray[np.int8], tuple[float, ...], int]
+"""A filter's int8 values, scale per channel and zero point (of every channel)."""
+
+WeightsOf = Callable[[Const, int], FilterWeights]
+"""The filter of weights whose channels run along the given ONNX axis."""
+
+
+def folded_weights(weights: Const, channel_axis: int) -> FilterWeights:
+    """`per_channel_weights` and the filter zero point they have (0)."""
+    values, scales = per_channel_weights(weights, channel_axis)
+    return values, scales, 0
 
 
 def bias_values(
