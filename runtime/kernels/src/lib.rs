@@ -50,6 +50,7 @@ pub mod logistic;
 pub mod lookup;
 pub mod lstm;
 pub mod mean;
+pub mod mlas_conv;
 pub mod pad;
 pub mod pooling;
 pub mod prelu;

@@ -96,6 +96,7 @@ def run_against_onnxruntime(
     graph = compiled.graph
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.intra_op_num_threads = 1  # the order `--onnx_exact` reproduces (mlas_order.py)
     session = onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     arena_samples = [[from_model_layout(lowered, graph.inputs[0], s)] for s in samples]
     results = hostbuild.run_harness(binary, arena_samples)

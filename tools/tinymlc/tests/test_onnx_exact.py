@@ -13,11 +13,13 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from tests.onnx_builder import run_against_onnxruntime
+from tests.onnx_builder import QdqGraph, run_against_onnxruntime
 from tests.test_onnx_check import _tinymlc
 from tinymlc import hostbuild
 from tinymlc.frontend.onnx import parse_onnx
-from tinymlc.ir import DType, OpKind
+from tinymlc.frontend.onnx.mlas_order import SummationOrder, conv_order
+from tinymlc.frontend.onnx.spatial import Spatial
+from tinymlc.ir import BlockSum, DType, OpKind
 from tinymlc.onnx_check import check_onnx
 
 MODELS = Path(__file__).absolute().parents[3] / "models"
@@ -505,3 +507,181 @@ def test_cli_onnx_exact_check_and_tflite_refusal() -> None:
     assert refused.returncode == 2, refused.stderr
     assert "--onnx_exact applies to .onnx models only" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+_X_SCALE = 2 / 255
+_BIG = 127
+
+
+def _cancelling_weights(
+    rng: np.random.Generator, shape: tuple[int, ...], out_axis: int, k_axis: int
+) -> np.ndarray:
+    """Small weights (|w| <= 3) but for +-127 on the first and the opposite on the last term
+    of each sum (the first and last input channel of a convolution's group, the first and
+    last window tap of a depthwise one): with `_cancelling_samples` the large terms cancel
+    exactly, so the result is small while the running float sum is large and rounds."""
+    weights = rng.integers(-3, 4, shape)
+    view = np.moveaxis(weights, (out_axis, k_axis), (0, 1))
+    big = np.where(rng.integers(0, 2, view.shape[0]) == 1, _BIG, -_BIG)
+    if view.shape[1] > 1:
+        big_shape = (-1,) + (1,) * (view.ndim - 2)
+        view[:, 0], view[:, -1] = big.reshape(big_shape), -big.reshape(big_shape)
+    else:
+        view[:, 0, 0, 0], view[:, 0, -1, -1] = big, -big
+        view[:, 0, 0, -1], view[:, 0, -1, 0] = -big, big
+    return weights
+
+
+def _cancelling_samples(
+    rng: np.random.Generator, shape: tuple[int, ...], groups: int, count: int
+) -> list[np.ndarray]:
+    """Inputs of small quantized values (|q - zp| <= 4) but for +-1 in the first and last
+    channel of each group (equal, for the large weights to cancel); one channel per group:
+    one value +-1 per channel on the even rows and columns, which a window's corners all
+    read when its first row and column are even."""
+    samples = []
+    for _ in range(count):
+        q = rng.integers(-4, 5, shape)
+        if len(shape) == 2 or len(shape) == 3:
+            q[..., 0] = rng.choice([-127, 127], shape[:-1])
+            q[..., -1] = q[..., 0]
+        elif shape[1] // groups > 1:
+            per_group = shape[1] // groups
+            for group in range(groups):
+                first = group * per_group
+                q[:, first] = rng.choice([-127, 127], q[:, first].shape)
+                q[:, first + per_group - 1] = q[:, first]
+        else:
+            q[:, :, ::2, ::2] = rng.choice([-127, 127], (shape[0], shape[1], 1, 1))
+        samples.append((q * np.float32(_X_SCALE)).astype(np.float32))
+    return samples
+
+
+def _qdq_product(
+    op_type: str,
+    input_shape: tuple[int, ...],
+    weight_shape: tuple[int, ...],
+    unsigned: bool,
+    bias: bool = True,
+    weight_axis: int = 0,
+    **attributes: Any,
+) -> onnx.ModelProto:
+    """float input -> QuantizeLinear -> DequantizeLinear -> `op_type` with per-channel int8
+    weights (`_cancelling_weights`, and an int32 bias) -> QuantizeLinear -> DequantizeLinear;
+    the output scale resolves the small results."""
+    rng = np.random.default_rng(sum(input_shape) * 31 + sum(weight_shape))
+    graph = QdqGraph(unsigned=unsigned)
+    x = graph.quantize("input", _X_SCALE, 128 if unsigned else 0)
+    channels = weight_shape[weight_axis]
+    w_scales = rng.uniform(0.004, 0.008, channels).astype(np.float32)
+    k_axis = 1 if op_type == "Conv" or weight_axis == 0 else 0
+    values = _cancelling_weights(rng, weight_shape, weight_axis, k_axis)
+    weights = graph.weights(values, w_scales, axis=weight_axis)
+    inputs = [x, weights]
+    if bias:
+        b_scales = (np.float32(_X_SCALE) * w_scales).astype(np.float32)
+        integers = graph.const(rng.integers(-100, 100, channels).astype(np.int32))
+        zeros = graph.const(np.zeros(channels, np.int32))
+        inputs.append(graph.node("DequantizeLinear", [integers, graph.const(b_scales), zeros], axis=0))
+    result = graph.node(op_type, inputs, **attributes)
+    depth = int(np.prod(weight_shape)) // channels
+    y = graph.quantize(result, 4e-6 * float(np.sqrt(depth)), 131 if unsigned else 3)
+    return graph.model(input_shape, [y])
+
+
+# (name, input NCHW, weights, Conv attributes): one case per blocking MLAS chooses.
+_QDQ_CONVS: tuple[tuple[str, tuple[int, ...], tuple[int, ...], dict[str, Any]], ...] = (
+    ("k144_blocks_of_128", (1, 16, 16, 16), (12, 16, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ("k576_blocks_of_256", (1, 64, 8, 8), (16, 64, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ("k288_stride2_one_block", (1, 32, 8, 8), (24, 32, 3, 3), {"pads": [1, 1, 1, 1], "strides": [2, 2]}),
+    ("pointwise_gemm_k144", (1, 144, 16, 16), (4, 144, 1, 1), {}),
+    ("more_filters_than_pixels", (1, 16, 3, 3), (32, 16, 3, 3), {"pads": [1, 1, 1, 1]}),
+    ("dilated_asymmetric_pads", (1, 4, 10, 10), (6, 4, 3, 3), {"dilations": [2, 2], "pads": [0, 1, 2, 1]}),
+    ("two_groups", (1, 8, 9, 9), (6, 4, 3, 3), {"group": 2, "pads": [1, 1, 1, 1]}),
+    (
+        "depthwise_strided",
+        (1, 8, 12, 12),
+        (8, 1, 3, 3),
+        {"group": 8, "strides": [2, 2], "pads": [2, 0, 1, 1]},
+    ),
+    ("depthwise_k169_blocks", (1, 2, 16, 16), (2, 1, 13, 13), {"group": 2, "pads": [6, 6, 6, 6]}),
+    ("depthwise_multiplier_2", (1, 3, 7, 7), (6, 1, 5, 5), {"group": 3, "pads": [2, 2, 2, 2]}),
+    ("one_pixel_eight_lanes", (1, 16, 3, 3), (7, 16, 3, 3), {}),
+)
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "weight_shape", "attributes", "unsigned"),
+    [(*case[1:], index % 2 == 0) for index, case in enumerate(_QDQ_CONVS)],
+    ids=[f"{case[0]}-{'u8' if index % 2 == 0 else 's8'}" for index, case in enumerate(_QDQ_CONVS)],
+)
+def test_qdq_conv_sums_in_mlas_order(
+    input_shape: tuple[int, ...],
+    weight_shape: tuple[int, ...],
+    attributes: dict[str, Any],
+    unsigned: bool,
+    tmp_path: Path,
+) -> None:
+    """QDQ Conv is onnxruntime's float convolution: MLAS_CONV, bit for bit, in every
+    blocking of K and both of MLAS's kernels (fused multiply-adds; unfused groups of four
+    for a single filter per group); uint8 and int8 models alternate."""
+    without_bias = "dilations" in attributes  # one case without a bias
+    model = _qdq_product("Conv", input_shape, weight_shape, unsigned, not without_bias, **attributes)
+    exact = parse_onnx(model.SerializeToString(), onnx_exact=True).model.main.operators
+    assert OpKind.MLAS_CONV in {op.kind for op in exact}
+    samples = _cancelling_samples(np.random.default_rng(7), input_shape, attributes.get("group", 1), 3)
+    run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("op_type", "input_shape", "weight_shape", "bias", "attributes"),
+    [
+        ("Gemm", (8, 300), (64, 300), True, {"transB": 1}),
+        ("Gemm", (1, 200), (200, 256), True, {}),
+        ("Gemm", (1, 300), (7, 300), True, {"transB": 1}),
+        ("MatMul", (2, 8, 300), (300, 32), False, {}),
+    ],
+    ids=["gemm_k300_transposed", "gemm_one_row_unfused", "gemm_one_row_eight_lanes", "matmul_3d_k300"],
+)
+def test_qdq_products_sum_like_sgemm(
+    op_type: str,
+    input_shape: tuple[int, ...],
+    weight_shape: tuple[int, ...],
+    bias: bool,
+    attributes: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    """QDQ Gemm and MatMul (weights DequantizeLinear's output, unpacked to MLAS): K blocks
+    by the column count, a single row through the unfused kernel (by transposed weights:
+    eight lanes, runs of 4, 2 and 1 columns), Gemm's bias first."""
+    axis = 0 if attributes.get("transB") else 1
+    model = _qdq_product(op_type, input_shape, weight_shape, True, bias, weight_axis=axis, **attributes)
+    samples = _cancelling_samples(np.random.default_rng(8), input_shape, 1, 3)
+    run_against_onnxruntime(model, samples, tmp_path, onnx_exact=True)
+
+
+def test_conv_orders_where_mlas_leaves_its_main_kernels() -> None:
+    """A single filter over an input-wide window runs MLAS's transposed-weights kernel in
+    runs of pixels: no MLAS_CONV order. One output pixel runs it in runs of filters."""
+    one_pixel = _spatial_of(kernel=(3, 3), size=(3, 3))
+    assert conv_order(4, 2, (3, 3), (3, 3), one_pixel) == SummationOrder(18, BlockSum.EIGHT_LANES)
+    wide = _spatial_of(kernel=(3, 5), size=(6, 5))
+    assert conv_order(1, 1, (6, 5), (3, 5), wide) is None
+    # 4 pixels: the K stride doubles 3 times; 64 pixels over K = 9: it halves to 16.
+    assert conv_order(2, 1, (6, 5), (3, 5), wide) == SummationOrder(1024, BlockSum.FUSED)
+    depthwise = _spatial_of(kernel=(3, 3), size=(8, 8), pads=(1, 1, 1, 1))
+    assert conv_order(1, 1, (8, 8), (3, 3), depthwise) == SummationOrder(16, BlockSum.UNFUSED_GROUPS)
+
+
+def _spatial_of(
+    kernel: tuple[int, int], size: tuple[int, int], pads: tuple[int, int, int, int] = (0, 0, 0, 0)
+) -> Spatial:
+    output = tuple(n + p0 + p1 - k + 1 for n, k, p0, p1 in zip(size, kernel, pads[:2], pads[2:], strict=True))
+    return Spatial((1, 1), (1, 1), pads, (output[0], output[1]))
+
+
+@pytest.mark.parametrize("name", ["resnet8_qdq_s8", "resnet8_qdq_u8"])
+def test_zoo_resnet8_qdq_bit_exact_with_onnxruntime(name: str) -> None:
+    """ResNet-8's QDQ convolutions (K up to 576, blocks of 128 and 256) over 100 inputs."""
+    result = check_onnx(MODELS / f"{name}.onnx", 100, 0, hostbuild.default_runtime_dir(), onnx_exact=True)
+    assert result.bit_exact, result

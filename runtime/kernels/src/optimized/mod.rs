@@ -50,6 +50,7 @@ pub use crate::integer_binary;
 pub use crate::l2_normalization;
 pub use crate::log_softmax;
 pub use crate::lookup;
+pub use crate::mlas_conv;
 pub use crate::prelu;
 pub use crate::qlinear_add;
 pub use crate::requantize_float;

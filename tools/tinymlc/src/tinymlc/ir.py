@@ -246,6 +246,9 @@ class OpKind(enum.Enum):
     QLINEAR_ADD = -162
     """Not in .tflite files: ONNX QLinearAdd as onnxruntime computes it on x86-64 with AVX2
     (`--onnx_exact`)."""
+    MLAS_CONV = -165
+    """Not in .tflite files: a float32 convolution (a matrix product as a 1x1 one) summed in
+    onnxruntime MLAS's order (`--onnx_exact`: QDQ Conv, Gemm, MatMul)."""
     SUBGRAPH_OUTPUT = -200
     """Not in .tflite files: one output of a multi-output IF or WHILE, copied out of the
     packed tensor the control-flow layer writes (`passes.control_flow`)."""
@@ -548,6 +551,37 @@ class QLinearAddAttrs:
     """0: neither operand, 1: the first, 2: the second is a single value per innermost run."""
 
 
+class BlockSum(enum.Enum):
+    """How MLAS sums one K block (values: `kernels::mlas_conv::BlockSum`'s variants)."""
+
+    FUSED = "Fused"
+    """One fused multiply-add per term from zero."""
+    UNFUSED_GROUPS = "UnfusedGroups"
+    """Rounded products in groups of four (MLAS's single-row kernel)."""
+    EIGHT_LANES = "EightLanes"
+    """Eight unfused lane sums reduced per output channel's run (MLAS's single-row kernel
+    for transposed weights)."""
+
+
+@dataclass(frozen=True)
+class MlasConvAttrs:
+    """MLAS_CONV's window and summation order. Inputs: float32 NHWC input, float32 filter
+    `[output_channels, k]` (k in MLAS's column order: channel, window row, window column),
+    optional float32 bias; output float32 NHWC."""
+
+    kernel: tuple[int, int]
+    strides: tuple[int, int]
+    dilations: tuple[int, int]
+    pads: tuple[int, int]
+    """Zero rows above and columns left of the input (MLAS pads the others by its output size)."""
+    groups: int
+    block: int
+    """Terms per K block: each block's sum is added to the output."""
+    block_sum: BlockSum
+    bias_first: bool
+    """The bias is the initial value (Gemm), else added after the sum (Conv)."""
+
+
 OpAttrs: TypeAlias = (
     NoAttrs
     | CustomOptionsAttrs
@@ -583,6 +617,7 @@ OpAttrs: TypeAlias = (
     | FloatRequantizeAttrs
     | LookupTableAttrs
     | QLinearAddAttrs
+    | MlasConvAttrs
 )
 
 

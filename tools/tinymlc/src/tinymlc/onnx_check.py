@@ -60,6 +60,9 @@ def _session(model_path: Path) -> Any:
         raise CompileError("`check` on ONNX models needs the onnxruntime Python package") from exc
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+    # One thread: MLAS blocks a float convolution's sums by how it splits the output among
+    # threads, and `--onnx_exact` reproduces the single-threaded order (`mlas_order.py`).
+    options.intra_op_num_threads = 1
     try:
         return onnxruntime.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types

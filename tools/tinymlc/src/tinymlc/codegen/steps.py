@@ -540,3 +540,7 @@ EMITTERS.update(CIRCULAR_BUFFER_EMITTERS)
 from tinymlc.codegen.steps_exact import EXACT_EMITTERS  # noqa: E402
 
 EMITTERS.update(EXACT_EMITTERS)
+
+from tinymlc.codegen.steps_mlas import MLAS_EMITTERS  # noqa: E402
+
+EMITTERS.update(MLAS_EMITTERS)

@@ -57,6 +57,7 @@ from tinymlc.ops import (
     mean,
     minimum,
     mirror_pad,
+    mlas_conv,
     mul,
     pack,
     pad,
@@ -186,6 +187,7 @@ PreparedParams: TypeAlias = (
     | requantize_float.FloatRequantizeParams
     | lookup_table.LookupTableParams
     | qlinear_add.QLinearAddParams
+    | mlas_conv.MlasConvParams
     | circular_buffer.CircularBufferParams
     | circular_buffer.CircularBufferValidParams
 )
@@ -305,6 +307,7 @@ PREPARERS: dict[OpKind, Preparer] = {
     OpKind.REQUANTIZE_FLOAT: requantize_float.prepare,
     OpKind.LOOKUP_TABLE: lookup_table.prepare,
     OpKind.QLINEAR_ADD: qlinear_add.prepare,
+    OpKind.MLAS_CONV: mlas_conv.prepare,
 }
 
 # INT32 ADD, SUB, MUL, MAXIMUM, MINIMUM: TFLM's plain integer path, in front of each

@@ -27,6 +27,7 @@ from tinymlc.frontend.onnx import (
     gemm,
     hard_sigmoid,
     integer,
+    mlas_order,
     pool,
     resize,
     shape,
@@ -86,7 +87,7 @@ class Lowerer:
         self.graph = model.graph
         self.source = source
         # `--onnx_exact`: integer-accumulating operators requantize as onnxruntime does.
-        self.lowerings = {**LOWERINGS, **exact.LOWERINGS} if onnx_exact else LOWERINGS
+        self.lowerings = {**LOWERINGS, **exact.LOWERINGS, **mlas_order.LOWERINGS} if onnx_exact else LOWERINGS
         self.onnx_exact = onnx_exact
         self.opsets = {(e.domain or "ai.onnx"): int(e.version) for e in model.opset_import}
         self.builder = Builder()
