@@ -681,7 +681,10 @@ def _spatial_of(
 
 
 @pytest.mark.parametrize("name", ["resnet8_qdq_s8", "resnet8_qdq_u8"])
-def test_zoo_resnet8_qdq_bit_exact_with_onnxruntime(name: str) -> None:
+def test_zoo_resnet8_qdq_bit_exact_with_onnxruntime(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """ResNet-8's QDQ convolutions (K up to 576, blocks of 128 and 256) over 100 inputs."""
+    # Optimized: running 100 inferences of its emulated fused multiply-adds at opt-level 0
+    # takes minutes, far longer than compiling it with -O.
+    monkeypatch.setenv("TINYMLC_HOST_OPT_LEVEL", "2")
     result = check_onnx(MODELS / f"{name}.onnx", 100, 0, hostbuild.default_runtime_dir(), onnx_exact=True)
     assert result.bit_exact, result
