@@ -37,6 +37,7 @@ pub(crate) fn expect_len(actual: usize, expected: usize) -> KernelResult {
 
 /// The `len` elements of `slice` from `start`, or [`KernelError::ShapeMismatch`]: the
 /// checked form of `&slice[start..start + len]`, for kernels that must not panic.
+#[inline]
 pub(crate) fn elements<T>(slice: &[T], start: usize, len: usize) -> Result<&[T], KernelError> {
     start
         .checked_add(len)
@@ -45,6 +46,7 @@ pub(crate) fn elements<T>(slice: &[T], start: usize, len: usize) -> Result<&[T],
 }
 
 /// The mutable form of [`elements`], failing with [`KernelError::RangeOutOfBounds`].
+#[inline]
 pub(crate) fn elements_mut<T>(
     slice: &mut [T],
     start: usize,
@@ -57,6 +59,7 @@ pub(crate) fn elements_mut<T>(
 }
 
 /// Element `index` of `slice`, or [`KernelError::ShapeMismatch`].
+#[inline]
 pub(crate) fn element<T: Copy>(slice: &[T], index: usize) -> Result<T, KernelError> {
     slice.get(index).copied().ok_or(KernelError::ShapeMismatch)
 }

@@ -466,6 +466,7 @@ impl ChannelMultipliers<'_> {
     }
 
     /// The multiplier of `channel`.
+    #[inline]
     pub(crate) fn get(&self, channel: usize) -> QuantizedMultiplier {
         let index = if self.multipliers.len() == 1 {
             0

@@ -32,6 +32,7 @@ impl Nhwc {
     }
 
     /// Number of elements, or an error if it does not fit in `usize`.
+    #[inline]
     pub fn element_count(&self) -> Result<usize, KernelError> {
         checked_product(&[self.batches, self.height, self.width, self.channels])
     }
@@ -84,6 +85,7 @@ impl Shape {
     }
 
     /// Number of elements, or an error if it does not fit in `usize`.
+    #[inline]
     pub fn element_count(&self) -> Result<usize, KernelError> {
         checked_product(self.dims())
     }

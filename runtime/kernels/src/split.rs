@@ -48,6 +48,7 @@ impl SplitRange {
     }
 
     /// Number of indices in the range (zero when `end <= start`).
+    #[inline]
     pub const fn len(&self) -> usize {
         self.end.saturating_sub(self.start)
     }

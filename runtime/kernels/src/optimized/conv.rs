@@ -43,6 +43,7 @@ const PAIR_WINDOW: usize = 256;
 
 /// Whether `input + input_offset` fits an `i16` for every `i8` input, so that the
 /// patch can hold it (always, for TFLM's offsets `-zero_point`).
+#[inline]
 pub(crate) fn offset_fits_i16(input_offset: i32) -> bool {
     (i32::from(i16::MIN) - i32::from(i8::MIN)..=i32::from(i16::MAX) - i32::from(i8::MAX))
         .contains(&input_offset)
@@ -436,6 +437,7 @@ fn compute(
 /// with a scratch of `scratch_len`: the whole window if both hold it, else the
 /// largest multiple of four both hold (chunks then start at packed-group
 /// boundaries). `None` if that is less than one group.
+#[inline]
 fn pair_chunk(patch_len: usize, scratch_len: usize) -> Option<usize> {
     let room = PAIR_WINDOW.min(scratch_len);
     if patch_len <= room {
@@ -653,6 +655,7 @@ pub struct ChannelOutput {
 
 impl ChannelOutput {
     /// A placeholder for stack arrays, never used to finish an output.
+    #[inline]
     pub(crate) fn unused() -> Self {
         Self {
             bias: 0,
@@ -683,6 +686,7 @@ impl ChannelOutput {
     /// This output with `channel`'s bias: the whole output of a channel whose
     /// multiplier is this one's (every channel of a per-tensor layer), without
     /// preparing the multiplier again.
+    #[inline]
     pub(crate) fn with_bias_of(self, bias: Option<&[i32]>, channel: usize) -> Self {
         Self {
             bias: bias

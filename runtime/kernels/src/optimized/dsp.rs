@@ -567,6 +567,7 @@ impl<'a> TapPairs<'a> {
     /// The padding run's byte offset from the input's start (exact modulo 2^32:
     /// addresses are 32 bits wide on Arm).
     #[cfg(all(feature = "arm_dsp", target_arch = "arm"))]
+    #[inline]
     fn padding_offset(input: &[i8], padding: &[i8]) -> u32 {
         (padding.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize) as u32
     }
