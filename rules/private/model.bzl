@@ -195,6 +195,7 @@ def tinyml_model(
             Label("//runtime/arena"),
             Label("//runtime/executor"),
             Label("//runtime/kernels"),
+            Label("//runtime/model"),
         ],
         **kwargs
     )

@@ -263,7 +263,7 @@ def _firmware_checks(name, models, platforms, samples, multicore, test_kwargs):
         crate_root = ":" + firmware_main,
         testonly = True,
         # The checks embed their models' generated code; it calls only the runtime crates.
-        deps = [Label("//runtime/arena"), Label("//runtime/executor"), Label("//runtime/kernels")],
+        deps = [Label("//runtime/arena"), Label("//runtime/executor"), Label("//runtime/kernels"), Label("//runtime/model")],
         tags = tags,
     )
     for platform in platforms:
@@ -337,6 +337,7 @@ def _harness(name, model, visibility):
             Label("//runtime/arena"),
             Label("//runtime/executor"),
             Label("//runtime/kernels"),
+            Label("//runtime/model"),
         ],
     )
 

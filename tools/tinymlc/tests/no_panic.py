@@ -38,7 +38,6 @@ FLAGS = (
     "--edition",
     "2021",
 )
-_CRATES = (("tinyml_kernels", "kernels"), ("tinyml_arena", "arena"), ("tinyml_executor", "executor"))
 # Each I/O type's `TensorRef`/`TensorMut` variant, Rust element type and zero.
 _VARIANT = {DType.INT8: ("Int8", "i8", "0"), DType.UINT8: ("UInt8", "u8", "0"),
             DType.INT16: ("Int16", "i16", "0"), DType.INT32: ("Int32", "i32", "0"),
@@ -60,9 +59,11 @@ def build_runtime(runtime_dir: Path, out: Path, dsp_paths: bool = False) -> None
     paths (with the portable lane functions: on Arm each is one instruction, which cannot
     panic), so that the link covers the code the Armv7E-M targets run."""
     features = ("--cfg", 'feature="portable_dsp_paths"') if dsp_paths else ()
-    for crate, subdir in _CRATES:
-        run = _rustc("--crate-type", "rlib", "--crate-name", crate, "-L", out, *features,
-                     runtime_dir / subdir / "src" / "lib.rs", "-o", out / f"lib{crate}.rlib")  # fmt: skip
+    for index, crate in enumerate(hostbuild.RUNTIME_CRATES):
+        externs = hostbuild.runtime_externs(out, hostbuild.RUNTIME_CRATES[:index])
+        source = runtime_dir / hostbuild.RUNTIME_SUBDIRS[crate] / "src" / "lib.rs"
+        run = _rustc("--crate-type", "rlib", "--crate-name", crate, "-L", out, *features, *externs,
+                     source, "-o", out / f"lib{crate}.rlib")  # fmt: skip
         if run.returncode != 0:
             raise hostbuild.BuildError(run.stderr)
 
@@ -151,7 +152,7 @@ pub extern "C" fn _start() -> ! {{
 """
 
 
-_PREDICT = ") -> Result<Invocation, Error> {\n    predict_tensors_with_hook("
+_PREDICT = ") -> Result<Invocation, Error> {\n    MODEL.predict_tensors(arena, inputs, outputs, "
 
 
 def batch_panic_paths(
@@ -163,7 +164,7 @@ def batch_panic_paths(
     kernels' generic code is then compiled once per batch, not once per model), and the entry
     calls every model. `first_statement` goes first into every `predict_tensors` (the test's
     control)."""
-    externs = [a for crate, _ in _CRATES for a in ("--extern", f"{crate}={runtime / f'lib{crate}.rlib'}")]
+    externs = hostbuild.runtime_externs(runtime)
     crates = []
     for index, compiled in enumerate(models):
         crate = f"model_{index}"

@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +29,14 @@ import numpy as np
 from tinymlc.errors import CompileError
 
 HARNESS = Path(__file__).parent / "codegen" / "templates" / "harness.rs"
-RUNTIME_CRATES = ("tinyml_kernels", "tinyml_arena", "tinyml_executor")
-_RUNTIME_SUBDIRS = {"tinyml_kernels": "kernels", "tinyml_arena": "arena", "tinyml_executor": "executor"}
+# In dependency order: tinyml_model uses the three before it.
+RUNTIME_CRATES = ("tinyml_kernels", "tinyml_arena", "tinyml_executor", "tinyml_model")
+RUNTIME_SUBDIRS = {
+    "tinyml_kernels": "kernels",
+    "tinyml_arena": "arena",
+    "tinyml_executor": "executor",
+    "tinyml_model": "model",
+}
 # The harness runs the executor's cores as host threads.
 _RUNTIME_FLAGS = {"tinyml_executor": ("--cfg", 'feature="std"')}
 _RECORD_HEADER = 4
@@ -76,14 +83,19 @@ def _runtime_key(rustc: str, runtime_dir: Path) -> str:
     digest.update(subprocess.run([rustc, "-vV"], capture_output=True, check=True).stdout)
     digest.update(opt_level().encode())
     for crate in RUNTIME_CRATES:
-        for source in sorted((runtime_dir / _RUNTIME_SUBDIRS[crate] / "src").rglob("*.rs")):
+        for source in sorted((runtime_dir / RUNTIME_SUBDIRS[crate] / "src").rglob("*.rs")):
             digest.update(source.relative_to(runtime_dir).as_posix().encode())
             digest.update(source.read_bytes())
     return digest.hexdigest()[:20]
 
 
+def runtime_externs(runtime: Path, crates: Sequence[str] = RUNTIME_CRATES) -> list[str]:
+    """rustc's `--extern` arguments for `crates`, built as rlibs into `runtime`."""
+    return [a for crate in crates for a in ("--extern", f"{crate}={runtime / f'lib{crate}.rlib'}")]
+
+
 def _compile_runtime(rustc: str, runtime_dir: Path, out_dir: Path, key: str) -> None:
-    for crate in RUNTIME_CRATES:
+    for index, crate in enumerate(RUNTIME_CRATES):
         _rustc(
             rustc,
             "--crate-type",
@@ -91,7 +103,8 @@ def _compile_runtime(rustc: str, runtime_dir: Path, out_dir: Path, key: str) -> 
             "--crate-name",
             crate,
             *_RUNTIME_FLAGS.get(crate, ()),
-            runtime_dir / _RUNTIME_SUBDIRS[crate] / "src" / "lib.rs",
+            *runtime_externs(out_dir, RUNTIME_CRATES[:index]),
+            runtime_dir / RUNTIME_SUBDIRS[crate] / "src" / "lib.rs",
             "-o",
             out_dir / f"lib{crate}.rlib",
         )
@@ -100,7 +113,7 @@ def _compile_runtime(rustc: str, runtime_dir: Path, out_dir: Path, key: str) -> 
 
 def _checked_runtime_key(runtime_dir: Path, rustc: str) -> str:
     for crate in RUNTIME_CRATES:
-        if not (runtime_dir / _RUNTIME_SUBDIRS[crate] / "src" / "lib.rs").is_file():
+        if not (runtime_dir / RUNTIME_SUBDIRS[crate] / "src" / "lib.rs").is_file():
             raise BuildError(f"runtime crate {crate} not found under {runtime_dir} (set --runtime_dir)")
     return _runtime_key(rustc, runtime_dir)
 
@@ -135,7 +148,7 @@ def build_harness(lib_rs: Path, runtime_dir: Path, work_dir: Path) -> Path:
     """Compile `lib_rs` (warnings are errors) and the harness; returns the binary."""
     rustc = find_rustc()
     runtime = build_runtime(runtime_dir, rustc)
-    externs = [a for crate in RUNTIME_CRATES for a in ("--extern", f"{crate}={runtime / f'lib{crate}.rlib'}")]
+    externs = runtime_externs(runtime)
     model_rlib = work_dir / "libmodel.rlib"
     _rustc(
         rustc,
