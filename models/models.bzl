@@ -405,13 +405,15 @@ SPLIT_TEST_CORE_MHZ = [
     160,
 ]
 
-# Per-operator micro-models (named op_*) are many and small: each is checked on the host on
-# its own, and as firmware in groups of this many models per firmware image and board (one
-# link and one emulator run per group). Whole models keep a firmware image each.
+# Per-operator micro-models (named op_*) are many and small: they are checked in groups of
+# this many models, on the host in one `tinymlc check` process per group (one Python start-up
+# and one test), and as firmware in one image per group and board (one link and one emulator
+# run per group). Whole models keep a test and a firmware image each.
 OPERATOR_MODELS_PER_FIRMWARE = 16
 
 # Models whose check against TFLite Micro (and the one-core firmware checks made with it) are
-# manual tests, with why: a known mismatch being worked on. Their multi-core tests, host
+# manual tests, with why: a known mismatch being worked on (a per-operator one is left out
+# of its group's host check). Their multi-core tests, host
 # threads and firmware, still run.
 KNOWN_TFLM_MISMATCHES = {}
 

@@ -8,6 +8,7 @@ load(
     _tinyml_model_multicore_test = "tinyml_model_multicore_test",
     _tinyml_model_test = "tinyml_model_test",
     _tinyml_models_firmware_test = "tinyml_models_firmware_test",
+    _tinyml_models_test = "tinyml_models_test",
 )
 load("//rules/private:qemu.bzl", _tinyml_qemu_run = "tinyml_qemu_run", _tinyml_qemu_test = "tinyml_qemu_test")
 
@@ -17,5 +18,6 @@ tinyml_model = _tinyml_model
 tinyml_model_multicore_test = _tinyml_model_multicore_test
 tinyml_model_test = _tinyml_model_test
 tinyml_models_firmware_test = _tinyml_models_firmware_test
+tinyml_models_test = _tinyml_models_test
 tinyml_qemu_run = _tinyml_qemu_run
 tinyml_qemu_test = _tinyml_qemu_test

@@ -1,8 +1,9 @@
 #!/bin/sh
-# tinyml_model_test: TOOL MODEL HARNESS INPUTS MAX_ULP [FLAG...]. Exits 0 only when bit-exact
-# with TFLite Micro (float32 outputs: within MAX_ULP units in the last place); the FLAGs
-# (--onnx_exact) go to `tinymlc check` as they went to the compile.
+# tinyml_model_test, tinyml_models_test: TOOL INPUTS FLAG... runs `tinymlc check` on the
+# models the FLAGs name (--model=M --harness=H --max_ulp=N, or --models=M,H,N per model;
+# --onnx_exact as it went to the compile). Exits 0 only when every model is bit-exact with
+# its reference (float32 outputs: within its MAX_ULP units in the last place).
 # TFLite Micro's smallest arena is the benchmark's business (it takes many TFLM runs).
-tool=$1 model=$2 harness=$3 inputs=$4 max_ulp=$5
-shift 5
-exec "$tool" check --model="$model" --harness="$harness" --inputs="$inputs" --max_ulp="$max_ulp" --notflm_arena --json "$@"
+tool=$1 inputs=$2
+shift 2
+exec "$tool" check --inputs="$inputs" --notflm_arena --json "$@"

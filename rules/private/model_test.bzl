@@ -204,10 +204,10 @@ def tinyml_model_test(name, model, src, inputs = 100, max_ulp = 0, firmware_plat
         srcs = [Label("//rules/private:model_check_test.sh")],
         args = [
             "$(rootpath %s)" % Label("//tools/tinymlc"),
-            "$(rootpath %s)" % src,
-            "$(rootpath :%s)" % harness,
             str(inputs),
-            str(max_ulp),
+            "--model=$(rootpath %s)" % src,
+            "--harness=$(rootpath :%s)" % harness,
+            "--max_ulp=%d" % max_ulp,
         ] + (["--onnx_exact"] if onnx_exact else []),
         data = [
             Label("//tools/tinymlc"),
@@ -223,6 +223,46 @@ def tinyml_model_test(name, model, src, inputs = 100, max_ulp = 0, firmware_plat
         firmware_samples,
         False,
         kwargs,
+    )
+
+def tinyml_models_test(name, srcs, harnesses, max_ulps = None, inputs = 100, onnx_exact = False, **kwargs):
+    """Several models checked against their reference on the host, in one test.
+
+    What tinyml_model_test checks on the host for one model, for many at once: one
+    `tinymlc check --models=...` process compares each model's harness with TensorFlow Lite
+    Micro (onnxruntime for `.onnx`) on `inputs` seeded random inputs and reports each model
+    on its own line (JSON naming the model); the test fails if any model does, and the log
+    has every failing model's details. One Python start-up and one runfiles tree instead of
+    one per model: for many small models (per-operator tests) that is most of the cost.
+
+    Args:
+      name: test name.
+      srcs: the model files.
+      harnesses: the host harness of each of `srcs` (a tinyml_model_test's
+        `<test name>_harness`), in the same order.
+      max_ulps: for each of `srcs`, in the same order, how many units in the last place its
+        float32 outputs may differ from TFLite Micro's (tinyml_model_test's `max_ulp`);
+        default 0 for all.
+      inputs: how many random inputs to compare, for each model.
+      onnx_exact: the `.onnx` models were compiled with `onnx_exact = True`.
+      **kwargs: passed to the test (size, tags, ...).
+    """
+    if max_ulps == None:
+        max_ulps = [0] * len(srcs)
+    if len(harnesses) != len(srcs) or len(max_ulps) != len(srcs):
+        fail("%s: srcs, harnesses and max_ulps must have the same length" % name)
+    native.sh_test(
+        name = name,
+        srcs = [Label("//rules/private:model_check_test.sh")],
+        args = [
+            "$(rootpath %s)" % Label("//tools/tinymlc"),
+            str(inputs),
+        ] + [
+            "--models=$(rootpath %s),$(rootpath %s),%d" % (src, harness, max_ulp)
+            for src, harness, max_ulp in zip(srcs, harnesses, max_ulps)
+        ] + (["--onnx_exact"] if onnx_exact else []),
+        data = [Label("//tools/tinymlc")] + srcs + harnesses,
+        **kwargs
     )
 
 def _firmware_checks(name, models, platforms, samples, multicore, test_kwargs):

@@ -12,6 +12,7 @@ import pytest
 
 from tests.codegen_support import conv_softmax_model
 from tests.model_builder import ModelBuilder
+from tinymlc import hostbuild
 from tinymlc.ir import DType
 
 # `python -m tinymlc` from the source root, as a user of the repository would run it.
@@ -82,6 +83,89 @@ def test_check_can_skip_measuring_tflm_arena(model_file: Path) -> None:
     report = json.loads(result.stdout)
     assert report["bit_exact"] is True
     assert report["tflm_arena_bytes"] is None
+
+
+def _activation_model(builtin: str) -> bytes:
+    mb = ModelBuilder()
+    x = mb.tensor("x", (1, 16), scale=0.1)
+    y = mb.tensor("y", (1, 16), scale=0.1)
+    mb.op(builtin, [x], [y])
+    return mb.build([x], [y])
+
+
+@pytest.fixture
+def relu_and_relu6(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A RELU model, its harness, and a RELU6 model of the same shapes: checked with the RELU's
+    harness, the RELU6 model mismatches (inputs above 6.0) without a compile error."""
+    relu, relu6 = tmp_path / "relu.tflite", tmp_path / "relu6.tflite"
+    relu.write_bytes(_activation_model("RELU"))
+    relu6.write_bytes(_activation_model("RELU6"))
+    crate = tmp_path / "relu_crate"
+    result = _tinymlc("compile", f"--model={relu}", f"--out={crate}", "--no_cargo")
+    assert result.returncode == 0, result.stderr
+    harness = hostbuild.build_harness(crate / "lib.rs", hostbuild.default_runtime_dir(), crate)
+    return relu, harness, relu6
+
+
+def test_check_of_several_models_reports_each_and_fails_if_one_does(
+    model_file: Path, relu_and_relu6: tuple[Path, Path, Path]
+) -> None:
+    relu, harness, relu6 = relu_and_relu6
+    result = _tinymlc(
+        "check",
+        f"--models={relu6},{harness}",
+        f"--models={model_file}",
+        f"--models={relu},{harness},3",
+        "--inputs=5",
+        "--notflm_arena",
+        "--json",
+    )
+    assert result.returncode == 1, result.stderr
+    reports = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["model"], r["passed"], r["max_ulp_allowed"]) for r in reports] == [
+        (str(relu6), False, 0),
+        (str(model_file), True, 0),
+        (str(relu), True, 3),
+    ]
+    assert reports[0]["first_divergence"]["op"] == "RELU6"
+
+
+def test_check_of_several_models_prints_every_failure(relu_and_relu6: tuple[Path, Path, Path]) -> None:
+    _, harness, relu6 = relu_and_relu6
+    unsupported = relu6.with_name("unsupported.tflite")
+    unsupported.write_bytes(_unsupported_model())
+    result = _tinymlc(
+        "check",
+        f"--models={relu6},{harness}",
+        f"--models={unsupported}",
+        f"--models={relu6},{harness},1",
+        "--inputs=5",
+        "--notflm_arena",
+    )
+    # An error (exit status 2) outranks a mismatch (1); neither stops the other checks.
+    assert result.returncode == 2
+    assert result.stdout.count(f"{relu6}: MISMATCH on ") == 2
+    assert result.stdout.count("first divergence: layer 0 (RELU6)") == 2
+    assert f"tinymlc check: error: {unsupported}: " in result.stderr
+    assert "FLOOR" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--models=a.tflite", "--model=b.tflite"], "--model belongs to one model"),
+        (["--models=a.tflite", "--harness=h"], "--harness belongs to one model"),
+        (["--models=a.tflite,h,x"], "MAX_ULP must be an integer"),
+        (["--models=a.tflite,h,-1"], "MAX_ULP must be at least 0"),
+        (["--models=a.tflite,h,1,2"], "expected MODEL[,HARNESS[,MAX_ULP]]"),
+        (["--models=,h"], "expected MODEL[,HARNESS[,MAX_ULP]]"),
+    ],
+)
+def test_check_of_several_models_rejects_misplaced_flags(flags: list[str], message: str) -> None:
+    result = _tinymlc("check", *flags)
+    assert result.returncode == 2
+    assert message in result.stderr
 
 
 def _float_model() -> bytes:

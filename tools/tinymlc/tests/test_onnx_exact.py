@@ -498,11 +498,10 @@ def test_every_qoperator_model_of_the_zoo_is_checked() -> None:
 
 
 def test_cli_onnx_exact_check_and_tflite_refusal() -> None:
-    exact = _tinymlc(
-        "check", f"--model={MODELS / 'mlp_autoencoder_qop_u8.onnx'}", "--inputs=3", "--onnx_exact"
-    )
+    model = MODELS / "mlp_autoencoder_qop_u8.onnx"
+    exact = _tinymlc("check", f"--model={model}", "--inputs=3", "--onnx_exact")
     assert exact.returncode == 0, exact.stderr
-    assert exact.stdout.startswith("bit-exact"), exact.stdout
+    assert exact.stdout.startswith(f"{model}: bit-exact"), exact.stdout
     refused = _tinymlc("check", f"--model={MODELS / 'ds_cnn_kws.tflite'}", "--onnx_exact")
     assert refused.returncode == 2, refused.stderr
     assert "--onnx_exact applies to .onnx models only" in refused.stderr

@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from tinymlc import boards, feasibility, feasibility_html, hostbuild, layerdiff,
 from tinymlc import check as check_module
 from tinymlc.boards import Core
 from tinymlc.codegen import CompiledModel, Target, compile_model, generate_crate, render_cargo_toml
-from tinymlc.commands import dispatch
+from tinymlc.commands import EXIT_ERROR, dispatch
 from tinymlc.errors import CompileError
 from tinymlc.frontend import is_onnx_model, load_model
 from tinymlc.frontend.onnx.calibrate import METHODS, Calibrated, calibrate_file
@@ -125,6 +125,13 @@ flags.DEFINE_string(
     "check: a prebuilt harness binary of this model (as Bazel's tinyml_model_test builds it) "
     "instead of building one with rustc.",
 )
+flags.DEFINE_multi_string(
+    "models",
+    [],
+    "check: several models in one process instead of --model, --harness and --max_ulp: "
+    "MODEL[,HARNESS[,MAX_ULP]] each (repeatable; no HARNESS: built with rustc, no MAX_ULP: "
+    "--max_ulp). Each is reported on its own; the exit status is the worst of theirs.",
+)
 
 
 def _runtime_dir() -> Path:
@@ -138,16 +145,16 @@ def _required(name: str) -> str:
     return str(value)
 
 
-def _calibrated() -> Calibrated | None:
+def _calibrated(model: str) -> Calibrated | None:
     if not FLAGS.calibration:
         return None
-    return calibrate_file(_required("model"), FLAGS.calibration, FLAGS.calibration_method)
+    return calibrate_file(model, FLAGS.calibration, FLAGS.calibration_method)
 
 
-def _model_path(calibrated: Calibrated | None, work: str) -> Path:
-    """--model, or with --calibration the QDQ model our calibration made of it."""
+def _model_path(model: str, calibrated: Calibrated | None, work: str) -> Path:
+    """`model`, or with --calibration the QDQ model our calibration made of it."""
     if calibrated is None:
-        return Path(_required("model"))
+        return Path(model)
     path = Path(work) / "calibrated.onnx"
     path.write_bytes(calibrated.model.SerializeToString())
     return path
@@ -162,10 +169,12 @@ def _target() -> Target:
 
 
 def compile_command() -> int:
-    calibrated = _calibrated()
+    calibrated = _calibrated(_required("model"))
     with tempfile.TemporaryDirectory(prefix="tinymlc-") as work:
         model = load_model(
-            _model_path(calibrated, work), parse_input_shapes(FLAGS.input_shape), FLAGS.onnx_exact
+            _model_path(_required("model"), calibrated, work),
+            parse_input_shapes(FLAGS.input_shape),
+            FLAGS.onnx_exact,
         )
     out = Path(_required("out"))
     if out.exists() and not out.is_dir():
@@ -183,25 +192,59 @@ def compile_command() -> int:
     return 0
 
 
-def onnx_check_command() -> int:
-    calibrated = _calibrated()
+@dataclass(frozen=True)
+class ModelCheck:
+    """One model `check` compares with its reference, and how."""
+
+    model: str
+    harness: Path | None
+    """A prebuilt harness of `model`; None: built with rustc."""
+    max_ulp: int
+
+
+def _parse_model_check(spec: str) -> ModelCheck:
+    """A --models value: MODEL[,HARNESS[,MAX_ULP]]."""
+    model, harness, max_ulp, *rest = [*spec.split(","), "", ""]
+    if not model or any(rest):
+        raise CompileError(f"--models={spec}: expected MODEL[,HARNESS[,MAX_ULP]]")
+    try:
+        ulps = int(max_ulp) if max_ulp else FLAGS.max_ulp
+    except ValueError:
+        raise CompileError(f"--models={spec}: MAX_ULP must be an integer") from None
+    if ulps < 0:
+        raise CompileError(f"--models={spec}: MAX_ULP must be at least 0")
+    return ModelCheck(model, Path(harness) if harness else None, ulps)
+
+
+def _model_checks() -> list[ModelCheck]:
+    """--model (with --harness and --max_ulp), or every --models."""
+    if not FLAGS.models:
+        return [ModelCheck(_required("model"), Path(FLAGS.harness) if FLAGS.harness else None, FLAGS.max_ulp)]
+    for single in ("model", "harness", "calibration"):
+        if FLAGS[single].present:
+            raise CompileError(f"--{single} belongs to one model: give it in each --models (or use --model)")
+    return [_parse_model_check(spec) for spec in FLAGS.models]
+
+
+def onnx_check_command(model_check: ModelCheck) -> int:
+    calibrated = _calibrated(model_check.model)
     with tempfile.TemporaryDirectory(prefix="tinymlc-") as work:
         result = check_onnx(
-            _model_path(calibrated, work),
+            _model_path(model_check.model, calibrated, work),
             FLAGS.inputs,
             FLAGS.seed,
             _runtime_dir(),
             parse_input_shapes(FLAGS.input_shape),
             _target(),
-            Path(FLAGS.harness) if FLAGS.harness else None,
+            model_check.harness,
             FLAGS.onnx_exact,
         )
     if FLAGS.json:
-        print(json.dumps(result.to_json()))
+        print(json.dumps({"model": model_check.model, **result.to_json()}))
     else:
         verdict = "bit-exact" if result.bit_exact else "within 1 LSB" if result.passed else "MISMATCH"
         print(
-            f"{verdict} vs {result.reference} on {result.inputs} inputs: "
+            f"{model_check.model}: {verdict} vs {result.reference} on {result.inputs} inputs: "
             f"max_abs_diff {result.max_abs_diff} LSB, {result.fraction_differing:.2%} of elements differ, "
             f"argmax agreement {result.argmax_agreement:.0%}; arena {result.arena_bytes} B"
         )
@@ -209,24 +252,24 @@ def onnx_check_command() -> int:
     return 0 if result.passed else EXIT_MISMATCH
 
 
-def check_command() -> int:
-    if is_onnx_model(_required("model")):
-        return onnx_check_command()
+def check_model(model_check: ModelCheck) -> int:
+    """Checks one model and prints its result; the exit status it alone would have."""
+    if is_onnx_model(model_check.model):
+        return onnx_check_command(model_check)
     if FLAGS.onnx_exact:
-        raise CompileError("--onnx_exact applies to .onnx models only", _required("model"))
-    harness = Path(FLAGS.harness) if FLAGS.harness else None
+        raise CompileError("--onnx_exact applies to .onnx models only", model_check.model)
     result = check_module.check(
-        Path(_required("model")),
+        Path(model_check.model),
         FLAGS.inputs,
         FLAGS.seed,
         _runtime_dir(),
-        harness,
+        model_check.harness,
         measure_tflm_arena=FLAGS.tflm_arena,
         target=_target(),
-        max_ulp_allowed=FLAGS.max_ulp,
+        max_ulp_allowed=model_check.max_ulp,
     )
     if FLAGS.json:
-        print(json.dumps(result.to_json()))
+        print(json.dumps({"model": model_check.model, **result.to_json()}))
     else:
         if result.bit_exact:
             verdict = "bit-exact"
@@ -236,7 +279,7 @@ def check_command() -> int:
             verdict = f"MISMATCH on {result.mismatches} input(s)"
         tflm = "not measured" if result.tflm_arena_bytes is None else f"{result.tflm_arena_bytes} B"
         arena = f"arena {result.arena_bytes} B (TFLM {tflm})"
-        print(f"{verdict} on {result.inputs} inputs; {arena}")
+        print(f"{model_check.model}: {verdict} on {result.inputs} inputs; {arena}")
         if result.aborted:
             print(f"{result.aborted} inference(s) ended early (kTfLiteAbort) in both, at the same positions")
         print(result.multicore)
@@ -257,6 +300,24 @@ def check_command() -> int:
                     f"  at {list(difference['index'])}: ours {difference['ours']}, TFLM {difference['tflm']}"
                 )
     return 0 if result.passed else EXIT_MISMATCH
+
+
+def check_command() -> int:
+    model_checks = _model_checks()
+    if len(model_checks) == 1:
+        return check_model(model_checks[0])
+    # Several models: one's error (a missing file, an unsupported operator) is reported like
+    # a mismatch and the others are still checked.
+    statuses = []
+    for model_check in model_checks:
+        try:
+            statuses.append(check_model(model_check))
+        except CompileError as exc:
+            named = str(exc) if exc.source == model_check.model else f"{model_check.model}: {exc}"
+            print(f"tinymlc check: error: {named}", file=sys.stderr)
+            statuses.append(EXIT_ERROR)
+        sys.stdout.flush()
+    return max(statuses)
 
 
 def _calibration_text(calibration: dict[str, Any] | None) -> str:
@@ -295,9 +356,9 @@ def report_command() -> int:
     report = _read_report(Path(FLAGS.report_json)) if FLAGS.report_json else None
     target = _report_target(tuple(report["schedule"]["core_mhz"]) if report else None)
     if report is None:
-        calibrated = _calibrated()
+        calibrated = _calibrated(_required("model"))
         with tempfile.TemporaryDirectory(prefix="tinymlc-") as work:
-            model = load_model(_model_path(calibrated, work), onnx_exact=FLAGS.onnx_exact)
+            model = load_model(_model_path(_required("model"), calibrated, work), onnx_exact=FLAGS.onnx_exact)
         compiled = compile_model(model, Target(target.core_mhz, FLAGS.split_every_layer))
         report = generate_crate(compiled, "model").report
         if calibrated is not None:
