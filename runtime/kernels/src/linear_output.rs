@@ -160,7 +160,7 @@ mod tests {
                 tile,
             )
         },
-        optimized::conv::conv_2d,
+        optimized::conv::conv_2d_accumulators,
     ];
 
     type Depthwise = fn(
@@ -178,7 +178,7 @@ mod tests {
     ) -> KernelResult;
     const DEPTHWISES: [Depthwise; 2] = [
         crate::depthwise_conv::depthwise_conv_2d,
-        optimized::depthwise_conv::depthwise_conv_2d,
+        optimized::depthwise_conv::depthwise_conv_2d_accumulators,
     ];
 
     type FullyConnected = fn(
@@ -192,7 +192,7 @@ mod tests {
     ) -> KernelResult;
     const FULLY_CONNECTEDS: [FullyConnected; 2] = [
         crate::fully_connected::fully_connected,
-        optimized::fully_connected::fully_connected,
+        optimized::fully_connected::fully_connected_accumulators,
     ];
 
     type BatchMatMul = fn(
@@ -209,7 +209,7 @@ mod tests {
         |quant, shapes, lhs, rhs, out, tile, _| {
             crate::batch_matmul::batch_matmul(quant, shapes, lhs, rhs, out, tile)
         },
-        optimized::batch_matmul::batch_matmul,
+        optimized::batch_matmul::batch_matmul_accumulators,
     ];
 
     /// Offsets only: an int32 output ignores the multipliers and the activation range.

@@ -21,9 +21,36 @@ use crate::split::OutputTile;
 const BLOCK: usize = 64;
 
 /// [`crate::batch_matmul::batch_matmul`], same results and errors, gathering LHS
-/// rows into `scratch` (any non-empty length; [`KernelError::EmptyScratch`] if empty):
-/// int8 outputs, or the int32 accumulators ([`crate::linear_output`]).
-pub fn batch_matmul<O: Int8KernelOutput>(
+/// rows into `scratch` (any non-empty length; [`KernelError::EmptyScratch`] if empty).
+pub fn batch_matmul(
+    quant: &LinearQuantParams,
+    shapes: &BatchMatMulShapes,
+    lhs: &[i8],
+    rhs: &[i8],
+    output: &mut [i8],
+    tile: OutputTile,
+    scratch: &mut [i16],
+) -> KernelResult {
+    batch_matmul_into(quant, shapes, lhs, rhs, output, tile, scratch)
+}
+
+/// [`batch_matmul`] writing the int32 accumulators instead of int8 outputs
+/// ([`crate::linear_output`]).
+pub fn batch_matmul_accumulators(
+    quant: &LinearQuantParams,
+    shapes: &BatchMatMulShapes,
+    lhs: &[i8],
+    rhs: &[i8],
+    output: &mut [i32],
+    tile: OutputTile,
+    scratch: &mut [i16],
+) -> KernelResult {
+    batch_matmul_into(quant, shapes, lhs, rhs, output, tile, scratch)
+}
+
+/// Both forms: generic over the output, instantiated here for each (not in every model's
+/// crate, where a size-optimized build would not inline the helpers of its loops).
+fn batch_matmul_into<O: Int8KernelOutput>(
     quant: &LinearQuantParams,
     shapes: &BatchMatMulShapes,
     lhs: &[i8],

@@ -176,10 +176,71 @@ impl Window {
 }
 
 /// [`crate::conv::conv_2d`], same results and errors, gathering windows into
-/// `scratch` (any non-empty length; [`KernelError::EmptyScratch`] if empty): int8
-/// outputs, or the int32 accumulators ([`crate::linear_output`]).
+/// `scratch` (any non-empty length; [`KernelError::EmptyScratch`] if empty).
 #[allow(clippy::too_many_arguments)]
-pub fn conv_2d<O: Int8KernelOutput>(
+pub fn conv_2d(
+    geometry: &ConvGeometry,
+    quant: &LinearQuantParams,
+    input: &[i8],
+    input_shape: Nhwc,
+    filter: &[i8],
+    filter_shape: Nhwc,
+    bias: Option<&[i32]>,
+    output: &mut [i8],
+    output_shape: Nhwc,
+    tile: OutputTile,
+    scratch: &mut [i16],
+) -> KernelResult {
+    conv_2d_into(
+        geometry,
+        quant,
+        input,
+        input_shape,
+        filter,
+        filter_shape,
+        bias,
+        output,
+        output_shape,
+        tile,
+        scratch,
+    )
+}
+
+/// [`conv_2d`] writing the int32 accumulators (bias included) instead of int8 outputs
+/// ([`crate::linear_output`]).
+#[allow(clippy::too_many_arguments)]
+pub fn conv_2d_accumulators(
+    geometry: &ConvGeometry,
+    quant: &LinearQuantParams,
+    input: &[i8],
+    input_shape: Nhwc,
+    filter: &[i8],
+    filter_shape: Nhwc,
+    bias: Option<&[i32]>,
+    output: &mut [i32],
+    output_shape: Nhwc,
+    tile: OutputTile,
+    scratch: &mut [i16],
+) -> KernelResult {
+    conv_2d_into(
+        geometry,
+        quant,
+        input,
+        input_shape,
+        filter,
+        filter_shape,
+        bias,
+        output,
+        output_shape,
+        tile,
+        scratch,
+    )
+}
+
+/// Both forms: generic over the output, instantiated here for each (not in every model's
+/// crate, where a size-optimized build would not inline the helpers of its loops).
+#[allow(clippy::too_many_arguments)]
+fn conv_2d_into<O: Int8KernelOutput>(
     geometry: &ConvGeometry,
     quant: &LinearQuantParams,
     input: &[i8],

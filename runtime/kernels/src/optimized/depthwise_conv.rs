@@ -33,10 +33,71 @@ const BLOCK: usize = 64;
 // A block's runs fit a tap list.
 const _: () = assert!(BLOCK <= MAX_TAP_WIDTH);
 
-/// [`crate::depthwise_conv::depthwise_conv_2d`], same results and errors: int8
-/// outputs, or the int32 accumulators ([`crate::linear_output`]).
+/// [`crate::depthwise_conv::depthwise_conv_2d`], same results and errors.
 #[allow(clippy::too_many_arguments)]
-pub fn depthwise_conv_2d<O: Int8KernelOutput>(
+pub fn depthwise_conv_2d(
+    geometry: &ConvGeometry,
+    depth_multiplier: usize,
+    quant: &LinearQuantParams,
+    input: &[i8],
+    input_shape: Nhwc,
+    filter: &[i8],
+    filter_shape: Nhwc,
+    bias: Option<&[i32]>,
+    output: &mut [i8],
+    output_shape: Nhwc,
+    tile: OutputTile,
+) -> KernelResult {
+    depthwise_conv_2d_into(
+        geometry,
+        depth_multiplier,
+        quant,
+        input,
+        input_shape,
+        filter,
+        filter_shape,
+        bias,
+        output,
+        output_shape,
+        tile,
+    )
+}
+
+/// [`depthwise_conv_2d`] writing the int32 accumulators (bias included) instead of int8
+/// outputs ([`crate::linear_output`]).
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv_2d_accumulators(
+    geometry: &ConvGeometry,
+    depth_multiplier: usize,
+    quant: &LinearQuantParams,
+    input: &[i8],
+    input_shape: Nhwc,
+    filter: &[i8],
+    filter_shape: Nhwc,
+    bias: Option<&[i32]>,
+    output: &mut [i32],
+    output_shape: Nhwc,
+    tile: OutputTile,
+) -> KernelResult {
+    depthwise_conv_2d_into(
+        geometry,
+        depth_multiplier,
+        quant,
+        input,
+        input_shape,
+        filter,
+        filter_shape,
+        bias,
+        output,
+        output_shape,
+        tile,
+    )
+}
+
+/// Both forms: generic over the output, instantiated here for each (not in every model's
+/// crate, where a size-optimized build would not inline the helpers of its loops).
+#[allow(clippy::too_many_arguments)]
+fn depthwise_conv_2d_into<O: Int8KernelOutput>(
     geometry: &ConvGeometry,
     depth_multiplier: usize,
     quant: &LinearQuantParams,

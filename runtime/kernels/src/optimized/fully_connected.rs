@@ -32,9 +32,36 @@ const CHUNK_WORDS: usize = CHUNK / 2 + 3;
 /// chunk; each block widens the row once.
 const UNITS: usize = 64;
 
-/// [`crate::fully_connected::fully_connected`], same results and errors: int8
-/// outputs, or the int32 accumulators ([`crate::linear_output`]).
-pub fn fully_connected<O: Int8KernelOutput>(
+/// [`crate::fully_connected::fully_connected`], same results and errors.
+pub fn fully_connected(
+    quant: &LinearQuantParams,
+    dims: FullyConnectedDims,
+    input: &[i8],
+    filter: &[i8],
+    bias: Option<&[i32]>,
+    output: &mut [i8],
+    tile: OutputTile,
+) -> KernelResult {
+    fully_connected_into(quant, dims, input, filter, bias, output, tile)
+}
+
+/// [`fully_connected`] writing the int32 accumulators (bias included) instead of int8
+/// outputs ([`crate::linear_output`]).
+pub fn fully_connected_accumulators(
+    quant: &LinearQuantParams,
+    dims: FullyConnectedDims,
+    input: &[i8],
+    filter: &[i8],
+    bias: Option<&[i32]>,
+    output: &mut [i32],
+    tile: OutputTile,
+) -> KernelResult {
+    fully_connected_into(quant, dims, input, filter, bias, output, tile)
+}
+
+/// Both forms: generic over the output, instantiated here for each (not in every model's
+/// crate, where a size-optimized build would not inline the helpers of its loops).
+fn fully_connected_into<O: Int8KernelOutput>(
     quant: &LinearQuantParams,
     dims: FullyConnectedDims,
     input: &[i8],

@@ -69,6 +69,12 @@ def _conv_quant(b: StepBuilder, q: ConvQuantization) -> str:
     )
 
 
+def _output_form(accumulator_output: bool) -> str:
+    """The suffix of the optimized int8 kernel writing int32 accumulators instead of int8
+    outputs (a function of its own, each compiled in the kernels crate)."""
+    return "_accumulators" if accumulator_output else ""
+
+
 def _conv_2d(b: StepBuilder, params: PreparedParams) -> None:
     assert isinstance(params, Conv2DParams)
     out_shape = params.output_shape
@@ -92,7 +98,7 @@ def _conv_2d(b: StepBuilder, params: PreparedParams) -> None:
     kernel, scratch = (
         (f"reference::conv::conv_2d::<{params.mode.rust_generics}, _>", ())
         if params.mode.is_16x8
-        else ("conv::conv_2d", (b.scratch(),))
+        else ("conv::conv_2d" + _output_form(params.mode.accumulator_output), (b.scratch(),))
     )
     b.call(
         kernel,
@@ -108,7 +114,7 @@ def _depthwise_conv_2d(b: StepBuilder, params: PreparedParams) -> None:
     kernel = (
         f"reference::depthwise_conv::depthwise_conv_2d::<{params.mode.rust_generics}, _>"
         if params.mode.is_16x8
-        else "depthwise_conv::depthwise_conv_2d"
+        else "depthwise_conv::depthwise_conv_2d" + _output_form(params.mode.accumulator_output)
     )
     b.call(
         kernel,
@@ -170,7 +176,7 @@ def _fully_connected(b: StepBuilder, params: PreparedParams) -> None:
     kernel = (
         f"reference::fully_connected::fully_connected::<{params.mode.rust_generics}, _>"
         if params.mode.is_16x8
-        else "fully_connected::fully_connected"
+        else "fully_connected::fully_connected" + _output_form(params.mode.accumulator_output)
     )
     dims = (params.batches, params.accum_depth, params.output_depth)
     _fully_connected_call(b, kernel, quant, dims, params.has_bias)
@@ -223,9 +229,8 @@ def _batch_matmul(b: StepBuilder, params: PreparedParams) -> None:
             tile,
         )
         return
-    b.call(
-        "batch_matmul::batch_matmul", quant, "&shapes", b.input(0), b.input(1), b.output(), tile, b.scratch()
-    )
+    kernel = "batch_matmul::batch_matmul" + _output_form(params.accumulator_output)
+    b.call(kernel, quant, "&shapes", b.input(0), b.input(1), b.output(), tile, b.scratch())
 
 
 def _svdf(b: StepBuilder, params: PreparedParams) -> None:
