@@ -138,9 +138,7 @@ impl Model {
         outputs: &mut [TensorMut<'_>],
         hook: &mut dyn FnMut(LayerInfo, &[u8]),
     ) -> Result<Invocation, Error> {
-        let arena = self.prepared_arena(arena)?;
-        io::check_outputs(self, outputs)?;
-        io::write_inputs(self, arena, inputs)?;
+        let arena = self.arena_with_inputs(arena, inputs, outputs)?;
         let invocation = run::execute(self, arena, hook)?;
         self.finish(arena, invocation, outputs)
     }
@@ -154,9 +152,7 @@ impl Model {
         inputs: &[TensorRef<'_>],
         outputs: &mut [TensorMut<'_>],
     ) -> Result<Invocation, Error> {
-        let arena = self.prepared_arena(arena)?;
-        io::check_outputs(self, outputs)?;
-        io::write_inputs(self, arena, inputs)?;
+        let arena = self.arena_with_inputs(arena, inputs, outputs)?;
         let invocation = run::execute_on(self, executor, arena)?;
         self.finish(arena, invocation, outputs)
     }
@@ -195,6 +191,19 @@ impl Model {
     /// generated crate's `reset` documents what that is).
     pub fn reset(&self, arena: &mut [u8]) -> Result<(), Error> {
         state::reset(self, self.aligned_arena(arena)?)
+    }
+
+    /// The prepared arena (see below) holding `inputs`, once `outputs` are checked.
+    fn arena_with_inputs<'a>(
+        &self,
+        arena: &'a mut [u8],
+        inputs: &[TensorRef<'_>],
+        outputs: &[TensorMut<'_>],
+    ) -> Result<&'a mut [u8], Error> {
+        let arena = self.prepared_arena(arena)?;
+        io::check_outputs(self, outputs)?;
+        io::write_inputs(self, arena, inputs)?;
+        Ok(arena)
     }
 
     /// The 16-byte aligned `arena_bytes` prefix of `arena`, its state initialised unless it
