@@ -24,7 +24,8 @@ def harness_with_model(harness_source: str, crate_source: str) -> str:
     generated crate appended as its module `model`."""
     return (
         f"{harness_source.rstrip()}\n\n"
-        "/// The model's generated crate (its lib.rs), compiled into the harness.\n"
-        "#[allow(dead_code)]\n"
+        "/// The model's generated crate (its lib.rs), compiled into the harness, which uses part\n"
+        "/// of its API (and of its re-exports).\n"
+        "#[allow(dead_code, unused_imports)]\n"
         f"mod model {{\n{as_module(crate_source)}\n}}\n"
     )
