@@ -192,9 +192,13 @@ fn only(model: &Model) -> Result<(crate::TensorInfo, Region, crate::TensorInfo, 
         (&[input], &[input_region], &[output], &[output_region]) => {
             Ok((input, input_region, output, output_region))
         }
-        _ => Err(Error::InputCount {
+        _ if model.inputs.len() != 1 => Err(Error::InputCount {
             expected: 1,
             actual: model.inputs.len(),
+        }),
+        _ => Err(Error::OutputCount {
+            expected: 1,
+            actual: model.outputs.len(),
         }),
     }
 }

@@ -419,3 +419,27 @@ fn predict_takes_real_values_through_the_quantization_of_the_model() {
         })
     );
 }
+
+#[test]
+fn predict_names_the_count_that_is_not_one() {
+    let mut two_outputs = model(Transfer::Copy, INFO, Transfer::Copy, INFO, State::NONE);
+    two_outputs.outputs = &[INFO, INFO];
+    let mut arena = Arena([0; 80]);
+    let mut out = [0f32; 4];
+    assert_eq!(
+        two_outputs.predict(&mut arena.0, &[0.0; 4], &mut out),
+        Err(Error::OutputCount {
+            expected: 1,
+            actual: 2
+        })
+    );
+    let mut no_input = model(Transfer::Copy, INFO, Transfer::Copy, INFO, State::NONE);
+    no_input.inputs = &[];
+    assert_eq!(
+        no_input.predict(&mut arena.0, &[0.0; 4], &mut out),
+        Err(Error::InputCount {
+            expected: 1,
+            actual: 0
+        })
+    );
+}
