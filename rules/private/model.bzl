@@ -5,6 +5,15 @@ load(":board.bzl", "host_platform_transition")
 load(":report.bzl", "tinyml_feasibility_report")
 load(":worker.bzl", "WORKER_EXECUTION_REQUIREMENTS", "use_worker_params_file")
 
+# The runtime crates generated code calls: every crate that compiles a model's lib.rs (its
+# own library, a host harness, a firmware check) depends on these.
+RUNTIME_CRATES = [
+    Label("//runtime/arena"),
+    Label("//runtime/executor"),
+    Label("//runtime/kernels"),
+    Label("//runtime/model"),
+]
+
 TinymlModelInfo = provider(
     doc = "A model compiled by tinymlc: what firmware rules need to check it against a board.",
     fields = {
@@ -191,11 +200,6 @@ def tinyml_model(
         name = name,
         srcs = [":" + codegen],
         crate_name = crate_name,
-        deps = [
-            Label("//runtime/arena"),
-            Label("//runtime/executor"),
-            Label("//runtime/kernels"),
-            Label("//runtime/model"),
-        ],
+        deps = RUNTIME_CRATES,
         **kwargs
     )

@@ -5,6 +5,7 @@ load("@rules_rust//rust:defs.bzl", "rust_binary", "rust_common")
 load("//platforms:boards.bzl", "BOARD_TEST_TAGS")
 load(":board.bzl", "host_platform_transition")
 load(":firmware.bzl", "tinyml_firmware")
+load(":model.bzl", "RUNTIME_CRATES")
 load(":qemu.bzl", "tinyml_qemu_test")
 load(":worker.bzl", "WORKER_EXECUTION_REQUIREMENTS", "use_worker_params_file")
 
@@ -199,23 +200,7 @@ def tinyml_model_test(name, model, src, inputs = 100, max_ulp = 0, firmware_plat
     """
     harness = name + "_harness"
     _harness(harness, model, kwargs.get("visibility"))
-    native.sh_test(
-        name = name,
-        srcs = [Label("//rules/private:model_check_test.sh")],
-        args = [
-            "$(rootpath %s)" % Label("//tools/tinymlc"),
-            str(inputs),
-            "--model=$(rootpath %s)" % src,
-            "--harness=$(rootpath :%s)" % harness,
-            "--max_ulp=%d" % max_ulp,
-        ] + (["--onnx_exact"] if onnx_exact else []),
-        data = [
-            Label("//tools/tinymlc"),
-            src,
-            ":" + harness,
-        ],
-        **kwargs
-    )
+    _check_test(name, [src], [":" + harness], [max_ulp], inputs, onnx_exact, kwargs)
     _firmware_checks(
         name,
         [struct(model = model, src = src, harness = ":" + harness)],
@@ -251,6 +236,10 @@ def tinyml_models_test(name, srcs, harnesses, max_ulps = None, inputs = 100, onn
         max_ulps = [0] * len(srcs)
     if len(harnesses) != len(srcs) or len(max_ulps) != len(srcs):
         fail("%s: srcs, harnesses and max_ulps must have the same length" % name)
+    _check_test(name, srcs, harnesses, max_ulps, inputs, onnx_exact, kwargs)
+
+def _check_test(name, srcs, harnesses, max_ulps, inputs, onnx_exact, test_kwargs):
+    """The sh_test running one `tinymlc check` over `srcs` (MODEL,HARNESS,MAX_ULP each)."""
     native.sh_test(
         name = name,
         srcs = [Label("//rules/private:model_check_test.sh")],
@@ -262,7 +251,7 @@ def tinyml_models_test(name, srcs, harnesses, max_ulps = None, inputs = 100, onn
             for src, harness, max_ulp in zip(srcs, harnesses, max_ulps)
         ] + (["--onnx_exact"] if onnx_exact else []),
         data = [Label("//tools/tinymlc")] + srcs + harnesses,
-        **kwargs
+        **test_kwargs
     )
 
 def _firmware_checks(name, models, platforms, samples, multicore, test_kwargs):
@@ -303,7 +292,7 @@ def _firmware_checks(name, models, platforms, samples, multicore, test_kwargs):
         crate_root = ":" + firmware_main,
         testonly = True,
         # The checks embed their models' generated code; it calls only the runtime crates.
-        deps = [Label("//runtime/arena"), Label("//runtime/executor"), Label("//runtime/kernels"), Label("//runtime/model")],
+        deps = RUNTIME_CRATES,
         tags = tags,
     )
     for platform in platforms:
@@ -373,12 +362,7 @@ def _harness(name, model, visibility):
         testonly = True,
         # Benchmarks time this same binary (harness bench N [WORKERS]).
         visibility = visibility,
-        deps = [
-            Label("//runtime/arena"),
-            Label("//runtime/executor"),
-            Label("//runtime/kernels"),
-            Label("//runtime/model"),
-        ],
+        deps = RUNTIME_CRATES,
     )
 
 def tinyml_model_multicore_test(name, model, src = None, samples = 10, repeats = 2, seed = 0, firmware_platforms = [], firmware_samples = 4, **kwargs):

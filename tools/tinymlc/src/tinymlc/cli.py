@@ -169,10 +169,11 @@ def _target() -> Target:
 
 
 def compile_command() -> int:
-    calibrated = _calibrated(_required("model"))
+    source = _required("model")
+    calibrated = _calibrated(source)
     with tempfile.TemporaryDirectory(prefix="tinymlc-") as work:
         model = load_model(
-            _model_path(_required("model"), calibrated, work),
+            _model_path(source, calibrated, work),
             parse_input_shapes(FLAGS.input_shape),
             FLAGS.onnx_exact,
         )
@@ -356,9 +357,10 @@ def report_command() -> int:
     report = _read_report(Path(FLAGS.report_json)) if FLAGS.report_json else None
     target = _report_target(tuple(report["schedule"]["core_mhz"]) if report else None)
     if report is None:
-        calibrated = _calibrated(_required("model"))
+        source = _required("model")
+        calibrated = _calibrated(source)
         with tempfile.TemporaryDirectory(prefix="tinymlc-") as work:
-            model = load_model(_model_path(_required("model"), calibrated, work), onnx_exact=FLAGS.onnx_exact)
+            model = load_model(_model_path(source, calibrated, work), onnx_exact=FLAGS.onnx_exact)
         compiled = compile_model(model, Target(target.core_mhz, FLAGS.split_every_layer))
         report = generate_crate(compiled, "model").report
         if calibrated is not None:
