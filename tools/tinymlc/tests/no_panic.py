@@ -61,7 +61,7 @@ def build_runtime(runtime_dir: Path, out: Path, dsp_paths: bool = False) -> None
     features = ("--cfg", 'feature="portable_dsp_paths"') if dsp_paths else ()
     for index, crate in enumerate(hostbuild.RUNTIME_CRATES):
         externs = hostbuild.runtime_externs(out, hostbuild.RUNTIME_CRATES[:index])
-        source = runtime_dir / hostbuild.RUNTIME_SUBDIRS[crate] / "src" / "lib.rs"
+        source = hostbuild.crate_sources(runtime_dir, crate) / "lib.rs"
         run = _rustc("--crate-type", "rlib", "--crate-name", crate, "-L", out, *features, *externs,
                      source, "-o", out / f"lib{crate}.rlib")  # fmt: skip
         if run.returncode != 0:

@@ -31,12 +31,6 @@ from tinymlc.errors import CompileError
 HARNESS = Path(__file__).parent / "codegen" / "templates" / "harness.rs"
 # In dependency order: tinyml_model uses the three before it.
 RUNTIME_CRATES = ("tinyml_kernels", "tinyml_arena", "tinyml_executor", "tinyml_model")
-RUNTIME_SUBDIRS = {
-    "tinyml_kernels": "kernels",
-    "tinyml_arena": "arena",
-    "tinyml_executor": "executor",
-    "tinyml_model": "model",
-}
 # The harness runs the executor's cores as host threads.
 _RUNTIME_FLAGS = {"tinyml_executor": ("--cfg", 'feature="std"')}
 _RECORD_HEADER = 4
@@ -83,10 +77,15 @@ def _runtime_key(rustc: str, runtime_dir: Path) -> str:
     digest.update(subprocess.run([rustc, "-vV"], capture_output=True, check=True).stdout)
     digest.update(opt_level().encode())
     for crate in RUNTIME_CRATES:
-        for source in sorted((runtime_dir / RUNTIME_SUBDIRS[crate] / "src").rglob("*.rs")):
+        for source in sorted(crate_sources(runtime_dir, crate).rglob("*.rs")):
             digest.update(source.relative_to(runtime_dir).as_posix().encode())
             digest.update(source.read_bytes())
     return digest.hexdigest()[:20]
+
+
+def crate_sources(runtime_dir: Path, crate: str) -> Path:
+    """The `src` directory of runtime crate `crate`: `<runtime_dir>/<crate without tinyml_>/src`."""
+    return runtime_dir / crate.removeprefix("tinyml_") / "src"
 
 
 def runtime_externs(runtime: Path, crates: Sequence[str] = RUNTIME_CRATES) -> list[str]:
@@ -104,7 +103,7 @@ def _compile_runtime(rustc: str, runtime_dir: Path, out_dir: Path, key: str) -> 
             crate,
             *_RUNTIME_FLAGS.get(crate, ()),
             *runtime_externs(out_dir, RUNTIME_CRATES[:index]),
-            runtime_dir / RUNTIME_SUBDIRS[crate] / "src" / "lib.rs",
+            crate_sources(runtime_dir, crate) / "lib.rs",
             "-o",
             out_dir / f"lib{crate}.rlib",
         )
@@ -113,7 +112,7 @@ def _compile_runtime(rustc: str, runtime_dir: Path, out_dir: Path, key: str) -> 
 
 def _checked_runtime_key(runtime_dir: Path, rustc: str) -> str:
     for crate in RUNTIME_CRATES:
-        if not (runtime_dir / RUNTIME_SUBDIRS[crate] / "src" / "lib.rs").is_file():
+        if not (crate_sources(runtime_dir, crate) / "lib.rs").is_file():
             raise BuildError(f"runtime crate {crate} not found under {runtime_dir} (set --runtime_dir)")
     return _runtime_key(rustc, runtime_dir)
 
